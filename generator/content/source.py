@@ -1,0 +1,376 @@
+"""Reading YAML with line numbers, and typed field access that records located problems.
+
+YAML is parsed with ``yaml.SafeLoader`` only. Mappings become :class:`LocDict` (a dict that
+remembers the line of each key) and sequences :class:`LocList` (the line of each item), so that
+every later check can point at the exact line. Duplicate keys are an error (PyYAML silently
+keeps the last one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from generator.content.errors import Location, Problems
+
+#: Largest content file accepted (bytes). A county library of 100k rows is about 15 MB.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+#: Default longest string value (characters).
+MAX_TEXT = 500
+
+T = TypeVar("T")
+
+
+class LocDict(dict[str, Any]):
+    """A mapping that remembers its own line and the line of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int] = {}  # noqa: RUF012 — replaced per instance by the loader
+
+    def line_of(self, key: str) -> int:
+        """Line of ``key`` if present, else the mapping's own line."""
+        return self.key_lines.get(key, self.line)
+
+
+class LocList(list[Any]):
+    """A sequence that remembers its own line and the line of each item (1-based)."""
+
+    line: int = 0
+    item_lines: list[int] = []  # noqa: RUF012 — replaced per instance by the loader
+
+
+class DuplicateKeyError(yaml.MarkedYAMLError):
+    """A mapping repeats a key."""
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocDict:
+    loader.flatten_mapping(node)
+    result = LocDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = str(key)
+        if key in result:
+            raise DuplicateKeyError(
+                "在映射中", node.start_mark, f"重复的键“{key}”", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocList:
+    result = LocList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def read_text(path: Path, shown: str, problems: Problems) -> str | None:
+    """Read a UTF-8 text file; record a located problem and return None on failure.
+
+    A UTF-8 byte-order mark is accepted and removed (Excel writes one).
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.error(Location(shown), f"无法读取文件：{exc.strerror}")
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        problems.error(Location(shown), f"文件过大（{len(data)} 字节，上限 {MAX_FILE_BYTES}）")
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.error(
+            Location(shown, line),
+            f"不是有效的 UTF-8 编码（第 {exc.start + 1} 字节）；请另存为“CSV UTF-8”或 UTF-8 文本",
+        )
+        return None
+
+
+def load_yaml(path: Path, shown: str, problems: Problems) -> Any:
+    """Parse a YAML file with line numbers; None (and a located problem) on failure."""
+    text = read_text(path, shown, problems)
+    if text is None:
+        return None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 — _Loader subclasses SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        problems.error(Location(shown, line), f"YAML 语法错误：{exc.problem or exc}")
+    except yaml.YAMLError as exc:
+        problems.error(Location(shown), f"YAML 错误：{exc}")
+    return None
+
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class Fields:
+    """Typed access to one YAML mapping; every failure becomes a located problem.
+
+    Each getter returns the converted value, or ``None`` when the value is missing or wrong (a
+    problem has then been recorded). Unknown keys are reported once by :meth:`finish`.
+    """
+
+    def __init__(self, data: LocDict, shown: str, prefix: str, problems: Problems) -> None:
+        self.data = data
+        self.shown = shown
+        self.prefix = prefix
+        self.problems = problems
+        self._seen: set[str] = set()
+
+    def loc(self, key: str) -> Location:
+        """Location of ``key`` in this mapping."""
+        name = f"{self.prefix}.{key}" if self.prefix else key
+        return Location(self.shown, self.data.line_of(key), name)
+
+    def item_loc(self, key: str, index: int, sub: str = "") -> Location:
+        """Location of item ``index`` of the sequence at ``key`` (optionally a field of it)."""
+        seq = self.data.get(key)
+        line = seq.item_lines[index] if isinstance(seq, LocList) else self.data.line_of(key)
+        name = f"{self.loc(key).field}[{index}]" + (f".{sub}" if sub else "")
+        return Location(self.shown, line, name)
+
+    def error(self, key: str, message: str) -> None:
+        """Record an error at ``key``."""
+        self.problems.error(self.loc(key), message)
+
+    def _get(self, key: str, required: bool) -> Any:
+        self._seen.add(key)
+        if key not in self.data or self.data[key] is None:
+            if required:
+                self.problems.error(self.loc(key), "缺少必填字段")
+            return None
+        return self.data[key]
+
+    def text(self, key: str, *, required: bool = True, max_len: int = MAX_TEXT) -> str | None:
+        """A non-empty string of at most ``max_len`` characters, stripped."""
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.error(key, f"应为文本，实际为{_kind(value)}")
+            return None
+        value = value.strip()
+        if not value:
+            if required:
+                self.error(key, "不能为空")
+            return None
+        if len(value) > max_len:
+            self.error(key, f"过长（{len(value)} 字符，上限 {max_len}）")
+            return None
+        if any(ord(c) < 0x20 and c not in "\n\t" for c in value):
+            self.error(key, "含有控制字符")
+            return None
+        return value
+
+    def ident(self, key: str, *, required: bool = True) -> str | None:
+        """An identifier: ASCII letters, digits, ``.``, ``_`` and ``-``, at most 64 characters."""
+        value = self.text(key, required=required, max_len=64)
+        if value is not None and not _ID_RE.match(value):
+            self.error(key, f"标识“{value}”只能包含英文字母、数字、点、下划线和连字符")
+            return None
+        return value
+
+    def integer(
+        self, key: str, *, required: bool = True, lo: int = 0, hi: int = 10**9
+    ) -> int | None:
+        """An integer in ``[lo, hi]`` (booleans are not integers)."""
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(key, f"应为整数，实际为{_kind(value)}")
+            return None
+        if not lo <= value <= hi:
+            self.error(key, f"应在 {lo} 到 {hi} 之间，实际为 {value}")
+            return None
+        return value
+
+    def boolean(self, key: str, *, default: bool) -> bool:
+        """A YAML boolean, or ``default`` when absent."""
+        value = self._get(key, False)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.error(key, f"应为 true 或 false，实际为{_kind(value)}")
+            return default
+        return value
+
+    def date(self, key: str, *, required: bool = True) -> dt.date | None:
+        """A calendar date written ``YYYY-MM-DD``."""
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            self.error(key, "应为日期（YYYY-MM-DD），不应包含时间")
+            return None
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            parsed = parse_date(value)
+            if parsed is not None:
+                return parsed
+        self.error(key, f"应为日期（YYYY-MM-DD），实际为“{value}”")
+        return None
+
+    def ratio(self, key: str, *, required: bool = True) -> Decimal | None:
+        """An exact decimal ratio in [0, 1], written as a string such as ``"0.05"`` or ``"5%"``."""
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.error(
+                key, f'比例应写成带引号的小数或百分数（如 "0.05" 或 "5%"），实际为{_kind(value)}'
+            )
+            return None
+        parsed = parse_ratio(value)
+        if parsed is None:
+            self.error(key, f"无法识别的比例“{value}”；应为 0 到 1 之间的小数或百分数")
+        return parsed
+
+    def mapping(self, key: str, *, required: bool = True) -> LocDict | None:
+        """A nested mapping."""
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, LocDict):
+            self.error(key, f"应为映射（键: 值），实际为{_kind(value)}")
+            return None
+        return value
+
+    def sequence(
+        self, key: str, *, required: bool = True, max_items: int = 10_000
+    ) -> LocList | None:
+        """A sequence of at most ``max_items`` items."""
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, LocList):
+            self.error(key, f"应为列表，实际为{_kind(value)}")
+            return None
+        if len(value) > max_items:
+            self.error(key, f"列表过长（{len(value)} 项，上限 {max_items}）")
+            return None
+        return value
+
+    def texts(
+        self, key: str, *, required: bool = True, max_len: int = MAX_TEXT
+    ) -> tuple[str, ...] | None:
+        """A list of non-empty strings (a single string is not accepted)."""
+        seq = self.sequence(key, required=required)
+        if seq is None:
+            return None
+        out: list[str] = []
+        for i, item in enumerate(seq):
+            loc = Location(self.shown, seq.item_lines[i], f"{self.loc(key).field}[{i}]")
+            if not isinstance(item, str) or not item.strip():
+                self.problems.error(loc, f"应为非空文本，实际为{_kind(item)}")
+                return None
+            if len(item) > max_len:
+                self.problems.error(loc, f"过长（{len(item)} 字符，上限 {max_len}）")
+                return None
+            out.append(item.strip())
+        return tuple(out)
+
+    def choice(
+        self, key: str, choices: Callable[[str], T | None], label: str, *, required: bool = True
+    ) -> T | None:
+        """A text value converted by ``choices`` (None = not one of the allowed values)."""
+        value = self.text(key, required=required)
+        if value is None:
+            return None
+        converted = choices(value)
+        if converted is None:
+            self.error(key, f"不是有效的{label}：“{value}”")
+        return converted
+
+    def finish(self, *, allowed_extra: frozenset[str] = frozenset()) -> None:
+        """Report keys that no getter asked for (usually a typo)."""
+        for key in self.data:
+            if key not in self._seen and key not in allowed_extra:
+                self.problems.error(self.loc(key), "未知字段（拼写错误？）")
+
+
+def items_of(
+    seq: LocList, shown: str, prefix: str, problems: Problems
+) -> Iterator[tuple[int, Fields]]:
+    """Yield ``(index, Fields)`` for each mapping item of ``seq``; non-mappings are errors."""
+    for i, item in enumerate(seq):
+        if not isinstance(item, LocDict):
+            problems.error(
+                Location(shown, seq.item_lines[i], f"{prefix}[{i}]"),
+                f"应为映射，实际为{_kind(item)}",
+            )
+            continue
+        yield i, Fields(item, shown, f"{prefix}[{i}]", problems)
+
+
+def parse_date(value: str) -> dt.date | None:
+    """Parse ``YYYY-MM-DD`` (also ``YYYY/MM/DD``) strictly; None if it is not a date."""
+    m = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", value.strip())
+    if not m:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def parse_ratio(value: str) -> Decimal | None:
+    """Parse ``"0.05"`` or ``"5%"`` into an exact Decimal in [0, 1]; None if invalid."""
+    text = value.strip()
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1].strip()
+    if not re.fullmatch(r"\d+(\.\d+)?", text):
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if percent:
+        number = number / 100
+    if not Decimal(0) <= number <= Decimal(1):
+        return None
+    return number.normalize() if number else Decimal(0)
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "布尔值"
+    if isinstance(value, int):
+        return "整数"
+    if isinstance(value, float):
+        return "小数（浮点数）"
+    if isinstance(value, str):
+        return "文本"
+    if isinstance(value, dict):
+        return "映射"
+    if isinstance(value, list):
+        return "列表"
+    if isinstance(value, dt.date):
+        return "日期"
+    return type(value).__name__

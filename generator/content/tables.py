@@ -1,0 +1,211 @@
+"""Spreadsheet libraries (监管对象库, 执法检查人员库): CSV, XLSX and YAML with Chinese headers.
+
+Exports from the provincial platforms are spreadsheets, so both libraries are read from a CSV
+file (UTF-8, with or without a BOM), an XLSX workbook (first sheet) or a YAML list. Every row
+becomes a ``dict`` of header → text plus its row number, so that errors name the line/row and
+the column. Headers are matched exactly after trimming spaces; a missing required column is
+one error naming the columns that were found.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.content.errors import Location, Problems
+from generator.content.source import LocDict, LocList, load_yaml, read_text
+
+#: Most rows accepted in one library file.
+MAX_ROWS = 2_000_000
+#: Longest cell accepted (characters).
+MAX_CELL = 500
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: its 1-based line (CSV, YAML) or row number (XLSX), and its cells."""
+
+    line: int
+    cells: dict[str, str]
+    shown: str
+
+    def loc(self, column: str) -> Location:
+        """Location of ``column`` in this row."""
+        return Location(self.shown, self.line, column)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The header contract of a library: required and optional column names."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    #: Accepted alternative spellings of a header (alias → canonical).
+    aliases: tuple[tuple[str, str], ...] = ()
+
+
+def read_table(path: Path, shown: str, columns: Columns, problems: Problems) -> list[Row] | None:
+    """Read a library file by its extension; None when the file cannot be used at all.
+
+    Raises nothing: every problem is recorded in ``problems`` with its location.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        rows = _read_csv(path, shown, problems)
+    elif suffix == ".xlsx":
+        rows = _read_xlsx(path, shown, problems)
+    elif suffix in (".yaml", ".yml"):
+        rows = _read_yaml(path, shown, problems)
+    else:
+        problems.error(Location(shown), "不支持的文件类型；请使用 .csv、.xlsx 或 .yaml")
+        return None
+    if rows is None:
+        return None
+    header_line, header, data = rows
+    mapping = _check_header(header, columns, Location(shown, header_line), problems)
+    if mapping is None:
+        return None
+    out: list[Row] = []
+    for line, values in data:
+        cells: dict[str, str] = {}
+        for index, name in mapping.items():
+            value = values[index] if index < len(values) else ""
+            if len(value) > MAX_CELL:
+                problems.error(
+                    Location(shown, line, name), f"单元格过长（{len(value)} 字符，上限 {MAX_CELL}）"
+                )
+                value = ""
+            cells[name] = value
+        if any(cells.values()):
+            out.append(Row(line, cells, shown))
+    if len(out) > MAX_ROWS:
+        problems.error(Location(shown), f"行数过多（{len(out)}，上限 {MAX_ROWS}）")
+        return None
+    return out
+
+
+def _check_header(
+    header: Sequence[str], columns: Columns, loc: Location, problems: Problems
+) -> dict[int, str] | None:
+    aliases = dict(columns.aliases)
+    known = set(columns.required) | set(columns.optional)
+    mapping: dict[int, str] = {}
+    ok = True
+    for index, raw in enumerate(header):
+        name = aliases.get(raw.strip(), raw.strip())
+        if not name:
+            continue
+        if name in mapping.values():
+            problems.error(Location(loc.path, loc.line, name), "列名重复")
+            ok = False
+        elif name in known:
+            mapping[index] = name
+        else:
+            problems.warning(Location(loc.path, loc.line, name), "未知的列，已忽略")
+    missing = [c for c in columns.required if c not in mapping.values()]
+    for name in missing:
+        found = "、".join(h.strip() for h in header if h.strip()) or "（无）"
+        problems.error(Location(loc.path, loc.line, name), f"缺少必需的列；找到的列为：{found}")
+    return mapping if ok and not missing else None
+
+
+def _read_csv(
+    path: Path, shown: str, problems: Problems
+) -> tuple[int, list[str], list[tuple[int, list[str]]]] | None:
+    text = read_text(path, shown, problems)
+    if text is None:
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for values in reader:
+            rows.append((reader.line_num, [v.strip() for v in values]))
+    except csv.Error as exc:
+        problems.error(Location(shown, reader.line_num), f"CSV 格式错误：{exc}")
+        return None
+    if not rows:
+        problems.error(Location(shown, 1), "文件为空，缺少表头")
+        return None
+    header_line, header = rows[0]
+    return header_line, header, rows[1:]
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_xlsx(
+    path: Path, shown: str, problems: Problems
+) -> tuple[int, list[str], list[tuple[int, list[str]]]] | None:
+    import openpyxl  # imported lazily: only spreadsheet users pay for it
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        problems.error(Location(shown), f"无法读取 XLSX 工作簿：{exc}")
+        return None
+    try:
+        sheet = workbook.worksheets[0]
+        rows: list[tuple[int, list[str]]] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            rows.append((number, [_cell_text(v) for v in values]))
+            if number > MAX_ROWS + 1:
+                problems.error(Location(shown), f"行数过多（上限 {MAX_ROWS}）")
+                return None
+    finally:
+        workbook.close()
+    if not rows:
+        problems.error(Location(shown, 1), "工作表为空，缺少表头")
+        return None
+    header_line, header = rows[0]
+    return header_line, header, rows[1:]
+
+
+def _read_yaml(
+    path: Path, shown: str, problems: Problems
+) -> tuple[int, list[str], list[tuple[int, list[str]]]] | None:
+    data = load_yaml(path, shown, problems)
+    if data is None:
+        return None
+    if not isinstance(data, LocList):
+        problems.error(Location(shown, 1), "YAML 库文件应为记录列表")
+        return None
+    header: list[str] = []
+    for item in data:
+        if isinstance(item, LocDict):
+            header.extend(k for k in item if k not in header)
+    rows: list[tuple[int, list[str]]] = []
+    for i, item in enumerate(data):
+        if not isinstance(item, LocDict):
+            problems.error(Location(shown, data.item_lines[i]), "每条记录应为映射（列名: 值）")
+            continue
+        values = []
+        for key in header:
+            value = item.get(key)
+            if isinstance(value, LocList):
+                value = "、".join(str(v) for v in value)
+            values.append(_cell_text(value))
+        rows.append((item.line, values))
+    return data.line, header, rows
+
+
+def split_list(value: str) -> tuple[str, ...]:
+    """Split a multi-value cell on 、 ， , ； ; or | (e.g. 行业 “餐饮、食品销售”)."""
+    for sep in "，,；;|":
+        value = value.replace(sep, "、")
+    return tuple(v.strip() for v in value.split("、") if v.strip())

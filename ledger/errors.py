@@ -1,0 +1,60 @@
+"""The ledger's exception family, split by meaning.
+
+Every error raised by ``ledger`` on untrusted input is a :class:`LedgerError`. Callers can tell
+garbage (:class:`MalformedError`) from well-formed input that fails a cryptographic or
+structural check (:class:`VerificationError`), from evidence of a rewritten history
+(:class:`InconsistencyError`), and from problems of the local store (:class:`StoreError`).
+The CLI maps them to exit codes in one place.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Root of every error the ledger raises on untrusted input or store state."""
+
+    exit_code = 1
+
+
+class MalformedError(LedgerError):
+    """Input bytes do not parse under the strict grammar (note, checkpoint, entry, tile ...)."""
+
+    exit_code = 3
+
+
+class VerificationError(LedgerError):
+    """Well-formed input failed a signature, proof, hash or replay check."""
+
+    exit_code = 4
+
+
+class InconsistencyError(VerificationError):
+    """Two signed statements contradict each other (fork, rollback, rewritten history).
+
+    ``evidence`` holds a self-contained, portable report when one could be built.
+    """
+
+    exit_code = 5
+
+    def __init__(self, message: str, evidence: str | None = None) -> None:
+        super().__init__(message)
+        self.evidence = evidence
+
+
+class StoreError(LedgerError):
+    """The local ledger directory cannot be used (lock held, I/O failure)."""
+
+    exit_code = 6
+
+
+class LockBusyError(StoreError):
+    """Another writer holds the ledger lock."""
+
+
+class FatalStoreError(StoreError):
+    """The store is corrupt or was tampered with inside the checkpointed range.
+
+    Nothing was modified; the operator must investigate. Never auto-repaired.
+    """
+
+    exit_code = 7
