@@ -1,0 +1,208 @@
+"""Ledger entries: the signed envelope, its strict parser, and how departments sign it.
+
+One entry is one line of ``entries.jsonl``: the canonical JSON (``ledger.canonical``) of ::
+
+    {"body": {...}, "sigs": [{"key": "<name>+<hex8>", "sig": "<base64 64 bytes>"}, ...], "v": 1}
+
+``body`` is the signed statement; it always has ``type``, ``id`` (unique in the log) and ``ts``
+(``YYYY-MM-DDTHH:MM:SSZ``, UTC, the signer's claim). ``sigs`` is non-empty, sorted by ``key``,
+keys unique. Each signature is Ed25519 over (LEDGER.md §3.6)::
+
+    b"gongkai-ledger/v1 entry\\n" ‖ utf8(origin) ‖ b"\\n" ‖ canonical(body)
+
+The context string and the origin stop a signature from being replayed into another log or into
+another protocol (the checkpoint note). The leaf bytes are the line without its ``\\n``; no line
+may exceed 65535 bytes (C2SP tlog-tiles entry bundles use a 16-bit length).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ledger import canonical
+from ledger.errors import MalformedError
+from ledger.merkle import leaf_hash
+from ledger.note import Signer
+
+ENTRY_CONTEXT = b"gongkai-ledger/v1 entry\n"
+ENTRY_VERSION = 1
+MAX_ENTRY_SIZE = 65535
+MAX_SIGNATURES = 64
+
+_TS_RE = re.compile(
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$"
+)
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+@dataclass(frozen=True)
+class EntrySignature:
+    """One signature of an entry: the signer's key reference and the 64 signature bytes."""
+
+    key: str
+    sig: bytes
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A parsed entry line. ``index`` is its log position when known."""
+
+    body: Mapping[str, Any]
+    sigs: tuple[EntrySignature, ...]
+    line: bytes
+    index: int = -1
+
+    @property
+    def type(self) -> str:
+        """The entry type, e.g. ``key.add``."""
+        return str(self.body["type"])
+
+    @property
+    def id(self) -> str:
+        """The entry id, unique in the log."""
+        return str(self.body["id"])
+
+    @property
+    def ts(self) -> str:
+        """The signer's claimed UTC time."""
+        return str(self.body["ts"])
+
+    @property
+    def leaf_hash(self) -> bytes:
+        """The RFC 9162 leaf hash of the line."""
+        return leaf_hash(self.line)
+
+    def signed_by(self) -> tuple[str, ...]:
+        """The key references of every signature."""
+        return tuple(s.key for s in self.sigs)
+
+
+def signing_message(origin: str, body: Mapping[str, Any]) -> bytes:
+    """The exact bytes a department signs for ``body`` in the log ``origin``.
+
+    Raises:
+        MalformedError: if ``body`` cannot be canonicalised.
+    """
+    return ENTRY_CONTEXT + origin.encode("utf-8") + b"\n" + canonical.dumps(body)
+
+
+def check_body(body: Any) -> None:
+    """Check the common body fields (``type``, ``id``, ``ts``).
+
+    Raises:
+        MalformedError: naming the field that is missing or malformed.
+    """
+    if not isinstance(body, dict):
+        raise MalformedError("条目 body 应为对象")
+    for key, pattern in (("type", _TYPE_RE), ("id", _ID_RE), ("ts", _TS_RE)):
+        value = body.get(key)
+        if not isinstance(value, str) or not pattern.match(value):
+            raise MalformedError(f"条目 body.{key} 缺失或格式错误：{value!r}")
+
+
+def make_entry(origin: str, body: Mapping[str, Any], signers: Sequence[Signer]) -> bytes:
+    """Sign ``body`` by every signer and return the canonical entry line (without ``\\n``).
+
+    Raises:
+        MalformedError: if the body is malformed or the line would exceed 65535 bytes.
+        ValueError: if no signer is given or two signers share a key.
+    """
+    if not signers:
+        raise ValueError("至少需要一个签名者")
+    check_body(body)
+    msg = signing_message(origin, body)
+    sigs = {s.verifier().key_ref: s.sign(msg) for s in signers}
+    if len(sigs) != len(signers):
+        raise ValueError("签名者重复")
+    return _envelope(body, sigs)
+
+
+def add_signatures(origin: str, line: bytes, signers: Sequence[Signer]) -> bytes:
+    """Add signatures to an entry line (co-signing, e.g. every department of a draw).
+
+    Existing signatures are kept as they are (they are not re-checked here).
+
+    Raises:
+        MalformedError: if ``line`` is not a valid entry or a signer already signed it.
+    """
+    entry = parse_entry(line)
+    msg = signing_message(origin, entry.body)
+    sigs = {s.key: s.sig for s in entry.sigs}
+    for signer in signers:
+        ref = signer.verifier().key_ref
+        if ref in sigs:
+            raise MalformedError(f"密钥 {ref} 已经签署该条目")
+        sigs[ref] = signer.sign(msg)
+    return _envelope(entry.body, sigs)
+
+
+def _envelope(body: Mapping[str, Any], sigs: Mapping[str, bytes]) -> bytes:
+    envelope = {
+        "body": dict(body),
+        "sigs": [
+            {"key": k, "sig": base64.b64encode(sigs[k]).decode("ascii")} for k in sorted(sigs)
+        ],
+        "v": ENTRY_VERSION,
+    }
+    line = canonical.dumps(envelope)
+    if len(line) > MAX_ENTRY_SIZE:
+        raise MalformedError(
+            f"条目过大（{len(line)} 字节，上限 {MAX_ENTRY_SIZE}）；大数据应放入 blob"
+        )
+    return line
+
+
+def parse_entry(line: bytes, index: int = -1) -> Entry:
+    """Parse one entry line strictly (canonical bytes, envelope shape, common body fields).
+
+    Signatures are decoded but not verified (that is the registry's job).
+
+    Raises:
+        MalformedError: for any deviation, naming the index when given.
+    """
+    where = f"第 {index} 条条目：" if index >= 0 else ""
+    if len(line) > MAX_ENTRY_SIZE:
+        raise MalformedError(f"{where}条目过大（{len(line)} 字节）")
+    try:
+        value = canonical.loads(line)
+    except MalformedError as exc:
+        raise MalformedError(f"{where}不是规范 JSON：{exc}") from exc
+    if not isinstance(value, dict) or set(value) != {"body", "sigs", "v"}:
+        raise MalformedError(f"{where}信封应恰好包含 body、sigs、v")
+    if value["v"] != ENTRY_VERSION:
+        raise MalformedError(f"{where}不支持的版本 v={value['v']!r}")
+    try:
+        check_body(value["body"])
+    except MalformedError as exc:
+        raise MalformedError(f"{where}{exc}") from exc
+    sigs = _parse_sigs(value["sigs"], where)
+    return Entry(body=value["body"], sigs=sigs, line=line, index=index)
+
+
+def _parse_sigs(raw: Any, where: str) -> tuple[EntrySignature, ...]:
+    if not isinstance(raw, list) or not raw or len(raw) > MAX_SIGNATURES:
+        raise MalformedError(f"{where}sigs 应为 1 到 {MAX_SIGNATURES} 个签名的列表")
+    out: list[EntrySignature] = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != {"key", "sig"}:
+            raise MalformedError(f"{where}签名应恰好包含 key 和 sig")
+        key, sig = item["key"], item["sig"]
+        if not isinstance(key, str) or not isinstance(sig, str):
+            raise MalformedError(f"{where}签名的 key 和 sig 应为字符串")
+        try:
+            raw_sig = base64.b64decode(sig, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedError(f"{where}签名不是有效的 base64") from None
+        if len(raw_sig) != 64 or base64.b64encode(raw_sig).decode("ascii") != sig:
+            raise MalformedError(f"{where}签名应为规范 base64 编码的 64 字节")
+        out.append(EntrySignature(key, raw_sig))
+    keys = [s.key for s in out]
+    if keys != sorted(keys) or len(set(keys)) != len(keys):
+        raise MalformedError(f"{where}签名应按 key 排序且不重复")
+    return tuple(out)
