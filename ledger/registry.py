@@ -22,6 +22,7 @@ is ever removed.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,7 +82,8 @@ class Registry:
     keys: dict[str, KeyRecord] = field(default_factory=dict)
     ids: set[str] = field(default_factory=set)
     flagged: dict[int, str] = field(default_factory=dict)
-    signers_of: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    #: For each department key, the indexes of the entries it signed (compact, for compromise flags).
+    signed_by_key: dict[str, array[int]] = field(default_factory=dict)
 
     def apply(self, entry: Entry) -> None:
         """Check ``entry`` at index ``self.size`` against the current state, then apply it.
@@ -160,8 +162,8 @@ class Registry:
         missing = sorted(needed - signed_depts)
         if missing:
             raise VerificationError(f"{where}：缺少部门 {'、'.join(missing)} 的有效签名")
-        self.signers_of[index] = tuple(sorted(good))
         for ref in good:
+            self.signed_by_key.setdefault(ref, array("q")).append(index)
             rec = self.keys[ref]
             if rec.compromised_from is not None and index >= rec.compromised_from:
                 self.flagged[index] = ref
@@ -247,8 +249,8 @@ class Registry:
         rec.revoked_at = self.size
         if c is not None:
             rec.compromised_from = c
-            for i, refs in self.signers_of.items():
-                if i >= c and rec.verifier.key_ref in refs:
+            for i in self.signed_by_key.get(rec.verifier.key_ref, array("q")):
+                if i >= c:
                     self.flagged[i] = rec.verifier.key_ref
 
     def _root_update(self, entry: Entry, msg: bytes, where: str) -> None:

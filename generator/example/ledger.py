@@ -1,0 +1,55 @@
+"""Build the example county's ledger in ``draws/`` from the example content (deterministic).
+
+Run ``python -m generator.example.ledger [--content content] [--draws draws]``. The keys are the
+public example keys of :mod:`generator.example.keys`; timestamps are fixed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from generator.content.loader import load_content
+from generator.example.keys import dept_key_name, example_signer, key_names
+from generator.ledgerops import append_entries, init_ledger, key_add_entry
+
+INIT_TS = "2024-01-02T01:00:00Z"
+KEYS_TS = "2024-01-02T02:00:00Z"
+
+
+def build_example_ledger(content_dir: Path, draws: Path) -> None:
+    """Write the example ledger into ``draws`` (which must not hold a ledger yet).
+
+    Raises:
+        ContentError: if the content is invalid; LedgerError on a ledger problem.
+    """
+    content, _ = load_content(content_dir)
+    if not content.site.example:
+        raise SystemExit("只能为示例站点（example: true）生成示例账本")
+    origin = content.site.ledger_origin
+    names = key_names(origin)
+    log = example_signer(names["log"])
+    roots = [example_signer(names[r]) for r in ("root1", "root2", "root3")]
+    init_ledger(draws, origin, log, roots, 2, INIT_TS)
+    lines = [
+        key_add_entry(origin, example_signer(dept_key_name(origin, d.id)), d.id, roots[:2], KEYS_TS)
+        for d in content.departments
+    ]
+    append_entries(draws, lines, log)
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--content", type=Path, default=Path("content"))
+    parser.add_argument("--draws", type=Path, default=Path("draws"))
+    parser.add_argument("--force", action="store_true", help="先删除已有的 draws 目录")
+    args = parser.parse_args()
+    if args.force and args.draws.exists():
+        shutil.rmtree(args.draws)
+    build_example_ledger(args.content, args.draws)
+
+
+if __name__ == "__main__":
+    main()

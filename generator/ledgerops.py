@@ -1,0 +1,146 @@
+"""Staff operations on the ledger directory: create it, register keys, append checked entries.
+
+Every append replays the registry over the existing log and then applies the new entries
+(:func:`registry_validator`), under the store's exclusive lock, so nothing that a verifier would
+reject is ever written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ledger.checkpoint import Checkpoint
+from ledger.entries import make_entry, parse_entry
+from ledger.errors import StoreError
+from ledger.merkle import leaf_hash
+from ledger.note import Signer
+from ledger.registry import Registry, TrustAnchor
+from ledger.store import LedgerStore, Validator
+from ledger.trust import format_trust, parse_trust
+
+TRUST_NAME = "trust.txt"
+
+#: Entry types a department key may sign (issues: draws, workflow).
+DEPT_SCOPES = (
+    "plan.publish",
+    "task.invite",
+    "task.reply",
+    "task.confirm",
+    "draw.announce",
+    "draw.reveal",
+    "draw.beacon",
+    "draw.result",
+    "draw.replace",
+    "result.publish",
+    "correction",
+    "followup.record",
+    "followup.close",
+)
+
+
+def read_trust(draws: Path) -> TrustAnchor:
+    """The trust anchor stored beside the ledger (``draws/trust.txt``).
+
+    Raises:
+        StoreError: if it is missing; MalformedError if it does not parse.
+    """
+    path = draws / TRUST_NAME
+    try:
+        return parse_trust(path.read_bytes())
+    except FileNotFoundError:
+        raise StoreError(f"{path}：缺少信任锚文件，请先运行 gongkai init") from None
+
+
+def open_store(draws: Path, trust: TrustAnchor) -> LedgerStore:
+    """A store for ``draws`` whose checkpoints verify with the anchor's log keys."""
+    return LedgerStore(draws, trust.origin, trust.log_keys)
+
+
+def registry_validator(store: LedgerStore, trust: TrustAnchor) -> Validator:
+    """A validator that replays the registry and then applies the new lines."""
+
+    def validate(first_index: int, lines: Sequence[bytes]) -> None:
+        registry = Registry(origin=trust.origin, trust=trust)
+        for index, line in enumerate(store.iter_lines()):
+            if index >= first_index:
+                break
+            registry.apply(parse_entry(line, index))
+        for offset, line in enumerate(lines):
+            registry.apply(parse_entry(line, first_index + offset))
+
+    return validate
+
+
+def init_ledger(
+    draws: Path,
+    origin: str,
+    log_signer: Signer,
+    roots: Sequence[Signer],
+    threshold: int,
+    ts: str,
+) -> TrustAnchor:
+    """Create a new ledger with its ``log.init`` entry and write ``trust.txt``.
+
+    Raises:
+        StoreError: if ``draws`` already holds a ledger.
+    """
+    if (draws / "entries.jsonl").exists() or (draws / TRUST_NAME).exists():
+        raise StoreError(f"{draws}：已存在账本，不能重复初始化")
+    body = {
+        "type": "log.init",
+        "id": "log.init",
+        "ts": ts,
+        "origin": origin,
+        "log_keys": [log_signer.verifier().vkey],
+        "roots": [r.verifier().vkey for r in roots],
+        "threshold": threshold,
+        "formats": {"entry": "gongkai-ledger/v1", "draw": "draw-v1"},
+    }
+    line = make_entry(origin, body, roots)
+    trust = TrustAnchor(
+        origin,
+        (log_signer.verifier(),),
+        tuple(r.verifier() for r in roots),
+        threshold,
+        leaf_hash(line),
+    )
+    store = open_store(draws, trust)
+    store.append([line], [log_signer], registry_validator(store, trust))
+    (draws / TRUST_NAME).write_bytes(format_trust(trust))
+    return trust
+
+
+def key_add_entry(
+    origin: str,
+    new_key: Signer,
+    dept: str,
+    roots: Sequence[Signer],
+    ts: str,
+    scopes: Sequence[str] = DEPT_SCOPES,
+) -> bytes:
+    """A ``key.add`` line for a department key, signed by ``roots`` and the key itself."""
+    body: dict[str, Any] = {
+        "type": "key.add",
+        "id": f"key.add/{dept}/{new_key.key_id:08x}",
+        "ts": ts,
+        "key": {
+            "vkey": new_key.verifier().vkey,
+            "role": "dept",
+            "dept": dept,
+            "scopes": list(scopes),
+        },
+    }
+    return make_entry(origin, body, [*roots, new_key])
+
+
+def append_entries(draws: Path, lines: Sequence[bytes], log_signer: Signer) -> Checkpoint:
+    """Append checked lines to the ledger and sign a checkpoint.
+
+    Raises:
+        LedgerError: if any line would be rejected by a verifier (nothing is written).
+    """
+    trust = read_trust(draws)
+    store = open_store(draws, trust)
+    return store.append(list(lines), [log_signer], registry_validator(store, trust))
