@@ -130,3 +130,33 @@ def serve(directory: Path, port: int) -> None:
             httpd.serve_forever()
         except KeyboardInterrupt:
             click.echo("已停止")
+
+
+def _default_key_dir() -> Path:
+    return Path(click.get_app_dir("gongkai")) / "keys"
+
+
+@main.group()
+def keys() -> None:
+    """签名密钥：新建部门密钥、根密钥和日志密钥（私钥不进入仓库，也不会显示）。"""
+
+
+@keys.command("new")
+@content_option
+@click.option("--dept", help="部门标识（departments.yaml 中的 id），生成部门密钥")
+@click.option("--name", "key_name", help="直接指定密钥名称（根密钥、日志密钥）")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="私钥目录（默认为用户配置目录下的 gongkai/keys）",
+)
+@handle_errors
+def keys_new(content_dir: Path, dept: str | None, key_name: str | None, out: Path | None) -> None:
+    """新建 Ed25519 签名密钥：私钥文件权限 0600，公钥文件可公开。"""
+    from generator.keyfiles import new_key_files
+
+    created = new_key_files(content_dir, out or _default_key_dir(), dept=dept, name=key_name)
+    click.echo(f"已生成私钥：{created.private_path}（权限 0600，切勿提交到仓库或发给他人）")
+    click.echo(f"已生成公钥：{created.public_path}")
+    click.echo(f"验证密钥：{created.vkey}")
