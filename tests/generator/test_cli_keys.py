@@ -26,7 +26,8 @@ def test_keys_new_writes_0600_and_never_prints_the_private_key(tmp_path: Path) -
     signer = read_private_key(private)
     assert signer.name.endswith("/dept/scjg/1")
     assert read_public_key(next(out.glob("*.pub"))) == signer.verifier()
-    assert "PRIVATE" not in result.output and signer.skey not in result.output
+    assert "PRIVATE" not in result.output
+    assert signer.skey not in result.output
     # A second department key gets the next number; the first is never overwritten.
     again = CliRunner().invoke(
         main,
