@@ -176,6 +176,10 @@ def _load_departments(reader: _Reader) -> list[Department]:
             if check.status is CodeStatus.INVALID:
                 f.error("uscc", f"“{code}”无效：{check.reason}")
                 code = None
+            elif check.status is CodeStatus.LEGACY:
+                reader.problems.warning(
+                    f.loc("uscc"), f"“{code}”：{check.reason}；按原样保留，未作修改"
+                )
         if ident is not None and ident in seen:
             f.error("id", f"部门标识“{ident}”重复（首次出现在第 {seen[ident]} 行）")
             continue
@@ -339,20 +343,21 @@ def _load_plans(reader: _Reader, ctx: PlanContext) -> list[AnnualPlan]:
         reader.problems.error(Location(reader.shown(plan_dir)), "缺少年度抽查工作计划目录")
         return []
     plans: list[AnnualPlan] = []
-    task_ids: dict[str, str] = {}
-    for path in sorted(plan_dir.glob("*.yaml")):
+    plan_ids: dict[str, str] = {}
+    for path in sorted([*plan_dir.glob("*.yaml"), *plan_dir.glob("*.yml")]):
         loaded = reader.yaml_mapping(f"plans/{path.name}")
         if loaded is None:
             continue
         plan = load_plan(loaded[0], loaded[1], reader.problems, ctx)
         if plan is None:
             continue
-        for task in plan.tasks:
-            if task.id in task_ids:
-                reader.problems.error(
-                    Location(loaded[1], 0, "tasks"),
-                    f"任务编号“{task.id}”与 {task_ids[task.id]} 重复",
-                )
-            task_ids[task.id] = loaded[1]
+        if plan.id in plan_ids:
+            line = loaded[0].line_of("id")
+            reader.problems.error(
+                Location(loaded[1], line, "id"),
+                f"计划编号“{plan.id}”重复（首次出现在 {plan_ids[plan.id]}）",
+            )
+            continue
+        plan_ids[plan.id] = loaded[1]
         plans.append(plan)
     return plans

@@ -20,10 +20,10 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from generator.content.errors import Problems
+from generator.content.errors import Location, Problems
 from generator.content.model import (
     AnnualPlan,
     CreditRisk,
@@ -50,6 +50,8 @@ class PlanContext:
     items: dict[str, InspectionItem]
     entities: Sequence[MarketEntity]
     inspectors: Sequence[Inspector]
+    #: task id → "file:line" of its first definition, shared by every plan file of one load.
+    task_ids: dict[str, str] = field(default_factory=dict)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -90,6 +92,11 @@ def _task(
     f: Fields, ctx: PlanContext, year: int | None, published: dt.date | None
 ) -> SpotCheckTask | None:
     ident = f.ident("id")
+    if ident is not None:
+        first = ctx.task_ids.setdefault(ident, f"{f.shown}:{f.loc('id').line}")
+        if first != f"{f.shown}:{f.loc('id').line}":
+            f.error("id", f"任务编号“{ident}”重复（首次出现在 {first}）")
+            ident = None
     name = f.text("name", max_len=200)
     kind = f.choice("kind", TaskKind.parse, "任务类型（一业一查/单部门）")
     mode = f.choice("mode", SamplingMode.parse, "抽查类型（定向抽查/不定向抽查）")
@@ -110,8 +117,9 @@ def _task(
         pf.finish()
         if start and end and start > end:
             pf.error("end", f"实施结束日期 {end} 早于开始日期 {start}")
-        if start and year and (start.year != year or (end and end.year != year)):
-            pf.error("start", f"实施期间应在计划年度 {year} 年内")
+        for key, day in (("start", start), ("end", end)):
+            if day and year and day.year != year:
+                pf.error(key, f"实施期间应在计划年度 {year} 年内（{day}）")
     invitation = f.mapping("invitation", required=False)
     if invitation is not None:
         inv = Fields(invitation, f.shown, f.loc("invitation").field, f.problems)
@@ -228,12 +236,18 @@ def _check_parts(
         ]  # fmt: skip
         if len(eligible) < part.inspectors_per_entity:
             tags = "、".join(part.required_tags) or "无"
+            part_map = f.data["departments"][i]
             f.problems.error(
-                f.item_loc("departments", i, "required_tags"),
+                Location(
+                    f.shown,
+                    part_map.line_of("required_tags"),
+                    f"{f.loc('departments').field}[{i}].required_tags",
+                ),
                 f"部门“{part.dept}”在岗且具备专长（{tags}）的执法检查人员只有 {len(eligible)} 名，少于每户所需的 {part.inspectors_per_entity} 名",
             )
     if ratios is None:
         return
+    ratio_map = f.data["ratios"]
     for part in parts:
         for item_id in part.items:
             item = ctx.items[item_id]
@@ -241,8 +255,12 @@ def _check_parts(
                 continue
             for risk, ratio in ratios:
                 if ratio > item.ratio_cap:
-                    f.error(
-                        f"ratios.{risk.value}",
+                    f.problems.error(
+                        Location(
+                            f.shown,
+                            ratio_map.line_of(risk.value),
+                            f"{f.prefix}.ratios.{risk.value}",
+                        ),
                         f"比例 {ratio} 超过一般检查事项“{item.id} {item.name}”的比例上限 {item.ratio_cap}",
                     )
 

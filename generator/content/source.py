@@ -78,6 +78,16 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocList:
     return result
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    # PyYAML raises a bare ValueError for an impossible date such as 2024-02-30; keep the text
+    # so that the field check reports it at its own line.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
@@ -114,14 +124,51 @@ def load_yaml(path: Path, shown: str, problems: Problems) -> Any:
     if text is None:
         return None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 — _Loader subclasses SafeLoader
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 — _Loader subclasses SafeLoader
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # An unclosed quote is detected at the end of the file; its start is the useful line.
+        use_context = exc.context_mark is not None and "quoted scalar" in (exc.context or "")
+        mark = exc.context_mark if use_context else (exc.problem_mark or exc.context_mark)
         line = mark.line + 1 if mark is not None else 0
         problems.error(Location(shown, line), f"YAML 语法错误：{exc.problem or exc}")
+        return None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        problems.error(
+            Location(shown, line), f"YAML 语法错误：含有不允许的字符（{exc.character!r}）"
+        )
+        return None
+    except RecursionError:
+        problems.error(
+            Location(shown, _too_deep_line(text)), f"YAML 嵌套过深（超过 {MAX_DEPTH} 层）"
+        )
+        return None
     except yaml.YAMLError as exc:
         problems.error(Location(shown), f"YAML 错误：{exc}")
-    return None
+        return None
+    if data is None:
+        problems.error(Location(shown, 1), "文件为空；顶层应为映射（键: 值）或列表")
+    return data
+
+
+#: Deepest nesting reported when PyYAML's recursive composer gives up.
+MAX_DEPTH = 100
+
+
+def _too_deep_line(text: str) -> int:
+    """Line where nesting first exceeds MAX_DEPTH (the event parser is not recursive)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return int(event.start_mark.line) + 1 if event.start_mark else 0
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return 0
 
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -166,12 +213,17 @@ class Fields:
         return self.data[key]
 
     def text(self, key: str, *, required: bool = True, max_len: int = MAX_TEXT) -> str | None:
-        """A non-empty string of at most ``max_len`` characters, stripped."""
+        """A non-empty string of at most ``max_len`` characters, stripped.
+
+        An unquoted number is refused, never converted: YAML reads ``0123`` as an octal
+        integer, so a code written without quotes may already have lost its digits.
+        """
         value = self._get(key, required)
         if value is None:
             return None
         if not isinstance(value, str):
-            self.error(key, f"应为文本，实际为{_kind(value)}")
+            hint = '（代码、编号请加英文引号，如 "0123"）' if isinstance(value, int | float) else ""
+            self.error(key, f"应为文本，实际为{_kind(value)}{hint}")
             return None
         value = value.strip()
         if not value:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.content.errors import Location, Problems
@@ -28,15 +27,19 @@ MAX_CELL = 500
 
 @dataclass(frozen=True)
 class Row:
-    """One data row: its 1-based line (CSV, YAML) or row number (XLSX), and its cells."""
+    """One data row: its 1-based line (CSV, YAML) or row number (XLSX), and its cells.
+
+    ``lines`` gives a cell's own line where it differs from the row's (YAML records).
+    """
 
     line: int
     cells: dict[str, str]
     shown: str
+    lines: dict[str, int] = field(default_factory=dict)
 
     def loc(self, column: str) -> Location:
         """Location of ``column`` in this row."""
-        return Location(self.shown, self.line, column)
+        return Location(self.shown, self.lines.get(column, self.line), column)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,10 @@ class Columns:
     optional: tuple[str, ...] = ()
     #: Accepted alternative spellings of a header (alias → canonical).
     aliases: tuple[tuple[str, str], ...] = ()
+
+
+#: header line, header cells, (line, values) rows, and per-row cell lines (YAML only).
+_Raw = tuple[int, list[str], list[tuple[int, list[str]]], list[dict[int, int]]]
 
 
 def read_table(path: Path, shown: str, columns: Columns, problems: Problems) -> list[Row] | None:
@@ -66,23 +73,27 @@ def read_table(path: Path, shown: str, columns: Columns, problems: Problems) -> 
         return None
     if rows is None:
         return None
-    header_line, header, data = rows
+    header_line, header, data, cell_lines = rows
     mapping = _check_header(header, columns, Location(shown, header_line), problems)
     if mapping is None:
         return None
     out: list[Row] = []
-    for line, values in data:
+    for row_index, (line, values) in enumerate(data):
+        row_lines = cell_lines[row_index] if cell_lines else {}
+        lines = {name: row_lines[i] for i, name in mapping.items() if i in row_lines}
         cells: dict[str, str] = {}
         for index, name in mapping.items():
             value = values[index] if index < len(values) else ""
+            where = Location(shown, lines.get(name, line), name)
             if len(value) > MAX_CELL:
-                problems.error(
-                    Location(shown, line, name), f"单元格过长（{len(value)} 字符，上限 {MAX_CELL}）"
-                )
+                problems.error(where, f"单元格过长（{len(value)} 字符，上限 {MAX_CELL}）")
+                value = ""
+            elif any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+                problems.error(where, "含有控制字符（换行、制表符等）")
                 value = ""
             cells[name] = value
         if any(cells.values()):
-            out.append(Row(line, cells, shown))
+            out.append(Row(line, cells, shown, lines))
     if len(out) > MAX_ROWS:
         problems.error(Location(shown), f"行数过多（{len(out)}，上限 {MAX_ROWS}）")
         return None
@@ -114,9 +125,7 @@ def _check_header(
     return mapping if ok and not missing else None
 
 
-def _read_csv(
-    path: Path, shown: str, problems: Problems
-) -> tuple[int, list[str], list[tuple[int, list[str]]]] | None:
+def _read_csv(path: Path, shown: str, problems: Problems) -> _Raw | None:
     text = read_text(path, shown, problems)
     if text is None:
         return None
@@ -132,7 +141,7 @@ def _read_csv(
         problems.error(Location(shown, 1), "文件为空，缺少表头")
         return None
     header_line, header = rows[0]
-    return header_line, header, rows[1:]
+    return header_line, header, rows[1:], []
 
 
 def _cell_text(value: object) -> str:
@@ -149,36 +158,32 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(
-    path: Path, shown: str, problems: Problems
-) -> tuple[int, list[str], list[tuple[int, list[str]]]] | None:
+def _read_xlsx(path: Path, shown: str, problems: Problems) -> _Raw | None:
     import openpyxl  # imported lazily: only spreadsheet users pay for it
 
+    rows: list[tuple[int, list[str]]] = []
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        problems.error(Location(shown), f"无法读取 XLSX 工作簿：{exc}")
+        try:
+            sheet = workbook.worksheets[0]
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                rows.append((number, [_cell_text(v) for v in values]))
+                if number > MAX_ROWS + 1:
+                    problems.error(Location(shown), f"行数过多（上限 {MAX_ROWS}）")
+                    return None
+        finally:
+            workbook.close()
+    except Exception as exc:
+        problems.error(Location(shown), f"无法读取 XLSX 工作簿：{type(exc).__name__}: {exc}")
         return None
-    try:
-        sheet = workbook.worksheets[0]
-        rows: list[tuple[int, list[str]]] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            rows.append((number, [_cell_text(v) for v in values]))
-            if number > MAX_ROWS + 1:
-                problems.error(Location(shown), f"行数过多（上限 {MAX_ROWS}）")
-                return None
-    finally:
-        workbook.close()
     if not rows:
         problems.error(Location(shown, 1), "工作表为空，缺少表头")
         return None
     header_line, header = rows[0]
-    return header_line, header, rows[1:]
+    return header_line, header, rows[1:], []
 
 
-def _read_yaml(
-    path: Path, shown: str, problems: Problems
-) -> tuple[int, list[str], list[tuple[int, list[str]]]] | None:
+def _read_yaml(path: Path, shown: str, problems: Problems) -> _Raw | None:
     data = load_yaml(path, shown, problems)
     if data is None:
         return None
@@ -190,6 +195,7 @@ def _read_yaml(
         if isinstance(item, LocDict):
             header.extend(k for k in item if k not in header)
     rows: list[tuple[int, list[str]]] = []
+    cell_lines: list[dict[int, int]] = []
     for i, item in enumerate(data):
         if not isinstance(item, LocDict):
             problems.error(Location(shown, data.item_lines[i]), "每条记录应为映射（列名: 值）")
@@ -201,7 +207,8 @@ def _read_yaml(
                 value = "、".join(str(v) for v in value)
             values.append(_cell_text(value))
         rows.append((item.line, values))
-    return data.line, header, rows
+        cell_lines.append({j: item.line_of(key) for j, key in enumerate(header) if key in item})
+    return data.line, header, rows, cell_lines
 
 
 def split_list(value: str) -> tuple[str, ...]:

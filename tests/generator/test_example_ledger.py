@@ -30,7 +30,9 @@ def test_rebuild_is_byte_identical(tmp_path: Path) -> None:
     rebuilt = sorted(p.name for p in (out / "checkpoints").iterdir())
     assert committed == rebuilt
     for name in rebuilt:
-        assert (out / "checkpoints" / name).read_bytes() == (ROOT / "draws" / "checkpoints" / name).read_bytes()
+        assert (out / "checkpoints" / name).read_bytes() == (
+            ROOT / "draws" / "checkpoints" / name
+        ).read_bytes()
 
 
 def test_example_keys_are_recognised_and_refused_for_real_sites() -> None:

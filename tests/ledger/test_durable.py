@@ -1,0 +1,403 @@
+"""Tests for ledger.durable: the durable file primitives and the flock lock (LEDGER.md §3.11)."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger import durable
+from ledger.durable import (
+    TEMP_PREFIX,
+    LedgerLock,
+    append_durable,
+    create_immutable,
+    mkdirs_durable,
+    truncate_durable,
+    write_atomic,
+)
+from ledger.errors import FatalStoreError, LedgerError, LockBusyError, StoreError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def counting(monkeypatch: pytest.MonkeyPatch, name: str) -> Iterator[list[tuple[Any, ...]]]:
+    """Record the arguments of every call of ``os.<name>`` (the call still happens)."""
+    calls: list[tuple[Any, ...]] = []
+    real: Callable[..., Any] = getattr(os, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(os, name, wrapper)
+        yield calls
+
+
+def failing(name: str, *, persist: bool = False, err: int = errno.EIO) -> Callable[..., Any]:
+    """A replacement for ``os.<name>`` that always fails (after the real call if ``persist``)."""
+    real: Callable[..., Any] = getattr(os, name)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if persist:
+            result = real(*args, **kwargs)
+            if name == "open":
+                os.close(result)
+        raise OSError(err, f"injected {name} failure")
+
+    return wrapper
+
+
+def temps(directory: Path) -> list[str]:
+    return [n for n in os.listdir(directory) if n.startswith(TEMP_PREFIX)]
+
+
+# --------------------------------------------------------------------------- append_durable
+
+
+def test_append_durable_creates_appends_and_syncs_dir_only_on_create(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "f"
+    with counting(monkeypatch, "fsync") as fsyncs:
+        append_durable(path, b"a\n")
+    assert path.read_bytes() == b"a\n"
+    assert len(fsyncs) == 2  # the file, then its directory (new name)
+    assert path.stat().st_mode & 0o777 == 0o644 & ~_umask()
+    with counting(monkeypatch, "fsync") as fsyncs:
+        append_durable(path, b"b\n")
+    assert path.read_bytes() == b"a\nb\n"
+    assert len(fsyncs) == 1  # existing file: no directory sync needed
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_append_durable_loops_over_short_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = os.write
+    sizes: list[int] = []
+
+    def short_write(fd: int, data: Any) -> int:
+        n = real(fd, bytes(data)[:3])
+        sizes.append(n)
+        return n
+
+    monkeypatch.setattr(os, "write", short_write)
+    data = b'{"body":{"i":1},"v":1}\n' * 3
+    append_durable(tmp_path / "f", data)
+    assert (tmp_path / "f").read_bytes() == data
+    assert sum(sizes) == len(data)
+    assert len(sizes) == -(-len(data) // 3)
+
+
+def test_append_durable_zero_progress_write_is_a_store_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "write", lambda fd, data: 0)
+    with pytest.raises(StoreError, match="returned 0"):
+        append_durable(tmp_path / "f", b"x")
+
+
+@pytest.mark.parametrize("persist", [False, True])
+def test_append_durable_fsync_failure_is_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, persist: bool
+) -> None:
+    monkeypatch.setattr(os, "fsync", failing("fsync", persist=persist))
+    with pytest.raises(FatalStoreError, match=r"fsync of .*/f failed.*do not retry"):
+        append_durable(tmp_path / "f", b"x\n")
+
+
+@pytest.mark.parametrize("name", ["write", "open"])
+def test_append_durable_write_or_open_failure_is_a_plain_store_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setattr(os, name, failing(name, err=errno.ENOSPC))
+    with pytest.raises(StoreError) as info:
+        append_durable(tmp_path / "f", b"x\n")
+    assert not isinstance(info.value, FatalStoreError)
+    assert "ENOSPC" in str(info.value)
+    assert str(tmp_path / "f") in str(info.value)
+
+
+def test_append_durable_in_a_missing_directory_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="ENOENT"):
+        append_durable(tmp_path / "missing" / "f", b"x")
+
+
+# --------------------------------------------------------------------------- write_atomic
+
+
+def test_write_atomic_replaces_and_syncs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "checkpoint"
+    write_atomic(path, b"one")
+    with counting(monkeypatch, "fsync") as fsyncs, counting(monkeypatch, "replace") as reps:
+        write_atomic(path, b"two")
+    assert path.read_bytes() == b"two"
+    assert len(fsyncs) == 2  # temp file, then the directory
+    assert len(reps) == 1
+    assert temps(tmp_path) == []
+
+
+def test_write_atomic_mode(tmp_path: Path) -> None:
+    write_atomic(tmp_path / "k", b"secret", mode=0o600)
+    assert (tmp_path / "k").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("persist", [False, True])
+@pytest.mark.parametrize("name", ["fsync", "replace"])
+def test_write_atomic_fsync_or_replace_failure_is_fatal_and_leaves_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, persist: bool
+) -> None:
+    path = tmp_path / "checkpoint"
+    write_atomic(path, b"old")
+    monkeypatch.setattr(os, name, failing(name, persist=persist))
+    with pytest.raises(FatalStoreError):
+        write_atomic(path, b"new")
+    monkeypatch.undo()
+    # All or nothing: the old or the new contents, never a mixture.
+    assert path.read_bytes() in (b"old", b"new")
+    if not persist and name == "replace":
+        assert path.read_bytes() == b"old"
+    assert temps(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", ["write", "open"])
+def test_write_atomic_write_failure_keeps_old_and_removes_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    path = tmp_path / "checkpoint"
+    write_atomic(path, b"old")
+    calls = 0
+    real: Callable[..., Any] = getattr(os, name)
+
+    def second_call_fails(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # for open: the directory is call 1, the temp file call 2
+            raise OSError(errno.EIO, "injected")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, name, second_call_fails if name == "open" else failing(name))
+    with pytest.raises(StoreError):
+        write_atomic(path, b"new")
+    monkeypatch.undo()
+    assert path.read_bytes() == b"old"
+    assert temps(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- create_immutable
+
+
+def test_create_immutable_creates_and_accepts_identical(tmp_path: Path) -> None:
+    path = tmp_path / "7"
+    create_immutable(path, b"note")
+    create_immutable(path, b"note")
+    assert path.read_bytes() == b"note"
+    assert temps(tmp_path) == []
+
+
+@pytest.mark.parametrize("other", [b"notE", b"not", b"note!", b""])
+def test_create_immutable_with_different_bytes_is_fatal(tmp_path: Path, other: bytes) -> None:
+    path = tmp_path / "7"
+    create_immutable(path, b"note")
+    with pytest.raises(FatalStoreError, match=r"immutable file differs: .*/7 .*would fork"):
+        create_immutable(path, other)
+    assert path.read_bytes() == b"note"
+    assert temps(tmp_path) == []
+
+
+def test_create_immutable_never_overwrites_even_a_foreign_file(tmp_path: Path) -> None:
+    path = tmp_path / "7"
+    path.write_bytes(b"x" * 200_000)
+    with pytest.raises(FatalStoreError, match="first difference at byte 0"):
+        create_immutable(path, b"note")
+    assert path.read_bytes() == b"x" * 200_000
+
+
+@pytest.mark.parametrize("persist", [False, True])
+@pytest.mark.parametrize("name", ["fsync", "link"])
+def test_create_immutable_fsync_or_link_failure_is_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, persist: bool
+) -> None:
+    path = tmp_path / "7"
+    monkeypatch.setattr(os, name, failing(name, persist=persist))
+    with pytest.raises(FatalStoreError):
+        create_immutable(path, b"note")
+    monkeypatch.undo()
+    assert temps(tmp_path) == []
+    if path.exists():  # persisted: whatever exists is complete
+        assert path.read_bytes() == b"note"
+    create_immutable(path, b"note")  # a later process can complete it idempotently
+    assert path.read_bytes() == b"note"
+
+
+# --------------------------------------------------------------------------- truncate, mkdirs
+
+
+def test_truncate_durable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"abc\ndef")
+    with counting(monkeypatch, "fsync") as fsyncs:
+        truncate_durable(path, 4)
+    assert path.read_bytes() == b"abc\n"
+    assert len(fsyncs) == 1
+    with pytest.raises(StoreError, match="only 4"):
+        truncate_durable(path, 10)
+    monkeypatch.setattr(os, "ftruncate", failing("ftruncate"))
+    with pytest.raises(FatalStoreError):
+        truncate_durable(path, 0)
+
+
+def test_mkdirs_durable_syncs_each_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "a" / "b" / "c"
+    with counting(monkeypatch, "fsync") as fsyncs:
+        mkdirs_durable(target)
+    assert target.is_dir()
+    assert len(fsyncs) == 3  # tmp_path, a, b each gained an entry
+    with counting(monkeypatch, "fsync") as fsyncs:
+        mkdirs_durable(target)
+    assert fsyncs == []
+
+
+def test_mkdirs_durable_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(StoreError, match=r"not a directory|ENOTDIR"):
+        mkdirs_durable(tmp_path / "file")
+    with pytest.raises(StoreError):
+        mkdirs_durable(tmp_path / "file" / "sub")
+    monkeypatch.setattr(os, "fsync", failing("fsync"))
+    with pytest.raises(FatalStoreError):
+        mkdirs_durable(tmp_path / "new")
+
+
+@pytest.mark.parametrize("name", ["open", "write", "fsync", "replace", "link", "ftruncate"])
+def test_no_raw_oserror_escapes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    (tmp_path / "t").write_bytes(b"abc")
+    monkeypatch.setattr(os, name, failing(name))
+    ops: list[Callable[[], None]] = [
+        lambda: append_durable(tmp_path / "a", b"x"),
+        lambda: write_atomic(tmp_path / "w", b"x"),
+        lambda: create_immutable(tmp_path / "i", b"x"),
+        lambda: truncate_durable(tmp_path / "t", 1),
+        lambda: mkdirs_durable(tmp_path / "d" / "e"),
+    ]
+    for op in ops:
+        with contextlib.suppress(LedgerError):  # anything else (a raw OSError) fails the test
+            op()
+
+
+# --------------------------------------------------------------------------- LedgerLock
+
+
+def test_second_exclusive_lock_fails_at_once(tmp_path: Path) -> None:
+    with LedgerLock(tmp_path) as first:
+        assert first.held
+        start = time.monotonic()
+        with pytest.raises(LockBusyError, match=r"another process holds .*LOCK.*one writer"):
+            LedgerLock(tmp_path).acquire()
+        assert time.monotonic() - start < 0.5
+        with pytest.raises(LockBusyError, match="a writer holds"):
+            LedgerLock(tmp_path, exclusive=False).acquire()
+    with LedgerLock(tmp_path):  # released on exit
+        pass
+
+
+def test_shared_locks_coexist_and_exclude_a_writer(tmp_path: Path) -> None:
+    (tmp_path / "LOCK").write_bytes(b"")
+    with (
+        LedgerLock(tmp_path, exclusive=False),
+        LedgerLock(tmp_path, exclusive=False),
+        pytest.raises(LockBusyError),
+    ):
+        LedgerLock(tmp_path).acquire()
+
+
+def test_reader_lock_never_creates_the_lock_file(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot open lock file"):
+        LedgerLock(tmp_path, exclusive=False).acquire()
+    assert not (tmp_path / "LOCK").exists()
+
+
+def test_lock_is_not_reentrant(tmp_path: Path) -> None:
+    lock = LedgerLock(tmp_path)
+    with lock, pytest.raises(StoreError, match="already held"):
+        lock.acquire()
+    assert not lock.held
+
+
+def test_lock_timeout_waits_for_release(tmp_path: Path) -> None:
+    holder = LedgerLock(tmp_path)
+    holder.acquire()
+    timer = threading.Timer(0.1, holder.release)
+    timer.start()
+    try:
+        with LedgerLock(tmp_path, timeout=5.0):
+            pass
+    finally:
+        timer.cancel()
+        holder.release()
+    holder.acquire()
+    try:
+        with pytest.raises(LockBusyError, match=r"after waiting 0\.05 s"):
+            LedgerLock(tmp_path, timeout=0.05).acquire()
+    finally:
+        holder.release()
+
+
+def test_lock_held_by_another_process_and_released_when_it_dies(tmp_path: Path) -> None:
+    code = (
+        "import sys; from ledger.durable import LedgerLock\n"
+        "lock = LedgerLock(sys.argv[1]); lock.acquire()\n"
+        "print('locked', flush=True); sys.stdin.read()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=REPO,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"locked\n"
+        start = time.monotonic()
+        with pytest.raises(LockBusyError):
+            LedgerLock(tmp_path).acquire()
+        assert time.monotonic() - start < 0.5
+        proc.kill()  # SIGKILL: the kernel drops the flock with the process
+        proc.wait(10)
+        with LedgerLock(tmp_path):
+            pass
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def test_lock_fd_is_not_inherited(tmp_path: Path) -> None:
+    with LedgerLock(tmp_path) as lock:
+        assert lock._fd is not None
+        assert not os.get_inheritable(lock._fd)
+
+
+def test_module_uses_os_attribute_calls() -> None:
+    # Failure injection relies on durable calling os.<name> at call time.
+    source = Path(durable.__file__).read_text(encoding="utf-8")
+    for name in ("write", "fsync", "replace", "link", "open"):
+        assert f"from os import {name}" not in source
+        assert f"os.{name}(" in source

@@ -1,0 +1,574 @@
+"""Tests for ledger.store: layout, append, verification, recovery and blobs (LEDGER.md §2.7)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from ledger import canonical
+from ledger import store as store_module
+from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.durable import LedgerLock
+from ledger.errors import (
+    FatalStoreError,
+    LockBusyError,
+    MalformedError,
+    StoreError,
+    VerificationError,
+)
+from ledger.merkle import EMPTY_ROOT, MerkleTree, leaf_hash
+from ledger.note import Signer
+from ledger.store import MAX_ENTRY_SIZE, LedgerStore
+
+ORIGIN = "example.gov.cn/gongkai/test-log"
+SIGNER = Signer.from_seed(ORIGIN, bytes(range(32)))
+# Same name, different key: its signatures are "unknown key" lines to the store.
+IMPOSTOR = Signer.from_seed(ORIGIN, bytes(32))
+WITNESS = Signer.from_seed("witness.example/w1", bytes([9]) * 32)
+
+Snapshot = dict[str, tuple[bytes | None, int]]
+
+
+def entry(i: int) -> bytes:
+    return canonical.dumps({"body": {"i": i}, "v": 1})
+
+
+def new_store(directory: Path) -> LedgerStore:
+    return LedgerStore(directory, ORIGIN, [SIGNER.verifier()])
+
+
+def populated(directory: Path, batches: Sequence[int] = (2, 1, 3)) -> LedgerStore:
+    """A ledger with checkpoints after each batch: sizes 2, 3, 6 by default."""
+    store = new_store(directory)
+    i = 0
+    for n in batches:
+        store.append([entry(j) for j in range(i, i + n)], [SIGNER])
+        i += n
+    return store
+
+
+def snapshot(directory: Path) -> Snapshot:
+    """Every file and directory below ``directory`` with its bytes and mode."""
+    snap: Snapshot = {}
+    for root, dirs, files in os.walk(directory):
+        for name in dirs:
+            path = Path(root) / name
+            snap[str(path.relative_to(directory)) + "/"] = (None, path.stat().st_mode)
+        for name in files:
+            path = Path(root) / name
+            snap[str(path.relative_to(directory))] = (path.read_bytes(), path.stat().st_mode)
+    return snap
+
+
+def lines_of(directory: Path) -> list[bytes]:
+    data = (directory / "entries.jsonl").read_bytes()
+    return data.split(b"\n")[:-1]
+
+
+def assert_consistent(directory: Path) -> None:
+    """Independent check: entries verify against every archived checkpoint and `checkpoint`."""
+    leaves = [leaf_hash(line) for line in lines_of(directory)]
+    tree = MerkleTree(leaves)
+    archive = directory / "checkpoints"
+    sizes = sorted(int(n) for n in os.listdir(archive))
+    for size in sizes:
+        cp, _ = open_checkpoint((archive / str(size)).read_bytes(), ORIGIN, [SIGNER.verifier()])
+        assert cp.size == size
+        assert tree.root_at(size) == cp.root
+    assert (directory / "checkpoint").read_bytes() == (archive / str(sizes[-1])).read_bytes()
+    assert sizes[-1] == tree.size
+
+
+# --------------------------------------------------------------------------- basics
+
+
+def test_missing_directory_reads_as_empty_and_is_not_created(tmp_path: Path) -> None:
+    d = tmp_path / "draws"
+    state = new_store(d).read_state()
+    assert state.size == 0
+    assert state.root == EMPTY_ROOT
+    assert state.checkpoint is None
+    assert state.checkpointed_size == 0
+    assert not state.needs_recovery
+    assert not d.exists()
+
+
+def test_first_append_creates_the_layout(tmp_path: Path) -> None:
+    d = tmp_path / "draws"
+    store = new_store(d)
+    cp = store.append([entry(0), entry(1)], [SIGNER])
+    assert cp == Checkpoint(ORIGIN, 2, MerkleTree([leaf_hash(entry(0)), leaf_hash(entry(1))]).root)
+    assert sorted(snapshot(d)) == [
+        "LOCK",
+        "checkpoint",
+        "checkpoints/",
+        "checkpoints/2",
+        "entries.jsonl",
+    ]
+    assert (d / "entries.jsonl").read_bytes() == entry(0) + b"\n" + entry(1) + b"\n"
+    note = (d / "checkpoint").read_bytes()
+    assert note == (d / "checkpoints" / "2").read_bytes()
+    assert note == sign_checkpoint(cp, [SIGNER])  # deterministic Ed25519
+    opened, _ = open_checkpoint(note, ORIGIN, [SIGNER.verifier()])
+    assert opened == cp
+    state = store.read_state()
+    assert (state.size, state.checkpoint, state.archived_sizes) == (2, cp, (2,))
+    assert state.checkpoint_note == note
+    assert not state.needs_recovery
+
+
+def test_many_appends_verify(tmp_path: Path) -> None:
+    store = new_store(tmp_path)
+    expected: list[bytes] = []
+    for k in range(1, 40):
+        batch = [entry(len(expected) + j) for j in range(k % 4 + 1)]
+        expected += batch
+        cp = store.append(batch, [SIGNER])
+        assert cp.size == len(expected)
+    assert list(store.iter_lines()) == expected
+    assert cp.root == MerkleTree([leaf_hash(x) for x in expected]).root
+    assert_consistent(tmp_path)
+    assert len(store.read_state().archived_sizes) == 39
+
+
+def test_small_read_chunks_give_the_same_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = populated(tmp_path)
+    with (tmp_path / "entries.jsonl").open("ab") as f:
+        f.write(entry(6) + b"\n" + entry(7)[:5])
+    before = store.read_state()
+    for chunk in (1, 2, 7, 23):
+        monkeypatch.setattr(store_module, "_READ_CHUNK", chunk)
+        assert store.read_state() == before
+        assert list(store.iter_lines()) == [entry(i) for i in range(7)]
+    assert before.torn_tail == entry(7)[:5]
+    assert before.uncheckpointed == 1
+
+
+def test_two_log_signers_and_a_witness_verifier(tmp_path: Path) -> None:
+    rotated = Signer.from_seed(ORIGIN, bytes([5]) * 32)
+    store = LedgerStore(
+        tmp_path, ORIGIN, [SIGNER.verifier(), rotated.verifier(), WITNESS.verifier()]
+    )
+    store.append([entry(0)], [SIGNER])
+    store.append([entry(1)], [SIGNER, rotated])  # overlap during a log-key rotation
+    store.append([entry(2)], [rotated])
+    assert store.read_state().archived_sizes == (1, 2, 3)
+    # A verifier that only knows the new key cannot read the old archive: fatal, by design.
+    with pytest.raises(FatalStoreError, match=r"checkpoints/1: .*unknown key"):
+        LedgerStore(tmp_path, ORIGIN, [rotated.verifier()]).read_state()
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def test_new_lines_are_checked_before_anything_is_written(tmp_path: Path) -> None:
+    store = populated(tmp_path)
+    before = snapshot(tmp_path)
+    pad = len(canonical.dumps({"body": {"s": ""}, "v": 1}))
+    biggest = canonical.dumps({"body": {"s": "a" * (MAX_ENTRY_SIZE - pad)}, "v": 1})
+    assert len(biggest) == MAX_ENTRY_SIZE
+    too_big = canonical.dumps({"body": {"s": "a" * (MAX_ENTRY_SIZE - pad + 1)}, "v": 1})
+    bad: list[tuple[object, str]] = [
+        (b'{"v":1, "body":{}}', "new entry 1 is not canonical"),
+        (b'{"body":{},"v":1}\n', "new entry 1 contains a newline"),
+        (b"", "new entry 1 is not canonical"),
+        (too_big, "new entry 1 is 65536 bytes"),
+        ('{"body":{},"v":1}', "new entry 1 is str"),
+    ]
+    for line, message in bad:
+        with pytest.raises(MalformedError, match=re.escape(message)):
+            store.append([entry(6), line], [SIGNER])  # type: ignore[list-item]
+        assert snapshot(tmp_path) == before
+    assert store.append([biggest], [SIGNER]).size == 7
+
+
+def test_validate_sees_the_first_index_and_can_reject(tmp_path: Path) -> None:
+    store = populated(tmp_path)
+    calls: list[tuple[int, list[bytes]]] = []
+
+    def validate(first: int, lines: Sequence[bytes]) -> None:
+        calls.append((first, list(lines)))
+        assert store.read_state().size == first  # no deadlock on our own lock
+        if any(b'"i":99' in line for line in lines):
+            raise VerificationError("entry 99 is not allowed")
+
+    store.append([entry(6), entry(7)], [SIGNER], validate)
+    assert calls == [(6, [entry(6), entry(7)])]
+    before = snapshot(tmp_path)
+    with pytest.raises(VerificationError, match="99"):
+        store.append([entry(8), entry(99)], [SIGNER], validate)
+    assert snapshot(tmp_path) == before
+
+
+def test_signers_must_match_the_verifiers(tmp_path: Path) -> None:
+    store = populated(tmp_path)
+    before = snapshot(tmp_path)
+    with pytest.raises(StoreError, match="none of the log signers"):
+        store.append([entry(6)], [IMPOSTOR])
+    with pytest.raises(StoreError, match="at least one log signer"):
+        store.append([entry(6)], [])
+    assert snapshot(tmp_path) == before
+
+
+def test_constructor_checks(tmp_path: Path) -> None:
+    with pytest.raises(MalformedError):
+        LedgerStore(tmp_path, "bad\norigin", [SIGNER.verifier()])
+    with pytest.raises(StoreError, match="at least one"):
+        LedgerStore(tmp_path, ORIGIN, [])
+
+
+def test_empty_append(tmp_path: Path) -> None:
+    store = new_store(tmp_path / "d")
+    with pytest.raises(StoreError, match="empty"):
+        store.append([], [SIGNER])
+    cp = store.append([entry(0)], [SIGNER])
+    assert store.append([], [SIGNER]) == cp
+
+
+# --------------------------------------------------------------------------- tamper matrix
+
+
+def _rewrite_lines(d: Path, edit: Callable[[list[bytes]], list[bytes]]) -> None:
+    (d / "entries.jsonl").write_bytes(b"".join(x + b"\n" for x in edit(lines_of(d))))
+
+
+def _replace_byte(d: Path, line: int, old: bytes, new: bytes) -> None:
+    def edit(lines: list[bytes]) -> list[bytes]:
+        assert old in lines[line]
+        lines[line] = lines[line].replace(old, new, 1)
+        return lines
+
+    _rewrite_lines(d, edit)
+
+
+def _swap(lines: list[bytes], a: int, b: int) -> list[bytes]:
+    lines[a], lines[b] = lines[b], lines[a]
+    return lines
+
+
+def _signed(size: int, root: bytes, signers: Sequence[Signer] = (SIGNER,)) -> bytes:
+    return sign_checkpoint(Checkpoint(ORIGIN, size, root), signers)
+
+
+def _entries_data(d: Path) -> bytes:
+    return (d / "entries.jsonl").read_bytes()
+
+
+def _unlink(path: Path) -> None:
+    path.unlink()
+
+
+def _clear_archive(d: Path) -> None:
+    for p in (d / "checkpoints").iterdir():
+        p.unlink()
+
+
+def _edit_root(note: bytes) -> bytes:
+    lines = note.split(b"\n")
+    lines[2] = (b"B" if lines[2][:1] != b"B" else b"C") + lines[2][1:]
+    return b"\n".join(lines)
+
+
+def _root(n: int) -> bytes:
+    return MerkleTree([leaf_hash(entry(i)) for i in range(n)]).root
+
+
+TAMPER: dict[str, tuple[Callable[[Path], object], str]] = {
+    "flipped digit (still canonical)": (
+        lambda d: _replace_byte(d, 4, b'"i":4', b'"i":9'),
+        r"checkpoints/6: signed root .* lines 0\.\.5\) = .*a line in 3\.\.5 was edited",
+    ),
+    "flipped byte breaks json": (
+        lambda d: _replace_byte(d, 1, b"{", b"["),
+        r"entries\.jsonl: line 1 \(byte offset 23\) inside the checkpointed range \(0\.\.5\) "
+        r"is not canonical JSON",
+    ),
+    "lost newline on the last checkpointed line": (
+        lambda d: (d / "entries.jsonl").write_bytes(_entries_data(d)[:-1]),
+        r"line 5, the last checkpointed line, has lost its terminating newline",
+    ),
+    "lost newline on the last checkpointed line, more lines follow": (
+        lambda d: (d / "entries.jsonl").write_bytes(_entries_data(d)[:-1] + entry(6) + b"\n"),
+        r"line 5 \(byte offset 115\) inside the checkpointed range .* not canonical",
+    ),
+    "lost newline in the middle": (
+        lambda d: _rewrite_lines(d, lambda x: [*x[:2], x[2] + x[3], *x[4:]]),
+        r"line 2 .* not canonical",
+    ),
+    "CRLF line ending": (
+        lambda d: _rewrite_lines(d, lambda x: [*x[:5], x[5] + b"\r"]),
+        r"line 5 .* not canonical",
+    ),
+    "non-canonical spacing": (
+        lambda d: _replace_byte(d, 0, b'"v":1', b'"v": 1'),
+        r"line 0 .* not canonical",
+    ),
+    "deleted line": (
+        lambda d: _rewrite_lines(d, lambda x: x[:2] + x[3:]),
+        r"checkpoints/3: signed root .*a line in 2\.\.2",
+    ),
+    "deleted last line": (
+        lambda d: _rewrite_lines(d, lambda x: x[:5]),
+        r"has 5 complete lines but checkpoints/6 covers 6: lines 5\.\.5 are missing",
+    ),
+    "truncated inside the checkpointed range": (
+        lambda d: (d / "entries.jsonl").write_bytes(_entries_data(d)[:100]),
+        r"has 4 complete lines but checkpoints/6 covers 6: lines 4\.\.5 are missing",
+    ),
+    "entries deleted": (
+        lambda d: _unlink(d / "entries.jsonl"),
+        r"has 0 complete lines but checkpoints/6",
+    ),
+    "swapped lines": (
+        lambda d: _rewrite_lines(d, lambda x: _swap(x, 3, 4)),
+        r"checkpoints/6: signed root",
+    ),
+    "inserted duplicate line": (
+        lambda d: _rewrite_lines(d, lambda x: [x[0], *x]),
+        r"checkpoints/2: signed root",
+    ),
+    "blank line after the checkpoint": (
+        lambda d: (d / "entries.jsonl").write_bytes(_entries_data(d) + b"\n"),
+        r"line 6 \(byte offset 138\) after the last checkpoint .* not canonical",
+    ),
+    "checkpoint size edited": (
+        lambda d: (d / "checkpoint").write_bytes(
+            (d / "checkpoint").read_bytes().replace(b"\n6\n", b"\n5\n", 1)
+        ),
+        r"draws/checkpoint: not a checkpoint .* validly signed",
+    ),
+    "checkpoint root edited": (
+        lambda d: (d / "checkpoint").write_bytes(_edit_root((d / "checkpoint").read_bytes())),
+        r"draws/checkpoint: not a checkpoint .* validly signed",
+    ),
+    "checkpoint signed by an unknown key": (
+        lambda d: (d / "checkpoint").write_bytes(_signed(6, _root(6), [IMPOSTOR])),
+        r"draws/checkpoint: .*(unknown key|no verified)",
+    ),
+    "checkpoint ahead of the archive": (
+        lambda d: (d / "checkpoint").write_bytes(_signed(7, _root(7))),
+        r"draws/checkpoint: has size 7, ahead of the archive's latest checkpoints/6",
+    ),
+    "checkpoint forks the archive": (
+        lambda d: (d / "checkpoint").write_bytes(_signed(6, _root(5))),
+        r"draws/checkpoint: differs from checkpoints/6 for the same size",
+    ),
+    "checkpoint older but not byte-identical": (
+        lambda d: (d / "checkpoint").write_bytes(_signed(3, _root(3), [SIGNER, WITNESS])),
+        r"draws/checkpoint: has size 3 but is not byte-identical to checkpoints/3",
+    ),
+    "archive deleted": (
+        lambda d: _clear_archive(d),
+        r"draws/checkpoint: exists but checkpoints/ is empty",
+    ),
+    "archived checkpoint signed by an unknown key": (
+        lambda d: (d / "checkpoints" / "3").write_bytes(_signed(3, _root(3), [IMPOSTOR])),
+        r"draws/checkpoints/3: not a checkpoint",
+    ),
+    "archived checkpoint forked": (
+        lambda d: (d / "checkpoints" / "3").write_bytes(_signed(3, _root(4))),
+        r"draws/checkpoints/3: signed root .*a line in 2\.\.2",
+    ),
+    "archived checkpoint beyond the entries": (
+        lambda d: (d / "checkpoints" / "9").write_bytes(_signed(9, _root(9))),
+        r"has 6 complete lines but checkpoints/9 covers 9",
+    ),
+    "archive file under a non-canonical name": (
+        lambda d: (d / "checkpoints" / "06").write_bytes((d / "checkpoints" / "6").read_bytes()),
+        r"draws/checkpoints/06: unexpected file",
+    ),
+    "archive file under the wrong size": (
+        lambda d: (d / "checkpoints" / "4").write_bytes((d / "checkpoints" / "3").read_bytes()),
+        r"draws/checkpoints/4: file name says size 4 but the signed checkpoint has size 3",
+    ),
+    "over-long torn tail": (
+        lambda d: (d / "entries.jsonl").write_bytes(_entries_data(d) + b"x" * 70000),
+        r"line 6 \(byte offset 138\) runs past 65535 bytes",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TAMPER))
+def test_tampering_is_fatal_and_modifies_nothing(tmp_path: Path, case: str) -> None:
+    d = tmp_path / "draws"
+    populated(d)
+    mutate, pattern = TAMPER[case]
+    mutate(d)
+    before = snapshot(d)
+    store = new_store(d)
+    with pytest.raises(FatalStoreError, match=pattern):
+        store.read_state()
+    with pytest.raises(FatalStoreError, match=pattern):
+        store.recover([SIGNER])
+    with pytest.raises(FatalStoreError):
+        store.append([entry(100)], [SIGNER])
+    with pytest.raises(FatalStoreError):
+        new_store(d).append([entry(100)], [SIGNER])
+    assert snapshot(d) == before
+
+
+# --------------------------------------------------------------------------- recovery
+
+
+def test_uncheckpointed_lines_are_rolled_forward(tmp_path: Path) -> None:
+    store = populated(tmp_path)
+    with (tmp_path / "entries.jsonl").open("ab") as f:
+        f.write(entry(6) + b"\n" + entry(7) + b"\n")
+    state = store.read_state()
+    assert (state.size, state.checkpointed_size, state.uncheckpointed) == (8, 6, 2)
+    assert state.needs_recovery
+    seen: list[tuple[int, list[bytes]]] = []
+    recovered = store.recover([SIGNER], lambda first, lines: seen.append((first, list(lines))))
+    assert seen == [(6, [entry(6), entry(7)])]
+    assert recovered.size == recovered.checkpointed_size == 8
+    assert recovered == store.read_state()
+    assert_consistent(tmp_path)
+
+
+def test_rolled_forward_lines_that_fail_validation_are_fatal(tmp_path: Path) -> None:
+    store = populated(tmp_path)
+    with (tmp_path / "entries.jsonl").open("ab") as f:
+        f.write(entry(6) + b"\n" + b"x" * 3)
+    before = snapshot(tmp_path)
+
+    def reject(first: int, lines: Sequence[bytes]) -> None:
+        raise VerificationError(f"entry {first} has no valid signature")
+
+    with pytest.raises(
+        FatalStoreError, match=r"lines 6\.\.6 are durable but were never checkpointed.*entry 6"
+    ):
+        store.recover([SIGNER], reject)
+    assert snapshot(tmp_path) == before
+    with pytest.raises(FatalStoreError, match="stopped after a fatal error"):
+        store.append([entry(7)], [SIGNER])
+
+
+@pytest.mark.parametrize("how", ["missing", "older"])
+def test_lagging_checkpoint_is_recopied(tmp_path: Path, how: str) -> None:
+    store = populated(tmp_path)
+    if how == "missing":
+        (tmp_path / "checkpoint").unlink()
+    else:
+        (tmp_path / "checkpoint").write_bytes((tmp_path / "checkpoints" / "3").read_bytes())
+    state = store.read_state()
+    assert state.published_lags
+    assert state.needs_recovery
+    assert store.recover([SIGNER]).published_lags is False
+    assert_consistent(tmp_path)
+
+
+def test_torn_tail_is_saved_then_truncated(tmp_path: Path) -> None:
+    store = populated(tmp_path)
+    good = _entries_data(tmp_path)
+    (tmp_path / "entries.jsonl").write_bytes(good + b'{"body":{"i"')
+    state = store.read_state()
+    assert (state.torn_tail, state.valid_length, state.size) == (b'{"body":{"i"', len(good), 6)
+    store.recover([SIGNER])
+    assert _entries_data(tmp_path) == good
+    torn = [p for p in tmp_path.iterdir() if p.name.startswith("torn-")]
+    assert [p.read_bytes() for p in torn] == [b'{"body":{"i"']
+    # The same tail again (a crash between saving and truncating) is not copied twice.
+    (tmp_path / "entries.jsonl").write_bytes(good + b'{"body":{"i"')
+    store.recover([SIGNER])
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith("torn-")]) == 1
+    # A different tail in the same second gets its own file.
+    (tmp_path / "entries.jsonl").write_bytes(good + b"{")
+    store.recover([SIGNER])
+    tails = sorted(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("torn-"))
+    assert tails == sorted([b'{"body":{"i"', b"{"])
+    assert_consistent(tmp_path)
+
+
+def test_stale_temp_files_are_ignored_then_removed(tmp_path: Path) -> None:
+    store = populated(tmp_path)
+    stale = [
+        tmp_path / "checkpoints" / ".tmp.7.123.abcdef",
+        tmp_path / ".tmp.checkpoint.123.abcdef",
+    ]
+    for path in stale:
+        path.write_bytes(b"half")
+    foreign = tmp_path / ".tmp.someone-else"
+    foreign.write_bytes(b"keep")
+    assert not store.read_state().needs_recovery
+    store.recover([SIGNER])
+    assert not any(p.exists() for p in stale)
+    assert foreign.exists()
+
+
+def test_fatal_io_error_stops_the_object_but_a_new_one_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = populated(tmp_path)
+    real = os.fsync
+
+    def fail(fd: int) -> None:
+        real(fd)
+        raise OSError(5, "injected")
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(FatalStoreError, match="do not retry"):
+        store.append([entry(6)], [SIGNER])
+    monkeypatch.undo()
+    with pytest.raises(FatalStoreError, match="stopped after a fatal error"):
+        store.append([entry(7)], [SIGNER])
+    with pytest.raises(FatalStoreError, match="stopped after a fatal error"):
+        store.put_blob(b"x")
+    fresh = new_store(tmp_path)
+    fresh.recover([SIGNER])
+    assert fresh.append([entry(7)], [SIGNER]).size == 8
+    assert_consistent(tmp_path)
+
+
+# --------------------------------------------------------------------------- locking
+
+
+def test_writer_and_readers_exclude_each_other(tmp_path: Path) -> None:
+    store = populated(tmp_path)
+    before = snapshot(tmp_path)
+    with LedgerLock(tmp_path):
+        with pytest.raises(LockBusyError):
+            store.append([entry(6)], [SIGNER])
+        with pytest.raises(LockBusyError):
+            store.read_state(lock_timeout=0)
+        with pytest.raises(LockBusyError):
+            store.put_blob(b"x")
+    with LedgerLock(tmp_path, exclusive=False):
+        assert store.read_state(lock_timeout=0).size == 6
+        with pytest.raises(LockBusyError):
+            store.append([entry(6)], [SIGNER])
+    assert snapshot(tmp_path) == before
+
+
+# --------------------------------------------------------------------------- blobs
+
+
+def test_blobs(tmp_path: Path) -> None:
+    store = new_store(tmp_path / "d")
+    data = "名单\n".encode() * 1000
+    digest = store.put_blob(data, "text/csv")
+    assert digest == hashlib.sha256(data).hexdigest()
+    path = tmp_path / "d" / "blobs" / "sha256" / digest
+    assert path.read_bytes() == data
+    assert store.put_blob(data) == digest  # idempotent
+    assert store.get_blob(digest) == data
+    with pytest.raises(MalformedError):
+        store.put_blob(b"x", "Text/CSV; charset=utf-8")
+    with pytest.raises(MalformedError):
+        store.get_blob(digest.upper())
+    with pytest.raises(MalformedError):
+        store.get_blob("../../etc/passwd")
+    with pytest.raises(StoreError, match="ENOENT"):
+        store.get_blob("0" * 64)
+    path.write_bytes(data + b"!")
+    with pytest.raises(VerificationError, match=f"not {digest}"):
+        store.get_blob(digest)
+    with pytest.raises(FatalStoreError, match="immutable file differs"):
+        new_store(tmp_path / "d").put_blob(data)
+    assert path.read_bytes() == data + b"!"
