@@ -34,7 +34,7 @@ DEPT_SCOPES = (
     "draw.result",
     "draw.replace",
     "result.publish",
-    "correction",
+    "result.correct",
     "followup.record",
     "followup.close",
 )

@@ -52,9 +52,10 @@ class LockBusyError(StoreError):
 
 
 class FatalStoreError(StoreError):
-    """The store is corrupt or was tampered with inside the checkpointed range.
-
-    Nothing was modified; the operator must investigate. Never auto-repaired.
+    """The store cannot be trusted to continue: corruption or tampering inside the checkpointed
+    range (nothing was modified), a checkpoint that would fork, or a failed fsync/rename/link
+    (after which the page cache may lie). The process must stop; the operator investigates and a
+    fresh process recovers from the disk. Never auto-repaired.
     """
 
     exit_code = 7

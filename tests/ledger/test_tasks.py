@@ -1,0 +1,440 @@
+"""The task state machine replayed from entries (DOMAIN.md §4, DRAWS.md §7.2): every refusal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from ledger.entries import Entry, make_entry, parse_entry
+from ledger.errors import VerificationError
+from ledger.note import Signer
+from ledger.tasks import TaskLedger, TaskState, china_date, round_time
+
+ORIGIN = "test.example/gongkai/ledger"
+KEY = Signer.from_seed("test.example/k", bytes(32))
+R = 5358915  # drand quicknet round of 2024-02-25T16:55:09Z
+ANNOUNCE_TS = "2024-02-22T02:00:00Z"
+
+
+def entry(type_: str, ident: str, ts: str, **body: Any) -> Entry:
+    return parse_entry(make_entry(ORIGIN, {"type": type_, "id": ident, "ts": ts, **body}, [KEY]))
+
+
+def plan() -> Entry:
+    return entry(
+        "plan.publish",
+        "plan.publish/2024",
+        "2024-01-10T01:00:00Z",
+        dept="scjg",
+        plan_id="2024",
+        tasks=[
+            {
+                "task_id": "T-JOINT",
+                "kind": "joint",
+                "lead": "scjg",
+                "departments": ["scjg", "wsjk", "xfjy"],
+            },
+            {"task_id": "T-SINGLE", "kind": "single", "lead": "whly", "departments": ["whly"]},
+        ],
+    )
+
+
+def invite(**over: Any) -> Entry:
+    body = {
+        "dept": "scjg",
+        "task_id": "T-JOINT",
+        "partners": ["wsjk", "xfjy"],
+        "opens": "2024-01-15",
+        "closes": "2024-02-20",
+    }
+    body.update(over)
+    return entry("task.invite", "task.invite/T-JOINT", "2024-01-15T01:00:00Z", **body)
+
+
+def reply(
+    dept: str, decision: str = "accept", ts: str = "2024-01-20T01:00:00Z", **over: Any
+) -> Entry:
+    return entry(
+        "task.reply",
+        f"task.reply/T-JOINT/{dept}",
+        ts,
+        dept=dept,
+        task_id="T-JOINT",
+        decision=decision,
+        **over,
+    )
+
+
+def announce(
+    task: str = "T-JOINT",
+    depts: tuple[str, ...] = ("scjg", "wsjk", "xfjy"),
+    ts: str = ANNOUNCE_TS,
+    round_: int = R,
+    **over: Any,
+) -> Entry:
+    body: dict[str, Any] = {
+        "dept": depts[0],
+        "task_id": task,
+        "rules": {"departments": [{"dept": d} for d in depts]},
+        "randomness": {"drand": {"round": round_}},
+        "reveal_deadline": "2024-02-24T00:00:00Z",
+    }
+    body.update(over)
+    return entry("draw.announce", f"draw.announce/{task}", ts, **body)
+
+
+def reveal(dept: str, ts: str = "2024-02-23T00:00:00Z", task: str = "T-JOINT") -> Entry:
+    return entry(
+        "draw.reveal", f"draw.reveal/{task}/{dept}", ts, dept=dept, task_id=task, secret="00"
+    )
+
+
+def beacon(
+    ts: str = "2024-02-25T17:00:00Z", round_: int = R, task: str = "T-JOINT", dept: str = "scjg"
+) -> Entry:
+    return entry(
+        "draw.beacon",
+        f"draw.beacon/{task}",
+        ts,
+        dept=dept,
+        task_id=task,
+        round=round_,
+        signature="00",
+    )
+
+
+def draw_result(task: str = "T-JOINT", dept: str = "scjg") -> Entry:
+    result = {
+        "strata": [{"stratum": "A", "drawn": [{"id": "E1"}, {"id": "E2"}]}],
+        "assignments": [
+            {
+                "entity": "E1",
+                "team": [{"dept": "scjg", "inspector": "I1"}, {"dept": "wsjk", "inspector": "I9"}],
+            },
+            {
+                "entity": "E2",
+                "team": [{"dept": "scjg", "inspector": "I2"}, {"dept": "wsjk", "inspector": "I9"}],
+            },
+        ],
+    }
+    return entry(
+        "draw.result",
+        f"draw.result/{task}",
+        "2024-02-25T18:00:00Z",
+        dept=dept,
+        task_id=task,
+        result=result,
+    )
+
+
+def confirm(task: str = "T-JOINT") -> Entry:
+    return entry(
+        "task.confirm",
+        f"task.confirm/{task}",
+        "2024-02-26T01:00:00Z",
+        dept="scjg",
+        task_id=task,
+        departments=["scjg", "wsjk", "xfjy"],
+    )
+
+
+def result(
+    entity: str = "E1",
+    dept: str = "scjg",
+    inspectors: tuple[str, ...] = ("I1",),
+    ident: str = "r1",
+    ts: str = "2024-04-20T01:00:00Z",
+    **over: Any,
+) -> Entry:
+    body = {
+        "entity": entity,
+        "inspectors": list(inspectors),
+        "inspected_on": "2024-04-01",
+        "completed_on": "2024-04-02",
+    }
+    body.update(over)
+    return entry("result.publish", ident, ts, dept=dept, task_id="T-JOINT", result=body)
+
+
+def run(entries: list[Entry]) -> TaskLedger:
+    ledger = TaskLedger()
+    for i, e in enumerate(entries):
+        ledger.apply(e, i)
+    return ledger
+
+
+def happy() -> list[Entry]:
+    return [plan(), invite(), reply("wsjk"), reply("xfjy", "decline", reason="人手不足"), announce(depts=("scjg", "wsjk")),
+            reveal("scjg"), reveal("wsjk"), beacon(), draw_result(), confirm(), result()]  # fmt: skip
+
+
+def test_happy_path_states() -> None:
+    ledger = run(happy())
+    task = ledger.tasks["T-JOINT"]
+    assert task.state is TaskState.CONFIRMED
+    assert task.participants == ("scjg", "wsjk")
+    assert task.drawn == {"E1", "E2"}
+    assert ledger.tasks["T-SINGLE"].state is TaskState.PLANNED
+
+
+def test_round_time_matches_real_quicknet_round() -> None:
+    assert round_time(R) == dt.datetime(2024, 2, 25, 16, 55, 9, tzinfo=dt.UTC)
+    assert china_date("2024-02-25T16:55:09Z") == dt.date(2024, 2, 26)
+
+
+REFUSALS: dict[str, tuple[Callable[[], list[Entry]], str]] = {
+    "invite for unknown task": (
+        lambda: [plan(), invite(task_id="NOPE")],
+        "不在任何已发布的年度计划中",
+    ),
+    "invite before plan": (lambda: [invite()], "不在任何已发布的年度计划中"),
+    "invite single task": (
+        lambda: [plan(), invite(task_id="T-SINGLE", dept="whly", partners=[])],
+        "单部门任务不发出邀约",
+    ),
+    "invite by partner": (lambda: [plan(), invite(dept="wsjk")], "须由牵头部门"),
+    "invite wrong partners": (lambda: [plan(), invite(partners=["wsjk"])], "配合部门与计划不符"),
+    "window under a month": (lambda: [plan(), invite(closes="2024-02-10")], "1至3个月"),
+    "window over 3 months": (lambda: [plan(), invite(closes="2024-04-16")], "1至3个月"),
+    "second invite": (lambda: [plan(), invite(), invite()], "已邀约"),
+    "reply by non-partner": (lambda: [plan(), invite(), reply("sw")], "不是受邀的配合部门"),
+    "second reply": (lambda: [plan(), invite(), reply("wsjk"), reply("wsjk")], "已经应约"),
+    "decline without reason": (lambda: [plan(), invite(), reply("wsjk", "decline")], "说明理由"),
+    "reply after expiry": (
+        lambda: [plan(), invite(), reply("wsjk", ts="2024-02-21T01:00:00Z")],
+        "截止",
+    ),
+    "reply before invite": (lambda: [plan(), reply("wsjk")], "不在邀约中"),
+    "announce while inviting": (
+        lambda: [plan(), invite(), reply("wsjk"), announce(ts="2024-02-10T01:00:00Z", round_=R)],
+        "邀约尚未结束",
+    ),
+    "announce with decliner": (
+        lambda: [plan(), invite(), reply("wsjk"), reply("xfjy", "decline", reason="x"), announce()],
+        "已应约的配合部门",
+    ),
+    "announce after expiry without silent partner": (
+        lambda: [plan(), invite(), reply("wsjk"), announce(depts=("scjg", "wsjk", "xfjy"))],
+        "已应约的配合部门",
+    ),
+    "announce too close to round": (
+        lambda: [
+            plan(),
+            invite(),
+            reply("wsjk"),
+            reply("xfjy"),
+            announce(ts="2024-02-25T00:00:00Z"),
+        ],
+        "不足 24 小时",
+    ),
+    "announce twice": (
+        lambda: [plan(), announce("T-SINGLE", ("whly",)), announce("T-SINGLE", ("whly",))],
+        "只能公告一次",
+    ),
+    "announce by partner": (
+        lambda: [plan(), invite(), reply("wsjk"), reply("xfjy"), announce(dept="wsjk")],
+        "须由牵头部门",
+    ),
+    "reveal deadline after round": (
+        lambda: [plan(), announce("T-SINGLE", ("whly",), reveal_deadline="2024-02-25T16:00:00Z")],
+        "至少 1 小时",
+    ),
+    "reveal before announce": (lambda: [plan(), reveal("whly", task="T-SINGLE")], "公告之后"),
+    "reveal after deadline": (
+        lambda: [
+            plan(),
+            announce("T-SINGLE", ("whly",)),
+            reveal("whly", ts="2024-02-24T00:00:01Z", task="T-SINGLE"),
+        ],
+        "晚于截止时间",
+    ),
+    "reveal by outsider": (
+        lambda: [plan(), announce("T-SINGLE", ("whly",)), reveal("scjg", task="T-SINGLE")],
+        "不是参与部门",
+    ),
+    "beacon before round time": (
+        lambda: [
+            plan(),
+            announce("T-SINGLE", ("whly",)),
+            beacon("2024-02-25T16:00:00Z", task="T-SINGLE", dept="whly"),
+        ],
+        "早于 drand 轮次时间",
+    ),
+    "beacon wrong round": (
+        lambda: [
+            plan(),
+            announce("T-SINGLE", ("whly",)),
+            beacon(round_=R + 1, task="T-SINGLE", dept="whly"),
+        ],
+        "轮次与公告不符",
+    ),
+    "result before beacon": (
+        lambda: [plan(), announce("T-SINGLE", ("whly",)), draw_result("T-SINGLE", "whly")],
+        "随机数之后",
+    ),
+    "second beacon": (
+        lambda: [
+            plan(),
+            announce("T-SINGLE", ("whly",)),
+            beacon(task="T-SINGLE", dept="whly"),
+            beacon(task="T-SINGLE", dept="whly"),
+        ],
+        "只能记录一次",
+    ),
+    "confirm before draw": (lambda: [*happy()[:7], confirm()], "抽取之后"),
+    "result before confirm": (lambda: [*happy()[:9], result()], "名单确认下发之后"),
+    "result for undrawn entity": (lambda: [*happy()[:10], result(entity="E9")], "不在抽取名单中"),
+    "result by non-participant": (
+        lambda: [*happy()[:10], result(dept="xfjy")],
+        "不是该任务的检查部门",
+    ),
+    "inspector not on team": (
+        lambda: [*happy()[:10], result(inspectors=("I2",))],
+        "检查组中本部门的成员",
+    ),
+    "inspector of other dept": (
+        lambda: [*happy()[:10], result(inspectors=("I9",))],
+        "检查组中本部门的成员",
+    ),
+    "inspection before draw": (
+        lambda: [*happy()[:10], result(inspected_on="2024-02-01")],
+        "抽取 ≤ 检查",
+    ),
+    "completed before inspected": (
+        lambda: [*happy()[:10], result(completed_on="2024-03-31")],
+        "抽取 ≤ 检查",
+    ),
+    "entered before completed": (
+        lambda: [*happy()[:10], result(ts="2024-04-01T01:00:00Z")],
+        "抽取 ≤ 检查",
+    ),
+    "duplicate result": (lambda: [*happy(), result(ident="r2")], "更正"),
+    "correction of unknown entry": (
+        lambda: [
+            *happy(),
+            entry(
+                "result.correct",
+                "c1",
+                "2024-04-21T01:00:00Z",
+                dept="scjg",
+                task_id="T-JOINT",
+                refers={"index": 3, "leaf_hash": "00"},
+                result={},
+            ),
+        ],
+        "不存在或哈希不符",
+    ),
+    "followup without result": (
+        lambda: [
+            *happy(),
+            entry(
+                "followup.record",
+                "f1",
+                "2024-04-21T01:00:00Z",
+                dept="wsjk",
+                task_id="T-JOINT",
+                entity="E1",
+            ),
+        ],
+        "已公示的结果",
+    ),
+    "close without open followup": (
+        lambda: [
+            *happy(),
+            entry(
+                "followup.close",
+                "f1",
+                "2024-04-21T01:00:00Z",
+                dept="scjg",
+                task_id="T-JOINT",
+                entity="E1",
+            ),
+        ],
+        "没有未完结",
+    ),
+    "replace undrawn": (
+        lambda: [
+            *happy()[:9],
+            entry(
+                "draw.replace",
+                "rp",
+                "2024-02-25T19:00:00Z",
+                dept="scjg",
+                task_id="T-JOINT",
+                entity="E9",
+                replacement="E3",
+                reason="注销",
+            ),
+        ],
+        "不在抽取名单中",
+    ),
+    "replace after confirm": (
+        lambda: [
+            *happy()[:10],
+            entry(
+                "draw.replace",
+                "rp",
+                "2024-02-26T19:00:00Z",
+                dept="scjg",
+                task_id="T-JOINT",
+                entity="E1",
+                replacement="E3",
+                reason="注销",
+            ),
+        ],
+        "名单确认之前",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSALS))
+def test_refusals(name: str) -> None:
+    build, message = REFUSALS[name]
+    with pytest.raises(VerificationError, match=message):
+        run(build())
+
+
+def test_correction_and_followup_flow() -> None:
+    entries = happy()
+    original = entries[-1]
+    fix = entry(
+        "result.correct", "c1", "2024-04-22T01:00:00Z", dept="scjg", task_id="T-JOINT",
+        refers={"index": len(entries) - 1, "leaf_hash": original.leaf_hash.hex()},
+        result={"entity": "E1", "inspectors": ["I1"], "inspected_on": "2024-04-01", "completed_on": "2024-04-02"},
+    )  # fmt: skip
+    opened = entry(
+        "followup.record", "f1", "2024-04-23T01:00:00Z", dept="scjg", task_id="T-JOINT", entity="E1"
+    )
+    closed = entry(
+        "followup.close", "f2", "2024-05-23T01:00:00Z", dept="scjg", task_id="T-JOINT", entity="E1"
+    )
+    ledger = run([*entries, fix, opened, closed])
+    assert ledger.tasks["T-JOINT"].followups[("scjg", "E1")] == "closed"
+    # A second correction must refer to the latest version, not the original.
+    stale = entry(
+        "result.correct", "c2", "2024-04-24T01:00:00Z", dept="scjg", task_id="T-JOINT",
+        refers={"index": len(entries) - 1, "leaf_hash": original.leaf_hash.hex()},
+        result={"entity": "E1", "inspectors": ["I1"], "inspected_on": "2024-04-01", "completed_on": "2024-04-02"},
+    )  # fmt: skip
+    with pytest.raises(VerificationError, match="最新结果"):
+        run([*entries, fix, stale])
+
+
+def test_replacement_moves_the_team() -> None:
+    rep = entry(
+        "draw.replace",
+        "rp",
+        "2024-02-25T19:00:00Z",
+        dept="scjg",
+        task_id="T-JOINT",
+        entity="E1",
+        replacement="E3",
+        reason="已注销",
+    )
+    ledger = run([*happy()[:9], rep])
+    task = ledger.tasks["T-JOINT"]
+    assert task.drawn == {"E2", "E3"}
+    assert task.teams["E3"]["scjg"] == {"I1"}
