@@ -8,16 +8,18 @@ reject is ever written.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ledger.checkpoint import Checkpoint
-from ledger.entries import make_entry, parse_entry
+from ledger.entries import Entry, make_entry, parse_entry
 from ledger.errors import StoreError
 from ledger.merkle import leaf_hash
 from ledger.note import Signer
 from ledger.registry import Registry, TrustAnchor
 from ledger.store import LedgerStore, Validator
+from ledger.tasks import TaskLedger
 from ledger.trust import format_trust, parse_trust
 
 TRUST_NAME = "trust.txt"
@@ -58,17 +60,47 @@ def open_store(draws: Path, trust: TrustAnchor) -> LedgerStore:
     return LedgerStore(draws, trust.origin, trust.log_keys)
 
 
+@dataclass
+class LedgerState:
+    """The replayed state of a ledger: keys, and every task's progress."""
+
+    registry: Registry
+    tasks: TaskLedger
+    entries: list[Entry]
+
+    def apply(self, entry: Entry) -> None:
+        """Check and apply the next entry (keys first, then the task state machine).
+
+        Raises:
+            LedgerError: if a verifier would reject ``entry`` here.
+        """
+        index = self.registry.size
+        self.registry.apply(entry)
+        self.tasks.apply(entry, index)
+        self.entries.append(entry)
+
+
+def replay_store(store: LedgerStore, trust: TrustAnchor, limit: int | None = None) -> LedgerState:
+    """Replay the complete lines of ``store`` (up to ``limit``).
+
+    Raises:
+        LedgerError: at the first entry a verifier would reject.
+    """
+    state = LedgerState(Registry(origin=trust.origin, trust=trust), TaskLedger(), [])
+    for index, line in enumerate(store.iter_lines()):
+        if limit is not None and index >= limit:
+            break
+        state.apply(parse_entry(line, index))
+    return state
+
+
 def registry_validator(store: LedgerStore, trust: TrustAnchor) -> Validator:
-    """A validator that replays the registry and then applies the new lines."""
+    """A validator that replays keys and tasks, then applies the new lines."""
 
     def validate(first_index: int, lines: Sequence[bytes]) -> None:
-        registry = Registry(origin=trust.origin, trust=trust)
-        for index, line in enumerate(store.iter_lines()):
-            if index >= first_index:
-                break
-            registry.apply(parse_entry(line, index))
+        state = replay_store(store, trust, first_index)
         for offset, line in enumerate(lines):
-            registry.apply(parse_entry(line, first_index + offset))
+            state.apply(parse_entry(line, first_index + offset))
 
     return validate
 
