@@ -160,3 +160,129 @@ def keys_new(content_dir: Path, dept: str | None, key_name: str | None, out: Pat
     click.echo(f"已生成私钥：{created.private_path}（权限 0600，切勿提交到仓库或发给他人）")
     click.echo(f"已生成公钥：{created.public_path}")
     click.echo(f"验证密钥：{created.vkey}")
+
+
+def _workflow_errors(func: F) -> F:
+    """Map workflow refusals to exit code 11 with the reason."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from generator.workflow.site import WorkflowError
+
+        try:
+            return func(*args, **kwargs)
+        except WorkflowError as exc:
+            raise GongkaiError(f"{exc}；未写入任何条目", WORKFLOW_EXIT) from exc
+
+    return handle_errors(wrapper)  # type: ignore[return-value]
+
+
+WORKFLOW_EXIT = 11
+
+site_option = click.option(
+    "--site",
+    "site_root",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="站点目录（含 content/ 与 draws/）",
+)
+at_option = click.option(
+    "--at", help="签署时间（默认当前时间），如 2024-02-22 或 2024-02-22T10:00:00+08:00"
+)
+key_option = click.option(
+    "--key", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="本部门私钥文件"
+)
+log_key_option = click.option(
+    "--log-key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    envvar="GONGKAI_LOG_KEY",
+    help="日志密钥文件（环境变量 GONGKAI_LOG_KEY）",
+)
+
+
+def _echo_checkpoint(what: str, checkpoint: Any) -> None:
+    click.echo(f"{what}；账本现有 {checkpoint.size} 条条目，根哈希 {checkpoint.root.hex()[:16]}…")
+
+
+@main.group()
+def plan() -> None:
+    """年度抽查工作计划。"""
+
+
+@plan.command("publish")
+@click.argument("plan_id")
+@site_option
+@at_option
+@key_option
+@log_key_option
+@_workflow_errors
+def plan_publish(
+    plan_id: str, site_root: Path, at: str | None, key: Path | None, log_key: Path | None
+) -> None:
+    """发布年度抽查工作计划（组织部门签署）。"""
+    from generator.workflow import actions
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root)
+    cp = actions.publish_plan(repo, plan_id, parse_at(at), key, log_key)
+    _echo_checkpoint(f"已发布年度计划 {plan_id}", cp)
+
+
+@main.group()
+def task() -> None:
+    """抽查任务：邀约、应约、名单确认下发。"""
+
+
+@task.command("invite")
+@click.argument("task_id")
+@site_option
+@at_option
+@key_option
+@log_key_option
+@_workflow_errors
+def task_invite(
+    task_id: str, site_root: Path, at: str | None, key: Path | None, log_key: Path | None
+) -> None:
+    """牵头部门向配合部门发出一业一查联合抽查邀约。"""
+    from generator.workflow import actions
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root)
+    cp = actions.invite(repo, task_id, parse_at(at), key, log_key)
+    _echo_checkpoint(f"已向配合部门发出任务 {task_id} 的邀约", cp)
+
+
+@task.command("reply")
+@click.argument("task_id")
+@click.option("--dept", required=True, help="应约的配合部门标识")
+@click.option("--accept", "decision", flag_value="accept", help="接受邀约")
+@click.option("--decline", "decision", flag_value="decline", help="拒绝邀约（须 --reason）")
+@click.option("--reason", help="拒绝理由")
+@site_option
+@at_option
+@key_option
+@log_key_option
+@_workflow_errors
+def task_reply(
+    task_id: str,
+    dept: str,
+    decision: str | None,
+    reason: str | None,
+    site_root: Path,
+    at: str | None,
+    key: Path | None,
+    log_key: Path | None,
+) -> None:
+    """配合部门应约：--accept 接受，或 --decline --reason 拒绝。"""
+    from generator.workflow import actions
+    from generator.workflow.site import SiteRepo, WorkflowError, parse_at
+
+    if decision is None:
+        raise WorkflowError("请指定 --accept 或 --decline")
+    repo = SiteRepo.open(site_root)
+    cp = actions.reply(
+        repo, task_id, dept, decision == "accept", reason, parse_at(at), key, log_key
+    )
+    word = "接受" if decision == "accept" else "拒绝"
+    _echo_checkpoint(f"部门 {dept} 已{word}任务 {task_id} 的邀约", cp)

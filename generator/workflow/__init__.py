@@ -1,0 +1,1 @@
+"""The staff workflow: every action validates, appends one signed entry and says what changed."""

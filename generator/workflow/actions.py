@@ -1,0 +1,149 @@
+"""Staff actions before and after the draw: plans, invitations, replies, confirmation, follow-up.
+
+Each function builds one entry, signs it with the acting department's key, and appends it after
+the whole ledger (keys and task states) has been replayed: an action the state machine forbids is
+refused with the verifier's own reason and nothing is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from generator.content.model import AnnualPlan, SpotCheckTask, TaskKind
+from generator.workflow.site import SiteRepo, WorkflowError
+from ledger import canonical
+from ledger.checkpoint import Checkpoint
+from ledger.entries import make_entry
+
+
+def plan_document(plan: AnnualPlan) -> dict[str, Any]:
+    """The plan as canonical-JSON-ready data (dates ISO, ratios exact decimal strings)."""
+    document: dict[str, Any] = _jsonable(dataclasses.asdict(plan))
+    return document
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, enum.Enum):
+        return _jsonable(value.value)
+    return value
+
+
+def find_task(repo: SiteRepo, task_id: str) -> tuple[AnnualPlan, SpotCheckTask]:
+    """The plan and task with ``task_id``.
+
+    Raises:
+        WorkflowError: if no plan has that task.
+    """
+    for plan in repo.content.plans:
+        for task in plan.tasks:
+            if task.id == task_id:
+                return plan, task
+    raise WorkflowError(f"年度计划中没有任务“{task_id}”")
+
+
+def publish_plan(
+    repo: SiteRepo, plan_id: str, at: str, key: Path | None, log_key: Path | None
+) -> Checkpoint:
+    """Record ``plan.publish``: the plan document as a blob, its tasks in the entry.
+
+    Raises:
+        WorkflowError: if the plan is unknown or already published.
+    """
+    plan = next((p for p in repo.content.plans if p.id == plan_id), None)
+    if plan is None:
+        raise WorkflowError(f"没有编号为“{plan_id}”的年度计划")
+    document = canonical.dumps(plan_document(plan))
+    body = {
+        "type": "plan.publish",
+        "id": f"plan.publish/{plan.id}",
+        "ts": at,
+        "dept": plan.organiser,
+        "plan_id": plan.id,
+        "year": plan.year,
+        "title": plan.title,
+        "tasks": [
+            {
+                "task_id": t.id,
+                "kind": "joint" if t.kind is TaskKind.JOINT else "single",
+                "lead": t.lead,
+                "departments": list(t.departments),
+            }
+            for t in plan.tasks
+        ],
+    }
+    signer = repo.signer(plan.organiser, key)
+    log = repo.log_signer(log_key)
+    digest = repo.store.put_blob(document, "application/json")
+    body["document"] = {"sha256": digest, "size": len(document), "media": "application/json"}
+    return repo.append([make_entry(repo.trust.origin, body, [signer])], log)
+
+
+def invite(
+    repo: SiteRepo, task_id: str, at: str, key: Path | None, log_key: Path | None
+) -> Checkpoint:
+    """Record ``task.invite`` by the lead department, with the plan's invitation window."""
+    _, task = find_task(repo, task_id)
+    if (
+        task.kind is not TaskKind.JOINT
+        or task.invitation_opens is None
+        or task.invitation_closes is None
+    ):
+        raise WorkflowError(f"任务“{task_id}”不是一业一查联合任务，不需要邀约")
+    body = {
+        "type": "task.invite",
+        "id": f"task.invite/{task.id}",
+        "ts": at,
+        "dept": task.lead,
+        "task_id": task.id,
+        "partners": list(task.partners),
+        "items": {p.dept: list(p.items) for p in task.parts},
+        "opens": task.invitation_opens.isoformat(),
+        "closes": task.invitation_closes.isoformat(),
+    }
+    signer = repo.signer(task.lead, key)
+    return repo.append([make_entry(repo.trust.origin, body, [signer])], repo.log_signer(log_key))
+
+
+def reply(
+    repo: SiteRepo,
+    task_id: str,
+    dept: str,
+    accept: bool,
+    reason: str | None,
+    at: str,
+    key: Path | None,
+    log_key: Path | None,
+) -> Checkpoint:
+    """Record ``task.reply`` (应约) by a partner department.
+
+    Raises:
+        WorkflowError: if a decline has no reason, or the state machine refuses the reply.
+    """
+    find_task(repo, task_id)
+    body: dict[str, Any] = {
+        "type": "task.reply",
+        "id": f"task.reply/{task_id}/{dept}",
+        "ts": at,
+        "dept": dept,
+        "task_id": task_id,
+        "decision": "accept" if accept else "decline",
+    }
+    if not accept:
+        if not reason or not reason.strip():
+            raise WorkflowError("拒绝邀约须用 --reason 说明理由")
+        body["reason"] = reason.strip()
+    signer = repo.signer(dept, key)
+    return repo.append([make_entry(repo.trust.origin, body, [signer])], repo.log_signer(log_key))

@@ -1,0 +1,149 @@
+"""A site repository as the workflow sees it: content, ledger, keys and the acting time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.content.loader import load_content
+from generator.content.model import Content
+from generator.example.keys import dept_key_name, example_signer, refuse_example_key
+from generator.ledgerops import (
+    LedgerState,
+    open_store,
+    read_trust,
+    registry_validator,
+    replay_store,
+)
+from ledger.checkpoint import Checkpoint
+from ledger.errors import StoreError, VerificationError
+from ledger.keys import read_private_key
+from ledger.note import Signer
+from ledger.registry import TrustAnchor
+from ledger.store import LedgerStore
+
+
+class WorkflowError(Exception):
+    """A staff action was refused; the message says why. Nothing was appended."""
+
+
+def format_ts(when: dt.datetime) -> str:
+    """``when`` as the ledger's UTC timestamp ``YYYY-MM-DDTHH:MM:SSZ``."""
+    if when.tzinfo is None:
+        raise WorkflowError("时间必须带时区，例如 2024-02-22T10:00:00+08:00")
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_at(text: str | None) -> str:
+    """The acting time: ``--at`` (ISO 8601 with a zone, or a date meaning 09:00 China time) or now.
+
+    Raises:
+        WorkflowError: if the text is not a valid time.
+    """
+    if text is None:
+        return format_ts(dt.datetime.now(dt.UTC))
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            return format_ts(
+                dt.datetime(
+                    day.year, day.month, day.day, 9, tzinfo=dt.timezone(dt.timedelta(hours=8))
+                )
+            )
+        return format_ts(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise WorkflowError(
+            f"无法识别的时间“{text}”；应为 2024-02-22 或 2024-02-22T10:00:00+08:00"
+        ) from None
+
+
+@dataclass
+class SiteRepo:
+    """``content/`` and ``draws/`` of one site, loaded and verified."""
+
+    root: Path
+    content: Content
+    trust: TrustAnchor
+    store: LedgerStore
+
+    @classmethod
+    def open(cls, root: Path) -> SiteRepo:
+        """Load ``root/content`` and ``root/draws``.
+
+        Raises:
+            ContentError: if the content has errors; LedgerError if the ledger is unusable.
+        """
+        content, _ = load_content(root / "content")
+        draws = root / "draws"
+        trust = read_trust(draws)
+        if trust.origin != content.site.ledger_origin:
+            raise StoreError(
+                f"draws/trust.txt 的 origin {trust.origin} 与 gongkai.yaml 的 ledger_origin 不符"
+            )
+        return cls(root, content, trust, open_store(draws, trust))
+
+    @property
+    def draws(self) -> Path:
+        """The ledger directory."""
+        return self.root / "draws"
+
+    def state(self) -> LedgerState:
+        """The verified store replayed: keys and task progress."""
+        self.store.read_state()
+        return replay_store(self.store, self.trust)
+
+    def signer(self, dept: str, key_path: Path | None) -> Signer:
+        """The acting department's signer.
+
+        Uses ``key_path`` when given; on an example site without a key file, the public example
+        key of the department. A real site always needs a key file.
+
+        Raises:
+            WorkflowError: if no usable key is available or the key is not this department's.
+        """
+        if dept not in {d.id for d in self.content.departments}:
+            raise WorkflowError(f"未知部门“{dept}”")
+        if key_path is not None:
+            signer = read_private_key(key_path)
+            refuse_example_key(signer.verifier(), example_site=self.content.site.example)
+        elif self.content.site.example:
+            signer = example_signer(dept_key_name(self.trust.origin, dept))
+        else:
+            raise WorkflowError(f"请用 --key 指定部门“{dept}”的私钥文件")
+        record = self.state().registry.keys.get(signer.verifier().key_ref)
+        if record is None or record.dept != dept or record.revoked_at is not None:
+            raise WorkflowError(
+                f"密钥 {signer.verifier().key_ref} 不是部门“{dept}”在账本中登记的有效密钥"
+            )
+        return signer
+
+    def log_signer(self, key_path: Path | None) -> Signer:
+        """The log (checkpoint) key: ``key_path``, or the example log key on an example site.
+
+        Raises:
+            WorkflowError: if no key is available or it is not the log key of trust.txt.
+        """
+        if key_path is not None:
+            signer = read_private_key(key_path)
+            refuse_example_key(signer.verifier(), example_site=self.content.site.example)
+        elif self.content.site.example:
+            signer = example_signer(self.trust.origin)
+        else:
+            raise WorkflowError("请用 --log-key 指定日志密钥文件（或设置 GONGKAI_LOG_KEY）")
+        if signer.verifier() not in self.trust.log_keys:
+            raise WorkflowError("日志密钥与 draws/trust.txt 不符")
+        return signer
+
+    def append(self, lines: list[bytes], log_signer: Signer) -> Checkpoint:
+        """Append entries after replaying keys and tasks (nothing is written if one is refused).
+
+        Raises:
+            WorkflowError: with the verifier's reason if an entry would be rejected.
+        """
+        try:
+            return self.store.append(
+                lines, [log_signer], registry_validator(self.store, self.trust)
+            )
+        except VerificationError as exc:
+            raise WorkflowError(str(exc)) from exc
