@@ -1,0 +1,262 @@
+"""Canonical JSON: the only definition of ledger entry bytes.
+
+This is a strict profile of RFC 8785 (JSON Canonicalization Scheme, JCS), as fixed by LEDGER.md
+§3.5 and ``docs/ledger.md``:
+
+* values are ``null``, ``true``, ``false``, strings, arrays, objects and **integers** with
+  |x| ≤ 2^53−1 (RFC 8785 §3.2.2.3 serializes numbers as IEEE-754 doubles; restricting them to the
+  exactly representable integers means the decimal form is unique and no float printing is
+  needed);
+* object keys are unique and sorted by their UTF-16 code units (RFC 8785 §3.2.3);
+* no insignificant whitespace (RFC 8785 §3.2.1);
+* strings escape only ``"`` and ``\\``, the short forms ``\\b \\f \\n \\r \\t`` and the other
+  characters below U+0020 as lowercase ``\\u00xx``; everything else, U+007F and U+2028 included,
+  is written as raw UTF-8 (RFC 8785 §3.2.2.2);
+* the text is UTF-8 without a BOM and without a trailing newline.
+
+A byte string is a valid entry iff ``dumps(loads(data)) == data``; :func:`loads` enforces exactly
+that, so every accepted line has one and only one spelling.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from json.encoder import encode_basestring
+from typing import Any, NoReturn
+
+from ledger.errors import MalformedError
+
+__all__ = ["MAX_SAFE_INTEGER", "dumps", "loads"]
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""Largest integer magnitude allowed (I-JSON, RFC 7493 §2.2; RFC 8785 §3.2.2.3)."""
+
+# UTF-8 lead bytes of U+E000..U+10FFFF: the only characters whose UTF-16 code-unit order differs
+# from code-point order (RFC 8785 §3.2.3). Lines holding none can be sorted by Python's
+# code-point order in the C encoder; the others take the slow path.
+_HIGH_LEAD_BYTES = tuple(bytes([b]) for b in range(0xEE, 0xF5))
+
+
+def _fast_encoder() -> Callable[[object], str]:
+    """Return the C-accelerated canonical encoder for values produced by the JSON parser.
+
+    ``sort_keys`` sorts by code point (correct when no key holds a character ≥ U+E000),
+    ``ensure_ascii=False`` leaves non-ASCII raw as JCS requires, and no whitespace is emitted.
+    """
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # pragma: no cover - CPython always has _json
+        return json.JSONEncoder(
+            ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
+        ).encode
+    # Arguments: markers, default, encoder, indent, key_separator, item_separator, sort_keys,
+    # skipkeys, allow_nan. No circular check: parsed values are trees.
+    encoder = c_make_encoder(None, None, encode_basestring, None, ":", ",", True, False, False)
+
+    def encode(value: object) -> str:
+        return "".join(encoder(value, 0))
+
+    return encode
+
+
+_FAST_ENCODE = _fast_encoder()
+
+
+def _parse_int(literal: str) -> int:
+    # Bound the literal before int(): 2^53−1 has 16 digits (RFC 7493 §2.2 I-JSON range).
+    if len(literal) > 17:
+        raise MalformedError(f"canonical JSON: integer out of range: {literal[:40]}...")
+    value = int(literal)
+    if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        raise MalformedError(f"canonical JSON: integer out of range: {literal}")
+    return value
+
+
+def dumps(value: object) -> bytes:
+    """Serialize ``value`` to canonical JSON bytes (RFC 8785 JCS profile, LEDGER.md §3.5).
+
+    Args:
+        value: ``None``, ``bool``, ``int`` (|x| ≤ 2^53−1), ``str``, ``list``/``tuple`` or ``dict``
+            with ``str`` keys, nested arbitrarily.
+
+    Returns:
+        The canonical UTF-8 encoding, without a trailing newline.
+
+    Raises:
+        MalformedError: if the value holds another type (a float in particular), an integer out
+            of range, a non-``str`` key, a lone surrogate, or is nested too deeply.
+    """
+    try:
+        _validate(value)
+        # Strict UTF-8 rejects lone surrogates (RFC 8785 §3.2.2.2 requires valid Unicode).
+        data = _FAST_ENCODE(value).encode("utf-8")
+        if any(lead in data for lead in _HIGH_LEAD_BYTES):
+            # Some string holds a character ≥ U+E000: redo with explicit UTF-16 key order.
+            parts: list[str] = []
+            _encode(value, parts.append)
+            data = "".join(parts).encode("utf-8")
+        return data
+    except UnicodeEncodeError as exc:
+        raise MalformedError("canonical JSON: string holds a lone surrogate") from exc
+    except RecursionError as exc:
+        raise MalformedError("canonical JSON: value is nested too deeply") from exc
+
+
+def _validate(value: object) -> None:
+    """Reject what the C encoder would accept but JCS-with-integers forbids.
+
+    The C encoder prints floats, turns int/None/bool keys into strings and calls ``default`` for
+    unknown types; none of that is canonical here. Subclasses (``IntEnum``, ``OrderedDict``)
+    are serialized like their base types, by both encoders.
+    """
+    if value is None or value is True or value is False or isinstance(value, str):
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise MalformedError(f"canonical JSON: object key is not a string: {key!r}")
+            _validate(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _validate(item)
+    elif isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise MalformedError(f"canonical JSON: integer out of range: {value}")
+    else:
+        raise MalformedError(f"canonical JSON: unsupported type {type(value).__name__}")
+
+
+def _encode(value: object, out: Callable[[str], None]) -> None:
+    """Append the canonical text of ``value`` to ``out`` (see :func:`dumps`)."""
+    # bool before int: bool is an int subclass, and True must not serialize as 1.
+    if value is None:
+        out("null")
+    elif value is True:
+        out("true")
+    elif value is False:
+        out("false")
+    elif isinstance(value, str):
+        out(encode_basestring(value))
+    elif isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise MalformedError(f"canonical JSON: integer out of range: {value}")
+        out(int.__repr__(value))
+    elif isinstance(value, dict):
+        _encode_object(value, out)
+    elif isinstance(value, list | tuple):
+        out("[")
+        for i, item in enumerate(value):
+            if i:
+                out(",")
+            _encode(item, out)
+        out("]")
+    else:
+        raise MalformedError(f"canonical JSON: unsupported type {type(value).__name__}")
+
+
+def _encode_object(value: dict[Any, Any], out: Callable[[str], None]) -> None:
+    """Append an object with keys in UTF-16 code-unit order (RFC 8785 §3.2.3)."""
+    for key in value:
+        if not isinstance(key, str):
+            raise MalformedError(f"canonical JSON: object key is not a string: {key!r}")
+    out("{")
+    for i, key in enumerate(sorted(value, key=_utf16_sort_key)):
+        if i:
+            out(",")
+        out(encode_basestring(key))
+        out(":")
+        _encode(value[key], out)
+    out("}")
+
+
+def _utf16_sort_key(key: str) -> bytes:
+    # Big-endian UTF-16 bytes compare exactly like UTF-16 code-unit sequences. "surrogatepass"
+    # keeps sorting total; a lone surrogate is rejected later by the strict UTF-8 encode.
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def loads(data: bytes | bytearray | memoryview) -> Any:
+    """Parse one canonical JSON text and check that it is in canonical form.
+
+    Accepts exactly the outputs of :func:`dumps`: rejects invalid UTF-8, a BOM, whitespace
+    (CR/LF included), duplicate or unsorted keys, floats, exponents, ``NaN``/``Infinity``, ``-0``,
+    integers beyond ±(2^53−1), escapes that JCS would not emit (``\\u4e2d``, ``\\/``), lone
+    surrogates and trailing data.
+
+    Args:
+        data: the candidate bytes (for an entry: one line of ``entries.jsonl`` without ``\\n``).
+
+    Returns:
+        The parsed value (``dict``, ``list``, ``str``, ``int``, ``bool`` or ``None``).
+
+    Raises:
+        MalformedError: for any input that is not canonical JSON. No other exception escapes,
+            whatever the input bytes.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise MalformedError(f"canonical JSON: expected bytes, got {type(data).__name__}")
+    raw = bytes(data)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise MalformedError("canonical JSON: starts with a byte order mark")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedError(f"canonical JSON: invalid UTF-8 at byte {exc.start}") from exc
+    try:
+        value, end = _FAST_DECODER.raw_decode(text)
+        # Fast path: the C parser and the C encoder agree byte for byte. A duplicate key cannot
+        # pass: the re-encoded object would have fewer members than the text.
+        if (
+            end == len(text)
+            and not any(lead in raw for lead in _HIGH_LEAD_BYTES)
+            and _FAST_ENCODE(value) == text
+        ):
+            return value
+    except (ValueError, RecursionError) as exc:
+        # json.JSONDecodeError is a ValueError.
+        raise MalformedError(f"canonical JSON: does not parse: {exc}") from exc
+    return _loads_slow(text)
+
+
+def _loads_slow(text: str) -> Any:
+    """Validate ``text`` with every check named explicitly, for precise error messages."""
+    try:
+        value = _STRICT_DECODER.decode(text)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedError(f"canonical JSON: does not parse: {exc}") from exc
+    canonical = dumps(value)
+    if canonical != text.encode("utf-8"):
+        raise MalformedError("canonical JSON: not in canonical form (RFC 8785 §3.2)")
+    return value
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # RFC 8785 §3.1 requires I-JSON input (RFC 7493 §2.3: member names MUST be unique).
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise MalformedError(f"canonical JSON: duplicate key {key!r}")
+            seen.add(key)
+    return result
+
+
+def _reject_float(literal: str) -> NoReturn:
+    raise MalformedError(f"canonical JSON: non-integer number {literal[:40]!r}")
+
+
+def _reject_constant(literal: str) -> NoReturn:
+    raise MalformedError(f"canonical JSON: {literal} is not JSON")
+
+
+# Decoders are built once: json.loads() with keyword arguments builds a new one on every call.
+_FAST_DECODER = json.JSONDecoder(
+    parse_float=_reject_float, parse_int=_parse_int, parse_constant=_reject_constant
+)
+_STRICT_DECODER = json.JSONDecoder(
+    object_pairs_hook=_reject_duplicate_keys,
+    parse_float=_reject_float,
+    parse_int=_parse_int,
+    parse_constant=_reject_constant,
+)

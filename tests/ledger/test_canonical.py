@@ -1,0 +1,287 @@
+"""Tests for ledger.canonical: the RFC 8785 JCS profile of LEDGER.md §3.5 (cases of §4.D)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.canonical import MAX_SAFE_INTEGER, dumps, loads
+from ledger.errors import MalformedError
+
+ENTRY = (
+    '{"body":{"departments":["市场监管局","生态环境局"],"index":12,'
+    '"task_id":"2026-市场监管-0012","type":"draw.result"},'
+    '"sigs":[{"key":"shsamr+1a2b3c4d","sig":"AAAA"}],"v":1}'
+).encode()
+
+
+# --- accepted texts and exact serializations --------------------------------------------------
+
+VALID = [
+    b"null",
+    b"true",
+    b"false",
+    b"0",
+    b"-1",
+    b"9007199254740991",
+    b"-9007199254740991",
+    b'""',
+    b"[]",
+    b"{}",
+    b'{"a":[1,{"b":null}],"c":"d"}',
+    b'"\\"\\\\\\b\\f\\n\\r\\t"',
+    b'"\\u0000\\u001f\\u000b"',
+    '"中文 raw"'.encode(),
+    '"\u2028\u2029\x7f"'.encode(),
+    '"😀"'.encode(),
+    b'"/"',
+    ENTRY,
+]
+
+
+@pytest.mark.parametrize("text", VALID)
+def test_valid_texts_round_trip(text: bytes) -> None:
+    assert dumps(loads(text)) == text
+
+
+def test_serialization_examples() -> None:
+    assert dumps({"b": 1, "a": [True, False, None]}) == b'{"a":[true,false,null],"b":1}'
+    assert dumps("中") == '"中"'.encode()
+    assert dumps("\u2028\x7f") == '"\u2028\x7f"'.encode()  # raw, as JCS (not JavaScript) says
+    assert dumps("\x01\x1f\n") == b'"\\u0001\\u001f\\n"'  # lowercase hex, short escapes
+    assert dumps("\x0b") == b'"\\u000b"'
+    assert dumps(("a", 1)) == b'["a",1]'
+    assert dumps(-MAX_SAFE_INTEGER) == b"-9007199254740991"
+
+
+def test_keys_sorted_by_utf16_code_units() -> None:
+    # U+FF21 (one code unit 0xFF21) sorts AFTER U+1F600 (surrogates 0xD83D 0xDE00) in UTF-16,
+    # although its code point is smaller: RFC 8785 §3.2.3.
+    value = {"\uff21": 1, "\U0001f600": 2, "a": 3, "\u00e9": 4, "": 5}
+    text = dumps(value)
+    assert text == '{"":5,"a":3,"é":4,"😀":2,"Ａ":1}'.encode()
+    assert loads(text) == value
+    # Code-point order is not canonical.
+    with pytest.raises(MalformedError):
+        loads('{"":5,"a":3,"é":4,"Ａ":1,"😀":2}'.encode())
+
+
+def test_rfc8785_style_structures() -> None:
+    # Our own cases in the spirit of the JCS "structures"/"unicode"/"weird" inputs.
+    value = {
+        "1": {"f": {"f": "hi", "F": 5}, "\n": 56},
+        "10": {},
+        "": "empty",
+        "a": {},
+        "111": [{"e": "yes", "E": "no"}],
+        "A": {},
+    }
+    assert dumps(value) == (
+        b'{"":"empty","1":{"\\n":56,"f":{"F":5,"f":"hi"}},"10":{},"111":[{"E":"no","e":"yes"}],'
+        b'"A":{},"a":{}}'
+    )
+    weird = {"\u20ac": "Euro", "\r": "CR", "\u00f6": "Latin", "<": "<", "\U0001f600": "smiley"}
+    assert dumps(weird) == '{"\\r":"CR","<":"<","ö":"Latin","€":"Euro","😀":"smiley"}'.encode()
+    # JCS does not normalize: A + COMBINING RING stays two code points (not U+00C5).
+    assert dumps({"u": "A\u030a"}) == b'{"u":"A\xcc\x8a"}'
+
+
+# --- rejected texts (LEDGER.md §4.D) ----------------------------------------------------------
+
+INVALID = {
+    "duplicate key": b'{"a":1,"a":1}',
+    "duplicate key nested": b'{"a":{"b":1,"b":2}}',
+    "float": b"1.0",
+    "float zero": b"0.0",
+    "exponent": b"1e2",
+    "negative exponent": b"-1E-2",
+    "NaN": b"NaN",
+    "Infinity": b"Infinity",
+    "-Infinity": b"[-Infinity]",
+    "int above 2^53-1": b"9007199254740992",
+    "int below -(2^53-1)": b"-9007199254740992",
+    "huge int": b"1" * 5000,
+    "negative zero": b"-0",
+    "leading zero": b"01",
+    "plus sign": b"+1",
+    "lone high surrogate escape": b'"\\ud800"',
+    "lone low surrogate escape": b'"\\udc00"',
+    "escaped surrogate pair": b'"\\ud83d\\ude00"',
+    "raw surrogate bytes (invalid UTF-8)": b'"\xed\xa0\x80"',
+    "invalid UTF-8": b'"\xff"',
+    "overlong UTF-8": b'"\xc0\xaf"',
+    "truncated UTF-8": b'"\xe4\xb8"',
+    "BOM": b"\xef\xbb\xbf{}",
+    "CRLF": b"{}\r\n",
+    "LF": b"{}\n",
+    "leading space": b" {}",
+    "space after colon": b'{"a": 1}',
+    "space after comma": b"[1, 2]",
+    "tab": b"[1,\t2]",
+    "unsorted keys": b'{"b":1,"a":2}',
+    "escaped CJK": b'"\\u4e2d"',
+    "escaped ASCII": b'"\\u0041"',
+    "escaped slash": b'"\\/"',
+    "uppercase hex escape": b'"\\u001F"',
+    "escaped DEL": b'"\\u007f"',
+    "long escape for newline": b'"\\u000a"',
+    "raw control char": b'"\x01"',
+    "raw newline in string": b'"\n"',
+    "trailing data": b"{}{}",
+    "trailing garbage": b"1 x",
+    "empty": b"",
+    "single quote": b"'a'",
+    "trailing comma": b"[1,]",
+    "unterminated": b'{"a":1',
+    "deep nesting": b"[" * 100_000 + b"]" * 100_000,
+    "comment": b"/*x*/1",
+}
+
+
+@pytest.mark.parametrize("text", INVALID.values(), ids=list(INVALID))
+def test_invalid_texts_rejected(text: bytes) -> None:
+    with pytest.raises(MalformedError):
+        loads(text)
+
+
+def test_loads_accepts_only_bytes() -> None:
+    with pytest.raises(MalformedError):
+        loads("{}")  # type: ignore[arg-type]
+    assert loads(bytearray(b"{}")) == {}
+    assert loads(memoryview(b"[1]")) == [1]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1.0,
+        float("nan"),
+        2**53,
+        -(2**53),
+        {1: "a"},
+        {"a": {None: 1}},
+        b"bytes",
+        {1, 2},
+        object(),
+        "\ud800",
+        {"\udc00": 1},
+    ],
+    ids=repr,
+)
+def test_dumps_rejects(value: Any) -> None:
+    with pytest.raises(MalformedError):
+        dumps(value)
+
+
+def test_dumps_rejects_deep_nesting() -> None:
+    value: list[Any] = []
+    for _ in range(100_000):
+        value = [value]
+    with pytest.raises(MalformedError):
+        dumps(value)
+
+
+def test_bool_is_not_an_int() -> None:
+    assert dumps([True, 1, False, 0]) == b"[true,1,false,0]"
+    assert loads(b"[true,1]") == [True, 1]
+    assert type(loads(b"1")) is int
+
+
+# --- properties --------------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-MAX_SAFE_INTEGER, max_value=MAX_SAFE_INTEGER)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values)
+def test_serialize_parse_identity(value: Any) -> None:
+    text = dumps(value)
+    assert loads(text) == value
+    assert dumps(loads(text)) == text
+    # Agrees with the standard library on meaning.
+    assert json.loads(text) == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_fast_and_slow_paths_agree(value: Any) -> None:
+    from ledger import canonical
+
+    text = dumps(value)
+    assert canonical._loads_slow(text.decode()) == loads(text)
+
+
+def _only_malformed(data: bytes) -> None:
+    try:
+        value = loads(data)
+    except MalformedError:
+        return
+    assert dumps(value) == data  # accepted inputs must be canonical
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.binary(max_size=64))
+def test_fuzz_random_bytes(data: bytes) -> None:
+    _only_malformed(data)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet='{}[]",:0123456789-.eE\\u tfnrl aé中\x00\x7f', max_size=40))
+def test_fuzz_json_like_text(text: str) -> None:
+    _only_malformed(text.encode("utf-8", "surrogatepass"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values, st.data())
+def test_fuzz_single_byte_mutations_of_valid_lines(value: Any, data: st.DataObject) -> None:
+    text = bytearray(dumps(value))
+    pos = data.draw(st.integers(min_value=0, max_value=len(text)), label="pos")
+    byte = data.draw(st.integers(min_value=0, max_value=255), label="byte")
+    action = data.draw(st.sampled_from(["replace", "insert", "delete"]), label="action")
+    if action == "insert":
+        text.insert(pos, byte)
+    elif pos < len(text):
+        if action == "replace":
+            text[pos] = byte
+        else:
+            del text[pos]
+    _only_malformed(bytes(text))
+
+
+def test_every_single_byte_mutation_of_an_entry() -> None:
+    # Exhaustive over positions, a handful of replacement bytes each.
+    for pos in range(len(ENTRY)):
+        for byte in (0x00, 0x20, 0x22, 0x2C, 0x30, 0x5C, 0x7B, 0x80, 0xFF, ENTRY[pos] ^ 1):
+            mutated = bytearray(ENTRY)
+            mutated[pos] = byte
+            _only_malformed(bytes(mutated))
+        _only_malformed(ENTRY[:pos] + ENTRY[pos + 1 :])
+
+
+def test_subclasses_serialize_like_their_base_types() -> None:
+    import collections
+    import enum
+
+    class Level(enum.IntEnum):
+        HIGH = 5
+
+    value = {"z": Level.HIGH, "o": collections.OrderedDict(b=1, a=2), "t": (True,)}
+    assert dumps(value) == b'{"o":{"a":2,"b":1},"t":[true],"z":5}'
+
+
+def test_documented_example() -> None:
+    text = dumps({"b": "\u2028\u007f\u001f\n", "a": [True, None, -5]})
+    assert text == b'{"a":[true,null,-5],"b":"\xe2\x80\xa8\x7f\\u001f\\n"}'
