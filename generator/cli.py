@@ -286,3 +286,73 @@ def task_reply(
     )
     word = "接受" if decision == "accept" else "拒绝"
     _echo_checkpoint(f"部门 {dept} 已{word}任务 {task_id} 的邀约", cp)
+
+
+def _today(at: str | None) -> Any:
+    from generator.workflow.site import parse_at
+    from ledger.tasks import china_date
+
+    return china_date(parse_at(at))
+
+
+@main.command()
+@site_option
+@click.option("--at", help="按此日期统计（默认今天）")
+@_workflow_errors
+def status(site_root: Path, at: str | None) -> None:
+    """待办事项：待应约的邀约、待取随机数的抽取、应公示与逾期的结果、未完结的后续处置。"""
+    from generator.workflow.site import SiteRepo
+    from generator.workflow.status import compute_status
+
+    repo = SiteRepo.open(site_root)
+    today = _today(at)
+    s = compute_status(repo.content, repo.state(), today)
+    click.echo(f"截至 {today}：")
+    click.echo(f"邀约中的任务：{len(s.inviting)}")
+    for task_id, closes, missing in s.inviting:
+        click.echo(f"  {task_id}：截止 {closes}，尚未应约：{'、'.join(missing) or '无'}")
+    click.echo(f"等待 drand 随机数的抽取：{len(s.awaiting_beacon)}")
+    for task_id, round_ in s.awaiting_beacon:
+        click.echo(f"  {task_id}：第 {round_} 轮")
+    click.echo(f"待公示的检查结果：{len(s.results_due)}")
+    click.echo(f"逾期未公示的检查结果（超过20个工作日）：{len(s.overdue)}")
+    for task_id, dept, entity, deadline in s.overdue:
+        click.echo(f"  {task_id} {dept} {entity}：应于 {deadline} 前公示")
+    click.echo(f"未完结的后续处置：{len(s.open_followups)}")
+    for task_id, dept, entity in s.open_followups:
+        click.echo(f"  {task_id} {dept} {entity}")
+    for note in s.calendar_notes:
+        click.echo(f"注意：{note}")
+
+
+@main.command()
+@site_option
+@click.option("--at", help="按此日期统计（默认今天）")
+@_workflow_errors
+def metrics(site_root: Path, at: str | None) -> None:
+    """“两个100%”：计划完成率、按时公示率，以及后续处置完结率和每户年检查次数。"""
+    from generator.workflow.site import SiteRepo
+    from generator.workflow.status import Metrics, compute_metrics, per_year_histogram, percent
+
+    repo = SiteRepo.open(site_root)
+    today = _today(at)
+    m = compute_metrics(repo.content, repo.state(), today)
+    click.echo(f"截至 {today}：")
+    click.echo(
+        f"计划完成率：{percent(Metrics.rate(m.published, m.expected))}（已公示 {m.published} / 应公示 {m.expected}）"
+    )
+    click.echo(
+        f"按时公示率：{percent(Metrics.rate(m.on_time, m.due))}（按时 {m.on_time} / 到期 {m.due}）"
+    )
+    click.echo(
+        f"后续处置完结率：{percent(Metrics.rate(m.closed_followups, m.needing_followup))}（已完结 {m.closed_followups} / 需处置 {m.needing_followup}）"
+    )
+    for year, hist in sorted(per_year_histogram(m).items()):
+        parts = "，".join(f"{n} 次 {count} 户" for n, count in sorted(hist.items()))
+        click.echo(f"{year} 年每户检查次数：{parts}")
+    if m.repeat_warnings:
+        click.echo(
+            f"警告：{len(m.repeat_warnings)} 户在同一期间被不同任务重复抽中（应合并为一业一查联合检查）："
+        )
+        for entity, a, b in m.repeat_warnings:
+            click.echo(f"  {entity}：{a} 与 {b}")
