@@ -356,3 +356,82 @@ def metrics(site_root: Path, at: str | None) -> None:
         )
         for entity, a, b in m.repeat_warnings:
             click.echo(f"  {entity}：{a} 与 {b}")
+
+
+@main.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", required=True, help="网站名称")
+@click.option("--region-code", required=True, help="6位行政区划代码")
+@click.option("--region-name", required=True, help="行政区划名称")
+@click.option("--origin", required=True, help="账本来源，如 scjg.example.gov.cn/gongkai/ledger")
+@click.option(
+    "--keys",
+    "key_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="私钥目录（须在仓库之外）",
+)
+@at_option
+@_workflow_errors
+def init_cmd(
+    directory: Path,
+    name: str,
+    region_code: str,
+    region_name: str,
+    origin: str,
+    key_dir: Path | None,
+    at: str | None,
+) -> None:
+    """新建站点目录：内容骨架、账本（log.init）和 trust.txt；根密钥与日志密钥保存在站点之外。"""
+    from generator.workflow.setup import init_site
+    from generator.workflow.site import parse_at
+
+    report = init_site(
+        directory, name=name, region_code=region_code, region_name=region_name, origin=origin,
+        key_dir=key_dir or _default_key_dir(), ts=parse_at(at),
+    )  # fmt: skip
+    click.echo(f"已创建站点：{report.site}")
+    for key in report.keys:
+        click.echo(f"  私钥 {key.private_path}（权限 0600，请离线妥善保管）")
+    click.echo(
+        f"信任锚：{report.site / 'draws' / 'trust.txt'}（请通过政府网站、公告等其他渠道同时公布）"
+    )
+
+
+@keys.command("register")
+@click.argument("public_key", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--dept", required=True, help="部门标识")
+@click.option(
+    "--new-key",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="新密钥的私钥文件（用于持有证明签名）",
+)
+@click.option(
+    "--root-key",
+    "root_keys",
+    multiple=True,
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="根密钥私钥文件（达到门限数量）",
+)
+@site_option
+@at_option
+@log_key_option
+@_workflow_errors
+def keys_register(
+    public_key: Path,
+    dept: str,
+    new_key: Path,
+    root_keys: tuple[Path, ...],
+    site_root: Path,
+    at: str | None,
+    log_key: Path | None,
+) -> None:
+    """在账本中登记部门密钥（key.add：根密钥达到门限并附新密钥的持有证明）。"""
+    from generator.workflow.setup import register_key
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root)
+    cp = register_key(repo, public_key, dept, new_key, list(root_keys), parse_at(at), log_key)
+    _echo_checkpoint(f"已登记部门 {dept} 的密钥", cp)

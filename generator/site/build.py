@@ -1,15 +1,37 @@
 """Build the public site: phase 1 gathers a context, phase 2 renders it through the writer.
 
-Every page is rendered with Jinja2 (autoescape on, ``StrictUndefined``) from
-``site_templates/``. Links are relative, so the site works under any sub-path and from
-``file://``. The output embeds no wall-clock time: the same inputs give byte-identical files.
+Pipeline (STYLE.md item 12)::
+
+    content/ + results + draws/  ─load─▶  SiteData (indexes, metrics)     phase 1
+    SiteData ─PageSet─▶ [Page(path, template, context, key)]
+    pages ─claim─▶ SiteWriter (a second claim of one path fails)
+    pages ─render (2 worker processes for big sites)─▶ staging directory   phase 2
+          └─ every rendered page's links are checked; a broken link fails the build
+    staging ─commit─▶ output (full build: atomic directory swap;
+                              incremental: only changed files, journalled)
+
+Every page is rendered with Jinja2 (autoescape on, ``StrictUndefined``) from ``site_templates/``.
+Links are relative, so the site works under any sub-path and from ``file://``. The output embeds
+no wall-clock time: the same inputs give byte-identical files.
+
+**Incremental builds.** ``.gongkai-manifest.json`` in the output maps each output path to the
+hash of its inputs (:mod:`generator.site.pages`). A rebuild renders only pages whose key changed
+(plus the few pages that depend on everything, which are rewritten only if their bytes changed).
+A change of templates, site code, site configuration, departments, plan or task names, or a
+removed page forces a full build.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import multiprocessing
 import os
-import posixpath
-from collections.abc import Mapping
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +41,23 @@ import markupsafe
 from markdown_it import MarkdownIt
 
 from generator.content.loader import load_content
-from generator.content.model import Content, InspectionItem
-from generator.site.writer import SiteWriter
+from generator.content.model import Content
+from generator.content.results import InspectionResult
+from generator.site import links
+from generator.site.data import SiteData, division_name, ratio_text, read_ledger
+from generator.site.pages import Page, PageSet, digest
+from generator.site.urls import base_path, code_shard, relative_url
+from generator.site.writer import JOURNAL, SiteWriter
 
-STATIC_FILES = ("static/style.css",)
+__all__ = ["BuildReport", "build_site", "default_templates", "relative_url"]
+
+#: The incremental-build manifest, inside the output directory.
+MANIFEST = ".gongkai-manifest.json"
+MANIFEST_VERSION = 1
+#: Below this many pages to render, render in this process (forking costs more than it saves).
+PARALLEL_THRESHOLD = 2000
+#: Entity pages per Pagefind index shard (SITE.md §5: one index of 100k pages needs 11 GiB).
+SEARCH_SHARD_SIZE = 20_000
 
 
 def default_templates() -> Path:
@@ -35,98 +70,418 @@ def default_templates() -> Path:
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build produced."""
+    """What a build produced.
+
+    Attributes:
+        pages: HTML pages in the site.
+        files: all files in the site (excluding the search index).
+        rendered: outputs produced by this build (the rest were unchanged and skipped).
+        written: outputs whose bytes changed and were written.
+        incremental: whether the build reused the previous output.
+        output: the output directory.
+        search: whether a Pagefind index was built.
+    """
 
     pages: int
     files: int
+    rendered: int
+    written: int
+    incremental: bool
     output: Path
+    search: bool = False
 
 
 class Renderer:
-    """A Jinja environment bound to one site's context."""
+    """A Jinja environment (autoescape, ``StrictUndefined``) with the site's globals."""
 
-    def __init__(self, templates: Path, content: Content) -> None:
+    def __init__(self, templates: Path, data: SiteData) -> None:
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates)),
-            autoescape=jinja2.select_autoescape(["html", "xml"]),
+            autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,
         )
-        self.md = MarkdownIt("js-default")
+        md = MarkdownIt("js-default")
         # Safe: the js-default preset escapes raw HTML and rejects javascript: links.
-        self.env.filters["markdown"] = lambda text: markupsafe.Markup(self.md.render(text))  # noqa: S704
-        self.content = content
-        self.templates = templates
-
-    def render(self, template: str, page_path: str, **context: Any) -> str:
-        """Render ``template`` for the page at ``page_path`` (used to make links relative)."""
-
-        def url(target: str) -> str:
-            return relative_url(page_path, target)
-
-        return self.env.get_template(template).render(
-            site=self.content.site, content=self.content, url=url, page_path=page_path, **context
+        self.env.filters["markdown"] = lambda text: markupsafe.Markup(md.render(text))  # noqa: S704
+        self.env.filters["pct"] = ratio_text
+        self.env.filters["division"] = division_name
+        self.env.filters["shard"] = code_shard
+        self.env.globals.update(
+            site=data.content.site,
+            content=data.content,
+            d=data,
+            url=_url,
+            ledger=data.ledger,
         )
+        self.templates = templates
+        self._cache: dict[str, jinja2.Template] = {}
+
+    def render(self, template: str, page_path: str, ctx: dict[str, Any]) -> str:
+        """Render ``template`` for the page at ``page_path``."""
+        tmpl = self._cache.get(template)
+        if tmpl is None:
+            tmpl = self._cache[template] = self.env.get_template(template)
+        depth = page_path.count("/")
+        return tmpl.render(page_path=page_path, root="../" * depth, **ctx)
 
 
-def relative_url(page_path: str, target: str) -> str:
-    """The link from the page at ``page_path`` to ``target`` (both relative to the site root).
-
-    A target ending in ``/`` names a directory index; the link keeps the trailing slash.
-    """
-    base = posixpath.dirname(page_path) or "."
-    rel = posixpath.relpath(target.rstrip("/") or ".", base)
-    if target.endswith("/") or target == "":
-        rel = rel.rstrip("/") + "/"
-        if rel == "./":
-            rel = "./"
-    return rel
+@jinja2.pass_context
+def _url(ctx: jinja2.runtime.Context, target: str) -> str:
+    """The relative link to the site path ``target`` from the page being rendered."""
+    return ctx["root"] + target or "./"
 
 
-def item_page(item: InspectionItem) -> str:
-    """Site path of an item's page."""
-    return f"checklist/{item.id}/index.html"
+def templates_hash(templates: Path) -> str:
+    """Hash of every template and static file, and of the site generator's own code."""
+    h = hashlib.blake2b(digest_size=16)
+    code = Path(__file__).resolve().parent
+    files = sorted(p for p in templates.rglob("*") if p.is_file())
+    files += sorted(code.glob("*.py"))
+    for p in files:
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
-def build_site(content_dir: Path, output: Path, templates: Path | None = None) -> BuildReport:
-    """Validate ``content_dir`` and build the site into ``output`` (swapped in atomically).
+def build_site(
+    content_dir: Path,
+    output: Path,
+    templates: Path | None = None,
+    *,
+    results: Sequence[InspectionResult] = (),
+    draws_dir: Path | None = None,
+    search: bool | None = None,
+    incremental: bool = True,
+    jobs: int | None = None,
+) -> BuildReport:
+    """Validate ``content_dir`` and build the site into ``output``.
+
+    Args:
+        content_dir: the ``content/`` directory.
+        output: the site directory; replaced atomically (full build) or updated file by file
+            after the whole build succeeded (incremental build).
+        templates: the template directory (default :func:`default_templates`).
+        results: the published inspection results (from the ledger).
+        draws_dir: the ledger directory (``checkpoint``, ``trust.txt``); default
+            ``content_dir/../draws`` when it exists.
+        search: build the Pagefind index (None: when ``pagefind`` is installed).
+        incremental: reuse unchanged outputs of a previous build (see the module docstring).
+        jobs: worker processes for rendering (default: up to 2).
 
     Raises:
         ContentError: when the content has errors (nothing is written).
         jinja2.TemplateError: when a template is broken (the previous site is kept).
+        links.BrokenLinkError: when a page links to a file the site does not have.
+        SiteWriteError: when two pages map to one path.
     """
     content, _ = load_content(content_dir)
+    if draws_dir is None and (content_dir.parent / "draws").is_dir():
+        draws_dir = content_dir.parent / "draws"
+    return build_from_content(
+        content,
+        output,
+        templates,
+        results=results,
+        draws_dir=draws_dir,
+        search=search,
+        incremental=incremental,
+        jobs=jobs,
+    )
+
+
+def build_from_content(
+    content: Content,
+    output: Path,
+    templates: Path | None = None,
+    *,
+    results: Sequence[InspectionResult] = (),
+    draws_dir: Path | None = None,
+    search: bool | None = None,
+    incremental: bool = True,
+    jobs: int | None = None,
+) -> BuildReport:
+    """:func:`build_site` for content that is already loaded."""
     templates = templates or default_templates()
-    renderer = Renderer(templates, content)
+    if search is None:
+        search = pagefind_available()
+    data = SiteData(content, results, read_ledger(draws_dir))
+    shared = digest(
+        MANIFEST_VERSION,
+        templates_hash(templates),
+        content.site,
+        content.departments,
+        [(p.id, p.year, p.title) for p in content.plans],
+        [(t.task.id, t.task.name) for t in data.tasks],
+        search,
+    )
+    pages = PageSet(data, shared, search=search).build()
+    old = _old_manifest(output, shared) if incremental else None
+    if old is not None and not {p.path for p in pages} >= set(old):
+        old = None  # a page disappeared: full build (unchanged pages may link to it)
     writer = SiteWriter(output)
     try:
-        pages = _render_all(renderer, writer, content)
-        for name in STATIC_FILES:
-            writer.write(name, (templates / name).read_bytes())
-        files = len(writer.written)
-        writer.commit()
+        for p in pages:
+            writer.claim(p.path)
+        writer.claim(MANIFEST)
+        todo = [p for p in pages if old is None or p.key is None or old.get(p.path) != p.key]
+        renderer = Renderer(templates, data)
+        exists = frozenset(writer.claimed) | _generated(search)
+        state = _State(
+            renderer,
+            todo,
+            writer.staging,
+            exists,
+            base_path(content.site.base_url),
+            output.resolve() if old is not None else None,
+        )
+        written, check = _render(state, jobs)
+        writer.mark_staged(written)
+        broken = check.broken + links.check_fragments(check.fragments, check.ids)
+        if broken:
+            raise links.BrokenLinkError(broken)
+        _publish_ledger(draws_dir, writer, old is not None)
+        manifest = {
+            "version": MANIFEST_VERSION,
+            "shared": shared,
+            "pages": {p.path: p.key for p in sorted(pages, key=lambda p: p.path) if p.key},
+        }
+        writer.write(MANIFEST, json.dumps(manifest, ensure_ascii=False, separators=(",", ":")))
+        searched = False
+        if search:
+            changed_html = [p for p in written if p.endswith(".html")]
+            if old is None:
+                _pagefind(writer.staging, data)
+                searched = True
+            elif changed_html:
+                searched = True
+        if old is None:
+            writer.commit_full()
+        else:
+            writer.commit_incremental()
+            if searched:
+                _reindex(writer.target, data)
     except BaseException:
         writer.abort()
         raise
-    return BuildReport(pages=pages, files=files, output=output)
+    html = sum(1 for p in pages if p.path.endswith(".html"))
+    return BuildReport(
+        pages=html,
+        files=len(pages) + 1,
+        rendered=len(todo),
+        written=len(written),
+        incremental=old is not None,
+        output=output,
+        search=bool(search),
+    )
 
 
-def _render_all(r: Renderer, w: SiteWriter, content: Content) -> int:
-    depts = {d.id: d for d in content.departments}
-    items_by_dept: Mapping[str, list[InspectionItem]] = {
-        d.id: [i for i in content.items if i.dept == d.id] for d in content.departments
-    }
-    pages: list[tuple[str, str, dict[str, Any]]] = [
-        ("index.html", "index.html", {"items_by_dept": items_by_dept}),
-        ("checklist/index.html", "checklist.html", {"items_by_dept": items_by_dept}),
-        ("404.html", "404.html", {}),
-    ]
-    for item in content.items:
-        pages.append((item_page(item), "item.html", {"item": item, "dept": depts[item.dept]}))
-    for plan in content.plans:
-        pages.append((f"plans/{plan.id}/index.html", "plan.html", {"plan": plan, "depts": depts}))
-    for path, template, extra in pages:
-        w.write(path, r.render(template, path, **extra))
-    return len(pages)
+def _old_manifest(output: Path, shared: str) -> dict[str, str] | None:
+    path = output / MANIFEST
+    if not path.is_file() or (output / JOURNAL).exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        return None
+    if data.get("version") != MANIFEST_VERSION or data.get("shared") != shared:
+        return None
+    pages = data.get("pages")
+    return pages if isinstance(pages, dict) else None
+
+
+# ---- rendering -------------------------------------------------------------------------------
+
+
+@dataclass
+class _State:
+    renderer: Renderer
+    pages: list[Page]
+    staging: Path
+    exists: frozenset[str]
+    base_path: str
+    previous: Path | None  # the old site (incremental builds compare bytes against it)
+
+
+@dataclass
+class _Check:
+    broken: list[tuple[str, str]]
+    fragments: list[tuple[str, str, str, str]]
+    ids: dict[str, frozenset[str]]
+
+
+_STATE: _State | None = None
+
+
+def _render(state: _State, jobs: int | None) -> tuple[list[str], _Check]:
+    global _STATE  # noqa: PLW0603  # inherited by forked workers
+    n = len(state.pages)
+    jobs = jobs or min(2, os.cpu_count() or 1)
+    if jobs <= 1 or n < PARALLEL_THRESHOLD or sys.platform == "win32":
+        _STATE = state
+        try:
+            results = [_render_chunk((0, n))]
+        finally:
+            _STATE = None
+    else:
+        size = max(200, n // (jobs * 8))
+        chunks = [(i, min(n, i + size)) for i in range(0, n, size)]
+        _STATE = state
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(jobs) as pool:
+                results = pool.map(_render_chunk, chunks, chunksize=1)
+        finally:
+            _STATE = None
+    written: list[str] = []
+    check = _Check([], [], {})
+    for w, c in results:
+        written += w
+        check.broken += c.broken
+        check.fragments += c.fragments
+        check.ids.update(c.ids)
+    return written, check
+
+
+def _render_chunk(span: tuple[int, int]) -> tuple[list[str], _Check]:
+    state = _STATE
+    assert state is not None
+    written: list[str] = []
+    check = _Check([], [], {})
+    for page in state.pages[span[0] : span[1]]:
+        if page.template is not None:
+            text = state.renderer.render(page.template, page.path, page.ctx)
+            result = links.check_page(page.path, text, state.exists, state.base_path)
+            check.broken += result.broken
+            check.fragments += result.fragments
+            if result.ids:
+                check.ids[page.path] = result.ids
+            body = text.encode("utf-8")
+        else:
+            assert page.data is not None
+            raw = page.data()
+            body = raw.encode("utf-8") if isinstance(raw, str) else raw
+        if (
+            state.previous is not None
+            and page.key is None
+            and _same(state.previous / page.path, body)
+        ):
+            continue
+        path = state.staging / page.path
+        try:
+            fh = open(path, "wb")  # noqa: SIM115
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(path, "wb")  # noqa: SIM115
+        with fh:
+            fh.write(body)
+        written.append(page.path)
+    return written, check
+
+
+def _same(path: Path, body: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(body) and path.read_bytes() == body
+    except OSError:
+        return False
+
+
+# ---- ledger and search ----------------------------------------------------------------------
+
+
+def _generated(search: bool) -> frozenset[str]:
+    """Files produced after rendering that pages may link to."""
+    if not search:
+        return frozenset()
+    return frozenset(
+        {"pagefind/pagefind-ui.js", "pagefind/pagefind-ui.css", "pagefind/pagefind.js"}
+    )
+
+
+def _publish_ledger(draws_dir: Path | None, writer: SiteWriter, incremental: bool) -> None:
+    """Publish tiles, receipts and entries into ``ledger/`` with ``ledger.publish`` if present.
+
+    TODO(ledger): ``ledger.publish.publish_ledger`` is being written by the ledger engineer;
+    until it exists the ledger page links to the raw files only.
+    """
+    try:
+        from ledger import publish  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    if draws_dir is None or incremental:
+        return
+    out = writer.staging / "ledger"
+    trust = draws_dir / "trust.txt"
+    publish.publish_ledger(draws_dir, out, trust=trust if trust.is_file() else None, previous=None)
+    for path in sorted(out.rglob("*")):
+        if path.is_file():
+            rel = path.relative_to(writer.staging).as_posix()
+            writer.claim(rel)
+            writer.mark_staged([rel])
+
+
+def pagefind_available() -> bool:
+    """Whether the extended Pagefind binary (Chinese segmentation) is installed."""
+    try:
+        import pagefind_bin_extended  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _pagefind_binary() -> str:
+    import pagefind_bin_extended
+
+    return str(Path(pagefind_bin_extended.__file__).parent / "pagefind_extended")
+
+
+def search_shards(data: SiteData) -> list[tuple[str, str]]:
+    """Pagefind runs: (bundle directory, file glob). Entity pages are split by the last
+    character of the code when there are more than :data:`SEARCH_SHARD_SIZE` of them."""
+    n = len(data.content.entities)
+    if n <= SEARCH_SHARD_SIZE:
+        return [("pagefind", "**/*.html")]
+    chars = sorted({e.id[-1] for e in data.content.entities})
+    k = -(-n // SEARCH_SHARD_SIZE)
+    groups = [chars[i::k] for i in range(k)]
+    out = [("pagefind", "{checklist,plans,tasks}/**/*.html")]
+    for i, g in enumerate(groups):
+        out.append((f"pagefind-e{i}", "entities/*{" + ",".join(g) + "}/index.html"))
+    return out
+
+
+def _pagefind(site: Path, data: SiteData, only: Iterable[str] | None = None) -> None:
+    for bundle, glob in search_shards(data):
+        if only is not None and bundle not in only:
+            continue
+        tmp = Path(tempfile.mkdtemp(prefix=".pagefind-", dir=site.parent))
+        try:
+            subprocess.run(  # noqa: S603  # fixed binary, arguments we build
+                [
+                    _pagefind_binary(),
+                    "--site",
+                    str(site),
+                    "--glob",
+                    glob,
+                    "--output-path",
+                    str(tmp / "out"),
+                    "--force-language",
+                    "zh-cn",
+                    "--silent",
+                ],
+                check=True,
+                capture_output=True,
+            )
+            dest = site / bundle
+            if dest.exists():
+                shutil.rmtree(dest)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp / "out", dest)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _reindex(site: Path, data: SiteData) -> None:
+    _pagefind(site, data)

@@ -1,24 +1,67 @@
 """The only code that writes the built site.
 
-The writer refuses a second write to one path (two pages mapping to one URL is a bug, never a
-silent last-write-wins), builds into a fresh temporary directory next to the target, and swaps it
-in only when the whole build succeeded, so a failed build leaves the previous site untouched.
+Guarantees:
+
+* **No second write to one path.** Every output path is *claimed* once (:meth:`SiteWriter.claim`);
+  a second claim raises :class:`SiteWriteError` (two pages mapping to one URL is a bug, never a
+  silent last-write-wins). Paths must be clean, relative POSIX paths.
+* **A failed build leaves the old site.** Files are written into a staging directory next to the
+  target. Nothing touches the target until the caller calls a ``commit_*`` method after the whole
+  build (rendering and link check) succeeded; :meth:`SiteWriter.abort` just removes the staging.
+* **Full builds swap atomically.** :meth:`commit_full` renames the old site away and the staging
+  directory into place (two ``rename`` calls on one file system).
+* **Incremental builds replace only what changed.** :meth:`commit_incremental` moves each staged
+  file over its old copy with ``os.replace`` (atomic per file). A journal
+  (:data:`JOURNAL`) is written first and removed last; if a commit is interrupted, the next build
+  sees the journal and does a full build.
+
+Worker processes write claimed files with :func:`write_file` into :attr:`SiteWriter.staging`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+
+#: Marks an incremental commit in progress (inside the target directory).
+JOURNAL = ".gongkai-commit.json"
 
 
 class SiteWriteError(Exception):
     """A page path is invalid or was written twice."""
 
 
+def check_path(rel_path: str) -> None:
+    """Raise :class:`SiteWriteError` unless ``rel_path`` is a clean relative POSIX path."""
+    pure = PurePosixPath(rel_path)
+    if (
+        not rel_path
+        or pure.is_absolute()
+        or ".." in pure.parts
+        or "\\" in rel_path
+        or rel_path != pure.as_posix()
+    ):
+        raise SiteWriteError(f"非法的输出路径：{rel_path!r}")
+
+
+def write_file(root: Path, rel_path: str, data: bytes | str) -> None:
+    """Write ``data`` to ``root/rel_path``, creating parent directories (no checks)."""
+    path = root / rel_path
+    try:
+        fh = open(path, "wb")  # noqa: SIM115  # the fast path: the directory usually exists
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path, "wb")  # noqa: SIM115
+    with fh:
+        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
 class SiteWriter:
-    """Collects output files under a temporary directory; :meth:`commit` swaps it into place."""
+    """Collects output files under a staging directory; a ``commit_*`` puts them in place."""
 
     def __init__(self, target: Path) -> None:
         self.target = target.resolve()
@@ -26,38 +69,64 @@ class SiteWriter:
         self.staging = Path(
             tempfile.mkdtemp(prefix=f".{self.target.name}.build-", dir=self.target.parent)
         )
-        self.written: set[str] = set()
+        #: Every claimed output path (the site's full file list after the build).
+        self.claimed: set[str] = set()
+        #: Paths written into the staging directory by this build.
+        self.staged: set[str] = set()
 
-    def write(self, rel_path: str, data: bytes | str) -> None:
-        """Write one file at ``rel_path`` (POSIX, relative, no ``..``).
+    def claim(self, rel_path: str) -> None:
+        """Reserve ``rel_path`` for one file of this build.
 
         Raises:
-            SiteWriteError: if the path is not a clean relative path or was already written.
+            SiteWriteError: if the path is not a clean relative path or was already claimed.
         """
-        pure = PurePosixPath(rel_path)
-        if (
-            pure.is_absolute()
-            or ".." in pure.parts
-            or not pure.parts
-            or rel_path != pure.as_posix()
-        ):
-            raise SiteWriteError(f"非法的输出路径：{rel_path!r}")
-        if rel_path in self.written:
+        if rel_path in self.claimed:
             raise SiteWriteError(f"输出文件“{rel_path}”被重复写入（两个页面对应同一网址）")
-        self.written.add(rel_path)
-        path = self.staging / rel_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        check_path(rel_path)
+        self.claimed.add(rel_path)
 
-    def commit(self) -> None:
-        """Replace the target directory with the staged build."""
+    def write(self, rel_path: str, data: bytes | str) -> None:
+        """Claim ``rel_path`` and write it into the staging directory."""
+        self.claim(rel_path)
+        self.staged.add(rel_path)
+        write_file(self.staging, rel_path, data)
+
+    def mark_staged(self, paths: Iterable[str]) -> None:
+        """Record paths (already claimed) that worker processes wrote into the staging dir."""
+        self.staged.update(paths)
+
+    def commit_full(self) -> None:
+        """Replace the target directory with the staged build (atomic rename)."""
         old: Path | None = None
         if self.target.exists():
-            old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
-            os.replace(self.target, old)
+            old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.target.parent))
+            os.replace(self.target, old / "site")
         os.replace(self.staging, self.target)
         if old is not None:
-            shutil.rmtree(old)
+            shutil.rmtree(old, ignore_errors=True)
+
+    def commit_incremental(self, removed: Iterable[str] = ()) -> None:
+        """Move every staged file over its old copy in the target, then delete ``removed``.
+
+        The journal lists the operation; it is removed only when the commit completed.
+        """
+        staged = sorted(self.staged)
+        gone = sorted(removed)
+        journal = self.target / JOURNAL
+        journal.write_text(
+            json.dumps({"replace": staged, "remove": gone}, ensure_ascii=False), encoding="utf-8"
+        )
+        for rel in staged:
+            dest = self.target / rel
+            try:
+                os.replace(self.staging / rel, dest)
+            except FileNotFoundError:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.staging / rel, dest)
+        for rel in gone:
+            (self.target / rel).unlink(missing_ok=True)
+        journal.unlink()
+        shutil.rmtree(self.staging, ignore_errors=True)
 
     def abort(self) -> None:
         """Remove the staged build; the previous site stays as it was."""

@@ -1,0 +1,332 @@
+"""Phase 1 of the build: everything the pages need, derived once from content and results.
+
+:class:`SiteData` indexes the content (departments, items, tasks, entities) and the published
+results (by entity, department, industry, year, category, task), computes the "两个100%" metrics
+(DOMAIN.md §2.9) and the overdue list, and reads the ledger's public files (checkpoint, trust
+anchors). No I/O besides reading ``draws/``; every collection is in a fixed, sorted order so the
+output is deterministic.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from generator.content.model import (
+    AnnualPlan,
+    Content,
+    CreditRisk,
+    Department,
+    InspectionItem,
+    MarketEntity,
+    SpotCheckTask,
+)
+from generator.content.results import InspectionResult, ResultCategory
+from generator.content.workdays import CalendarUnavailableError, publication_deadline
+from generator.site.urls import slug
+
+#: GB/T 2260 names of the divisions around the example county (DOMAIN.md §8.5). Unknown codes
+#: are shown as the bare code.
+DIVISION_NAMES: dict[str, str] = {
+    "620000": "甘肃省",
+    "620800": "平凉市",
+    "620802": "崆峒区",
+    "620821": "泾川县",
+    "620822": "灵台县",
+    "620823": "崇信县",
+    "620825": "庄浪县",
+    "620826": "静宁县",
+    "620881": "华亭市",
+    "621000": "庆阳市",
+    "620500": "天水市",
+    "621100": "定西市",
+}
+
+
+def division_name(code: str) -> str:
+    """``code`` with its name when known: ``崇信县（620823）``."""
+    name = DIVISION_NAMES.get(code)
+    return f"{name}（{code}）" if name else code
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The ledger's current signed checkpoint (``draws/checkpoint``), as text and parsed."""
+
+    text: str
+    origin: str
+    size: int
+    root_b64: str
+
+    @property
+    def root_hex(self) -> str:
+        """The tree root in hex."""
+        return base64.b64decode(self.root_b64).hex()
+
+
+def read_checkpoint(text: str) -> Checkpoint | None:
+    """Parse the body of a C2SP checkpoint note (origin, size, base64 root); None if malformed.
+
+    The signature lines are shown verbatim; they are verified by ``gongkai verify``, not here.
+    """
+    lines = text.split("\n")
+    if len(lines) < 3 or not lines[1].isdigit() or lines[1] != str(int(lines[1])):
+        return None
+    try:
+        root = base64.b64decode(lines[2], validate=True)
+    except ValueError:
+        return None
+    if len(root) != 32:
+        return None
+    return Checkpoint(text=text, origin=lines[0], size=int(lines[1]), root_b64=lines[2])
+
+
+@dataclass(frozen=True)
+class LedgerInfo:
+    """The public ledger files the site shows (absent files give None)."""
+
+    checkpoint: Checkpoint | None
+    checkpoint_text: str | None
+    trust_text: str | None
+
+
+def read_ledger(draws_dir: Path | None) -> LedgerInfo:
+    """Read ``checkpoint`` and ``trust.txt`` from ``draws_dir`` (either may be missing)."""
+
+    def text(name: str) -> str | None:
+        if draws_dir is None or not (draws_dir / name).is_file():
+            return None
+        return (draws_dir / name).read_text(encoding="utf-8")
+
+    cp_text = text("checkpoint")
+    cp = read_checkpoint(cp_text) if cp_text is not None else None
+    return LedgerInfo(checkpoint=cp, checkpoint_text=cp_text, trust_text=text("trust.txt"))
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A ratio that may be undefined (denominator 0): shown as “暂无数据”."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def defined(self) -> bool:
+        """Whether the denominator is positive."""
+        return self.denominator > 0
+
+    @property
+    def percent(self) -> str:
+        """The rate as a percentage with one decimal (round half up), or “暂无数据”."""
+        if not self.defined:
+            return "暂无数据"
+        tenths = Fraction(self.numerator * 1000, self.denominator)
+        value = math.floor(tenths + Fraction(1, 2))
+        return f"{value // 10}.{value % 10}%"
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """A published result with what the lists need: the entity, the deadline and lateness.
+
+    ``deadline`` is recomputed with :func:`publication_deadline`; it is None when the year's
+    holiday arrangement is not available (``deadline_note`` says so; never a guess).
+    """
+
+    result: InspectionResult
+    entity: MarketEntity | None
+    entity_name: str
+    deadline: dt.date | None
+    deadline_note: str
+
+    @property
+    def overdue(self) -> bool:
+        """Published after the 20-working-day deadline."""
+        return self.deadline is not None and self.result.published_on > self.deadline
+
+    @property
+    def superseded(self) -> bool:
+        """Replaced by a correction (shown as 已更正, not counted)."""
+        return self.result.superseded_by is not None
+
+    @property
+    def year(self) -> int:
+        """The year of the inspection."""
+        return self.result.inspected_on.year
+
+    @property
+    def categories_text(self) -> str:
+        """The result categories joined with 、."""
+        return "、".join(c.value for c in self.result.categories)
+
+
+def _result_sort_key(row: ResultRow) -> tuple[str, str, str, str, int]:
+    r = row.result
+    # Newest publication first; ties in a fixed order.
+    return (
+        _desc(r.published_on.isoformat()),
+        r.entity,
+        r.task_id,
+        r.dept,
+        r.ledger_index,
+    )
+
+
+def _desc(text: str) -> str:
+    return "".join(chr(0x10FFFF - ord(c)) for c in text)
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """A task with its plan, pool size and the planned number of entities."""
+
+    task: SpotCheckTask
+    plan: AnnualPlan
+    pool: tuple[MarketEntity, ...]
+    pool_by_risk: tuple[tuple[CreditRisk, int, int], ...]  # (risk, in pool, planned)
+    planned: int
+
+
+def planned_count(
+    task: SpotCheckTask, pool: Sequence[MarketEntity]
+) -> tuple[tuple[CreditRisk, int, int], ...]:
+    """Per risk class: (class, entities in the pool, entities planned = ceil(n × ratio))."""
+    counts = Counter(e.risk for e in pool)
+    out = []
+    for risk in CreditRisk:
+        n = counts.get(risk, 0)
+        out.append((risk, n, min(n, math.ceil(n * task.ratio_for(risk)))))
+    return tuple(out)
+
+
+class SiteData:
+    """Indexes over content and results, built once per build (phase 1)."""
+
+    depts: dict[str, Department]
+    items: dict[str, InspectionItem]
+    entities: dict[str, MarketEntity]
+    tasks: list[TaskInfo]
+    task_by_id: dict[str, TaskInfo]
+    rows: list[ResultRow]
+    current: list[ResultRow]
+    by_entity: dict[str, list[ResultRow]]
+    industries: list[str]
+
+    def __init__(
+        self, content: Content, results: Iterable[InspectionResult], ledger: LedgerInfo
+    ) -> None:
+        self.content = content
+        self.ledger = ledger
+        self.depts = {d.id: d for d in content.departments}
+        self.items = {i.id: i for i in content.items}
+        self.entities = {e.id: e for e in content.entities}
+        self.tasks = []
+        pools = _pools(content)
+        for plan in sorted(content.plans, key=lambda p: (-p.year, p.id)):
+            for task in plan.tasks:
+                pool = pools[task.id]
+                by_risk = planned_count(task, pool)
+                planned = min(len(pool), max(task.min_count, sum(p for _, _, p in by_risk)))
+                self.tasks.append(TaskInfo(task, plan, pool, by_risk, planned))
+        self.task_by_id = {t.task.id: t for t in self.tasks}
+        self.rows = sorted((self._row(r) for r in results), key=_result_sort_key)
+        # Results not superseded by a correction: what counts and charts use.
+        self.current = [r for r in self.rows if not r.superseded]
+        self.by_entity = defaultdict(list)
+        for row in self.rows:
+            self.by_entity[row.result.entity].append(row)
+        names = {i for e in content.entities for i in e.industries}
+        names |= {t.task.industry for t in self.tasks}
+        self.industries = sorted(names)
+
+    def _row(self, r: InspectionResult) -> ResultRow:
+        entity = self.entities.get(r.entity)
+        try:
+            deadline: dt.date | None = publication_deadline(r.completed_on)
+            note = ""
+        except CalendarUnavailableError as exc:
+            deadline = None
+            note = f"{exc.day.year}年节假日安排未收录，无法计算公示期限"
+        return ResultRow(r, entity, entity.name if entity else r.entity, deadline, note)
+
+    # ---- views ---------------------------------------------------------------------------
+
+    def group(self, key: str) -> dict[str, list[ResultRow]]:
+        """All rows (newest first) grouped by ``dept``, ``industry``, ``year``, ``category``
+        or ``task``; keys sorted. A row with several industries/categories is in each group."""
+        out: dict[str, list[ResultRow]] = defaultdict(list)
+        for row in self.rows:
+            for k in self._keys(row, key):
+                out[k].append(row)
+        return {k: out[k] for k in sorted(out)}
+
+    def _keys(self, row: ResultRow, key: str) -> list[str]:
+        r = row.result
+        if key == "dept":
+            return [r.dept]
+        if key == "year":
+            return [str(row.year)]
+        if key == "task":
+            return [r.task_id]
+        if key == "category":
+            return sorted({c.code for c in r.categories})
+        if key == "industry":
+            return sorted(set(row.entity.industries)) if row.entity else []
+        raise ValueError(key)
+
+    @property
+    def overdue(self) -> list[ResultRow]:
+        """Results published after their deadline (corrections included, newest first)."""
+        return [r for r in self.rows if r.overdue]
+
+    @property
+    def no_calendar(self) -> list[ResultRow]:
+        """Results whose deadline cannot be computed (year without calendar data)."""
+        return [r for r in self.rows if r.deadline is None]
+
+    def completion_rate(self) -> Rate:
+        """抽查完成率 = entities with a published result / planned entities (all tasks)."""
+        planned = sum(t.planned for t in self.tasks)
+        done = {(r.result.task_id, r.result.entity) for r in self.current}
+        done = {d for d in done if d[0] in self.task_by_id}
+        return Rate(len(done), planned)
+
+    def publication_rate(self) -> Rate:
+        """按时公示率 = published on time / results with a computable deadline."""
+        due = [r for r in self.current if r.deadline is not None]
+        return Rate(sum(1 for r in due if not r.overdue), len(due))
+
+    def category_counts(self) -> list[tuple[ResultCategory, int]]:
+        """Current results per category, in the form's order (zeros omitted)."""
+        counts = Counter(c for r in self.current for c in r.result.categories)
+        return [(c, counts[c]) for c in ResultCategory if counts[c]]
+
+    def category(self, code: str) -> ResultCategory:
+        """The category with form code ``code``."""
+        return next(c for c in ResultCategory if c.code == code)
+
+    def industry_slug(self, name: str) -> str:
+        """The path segment of an industry."""
+        return slug(name)
+
+
+def _pools(content: Content) -> dict[str, tuple[MarketEntity, ...]]:
+    return {
+        task.id: tuple(e for e in content.entities if task.pool.matches(e))
+        for plan in content.plans
+        for task in plan.tasks
+    }
+
+
+def ratio_text(ratio: Decimal) -> str:
+    """A ratio as a percentage without trailing zeros: ``Decimal('0.05')`` → ``5%``."""
+    pct = (ratio * 100).normalize()
+    text = format(pct, "f")
+    return f"{text}%"

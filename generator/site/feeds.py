@@ -1,0 +1,101 @@
+"""Atom feeds and the sitemap, with absolute URLs from ``site.base_url``.
+
+Dates come from the data (publication dates), never from the clock, so rebuilds are
+byte-identical. A sitemap file holds at most :data:`SITEMAP_LIMIT` URLs; larger sites get a
+sitemap index (``sitemap.xml``) pointing at ``sitemaps/sitemap-N.xml``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from generator.site.urls import absolute_url
+
+#: URLs per sitemap file (sitemaps.org protocol limit).
+SITEMAP_LIMIT = 50_000
+#: Entries per Atom feed.
+FEED_LIMIT = 100
+#: Used as the feed date when there is no data at all (a fixed, documented value).
+EPOCH = dt.date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One Atom entry: a site path, a title, a date and a plain-text summary."""
+
+    path: str
+    title: str
+    updated: dt.date
+    summary: str
+
+
+def atom(base_url: str, feed_path: str, title: str, entries: Sequence[FeedEntry]) -> str:
+    """An Atom 1.0 feed (RFC 4287) of ``entries`` (already newest first; capped)."""
+    shown = list(entries)[:FEED_LIMIT]
+    updated = max((e.updated for e in shown), default=EPOCH)
+    self_url = absolute_url(base_url, feed_path)
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh-CN">',
+        f"<title>{escape(title)}</title>",
+        f"<id>{escape(self_url)}</id>",
+        f'<link rel="self" href={quoteattr(self_url)}/>',
+        f'<link rel="alternate" type="text/html" href={quoteattr(absolute_url(base_url, ""))}/>',
+        f"<updated>{_stamp(updated)}</updated>",
+        "<author><name>gongkai</name></author>",
+    ]
+    for e in shown:
+        url = absolute_url(base_url, e.path)
+        out += [
+            "<entry>",
+            f"<title>{escape(e.title)}</title>",
+            f"<id>{escape(url)}</id>",
+            f"<link href={quoteattr(url)}/>",
+            f"<updated>{_stamp(e.updated)}</updated>",
+            f"<summary>{escape(e.summary)}</summary>",
+            "</entry>",
+        ]
+    out.append("</feed>")
+    return "\n".join(out) + "\n"
+
+
+def _stamp(day: dt.date) -> str:
+    return f"{day.isoformat()}T00:00:00+08:00"
+
+
+def sitemaps(
+    base_url: str, urls: Sequence[tuple[str, dt.date | None]], limit: int = SITEMAP_LIMIT
+) -> dict[str, str]:
+    """Sitemap files for ``urls`` (site path, optional lastmod): {output path: XML}."""
+    chunks = [urls[i : i + limit] for i in range(0, len(urls), limit)] or [urls]
+    if len(chunks) == 1:
+        return {"sitemap.xml": _urlset(base_url, chunks[0])}
+    files = {f"sitemaps/sitemap-{n}.xml": _urlset(base_url, c) for n, c in enumerate(chunks, 1)}
+    index = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
+    for path, chunk in zip(files, chunks, strict=True):
+        dates = [d for _, d in chunk if d is not None]
+        lastmod = f"<lastmod>{max(dates).isoformat()}</lastmod>" if dates else ""
+        index.append(
+            f"<sitemap><loc>{escape(absolute_url(base_url, path))}</loc>{lastmod}</sitemap>"
+        )
+    index.append("</sitemapindex>")
+    files["sitemap.xml"] = "\n".join(index) + "\n"
+    return files
+
+
+def _urlset(base_url: str, urls: Sequence[tuple[str, dt.date | None]]) -> str:
+    out = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
+    for path, lastmod in urls:
+        mod = f"<lastmod>{lastmod.isoformat()}</lastmod>" if lastmod else ""
+        out.append(f"<url><loc>{escape(absolute_url(base_url, path))}</loc>{mod}</url>")
+    out.append("</urlset>")
+    return "\n".join(out) + "\n"

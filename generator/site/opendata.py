@@ -1,0 +1,168 @@
+"""Open data: CSV (UTF-8 with BOM, for Excel) and JSON per dataset, a JSON Schema for each, and a
+Frictionless ``datapackage.json`` catalog.
+
+A dataset is declared once (:class:`Dataset`): its fields carry an English ``name`` (the JSON
+key), a Chinese ``title`` (the CSV header, so the file reads well in Excel) and a type. The CSV
+Table Schema in ``datapackage.json`` therefore names fields by their Chinese titles, and the
+JSON Schema by their English names. List values are joined with ``、`` in CSV and are arrays in
+JSON. Only public fields are exported: no 回避 data, no inspector assignments, no addresses.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Value = str | int | bool | None | list[str]
+
+_JSON_TYPES = {
+    "string": {"type": "string"},
+    "date": {"type": "string", "format": "date"},
+    "integer": {"type": "integer"},
+    "boolean": {"type": "boolean"},
+    "list": {"type": "array", "items": {"type": "string"}},
+}
+
+
+@dataclass(frozen=True)
+class DataField:
+    """One column: JSON key, CSV header, type (string/date/integer/boolean/list), meaning."""
+
+    name: str
+    title: str
+    type: str
+    description: str
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A published dataset: metadata, fields and a row producer (called lazily)."""
+
+    name: str
+    title: str
+    description: str
+    fields: tuple[DataField, ...]
+    rows: Callable[[], Sequence[dict[str, Value]]]
+
+    def to_csv(self) -> bytes:
+        """CSV with a UTF-8 BOM and CRLF line ends (RFC 4180)."""
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow([f.title for f in self.fields])
+        for row in self.rows():
+            w.writerow([_cell(row[f.name]) for f in self.fields])
+        return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+
+    def to_json(self) -> bytes:
+        """``{"dataset": name, "records": [...]}``, UTF-8, one record per line."""
+        lines = [json.dumps(r, ensure_ascii=False, sort_keys=False) for r in self.rows()]
+        body = ",\n".join(lines)
+        head = json.dumps(self.name, ensure_ascii=False)
+        return f'{{"dataset": {head}, "records": [\n{body}\n]}}\n'.encode()
+
+    def json_schema(self, schema_id: str) -> bytes:
+        """A JSON Schema (2020-12) describing :meth:`to_json`."""
+        props: dict[str, Any] = {}
+        for f in self.fields:
+            spec = dict(_JSON_TYPES[f.type])
+            if f.nullable:
+                spec = {"anyOf": [spec, {"type": "null"}]}
+            props[f.name] = {"title": f.title, "description": f.description, **spec}
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": schema_id,
+            "title": self.title,
+            "description": self.description,
+            "type": "object",
+            "required": ["dataset", "records"],
+            "properties": {
+                "dataset": {"const": self.name},
+                "records": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": [f.name for f in self.fields],
+                        "additionalProperties": False,
+                        "properties": props,
+                    },
+                },
+            },
+        }
+        return _dump(schema)
+
+    def table_schema(self) -> dict[str, Any]:
+        """The Frictionless Table Schema of the CSV."""
+        types = {"list": "string", "date": "date", "integer": "integer", "boolean": "boolean"}
+        return {
+            "fields": [
+                {
+                    "name": f.title,
+                    "type": types.get(f.type, "string"),
+                    "description": f"{f.description}（JSON 字段 {f.name}）",
+                }
+                for f in self.fields
+            ]
+        }
+
+
+def _cell(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(value)
+    return str(value)
+
+
+def _dump(obj: Any) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def datapackage(
+    name: str, title: str, base_url: str, datasets: Sequence[Dataset], modified: str | None
+) -> bytes:
+    """The ``data/datapackage.json`` catalog (Frictionless Data Package, DCAT-like keys)."""
+    resources: list[dict[str, Any]] = []
+    for ds in datasets:
+        resources.append(
+            {
+                "name": f"{ds.name}-csv",
+                "path": f"{ds.name}.csv",
+                "title": ds.title,
+                "description": ds.description,
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8-sig",
+                "schema": ds.table_schema(),
+            }
+        )
+        resources.append(
+            {
+                "name": f"{ds.name}-json",
+                "path": f"{ds.name}.json",
+                "title": ds.title,
+                "format": "json",
+                "mediatype": "application/json",
+                "encoding": "utf-8",
+                "describedBy": f"schemas/{ds.name}.schema.json",
+                "conformsTo": "https://json-schema.org/draft/2020-12/schema",
+            }
+        )
+    pkg: dict[str, Any] = {
+        "profile": "data-package",
+        "name": name,
+        "title": title,
+        "homepage": base_url,
+        "language": "zh-CN",
+        "licenses": [{"name": "CC-BY-4.0", "title": "署名 4.0 国际"}],
+        "resources": resources,
+    }
+    if modified:
+        pkg["modified"] = modified
+    return _dump(pkg)

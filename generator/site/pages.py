@@ -1,0 +1,737 @@
+"""The page list: every output file of the site, with its template, context and dependency key.
+
+A :class:`Page` is either rendered from a template or produced by a ``data`` callable (CSV,
+JSON, XML). Its ``key`` is a hash of exactly the inputs the output depends on; an incremental
+build skips a page whose key is unchanged (``docs/site.md`` lists the keys). ``key=None`` means
+"depends on everything": the page is always produced and rewritten only if its bytes changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.content.model import CreditRisk, EntityType, MarketEntity, RegStatus
+from generator.content.results import ResultCategory
+from generator.site.charts import bar_chart
+from generator.site.data import ResultRow, SiteData, division_name, ratio_text
+from generator.site.feeds import FeedEntry, atom, sitemaps
+from generator.site.opendata import DataField, Dataset, Value, datapackage
+from generator.site.urls import PAGE_SIZE, code_shard, page_file, paged
+
+
+@dataclass(slots=True)
+class Page:
+    """One output file."""
+
+    path: str
+    template: str | None = None
+    ctx: dict[str, Any] = field(default_factory=dict)
+    key: str | None = None
+    data: Callable[[], bytes | str] | None = None
+    sitemap: bool = False
+    lastmod: dt.date | None = None
+
+
+def digest(*parts: object) -> str:
+    """A short hash of the ``repr`` of ``parts`` (frozen dataclasses have a stable repr)."""
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _html(target: str, template: str, key: str | None = None, **ctx: Any) -> Page:
+    return Page(page_file(target), template, ctx, key, sitemap=True)
+
+
+class PageSet:
+    """Builds the page list of one site from its :class:`SiteData`."""
+
+    def __init__(self, d: SiteData, shared_key: str, *, search: bool) -> None:
+        self.d = d
+        self.shared = shared_key
+        self.search = search
+        self.pages: list[Page] = []
+
+    def add(self, page: Page) -> None:
+        """Append a page (the writer refuses duplicates later)."""
+        self.pages.append(page)
+
+    def build(self) -> list[Page]:
+        """Every page of the site, in a fixed order."""
+        self._fixed()
+        self._checklist()
+        self._libraries()
+        self._plans()
+        self._entities()
+        self._results()
+        self._data()
+        self._feeds_and_sitemap()
+        return self.pages
+
+    # ---- sections -------------------------------------------------------------------------
+
+    def _fixed(self) -> None:
+        d = self.d
+        plans = sorted(d.content.plans, key=lambda p: (-p.year, p.id))
+        self.add(
+            _html(
+                "",
+                "index.html",
+                plans=plans[:5],
+                latest=d.current[:10],
+                completion=d.completion_rate(),
+                publication=d.publication_rate(),
+            )
+        )
+        self.add(Page("404.html", "404.html"))
+        self.add(_html("ledger/", "ledger.html"))
+        self.add(_html("search/", "search.html", search_enabled=self.search))
+        self.add(_html("data/", "data.html", datasets=DATASETS))
+        self.add(Page("static/style.css", data=lambda: _static("style.css")))
+        self.add(Page("static/lookup.js", data=lambda: _static("lookup.js")))
+
+    def _checklist(self) -> None:
+        d = self.d
+        by_dept = {dep: [i for i in d.content.items if i.dept == dep] for dep in d.depts}
+        self.add(_html("checklist/", "checklist.html", items_by_dept=by_dept))
+        by_industry: dict[str, list[str]] = {}
+        for t in sorted(d.tasks, key=lambda t: (t.task.industry, t.task.id)):
+            ids = by_industry.setdefault(t.task.industry, [])
+            for part in t.task.parts:
+                ids.extend(i for i in part.items if i not in ids)
+        used = {i for ids in by_industry.values() for i in ids}
+        by_object: dict[str, list[str]] = {}
+        for item in d.content.items:
+            for ot in item.object_types:
+                by_object.setdefault(ot, []).append(item.id)
+        self.add(
+            _html(
+                "checklist/by-industry/",
+                "checklist_industry.html",
+                by_industry=sorted(by_industry.items()),
+                by_object=sorted(by_object.items()),
+                unused=[i.id for i in d.content.items if i.id not in used],
+            )
+        )
+        for item in d.content.items:
+            tasks = [t for t in d.tasks if any(item.id in p.items for p in t.task.parts)]
+            self.add(_html(f"checklist/{item.id}/", "item.html", item=item, tasks=tasks))
+
+    def _libraries(self) -> None:
+        d = self.d
+        ents = d.content.entities
+        counts = {
+            "industry": Counter(i for e in ents for i in e.industries),
+            "division": Counter(e.division for e in ents),
+            "risk": Counter(e.risk for e in ents),
+            "type": Counter(e.entity_type for e in ents),
+            "status": Counter(e.status for e in ents),
+        }
+        tables = {
+            "industry": sorted(counts["industry"].items(), key=lambda kv: (-kv[1], kv[0])),
+            "division": [(division_name(k), v) for k, v in sorted(counts["division"].items())],
+            "risk": [(f"{r.value}类（{r.label}）", counts["risk"][r]) for r in CreditRisk],
+            "type": [(t.value, counts["type"][t]) for t in EntityType if counts["type"][t]],
+            "status": [(s.value, counts["status"][s]) for s in RegStatus if counts["status"][s]],
+        }
+        titles = {
+            "industry": "按行业",
+            "division": "按行政区划",
+            "risk": "按信用风险分类",
+            "type": "按主体类型",
+            "status": "按登记状态",
+        }
+        charts = {
+            k: bar_chart(f"检查对象{titles[k]}统计", v, f"chart-{k}") for k, v in tables.items()
+        }
+        inspectors = Counter((i.dept, i.status.value) for i in d.content.inspectors)
+        self.add(
+            _html(
+                "libraries/",
+                "libraries.html",
+                tables=tables,
+                titles=titles,
+                charts=charts,
+                inspector_counts=sorted(inspectors.items()),
+            )
+        )
+        self.add(_html("libraries/inspectors/", "inspectors.html"))
+        for t in d.tasks:
+            self.add(
+                Page(f"pools/{t.task.id}.csv", key=digest(t.task, t.pool), data=_pool_csv(t.pool))
+            )
+        # The plain entity list (the no-JavaScript way to find a business).
+        ordered = sorted(d.content.entities, key=lambda e: e.id)
+        self._paged("entities/", ordered, "entities.html", title="检查对象名录")
+
+    def _plans(self) -> None:
+        d = self.d
+        plans = sorted(d.content.plans, key=lambda p: (-p.year, p.id))
+        self.add(_html("plans/", "plans.html", plans=plans))
+        for plan in plans:
+            infos = [t for t in d.tasks if t.plan is plan]
+            self.add(_html(f"plans/{plan.id}/", "plan.html", plan=plan, infos=infos))
+        groups = d.group("task")
+        for t in d.tasks:
+            rows = [r for r in groups.get(t.task.id, []) if not r.superseded]
+            per_dept = Counter(r.result.dept for r in rows)
+            timeline = sorted(_timeline(t.plan.published_on, t.task), key=lambda x: (x[0], x[2]))
+            self.add(
+                _html(
+                    f"tasks/{t.task.id}/",
+                    "task.html",
+                    info=t,
+                    timeline=timeline,
+                    per_dept=per_dept,
+                    result_count=len(rows),
+                    ratio_text=ratio_text,
+                )
+            )
+            self.add(_html(f"tasks/{t.task.id}/draw/", "draw.html", info=t))
+
+    def _entities(self) -> None:
+        d = self.d
+        for e in d.content.entities:
+            rows = d.by_entity.get(e.id, [])
+            years = Counter(r.year for r in rows if not r.superseded)
+            lastmod = max((r.result.published_on for r in rows), default=None)
+            page = _html(
+                f"entities/{e.id}/",
+                "entity.html",
+                digest(self.shared, e, [r.result for r in rows]),
+                entity=e,
+                rows=rows,
+                years=sorted(years.items()),
+                division=division_name(e.division),
+                filters=_filters(e, rows),
+            )
+            page.lastmod = lastmod
+            self.add(page)
+        # Credit-code lookup index, sharded by the last two characters of the code.
+        shards: dict[str, dict[str, str]] = {}
+        for e in d.content.entities:
+            shards.setdefault(code_shard(e.id), {})[e.id] = e.name
+        for shard, codes in sorted(shards.items()):
+            body = json.dumps(
+                dict(sorted(codes.items())), ensure_ascii=False, separators=(",", ":")
+            )
+            self.add(Page(f"search/codes/{shard}.json", key=digest(body), data=_const(body + "\n")))
+
+    def _results(self) -> None:
+        d = self.d
+        self._paged("results/", d.rows, "results.html", title="抽查检查结果", kind="all")
+        groups: list[tuple[str, str, str, Callable[[str], str]]] = [
+            (
+                "dept",
+                "按检查实施机关",
+                "results/dept/",
+                lambda k: d.depts[k].name if k in d.depts else k,
+            ),
+            ("industry", "按行业", "results/industry/", lambda k: k),
+            ("year", "按年度", "results/year/", lambda k: f"{k}年"),
+            ("category", "按检查结果", "results/category/", lambda k: d.category(k).value),
+            (
+                "task",
+                "按抽查任务",
+                "results/task/",
+                lambda k: d.task_by_id[k].task.name if k in d.task_by_id else k,
+            ),
+        ]
+        index_links: list[tuple[str, str, str]] = []
+        for key, title, prefix, name_of in groups:
+            grouped = d.group(key)
+            if key == "dept":
+                keys = sorted(set(grouped) | set(d.depts))
+            elif key == "task":
+                keys = sorted(set(grouped) | set(d.task_by_id))
+            else:
+                keys = list(grouped)
+            entries = []
+            for k in keys:
+                seg = d.industry_slug(k) if key == "industry" else k
+                rows = grouped.get(k, [])
+                self._paged(
+                    f"{prefix}{seg}/",
+                    rows,
+                    "results.html",
+                    title=f"抽查检查结果：{name_of(k)}",
+                    kind=key,
+                )
+                entries.append(
+                    (f"{prefix}{seg}/", name_of(k), sum(1 for r in rows if not r.superseded))
+                )
+            self.add(
+                _html(prefix, "results_index.html", title=f"抽查检查结果{title}", entries=entries)
+            )
+            index_links.append((prefix, title, ""))
+        self._paged(
+            "results/overdue/",
+            d.overdue,
+            "results.html",
+            title="逾期公示的抽查检查结果",
+            kind="overdue",
+            no_calendar=d.no_calendar,
+        )
+        stats = {
+            "category": [(c.value, n) for c, n in d.category_counts()],
+            "dept": sorted(
+                (
+                    (d.depts[k].name if k in d.depts else k, sum(1 for r in v if not r.superseded))
+                    for k, v in d.group("dept").items()
+                ),
+                key=lambda kv: (-kv[1], kv[0]),
+            ),
+            "year": [
+                (f"{k}年", sum(1 for r in v if not r.superseded))
+                for k, v in d.group("year").items()
+            ],
+            "industry": sorted(
+                (
+                    (k, sum(1 for r in v if not r.superseded))
+                    for k, v in d.group("industry").items()
+                ),
+                key=lambda kv: (-kv[1], kv[0]),
+            ),
+        }
+        titles = {
+            "category": "按检查结果",
+            "dept": "按检查实施机关",
+            "year": "按年度",
+            "industry": "按行业",
+        }
+        charts = {
+            k: bar_chart(f"抽查检查结果{titles[k]}统计", v, f"chart-{k}") for k, v in stats.items()
+        }
+        self.add(
+            _html(
+                "results/stats/",
+                "stats.html",
+                stats=stats,
+                titles=titles,
+                charts=charts,
+                completion=d.completion_rate(),
+                publication=d.publication_rate(),
+                overdue_count=len([r for r in d.overdue if not r.superseded]),
+                no_calendar_count=len(d.no_calendar),
+            )
+        )
+
+    def _paged(self, prefix: str, rows: Sequence[Any], template: str, **ctx: Any) -> None:
+        pages = max(1, -(-len(rows) // PAGE_SIZE))
+        for n in range(1, pages + 1):
+            chunk = rows[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+            extra = [
+                (k, _row_keys(v) if isinstance(v, list) else v) for k, v in sorted(ctx.items())
+            ]
+            key = digest(
+                self.shared, template, prefix, n, pages, len(rows), _row_keys(chunk), extra
+            )
+            self.add(
+                _html(
+                    paged(prefix, n),
+                    template,
+                    key,
+                    rows=chunk,
+                    start=(n - 1) * PAGE_SIZE,
+                    total=len(rows),
+                    pager=_pager(prefix, n, pages),
+                    **ctx,
+                )
+            )
+
+    def _data(self) -> None:
+        d = self.d
+        modified = max((r.result.published_on for r in d.rows), default=None)
+        sets = datasets(d)
+        for ds in sets:
+            key = digest(self.shared, ds.name, _dataset_key(d, ds.name))
+            self.add(Page(f"data/{ds.name}.csv", key=key, data=ds.to_csv))
+            self.add(Page(f"data/{ds.name}.json", key=key, data=ds.to_json))
+            self.add(
+                Page(
+                    f"data/schemas/{ds.name}.schema.json",
+                    data=_schema(ds, d.content.site.base_url),
+                )
+            )
+        site = d.content.site
+        self.add(
+            Page(
+                "data/datapackage.json",
+                data=lambda: datapackage(
+                    f"gongkai-{site.region_code}",
+                    f"{site.name}开放数据",
+                    site.base_url,
+                    sets,
+                    modified.isoformat() if modified else None,
+                ),
+            )
+        )
+
+    def _feeds_and_sitemap(self) -> None:
+        d = self.d
+        site = d.content.site
+        plan_entries = [
+            FeedEntry(
+                f"plans/{p.id}/",
+                p.title,
+                p.published_on,
+                f"{p.year}年度，{len(p.tasks)} 项抽查任务",
+            )
+            for p in sorted(d.content.plans, key=lambda p: (p.published_on, p.id), reverse=True)
+        ]
+        result_entries = [
+            FeedEntry(
+                f"entities/{r.result.entity}/",
+                f"{r.entity_name}：{r.categories_text}",
+                r.result.published_on,
+                f"{d.depts[r.result.dept].name if r.result.dept in d.depts else r.result.dept}"
+                f" {r.result.inspected_on.isoformat()} 检查，结果：{r.categories_text}",
+            )
+            for r in d.current
+        ]
+        self.add(
+            Page(
+                "feeds/plans.xml",
+                data=_const(
+                    atom(
+                        site.base_url,
+                        "feeds/plans.xml",
+                        f"{site.name}：年度抽查工作计划",
+                        plan_entries,
+                    )
+                ),
+            )
+        )
+        self.add(
+            Page(
+                "feeds/results.xml",
+                data=_const(
+                    atom(
+                        site.base_url,
+                        "feeds/results.xml",
+                        f"{site.name}：抽查检查结果",
+                        result_entries,
+                    )
+                ),
+            )
+        )
+        pages = self.pages
+
+        def make_sitemaps() -> dict[str, str]:
+            urls = []
+            for p in pages:
+                if p.sitemap:
+                    target = (
+                        p.path[: -len("index.html")] if p.path.endswith("index.html") else p.path
+                    )
+                    urls.append((target, p.lastmod))
+            return sitemaps(site.base_url, sorted(urls, key=lambda u: u[0]))
+
+        n_urls = sum(1 for p in pages if p.sitemap)
+        from generator.site.feeds import SITEMAP_LIMIT
+
+        files = ["sitemap.xml"]
+        if n_urls > SITEMAP_LIMIT:
+            files += [
+                f"sitemaps/sitemap-{i}.xml" for i in range(1, -(-n_urls // SITEMAP_LIMIT) + 1)
+            ]
+        cache: dict[str, dict[str, str]] = {}
+
+        def produce(name: str) -> Callable[[], str]:
+            def run() -> str:
+                if "all" not in cache:
+                    cache["all"] = make_sitemaps()
+                return cache["all"][name]
+
+            return run
+
+        for name in files:
+            self.add(Page(name, data=produce(name)))
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def _const(value: bytes | str) -> Callable[[], bytes | str]:
+    return lambda: value
+
+
+def _static(name: str) -> bytes:
+    from generator.site.build import default_templates
+
+    return (default_templates() / "static" / name).read_bytes()
+
+
+def _schema(ds: Dataset, base_url: str) -> Callable[[], bytes]:
+    from generator.site.urls import absolute_url
+
+    return lambda: ds.json_schema(absolute_url(base_url, f"data/schemas/{ds.name}.schema.json"))
+
+
+def _row_keys(rows: Sequence[Any]) -> list[object]:
+    out: list[object] = []
+    for r in rows:
+        if isinstance(r, ResultRow):
+            out.append((r.result, r.entity, r.deadline))
+        else:
+            out.append(r)
+    return out
+
+
+def _pager(prefix: str, n: int, pages: int) -> dict[str, Any]:
+    near = [p for p in range(max(1, n - 3), min(pages, n + 3) + 1)]
+    return {
+        "current": n,
+        "pages": pages,
+        "prev": paged(prefix, n - 1) if n > 1 else None,
+        "next": paged(prefix, n + 1) if n < pages else None,
+        "first": paged(prefix, 1),
+        "last": paged(prefix, pages),
+        "near": [(p, paged(prefix, p)) for p in near],
+    }
+
+
+def _timeline(published: dt.date, task: Any) -> list[tuple[dt.date, str, int]]:
+    events = [(published, "年度抽查工作计划发布", 0)]
+    if task.invitation_opens:
+        events.append((task.invitation_opens, "联合抽查邀约开始", 1))
+    if task.invitation_closes:
+        events.append((task.invitation_closes, "邀约截止", 2))
+    events.append((task.period_start, "抽查实施开始", 3))
+    events.append((task.period_end, "抽查实施结束", 4))
+    return events
+
+
+def _filters(e: MarketEntity, rows: Sequence[ResultRow]) -> dict[str, list[str]]:
+    current = [r for r in rows if not r.superseded]
+    cats = sorted({c.value for r in current for c in r.result.categories})
+    return {
+        "行政区划": [division_name(e.division)],
+        "行业": sorted(e.industries),
+        "检查结果": cats or ["暂无抽查检查结果"],
+        "年度": sorted({f"{r.year}年" for r in current}),
+    }
+
+
+def _pool_csv(pool: Sequence[MarketEntity]) -> Callable[[], bytes]:
+    ds = Dataset(
+        "pool",
+        "抽查对象库快照",
+        "",
+        ENTITY_FIELDS[:6],
+        lambda: [_entity_record(e) for e in pool],
+    )
+    return ds.to_csv
+
+
+ENTITY_FIELDS = (
+    DataField(
+        "code", "统一社会信用代码/注册号", "string", "统一社会信用代码；无代码的个体工商户为注册号"
+    ),
+    DataField("name", "名称", "string", "市场主体名称"),
+    DataField("entity_type", "主体类型", "string", "企业、个体工商户、农民专业合作社等"),
+    DataField("division", "行政区划", "string", "GB/T 2260 行政区划代码"),
+    DataField("industries", "行业", "list", "所属行业（可多个）"),
+    DataField("risk", "信用风险分类", "string", "A 低风险、B 一般风险、C 较高风险、D 高风险"),
+    DataField("status", "登记状态", "string", "存续、在业、注销、吊销、撤销、迁出"),
+)
+
+
+def _entity_record(e: MarketEntity) -> dict[str, Value]:
+    return {
+        "code": e.id,
+        "name": e.name,
+        "entity_type": e.entity_type.value,
+        "division": e.division,
+        "industries": list(e.industries),
+        "risk": e.risk.value,
+        "status": e.status.value,
+    }
+
+
+def _dataset_key(d: SiteData, name: str) -> object:
+    if name == "entities":
+        return d.content.entities
+    if name == "results":
+        return [(r.result, r.entity_name, r.deadline) for r in d.rows]
+    if name == "items":
+        return d.content.items
+    return (d.content.plans, [(t.task.id, t.planned, len(t.pool)) for t in d.tasks])
+
+
+def datasets(d: SiteData) -> list[Dataset]:
+    """The four published datasets of a site."""
+
+    def results() -> list[dict[str, Value]]:
+        return [
+            {
+                "task_id": r.result.task_id,
+                "dept": d.depts[r.result.dept].name if r.result.dept in d.depts else r.result.dept,
+                "entity": r.result.entity,
+                "entity_name": r.entity_name,
+                "items": list(r.result.items),
+                "methods": [m.value for m in r.result.methods],
+                "categories": [c.value for c in r.result.categories],
+                "detail": r.result.detail,
+                "inspected_on": r.result.inspected_on.isoformat(),
+                "completed_on": r.result.completed_on.isoformat(),
+                "published_on": r.result.published_on.isoformat(),
+                "deadline": r.deadline.isoformat() if r.deadline else None,
+                "overdue": r.overdue if r.deadline else None,
+                "followup_measure": r.result.followup.measure.value,
+                "followup_state": r.result.followup.state.value,
+                "followup_closed_on": r.result.followup.closed_on.isoformat()
+                if r.result.followup.closed_on
+                else None,
+                "ledger_index": r.result.ledger_index,
+                "superseded_by": r.result.superseded_by,
+            }
+            for r in d.rows
+        ]
+
+    def items() -> list[dict[str, Value]]:
+        return [
+            {
+                "id": i.id,
+                "dept": d.depts[i.dept].name,
+                "category": i.category,
+                "name": i.name,
+                "item_class": i.item_class.value,
+                "object_types": list(i.object_types),
+                "methods": [m.value for m in i.methods],
+                "subject": i.subject,
+                "legal_basis": list(i.legal_basis),
+                "ratio_cap": ratio_text(i.ratio_cap) if i.ratio_cap is not None else None,
+            }
+            for i in d.content.items
+        ]
+
+    def plans() -> list[dict[str, Value]]:
+        return [
+            {
+                "plan_id": t.plan.id,
+                "year": t.plan.year,
+                "task_id": t.task.id,
+                "task_name": t.task.name,
+                "kind": t.task.kind.value,
+                "mode": t.task.mode.value,
+                "industry": t.task.industry,
+                "lead": d.depts[t.task.lead].name,
+                "partners": [d.depts[p].name for p in t.task.partners],
+                "items": [i for p in t.task.parts for i in p.items],
+                "ratios": [f"{r.value}类 {ratio_text(x)}" for r, x in t.task.ratios],
+                "min_count": t.task.min_count,
+                "pool_size": len(t.pool),
+                "planned": t.planned,
+                "period_start": t.task.period_start.isoformat(),
+                "period_end": t.task.period_end.isoformat(),
+            }
+            for t in d.tasks
+        ]
+
+    return [
+        Dataset(
+            "entities",
+            "检查对象名录",
+            "检查对象名录库中的市场主体（公开字段）",
+            ENTITY_FIELDS,
+            lambda: [_entity_record(e) for e in d.content.entities],
+        ),
+        Dataset(
+            "results",
+            "抽查检查结果",
+            "已公示的抽查检查结果，含已更正的旧版本",
+            RESULT_FIELDS,
+            results,
+        ),
+        Dataset("items", "随机抽查事项清单", "各部门随机抽查事项", ITEM_FIELDS, items),
+        Dataset(
+            "plans",
+            "年度抽查工作计划任务",
+            "年度计划中的抽查任务，每行一项任务",
+            PLAN_FIELDS,
+            plans,
+        ),
+    ]
+
+
+RESULT_FIELDS = (
+    DataField("task_id", "任务编号", "string", "抽查任务编号"),
+    DataField("dept", "检查实施机关", "string", "录入并公示结果的部门"),
+    DataField("entity", "统一社会信用代码/注册号", "string", "被检查的市场主体"),
+    DataField("entity_name", "企业名称", "string", "市场主体名称"),
+    DataField("items", "抽查事项", "list", "抽查事项编号"),
+    DataField("methods", "检查方式", "list", "核查方式"),
+    DataField("categories", "检查结果", "list", "检查结果（可多选）"),
+    DataField("detail", "具体情况", "string", "具体情况记录"),
+    DataField("inspected_on", "检查日期", "date", "实施检查的日期"),
+    DataField("completed_on", "检查完成日期", "date", "检查完成之日（公示期限起算日）"),
+    DataField("published_on", "公示日期", "date", "结果公示日期"),
+    DataField(
+        "deadline",
+        "公示期限",
+        "date",
+        "检查完成之日起第20个工作日；无节假日数据时为空",
+        nullable=True,
+    ),
+    DataField(
+        "overdue", "是否逾期", "boolean", "公示日期晚于公示期限；无法计算期限时为空", nullable=True
+    ),
+    DataField("followup_measure", "后续处置措施", "string", "后续处置措施"),
+    DataField("followup_state", "后续处置是否完结", "string", "未完结 / 已完结"),
+    DataField("followup_closed_on", "完结日期", "date", "后续处置完结日期", nullable=True),
+    DataField("ledger_index", "账本序号", "integer", "公示记录在账本中的序号"),
+    DataField(
+        "superseded_by",
+        "更正记录序号",
+        "integer",
+        "被更正时，更正记录在账本中的序号",
+        nullable=True,
+    ),
+)
+
+ITEM_FIELDS = (
+    DataField("id", "事项编号", "string", "抽查事项编号"),
+    DataField("dept", "实施部门", "string", "部门名称"),
+    DataField("category", "抽查类别", "string", "抽查类别"),
+    DataField("name", "抽查事项", "string", "抽查事项名称"),
+    DataField("item_class", "事项类别", "string", "重点检查事项 / 一般检查事项"),
+    DataField("object_types", "检查对象", "list", "检查对象类型"),
+    DataField("methods", "检查方式", "list", "检查方式"),
+    DataField("subject", "检查主体", "string", "检查主体"),
+    DataField("legal_basis", "检查依据", "list", "法律法规依据"),
+    DataField("ratio_cap", "抽查比例上限", "string", "一般检查事项的抽查比例上限", nullable=True),
+)
+
+PLAN_FIELDS = (
+    DataField("plan_id", "计划编号", "string", "年度计划编号"),
+    DataField("year", "年度", "integer", "计划年度"),
+    DataField("task_id", "任务编号", "string", "抽查任务编号"),
+    DataField("task_name", "任务名称", "string", "抽查任务名称"),
+    DataField("kind", "任务类型", "string", "一业一查 / 单部门"),
+    DataField("mode", "抽查类型", "string", "定向抽查 / 不定向抽查"),
+    DataField("industry", "行业", "string", "任务所属行业"),
+    DataField("lead", "牵头部门", "string", "牵头部门"),
+    DataField("partners", "联查部门", "list", "配合部门"),
+    DataField("items", "抽查事项", "list", "抽查事项编号"),
+    DataField("ratios", "抽查比例", "list", "按信用风险分类的抽查比例"),
+    DataField("min_count", "最少抽查户数", "integer", "不少于的户数"),
+    DataField("pool_size", "抽查基数", "integer", "符合条件的检查对象户数"),
+    DataField("planned", "计划抽查户数", "integer", "按比例计算的计划抽查户数"),
+    DataField("period_start", "实施开始日期", "date", "实施抽查时间段开始"),
+    DataField("period_end", "实施结束日期", "date", "实施抽查时间段结束"),
+)
+
+#: Names of the datasets (for the data page), in order.
+DATASETS: tuple[tuple[str, str], ...] = (
+    ("entities", "检查对象名录"),
+    ("results", "抽查检查结果"),
+    ("items", "随机抽查事项清单"),
+    ("plans", "年度抽查工作计划任务"),
+)
+
+__all__ = ["DATASETS", "Page", "PageSet", "ResultCategory", "datasets", "digest"]
