@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger import canonical
 from ledger.entries import Entry
 from ledger.errors import VerificationError
 from ledger.registry import register_dept_type
@@ -139,11 +140,16 @@ class TaskRecord:
 
 @dataclass
 class TaskLedger:
-    """The replayed state of every task; :meth:`apply` checks one entry's order."""
+    """The replayed state of every task; :meth:`apply` checks one entry's order.
+
+    ``blob_reader`` returns a blob's verified bytes by hex SHA-256; it is needed to read a
+    ``draw.result`` record (large records are blobs, the entry carries their hash).
+    """
 
     plans: dict[str, Entry] = field(default_factory=dict)
     tasks: dict[str, TaskRecord] = field(default_factory=dict)
     results: dict[int, Entry] = field(default_factory=dict)
+    blob_reader: Callable[[str], bytes] | None = None
 
     def apply(self, entry: Entry, index: int) -> None:
         """Check that ``entry`` (at ``index``) may follow the entries applied so far.
@@ -307,9 +313,7 @@ class TaskLedger:
             raise VerificationError(f"{where}：抽取结果须在随机数之后且只能记录一次")
         if entry.body.get("dept") != task.lead:
             raise VerificationError(f"{where}：抽取结果须由牵头部门记录")
-        result = entry.body.get("result")
-        if not isinstance(result, dict):
-            raise VerificationError(f"{where}：缺少抽取结果")
+        result = self._result_record(entry.body, where)
         for a in result.get("assignments", []):
             if isinstance(a, dict) and isinstance(a.get("entity"), str):
                 team: dict[str, set[str]] = {}
@@ -323,18 +327,35 @@ class TaskLedger:
                     task.drawn.add(d["id"])
         task.result, task.state = entry, TaskState.DRAWN
 
+    def _result_record(self, body: Mapping[str, Any], where: str) -> dict[str, Any]:
+        ref = body.get("result")
+        if not isinstance(ref, dict) or not isinstance(ref.get("sha256"), str):
+            raise VerificationError(f"{where}：缺少抽取结果 blob 引用 result.sha256")
+        if self.blob_reader is None:
+            raise VerificationError(f"{where}：无法读取抽取结果 blob")
+        record = canonical.loads(self.blob_reader(ref["sha256"]))
+        if not isinstance(record, dict) or record.get("task_id") != body.get("task_id"):
+            raise VerificationError(f"{where}：抽取结果 blob 与任务不符")
+        return record
+
     def _replace(self, entry: Entry, index: int, where: str) -> None:
+        """A ``draw.replace`` moves the removed entity's team to its replacement (the slot's team)."""
         task = self._task(entry.body, where)
         if task.state is not TaskState.DRAWN:
             raise VerificationError(f"{where}：替补须在抽取之后、名单确认之前")
-        old, new = entry.body.get("entity"), entry.body.get("replacement")
-        if old not in task.drawn or not isinstance(new, str) or new in task.drawn:
+        old, rep = entry.body.get("removed"), entry.body.get("replacement")
+        new = rep.get("id") if isinstance(rep, dict) else None
+        if old not in task.drawn or (
+            rep is not None and (not isinstance(new, str) or new in task.drawn)
+        ):
             raise VerificationError(f"{where}：被替换的主体不在抽取名单中，或替补主体无效")
         if not isinstance(entry.body.get("reason"), str) or not entry.body["reason"]:
             raise VerificationError(f"{where}：替补须说明理由")
         task.drawn.discard(str(old))
-        task.drawn.add(new)
-        task.teams[new] = task.teams.pop(str(old), {})
+        team = task.teams.pop(str(old), {})
+        if isinstance(new, str):
+            task.drawn.add(new)
+            task.teams[new] = team
         task.replacements.append(entry)
 
     def _confirm(self, entry: Entry, index: int, where: str) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from ledger import canonical
 from ledger.entries import Entry, make_entry, parse_entry
 from ledger.errors import VerificationError
 from ledger.note import Signer
@@ -106,8 +108,12 @@ def beacon(
     )
 
 
+BLOBS: dict[str, bytes] = {}
+
+
 def draw_result(task: str = "T-JOINT", dept: str = "scjg") -> Entry:
     result = {
+        "task_id": task,
         "strata": [{"stratum": "A", "drawn": [{"id": "E1"}, {"id": "E2"}]}],
         "assignments": [
             {
@@ -120,13 +126,17 @@ def draw_result(task: str = "T-JOINT", dept: str = "scjg") -> Entry:
             },
         ],
     }
+    data = canonical.dumps(result)
+    digest = hashlib.sha256(data).hexdigest()
+    BLOBS[digest] = data
+    ref = {"sha256": digest, "size": len(data), "media": "application/json"}
     return entry(
         "draw.result",
         f"draw.result/{task}",
         "2024-02-25T18:00:00Z",
         dept=dept,
         task_id=task,
-        result=result,
+        result=ref,
     )
 
 
@@ -160,7 +170,7 @@ def result(
 
 
 def run(entries: list[Entry]) -> TaskLedger:
-    ledger = TaskLedger()
+    ledger = TaskLedger(blob_reader=BLOBS.__getitem__)
     for i, e in enumerate(entries):
         ledger.apply(e, i)
     return ledger
@@ -364,8 +374,8 @@ REFUSALS: dict[str, tuple[Callable[[], list[Entry]], str]] = {
                 "2024-02-25T19:00:00Z",
                 dept="scjg",
                 task_id="T-JOINT",
-                entity="E9",
-                replacement="E3",
+                removed="E9",
+                replacement={"id": "E3", "ticket": "0.1"},
                 reason="注销",
             ),
         ],
@@ -380,8 +390,8 @@ REFUSALS: dict[str, tuple[Callable[[], list[Entry]], str]] = {
                 "2024-02-26T19:00:00Z",
                 dept="scjg",
                 task_id="T-JOINT",
-                entity="E1",
-                replacement="E3",
+                removed="E1",
+                replacement={"id": "E3", "ticket": "0.1"},
                 reason="注销",
             ),
         ],
@@ -430,8 +440,8 @@ def test_replacement_moves_the_team() -> None:
         "2024-02-25T19:00:00Z",
         dept="scjg",
         task_id="T-JOINT",
-        entity="E1",
-        replacement="E3",
+        removed="E1",
+        replacement={"id": "E3", "ticket": "0.1"},
         reason="已注销",
     )
     ledger = run([*happy()[:9], rep])
