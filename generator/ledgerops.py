@@ -86,7 +86,9 @@ def replay_store(store: LedgerStore, trust: TrustAnchor, limit: int | None = Non
     Raises:
         LedgerError: at the first entry a verifier would reject.
     """
-    state = LedgerState(Registry(origin=trust.origin, trust=trust), TaskLedger(), [])
+    state = LedgerState(
+        Registry(origin=trust.origin, trust=trust), TaskLedger(blob_reader=store.get_blob), []
+    )
     for index, line in enumerate(store.iter_lines()):
         if limit is not None and index >= limit:
             break
