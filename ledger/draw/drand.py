@@ -1,0 +1,262 @@
+"""Offline verification of drand quicknet beacons (DRAWS.md §3, §7.2 step 5).
+
+quicknet uses the scheme ``bls-unchained-g1-rfc9380``: BLS signatures on G1 (48-byte compressed
+points), the group public key on G2 (96 bytes), the message of round ``R`` is
+``sha256(u64be(R))`` (unchained: it does not depend on the previous signature), hashed to G1 with
+RFC 9380 ``hash_to_curve`` and the DST ``BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_``. A
+signature ``σ`` is valid iff ``e(σ, g2) == e(H(m), pk)``; the round's randomness is
+``sha256(σ)``. Threshold BLS signatures are unique, so a verified signature fixes the randomness.
+
+BLS verifier: ``py_ecc`` (Ethereum Foundation, pure Python, typed, maintained; 8.0.0). It has no
+ready-made G1-signature ciphersuite — its ``G2Basic``/``G2ProofOfPossession`` put signatures on
+G2 — so this module composes its low-level parts: ``hash_to_G1`` (RFC 9380 SSWU, XMD:SHA-256),
+``decompress_G1``/``decompress_G2`` (ZCash serialisation), subgroup checks by multiplying with
+the group order, and one pairing product with a single final exponentiation. Pure Python means
+no native wheel to trust or build, on every platform; the cost (well under a second per beacon)
+is paid once per draw. ``drand-verify`` (Rust/PyO3) would be ~300× faster but is a
+single-maintainer wrapper; it is kept as an optional cross-check, not a dependency.
+
+``py_ecc`` (and its dependencies ``eth-utils``/``eth-typing``) is imported lazily, on the first
+verification, so that the rest of :mod:`ledger.draw` loads without it (~0.5 s import).
+
+The pinned chain parameters below are checked against the pinned chain hash at import time
+(chain hash = ``sha256(u32be(period) ‖ u64be(genesis) ‖ public_key ‖ group_hash ‖
+utf8(beacon_id))``), so pinning the chain hash pins all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from ledger.draw.primitives import u32be, u64be
+from ledger.errors import MalformedError, VerificationError
+
+__all__ = [
+    "QUICKNET_CHAIN_HASH",
+    "QUICKNET_DST",
+    "QUICKNET_GENESIS",
+    "QUICKNET_GROUP_HASH",
+    "QUICKNET_PERIOD",
+    "QUICKNET_PUBLIC_KEY",
+    "QUICKNET_SCHEME",
+    "chain_hash",
+    "round_at",
+    "round_message",
+    "round_time",
+    "verify_beacon",
+    "verify_beacon_record",
+]
+
+QUICKNET_PUBLIC_KEY = bytes.fromhex(
+    "83cf0f2896adee7eb8b5f01fcad3912212c437e0073e911fb90022d3e760183c"
+    "8c4b450b6a0a6c3ac6a5776a2d1064510d1fec758c921cc22b0e17e63aaf4bcb"
+    "5ed66304de9cf809bd274ca73bab4af5a6e9c76a4bc09e76eae8991ef5ece45a"
+)
+QUICKNET_PERIOD = 3
+QUICKNET_GENESIS = 1692803367
+QUICKNET_GROUP_HASH = bytes.fromhex(
+    "f477d5c89f21a17c863a7f937c6a6d15859414d2be09cd448d4279af331c5d3e"
+)
+QUICKNET_BEACON_ID = "quicknet"
+QUICKNET_SCHEME = "bls-unchained-g1-rfc9380"
+QUICKNET_CHAIN_HASH = bytes.fromhex(
+    "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"
+)
+QUICKNET_DST = b"BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_"
+
+# py_ecc annotates the hash argument with the hashlib object type; the constructor is what it
+# calls.
+_SHA256: Any = hashlib.sha256
+_G1_SIZE = 48
+_G2_SIZE = 96
+
+
+def chain_hash(
+    period: int, genesis_time: int, public_key: bytes, group_hash: bytes, beacon_id: str
+) -> bytes:
+    """Recompute a drand chain hash from its chain info (DRAWS.md §3).
+
+    Args:
+        period: seconds between rounds.
+        genesis_time: UNIX time of round 1.
+        public_key: the group public key bytes.
+        group_hash: the genesis group hash (32 bytes).
+        beacon_id: the beacon id (``"quicknet"``).
+
+    Returns:
+        ``sha256(u32be(period) ‖ u64be(genesis_time) ‖ public_key ‖ group_hash ‖ beacon_id)``.
+    """
+    return hashlib.sha256(
+        u32be(period) + u64be(genesis_time) + public_key + group_hash + beacon_id.encode("utf-8")
+    ).digest()
+
+
+if (
+    chain_hash(
+        QUICKNET_PERIOD,
+        QUICKNET_GENESIS,
+        QUICKNET_PUBLIC_KEY,
+        QUICKNET_GROUP_HASH,
+        QUICKNET_BEACON_ID,
+    )
+    != QUICKNET_CHAIN_HASH
+):  # pragma: no cover - guards the constants above
+    raise RuntimeError("pinned quicknet parameters do not match the pinned chain hash")
+
+
+def round_time(round_number: int) -> int:
+    """Return the UNIX time at which quicknet emits ``round_number``.
+
+    Args:
+        round_number: a round ``R ≥ 1``.
+
+    Returns:
+        ``genesis + (R − 1) · period``.
+
+    Raises:
+        MalformedError: if ``R < 1``.
+    """
+    if type(round_number) is not int or round_number < 1:
+        raise MalformedError("drand round must be an integer ≥ 1")
+    return QUICKNET_GENESIS + (round_number - 1) * QUICKNET_PERIOD
+
+
+def round_at(unix_time: int) -> int:
+    """Return the latest quicknet round emitted at or before ``unix_time``.
+
+    Args:
+        unix_time: UNIX seconds (≥ genesis).
+
+    Returns:
+        ``(t − genesis) // period + 1``.
+
+    Raises:
+        MalformedError: before genesis.
+    """
+    if unix_time < QUICKNET_GENESIS:
+        raise MalformedError("time is before the quicknet genesis")
+    return (unix_time - QUICKNET_GENESIS) // QUICKNET_PERIOD + 1
+
+
+def round_message(round_number: int) -> bytes:
+    """Return the signed message of an unchained round: ``sha256(u64be(R))``.
+
+    Args:
+        round_number: the round.
+
+    Returns:
+        The 32-byte message.
+    """
+    return hashlib.sha256(u64be(round_number)).digest()
+
+
+@lru_cache(maxsize=8)
+def _public_key_point(public_key: bytes) -> Any:
+    """Decompress and subgroup-check a G2 public key (cached: it is usually the pinned one)."""
+    from py_ecc.bls.point_compression import decompress_G2
+    from py_ecc.bls.typing import G2Compressed
+    from py_ecc.optimized_bls12_381.optimized_curve import curve_order, is_inf, multiply
+
+    if len(public_key) != _G2_SIZE:
+        raise VerificationError("drand public key must be a 96-byte compressed G2 point")
+    try:
+        point = decompress_G2(
+            G2Compressed(
+                (int.from_bytes(public_key[:48], "big"), int.from_bytes(public_key[48:], "big"))
+            )
+        )
+    except ValueError as exc:
+        raise VerificationError(f"drand public key is not a G2 point: {exc}") from exc
+    if is_inf(point) or not is_inf(multiply(point, curve_order)):
+        raise VerificationError("drand public key is not in the G2 prime-order subgroup")
+    return point
+
+
+def verify_beacon(
+    round_number: int, signature: bytes, public_key: bytes = QUICKNET_PUBLIC_KEY
+) -> bytes:
+    """Verify a quicknet beacon offline and return its randomness.
+
+    Args:
+        round_number: the round ``R``.
+        signature: the 48-byte compressed G1 signature.
+        public_key: the 96-byte compressed G2 group key (default: pinned quicknet key).
+
+    Returns:
+        ``sha256(signature)`` — the round's 32-byte randomness.
+
+    Raises:
+        VerificationError: on a wrong size (a 96-byte G2-scheme signature in particular), an
+            invalid or non-subgroup or infinity point, or a failed pairing check.
+    """
+    from py_ecc.bls.hash_to_curve import hash_to_G1
+    from py_ecc.bls.point_compression import decompress_G1
+    from py_ecc.bls.typing import G1Compressed
+    from py_ecc.fields import optimized_bls12_381_FQ12 as FQ12
+    from py_ecc.optimized_bls12_381.optimized_curve import G2, curve_order, is_inf, multiply, neg
+    from py_ecc.optimized_bls12_381.optimized_pairing import final_exponentiate, pairing
+
+    if type(round_number) is not int or not 1 <= round_number < 1 << 64:
+        raise VerificationError("drand round must be an integer in 1..2^64-1")
+    if not isinstance(signature, bytes) or len(signature) != _G1_SIZE:
+        raise VerificationError(
+            "drand signature must be a 48-byte compressed G1 point (bls-unchained-g1-rfc9380)"
+        )
+    pk_point = _public_key_point(bytes(public_key))
+    try:
+        sig_point = decompress_G1(G1Compressed(int.from_bytes(signature, "big")))
+    except ValueError as exc:
+        raise VerificationError(f"drand signature is not a G1 point: {exc}") from exc
+    if is_inf(sig_point) or not is_inf(multiply(sig_point, curve_order)):
+        raise VerificationError("drand signature is not in the G1 prime-order subgroup")
+    message_point = hash_to_G1(round_message(round_number), QUICKNET_DST, _SHA256)
+    # e(σ, g2) · e(H(m), −pk) == 1, with one shared final exponentiation.
+    product = pairing(G2, sig_point, final_exponentiate=False) * pairing(
+        neg(pk_point), message_point, final_exponentiate=False
+    )
+    if final_exponentiate(product) != FQ12.one():
+        raise VerificationError(f"drand signature does not verify for round {round_number}")
+    return hashlib.sha256(signature).digest()
+
+
+def verify_beacon_record(beacon: Mapping[str, Any], expected_chain_hash: str) -> bytes:
+    """Verify a ``draw.beacon`` body ``{chain_hash, round, signature}`` (DRAWS.md §7.2 step 5).
+
+    Only quicknet is supported: the chain hash must be the pinned quicknet chain hash and equal
+    the one the announcement named.
+
+    Args:
+        beacon: the beacon body (extra ledger fields are ignored).
+        expected_chain_hash: ``randomness.drand.chain_hash`` from the announcement.
+
+    Returns:
+        The 32-byte randomness.
+
+    Raises:
+        MalformedError: if a field is missing or has the wrong type.
+        VerificationError: on a chain mismatch or an invalid signature.
+    """
+    try:
+        chain = beacon["chain_hash"]
+        round_number = beacon["round"]
+        signature_hex = beacon["signature"]
+    except (KeyError, TypeError) as exc:
+        raise MalformedError("beacon needs chain_hash, round and signature") from exc
+    if not isinstance(chain, str) or not isinstance(signature_hex, str):
+        raise MalformedError("beacon chain_hash and signature must be hex strings")
+    if type(round_number) is not int:
+        raise MalformedError("beacon round must be an integer")
+    if chain != expected_chain_hash:
+        raise VerificationError("beacon chain hash differs from the announced one")
+    if chain != QUICKNET_CHAIN_HASH.hex():
+        raise VerificationError("only the drand quicknet chain is supported by draw-v1")
+    try:
+        signature = bytes.fromhex(signature_hex)
+    except ValueError as exc:
+        raise MalformedError("beacon signature is not hex") from exc
+    if signature.hex() != signature_hex:
+        raise MalformedError("beacon signature must be lowercase hex")
+    return verify_beacon(round_number, signature)

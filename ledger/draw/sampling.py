@@ -1,0 +1,369 @@
+"""Stratified entity sampling with recency exclusion and reserves (DRAWS.md §7.4).
+
+For each stratum ``s`` of ``rules.strata`` (in that order):
+
+* ``eligible_s`` — pool records with ``stratum == s`` except those with
+  ``last_inspected != null`` and ``(as_of − last_inspected).days < exclude_inspected_within_days``
+  (a null rule excludes nothing; a date after ``as_of`` counts as recent);
+* ``k_ratio_s = min(N_s, ceil(N_s · ρ_s))`` with ``ρ_s`` an exact decimal string in ``[0, 1]``
+  (``N_s = |eligible_s|``) — computed with integers only, never floats;
+* ``drawn_s`` — the first ``k_s`` of ``eligible_s`` in ``(ticket(S_entities, id), utf8 id)``
+  order; the items after them are the stratum's **reserve order**.
+
+**min_count** (optional ``rules.min_count``, an integer ≥ 0; absent or null means 0): the task
+must draw at least ``min_count`` entities in total. When ``Σ k_ratio_s < min_count`` the
+shortfall ``m = min(min_count, Σ N_s) − Σ k_ratio_s`` is filled from the *global* ticket order of
+the remaining eligible entities of all listed strata: the first ``m`` of them (by
+``(ticket, utf8 id)``) are added to their own strata. So ``k_s = k_ratio_s + topup_s`` and every
+``drawn_s`` is still a prefix of the stratum's ticket order: the top-up takes the cheapest
+reserves across strata, which is deterministic, needs no extra randomness, and in expectation
+spreads the extra draws over strata in proportion to their remaining eligible sizes.
+
+A replacement (``draw.replace``) keeps every ``k_s`` fixed: the replacement for a drawn entity of
+stratum ``s`` is the first entity of ``s``'s ticket order that is neither drawn nor already used
+or removed — exactly what the draw of ``s`` with the same ``k_s`` gives on the pool without the
+removed entities (consistent sampling, DRAWS.md §2).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.draw.primitives import check_identifier
+from ledger.draw.tickets import TicketMaker
+from ledger.errors import MalformedError
+
+__all__ = [
+    "SampleResult",
+    "StratumDraw",
+    "StratumRule",
+    "ceil_count",
+    "eligible_by_stratum",
+    "is_recent",
+    "parse_as_of",
+    "parse_ratio",
+    "parse_strata",
+    "reserve_order",
+    "sample",
+]
+
+_RATIO = re.compile(r"(0|[1-9][0-9]*)(?:\.([0-9]+))?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@dataclass(frozen=True)
+class StratumRule:
+    """One entry of ``rules.strata``: a stratum and its exact ratio ``num / den``."""
+
+    stratum: str
+    ratio: str
+    num: int
+    den: int
+
+
+@dataclass(frozen=True)
+class StratumDraw:
+    """The draw of one stratum.
+
+    Attributes:
+        stratum: the stratum name.
+        eligible: ``N_s``, eligible records after the recency exclusion.
+        k_ratio: ``min(N_s, ceil(N_s · ρ_s))``.
+        k: entities drawn (``k_ratio`` plus the min_count top-up).
+        drawn: ``(id, ticket)`` pairs in ticket order.
+    """
+
+    stratum: str
+    eligible: int
+    k_ratio: int
+    k: int
+    drawn: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """The entity draw: strata in rule order and the global order of drawn entities."""
+
+    strata: tuple[StratumDraw, ...]
+    entity_order: tuple[str, ...]
+
+
+def parse_ratio(text: object) -> tuple[int, int]:
+    """Parse an exact decimal ratio such as ``"0.05"`` (DRAWS.md §7.1: never a float).
+
+    Args:
+        text: a decimal string ``0``, ``1``, ``0.67`` … with ``0 ≤ ρ ≤ 1``.
+
+    Returns:
+        ``(numerator, denominator)`` with denominator a power of ten.
+
+    Raises:
+        MalformedError: if ``text`` is not such a string (floats, exponents, signs, ``".5"``,
+            values above 1 are all rejected).
+    """
+    if not isinstance(text, str):
+        raise MalformedError('ratio must be a decimal string such as "0.05"')
+    match = _RATIO.fullmatch(text)
+    if match is None or len(text) > 40:
+        raise MalformedError(f"ratio {text!r} is not a plain decimal")
+    whole, frac = match.group(1), match.group(2) or ""
+    den = 10 ** len(frac)
+    num = int(whole) * den + (int(frac) if frac else 0)
+    if num > den:
+        raise MalformedError(f"ratio {text!r} exceeds 1")
+    return num, den
+
+
+def ceil_count(n: int, ratio: str) -> int:
+    """Return ``min(n, ceil(n · ρ))`` exactly (DRAWS.md §7.4; "抽查比例不低于").
+
+    Args:
+        n: the number of eligible records.
+        ratio: the decimal ratio string.
+
+    Returns:
+        The stratum's ratio count, e.g. ``ceil_count(3, "0.67") == 3`` (2.01 → 3).
+
+    Raises:
+        MalformedError: for an invalid ratio or negative ``n``.
+    """
+    if n < 0:
+        raise MalformedError("ceil_count: negative n")
+    num, den = parse_ratio(ratio)
+    return min(n, -(-n * num // den))
+
+
+def parse_as_of(text: object) -> _dt.date:
+    """Parse ``rules.as_of`` (``YYYY-MM-DD``).
+
+    Args:
+        text: the candidate date string.
+
+    Returns:
+        The date.
+
+    Raises:
+        MalformedError: if it is not a valid ``YYYY-MM-DD`` date.
+    """
+    if not isinstance(text, str) or not _DATE.fullmatch(text):
+        raise MalformedError("as_of must be YYYY-MM-DD")
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise MalformedError(f"as_of: invalid date {text!r}") from exc
+
+
+def _parse_days(value: object) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int or value < 0:
+        raise MalformedError("exclude_inspected_within_days must be an integer ≥ 0 or null")
+    return value
+
+
+def _cutoff(as_of: _dt.date, days: int) -> str:
+    """Return ``as_of − days`` as ISO text: recent ⇔ ``last_inspected > cutoff``.
+
+    ``(as_of − d).days < days`` ⇔ ``d > as_of − days`` (whole days), and ISO dates with four-digit
+    years compare as strings exactly as dates.
+    """
+    try:
+        return (as_of - _dt.timedelta(days=days)).isoformat()
+    except OverflowError:
+        return "0000-00-00"  # below every valid date: every dated record is recent
+
+
+def is_recent(last_inspected: str | None, as_of: _dt.date, days: int | None) -> bool:
+    """Tell whether a record is excluded by the recency rule (DRAWS.md §7.4).
+
+    Args:
+        last_inspected: the record's ``YYYY-MM-DD`` date, or ``None``.
+        as_of: the snapshot date.
+        days: ``exclude_inspected_within_days`` (``None``: no exclusion).
+
+    Returns:
+        ``True`` iff ``last_inspected`` is set and ``(as_of − last_inspected).days < days``.
+    """
+    if days is None or last_inspected is None:
+        return False
+    return last_inspected > _cutoff(as_of, days)
+
+
+def parse_strata(rules: Mapping[str, Any]) -> list[StratumRule]:
+    """Parse and validate ``rules.strata``.
+
+    Args:
+        rules: the announcement's ``rules`` object.
+
+    Returns:
+        The strata in rule order.
+
+    Raises:
+        MalformedError: if the list is missing, empty, has a duplicate stratum or a bad ratio.
+    """
+    strata = rules.get("strata")
+    if not isinstance(strata, list) or not strata:
+        raise MalformedError("rules.strata must be a non-empty list")
+    out: list[StratumRule] = []
+    seen: set[str] = set()
+    for item in strata:
+        if not isinstance(item, dict) or set(item) != {"stratum", "ratio"}:
+            raise MalformedError("rules.strata entries must be {stratum, ratio}")
+        name = check_identifier(item["stratum"], "stratum")
+        if name in seen:
+            raise MalformedError(f"rules.strata: duplicate stratum {name!r}")
+        seen.add(name)
+        num, den = parse_ratio(item["ratio"])
+        out.append(StratumRule(name, item["ratio"], num, den))
+    return out
+
+
+def eligible_by_stratum(
+    entities: Iterable[Mapping[str, Any]],
+    strata: Sequence[str],
+    as_of: _dt.date,
+    exclude_days: int | None,
+) -> dict[str, list[str]]:
+    """Group eligible entity ids by stratum, applying the recency exclusion.
+
+    Args:
+        entities: parsed entity records.
+        strata: the listed strata.
+        as_of: the snapshot date.
+        exclude_days: ``exclude_inspected_within_days`` or ``None``.
+
+    Returns:
+        Stratum → eligible ids (in input order).
+
+    Raises:
+        MalformedError: if a record's stratum is not listed (DRAWS.md §7.4).
+    """
+    groups: dict[str, list[str]] = {s: [] for s in strata}
+    cutoff = None if exclude_days is None else _cutoff(as_of, exclude_days)
+    for record in entities:
+        group = groups.get(record["stratum"])
+        if group is None:
+            raise MalformedError(
+                f"entity {record['id']}: stratum {record['stratum']!r} is not in rules.strata"
+            )
+        if cutoff is not None:
+            li = record["last_inspected"]
+            if li is not None and li > cutoff:
+                continue
+        group.append(record["id"])
+    return groups
+
+
+def _key_id(key: str) -> str:
+    return key[key.index(" ") + 1 :]
+
+
+def _key_ticket(key: str) -> str:
+    return "0." + key[: key.index(" ")]
+
+
+def sample(
+    entities: Iterable[Mapping[str, Any]],
+    rules: Mapping[str, Any],
+    s_entities: str,
+) -> SampleResult:
+    """Run the stratified entity draw (DRAWS.md §7.4, plus ``min_count`` as documented above).
+
+    Args:
+        entities: parsed entity records (see :mod:`ledger.draw.snapshot`).
+        rules: the announcement's ``rules`` (``strata``, ``as_of``,
+            ``exclude_inspected_within_days``, optional ``min_count``).
+        s_entities: the entity sub-seed.
+
+    Returns:
+        The draw.
+
+    Raises:
+        MalformedError: on invalid rules or a record whose stratum is not listed.
+    """
+    strata = parse_strata(rules)
+    as_of = parse_as_of(rules.get("as_of"))
+    days = _parse_days(rules.get("exclude_inspected_within_days"))
+    min_count = rules.get("min_count")
+    if min_count is None:
+        min_count = 0
+    if type(min_count) is not int or min_count < 0:
+        raise MalformedError("rules.min_count must be an integer ≥ 0 or null")
+    groups = eligible_by_stratum(entities, [s.stratum for s in strata], as_of, days)
+    maker = TicketMaker(s_entities)
+    k_ratio = {}
+    for rule in strata:
+        n = len(groups[rule.stratum])
+        k_ratio[rule.stratum] = min(n, -(-n * rule.num // rule.den))
+    total_eligible = sum(len(g) for g in groups.values())
+    shortfall = max(0, min(min_count, total_eligible) - sum(k_ratio.values()))
+    # Each stratum contributes at most `shortfall` items to the top-up, so its first
+    # k_ratio + shortfall keys are all that can matter.
+    prefixes = {
+        rule.stratum: maker.smallest(groups[rule.stratum], k_ratio[rule.stratum] + shortfall)
+        for rule in strata
+    }
+    counts = dict(k_ratio)
+    if shortfall:
+        remaining = sorted(
+            (key, rule.stratum)
+            for rule in strata
+            for key in prefixes[rule.stratum][k_ratio[rule.stratum] :]
+        )
+        for _key, stratum in remaining[:shortfall]:
+            counts[stratum] += 1
+    draws: list[StratumDraw] = []
+    drawn_keys: list[str] = []
+    for rule in strata:
+        keys = prefixes[rule.stratum][: counts[rule.stratum]]
+        drawn_keys.extend(keys)
+        draws.append(
+            StratumDraw(
+                stratum=rule.stratum,
+                eligible=len(groups[rule.stratum]),
+                k_ratio=k_ratio[rule.stratum],
+                k=counts[rule.stratum],
+                drawn=tuple((_key_id(k), _key_ticket(k)) for k in keys),
+            )
+        )
+    drawn_keys.sort()
+    return SampleResult(tuple(draws), tuple(_key_id(k) for k in drawn_keys))
+
+
+def reserve_order(
+    entities: Iterable[Mapping[str, Any]],
+    rules: Mapping[str, Any],
+    s_entities: str,
+    stratum: str,
+) -> list[tuple[str, str]]:
+    """Return the full ticket order ``[(id, ticket), …]`` of one stratum's eligible records.
+
+    The drawn entities of the stratum are its first ``k_s`` items; the rest is the reserve
+    order used by replacements (DRAWS.md §7.4).
+
+    Args:
+        entities: parsed entity records.
+        rules: the announcement's ``rules``.
+        s_entities: the entity sub-seed.
+        stratum: the stratum.
+
+    Returns:
+        The stratum's eligible ids with their tickets, in ticket order.
+
+    Raises:
+        MalformedError: on invalid rules or an unknown stratum.
+    """
+    strata = parse_strata(rules)
+    names = [s.stratum for s in strata]
+    if stratum not in names:
+        raise MalformedError(f"stratum {stratum!r} is not in rules.strata")
+    as_of = parse_as_of(rules.get("as_of"))
+    days = _parse_days(rules.get("exclude_inspected_within_days"))
+    groups = eligible_by_stratum(entities, names, as_of, days)
+    keys = TicketMaker(s_entities).sort_keys(groups[stratum])
+    keys.sort()
+    return [(_key_id(k), _key_ticket(k)) for k in keys]

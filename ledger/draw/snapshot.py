@@ -1,0 +1,373 @@
+"""Snapshot files: sorted canonical JSON lines (DRAWS.md §7.1).
+
+A snapshot file is the concatenation of ``CJ(record) + "\\n"`` for its records, sorted by id as
+UTF-8 bytes (the 回避/conflict file by ``(entity, inspector)``), with no duplicates. Its commitment
+in the announcement is ``{"sha256": H(file bytes), "count": number of records}``.
+
+Record schemas (keys beyond those listed are published extras for entities and inspectors and
+are ignored by the algorithm; conflict records have exactly two keys):
+
+* entity: ``{"id": str, "name": str, "stratum": str, "last_inspected": "YYYY-MM-DD" | null,
+  "tags": [str, ...]}``
+* inspector: ``{"id": str, "dept": str, "tags": [str, ...], "active": bool}``
+* conflict (回避): ``{"entity": str, "inspector": str}``
+
+``id``, ``stratum``, ``dept``, every tag and both conflict fields are identifiers (non-empty, NFC,
+no control characters, see :func:`ledger.draw.primitives.check_identifier`). ``tags`` lists are
+sorted by UTF-8 bytes without duplicates, so that each record has exactly one spelling.
+
+Python compares ``str`` by code point, and UTF-8 preserves code-point order, so sorting ``str``
+ids is sorting their UTF-8 bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gc
+import itertools
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+from ledger.canonical import MAX_SAFE_INTEGER
+from ledger.canonical import loads as _canonical_loads
+from ledger.draw.primitives import CJ, H_hex, check_identifier
+from ledger.errors import MalformedError
+
+__all__ = [
+    "CONFLICTS",
+    "ENTITIES",
+    "INSPECTORS",
+    "build_snapshot",
+    "gc_paused",
+    "parse_snapshot",
+    "snapshot_ref",
+]
+
+ENTITIES = "entities"
+INSPECTORS = "inspectors"
+CONFLICTS = "conflicts"
+_KINDS = (ENTITIES, INSPECTORS, CONFLICTS)
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CONTROL_OR_ESCAPE_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")
+# UTF-8 lead bytes of U+E000..U+10FFFF: only there does UTF-16 key order (RFC 8785 §3.2.3)
+# differ from code-point order, so the C encoder's ``sort_keys`` cannot be trusted.
+_HIGH_LEAD_BYTES = tuple(bytes([b]) for b in range(0xEE, 0xF5))
+
+
+def _reject_float(literal: str) -> NoReturn:
+    raise MalformedError(f"snapshot: non-integer number {literal[:40]!r}")
+
+
+def _reject_constant(literal: str) -> NoReturn:
+    raise MalformedError(f"snapshot: {literal} is not JSON")
+
+
+def _parse_int(literal: str) -> int:
+    if len(literal) > 17:
+        raise MalformedError("snapshot: integer out of range")
+    value = int(literal)
+    if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        raise MalformedError("snapshot: integer out of range")
+    return value
+
+
+_DECODER = json.JSONDecoder(
+    parse_float=_reject_float, parse_int=_parse_int, parse_constant=_reject_constant
+)
+# With ``indent=None`` the stdlib uses its C encoder for ``encode``.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
+)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building millions of acyclic dicts.
+
+    Parsing creates only trees (no cycles), and the collector's repeated young-generation scans
+    would otherwise double the parse time of a 1,000,000-record file. The previous state is
+    restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _sort_key(kind: str, record: Mapping[str, Any]) -> tuple[str, ...]:
+    if kind == CONFLICTS:
+        return (record["entity"], record["inspector"])
+    return (record["id"],)
+
+
+def _check_tags(value: object, what: str, *, canonical: bool) -> list[str]:
+    if not isinstance(value, list):
+        raise MalformedError(f"{what}: tags must be a list")
+    for tag in value:
+        check_identifier(tag, f"{what} tag")
+    if canonical:
+        for a, b in itertools.pairwise(value):
+            if not a < b:
+                raise MalformedError(f"{what}: tags must be sorted and unique")
+        return value
+    tags = sorted(value)
+    if len(set(tags)) != len(tags):
+        raise MalformedError(f"{what}: duplicate tag")
+    return tags
+
+
+_date_cache: dict[str, None] = {}
+
+
+def _check_date(value: object, what: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise MalformedError(f"{what}: last_inspected must be YYYY-MM-DD or null")
+    if value in _date_cache:
+        return
+    try:
+        _dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise MalformedError(f"{what}: invalid date {value!r}") from exc
+    if len(_date_cache) < 100_000:
+        _date_cache[value] = None
+
+
+def _check_record(kind: str, record: object, *, canonical: bool) -> dict[str, Any]:
+    """Validate one record (and, if not ``canonical``, normalise its tag order)."""
+    if not isinstance(record, dict):
+        raise MalformedError(f"{kind}: record is not an object")
+    try:
+        if kind == ENTITIES:
+            rid = check_identifier(record["id"], "entity id")
+            if not isinstance(record["name"], str):
+                raise MalformedError(f"entity {rid}: name must be a string")
+            check_identifier(record["stratum"], f"entity {rid} stratum")
+            _check_date(record["last_inspected"], f"entity {rid}")
+            tags = _check_tags(record["tags"], f"entity {rid}", canonical=canonical)
+        elif kind == INSPECTORS:
+            rid = check_identifier(record["id"], "inspector id")
+            check_identifier(record["dept"], f"inspector {rid} dept")
+            if not isinstance(record["active"], bool):
+                raise MalformedError(f"inspector {rid}: active must be true or false")
+            tags = _check_tags(record["tags"], f"inspector {rid}", canonical=canonical)
+        else:
+            if len(record) != 2:
+                raise MalformedError("conflict: record must be {entity, inspector}")
+            check_identifier(record["entity"], "conflict entity")
+            check_identifier(record["inspector"], "conflict inspector")
+            return record
+    except KeyError as exc:
+        raise MalformedError(f"{kind}: record lacks field {exc.args[0]!r}") from exc
+    if not canonical and tags is not record["tags"]:
+        record = {**record, "tags": tags}
+    return record
+
+
+def build_snapshot(kind: str, records: Iterable[Mapping[str, Any]]) -> bytes:
+    """Build the canonical snapshot file for ``records`` (DRAWS.md §7.1).
+
+    Records may come in any order; tags in any order. The output is sorted and canonical.
+
+    Args:
+        kind: ``"entities"``, ``"inspectors"`` or ``"conflicts"``.
+        records: the records (mappings following the schema of ``kind``).
+
+    Returns:
+        The file bytes: ``CJ(record) + b"\\n"`` per record, sorted.
+
+    Raises:
+        MalformedError: for an unknown kind, a record that breaks the schema, a float, or a
+            duplicate id (duplicate pair for conflicts).
+    """
+    if kind not in _KINDS:
+        raise MalformedError(f"snapshot: unknown kind {kind!r}")
+    checked = [_check_record(kind, dict(r), canonical=False) for r in records]
+    checked.sort(key=lambda r: _sort_key(kind, r))
+    for a, b in itertools.pairwise(checked):
+        if _sort_key(kind, a) == _sort_key(kind, b):
+            raise MalformedError(f"{kind}: duplicate record {_sort_key(kind, a)!r}")
+    return b"".join(CJ(r) + b"\n" for r in checked)
+
+
+def snapshot_ref(data: bytes) -> dict[str, Any]:
+    """Return the announcement's commitment to a snapshot file.
+
+    Args:
+        data: the file bytes (assumed already valid; see :func:`parse_snapshot`).
+
+    Returns:
+        ``{"sha256": H(data) hex, "count": number of lines}``.
+    """
+    return {"sha256": H_hex(data), "count": data.count(b"\n")}
+
+
+def parse_snapshot(kind: str, data: bytes) -> list[dict[str, Any]]:
+    """Parse and fully validate a snapshot file (DRAWS.md §7.1).
+
+    Checks, in order: UTF-8; every line ends with ``\\n``; every line is canonical JSON
+    (RFC 8785 profile, integers only); every record follows the schema of ``kind``; records are
+    strictly increasing by their sort key (so no duplicates).
+
+    The whole file is parsed with one pass of the C JSON parser (lines joined into one array)
+    and checked for canonicality by re-encoding the array with the C encoder: a JSON array of
+    canonical objects is itself canonical, so ``encode(parsed) == text`` holds iff every line is
+    canonical. Files holding characters ≥ U+E000 (where UTF-16 key order differs) are checked
+    line by line with :func:`ledger.canonical.loads` instead.
+
+    Args:
+        kind: ``"entities"``, ``"inspectors"`` or ``"conflicts"``.
+        data: the file bytes.
+
+    Returns:
+        The records, in file order, as parsed dicts.
+
+    Raises:
+        MalformedError: if any check fails. No other exception escapes.
+    """
+    if kind not in _KINDS:
+        raise MalformedError(f"snapshot: unknown kind {kind!r}")
+    if not isinstance(data, bytes):
+        raise MalformedError("snapshot: expected bytes")
+    if not data:
+        return []
+    if not data.endswith(b"\n"):
+        raise MalformedError(f"{kind}: file must end with a newline")
+    if b"\r" in data or b"\n\n" in data or data.startswith(b"\n"):
+        raise MalformedError(f"{kind}: empty line or carriage return")
+    with gc_paused():
+        records = _parse_lines(kind, data)
+        if kind == ENTITIES:
+            _check_entities_fast(records)
+        else:
+            for record in records:
+                _check_record(kind, record, canonical=True)
+        _check_order(kind, records)
+    return records
+
+
+def _check_order(kind: str, records: list[dict[str, Any]]) -> None:
+    """Require strictly increasing sort keys (sorted, no duplicates)."""
+    if kind == CONFLICTS:
+        keys: list[Any] = [(r["entity"], r["inspector"]) for r in records]
+    else:
+        keys = [r["id"] for r in records]
+    for i in range(1, len(keys)):
+        if not keys[i - 1] < keys[i]:
+            raise MalformedError(f"{kind}: line {i + 1} is out of order or duplicated")
+
+
+_CHUNK_BYTES = 1 << 22
+
+
+def _parse_lines(kind: str, data: bytes) -> list[Any]:
+    """Parse the lines of ``data``, checking that each one is canonical JSON.
+
+    Fast path, in chunks of about 4 MiB (bounded extra memory): the lines of a chunk are joined
+    with ``,`` into one JSON array, parsed with the C parser (object keys are shared) and
+    re-encoded with the C encoder; the chunk is canonical iff the re-encoding equals the joined
+    text, the array has one element per line, and every element is an object. Each line is
+    then exactly one element: the ``N − 1`` element boundaries ``},{`` of the array can only sit
+    at the ``N − 1`` joins, because no line contains ``},{`` (checked first; a file whose
+    strings contain ``},{``, or characters ≥ U+E000 where UTF-16 key order differs from code
+    point order, is checked line by line with :func:`ledger.canonical.loads` instead).
+    """
+    if b"},{" in data or any(lead in data for lead in _HIGH_LEAD_BYTES):
+        return _parse_lines_slow(kind, data)
+    records: list[Any] = []
+    pos = 0
+    size = len(data)
+    line_no = 1
+    while pos < size:
+        end = data.find(b"\n", min(pos + _CHUNK_BYTES, size - 1)) + 1
+        chunk = data[pos:end]
+        count = chunk.count(b"\n")
+        joined = b"[" + chunk[:-1].replace(b"\n", b",") + b"]"
+        try:
+            text = joined.decode("utf-8")
+            value, stop = _DECODER.raw_decode(text)
+        except UnicodeDecodeError as exc:
+            raise MalformedError(f"{kind}: invalid UTF-8 after line {line_no}") from exc
+        except (ValueError, RecursionError):
+            return _parse_lines_slow(kind, data)  # precise message
+        if (
+            stop != len(text)
+            or not isinstance(value, list)
+            or len(value) != count
+            or any(type(v) is not dict for v in value)
+            or _ENCODER.encode(value) != text
+        ):
+            return _parse_lines_slow(kind, data)
+        records.extend(value)
+        pos = end
+        line_no += count
+    return records
+
+
+def _parse_lines_slow(kind: str, data: bytes) -> list[Any]:
+    """Line-by-line strict parse with :func:`ledger.canonical.loads` (precise errors)."""
+    out: list[Any] = []
+    for i, line in enumerate(data[:-1].split(b"\n")):
+        try:
+            value = _canonical_loads(line)
+        except MalformedError as exc:
+            raise MalformedError(f"{kind}: line {i + 1}: {exc}") from exc
+        if type(value) is not dict:
+            raise MalformedError(f"{kind}: line {i + 1} is not an object")
+        out.append(value)
+    return out
+
+
+def _check_entities_fast(records: list[Any]) -> None:
+    """Schema check of an entity file, column by column.
+
+    Types are checked per column with C-level ``map``/``set``; dates once per distinct value;
+    the identifier rules (NFC, no control characters) once on the joined identifiers when they
+    are all ASCII (trivially NFC), otherwise record by record.
+    """
+    # Records are dicts: _parse_lines guarantees it on both of its paths.
+    try:
+        ids = [r["id"] for r in records]
+        strata = [r["stratum"] for r in records]
+        names = [r["name"] for r in records]
+        lasts = {r["last_inspected"] for r in records}
+        tag_lists = [r["tags"] for r in records]
+    except KeyError as exc:
+        raise MalformedError(f"entities: record lacks field {exc.args[0]!r}") from exc
+    except TypeError as exc:  # an unhashable last_inspected
+        raise MalformedError("entities: last_inspected must be YYYY-MM-DD or null") from exc
+    if (
+        set(map(type, ids)) - {str}
+        or set(map(type, strata)) - {str}
+        or set(map(type, names)) - {str}
+        or set(map(type, tag_lists)) - {list}
+    ):
+        for record in records:
+            _check_record(ENTITIES, record, canonical=True)
+    for value in lasts:
+        _check_date(value, "entities")
+    tagged = [t for t in tag_lists if t]
+    try:
+        distinct_tags = {tag for tags in tagged for tag in tags}
+    except TypeError as exc:
+        raise MalformedError("entities: tags must be strings") from exc
+    for tag in distinct_tags:
+        check_identifier(tag, "entity tag")
+    for tags in tagged:
+        if len(tags) > 1:
+            _check_tags(tags, "entity", canonical=True)
+    if "" in ids or "" in strata:
+        raise MalformedError("entities: empty id or stratum")
+    joined = "\n".join(ids) + "\n" + "\n".join(set(strata))
+    if not joined.isascii() or _CONTROL_OR_ESCAPE_CHARS.search(joined):
+        for record in records:
+            check_identifier(record["id"], "entity id")
+            check_identifier(record["stratum"], f"entity {record['id']} stratum")

@@ -1,0 +1,150 @@
+"""run_draw failure rules and replacements (DRAWS.md §7.2, §7.4, §7.6–§7.8)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.draw.result import check_announce, replace, result_sha256, run_draw
+from ledger.draw.seed import commitment
+from ledger.draw.snapshot import build_snapshot
+from ledger.errors import MalformedError, VerificationError
+
+GOLDEN = json.loads((Path(__file__).parent / "golden" / "worked_example.json").read_text("utf-8"))
+INPUTS = GOLDEN["inputs"]
+FILES = {k: build_snapshot(k, INPUTS[k]) for k in ("entities", "inspectors", "conflicts")}
+KEY = GOLDEN["extra_key_string"]
+
+
+def _run(**changes: Any) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "announce_body": INPUTS["announce_body"],
+        "entity_snapshot_bytes": FILES["entities"],
+        "inspector_snapshot_bytes": FILES["inspectors"],
+        "conflict_snapshot_bytes": FILES["conflicts"],
+        "reveals": INPUTS["secrets"],
+        "beacon": INPUTS["beacon"],
+        "extra_key_string": KEY,
+    }
+    args.update(changes)
+    return run_draw(**args)
+
+
+@pytest.fixture(scope="module")
+def baseline() -> dict[str, Any]:
+    return _run()
+
+
+def test_missing_and_invalid_reveals_contribute_empty(baseline: dict[str, Any]) -> None:
+    lead, other = sorted(INPUTS["secrets"])
+    missing = _run(reveals={lead: INPUTS["secrets"][lead]})
+    assert {r["dept"]: r["status"] for r in missing["reveals"]} == {lead: "valid", other: "missing"}
+    assert missing["seed"] != baseline["seed"]
+    wrong = _run(reveals={lead: INPUTS["secrets"][lead], other: "00" * 32})
+    assert {r["dept"]: r["status"] for r in wrong["reveals"]} == {lead: "valid", other: "invalid"}
+    # An invalid reveal counts exactly like a missing one: never a restart, same seed.
+    assert wrong["seed"] == missing["seed"]
+    junk = _run(reveals={lead: INPUTS["secrets"][lead], other: "not hex"})
+    assert junk["seed"] == missing["seed"]
+    with pytest.raises(MalformedError):
+        _run(reveals={"stranger": "00" * 32})
+
+
+def test_snapshot_mismatch_rejected() -> None:
+    with pytest.raises(VerificationError):
+        _run(entity_snapshot_bytes=FILES["entities"].replace(b"X", b"Y", 1))
+    with pytest.raises(VerificationError):
+        _run(conflict_snapshot_bytes=b"")
+
+
+def test_beacon_checks() -> None:
+    beacon = INPUTS["beacon"]
+    with pytest.raises(VerificationError):
+        _run(beacon={**beacon, "round": beacon["round"] + 1})
+    flipped = "0" if beacon["signature"][-1] != "0" else "1"
+    with pytest.raises(VerificationError):
+        _run(beacon={**beacon, "signature": beacon["signature"][:-1] + flipped})
+
+
+def test_extra_key_rules() -> None:
+    with pytest.raises(MalformedError):
+        _run(extra_key_string=None)
+    with pytest.raises(MalformedError):
+        _run(extra_key_string="3.2./")
+    body = copy.deepcopy(INPUTS["announce_body"])
+    del body["randomness"]["extra_key"]
+    # Pools still match, but the key string is now undeclared.
+    with pytest.raises(MalformedError):
+        _run(announce_body=body)
+
+
+def test_announcement_validation() -> None:
+    body = INPUTS["announce_body"]
+    assert check_announce(body)["round"] == body["randomness"]["drand"]["round"]
+    for path, value in [
+        (("schema",), "draw-v2/announce"),
+        (("task_id",), ""),
+        (("pools", "entities", "count"), -1),
+        (("randomness", "drand", "round"), 0),
+        (("randomness", "commitments"), []),
+        (("rules", "lead"), "nobody"),
+    ]:
+        bad = copy.deepcopy(body)
+        target = bad
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        with pytest.raises(MalformedError):
+            check_announce(bad)
+
+
+def test_announce_hash_covers_whole_body(baseline: dict[str, Any]) -> None:
+    body = copy.deepcopy(INPUTS["announce_body"])
+    body["ts"] = "2024-02-24T10:00:01Z"
+    assert _run(announce_body=body)["seed"] != baseline["seed"]
+
+
+def test_commitment_of_golden_inputs() -> None:
+    body = INPUTS["announce_body"]
+    for entry in body["randomness"]["commitments"]:
+        secret = bytes.fromhex(INPUTS["secrets"][entry["dept"]])
+        assert commitment(body["task_id"], entry["dept"], secret) == entry["commitment"]
+
+
+def test_replacement_chain(baseline: dict[str, Any]) -> None:
+    body = INPUTS["announce_body"]
+    stratum_b = next(s for s in baseline["strata"] if s["stratum"] == "B")
+    first = replace(body, FILES["entities"], baseline, stratum_b["drawn"][0]["id"], "注销")
+    assert first["result_sha256"] == result_sha256(baseline)
+    assert first["replacement"] is not None
+    drawn_ids = {d["id"] for d in stratum_b["drawn"]}
+    assert first["replacement"]["id"] not in drawn_ids
+    # Keep replacing the latest replacement: each is the next reserve, never a used id, until
+    # the stratum's reserve (eligible − k entities) is exhausted.
+    chain = [first]
+    used = drawn_ids | {first["replacement"]["id"]}
+    while chain[-1]["replacement"] is not None:
+        nxt = replace(
+            body, FILES["entities"], baseline, chain[-1]["replacement"]["id"], "无法联系", chain
+        )
+        if nxt["replacement"] is not None:
+            assert nxt["replacement"]["id"] not in used
+            used.add(nxt["replacement"]["id"])
+        chain.append(nxt)
+    assert len(chain) - 1 == stratum_b["eligible"] - stratum_b["k"]
+    tickets = [c["replacement"]["ticket"] for c in chain[:-1]]
+    assert tickets == sorted(tickets)
+    assert all(t > stratum_b["drawn"][-1]["ticket"] for t in tickets)
+    with pytest.raises(MalformedError):
+        replace(body, FILES["entities"], baseline, stratum_b["drawn"][0]["id"], "again", [first])
+    with pytest.raises(MalformedError):
+        replace(body, FILES["entities"], baseline, "91330106MA2K00003X", "not drawn")
+    with pytest.raises(MalformedError):
+        replace(body, FILES["entities"], baseline, stratum_b["drawn"][1]["id"], "")
+    other = dict(first, result_sha256="00" * 32)
+    with pytest.raises(VerificationError):
+        replace(body, FILES["entities"], baseline, stratum_b["drawn"][1]["id"], "x", [other])
