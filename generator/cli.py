@@ -435,3 +435,165 @@ def keys_register(
     repo = SiteRepo.open(site_root)
     cp = register_key(repo, public_key, dept, new_key, list(root_keys), parse_at(at), log_key)
     _echo_checkpoint(f"已登记部门 {dept} 的密钥", cp)
+
+
+secrets_option = click.option(
+    "--secrets",
+    "secrets_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="抽取秘密目录（须在仓库之外；默认用户配置目录下的 gongkai/secrets）",
+)
+
+
+def _secrets_dir(value: Path | None) -> Path:
+    return value or Path(click.get_app_dir("gongkai")) / "secrets"
+
+
+def _progress(message: str) -> None:
+    click.echo(f"… {message}", err=True)
+
+
+@main.group()
+def draw() -> None:
+    """随机抽取（DRAW-V1）：公告、揭示、取随机数、抽取、替补。"""
+
+
+@draw.command("announce")
+@click.argument("task_id")
+@click.option(
+    "--round", "round_", type=int, required=True, help="drand quicknet 轮次（须在公告 24 小时之后）"
+)
+@click.option("--key", "keys", multiple=True, help="部门私钥，格式 部门=文件（每个参与部门一个）")
+@site_option
+@at_option
+@log_key_option
+@secrets_option
+@_workflow_errors
+def draw_announce(
+    task_id: str,
+    round_: int,
+    keys: tuple[str, ...],
+    site_root: Path,
+    at: str | None,
+    log_key: Path | None,
+    secrets_dir: Path | None,
+) -> None:
+    """公告抽取：冻结名录库快照、各部门提交承诺、指定未来的 drand 轮次（由全部参与部门签署）。"""
+    from generator.workflow import drawing
+    from generator.workflow.site import SiteRepo, WorkflowError, parse_at
+
+    key_map: dict[str, Path | None] = {}
+    for item in keys:
+        dept, sep, path = item.partition("=")
+        if not sep:
+            raise WorkflowError(f"--key 应写成 部门=文件，而不是“{item}”")
+        key_map[dept] = Path(path)
+    repo = SiteRepo.open(site_root)
+    cp = drawing.announce(
+        repo, task_id, round_, parse_at(at), key_map, log_key, _secrets_dir(secrets_dir), _progress
+    )
+    _echo_checkpoint(f"已公告任务 {task_id} 的抽取，随机数取自 drand 第 {round_} 轮", cp)
+
+
+@draw.command("reveal")
+@click.argument("task_id")
+@click.option("--dept", required=True)
+@site_option
+@at_option
+@key_option
+@log_key_option
+@secrets_option
+@_workflow_errors
+def draw_reveal(
+    task_id: str,
+    dept: str,
+    site_root: Path,
+    at: str | None,
+    key: Path | None,
+    log_key: Path | None,
+    secrets_dir: Path | None,
+) -> None:
+    """揭示本部门在公告时承诺的秘密。"""
+    from generator.workflow import drawing
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root)
+    cp = drawing.reveal(repo, task_id, dept, parse_at(at), key, log_key, _secrets_dir(secrets_dir))
+    _echo_checkpoint(f"部门 {dept} 已揭示任务 {task_id} 的秘密", cp)
+
+
+@draw.command("beacon")
+@click.argument("task_id")
+@click.option("--signature", required=True, help="drand 该轮的签名（十六进制）")
+@site_option
+@at_option
+@key_option
+@log_key_option
+@_workflow_errors
+def draw_beacon(
+    task_id: str,
+    signature: str,
+    site_root: Path,
+    at: str | None,
+    key: Path | None,
+    log_key: Path | None,
+) -> None:
+    """记录 drand 随机数（离线验证 BLS 签名后才写入）。"""
+    from generator.workflow import drawing
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root)
+    cp = drawing.beacon(repo, task_id, signature, parse_at(at), key, log_key)
+    _echo_checkpoint(f"已记录任务 {task_id} 的 drand 随机数", cp)
+
+
+@draw.command("run")
+@click.argument("task_id")
+@site_option
+@at_option
+@key_option
+@log_key_option
+@_workflow_errors
+def draw_run(
+    task_id: str, site_root: Path, at: str | None, key: Path | None, log_key: Path | None
+) -> None:
+    """执行抽取：任何人都可以用同样的公开输入重算出同样的结果。"""
+    from generator.workflow import drawing
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root)
+    steps = ["重新计算种子、抽取检查对象并匹配执法检查人员", "保存抽取结果并记入账本"]
+    with click.progressbar(
+        length=len(steps), label="抽取中", file=click.get_text_stream("stderr")
+    ) as bar:
+        cp = drawing.run(repo, task_id, parse_at(at), key, log_key, lambda _m: bar.update(1))
+    record = repo.state().tasks.tasks[task_id]
+    _echo_checkpoint(f"任务 {task_id} 已抽取 {len(record.drawn)} 户检查对象", cp)
+
+
+@draw.command("replace")
+@click.argument("task_id")
+@click.argument("entity")
+@click.option("--reason", required=True, help="替补理由（如 已注销、无法联系）")
+@site_option
+@at_option
+@key_option
+@log_key_option
+@_workflow_errors
+def draw_replace(
+    task_id: str,
+    entity: str,
+    reason: str,
+    site_root: Path,
+    at: str | None,
+    key: Path | None,
+    log_key: Path | None,
+) -> None:
+    """用同一层级的下一个备选主体替补无效的抽中主体（记录理由）。"""
+    from generator.workflow import drawing
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root)
+    cp = drawing.replace_entity(repo, task_id, entity, reason, parse_at(at), key, log_key)
+    _echo_checkpoint(f"已替补任务 {task_id} 中的 {entity}", cp)

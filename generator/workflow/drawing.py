@@ -1,0 +1,359 @@
+"""Running a DRAW-V1 draw through the ledger: announce, reveal, beacon, run, replace.
+
+The task's pool comes from the content libraries through the task's filter (only 存续/在业
+entities, only 在岗 inspectors of the participating departments); the three snapshots are stored
+as blobs and their hashes announced before the drand round exists. 回避 reasons are never put
+in a snapshot: the conflicts snapshot holds only ``{entity, inspector}`` pairs.
+
+Department secrets for the commit-reveal are 32 random bytes kept in a 0600 file outside the
+repository until the reveal. On an example site they are derived from a public label instead,
+so the example can be rebuilt byte for byte (and proves nothing, like the example keys).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import secrets as pysecrets
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from generator.content.model import CreditRisk, InspectorStatus, SpotCheckTask
+from generator.example.keys import EXAMPLE_SEED_LABEL
+from generator.workflow.actions import find_task
+from generator.workflow.site import SiteRepo, WorkflowError
+from ledger import canonical
+from ledger.checkpoint import Checkpoint
+from ledger.draw import drand
+from ledger.draw.result import ALGORITHM, ANNOUNCE_SCHEMA, replace, run_draw
+from ledger.draw.seed import commitment
+from ledger.draw.snapshot import CONFLICTS, ENTITIES, INSPECTORS, build_snapshot, snapshot_ref
+from ledger.entries import Entry, add_signatures, make_entry
+from ledger.errors import LedgerError
+from ledger.tasks import TaskState, parse_ts
+
+Progress = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def _ratio_text(value: Decimal) -> str:
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def snapshots(repo: SiteRepo, task: SpotCheckTask, departments: list[str]) -> dict[str, bytes]:
+    """The three snapshot files of ``task`` for the participating ``departments``."""
+    pool = repo.content.pool(task)
+    entities = [
+        {
+            "id": e.id,
+            "name": e.name,
+            "stratum": e.risk.value,
+            "last_inspected": e.last_inspected.isoformat() if e.last_inspected else None,
+            "tags": sorted(set(e.industries)),
+        }
+        for e in pool
+    ]
+    inspectors = [
+        {"id": i.id, "dept": i.dept, "tags": sorted(set(i.tags)), "active": True}
+        for i in repo.content.inspectors
+        if i.dept in departments and i.status is InspectorStatus.ACTIVE
+    ]
+    pool_ids = {e["id"] for e in entities}
+    inspector_ids = {i["id"] for i in inspectors}
+    conflicts = [
+        {"entity": c.entity, "inspector": c.inspector}
+        for c in repo.content.conflicts
+        if c.entity in pool_ids and c.inspector in inspector_ids
+    ]
+    return {
+        ENTITIES: build_snapshot(ENTITIES, entities),
+        INSPECTORS: build_snapshot(INSPECTORS, inspectors),
+        CONFLICTS: build_snapshot(CONFLICTS, conflicts),
+    }
+
+
+def _secret_path(secrets_dir: Path, task_id: str, dept: str) -> Path:
+    return secrets_dir / task_id / f"{dept}.secret"
+
+
+def department_secret(
+    repo: SiteRepo, task_id: str, dept: str, secrets_dir: Path, *, create: bool
+) -> bytes:
+    """The department's 32-byte draw secret (created once, 0600, outside the repository).
+
+    Raises:
+        WorkflowError: if the secret is missing when revealing, or would be inside the repository.
+    """
+    if repo.content.site.example:
+        return hashlib.sha256(
+            EXAMPLE_SEED_LABEL + f"draw-secret/{task_id}/{dept}".encode()
+        ).digest()
+    path = _secret_path(secrets_dir, task_id, dept)
+    if path.resolve().is_relative_to(repo.root.resolve()):
+        raise WorkflowError(f"{path}：抽取秘密不能保存在站点仓库内")
+    if not create:
+        try:
+            return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            raise WorkflowError(f"找不到部门 {dept} 的抽取秘密 {path}") from None
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secret = pysecrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secret.hex() + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return secret
+
+
+def _participants(repo: SiteRepo, task: SpotCheckTask) -> list[str]:
+    record = repo.state().tasks.tasks.get(task.id)
+    if record is None:
+        raise WorkflowError(f"任务“{task.id}”所在的年度计划尚未发布（gongkai plan publish）")
+    if task.kind.value == "单部门":
+        return [task.lead]
+    accepted = [d for d, (decision, _) in record.replies.items() if decision == "accept"]
+    return [task.lead, *[d for d in task.partners if d in accepted]]
+
+
+def announce(
+    repo: SiteRepo,
+    task_id: str,
+    round_: int,
+    at: str,
+    keys: Mapping[str, Path | None],
+    log_key: Path | None,
+    secrets_dir: Path,
+    progress: Progress = _noop,
+) -> Checkpoint:
+    """Freeze the pools, commit every department's secret and announce the drand round.
+
+    Raises:
+        WorkflowError: if the task cannot be announced now (the state machine's reason).
+    """
+    _, task = find_task(repo, task_id)
+    departments = _participants(repo, task)
+    progress("冻结检查对象、执法检查人员和回避关系快照")
+    snaps = snapshots(repo, task, departments)
+    parts = {p.dept: p for p in task.parts}
+    strata = [{"stratum": r.value, "ratio": _ratio_text(task.ratio_for(r))} for r in CreditRisk]
+    commitments = [
+        {
+            "dept": d,
+            "commitment": commitment(
+                task.id, d, department_secret(repo, task.id, d, secrets_dir, create=True)
+            ),
+        }
+        for d in sorted(departments, key=lambda s: s.encode())
+    ]
+    deadline = drand.round_time(round_) - 2 * 3600
+    body: dict[str, Any] = {
+        "type": "draw.announce",
+        "id": f"draw.announce/{task.id}",
+        "ts": at,
+        "dept": task.lead,
+        "schema": ANNOUNCE_SCHEMA,
+        "algorithm": ALGORITHM,
+        "task_id": task.id,
+        "title": task.name,
+        "announced_at": at,
+        "pools": {kind: snapshot_ref(data) for kind, data in snaps.items()},
+        "rules": {
+            "strata": strata,
+            "as_of": parse_ts(at).astimezone(dt.timezone(dt.timedelta(hours=8))).date().isoformat(),
+            "exclude_inspected_within_days": task.exclude_inspected_within_days,
+            "min_count": task.min_count,
+            "lead": task.lead,
+            "departments": [
+                {
+                    "dept": d,
+                    "per_entity": parts[d].inspectors_per_entity,
+                    "required_tags": sorted(set(parts[d].required_tags)),
+                }
+                for d in departments
+            ],
+        },
+        "randomness": {
+            "drand": {"chain_hash": drand.QUICKNET_CHAIN_HASH.hex(), "round": round_},
+            "commitments": commitments,
+        },
+        "reveal_deadline": dt.datetime.fromtimestamp(deadline, dt.UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        ),
+    }
+    signers = [repo.signer(d, keys.get(d)) for d in departments]
+    line = make_entry(repo.trust.origin, body, signers[:1])
+    if signers[1:]:
+        line = add_signatures(repo.trust.origin, line, signers[1:])
+    progress("保存快照并记入账本")
+    log = repo.log_signer(log_key)
+    for kind, data in snaps.items():
+        repo.store.put_blob(data, "application/x-ndjson")
+        del kind
+    return repo.append([line], log)
+
+
+def _task_entries(repo: SiteRepo, task_id: str) -> tuple[Any, list[Entry]]:
+    state = repo.state()
+    record = state.tasks.tasks.get(task_id)
+    if record is None:
+        raise WorkflowError(f"任务“{task_id}”不在已发布的年度计划中")
+    entries = [e for e in state.entries if e.body.get("task_id") == task_id]
+    return record, entries
+
+
+def reveal(
+    repo: SiteRepo,
+    task_id: str,
+    dept: str,
+    at: str,
+    key: Path | None,
+    log_key: Path | None,
+    secrets_dir: Path,
+) -> Checkpoint:
+    """Record ``draw.reveal``: the department's secret, checked against its commitment by anyone."""
+    secret = department_secret(repo, task_id, dept, secrets_dir, create=False)
+    body = {
+        "type": "draw.reveal",
+        "id": f"draw.reveal/{task_id}/{dept}",
+        "ts": at,
+        "dept": dept,
+        "task_id": task_id,
+        "secret": secret.hex(),
+    }
+    return repo.append(
+        [make_entry(repo.trust.origin, body, [repo.signer(dept, key)])], repo.log_signer(log_key)
+    )
+
+
+def beacon(
+    repo: SiteRepo, task_id: str, signature: str, at: str, key: Path | None, log_key: Path | None
+) -> Checkpoint:
+    """Record ``draw.beacon`` after checking the drand signature offline.
+
+    Raises:
+        WorkflowError: if the task has no announcement or the signature does not verify.
+    """
+    record, _ = _task_entries(repo, task_id)
+    if record.announce is None:
+        raise WorkflowError(f"任务“{task_id}”尚未公告抽取")
+    signature = signature.strip().lower()
+    body = {
+        "type": "draw.beacon",
+        "id": f"draw.beacon/{task_id}",
+        "ts": at,
+        "dept": record.lead,
+        "task_id": task_id,
+        "chain_hash": drand.QUICKNET_CHAIN_HASH.hex(),
+        "round": record.round,
+        "signature": signature,
+    }
+    try:
+        drand.verify_beacon_record(body, drand.QUICKNET_CHAIN_HASH.hex())
+    except LedgerError as exc:
+        raise WorkflowError(f"drand 第 {record.round} 轮的签名无效：{exc}") from exc
+    return repo.append(
+        [make_entry(repo.trust.origin, body, [repo.signer(record.lead, key)])],
+        repo.log_signer(log_key),
+    )
+
+
+def compute_result(repo: SiteRepo, task_id: str) -> dict[str, Any]:
+    """Re-run the announced draw from the ledger's own inputs (what every auditor does).
+
+    Raises:
+        WorkflowError: if the beacon is not recorded yet.
+    """
+    record, entries = _task_entries(repo, task_id)
+    if record.announce is None or record.beacon is None:
+        raise WorkflowError(f"任务“{task_id}”尚未取得 drand 随机数（gongkai draw beacon）")
+    pools = record.announce.body["pools"]
+    ent, ins, con = (
+        repo.store.get_blob(pools[k]["sha256"]) for k in (ENTITIES, INSPECTORS, CONFLICTS)
+    )
+    reveals = {
+        str(e.body["dept"]): str(e.body["secret"]) for e in entries if e.type == "draw.reveal"
+    }
+    return run_draw(record.announce.body, ent, ins, con, reveals, record.beacon.body)
+
+
+def run(
+    repo: SiteRepo,
+    task_id: str,
+    at: str,
+    key: Path | None,
+    log_key: Path | None,
+    progress: Progress = _noop,
+) -> Checkpoint:
+    """Run the draw and record ``draw.result`` (the record is a blob; the entry carries its hash)."""
+    record, _ = _task_entries(repo, task_id)
+    progress("重新计算种子、抽取检查对象并匹配执法检查人员")
+    result = compute_result(repo, task_id)
+    data = canonical.dumps(result)
+    progress("保存抽取结果并记入账本")
+    log = repo.log_signer(log_key)
+    signer = repo.signer(record.lead, key)
+    digest = repo.store.put_blob(data, "application/json")
+    body = {
+        "type": "draw.result",
+        "id": f"draw.result/{task_id}",
+        "ts": at,
+        "dept": record.lead,
+        "task_id": task_id,
+        "result": {"sha256": digest, "size": len(data), "media": "application/json"},
+        "result_sha256": digest,
+    }
+    return repo.append([make_entry(repo.trust.origin, body, [signer])], log)
+
+
+def replace_entity(
+    repo: SiteRepo,
+    task_id: str,
+    entity: str,
+    reason: str,
+    at: str,
+    key: Path | None,
+    log_key: Path | None,
+) -> Checkpoint:
+    """Record ``draw.replace``: the next reserve of the entity's stratum takes its place.
+
+    Raises:
+        WorkflowError: if the task is not drawn or the entity is not in the current sample.
+    """
+    record, entries = _task_entries(repo, task_id)
+    if record.result is None or record.state is not TaskState.DRAWN:
+        raise WorkflowError(f"任务“{task_id}”尚未抽取或名单已确认，不能替补")
+    if not reason.strip():
+        raise WorkflowError("替补须用 --reason 说明理由")
+    assert record.announce is not None
+    entities = repo.store.get_blob(record.announce.body["pools"][ENTITIES]["sha256"])
+    result = canonical.loads(repo.store.get_blob(record.result.body["result"]["sha256"]))
+    prior = [
+        {k: v for k, v in e.body.items() if k not in ("type", "id", "ts", "dept")}
+        for e in entries
+        if e.type == "draw.replace"
+    ]
+    try:
+        rec = replace(record.announce.body, entities, result, entity, reason.strip(), prior)
+    except LedgerError as exc:
+        raise WorkflowError(str(exc)) from exc
+    body = {
+        "type": "draw.replace",
+        "id": f"draw.replace/{task_id}/{len(prior) + 1}",
+        "ts": at,
+        "dept": record.lead,
+        **rec,
+    }
+    return repo.append(
+        [make_entry(repo.trust.origin, body, [repo.signer(record.lead, key)])],
+        repo.log_signer(log_key),
+    )
