@@ -1,0 +1,371 @@
+"""Publish a ledger directory as static files (LEDGER.md §2.8; C2SP tlog-tiles, tlog-proof).
+
+:func:`publish_ledger` writes, into ``out_dir``::
+
+    checkpoint                      the latest signed checkpoint (mutable; written last)
+    checkpoints/<size>              every archived checkpoint, verbatim (immutable)
+    entries.jsonl                   the checkpointed lines (grows; always a prefix-extension)
+    tile/<L>/<N>[.p/<W>]            hash tiles for every archived size (immutable)
+    tile/entries/<N>[.p/<W>]        entry bundles for every archived size (immutable)
+    proofs/<i>.tlog-proof           a receipt per entry, against the FIRST archived checkpoint
+                                    whose size covers i, so it never changes (immutable)
+    blobs/sha256/<hex>              every blob an entry references (immutable)
+    trust.txt                       the trust anchor (to be compared with the published one)
+    gongkai-verify.pyz              the offline auditor as a stdlib zipapp
+
+Partial tiles and bundles are produced for *every* archived size, so a client holding any
+archived checkpoint finds the tiles of exactly that tree (tlog-tiles: "partial tiles MUST be
+available for every checkpointed size until the full tile exists"; we keep them for good).
+
+The output is deterministic: the same ledger gives byte-identical files, the zipapp included
+(sorted members, fixed timestamps and modes, stored without compression so that zlib versions
+do not matter). With ``previous`` (an earlier published folder), an immutable file that would
+change, or disappear, aborts with :class:`~ledger.errors.FatalStoreError`, as Sunlight's
+``compareFile`` and Tessera's ``createIdempotent`` do.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import io
+import os
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import ledger
+from ledger.durable import LOCK_NAME, LedgerLock, write_atomic
+from ledger.entries import parse_entry
+from ledger.errors import FatalStoreError, StoreError, VerificationError
+from ledger.merkle import MerkleTree, leaf_hash
+from ledger.note import parse_vkey
+from ledger.receipt import Receipt, format_receipt
+from ledger.registry import TrustAnchor
+from ledger.store import LedgerStore
+from ledger.tiles import (
+    TILE_WIDTH,
+    TileRef,
+    bundles_for_size,
+    encode_bundle,
+    tile_bytes,
+    tiles_for_size,
+)
+from ledger.trust import format_trust
+from ledger.verify import (
+    ARCHIVE_DIR,
+    BLOB_DIR,
+    CHECKPOINT_NAME,
+    ENTRIES_NAME,
+    PROOF_DIR,
+    RECEIPT_SUFFIX,
+    TRUST_NAME,
+    EntryLines,
+    collect_blob_refs,
+    verify_directory,
+)
+
+__all__ = ["IMMUTABLE_PREFIXES", "PYZ_NAME", "PublishReport", "build_zipapp", "publish_ledger"]
+
+PYZ_NAME: Final = "gongkai-verify.pyz"
+"""File name of the published auditor zipapp."""
+
+IMMUTABLE_PREFIXES: Final = ("tile/", f"{PROOF_DIR}/", f"{ARCHIVE_DIR}/", "blobs/")
+"""Published paths under these prefixes never change once written (LEDGER.md §2.8)."""
+
+_ZIP_TIME: Final = (1980, 1, 1, 0, 0, 0)  # the earliest DOS timestamp: no build time leaks in
+_SHEBANG: Final = b"#!/usr/bin/env python3\n"
+_ZIP_MAIN: Final = b'''"""gongkai-verify: the offline auditor of the gongkai ledger (python3 gongkai-verify.pyz DIR)."""
+
+import sys
+
+from ledger.__main__ import main
+
+raise SystemExit(main(["verify", *sys.argv[1:]], prog="gongkai-verify.pyz"))
+'''
+
+
+@dataclass
+class PublishReport:
+    """What :func:`publish_ledger` wrote.
+
+    Attributes:
+        out_dir: The output folder.
+        size: The published checkpoint size.
+        root: Its root, lowercase hex.
+        archived_sizes: Every archived checkpoint size, ascending.
+        tiles: Hash tiles written.
+        bundles: Entry bundles written.
+        receipts: Receipts written.
+        blobs: Blobs written.
+        files: Files written in total.
+        unchanged_immutable: Immutable files already present (in ``previous`` or ``out_dir``)
+            with identical bytes.
+        warnings: Warnings of the verification that preceded publication.
+    """
+
+    out_dir: Path
+    size: int
+    root: str
+    archived_sizes: list[int]
+    tiles: int = 0
+    bundles: int = 0
+    receipts: int = 0
+    blobs: int = 0
+    files: int = 0
+    unchanged_immutable: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Output:
+    """Writes files under ``out_dir``, refusing to change immutable ones (vs ``previous``)."""
+
+    def __init__(self, out_dir: Path, previous: Path | None) -> None:
+        self.out_dir = out_dir
+        self.previous = previous
+        self.written: set[str] = set()
+        self.unchanged = 0
+        self.dirs: set[Path] = set()
+
+    def write(self, rel: str, data: bytes) -> None:
+        immutable = rel.startswith(IMMUTABLE_PREFIXES)
+        target = self.out_dir / rel
+        if immutable:
+            for base in (self.previous, self.out_dir):
+                if base is None:
+                    continue
+                old = _read_optional(base / rel)
+                if old is None:
+                    continue
+                if old != data:
+                    raise FatalStoreError(
+                        f"immutable file changed: {rel}（{base / rel} 已发布的内容与本次生成的不同；"
+                        "不可变文件一经发布不得改变，发布中止）"
+                    )
+                self.unchanged += 1
+                break
+        parent = target.parent
+        if parent not in self.dirs:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.dirs.add(parent)
+        try:
+            with open(target, "wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise StoreError(f"无法写入 {target}：{exc.strerror or exc}") from exc
+        self.written.add(rel)
+
+    def check_previous_kept(self) -> None:
+        """Every immutable file of ``previous`` must still be published."""
+        if self.previous is None:
+            return
+        for rel in _walk(self.previous):
+            if rel.startswith(IMMUTABLE_PREFIXES) and rel not in self.written:
+                raise FatalStoreError(
+                    f"immutable file removed: {rel}（上次发布的不可变文件本次不再生成：存档或条目被删除？）"
+                )
+
+
+def _read_optional(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"无法读取 {path}：{exc.strerror or exc}") from exc
+
+
+def _walk(root: Path) -> Iterator[str]:
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            yield (Path(folder) / name).relative_to(root).as_posix()
+
+
+def _extends(old: Path, new: Path) -> bool:
+    """Whether ``new`` starts with the bytes of ``old`` (True if ``old`` does not exist)."""
+    try:
+        with open(old, "rb") as a, open(new, "rb") as b:
+            while block := a.read(1 << 20):
+                if b.read(len(block)) != block:
+                    return False
+    except FileNotFoundError:
+        return True
+    except OSError as exc:
+        raise StoreError(f"无法比较 {old} 与 {new}：{exc.strerror or exc}") from exc
+    return True
+
+
+def build_zipapp() -> bytes:
+    """Return ``gongkai-verify.pyz``: a shebang, then a zip of the ``ledger`` package.
+
+    Deterministic: members sorted, timestamps fixed at 1980-01-01, mode 0644, stored (no
+    compression). Only ``.py`` files are included (no ``__pycache__``). Its ``__main__``
+    runs ``ledger.__main__.main(["verify", *argv])``.
+    """
+    package = Path(ledger.__file__).resolve().parent
+    members: list[tuple[str, bytes]] = [("__main__.py", _ZIP_MAIN)]
+    for folder, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = Path(folder) / name
+                rel = "ledger/" + path.relative_to(package).as_posix()
+                members.append((rel, path.read_bytes()))
+    buf = io.BytesIO()
+    buf.write(_SHEBANG)
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as archive:
+        for rel, data in sorted(members):
+            info = zipfile.ZipInfo(rel, date_time=_ZIP_TIME)
+            info.external_attr = 0o100644 << 16
+            info.create_system = 3  # Unix, whatever the build host
+            archive.writestr(info, data)
+    return buf.getvalue()
+
+
+def publish_ledger(
+    ledger_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    trust: TrustAnchor,
+    previous: Path | None = None,
+    workers: int = 1,
+) -> PublishReport:
+    """Publish the checkpointed part of a ledger directory as static files (LEDGER.md §2.8).
+
+    Steps: (1) hold the shared ``LOCK`` (if the directory has one), audit the directory with
+    :func:`~ledger.verify.verify_directory` (every signature, the registry, every archived
+    checkpoint, the blobs), then read it through :meth:`LedgerStore.read_state` with every log
+    key ever valid (the store's own crash-state checks) and require both to agree; (2) build the
+    Merkle tree of the first C lines (C = the latest archived size); (3) write archived
+    checkpoints, tiles and bundles for every archived size, receipts, blobs, ``entries.jsonl``,
+    ``trust.txt`` and the zipapp; (4) check that nothing immutable of ``previous`` changed or
+    vanished; (5) write ``checkpoint`` last (atomically).
+
+    Args:
+        ledger_dir: The ledger directory (``draws/``).
+        out_dir: The output folder (created if missing; existing immutable files must match).
+        trust: The trust anchor (also written as ``trust.txt``).
+        previous: An earlier published folder whose immutable files must not change.
+        workers: Processes for signature verification during the audit.
+
+    Returns:
+        The report.
+
+    Raises:
+        FatalStoreError: An immutable file would change or disappear, or the store is corrupt.
+        VerificationError / MalformedError: The ledger does not verify.
+        StoreError: I/O errors, or a writer holds the lock.
+    """
+    src = Path(ledger_dir)
+    out = Path(out_dir)
+    lock = LedgerLock(src, exclusive=False, timeout=10.0) if (src / LOCK_NAME).exists() else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        return _publish(src, out, trust, previous, workers)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _publish(
+    src: Path, out: Path, trust: TrustAnchor, previous: Path | None, workers: int
+) -> PublishReport:
+    # Step 1. Audit, then the store's own verified read; they must describe the same log.
+    audit = verify_directory(src, trust=trust, update_pin=False, workers=workers)
+    log_keys = [parse_vkey(v) for v in audit.log_keys_ever]
+    state = LedgerStore(src, trust.origin, log_keys).read_state()
+    if state.checkpoint is None or state.checkpoint_note is None:
+        raise StoreError(f"{src}：账本尚无检查点，无可发布内容")
+    size = state.checkpoint.size
+    if size != audit.size or state.checkpoint.root.hex() != audit.root:
+        raise StoreError(f"{src}：审计与读取之间账本发生了变化，请重试")
+    archived = sorted(state.archived_sizes)
+    report = PublishReport(out, size, audit.root, archived, warnings=list(audit.warnings))
+    output = _Output(out, previous)
+
+    # Step 2. The tree of the checkpointed lines (leaf hashes only; ~2n hashes in memory).
+    tree = MerkleTree([leaf_hash(line) for _, line in EntryLines(src / ENTRIES_NAME, limit=size)])
+    if tree.size != size or tree.root != state.checkpoint.root:
+        raise VerificationError(f"{src}：entries.jsonl 在读取期间发生了变化")
+
+    # Step 3a. Archived checkpoints, verbatim (already verified by the audit and read_state).
+    notes: dict[int, bytes] = {}
+    for s in archived:
+        notes[s] = (src / ARCHIVE_DIR / str(s)).read_bytes()
+        output.write(f"{ARCHIVE_DIR}/{s}", notes[s])
+
+    # Step 3b. Hash tiles for every archived size (C2SP tlog-tiles; LEDGER.md §3.10).
+    refs: set[TileRef] = set()
+    for s in archived:
+        refs.update(tiles_for_size(s))
+    for ref in sorted(refs, key=lambda r: (r.level, r.index, r.width)):
+        output.write(ref.path, tile_bytes(tree, ref))
+        report.tiles += 1
+
+    # Step 3c. Stream the lines: entries.jsonl, bundles (full, and partial for each archived
+    # size), receipts (against the first archived checkpoint covering the entry), blob refs.
+    widths: dict[int, set[int]] = {}
+    for s in archived:
+        for ref in bundles_for_size(s):
+            widths.setdefault(ref.index, set()).add(ref.width)
+    blob_refs: set[str] = set()
+    chunk: list[bytes] = []
+    out.mkdir(parents=True, exist_ok=True)
+    entries_path = out / ENTRIES_NAME
+    try:
+        entries = open(entries_path, "wb")  # noqa: SIM115 - closed below, streamed into
+    except OSError as exc:
+        raise StoreError(f"无法写入 {entries_path}：{exc.strerror or exc}") from exc
+    with entries:
+        for index, line in EntryLines(src / ENTRIES_NAME, limit=size):
+            entries.write(line + b"\n")
+            chunk.append(line)
+            if len(chunk) == TILE_WIDTH or index == size - 1:
+                n = index // TILE_WIDTH
+                for width in sorted(widths.get(n, ())):
+                    output.write(TileRef(-1, n, width).path, encode_bundle(chunk[:width]))
+                    report.bundles += 1
+                chunk = []
+            covering = archived[bisect.bisect_right(archived, index)]
+            receipt = Receipt(
+                index=index,
+                proof=tuple(tree.inclusion_proof(index, covering)),
+                checkpoint_note=notes[covering],
+                extra=line,
+            )
+            output.write(f"{PROOF_DIR}/{index}{RECEIPT_SUFFIX}", format_receipt(receipt))
+            report.receipts += 1
+            refs_found: list[tuple[str, int]] = []
+            collect_blob_refs(parse_entry(line, index).body, refs_found)
+            blob_refs.update(digest for digest, _ in refs_found)
+    output.written.add(ENTRIES_NAME)
+    if previous is not None and not _extends(previous / ENTRIES_NAME, entries_path):
+        raise FatalStoreError(
+            f"immutable file changed: {ENTRIES_NAME} 不是上次发布内容的延伸（历史被改写）"
+        )
+
+    # Step 3d. Blobs referenced by entries (verified by the audit; re-checked on copy).
+    for digest in sorted(blob_refs):
+        data = (src / BLOB_DIR / digest).read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise VerificationError(f"{BLOB_DIR}/{digest} 在发布期间被改动")
+        output.write(f"{BLOB_DIR}/{digest}", data)
+        report.blobs += 1
+
+    output.write(TRUST_NAME, format_trust(trust))
+    output.write(PYZ_NAME, build_zipapp())
+
+    # Step 4. Nothing immutable of the previous publication may vanish.
+    output.check_previous_kept()
+
+    # Step 5. The mutable checkpoint, last (Sunlight: publish only after everything it names).
+    write_atomic(out / CHECKPOINT_NAME, state.checkpoint_note)
+    output.written.add(CHECKPOINT_NAME)
+    report.files = len(output.written)
+    report.unchanged_immutable = output.unchanged
+    return report

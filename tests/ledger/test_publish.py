@@ -1,0 +1,278 @@
+"""Publication as static files (LEDGER.md §2.8, §4.H): determinism, immutability, clients."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import ledger_factory as lf
+import pytest
+
+from ledger.checkpoint import open_checkpoint
+from ledger.errors import FatalStoreError
+from ledger.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
+from ledger.publish import PYZ_NAME, build_zipapp, publish_ledger
+from ledger.store import LedgerStore
+from ledger.tiles import TILE_WIDTH, TileRef, decode_bundle
+from ledger.verify import (
+    consistency_proof_from_tiles,
+    inclusion_proof_from_tiles,
+    range_hash_from_tiles,
+    verify_directory,
+)
+
+ARCHIVED = [4, 100, 256, 300, 513, 600]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> lf.Ledger:
+    return lf.build_ledger(tmp_path_factory.mktemp("publish") / "ledger", 600)
+
+
+@pytest.fixture(scope="module")
+def site(built: lf.Ledger, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "ledger"
+    report = publish_ledger(built.directory, out, trust=built.trust)
+    assert report.size == 600
+    assert report.archived_sizes == ARCHIVED
+    assert (report.tiles, report.bundles, report.receipts, report.blobs) == (9, 7, 600, 11)
+    return out
+
+
+def reader(folder: Path) -> Callable[[TileRef], bytes]:
+    def read(ref: TileRef) -> bytes:
+        return (folder / ref.path).read_bytes()
+
+    return read
+
+
+def test_layout(site: Path) -> None:
+    files = lf.tree_files(site)
+    assert {p for p in files if p.startswith("checkpoints/")} == {
+        f"checkpoints/{s}" for s in ARCHIVED
+    }
+    assert files["checkpoint"] == files["checkpoints/600"]
+    assert {p for p in files if p.startswith("tile/") and not p.startswith("tile/entries")} == {
+        "tile/0/000.p/4",
+        "tile/0/000.p/100",
+        "tile/0/000",
+        "tile/0/001.p/44",
+        "tile/0/001",
+        "tile/0/002.p/1",
+        "tile/0/002.p/88",
+        "tile/1/000.p/1",
+        "tile/1/000.p/2",
+    }
+    assert {p for p in files if p.startswith("tile/entries/")} == {
+        "tile/entries/000.p/4",
+        "tile/entries/000.p/100",
+        "tile/entries/000",
+        "tile/entries/001.p/44",
+        "tile/entries/001",
+        "tile/entries/002.p/1",
+        "tile/entries/002.p/88",
+    }
+    assert sum(p.startswith("proofs/") for p in files) == 600
+    assert sum(p.startswith("blobs/sha256/") for p in files) == 11
+    assert files["trust.txt"].startswith(b"gongkai-trust/v1\n")
+    assert files[PYZ_NAME].startswith(b"#!/usr/bin/env python3\n")
+
+
+def test_publish_is_deterministic(built: lf.Ledger, site: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    publish_ledger(built.directory, again, trust=built.trust)
+    assert lf.tree_files(again) == lf.tree_files(site)
+    # Re-publishing into the same folder, against the previous one, changes nothing.
+    report = publish_ledger(built.directory, again, trust=built.trust, previous=site)
+    assert lf.tree_files(again) == lf.tree_files(site)
+    assert report.unchanged_immutable == report.files - 4  # all but the 4 mutable files
+    assert build_zipapp() == build_zipapp()
+
+
+def test_growing_log_keeps_every_immutable_file(tmp_path: Path) -> None:
+    lines, blobs = lf.build_lines(700)
+    ledger = lf.build_ledger(tmp_path / "l", lines=lines[:300], blobs=blobs, marks=[4, 100, 300])
+    first = tmp_path / "v1"
+    publish_ledger(ledger.directory, first, trust=ledger.trust)
+    store = LedgerStore(ledger.directory, lf.ORIGIN, [lf.LOG.verifier()])
+    store.append(lines[300:520], [lf.LOG])
+    store.append(lines[520:], [lf.LOG])
+    second = tmp_path / "v2"
+    publish_ledger(ledger.directory, second, trust=ledger.trust, previous=first)
+    old, new = lf.tree_files(first), lf.tree_files(second)
+    for rel, data in old.items():
+        if rel.startswith(("tile/", "proofs/", "checkpoints/", "blobs/")):
+            assert new[rel] == data, rel  # partial tiles of old sizes kept too
+    assert new["entries.jsonl"].startswith(old["entries.jsonl"])
+    verify_directory(second, trust=ledger.trust)
+
+
+def test_changed_immutable_file_aborts(built: lf.Ledger, site: Path, tmp_path: Path) -> None:
+    previous = tmp_path / "previous"
+    shutil.copytree(site, previous)
+    tile = previous / "tile" / "0" / "001.p" / "44"
+    tile.write_bytes(bytes(32) + tile.read_bytes()[32:])
+    with pytest.raises(FatalStoreError, match=r"immutable file changed: tile/0/001\.p/44"):
+        publish_ledger(built.directory, tmp_path / "out", trust=built.trust, previous=previous)
+
+
+def test_changed_receipt_aborts(built: lf.Ledger, site: Path, tmp_path: Path) -> None:
+    previous = tmp_path / "previous"
+    shutil.copytree(site, previous)
+    (previous / "proofs" / "7.tlog-proof").write_bytes(b"forged")
+    with pytest.raises(FatalStoreError, match=r"immutable file changed: proofs/7\.tlog-proof"):
+        publish_ledger(built.directory, tmp_path / "out", trust=built.trust, previous=previous)
+
+
+def test_removed_immutable_file_aborts(built: lf.Ledger, site: Path, tmp_path: Path) -> None:
+    previous = tmp_path / "previous"
+    shutil.copytree(site, previous)
+    (previous / "checkpoints" / "700").write_bytes((site / "checkpoint").read_bytes())
+    with pytest.raises(FatalStoreError, match=r"immutable file removed: checkpoints/700"):
+        publish_ledger(built.directory, tmp_path / "out", trust=built.trust, previous=previous)
+
+
+def test_rewritten_history_aborts(built: lf.Ledger, site: Path, tmp_path: Path) -> None:
+    """An operator who re-signs a rewritten log cannot republish over the old site."""
+    lines = list(built.lines)
+    lines[5] = lf.statement_line(5, dept="a", key=lf.DEPT_KEYS["a"])
+    other = lf.build_ledger(tmp_path / "other", lines=lines, blobs=built.blobs)
+    with pytest.raises(FatalStoreError, match="immutable file changed"):
+        publish_ledger(other.directory, tmp_path / "out", trust=other.trust, previous=site)
+
+
+def test_client_verifies_an_entry_from_tiles_bundle_and_checkpoint(site: Path) -> None:
+    cp, _ = open_checkpoint((site / "checkpoint").read_bytes(), lf.ORIGIN, [lf.LOG.verifier()])
+    read = reader(site)
+    for index in (0, 1, 255, 256, 300, 511, 512, 599):
+        n, k = divmod(index, TILE_WIDTH)
+        width = min(TILE_WIDTH, cp.size - n * TILE_WIDTH)
+        bundle = TileRef(-1, n, width)
+        entry = decode_bundle((site / bundle.path).read_bytes(), width)[k]
+        proof = inclusion_proof_from_tiles(index, cp.size, read)
+        verify_inclusion(index, cp.size, leaf_hash(entry), proof, cp.root)
+    # A client that holds an older archived checkpoint uses the partial tiles of that size.
+    old, _ = open_checkpoint(
+        (site / "checkpoints" / "300").read_bytes(), lf.ORIGIN, [lf.LOG.verifier()]
+    )
+    entry = decode_bundle((site / "tile/entries/001.p/44").read_bytes(), 44)[43]
+    proof = inclusion_proof_from_tiles(299, 300, read)
+    verify_inclusion(299, 300, leaf_hash(entry), proof, old.root)
+
+
+def test_consistency_proofs_from_tiles_equal_merkle_tree(built: lf.Ledger, site: Path) -> None:
+    tree = MerkleTree([leaf_hash(x) for x in built.lines])
+    read = reader(site)
+    for n in ARCHIVED:
+        assert range_hash_from_tiles(n, 0, n, read) == tree.root_at(n)
+        for m in sorted({1, 2, 3, 4, 5, 100, 255, 256, 257, 299, 300, 513, 599, 600}):
+            if m > n:
+                continue
+            proof = consistency_proof_from_tiles(m, n, read)
+            assert proof == tree.consistency_proof(m, n), (m, n)
+            verify_consistency(m, n, proof, tree.root_at(m), tree.root_at(n))
+
+
+def _python3() -> str:
+    found = shutil.which("python3")
+    if found is not None:
+        check = subprocess.run(
+            [found, "-c", "import cryptography"], capture_output=True, check=False
+        )
+        if check.returncode == 0:
+            return found
+    return sys.executable
+
+
+def _run_pyz(pyz: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # cwd elsewhere and -I-like hygiene: the zipapp must carry its own `ledger` package.
+    return subprocess.run(
+        [_python3(), str(pyz), *args],
+        capture_output=True,
+        text=True,
+        cwd=pyz.parent.parent,
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        check=False,
+        timeout=120,
+    )
+
+
+def test_zipapp_runs_standalone(tmp_path: Path) -> None:
+    """`python3 out/gongkai-verify.pyz out/` exits 0 (key-management entries only: no test types)."""
+    lines = [*lf.base_lines(), lf.key_revoke_line(lf.DEPT_KEYS["c"], "revoke-c")]
+    ledger = lf.build_ledger(tmp_path / "l", lines=lines, blobs={}, marks=[1, 4, 5])
+    out = tmp_path / "out"
+    publish_ledger(ledger.directory, out, trust=ledger.trust)
+    with zipfile.ZipFile(out / PYZ_NAME) as archive:
+        names = archive.namelist()
+    assert names == sorted(names)
+    assert "__main__.py" in names
+    assert "ledger/verify.py" in names
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    done = _run_pyz(out / PYZ_NAME, str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("验证通过：")
+    # A tampered copy fails with the verification exit code.
+    bad = tmp_path / "bad"
+    shutil.copytree(out, bad)
+    receipt = bad / "proofs" / "2.tlog-proof"
+    receipt.write_bytes(receipt.read_bytes().replace(b"index 2\n", b"index 3\n"))
+    done = _run_pyz(out / PYZ_NAME, str(bad))
+    assert done.returncode == 4, done.stderr
+    assert "验证失败" in done.stderr
+    assert "proofs/2.tlog-proof" in done.stderr
+
+
+def test_zipapp_on_full_site(site: Path, tmp_path: Path) -> None:
+    done = _run_pyz(site / PYZ_NAME, str(site), "--allow-type", lf.TEST_TYPE, "--json")
+    assert done.returncode == 0, done.stderr
+    assert '"receipts": 600' in done.stdout
+    bad = tmp_path / "bad"
+    shutil.copytree(site, bad)
+    lines = (bad / "entries.jsonl").read_bytes().split(b"\n")
+    lines[42] = lf.reencode(lines[42], text="篡改")
+    (bad / "entries.jsonl").write_bytes(b"\n".join(lines))
+    done = _run_pyz(site / PYZ_NAME, str(bad), "--allow-type", lf.TEST_TYPE)
+    assert done.returncode == 4
+    assert "第 42 条条目" in done.stderr
+
+
+def test_doc_worked_example_is_current(tmp_path: Path) -> None:
+    """docs/ledger-parts/40-verify-publish.md shows exactly what the code produces."""
+    doc = (
+        Path(__file__).resolve().parents[2] / "docs/ledger-parts/40-verify-publish.md"
+    ).read_text(encoding="utf-8")
+    ex = lf.build_example(tmp_path / "draws")
+    out = tmp_path / "site"
+    publish_ledger(tmp_path / "draws", out, trust=ex["trust"])
+    tree = MerkleTree([leaf_hash(x) for x in ex["lines"]])
+    expected = [
+        *(x.decode() for x in ex["lines"]),
+        *(leaf_hash(x).hex() for x in ex["lines"]),
+        tree.root.hex(),
+        (out / "checkpoint").read_text(encoding="utf-8"),
+        (out / "trust.txt").read_text(encoding="utf-8"),
+        (out / "proofs" / "2.tlog-proof").read_text(encoding="utf-8"),
+        *(ex[k].verifier().vkey for k in ("log", "root", "dept")),
+    ]
+    for value in expected:
+        assert value in doc, value
+    assert sorted(lf.tree_files(out)) == [
+        f"blobs/sha256/{hashlib.sha256(ex['blob']).hexdigest()}",
+        "checkpoint",
+        "checkpoints/3",
+        "entries.jsonl",
+        PYZ_NAME,
+        "proofs/0.tlog-proof",
+        "proofs/1.tlog-proof",
+        "proofs/2.tlog-proof",
+        "tile/0/000.p/3",
+        "tile/entries/000.p/3",
+        "trust.txt",
+    ]
+    assert len((out / "tile/entries/000.p/3").read_bytes()) == 1532
