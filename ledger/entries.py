@@ -78,6 +78,21 @@ class Entry:
         """The RFC 9162 leaf hash of the line."""
         return leaf_hash(self.line)
 
+    @property
+    def body_bytes(self) -> bytes:
+        """``canonical(body)``, sliced from the line (no re-serialisation).
+
+        The envelope is canonical, so it starts with ``{"body":`` and the body ends where the
+        *last* ``,"sigs":[`` begins (signature objects hold only a key reference and base64,
+        neither of which can contain that text; inside the body, a ``"`` in a string is
+        escaped, and a nested ``sigs`` key is always followed by more of the envelope).
+        """
+        return self.line[8 : self.line.rfind(b',"sigs":[')]
+
+    def signing_message(self, origin: str) -> bytes:
+        """The bytes every signature of this entry covers (same as :func:`signing_message`)."""
+        return ENTRY_CONTEXT + origin.encode("utf-8") + b"\n" + self.body_bytes
+
     def signed_by(self) -> tuple[str, ...]:
         """The key references of every signature."""
         return tuple(s.key for s in self.sigs)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.entries import Entry, signing_message
+from ledger.entries import Entry
 from ledger.errors import MalformedError, VerificationError
 from ledger.note import ALG_ED25519, Verifier, parse_vkey
 
@@ -102,7 +102,7 @@ class Registry:
             raise VerificationError(f"{where}：第 0 条必须是 log.init")
         if index > 0 and entry.type == "log.init":
             raise VerificationError(f"{where}：log.init 只能是第 0 条")
-        msg = signing_message(self.origin, entry.body)
+        msg = entry.signing_message(self.origin)
         handler = _HANDLERS.get(entry.type)
         if handler is not None:
             handler(self, entry, msg, where)
@@ -151,11 +151,16 @@ class Registry:
         if extra is not None:
             needed |= extra(entry.body)
         index = self.size
-        usable = {
-            ref: rec.verifier
-            for ref, rec in self.keys.items()
-            if rec.valid_at(index) and entry.type in rec.scopes and rec.dept in needed
-        }
+        usable: dict[str, Verifier] = {}
+        for sig in entry.sigs:  # only the keys this entry names, not every registered key
+            rec = self.keys.get(sig.key)
+            if (
+                rec is not None
+                and rec.valid_at(index)
+                and entry.type in rec.scopes
+                and rec.dept in needed
+            ):
+                usable[sig.key] = rec.verifier
         good = self._valid_sigs(entry, msg, usable, where)
         self._require_all_known(entry, good, where)
         signed_depts = {self.keys[ref].dept for ref in good}

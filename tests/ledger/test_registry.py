@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger import canonical
 from ledger.entries import (
@@ -429,3 +431,28 @@ def test_only_ledger_errors_escape_registry() -> None:
         line = make_entry(ORIGIN, body, [ROOT1, ROOT2, ROOT3])
         with pytest.raises(LedgerError):
             run([line])
+
+
+_json_leaf = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1), st.text(max_size=8)
+)
+_json = st.recursive(
+    _json_leaf,
+    lambda kids: (
+        st.lists(kids, max_size=3)
+        | st.dictionaries(st.sampled_from(["sigs", "body", "v", "a", "键"]), kids, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@given(
+    extra=st.dictionaries(st.sampled_from(["sigs", "body", "v", "x", "名称"]), _json, max_size=4)
+)
+@settings(max_examples=200, deadline=None)
+def test_body_bytes_slice_equals_canonical_body(extra: dict[str, Any]) -> None:
+    """The signed bytes sliced from the line are exactly canonical(body), even with nested "sigs"."""
+    body = {"type": "test.statement", "id": "s", "ts": TS, "dept": "a", **extra}
+    entry = parse_entry(make_entry(ORIGIN, body, [DEPT_A, DEPT_B]))
+    assert entry.body_bytes == canonical.dumps(entry.body)
+    assert entry.signing_message(ORIGIN) == signing_message(ORIGIN, entry.body)

@@ -1,0 +1,1215 @@
+"""检查结果录入表: the per-department result form, written after 名单确认下发 and read back.
+
+After the lead department confirms the drawn list, every participating department receives one
+form listing its drawn businesses, the items it checks and its inspectors (谁检查、谁录入、谁公开).
+Inspectors fill it in, the department imports it, and each filled row becomes the arguments of
+:func:`generator.workflow.records.result_body` (a :class:`ParsedResult`).
+
+Layout of the XLSX workbook (the CSV twin has the same columns, UTF-8 with BOM)::
+
+    结果录入   (first, active sheet) header on row 1, one drawn business per row:
+               序号 | 统一社会信用代码/注册号 | 名称 | 住所 | 抽查事项 | 检查人员（执法证号） |
+               检查日期 | 完成日期 | 检查方式1 | 检查方式2 | 检查结果1 | 检查结果2 | 检查结果3 |
+               具体情况 | 后续处置措施 | 处置说明 | 后续处置是否完结 | 完结日期 | 任务编号 | 部门标识
+    说明       task id, department id, draw date … (read back to refuse a form imported for the
+               wrong task or department), the filling instructions and the department's items
+    选项       (hidden) the long option lists that the drop-downs refer to
+
+Multiple choice (检查结果, 检查方式): several columns, each with its own drop-down list
+(检查结果1–3, 检查方式1–2), because a spreadsheet list validation admits one value per cell.
+On import the filled columns are collected in order; a cell may also hold several values
+separated by “、” (for the CSV twin, where there are no drop-downs). 未发现问题 excludes the other
+categories. 抽查事项 holds item ids separated by “、”; 检查人员 holds “姓名（执法证号）” entries.
+
+The 任务编号 and 部门标识 columns repeat the form's identity on every row, so the CSV twin (which has
+no 说明 sheet) is checked as well, and a row pasted from another task's or department's form is
+refused row by row.
+
+Rows whose result columns (检查日期 … 完结日期) are all empty are "not yet inspected" and are
+skipped, so a department may import the same form several times as inspections progress.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.content.errors import Location, Problems
+from generator.content.model import Content, InspectionItem, InspectionMethod, SpotCheckTask
+from generator.content.results import FollowUp, FollowUpMeasure, FollowUpState, ResultCategory
+from generator.content.source import MAX_FILE_BYTES, parse_date, read_text
+from generator.content.tables import split_list
+from ledger.durable import write_atomic
+
+#: Identifies the layout; a workbook with another value in 说明 is refused.
+FORM_VERSION = "gongkai-result-form/1"
+
+RESULT_SHEET = "结果录入"
+META_SHEET = "说明"
+OPTIONS_SHEET = "选项"
+
+COL_SEQ = "序号"
+COL_CODE = "统一社会信用代码/注册号"
+COL_NAME = "名称"
+COL_ADDRESS = "住所"
+COL_ITEMS = "抽查事项"
+COL_INSPECTORS = "检查人员（执法证号）"
+COL_INSPECTED = "检查日期"
+COL_COMPLETED = "完成日期"
+COL_METHODS = ("检查方式1", "检查方式2")
+COL_CATEGORIES = ("检查结果1", "检查结果2", "检查结果3")
+COL_DETAIL = "具体情况"
+COL_MEASURE = "后续处置措施"
+COL_NOTE = "处置说明"
+COL_STATE = "后续处置是否完结"
+COL_CLOSED = "完结日期"
+COL_TASK = "任务编号"
+COL_DEPT = "部门标识"
+
+#: Every column, in form order.
+HEADERS: tuple[str, ...] = (
+    COL_SEQ,
+    COL_CODE,
+    COL_NAME,
+    COL_ADDRESS,
+    COL_ITEMS,
+    COL_INSPECTORS,
+    COL_INSPECTED,
+    COL_COMPLETED,
+    *COL_METHODS,
+    *COL_CATEGORIES,
+    COL_DETAIL,
+    COL_MEASURE,
+    COL_NOTE,
+    COL_STATE,
+    COL_CLOSED,
+    COL_TASK,
+    COL_DEPT,
+)
+#: Columns that may be deleted without harm (display only, or extra choices).
+OPTIONAL_COLUMNS = frozenset(
+    {COL_SEQ, COL_NAME, COL_ADDRESS, COL_NOTE, *COL_METHODS[1:], *COL_CATEGORIES[1:]}
+)
+#: Columns filled by the inspectors; a row with all of them empty is not yet inspected.
+RESULT_COLUMNS: tuple[str, ...] = HEADERS[HEADERS.index(COL_INSPECTED) : HEADERS.index(COL_TASK)]
+#: Prefilled columns that staff should not edit (shaded grey).
+PREFILLED_COLUMNS = frozenset({COL_SEQ, COL_CODE, COL_NAME, COL_ADDRESS, COL_TASK, COL_DEPT})
+#: Accepted alternative headers (alias → canonical).
+HEADER_ALIASES: Mapping[str, str] = {
+    "检查结果": COL_CATEGORIES[0],
+    "检查方式": COL_METHODS[0],
+    "核查方式": COL_METHODS[0],
+    "统一社会信用代码": COL_CODE,
+    "检查人员": COL_INSPECTORS,
+    "检查人员(执法证号)": COL_INSPECTORS,
+    "后续处置措施是否完结": COL_STATE,
+}
+
+#: Longest 具体情况 (characters).
+MAX_DETAIL = 1000
+#: Longest 处置说明 (characters).
+MAX_NOTE = 500
+#: Longest other cell (characters).
+MAX_CELL = 500
+#: Most data rows read from one form.
+MAX_ROWS = 100_000
+
+#: Older or county wording of categories (DOMAIN.md §5), accepted on import.
+CATEGORY_ALIASES: Mapping[str, ResultCategory] = {
+    "发现问题已责令改正": ResultCategory.CORRECTED_ON_ORDER,
+    "不予配合情节严重": ResultCategory.SERIOUS_NON_COOPERATION,
+}
+#: Group headers of the provincial form: not categories themselves.
+CATEGORY_GROUPS = frozenset({"发现问题待后续处理", "违反工商行政管理相关规定"})
+#: Hints for values that look like categories but are group headers of the provincial form.
+CATEGORY_GROUPS_HINT: Mapping[str, str] = {
+    group: "这是分组名称，请选择其下具体的检查结果" for group in sorted(CATEGORY_GROUPS)
+}
+#: Measures that contradict 未发现问题.
+_PROBLEM_MEASURES = frozenset(
+    {FollowUpMeasure.RECTIFY, FollowUpMeasure.REFER_CASE, FollowUpMeasure.NOTIFY_OTHER_DEPT}
+)
+_STATES: Mapping[str, FollowUpState] = {
+    "未完结": FollowUpState.OPEN,
+    "已完结": FollowUpState.CLOSED,
+    "否": FollowUpState.OPEN,
+    "是": FollowUpState.CLOSED,
+}
+
+_INSPECTOR_RE = re.compile(r"^(?P<name>[^（）()]*?)\s*[（(]\s*(?P<id>[^（）()]+?)\s*[）)]$")
+_CREDENTIAL_RE = re.compile(r"^[A-Za-z0-9-]{4,32}$")
+_CHINESE_DATE_RE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
+#: C0 and C1 controls, DEL, and bidirectional overrides (they disguise published text).
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_FREE_TEXT = frozenset({COL_DETAIL, COL_NOTE})
+
+#: Fixed timestamp inside every ZIP member of a generated workbook.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class FormRow:
+    """One drawn business on one department's form.
+
+    Attributes:
+        entity_id: the 统一社会信用代码 (or 注册号) as drawn.
+        entity_name: 名称.
+        address: 住所.
+        items: ids of the 抽查事项 this department checks in this task.
+        inspectors: (执法证号, 姓名) of this department's team for this business.
+    """
+
+    entity_id: str
+    entity_name: str
+    address: str
+    items: tuple[str, ...]
+    inspectors: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ParsedResult:
+    """One filled row: exactly the keyword arguments of ``records.result_body``."""
+
+    entity: str
+    items: tuple[str, ...]
+    methods: tuple[InspectionMethod, ...]
+    categories: tuple[ResultCategory, ...]
+    detail: str
+    inspectors: tuple[str, ...]
+    inspected_on: dt.date
+    completed_on: dt.date
+    followup: FollowUp
+
+    def body_kwargs(self) -> dict[str, Any]:
+        """The arguments for ``result_body(**parsed.body_kwargs())`` (lists, as it expects)."""
+        return {
+            "entity": self.entity,
+            "items": list(self.items),
+            "methods": list(self.methods),
+            "categories": list(self.categories),
+            "detail": self.detail,
+            "inspectors": list(self.inspectors),
+            "inspected_on": self.inspected_on,
+            "completed_on": self.completed_on,
+            "followup": self.followup,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def form_rows(
+    content: Content,
+    task: SpotCheckTask,
+    dept_id: str,
+    drawn: Sequence[str],
+    teams: Mapping[str, Mapping[str, Collection[str]]],
+) -> list[FormRow]:
+    """The rows of one department's form: the drawn list with this department's teams.
+
+    Args:
+        content: the loaded content (names, addresses and inspector names come from it).
+        task: the task (its part for ``dept_id`` gives the items).
+        dept_id: the department the form is for.
+        drawn: the drawn entity ids, in list order (as confirmed, after any replacement).
+        teams: entity id → department id → 执法证号 of the team (``TaskRecord.teams``).
+
+    Returns:
+        One row per drawn entity; inspectors sorted by 执法证号. An entity or inspector that is
+        no longer in the library keeps its id and gets a placeholder name.
+
+    Raises:
+        ValueError: if ``dept_id`` does not take part in ``task``.
+    """
+    part = next((p for p in task.parts if p.dept == dept_id), None)
+    if part is None:
+        raise ValueError(f"部门“{dept_id}”不是任务“{task.id}”的检查部门")
+    entities = {e.id: e for e in content.entities}
+    names = {i.id: i.name for i in content.inspectors}
+    rows: list[FormRow] = []
+    for entity_id in drawn:
+        entity = entities.get(entity_id)
+        team = sorted(teams.get(entity_id, {}).get(dept_id, ()))
+        rows.append(
+            FormRow(
+                entity_id=entity_id,
+                entity_name=entity.name if entity else "（名录库中已无此主体）",
+                address=entity.address if entity else "",
+                items=part.items,
+                inspectors=tuple((i, names.get(i, "（人员库中已无此人）")) for i in team),
+            )
+        )
+    return rows
+
+
+def workbook_bytes(workbook: Any) -> bytes:
+    """Serialise an openpyxl workbook reproducibly.
+
+    openpyxl stamps the save time into ``docProps/core.xml`` and every ZIP member; here the
+    workbook's own ``created``/``modified`` properties are kept and the members get a fixed
+    timestamp, so the same workbook always gives the same bytes.
+
+    Args:
+        workbook: an ``openpyxl.Workbook`` whose properties the caller has fixed.
+
+    Returns:
+        The XLSX file contents.
+    """
+    from openpyxl.writer.excel import ExcelWriter
+
+    raw = io.BytesIO()
+    ExcelWriter(workbook, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)).save()
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(raw) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o600 << 16
+            target.writestr(member, source.read(info.filename))
+    return out.getvalue()
+
+
+def csv_bytes(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
+    """CSV as written for staff: UTF-8 with a BOM (Excel needs it), ``\\r\\n`` line ends.
+
+    Args:
+        header: the header cells.
+        rows: the data rows.
+
+    Returns:
+        The file contents.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def set_text(sheet: Any, row: int, column: int, value: str) -> Any:
+    """Write ``value`` as a text cell (never a formula, even when it starts with “=”)."""
+    cell = sheet.cell(row=row, column=column)
+    cell.value = value
+    cell.data_type = "s"
+    return cell
+
+
+def _inspectors_text(inspectors: Sequence[tuple[str, str]]) -> str:
+    return "、".join(f"{name}（{ident}）" for ident, name in inspectors)
+
+
+def _prefilled(row_number: int, row: FormRow, task_id: str, dept_id: str) -> dict[str, str]:
+    return {
+        COL_SEQ: str(row_number),
+        COL_CODE: row.entity_id,
+        COL_NAME: row.entity_name,
+        COL_ADDRESS: row.address,
+        COL_ITEMS: "、".join(row.items),
+        COL_INSPECTORS: _inspectors_text(row.inspectors),
+        COL_TASK: task_id,
+        COL_DEPT: dept_id,
+    }
+
+
+def _instructions(draw_date: dt.date) -> list[str]:
+    return [
+        "一、本表由 gongkai 根据名单确认下发的抽取结果生成，每行一户被抽取的检查对象。灰色列"
+        "（序号、统一社会信用代码/注册号、名称、住所、任务编号、部门标识）请勿修改，也不要增删列。",
+        "二、抽查事项：预填本部门在本任务中的全部事项编号，以“、”分隔；只检查了部分事项的，"
+        "删去未检查的编号，不得填写其他部门或其他任务的事项。事项名称见本页下方。",
+        "三、检查人员：预填本部门为该户抽取的检查组成员，格式为“姓名（执法证号）”，以“、”分隔；"
+        "只保留实际参加检查的人员，至少一人（现场检查一般不少于两人），不得填写检查组以外的人员。",
+        f"四、检查日期、完成日期、完结日期：格式 YYYY-MM-DD，不早于抽取日期 {draw_date.isoformat()}，"
+        "不晚于录入当天；完成日期不早于检查日期，完结日期不早于完成日期。",
+        "五、检查方式、检查结果：从下拉列表选择。一户有多项检查结果的，依次填入“检查结果1”"
+        "“检查结果2”“检查结果3”（检查方式同理）；“未发现问题”不能与其他检查结果同时选择。",
+        f"六、具体情况：记录检查发现的问题和处理情况，发现问题时必填，不超过 {MAX_DETAIL} 字。",
+        "七、后续处置措施：从下拉列表选择；选择“其他”的，须在“处置说明”中写明。"
+        "后续处置是否完结选“已完结”的，须填写完结日期。",
+        "八、尚未检查的行保持空白即可，导入时跳过；同一张表可以分批填写、多次导入。",
+        "九、没有 Excel 的，可使用同名 CSV 文件（UTF-8 编码）填写，列与本表相同；"
+        "多项检查结果也可在一个单元格内以“、”分隔。",
+        "十、按照“谁检查、谁录入、谁公开”，本表只能由本部门导入本任务；导入时核对任务编号和部门标识，"
+        "其他任务或其他部门的表将被拒绝。",
+    ]
+
+
+def write_form(
+    xlsx_path: Path,
+    csv_path: Path,
+    *,
+    site_name: str,
+    task_id: str,
+    task_name: str,
+    dept_id: str,
+    dept_name: str,
+    rows: Sequence[FormRow],
+    items: Mapping[str, InspectionItem],
+    draw_date: dt.date,
+) -> None:
+    """Write one department's 检查结果录入表 as XLSX and its CSV twin (both atomically).
+
+    The output depends only on the arguments: the workbook's created/modified properties are
+    the draw date and the ZIP members carry a fixed time, so regenerating gives the same bytes.
+
+    Args:
+        xlsx_path: where to write the workbook.
+        csv_path: where to write the CSV twin (UTF-8 with BOM, same columns).
+        site_name: the site's name (shown in 说明).
+        task_id: the 任务编号.
+        task_name: the task's name.
+        dept_id: the department's id (部门标识).
+        dept_name: the department's name.
+        rows: the drawn businesses, in list order.
+        items: the checklist items by id (at least those named in ``rows``).
+        draw_date: the date of the draw (earliest valid inspection date).
+
+    Raises:
+        ValueError: if two rows name the same business or a row names an unknown item.
+        StoreError: if a file cannot be written.
+    """
+    ids = [r.entity_id for r in rows]
+    if len(set(ids)) != len(ids):
+        raise ValueError("同一主体在表中出现多次")
+    item_ids: list[str] = []
+    for row in rows:
+        for item in row.items:
+            if item not in items:
+                raise ValueError(f"未知的抽查事项“{item}”")
+            if item not in item_ids:
+                item_ids.append(item)
+    workbook = _form_workbook(
+        site_name=site_name,
+        task_id=task_id,
+        task_name=task_name,
+        dept_id=dept_id,
+        dept_name=dept_name,
+        rows=rows,
+        items=[items[i] for i in item_ids],
+        draw_date=draw_date,
+    )
+    data = workbook_bytes(workbook)
+    lines = []
+    for number, row in enumerate(rows, start=1):
+        values = _prefilled(number, row, task_id, dept_id)
+        lines.append([values.get(h, "") for h in HEADERS])
+    write_atomic(xlsx_path, data)
+    write_atomic(csv_path, csv_bytes(HEADERS, lines))
+
+
+def _form_workbook(
+    *,
+    site_name: str,
+    task_id: str,
+    task_name: str,
+    dept_id: str,
+    dept_name: str,
+    rows: Sequence[FormRow],
+    items: Sequence[InspectionItem],
+    draw_date: dt.date,
+) -> Any:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    stamp = dt.datetime(draw_date.year, draw_date.month, draw_date.day)
+    workbook = Workbook()
+    props = workbook.properties
+    props.creator = "gongkai"
+    props.lastModifiedBy = "gongkai"
+    props.title = f"{task_name} 检查结果录入表（{dept_name}）"
+    props.created = stamp
+    props.modified = stamp
+
+    bold = Font(bold=True)
+    grey = PatternFill("solid", fgColor="E7E6E6")
+    head = PatternFill("solid", fgColor="DDEBF7")
+
+    sheet = workbook.active
+    sheet.title = RESULT_SHEET
+    for col, name in enumerate(HEADERS, start=1):
+        cell = set_text(sheet, 1, col, name)
+        cell.font = bold
+        cell.fill = head
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for number, row in enumerate(rows, start=1):
+        values = _prefilled(number, row, task_id, dept_id)
+        for col, name in enumerate(HEADERS, start=1):
+            cell = sheet.cell(row=number + 1, column=col)
+            if name in values:
+                cell = set_text(sheet, number + 1, col, values[name])
+            if name in PREFILLED_COLUMNS:
+                cell.fill = grey
+            if name in (COL_INSPECTED, COL_COMPLETED, COL_CLOSED):
+                cell.number_format = "yyyy-mm-dd"
+            else:
+                cell.number_format = "@"
+            if name in _FREE_TEXT:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    widths = {COL_SEQ: 6, COL_CODE: 22, COL_NAME: 30, COL_ADDRESS: 30, COL_ITEMS: 22}
+    widths |= {COL_INSPECTORS: 34, COL_DETAIL: 40, COL_MEASURE: 36, COL_NOTE: 24}
+    for col, name in enumerate(HEADERS, start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = widths.get(name, 14)
+    sheet.freeze_panes = "D2"
+
+    options = workbook.create_sheet(OPTIONS_SHEET)
+    lists = {
+        "检查结果": [c.value for c in ResultCategory],
+        "检查方式": [m.value for m in InspectionMethod],
+        "后续处置措施": [m.value for m in FollowUpMeasure],
+    }
+    refs: dict[str, str] = {}
+    for col, (title, choices) in enumerate(lists.items(), start=1):
+        set_text(options, 1, col, title).font = bold
+        for r, choice in enumerate(choices, start=2):
+            set_text(options, r, col, choice)
+        letter = get_column_letter(col)
+        refs[title] = f"'{OPTIONS_SHEET}'!${letter}$2:${letter}${len(choices) + 1}"
+    options.sheet_state = "hidden"
+
+    last = len(rows) + 1
+    if rows:
+
+        def column_range(name: str) -> str:
+            letter = get_column_letter(HEADERS.index(name) + 1)
+            return f"{letter}2:{letter}{last}"
+
+        def add(validation: Any, *names: str) -> None:
+            validation.showErrorMessage = True
+            validation.showInputMessage = True
+            validation.allowBlank = True
+            validation.errorTitle = "输入无效"
+            for name in names:
+                validation.add(column_range(name))
+            sheet.add_data_validation(validation)
+
+        add(
+            DataValidation(
+                type="list",
+                formula1=refs["检查结果"],
+                error="请从下拉列表中选择检查结果",
+                promptTitle="检查结果",
+                prompt="从列表选择；多项结果依次填入检查结果1–3；“未发现问题”不能与其他结果同选",
+            ),
+            *COL_CATEGORIES,
+        )
+        add(
+            DataValidation(
+                type="list",
+                formula1=refs["检查方式"],
+                error="请从下拉列表中选择检查方式",
+                promptTitle="检查方式",
+                prompt="从列表选择；多种方式依次填入检查方式1–2",
+            ),
+            *COL_METHODS,
+        )
+        add(
+            DataValidation(
+                type="list",
+                formula1=refs["后续处置措施"],
+                error="请从下拉列表中选择后续处置措施",
+                promptTitle="后续处置措施",
+                prompt="从列表选择；选择“其他”的须填写处置说明",
+            ),
+            COL_MEASURE,
+        )
+        add(
+            DataValidation(
+                type="list",
+                formula1='"未完结,已完结"',
+                error="请选择“未完结”或“已完结”",
+                promptTitle="后续处置是否完结",
+                prompt="已完结的须填写完结日期",
+            ),
+            COL_STATE,
+        )
+        first = f"DATE({draw_date.year},{draw_date.month},{draw_date.day})"
+        add(
+            DataValidation(
+                type="date",
+                operator="between",
+                formula1=first,
+                formula2="TODAY()",
+                error=f"日期应在抽取日期 {draw_date.isoformat()} 与今天之间（YYYY-MM-DD）",
+                promptTitle="日期",
+                prompt="格式 YYYY-MM-DD",
+            ),
+            COL_INSPECTED,
+            COL_COMPLETED,
+            COL_CLOSED,
+        )
+        add(
+            DataValidation(
+                type="textLength",
+                operator="lessThanOrEqual",
+                formula1=str(MAX_DETAIL),
+                error=f"具体情况不超过 {MAX_DETAIL} 字",
+                promptTitle="具体情况",
+                prompt=f"发现问题时必填，不超过 {MAX_DETAIL} 字",
+            ),
+            COL_DETAIL,
+        )
+
+    info = workbook.create_sheet(META_SHEET)
+    meta = [
+        ("网站", site_name),
+        (COL_TASK, task_id),
+        ("任务名称", task_name),
+        (COL_DEPT, dept_id),
+        ("部门名称", dept_name),
+        ("抽取日期", draw_date.isoformat()),
+        ("检查对象户数", str(len(rows))),
+        ("表单版本", FORM_VERSION),
+    ]
+    set_text(info, 1, 1, "“双随机、一公开”检查结果录入表").font = Font(bold=True, size=14)
+    for r, (key, value) in enumerate(meta, start=2):
+        set_text(info, r, 1, key).font = bold
+        set_text(info, r, 2, value)
+    r = len(meta) + 3
+    set_text(info, r, 1, "填写说明").font = bold
+    for line in _instructions(draw_date):
+        r += 1
+        set_text(info, r, 1, line)
+    r += 2
+    for col, title in enumerate(("事项编号", "抽查事项", "检查方式", "检查依据"), start=1):
+        set_text(info, r, col, title).font = bold
+    for item in items:
+        r += 1
+        set_text(info, r, 1, item.id)
+        set_text(info, r, 2, item.name)
+        set_text(info, r, 3, "、".join(m.value for m in item.methods))
+        set_text(info, r, 4, "；".join(item.legal_basis))
+    info.column_dimensions["A"].width = 16
+    info.column_dimensions["B"].width = 60
+    info.column_dimensions["C"].width = 24
+    info.column_dimensions["D"].width = 60
+    workbook.move_sheet(info, offset=-1)  # 结果录入, 说明, 选项 (hidden)
+    return workbook
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass
+class _Sheet:
+    """Raw cells of the 结果录入 table: header and (row number, values) pairs."""
+
+    header_line: int
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_csv(path: Path, shown: str, problems: Problems) -> _Sheet | None:
+    text = read_text(path, shown, problems)
+    if text is None:
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for values in reader:
+            rows.append((start, values))
+            start = reader.line_num + 1
+            if len(rows) > MAX_ROWS + 1:
+                problems.error(Location(shown), f"行数过多（上限 {MAX_ROWS}）")
+                return None
+    except csv.Error as exc:
+        problems.error(Location(shown, reader.line_num), f"CSV 格式错误：{exc}")
+        return None
+    if not rows:
+        problems.error(Location(shown, 1), "文件为空，缺少表头")
+        return None
+    header_line, header = rows[0]
+    return _Sheet(header_line, header, rows[1:])
+
+
+def _read_xlsx(
+    path: Path, shown: str, problems: Problems
+) -> tuple[_Sheet, list[tuple[int, list[str]]]] | None:
+    import openpyxl
+
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        problems.error(Location(shown), f"无法读取文件：{exc.strerror}")
+        return None
+    if size > MAX_FILE_BYTES:
+        problems.error(Location(shown), f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")
+        return None
+    rows: list[tuple[int, list[str]]] = []
+    meta: list[tuple[int, list[str]]] = []
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            missing = [s for s in (RESULT_SHEET, META_SHEET) if s not in workbook.sheetnames]
+            for name in missing:
+                problems.error(Location(shown, 0, f"[{name}]"), f"缺少工作表“{name}”")
+            if missing:
+                return None
+            for number, values in enumerate(
+                workbook[RESULT_SHEET].iter_rows(values_only=True), start=1
+            ):
+                rows.append((number, [_cell_text(v) for v in values]))
+                if number > MAX_ROWS + 1:
+                    problems.error(Location(shown), f"行数过多（上限 {MAX_ROWS}）")
+                    return None
+            for number, values in enumerate(
+                workbook[META_SHEET].iter_rows(max_col=2, values_only=True), start=1
+            ):
+                meta.append((number, [_cell_text(v) for v in values]))
+        finally:
+            workbook.close()
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        problems.error(Location(shown), f"无法读取 XLSX 工作簿：{type(exc).__name__}: {exc}")
+        return None
+    if not rows:
+        problems.error(Location(shown, 1), "工作表为空，缺少表头")
+        return None
+    header_line, header = rows[0]
+    return _Sheet(header_line, header, rows[1:]), meta
+
+
+def _check_meta(
+    meta: list[tuple[int, list[str]]],
+    shown: str,
+    task_id: str,
+    dept_id: str,
+    problems: Problems,
+) -> bool:
+    """Check the 说明 sheet's identity; False (with located errors) if the form is refused."""
+    found: dict[str, tuple[int, str]] = {}
+    for number, values in meta:
+        key = values[0].strip() if values else ""
+        if key in (COL_TASK, COL_DEPT, "表单版本") and key not in found:
+            found[key] = (number, values[1].strip() if len(values) > 1 else "")
+    ok = True
+    version = found.get("表单版本")
+    if version is not None and version[1] != FORM_VERSION:
+        problems.error(
+            Location(shown, version[0], f"[{META_SHEET}]表单版本"),
+            f"不支持的表单版本“{version[1]}”（应为 {FORM_VERSION}）；请使用本系统生成的录入表",
+        )
+        ok = False
+    for key, want, what in ((COL_TASK, task_id, "任务"), (COL_DEPT, dept_id, "部门")):
+        entry = found.get(key)
+        if entry is None:
+            problems.error(
+                Location(shown, 0, f"[{META_SHEET}]{key}"), f"“{META_SHEET}”工作表缺少{key}"
+            )
+            ok = False
+        elif entry[1] != want:
+            problems.error(
+                Location(shown, entry[0], f"[{META_SHEET}]{key}"),
+                f"本表是{what}“{entry[1]}”的检查结果录入表，不是{what}“{want}”的；"
+                "按照“谁检查、谁录入、谁公开”，请导入本部门本任务的录入表",
+            )
+            ok = False
+    return ok
+
+
+def _check_header(sheet: _Sheet, shown: str, problems: Problems) -> dict[str, int] | None:
+    mapping: dict[str, int] = {}
+    ok = True
+    for index, raw in enumerate(sheet.header):
+        text = raw.strip()
+        name = HEADER_ALIASES.get(text, text)
+        if not name:
+            continue
+        loc = Location(shown, sheet.header_line, name)
+        if name in mapping:
+            problems.error(loc, "列名重复")
+            ok = False
+        elif name in HEADERS:
+            mapping[name] = index
+        else:
+            problems.error(loc, "未知的列（列名被修改？请使用原表的列名）")
+            ok = False
+    found = "、".join(h.strip() for h in sheet.header if h.strip()) or "（无）"
+    for name in HEADERS:
+        if name not in mapping and name not in OPTIONAL_COLUMNS:
+            problems.error(
+                Location(shown, sheet.header_line, name), f"缺少必需的列；找到的列为：{found}"
+            )
+            ok = False
+    return mapping if ok else None
+
+
+def _parse_date_text(text: str) -> dt.date | None:
+    day = parse_date(text)
+    if day is not None:
+        return day
+    m = _CHINESE_DATE_RE.match(text)
+    if m:
+        try:
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return None
+    return None
+
+
+class _FormReader:
+    """Checks the rows of one form against the drawn list; collects every problem."""
+
+    def __init__(
+        self,
+        shown: str,
+        *,
+        task_id: str,
+        dept_id: str,
+        expected: Mapping[str, FormRow],
+        draw_date: dt.date,
+        today: dt.date,
+        inspector_depts: Mapping[str, str],
+        problems: Problems,
+    ) -> None:
+        self.shown = shown
+        self.task_id = task_id
+        self.dept_id = dept_id
+        self.expected = expected
+        self.draw_date = draw_date
+        self.today = today
+        self.inspector_depts = inspector_depts
+        self.problems = problems
+        self.dept_team = {i for row in expected.values() for i, _ in row.inspectors}
+
+    def rows(self, sheet: _Sheet, columns: Mapping[str, int]) -> list[ParsedResult]:
+        out: list[ParsedResult] = []
+        seen: dict[str, int] = {}
+        for line, values in sheet.rows:
+            cells = {
+                name: values[i].strip() if i < len(values) else "" for name, i in columns.items()
+            }
+            if not any(cells.values()):
+                continue
+            code = cells[COL_CODE]
+            if code:
+                if code in seen:
+                    self.error(line, COL_CODE, f"重复的行：主体“{code}”已在第 {seen[code]} 行出现")
+                    continue
+                seen[code] = line
+            if not any(cells.get(c) for c in RESULT_COLUMNS):
+                continue  # not yet inspected
+            result = self._row(line, cells)
+            if result is not None:
+                out.append(result)
+        return out
+
+    def error(self, line: int, column: str, message: str) -> None:
+        self.problems.error(Location(self.shown, line, column), message)
+
+    def warning(self, line: int, column: str, message: str) -> None:
+        self.problems.warning(Location(self.shown, line, column), message)
+
+    def _clean(self, line: int, cells: dict[str, str]) -> set[str]:
+        """Check length and characters of every cell; return the columns that are unusable."""
+        bad: set[str] = set()
+        for name, value in cells.items():
+            limit = MAX_DETAIL if name == COL_DETAIL else MAX_NOTE if name == COL_NOTE else MAX_CELL
+            if name in _FREE_TEXT:
+                value = value.replace("\r\n", "\n").replace("\r", "\n")
+                cells[name] = value
+            if len(value) > limit:
+                self.error(line, name, f"内容过长（{len(value)} 字，上限 {limit} 字）")
+                bad.add(name)
+                continue
+            controls = _CONTROL_RE.findall(value.replace("\n", "") if name in _FREE_TEXT else value)
+            if controls:
+                shown = "、".join(f"U+{ord(c):04X}" for c in dict.fromkeys(controls))
+                allowed = "（具体情况、处置说明可以换行）" if name in _FREE_TEXT else ""
+                self.error(line, name, f"含有控制字符 {shown}（换行、制表符等）{allowed}")
+                bad.add(name)
+        return bad
+
+    def _row(self, line: int, cells: dict[str, str]) -> ParsedResult | None:
+        before = len(self.problems.errors)
+        bad = self._clean(line, cells)
+
+        def text(name: str) -> str:
+            return "" if name in bad else cells.get(name, "")
+
+        # The form's identity, row by row (the CSV twin has no 说明 sheet).
+        for name, want, what in (
+            (COL_TASK, self.task_id, "任务"),
+            (COL_DEPT, self.dept_id, "部门"),
+        ):
+            got = text(name)
+            if name in bad:
+                continue
+            if not got:
+                self.error(line, name, f"缺少{name}（请勿修改预填的{name}）")
+            elif got != want:
+                self.error(
+                    line,
+                    name,
+                    f"本行属于{what}“{got}”，不是本次导入的{what}“{want}”"
+                    "（谁检查、谁录入、谁公开：只导入本部门本任务的结果）",
+                )
+        if len(self.problems.errors) > before:
+            return None
+
+        code = text(COL_CODE)
+        if not code:
+            if COL_CODE not in bad:
+                self.error(line, COL_CODE, "缺少统一社会信用代码/注册号")
+            return None
+        row = self.expected.get(code)
+        if row is None:
+            self.error(line, COL_CODE, f"主体“{code}”不在本任务本部门的抽取名单中")
+            return None
+        name = text(COL_NAME)
+        if name and name != row.entity_name:
+            self.warning(
+                line, COL_NAME, f"名称“{name}”与抽取名单中的“{row.entity_name}”不一致（以代码为准）"
+            )
+
+        items = self._items(line, text(COL_ITEMS), row, COL_ITEMS in bad)
+        inspectors = self._inspectors(line, text(COL_INSPECTORS), row, COL_INSPECTORS in bad)
+        inspected = self._date(line, COL_INSPECTED, text(COL_INSPECTED), COL_INSPECTED in bad)
+        completed = self._date(line, COL_COMPLETED, text(COL_COMPLETED), COL_COMPLETED in bad)
+        if inspected and completed and completed < inspected:
+            self.error(
+                line,
+                COL_COMPLETED,
+                f"完成日期 {completed.isoformat()} 早于检查日期 {inspected.isoformat()}",
+            )
+        methods = self._choices(
+            line, cells, bad, COL_METHODS, InspectionMethod.parse, "检查方式", {}
+        )
+        categories = self._choices(
+            line, cells, bad, COL_CATEGORIES, _parse_category, "检查结果", CATEGORY_GROUPS_HINT
+        )
+        detail = text(COL_DETAIL)
+        followup = self._followup(line, cells, bad, completed, categories)
+        problem = any(c.problem_found for c, _ in categories)
+        if problem and not detail and COL_DETAIL not in bad:
+            self.error(line, COL_DETAIL, "发现问题时须填写具体情况")
+        if len(self.problems.errors) > before:
+            return None
+        assert inspected is not None and completed is not None and followup is not None
+        return ParsedResult(
+            entity=code,
+            items=items,
+            methods=tuple(m for m, _ in methods),
+            categories=tuple(c for c, _ in categories),
+            detail=detail,
+            inspectors=inspectors,
+            inspected_on=inspected,
+            completed_on=completed,
+            followup=followup,
+        )
+
+    def _items(self, line: int, value: str, row: FormRow, bad: bool) -> tuple[str, ...]:
+        if bad:
+            return ()
+        parts = tuple(dict.fromkeys(split_list(value)))
+        if not parts:
+            self.error(line, COL_ITEMS, "至少保留一个本部门实际检查的抽查事项编号")
+        allowed = "、".join(row.items)
+        for part in parts:
+            if part not in row.items:
+                self.error(
+                    line,
+                    COL_ITEMS,
+                    f"“{part}”不是本部门在本任务中对该主体的抽查事项（应为 {allowed} 中的编号）",
+                )
+        return parts
+
+    def _inspectors(self, line: int, value: str, row: FormRow, bad: bool) -> tuple[str, ...]:
+        if bad:
+            return ()
+        team = dict(row.inspectors)
+        out: list[str] = []
+        for part in split_list(value):
+            m = _INSPECTOR_RE.match(part)
+            if m:
+                name, ident = m["name"].strip(), m["id"].strip()
+            elif _CREDENTIAL_RE.match(part):
+                name, ident = "", part
+            else:
+                self.error(
+                    line,
+                    COL_INSPECTORS,
+                    f"无法识别检查人员“{part}”：应为“姓名（执法证号）”或执法证号",
+                )
+                continue
+            if ident not in team:
+                self.error(line, COL_INSPECTORS, self._not_on_team(ident, name or part))
+            elif name and name != team[ident]:
+                self.error(
+                    line,
+                    COL_INSPECTORS,
+                    f"执法证号 {ident} 对应的检查人员是“{team[ident]}”，不是“{name}”",
+                )
+            elif ident not in out:
+                out.append(ident)
+        if not split_list(value):
+            self.error(line, COL_INSPECTORS, "至少填写一名检查人员（姓名（执法证号））")
+        elif out and len(out) < min(2, len(team)):
+            self.warning(
+                line,
+                COL_INSPECTORS,
+                f"只填写了 {len(out)} 名检查人员；现场检查一般应不少于两名执法人员",
+            )
+        return tuple(out)
+
+    def _not_on_team(self, ident: str, who: str) -> str:
+        other = self.inspector_depts.get(ident)
+        if other is not None and other != self.dept_id:
+            return (
+                f"“{who}”是其他部门（{other}）的执法人员，不是本部门检查组成员"
+                "（谁检查、谁录入：只填写本部门为该主体抽取的检查人员）"
+            )
+        if ident in self.dept_team:
+            return f"“{who}”不是该主体的检查组成员（是本部门其他主体检查组的成员）"
+        return f"“{who}”不是该主体本部门检查组的成员"
+
+    def _date(self, line: int, column: str, value: str, bad: bool) -> dt.date | None:
+        if bad:
+            return None
+        if not value:
+            self.error(line, column, "不能为空（YYYY-MM-DD）")
+            return None
+        day = _parse_date_text(value)
+        if day is None:
+            self.error(line, column, f"应为日期（YYYY-MM-DD），实际为“{value}”")
+            return None
+        if day < self.draw_date:
+            self.error(
+                line,
+                column,
+                f"{column} {day.isoformat()} 早于抽取日期 {self.draw_date.isoformat()}",
+            )
+        if day > self.today:
+            self.error(
+                line, column, f"{column} {day.isoformat()} 晚于今天 {self.today.isoformat()}"
+            )
+        return day
+
+    def _choices(
+        self,
+        line: int,
+        cells: Mapping[str, str],
+        bad: set[str],
+        columns: Sequence[str],
+        parse: Any,
+        what: str,
+        hints: Mapping[str, str],
+    ) -> list[tuple[Any, str]]:
+        out: list[tuple[Any, str]] = []
+        broken = False
+        for column in columns:
+            if column in bad:
+                broken = True
+                continue
+            for part in split_list(cells.get(column, "")):
+                value = parse(part)
+                if value is None:
+                    hint = hints.get(part, "请从下拉列表中选择")
+                    self.error(line, column, f"不是有效的{what}：“{part}”（{hint}）")
+                    broken = True
+                elif value not in [v for v, _ in out]:
+                    out.append((value, column))
+        if not out and not broken:
+            self.error(line, columns[0], f"至少选择一项{what}")
+        if what == "检查结果":
+            chosen = [v for v, _ in out]
+            if ResultCategory.NO_PROBLEM in chosen and len(chosen) > 1:
+                column = dict(out)[ResultCategory.NO_PROBLEM]
+                others = "、".join(c.value for c in chosen if c is not ResultCategory.NO_PROBLEM)
+                self.error(
+                    line, column, f"“未发现问题”不能与其他检查结果同时选择（同时选择了：{others}）"
+                )
+        return out
+
+    def _followup(
+        self,
+        line: int,
+        cells: Mapping[str, str],
+        bad: set[str],
+        completed: dt.date | None,
+        categories: list[tuple[ResultCategory, str]],
+    ) -> FollowUp | None:
+        ok = True
+        measure_text = cells.get(COL_MEASURE, "")
+        measure = FollowUpMeasure.parse(measure_text)
+        if COL_MEASURE in bad:
+            ok = False
+        elif not measure_text:
+            self.error(line, COL_MEASURE, "不能为空（请从下拉列表中选择后续处置措施）")
+            ok = False
+        elif measure is None:
+            self.error(
+                line, COL_MEASURE, f"不是有效的后续处置措施：“{measure_text}”（请从下拉列表中选择）"
+            )
+            ok = False
+        note = cells.get(COL_NOTE, "") if COL_NOTE not in bad else ""
+        if measure is FollowUpMeasure.OTHER and not note and COL_NOTE not in bad:
+            self.error(line, COL_NOTE, "后续处置措施为“其他”时须在处置说明中写明")
+            ok = False
+        chosen = [c for c, _ in categories]
+        if measure is FollowUpMeasure.NONE_NEEDED:
+            pending = [
+                c.value
+                for c in chosen
+                if c.problem_found and c is not ResultCategory.CORRECTED_ON_ORDER
+            ]
+            if pending:
+                self.warning(
+                    line,
+                    COL_MEASURE,
+                    f"检查结果为“{'、'.join(pending)}”，后续处置措施却为“无需后续处置”；"
+                    "请确认问题已当场规范、改正，否则应选择相应的处置措施",
+                )
+        if measure in _PROBLEM_MEASURES and ResultCategory.NO_PROBLEM in chosen:
+            assert measure is not None
+            self.error(
+                line,
+                COL_MEASURE,
+                f"检查结果为“未发现问题”，后续处置措施不能为“{measure.value}”",
+            )
+            ok = False
+
+        state_text = cells.get(COL_STATE, "")
+        state = _STATES.get(state_text)
+        if COL_STATE in bad:
+            ok = False
+        elif not state_text:
+            self.error(line, COL_STATE, "不能为空（未完结或已完结）")
+            ok = False
+        elif state is None:
+            self.error(line, COL_STATE, f"应为“未完结”或“已完结”，实际为“{state_text}”")
+            ok = False
+
+        closed_text = cells.get(COL_CLOSED, "")
+        closed: dt.date | None = None
+        if COL_CLOSED in bad:
+            ok = False
+        elif state is FollowUpState.CLOSED:
+            if not closed_text:
+                self.error(line, COL_CLOSED, "后续处置已完结的，须填写完结日期")
+                ok = False
+            else:
+                closed = self._date(line, COL_CLOSED, closed_text, False)
+                if closed is None:
+                    ok = False
+                elif completed is not None and closed < completed:
+                    self.error(
+                        line,
+                        COL_CLOSED,
+                        f"完结日期 {closed.isoformat()} 早于完成日期 {completed.isoformat()}",
+                    )
+        elif state is FollowUpState.OPEN and closed_text:
+            self.error(line, COL_CLOSED, "后续处置未完结的，不应填写完结日期")
+            ok = False
+        if not ok or measure is None or state is None:
+            return None
+        return FollowUp(measure=measure, state=state, note=note, closed_on=closed)
+
+
+def _parse_category(text: str) -> ResultCategory | None:
+    return ResultCategory.parse(text) or CATEGORY_ALIASES.get(text)
+
+
+def read_form(
+    path: Path,
+    *,
+    task_id: str,
+    dept_id: str,
+    expected: Mapping[str, FormRow],
+    draw_date: dt.date,
+    today: dt.date,
+    shown: str | None = None,
+    inspector_depts: Mapping[str, str] | None = None,
+    problems: Problems | None = None,
+) -> list[ParsedResult]:
+    """Read a filled 检查结果录入表 (.xlsx or .csv) and check it against the drawn list.
+
+    Every problem is located as file:row:column (the XLSX row number or CSV line, and the
+    column's header; problems in the 说明 sheet name the field “[说明]任务编号”) and all of them
+    are reported at once. Rows whose result columns are all empty are not yet inspected and are
+    skipped, so a partly filled form imports the rows that are done.
+
+    A problem category (for example 未按规定公示应当公示的信息) together with the measure
+    “未发现问题或相关问题已规范、已改正，无需后续处置” is a **warning**, not an error: the
+    measure's official wording itself covers a problem that was put right on the spot
+    (已规范、已改正), which is common for minor findings; refusing it would force staff to pick a
+    measure that is not true. The warning asks them to confirm. (发现问题经责令已改正 with this
+    measure is consistent and gives no warning.) 未发现问题 with a measure that presupposes a
+    violation (责令改正, 移送办案机构, 抄告相关部门) is an error: the row contradicts itself.
+
+    Args:
+        path: the filled form (.xlsx written by :func:`write_form`, or its CSV twin).
+        task_id: the task being imported; a form of another task is refused.
+        dept_id: the importing department; another department's form is refused.
+        expected: the drawn list of this department for this task, by entity id.
+        draw_date: the date of the draw (no inspection date may precede it).
+        today: the import date (no date may follow it).
+        shown: the file name used in locations (default: ``path.name``).
+        inspector_depts: optional 执法证号 → department id of every known inspector, to say
+            when an inspector belongs to another department.
+        problems: optional accumulator; every finding (warnings included) is appended to it.
+
+    Returns:
+        The parsed results of the filled rows, in form order.
+
+    Raises:
+        ContentError: with every located problem, if there is at least one error.
+    """
+    shown = shown or path.name
+    found = Problems()
+    results: list[ParsedResult] = []
+    suffix = path.suffix.lower()
+    sheet: _Sheet | None = None
+    if suffix == ".csv":
+        sheet = _read_csv(path, shown, found)
+    elif suffix == ".xlsx":
+        loaded = _read_xlsx(path, shown, found)
+        if loaded is not None and _check_meta(loaded[1], shown, task_id, dept_id, found):
+            sheet = loaded[0]
+    else:
+        found.error(Location(shown), "不支持的文件类型；请使用 .xlsx 或 .csv 录入表")
+    if sheet is not None:
+        columns = _check_header(sheet, shown, found)
+        if columns is not None:
+            reader = _FormReader(
+                shown,
+                task_id=task_id,
+                dept_id=dept_id,
+                expected=expected,
+                draw_date=draw_date,
+                today=today,
+                inspector_depts=inspector_depts or {},
+                problems=found,
+            )
+            results = reader.rows(sheet, columns)
+    if problems is not None:
+        problems.items.extend(found.items)
+    found.raise_if_errors()
+    return results

@@ -1,0 +1,277 @@
+"""Library import/export: located errors and no writes on failure, canonical files, diffs, identity."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from generator.content.errors import ContentError, Severity
+from generator.content.loader import load_content
+from generator.workflow.libraries_io import HEADERS, export_library, import_library
+
+MINI = Path(__file__).resolve().parents[1] / "generator" / "fixtures" / "mini"
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(MINI, target)
+    return target
+
+
+def _table(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+
+
+def _write_csv(path: Path, table: list[list[str]], encoding: str = "utf-8") -> Path:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(table)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def _write_xlsx(path: Path, table: list[list[str]]) -> Path:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in table:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def _snapshot(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()
+    }
+
+
+def _edited_entities(content: Path) -> list[list[str]]:
+    """The mini entities with one record changed, one removed and one added."""
+    table = _table(content / "entities.csv")
+    header = table[0]
+    risk = header.index("信用风险分类")
+    by_code = {row[0]: row for row in table[1:]}
+    by_code["91620823GK0000018E"][risk] = "D"  # changed
+    del by_code["91620822GK00003093"]  # removed
+    added = list(by_code["91620823GK00002881"])
+    added[0] = "91620823GK0000317C"
+    added[header.index("名称")] = "崇信示例新开餐饮有限公司"
+    return [header, *by_code.values(), added]
+
+
+def test_import_csv_writes_the_canonical_file_and_counts_changes(
+    content: Path, tmp_path: Path
+) -> None:
+    source = _write_csv(tmp_path / "new.csv", _edited_entities(content))
+    report = import_library("entities", source, content)
+    assert report.written == content / "entities.csv"
+    assert (report.added, report.changed, report.removed) == (
+        ("91620823GK0000317C",),
+        ("91620823GK0000018E",),
+        ("91620822GK00003093",),
+    )
+    assert report.records == 30
+    assert report.replaced == ()
+    data = report.written.read_bytes()
+    assert data.startswith(BOM)
+    assert b"\r\n" not in data
+    table = _table(report.written)
+    assert tuple(table[0]) == HEADERS["entities"]
+    codes = [row[0] for row in table[1:]]
+    assert codes[-1] == ""  # the entity with only a 注册号 comes last
+    assert codes[:-1] == sorted(codes[:-1])
+    assert table[-1][1] == "620823600000015"
+    loaded, problems = load_content(content)
+    assert not problems.errors
+    assert {e.id for e in loaded.entities} >= {"91620823GK0000317C", "620823600000015"}
+
+
+def test_reimporting_the_same_library_changes_nothing(content: Path, tmp_path: Path) -> None:
+    first = import_library("entities", content / "entities.csv", content)
+    assert (first.added, first.changed, first.removed) == ((), (), ())
+    canonical = (content / "entities.csv").read_bytes()
+    again = import_library("entities", content / "entities.csv", content)
+    assert (again.added, again.changed, again.removed) == ((), (), ())
+    assert (content / "entities.csv").read_bytes() == canonical
+
+
+def test_import_xlsx_replaces_a_library_of_another_format(content: Path, tmp_path: Path) -> None:
+    # The content directory holds the library as a workbook; the import writes entities.csv
+    # and removes entities.xlsx only after success.
+    table = _table(content / "entities.csv")
+    (content / "entities.csv").unlink()
+    _write_xlsx(content / "entities.xlsx", table)
+    source = _write_xlsx(tmp_path / "export.xlsx", _edited_entities_from(table))
+    report = import_library("entities", source, content)
+    assert report.replaced == (content / "entities.xlsx",)
+    assert not (content / "entities.xlsx").exists()
+    assert (content / "entities.csv").exists()
+    assert report.changed == ("91620823GK0000018E",)
+    assert not load_content(content)[1].errors
+
+
+def _edited_entities_from(table: list[list[str]]) -> list[list[str]]:
+    out = [list(row) for row in table]
+    out[1][out[0].index("信用风险分类")] = "D"
+    return out
+
+
+def test_import_yaml(content: Path, tmp_path: Path) -> None:
+    source = tmp_path / "inspectors.yaml"
+    source.write_text(
+        "- {执法证号: '62082300109', 姓名: 新示例, 部门: 县市场监管局, 专长: [食品安全, 广告], 状态: 在岗}\n",
+        encoding="utf-8",
+    )
+    report = import_library("inspectors", source, content)
+    assert report.added == ("62082300109",)
+    assert len(report.removed) == 10
+    assert _table(content / "inspectors.csv")[1] == [
+        "62082300109",
+        "新示例",
+        "scjg",
+        "食品安全、广告",
+        "在岗",
+    ]
+
+
+def test_inspector_departments_become_ids(content: Path) -> None:
+    report = import_library("inspectors", content / "inspectors.csv", content)
+    assert (report.added, report.changed, report.removed) == ((), (), ())
+    depts = {row[2] for row in _table(content / "inspectors.csv")[1:]}
+    assert depts == {"scjg", "wsjk", "yjgl"}
+
+
+def test_broken_file_reports_every_error_and_writes_nothing(content: Path, tmp_path: Path) -> None:
+    table = _table(content / "entities.csv")
+    header = table[0]
+    table[3][0] = "91620823GK00000345"  # wrong check character
+    table[5][header.index("登记状态")] = "营业"
+    table[7][header.index("信用风险分类")] = "E"
+    table.append(list(table[2]))  # duplicate of line 3
+    source = _write_csv(tmp_path / "broken.csv", table)
+    before = _snapshot(content)
+    with pytest.raises(ContentError) as info:
+        import_library("entities", source, content)
+    assert _snapshot(content) == before
+    located = {
+        (p.location.path, p.location.line, p.location.field)
+        for p in info.value.problems
+        if p.severity is Severity.ERROR
+    }
+    assert located == {
+        ("broken.csv", 4, "统一社会信用代码"),
+        ("broken.csv", 6, "登记状态"),
+        ("broken.csv", 8, "信用风险分类"),
+        ("broken.csv", 32, "统一社会信用代码"),
+    }
+    assert "重复" in info.value.report()
+
+
+def test_missing_column_writes_nothing(content: Path, tmp_path: Path) -> None:
+    table = [row[:-1] for row in _table(content / "inspectors.csv")]  # drop 状态
+    source = _write_csv(tmp_path / "x.csv", table)
+    before = _snapshot(content)
+    with pytest.raises(ContentError) as info:
+        import_library("inspectors", source, content)
+    assert _snapshot(content) == before
+    (problem,) = [p for p in info.value.problems if p.severity is Severity.ERROR]
+    assert (problem.location.line, problem.location.field) == (1, "状态")
+
+
+def test_unknown_department_is_located(content: Path, tmp_path: Path) -> None:
+    table = _table(content / "inspectors.csv")
+    table[2][2] = "县税务局"
+    source = _write_xlsx(tmp_path / "x.xlsx", table)
+    before = _snapshot(content)
+    with pytest.raises(ContentError) as info:
+        import_library("inspectors", source, content)
+    assert _snapshot(content) == before
+    assert [(p.location.line, p.location.field) for p in info.value.problems] == [(3, "部门")]
+
+
+def test_empty_library_is_refused(content: Path, tmp_path: Path) -> None:
+    source = _write_csv(tmp_path / "empty.csv", [list(HEADERS["entities"])])
+    before = _snapshot(content)
+    with pytest.raises(ContentError, match="1 个错误"):
+        import_library("entities", source, content)
+    assert _snapshot(content) == before
+
+
+def test_non_utf8_csv_is_refused(content: Path, tmp_path: Path) -> None:
+    source = _write_csv(tmp_path / "gbk.csv", _table(content / "entities.csv"), encoding="gbk")
+    before = _snapshot(content)
+    with pytest.raises(ContentError) as info:
+        import_library("entities", source, content)
+    assert _snapshot(content) == before
+    assert "UTF-8" in info.value.report()
+
+
+def test_unknown_kind() -> None:
+    with pytest.raises(ValueError, match="未知的库类型"):
+        import_library("plans", Path("x.csv"), Path("content"))
+
+
+@pytest.mark.parametrize("kind", ["entities", "inspectors"])
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_export_import_is_the_identity(
+    content: Path, tmp_path: Path, kind: str, suffix: str
+) -> None:
+    import_library(kind, content / f"{kind}.csv", content)  # canonical form first
+    canonical = (content / f"{kind}.csv").read_bytes()
+    out = tmp_path / f"export{suffix}"
+    count = export_library(kind, content, out)
+    assert count == len(_table(content / f"{kind}.csv")) - 1
+    again = tmp_path / f"again{suffix}"
+    export_library(kind, content, again)
+    assert out.read_bytes() == again.read_bytes()  # deterministic
+    report = import_library(kind, out, content)
+    assert (report.added, report.changed, report.removed) == ((), (), ())
+    assert (content / f"{kind}.csv").read_bytes() == canonical
+
+
+def test_exported_workbook_is_text_with_canonical_headers(content: Path, tmp_path: Path) -> None:
+    out = tmp_path / "entities.xlsx"
+    export_library("entities", content, out)
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet.title == "检查对象名录库"
+    rows = list(sheet.iter_rows())
+    assert tuple(c.value for c in rows[0]) == HEADERS["entities"]
+    dates = [r[HEADERS["entities"].index("上次检查日期")] for r in rows[1:]]
+    filled = [c for c in dates if c.value]
+    assert filled
+    assert all(c.data_type == "s" for c in filled)
+    assert all(len(str(c.value)) == 10 for c in filled)
+
+
+def test_export_refuses_an_unsupported_format_and_ambiguous_libraries(
+    content: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ContentError, match="1 个错误") as info:
+        export_library("entities", content, tmp_path / "out.ods")
+    assert "不支持的导出格式" in info.value.report()
+    shutil.copy(content / "entities.csv", content / "entities.yaml")
+    with pytest.raises(ContentError) as info:
+        export_library("entities", content, tmp_path / "out.csv")
+    assert "多个文件" in info.value.report()
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_broken_previous_library_is_replaced_with_a_warning(
+    content: Path, tmp_path: Path
+) -> None:
+    good = _write_csv(tmp_path / "good.csv", _table(content / "inspectors.csv"))
+    (content / "inspectors.csv").unlink()
+    # The previous library is a YAML file with a broken record (missing columns).
+    (content / "inspectors.yaml").write_text("- {执法证号: x}\n", encoding="utf-8")
+    report = import_library("inspectors", good, content)
+    assert report.replaced == (content / "inspectors.yaml",)
+    assert len(report.added) == 10
+    assert [p.location.path for p in report.warnings] == ["inspectors.yaml"]
+    assert "统计只计可读取的记录" in report.warnings[0].message
+    assert not load_content(content)[1].errors
