@@ -597,3 +597,41 @@ def draw_replace(
     repo = SiteRepo.open(site_root)
     cp = drawing.replace_entity(repo, task_id, entity, reason, parse_at(at), key, log_key)
     _echo_checkpoint(f"已替补任务 {task_id} 中的 {entity}", cp)
+
+
+@main.command()
+@click.argument(
+    "directory",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("draws"),
+)
+@click.option(
+    "--trust",
+    "trust_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="信任锚 trust.txt（默认使用目录中的文件）",
+)
+@click.option(
+    "--pin",
+    "pin_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="固定检查点文件：发现回滚或分叉时报错并输出证据",
+)
+@click.option("--json", "as_json", is_flag=True, help="输出机器可读的 JSON 报告")
+@click.option("--workers", type=int, default=1, show_default=True, help="并行验证签名的进程数")
+def verify(
+    directory: Path, trust_file: Path | None, pin_file: Path | None, as_json: bool, workers: int
+) -> None:
+    """离线验证账本目录或已生成网站中的账本（只需标准库和 cryptography）。"""
+    from ledger.__main__ import main as ledger_main
+
+    argv = ["verify", str(directory), "--workers", str(workers)]
+    if trust_file is not None:
+        argv += ["--trust", str(trust_file)]
+    if pin_file is not None:
+        argv += ["--pin", str(pin_file)]
+    if as_json:
+        argv.append("--json")
+    code = ledger_main(argv, prog="gongkai")
+    if code:
+        raise SystemExit(code)

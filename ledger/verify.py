@@ -180,6 +180,9 @@ class VerifyReport:
     pin_previous_size: int | None = None
     pin_updated: bool = False
     workers: int = 1
+    draws_checked: int = 0
+    beacons_checked: int = 0
+    replacements_checked: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The report as a JSON-ready dict (the schema documented in :meth:`to_json`)."""
@@ -206,6 +209,9 @@ class VerifyReport:
                 "bundles": self.bundles_checked,
                 "receipts": self.receipts_checked,
                 "blobs": self.blobs_checked,
+                "draws": self.draws_checked,
+                "beacons": self.beacons_checked,
+                "replacements": self.replacements_checked,
             },
             "pin": {"previous_size": self.pin_previous_size, "updated": self.pin_updated},
         }
@@ -232,7 +238,8 @@ class VerifyReport:
             flagged             [{index, key}] entries signed after a key's compromise
             warnings            [string]      Chinese warnings
             trust_source        "given" | "directory"
-            checked             {checkpoints, tiles, bundles, receipts, blobs}: counts
+            checked             {checkpoints, tiles, bundles, receipts, blobs, draws,
+                                 beacons, replacements}: counts (draws re-run byte for byte)
             pin                 {previous_size: int|null, updated: bool}
         """
         return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
@@ -248,6 +255,8 @@ class VerifyReport:
             f"  存档检查点 {self.checkpoints_checked} 个，瓦片 {self.tiles_checked} 个，"
             f"条目包 {self.bundles_checked} 个，回执 {self.receipts_checked} 个，"
             f"blob {self.blobs_checked} 个",
+            f"  重新运行抽取 {self.draws_checked} 次（逐字节一致），drand 随机数签名 "
+            f"{self.beacons_checked} 个，替补 {self.replacements_checked} 次",
             f"  根密钥 {len(self.root_keys)} 个（门限 {self.threshold}），"
             f"日志密钥 {len(self.log_keys)} 个，部门密钥 {len(self.keys)} 个（已撤销 {revoked} 个）",
         ]
@@ -1020,6 +1029,10 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
     # replay by log index (LEDGER.md §2.5) → leaf hash into the O(log n) RootBuilder
     # (RFC 9162 §2.1.1) → blobs, draw hooks, bundles; at every archived size, verify the
     # archived note and compare its root; at `size`, open `checkpoint` with the current keys.
+    # Step 4 (LEDGER.md §2.10): one task replay per audit; it re-runs every draw.
+    from ledger.draw.audit import LedgerAudit
+
+    draw_audit = LedgerAudit()
     registry: Registry
     checker: _SigChecker | None = None
     if auditor.workers > 1:
@@ -1060,6 +1073,7 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
                     collect_blob_refs(entry.body, refs)
                     for digest, blob_size in refs:
                         auditor.check_blob(index, digest, blob_size)
+                draw_audit(entry, auditor.read_blob)
                 for check in DRAW_CHECKS:
                     check(entry, auditor.read_blob)
                 n = index + 1
@@ -1207,6 +1221,9 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
         pin_previous_size=previous,
         pin_updated=pin_updated,
         workers=auditor.workers,
+        draws_checked=draw_audit.draws_checked,
+        beacons_checked=draw_audit.beacons_checked,
+        replacements_checked=draw_audit.replacements_checked,
     )
 
 
