@@ -111,7 +111,16 @@ def test_json_report_schema(built: lf.Ledger) -> None:
     }
     assert data["schema"] == REPORT_SCHEMA
     assert data["ok"] is True
-    assert set(data["checked"]) == {"checkpoints", "tiles", "bundles", "receipts", "blobs"}
+    assert set(data["checked"]) == {
+        "checkpoints",
+        "tiles",
+        "bundles",
+        "receipts",
+        "blobs",
+        "draws",
+        "beacons",
+        "replacements",
+    }
     assert set(data["pin"]) == {"previous_size", "updated"}
     assert len(data["root"]) == 64
     assert int(data["root"], 16) >= 0
