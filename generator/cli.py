@@ -635,3 +635,173 @@ def verify(
     code = ledger_main(argv, prog="gongkai")
     if code:
         raise SystemExit(code)
+
+
+def _key_map(keys: tuple[str, ...]) -> dict[str, Path | None]:
+    from generator.workflow.site import WorkflowError
+
+    out: dict[str, Path | None] = {}
+    for item in keys:
+        dept, sep, path = item.partition("=")
+        if not sep:
+            raise WorkflowError(f"--key 应写成 部门=文件，而不是“{item}”")
+        out[dept] = Path(path)
+    return out
+
+
+@task.command("confirm")
+@click.argument("task_id")
+@click.option("--key", "keys", multiple=True, help="部门私钥，格式 部门=文件（每个参与部门一个）")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("forms"),
+    show_default=True,
+    help="结果录入表输出目录",
+)
+@site_option
+@at_option
+@log_key_option
+@_workflow_errors
+def task_confirm(
+    task_id: str,
+    keys: tuple[str, ...],
+    out: Path,
+    site_root: Path,
+    at: str | None,
+    log_key: Path | None,
+) -> None:
+    """名单确认下发：为每个参与部门生成检查结果录入表（XLSX 与 CSV），并由全部参与部门签署确认。"""
+    from generator.workflow import results
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root)
+    report = results.confirm(repo, task_id, parse_at(at), _key_map(keys), log_key, out)
+    for path in report.forms:
+        click.echo(f"已生成：{path}")
+    _echo_checkpoint(f"任务 {task_id} 的名单已确认下发", report.checkpoint)
+
+
+@main.group("results")
+def results_group() -> None:
+    """检查结果：导入录入表（谁检查、谁录入、谁公开）。"""
+
+
+@results_group.command("import")
+@click.argument("task_id")
+@click.argument("form", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--dept", required=True, help="录入部门（须为表单所属部门）")
+@site_option
+@at_option
+@key_option
+@log_key_option
+@_workflow_errors
+def results_import(
+    task_id: str,
+    form: Path,
+    dept: str,
+    site_root: Path,
+    at: str | None,
+    key: Path | None,
+    log_key: Path | None,
+) -> None:
+    """导入填好的检查结果录入表：新结果公示，修改过的结果记为更正，未改动的跳过。"""
+    from generator.workflow import results
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root)
+    report = results.import_results(repo, task_id, dept, form, parse_at(at), key, log_key)
+    for warning in report.warnings:
+        click.echo(f"警告：{warning}", err=True)
+    click.echo(
+        f"新公示 {report.published} 条，更正 {report.corrected} 条，未改动 {report.unchanged} 条"
+    )
+    if report.checkpoint is not None:
+        _echo_checkpoint("已记入账本", report.checkpoint)
+
+
+@main.group("followup")
+def followup_group() -> None:
+    """后续处置：记录处置措施、完结。"""
+
+
+@followup_group.command("record")
+@click.argument("task_id")
+@click.argument("entity")
+@click.option("--dept", required=True)
+@click.option("--measure", required=True, help="后续处置措施（录入表中的选项原文）")
+@click.option("--note", default="", help="处置说明")
+@site_option
+@at_option
+@key_option
+@log_key_option
+@_workflow_errors
+def followup_record(
+    task_id: str,
+    entity: str,
+    dept: str,
+    measure: str,
+    note: str,
+    site_root: Path,
+    at: str | None,
+    key: Path | None,
+    log_key: Path | None,
+) -> None:
+    """记录对某户检查结果采取的后续处置措施。"""
+    from generator.workflow import results
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root)
+    cp = results.followup(
+        repo,
+        task_id,
+        dept,
+        entity,
+        close=False,
+        note=note,
+        measure=measure,
+        at=parse_at(at),
+        key=key,
+        log_key=log_key,
+    )
+    _echo_checkpoint(f"已记录 {entity} 的后续处置", cp)
+
+
+@followup_group.command("close")
+@click.argument("task_id")
+@click.argument("entity")
+@click.option("--dept", required=True)
+@click.option("--note", default="", help="完结说明")
+@site_option
+@at_option
+@key_option
+@log_key_option
+@_workflow_errors
+def followup_close(
+    task_id: str,
+    entity: str,
+    dept: str,
+    note: str,
+    site_root: Path,
+    at: str | None,
+    key: Path | None,
+    log_key: Path | None,
+) -> None:
+    """后续处置完结。"""
+    from generator.workflow import results
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root)
+    cp = results.followup(
+        repo,
+        task_id,
+        dept,
+        entity,
+        close=True,
+        note=note,
+        measure=None,
+        at=parse_at(at),
+        key=key,
+        log_key=log_key,
+    )
+    _echo_checkpoint(f"{entity} 的后续处置已完结", cp)

@@ -1,0 +1,328 @@
+"""Drive the ``gongkai`` CLI through the example county's whole 2024 year (deterministic).
+
+Run ``python -m generator.example.year [--site .]``: it rebuilds ``draws/`` from ``content/``
+with the public example keys, then plays the year — plan, invitations (one partner declines,
+one never replies), draws with the real drand quicknet round 5358915 (one department never
+reveals), a reserve replacement, confirmation, results imported from filled forms (most on
+time, a few late, a few never published), corrections and follow-ups. Everything is decided by
+hashes of fixed labels, never by the clock or a random generator, so the bytes are reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import shutil
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import openpyxl
+from click.testing import CliRunner
+
+from generator.cli import main
+from generator.content.loader import load_content
+from generator.content.model import SpotCheckTask
+from generator.example.ledger import build_example_ledger
+from generator.workflow import forms
+
+ROUND = 5358915
+#: The real signature of drand quicknet round 5358915 (2024-02-25T16:55:09Z).
+SIGNATURE = (
+    "95f058cbd1294bc3fa28647dabded06d50b543643fb04e1cb2c5b6204daf2093"
+    "5782f7cae5fa7718cf87b4c43d108842"
+)
+REPLIES = {  # task → partner → (decision, date, reason); a partner not listed never replies
+    "2024-YYYC-CY": {"wsjk": ("accept", "2024-01-18", ""), "xfjy": ("accept", "2024-01-19", "")},
+    "2024-YYYC-JYZ": {
+        "scjg": ("accept", "2024-01-16", ""),
+        "yjgl": ("accept", "2024-01-17", ""),
+        "sthj": (
+            "decline",
+            "2024-01-22",
+            "本季度已安排重点排污单位专项执法，人员不足，不参加本次联合抽查",
+        ),
+    },
+    "2024-YYYC-YD": {"wsjk": ("accept", "2024-01-25", "")},
+}
+UNREVEALED = {("2024-YYYC-JYZ", "yjgl")}  # missing reveal ⇒ that department contributes b""
+
+
+def _h(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
+
+
+class Year:
+    """One run of the example year against a site directory."""
+
+    def __init__(self, site: Path, forms_dir: Path) -> None:
+        self.site = site
+        self.forms_dir = forms_dir
+        self.runner = CliRunner()
+
+    def gk(self, *args: str) -> str:
+        """Run one ``gongkai`` command; any failure stops the script with its output."""
+        result = self.runner.invoke(main, [*args, "--site", str(self.site)], catch_exceptions=False)
+        if result.exit_code != 0:
+            raise SystemExit(f"gongkai {' '.join(args)} 失败：\n{result.output}")
+        return result.output
+
+    def run(self) -> None:
+        """Play the whole year."""
+        content, _ = load_content(self.site / "content")
+        plan = content.plans[0]
+        self.gk("plan", "publish", plan.id, "--at", "2024-01-10")
+        joint = [t for t in plan.tasks if t.invitation_opens is not None]
+        for task in joint:
+            assert task.invitation_opens is not None
+            self.gk("task", "invite", task.id, "--at", task.invitation_opens.isoformat())
+        for task_id, replies in REPLIES.items():
+            for dept, (decision, day, reason) in sorted(replies.items(), key=lambda kv: kv[1][1]):
+                extra = ["--reason", reason] if reason else []
+                self.gk(
+                    "task", "reply", task_id, "--dept", dept, f"--{decision}", *extra, "--at", day
+                )
+        for task in plan.tasks:
+            self.gk(
+                "draw",
+                "announce",
+                task.id,
+                "--round",
+                str(ROUND),
+                "--at",
+                "2024-02-22T10:00:00+08:00",
+            )
+        for task in plan.tasks:
+            for dept in self._participants(task):
+                if (task.id, dept) not in UNREVEALED:
+                    self.gk(
+                        "draw",
+                        "reveal",
+                        task.id,
+                        "--dept",
+                        dept,
+                        "--at",
+                        "2024-02-23T10:00:00+08:00",
+                    )
+        for task in plan.tasks:
+            self.gk(
+                "draw",
+                "beacon",
+                task.id,
+                "--signature",
+                SIGNATURE,
+                "--at",
+                "2024-02-26T09:00:00+08:00",
+            )
+            self.gk("draw", "run", task.id, "--at", "2024-02-26T10:00:00+08:00")
+        self._replace_one(plan.tasks[0])
+        for task in plan.tasks:
+            self.gk(
+                "task",
+                "confirm",
+                task.id,
+                "--out",
+                str(self.forms_dir),
+                "--at",
+                "2024-02-27T10:00:00+08:00",
+            )
+        self._results(content.plans[0].tasks)
+
+    def _participants(self, task: SpotCheckTask) -> list[str]:
+        if task.invitation_opens is None:
+            return [task.lead]
+        accepted = [
+            d for d, (decision, _, _) in REPLIES.get(task.id, {}).items() if decision == "accept"
+        ]
+        return [task.lead, *[d for d in task.partners if d in accepted]]
+
+    def _replace_one(self, task: SpotCheckTask) -> None:
+        from generator.workflow.site import SiteRepo
+
+        record = SiteRepo.open(self.site).state().tasks.tasks[task.id]
+        victim = min(record.drawn, key=lambda e: _h("replace", e))
+        self.gk(
+            "draw", "replace", task.id, victim, "--reason", "经核实已停业，登记住所无法联系",
+            "--at", "2024-02-26T15:00:00+08:00",
+        )  # fmt: skip
+
+    # -- results ---------------------------------------------------------------------------
+
+    def _plan_rows(
+        self, task: SpotCheckTask, dept: str, path: Path
+    ) -> list[tuple[int, dt.date, dict[str, object]]]:
+        """(row, publish date, cells) for every row of a form; some rows are never published."""
+        wb = openpyxl.load_workbook(path, read_only=True)
+        sheet = wb[forms.RESULT_SHEET]
+        header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+        code_col = header.index(forms.COL_CODE)
+        out = []
+        span = max(1, (task.period_end - task.period_start).days // 3)
+        for number, row in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+            entity = str(row[code_col])
+            key = (task.id, dept, entity)
+            fate = _h("fate", *key) % 100
+            if fate < 3:
+                continue  # never published: shows up as overdue
+            inspected = task.period_start + dt.timedelta(days=14 + _h("day", *key) % span)
+            while inspected.weekday() >= 5:
+                inspected += dt.timedelta(days=1)
+            completed = inspected + dt.timedelta(days=_h("done", *key) % 2)
+            delay = 45 if fate < 7 else 5 + _h("delay", *key) % 10
+            out.append(
+                (
+                    number,
+                    completed + dt.timedelta(days=delay),
+                    self._cells(key, inspected, completed),
+                )
+            )
+        wb.close()
+        return out
+
+    @staticmethod
+    def _cells(
+        key: tuple[str, str, str], inspected: dt.date, completed: dt.date
+    ) -> dict[str, object]:
+        roll = _h("result", *key) % 100
+        cells: dict[str, object] = {
+            forms.COL_INSPECTED: inspected,
+            forms.COL_COMPLETED: completed,
+            forms.COL_METHODS[0]: "现场检查",
+        }
+        if roll < 78:
+            cells |= {forms.COL_CATEGORIES[0]: "未发现问题", forms.COL_DETAIL: "现场检查未发现问题。",
+                      forms.COL_MEASURE: "未发现问题或相关问题已规范、已改正，无需后续处置", forms.COL_STATE: "已完结",
+                      forms.COL_CLOSED: completed}  # fmt: skip
+        elif roll < 88:
+            cells |= {forms.COL_CATEGORIES[0]: "发现问题经责令已改正", forms.COL_DETAIL: "部分台账记录不完整，已当场责令改正并完成整改。",
+                      forms.COL_MEASURE: "未发现问题或相关问题已规范、已改正，无需后续处置", forms.COL_STATE: "已完结",
+                      forms.COL_CLOSED: completed}  # fmt: skip
+        elif roll < 96:
+            cells |= {forms.COL_CATEGORIES[0]: "违反其他部门相关规定", forms.COL_DETAIL: "发现安全管理制度落实不到位，已下达责令改正通知书。",
+                      forms.COL_MEASURE: "违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责", forms.COL_STATE: "未完结"}  # fmt: skip
+        else:
+            cells |= {forms.COL_CATEGORIES[0]: "通过登记的住所（经营场所）无法联系", forms.COL_DETAIL: "两次到登记住所均无法联系。",
+                      forms.COL_MEASURE: "停止检查，反馈至日常监管部门依法依规处理", forms.COL_STATE: "未完结"}  # fmt: skip
+        return cells
+
+    def _results(self, tasks: tuple[SpotCheckTask, ...]) -> None:
+        from generator.workflow.site import SiteRepo
+
+        repo = SiteRepo.open(self.site)
+        state = repo.state()
+        schedule: dict[
+            dt.date, list[tuple[SpotCheckTask, str, Path, list[tuple[int, dict[str, object]]]]]
+        ] = defaultdict(list)
+        plans: dict[tuple[str, str], list[tuple[int, dt.date, dict[str, object]]]] = {}
+        for task in tasks:
+            for dept in state.tasks.tasks[task.id].participants:
+                path = self.forms_dir / task.id / f"{dept}.xlsx"
+                plans[(task.id, dept)] = self._plan_rows(task, dept, path)
+        # Each department imports on the 1st and 16th of a month everything completed so far.
+        for (task_id, dept), planned in sorted(plans.items()):
+            task = next(t for t in tasks if t.id == task_id)
+            by_day: dict[dt.date, list[tuple[int, dict[str, object]]]] = defaultdict(list)
+            for number, publish_on, cells in planned:
+                day = publish_on if publish_on.day in (1, 16) else _next_import_day(publish_on)
+                by_day[day].append((number, cells))
+            done: list[tuple[int, dict[str, object]]] = []
+            for day in sorted(by_day):
+                done = done + by_day[day]
+                schedule[day].append(
+                    (task, dept, self.forms_dir / task_id / f"{dept}.xlsx", list(done))
+                )
+        for day in sorted(schedule):
+            for task, dept, path, done_rows in schedule[day]:
+                filled = self.forms_dir / "filled" / task.id / f"{dept}-{day.isoformat()}.xlsx"
+                filled.parent.mkdir(parents=True, exist_ok=True)
+                _fill(path, filled, done_rows)
+                self.gk(
+                    "results",
+                    "import",
+                    task.id,
+                    str(filled),
+                    "--dept",
+                    dept,
+                    "--at",
+                    f"{day.isoformat()}T16:00:00+08:00",
+                )
+        self._followups()
+
+    def _followups(self) -> None:
+        from generator.workflow.site import SiteRepo
+
+        state = SiteRepo.open(self.site).state()
+        open_results = []
+        for record in state.tasks.tasks.values():
+            for (dept, entity), index in sorted(record.results.items()):
+                result = state.entries[index].body["result"]
+                if result["followup"]["state"] == "未完结":
+                    open_results.append(
+                        (
+                            dt.date.fromisoformat(state.entries[index].ts[:10]),
+                            record.task_id,
+                            dept,
+                            entity,
+                        )
+                    )
+        for published, task_id, dept, entity in sorted(open_results):
+            when = published + dt.timedelta(days=10)
+            self.gk(
+                "followup", "record", task_id, entity, "--dept", dept,
+                "--measure", "违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责",
+                "--note", "已下达责令改正通知书，限期15日整改", "--at", f"{when.isoformat()}T10:00:00+08:00",
+            )  # fmt: skip
+            if _h("close", task_id, dept, entity) % 3:
+                closed = published + dt.timedelta(days=40)
+                self.gk(
+                    "followup", "close", task_id, entity, "--dept", dept, "--note", "复查确认已整改到位",
+                    "--at", f"{closed.isoformat()}T10:00:00+08:00",
+                )  # fmt: skip
+
+
+def _next_import_day(day: dt.date) -> dt.date:
+    if day.day < 16:
+        return day.replace(day=16)
+    month = day.month % 12 + 1
+    return dt.date(day.year + (day.month == 12), month, 1)
+
+
+def _fill(template: Path, out: Path, rows: list[tuple[int, dict[str, object]]]) -> None:
+    wb = openpyxl.load_workbook(template)
+    sheet = wb[forms.RESULT_SHEET]
+    header = [c.value for c in sheet[1]]
+    for number, cells in rows:
+        for column, value in cells.items():
+            cell = sheet.cell(row=number, column=header.index(column) + 1)
+            cell.value = value
+            if isinstance(value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
+    wb.save(out)
+
+
+def build_year(content_dir: Path, draws: Path) -> None:
+    """Rebuild ``draws`` from ``content_dir`` and play the year (``draws`` is replaced)."""
+    with tempfile.TemporaryDirectory(prefix="gongkai-year-") as tmp:
+        site = Path(tmp) / "site"
+        site.mkdir()
+        shutil.copytree(content_dir, site / "content")
+        build_example_ledger(site / "content", site / "draws")
+        Year(site, Path(tmp) / "forms").run()
+        (site / "draws" / "LOCK").unlink(missing_ok=True)
+        if draws.exists():
+            shutil.rmtree(draws)
+        shutil.copytree(site / "draws", draws)
+
+
+def main_() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--content", type=Path, default=Path("content"))
+    parser.add_argument("--draws", type=Path, default=Path("draws"))
+    args = parser.parse_args()
+    build_year(args.content, args.draws)
+
+
+if __name__ == "__main__":
+    main_()

@@ -1,0 +1,224 @@
+"""After the draw: 名单确认下发 with one result form per department, result import, follow-up.
+
+谁检查、谁录入、谁公开: each department imports its own filled form; every row becomes a
+``result.publish`` entry signed by that department. Importing a changed row again appends a
+``result.correct`` that refers to the latest version (the old one stays in the log and on the
+site); unchanged rows are skipped, so re-importing a form is harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.content.errors import Problems
+from generator.content.results import FollowUpMeasure
+from generator.workflow.actions import find_task
+from generator.workflow.forms import form_rows, read_form, write_form
+from generator.workflow.records import result_body
+from generator.workflow.site import SiteRepo, WorkflowError
+from ledger.checkpoint import Checkpoint
+from ledger.entries import add_signatures, make_entry
+from ledger.tasks import TaskRecord, TaskState, china_date
+
+
+def _record(repo: SiteRepo, task_id: str, state: TaskState) -> tuple[TaskRecord, Any]:
+    ledger_state = repo.state()
+    record = ledger_state.tasks.tasks.get(task_id)
+    if record is None or record.state is not state:
+        now = record.state.value if record else "未列入已发布的计划"
+        raise WorkflowError(f"任务“{task_id}”当前状态为“{now}”，不能执行此操作")
+    return record, ledger_state
+
+
+def _drawn_in_order(record: TaskRecord) -> list[str]:
+    assert record.result is not None
+    return sorted(record.drawn)
+
+
+@dataclass(frozen=True)
+class ConfirmReport:
+    """The forms written by ``task confirm``."""
+
+    checkpoint: Checkpoint
+    forms: tuple[Path, ...]
+
+
+def confirm(
+    repo: SiteRepo,
+    task_id: str,
+    at: str,
+    keys: Mapping[str, Path | None],
+    log_key: Path | None,
+    out_dir: Path,
+) -> ConfirmReport:
+    """名单确认下发: write each department's form and record ``task.confirm`` signed by all of them.
+
+    Raises:
+        WorkflowError: if the task is not drawn yet or already confirmed.
+    """
+    record, _ = _record(repo, task_id, TaskState.DRAWN)
+    _, task = find_task(repo, task_id)
+    assert record.result is not None
+    draw_date = china_date(record.result.ts)
+    items = {i.id: i for i in repo.content.items}
+    forms: list[dict[str, Any]] = []
+    written: list[Path] = []
+    for dept in record.participants:
+        rows = form_rows(repo.content, task, dept, _drawn_in_order(record), record.teams)
+        xlsx, csv = out_dir / task_id / f"{dept}.xlsx", out_dir / task_id / f"{dept}.csv"
+        xlsx.parent.mkdir(parents=True, exist_ok=True)
+        write_form(
+            xlsx, csv, site_name=repo.content.site.name, task_id=task_id, task_name=task.name,
+            dept_id=dept, dept_name=repo.content.department(dept).name, rows=rows, items=items,
+            draw_date=draw_date,
+        )  # fmt: skip
+        forms.append(
+            {
+                "dept": dept,
+                "xlsx_sha256": hashlib.sha256(xlsx.read_bytes()).hexdigest(),
+                "csv_sha256": hashlib.sha256(csv.read_bytes()).hexdigest(),
+            }
+        )
+        written += [xlsx, csv]
+    body = {
+        "type": "task.confirm",
+        "id": f"task.confirm/{task_id}",
+        "ts": at,
+        "dept": record.lead,
+        "task_id": task_id,
+        "departments": list(record.participants),
+        "drawn": _drawn_in_order(record),
+        "forms": forms,
+    }
+    signers = [repo.signer(d, keys.get(d)) for d in record.participants]
+    line = make_entry(repo.trust.origin, body, signers[:1])
+    if signers[1:]:
+        line = add_signatures(repo.trust.origin, line, signers[1:])
+    return ConfirmReport(repo.append([line], repo.log_signer(log_key)), tuple(written))
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What a result import recorded."""
+
+    checkpoint: Checkpoint | None
+    published: int
+    corrected: int
+    unchanged: int
+    warnings: tuple[str, ...]
+
+
+def import_results(
+    repo: SiteRepo,
+    task_id: str,
+    dept: str,
+    form: Path,
+    at: str,
+    key: Path | None,
+    log_key: Path | None,
+) -> ImportReport:
+    """Check a filled form and record its results (new: publish; changed: correct).
+
+    Raises:
+        ContentError: with every located problem of the form (nothing is appended).
+        WorkflowError: if the task is not confirmed or ``dept`` does not take part.
+    """
+    record, state = _record(repo, task_id, TaskState.CONFIRMED)
+    _, task = find_task(repo, task_id)
+    if dept not in record.participants:
+        raise WorkflowError(f"部门“{dept}”不是任务“{task_id}”的检查部门")
+    assert record.result is not None
+    expected = {
+        r.entity_id: r
+        for r in form_rows(repo.content, task, dept, _drawn_in_order(record), record.teams)
+    }
+    problems = Problems()
+    parsed = read_form(
+        form, task_id=task_id, dept_id=dept, expected=expected, draw_date=china_date(record.result.ts),
+        today=china_date(at), inspector_depts={i.id: i.dept for i in repo.content.inspectors}, problems=problems,
+    )  # fmt: skip
+    signer = repo.signer(dept, key)
+    lines: list[bytes] = []
+    published = corrected = unchanged = 0
+    for row in parsed:
+        result = result_body(**row.body_kwargs())
+        previous = record.results.get((dept, row.entity))
+        if previous is None:
+            body: dict[str, Any] = {
+                "type": "result.publish",
+                "id": f"result.publish/{task_id}/{dept}/{row.entity}",
+                "ts": at,
+                "dept": dept,
+                "task_id": task_id,
+                "result": result,
+            }
+            published += 1
+        else:
+            old = state.entries[previous]
+            if old.body["result"] == result:
+                unchanged += 1
+                continue
+            body = {
+                "type": "result.correct",
+                "id": f"result.correct/{task_id}/{dept}/{row.entity}/{previous}",
+                "ts": at,
+                "dept": dept,
+                "task_id": task_id,
+                "refers": {"index": previous, "leaf_hash": old.leaf_hash.hex()},
+                "result": result,
+                "reason": "重新导入检查结果录入表时更正",
+            }
+            corrected += 1
+        lines.append(make_entry(repo.trust.origin, body, [signer]))
+    warnings = tuple(str(p) for p in problems.warnings)
+    if not lines:
+        return ImportReport(None, 0, 0, unchanged, warnings)
+    return ImportReport(
+        repo.append(lines, repo.log_signer(log_key)), published, corrected, unchanged, warnings
+    )
+
+
+def followup(
+    repo: SiteRepo,
+    task_id: str,
+    dept: str,
+    entity: str,
+    *,
+    close: bool,
+    note: str,
+    measure: str | None,
+    at: str,
+    key: Path | None,
+    log_key: Path | None,
+) -> Checkpoint:
+    """Record ``followup.record`` (a measure taken) or ``followup.close`` (完结).
+
+    Raises:
+        WorkflowError: if the measure is not one of the form's options, or the state machine
+            refuses (no published result of this department, nothing open to close).
+    """
+    _record(repo, task_id, TaskState.CONFIRMED)
+    body: dict[str, Any] = {
+        "type": "followup.close" if close else "followup.record",
+        "id": f"followup.{'close' if close else 'record'}/{task_id}/{dept}/{entity}/{at}",
+        "ts": at,
+        "dept": dept,
+        "task_id": task_id,
+        "entity": entity,
+        "note": note,
+    }
+    if close:
+        body["closed_on"] = china_date(at).isoformat()
+    else:
+        parsed = FollowUpMeasure.parse(measure or "")
+        if parsed is None:
+            options = "；".join(m.value for m in FollowUpMeasure)
+            raise WorkflowError(f"后续处置措施应为以下之一：{options}")
+        body["measure"] = parsed.value
+    return repo.append(
+        [make_entry(repo.trust.origin, body, [repo.signer(dept, key)])], repo.log_signer(log_key)
+    )
