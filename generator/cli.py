@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -564,9 +565,7 @@ def draw_run(
 
     repo = SiteRepo.open(site_root)
     steps = ["重新计算种子、抽取检查对象并匹配执法检查人员", "保存抽取结果并记入账本"]
-    with click.progressbar(
-        length=len(steps), label="抽取中", file=click.get_text_stream("stderr")
-    ) as bar:
+    with click.progressbar(length=len(steps), label="抽取中", file=sys.stderr) as bar:
         cp = drawing.run(repo, task_id, parse_at(at), key, log_key, lambda _m: bar.update(1))
     record = repo.state().tasks.tasks[task_id]
     _echo_checkpoint(f"任务 {task_id} 已抽取 {len(record.drawn)} 户检查对象", cp)

@@ -100,7 +100,9 @@ def department_secret(
     path = _secret_path(secrets_dir, task_id, dept)
     if path.resolve().is_relative_to(repo.root.resolve()):
         raise WorkflowError(f"{path}：抽取秘密不能保存在站点仓库内")
-    if not create:
+    if not create or path.exists():
+        # A refused announcement may already have created the secret; it was never published,
+        # so it is reused rather than replaced.
         try:
             return bytes.fromhex(path.read_text(encoding="ascii").strip())
         except (OSError, ValueError):

@@ -1,0 +1,230 @@
+"""End to end on a fresh, non-example site with real keys: init → keys → plan → invitation →
+draw with the real drand round → confirmation → results → status, metrics and verify.
+
+Also checks that a forged draw result (validly signed by the lead department and the log
+operator, but not what the announced inputs give) is caught by ``gongkai verify``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner, Result
+
+from generator.cli import main
+from generator.workflow import forms
+from ledger import canonical
+from ledger.entries import make_entry
+from ledger.keys import read_private_key
+from ledger.store import LedgerStore
+from ledger.trust import parse_trust
+
+MINI = Path(__file__).resolve().parents[1] / "generator" / "fixtures" / "mini"
+ORIGIN = "scjg.test.example/gongkai/ledger"
+SIG = "95f058cbd1294bc3fa28647dabded06d50b543643fb04e1cb2c5b6204daf20935782f7cae5fa7718cf87b4c43d108842"
+TASK = "2024-YYYC-CY"
+
+
+class Site:
+    def __init__(self, tmp: Path) -> None:
+        self.root, self.keys, self.secrets = tmp / "site", tmp / "keys", tmp / "secrets"
+        self.runner = CliRunner()
+
+    def run(self, *args: str, ok: bool = True) -> Result:
+        result = self.runner.invoke(main, list(args))
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    def key(self, name: str) -> str:
+        return str(self.keys / f"{name.replace('/', '_')}.key")
+
+    def dept_key(self, dept: str) -> str:
+        return self.key(f"scjg.test.example/gongkai/dept/{dept}/1")
+
+    def site(self, *args: str, dept: str | None = None, ok: bool = True) -> Result:
+        extra = ["--site", str(self.root), "--log-key", self.key(ORIGIN)]
+        if dept is not None:
+            extra += ["--key", self.dept_key(dept)]
+        return self.run(*args, *extra, ok=ok)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    s = Site(tmp_path_factory.mktemp("e2e"))
+    s.run("init", str(s.root), "--name", "测试县“双随机、一公开”公示", "--region-code", "620823",
+          "--region-name", "甘肃省平凉市崇信县", "--origin", ORIGIN, "--keys", str(s.keys), "--at", "2024-01-02")  # fmt: skip
+    for name in (
+        "departments.yaml",
+        "checklist.yaml",
+        "entities.csv",
+        "inspectors.csv",
+        "conflicts.yaml",
+    ):
+        shutil.copy(MINI / name, s.root / "content" / name)
+    shutil.copy(MINI / "plans" / "2024.yaml", s.root / "content" / "plans" / "2024.yaml")
+    assert "检查通过" in s.run("check", "--content", str(s.root / "content")).output
+    for dept in ("scjg", "wsjk"):
+        s.run(
+            "keys",
+            "new",
+            "--content",
+            str(s.root / "content"),
+            "--dept",
+            dept,
+            "--out",
+            str(s.keys),
+        )
+        pub = s.dept_key(dept)[: -len(".key")] + ".pub"
+        s.site("keys", "register", pub, "--dept", dept, "--new-key", s.dept_key(dept),
+               "--root-key", s.key("scjg.test.example/gongkai/root/1"),
+               "--root-key", s.key("scjg.test.example/gongkai/root/2"), "--at", "2024-01-03")  # fmt: skip
+    return s
+
+
+def test_whole_task_from_invitation_to_published_results(site: Site) -> None:
+    s = site
+    s.site("plan", "publish", "2024", "--at", "2024-01-10", dept="scjg")
+    s.site("task", "invite", TASK, "--at", "2024-01-15", dept="scjg")
+    refused = s.site(
+        "task",
+        "reply",
+        TASK,
+        "--dept",
+        "wsjk",
+        "--decline",
+        "--at",
+        "2024-01-16",
+        dept="wsjk",
+        ok=False,
+    )
+    assert refused.exit_code == 11
+    assert "理由" in refused.output
+    s.site("task", "reply", TASK, "--dept", "wsjk", "--accept", "--at", "2024-01-18", dept="wsjk")
+    too_soon = s.run("draw", "announce", TASK, "--round", "5358915", "--key", f"scjg={s.dept_key('scjg')}",
+                     "--key", f"wsjk={s.dept_key('wsjk')}", "--secrets", str(s.secrets), "--site", str(s.root),
+                     "--log-key", s.key(ORIGIN), "--at", "2024-02-25T10:00:00+08:00", ok=False)  # fmt: skip
+    assert too_soon.exit_code == 11
+    assert "24 小时" in too_soon.output
+    s.run("draw", "announce", TASK, "--round", "5358915", "--key", f"scjg={s.dept_key('scjg')}",
+          "--key", f"wsjk={s.dept_key('wsjk')}", "--secrets", str(s.secrets), "--site", str(s.root),
+          "--log-key", s.key(ORIGIN), "--at", "2024-02-22T10:00:00+08:00")  # fmt: skip
+    for dept in ("scjg", "wsjk"):
+        secret = s.secrets / TASK / f"{dept}.secret"
+        assert secret.stat().st_mode & 0o777 == 0o600
+        s.run("draw", "reveal", TASK, "--dept", dept, "--secrets", str(s.secrets), "--site", str(s.root),
+              "--key", s.dept_key(dept), "--log-key", s.key(ORIGIN), "--at", "2024-02-23")  # fmt: skip
+    bad = s.site(
+        "draw",
+        "beacon",
+        TASK,
+        "--signature",
+        "96" + SIG[2:],
+        "--at",
+        "2024-02-26",
+        dept="scjg",
+        ok=False,
+    )
+    assert bad.exit_code == 11
+    s.site("draw", "beacon", TASK, "--signature", SIG, "--at", "2024-02-26", dept="scjg")
+    out = s.site("draw", "run", TASK, "--at", "2024-02-26T10:00:00+08:00", dept="scjg").output
+    assert "已抽取" in out
+    forms_dir = s.root.parent / "forms"
+    s.run("task", "confirm", TASK, "--key", f"scjg={s.dept_key('scjg')}", "--key", f"wsjk={s.dept_key('wsjk')}",
+          "--out", str(forms_dir), "--site", str(s.root), "--log-key", s.key(ORIGIN), "--at", "2024-02-27")  # fmt: skip
+    form = forms_dir / TASK / "scjg.xlsx"
+    wb = openpyxl.load_workbook(form)
+    sheet = wb[forms.RESULT_SHEET]
+    header = [c.value for c in sheet[1]]
+    values = {
+        forms.COL_INSPECTED: dt.date(2024, 4, 8),
+        forms.COL_COMPLETED: dt.date(2024, 4, 8),
+        forms.COL_METHODS[0]: "现场检查",
+        forms.COL_CATEGORIES[0]: "未发现问题",
+        forms.COL_DETAIL: "未发现问题。",
+        forms.COL_MEASURE: "未发现问题或相关问题已规范、已改正，无需后续处置",
+        forms.COL_STATE: "已完结",
+        forms.COL_CLOSED: dt.date(2024, 4, 8),
+    }
+    for column, value in values.items():
+        sheet.cell(row=2, column=header.index(column) + 1).value = value
+    wb.save(form)
+    wrong_dept = s.site(
+        "results",
+        "import",
+        TASK,
+        str(form),
+        "--dept",
+        "wsjk",
+        "--at",
+        "2024-04-15",
+        dept="wsjk",
+        ok=False,
+    )
+    assert wrong_dept.exit_code == 10
+    assert "部门" in wrong_dept.output
+    imported = s.site(
+        "results", "import", TASK, str(form), "--dept", "scjg", "--at", "2024-04-15", dept="scjg"
+    )
+    assert "新公示 1 条" in imported.output
+    again = s.site(
+        "results", "import", TASK, str(form), "--dept", "scjg", "--at", "2024-04-16", dept="scjg"
+    )
+    assert "未改动 1 条" in again.output
+    status = s.run("status", "--site", str(s.root), "--at", "2024-04-20").output
+    assert "待公示的检查结果" in status
+    metrics = s.run("metrics", "--site", str(s.root), "--at", "2024-04-20").output
+    assert "已公示 1" in metrics
+    # One real subprocess: the installed console script, as an auditor runs it.
+    gongkai = Path(sys.executable).with_name("gongkai")
+    proc = subprocess.run(
+        [str(gongkai), "verify", str(s.root / "draws"), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["checked"]["draws"] == 1
+    assert report["checked"]["beacons"] == 1
+
+
+def test_forged_draw_result_is_caught(site: Site, tmp_path: Path) -> None:
+    """A result signed by the lead and covered by a checkpoint, but not the real draw, fails."""
+    copy = tmp_path / "draws"
+    shutil.copytree(site.root / "draws", copy)
+    trust = parse_trust((copy / "trust.txt").read_bytes())
+    store = LedgerStore(copy, trust.origin, trust.log_keys)
+    lines = list(store.iter_lines())
+    result_index = next(i for i, line in enumerate(lines) if b'"type":"draw.result"' in line)
+    # Rebuild the log up to (not including) the real result, then append a forged one.
+    shutil.rmtree(copy)
+    copy.mkdir()
+    (copy / "trust.txt").write_bytes((site.root / "draws" / "trust.txt").read_bytes())
+    shutil.copytree(site.root / "draws" / "blobs", copy / "blobs")
+    store = LedgerStore(copy, trust.origin, trust.log_keys)
+    log = read_private_key(site.key(ORIGIN))
+    store.append(lines[:result_index], [log])
+    real = canonical.loads(lines[result_index])["body"]
+    record = canonical.loads(
+        (site.root / "draws" / "blobs" / "sha256" / real["result"]["sha256"]).read_bytes()
+    )
+    record["entity_order"] = list(reversed(record["entity_order"]))
+    data = canonical.dumps(record)
+    digest = store.put_blob(data)
+    body = dict(
+        real,
+        result={"sha256": digest, "size": len(data), "media": "application/json"},
+        result_sha256=digest,
+    )
+    store.append([make_entry(trust.origin, body, [read_private_key(site.dept_key("scjg"))])], [log])
+    result = site.run("verify", str(copy), ok=False)
+    assert result.exit_code == 4, result.output
+    assert "重新运行抽取得到的结果与账本记录的结果不一致" in result.output
