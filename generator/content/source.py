@@ -49,8 +49,23 @@ class DuplicateKeyError(yaml.MarkedYAMLError):
     """A mapping repeats a key."""
 
 
+#: Deepest nesting accepted; checked while composing, so the limit does not depend on Python's
+#: recursion limit (PyYAML's composer is recursive).
+MAX_DEPTH = 100
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(None, None, f"嵌套过深（超过 {MAX_DEPTH} 层）", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocDict:
@@ -150,9 +165,6 @@ def load_yaml(path: Path, shown: str, problems: Problems) -> Any:
         problems.error(Location(shown, 1), "文件为空；顶层应为映射（键: 值）或列表")
     return data
 
-
-#: Deepest nesting reported when PyYAML's recursive composer gives up.
-MAX_DEPTH = 100
 
 
 def _too_deep_line(text: str) -> int:

@@ -538,3 +538,19 @@ def test_yaml_library_must_be_a_list(tmp_path: Path) -> None:
 )
 def test_split_list(cell: str, values: tuple[str, ...]) -> None:
     assert split_list(cell) == values
+
+
+def test_deep_nesting_is_refused_whatever_the_recursion_limit(tmp_path: Path) -> None:
+    """The depth limit is ours, not Python's: raising the recursion limit changes nothing."""
+    import sys
+
+    path = tmp_path / "deep.yaml"
+    path.write_text("a: " + "[" * 300 + "]" * 300 + "\n", encoding="utf-8")
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    try:
+        problems = Problems()
+        assert load_yaml(path, "deep.yaml", problems) is None
+    finally:
+        sys.setrecursionlimit(old)
+    assert [(p.location.line, "嵌套过深" in p.message) for p in problems.items] == [(1, True)]
