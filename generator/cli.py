@@ -804,3 +804,41 @@ def followup_close(
         log_key=log_key,
     )
     _echo_checkpoint(f"{entity} 的后续处置已完结", cp)
+
+
+_KIND = click.Choice(["entities", "inspectors"])
+_KIND_NAME = {"entities": "检查对象名录库", "inspectors": "执法检查人员名录库"}
+
+
+@main.command("import")
+@click.argument("kind", type=_KIND)
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@content_option
+@handle_errors
+def import_cmd(kind: str, source: Path, content_dir: Path) -> None:
+    """导入名录库（entities 检查对象 / inspectors 执法检查人员），来源可为 .xlsx、.csv、.yaml。
+
+    有任何错误时逐条报告（文件:行: 列）且不写入任何文件。
+    """
+    from generator.workflow.libraries_io import import_library
+
+    report = import_library(kind, source, content_dir)
+    for warning in report.warnings:
+        click.echo(str(warning), err=True)
+    click.echo(
+        f"已导入{_KIND_NAME[kind]}：共 {report.records} 条，新增 {len(report.added)}，"
+        f"变更 {len(report.changed)}，删除 {len(report.removed)}；写入 {report.written}"
+    )
+
+
+@main.command("export")
+@click.argument("kind", type=_KIND)
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@content_option
+@handle_errors
+def export_cmd(kind: str, out: Path, content_dir: Path) -> None:
+    """导出名录库为 .xlsx 或 .csv（由文件扩展名决定），可再次导入。"""
+    from generator.workflow.libraries_io import export_library
+
+    count = export_library(kind, content_dir, out)
+    click.echo(f"已导出{_KIND_NAME[kind]} {count} 条到 {out}")
