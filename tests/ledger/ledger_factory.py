@@ -276,7 +276,7 @@ def example_signer(name: str, k: int) -> Signer:
 
 
 def example_log() -> dict[str, Any]:
-    """The worked example of docs/ledger-parts/40-verify-publish.md (3 entries, seeds 1..3)."""
+    """The worked example of docs/ledger.md (3 entries, seeds 1..3)."""
     register_dept_type(EXAMPLE_TYPE)
     log = example_signer(EXAMPLE_ORIGIN, 1)
     root = example_signer("example.gov.cn/gongkai/root/1", 2)

@@ -574,7 +574,7 @@ def test_probe_vectors() -> None:
 
 
 def test_documented_worked_example() -> None:
-    # docs/ledger-parts/10-canonical-merkle-tiles.md §10.7 quotes these values.
+    # docs/ledger.md §10.7 quotes these values.
     from ledger.canonical import dumps
 
     entries = [dumps({"index": i, "name": n, "v": 1}) for i, n in enumerate("甲乙丙")]

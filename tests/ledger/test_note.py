@@ -57,7 +57,7 @@ RFC8032_SIG = bytes.fromhex(
     "224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
 )
 
-DOC = Path(__file__).resolve().parents[2] / "docs/ledger-parts/20-notes-checkpoints-keys.md"
+DOC = Path(__file__).resolve().parents[2] / "docs/ledger.md"
 
 
 def signer(name: str = "log.example/test", fill: int = 7) -> Signer:

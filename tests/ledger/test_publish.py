@@ -243,10 +243,8 @@ def test_zipapp_on_full_site(site: Path, tmp_path: Path) -> None:
 
 
 def test_doc_worked_example_is_current(tmp_path: Path) -> None:
-    """docs/ledger-parts/40-verify-publish.md shows exactly what the code produces."""
-    doc = (
-        Path(__file__).resolve().parents[2] / "docs/ledger-parts/40-verify-publish.md"
-    ).read_text(encoding="utf-8")
+    """docs/ledger.md shows exactly what the code produces."""
+    doc = (Path(__file__).resolve().parents[2] / "docs/ledger.md").read_text(encoding="utf-8")
     ex = lf.build_example(tmp_path / "draws")
     out = tmp_path / "site"
     publish_ledger(tmp_path / "draws", out, trust=ex["trust"])
