@@ -21,6 +21,7 @@ that, so every accepted line has one and only one spelling.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import Any, NoReturn
@@ -203,7 +204,7 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
     except UnicodeDecodeError as exc:
         raise MalformedError(f"canonical JSON: invalid UTF-8 at byte {exc.start}") from exc
     try:
-        value, end = _FAST_DECODER.raw_decode(text)
+        value, end = _raw_decode_bounded(text)
         # Fast path: the C parser and the C encoder agree byte for byte. A duplicate key cannot
         # pass: the re-encoded object would have fewer members than the text.
         if (
@@ -216,6 +217,23 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
         # json.JSONDecodeError is a ValueError.
         raise MalformedError(f"canonical JSON: does not parse: {exc}") from exc
     return _loads_slow(text)
+
+
+#: The C decoder recurses on the C stack, bounded only by the interpreter's recursion limit;
+#: a library that raises that limit (py_ecc sets 100,000) would let deep input crash the
+#: process. Parsing runs with at most this limit.
+_SAFE_RECURSION_LIMIT = 1000
+
+
+def _raw_decode_bounded(text: str) -> tuple[Any, int]:
+    limit = sys.getrecursionlimit()
+    if limit <= _SAFE_RECURSION_LIMIT:
+        return _FAST_DECODER.raw_decode(text)
+    sys.setrecursionlimit(_SAFE_RECURSION_LIMIT)
+    try:
+        return _FAST_DECODER.raw_decode(text)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def _loads_slow(text: str) -> Any:

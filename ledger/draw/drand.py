@@ -27,6 +27,7 @@ utf8(beacon_id))``), so pinning the chain hash pins all of them.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -153,9 +154,26 @@ def round_message(round_number: int) -> bytes:
     return hashlib.sha256(u64be(round_number)).digest()
 
 
+def _import_py_ecc() -> None:
+    """Import py_ecc without its global side effect.
+
+    ``py_ecc/__init__.py`` raises ``sys.setrecursionlimit`` to 100,000 for the whole process;
+    with that limit a deeply nested input can overflow the C stack in recursive C parsers
+    (json, yaml) and crash the process instead of raising. The limit is put back.
+    """
+    if "py_ecc" in sys.modules:
+        return
+    limit = sys.getrecursionlimit()
+    try:
+        import py_ecc  # noqa: F401
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 @lru_cache(maxsize=8)
 def _public_key_point(public_key: bytes) -> Any:
     """Decompress and subgroup-check a G2 public key (cached: it is usually the pinned one)."""
+    _import_py_ecc()
     from py_ecc.bls.point_compression import decompress_G2
     from py_ecc.bls.typing import G2Compressed
     from py_ecc.optimized_bls12_381.optimized_curve import curve_order, is_inf, multiply
@@ -192,6 +210,7 @@ def verify_beacon(
         VerificationError: on a wrong size (a 96-byte G2-scheme signature in particular), an
             invalid or non-subgroup or infinity point, or a failed pairing check.
     """
+    _import_py_ecc()
     from py_ecc.bls.hash_to_curve import hash_to_G1
     from py_ecc.bls.point_compression import decompress_G1
     from py_ecc.bls.typing import G1Compressed
