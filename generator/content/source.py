@@ -62,7 +62,9 @@ class _Loader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise yaml.composer.ComposerError(None, None, f"嵌套过深（超过 {MAX_DEPTH} 层）", mark)
+                raise yaml.composer.ComposerError(
+                    None, None, f"嵌套过深（超过 {MAX_DEPTH} 层）", mark
+                )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -164,7 +166,6 @@ def load_yaml(path: Path, shown: str, problems: Problems) -> Any:
     if data is None:
         problems.error(Location(shown, 1), "文件为空；顶层应为映射（键: 值）或列表")
     return data
-
 
 
 def _too_deep_line(text: str) -> int:
