@@ -5,20 +5,26 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: site test lint bench serve check verify golden example clean
+.PHONY: site test lint bench serve check example clean browser-deps
 
 # The venv is rebuilt when pyproject.toml changes.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,lint]'
+	$(PY) -m pip install -q -e '.[test,lint,bench]'
 	touch $(STAMP)
 
 site: $(STAMP)
 	$(BIN)/gongkai check --content content
 	$(BIN)/gongkai build --content content --output _site
 
-test: $(STAMP)
+# Browser tests use Debian's chromium and axe-core from npm; install them when missing
+# (the tests skip, saying why, where this is not possible).
+browser-deps:
+	-@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	-@test -f "$$(npm root -g 2>/dev/null)/axe-core/axe.min.js" || npm install -g --silent axe-core@4 >/dev/null 2>&1
+
+test: $(STAMP) browser-deps
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
