@@ -27,11 +27,8 @@ import hashlib
 import json
 import multiprocessing
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,20 +41,35 @@ from generator.content.loader import load_content
 from generator.content.model import Content
 from generator.content.results import InspectionResult
 from generator.site import links
+from generator.site.cache import (
+    cache_dir_for,
+    load_content_cached,
+    load_memo,
+    store_memo,
+)
+from generator.site.cache import content_key as content_hash
 from generator.site.data import SiteData, division_name, ratio_text, read_ledger
 from generator.site.pages import Page, PageSet, digest
+from generator.site.search import (
+    bundles_for,
+    pagefind_available,
+    run_pagefind,
+    search_shards,
+    shard_count,
+)
 from generator.site.urls import base_path, code_shard, relative_url
-from generator.site.writer import JOURNAL, SiteWriter
+from generator.site.writer import JOURNAL, SiteWriter, write_file
 
 __all__ = ["BuildReport", "build_site", "default_templates", "relative_url"]
 
+#: Templates of bulk pages (one per business): their ids are not kept for the fragment check
+#: (no page links into them with a ``#fragment``), which keeps the parent's memory flat.
+BULK = frozenset({"entity.html"})
 #: The incremental-build manifest, inside the output directory.
 MANIFEST = ".gongkai-manifest.json"
 MANIFEST_VERSION = 1
 #: Below this many pages to render, render in this process (forking costs more than it saves).
 PARALLEL_THRESHOLD = 2000
-#: Entity pages per Pagefind index shard (SITE.md §5: one index of 100k pages needs 11 GiB).
-SEARCH_SHARD_SIZE = 20_000
 
 
 def default_templates() -> Path:
@@ -94,9 +106,14 @@ class BuildReport:
 class Renderer:
     """A Jinja environment (autoescape, ``StrictUndefined``) with the site's globals."""
 
-    def __init__(self, templates: Path, data: SiteData) -> None:
+    def __init__(self, templates: Path, data: SiteData, cache_dir: Path | None = None) -> None:
+        bytecode = None
+        if cache_dir is not None:  # compiled templates survive between builds
+            (cache_dir / "jinja").mkdir(parents=True, exist_ok=True)
+            bytecode = jinja2.FileSystemBytecodeCache(str(cache_dir / "jinja"))
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates)),
+            bytecode_cache=bytecode,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
@@ -118,6 +135,7 @@ class Renderer:
             ledger=data.ledger,
         )
         self.templates = templates
+        self.root_404 = base_path(data.content.site.base_url)
         self._cache: dict[str, jinja2.Template] = {}
 
     def render(self, template: str, page_path: str, ctx: dict[str, Any]) -> str:
@@ -125,8 +143,9 @@ class Renderer:
         tmpl = self._cache.get(template)
         if tmpl is None:
             tmpl = self._cache[template] = self.env.get_template(template)
-        depth = page_path.count("/")
-        return tmpl.render(page_path=page_path, root="../" * depth, **ctx)
+        # The 404 page is served at any depth: it alone uses root-absolute links.
+        root = self.root_404 if page_path == "404.html" else "../" * page_path.count("/")
+        return tmpl.render(page_path=page_path, root=root, **ctx)
 
 
 @jinja2.pass_context
@@ -177,7 +196,11 @@ def build_site(
         links.BrokenLinkError: when a page links to a file the site does not have.
         SiteWriteError: when two pages map to one path.
     """
-    content, _ = load_content(content_dir)
+    if incremental:
+        content, content_key = load_content_cached(content_dir, cache_dir_for(output))
+    else:
+        content, _ = load_content(content_dir)
+        content_key = content_hash(content_dir).hex()
     if draws_dir is None and (content_dir.parent / "draws").is_dir():
         draws_dir = content_dir.parent / "draws"
     return build_from_content(
@@ -189,6 +212,8 @@ def build_site(
         search=search,
         incremental=incremental,
         jobs=jobs,
+        content_key=content_key,
+        cache_dir=cache_dir_for(output) if incremental else None,
     )
 
 
@@ -202,8 +227,14 @@ def build_from_content(
     search: bool | None = None,
     incremental: bool = True,
     jobs: int | None = None,
+    content_key: str | None = None,
+    cache_dir: Path | None = None,
 ) -> BuildReport:
-    """:func:`build_site` for content that is already loaded."""
+    """:func:`build_site` for content that is already loaded.
+
+    ``content_key`` (a hash of the content directory) and ``cache_dir`` enable the memo of
+    content-only page keys (:class:`PageSet`); without them every key is computed.
+    """
     templates = templates or default_templates()
     if search is None:
         search = pagefind_available()
@@ -216,56 +247,61 @@ def build_from_content(
         [(p.id, p.year, p.title) for p in content.plans],
         [(t.task.id, t.task.name) for t in data.tasks],
         search,
+        shard_count(data) if search else 0,
     )
-    pages = PageSet(data, shared, search=search).build()
+    memo_id = digest(content_key, shared) if content_key else None
+    memo = load_memo(cache_dir, memo_id) if cache_dir is not None and memo_id else None
+    page_set = PageSet(data, shared, search=search, content_key=content_key, memo=memo)
+    pages = page_set.build()
     old = _old_manifest(output, shared) if incremental else None
     if old is not None and not {p.path for p in pages} >= set(old):
         old = None  # a page disappeared: full build (unchanged pages may link to it)
     writer = SiteWriter(output)
     try:
+        previous = output.resolve() if old is not None else None
+        ledger_files = _publish_ledger(draws_dir, writer, _existing(output), previous is not None)
+        data.ledger_files = frozenset(ledger_files)
         for p in pages:
             writer.claim(p.path)
         writer.claim(MANIFEST)
         todo = [p for p in pages if old is None or p.key is None or old.get(p.path) != p.key]
-        renderer = Renderer(templates, data)
+        renderer = Renderer(templates, data, cache_dir)
         exists = frozenset(writer.claimed) | _generated(search)
         state = _State(
-            renderer,
-            todo,
-            writer.staging,
-            exists,
-            base_path(content.site.base_url),
-            output.resolve() if old is not None else None,
+            renderer, todo, writer.staging, exists, base_path(content.site.base_url), previous
         )
         written, check = _render(state, jobs)
         writer.mark_staged(written)
         broken = check.broken + links.check_fragments(check.fragments, check.ids)
         if broken:
             raise links.BrokenLinkError(broken)
-        _publish_ledger(draws_dir, writer, old is not None)
         manifest = {
             "version": MANIFEST_VERSION,
             "shared": shared,
             "pages": {p.path: p.key for p in sorted(pages, key=lambda p: p.path) if p.key},
         }
-        writer.write(MANIFEST, json.dumps(manifest, ensure_ascii=False, separators=(",", ":")))
-        searched = False
+        body = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
+        if previous is None or not _same(previous / MANIFEST, body):
+            write_file(writer.staging, MANIFEST, body)
+            writer.mark_staged([MANIFEST])
+        reindex: set[str] | None = None
         if search:
-            changed_html = [p for p in written if p.endswith(".html")]
+            reindex = {b for b, _ in search_shards(data)}
+            if old is not None:
+                reindex &= bundles_for(written, data) | _missing_bundles(output, reindex)
             if old is None:
-                _pagefind(writer.staging, data)
-                searched = True
-            elif changed_html:
-                searched = True
+                run_pagefind(writer.staging, data)
         if old is None:
             writer.commit_full()
         else:
             writer.commit_incremental()
-            if searched:
-                _reindex(writer.target, data)
+            if reindex:
+                run_pagefind(writer.target, data, only=reindex)
     except BaseException:
         writer.abort()
         raise
+    if cache_dir is not None and memo_id and page_set.memo and memo != page_set.memo:
+        store_memo(cache_dir, memo_id, page_set.memo)
     html = sum(1 for p in pages if p.path.endswith(".html"))
     return BuildReport(
         pages=html,
@@ -274,8 +310,16 @@ def build_from_content(
         written=len(written),
         incremental=old is not None,
         output=output,
-        search=bool(search),
+        search=bool(search) and (old is None or bool(reindex)),
     )
+
+
+def _missing_bundles(output: Path, bundles: set[str]) -> set[str]:
+    return {b for b in bundles if not (output / b / "pagefind-entry.json").is_file()}
+
+
+def _existing(output: Path) -> Path | None:
+    return output.resolve() if output.is_dir() else None
 
 
 def _old_manifest(output: Path, shared: str) -> dict[str, str] | None:
@@ -316,7 +360,7 @@ _STATE: _State | None = None
 
 
 def _render(state: _State, jobs: int | None) -> tuple[list[str], _Check]:
-    global _STATE  # noqa: PLW0603  # inherited by forked workers
+    global _STATE  # inherited by forked workers
     n = len(state.pages)
     jobs = jobs or min(2, os.cpu_count() or 1)
     if jobs <= 1 or n < PARALLEL_THRESHOLD or sys.platform == "win32":
@@ -352,8 +396,14 @@ def _render_chunk(span: tuple[int, int]) -> tuple[list[str], _Check]:
     check = _Check([], [], {})
     for page in state.pages[span[0] : span[1]]:
         if page.template is not None:
-            text = state.renderer.render(page.template, page.path, page.ctx)
-            result = links.check_page(page.path, text, state.exists, state.base_path)
+            text = state.renderer.render(page.template, page.path, page.context())
+            result = links.check_page(
+                page.path,
+                text,
+                state.exists,
+                state.base_path,
+                collect_ids=page.template not in BULK,
+            )
             check.broken += result.broken
             check.fragments += result.fragments
             if result.ids:
@@ -400,88 +450,32 @@ def _generated(search: bool) -> frozenset[str]:
     )
 
 
-def _publish_ledger(draws_dir: Path | None, writer: SiteWriter, incremental: bool) -> None:
-    """Publish tiles, receipts and entries into ``ledger/`` with ``ledger.publish`` if present.
+def _publish_ledger(
+    draws_dir: Path | None, writer: SiteWriter, previous: Path | None, incremental: bool
+) -> list[str]:
+    """Publish tiles, receipts, entries and the verifier zipapp into ``ledger/`` with
+    :func:`ledger.publish.publish_ledger` (when ``trust.txt`` exists).
 
-    TODO(ledger): ``ledger.publish.publish_ledger`` is being written by the ledger engineer;
-    until it exists the ledger page links to the raw files only.
+    Returns the published paths (claimed; staged when new or changed).
     """
-    try:
-        from ledger import publish  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    if draws_dir is None or incremental:
-        return
+    if draws_dir is None or not (draws_dir / "trust.txt").is_file():
+        return []
+    from ledger.publish import publish_ledger
+    from ledger.trust import parse_trust
+
+    anchor = parse_trust((draws_dir / "trust.txt").read_bytes())
     out = writer.staging / "ledger"
-    trust = draws_dir / "trust.txt"
-    publish.publish_ledger(draws_dir, out, trust=trust if trust.is_file() else None, previous=None)
+    old = previous / "ledger" if previous is not None and (previous / "ledger").is_dir() else None
+    publish_ledger(draws_dir, out, trust=anchor, previous=old)
+    paths: list[str] = []
     for path in sorted(out.rglob("*")):
-        if path.is_file():
-            rel = path.relative_to(writer.staging).as_posix()
-            writer.claim(rel)
-            writer.mark_staged([rel])
-
-
-def pagefind_available() -> bool:
-    """Whether the extended Pagefind binary (Chinese segmentation) is installed."""
-    try:
-        import pagefind_bin_extended  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _pagefind_binary() -> str:
-    import pagefind_bin_extended
-
-    return str(Path(pagefind_bin_extended.__file__).parent / "pagefind_extended")
-
-
-def search_shards(data: SiteData) -> list[tuple[str, str]]:
-    """Pagefind runs: (bundle directory, file glob). Entity pages are split by the last
-    character of the code when there are more than :data:`SEARCH_SHARD_SIZE` of them."""
-    n = len(data.content.entities)
-    if n <= SEARCH_SHARD_SIZE:
-        return [("pagefind", "**/*.html")]
-    chars = sorted({e.id[-1] for e in data.content.entities})
-    k = -(-n // SEARCH_SHARD_SIZE)
-    groups = [chars[i::k] for i in range(k)]
-    out = [("pagefind", "{checklist,plans,tasks}/**/*.html")]
-    for i, g in enumerate(groups):
-        out.append((f"pagefind-e{i}", "entities/*{" + ",".join(g) + "}/index.html"))
-    return out
-
-
-def _pagefind(site: Path, data: SiteData, only: Iterable[str] | None = None) -> None:
-    for bundle, glob in search_shards(data):
-        if only is not None and bundle not in only:
+        if not path.is_file():
             continue
-        tmp = Path(tempfile.mkdtemp(prefix=".pagefind-", dir=site.parent))
-        try:
-            subprocess.run(  # noqa: S603  # fixed binary, arguments we build
-                [
-                    _pagefind_binary(),
-                    "--site",
-                    str(site),
-                    "--glob",
-                    glob,
-                    "--output-path",
-                    str(tmp / "out"),
-                    "--force-language",
-                    "zh-cn",
-                    "--silent",
-                ],
-                check=True,
-                capture_output=True,
-            )
-            dest = site / bundle
-            if dest.exists():
-                shutil.rmtree(dest)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp / "out", dest)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _reindex(site: Path, data: SiteData) -> None:
-    _pagefind(site, data)
+        rel = path.relative_to(writer.staging).as_posix()
+        writer.claim(rel)
+        paths.append(rel)
+        if incremental and previous is not None and _same(previous / rel, path.read_bytes()):
+            path.unlink()  # unchanged: keep the published copy
+        else:
+            writer.mark_staged([rel])
+    return paths

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -218,6 +219,8 @@ class SiteData:
     current: list[ResultRow]
     by_entity: dict[str, list[ResultRow]]
     industries: list[str]
+    #: Files published under ``ledger/`` by this build (set by the build before rendering).
+    ledger_files: frozenset[str]
 
     def __init__(
         self, content: Content, results: Iterable[InspectionResult], ledger: LedgerInfo
@@ -245,15 +248,11 @@ class SiteData:
         names = {i for e in content.entities for i in e.industries}
         names |= {t.task.industry for t in self.tasks}
         self.industries = sorted(names)
+        self.ledger_files = frozenset()
 
     def _row(self, r: InspectionResult) -> ResultRow:
         entity = self.entities.get(r.entity)
-        try:
-            deadline: dt.date | None = publication_deadline(r.completed_on)
-            note = ""
-        except CalendarUnavailableError as exc:
-            deadline = None
-            note = f"{exc.day.year}年节假日安排未收录，无法计算公示期限"
+        deadline, note = _deadline(r.completed_on)
         return ResultRow(r, entity, entity.name if entity else r.entity, deadline, note)
 
     # ---- views ---------------------------------------------------------------------------
@@ -292,10 +291,11 @@ class SiteData:
         return [r for r in self.rows if r.deadline is None]
 
     def completion_rate(self) -> Rate:
-        """抽查完成率 = entities with a published result / planned entities (all tasks)."""
-        planned = sum(t.planned for t in self.tasks)
-        done = {(r.result.task_id, r.result.entity) for r in self.current}
-        done = {d for d in done if d[0] in self.task_by_id}
+        """抽查完成率 = published results / expected results, where a task expects one result
+        per planned entity and participating department (谁检查、谁公开; as ``gongkai metrics``)."""
+        planned = sum(t.planned * len(t.task.parts) for t in self.tasks)
+        done = {(r.result.task_id, r.result.dept, r.result.entity) for r in self.current}
+        done = {k for k in done if k[0] in self.task_by_id}
         return Rate(len(done), planned)
 
     def publication_rate(self) -> Rate:
@@ -315,6 +315,16 @@ class SiteData:
     def industry_slug(self, name: str) -> str:
         """The path segment of an industry."""
         return slug(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _deadline(completed_on: dt.date) -> tuple[dt.date | None, str]:
+    """The publication deadline of a completion date, or None and the reason (memoized: many
+    results share a date, and the calendar lookup is slow)."""
+    try:
+        return publication_deadline(completed_on), ""
+    except CalendarUnavailableError as exc:
+        return None, f"{exc.day.year}年节假日安排未收录，无法计算公示期限"
 
 
 def _pools(content: Content) -> dict[str, tuple[MarketEntity, ...]]:

@@ -62,35 +62,71 @@ def resolve(page: str, href: str, base_path: str) -> str | None:
 def check_page(
     page: str, html: str, exists: Collection[str], base_path: str, collect_ids: bool = True
 ) -> PageLinks:
-    """Check every link of one rendered page against the set of output files ``exists``."""
+    """Check every link of one rendered page against the set of output files ``exists``.
+
+    Pages link with a prefix of ``../`` that climbs to the site root (``url()`` in the
+    templates), so most links resolve by cutting that prefix; others go through
+    :func:`resolve`. With ``collect_ids=False`` the page's ids are not returned (bulk pages that
+    no page links into with a fragment).
+    """
     out = PageLinks()
     ids = frozenset(_ID_RE.findall(html))
     if collect_ids:
         out.ids = ids
-    seen: set[str] = set()
-    for href in _LINK_RE.findall(html):
-        if href in seen:
+    depth = page.count("/")
+    root = "../" * depth
+    cut = len(root)
+    for href in set(_LINK_RE.findall(html)):
+        if (
+            "#" in href
+            or "&" in href
+            or "?" in href
+            or href.startswith("/")
+            or not href.startswith(root)
+        ):
+            _check_slow(page, href, ids, exists, base_path, out)
             continue
-        seen.add(href)
-        if page != "404.html" and href.startswith("/") and not href.startswith("//"):
-            out.broken.append((page, href))
+        rest = href[cut:]
+        if rest.startswith("../") or "/./" in rest or "/../" in rest or ":" in rest:
+            _check_slow(page, href, ids, exists, base_path, out)
             continue
-        href_text = href.replace("&amp;", "&")
-        frag = href_text.partition("#")[2]
-        if href_text.startswith("#"):
-            if frag and frag not in ids:
-                out.broken.append((page, href))
-            continue
-        target = resolve(page, href_text, base_path)
-        if target is None:
-            continue
+        target = (
+            "index.html"
+            if rest in ("", "./")
+            else (rest + "index.html" if rest.endswith("/") else rest)
+        )
         if target not in exists:
             out.broken.append((page, href))
-        elif frag and target != page:
-            out.fragments.append((page, href, target, frag))
-        elif frag and frag not in ids:
-            out.broken.append((page, href))
+    out.broken.sort()
     return out
+
+
+def _check_slow(
+    page: str,
+    href: str,
+    ids: frozenset[str],
+    exists: Collection[str],
+    base_path: str,
+    out: PageLinks,
+) -> None:
+    if page != "404.html" and href.startswith("/") and not href.startswith("//"):
+        out.broken.append((page, href))
+        return
+    href_text = href.replace("&amp;", "&")
+    frag = href_text.partition("#")[2]
+    if href_text.startswith("#"):
+        if frag and frag not in ids:
+            out.broken.append((page, href))
+        return
+    target = resolve(page, href_text, base_path)
+    if target is None:
+        return
+    if target not in exists:
+        out.broken.append((page, href))
+    elif frag and target != page:
+        out.fragments.append((page, href, target, frag))
+    elif frag and frag not in ids:
+        out.broken.append((page, href))
 
 
 def check_fragments(

@@ -19,7 +19,7 @@ from typing import Any
 
 Value = str | int | bool | None | list[str]
 
-_JSON_TYPES = {
+_JSON_TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
     "date": {"type": "string", "format": "date"},
     "integer": {"type": "integer"},
@@ -69,7 +69,7 @@ class Dataset:
         """A JSON Schema (2020-12) describing :meth:`to_json`."""
         props: dict[str, Any] = {}
         for f in self.fields:
-            spec = dict(_JSON_TYPES[f.type])
+            spec: dict[str, Any] = dict(_JSON_TYPES[f.type])
             if f.nullable:
                 spec = {"anyOf": [spec, {"type": "null"}]}
             props[f.name] = {"title": f.title, "description": f.description, **spec}

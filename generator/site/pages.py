@@ -9,6 +9,8 @@ build skips a page whose key is unchanged (``docs/site.md`` lists the keys). ``k
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -16,12 +18,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.content.model import CreditRisk, EntityType, MarketEntity, RegStatus
+from generator.content.model import (
+    CreditRisk,
+    EntityType,
+    MarketEntity,
+    RegStatus,
+    SpotCheckTask,
+)
 from generator.content.results import ResultCategory
 from generator.site.charts import bar_chart
 from generator.site.data import ResultRow, SiteData, division_name, ratio_text
 from generator.site.feeds import FeedEntry, atom, sitemaps
 from generator.site.opendata import DataField, Dataset, Value, datapackage
+from generator.site.search import search_shards
 from generator.site.urls import PAGE_SIZE, code_shard, page_file, paged
 
 
@@ -36,6 +45,12 @@ class Page:
     data: Callable[[], bytes | str] | None = None
     sitemap: bool = False
     lastmod: dt.date | None = None
+    #: Builds the context only when the page is rendered (bulk pages skip it when unchanged).
+    lazy: Callable[[], dict[str, Any]] | None = None
+
+    def context(self) -> dict[str, Any]:
+        """The template context."""
+        return self.lazy() if self.lazy is not None else self.ctx
 
 
 def digest(*parts: object) -> str:
@@ -50,11 +65,72 @@ def _html(target: str, template: str, key: str | None = None, **ctx: Any) -> Pag
 class PageSet:
     """Builds the page list of one site from its :class:`SiteData`."""
 
-    def __init__(self, d: SiteData, shared_key: str, *, search: bool) -> None:
+    def __init__(
+        self,
+        d: SiteData,
+        shared_key: str,
+        *,
+        search: bool,
+        content_key: str | None = None,
+        memo: dict[str, str] | None = None,
+    ) -> None:
+        """Args:
+        d: the site data.
+        shared_key: the hash of what every page depends on (templates, code, config …).
+        search: whether the search index is built.
+        content_key: a hash of the whole content directory, when known (cached builds). Pages
+            that depend on content only are then keyed by it, and their keys are memoized.
+        memo: memoized content-only keys (from the previous build with the same content and
+            shared key); filled in by this build.
+        """
         self.d = d
         self.shared = shared_key
         self.search = search
+        self.content_key = content_key
+        self.memo: dict[str, str] = memo if memo is not None and content_key else {}
         self.pages: list[Page] = []
+        self._rk: dict[int, tuple[object, ...]] = {}
+
+    def content_only(self, name: str, compute: Callable[[], str]) -> str:
+        """The key of a content-only input ``name``: memoized when the content key is known."""
+        if not self.content_key:
+            return compute()
+        key = self.memo.get(name)
+        if key is None:
+            key = self.memo[name] = compute()
+        return key
+
+    def rk(self, record: object) -> tuple[object, ...]:
+        """:func:`record_key` of ``record``, memoized for this build (records are shared by
+        many pages: an entity is on its page, a list page, a pool and a dataset)."""
+        key = self._rk.get(id(record))
+        if key is None:
+            key = self._rk[id(record)] = record_key(record)
+        return key
+
+    def row_keys(self, rows: Sequence[Any]) -> list[object]:
+        """Dependency keys of list rows (results or entities)."""
+        out: list[object] = []
+        for r in rows:
+            if isinstance(r, ResultRow):
+                ent = self.rk(r.entity) if r.entity is not None else None
+                out.append((self.rk(r.result), ent, r.deadline))
+            elif isinstance(r, MarketEntity):
+                out.append(self.rk(r))
+            else:
+                out.append(r)
+        return out
+
+    def dataset_key(self, name: str) -> object:
+        """The inputs of a dataset."""
+        d = self.d
+        if name == "entities":
+            return [self.rk(e) for e in d.content.entities]
+        if name == "results":
+            return [(self.rk(r.result), r.entity_name, r.deadline) for r in d.rows]
+        if name == "items":
+            return d.content.items
+        return (d.content.plans, [(t.task.id, t.planned, len(t.pool)) for t in d.tasks])
 
     def add(self, page: Page) -> None:
         """Append a page (the writer refuses duplicates later)."""
@@ -89,7 +165,8 @@ class PageSet:
         )
         self.add(Page("404.html", "404.html"))
         self.add(_html("ledger/", "ledger.html"))
-        self.add(_html("search/", "search.html", search_enabled=self.search))
+        bundles = [b for b, _ in search_shards(d)][1:]
+        self.add(_html("search/", "search.html", search_enabled=self.search, bundles=bundles))
         self.add(_html("data/", "data.html", datasets=DATASETS))
         self.add(Page("static/style.css", data=lambda: _static("style.css")))
         self.add(Page("static/lookup.js", data=lambda: _static("lookup.js")))
@@ -123,50 +200,32 @@ class PageSet:
 
     def _libraries(self) -> None:
         d = self.d
-        ents = d.content.entities
-        counts = {
-            "industry": Counter(i for e in ents for i in e.industries),
-            "division": Counter(e.division for e in ents),
-            "risk": Counter(e.risk for e in ents),
-            "type": Counter(e.entity_type for e in ents),
-            "status": Counter(e.status for e in ents),
-        }
-        tables = {
-            "industry": sorted(counts["industry"].items(), key=lambda kv: (-kv[1], kv[0])),
-            "division": [(division_name(k), v) for k, v in sorted(counts["division"].items())],
-            "risk": [(f"{r.value}类（{r.label}）", counts["risk"][r]) for r in CreditRisk],
-            "type": [(t.value, counts["type"][t]) for t in EntityType if counts["type"][t]],
-            "status": [(s.value, counts["status"][s]) for s in RegStatus if counts["status"][s]],
-        }
-        titles = {
-            "industry": "按行业",
-            "division": "按行政区划",
-            "risk": "按信用风险分类",
-            "type": "按主体类型",
-            "status": "按登记状态",
-        }
-        charts = {
-            k: bar_chart(f"检查对象{titles[k]}统计", v, f"chart-{k}") for k, v in tables.items()
-        }
-        inspectors = Counter((i.dept, i.status.value) for i in d.content.inspectors)
-        self.add(
-            _html(
-                "libraries/",
-                "libraries.html",
-                tables=tables,
-                titles=titles,
-                charts=charts,
-                inspector_counts=sorted(inspectors.items()),
-            )
+        page = Page(
+            "libraries/index.html",
+            "libraries.html",
+            key=self.content_key and digest(self.shared, self.content_key, "libraries"),
+            sitemap=True,
+            lazy=functools.partial(_libraries_ctx, d),
         )
+        self.add(page)
         self.add(_html("libraries/inspectors/", "inspectors.html"))
         for t in d.tasks:
             self.add(
-                Page(f"pools/{t.task.id}.csv", key=digest(t.task, t.pool), data=_pool_csv(t.pool))
+                Page(
+                    f"pools/{t.task.id}.csv",
+                    key=self.content_only(
+                        f"pool:{t.task.id}",
+                        functools.partial(self._pool_key, t.task, t.pool),
+                    ),
+                    data=_pool_csv(t.pool),
+                )
             )
         # The plain entity list (the no-JavaScript way to find a business).
         ordered = sorted(d.content.entities, key=lambda e: e.id)
         self._paged("entities/", ordered, "entities.html", title="检查对象名录")
+
+    def _pool_key(self, task: SpotCheckTask, pool: Sequence[MarketEntity]) -> str:
+        return digest(task, [self.rk(e) for e in pool])
 
     def _plans(self) -> None:
         d = self.d
@@ -195,35 +254,35 @@ class PageSet:
 
     def _entities(self) -> None:
         d = self.d
+        empty: list[ResultRow] = []
         for e in d.content.entities:
-            rows = d.by_entity.get(e.id, [])
-            years = Counter(r.year for r in rows if not r.superseded)
-            lastmod = max((r.result.published_on for r in rows), default=None)
-            page = _html(
-                f"entities/{e.id}/",
+            rows = d.by_entity.get(e.id, empty)
+            base = self.content_only(f"e:{e.id}", functools.partial(self._entity_key, e))
+            key = digest(base, [self.rk(r.result) for r in rows]) if rows else base
+            page = Page(
+                f"entities/{e.id}/index.html",
                 "entity.html",
-                digest(self.shared, e, [r.result for r in rows]),
-                entity=e,
-                rows=rows,
-                years=sorted(years.items()),
-                division=division_name(e.division),
-                filters=_filters(e, rows),
+                key=key,
+                sitemap=True,
+                lastmod=max((r.result.published_on for r in rows), default=None),
+                lazy=functools.partial(_entity_ctx, e, rows),
             )
-            page.lastmod = lastmod
             self.add(page)
         # Credit-code lookup index, sharded by the last two characters of the code.
-        shards: dict[str, dict[str, str]] = {}
+        shards: dict[str, list[MarketEntity]] = {}
         for e in d.content.entities:
-            shards.setdefault(code_shard(e.id), {})[e.id] = e.name
-        for shard, codes in sorted(shards.items()):
-            body = json.dumps(
-                dict(sorted(codes.items())), ensure_ascii=False, separators=(",", ":")
-            )
-            self.add(Page(f"search/codes/{shard}.json", key=digest(body), data=_const(body + "\n")))
+            shards.setdefault(code_shard(e.id), []).append(e)
+        for shard, members in sorted(shards.items()):
+            produce = functools.partial(_shard_json, members)
+            key = self.content_only(f"codes:{shard}", functools.partial(_digest_of, produce))
+            self.add(Page(f"search/codes/{shard}.json", key=key, data=produce))
+
+    def _entity_key(self, e: MarketEntity) -> str:
+        return digest(self.shared, self.rk(e))
 
     def _results(self) -> None:
         d = self.d
-        self._paged("results/", d.rows, "results.html", title="抽查检查结果", kind="all")
+        self._archived("results/", d.rows, title="抽查检查结果", kind="all")
         groups: list[tuple[str, str, str, Callable[[str], str]]] = [
             (
                 "dept",
@@ -254,10 +313,9 @@ class PageSet:
             for k in keys:
                 seg = d.industry_slug(k) if key == "industry" else k
                 rows = grouped.get(k, [])
-                self._paged(
+                self._archived(
                     f"{prefix}{seg}/",
                     rows,
-                    "results.html",
                     title=f"抽查检查结果：{name_of(k)}",
                     kind=key,
                 )
@@ -268,10 +326,9 @@ class PageSet:
                 _html(prefix, "results_index.html", title=f"抽查检查结果{title}", entries=entries)
             )
             index_links.append((prefix, title, ""))
-        self._paged(
+        self._archived(
             "results/overdue/",
             d.overdue,
-            "results.html",
             title="逾期公示的抽查检查结果",
             kind="overdue",
             no_calendar=d.no_calendar,
@@ -320,15 +377,67 @@ class PageSet:
             )
         )
 
+    def _archived(self, prefix: str, rows: Sequence[ResultRow], **ctx: Any) -> None:
+        """A results list (newest first) with stable archive pages.
+
+        ``prefix`` shows the newest :data:`PAGE_SIZE` rows. ``prefix/page/<k>/`` holds the k-th
+        block of :data:`PAGE_SIZE` rows in publication order (block 1 = the oldest), so a new
+        result changes the newest page and at most one archive page, not every page (which a
+        newest-first numbering would shift).
+        """
+        total = len(rows)
+        full = total // PAGE_SIZE
+        extra = [
+            (k, self.row_keys(v) if isinstance(v, list) else v) for k, v in sorted(ctx.items())
+        ]
+        newest = list(rows[:PAGE_SIZE])
+        recent = [(k, f"{prefix}page/{k}/") for k in range(full, max(0, full - 6), -1)]
+        self.add(
+            _html(
+                prefix,
+                "results.html",
+                digest(self.shared, prefix, total, full, self.row_keys(newest), extra),
+                rows=newest,
+                top=total,
+                total=total,
+                archive={"page": 0, "pages": full, "recent": recent, "oldest": f"{prefix}page/1/"},
+                **ctx,
+            )
+        )
+        chrono = list(reversed(rows))
+        for k in range(1, full + 1):
+            block = list(reversed(chrono[(k - 1) * PAGE_SIZE : k * PAGE_SIZE]))
+            nav = {
+                "page": k,
+                "newer": f"{prefix}page/{k + 1}/" if k < full else prefix,
+                "older": f"{prefix}page/{k - 1}/" if k > 1 else None,
+                "oldest": f"{prefix}page/1/",
+                "newest": prefix,
+            }
+            self.add(
+                _html(
+                    f"{prefix}page/{k}/",
+                    "results.html",
+                    digest(self.shared, prefix, k, k == full, self.row_keys(block), extra),
+                    rows=block,
+                    top=k * PAGE_SIZE,
+                    total=None,
+                    archive=nav,
+                    **ctx,
+                )
+            )
+
     def _paged(self, prefix: str, rows: Sequence[Any], template: str, **ctx: Any) -> None:
+        """A paginated list of content records (their keys are content-only)."""
         pages = max(1, -(-len(rows) // PAGE_SIZE))
         for n in range(1, pages + 1):
             chunk = rows[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
-            extra = [
-                (k, _row_keys(v) if isinstance(v, list) else v) for k, v in sorted(ctx.items())
-            ]
-            key = digest(
-                self.shared, template, prefix, n, pages, len(rows), _row_keys(chunk), extra
+            extra = [(k, v) for k, v in sorted(ctx.items())]
+            key = self.content_only(
+                f"list:{prefix}{n}",
+                functools.partial(
+                    self._list_key, template, prefix, n, pages, len(rows), chunk, extra
+                ),
             )
             self.add(
                 _html(
@@ -343,12 +452,26 @@ class PageSet:
                 )
             )
 
+    def _list_key(
+        self, template: str, prefix: str, n: int, pages: int, total: int, chunk: Any, extra: Any
+    ) -> str:
+        return digest(self.shared, template, prefix, n, pages, total, self.row_keys(chunk), extra)
+
+    def _dataset_digest(self, name: str) -> str:
+        return digest(self.shared, name, self.dataset_key(name))
+
     def _data(self) -> None:
         d = self.d
         modified = max((r.result.published_on for r in d.rows), default=None)
         sets = datasets(d)
         for ds in sets:
-            key = digest(self.shared, ds.name, _dataset_key(d, ds.name))
+            if ds.name == "entities":
+                key = self.content_only(
+                    "data:entities",
+                    functools.partial(self._dataset_digest, ds.name),
+                )
+            else:
+                key = digest(self.shared, ds.name, self.dataset_key(ds.name))
             self.add(Page(f"data/{ds.name}.csv", key=key, data=ds.to_csv))
             self.add(Page(f"data/{ds.name}.json", key=key, data=ds.to_json))
             self.add(
@@ -472,16 +595,6 @@ def _schema(ds: Dataset, base_url: str) -> Callable[[], bytes]:
     return lambda: ds.json_schema(absolute_url(base_url, f"data/schemas/{ds.name}.schema.json"))
 
 
-def _row_keys(rows: Sequence[Any]) -> list[object]:
-    out: list[object] = []
-    for r in rows:
-        if isinstance(r, ResultRow):
-            out.append((r.result, r.entity, r.deadline))
-        else:
-            out.append(r)
-    return out
-
-
 def _pager(prefix: str, n: int, pages: int) -> dict[str, Any]:
     near = [p for p in range(max(1, n - 3), min(pages, n + 3) + 1)]
     return {
@@ -504,6 +617,88 @@ def _timeline(published: dt.date, task: Any) -> list[tuple[dt.date, str, int]]:
     events.append((task.period_start, "抽查实施开始", 3))
     events.append((task.period_end, "抽查实施结束", 4))
     return events
+
+
+def _digest_of(produce: Callable[[], str]) -> str:
+    return digest(produce())
+
+
+def _shard_json(members: Sequence[MarketEntity]) -> str:
+    codes = {e.id: e.name for e in sorted(members, key=lambda e: e.id)}
+    return json.dumps(codes, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _libraries_ctx(d: SiteData) -> dict[str, Any]:
+    ents = d.content.entities
+    industries = Counter(i for e in ents for i in e.industries)
+    divisions = Counter(e.division for e in ents)
+    risks = Counter(e.risk for e in ents)
+    types = Counter(e.entity_type for e in ents)
+    statuses = Counter(e.status for e in ents)
+    tables: dict[str, list[tuple[str, int]]] = {
+        "industry": sorted(industries.items(), key=lambda kv: (-kv[1], kv[0])),
+        "division": [(division_name(k), v) for k, v in sorted(divisions.items())],
+        "risk": [(f"{r.value}类（{r.label}）", risks[r]) for r in CreditRisk],
+        "type": [(t.value, types[t]) for t in EntityType if types[t]],
+        "status": [(s.value, statuses[s]) for s in RegStatus if statuses[s]],
+    }
+    titles = {
+        "industry": "按行业",
+        "division": "按行政区划",
+        "risk": "按信用风险分类",
+        "type": "按主体类型",
+        "status": "按登记状态",
+    }
+    charts = {k: bar_chart(f"检查对象{titles[k]}统计", v, f"chart-{k}") for k, v in tables.items()}
+    inspectors = Counter((i.dept, i.status.value) for i in d.content.inspectors)
+    return {
+        "tables": tables,
+        "titles": titles,
+        "charts": charts,
+        "inspector_counts": sorted(inspectors.items()),
+    }
+
+
+def _entity_ctx(e: MarketEntity, rows: Sequence[ResultRow]) -> dict[str, Any]:
+    years = Counter(r.year for r in rows if not r.superseded)
+    return {
+        "entity": e,
+        "rows": rows,
+        "years": sorted(years.items()),
+        "division": division_name(e.division),
+        "filters": _filters(e, rows),
+    }
+
+
+def record_key(record: object) -> tuple[object, ...]:
+    """A cheap, stable stand-in for ``repr(record)`` of a flat dataclass: its field values, with
+    enum members replaced by their values (``repr`` of an enum member is slow)."""
+    if type(record) is MarketEntity:  # the hot case: 10^5 records; every field, in order
+        e = record
+        return (
+            e.id,
+            e.name,
+            e.entity_type.value,
+            e.division,
+            e.industries,
+            e.status.value,
+            e.risk.value,
+            e.last_inspected,
+            e.address,
+            e.legacy_code,
+        )
+    return tuple(_flat(v) for v in record.__dict__.values())  # every field
+
+
+def _flat(value: object) -> object:
+    """``value`` with enum members replaced by their values and nested dataclasses flattened."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return tuple(_flat(v) for v in value)
+    if hasattr(value, "__dataclass_fields__"):
+        return record_key(value)
+    return value
 
 
 def _filters(e: MarketEntity, rows: Sequence[ResultRow]) -> dict[str, list[str]]:
@@ -551,16 +746,6 @@ def _entity_record(e: MarketEntity) -> dict[str, Value]:
         "risk": e.risk.value,
         "status": e.status.value,
     }
-
-
-def _dataset_key(d: SiteData, name: str) -> object:
-    if name == "entities":
-        return d.content.entities
-    if name == "results":
-        return [(r.result, r.entity_name, r.deadline) for r in d.rows]
-    if name == "items":
-        return d.content.items
-    return (d.content.plans, [(t.task.id, t.planned, len(t.pool)) for t in d.tasks])
 
 
 def datasets(d: SiteData) -> list[Dataset]:

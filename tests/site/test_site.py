@@ -1,0 +1,372 @@
+"""The site build: golden output, determinism, writer guarantees, links, base URL, incremental."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from site_helpers import DRAWS, GOLDEN, REGENERATE, build_mini, copy_content, tree
+from site_results import mini_results
+
+from generator.site.build import MANIFEST, build_site
+from generator.site.links import BrokenLinkError
+from generator.site.writer import SiteWriteError, SiteWriter
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_golden(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_mini(out)
+    got = tree(out)
+    got.pop(MANIFEST)
+    want = tree(GOLDEN)
+    missing = sorted(set(want) - set(got))
+    extra = sorted(set(got) - set(want))
+    changed = sorted(k for k in set(want) & set(got) if want[k] != got[k])
+    problems = missing + extra + changed
+    assert not problems, (
+        f"站点输出与 tests/site/golden/ 不一致：缺少 {missing[:5]}，多出 {extra[:5]}，"
+        f"内容不同 {changed[:5]}。如属有意修改，请运行 `{REGENERATE}` 重新生成并审阅差异。"
+    )
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    build_mini(tmp_path / "a", incremental=False)
+    build_mini(tmp_path / "b", incremental=False)
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_pages_are_chinese_with_banner(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_mini(out)
+    for page in out.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert '<html lang="zh-CN">' in text, page
+        assert "示例数据" in text, page
+        assert '<a class="skip" href="#main">' in text, page
+
+
+def test_required_pages_and_empty_states(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_mini(out, results=[])
+    for rel in [
+        "index.html",
+        "404.html",
+        "checklist/index.html",
+        "checklist/by-industry/index.html",
+        "checklist/SJ-DJ-01/index.html",
+        "libraries/index.html",
+        "libraries/inspectors/index.html",
+        "pools/2024-YYYC-CY.csv",
+        "plans/index.html",
+        "plans/2024/index.html",
+        "tasks/2024-YYYC-CY/index.html",
+        "tasks/2024-YYYC-CY/draw/index.html",
+        "entities/91620823GK0000018E/index.html",
+        "entities/620823600000015/index.html",
+        "results/index.html",
+        "results/overdue/index.html",
+        "results/stats/index.html",
+        "ledger/index.html",
+        "search/index.html",
+        "data/index.html",
+        "data/entities.csv",
+        "data/results.json",
+        "data/schemas/results.schema.json",
+        "data/datapackage.json",
+        "feeds/plans.xml",
+        "feeds/results.xml",
+        "sitemap.xml",
+        "static/style.css",
+    ]:
+        assert (out / rel).is_file(), rel
+    assert "暂无抽查检查结果信息" in (out / "entities/91620823GK0000018E/index.html").read_text()
+    assert "尚未抽取" in (out / "tasks/2024-YYYC-CY/index.html").read_text()
+    home = (out / "index.html").read_text()
+    assert "暂无数据" in home  # no result is due: the publication rate is undefined
+    size, root = (DRAWS / "checkpoint").read_text().split("\n")[1:3]
+    assert f"共 {size} 条记录" in home
+    assert root in home
+
+
+def test_entity_page_lists_results_followups_and_years(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_mini(out)
+    text = (out / "entities/91620823GK0000018E/index.html").read_text()
+    assert "崇信县市场监督管理局" in text
+    assert "崇信县卫生健康局" in text
+    assert "<td>2024年</td><td>2</td>" in text
+    fixed = (out / "entities/620823600000015/index.html").read_text()
+    assert "已更正" in fixed
+    assert "注册号" in fixed
+    assert "责令七日内改正" in (out / "entities/92620823GK0000069K/index.html").read_text()
+
+
+def test_inspector_list_has_no_recusal_data(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_mini(out)
+    conflicts = (ROOT / "tests/site/fixtures/mini/conflicts.yaml").read_text(encoding="utf-8")
+    reasons = re.findall(r"reason:\s*(\S.*)", conflicts)
+    assert reasons
+    for path, body in tree(out).items():
+        text = body.decode("utf-8", "replace")
+        assert "回避原因" not in text, path
+        for reason in reasons:
+            assert reason.strip().strip("\"'") not in text, (path, reason)
+
+
+def test_overdue_and_calendar_note(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_mini(out)
+    text = (out / "results/overdue/index.html").read_text()
+    assert "崇信示例酒楼有限公司" in text
+    assert "2024-10-30" in text
+    assert "节假日安排尚未收录" in text
+    stats = (out / "results/stats/index.html").read_text()
+    assert "<svg" in stats
+    assert "<script" not in stats
+
+
+def test_open_data(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_mini(out)
+    csv = (out / "data/results.csv").read_bytes()
+    assert csv.startswith(b"\xef\xbb\xbf")
+    records = json.loads((out / "data/results.json").read_text())["records"]
+    assert len(records) == len(mini_results())
+    schema = json.loads((out / "data/schemas/results.schema.json").read_text())
+    props = schema["properties"]["records"]["items"]["properties"]
+    assert set(records[0]) == set(props)
+    pkg = json.loads((out / "data/datapackage.json").read_text())
+    assert {r["path"] for r in pkg["resources"]} >= {"entities.csv", "results.json"}
+    pool = (out / "pools/2024-YYYC-CY.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert pool[0] == "统一社会信用代码/注册号,名称,主体类型,行政区划,行业,信用风险分类"
+
+
+def test_feeds_and_sitemap_use_base_url(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_mini(out)
+    assert (
+        "<loc>https://example.gov.cn/gongkai/entities/91620823GK0000018E/</loc>"
+        in (out / "sitemap.xml").read_text()
+    )
+    feed = (out / "feeds/results.xml").read_text()
+    assert "https://example.gov.cn/gongkai/entities/" in feed
+    assert 'href="/gongkai/static/style.css"' in (out / "404.html").read_text()
+
+
+def test_sitemap_is_split(tmp_path: Path) -> None:
+    from generator.site.feeds import sitemaps
+
+    urls = [(f"entities/{i}/", None) for i in range(5)]
+    files = sitemaps("https://x.example/", urls, limit=2)
+    assert sorted(files) == ["sitemap.xml", *[f"sitemaps/sitemap-{i}.xml" for i in (1, 2, 3)]]
+    assert "<sitemapindex" in files["sitemap.xml"]
+
+
+def test_failed_build_leaves_old_site(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_mini(out)
+    before = tree(out)
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "site_templates", templates)
+    (templates / "entity.html").write_text(
+        "{% extends 'base.html' %}{% block main %}{{ nope }}{% endblock %}"
+    )
+    with pytest.raises(Exception, match="nope"):
+        build_mini(out, templates=templates)
+    assert tree(out) == before
+    assert not list(tmp_path.glob(".site.build-*"))
+
+
+def test_writer_refuses_second_write(tmp_path: Path) -> None:
+    w = SiteWriter(tmp_path / "out")
+    w.write("a/index.html", "x")
+    with pytest.raises(SiteWriteError, match="重复写入"):
+        w.write("a/index.html", "y")
+    for bad in ["../x", "/abs", "a//b", "a\\b", ""]:
+        with pytest.raises(SiteWriteError):
+            w.claim(bad)
+    w.abort()
+
+
+def test_duplicate_page_path_fails_build(tmp_path: Path) -> None:
+    content = copy_content(tmp_path)
+    # An item whose id is "by-industry" collides with the checklist/by-industry/ page.
+    text = (content / "checklist.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: SJ-DJ-01", "id: by-industry", 1)
+    (content / "checklist.yaml").write_text(text, encoding="utf-8")
+    (content / "plans" / "2024.yaml").write_text(
+        (content / "plans" / "2024.yaml")
+        .read_text(encoding="utf-8")
+        .replace("SJ-DJ-01", "by-industry"),
+        encoding="utf-8",
+    )
+    with pytest.raises(SiteWriteError, match=r"checklist/by-industry/index\.html"):
+        build_mini(tmp_path / "site", content=content)
+
+
+def test_broken_link_fails_build(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "site_templates", templates)
+    page = templates / "inspectors.html"
+    page.write_text(
+        page.read_text().replace("</h1>", "</h1><a href=\"{{ url('nowhere/') }}\">x</a>")
+    )
+    with pytest.raises(
+        BrokenLinkError, match=r"libraries/inspectors/index\.html: \.\./\.\./nowhere/"
+    ):
+        build_mini(tmp_path / "site", templates=templates)
+    assert not (tmp_path / "site").exists()
+
+
+def test_sub_path_base_url(tmp_path: Path) -> None:
+    content = copy_content(tmp_path)
+    cfg = content / "gongkai.yaml"
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace(
+            "https://example.gov.cn/gongkai/", "https://example.gov.cn/a/b/c/"
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "site"
+    build_mini(out, content=content)
+    assert "https://example.gov.cn/a/b/c/plans/2024/" in (out / "sitemap.xml").read_text()
+    assert 'href="/a/b/c/static/style.css"' in (out / "404.html").read_text()
+    for page in out.rglob("*.html"):
+        if page.name == "404.html":
+            continue
+        assert not re.search(r'(?:href|src)="/(?!/)', page.read_text()), page
+
+
+def test_incremental_rebuild_touches_only_affected_pages(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    results = mini_results()
+    first = build_mini(out, results=results[:-1])
+    assert not first.incremental
+    mtimes = {p: (out / p).stat().st_mtime_ns for p in tree(out)}
+    again = build_mini(out, results=results[:-1])
+    assert again.incremental
+    assert again.written == 0
+    assert {p: (out / p).stat().st_mtime_ns for p in tree(out)} == mtimes
+    third = build_mini(out, results=results)
+    assert third.incremental
+    changed = {p for p in tree(out) if p not in mtimes or (out / p).stat().st_mtime_ns != mtimes[p]}
+    assert "entities/91620822GK00003093/index.html" in changed
+    assert "entities/91620823GK0000018E/index.html" not in changed
+    assert "checklist/SJ-DJ-01/index.html" not in changed
+    assert third.rendered < first.rendered // 2
+    # The incremental result equals a full build.
+    build_mini(tmp_path / "full", results=results, incremental=False)
+    assert tree(out) == tree(tmp_path / "full")
+
+
+def test_ledger_is_published_with_the_example_draws(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build_site(ROOT / "tests/site/fixtures/mini", out, draws_dir=ROOT / "draws", search=False)
+    assert (out / "ledger/checkpoint").read_bytes() == (ROOT / "draws/checkpoint").read_bytes()
+    assert (out / "ledger/gongkai-verify.pyz").is_file()
+    page = (out / "ledger/index.html").read_text()
+    assert 'href="../ledger/trust.txt"' in page
+    assert "gongkai verify" in page
+    assert DRAWS.is_dir()
+
+
+def test_archive_pages_are_stable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import generator.site.pages as pages
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 3)
+    out = tmp_path / "site"
+    results = mini_results()
+    build_mini(out, results=results[:-1])  # 7 results: newest page + archive pages 1, 2
+    assert (out / "results/page/2/index.html").is_file()
+    assert not (out / "results/page/3/index.html").exists()
+    oldest = (out / "results/page/1/index.html").read_bytes()
+    report = build_mini(out, results=results)  # one more result
+    assert report.incremental
+    assert (out / "results/page/1/index.html").read_bytes() == oldest
+    newest = (out / "results/index.html").read_text()
+    assert "共 8 条" in newest
+    assert "第 2 页" in newest
+
+
+def test_content_cache_is_used_and_invalidated(tmp_path: Path) -> None:
+    from generator.site.cache import cache_dir_for
+
+    content = copy_content(tmp_path)
+    out = tmp_path / "site"
+    build_mini(out, content=content)
+    cache = cache_dir_for(out) / "content.bin"
+    assert cache.is_file()
+    assert not str(cache).startswith(str(out.resolve()) + "/")  # never published
+    stamp = cache.stat().st_mtime_ns
+    build_mini(out, content=content)
+    assert cache.stat().st_mtime_ns == stamp  # reused
+    cfg = content / "gongkai.yaml"
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace("（测试）", "（测试二）"), encoding="utf-8"
+    )
+    build_mini(out, content=content)
+    assert cache.stat().st_mtime_ns != stamp
+    assert "（测试二）" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_incremental_search_reindexes_only_the_affected_shard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import generator.site.search as search
+
+    if not search.pagefind_available():
+        pytest.skip("缺少 pagefind[extended]")
+    monkeypatch.setattr(search, "SEARCH_SHARD_SIZE", 10)
+    out = tmp_path / "site"
+    results = mini_results()
+    build_mini(out, results=results[:-1], search=True)
+    entry = {b.name: (b / "pagefind-entry.json").read_bytes() for b in out.glob("pagefind*")}
+    stamps = {b.name: (b / "pagefind-entry.json").stat().st_mtime_ns for b in out.glob("pagefind*")}
+    assert len(stamps) == 4
+    report = build_mini(out, results=results, search=True)  # one result for …3093
+    assert report.incremental
+    assert report.search
+    changed = {
+        b.name
+        for b in out.glob("pagefind*")
+        if (b / "pagefind-entry.json").stat().st_mtime_ns != stamps[b.name]
+    }
+    n = search.CODE_CHARS.index("3") % 3
+    # The entity's shard, and the main bundle (the task page shows result counts); not the others.
+    assert changed == {"pagefind", f"pagefind-e{n}"}
+    assert set(entry) == {b.name for b in out.glob("pagefind*")}
+
+
+def test_record_key_covers_every_entity_field() -> None:
+    import dataclasses
+
+    from generator.content.model import MarketEntity
+    from generator.site.pages import record_key
+
+    names = [f.name for f in dataclasses.fields(MarketEntity)]
+    assert names == [
+        "id",
+        "name",
+        "entity_type",
+        "division",
+        "industries",
+        "status",
+        "risk",
+        "last_inspected",
+        "address",
+        "legacy_code",
+    ], "MarketEntity changed: update record_key() in generator/site/pages.py"
+    from site_helpers import MINI
+
+    from generator.content.loader import load_content
+
+    content, _ = load_content(MINI)
+    e = content.entities[0]
+    generic = tuple(v.value if hasattr(v, "value") else v for v in e.__dict__.values())
+    assert record_key(e) == generic
