@@ -106,10 +106,23 @@ def check(content_dir: Path) -> None:
 )
 @handle_errors
 def build(content_dir: Path, output: Path) -> None:
-    """校验内容并生成公示网站（先在临时目录生成，成功后整体替换）。"""
+    """先验证账本（失败则停止并说明原因），再校验内容并生成公示网站。"""
+    from generator.publishing import ledger_inputs
     from generator.site.build import build_site
 
-    report = build_site(content_dir, output)
+    draws = content_dir.parent / "draws"
+    results: tuple[Any, ...] = ()
+    facts = None
+    if (draws / "trust.txt").is_file():
+        try:
+            inputs = ledger_inputs(draws)
+        except LedgerError as exc:
+            raise GongkaiError(f"账本验证失败，未生成网站：{exc}", exc.exit_code) from exc
+        click.echo(
+            f"账本验证通过：{inputs.report.size} 条条目，重新运行抽取 {inputs.report.draws_checked} 次"
+        )
+        results, facts = inputs.results, inputs.facts
+    report = build_site(content_dir, output, results=results, task_facts=facts)
     click.echo(f"已生成网站：{report.output}（{report.pages} 个页面，{report.files} 个文件）")
 
 

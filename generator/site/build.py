@@ -28,7 +28,7 @@ import json
 import multiprocessing
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,6 +171,7 @@ def build_site(
     templates: Path | None = None,
     *,
     results: Sequence[InspectionResult] = (),
+    task_facts: Mapping[str, Any] | None = None,
     draws_dir: Path | None = None,
     search: bool | None = None,
     incremental: bool = True,
@@ -184,6 +185,7 @@ def build_site(
             after the whole build succeeded (incremental build).
         templates: the template directory (default :func:`default_templates`).
         results: the published inspection results (from the ledger).
+        task_facts: ledger events and drawn lists by task (generator.workflow.timeline).
         draws_dir: the ledger directory (``checkpoint``, ``trust.txt``); default
             ``content_dir/../draws`` when it exists.
         search: build the Pagefind index (None: when ``pagefind`` is installed).
@@ -208,6 +210,7 @@ def build_site(
         output,
         templates,
         results=results,
+        task_facts=task_facts,
         draws_dir=draws_dir,
         search=search,
         incremental=incremental,
@@ -223,6 +226,7 @@ def build_from_content(
     templates: Path | None = None,
     *,
     results: Sequence[InspectionResult] = (),
+    task_facts: Mapping[str, Any] | None = None,
     draws_dir: Path | None = None,
     search: bool | None = None,
     incremental: bool = True,
@@ -239,6 +243,12 @@ def build_from_content(
     if search is None:
         search = pagefind_available()
     data = SiteData(content, results, read_ledger(draws_dir))
+    if draws_dir is not None and (draws_dir / "trust.txt").is_file():
+        from generator.site.drawproof import load_draw_proofs
+
+        data.draw_proofs = load_draw_proofs(draws_dir)
+    if task_facts is not None:
+        data.task_facts = task_facts
     shared = digest(
         MANIFEST_VERSION,
         templates_hash(templates),

@@ -14,11 +14,12 @@ import datetime as dt
 import functools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from generator.content.model import (
     AnnualPlan,
@@ -221,12 +222,18 @@ class SiteData:
     industries: list[str]
     #: Files published under ``ledger/`` by this build (set by the build before rendering).
     ledger_files: frozenset[str]
+    #: Draw proof data by task id (generator.site.drawproof.load_draw_proofs).
+    draw_proofs: dict[str, dict[str, Any]]
+    #: Ledger events and drawn lists by task id (generator.workflow.timeline.task_facts).
+    task_facts: Mapping[str, Any]
 
     def __init__(
         self, content: Content, results: Iterable[InspectionResult], ledger: LedgerInfo
     ) -> None:
         self.content = content
         self.ledger = ledger
+        self.draw_proofs = {}
+        self.task_facts = {}
         self.depts = {d.id: d for d in content.departments}
         self.items = {i.id: i for i in content.items}
         self.entities = {e.id: e for e in content.entities}
@@ -290,18 +297,52 @@ class SiteData:
         """Results whose deadline cannot be computed (year without calendar data)."""
         return [r for r in self.rows if r.deadline is None]
 
+    def _expected(self, t: TaskInfo) -> int:
+        """Results a task expects: drawn entities × participating departments once the ledger
+        has the draw, else the planned count × the plan's departments."""
+        facts = self.task_facts.get(t.task.id)
+        if facts is not None and facts.drawn:
+            return len(facts.drawn) * len(facts.participants)
+        return t.planned * len(t.task.parts)
+
+    @property
+    def as_of(self) -> dt.date | None:
+        """The latest date the ledger speaks of (the site embeds no wall-clock time)."""
+        days = [e[0] for f in self.task_facts.values() for e in f.events]
+        days += [r.result.published_on for r in self.rows]
+        return max(days) if days else None
+
+    def unpublished_overdue(self) -> int:
+        """Drawn (task, department, entity) results with no publication after the deadline
+        (20 working days after the end of the task period) as of :attr:`as_of`."""
+        as_of = self.as_of
+        done = {(r.result.task_id, r.result.dept, r.result.entity) for r in self.current}
+        late = 0
+        for t in self.tasks:
+            facts = self.task_facts.get(t.task.id)
+            deadline, _ = _deadline(t.task.period_end)
+            if facts is None or as_of is None or deadline is None or as_of <= deadline:
+                continue
+            late += sum(
+                1
+                for row in facts.drawn
+                for dept in facts.participants
+                if (t.task.id, dept, row.entity) not in done
+            )
+        return late
+
     def completion_rate(self) -> Rate:
-        """抽查完成率 = published results / expected results, where a task expects one result
-        per planned entity and participating department (谁检查、谁公开; as ``gongkai metrics``)."""
-        planned = sum(t.planned * len(t.task.parts) for t in self.tasks)
+        """抽查完成率 = published results / expected results (谁检查、谁公开; as ``gongkai metrics``)."""
         done = {(r.result.task_id, r.result.dept, r.result.entity) for r in self.current}
         done = {k for k in done if k[0] in self.task_by_id}
-        return Rate(len(done), planned)
+        return Rate(len(done), sum(self._expected(t) for t in self.tasks))
 
     def publication_rate(self) -> Rate:
-        """按时公示率 = published on time / results with a computable deadline."""
+        """按时公示率 = published on time / results due (published with a computable deadline,
+        plus drawn results still unpublished after their deadline), as ``gongkai metrics``."""
         due = [r for r in self.current if r.deadline is not None]
-        return Rate(sum(1 for r in due if not r.overdue), len(due))
+        on_time = sum(1 for r in due if not r.overdue)
+        return Rate(on_time, len(due) + self.unpublished_overdue())
 
     def category_counts(self) -> list[tuple[ResultCategory, int]]:
         """Current results per category, in the form's order (zeros omitted)."""

@@ -28,6 +28,7 @@ from generator.content.model import (
 from generator.content.results import ResultCategory
 from generator.site.charts import bar_chart
 from generator.site.data import ResultRow, SiteData, division_name, ratio_text
+from generator.site.drawproof import draw_proof_page, proof_json_bytes
 from generator.site.feeds import FeedEntry, atom, sitemaps
 from generator.site.opendata import DataField, Dataset, Value, datapackage
 from generator.site.search import search_shards
@@ -170,6 +171,8 @@ class PageSet:
         self.add(_html("data/", "data.html", datasets=DATASETS))
         self.add(Page("static/style.css", data=lambda: _static("style.css")))
         self.add(Page("static/lookup.js", data=lambda: _static("lookup.js")))
+        for js in ("ledger-v1.js", "draw-v1.js"):
+            self.add(Page(f"static/verify/{js}", data=functools.partial(_static, f"verify/{js}")))
 
     def _checklist(self) -> None:
         d = self.d
@@ -238,19 +241,44 @@ class PageSet:
         for t in d.tasks:
             rows = [r for r in groups.get(t.task.id, []) if not r.superseded]
             per_dept = Counter(r.result.dept for r in rows)
-            timeline = sorted(_timeline(t.plan.published_on, t.task), key=lambda x: (x[0], x[2]))
+            facts = d.task_facts.get(t.task.id)
+            events = _timeline(t.plan.published_on, t.task)
+            for day, label, index, dept in facts.events if facts else ():
+                name = d.depts[dept].name if dept in d.depts else dept
+                events.append((day, label.replace("{dept}", name), index))
+            timeline = sorted(events, key=lambda x: (x[0], x[2]))
             self.add(
                 _html(
                     f"tasks/{t.task.id}/",
                     "task.html",
                     info=t,
                     timeline=timeline,
+                    facts=facts,
+                    inspector_names={i.id: i.name for i in d.content.inspectors},
                     per_dept=per_dept,
                     result_count=len(rows),
                     ratio_text=ratio_text,
                 )
             )
-            self.add(_html(f"tasks/{t.task.id}/draw/", "draw.html", info=t))
+            proof = d.draw_proofs.get(t.task.id)
+            if proof is None:
+                self.add(_html(f"tasks/{t.task.id}/draw/", "draw.html", info=t))
+            else:
+                names = {k: v.name for k, v in d.depts.items()}
+                self.add(
+                    _html(
+                        f"tasks/{t.task.id}/draw/",
+                        "draw_proof.html",
+                        info=t,
+                        **draw_proof_page(proof, names),
+                    )
+                )
+                self.add(
+                    Page(
+                        f"tasks/{t.task.id}/draw/proof.json",
+                        data=functools.partial(proof_json_bytes, proof),
+                    )
+                )
 
     def _entities(self) -> None:
         d = self.d
@@ -609,13 +637,13 @@ def _pager(prefix: str, n: int, pages: int) -> dict[str, Any]:
 
 
 def _timeline(published: dt.date, task: Any) -> list[tuple[dt.date, str, int]]:
-    events = [(published, "年度抽查工作计划发布", 0)]
+    events = [(published, "年度抽查工作计划印发", -5)]
     if task.invitation_opens:
-        events.append((task.invitation_opens, "联合抽查邀约开始", 1))
+        events.append((task.invitation_opens, "联合抽查邀约期限开始", -4))
     if task.invitation_closes:
-        events.append((task.invitation_closes, "邀约截止", 2))
-    events.append((task.period_start, "抽查实施开始", 3))
-    events.append((task.period_end, "抽查实施结束", 4))
+        events.append((task.invitation_closes, "邀约截止", -3))
+    events.append((task.period_start, "抽查实施开始", -2))
+    events.append((task.period_end, "抽查实施结束", -1))
     return events
 
 

@@ -1,0 +1,46 @@
+"""Inputs the public site takes from the ledger — only after the ledger verified.
+
+``gongkai build`` first runs the offline auditor over ``draws/`` (signatures, tree, checkpoint,
+every draw re-run). A failed verification stops the build and says why: a site never publishes
+results from a ledger that does not verify.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.content.results import InspectionResult
+from generator.ledgerops import open_store, read_trust, replay_store
+from generator.workflow.records import result_from_entry
+from generator.workflow.timeline import TaskFacts, task_facts
+from ledger.verify import VerifyReport, verify_directory
+
+
+@dataclass(frozen=True)
+class LedgerInputs:
+    """Verified results (every version; corrections link old to new) and task facts."""
+
+    report: VerifyReport
+    results: tuple[InspectionResult, ...]
+    facts: dict[str, TaskFacts]
+
+
+def ledger_inputs(draws: Path) -> LedgerInputs:
+    """Verify ``draws`` against its ``trust.txt`` and read what the site publishes.
+
+    Raises:
+        LedgerError: if the ledger does not verify (nothing is built).
+    """
+    trust = read_trust(draws)
+    report = verify_directory(draws, trust=trust)
+    state = replay_store(open_store(draws, trust), trust, report.size)
+    superseded: dict[int, int] = {}
+    for index, entry in state.tasks.results.items():
+        if entry.type == "result.correct":
+            superseded[int(entry.body["refers"]["index"])] = index
+    results = tuple(
+        result_from_entry(entry, index, superseded.get(index))
+        for index, entry in sorted(state.tasks.results.items())
+    )
+    return LedgerInputs(report, results, task_facts(state))

@@ -1,0 +1,89 @@
+"""What the ledger says about each task, for the public task pages: events and the drawn list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from generator.ledgerops import LedgerState
+from ledger.tasks import china_date
+
+_LABELS = {
+    "plan.publish": "年度抽查工作计划发布（记入账本）",
+    "task.invite": "牵头部门发出联合抽查邀约",
+    "draw.announce": "公告抽取：冻结名录库快照，指定 drand 轮次",
+    "draw.beacon": "记录 drand 随机数",
+    "draw.result": "完成随机抽取和执法检查人员匹配",
+    "draw.replace": "替补抽中主体",
+    "task.confirm": "名单确认下发",
+}
+
+
+@dataclass(frozen=True)
+class DrawnEntity:
+    """One drawn business and its team (执法证号 by department), leader first."""
+
+    entity: str
+    team: tuple[tuple[str, str], ...]
+    leader: str
+
+
+@dataclass
+class TaskFacts:
+    """A task's ledger events and, once drawn, its list.
+
+    An event is ``(China date, label, log index, department id)``; a label may contain
+    ``{dept}``, to be replaced by the department's name when shown.
+    """
+
+    events: list[tuple[dt.date, str, int, str]] = field(default_factory=list)
+    participants: tuple[str, ...] = ()
+    drawn: list[DrawnEntity] = field(default_factory=list)
+    replaced: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def task_facts(state: LedgerState) -> dict[str, TaskFacts]:
+    """Events (China dates, with their log index) and drawn lists of every task in the ledger."""
+    facts: dict[str, TaskFacts] = {}
+    plan_tasks = {
+        r.plan_id: [t for t, rec in state.tasks.tasks.items() if rec.plan_id == r.plan_id]
+        for r in state.tasks.tasks.values()
+    }
+    for index, entry in enumerate(state.entries):
+        body = entry.body
+        if entry.type == "plan.publish":
+            for task_id in plan_tasks.get(str(body.get("plan_id")), []):
+                facts.setdefault(task_id, TaskFacts()).events.append(
+                    (china_date(entry.ts), _LABELS[entry.type], index, "")
+                )
+            continue
+        raw_task = body.get("task_id")
+        if not isinstance(raw_task, str) or raw_task not in state.tasks.tasks:
+            continue
+        f = facts.setdefault(raw_task, TaskFacts())
+        label: str | None = _LABELS.get(entry.type)
+        if entry.type == "task.reply":
+            word = "接受" if body.get("decision") == "accept" else "拒绝"
+            label = f"配合部门{{dept}}{word}邀约" + (
+                f"（{body.get('reason')}）" if body.get("reason") else ""
+            )
+        elif entry.type == "draw.reveal":
+            label = "{dept}揭示承诺的秘密"
+        elif entry.type == "draw.replace":
+            rep = body.get("replacement")
+            new = rep.get("id") if isinstance(rep, dict) else "无"
+            label = f"替补：{body.get('removed')} → {new}（{body.get('reason')}）"
+            f.replaced.append((str(body.get("removed")), str(new), str(body.get("reason"))))
+        if label is not None:
+            f.events.append((china_date(entry.ts), label, index, str(body.get("dept", ""))))
+    for task_id, record in state.tasks.tasks.items():
+        f = facts.setdefault(task_id, TaskFacts())
+        f.participants = record.participants
+        for entity in sorted(record.drawn):
+            team = record.teams.get(entity, {})
+            members = tuple(
+                (dept, insp) for dept in record.participants for insp in sorted(team.get(dept, ()))
+            )
+            leader = members[0][1] if members else ""
+            f.drawn.append(DrawnEntity(entity, members, leader))
+    return facts
