@@ -97,6 +97,8 @@ class SiteWriter:
         self.staging = Path(
             tempfile.mkdtemp(prefix=f".{self.target.name}.build-", dir=self.target.parent)
         )
+        # mkdtemp creates 0700; the published site must be readable by the web server.
+        self.staging.chmod(0o755)
         #: Every claimed output path (the site's full file list after the build).
         self.claimed: set[str] = set()
         #: Paths written into the staging directory by this build.
