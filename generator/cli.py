@@ -495,14 +495,9 @@ def draw_announce(
 ) -> None:
     """公告抽取：冻结名录库快照、各部门提交承诺、指定未来的 drand 轮次（由全部参与部门签署）。"""
     from generator.workflow import drawing
-    from generator.workflow.site import SiteRepo, WorkflowError, parse_at
+    from generator.workflow.site import SiteRepo, parse_at
 
-    key_map: dict[str, Path | None] = {}
-    for item in keys:
-        dept, sep, path = item.partition("=")
-        if not sep:
-            raise WorkflowError(f"--key 应写成 部门=文件，而不是“{item}”")
-        key_map[dept] = Path(path)
+    key_map = _key_map(keys)
     repo = SiteRepo.open(site_root)
     cp = drawing.announce(
         repo, task_id, round_, parse_at(at), key_map, log_key, _secrets_dir(secrets_dir), _progress
