@@ -341,7 +341,14 @@ def _publish(
             output.write(f"{PROOF_DIR}/{index}{RECEIPT_SUFFIX}", format_receipt(receipt))
             report.receipts += 1
             refs_found: list[tuple[str, int]] = []
-            collect_blob_refs(parse_entry(line, index).body, refs_found)
+            body = parse_entry(line, index).body
+            collect_blob_refs(body, refs_found)
+            # draw.announce names its snapshot files by {"sha256", "count"} (draw-v1 §3), not
+            # {"sha256", "size"}: publish them too, or nobody can re-run the draw.
+            if body.get("type") == "draw.announce" and isinstance(body.get("pools"), dict):
+                for ref in body["pools"].values():
+                    if isinstance(ref, dict) and isinstance(ref.get("sha256"), str):
+                        refs_found.append((ref["sha256"], -1))
             blob_refs.update(digest for digest, _ in refs_found)
     output.written.add(ENTRIES_NAME)
     if previous is not None and not _extends(previous / ENTRIES_NAME, entries_path):
