@@ -166,6 +166,11 @@ def _import_py_ecc() -> None:
     limit = sys.getrecursionlimit()
     try:
         import py_ecc  # noqa: F401
+    except ImportError as exc:
+        # Fail closed: an unverified beacon is never accepted.
+        raise VerificationError(
+            "缺少 py-ecc，无法离线验证 drand 的 BLS 签名；请先安装：pip install 'py-ecc>=8,<9'"
+        ) from exc
     finally:
         sys.setrecursionlimit(limit)
 
