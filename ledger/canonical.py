@@ -21,6 +21,7 @@ that, so every accepted line has one and only one spelling.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from json.encoder import encode_basestring
@@ -37,6 +38,7 @@ MAX_SAFE_INTEGER = 2**53 - 1
 # from code-point order (RFC 8785 §3.2.3). Lines holding none can be sorted by Python's
 # code-point order in the C encoder; the others take the slow path.
 _HIGH_LEAD_BYTES = tuple(bytes([b]) for b in range(0xEE, 0xF5))
+_HIGH_LEAD_RE = re.compile(b"[\xee-\xf4]")
 
 
 def _fast_encoder() -> Callable[[object], str]:
@@ -207,11 +209,7 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
         value, end = _raw_decode_bounded(text)
         # Fast path: the C parser and the C encoder agree byte for byte. A duplicate key cannot
         # pass: the re-encoded object would have fewer members than the text.
-        if (
-            end == len(text)
-            and not any(lead in raw for lead in _HIGH_LEAD_BYTES)
-            and _FAST_ENCODE(value) == text
-        ):
+        if end == len(text) and not _HIGH_LEAD_RE.search(raw) and _FAST_ENCODE(value) == text:
             return value
     except (ValueError, RecursionError) as exc:
         # json.JSONDecodeError is a ValueError.

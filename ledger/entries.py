@@ -22,6 +22,7 @@ import binascii
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from ledger import canonical
@@ -58,17 +59,19 @@ class Entry:
     line: bytes
     index: int = -1
 
-    @property
+    # cached_property writes the instance __dict__ directly, which a frozen dataclass allows;
+    # the verifier asks for these many times per entry.
+    @cached_property
     def type(self) -> str:
         """The entry type, e.g. ``key.add``."""
         return str(self.body["type"])
 
-    @property
+    @cached_property
     def id(self) -> str:
         """The entry id, unique in the log."""
         return str(self.body["id"])
 
-    @property
+    @cached_property
     def ts(self) -> str:
         """The signer's claimed UTC time."""
         return str(self.body["ts"])

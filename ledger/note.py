@@ -33,6 +33,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -225,10 +226,20 @@ class Verifier:
             msg = _COSIG_HEADER + str(timestamp).encode("ascii") + b"\n" + msg
             sig = sig[_TIMESTAMP_SIZE:]
         try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(sig, msg)
+            _public_key(self.public_key).verify(sig, msg)
         except (InvalidSignature, ValueError):
             return False
         return True
+
+
+@lru_cache(maxsize=4096)
+def _public_key(raw: bytes) -> Ed25519PublicKey:
+    """The parsed key (cached: an auditor checks many signatures by few keys).
+
+    Raises:
+        ValueError: if ``raw`` is not a valid Ed25519 public key.
+    """
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 def parse_vkey(vkey: str) -> Verifier:
