@@ -24,6 +24,7 @@ from ledger.tasks import TaskLedger
 BlobReader = Callable[[str], bytes]
 
 _COMMON = ("type", "id", "ts", "dept")
+_DRAW_TYPES = frozenset({"draw.beacon", "draw.result", "draw.replace"})
 
 
 @dataclass
@@ -44,6 +45,8 @@ class LedgerAudit:
         """
         self.tasks.blob_reader = read_blob
         self.tasks.apply(entry, entry.index)
+        if entry.type not in _DRAW_TYPES:
+            return
         where = f"第 {entry.index} 条条目（{entry.type} {entry.id}）"
         try:
             if entry.type == "draw.beacon":
