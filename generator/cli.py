@@ -572,9 +572,20 @@ def draw_run(
     from generator.workflow.site import SiteRepo, parse_at
 
     repo = SiteRepo.open(site_root)
-    steps = ["重新计算种子、抽取检查对象并匹配执法检查人员", "保存抽取结果并记入账本"]
+    steps = [
+        "校验名录库快照",
+        "验证 drand 签名并计算种子",
+        "抽取检查对象",
+        "匹配执法检查人员",
+        "保存抽取结果并记入账本",
+    ]
     with click.progressbar(length=len(steps), label="抽取中", file=sys.stderr) as bar:
-        cp = drawing.run(repo, task_id, parse_at(at), key, log_key, lambda _m: bar.update(1))
+
+        def step(message: str) -> None:
+            bar.label = message
+            bar.update(1)
+
+        cp = drawing.run(repo, task_id, parse_at(at), key, log_key, step)
     record = repo.state().tasks.tasks[task_id]
     _echo_checkpoint(f"任务 {task_id} 已抽取 {len(record.drawn)} 户检查对象", cp)
 

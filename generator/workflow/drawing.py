@@ -269,7 +269,7 @@ def beacon(
     )
 
 
-def compute_result(repo: SiteRepo, task_id: str) -> dict[str, Any]:
+def compute_result(repo: SiteRepo, task_id: str, progress: Progress = _noop) -> dict[str, Any]:
     """Re-run the announced draw from the ledger's own inputs (what every auditor does).
 
     Raises:
@@ -285,7 +285,9 @@ def compute_result(repo: SiteRepo, task_id: str) -> dict[str, Any]:
     reveals = {
         str(e.body["dept"]): str(e.body["secret"]) for e in entries if e.type == "draw.reveal"
     }
-    return run_draw(record.announce.body, ent, ins, con, reveals, record.beacon.body)
+    return run_draw(
+        record.announce.body, ent, ins, con, reveals, record.beacon.body, progress=progress
+    )
 
 
 def run(
@@ -298,8 +300,13 @@ def run(
 ) -> Checkpoint:
     """Run the draw and record ``draw.result`` (the record is a blob; the entry carries its hash)."""
     record, _ = _task_entries(repo, task_id)
-    progress("重新计算种子、抽取检查对象并匹配执法检查人员")
-    result = compute_result(repo, task_id)
+    phases = {
+        "snapshots": "校验名录库快照",
+        "seed": "验证 drand 签名并计算种子",
+        "entities": "抽取检查对象",
+        "inspectors": "匹配执法检查人员",
+    }
+    result = compute_result(repo, task_id, lambda phase: progress(phases.get(phase, phase)))
     data = canonical.dumps(result)
     progress("保存抽取结果并记入账本")
     log = repo.log_signer(log_key)

@@ -24,7 +24,7 @@ department contributed the empty string and how ``min_count`` changed ``k``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ledger.draw import drand
@@ -148,6 +148,7 @@ def run_draw(
     beacon: Mapping[str, Any],
     *,
     extra_key_string: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Perform the whole DRAW-V1 draw from published inputs (DRAWS.md §7.3–§7.7).
 
@@ -166,6 +167,8 @@ def run_draw(
         beacon: the ``draw.beacon`` body ``{chain_hash, round, signature}``.
         extra_key_string: the transcribed RFC 3797 key string, required iff the announcement
             declares ``randomness.extra_key``.
+        progress: called with the name of each phase as it starts (for a progress bar):
+            ``"snapshots"``, ``"seed"``, ``"entities"``, ``"inspectors"``.
 
     Returns:
         The result record (see the module docstring); hash it with :func:`result_sha256`.
@@ -187,6 +190,7 @@ def run_draw(
             reveals,
             beacon,
             extra_key_string,
+            progress or (lambda _phase: None),
         )
 
 
@@ -198,8 +202,10 @@ def _run_draw(
     reveals: Mapping[str, str | None],
     beacon: Mapping[str, Any],
     extra_key_string: str | None,
+    progress: Callable[[str], None],
 ) -> dict[str, Any]:
     """Body of :func:`run_draw` (same arguments)."""
+    progress("snapshots")
     ann = check_announce(announce_body)
     task_id: str = ann["task_id"]
     rules: dict[str, Any] = ann["rules"]
@@ -234,6 +240,7 @@ def _run_draw(
                 status = "invalid"
         statuses.append({"dept": dept, "status": status})
 
+    progress("seed")
     if beacon.get("round") != ann["round"]:
         raise VerificationError("beacon is for another round than the announced one")
     randomness = drand.verify_beacon_record(beacon, ann["chain_hash"])
@@ -249,9 +256,11 @@ def _run_draw(
     )
     s_entities, s_inspectors = subseeds(seed)
 
+    progress("entities")
     entities = parse_snapshot(ENTITIES, entity_snapshot_bytes)
     drawn = sample(entities, rules, s_entities)
     del entities
+    progress("inspectors")
     inspectors = parse_snapshot(INSPECTORS, inspector_snapshot_bytes)
     conflicts = parse_snapshot(CONFLICTS, conflict_snapshot_bytes)
     teams = match(drawn.entity_order, inspectors, conflicts, rules, s_inspectors)
