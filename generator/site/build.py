@@ -23,12 +23,13 @@ removed page forces a full build.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,18 +38,25 @@ import jinja2
 import markupsafe
 from markdown_it import MarkdownIt
 
-from generator.content.loader import load_content
 from generator.content.model import Content
 from generator.content.results import InspectionResult
 from generator.site import links
 from generator.site.cache import (
     cache_dir_for,
+    calendar_key,
     load_content_cached,
+    load_deadlines,
+    load_derived,
+    load_lines,
     load_memo,
+    paused_gc,
+    store_deadlines,
+    store_derived,
+    store_lines,
     store_memo,
 )
 from generator.site.cache import content_key as content_hash
-from generator.site.data import SiteData, division_name, ratio_text, read_ledger
+from generator.site.data import SiteData, derive, division_name, ratio_text, read_ledger
 from generator.site.pages import Page, PageSet, digest
 from generator.site.search import (
     bundles_for,
@@ -67,7 +75,7 @@ __all__ = ["BuildReport", "build_site", "default_templates", "relative_url"]
 BULK = frozenset({"entity.html"})
 #: The incremental-build manifest, inside the output directory.
 MANIFEST = ".gongkai-manifest.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 #: Below this many pages to render, render in this process (forking costs more than it saves).
 PARALLEL_THRESHOLD = 2000
 
@@ -198,26 +206,31 @@ def build_site(
         links.BrokenLinkError: when a page links to a file the site does not have.
         SiteWriteError: when two pages map to one path.
     """
-    if incremental:
-        content, content_key = load_content_cached(content_dir, cache_dir_for(output))
-    else:
-        content, _ = load_content(content_dir)
-        content_key = content_hash(content_dir).hex()
-    if draws_dir is None and (content_dir.parent / "draws").is_dir():
-        draws_dir = content_dir.parent / "draws"
-    return build_from_content(
-        content,
-        output,
-        templates,
-        results=results,
-        task_facts=task_facts,
-        draws_dir=draws_dir,
-        search=search,
-        incremental=incremental,
-        jobs=jobs,
-        content_key=content_key,
-        cache_dir=cache_dir_for(output) if incremental else None,
-    )
+    try:
+        if incremental:
+            content, content_key = load_content_cached(content_dir, cache_dir_for(output))
+        else:
+            from generator.content.loader import load_content  # (a republish never needs it)
+
+            content, _ = load_content(content_dir)
+            content_key = content_hash(content_dir).hex()
+        if draws_dir is None and (content_dir.parent / "draws").is_dir():
+            draws_dir = content_dir.parent / "draws"
+        return build_from_content(
+            content,
+            output,
+            templates,
+            results=results,
+            task_facts=task_facts,
+            draws_dir=draws_dir,
+            search=search,
+            incremental=incremental,
+            jobs=jobs,
+            content_key=content_key,
+            cache_dir=cache_dir_for(output) if incremental else None,
+        )
+    finally:
+        gc.unfreeze()  # the content cache froze the records it built (cache.paused_gc)
 
 
 def build_from_content(
@@ -239,33 +252,92 @@ def build_from_content(
     ``content_key`` (a hash of the content directory) and ``cache_dir`` enable the memo of
     content-only page keys (:class:`PageSet`); without them every key is computed.
     """
+    try:
+        return _build(
+            content,
+            output,
+            templates,
+            results=results,
+            task_facts=task_facts,
+            draws_dir=draws_dir,
+            search=search,
+            incremental=incremental,
+            jobs=jobs,
+            content_key=content_key,
+            cache_dir=cache_dir,
+        )
+    finally:
+        gc.unfreeze()  # phase 1 froze the site data (cache.paused_gc)
+
+
+def _build(
+    content: Content,
+    output: Path,
+    templates: Path | None,
+    *,
+    results: Sequence[InspectionResult],
+    task_facts: Mapping[str, Any] | None,
+    draws_dir: Path | None,
+    search: bool | None,
+    incremental: bool,
+    jobs: int | None,
+    content_key: str | None,
+    cache_dir: Path | None,
+) -> BuildReport:
     templates = templates or default_templates()
     if search is None:
         search = pagefind_available()
-    data = SiteData(content, results, read_ledger(draws_dir))
-    if draws_dir is not None and (draws_dir / "trust.txt").is_file():
-        from generator.site.drawproof import load_draw_proofs
+    code_key = templates_hash(templates)
+    derived = None
+    derived_id = digest(content_key, code_key) if content_key else None
+    if cache_dir is not None and derived_id:
+        derived = load_derived(cache_dir, derived_id)
+        if derived is None:
+            derived = derive(content)
+            store_derived(cache_dir, derived_id, derived)
+    calendar = calendar_key() if cache_dir is not None else None
+    deadlines = load_deadlines(cache_dir, calendar) if cache_dir and calendar else None
+    # Phase 1 builds many small acyclic objects that live until the end (cache.paused_gc).
+    with paused_gc():
+        data = SiteData(content, results, read_ledger(draws_dir), derived, deadlines)
+        if draws_dir is not None and (draws_dir / "trust.txt").is_file():
+            from generator.site.drawproof import load_draw_proofs
 
-        data.draw_proofs = load_draw_proofs(draws_dir)
-    if task_facts is not None:
-        data.task_facts = task_facts
-    shared = digest(
-        MANIFEST_VERSION,
-        templates_hash(templates),
-        content.site,
-        content.departments,
-        [(p.id, p.year, p.title) for p in content.plans],
-        [(t.task.id, t.task.name) for t in data.tasks],
-        search,
-        shard_count(data) if search else 0,
-    )
-    memo_id = digest(content_key, shared) if content_key else None
-    memo = load_memo(cache_dir, memo_id) if cache_dir is not None and memo_id else None
-    page_set = PageSet(data, shared, search=search, content_key=content_key, memo=memo)
-    pages = page_set.build()
-    old = _old_manifest(output, shared) if incremental else None
-    if old is not None and not {p.path for p in pages} >= set(old):
-        old = None  # a page disappeared: full build (unchanged pages may link to it)
+            data.draw_proofs = load_draw_proofs(draws_dir)
+        if task_facts is not None:
+            data.task_facts = task_facts
+        shared = digest(
+            MANIFEST_VERSION,
+            code_key,
+            content.site,
+            content.departments,
+            [(p.id, p.year, p.title) for p in content.plans],
+            [(t.task.id, t.task.name) for t in data.tasks],
+            search,
+            shard_count(data) if search else 0,
+        )
+        memo_id = digest(content_key, shared) if content_key else None
+        memo = load_memo(cache_dir, memo_id) if cache_dir is not None and memo_id else None
+        lines = load_lines(cache_dir, shared) if cache_dir is not None else None
+        page_set = PageSet(
+            data, shared, search=search, content_key=content_key, memo=memo, lines=lines
+        )
+        pages = page_set.build()
+        bulk = page_set.bulk
+        keys = {p.path: p.key for p in pages if p.key}
+        bulk_paths = "\n".join(bulk.paths)
+        old = _old_manifest(output, shared) if incremental else None
+        old_bulk: list[str] | dict[str, str] = []
+        if old is not None:
+            if old.bulk_paths == bulk_paths:  # the same business pages: compare keys by position
+                old_bulk = old.bulk_keys
+                gone = not keys.keys() >= old.pages.keys()
+            else:
+                old_bulk = dict(zip(old.bulk_paths.split("\n"), old.bulk_keys, strict=False))
+                now = set(bulk.paths)
+                gone = not (keys.keys() | now) >= (old.pages.keys() | old_bulk.keys())
+            if gone:
+                old = None  # a page disappeared: full build (unchanged pages may link to it)
     writer = SiteWriter(output)
     try:
         previous = output.resolve() if old is not None else None
@@ -273,8 +345,28 @@ def build_from_content(
         data.ledger_files = frozenset(ledger_files)
         for p in pages:
             writer.claim(p.path)
+        writer.claim_many(bulk.paths)
         writer.claim(MANIFEST)
-        todo = [p for p in pages if old is None or p.key is None or old.get(p.path) != p.key]
+        old_pages = old.pages if old is not None else {}
+        todo = [p for p in pages if old is None or p.key is None or old_pages.get(p.path) != p.key]
+        if old is None:
+            todo += [bulk.make(i) for i in range(len(bulk.paths))]
+        elif isinstance(old_bulk, list):
+            todo += [
+                bulk.make(i)
+                for i, (was, key) in enumerate(zip(old_bulk, bulk.keys, strict=True))
+                if was != key
+            ]
+        else:
+            get = old_bulk.get
+            todo += [
+                bulk.make(i)
+                for i, (path, key) in enumerate(zip(bulk.paths, bulk.keys, strict=True))
+                if get(path) != key
+            ]
+        for p in todo:
+            if p.path in page_set.eager and p.data is not None:
+                p.data = _const(p.data())  # produced here: it fills a cache of this process
         renderer = Renderer(templates, data, cache_dir)
         exists = frozenset(writer.claimed) | _generated(search)
         state = _State(
@@ -288,7 +380,9 @@ def build_from_content(
         manifest = {
             "version": MANIFEST_VERSION,
             "shared": shared,
-            "pages": {p.path: p.key for p in sorted(pages, key=lambda p: p.path) if p.key},
+            "pages": {k: keys[k] for k in sorted(keys)},
+            # The business pages as two newline-separated strings (fast to read and write).
+            "bulk": {"paths": bulk_paths, "keys": "\n".join(bulk.keys)},
         }
         body = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
         if previous is None or not _same(previous / MANIFEST, body):
@@ -312,16 +406,24 @@ def build_from_content(
         raise
     if cache_dir is not None and memo_id and page_set.memo and memo != page_set.memo:
         store_memo(cache_dir, memo_id, page_set.memo)
-    html = sum(1 for p in pages if p.path.endswith(".html"))
+    if cache_dir is not None and calendar and data.deadlines != (deadlines or {}):
+        store_deadlines(cache_dir, calendar, data.deadlines)
+    if cache_dir is not None and page_set.lines is not lines and page_set.lines != lines:
+        store_lines(cache_dir, shared, page_set.lines)
+    html = sum(1 for p in pages if p.path.endswith(".html")) + len(bulk.paths)
     return BuildReport(
         pages=html,
-        files=len(pages) + 1,
+        files=len(pages) + len(bulk.paths) + 1,
         rendered=len(todo),
         written=len(written),
         incremental=old is not None,
         output=output,
         search=bool(search) and (old is None or bool(reindex)),
     )
+
+
+def _const(body: bytes | str) -> Callable[[], bytes | str]:
+    return lambda: body
 
 
 def _missing_bundles(output: Path, bundles: set[str]) -> set[str]:
@@ -332,7 +434,16 @@ def _existing(output: Path) -> Path | None:
     return output.resolve() if output.is_dir() else None
 
 
-def _old_manifest(output: Path, shared: str) -> dict[str, str] | None:
+@dataclass(frozen=True)
+class _Manifest:
+    """The previous build's keys: other pages by path; business pages as parallel lists."""
+
+    pages: dict[str, str]
+    bulk_paths: str
+    bulk_keys: list[str]
+
+
+def _old_manifest(output: Path, shared: str) -> _Manifest | None:
     path = output / MANIFEST
     if not path.is_file() or (output / JOURNAL).exists():
         return None
@@ -340,10 +451,22 @@ def _old_manifest(output: Path, shared: str) -> dict[str, str] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, OSError):
         return None
-    if data.get("version") != MANIFEST_VERSION or data.get("shared") != shared:
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != MANIFEST_VERSION
+        or data.get("shared") != shared
+    ):
         return None
-    pages = data.get("pages")
-    return pages if isinstance(pages, dict) else None
+    pages, bulk = data.get("pages"), data.get("bulk")
+    if not isinstance(pages, dict) or not isinstance(bulk, dict):
+        return None
+    paths, keys = bulk.get("paths"), bulk.get("keys")
+    if not isinstance(paths, str) or not isinstance(keys, str):
+        return None
+    key_list = keys.split("\n") if keys else []
+    if len(key_list) != (paths.count("\n") + 1 if paths else 0):
+        return None
+    return _Manifest(pages, paths, key_list)
 
 
 # ---- rendering -------------------------------------------------------------------------------

@@ -1,39 +1,45 @@
 """A cache of the validated content, so that a republish does not re-validate 100k records.
 
 Loading and validating ``content/`` costs ~10 s per 100,000 entities, more than an incremental
-rebuild may take. The cache stores the :class:`Content` that :func:`load_content` returned,
+rebuild may take. The cache stores the :class:`Content` that ``load_content`` returned,
 keyed by a hash of every file under ``content/``, the content loader's code and the Python
 version; any change of any of them reloads (and re-validates) from scratch.
 
-A second file, ``keys.bin``, memoizes the keys of pages that depend on the content only (entity
-records, entity lists, pools, the lookup index), named by the content key and the build's shared
-key, so a republish with new results does not re-hash 100,000 records.
+Beside it (each file starts with the key it was written for; another key is a miss):
 
-The cache lives next to the output (``.<output>.cache/content.bin``), never inside the
-published site. Entities are stored as tuples of plain values (``marshal``) and rebuilt without
-running ``__init__`` (they were validated when the cache was written); the rest of the content
-is small and pickled. Only gongkai itself writes the file; keep the build directory private.
+* ``keys.bin`` memoizes the keys of pages that depend on the content only (entity records,
+  entity lists, pools, the lookup index), named by the content key and the build's shared key,
+  so a republish with new results does not re-hash 100,000 records;
+* ``derived.bin``: what the site derives from the content alone (pools, shards, code order;
+  :func:`generator.site.data.derive`), named by the content key and the site code;
+* ``deadlines.bin``: publication deadlines by completion day (:func:`calendar_key`);
+* ``lines.bin``: the open-data texts of result rows by row key, named by the shared key.
+
+The cache lives next to the output (``.<output>.cache/``), never inside the published site.
+Entities are stored column by column (plain values, ``marshal``) and rebuilt without running
+``__init__`` (they were validated when the cache was written); the rest of the content is small
+and pickled. Only gongkai itself writes these files; keep the build directory private.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
 import marshal
 import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from generator.content.loader import load_content
 from generator.content.model import Content, CreditRisk, EntityType, MarketEntity, RegStatus
 
-_MAGIC = b"gongkai-content-cache/1\n"
-_ENTITY_TYPES = {m.value: m for m in EntityType}
-_STATUSES = {m.value: m for m in RegStatus}
-_RISKS = {m.value: m for m in CreditRisk}
+_MAGIC = b"gongkai-content-cache/2\n"
 
 
 def cache_dir_for(output: Path) -> Path:
@@ -75,75 +81,179 @@ def load_content_cached(content_dir: Path, cache_dir: Path) -> tuple[Content, st
             return _decode(blob[len(_MAGIC) + len(key) :]), key.hex()
         except (ValueError, EOFError, pickle.UnpicklingError, KeyError, TypeError, AttributeError):
             pass  # a damaged cache: load from scratch
+    from generator.content.loader import load_content  # imported only when the cache misses
+
     content, _ = load_content(content_dir)
     _store(path, _MAGIC + key + _encode(content))
     return content, key.hex()
 
 
-def load_memo(cache_dir: Path, memo_id: str) -> dict[str, str] | None:
+def load_memo(cache_dir: Path, memo_id: str) -> dict[str, Any] | None:
     """The memo of content-only page keys written for ``memo_id``, if any."""
-    try:
-        blob = (cache_dir / "keys.bin").read_bytes()
-    except OSError:
-        return None
-    head = memo_id.encode() + b"\n"
-    if not blob.startswith(head):
-        return None
-    try:
-        memo = marshal.loads(blob[len(head) :])  # noqa: S302  # our own cache file
-    except (ValueError, EOFError, TypeError):
-        return None
+    memo = _load_marshal(cache_dir / "keys.bin", memo_id)
     return memo if isinstance(memo, dict) else None
 
 
-def store_memo(cache_dir: Path, memo_id: str, memo: dict[str, str]) -> None:
+def store_memo(cache_dir: Path, memo_id: str, memo: dict[str, Any]) -> None:
     """Save the memo of content-only page keys for ``memo_id``."""
     _store(cache_dir / "keys.bin", memo_id.encode() + b"\n" + marshal.dumps(memo))
 
 
+def load_derived(cache_dir: Path, derived_id: str) -> dict[str, Any] | None:
+    """The values derived from the content (:func:`generator.site.data.derive`) stored for
+    ``derived_id``, if any."""
+    derived = _load_marshal(cache_dir / "derived.bin", derived_id)
+    return derived if isinstance(derived, dict) else None
+
+
+def store_derived(cache_dir: Path, derived_id: str, derived: dict[str, Any]) -> None:
+    """Save the values derived from the content for ``derived_id``."""
+    _store(cache_dir / "derived.bin", derived_id.encode() + b"\n" + marshal.dumps(derived))
+
+
+def load_lines(cache_dir: Path, lines_id: str) -> dict[str, tuple[str, str]] | None:
+    """The open-data texts of result rows (by row key) stored for ``lines_id``, if any."""
+    lines = _load_marshal(cache_dir / "lines.bin", lines_id)
+    return lines if isinstance(lines, dict) else None
+
+
+def store_lines(cache_dir: Path, lines_id: str, lines: dict[str, tuple[str, str]]) -> None:
+    """Save the open-data texts of result rows for ``lines_id``."""
+    _store(cache_dir / "lines.bin", lines_id.encode() + b"\n" + marshal.dumps(lines))
+
+
+def calendar_key() -> str:
+    """Hash of the working-day code and the holiday data it reads (``chinese-calendar``)."""
+    import chinese_calendar
+
+    h = hashlib.blake2b(digest_size=16)
+    h.update(sys.version.encode())
+    workdays = Path(__file__).resolve().parents[1] / "content" / "workdays.py"
+    calendar = sorted(Path(chinese_calendar.__file__).resolve().parent.glob("*.py"))
+    for p in [workdays, *calendar]:
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def load_deadlines(cache_dir: Path, key: str) -> dict[int, tuple[int | None, str]] | None:
+    """Publication deadlines by completion day (ordinals) stored for the calendar ``key``."""
+    found = _load_marshal(cache_dir / "deadlines.bin", key)
+    return found if isinstance(found, dict) else None
+
+
+def store_deadlines(
+    cache_dir: Path, key: str, deadlines: dict[int, tuple[int | None, str]]
+) -> None:
+    """Save the publication deadlines computed with the calendar ``key``."""
+    _store(cache_dir / "deadlines.bin", key.encode() + b"\n" + marshal.dumps(deadlines))
+
+
+def _load_marshal(path: Path, key: str) -> object:
+    """The value marshalled in ``path`` after the line ``key`` (None if absent or other key)."""
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    head = key.encode() + b"\n"
+    if not blob.startswith(head):
+        return None
+    try:
+        return marshal.loads(blob[len(head) :])  # noqa: S302  # our own cache file
+    except (ValueError, EOFError, TypeError):
+        return None
+
+
+_TYPE_LIST = list(EntityType)
+_STATUS_LIST = list(RegStatus)
+_RISK_LIST = list(CreditRisk)
+
+
 def _encode(content: Content) -> bytes:
-    rows = [
-        (
-            e.id,
-            e.name,
-            e.entity_type.value,
-            e.division,
-            e.industries,
-            e.status.value,
-            e.risk.value,
-            e.last_inspected.isoformat() if e.last_inspected else None,
-            e.address,
-            e.legacy_code,
-        )
-        for e in content.entities
-    ]
+    ents = content.entities
+    types = {m: i for i, m in enumerate(_TYPE_LIST)}
+    statuses = {m: i for i, m in enumerate(_STATUS_LIST)}
+    risks = {m: i for i, m in enumerate(_RISK_LIST)}
+    table: dict[tuple[str, ...], int] = {}  # distinct industry tuples (few)
+    columns = (
+        [e.id for e in ents],
+        [e.name for e in ents],
+        bytes(types[e.entity_type] for e in ents),
+        [e.division for e in ents],
+        [table.setdefault(e.industries, len(table)) for e in ents],
+        bytes(statuses[e.status] for e in ents),
+        bytes(risks[e.risk] for e in ents),
+        [e.last_inspected.isoformat() if e.last_inspected else None for e in ents],
+        [e.address for e in ents],
+        bytes(int(e.legacy_code) for e in ents),
+        list(table),
+    )
     rest = pickle.dumps(dataclasses.replace(content, entities=()), protocol=5)
-    ents = marshal.dumps(rows)
-    return len(rest).to_bytes(8, "big") + rest + ents
+    return len(rest).to_bytes(8, "big") + rest + marshal.dumps(columns)
 
 
 def _decode(data: bytes) -> Content:
     n = int.from_bytes(data[:8], "big")
     rest: Content = pickle.loads(data[8 : 8 + n])  # noqa: S301  # our own cache file
-    rows = marshal.loads(data[8 + n :])  # noqa: S302  # our own cache file
-    new = object.__new__
-    entities = []
-    for r in rows:
-        e = new(MarketEntity)
-        e.__dict__.update(
-            id=r[0],
-            name=r[1],
-            entity_type=_ENTITY_TYPES[r[2]],
-            division=r[3],
-            industries=r[4],
-            status=_STATUSES[r[5]],
-            risk=_RISKS[r[6]],
-            last_inspected=dt.date.fromisoformat(r[7]) if r[7] else None,
-            address=r[8],
-            legacy_code=r[9],
-        )
-        entities.append(e)
+    with paused_gc():  # 100,000 objects without cycles: the collector would only slow it down
+        columns = marshal.loads(data[8 + n :])  # noqa: S302  # our own cache file
+        ids, names, types, divisions, industries, statuses, risks, last, addresses = columns[:9]
+        legacy, table = columns[9:]
+        day = dt.date.fromisoformat
+        new = object.__new__
+        set_attr = object.__setattr__
+        entities = []
+        for code, name, t, division, ind, st, risk, li, address, lc in zip(
+            ids,
+            names,
+            [_TYPE_LIST[i] for i in types],
+            divisions,
+            [table[i] for i in industries],
+            [_STATUS_LIST[i] for i in statuses],
+            [_RISK_LIST[i] for i in risks],
+            [day(x) if x else None for x in last],
+            addresses,
+            legacy,
+            strict=True,
+        ):
+            e = new(MarketEntity)
+            set_attr(
+                e,
+                "__dict__",
+                {
+                    "id": code,
+                    "name": name,
+                    "entity_type": t,
+                    "division": division,
+                    "industries": ind,
+                    "status": st,
+                    "risk": risk,
+                    "last_inspected": li,
+                    "address": address,
+                    "legacy_code": lc == 1,
+                },
+            )
+            entities.append(e)
     return dataclasses.replace(rest, entities=tuple(entities))
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Run a build phase without cyclic garbage collection passes over its data.
+
+    The collector is paused; on exit, what the phase allocated is moved to the permanent
+    generation (:func:`gc.freeze`), and the collector is restored. The site data (10^5
+    records, pages, keys) lives until the build ends and holds no garbage cycles: collections
+    walking it again and again would cost a republish ~0.2 s. The build calls
+    :func:`gc.unfreeze` when it ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def _store(path: Path, data: bytes) -> None:

@@ -32,7 +32,7 @@ from generator.content.model import (
 )
 from generator.content.results import InspectionResult, ResultCategory
 from generator.content.workdays import CalendarUnavailableError, publication_deadline
-from generator.site.urls import slug
+from generator.site.urls import code_shard, slug
 
 #: GB/T 2260 names of the divisions around the example county (DOMAIN.md §8.5). Unknown codes
 #: are shown as the bare code.
@@ -169,20 +169,13 @@ class ResultRow:
         return "、".join(c.value for c in self.result.categories)
 
 
-def _result_sort_key(row: ResultRow) -> tuple[str, str, str, str, int]:
+def _tie_key(row: ResultRow) -> tuple[str, str, str, int]:
     r = row.result
-    # Newest publication first; ties in a fixed order.
-    return (
-        _desc(r.published_on.isoformat()),
-        r.entity,
-        r.task_id,
-        r.dept,
-        r.ledger_index,
-    )
+    return (r.entity, r.task_id, r.dept, r.ledger_index)
 
 
-def _desc(text: str) -> str:
-    return "".join(chr(0x10FFFF - ord(c)) for c in text)
+def _published(row: ResultRow) -> dt.date:
+    return row.result.published_on
 
 
 @dataclass(frozen=True)
@@ -228,9 +221,26 @@ class SiteData:
     task_facts: Mapping[str, Any]
 
     def __init__(
-        self, content: Content, results: Iterable[InspectionResult], ledger: LedgerInfo
+        self,
+        content: Content,
+        results: Iterable[InspectionResult],
+        ledger: LedgerInfo,
+        derived: Mapping[str, Any] | None = None,
+        deadlines: dict[int, tuple[int | None, str]] | None = None,
     ) -> None:
+        """Args:
+        content: the validated content.
+        results: the published results.
+        ledger: the ledger's public files.
+        derived: :func:`derive` of this content, when cached (else computed here).
+        deadlines: publication deadlines by completion day (ordinals), as computed by an
+            earlier build with the same calendar (:attr:`deadlines`; the calendar is slow).
+        """
         self.content = content
+        #: Deadline and note by completion day (ordinal), including those computed here.
+        self.deadlines = dict(deadlines) if deadlines else {}
+        self._deadline_dates: dict[int, tuple[dt.date | None, str]] = {}
+        self._groups: dict[str, dict[str, list[ResultRow]]] = {}
         self.ledger = ledger
         self.draw_proofs = {}
         self.task_facts = {}
@@ -238,7 +248,12 @@ class SiteData:
         self.items = {i.id: i for i in content.items}
         self.entities = {e.id: e for e in content.entities}
         self.tasks = []
-        pools = _pools(content)
+        if derived is None:
+            derived = derive(content)
+        #: :func:`derive` of the content.
+        self.derived = derived
+        ents = content.entities
+        pools = {t: tuple(ents[i] for i in idx) for t, idx in derived["pools"].items()}
         for plan in sorted(content.plans, key=lambda p: (-p.year, p.id)):
             for task in plan.tasks:
                 pool = pools[task.id]
@@ -246,32 +261,53 @@ class SiteData:
                 planned = min(len(pool), max(task.min_count, sum(p for _, _, p in by_risk)))
                 self.tasks.append(TaskInfo(task, plan, pool, by_risk, planned))
         self.task_by_id = {t.task.id: t for t in self.tasks}
-        self.rows = sorted((self._row(r) for r in results), key=_result_sort_key)
+        self.rows = [self._row(r) for r in results]
+        # Newest publication first; ties in a fixed order (entity, task, department, ledger
+        # index). Two passes of a stable sort: no per-row key strings to build.
+        self.rows.sort(key=_tie_key)
+        self.rows.sort(key=_published, reverse=True)
         # Results not superseded by a correction: what counts and charts use.
         self.current = [r for r in self.rows if not r.superseded]
         self.by_entity = defaultdict(list)
         for row in self.rows:
             self.by_entity[row.result.entity].append(row)
-        names = {i for e in content.entities for i in e.industries}
+        names = set(derived["industries"])
         names |= {t.task.industry for t in self.tasks}
         self.industries = sorted(names)
         self.ledger_files = frozenset()
 
     def _row(self, r: InspectionResult) -> ResultRow:
         entity = self.entities.get(r.entity)
-        deadline, note = _deadline(r.completed_on)
+        deadline, note = self._deadline(r.completed_on)
         return ResultRow(r, entity, entity.name if entity else r.entity, deadline, note)
+
+    def _deadline(self, day: dt.date) -> tuple[dt.date | None, str]:
+        got = self._deadline_dates.get(day.toordinal())
+        if got is None:
+            known = self.deadlines.get(day.toordinal())
+            if known is None:
+                deadline, note = _deadline(day)
+                known = (deadline.toordinal() if deadline else None, note)
+                self.deadlines[day.toordinal()] = known
+            got = (dt.date.fromordinal(known[0]) if known[0] is not None else None, known[1])
+            self._deadline_dates[day.toordinal()] = got
+        return got
 
     # ---- views ---------------------------------------------------------------------------
 
     def group(self, key: str) -> dict[str, list[ResultRow]]:
         """All rows (newest first) grouped by ``dept``, ``industry``, ``year``, ``category``
-        or ``task``; keys sorted. A row with several industries/categories is in each group."""
+        or ``task``; keys sorted. A row with several industries/categories is in each group.
+        Computed once per key (callers must not modify the lists)."""
+        done = self._groups.get(key)
+        if done is not None:
+            return done
         out: dict[str, list[ResultRow]] = defaultdict(list)
         for row in self.rows:
             for k in self._keys(row, key):
                 out[k].append(row)
-        return {k: out[k] for k in sorted(out)}
+        done = self._groups[key] = {k: out[k] for k in sorted(out)}
+        return done
 
     def _keys(self, row: ResultRow, key: str) -> list[str]:
         r = row.result
@@ -368,12 +404,23 @@ def _deadline(completed_on: dt.date) -> tuple[dt.date | None, str]:
         return None, f"{exc.day.year}年节假日安排未收录，无法计算公示期限"
 
 
-def _pools(content: Content) -> dict[str, tuple[MarketEntity, ...]]:
-    return {
-        task.id: tuple(e for e in content.entities if task.pool.matches(e))
+def derive(content: Content) -> dict[str, Any]:
+    """What the site derives from the content alone, in plain values (cached with the content
+    by the build): ``pools`` (task id → positions of the pool's entities in
+    ``content.entities``), ``industries`` (of the entities, sorted), ``shards`` (lookup shard →
+    positions of its entities) and ``order`` (positions sorted by code)."""
+    ents = content.entities
+    pools = {
+        task.id: [i for i, e in enumerate(ents) if task.pool.matches(e)]
         for plan in content.plans
         for task in plan.tasks
     }
+    industries = sorted({i for e in ents for i in e.industries})
+    shards: dict[str, list[int]] = {}
+    for i, e in enumerate(ents):
+        shards.setdefault(code_shard(e.id), []).append(i)
+    order = sorted(range(len(ents)), key=lambda i: ents[i].id)
+    return {"pools": pools, "industries": industries, "shards": shards, "order": order}
 
 
 def ratio_text(ratio: Decimal) -> str:

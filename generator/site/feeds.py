@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from generator.site.urls import absolute_url
+from generator.site.urls import SAFE_PATH, absolute_url
 
 #: URLs per sitemap file (sitemaps.org protocol limit).
 SITEMAP_LIMIT = 50_000
@@ -94,8 +94,19 @@ def _urlset(base_url: str, urls: Sequence[tuple[str, dt.date | None]]) -> str:
         '<?xml version="1.0" encoding="utf-8"?>',
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
     ]
+    # escape(absolute_url(base, path)) is escape(base) + path for a path of safe characters
+    # (no &, <, >; nothing to percent-encode): the common case, taken without the calls.
+    head = "<url><loc>" + escape(absolute_url(base_url, ""))
+    all_safe = SAFE_PATH.fullmatch("".join(path for path, _ in urls)) is not None
+    safe = SAFE_PATH.fullmatch
     for path, lastmod in urls:
-        mod = f"<lastmod>{lastmod.isoformat()}</lastmod>" if lastmod else ""
-        out.append(f"<url><loc>{escape(absolute_url(base_url, path))}</loc>{mod}</url>")
+        if all_safe or safe(path):
+            loc = head + path
+        else:
+            loc = "<url><loc>" + escape(absolute_url(base_url, path))
+        if lastmod:
+            out.append(f"{loc}</loc><lastmod>{lastmod.isoformat()}</lastmod></url>")
+        else:
+            out.append(loc + "</loc></url>")
     out.append("</urlset>")
     return "\n".join(out) + "\n"

@@ -53,14 +53,32 @@ class Dataset:
         """CSV with a UTF-8 BOM and CRLF line ends (RFC 4180)."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
-        w.writerow([f.title for f in self.fields])
         for row in self.rows():
             w.writerow([_cell(row[f.name]) for f in self.fields])
-        return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+        return self.csv_from_lines([buf.getvalue()])
 
     def to_json(self) -> bytes:
         """``{"dataset": name, "records": [...]}``, UTF-8, one record per line."""
-        lines = [json.dumps(r, ensure_ascii=False, sort_keys=False) for r in self.rows()]
+        return self.json_from_lines([self.json_line(r) for r in self.rows()])
+
+    def csv_line(self, row: dict[str, Value]) -> str:
+        """The CSV line of one record (with its CRLF)."""
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerow([_cell(row[f.name]) for f in self.fields])
+        return buf.getvalue()
+
+    def json_line(self, row: dict[str, Value]) -> str:
+        """The JSON text of one record (without the separator)."""
+        return json.dumps(row, ensure_ascii=False, sort_keys=False)
+
+    def csv_from_lines(self, lines: Sequence[str]) -> bytes:
+        """:meth:`to_csv` from the records' :meth:`csv_line` texts."""
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerow([f.title for f in self.fields])
+        return b"\xef\xbb\xbf" + (buf.getvalue() + "".join(lines)).encode("utf-8")
+
+    def json_from_lines(self, lines: Sequence[str]) -> bytes:
+        """:meth:`to_json` from the records' :meth:`json_line` texts."""
         body = ",\n".join(lines)
         head = json.dumps(self.name, ensure_ascii=False)
         return f'{{"dataset": {head}, "records": [\n{body}\n]}}\n'.encode()

@@ -25,14 +25,13 @@ from generator.content.model import (
     RegStatus,
     SpotCheckTask,
 )
-from generator.content.results import ResultCategory
+from generator.content.results import InspectionResult, ResultCategory
 from generator.site.charts import bar_chart
 from generator.site.data import ResultRow, SiteData, division_name, ratio_text
-from generator.site.drawproof import draw_proof_page, proof_json_bytes
-from generator.site.feeds import FeedEntry, atom, sitemaps
+from generator.site.feeds import FEED_LIMIT, FeedEntry, atom, sitemaps
 from generator.site.opendata import DataField, Dataset, Value, datapackage
 from generator.site.search import search_shards
-from generator.site.urls import PAGE_SIZE, code_shard, page_file, paged
+from generator.site.urls import PAGE_SIZE, page_file, paged
 
 
 @dataclass(slots=True)
@@ -54,6 +53,19 @@ class Page:
         return self.lazy() if self.lazy is not None else self.ctx
 
 
+@dataclass(slots=True)
+class BulkPages:
+    """Many pages of one kind (one per business), as parallel lists of paths and keys.
+
+    A :class:`Page` is made (``make(i)``) only for the pages a build renders: an incremental
+    build with one new result makes one, not 100,000.
+    """
+
+    paths: list[str]
+    keys: list[str]
+    make: Callable[[int], Page]
+
+
 def digest(*parts: object) -> str:
     """A short hash of the ``repr`` of ``parts`` (frozen dataclasses have a stable repr)."""
     return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
@@ -73,7 +85,8 @@ class PageSet:
         *,
         search: bool,
         content_key: str | None = None,
-        memo: dict[str, str] | None = None,
+        memo: dict[str, Any] | None = None,
+        lines: dict[str, tuple[str, str]] | None = None,
     ) -> None:
         """Args:
         d: the site data.
@@ -83,21 +96,34 @@ class PageSet:
             that depend on content only are then keyed by it, and their keys are memoized.
         memo: memoized content-only keys (from the previous build with the same content and
             shared key); filled in by this build.
+        lines: the open-data texts of result rows by row key (from the previous build with the
+            same shared key).
         """
         self.d = d
         self.shared = shared_key
         self.search = search
         self.content_key = content_key
-        self.memo: dict[str, str] = memo if memo is not None and content_key else {}
+        self.memo: dict[str, Any] = memo if memo is not None and content_key else {}
         self.pages: list[Page] = []
+        #: The per-business pages, kept out of :attr:`pages` (see :class:`BulkPages`).
+        self.bulk = BulkPages([], [], lambda i: Page(""))
+        #: Sitemap entries of the bulk pages: (site path, lastmod), in code order.
+        self.bulk_sitemap: list[tuple[str, dt.date | None]] = []
+        #: Open-data texts of result rows by row key (a cache between builds).
+        self.lines: dict[str, tuple[str, str]] = lines if lines is not None else {}
+        #: Data files to produce in the build process, before rendering forks (they fill
+        #: :attr:`lines`, which the build saves).
+        self.eager: set[str] = set()
         self._rk: dict[int, tuple[object, ...]] = {}
+        self._row: dict[int, str] = {}
+        self._entity_base: dict[str, str] = {}
 
     def content_only(self, name: str, compute: Callable[[], str]) -> str:
         """The key of a content-only input ``name``: memoized when the content key is known."""
         if not self.content_key:
             return compute()
         key = self.memo.get(name)
-        if key is None:
+        if not isinstance(key, str):
             key = self.memo[name] = compute()
         return key
 
@@ -109,13 +135,29 @@ class PageSet:
             key = self._rk[id(record)] = record_key(record)
         return key
 
+    def entity_base(self, e: MarketEntity) -> str:
+        """The key of an entity record (with the shared key): what its page depends on besides
+        its results; memoized with the content."""
+        key = self._entity_base.get(e.id)
+        if key is None:
+            key = self._entity_base[e.id] = digest(self.shared, self.rk(e))
+        return key
+
+    def row_key(self, r: ResultRow) -> str:
+        """The key of a result row: the result, its entity record and its deadline (a short
+        hash, computed once per build: a row is on its entity's page and in several lists)."""
+        key = self._row.get(id(r))
+        if key is None:
+            ent = self.entity_base(r.entity) if r.entity is not None else None
+            key = self._row[id(r)] = digest(result_key(r.result), ent, r.deadline)
+        return key
+
     def row_keys(self, rows: Sequence[Any]) -> list[object]:
         """Dependency keys of list rows (results or entities)."""
         out: list[object] = []
         for r in rows:
             if isinstance(r, ResultRow):
-                ent = self.rk(r.entity) if r.entity is not None else None
-                out.append((self.rk(r.result), ent, r.deadline))
+                out.append(self.row_key(r))
             elif isinstance(r, MarketEntity):
                 out.append(self.rk(r))
             else:
@@ -128,7 +170,7 @@ class PageSet:
         if name == "entities":
             return [self.rk(e) for e in d.content.entities]
         if name == "results":
-            return [(self.rk(r.result), r.entity_name, r.deadline) for r in d.rows]
+            return [self.row_key(r) for r in d.rows]
         if name == "items":
             return d.content.items
         return (d.content.plans, [(t.task.id, t.planned, len(t.pool)) for t in d.tasks])
@@ -224,7 +266,8 @@ class PageSet:
                 )
             )
         # The plain entity list (the no-JavaScript way to find a business).
-        ordered = sorted(d.content.entities, key=lambda e: e.id)
+        ents = d.content.entities
+        ordered = [ents[i] for i in d.derived["order"]]
         self._paged("entities/", ordered, "entities.html", title="检查对象名录")
 
     def _pool_key(self, task: SpotCheckTask, pool: Sequence[MarketEntity]) -> str:
@@ -264,6 +307,9 @@ class PageSet:
             if proof is None:
                 self.add(_html(f"tasks/{t.task.id}/draw/", "draw.html", info=t))
             else:
+                # Imported when needed: the ledger code costs a republish ~0.07 s to import.
+                from generator.site.drawproof import draw_proof_page, proof_json_bytes
+
                 names = {k: v.name for k, v in d.depts.items()}
                 self.add(
                     _html(
@@ -282,31 +328,46 @@ class PageSet:
 
     def _entities(self) -> None:
         d = self.d
+        ents = d.content.entities
+        # One page per business: the keys of the records are memoized with the content (a
+        # republish with new results then hashes only the businesses that have results).
+        bases = self.memo.get("entities")
+        if not isinstance(bases, list) or len(bases) != len(ents):
+            bases = [self.entity_base(e) for e in ents]
+            if self.content_key:
+                self.memo["entities"] = bases
+        paths = [f"entities/{e.id}/index.html" for e in ents]
+        keys = list(bases)
+        lastmod: dict[int, dt.date] = {}
+        by_entity = d.by_entity
+        for i, e in enumerate(ents):
+            rows = by_entity.get(e.id)
+            if rows:
+                self._entity_base[e.id] = bases[i]  # (the rows' keys include it)
+                keys[i] = digest(bases[i], [self.row_key(r) for r in rows])
+                lastmod[i] = max(r.result.published_on for r in rows)
         empty: list[ResultRow] = []
-        for e in d.content.entities:
-            rows = d.by_entity.get(e.id, empty)
-            base = self.content_only(f"e:{e.id}", functools.partial(self._entity_key, e))
-            key = digest(base, [self.rk(r.result) for r in rows]) if rows else base
-            page = Page(
-                f"entities/{e.id}/index.html",
+
+        def make(i: int) -> Page:
+            e = ents[i]
+            return Page(
+                paths[i],
                 "entity.html",
-                key=key,
+                key=keys[i],
                 sitemap=True,
-                lastmod=max((r.result.published_on for r in rows), default=None),
-                lazy=functools.partial(_entity_ctx, e, rows),
+                lastmod=lastmod.get(i),
+                lazy=functools.partial(_entity_ctx, e, by_entity.get(e.id, empty)),
             )
-            self.add(page)
+
+        self.bulk = BulkPages(paths, keys, make)
+        self.bulk_sitemap = [
+            (paths[i][: -len("index.html")], lastmod.get(i)) for i in d.derived["order"]
+        ]
         # Credit-code lookup index, sharded by the last two characters of the code.
-        shards: dict[str, list[MarketEntity]] = {}
-        for e in d.content.entities:
-            shards.setdefault(code_shard(e.id), []).append(e)
-        for shard, members in sorted(shards.items()):
-            produce = functools.partial(_shard_json, members)
+        for shard, members in sorted(d.derived["shards"].items()):
+            produce = functools.partial(_shard_json, ents, members)
             key = self.content_only(f"codes:{shard}", functools.partial(_digest_of, produce))
             self.add(Page(f"search/codes/{shard}.json", key=key, data=produce))
-
-    def _entity_key(self, e: MarketEntity) -> str:
-        return digest(self.shared, self.rk(e))
 
     def _results(self) -> None:
         d = self.d
@@ -485,6 +546,25 @@ class PageSet:
     ) -> str:
         return digest(self.shared, template, prefix, n, pages, total, self.row_keys(chunk), extra)
 
+    def result_lines(self, ds: Dataset) -> tuple[list[str], list[str]]:
+        """The CSV and JSON texts of every result row, from :attr:`lines` (the previous build's
+        texts by row key) where possible; :attr:`lines` then holds exactly the current rows."""
+        old = self.lines
+        new: dict[str, tuple[str, str]] = {}
+        csv_lines: list[str] = []
+        json_lines: list[str] = []
+        for r in self.d.rows:
+            key = self.row_key(r)
+            texts = old.get(key)
+            if texts is None:
+                record = result_record(self.d, r)
+                texts = (ds.csv_line(record), ds.json_line(record))
+            new[key] = texts
+            csv_lines.append(texts[0])
+            json_lines.append(texts[1])
+        self.lines = new
+        return csv_lines, json_lines
+
     def _dataset_digest(self, name: str) -> str:
         return digest(self.shared, name, self.dataset_key(name))
 
@@ -500,8 +580,19 @@ class PageSet:
                 )
             else:
                 key = digest(self.shared, ds.name, self.dataset_key(ds.name))
-            self.add(Page(f"data/{ds.name}.csv", key=key, data=ds.to_csv))
-            self.add(Page(f"data/{ds.name}.json", key=key, data=ds.to_json))
+            to_csv: Callable[[], bytes]
+            to_json: Callable[[], bytes]
+            if ds.name == "results":
+                # Every new result changes these files: they are joined from per-row texts,
+                # cached by row key between builds (see :meth:`result_lines`).
+                lines = functools.cache(functools.partial(self.result_lines, ds))
+                to_csv = functools.partial(_csv_from_lines, ds, lines)
+                to_json = functools.partial(_json_from_lines, ds, lines)
+                self.eager |= {"data/results.csv", "data/results.json"}
+            else:
+                to_csv, to_json = ds.to_csv, ds.to_json
+            self.add(Page(f"data/{ds.name}.csv", key=key, data=to_csv))
+            self.add(Page(f"data/{ds.name}.json", key=key, data=to_json))
             self.add(
                 Page(
                     f"data/schemas/{ds.name}.schema.json",
@@ -542,7 +633,7 @@ class PageSet:
                 f"{d.depts[r.result.dept].name if r.result.dept in d.depts else r.result.dept}"
                 f" {r.result.inspected_on.isoformat()} 检查，结果：{r.categories_text}",
             )
-            for r in d.current
+            for r in d.current[:FEED_LIMIT]  # the feed shows the newest FEED_LIMIT
         ]
         self.add(
             Page(
@@ -571,18 +662,23 @@ class PageSet:
             )
         )
         pages = self.pages
+        bulk = self.bulk_sitemap
 
         def make_sitemaps() -> dict[str, str]:
-            urls = []
-            for p in pages:
-                if p.sitemap:
-                    target = (
-                        p.path[: -len("index.html")] if p.path.endswith("index.html") else p.path
-                    )
-                    urls.append((target, p.lastmod))
-            return sitemaps(site.base_url, sorted(urls, key=lambda u: u[0]))
+            urls = [
+                (
+                    p.path[: -len("index.html")] if p.path.endswith("index.html") else p.path,
+                    p.lastmod,
+                )
+                for p in pages
+                if p.sitemap
+            ]
+            # The business pages come in code order: the sort is nearly a linear merge.
+            urls += bulk
+            urls.sort(key=_first)
+            return sitemaps(site.base_url, urls)
 
-        n_urls = sum(1 for p in pages if p.sitemap)
+        n_urls = sum(1 for p in pages if p.sitemap) + len(bulk)
         from generator.site.feeds import SITEMAP_LIMIT
 
         files = ["sitemap.xml"]
@@ -605,6 +701,18 @@ class PageSet:
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+
+
+def _csv_from_lines(ds: Dataset, lines: Callable[[], tuple[list[str], list[str]]]) -> bytes:
+    return ds.csv_from_lines(lines()[0])
+
+
+def _json_from_lines(ds: Dataset, lines: Callable[[], tuple[list[str], list[str]]]) -> bytes:
+    return ds.json_from_lines(lines()[1])
+
+
+def _first(item: tuple[str, dt.date | None]) -> str:
+    return item[0]
 
 
 def _const(value: bytes | str) -> Callable[[], bytes | str]:
@@ -651,8 +759,8 @@ def _digest_of(produce: Callable[[], str]) -> str:
     return digest(produce())
 
 
-def _shard_json(members: Sequence[MarketEntity]) -> str:
-    codes = {e.id: e.name for e in sorted(members, key=lambda e: e.id)}
+def _shard_json(ents: Sequence[MarketEntity], members: Sequence[int]) -> str:
+    codes = {e.id: e.name for e in sorted((ents[i] for i in members), key=lambda e: e.id)}
     return json.dumps(codes, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
@@ -718,6 +826,30 @@ def record_key(record: object) -> tuple[object, ...]:
     return tuple(_flat(v) for v in record.__dict__.values())  # every field
 
 
+def result_key(r: InspectionResult) -> tuple[object, ...]:
+    """:func:`record_key` of an inspection result (every field, in order), without the generic
+    walk over fields: a republish keys every published result."""
+    f = r.followup
+    # ``_value_`` is ``.value`` without the descriptor (slow on Python 3.11).
+    return (
+        r.task_id,
+        r.dept,
+        r.entity,
+        r.items,
+        tuple(m._value_ for m in r.methods),
+        tuple(c._value_ for c in r.categories),
+        r.detail,
+        r.inspectors,
+        r.inspected_on,
+        r.completed_on,
+        r.published_on,
+        r.deadline,
+        (f.measure._value_, f.state._value_, f.note, f.closed_on),
+        r.ledger_index,
+        r.superseded_by,
+    )
+
+
 def _flat(value: object) -> object:
     """``value`` with enum members replaced by their values and nested dataclasses flattened."""
     if isinstance(value, enum.Enum):
@@ -776,35 +908,37 @@ def _entity_record(e: MarketEntity) -> dict[str, Value]:
     }
 
 
+def result_record(d: SiteData, r: ResultRow) -> dict[str, Value]:
+    """The open-data record of a result row."""
+    return {
+        "task_id": r.result.task_id,
+        "dept": d.depts[r.result.dept].name if r.result.dept in d.depts else r.result.dept,
+        "entity": r.result.entity,
+        "entity_name": r.entity_name,
+        "items": list(r.result.items),
+        "methods": [m.value for m in r.result.methods],
+        "categories": [c.value for c in r.result.categories],
+        "detail": r.result.detail,
+        "inspected_on": r.result.inspected_on.isoformat(),
+        "completed_on": r.result.completed_on.isoformat(),
+        "published_on": r.result.published_on.isoformat(),
+        "deadline": r.deadline.isoformat() if r.deadline else None,
+        "overdue": r.overdue if r.deadline else None,
+        "followup_measure": r.result.followup.measure.value,
+        "followup_state": r.result.followup.state.value,
+        "followup_closed_on": r.result.followup.closed_on.isoformat()
+        if r.result.followup.closed_on
+        else None,
+        "ledger_index": r.result.ledger_index,
+        "superseded_by": r.result.superseded_by,
+    }
+
+
 def datasets(d: SiteData) -> list[Dataset]:
     """The four published datasets of a site."""
 
     def results() -> list[dict[str, Value]]:
-        return [
-            {
-                "task_id": r.result.task_id,
-                "dept": d.depts[r.result.dept].name if r.result.dept in d.depts else r.result.dept,
-                "entity": r.result.entity,
-                "entity_name": r.entity_name,
-                "items": list(r.result.items),
-                "methods": [m.value for m in r.result.methods],
-                "categories": [c.value for c in r.result.categories],
-                "detail": r.result.detail,
-                "inspected_on": r.result.inspected_on.isoformat(),
-                "completed_on": r.result.completed_on.isoformat(),
-                "published_on": r.result.published_on.isoformat(),
-                "deadline": r.deadline.isoformat() if r.deadline else None,
-                "overdue": r.overdue if r.deadline else None,
-                "followup_measure": r.result.followup.measure.value,
-                "followup_state": r.result.followup.state.value,
-                "followup_closed_on": r.result.followup.closed_on.isoformat()
-                if r.result.followup.closed_on
-                else None,
-                "ledger_index": r.result.ledger_index,
-                "superseded_by": r.result.superseded_by,
-            }
-            for r in d.rows
-        ]
+        return [result_record(d, r) for r in d.rows]
 
     def items() -> list[dict[str, Value]]:
         return [

@@ -14,7 +14,8 @@ import posixpath
 import re
 from urllib.parse import quote, urlsplit
 
-_SAFE = re.compile(r"[A-Za-z0-9._~/\-]*")
+#: Site paths that need no percent-encoding in an absolute URL (and no XML escaping).
+SAFE_PATH = re.compile(r"[A-Za-z0-9._~/\-]*")
 
 #: Rows per page of every paginated list.
 PAGE_SIZE = 50
@@ -46,7 +47,7 @@ def absolute_url(base_url: str, target: str) -> str:
     'https://example.gov.cn/sub/entities/91X/'
     """
     base = base_url if base_url.endswith("/") else base_url + "/"
-    if _SAFE.fullmatch(target):
+    if SAFE_PATH.fullmatch(target):
         return base + target  # nothing to encode (the common case; quote() is slow)
     return base + quote(target, safe="/#")
 

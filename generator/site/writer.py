@@ -27,7 +27,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 #: Marks an incremental commit in progress (inside the target directory).
@@ -39,6 +39,22 @@ class SiteWriteError(Exception):
 
 
 _SIMPLE = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9._\-]*(?:/[A-Za-z0-9_\-][A-Za-z0-9._\-]*)*")
+_SIMPLE_CHARS = re.compile(r"[A-Za-z0-9._\-/\n]*")
+#: What ends a segment, starts one with a dot, or leaves one empty, in newline-joined paths.
+_NOT_SIMPLE = ("//", "/\n", "\n/", "/.", "\n.", "\n\n")
+
+
+def _all_simple(joined: str) -> bool:
+    """Whether every line of ``joined`` (paths joined with newlines) matches :data:`_SIMPLE`:
+    segments of ``[A-Za-z0-9._-]`` that are not empty and do not start with a dot (so none is
+    ``..``). Checked on the whole text at once (100,000 paths: a regex per path is slower)."""
+    return (
+        joined != ""
+        and _SIMPLE_CHARS.fullmatch(joined) is not None
+        and not joined.startswith(("/", ".", "\n"))
+        and not joined.endswith(("/", "\n"))
+        and not any(bad in joined for bad in _NOT_SIMPLE)
+    )
 
 
 def check_path(rel_path: str) -> None:
@@ -114,6 +130,23 @@ class SiteWriter:
             raise SiteWriteError(f"输出文件“{rel_path}”被重复写入（两个页面对应同一网址）")
         check_path(rel_path)
         self.claimed.add(rel_path)
+
+    def claim_many(self, rel_paths: Sequence[str]) -> None:
+        """:meth:`claim` every path of ``rel_paths`` (checked in bulk: 100,000 business pages).
+
+        Raises:
+            SiteWriteError: as :meth:`claim`, naming the first offending path.
+        """
+        fresh = set(rel_paths)
+        if (
+            len(fresh) == len(rel_paths)
+            and fresh.isdisjoint(self.claimed)
+            and (not rel_paths or _all_simple("\n".join(rel_paths)))
+        ):
+            self.claimed |= fresh
+            return
+        for rel in rel_paths:  # the bulk check is stricter than check_path: one by one
+            self.claim(rel)
 
     def write(self, rel_path: str, data: bytes | str) -> None:
         """Claim ``rel_path`` and write it into the staging directory."""

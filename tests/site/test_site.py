@@ -370,3 +370,83 @@ def test_record_key_covers_every_entity_field() -> None:
     e = content.entities[0]
     generic = tuple(v.value if hasattr(v, "value") else v for v in e.__dict__.values())
     assert record_key(e) == generic
+
+
+def _published(root: Path) -> dict[str, bytes]:
+    """The site's files without Pagefind's index (its file names are not stable upstream)."""
+    return {k: v for k, v in tree(root).items() if not k.startswith("pagefind")}
+
+
+@pytest.mark.parametrize("search", [False, True], ids=["no-search", "search"])
+def test_incremental_republish_equals_full_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, search: bool
+) -> None:
+    """Republishing after one new result gives, byte for byte, what a full build gives."""
+    import generator.site.search as search_mod
+
+    if search and not search_mod.pagefind_available():
+        pytest.skip("缺少 pagefind[extended]")
+    monkeypatch.setattr(search_mod, "SEARCH_SHARD_SIZE", 10)  # several entity bundles
+    results = mini_results()
+    out = tmp_path / "site"
+    assert not build_mini(out, results=results[:-1], search=search).incremental
+    report = build_mini(out, results=results, search=search)
+    assert report.incremental
+    assert 0 < report.rendered < report.files // 2
+    full = tmp_path / "full"
+    assert not build_mini(full, results=results, search=search, incremental=False).incremental
+    got, want = _published(out), _published(full)
+    assert sorted(got) == sorted(want)
+    assert [k for k in sorted(want) if got[k] != want[k]] == []
+    if search:
+        assert {b.name for b in out.glob("pagefind*")} == {b.name for b in full.glob("pagefind*")}
+
+
+def test_incremental_build_after_content_change_equals_full_build(tmp_path: Path) -> None:
+    """A new business (the list of business pages changes) and an edited one: the
+    incremental build renders them and equals a full build."""
+    from generator.content.uscc import make_uscc
+
+    content = copy_content(tmp_path)
+    out = tmp_path / "site"
+    build_mini(out, content=content)
+    csv_path = content / "entities.csv"
+    text = csv_path.read_text(encoding="utf-8")
+    text = text.replace("崇信示例面馆", "崇信示例面馆（更名）")
+    code = make_uscc("9", "2", "620823", "GK990009")
+    text += f"{code},崇信示例新开小店,个体工商户,620823,餐饮,在业,B,,,示例路99号（合成数据）\n"
+    csv_path.write_text(text, encoding="utf-8")
+    report = build_mini(out, content=content)
+    assert report.incremental
+    assert (out / f"entities/{code}/index.html").is_file()
+    assert "崇信示例面馆（更名）" in (out / "entities/92620823GK00000266/index.html").read_text()
+    full = tmp_path / "full"
+    build_mini(full, content=content, incremental=False)
+    assert tree(out) == tree(full)
+
+
+def test_result_key_covers_every_result_field() -> None:
+    import dataclasses
+
+    from generator.content.results import InspectionResult
+    from generator.site.pages import record_key, result_key
+
+    assert [f.name for f in dataclasses.fields(InspectionResult)][-1] == "superseded_by", (
+        "InspectionResult changed: update result_key() in generator/site/pages.py"
+    )
+    for r in mini_results():
+        assert result_key(r) == record_key(r)
+        assert len(result_key(r)) == len(dataclasses.fields(InspectionResult))
+
+
+def test_writer_claims_many_paths_with_the_same_checks(tmp_path: Path) -> None:
+    w = SiteWriter(tmp_path / "out")
+    w.claim("a/index.html")
+    w.claim_many([f"e/{i}/index.html" for i in range(100)])
+    assert "e/7/index.html" in w.claimed
+    for bad in (["x/1", "x/1"], ["y/1", "a/index.html"], ["z/1", "../z"], [""], ["a//b"]):
+        with pytest.raises(SiteWriteError):
+            w.claim_many(bad)
+    w.claim_many(["w/.well-known"])  # what claim() accepts, claim_many() accepts
+    assert "w/.well-known" in w.claimed
+    w.abort()
