@@ -174,8 +174,9 @@ def _load_departments(reader: _Reader) -> list[Department]:
         if code is not None:
             check = check_uscc(code)
             if check.status is CodeStatus.INVALID:
+                # Keep the department (the load fails anyway) so that every reference to it
+                # still resolves: one wrong code gives one error, not one per reference.
                 f.error("uscc", f"“{code}”无效：{check.reason}")
-                code = None
             elif check.status is CodeStatus.LEGACY:
                 reader.problems.warning(
                     f.loc("uscc"), f"“{code}”：{check.reason}；按原样保留，未作修改"
