@@ -52,12 +52,21 @@ def new_key_files(
             n += 1
         name = dept_key_name(content.site.ledger_origin, dept, n)
     assert name is not None
+    return write_key_pair(out, Signer.generate(name))
+
+
+def write_key_pair(out: Path, signer: Signer) -> CreatedKey:
+    """Write ``<out>/<name>.key`` (0600, created exclusively) and ``<out>/<name>.pub``.
+
+    Raises:
+        StoreError: if ``out`` is inside a git work tree (checked before anything is created) or
+            a file already exists.
+    """
     for parent in (out.resolve(), *out.resolve().parents):
         if (parent / ".git").exists():
             raise StoreError(f"{out}：位于 git 仓库 {parent} 内；私钥必须保存在任何仓库之外")
-    signer = Signer.generate(name)
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stem = _file_stem(name)
+    stem = _file_stem(signer.name)
     private_path, public_path = out / f"{stem}.key", out / f"{stem}.pub"
     write_private_key(private_path, signer)
     write_public_key(public_path, signer.verifier())

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from generator.content.libraries import ENTITY_COLUMNS, INSPECTOR_COLUMNS
 from generator.example.keys import key_names, refuse_example_key
-from generator.keyfiles import CreatedKey
+from generator.keyfiles import CreatedKey, write_key_pair
 from generator.ledgerops import DEPT_SCOPES, init_ledger, key_add_entry
 from generator.workflow.site import SiteRepo, WorkflowError
 from ledger.checkpoint import Checkpoint
 from ledger.errors import StoreError
-from ledger.keys import read_private_key, read_public_key, write_private_key, write_public_key
+from ledger.keys import read_private_key, read_public_key
 from ledger.note import Signer
 from ledger.registry import TrustAnchor
 
@@ -61,15 +61,7 @@ def init_site(
         raise WorkflowError("行政区划代码应为6位数字")
     names = key_names(origin)
     signers = {role: Signer.generate(n) for role, n in names.items()}
-    created: list[CreatedKey] = []
-    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for role, signer in signers.items():
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", signer.name)
-        private, public = key_dir / f"{stem}.key", key_dir / f"{stem}.pub"
-        write_private_key(private, signer)
-        write_public_key(public, signer.verifier())
-        created.append(CreatedKey(private, public, signer.verifier().vkey))
-        del role
+    created = [write_key_pair(key_dir, signer) for signer in signers.values()]
     content = directory / "content"
     (content / "plans").mkdir(parents=True)
     (content / "gongkai.yaml").write_text(
