@@ -497,14 +497,13 @@ class LedgerLock:
         self._fd = fd
 
     def _busy_message(self) -> str:
-        waited = f" after waiting {self.timeout:g} s" if self.timeout > 0 else ""
+        waited = f"（已等待 {self.timeout:g} 秒）" if self.timeout > 0 else ""
         if self.exclusive:
             return (
-                f"ledger is busy: another process holds {self.path}{waited} (another writer, "
-                "or a reader); only one writer may run at a time. Refusing to wait: retry "
-                "when it has finished."
+                f"账本正被占用：另一个进程持有 {self.path}{waited}（另一个写入者或读取者）；"
+                "同一时间只能有一个写入者。不会等待，请待其完成后重试。"
             )
-        return f"ledger is busy: a writer holds {self.path}{waited}; retry when it has finished"
+        return f"账本正被占用：写入者持有 {self.path}{waited}；请待其完成后重试"
 
     def release(self) -> None:
         """Release the lock (closing the descriptor releases the ``flock``)."""

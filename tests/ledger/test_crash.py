@@ -388,7 +388,7 @@ def test_second_writer_gets_lock_busy_at_once(tmp_path: Path) -> None:
         assert proc.stdout.readline() == b"inside 6\n"
         store = new_store(d)
         start = time.monotonic()
-        with pytest.raises(LockBusyError, match="only one writer"):
+        with pytest.raises(LockBusyError, match="只能有一个写入者"):
             store.append([entry(6)], [SIGNER], check_indices)
         with pytest.raises(LockBusyError):
             store.recover([SIGNER])

@@ -310,10 +310,10 @@ def test_second_exclusive_lock_fails_at_once(tmp_path: Path) -> None:
     with LedgerLock(tmp_path) as first:
         assert first.held
         start = time.monotonic()
-        with pytest.raises(LockBusyError, match=r"another process holds .*LOCK.*one writer"):
+        with pytest.raises(LockBusyError, match=r"另一个进程持有 .*LOCK.*只能有一个写入者"):
             LedgerLock(tmp_path).acquire()
         assert time.monotonic() - start < 0.5
-        with pytest.raises(LockBusyError, match="a writer holds"):
+        with pytest.raises(LockBusyError, match="写入者持有"):
             LedgerLock(tmp_path, exclusive=False).acquire()
     with LedgerLock(tmp_path):  # released on exit
         pass
@@ -355,7 +355,7 @@ def test_lock_timeout_waits_for_release(tmp_path: Path) -> None:
         holder.release()
     holder.acquire()
     try:
-        with pytest.raises(LockBusyError, match=r"after waiting 0\.05 s"):
+        with pytest.raises(LockBusyError, match=r"已等待 0\.05 秒"):
             LedgerLock(tmp_path, timeout=0.05).acquire()
     finally:
         holder.release()
