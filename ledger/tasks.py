@@ -25,14 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import canonical
+from ledger.draw import drand
 from ledger.entries import Entry
 from ledger.errors import VerificationError
 from ledger.registry import register_dept_type
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
-#: drand quicknet (DRAWS.md §3): time(R) = genesis + (R − 1) × period.
-QUICKNET_GENESIS = 1692803367
-QUICKNET_PERIOD = 3
 #: The announcement must precede the beacon round by at least this long (DRAWS.md §7.2).
 MIN_ANNOUNCE_LEAD = dt.timedelta(hours=24)
 
@@ -61,7 +59,7 @@ def china_date(ts: str) -> dt.date:
 
 def round_time(round_: int) -> dt.datetime:
     """The UTC time of drand quicknet round ``round_``."""
-    return dt.datetime.fromtimestamp(QUICKNET_GENESIS + (round_ - 1) * QUICKNET_PERIOD, dt.UTC)
+    return dt.datetime.fromtimestamp(drand.round_time(round_), dt.UTC)
 
 
 def _date(value: Any, where: str, name: str) -> dt.date:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.content.loader import load_content
@@ -66,6 +66,7 @@ class SiteRepo:
     content: Content
     trust: TrustAnchor
     store: LedgerStore
+    _state: LedgerState | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, root: Path) -> SiteRepo:
@@ -89,9 +90,15 @@ class SiteRepo:
         return self.root / "draws"
 
     def state(self) -> LedgerState:
-        """The verified store replayed: keys and task progress."""
-        self.store.read_state()
-        return replay_store(self.store, self.trust)
+        """The verified store replayed: keys and task progress.
+
+        Replayed once per command and reused until :meth:`append` changes the store (the append
+        itself replays again under the writer's lock, so a concurrent writer cannot slip past).
+        """
+        if self._state is None:
+            self.store.read_state()
+            self._state = replay_store(self.store, self.trust)
+        return self._state
 
     def signer(self, dept: str, key_path: Path | None) -> Signer:
         """The acting department's signer.
