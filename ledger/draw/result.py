@@ -44,6 +44,7 @@ from ledger.draw.snapshot import (
     ENTITIES,
     INSPECTORS,
     gc_paused,
+    parse_entity_table,
     parse_snapshot,
     snapshot_ref,
 )
@@ -257,7 +258,7 @@ def _run_draw(
     s_entities, s_inspectors = subseeds(seed)
 
     progress("entities")
-    entities = parse_snapshot(ENTITIES, entity_snapshot_bytes)
+    entities = parse_entity_table(entity_snapshot_bytes)
     drawn = sample(entities, rules, s_entities)
     del entities
     progress("inspectors")
@@ -407,7 +408,7 @@ def replace(
     if entity_id not in current:
         raise MalformedError(f"replace: {entity_id!r} is not in the current sample")
     stratum = stratum_of[entity_id]
-    entities = parse_snapshot(ENTITIES, entity_snapshot_bytes)
+    entities = parse_entity_table(entity_snapshot_bytes)
     order = reserve_order(entities, ann["rules"], result["subseeds"]["entities"], stratum)
     replacement = next(({"id": i, "ticket": t} for i, t in order if i not in used), None)
     return {

@@ -28,12 +28,15 @@ removed entities (consistent sampling, DRAWS.md §2).
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ledger.draw.primitives import check_identifier
+from ledger.draw.snapshot import EntityTable
 from ledger.draw.tickets import TicketMaker
 from ledger.errors import MalformedError
 
@@ -222,8 +225,33 @@ def parse_strata(rules: Mapping[str, Any]) -> list[StratumRule]:
     return out
 
 
+def _eligible(
+    entities: EntityTable | Iterable[Mapping[str, Any]],
+    strata: Sequence[str],
+    as_of: _dt.date,
+    exclude_days: int | None,
+) -> tuple[list[str], list[str]]:
+    """Return the eligible ids and their strata, in input order (see :func:`eligible_by_stratum`).
+
+    Raises:
+        MalformedError: if a record's stratum is not listed.
+    """
+    table = entities if isinstance(entities, EntityTable) else EntityTable.from_records(entities)
+    listed = set(strata)
+    if not set(table.strata) <= listed:
+        at = next(i for i, s in enumerate(table.strata) if s not in listed)
+        raise MalformedError(
+            f"entity {table.ids[at]}: stratum {table.strata[at]!r} is not in rules.strata"
+        )
+    if exclude_days is None:
+        return table.ids, table.strata
+    cutoff = _cutoff(as_of, exclude_days)  # recent ⇔ last_inspected > cutoff; "" is null
+    keep = list(map(cutoff.__ge__, table.last_inspected))
+    return list(itertools.compress(table.ids, keep)), list(itertools.compress(table.strata, keep))
+
+
 def eligible_by_stratum(
-    entities: Iterable[Mapping[str, Any]],
+    entities: EntityTable | Iterable[Mapping[str, Any]],
     strata: Sequence[str],
     as_of: _dt.date,
     exclude_days: int | None,
@@ -231,7 +259,7 @@ def eligible_by_stratum(
     """Group eligible entity ids by stratum, applying the recency exclusion.
 
     Args:
-        entities: parsed entity records.
+        entities: the entity table, or parsed entity records (see :mod:`ledger.draw.snapshot`).
         strata: the listed strata.
         as_of: the snapshot date.
         exclude_days: ``exclude_inspected_within_days`` or ``None``.
@@ -242,20 +270,11 @@ def eligible_by_stratum(
     Raises:
         MalformedError: if a record's stratum is not listed (DRAWS.md §7.4).
     """
-    groups: dict[str, list[str]] = {s: [] for s in strata}
-    cutoff = None if exclude_days is None else _cutoff(as_of, exclude_days)
-    for record in entities:
-        group = groups.get(record["stratum"])
-        if group is None:
-            raise MalformedError(
-                f"entity {record['id']}: stratum {record['stratum']!r} is not in rules.strata"
-            )
-        if cutoff is not None:
-            li = record["last_inspected"]
-            if li is not None and li > cutoff:
-                continue
-        group.append(record["id"])
-    return groups
+    ids, groups = _eligible(entities, strata, as_of, exclude_days)
+    out: dict[str, list[str]] = {s: [] for s in strata}
+    for entity_id, stratum in zip(ids, groups, strict=True):
+        out[stratum].append(entity_id)
+    return out
 
 
 def _key_id(key: str) -> str:
@@ -267,14 +286,14 @@ def _key_ticket(key: str) -> str:
 
 
 def sample(
-    entities: Iterable[Mapping[str, Any]],
+    entities: EntityTable | Iterable[Mapping[str, Any]],
     rules: Mapping[str, Any],
     s_entities: str,
 ) -> SampleResult:
     """Run the stratified entity draw (DRAWS.md §7.4, plus ``min_count`` as documented above).
 
     Args:
-        entities: parsed entity records (see :mod:`ledger.draw.snapshot`).
+        entities: the entity table, or parsed entity records (see :mod:`ledger.draw.snapshot`).
         rules: the announcement's ``rules`` (``strata``, ``as_of``,
             ``exclude_inspected_within_days``, optional ``min_count``).
         s_entities: the entity sub-seed.
@@ -293,20 +312,21 @@ def sample(
         min_count = 0
     if type(min_count) is not int or min_count < 0:
         raise MalformedError("rules.min_count must be an integer ≥ 0 or null")
-    groups = eligible_by_stratum(entities, [s.stratum for s in strata], as_of, days)
+    names = [s.stratum for s in strata]
+    ids, groups = _eligible(entities, names, as_of, days)
+    eligible = Counter(groups)
     maker = TicketMaker(s_entities)
     k_ratio = {}
     for rule in strata:
-        n = len(groups[rule.stratum])
+        n = eligible.get(rule.stratum, 0)
         k_ratio[rule.stratum] = min(n, -(-n * rule.num // rule.den))
-    total_eligible = sum(len(g) for g in groups.values())
+    total_eligible = len(ids)
     shortfall = max(0, min(min_count, total_eligible) - sum(k_ratio.values()))
     # Each stratum contributes at most `shortfall` items to the top-up, so its first
     # k_ratio + shortfall keys are all that can matter.
-    prefixes = {
-        rule.stratum: maker.smallest(groups[rule.stratum], k_ratio[rule.stratum] + shortfall)
-        for rule in strata
-    }
+    prefixes = maker.smallest_grouped(
+        ids, groups, {name: k_ratio[name] + shortfall for name in names}, eligible
+    )
     counts = dict(k_ratio)
     if shortfall:
         remaining = sorted(
@@ -324,7 +344,7 @@ def sample(
         draws.append(
             StratumDraw(
                 stratum=rule.stratum,
-                eligible=len(groups[rule.stratum]),
+                eligible=eligible.get(rule.stratum, 0),
                 k_ratio=k_ratio[rule.stratum],
                 k=counts[rule.stratum],
                 drawn=tuple((_key_id(k), _key_ticket(k)) for k in keys),
@@ -335,7 +355,7 @@ def sample(
 
 
 def reserve_order(
-    entities: Iterable[Mapping[str, Any]],
+    entities: EntityTable | Iterable[Mapping[str, Any]],
     rules: Mapping[str, Any],
     s_entities: str,
     stratum: str,
@@ -346,7 +366,7 @@ def reserve_order(
     order used by replacements (DRAWS.md §7.4).
 
     Args:
-        entities: parsed entity records.
+        entities: the entity table, or parsed entity records.
         rules: the announcement's ``rules``.
         s_entities: the entity sub-seed.
         stratum: the stratum.

@@ -26,9 +26,11 @@ import datetime as _dt
 import gc
 import itertools
 import json
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from ledger.canonical import MAX_SAFE_INTEGER
@@ -40,8 +42,10 @@ __all__ = [
     "CONFLICTS",
     "ENTITIES",
     "INSPECTORS",
+    "EntityTable",
     "build_snapshot",
     "gc_paused",
+    "parse_entity_table",
     "parse_snapshot",
     "snapshot_ref",
 ]
@@ -366,8 +370,166 @@ def _check_entities_fast(records: list[Any]) -> None:
             _check_tags(tags, "entity", canonical=True)
     if "" in ids or "" in strata:
         raise MalformedError("entities: empty id or stratum")
-    joined = "\n".join(ids) + "\n" + "\n".join(set(strata))
+    joined = " ".join(ids) + " " + " ".join(set(strata))  # a space is no control char
     if not joined.isascii() or _CONTROL_OR_ESCAPE_CHARS.search(joined):
         for record in records:
             check_identifier(record["id"], "entity id")
             check_identifier(record["stratum"], f"entity {record['id']} stratum")
+
+
+@dataclass(frozen=True)
+class EntityTable:
+    """The columns of an entity snapshot that the draw uses (DRAWS.md §7.4).
+
+    Attributes:
+        ids: entity ids, in file order (strictly increasing).
+        strata: each entity's stratum.
+        last_inspected: each entity's ``YYYY-MM-DD`` date, or ``""`` for ``null`` (so that the
+            column holds only ``str`` and ``""`` sorts before every date).
+    """
+
+    ids: list[str]
+    strata: list[str]
+    last_inspected: list[str]
+
+    @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, Any]]) -> EntityTable:
+        """Build the table from parsed entity records (already validated).
+
+        Args:
+            records: entity records as returned by :func:`parse_snapshot`.
+
+        Returns:
+            The table, in record order.
+
+        Raises:
+            MalformedError: if a record lacks ``id``, ``stratum`` or ``last_inspected``.
+        """
+        ids: list[str] = []
+        strata: list[str] = []
+        lasts: list[str] = []
+        try:
+            for record in records:
+                ids.append(record["id"])
+                strata.append(record["stratum"])
+                lasts.append(record["last_inspected"] or "")
+        except KeyError as exc:
+            raise MalformedError(f"entities: record lacks field {exc.args[0]!r}") from exc
+        return cls(ids, strata, lasts)
+
+
+try:  # msgspec: optional accelerator (the stdlib zipapp verifier runs without it).
+    import msgspec as _msgspec
+except ImportError:  # pragma: no cover - exercised by the stdlib zipapp
+    _msgspec = None  # type: ignore[assignment]
+
+
+if _msgspec is not None:
+
+    class _EntityLine(_msgspec.Struct, forbid_unknown_fields=True, gc=False):
+        """One entity line with exactly the five schema keys, declared in canonical key order."""
+
+        id: str
+        last_inspected: str | None
+        name: str
+        stratum: str
+        tags: tuple[str, ...]
+
+    _LINE_DECODER = _msgspec.json.Decoder(_EntityLine)
+    _LINE_ENCODER = _msgspec.json.Encoder()
+    _FAST_ERRORS: tuple[type[Exception], ...] = (
+        _msgspec.DecodeError,
+        _msgspec.ValidationError,
+        UnicodeError,
+    )
+
+
+def parse_entity_table(data: bytes) -> EntityTable:
+    """Parse and fully validate an entity snapshot into the columns the draw needs.
+
+    Accepts exactly the files :func:`parse_snapshot` accepts (and raises on exactly the same
+    ones), with the same checks. Fast path, when the optional ``msgspec`` package is installed
+    and every line has exactly the five schema keys: each ~4 MiB chunk of lines is decoded into
+    typed structs (declared in canonical key order) and re-encoded; the chunk is canonical iff
+    the re-encoding equals its bytes — msgspec writes strings exactly as RFC 8785 does (a test
+    compares every code point) and the keys are fixed ASCII, so key order is never ambiguous.
+    Any other file (extra keys, a decoding error, a mismatch) goes through
+    :func:`parse_snapshot`, which gives the precise error.
+
+    Args:
+        data: the entity snapshot file.
+
+    Returns:
+        The table.
+
+    Raises:
+        MalformedError: if any check of :func:`parse_snapshot` fails. No other exception
+            escapes.
+    """
+    if not isinstance(data, bytes):
+        raise MalformedError("snapshot: expected bytes")
+    plain = data.endswith(b"\n") and not (
+        b"\r" in data or b"\n\n" in data or data.startswith(b"\n")
+    )
+    if _msgspec is not None and plain:
+        with gc_paused():
+            table = _entity_table_fast(data)
+        if table is not None:
+            return table
+    with gc_paused():
+        return EntityTable.from_records(parse_snapshot(ENTITIES, data))
+
+
+_get_id = operator.attrgetter("id")
+_get_stratum = operator.attrgetter("stratum")
+_get_last = operator.attrgetter("last_inspected")
+_get_tags = operator.attrgetter("tags")
+
+
+def _entity_table_fast(data: bytes) -> EntityTable | None:
+    """The msgspec path of :func:`parse_entity_table`; ``None`` means "use the general path".
+
+    Preconditions: ``data`` is non-empty, ends with ``\\n`` and has no empty line or ``\\r``.
+    """
+    ids: list[str] = []
+    strata: list[str] = []
+    lasts: list[str | None] = []
+    tag_spellings: set[tuple[str, ...]] = set()
+    pos = 0
+    size = len(data)
+    while pos < size:
+        end = data.find(b"\n", min(pos + _CHUNK_BYTES, size - 1)) + 1
+        chunk = data[pos:end]
+        try:
+            rows = _LINE_DECODER.decode_lines(chunk)
+            if _LINE_ENCODER.encode_lines(rows) != chunk:
+                return None
+        except _FAST_ERRORS:
+            return None
+        ids.extend(map(_get_id, rows))
+        strata.extend(map(_get_stratum, rows))
+        lasts.extend(map(_get_last, rows))
+        tag_spellings.update(map(_get_tags, rows))
+        pos = end
+    # Same checks as _check_entities_fast, on columns whose types msgspec has already checked.
+    for value in set(lasts):
+        _check_date(value, "entities")
+    for tags in tag_spellings:
+        for tag in tags:
+            check_identifier(tag, "entity tag")
+        if len(tags) > 1:
+            _check_tags(list(tags), "entity", canonical=True)
+    if "" in ids or "" in strata:
+        raise MalformedError("entities: empty id or stratum")
+    distinct_strata = set(strata)
+    joined = " ".join(ids) + " " + " ".join(distinct_strata)
+    # Printable ASCII (U+0020..U+007E) is NFC and has no control character.
+    if not (joined.isascii() and joined.isprintable()):
+        for entity_id, stratum in zip(ids, strata, strict=True):
+            check_identifier(entity_id, "entity id")
+            check_identifier(stratum, f"entity {entity_id} stratum")
+    if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
+        for i in range(1, len(ids)):
+            if not ids[i - 1] < ids[i]:
+                raise MalformedError(f"entities: line {i + 1} is out of order or duplicated")
+    return EntityTable(ids, strata, [last or "" for last in lasts])

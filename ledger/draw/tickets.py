@@ -19,8 +19,10 @@ the same offset in two keys with equal tickets.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 
 from ledger.draw.primitives import check_identifier, utf8
 from ledger.errors import MalformedError
@@ -145,6 +147,92 @@ class TicketMaker:
         keys = self.sort_keys(ids)
         keys.sort()
         return keys[:k]
+
+    def smallest_grouped(
+        self,
+        ids: Iterable[str],
+        groups: Iterable[str],
+        wanted: Mapping[str, int],
+        sizes: Mapping[str, int] | None = None,
+    ) -> dict[str, list[str]]:
+        """Return, per group, the sort keys of its ``wanted[g]`` first ids in ticket order.
+
+        The same result as ``self.smallest([ids of g], wanted[g])`` for every group ``g``, in one
+        pass over all ids (one hash each) instead of one pass per group: each group gets its own
+        bound, as in :meth:`smallest`, on a common modulus ``10^j``. A group whose candidates
+        fall short of ``wanted[g]`` (improbable) is redone with :meth:`smallest`.
+
+        Args:
+            ids: distinct item ids.
+            groups: the group of each id (same length as ``ids``); every group is a key of
+                ``wanted``.
+            wanted: group → how many keys to return (clamped to the group's size).
+            sizes: group → number of its ids, if the caller has counted them already.
+
+        Returns:
+            Group → ascending sort keys, for every group of ``wanted``.
+
+        Raises:
+            KeyError: if an id's group is not in ``wanted``.
+        """
+        id_list = ids if isinstance(ids, list) else list(ids)
+        group_list = groups if isinstance(groups, list) else list(groups)
+        if sizes is None:
+            sizes = Counter(group_list)
+        plans: dict[str, tuple[int, int]] = {}  # group -> (k, bound in units of 10^-j)
+        j = 1
+        for g, want in wanted.items():
+            n = sizes.get(g, 0)
+            k = max(0, min(want, n))
+            if k == 0:
+                plans[g] = (0, 0)
+            elif 4 * k >= n or n < 4096:
+                plans[g] = (k, -1)  # every id is a candidate
+            else:
+                target = k + 4 * math.isqrt(k) + 64
+                j = max(j, min(5, len(str(-(-10 * n // target)))))
+                plans[g] = (k, target)
+        modulus = 10**j
+        tables: dict[str, bytes] = {}
+        for g, (_k, target) in plans.items():
+            if target == 0:
+                tables[g] = bytes(modulus)
+            elif target < 0:
+                tables[g] = b"\x01" * modulus
+            else:
+                tables[g] = _prefix_table(j, -(-target * modulus // sizes[g]))
+        candidates: dict[str, list[str]] = {g: [] for g in wanted}
+        copy = self._prefix.copy
+        from_bytes = int.from_bytes
+        for item_id, g in zip(id_list, group_list, strict=True):
+            h = copy()
+            h.update(item_id.encode("utf-8"))
+            if tables[g][from_bytes(h.digest(), "big") % modulus]:
+                candidates[g].append(item_id)
+        out: dict[str, list[str]] = {}
+        for g, (k, _target) in plans.items():
+            if len(candidates[g]) >= k:
+                keys = self.sort_keys(candidates[g])
+                keys.sort()
+                out[g] = keys[:k]
+            else:
+                members = list(itertools.compress(id_list, map(g.__eq__, group_list)))
+                out[g] = self.smallest(members, k)
+        return out
+
+
+def _prefix_table(j: int, bound: int) -> bytes:
+    """Return the table ``t`` of size ``10^j`` with ``t[q] = 1`` iff the ``j`` reversed digits
+    of ``q`` (zero-padded), read as a number, are below ``bound``.
+
+    Precondition: ``j ≥ 1``. Built from the ``min(bound, 10^j)`` prefixes themselves, so its
+    cost is the number of candidates' prefixes, not ``10^j`` formatted numbers.
+    """
+    modulus = 10**j
+    table = bytearray(modulus)
+    for r in range(min(bound, modulus)):
+        table[int(format(r, f"0{j}d")[::-1])] = 1
+    return bytes(table)
 
 
 def ticket(seed: str, item_id: str) -> str:

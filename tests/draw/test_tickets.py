@@ -117,3 +117,46 @@ def test_smallest_prefilter_is_exact(seed: str, k: int) -> None:
     maker = TicketMaker(seed)
     ids = [f"91330106MA{n:08d}" for n in range(5000)]
     assert maker.smallest(ids, k) == sorted(maker.sort_keys(ids))[:k]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=9000), min_size=1, max_size=4),
+    wants=st.lists(st.integers(min_value=0, max_value=9500), min_size=4, max_size=4),
+    seed=st.sampled_from(SEEDS),
+)
+def test_smallest_grouped_equals_smallest_per_group(
+    sizes: list[int], wants: list[int], seed: str
+) -> None:
+    maker = TicketMaker(seed)
+    ids: list[str] = []
+    groups: list[str] = []
+    for g, size in enumerate(sizes):
+        ids.extend(f"E{g}-{n}" for n in range(size))
+        groups.extend([f"g{g}"] * size)
+    # Interleave the groups as a sorted snapshot would.
+    pairs = sorted(zip(ids, groups, strict=True))
+    ids, groups = [p[0] for p in pairs], [p[1] for p in pairs]
+    wanted = {f"g{g}": wants[g] for g in range(len(sizes))}
+    got = maker.smallest_grouped(ids, groups, wanted)
+    for g in wanted:
+        members = [i for i, h in zip(ids, groups, strict=True) if h == g]
+        assert got[g] == maker.smallest(members, wanted[g])
+
+
+def test_smallest_grouped_falls_back_when_the_bound_is_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ledger.draw.tickets as tickets
+
+    # An empty prefix table makes every group fall short: the exact per-group path must answer.
+    monkeypatch.setattr(tickets, "_prefix_table", lambda j, bound: bytes(10**j))
+    maker = TicketMaker(SEEDS[0])
+    ids = [f"91330106MA{n:08d}" for n in range(20_000)]
+    groups = ["A" if n % 3 else "B" for n in range(20_000)]
+    got = maker.smallest_grouped(ids, groups, {"A": 100, "B": 50, "C": 5})
+    assert got["C"] == []
+    assert got["A"] == maker.smallest(
+        [i for i, g in zip(ids, groups, strict=True) if g == "A"], 100
+    )
+    assert got["B"] == maker.smallest([i for i, g in zip(ids, groups, strict=True) if g == "B"], 50)
