@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from generator.site.data import SiteData
+from generator.site.pagefind_canon import canonicalize_bundle
 
 #: Entity pages per Pagefind index shard (SITE.md §5: one index of 100k pages needs 11 GiB).
 SEARCH_SHARD_SIZE = 20_000
@@ -83,7 +84,16 @@ def bundles_for(paths: Iterable[str], data: SiteData) -> set[str]:
 
 
 def run_pagefind(site: Path, data: SiteData, only: Iterable[str] | None = None) -> None:
-    """Index the HTML under ``site`` with Pagefind (extended), one bundle per shard."""
+    """Index the HTML under ``site`` with Pagefind (extended), one bundle per shard (only the
+    bundles named in ``only`` when given), each made byte-identical for identical pages by
+    :func:`~generator.site.pagefind_canon.canonicalize_bundle` before it replaces the old one.
+
+    Precondition: ``site`` holds the rendered pages and nothing else writes its bundles meanwhile.
+    Raises ``RuntimeError`` without the Pagefind binary, ``subprocess.CalledProcessError`` if
+    Pagefind fails, :class:`~generator.site.pagefind_canon.PagefindFormatError` if its output is
+    not in the layout the canonicalization knows, and ``OSError`` on I/O errors; a bundle is
+    replaced only once it is complete.
+    """
     binary = _pagefind_binary()
     if binary is None:
         raise RuntimeError("未安装 pagefind[extended]，无法生成全文搜索索引")
@@ -108,6 +118,7 @@ def run_pagefind(site: Path, data: SiteData, only: Iterable[str] | None = None) 
                 check=True,
                 capture_output=True,
             )
+            canonicalize_bundle(tmp / "out")
             dest = site / bundle
             if dest.exists():
                 shutil.rmtree(dest)
