@@ -71,7 +71,7 @@ def _parse_max_load(value: object, what: str) -> int | None:
     if value is None:
         return None
     if type(value) is not int or value < 1:
-        raise MalformedError(f"{what}: max_load must be an integer ≥ 1 or null")
+        raise MalformedError(f"{what}：max_load 应为不小于 1 的整数或 null")
     return value
 
 
@@ -91,33 +91,33 @@ def parse_departments(rules: Mapping[str, Any]) -> tuple[str, list[DeptRule]]:
     """
     depts = rules.get("departments")
     if not isinstance(depts, list) or not depts:
-        raise MalformedError("rules.departments must be a non-empty list")
+        raise MalformedError("rules.departments 应为非空列表")
     default_max = _parse_max_load(rules.get("max_load"), "rules")
     out: dict[str, DeptRule] = {}
     for item in depts:
         if not isinstance(item, dict) or not {"dept", "per_entity", "required_tags"} <= set(item):
-            raise MalformedError("rules.departments entries need dept, per_entity, required_tags")
+            raise MalformedError("rules.departments 的每一项都应有 dept、per_entity、required_tags")
         if not set(item) <= {"dept", "per_entity", "required_tags", "max_load"}:
-            raise MalformedError("rules.departments: unknown field")
+            raise MalformedError("rules.departments：有未知字段")
         dept = check_identifier(item["dept"], "department")
         if dept in out:
-            raise MalformedError(f"rules.departments: duplicate {dept!r}")
+            raise MalformedError(f"rules.departments：部门 {dept!r} 重复")
         per = item["per_entity"]
         if type(per) is not int or not 1 <= per <= 1000:
-            raise MalformedError(f"{dept}: per_entity must be an integer in 1..1000")
+            raise MalformedError(f"{dept}：per_entity 应为 1 到 1000 之间的整数")
         tags = item["required_tags"]
         if not isinstance(tags, list):
-            raise MalformedError(f"{dept}: required_tags must be a list")
+            raise MalformedError(f"{dept}：required_tags 应为列表")
         tag_set = frozenset(check_identifier(t, f"{dept} required tag") for t in tags)
         if len(tag_set) != len(tags):
-            raise MalformedError(f"{dept}: duplicate required tag")
+            raise MalformedError(f"{dept}：required_tags 中有重复的标签")
         max_load = _parse_max_load(item["max_load"], dept) if "max_load" in item else default_max
         out[dept] = DeptRule(dept, per, tag_set, max_load)
     if len(out) == 1 and next(iter(out.values())).per_entity < 2:
-        raise MalformedError("a single-department task needs per_entity ≥ 2")
+        raise MalformedError("单部门任务的 per_entity 不得小于 2（执法检查人员不得少于两人）")
     lead = rules.get("lead")
     if lead not in out:
-        raise MalformedError("rules.lead must be one of the participating departments")
+        raise MalformedError("rules.lead 应为参与抽查的部门之一")
     assert isinstance(lead, str)
     return lead, [out[d] for d in sorted(out)]
 
