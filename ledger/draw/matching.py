@@ -172,20 +172,21 @@ class _Dept:
             ``(rank number, load level of T, r)``, or ``None`` when ``E`` is empty.
         """
         cap = self.rule.max_load
-        load = self.load
+        buckets = self.buckets
         for level in self.levels:
             if cap is not None and level >= cap:
                 return None
-            bucket = self.buckets[level]
+            bucket = buckets[level]
+            positions: list[int] | None = None
+            size = len(bucket)
             if excluded:
-                positions = sorted(
-                    bisect.bisect_left(bucket, x) for x in excluded if load[x] == level
-                )
-            else:
-                positions = []
-            size = len(bucket) - len(positions)
-            if size <= 0:
-                continue
+                load = self.load
+                here = [x for x in excluded if load[x] == level]
+                if here:
+                    positions = sorted([bisect.bisect_left(bucket, x) for x in here])
+                    size -= len(positions)
+                    if size <= 0:
+                        continue
             if size == 1:
                 r = 0
             else:
@@ -193,25 +194,30 @@ class _Dept:
                 h.update(suffix)
                 r = int.from_bytes(h.digest(), "big") % size
             index = r
-            for pos in positions:
-                if pos <= index:
-                    index += 1
-                else:
-                    break
+            if positions is not None:
+                for pos in positions:
+                    if pos <= index:
+                        index += 1
+                    else:
+                        break
             return bucket[index], level, r
         return None
 
     def add_load(self, member: int) -> None:
-        level = self.load[member]
-        bucket = self.buckets[level]
-        del bucket[bisect.bisect_left(bucket, member)]
-        if not bucket:
-            del self.buckets[level]
+        """Move ``member`` from its load bucket to the next one up."""
+        load = self.load
+        level = load[member]
+        buckets = self.buckets
+        bucket = buckets[level]
+        if len(bucket) == 1:
+            del buckets[level]
             self.levels.remove(level)
-        self.load[member] = level + 1
-        upper = self.buckets.get(level + 1)
+        else:
+            del bucket[bisect.bisect_left(bucket, member)]
+        load[member] = level + 1
+        upper = buckets.get(level + 1)
         if upper is None:
-            self.buckets[level + 1] = [member]
+            buckets[level + 1] = [member]
             bisect.insort(self.levels, level + 1)
         else:
             bisect.insort(upper, member)
@@ -271,23 +277,26 @@ def match(
     result = MatchResult()
     base = hashlib.sha256(LP(b"draw-v1/pick") + LP(utf8(s_inspectors)))
     suffixes = [LP(u32be(p)) for p in range(max(r.per_entity for r in dept_rules))]
+    lead_state = next(state for state in states if state.rule.dept == lead)
+    plan = [(state, range(state.rule.per_entity), state.rule.dept) for state in states]
+    assignments = result.assignments
     for entity_id in entity_order:
-        entity_lp = LP(utf8(entity_id))
-        blocked = avoid.get(entity_id, ())
+        entity_bytes = entity_id.encode("utf-8")
+        blocked = avoid.get(entity_id)
         team: list[tuple[_Dept, int]] = []
         unmet: dict[str, Any] | None = None
         entity_hasher = base.copy()
-        entity_hasher.update(entity_lp)
-        for state in states:
+        entity_hasher.update(len(entity_bytes).to_bytes(4, "big") + entity_bytes)
+        for state, picks, dept in plan:
             excluded = [state.index[i] for i in blocked if dept_of[i] is state] if blocked else []
             hasher = entity_hasher.copy()
             hasher.update(state.lp)
-            for p in range(state.rule.per_entity):
+            for p in picks:
                 choice = state.choose(excluded, hasher, suffixes[p])
                 if trace is not None:
                     trace.append(_trace(state, entity_id, p, excluded, choice, hasher, suffixes[p]))
                 if choice is None:
-                    unmet = {"dept": state.rule.dept, "pick": p}
+                    unmet = {"dept": dept, "pick": p}
                     break
                 team.append((state, choice[0]))
                 excluded.append(choice[0])
@@ -296,16 +305,15 @@ def match(
         if unmet is not None:
             result.unstaffed.append({"entity": entity_id, "unmet": unmet})
             continue
+        leader = None
+        members = []
         for state, member in team:
             state.add_load(member)
-        leader = next(state.ids[m] for state, m in team if state.rule.dept == lead)
-        result.assignments.append(
-            {
-                "entity": entity_id,
-                "leader": leader,
-                "team": [{"inspector": state.ids[m], "dept": state.rule.dept} for state, m in team],
-            }
-        )
+            inspector_id = state.ids[member]
+            if leader is None and state is lead_state:
+                leader = inspector_id
+            members.append({"inspector": inspector_id, "dept": state.rule.dept})
+        assignments.append({"entity": entity_id, "leader": leader, "team": members})
     for state in states:
         for n, load in enumerate(state.load):
             if load:
