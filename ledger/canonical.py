@@ -68,10 +68,10 @@ _FAST_ENCODE = _fast_encoder()
 def _parse_int(literal: str) -> int:
     # Bound the literal before int(): 2^53−1 has 16 digits (RFC 7493 §2.2 I-JSON range).
     if len(literal) > 17:
-        raise MalformedError(f"canonical JSON: integer out of range: {literal[:40]}...")
+        raise MalformedError(f"规范 JSON：整数超出范围：{literal[:40]}...")
     value = int(literal)
     if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-        raise MalformedError(f"canonical JSON: integer out of range: {literal}")
+        raise MalformedError(f"规范 JSON：整数超出范围：{literal}")
     return value
 
 
@@ -100,9 +100,9 @@ def dumps(value: object) -> bytes:
             data = "".join(parts).encode("utf-8")
         return data
     except UnicodeEncodeError as exc:
-        raise MalformedError("canonical JSON: string holds a lone surrogate") from exc
+        raise MalformedError("规范 JSON：字符串含有孤立的代理码元（lone surrogate）") from exc
     except RecursionError as exc:
-        raise MalformedError("canonical JSON: value is nested too deeply") from exc
+        raise MalformedError("规范 JSON：值的嵌套层数过深") from exc
 
 
 def _validate(value: object) -> None:
@@ -117,16 +117,16 @@ def _validate(value: object) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise MalformedError(f"canonical JSON: object key is not a string: {key!r}")
+                raise MalformedError(f"规范 JSON：对象的键不是字符串：{key!r}")
             _validate(item)
     elif isinstance(value, list | tuple):
         for item in value:
             _validate(item)
     elif isinstance(value, int):
         if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            raise MalformedError(f"canonical JSON: integer out of range: {value}")
+            raise MalformedError(f"规范 JSON：整数超出范围：{value}")
     else:
-        raise MalformedError(f"canonical JSON: unsupported type {type(value).__name__}")
+        raise MalformedError(f"规范 JSON：不支持的类型 {type(value).__name__}")
 
 
 def _encode(value: object, out: Callable[[str], None]) -> None:
@@ -142,7 +142,7 @@ def _encode(value: object, out: Callable[[str], None]) -> None:
         out(encode_basestring(value))
     elif isinstance(value, int):
         if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            raise MalformedError(f"canonical JSON: integer out of range: {value}")
+            raise MalformedError(f"规范 JSON：整数超出范围：{value}")
         out(int.__repr__(value))
     elif isinstance(value, dict):
         _encode_object(value, out)
@@ -154,14 +154,14 @@ def _encode(value: object, out: Callable[[str], None]) -> None:
             _encode(item, out)
         out("]")
     else:
-        raise MalformedError(f"canonical JSON: unsupported type {type(value).__name__}")
+        raise MalformedError(f"规范 JSON：不支持的类型 {type(value).__name__}")
 
 
 def _encode_object(value: dict[Any, Any], out: Callable[[str], None]) -> None:
     """Append an object with keys in UTF-16 code-unit order (RFC 8785 §3.2.3)."""
     for key in value:
         if not isinstance(key, str):
-            raise MalformedError(f"canonical JSON: object key is not a string: {key!r}")
+            raise MalformedError(f"规范 JSON：对象的键不是字符串：{key!r}")
     out("{")
     for i, key in enumerate(sorted(value, key=_utf16_sort_key)):
         if i:
@@ -197,14 +197,14 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
             whatever the input bytes.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
-        raise MalformedError(f"canonical JSON: expected bytes, got {type(data).__name__}")
+        raise MalformedError(f"规范 JSON：应为 bytes，实际为 {type(data).__name__}")
     raw = bytes(data)
     if raw.startswith(b"\xef\xbb\xbf"):
-        raise MalformedError("canonical JSON: starts with a byte order mark")
+        raise MalformedError("规范 JSON：以字节顺序标记（BOM）开头")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise MalformedError(f"canonical JSON: invalid UTF-8 at byte {exc.start}") from exc
+        raise MalformedError(f"规范 JSON：第 {exc.start} 字节处不是有效的 UTF-8") from exc
     try:
         value, end = _raw_decode_bounded(text)
         # Fast path: the C parser and the C encoder agree byte for byte. A duplicate key cannot
@@ -213,7 +213,7 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
             return value
     except (ValueError, RecursionError) as exc:
         # json.JSONDecodeError is a ValueError.
-        raise MalformedError(f"canonical JSON: does not parse: {exc}") from exc
+        raise MalformedError(f"规范 JSON：无法解析：{exc}") from exc
     return _loads_slow(text)
 
 
@@ -239,10 +239,10 @@ def _loads_slow(text: str) -> Any:
     try:
         value = _STRICT_DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
-        raise MalformedError(f"canonical JSON: does not parse: {exc}") from exc
+        raise MalformedError(f"规范 JSON：无法解析：{exc}") from exc
     canonical = dumps(value)
     if canonical != text.encode("utf-8"):
-        raise MalformedError("canonical JSON: not in canonical form (RFC 8785 §3.2)")
+        raise MalformedError("规范 JSON：不是规范形式（RFC 8785 §3.2）")
     return value
 
 
@@ -253,17 +253,17 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise MalformedError(f"canonical JSON: duplicate key {key!r}")
+                raise MalformedError(f"规范 JSON：键 {key!r} 重复")
             seen.add(key)
     return result
 
 
 def _reject_float(literal: str) -> NoReturn:
-    raise MalformedError(f"canonical JSON: non-integer number {literal[:40]!r}")
+    raise MalformedError(f"规范 JSON：不允许非整数的数值 {literal[:40]!r}")
 
 
 def _reject_constant(literal: str) -> NoReturn:
-    raise MalformedError(f"canonical JSON: {literal} is not JSON")
+    raise MalformedError(f"规范 JSON：{literal} 不是 JSON")
 
 
 # Decoders are built once: json.loads() with keyword arguments builds a new one on every call.

@@ -71,13 +71,13 @@ class Checkpoint:
 
     def __post_init__(self) -> None:
         if not self.origin or _CONTROL.search(self.origin):
-            raise MalformedError("checkpoint origin must be one non-empty line")
+            raise MalformedError("检查点的 origin 应为一个非空行")
         if not 0 <= self.size <= MAX_TREE_SIZE:
-            raise MalformedError("checkpoint size out of range")
+            raise MalformedError("检查点大小超出范围")
         if len(self.root) != _HASH_SIZE:
-            raise MalformedError("checkpoint root must be 32 bytes")
+            raise MalformedError("检查点的根应为 32 字节")
         if self.size == 0 and self.root != EMPTY_ROOT:
-            raise MalformedError("a size-0 checkpoint must carry the empty-tree root")
+            raise MalformedError("大小为 0 的检查点必须使用空树的根")
 
     @property
     def text(self) -> str:
@@ -102,20 +102,20 @@ def parse_checkpoint(text: str, origin: str | None = None) -> Checkpoint:
         VerificationError: If ``origin`` is given and differs.
     """
     if not text.endswith("\n"):
-        raise MalformedError("checkpoint must end in a newline")
+        raise MalformedError("检查点应以换行符结尾")
     lines = text[:-1].split("\n")
     if len(lines) != 3:
-        raise MalformedError("checkpoint must have exactly three lines (no extensions)")
+        raise MalformedError("检查点应恰好有三行（不允许扩展行）")
     first, size_line, root_line = lines
     if not _DECIMAL.fullmatch(size_line):
-        raise MalformedError("checkpoint size is not a canonical decimal")
+        raise MalformedError("检查点大小不是规范的十进制数")
     try:
         root = b64decode_canonical(root_line)
     except MalformedError:
-        raise MalformedError("checkpoint root is not canonical base64") from None
+        raise MalformedError("检查点的根不是规范的 base64") from None
     checkpoint = Checkpoint(first, int(size_line), root)
     if origin is not None and checkpoint.origin != origin:
-        raise VerificationError(f"checkpoint origin {first!r} is not {origin!r}")
+        raise VerificationError(f"检查点的 origin 为 {first!r}，应为 {origin!r}")
     return checkpoint
 
 
@@ -161,5 +161,5 @@ def open_checkpoint(
     """
     opened = open_note(note, verifiers)
     if not any(v.alg == ALG_ED25519 for v in opened.verified_by):
-        raise VerificationError("checkpoint has no verified log signature")
+        raise VerificationError("检查点没有通过验证的日志签名")
     return parse_checkpoint(opened.text, origin), opened

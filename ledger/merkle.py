@@ -93,9 +93,7 @@ class RootMismatchError(VerificationError):
     """
 
     def __init__(self, expected: bytes, calculated: bytes) -> None:
-        super().__init__(
-            f"calculated root {calculated.hex()} does not match expected root {expected.hex()}"
-        )
+        super().__init__(f"计算出的根 {calculated.hex()} 与预期的根 {expected.hex()} 不符")
         self.expected = expected
         self.calculated = calculated
 
@@ -127,7 +125,7 @@ class RootBuilder:
             ValueError: if ``leaf_hash`` is not 32 bytes long.
         """
         if len(leaf_hash) != HASH_SIZE:
-            raise ValueError("leaf hash must be 32 bytes")
+            raise ValueError("叶哈希应为 32 字节")
         stack = self._stack
         h = leaf_hash
         n = self._size
@@ -175,7 +173,7 @@ class MerkleTree:
         """
         leaves = list(leaf_hashes)
         if any(len(h) != HASH_SIZE for h in leaves):
-            raise ValueError("leaf hash must be 32 bytes")
+            raise ValueError("叶哈希应为 32 字节")
         self._levels: list[list[bytes]] = [leaves]
         level = leaves
         while len(level) >= 2:
@@ -206,7 +204,7 @@ class MerkleTree:
             ValueError: if ``leaf_hash`` is not 32 bytes long.
         """
         if len(leaf_hash) != HASH_SIZE:
-            raise ValueError("leaf hash must be 32 bytes")
+            raise ValueError("叶哈希应为 32 字节")
         levels = self._levels
         levels[0].append(leaf_hash)
         level = 0
@@ -246,10 +244,10 @@ class MerkleTree:
             ValueError: if that subtree is not complete in this tree.
         """
         if level < 0 or index < 0 or level >= len(self._levels):
-            raise ValueError(f"no complete subtree at level {level}, index {index}")
+            raise ValueError(f"第 {level} 层序号 {index} 处没有完整的子树")
         row = self._levels[level]
         if index >= len(row):
-            raise ValueError(f"no complete subtree at level {level}, index {index}")
+            raise ValueError(f"第 {level} 层序号 {index} 处没有完整的子树")
         return row[index]
 
     def root_at(self, size: int) -> bytes:
@@ -271,7 +269,7 @@ class MerkleTree:
 
     def _check_size(self, size: int) -> None:
         if not 0 <= size <= self.size:
-            raise ValueError(f"size {size} outside 0..{self.size}")
+            raise ValueError(f"大小 {size} 不在 0..{self.size} 范围内")
 
     def _range_hash(self, start: int, end: int) -> bytes:
         """Return MTH(D[start:end]) for a range that occurs in RFC 9162 recursion.
@@ -310,7 +308,7 @@ class MerkleTree:
         size = self.size if size is None else size
         self._check_size(size)
         if not 0 <= index < size:
-            raise ValueError(f"index {index} outside 0..{size - 1}")
+            raise ValueError(f"序号 {index} 不在 0..{size - 1} 范围内")
         proof: list[bytes] = []
         start, end = 0, size
         while end - start > 1:
@@ -340,7 +338,7 @@ class MerkleTree:
         new_size = self.size if new_size is None else new_size
         self._check_size(new_size)
         if not 0 < old_size <= new_size:
-            raise ValueError(f"old size {old_size} outside 1..{new_size}")
+            raise ValueError(f"旧大小 {old_size} 不在 1..{new_size} 范围内")
         proof: list[bytes] = []
         start, end, m = 0, new_size, old_size
         complete_subtree_known = True  # SUBPROOF's flag b: the verifier already has MTH(D[0:m])
@@ -362,7 +360,7 @@ class MerkleTree:
 
 def _check_hash(name: str, value: bytes) -> None:
     if len(value) != HASH_SIZE:
-        raise VerificationError(f"{name} is {len(value)} bytes, not {HASH_SIZE}")
+        raise VerificationError(f"{name}应为 {HASH_SIZE} 字节，实际为 {len(value)} 字节")
 
 
 def verify_inclusion(
@@ -385,16 +383,16 @@ def verify_inclusion(
             wrong length.
         RootMismatchError: the proof is well formed but leads to another root.
     """
-    _check_hash("leaf hash", leaf_hash)
-    _check_hash("root", root)
+    _check_hash("叶哈希", leaf_hash)
+    _check_hash("根", root)
     for i, p in enumerate(proof):
-        _check_hash(f"proof[{i}]", p)
+        _check_hash(f"证明的第 {i} 个哈希", p)
     if not 0 <= index < size:
-        raise VerificationError(f"index {index} outside 0..{size - 1}")
+        raise VerificationError(f"序号 {index} 不在 0..{size - 1} 范围内")
     fn, sn, r = index, size - 1, leaf_hash
     for p in proof:
         if sn == 0:
-            raise VerificationError("inclusion proof is too long")
+            raise VerificationError("包含证明过长")
         if fn & 1 or fn == sn:
             r = _sha256(b"\x01" + p + r).digest()
             if not fn & 1:
@@ -408,7 +406,7 @@ def verify_inclusion(
         fn >>= 1
         sn >>= 1
     if sn != 0:
-        raise VerificationError("inclusion proof is too short")
+        raise VerificationError("包含证明过短")
     if r != root:
         raise RootMismatchError(root, r)
 
@@ -436,23 +434,23 @@ def verify_consistency(
         RootMismatchError: the proof is well formed but leads to other roots (``expected`` and
             ``calculated`` name the first root that differs).
     """
-    _check_hash("old root", old_root)
-    _check_hash("new root", new_root)
+    _check_hash("旧根", old_root)
+    _check_hash("新根", new_root)
     for i, p in enumerate(proof):
-        _check_hash(f"proof[{i}]", p)
+        _check_hash(f"证明的第 {i} 个哈希", p)
     if old_size <= 0 or new_size < old_size:
-        raise VerificationError(f"bad sizes for a consistency proof: {old_size} → {new_size}")
+        raise VerificationError(f"一致性证明的大小无效：{old_size} → {new_size}")
     if old_size == new_size:
         if proof:
-            raise VerificationError("consistency proof between equal sizes must be empty")
+            raise VerificationError("大小相同时一致性证明应为空")
         if old_root != new_root:
             raise RootMismatchError(old_root, new_root)
         return
     if not proof:
-        raise VerificationError("consistency proof is empty")
+        raise VerificationError("一致性证明为空")
     fr, sr, sn = _consistency_walk(old_size, new_size, proof, old_root)
     if sn != 0:
-        raise VerificationError("consistency proof is too short")
+        raise VerificationError("一致性证明过短")
     if fr != old_root:
         raise RootMismatchError(old_root, fr)
     if sr != new_root:
@@ -475,7 +473,7 @@ def _consistency_walk(
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
-            raise VerificationError("consistency proof is too long")
+            raise VerificationError("一致性证明过长")
         if fn & 1 or fn == sn:
             fr = _sha256(b"\x01" + c + fr).digest()
             sr = _sha256(b"\x01" + c + sr).digest()

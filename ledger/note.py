@@ -132,9 +132,9 @@ def key_id(name: str, alg: int, public_key: bytes) -> int:
         MalformedError: If the name is invalid or ``alg`` is not a byte.
     """
     if not is_valid_name(name):
-        raise MalformedError("invalid key name")
+        raise MalformedError("密钥名称无效")
     if not 0 <= alg <= 0xFF:
-        raise MalformedError("signature type must be one byte")
+        raise MalformedError("签名类型应为 1 个字节")
     digest = hashlib.sha256(name.encode("utf-8") + b"\n" + bytes([alg]) + public_key).digest()
     return int.from_bytes(digest[:_KEY_ID_SIZE], "big")
 
@@ -158,9 +158,9 @@ def b64decode_canonical(text: str) -> bytes:
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):  # ValueError: non-ASCII characters in a str
-        raise MalformedError("invalid base64") from None
+        raise MalformedError("无效的 base64") from None
     if base64.b64encode(raw).decode("ascii") != text:
-        raise MalformedError("non-canonical base64")
+        raise MalformedError("base64 编码不规范")
     return raw
 
 
@@ -189,11 +189,11 @@ class Verifier:
 
     def __post_init__(self) -> None:
         if self.alg not in _SIG_SIZE:
-            raise MalformedError(f"unsupported signature type 0x{self.alg:02x}")
+            raise MalformedError(f"不支持的签名类型 0x{self.alg:02x}")
         if len(self.public_key) != _PUBLIC_KEY_SIZE:
-            raise MalformedError("public key must be 32 bytes")
+            raise MalformedError("公钥应为 32 字节")
         if self.key_id != key_id(self.name, self.alg, self.public_key):
-            raise MalformedError(f"key ID does not match key {self.name!r}")
+            raise MalformedError(f"密钥 ID 与密钥 {self.name!r} 不符")
 
     @property
     def key_ref(self) -> str:
@@ -259,11 +259,11 @@ def parse_vkey(vkey: str) -> Verifier:
     """
     parts = vkey.split("+", 2)
     if len(parts) != 3 or not _HEX8.fullmatch(parts[1]):
-        raise MalformedError("malformed verifier key")
+        raise MalformedError("验证密钥格式错误")
     name, kid, encoded = parts
     raw = b64decode_canonical(encoded)
     if len(raw) != 1 + _PUBLIC_KEY_SIZE:
-        raise MalformedError("malformed verifier key")
+        raise MalformedError("验证密钥格式错误")
     # Verifier.__post_init__ checks the name, the algorithm and the key ID.
     return Verifier(name=name, key_id=int(kid, 16), alg=raw[0], public_key=raw[1:])
 
@@ -287,7 +287,7 @@ class Signer:
             MalformedError: If the name is invalid.
         """
         if not is_valid_name(name):
-            raise MalformedError("invalid key name")
+            raise MalformedError("密钥名称无效")
         self._name = name
         self._key = private_key
         self._public_key = private_key.public_key().public_bytes_raw()
@@ -323,7 +323,7 @@ class Signer:
             MalformedError: If the name is invalid or the seed is not 32 bytes.
         """
         if len(seed) != _SEED_SIZE:
-            raise MalformedError("Ed25519 seed must be 32 bytes")
+            raise MalformedError("Ed25519 种子应为 32 字节")
         return cls(name, Ed25519PrivateKey.from_private_bytes(bytes(seed)))
 
     @property
@@ -382,20 +382,20 @@ def parse_skey(skey: str) -> Signer:
         MalformedError: If the string is not a valid, self-consistent Ed25519 skey.
     """
     if not skey.startswith(_SKEY_PREFIX):
-        raise MalformedError("malformed private key")
+        raise MalformedError("私钥格式错误")
     parts = skey[len(_SKEY_PREFIX) :].split("+", 2)
     if len(parts) != 3 or not _HEX8.fullmatch(parts[1]) or not is_valid_name(parts[0]):
-        raise MalformedError("malformed private key")
+        raise MalformedError("私钥格式错误")
     name, kid, encoded = parts
     try:
         raw = b64decode_canonical(encoded)
     except MalformedError:
-        raise MalformedError("malformed private key") from None
+        raise MalformedError("私钥格式错误") from None
     if len(raw) != 1 + _SEED_SIZE or raw[0] != ALG_ED25519:
-        raise MalformedError("malformed private key")
+        raise MalformedError("私钥格式错误")
     signer = Signer.from_seed(name, raw[1:])
     if signer.key_id != int(kid, 16):
-        raise MalformedError(f"private key ID does not match key {name!r}")
+        raise MalformedError(f"私钥的密钥 ID 与密钥 {name!r} 不符")
     return signer
 
 
@@ -459,13 +459,13 @@ class Note:
 def _check_text(text: str) -> bytes:
     """Validate a note text and return its UTF-8 bytes (raises MalformedError)."""
     if not text.endswith("\n"):
-        raise MalformedError("note text must end in a newline")
+        raise MalformedError("note 正文应以换行符结尾")
     if _CONTROL.search(text):
-        raise MalformedError("note text contains a control character")
+        raise MalformedError("note 正文含有控制字符")
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        raise MalformedError("note text is not encodable as UTF-8") from None
+        raise MalformedError("note 正文无法编码为 UTF-8") from None
 
 
 def sign_note(text: str, signers: Sequence[Signer]) -> bytes:
@@ -485,46 +485,46 @@ def sign_note(text: str, signers: Sequence[Signer]) -> bytes:
     """
     body = _check_text(text)
     if not 0 < len(signers) <= MAX_SIGNATURES:
-        raise ValueError(f"need 1 to {MAX_SIGNATURES} signers")
+        raise ValueError(f"需要 1 到 {MAX_SIGNATURES} 个签名者")
     if len({(s.name, s.key_id) for s in signers}) != len(signers):
-        raise ValueError("two signers share a name and key ID")
+        raise ValueError("有两个签名者的名称和密钥 ID 相同")
     lines = [NoteSignature(s.name, s.key_id, s.sign(body)).line for s in signers]
     msg = body + b"\n" + "".join(lines).encode("utf-8")
     if len(msg) > MAX_NOTE_SIZE:
-        raise MalformedError("signed note would exceed the size limit")
+        raise MalformedError("签名后的 note 将超过大小上限")
     return msg
 
 
 def _parse_signature_line(line: str) -> NoteSignature:
     """Parse ``— <name> <base64>`` (without the newline) strictly."""
     if not line.startswith(_SIG_PREFIX):
-        raise MalformedError("malformed note signature line")
+        raise MalformedError("note 的签名行格式错误")
     fields = line[len(_SIG_PREFIX) :].split(" ")
     if len(fields) != 2 or not is_valid_name(fields[0]):
-        raise MalformedError("malformed note signature line")
+        raise MalformedError("note 的签名行格式错误")
     raw = b64decode_canonical(fields[1])
     if len(raw) <= _KEY_ID_SIZE:
-        raise MalformedError("note signature too short")
+        raise MalformedError("note 签名过短")
     return NoteSignature(fields[0], int.from_bytes(raw[:_KEY_ID_SIZE], "big"), raw[_KEY_ID_SIZE:])
 
 
 def _split_note(msg: bytes) -> tuple[bytes, str]:
     """Apply LEDGER.md §3.7 steps 1-2: return (text bytes, signature block)."""
     if len(msg) > MAX_NOTE_SIZE:
-        raise MalformedError("note too large")
+        raise MalformedError("note 过大")
     try:
         decoded = msg.decode("utf-8")
     except UnicodeDecodeError:
-        raise MalformedError("note is not valid UTF-8") from None
+        raise MalformedError("note 不是有效的 UTF-8") from None
     if _CONTROL.search(decoded):
-        raise MalformedError("note contains a control character")
+        raise MalformedError("note 含有控制字符")
     # The text may contain blank lines; the *last* blank line starts the signatures.
     split = msg.rfind(b"\n\n")
     if split < 0:
-        raise MalformedError("note has no signature block")
+        raise MalformedError("note 缺少签名块")
     sigs = msg[split + 2 :]
     if not sigs.endswith(b"\n"):
-        raise MalformedError("note signature block must end in a newline")
+        raise MalformedError("note 的签名块应以换行符结尾")
     return msg[: split + 1], sigs.decode("utf-8")
 
 
@@ -532,11 +532,11 @@ def _parse_note(msg: bytes) -> tuple[bytes, tuple[NoteSignature, ...]]:
     text, block = _split_note(msg)
     lines = block[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
-        raise MalformedError(f"note has more than {MAX_SIGNATURES} signatures")
+        raise MalformedError(f"note 的签名超过 {MAX_SIGNATURES} 个")
     sigs = tuple(_parse_signature_line(line) for line in lines)
     # C2SP issue #257: two lines for one (name, key ID) could carry conflicting timestamps.
     if len({(s.name, s.key_id) for s in sigs}) != len(sigs):
-        raise MalformedError("note has duplicate signature lines for one key")
+        raise MalformedError("note 中同一密钥有重复的签名行")
     return text, sigs
 
 
@@ -565,7 +565,7 @@ def _index_verifiers(verifiers: Iterable[Verifier]) -> dict[tuple[str, int], Ver
         if other != v:
             # Two different keys answer to one (name, key ID): the caller's trust
             # configuration is ambiguous; Go reports this as an error as well.
-            raise ValueError(f"ambiguous verifiers for key {v.key_ref!r}")
+            raise ValueError(f"密钥 {v.key_ref!r} 对应多个不同的验证密钥")
     return known
 
 
@@ -596,8 +596,8 @@ def open_note(msg: bytes, verifiers: Iterable[Verifier]) -> Note:
         if verifier is None:
             continue
         if not verifier.verify(text, sig.signature):
-            raise VerificationError(f"invalid signature by known key {sig.key_ref!r}")
+            raise VerificationError(f"已知密钥 {sig.key_ref!r} 的签名无效")
         verified.append(verifier)
     if not verified:
-        raise VerificationError("note has no verified signature from a trusted key")
+        raise VerificationError("note 没有受信任密钥的有效签名")
     return Note(text.decode("utf-8"), sigs, tuple(verified))

@@ -70,14 +70,14 @@ class Receipt:
 
     def __post_init__(self) -> None:
         if not 0 <= self.index <= _MAX_INDEX:
-            raise MalformedError("receipt index out of range")
+            raise MalformedError("回执序号超出范围")
         if len(self.proof) > MAX_PROOF_HASHES:
-            raise MalformedError("receipt has too many proof hashes")
+            raise MalformedError("回执中的证明哈希过多")
         if any(len(h) != _HASH_SIZE for h in self.proof):
-            raise MalformedError("receipt proof hashes must be 32 bytes")
+            raise MalformedError("回执中的证明哈希应为 32 字节")
         # Absent and empty extra would otherwise be two spellings; entries are never empty.
         if self.extra is not None and not 0 < len(self.extra) <= _MAX_EXTRA:
-            raise MalformedError("receipt extra data must be 1 byte to 1 MiB")
+            raise MalformedError("回执的 extra 数据应为 1 字节到 1 MiB")
 
 
 def _b64(data: bytes) -> str:
@@ -104,23 +104,23 @@ def format_receipt(receipt: Receipt) -> bytes:
 
 def _parse_decimal(text: str) -> int:
     if not _DECIMAL.fullmatch(text):
-        raise MalformedError("receipt index is not a canonical decimal")
+        raise MalformedError("回执序号不是规范的十进制数")
     return int(text)
 
 
 def _parse_header(lines: list[str]) -> tuple[int, tuple[bytes, ...], bytes | None]:
     """Parse the lines before the blank line: header, optional extra, index, proof."""
     if not lines or lines[0] != HEADER:
-        raise MalformedError("not a c2sp.org/tlog-proof@v1 receipt")
+        raise MalformedError("不是 c2sp.org/tlog-proof@v1 回执")
     rest = lines[1:]
     extra = None
     if rest and rest[0].startswith("extra "):
         extra = b64decode_canonical(rest.pop(0)[len("extra ") :])
     if not rest or not rest[0].startswith("index "):
-        raise MalformedError("receipt has no index line")
+        raise MalformedError("回执缺少 index 行")
     index = _parse_decimal(rest.pop(0)[len("index ") :])
     if len(rest) > MAX_PROOF_HASHES:
-        raise MalformedError("receipt has too many proof hashes")
+        raise MalformedError("回执中的证明哈希过多")
     return index, tuple(b64decode_canonical(line) for line in rest), extra
 
 
@@ -140,14 +140,14 @@ def parse_receipt(data: bytes) -> Receipt:
     # The header holds no blank line, so the first blank line ends it.
     split = data.find(b"\n\n", 0, _MAX_HEADER)
     if split < 0:
-        raise MalformedError("receipt has no blank line before the checkpoint")
+        raise MalformedError("回执中检查点之前缺少空行")
     try:
         header = data[:split].decode("ascii")
     except UnicodeDecodeError:
-        raise MalformedError("receipt header is not ASCII") from None
+        raise MalformedError("回执头部不是 ASCII 文本") from None
     note = data[split + 2 :]
     if len(note) > MAX_NOTE_SIZE:
-        raise MalformedError("receipt checkpoint note too large")
+        raise MalformedError("回执所附检查点的 note 过大")
     index, proof, extra = _parse_header(header.split("\n"))
     text, _ = parse_note(note)
     parse_checkpoint(text)
@@ -178,10 +178,10 @@ def verify_receipt(
     """
     receipt = parse_receipt(data)
     if receipt.extra is None:
-        raise VerificationError("receipt carries no entry (extra line missing)")
+        raise VerificationError("回执没有携带条目（缺少 extra 行）")
     checkpoint, _ = open_checkpoint(receipt.checkpoint_note, origin, verifiers)
     if receipt.index >= checkpoint.size:
-        raise VerificationError("receipt index is not below the checkpoint size")
+        raise VerificationError("回执序号不小于检查点大小")
     verify_inclusion(
         receipt.index, checkpoint.size, leaf_hash(receipt.extra), receipt.proof, checkpoint.root
     )

@@ -84,11 +84,11 @@ class TileRef:
             ValueError: if a field is out of range.
         """
         if not ENTRIES_LEVEL <= self.level <= MAX_LEVEL:
-            raise ValueError(f"tile level {self.level} outside -1..{MAX_LEVEL}")
+            raise ValueError(f"瓦片层级 {self.level} 不在 -1..{MAX_LEVEL} 范围内")
         if not 0 <= self.index <= _MAX_INDEX:
-            raise ValueError(f"tile index {self.index} out of range")
+            raise ValueError(f"瓦片序号 {self.index} 超出范围")
         if not 1 <= self.width <= TILE_WIDTH:
-            raise ValueError(f"tile width {self.width} outside 1..{TILE_WIDTH}")
+            raise ValueError(f"瓦片宽度 {self.width} 不在 1..{TILE_WIDTH} 范围内")
 
     @property
     def is_bundle(self) -> bool:
@@ -135,19 +135,19 @@ def parse_tile_path(path: str) -> TileRef:
         MalformedError: for anything else.
     """
     if not isinstance(path, str) or len(path) > 200:
-        raise MalformedError("tile path: not a string of reasonable length")
+        raise MalformedError("瓦片路径：不是长度合理的字符串")
     match = _PATH_RE.fullmatch(path)
     if match is None:
-        raise MalformedError(f"tile path: malformed: {path!r}")
+        raise MalformedError(f"瓦片路径格式错误：{path!r}")
     level_text, index_text, width_text = match.group("level", "index", "width")
     level = ENTRIES_LEVEL if level_text == "entries" else int(level_text)
     index = int(index_text.replace("x", "").replace("/", ""))
     width = TILE_WIDTH if width_text is None else int(width_text)
     if level > MAX_LEVEL or index > _MAX_INDEX or (width_text is not None and width >= TILE_WIDTH):
-        raise MalformedError(f"tile path: value out of range: {path!r}")
+        raise MalformedError(f"瓦片路径中的数值超出范围：{path!r}")
     ref = TileRef(level, index, width)
     if ref.path != path:  # e.g. "x000/001": the canonical encoding of 1 is "001"
-        raise MalformedError(f"tile path: non-canonical encoding: {path!r}")
+        raise MalformedError(f"瓦片路径的编码不规范：{path!r}")
     return ref
 
 
@@ -167,7 +167,7 @@ def tiles_for_size(size: int) -> list[TileRef]:
         ValueError: if ``size`` is negative.
     """
     if size < 0:
-        raise ValueError("size must be non-negative")
+        raise ValueError("大小不能为负数")
     refs: list[TileRef] = []
     level = 0
     hashes = size  # number of hashes at this tile level: ⌊size / 256^level⌋
@@ -191,7 +191,7 @@ def bundles_for_size(size: int) -> list[TileRef]:
         ValueError: if ``size`` is negative.
     """
     if size < 0:
-        raise ValueError("size must be non-negative")
+        raise ValueError("大小不能为负数")
     return _level_refs(ENTRIES_LEVEL, size)
 
 
@@ -217,7 +217,7 @@ def tile_bytes(tree: MerkleTree, ref: TileRef) -> bytes:
         ValueError: for an entry bundle, or a tile the tree cannot fill.
     """
     if ref.is_bundle:
-        raise ValueError("entry bundles hold entries, not hashes: use encode_bundle")
+        raise ValueError("条目包存放的是条目而不是哈希：请使用 encode_bundle")
     level = ref.level * TILE_HEIGHT
     first = ref.index * TILE_WIDTH
     return b"".join(tree.subtree_hash(level, first + i) for i in range(ref.width))
@@ -238,7 +238,7 @@ def tile_hash_root(hashes: list[bytes]) -> bytes:
         ValueError: unless exactly 256 hashes are given.
     """
     if len(hashes) != TILE_WIDTH:
-        raise ValueError("only a full tile has a hash at the next level")
+        raise ValueError("只有满瓦片在上一层才有对应的哈希")
     return _perfect_root(hashes)
 
 
@@ -253,9 +253,7 @@ def _perfect_root(hashes: list[bytes]) -> bytes:
 def _split_hashes(ref: TileRef, data: bytes) -> list[bytes]:
     """Split tile bytes into hashes; the length must be exactly width × 32."""
     if len(data) != ref.width * HASH_SIZE:
-        raise MalformedError(
-            f"{ref.path}: {len(data)} bytes, expected {ref.width * HASH_SIZE} bytes"
-        )
+        raise MalformedError(f"{ref.path}：长 {len(data)} 字节，应为 {ref.width * HASH_SIZE} 字节")
     return [bytes(data[i : i + HASH_SIZE]) for i in range(0, len(data), HASH_SIZE)]
 
 
@@ -280,7 +278,7 @@ def root_from_tiles(size: int, read: Callable[[TileRef], bytes]) -> bytes:
         ValueError: if ``size`` is negative.
     """
     if size < 0:
-        raise ValueError("size must be non-negative")
+        raise ValueError("大小不能为负数")
     expected: list[bytes] | None = None  # hashes the current level must hold, from below
     partials: list[list[bytes]] = []  # partial-tile hashes, lowest level first
     level, count = 0, size
@@ -308,8 +306,8 @@ def _first_mismatch(level: int, got: list[bytes], want: list[bytes]) -> str:
     for i, (a, b) in enumerate(zip(got, want, strict=True)):
         if a != b:
             ref = TileRef(level, i // TILE_WIDTH)
-            return f"tile level {level} (tile {ref.path}) hash {i % TILE_WIDTH} mismatches below"
-    return f"tile level {level} mismatches the level below"  # pragma: no cover
+            return f"第 {level} 层瓦片（{ref.path}）的第 {i % TILE_WIDTH} 个哈希与下层不符"
+    return f"第 {level} 层瓦片与下层不符"  # pragma: no cover
 
 
 def _root_from_partials(partials: list[list[bytes]]) -> bytes:
@@ -353,7 +351,7 @@ def hash_from_tiles(size: int, level: int, index: int, read: Callable[[TileRef],
         MalformedError: a tile of the wrong length.
     """
     if level < 0 or index < 0 or (index + 1) << level > size:
-        raise ValueError(f"no complete subtree at level {level}, index {index} in size {size}")
+        raise ValueError(f"大小为 {size} 时，第 {level} 层序号 {index} 处没有完整的子树")
     tile_level, sub = divmod(level, TILE_HEIGHT)
     first = index << sub  # first hash at the tile level
     tile_index = first // TILE_WIDTH
@@ -381,9 +379,9 @@ def encode_bundle(entries: Iterable[bytes]) -> bytes:
     parts: list[bytes] = []
     for i, entry in enumerate(entries):
         if i >= TILE_WIDTH:
-            raise ValueError("an entry bundle holds at most 256 entries")
+            raise ValueError("一个条目包最多存放 256 条条目")
         if len(entry) > MAX_ENTRY_SIZE:
-            raise MalformedError(f"entry {i} is {len(entry)} bytes; the limit is 65535")
+            raise MalformedError(f"第 {i} 条条目长 {len(entry)} 字节，上限为 65535 字节")
         parts.append(len(entry).to_bytes(2, "big"))
         parts.append(bytes(entry))
     return b"".join(parts)
@@ -408,15 +406,15 @@ def decode_bundle(data: bytes, width: int | None = None) -> list[bytes]:
     pos = 0
     while pos < len(view):
         if len(entries) == TILE_WIDTH:
-            raise MalformedError("entry bundle: more than 256 entries")
+            raise MalformedError("条目包：条目超过 256 条")
         if pos + 2 > len(view):
-            raise MalformedError("entry bundle: truncated length prefix")
+            raise MalformedError("条目包：长度前缀被截断")
         length = int.from_bytes(view[pos : pos + 2], "big")
         pos += 2
         if pos + length > len(view):
-            raise MalformedError("entry bundle: truncated entry")
+            raise MalformedError("条目包：条目被截断")
         entries.append(bytes(view[pos : pos + length]))
         pos += length
     if width is not None and len(entries) != width:
-        raise MalformedError(f"entry bundle: {len(entries)} entries, expected {width}")
+        raise MalformedError(f"条目包：有 {len(entries)} 条条目，应为 {width} 条")
     return entries

@@ -489,7 +489,7 @@ def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
         ValueError: unless 0 ≤ index < size.
     """
     if not 0 <= index < size:
-        raise ValueError(f"index {index} outside 0..{size - 1}")
+        raise ValueError(f"序号 {index} 不在 0..{size - 1} 范围内")
     ranges: list[tuple[int, int]] = []
     start, end = 0, size
     while end - start > 1:
@@ -511,7 +511,7 @@ def consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
         ValueError: unless 0 < old_size ≤ new_size.
     """
     if not 0 < old_size <= new_size:
-        raise ValueError(f"old size {old_size} outside 1..{new_size}")
+        raise ValueError(f"旧大小 {old_size} 不在 1..{new_size} 范围内")
     ranges: list[tuple[int, int]] = []
     start, end, m = 0, new_size, old_size
     known = True  # SUBPROOF's flag b

@@ -213,5 +213,5 @@ def test_cosigned_checkpoint() -> None:
     assert note.verified_by == (LOG.verifier(), witness)
     assert note.cosignature_time(witness) == 1_764_300_000
     # The witness's cosignature alone does not make the checkpoint trusted.
-    with pytest.raises(VerificationError, match="log signature"):
+    with pytest.raises(VerificationError, match="没有通过验证的日志签名"):
         open_checkpoint(GOLDEN_NOTE + line, ORIGIN, [witness])

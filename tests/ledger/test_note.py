@@ -413,10 +413,10 @@ def test_unknown_key_ignored_but_known_bad_signature_rejects() -> None:
     good = sign_note("hello\n", [other])
     bad_known = sig_line(_S.name, _S.key_id.to_bytes(4, "big") + _S.sign(b"other text\n"))
     msg = good + bad_known
-    with pytest.raises(VerificationError, match="invalid signature"):
+    with pytest.raises(VerificationError, match="签名无效"):
         open_note(msg, [_V])
     # Without the bad line, the unknown key alone is not enough.
-    with pytest.raises(VerificationError, match="no verified signature"):
+    with pytest.raises(VerificationError, match="没有受信任密钥的有效签名"):
         open_note(good, [_V])
     # Trusting the other key as well does not rescue the note: a known bad signature rejects.
     with pytest.raises(VerificationError):
@@ -440,7 +440,7 @@ def test_known_key_wrong_signature_length_rejects(extra: int) -> None:
 def test_name_match_with_id_mismatch_is_ignored() -> None:
     wrong_id = (_S.key_id ^ 1).to_bytes(4, "big") + _RAW[4:]
     msg = _with_line(sig_line(_S.name, wrong_id))
-    with pytest.raises(VerificationError, match="no verified signature"):
+    with pytest.raises(VerificationError, match="没有受信任密钥的有效签名"):
         open_note(msg, [_V])
     # Beside a valid signature it is simply ignored.
     assert open_note(_OK + sig_line(_S.name, wrong_id), [_V]).verified_by == (_V,)
@@ -448,7 +448,7 @@ def test_name_match_with_id_mismatch_is_ignored() -> None:
 
 def test_id_match_with_name_mismatch_is_ignored() -> None:
     line = sig_line("impostor.example/k", _RAW)
-    with pytest.raises(VerificationError, match="no verified signature"):
+    with pytest.raises(VerificationError, match="没有受信任密钥的有效签名"):
         open_note(_with_line(line), [_V])
     assert open_note(_OK + line, [_V]).verified_by == (_V,)
 
@@ -463,7 +463,7 @@ def test_ambiguous_verifiers_are_a_programming_error() -> None:
     # frozen dataclass's own key ID check.
     twin = Verifier(_V.name, _V.key_id, _V.alg, _V.public_key)
     object.__setattr__(twin, "public_key", bytes(32))
-    with pytest.raises(ValueError, match="ambiguous"):
+    with pytest.raises(ValueError, match="对应多个不同的验证密钥"):
         open_note(_OK, [_V, twin])
     # The same verifier twice is harmless.
     assert open_note(_OK, [_V, _V]).verified_by == (_V,)

@@ -424,7 +424,7 @@ CASES = [
         "dir",
         t_checkpoint_root,
         VerificationError,
-        r"^checkpoint 的签名无法用日志密钥验证.*invalid signature",
+        r"^checkpoint 的签名无法用日志密钥验证.*签名无效",
     ),
     Case(
         "checkpoint size edited",
@@ -445,7 +445,7 @@ CASES = [
         "dir",
         t_checkpoint_extension,
         MalformedError,
-        r"^checkpoint 不是合格的签名检查点.*three lines",
+        r"^checkpoint 不是合格的签名检查点.*恰好有三行",
     ),
     Case(
         "archived checkpoint edited",
@@ -492,7 +492,7 @@ CASES = [
         "site",
         t_tile_level1,
         VerificationError,
-        r"瓦片与下层不一致.*tile level 1",
+        r"瓦片与下层不一致.*第 1 层瓦片",
     ),
     Case(
         "partial tile truncated",
@@ -625,7 +625,11 @@ CASES = [
     Case("CRLF line", "dir", t_crlf, MalformedError, r"第 222 行以 CRLF"),
     Case("entry over 65535 bytes", "dir", t_oversized, MalformedError, r"第 222 条条目：条目过大"),
     Case(
-        "invalid UTF-8", "site", t_invalid_utf8, MalformedError, r"第 222 条条目：.*invalid UTF-8"
+        "invalid UTF-8",
+        "site",
+        t_invalid_utf8,
+        MalformedError,
+        r"第 222 条条目：.*不是有效的 UTF-8",
     ),
 ]
 
