@@ -68,8 +68,8 @@ and the store's recovery deletes them under the exclusive lock.
 """
 
 _FATAL_HINT: Final = (
-    "fatal: the page cache can no longer be trusted, do not retry in this process; "
-    "restart so that recovery re-reads the disk (LEDGER.md §1.11)"
+    "致命错误：页缓存已不可信，不要在本进程中重试；"
+    "请重新启动，由恢复流程重新读取磁盘（LEDGER.md §1.11）"
 )
 
 # O_CLOEXEC everywhere: a child process (for example a hook) must never inherit a descriptor
@@ -86,11 +86,11 @@ def _describe(exc: OSError) -> str:
 
 
 def _store_error(op: str, path: str | os.PathLike[str], exc: OSError) -> StoreError:
-    return StoreError(f"{op} {os.fspath(path)}: {_describe(exc)}")
+    return StoreError(f"{op} {os.fspath(path)}：{_describe(exc)}")
 
 
 def _fatal_error(op: str, path: str | os.PathLike[str], exc: OSError) -> FatalStoreError:
-    return FatalStoreError(f"{op} {os.fspath(path)} failed: {_describe(exc)}; {_FATAL_HINT}")
+    return FatalStoreError(f"对 {os.fspath(path)} 执行 {op} 失败：{_describe(exc)}；{_FATAL_HINT}")
 
 
 def _close_quietly(fd: int) -> None:
@@ -110,9 +110,9 @@ def _write_all(fd: int, data: bytes, path: str | os.PathLike[str]) -> None:
         try:
             written = os.write(fd, view)
         except OSError as exc:
-            raise _store_error("cannot write", path, exc) from exc
+            raise _store_error("无法写入", path, exc) from exc
         if written <= 0:  # never happens for regular files; guard against an endless loop
-            raise StoreError(f"cannot write {os.fspath(path)}: write(2) returned {written}")
+            raise StoreError(f"无法写入 {os.fspath(path)}：write(2) 返回 {written}")
         view = view[written:]
 
 
@@ -121,7 +121,7 @@ def _fsync(fd: int, path: str | os.PathLike[str]) -> None:
     try:
         os.fsync(fd)
     except OSError as exc:
-        raise _fatal_error("fsync of", path, exc) from exc
+        raise _fatal_error("fsync", path, exc) from exc
 
 
 def _open_dir(path: str | os.PathLike[str]) -> int:
@@ -129,7 +129,7 @@ def _open_dir(path: str | os.PathLike[str]) -> int:
     try:
         return os.open(path, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
     except OSError as exc:
-        raise _store_error("cannot open directory", path, exc) from exc
+        raise _store_error("无法打开目录", path, exc) from exc
 
 
 def _fsync_dir(path: str | os.PathLike[str]) -> None:
@@ -144,7 +144,7 @@ def _fsync_dir(path: str | os.PathLike[str]) -> None:
 def _split(path: str | os.PathLike[str]) -> tuple[Path, str]:
     p = Path(os.path.abspath(os.fspath(path)))
     if not p.name:
-        raise StoreError(f"not a file path: {os.fspath(path)}")
+        raise StoreError(f"不是文件路径：{os.fspath(path)}")
     return p.parent, p.name
 
 
@@ -167,7 +167,7 @@ def _create_temp(dirfd: int, parent: Path, name: str, data: bytes, mode: int) ->
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, mode, dir_fd=dirfd)
     except OSError as exc:
-        raise _store_error("cannot create temporary file", parent / tmp, exc) from exc
+        raise _store_error("无法创建临时文件", parent / tmp, exc) from exc
     try:
         _write_all(fd, data, parent / tmp)
         _fsync(fd, parent / tmp)
@@ -179,7 +179,7 @@ def _create_temp(dirfd: int, parent: Path, name: str, data: bytes, mode: int) ->
         os.close(fd)
     except OSError as exc:
         _unlink_quietly(dirfd, tmp)
-        raise _store_error("cannot close", parent / tmp, exc) from exc
+        raise _store_error("无法关闭", parent / tmp, exc) from exc
     return tmp
 
 
@@ -205,7 +205,7 @@ def read_file(path: str | os.PathLike[str]) -> bytes:
         with open(path, "rb") as f:
             return f.read()
     except OSError as exc:
-        raise _store_error("cannot read", path, exc) from exc
+        raise _store_error("无法读取", path, exc) from exc
 
 
 def append_durable(path: str | os.PathLike[str], data: bytes) -> None:
@@ -235,7 +235,7 @@ def append_durable(path: str | os.PathLike[str], data: bytes) -> None:
             created = False
             fd = os.open(path, flags)
     except OSError as exc:
-        raise _store_error("cannot open for append", path, exc) from exc
+        raise _store_error("无法以追加方式打开", path, exc) from exc
     try:
         _write_all(fd, data, path)
         _fsync(fd, path)
@@ -245,7 +245,7 @@ def append_durable(path: str | os.PathLike[str], data: bytes) -> None:
     try:
         os.close(fd)
     except OSError as exc:
-        raise _store_error("cannot close", path, exc) from exc
+        raise _store_error("无法关闭", path, exc) from exc
     if created:
         _fsync_dir(_split(path)[0])
 
@@ -276,7 +276,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -
             os.replace(tmp, name, src_dir_fd=dirfd, dst_dir_fd=dirfd)
         except OSError as exc:
             _unlink_quietly(dirfd, tmp)
-            raise _fatal_error("replace of", parent / name, exc) from exc
+            raise _fatal_error("replace", parent / name, exc) from exc
         _fsync(dirfd, parent)
     finally:
         _close_quietly(dirfd)
@@ -312,7 +312,7 @@ def create_immutable(path: str | os.PathLike[str], data: bytes) -> None:
             except FileExistsError:
                 _compare_existing(dirfd, parent / name, name, data)
             except OSError as exc:
-                raise _fatal_error("link of", parent / name, exc) from exc
+                raise _fatal_error("link", parent / name, exc) from exc
         finally:
             _unlink_quietly(dirfd, tmp)
         _fsync(dirfd, parent)
@@ -325,7 +325,7 @@ def _compare_existing(dirfd: int, full: Path, name: str, data: bytes) -> None:
     try:
         fd = os.open(name, os.O_RDONLY | _O_CLOEXEC | os.O_NOFOLLOW, dir_fd=dirfd)
     except OSError as exc:
-        raise _store_error("cannot open existing immutable file", full, exc) from exc
+        raise _store_error("无法打开已有的不可变文件", full, exc) from exc
     try:
         chunks: list[bytes] = []
         total = 0
@@ -333,7 +333,7 @@ def _compare_existing(dirfd: int, full: Path, name: str, data: bytes) -> None:
             try:
                 chunk = os.read(fd, max(65536, len(data) + 1 - total))
             except OSError as exc:
-                raise _store_error("cannot read existing immutable file", full, exc) from exc
+                raise _store_error("无法读取已有的不可变文件", full, exc) from exc
             if not chunk:
                 break
             chunks.append(chunk)
@@ -343,9 +343,9 @@ def _compare_existing(dirfd: int, full: Path, name: str, data: bytes) -> None:
         existing = b"".join(chunks)
         if existing != data:
             raise FatalStoreError(
-                f"immutable file differs: {full} exists with different bytes "
-                f"({_first_difference(existing, data)}); writing it would fork the published "
-                "record, refusing"
+                f"不可变文件不一致：{full} 已存在且内容不同"
+                f"（{_first_difference(existing, data)}）；写入会使已发布的记录分叉，"
+                "拒绝写入"
             )
         # The bytes are right, but a crashed writer may not have synced them: do it now.
         _fsync(fd, full)
@@ -357,8 +357,8 @@ def _first_difference(old: bytes, new: bytes) -> str:
     common = min(len(old), len(new))
     for i in range(common):
         if old[i] != new[i]:
-            return f"first difference at byte {i}: existing {old[i]:#04x}, new {new[i]:#04x}"
-    return f"existing is {len(old)} bytes, new is {len(new)} bytes"
+            return f"第 {i} 字节起不同：已有 {old[i]:#04x}，新 {new[i]:#04x}"
+    return f"已有文件 {len(old)} 字节，新内容 {len(new)} 字节"
 
 
 def truncate_durable(path: str | os.PathLike[str], length: int) -> None:
@@ -377,20 +377,20 @@ def truncate_durable(path: str | os.PathLike[str], length: int) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | _O_CLOEXEC)
     except OSError as exc:
-        raise _store_error("cannot open for truncation", path, exc) from exc
+        raise _store_error("无法打开待截断的文件", path, exc) from exc
     try:
         try:
             current = os.fstat(fd).st_size
         except OSError as exc:
-            raise _store_error("cannot stat", path, exc) from exc
+            raise _store_error("无法获取文件状态", path, exc) from exc
         if current < length:
             raise StoreError(
-                f"cannot truncate {os.fspath(path)} to {length} bytes: it has only {current}"
+                f"无法把 {os.fspath(path)} 截断为 {length} 字节：文件只有 {current} 字节"
             )
         try:
             os.ftruncate(fd, length)
         except OSError as exc:
-            raise _fatal_error("ftruncate of", path, exc) from exc
+            raise _fatal_error("ftruncate", path, exc) from exc
         _fsync(fd, path)
     finally:
         _close_quietly(fd)
@@ -423,10 +423,10 @@ def mkdirs_durable(path: str | os.PathLike[str]) -> None:
         except FileExistsError:
             continue  # created concurrently; its creator syncs its parent
         except OSError as exc:
-            raise _store_error("cannot create directory", directory, exc) from exc
+            raise _store_error("无法创建目录", directory, exc) from exc
         _fsync_dir(directory.parent)
     if not os.path.isdir(target):
-        raise StoreError(f"not a directory: {target}")
+        raise StoreError(f"不是目录：{target}")
 
 
 class LedgerLock:
@@ -472,14 +472,14 @@ class LedgerLock:
     def acquire(self) -> None:
         """Take the lock (see the class docstring for errors)."""
         if self._fd is not None:
-            raise StoreError(f"{self.path} is already held by this LedgerLock")
+            raise StoreError(f"{self.path} 已由本 LedgerLock 持有")
         # A writer creates LOCK; a reader opens it read-only so that reading never modifies the
         # directory (it may be a read-only copy).
         flags = (os.O_RDWR | os.O_CREAT) if self.exclusive else os.O_RDONLY
         try:
             fd = os.open(self.path, flags | _O_CLOEXEC, 0o644)
         except OSError as exc:
-            raise _store_error("cannot open lock file", self.path, exc) from exc
+            raise _store_error("无法打开锁文件", self.path, exc) from exc
         op = (fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
         deadline = time.monotonic() + self.timeout
         while True:
@@ -493,7 +493,7 @@ class LedgerLock:
                 time.sleep(0.01)
             except OSError as exc:
                 _close_quietly(fd)
-                raise _store_error("cannot lock", self.path, exc) from exc
+                raise _store_error("无法加锁", self.path, exc) from exc
         self._fd = fd
 
     def _busy_message(self) -> str:

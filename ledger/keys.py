@@ -61,9 +61,9 @@ def _create_exclusive(path: Path, data: bytes, mode: int) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     except FileExistsError:
-        raise StoreError(f"{path}: file exists; refusing to overwrite a key file") from None
+        raise StoreError(f"{path}：文件已存在，拒绝覆盖密钥文件") from None
     except OSError as e:
-        raise StoreError(f"{path}: cannot create key file: {e.strerror}") from None
+        raise StoreError(f"{path}：无法创建密钥文件：{e.strerror}") from None
     try:
         try:
             os.fchmod(fd, mode)  # the umask may only remove bits, but be explicit
@@ -76,7 +76,7 @@ def _create_exclusive(path: Path, data: bytes, mode: int) -> None:
         _fsync_dir(path.parent)
     except OSError as e:
         path.unlink(missing_ok=True)
-        raise StoreError(f"{path}: cannot write key file: {e.strerror}") from None
+        raise StoreError(f"{path}：无法写入密钥文件：{e.strerror}") from None
 
 
 def write_private_key(
@@ -97,8 +97,7 @@ def write_private_key(
     repo = None if allow_in_repo else _in_git_work_tree(target)
     if repo is not None:
         raise StoreError(
-            f"{target}: refusing to write a private key inside the git work tree {repo}; "
-            "keep signing keys outside any repository"
+            f"{target}：拒绝把私钥写入 git 工作区 {repo}；签名密钥应保存在任何仓库之外"
         )
     _create_exclusive(target, (signer.skey + "\n").encode("utf-8"), 0o600)
 
@@ -121,27 +120,27 @@ def _read_key_text(path: Path, *, private: bool) -> str:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as e:
-        raise StoreError(f"{path}: cannot open key file: {e.strerror}") from None
+        raise StoreError(f"{path}：无法打开密钥文件：{e.strerror}") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise StoreError(f"{path}: not a regular file")
+            raise StoreError(f"{path}：不是普通文件")
         if private and st.st_mode & 0o077:
             raise StoreError(
-                f"{path}: private key is accessible by group or others "
-                f"(mode {stat.S_IMODE(st.st_mode):04o}); run: chmod 600 {path}"
+                f"{path}：私钥可被同组用户或其他用户访问"
+                f"（权限 {stat.S_IMODE(st.st_mode):04o}）；请运行：chmod 600 {path}"
             )
         data = _read_bounded(fd, _MAX_KEY_FILE + 1)
     except OSError as e:
-        raise StoreError(f"{path}: cannot read key file: {e.strerror}") from None
+        raise StoreError(f"{path}：无法读取密钥文件：{e.strerror}") from None
     finally:
         os.close(fd)
     if len(data) > _MAX_KEY_FILE or not data.endswith(b"\n"):
-        raise MalformedError(f"{path}: not a key file (expected one line ending in a newline)")
+        raise MalformedError(f"{path}：不是密钥文件（应为以换行符结尾的一行）")
     try:
         return data[:-1].decode("utf-8")
     except UnicodeDecodeError:
-        raise MalformedError(f"{path}: key file is not UTF-8") from None
+        raise MalformedError(f"{path}：密钥文件不是 UTF-8 文本") from None
 
 
 def read_private_key(path: str | os.PathLike[str]) -> Signer:
@@ -163,7 +162,7 @@ def read_private_key(path: str | os.PathLike[str]) -> Signer:
         return parse_skey(text)
     except MalformedError as e:
         # parse_skey never echoes the key; add the file name for the operator.
-        raise MalformedError(f"{target}: {e}") from None
+        raise MalformedError(f"{target}：{e}") from None
 
 
 def write_public_key(path: str | os.PathLike[str], verifier: Verifier) -> None:
@@ -197,4 +196,4 @@ def read_public_key(path: str | os.PathLike[str]) -> Verifier:
     try:
         return parse_vkey(text)
     except MalformedError as e:
-        raise MalformedError(f"{target}: {e}") from None
+        raise MalformedError(f"{target}：{e}") from None

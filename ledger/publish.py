@@ -141,7 +141,7 @@ class _Output:
                     continue
                 if old != data:
                     raise FatalStoreError(
-                        f"immutable file changed: {rel}（{base / rel} 已发布的内容与本次生成的不同；"
+                        f"不可变文件发生变化：{rel}（{base / rel} 已发布的内容与本次生成的不同；"
                         "不可变文件一经发布不得改变，发布中止）"
                     )
                 self.unchanged += 1
@@ -164,7 +164,7 @@ class _Output:
         for rel in _walk(self.previous):
             if rel.startswith(IMMUTABLE_PREFIXES) and rel not in self.written:
                 raise FatalStoreError(
-                    f"immutable file removed: {rel}（上次发布的不可变文件本次不再生成：存档或条目被删除？）"
+                    f"不可变文件被删除：{rel}（上次发布的不可变文件本次不再生成：存档或条目被删除？）"
                 )
 
 
@@ -353,7 +353,7 @@ def _publish(
     output.written.add(ENTRIES_NAME)
     if previous is not None and not _extends(previous / ENTRIES_NAME, entries_path):
         raise FatalStoreError(
-            f"immutable file changed: {ENTRIES_NAME} 不是上次发布内容的延伸（历史被改写）"
+            f"不可变文件发生变化：{ENTRIES_NAME} 不是上次发布内容的延伸（历史被改写）"
         )
 
     # Step 3d. Blobs referenced by entries (verified by the audit; re-checked on copy).

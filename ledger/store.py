@@ -173,7 +173,7 @@ class _LineReader:
         except FileNotFoundError:
             return
         except OSError as exc:
-            raise StoreError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
+            raise StoreError(f"无法读取 {self.path}：{exc.strerror or exc}") from exc
         index = 0
         with f:
             buf = b""
@@ -182,7 +182,7 @@ class _LineReader:
                 try:
                     chunk = f.read(_READ_CHUNK)
                 except OSError as exc:
-                    raise StoreError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
+                    raise StoreError(f"无法读取 {self.path}：{exc.strerror or exc}") from exc
                 if not chunk:
                     break
                 buf = buf + chunk if buf else chunk
@@ -198,9 +198,9 @@ class _LineReader:
                     # A writer only ever leaves a prefix of one entry unterminated, so this
                     # cannot be a torn write: it is an over-long line or foreign data.
                     raise FatalStoreError(
-                        f"{self.path}: line {index} (byte offset {offset}) runs past "
-                        f"{MAX_ENTRY_SIZE} bytes without a newline; this is neither a valid "
-                        "entry nor a torn write of one"
+                        f"{self.path}：第 {index} 行（字节偏移 {offset}）超过 "
+                        f"{MAX_ENTRY_SIZE} 字节仍没有换行符；它既不是有效的条目，"
+                        "也不是某个条目写入中断留下的残片"
                     )
             self.tail = buf
 
@@ -233,11 +233,11 @@ class LedgerStore:
     ) -> None:
         Checkpoint(origin, 0, EMPTY_ROOT)  # validates the origin (MalformedError)
         if not log_verifiers:
-            raise StoreError("LedgerStore needs at least one log verifier key")
+            raise StoreError("LedgerStore 至少需要一个日志验证密钥")
         seen: dict[tuple[str, int], Verifier] = {}
         for v in log_verifiers:
             if seen.setdefault((v.name, v.key_id), v) != v:
-                raise StoreError(f"ambiguous log verifiers: two keys named {v.key_ref!r}")
+                raise StoreError(f"日志验证密钥有歧义：有两个密钥名为 {v.key_ref!r}")
         self.directory = Path(directory)
         self.origin = origin
         self.log_verifiers: tuple[Verifier, ...] = tuple(log_verifiers)
@@ -274,7 +274,7 @@ class LedgerStore:
             MalformedError: If ``hex_digest`` is not 64 lowercase hex digits.
         """
         if not isinstance(hex_digest, str) or not _HEX64.fullmatch(hex_digest):
-            raise MalformedError("blob name must be 64 lowercase hex digits (SHA-256)")
+            raise MalformedError("blob 名称应为 64 位小写十六进制（SHA-256）")
         return self.directory / BLOB_DIR / hex_digest
 
     # ------------------------------------------------------------------ reading
@@ -329,7 +329,7 @@ class LedgerStore:
             return self._scan().state
 
     def _fatal_at(self, name: str, message: str) -> FatalStoreError:
-        return FatalStoreError(f"{self.directory / name}: {message}")
+        return FatalStoreError(f"{self.directory / name}：{message}")
 
     def _read_archive(self) -> tuple[list[tuple[int, bytes]], bytes | None]:
         """Read and verify ``checkpoints/``: ``([(size, root)] ascending, latest note)``."""
@@ -338,7 +338,7 @@ class LedgerStore:
         except FileNotFoundError:
             return [], None
         except OSError as exc:
-            raise StoreError(f"cannot list {self.archive_dir}: {exc.strerror or exc}") from exc
+            raise StoreError(f"无法列出 {self.archive_dir}：{exc.strerror or exc}") from exc
         found: list[tuple[int, bytes]] = []
         latest: tuple[int, bytes] | None = None
         for name in names:
@@ -348,18 +348,16 @@ class LedgerStore:
             if not _DECIMAL.fullmatch(name):
                 raise self._fatal_at(
                     rel,
-                    "unexpected file in the checkpoint archive; only canonical decimal sizes "
-                    "are allowed (a name like '07' would alias another size)",
+                    "检查点存档中有意外的文件；文件名只能是规范的十进制大小"
+                    "（像 '07' 这样的名称会与另一个大小混淆）",
                 )
             path = self.archive_dir / name
             if path.is_symlink() or not path.is_file():
-                raise self._fatal_at(rel, "archived checkpoint is not a regular file")
+                raise self._fatal_at(rel, "存档检查点不是普通文件")
             note = read_file(path)
             cp = self._open_note(rel, note)
             if cp.size != int(name):
-                raise self._fatal_at(
-                    rel, f"file name says size {name} but the signed checkpoint has size {cp.size}"
-                )
+                raise self._fatal_at(rel, f"文件名表示大小 {name}，签名检查点的大小却是 {cp.size}")
             found.append((cp.size, cp.root))
             if latest is None or cp.size > latest[0]:
                 latest = (cp.size, note)
@@ -372,8 +370,8 @@ class LedgerStore:
         except (MalformedError, VerificationError) as exc:
             raise self._fatal_at(
                 rel,
-                f"not a checkpoint of {self.origin!r} validly signed by the log key: {exc} "
-                "(edited, or signed by an unknown key)",
+                f"不是由日志密钥有效签署的 {self.origin!r} 检查点：{exc}"
+                "（被修改，或由未知密钥签署）",
             ) from exc
         return cp
 
@@ -405,25 +403,25 @@ class LedgerStore:
                 if actual != root:
                     raise self._fatal_at(
                         f"{ARCHIVE_DIR}/{builder.size}",
-                        f"signed root {_b64(root)} differs from MTH({ENTRIES_NAME} lines "
-                        f"0..{builder.size - 1}) = {_b64(actual)}: a line in "
-                        f"{checked}..{builder.size - 1} was edited, inserted, deleted or "
-                        "reordered after it was checkpointed",
+                        f"签名的根 {_b64(root)} 与 MTH({ENTRIES_NAME} 第 "
+                        f"0..{builder.size - 1} 行) = {_b64(actual)} 不符：第 "
+                        f"{checked}..{builder.size - 1} 行中有条目在被检查点覆盖后遭到修改、插入、"
+                        "删除或重排",
                     )
                 checked = builder.size
         n = builder.size
         if n < c:
-            detail = f"lines {n}..{c - 1} are missing (deleted or truncated)"
+            detail = f"第 {n}..{c - 1} 行缺失（被删除或截断）"
             if reader.tail and n == c - 1:
                 detail = (
-                    f"line {n}, the last checkpointed line, has lost its terminating newline "
-                    f"({len(reader.tail)} bytes after byte offset {reader.valid_length})"
+                    f"第 {n} 行（被检查点覆盖的最后一行）丢失了结尾的换行符"
+                    f"（字节偏移 {reader.valid_length} 之后有 {len(reader.tail)} 字节）"
                 )
             elif reader.tail:
-                detail += f"; {len(reader.tail)} unterminated bytes follow line {n - 1}"
+                detail += f"；第 {n - 1} 行之后还有 {len(reader.tail)} 字节没有换行符"
             raise self._fatal_at(
                 ENTRIES_NAME,
-                f"has {n} complete lines but {ARCHIVE_DIR}/{c} covers {c}: {detail}",
+                f"只有 {n} 个完整行，而 {ARCHIVE_DIR}/{c} 覆盖 {c} 行：{detail}",
             )
 
         lags = self._check_published(published, latest_note, c)
@@ -442,22 +440,22 @@ class LedgerStore:
 
     def _check_stored_line(self, index: int, offset: int, line: bytes, c: int) -> None:
         where = (
-            f"inside the checkpointed range (0..{c - 1})"
+            f"位于检查点覆盖的范围（0..{c - 1}）内"
             if index < c
-            else "after the last checkpoint (durable, not yet checkpointed)"
+            else "位于最后一个检查点之后（已持久化，尚未被检查点覆盖）"
         )
         if len(line) > MAX_ENTRY_SIZE:
             raise self._fatal_at(
                 ENTRIES_NAME,
-                f"line {index} (byte offset {offset}) {where} is {len(line)} bytes, over the "
-                f"{MAX_ENTRY_SIZE}-byte limit",
+                f"第 {index} 行（字节偏移 {offset}）{where}，长 {len(line)} 字节，超过 "
+                f"{MAX_ENTRY_SIZE} 字节的上限",
             )
         try:
             canonical.loads(line)
         except MalformedError as exc:
             raise self._fatal_at(
                 ENTRIES_NAME,
-                f"line {index} (byte offset {offset}) {where} is not canonical JSON: {exc}",
+                f"第 {index} 行（字节偏移 {offset}）{where}，不是规范 JSON：{exc}",
             ) from exc
 
     def _check_published(self, published: bytes | None, latest: bytes | None, c: int) -> bool:
@@ -467,8 +465,7 @@ class LedgerStore:
         if latest is None:
             raise self._fatal_at(
                 CHECKPOINT_NAME,
-                f"exists but {ARCHIVE_DIR}/ is empty: the published checkpoint is ahead of the "
-                "archive (the archive is the source of truth)",
+                f"存在，但 {ARCHIVE_DIR}/ 为空：发布的检查点领先于存档（存档才是权威来源）",
             )
         if published == latest:
             return False
@@ -476,18 +473,18 @@ class LedgerStore:
         if cp.size > c:
             raise self._fatal_at(
                 CHECKPOINT_NAME,
-                f"has size {cp.size}, ahead of the archive's latest {ARCHIVE_DIR}/{c}",
+                f"大小为 {cp.size}，领先于存档中最新的 {ARCHIVE_DIR}/{c}",
             )
         if cp.size == c:
             raise self._fatal_at(
                 CHECKPOINT_NAME,
-                f"differs from {ARCHIVE_DIR}/{c} for the same size (root {_b64(cp.root)})",
+                f"与大小相同的 {ARCHIVE_DIR}/{c} 不同（根为 {_b64(cp.root)}）",
             )
         older = self.archive_dir / str(cp.size)
         if not older.exists() or read_file(older) != published:
             raise self._fatal_at(
                 CHECKPOINT_NAME,
-                f"has size {cp.size} but is not byte-identical to {ARCHIVE_DIR}/{cp.size}",
+                f"大小为 {cp.size}，但与 {ARCHIVE_DIR}/{cp.size} 并非逐字节相同",
             )
         return True  # an older archived checkpoint: a crash before publishing the latest
 
@@ -496,20 +493,19 @@ class LedgerStore:
     def _check_not_stopped(self) -> None:
         if self._fatal is not None:
             raise FatalStoreError(
-                f"this LedgerStore stopped after a fatal error ({self._fatal}); exit and let a "
-                "new process recover from the disk"
+                f"此 LedgerStore 因致命错误已停止（{self._fatal}）；请退出，由新进程从磁盘恢复"
             )
 
     def _check_writable(self, log_signers: Sequence[Signer]) -> None:
         self._check_not_stopped()
         if not log_signers:
-            raise StoreError("at least one log signer is needed to sign checkpoints")
+            raise StoreError("签署检查点至少需要一个日志签名者")
         verifiers = set(self.log_verifiers)
         if not any(s.verifier() in verifiers for s in log_signers):
             raise StoreError(
-                "none of the log signers matches a configured log verifier "
-                f"({', '.join(v.key_ref for v in self.log_verifiers)}); the checkpoint would "
-                "not verify"
+                "日志签名者与已配置的日志验证密钥"
+                f"（{', '.join(v.key_ref for v in self.log_verifiers)}）均不匹配；"
+                "签出的检查点将无法通过验证"
             )
 
     @contextmanager
@@ -576,8 +572,8 @@ class LedgerStore:
             except LedgerError as exc:
                 raise self._fatal_at(
                     ENTRIES_NAME,
-                    f"lines {c}..{state.size - 1} are durable but were never checkpointed, and "
-                    f"they fail validation: {exc}; refusing to roll them forward (or back)",
+                    f"第 {c}..{state.size - 1} 行已持久化但从未被检查点覆盖，"
+                    f"且未通过验证：{exc}；拒绝将其前滚（或回滚）",
                 ) from exc
         if state.torn_tail:
             self._save_torn(state.torn_tail)
@@ -610,14 +606,14 @@ class LedgerStore:
         try:
             names = sorted(os.listdir(self.directory))
         except OSError as exc:
-            raise StoreError(f"cannot list {self.directory}: {exc.strerror or exc}") from exc
+            raise StoreError(f"无法列出 {self.directory}：{exc.strerror or exc}") from exc
         for name in names:
             # A crash between saving and truncating leaves an identical copy: do not pile up.
             path = self.directory / name
             try:
                 same_size = name.startswith(TORN_PREFIX) and os.path.getsize(path) == len(tail)
             except OSError as exc:
-                raise StoreError(f"cannot stat {path}: {exc.strerror or exc}") from exc
+                raise StoreError(f"无法获取 {path} 的文件状态：{exc.strerror or exc}") from exc
             if same_size and read_file(path) == tail:
                 return
         base = f"{TORN_PREFIX}{int(time.time())}"
@@ -639,7 +635,7 @@ class LedgerStore:
             except FileNotFoundError:
                 continue
             except OSError as exc:
-                raise StoreError(f"cannot list {folder}: {exc.strerror or exc}") from exc
+                raise StoreError(f"无法列出 {folder}：{exc.strerror or exc}") from exc
             for name in names:
                 if name.startswith(own):
                     try:
@@ -647,16 +643,14 @@ class LedgerStore:
                     except FileNotFoundError:
                         pass
                     except OSError as exc:
-                        raise StoreError(
-                            f"cannot remove stale temp file {folder / name}: {exc}"
-                        ) from exc
+                        raise StoreError(f"无法删除残留的临时文件 {folder / name}：{exc}") from exc
 
     def _publish(self, checkpoint: Checkpoint, log_signers: Sequence[Signer]) -> bytes:
         """Sign, archive (create-exclusive) and publish (atomic replace) a checkpoint."""
         try:
             note = sign_checkpoint(checkpoint, log_signers)
         except ValueError as exc:
-            raise StoreError(f"cannot sign checkpoint: {exc}") from exc
+            raise StoreError(f"无法签署检查点：{exc}") from exc
         mkdirs_durable(self.archive_dir)
         # The archive first: it is the source of truth; "checkpoint" may lag it, never lead.
         # An existing checkpoints/<size> with different bytes would be a second, different
@@ -714,7 +708,7 @@ class LedgerStore:
             scan = self._recover(self._scan(), log_signers, validate)
             if not batch:
                 if scan.state.checkpoint is None:
-                    raise StoreError(f"{self.directory}: the log is empty; nothing to sign")
+                    raise StoreError(f"{self.directory}：日志为空，没有可签署的内容")
                 return scan.state.checkpoint
             first = scan.state.size
             if validate is not None:
@@ -732,18 +726,20 @@ class LedgerStore:
     @staticmethod
     def _check_new_line(position: int, line: bytes) -> bytes:
         if not isinstance(line, bytes | bytearray | memoryview):
-            raise MalformedError(f"new entry {position} is {type(line).__name__}, not bytes")
+            raise MalformedError(
+                f"第 {position} 条新条目的类型为 {type(line).__name__}，应为 bytes"
+            )
         data = bytes(line)
         if b"\n" in data:
-            raise MalformedError(f"new entry {position} contains a newline")
+            raise MalformedError(f"第 {position} 条新条目含有换行符")
         if len(data) > MAX_ENTRY_SIZE:
             raise MalformedError(
-                f"new entry {position} is {len(data)} bytes, over the {MAX_ENTRY_SIZE}-byte limit"
+                f"第 {position} 条新条目长 {len(data)} 字节，超过 {MAX_ENTRY_SIZE} 字节的上限"
             )
         try:
             canonical.loads(data)
         except MalformedError as exc:
-            raise MalformedError(f"new entry {position} is not canonical JSON: {exc}") from exc
+            raise MalformedError(f"第 {position} 条新条目不是规范 JSON：{exc}") from exc
         return data
 
     # ------------------------------------------------------------------ blobs
@@ -771,7 +767,7 @@ class LedgerStore:
             StoreError: On other I/O errors.
         """
         if media is not None and not _MEDIA_TYPE.fullmatch(media):
-            raise MalformedError(f"invalid media type {media!r}")
+            raise MalformedError(f"无效的媒体类型 {media!r}")
         self._check_not_stopped()
         digest = hashlib.sha256(data).hexdigest()
         path = self.blob_path(digest)
@@ -798,5 +794,5 @@ class LedgerStore:
         data = read_file(path)
         actual = hashlib.sha256(data).hexdigest()
         if actual != hex_digest:
-            raise VerificationError(f"{path}: content hashes to {actual}, not {hex_digest}")
+            raise VerificationError(f"{path}：内容的哈希为 {actual}，而不是 {hex_digest}")
         return data

@@ -261,7 +261,7 @@ def test_every_syscall_failure_on_the_append_path(
             assert isinstance(error, FatalStoreError) == (op in FATAL_OPS), (where, error)
             if op in FATAL_OPS:
                 # fsyncgate: the object refuses to go on; only a new process may recover.
-                with pytest.raises(FatalStoreError, match="stopped after a fatal error"):
+                with pytest.raises(FatalStoreError, match="因致命错误已停止"):
                     store.append(batch, [SIGNER], check_indices)
 
             fresh = new_store(d)
@@ -423,12 +423,12 @@ def test_recreating_an_archived_checkpoint_with_other_bytes_is_fatal(tmp_path: P
 
         return racing_link
 
-    with patched("link", make), pytest.raises(FatalStoreError, match="would fork"):
+    with patched("link", make), pytest.raises(FatalStoreError, match="分叉"):
         new_store(d).append([entry(6), entry(7)], [SIGNER], check_indices)
     assert (d / "checkpoints" / "8").read_bytes() == forged  # never overwritten
     assert (d / "checkpoint").read_bytes() == (d / "checkpoints" / "6").read_bytes()
     # From now on the store is fatal (two different trees of size 8): never auto-repaired.
-    with pytest.raises(FatalStoreError, match=r"checkpoints/8: signed root"):
+    with pytest.raises(FatalStoreError, match=r"checkpoints/8：签名的根"):
         new_store(d).recover([SIGNER])
     with pytest.raises(StoreError):
         new_store(d).append([entry(8)], [SIGNER])

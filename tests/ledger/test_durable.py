@@ -111,7 +111,7 @@ def test_append_durable_zero_progress_write_is_a_store_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(os, "write", lambda fd, data: 0)
-    with pytest.raises(StoreError, match="returned 0"):
+    with pytest.raises(StoreError, match="返回 0"):
         append_durable(tmp_path / "f", b"x")
 
 
@@ -120,7 +120,7 @@ def test_append_durable_fsync_failure_is_fatal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, persist: bool
 ) -> None:
     monkeypatch.setattr(os, "fsync", failing("fsync", persist=persist))
-    with pytest.raises(FatalStoreError, match=r"fsync of .*/f failed.*do not retry"):
+    with pytest.raises(FatalStoreError, match=r"对 .*/f 执行 fsync 失败.*不要在本进程中重试"):
         append_durable(tmp_path / "f", b"x\n")
 
 
@@ -217,7 +217,7 @@ def test_create_immutable_creates_and_accepts_identical(tmp_path: Path) -> None:
 def test_create_immutable_with_different_bytes_is_fatal(tmp_path: Path, other: bytes) -> None:
     path = tmp_path / "7"
     create_immutable(path, b"note")
-    with pytest.raises(FatalStoreError, match=r"immutable file differs: .*/7 .*would fork"):
+    with pytest.raises(FatalStoreError, match=r"不可变文件不一致：.*/7 .*分叉"):
         create_immutable(path, other)
     assert path.read_bytes() == b"note"
     assert temps(tmp_path) == []
@@ -226,7 +226,7 @@ def test_create_immutable_with_different_bytes_is_fatal(tmp_path: Path, other: b
 def test_create_immutable_never_overwrites_even_a_foreign_file(tmp_path: Path) -> None:
     path = tmp_path / "7"
     path.write_bytes(b"x" * 200_000)
-    with pytest.raises(FatalStoreError, match="first difference at byte 0"):
+    with pytest.raises(FatalStoreError, match="第 0 字节起不同"):
         create_immutable(path, b"note")
     assert path.read_bytes() == b"x" * 200_000
 
@@ -258,7 +258,7 @@ def test_truncate_durable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         truncate_durable(path, 4)
     assert path.read_bytes() == b"abc\n"
     assert len(fsyncs) == 1
-    with pytest.raises(StoreError, match="only 4"):
+    with pytest.raises(StoreError, match="只有 4 字节"):
         truncate_durable(path, 10)
     monkeypatch.setattr(os, "ftruncate", failing("ftruncate"))
     with pytest.raises(FatalStoreError):
@@ -278,7 +278,7 @@ def test_mkdirs_durable_syncs_each_parent(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_mkdirs_durable_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "file").write_bytes(b"")
-    with pytest.raises(StoreError, match=r"not a directory|ENOTDIR"):
+    with pytest.raises(StoreError, match=r"不是目录|ENOTDIR"):
         mkdirs_durable(tmp_path / "file")
     with pytest.raises(StoreError):
         mkdirs_durable(tmp_path / "file" / "sub")
@@ -330,14 +330,14 @@ def test_shared_locks_coexist_and_exclude_a_writer(tmp_path: Path) -> None:
 
 
 def test_reader_lock_never_creates_the_lock_file(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="cannot open lock file"):
+    with pytest.raises(StoreError, match="无法打开锁文件"):
         LedgerLock(tmp_path, exclusive=False).acquire()
     assert not (tmp_path / "LOCK").exists()
 
 
 def test_lock_is_not_reentrant(tmp_path: Path) -> None:
     lock = LedgerLock(tmp_path)
-    with lock, pytest.raises(StoreError, match="already held"):
+    with lock, pytest.raises(StoreError, match="已由本 LedgerLock 持有"):
         lock.acquire()
     assert not lock.held
 

@@ -47,7 +47,7 @@ def test_write_refuses_existing_file(keydir: Path) -> None:
     path = keydir / "log.key"
     write_private_key(path, SIGNER)
     other = Signer.from_seed("keys.example/other", b"\x09" * 32)
-    with pytest.raises(StoreError, match="exists"):
+    with pytest.raises(StoreError, match="文件已存在"):
         write_private_key(path, other)
     assert read_private_key(path).skey == SIGNER.skey
 
@@ -69,7 +69,7 @@ def test_write_refuses_inside_git_work_tree(keydir: Path, git_is_file: bool) -> 
     else:
         (repo / ".git").mkdir()
     path = repo / "sub" / "log.key"
-    with pytest.raises(StoreError, match="git work tree"):
+    with pytest.raises(StoreError, match="git 工作区"):
         write_private_key(path, SIGNER)
     assert not path.exists()
     write_private_key(path, SIGNER, allow_in_repo=True)

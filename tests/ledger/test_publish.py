@@ -117,7 +117,7 @@ def test_changed_immutable_file_aborts(built: lf.Ledger, site: Path, tmp_path: P
     shutil.copytree(site, previous)
     tile = previous / "tile" / "0" / "001.p" / "44"
     tile.write_bytes(bytes(32) + tile.read_bytes()[32:])
-    with pytest.raises(FatalStoreError, match=r"immutable file changed: tile/0/001\.p/44"):
+    with pytest.raises(FatalStoreError, match=r"不可变文件发生变化：tile/0/001\.p/44"):
         publish_ledger(built.directory, tmp_path / "out", trust=built.trust, previous=previous)
 
 
@@ -125,7 +125,7 @@ def test_changed_receipt_aborts(built: lf.Ledger, site: Path, tmp_path: Path) ->
     previous = tmp_path / "previous"
     shutil.copytree(site, previous)
     (previous / "proofs" / "7.tlog-proof").write_bytes(b"forged")
-    with pytest.raises(FatalStoreError, match=r"immutable file changed: proofs/7\.tlog-proof"):
+    with pytest.raises(FatalStoreError, match=r"不可变文件发生变化：proofs/7\.tlog-proof"):
         publish_ledger(built.directory, tmp_path / "out", trust=built.trust, previous=previous)
 
 
@@ -133,7 +133,7 @@ def test_removed_immutable_file_aborts(built: lf.Ledger, site: Path, tmp_path: P
     previous = tmp_path / "previous"
     shutil.copytree(site, previous)
     (previous / "checkpoints" / "700").write_bytes((site / "checkpoint").read_bytes())
-    with pytest.raises(FatalStoreError, match=r"immutable file removed: checkpoints/700"):
+    with pytest.raises(FatalStoreError, match=r"不可变文件被删除：checkpoints/700"):
         publish_ledger(built.directory, tmp_path / "out", trust=built.trust, previous=previous)
 
 
@@ -142,7 +142,7 @@ def test_rewritten_history_aborts(built: lf.Ledger, site: Path, tmp_path: Path) 
     lines = list(built.lines)
     lines[5] = lf.statement_line(5, dept="a", key=lf.DEPT_KEYS["a"])
     other = lf.build_ledger(tmp_path / "other", lines=lines, blobs=built.blobs)
-    with pytest.raises(FatalStoreError, match="immutable file changed"):
+    with pytest.raises(FatalStoreError, match="不可变文件发生变化"):
         publish_ledger(other.directory, tmp_path / "out", trust=other.trust, previous=site)
 
 

@@ -161,7 +161,7 @@ def test_two_log_signers_and_a_witness_verifier(tmp_path: Path) -> None:
     store.append([entry(2)], [rotated])
     assert store.read_state().archived_sizes == (1, 2, 3)
     # A verifier that only knows the new key cannot read the old archive: fatal, by design.
-    with pytest.raises(FatalStoreError, match=r"checkpoints/1: .*unknown key"):
+    with pytest.raises(FatalStoreError, match=r"checkpoints/1：.*未知密钥"):
         LedgerStore(tmp_path, ORIGIN, [rotated.verifier()]).read_state()
 
 
@@ -176,11 +176,11 @@ def test_new_lines_are_checked_before_anything_is_written(tmp_path: Path) -> Non
     assert len(biggest) == MAX_ENTRY_SIZE
     too_big = canonical.dumps({"body": {"s": "a" * (MAX_ENTRY_SIZE - pad + 1)}, "v": 1})
     bad: list[tuple[object, str]] = [
-        (b'{"v":1, "body":{}}', "new entry 1 is not canonical"),
-        (b'{"body":{},"v":1}\n', "new entry 1 contains a newline"),
-        (b"", "new entry 1 is not canonical"),
-        (too_big, "new entry 1 is 65536 bytes"),
-        ('{"body":{},"v":1}', "new entry 1 is str"),
+        (b'{"v":1, "body":{}}', "第 1 条新条目不是规范 JSON"),
+        (b'{"body":{},"v":1}\n', "第 1 条新条目含有换行符"),
+        (b"", "第 1 条新条目不是规范 JSON"),
+        (too_big, "第 1 条新条目长 65536 字节"),
+        ('{"body":{},"v":1}', "第 1 条新条目的类型为 str"),
     ]
     for line, message in bad:
         with pytest.raises(MalformedError, match=re.escape(message)):
@@ -210,9 +210,9 @@ def test_validate_sees_the_first_index_and_can_reject(tmp_path: Path) -> None:
 def test_signers_must_match_the_verifiers(tmp_path: Path) -> None:
     store = populated(tmp_path)
     before = snapshot(tmp_path)
-    with pytest.raises(StoreError, match="none of the log signers"):
+    with pytest.raises(StoreError, match="均不匹配"):
         store.append([entry(6)], [IMPOSTOR])
-    with pytest.raises(StoreError, match="at least one log signer"):
+    with pytest.raises(StoreError, match="至少需要一个日志签名者"):
         store.append([entry(6)], [])
     assert snapshot(tmp_path) == before
 
@@ -220,13 +220,13 @@ def test_signers_must_match_the_verifiers(tmp_path: Path) -> None:
 def test_constructor_checks(tmp_path: Path) -> None:
     with pytest.raises(MalformedError):
         LedgerStore(tmp_path, "bad\norigin", [SIGNER.verifier()])
-    with pytest.raises(StoreError, match="at least one"):
+    with pytest.raises(StoreError, match="至少需要一个日志验证密钥"):
         LedgerStore(tmp_path, ORIGIN, [])
 
 
 def test_empty_append(tmp_path: Path) -> None:
     store = new_store(tmp_path / "d")
-    with pytest.raises(StoreError, match="empty"):
+    with pytest.raises(StoreError, match="日志为空"):
         store.append([], [SIGNER])
     cp = store.append([entry(0)], [SIGNER])
     assert store.append([], [SIGNER]) == cp
@@ -283,114 +283,114 @@ def _root(n: int) -> bytes:
 TAMPER: dict[str, tuple[Callable[[Path], object], str]] = {
     "flipped digit (still canonical)": (
         lambda d: _replace_byte(d, 4, b'"i":4', b'"i":9'),
-        r"checkpoints/6: signed root .* lines 0\.\.5\) = .*a line in 3\.\.5 was edited",
+        r"checkpoints/6：签名的根 .* 第 0\.\.5 行\) = .*第 3\.\.5 行中有条目.*修改",
     ),
     "flipped byte breaks json": (
         lambda d: _replace_byte(d, 1, b"{", b"["),
-        r"entries\.jsonl: line 1 \(byte offset 23\) inside the checkpointed range \(0\.\.5\) "
-        r"is not canonical JSON",
+        r"entries\.jsonl：第 1 行（字节偏移 23）位于检查点覆盖的范围（0\.\.5）内，"
+        r"不是规范 JSON",
     ),
     "lost newline on the last checkpointed line": (
         lambda d: (d / "entries.jsonl").write_bytes(_entries_data(d)[:-1]),
-        r"line 5, the last checkpointed line, has lost its terminating newline",
+        r"第 5 行（被检查点覆盖的最后一行）丢失了结尾的换行符",
     ),
     "lost newline on the last checkpointed line, more lines follow": (
         lambda d: (d / "entries.jsonl").write_bytes(_entries_data(d)[:-1] + entry(6) + b"\n"),
-        r"line 5 \(byte offset 115\) inside the checkpointed range .* not canonical",
+        r"第 5 行（字节偏移 115）位于检查点覆盖的范围.*不是规范 JSON",
     ),
     "lost newline in the middle": (
         lambda d: _rewrite_lines(d, lambda x: [*x[:2], x[2] + x[3], *x[4:]]),
-        r"line 2 .* not canonical",
+        r"第 2 行.*不是规范 JSON",
     ),
     "CRLF line ending": (
         lambda d: _rewrite_lines(d, lambda x: [*x[:5], x[5] + b"\r"]),
-        r"line 5 .* not canonical",
+        r"第 5 行.*不是规范 JSON",
     ),
     "non-canonical spacing": (
         lambda d: _replace_byte(d, 0, b'"v":1', b'"v": 1'),
-        r"line 0 .* not canonical",
+        r"第 0 行.*不是规范 JSON",
     ),
     "deleted line": (
         lambda d: _rewrite_lines(d, lambda x: x[:2] + x[3:]),
-        r"checkpoints/3: signed root .*a line in 2\.\.2",
+        r"checkpoints/3：签名的根 .*第 2\.\.2 行中有条目",
     ),
     "deleted last line": (
         lambda d: _rewrite_lines(d, lambda x: x[:5]),
-        r"has 5 complete lines but checkpoints/6 covers 6: lines 5\.\.5 are missing",
+        r"只有 5 个完整行，而 checkpoints/6 覆盖 6 行：第 5\.\.5 行缺失",
     ),
     "truncated inside the checkpointed range": (
         lambda d: (d / "entries.jsonl").write_bytes(_entries_data(d)[:100]),
-        r"has 4 complete lines but checkpoints/6 covers 6: lines 4\.\.5 are missing",
+        r"只有 4 个完整行，而 checkpoints/6 覆盖 6 行：第 4\.\.5 行缺失",
     ),
     "entries deleted": (
         lambda d: _unlink(d / "entries.jsonl"),
-        r"has 0 complete lines but checkpoints/6",
+        r"只有 0 个完整行，而 checkpoints/6",
     ),
     "swapped lines": (
         lambda d: _rewrite_lines(d, lambda x: _swap(x, 3, 4)),
-        r"checkpoints/6: signed root",
+        r"checkpoints/6：签名的根",
     ),
     "inserted duplicate line": (
         lambda d: _rewrite_lines(d, lambda x: [x[0], *x]),
-        r"checkpoints/2: signed root",
+        r"checkpoints/2：签名的根",
     ),
     "blank line after the checkpoint": (
         lambda d: (d / "entries.jsonl").write_bytes(_entries_data(d) + b"\n"),
-        r"line 6 \(byte offset 138\) after the last checkpoint .* not canonical",
+        r"第 6 行（字节偏移 138）位于最后一个检查点之后.*不是规范 JSON",
     ),
     "checkpoint size edited": (
         lambda d: (d / "checkpoint").write_bytes(
             (d / "checkpoint").read_bytes().replace(b"\n6\n", b"\n5\n", 1)
         ),
-        r"draws/checkpoint: not a checkpoint .* validly signed",
+        r"draws/checkpoint：不是由日志密钥有效签署的 .* 检查点",
     ),
     "checkpoint root edited": (
         lambda d: (d / "checkpoint").write_bytes(_edit_root((d / "checkpoint").read_bytes())),
-        r"draws/checkpoint: not a checkpoint .* validly signed",
+        r"draws/checkpoint：不是由日志密钥有效签署的 .* 检查点",
     ),
     "checkpoint signed by an unknown key": (
         lambda d: (d / "checkpoint").write_bytes(_signed(6, _root(6), [IMPOSTOR])),
-        r"draws/checkpoint: .*(unknown key|no verified)",
+        r"draws/checkpoint：.*(未知密钥|没有受信任密钥的有效签名)",
     ),
     "checkpoint ahead of the archive": (
         lambda d: (d / "checkpoint").write_bytes(_signed(7, _root(7))),
-        r"draws/checkpoint: has size 7, ahead of the archive's latest checkpoints/6",
+        r"draws/checkpoint：大小为 7，领先于存档中最新的 checkpoints/6",
     ),
     "checkpoint forks the archive": (
         lambda d: (d / "checkpoint").write_bytes(_signed(6, _root(5))),
-        r"draws/checkpoint: differs from checkpoints/6 for the same size",
+        r"draws/checkpoint：与大小相同的 checkpoints/6 不同",
     ),
     "checkpoint older but not byte-identical": (
         lambda d: (d / "checkpoint").write_bytes(_signed(3, _root(3), [SIGNER, WITNESS])),
-        r"draws/checkpoint: has size 3 but is not byte-identical to checkpoints/3",
+        r"draws/checkpoint：大小为 3，但与 checkpoints/3 并非逐字节相同",
     ),
     "archive deleted": (
         lambda d: _clear_archive(d),
-        r"draws/checkpoint: exists but checkpoints/ is empty",
+        r"draws/checkpoint：存在，但 checkpoints/ 为空",
     ),
     "archived checkpoint signed by an unknown key": (
         lambda d: (d / "checkpoints" / "3").write_bytes(_signed(3, _root(3), [IMPOSTOR])),
-        r"draws/checkpoints/3: not a checkpoint",
+        r"draws/checkpoints/3：不是由日志密钥有效签署的",
     ),
     "archived checkpoint forked": (
         lambda d: (d / "checkpoints" / "3").write_bytes(_signed(3, _root(4))),
-        r"draws/checkpoints/3: signed root .*a line in 2\.\.2",
+        r"draws/checkpoints/3：签名的根 .*第 2\.\.2 行中有条目",
     ),
     "archived checkpoint beyond the entries": (
         lambda d: (d / "checkpoints" / "9").write_bytes(_signed(9, _root(9))),
-        r"has 6 complete lines but checkpoints/9 covers 9",
+        r"只有 6 个完整行，而 checkpoints/9 覆盖 9 行",
     ),
     "archive file under a non-canonical name": (
         lambda d: (d / "checkpoints" / "06").write_bytes((d / "checkpoints" / "6").read_bytes()),
-        r"draws/checkpoints/06: unexpected file",
+        r"draws/checkpoints/06：检查点存档中有意外的文件",
     ),
     "archive file under the wrong size": (
         lambda d: (d / "checkpoints" / "4").write_bytes((d / "checkpoints" / "3").read_bytes()),
-        r"draws/checkpoints/4: file name says size 4 but the signed checkpoint has size 3",
+        r"draws/checkpoints/4：文件名表示大小 4，签名检查点的大小却是 3",
     ),
     "over-long torn tail": (
         lambda d: (d / "entries.jsonl").write_bytes(_entries_data(d) + b"x" * 70000),
-        r"line 6 \(byte offset 138\) runs past 65535 bytes",
+        r"第 6 行（字节偏移 138）超过 65535 字节仍没有换行符",
     ),
 }
 
@@ -441,12 +441,10 @@ def test_rolled_forward_lines_that_fail_validation_are_fatal(tmp_path: Path) -> 
     def reject(first: int, lines: Sequence[bytes]) -> None:
         raise VerificationError(f"entry {first} has no valid signature")
 
-    with pytest.raises(
-        FatalStoreError, match=r"lines 6\.\.6 are durable but were never checkpointed.*entry 6"
-    ):
+    with pytest.raises(FatalStoreError, match=r"第 6\.\.6 行已持久化但从未被检查点覆盖.*entry 6"):
         store.recover([SIGNER], reject)
     assert snapshot(tmp_path) == before
-    with pytest.raises(FatalStoreError, match="stopped after a fatal error"):
+    with pytest.raises(FatalStoreError, match="因致命错误已停止"):
         store.append([entry(7)], [SIGNER])
 
 
@@ -513,12 +511,12 @@ def test_fatal_io_error_stops_the_object_but_a_new_one_recovers(
         raise OSError(5, "injected")
 
     monkeypatch.setattr(os, "fsync", fail)
-    with pytest.raises(FatalStoreError, match="do not retry"):
+    with pytest.raises(FatalStoreError, match="不要在本进程中重试"):
         store.append([entry(6)], [SIGNER])
     monkeypatch.undo()
-    with pytest.raises(FatalStoreError, match="stopped after a fatal error"):
+    with pytest.raises(FatalStoreError, match="因致命错误已停止"):
         store.append([entry(7)], [SIGNER])
-    with pytest.raises(FatalStoreError, match="stopped after a fatal error"):
+    with pytest.raises(FatalStoreError, match="因致命错误已停止"):
         store.put_blob(b"x")
     fresh = new_store(tmp_path)
     fresh.recover([SIGNER])
@@ -567,8 +565,8 @@ def test_blobs(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="ENOENT"):
         store.get_blob("0" * 64)
     path.write_bytes(data + b"!")
-    with pytest.raises(VerificationError, match=f"not {digest}"):
+    with pytest.raises(VerificationError, match=f"而不是 {digest}"):
         store.get_blob(digest)
-    with pytest.raises(FatalStoreError, match="immutable file differs"):
+    with pytest.raises(FatalStoreError, match="不可变文件不一致"):
         new_store(tmp_path / "d").put_blob(data)
     assert path.read_bytes() == data + b"!"
