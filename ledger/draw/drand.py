@@ -105,7 +105,7 @@ if (
     )
     != QUICKNET_CHAIN_HASH
 ):  # pragma: no cover - guards the constants above
-    raise RuntimeError("pinned quicknet parameters do not match the pinned chain hash")
+    raise RuntimeError("内置的 quicknet 参数与内置的链哈希不符")
 
 
 def round_time(round_number: int) -> int:
@@ -121,7 +121,7 @@ def round_time(round_number: int) -> int:
         MalformedError: if ``R < 1``.
     """
     if type(round_number) is not int or round_number < 1:
-        raise MalformedError("drand round must be an integer ≥ 1")
+        raise MalformedError("drand 轮次应为 ≥ 1 的整数")
     return QUICKNET_GENESIS + (round_number - 1) * QUICKNET_PERIOD
 
 
@@ -138,7 +138,7 @@ def round_at(unix_time: int) -> int:
         MalformedError: before genesis.
     """
     if unix_time < QUICKNET_GENESIS:
-        raise MalformedError("time is before the quicknet genesis")
+        raise MalformedError("时间早于 quicknet 链的创世时间")
     return (unix_time - QUICKNET_GENESIS) // QUICKNET_PERIOD + 1
 
 
@@ -184,7 +184,7 @@ def _public_key_point(public_key: bytes) -> Any:
     from py_ecc.optimized_bls12_381.optimized_curve import curve_order, is_inf, multiply
 
     if len(public_key) != _G2_SIZE:
-        raise VerificationError("drand public key must be a 96-byte compressed G2 point")
+        raise VerificationError("drand 公钥应为 96 字节的压缩 G2 点")
     try:
         point = decompress_G2(
             G2Compressed(
@@ -192,9 +192,9 @@ def _public_key_point(public_key: bytes) -> Any:
             )
         )
     except ValueError as exc:
-        raise VerificationError(f"drand public key is not a G2 point: {exc}") from exc
+        raise VerificationError(f"drand 公钥不是 G2 点：{exc}") from exc
     if is_inf(point) or not is_inf(multiply(point, curve_order)):
-        raise VerificationError("drand public key is not in the G2 prime-order subgroup")
+        raise VerificationError("drand 公钥不在 G2 的素数阶子群中")
     return point
 
 
@@ -224,25 +224,23 @@ def verify_beacon(
     from py_ecc.optimized_bls12_381.optimized_pairing import final_exponentiate, pairing
 
     if type(round_number) is not int or not 1 <= round_number < 1 << 64:
-        raise VerificationError("drand round must be an integer in 1..2^64-1")
+        raise VerificationError("drand 轮次应为 1..2^64-1 范围内的整数")
     if not isinstance(signature, bytes) or len(signature) != _G1_SIZE:
-        raise VerificationError(
-            "drand signature must be a 48-byte compressed G1 point (bls-unchained-g1-rfc9380)"
-        )
+        raise VerificationError("drand 签名应为 48 字节的压缩 G1 点（bls-unchained-g1-rfc9380）")
     pk_point = _public_key_point(bytes(public_key))
     try:
         sig_point = decompress_G1(G1Compressed(int.from_bytes(signature, "big")))
     except ValueError as exc:
-        raise VerificationError(f"drand signature is not a G1 point: {exc}") from exc
+        raise VerificationError(f"drand 签名不是 G1 点：{exc}") from exc
     if is_inf(sig_point) or not is_inf(multiply(sig_point, curve_order)):
-        raise VerificationError("drand signature is not in the G1 prime-order subgroup")
+        raise VerificationError("drand 签名不在 G1 的素数阶子群中")
     message_point = hash_to_G1(round_message(round_number), QUICKNET_DST, _SHA256)
     # e(σ, g2) · e(H(m), −pk) == 1, with one shared final exponentiation.
     product = pairing(G2, sig_point, final_exponentiate=False) * pairing(
         neg(pk_point), message_point, final_exponentiate=False
     )
     if final_exponentiate(product) != FQ12.one():
-        raise VerificationError(f"drand signature does not verify for round {round_number}")
+        raise VerificationError(f"drand 第 {round_number} 轮的签名验证失败")
     return hashlib.sha256(signature).digest()
 
 
@@ -268,19 +266,19 @@ def verify_beacon_record(beacon: Mapping[str, Any], expected_chain_hash: str) ->
         round_number = beacon["round"]
         signature_hex = beacon["signature"]
     except (KeyError, TypeError) as exc:
-        raise MalformedError("beacon needs chain_hash, round and signature") from exc
+        raise MalformedError("drand 信标缺少 chain_hash、round 或 signature") from exc
     if not isinstance(chain, str) or not isinstance(signature_hex, str):
-        raise MalformedError("beacon chain_hash and signature must be hex strings")
+        raise MalformedError("drand 信标的 chain_hash 和 signature 应为十六进制字符串")
     if type(round_number) is not int:
-        raise MalformedError("beacon round must be an integer")
+        raise MalformedError("drand 信标的 round 应为整数")
     if chain != expected_chain_hash:
-        raise VerificationError("beacon chain hash differs from the announced one")
+        raise VerificationError("drand 信标的链哈希与公告中的不符")
     if chain != QUICKNET_CHAIN_HASH.hex():
-        raise VerificationError("only the drand quicknet chain is supported by draw-v1")
+        raise VerificationError("draw-v1 只支持 drand quicknet 链")
     try:
         signature = bytes.fromhex(signature_hex)
     except ValueError as exc:
-        raise MalformedError("beacon signature is not hex") from exc
+        raise MalformedError("drand 信标的签名不是十六进制") from exc
     if signature.hex() != signature_hex:
-        raise MalformedError("beacon signature must be lowercase hex")
+        raise MalformedError("drand 信标的签名应为小写十六进制")
     return verify_beacon(round_number, signature)

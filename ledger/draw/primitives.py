@@ -77,7 +77,7 @@ def u32be(n: int) -> bytes:
         MalformedError: if ``n`` is out of range.
     """
     if not 0 <= n < _U32_LIMIT:
-        raise MalformedError(f"u32be: out of range: {n}")
+        raise MalformedError(f"u32be：数值超出范围：{n}")
     return n.to_bytes(4, "big")
 
 
@@ -94,7 +94,7 @@ def u64be(n: int) -> bytes:
         MalformedError: if ``n`` is out of range.
     """
     if not 0 <= n < _U64_LIMIT:
-        raise MalformedError(f"u64be: out of range: {n}")
+        raise MalformedError(f"u64be：数值超出范围：{n}")
     return n.to_bytes(8, "big")
 
 
@@ -128,7 +128,7 @@ def utf8(text: str) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise MalformedError("string holds a lone surrogate") from exc
+        raise MalformedError("字符串含有孤立的代理码元（lone surrogate）") from exc
 
 
 def CJ(value: object) -> bytes:
@@ -163,11 +163,11 @@ def check_identifier(value: object, what: str) -> str:
         MalformedError: if ``value`` is not such a string.
     """
     if not isinstance(value, str) or not value:
-        raise MalformedError(f"{what}: expected a non-empty string")
+        raise MalformedError(f"{what}：应为非空字符串")
     if not value.isascii():
         if not unicodedata.is_normalized("NFC", value):
-            raise MalformedError(f"{what}: not in Unicode NFC: {value!r}")
+            raise MalformedError(f"{what}：不是 Unicode NFC 规范化形式：{value!r}")
         utf8(value)
     if _CONTROL.search(value):
-        raise MalformedError(f"{what}: holds a control character: {value!r}")
+        raise MalformedError(f"{what}：含有控制字符：{value!r}")
     return value

@@ -69,7 +69,7 @@ ALGORITHM = "draw-v1"
 
 def _obj(value: object, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise MalformedError(f"announce: {what} must be an object")
+        raise MalformedError(f"draw.announce：{what} 应为对象")
     return value
 
 
@@ -88,14 +88,14 @@ def check_announce(body: Mapping[str, Any]) -> dict[str, Any]:
     """
     body = _obj(body, "body")
     if body.get("schema") != ANNOUNCE_SCHEMA or body.get("algorithm") != ALGORITHM:
-        raise MalformedError("announce: schema must be draw-v1/announce, algorithm draw-v1")
+        raise MalformedError("draw.announce：schema 应为 draw-v1/announce，algorithm 应为 draw-v1")
     task_id = check_identifier(body.get("task_id"), "task_id")
     pools = _obj(body.get("pools"), "pools")
     for kind in (ENTITIES, INSPECTORS, CONFLICTS):
         ref = _obj(pools.get(kind), f"pools.{kind}")
         parse_hex32(ref.get("sha256"), f"pools.{kind}.sha256")
         if type(ref.get("count")) is not int or ref["count"] < 0:
-            raise MalformedError(f"announce: pools.{kind}.count must be an integer ≥ 0")
+            raise MalformedError(f"draw.announce：pools.{kind}.count 应为 ≥ 0 的整数")
     rules = _obj(body.get("rules"), "rules")
     _, departments = parse_departments(rules)
     randomness = _obj(body.get("randomness"), "randomness")
@@ -103,25 +103,27 @@ def check_announce(body: Mapping[str, Any]) -> dict[str, Any]:
     parse_hex32(beacon.get("chain_hash"), "randomness.drand.chain_hash")
     round_number = beacon.get("round")
     if type(round_number) is not int or round_number < 1:
-        raise MalformedError("announce: randomness.drand.round must be an integer ≥ 1")
+        raise MalformedError("draw.announce：randomness.drand.round 应为 ≥ 1 的整数")
     entries = randomness.get("commitments")
     if not isinstance(entries, list):
-        raise MalformedError("announce: randomness.commitments must be a list")
+        raise MalformedError("draw.announce：randomness.commitments 应为列表")
     commitments: dict[str, str] = {}
     for entry in entries:
-        entry = _obj(entry, "commitment")
-        dept = check_identifier(entry.get("dept"), "commitment dept")
-        parse_hex32(entry.get("commitment"), f"commitment of {dept}")
+        entry = _obj(entry, "randomness.commitments[]")
+        dept = check_identifier(entry.get("dept"), "承诺的 dept")
+        parse_hex32(entry.get("commitment"), f"{dept} 的承诺")
         if dept in commitments:
-            raise MalformedError(f"announce: two commitments for {dept}")
+            raise MalformedError(f"draw.announce：{dept} 有两个承诺")
         commitments[dept] = entry["commitment"]
     if set(commitments) != {d.dept for d in departments}:
-        raise MalformedError("announce: every participating department commits, no other")
+        raise MalformedError("draw.announce：承诺应恰好来自全部参与部门，不多也不少")
     extra = randomness.get("extra_key")
     if extra is not None:
         extra = _obj(extra, "randomness.extra_key")
         if extra.get("format") != "rfc3797-keystring" or not isinstance(extra.get("sources"), list):
-            raise MalformedError("announce: extra_key must be {format: rfc3797-keystring, sources}")
+            raise MalformedError(
+                "draw.announce：extra_key 应为 {format: rfc3797-keystring, sources}"
+            )
     return {
         "task_id": task_id,
         "pools": pools,
@@ -135,9 +137,9 @@ def check_announce(body: Mapping[str, Any]) -> dict[str, Any]:
 
 def _check_snapshot(kind: str, data: bytes, pools: Mapping[str, Any]) -> None:
     if not isinstance(data, bytes):
-        raise MalformedError(f"{kind} snapshot must be bytes")
+        raise MalformedError(f"{kind} 快照应为 bytes")
     if snapshot_ref(data) != {"sha256": pools[kind]["sha256"], "count": pools[kind]["count"]}:
-        raise VerificationError(f"{kind} snapshot does not match the announcement")
+        raise VerificationError(f"{kind} 快照与公告中的承诺不符")
 
 
 def run_draw(
@@ -218,15 +220,15 @@ def _run_draw(
         _check_snapshot(kind, data, ann["pools"])
     if ann["extra_key"]:
         if extra_key_string is None:
-            raise MalformedError("the announcement declares an extra key: key string required")
+            raise MalformedError("公告声明了附加密钥：须提供密钥串")
         parse_key_string(extra_key_string)
     elif extra_key_string is not None:
-        raise MalformedError("extra key string given but not declared in the announcement")
+        raise MalformedError("提供了附加密钥串，但公告中并未声明")
 
     commitments: dict[str, str] = ann["commitments"]
     for dept in reveals:
         if dept not in commitments:
-            raise MalformedError(f"reveal from {dept!r}, which made no commitment")
+            raise MalformedError(f"收到 {dept!r} 的揭示，但该部门没有提交承诺")
     secrets: dict[str, bytes | None] = {}
     statuses = []
     for dept in sorted(commitments):
@@ -243,7 +245,7 @@ def _run_draw(
 
     progress("seed")
     if beacon.get("round") != ann["round"]:
-        raise VerificationError("beacon is for another round than the announced one")
+        raise VerificationError("drand 信标的轮次与公告中的轮次不同")
     randomness = drand.verify_beacon_record(beacon, ann["chain_hash"])
 
     a_hash = announce_hash(announce_body)
@@ -347,7 +349,7 @@ def verify_result(
         extra_key_string=extra_key_string,
     )
     if CJ(dict(published)) != CJ(expected):
-        raise VerificationError("published draw result differs from the recomputation")
+        raise VerificationError("公布的抽取结果与重新计算的结果不一致")
     return result_sha256(expected)
 
 
@@ -388,7 +390,7 @@ def replace(
     ann = check_announce(announce_body)
     _check_snapshot(ENTITIES, entity_snapshot_bytes, ann["pools"])
     if not isinstance(reason, str) or not reason:
-        raise MalformedError("replace: a reason is required")
+        raise MalformedError("draw.replace：须填写替补理由")
     res_hash = result_sha256(result)
     stratum_of: dict[str, str] = {}
     for stratum in result["strata"]:
@@ -398,7 +400,7 @@ def replace(
     current = set(stratum_of)
     for record in prior:
         if record.get("result_sha256") != res_hash:
-            raise VerificationError("replace: an earlier replacement belongs to another result")
+            raise VerificationError("draw.replace：先前的一次替补属于另一个抽取结果")
         current.discard(record["removed"])
         if record["replacement"] is not None:
             new_id = record["replacement"]["id"]
@@ -406,7 +408,7 @@ def replace(
             current.add(new_id)
             stratum_of[new_id] = record["stratum"]
     if entity_id not in current:
-        raise MalformedError(f"replace: {entity_id!r} is not in the current sample")
+        raise MalformedError(f"draw.replace：{entity_id!r} 不在当前的抽中名单中")
     stratum = stratum_of[entity_id]
     entities = parse_entity_table(entity_snapshot_bytes)
     order = reserve_order(entities, ann["rules"], result["subseeds"]["entities"], stratum)

@@ -109,15 +109,15 @@ def parse_ratio(text: object) -> tuple[int, int]:
             values above 1 are all rejected).
     """
     if not isinstance(text, str):
-        raise MalformedError('ratio must be a decimal string such as "0.05"')
+        raise MalformedError('ratio 应为十进制小数字符串，如 "0.05"')
     match = _RATIO.fullmatch(text)
     if match is None or len(text) > 40:
-        raise MalformedError(f"ratio {text!r} is not a plain decimal")
+        raise MalformedError(f"ratio {text!r} 不是普通的十进制小数")
     whole, frac = match.group(1), match.group(2) or ""
     den = 10 ** len(frac)
     num = int(whole) * den + (int(frac) if frac else 0)
     if num > den:
-        raise MalformedError(f"ratio {text!r} exceeds 1")
+        raise MalformedError(f"ratio {text!r} 大于 1")
     return num, den
 
 
@@ -135,7 +135,7 @@ def ceil_count(n: int, ratio: str) -> int:
         MalformedError: for an invalid ratio or negative ``n``.
     """
     if n < 0:
-        raise MalformedError("ceil_count: negative n")
+        raise MalformedError("ceil_count：n 为负数")
     num, den = parse_ratio(ratio)
     return min(n, -(-n * num // den))
 
@@ -153,18 +153,18 @@ def parse_as_of(text: object) -> _dt.date:
         MalformedError: if it is not a valid ``YYYY-MM-DD`` date.
     """
     if not isinstance(text, str) or not _DATE.fullmatch(text):
-        raise MalformedError("as_of must be YYYY-MM-DD")
+        raise MalformedError("as_of 应为 YYYY-MM-DD 格式")
     try:
         return _dt.date.fromisoformat(text)
     except ValueError as exc:
-        raise MalformedError(f"as_of: invalid date {text!r}") from exc
+        raise MalformedError(f"as_of：无效的日期 {text!r}") from exc
 
 
 def _parse_days(value: object) -> int | None:
     if value is None:
         return None
     if type(value) is not int or value < 0:
-        raise MalformedError("exclude_inspected_within_days must be an integer ≥ 0 or null")
+        raise MalformedError("exclude_inspected_within_days 应为 ≥ 0 的整数或 null")
     return value
 
 
@@ -210,15 +210,15 @@ def parse_strata(rules: Mapping[str, Any]) -> list[StratumRule]:
     """
     strata = rules.get("strata")
     if not isinstance(strata, list) or not strata:
-        raise MalformedError("rules.strata must be a non-empty list")
+        raise MalformedError("rules.strata 应为非空列表")
     out: list[StratumRule] = []
     seen: set[str] = set()
     for item in strata:
         if not isinstance(item, dict) or set(item) != {"stratum", "ratio"}:
-            raise MalformedError("rules.strata entries must be {stratum, ratio}")
+            raise MalformedError("rules.strata 的每一项应恰好包含 stratum 和 ratio")
         name = check_identifier(item["stratum"], "stratum")
         if name in seen:
-            raise MalformedError(f"rules.strata: duplicate stratum {name!r}")
+            raise MalformedError(f"rules.strata：层级 {name!r} 重复")
         seen.add(name)
         num, den = parse_ratio(item["ratio"])
         out.append(StratumRule(name, item["ratio"], num, den))
@@ -241,7 +241,7 @@ def _eligible(
     if not set(table.strata) <= listed:
         at = next(i for i, s in enumerate(table.strata) if s not in listed)
         raise MalformedError(
-            f"entity {table.ids[at]}: stratum {table.strata[at]!r} is not in rules.strata"
+            f"主体 {table.ids[at]}：层级 {table.strata[at]!r} 不在 rules.strata 中"
         )
     if exclude_days is None:
         return table.ids, table.strata
@@ -311,7 +311,7 @@ def sample(
     if min_count is None:
         min_count = 0
     if type(min_count) is not int or min_count < 0:
-        raise MalformedError("rules.min_count must be an integer ≥ 0 or null")
+        raise MalformedError("rules.min_count 应为 ≥ 0 的整数或 null")
     names = [s.stratum for s in strata]
     ids, groups = _eligible(entities, names, as_of, days)
     eligible = Counter(groups)
@@ -380,7 +380,7 @@ def reserve_order(
     strata = parse_strata(rules)
     names = [s.stratum for s in strata]
     if stratum not in names:
-        raise MalformedError(f"stratum {stratum!r} is not in rules.strata")
+        raise MalformedError(f"层级 {stratum!r} 不在 rules.strata 中")
     as_of = parse_as_of(rules.get("as_of"))
     days = _parse_days(rules.get("exclude_inspected_within_days"))
     groups = eligible_by_stratum(entities, names, as_of, days)

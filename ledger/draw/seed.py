@@ -49,7 +49,7 @@ def parse_hex32(value: object, what: str) -> bytes:
         MalformedError: unless ``value`` is exactly 64 lowercase hex digits.
     """
     if not isinstance(value, str) or not _HEX64.fullmatch(value):
-        raise MalformedError(f"{what}: expected 64 lowercase hex digits")
+        raise MalformedError(f"{what}：应为 64 位小写十六进制")
     return bytes.fromhex(value)
 
 
@@ -70,7 +70,7 @@ def commitment(task_id: str, dept: str, secret: bytes) -> str:
         MalformedError: if the secret is not 32 bytes.
     """
     if len(secret) != SECRET_SIZE:
-        raise MalformedError("commitment: secret must be 32 bytes")
+        raise MalformedError("承诺：秘密应为 32 字节")
     return H(LP(b"draw-v1/commit") + LP(utf8(task_id)) + LP(utf8(dept)) + LP(bytes(secret))).hex()
 
 
@@ -90,11 +90,11 @@ def check_reveal(task_id: str, dept: str, secret_hex: object, expected: str) -> 
         VerificationError: if the reveal is malformed or does not match the commitment.
     """
     try:
-        secret = parse_hex32(secret_hex, f"reveal of {dept}")
+        secret = parse_hex32(secret_hex, f"{dept} 的揭示")
     except MalformedError as exc:
         raise VerificationError(str(exc)) from exc
     if commitment(task_id, dept, secret) != expected:
-        raise VerificationError(f"reveal of {dept} does not match its commitment")
+        raise VerificationError(f"{dept} 的揭示与其承诺不符")
     return secret
 
 
@@ -136,13 +136,13 @@ def key_string(sources: Sequence[Sequence[int]]) -> str:
     for source in sources:
         values = list(source)
         if not values:
-            raise MalformedError("key string: a source has no values")
+            raise MalformedError("密钥串：某个来源没有数值")
         for v in values:
             if type(v) is not int or v < 0:
-                raise MalformedError("key string: values must be non-negative integers")
+                raise MalformedError("密钥串：数值应为非负整数")
         parts.append("".join(f"{v}." for v in sorted(values)) + "/")
     if not parts:
-        raise MalformedError("key string: no sources")
+        raise MalformedError("密钥串：没有任何来源")
     return "".join(parts)
 
 
@@ -159,11 +159,11 @@ def parse_key_string(text: object) -> str:
         MalformedError: if it is not in RFC 3797 §4 canonical form.
     """
     if not isinstance(text, str) or not _KEY_STRING.fullmatch(text):
-        raise MalformedError("extra key string: not an RFC 3797 key string")
+        raise MalformedError("附加密钥串：不是 RFC 3797 密钥串")
     for source in text[:-1].split("/"):
         values = [int(v) for v in source[:-1].split(".")]
         if values != sorted(values):
-            raise MalformedError("extra key string: values of a source must be ascending")
+            raise MalformedError("附加密钥串：同一来源的数值应按升序排列")
     return text
 
 
@@ -228,12 +228,12 @@ def seed_preimage(
         MalformedError: on wrong field sizes or an invalid department id.
     """
     for name, value in (
-        ("announce hash", announce_sha256),
-        ("chain hash", chain_hash),
-        ("randomness", randomness),
+        ("公告哈希", announce_sha256),
+        ("链哈希", chain_hash),
+        ("drand 随机数", randomness),
     ):
         if len(value) != 32:
-            raise MalformedError(f"seed: {name} must be 32 bytes")
+            raise MalformedError(f"种子：{name}应为 32 字节")
     depts = sorted(secrets)  # str order == UTF-8 byte order
     parts = [
         LP(b"draw-v1/seed"),
@@ -244,10 +244,10 @@ def seed_preimage(
         LP(u32be(len(depts))),
     ]
     for dept in depts:
-        check_identifier(dept, "department")
+        check_identifier(dept, "部门")
         secret = secrets[dept]
         if secret is not None and len(secret) != SECRET_SIZE:
-            raise MalformedError(f"seed: secret of {dept} must be 32 bytes")
+            raise MalformedError(f"种子：{dept} 的秘密应为 32 字节")
         parts.append(LP(utf8(dept)))
         parts.append(LP(b"" if secret is None else bytes(secret)))
     parts.append(LP(b"" if extra_key_string is None else utf8(extra_key_string)))
@@ -269,6 +269,6 @@ def subseeds(seed: bytes) -> tuple[str, str]:
         MalformedError: if the seed is not 32 bytes.
     """
     if len(seed) != 32:
-        raise MalformedError("subseeds: seed must be 32 bytes")
+        raise MalformedError("子种子：种子应为 32 字节")
     base = LP(b"draw-v1/sub") + LP(seed)
     return H(base + LP(b"entities")).hex(), H(base + LP(b"inspectors")).hex()

@@ -63,19 +63,19 @@ _HIGH_LEAD_BYTES = tuple(bytes([b]) for b in range(0xEE, 0xF5))
 
 
 def _reject_float(literal: str) -> NoReturn:
-    raise MalformedError(f"snapshot: non-integer number {literal[:40]!r}")
+    raise MalformedError(f"快照：不允许非整数的数值 {literal[:40]!r}")
 
 
 def _reject_constant(literal: str) -> NoReturn:
-    raise MalformedError(f"snapshot: {literal} is not JSON")
+    raise MalformedError(f"快照：{literal} 不是 JSON")
 
 
 def _parse_int(literal: str) -> int:
     if len(literal) > 17:
-        raise MalformedError("snapshot: integer out of range")
+        raise MalformedError("快照：整数超出范围")
     value = int(literal)
     if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-        raise MalformedError("snapshot: integer out of range")
+        raise MalformedError("快照：整数超出范围")
     return value
 
 
@@ -113,17 +113,18 @@ def _sort_key(kind: str, record: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _check_tags(value: object, what: str, *, canonical: bool) -> list[str]:
     if not isinstance(value, list):
-        raise MalformedError(f"{what}: tags must be a list")
+        raise MalformedError(f"{what}：tags 应为列表")
+    label = f"{what} 的标签" if what[-1:].isascii() else f"{what}的标签"
     for tag in value:
-        check_identifier(tag, f"{what} tag")
+        check_identifier(tag, label)
     if canonical:
         for a, b in itertools.pairwise(value):
             if not a < b:
-                raise MalformedError(f"{what}: tags must be sorted and unique")
+                raise MalformedError(f"{what}：tags 应已排序且不重复")
         return value
     tags = sorted(value)
     if len(set(tags)) != len(tags):
-        raise MalformedError(f"{what}: duplicate tag")
+        raise MalformedError(f"{what}：标签重复")
     return tags
 
 
@@ -134,13 +135,13 @@ def _check_date(value: object, what: str) -> None:
     if value is None:
         return
     if not isinstance(value, str) or not _DATE.fullmatch(value):
-        raise MalformedError(f"{what}: last_inspected must be YYYY-MM-DD or null")
+        raise MalformedError(f"{what}：last_inspected 应为 YYYY-MM-DD 或 null")
     if value in _date_cache:
         return
     try:
         _dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise MalformedError(f"{what}: invalid date {value!r}") from exc
+        raise MalformedError(f"{what}：无效的日期 {value!r}") from exc
     if len(_date_cache) < 100_000:
         _date_cache[value] = None
 
@@ -148,29 +149,29 @@ def _check_date(value: object, what: str) -> None:
 def _check_record(kind: str, record: object, *, canonical: bool) -> dict[str, Any]:
     """Validate one record (and, if not ``canonical``, normalise its tag order)."""
     if not isinstance(record, dict):
-        raise MalformedError(f"{kind}: record is not an object")
+        raise MalformedError(f"{kind} 快照：记录不是对象")
     try:
         if kind == ENTITIES:
-            rid = check_identifier(record["id"], "entity id")
+            rid = check_identifier(record["id"], "主体 id")
             if not isinstance(record["name"], str):
-                raise MalformedError(f"entity {rid}: name must be a string")
-            check_identifier(record["stratum"], f"entity {rid} stratum")
-            _check_date(record["last_inspected"], f"entity {rid}")
-            tags = _check_tags(record["tags"], f"entity {rid}", canonical=canonical)
+                raise MalformedError(f"主体 {rid}：name 应为字符串")
+            check_identifier(record["stratum"], f"主体 {rid} 的 stratum")
+            _check_date(record["last_inspected"], f"主体 {rid}")
+            tags = _check_tags(record["tags"], f"主体 {rid}", canonical=canonical)
         elif kind == INSPECTORS:
-            rid = check_identifier(record["id"], "inspector id")
-            check_identifier(record["dept"], f"inspector {rid} dept")
+            rid = check_identifier(record["id"], "检查人员 id")
+            check_identifier(record["dept"], f"检查人员 {rid} 的 dept")
             if not isinstance(record["active"], bool):
-                raise MalformedError(f"inspector {rid}: active must be true or false")
-            tags = _check_tags(record["tags"], f"inspector {rid}", canonical=canonical)
+                raise MalformedError(f"检查人员 {rid}：active 应为 true 或 false")
+            tags = _check_tags(record["tags"], f"检查人员 {rid}", canonical=canonical)
         else:
             if len(record) != 2:
-                raise MalformedError("conflict: record must be {entity, inspector}")
-            check_identifier(record["entity"], "conflict entity")
-            check_identifier(record["inspector"], "conflict inspector")
+                raise MalformedError("回避记录应恰好包含 entity 和 inspector 两个字段")
+            check_identifier(record["entity"], "回避记录的 entity")
+            check_identifier(record["inspector"], "回避记录的 inspector")
             return record
     except KeyError as exc:
-        raise MalformedError(f"{kind}: record lacks field {exc.args[0]!r}") from exc
+        raise MalformedError(f"{kind} 快照：记录缺少字段 {exc.args[0]!r}") from exc
     if not canonical and tags is not record["tags"]:
         record = {**record, "tags": tags}
     return record
@@ -193,12 +194,12 @@ def build_snapshot(kind: str, records: Iterable[Mapping[str, Any]]) -> bytes:
             duplicate id (duplicate pair for conflicts).
     """
     if kind not in _KINDS:
-        raise MalformedError(f"snapshot: unknown kind {kind!r}")
+        raise MalformedError(f"快照：未知的种类 {kind!r}")
     checked = [_check_record(kind, dict(r), canonical=False) for r in records]
     checked.sort(key=lambda r: _sort_key(kind, r))
     for a, b in itertools.pairwise(checked):
         if _sort_key(kind, a) == _sort_key(kind, b):
-            raise MalformedError(f"{kind}: duplicate record {_sort_key(kind, a)!r}")
+            raise MalformedError(f"{kind} 快照：记录 {_sort_key(kind, a)!r} 重复")
     return b"".join(CJ(r) + b"\n" for r in checked)
 
 
@@ -238,15 +239,15 @@ def parse_snapshot(kind: str, data: bytes) -> list[dict[str, Any]]:
         MalformedError: if any check fails. No other exception escapes.
     """
     if kind not in _KINDS:
-        raise MalformedError(f"snapshot: unknown kind {kind!r}")
+        raise MalformedError(f"快照：未知的种类 {kind!r}")
     if not isinstance(data, bytes):
-        raise MalformedError("snapshot: expected bytes")
+        raise MalformedError("快照：应为 bytes")
     if not data:
         return []
     if not data.endswith(b"\n"):
-        raise MalformedError(f"{kind}: file must end with a newline")
+        raise MalformedError(f"{kind} 快照：文件应以换行符结尾")
     if b"\r" in data or b"\n\n" in data or data.startswith(b"\n"):
-        raise MalformedError(f"{kind}: empty line or carriage return")
+        raise MalformedError(f"{kind} 快照：含有空行或回车符")
     with gc_paused():
         records = _parse_lines(kind, data)
         if kind == ENTITIES:
@@ -266,7 +267,7 @@ def _check_order(kind: str, records: list[dict[str, Any]]) -> None:
         keys = [r["id"] for r in records]
     for i in range(1, len(keys)):
         if not keys[i - 1] < keys[i]:
-            raise MalformedError(f"{kind}: line {i + 1} is out of order or duplicated")
+            raise MalformedError(f"{kind} 快照：第 {i + 1} 行顺序错误或重复")
 
 
 _CHUNK_BYTES = 1 << 22
@@ -299,7 +300,7 @@ def _parse_lines(kind: str, data: bytes) -> list[Any]:
             text = joined.decode("utf-8")
             value, stop = _DECODER.raw_decode(text)
         except UnicodeDecodeError as exc:
-            raise MalformedError(f"{kind}: invalid UTF-8 after line {line_no}") from exc
+            raise MalformedError(f"{kind} 快照：第 {line_no} 行之后有无效的 UTF-8") from exc
         except (ValueError, RecursionError):
             return _parse_lines_slow(kind, data)  # precise message
         if (
@@ -323,9 +324,9 @@ def _parse_lines_slow(kind: str, data: bytes) -> list[Any]:
         try:
             value = _canonical_loads(line)
         except MalformedError as exc:
-            raise MalformedError(f"{kind}: line {i + 1}: {exc}") from exc
+            raise MalformedError(f"{kind} 快照：第 {i + 1} 行：{exc}") from exc
         if type(value) is not dict:
-            raise MalformedError(f"{kind}: line {i + 1} is not an object")
+            raise MalformedError(f"{kind} 快照：第 {i + 1} 行不是对象")
         out.append(value)
     return out
 
@@ -345,9 +346,9 @@ def _check_entities_fast(records: list[Any]) -> None:
         lasts = {r["last_inspected"] for r in records}
         tag_lists = [r["tags"] for r in records]
     except KeyError as exc:
-        raise MalformedError(f"entities: record lacks field {exc.args[0]!r}") from exc
+        raise MalformedError(f"entities 快照：记录缺少字段 {exc.args[0]!r}") from exc
     except TypeError as exc:  # an unhashable last_inspected
-        raise MalformedError("entities: last_inspected must be YYYY-MM-DD or null") from exc
+        raise MalformedError("entities 快照：last_inspected 应为 YYYY-MM-DD 或 null") from exc
     if (
         set(map(type, ids)) - {str}
         or set(map(type, strata)) - {str}
@@ -357,24 +358,24 @@ def _check_entities_fast(records: list[Any]) -> None:
         for record in records:
             _check_record(ENTITIES, record, canonical=True)
     for value in lasts:
-        _check_date(value, "entities")
+        _check_date(value, "entities 快照")
     tagged = [t for t in tag_lists if t]
     try:
         distinct_tags = {tag for tags in tagged for tag in tags}
     except TypeError as exc:
-        raise MalformedError("entities: tags must be strings") from exc
+        raise MalformedError("entities 快照：标签应为字符串") from exc
     for tag in distinct_tags:
-        check_identifier(tag, "entity tag")
+        check_identifier(tag, "主体标签")
     for tags in tagged:
         if len(tags) > 1:
-            _check_tags(tags, "entity", canonical=True)
+            _check_tags(tags, "主体", canonical=True)
     if "" in ids or "" in strata:
-        raise MalformedError("entities: empty id or stratum")
+        raise MalformedError("entities 快照：id 或 stratum 为空")
     joined = " ".join(ids) + " " + " ".join(set(strata))  # a space is no control char
     if not joined.isascii() or _CONTROL_OR_ESCAPE_CHARS.search(joined):
         for record in records:
-            check_identifier(record["id"], "entity id")
-            check_identifier(record["stratum"], f"entity {record['id']} stratum")
+            check_identifier(record["id"], "主体 id")
+            check_identifier(record["stratum"], f"主体 {record['id']} 的 stratum")
 
 
 @dataclass(frozen=True)
@@ -414,7 +415,7 @@ class EntityTable:
                 strata.append(record["stratum"])
                 lasts.append(record["last_inspected"] or "")
         except KeyError as exc:
-            raise MalformedError(f"entities: record lacks field {exc.args[0]!r}") from exc
+            raise MalformedError(f"entities 快照：记录缺少字段 {exc.args[0]!r}") from exc
         return cls(ids, strata, lasts)
 
 
@@ -467,7 +468,7 @@ def parse_entity_table(data: bytes) -> EntityTable:
             escapes.
     """
     if not isinstance(data, bytes):
-        raise MalformedError("snapshot: expected bytes")
+        raise MalformedError("快照：应为 bytes")
     plain = data.endswith(b"\n") and not (
         b"\r" in data or b"\n\n" in data or data.startswith(b"\n")
     )
@@ -513,23 +514,23 @@ def _entity_table_fast(data: bytes) -> EntityTable | None:
         pos = end
     # Same checks as _check_entities_fast, on columns whose types msgspec has already checked.
     for value in set(lasts):
-        _check_date(value, "entities")
+        _check_date(value, "entities 快照")
     for tags in tag_spellings:
         for tag in tags:
-            check_identifier(tag, "entity tag")
+            check_identifier(tag, "主体标签")
         if len(tags) > 1:
-            _check_tags(list(tags), "entity", canonical=True)
+            _check_tags(list(tags), "主体", canonical=True)
     if "" in ids or "" in strata:
-        raise MalformedError("entities: empty id or stratum")
+        raise MalformedError("entities 快照：id 或 stratum 为空")
     distinct_strata = set(strata)
     joined = " ".join(ids) + " " + " ".join(distinct_strata)
     # Printable ASCII (U+0020..U+007E) is NFC and has no control character.
     if not (joined.isascii() and joined.isprintable()):
         for entity_id, stratum in zip(ids, strata, strict=True):
-            check_identifier(entity_id, "entity id")
-            check_identifier(stratum, f"entity {entity_id} stratum")
+            check_identifier(entity_id, "主体 id")
+            check_identifier(stratum, f"主体 {entity_id} 的 stratum")
     if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
         for i in range(1, len(ids)):
             if not ids[i - 1] < ids[i]:
-                raise MalformedError(f"entities: line {i + 1} is out of order or duplicated")
+                raise MalformedError(f"entities 快照：第 {i + 1} 行顺序错误或重复")
     return EntityTable(ids, strata, [last or "" for last in lasts])

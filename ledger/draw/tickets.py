@@ -41,7 +41,7 @@ class TicketMaker:
 
     def __init__(self, seed: str) -> None:
         if not isinstance(seed, str):
-            raise MalformedError("ticket seed must be a string")
+            raise MalformedError("签号种子应为字符串")
         self.seed = seed
         seed_hash_hex = hashlib.sha256(utf8(seed)).hexdigest()
         self._prefix = hashlib.sha256(seed_hash_hex.encode("ascii"))
@@ -269,7 +269,7 @@ def order(seed: str, ids: Iterable[str]) -> list[str]:
     keys.sort()
     result = [_split_key(k) for k in keys]
     if len(set(result)) != len(result):
-        raise MalformedError("duplicate id in ticket order")
+        raise MalformedError("签号顺序中有重复的 id")
     return result
 
 

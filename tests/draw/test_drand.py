@@ -81,7 +81,7 @@ def test_own_key_roundtrip_and_g2_dst_rejected() -> None:
 
 def test_g2_sized_signature_rejected() -> None:
     round_number, _, _ = ROUNDS[0]
-    with pytest.raises(VerificationError, match="48-byte"):
+    with pytest.raises(VerificationError, match="48 字节"):
         drand.verify_beacon(round_number, OWN_PK)  # a valid 96-byte G2 point
     with pytest.raises(VerificationError):
         drand.verify_beacon(round_number, b"")
@@ -99,7 +99,7 @@ def test_infinity_and_non_subgroup_points_rejected() -> None:
             break
         x += 1
     encoded = (x | (1 << 383)).to_bytes(48, "big")
-    with pytest.raises(VerificationError, match="subgroup"):
+    with pytest.raises(VerificationError, match="子群"):
         drand.verify_beacon(1, encoded)
     with pytest.raises(VerificationError):
         drand.verify_beacon(1, bytes(48))  # no compression flag

@@ -120,7 +120,7 @@ def test_empty_stratum_and_output_order() -> None:
 
 
 def test_unknown_stratum_is_an_error() -> None:
-    with pytest.raises(MalformedError, match=r"not in rules\.strata"):
+    with pytest.raises(MalformedError, match=r"不在 rules\.strata 中"):
         sample([_ent(1, "Z")], _rules([("A", "1")]), SEED)
 
 

@@ -63,9 +63,9 @@ def test_non_nfc_id_rejected() -> None:
 
 
 def test_duplicates_rejected() -> None:
-    with pytest.raises(MalformedError, match="duplicate"):
+    with pytest.raises(MalformedError, match="重复"):
         build_snapshot("entities", [_ent("a"), _ent("a", name="other")])
-    with pytest.raises(MalformedError, match="duplicate"):
+    with pytest.raises(MalformedError, match="重复"):
         build_snapshot("conflicts", [{"entity": "e", "inspector": "i"}] * 2)
     line = build_snapshot("entities", [_ent("a")])
     with pytest.raises(MalformedError):
