@@ -29,10 +29,13 @@ import json
 import multiprocessing
 import os
 import sys
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Lock
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 import markupsafe
@@ -78,6 +81,8 @@ MANIFEST = ".gongkai-manifest.json"
 MANIFEST_VERSION = 2
 #: Below this many pages to render, render in this process (forking costs more than it saves).
 PARALLEL_THRESHOLD = 2000
+#: The fewest pages a render process takes at once (from the shared list of spans).
+MIN_SPAN = 200
 
 
 def default_templates() -> Path:
@@ -153,7 +158,9 @@ class Renderer:
             tmpl = self._cache[template] = self.env.get_template(template)
         # The 404 page is served at any depth: it alone uses root-absolute links.
         root = self.root_404 if page_path == "404.html" else "../" * page_path.count("/")
-        return tmpl.render(page_path=page_path, root=root, **ctx)
+        # ``page_url``: the page's site path as linked (``a/`` for ``a/index.html``).
+        url = page_path[:-10] if page_path.endswith("index.html") else page_path
+        return tmpl.render(page_path=page_path, page_url=url, root=root, **ctx)
 
 
 @jinja2.pass_context
@@ -349,18 +356,21 @@ def _build(
         writer.claim(MANIFEST)
         old_pages = old.pages if old is not None else {}
         todo = [p for p in pages if old is None or p.key is None or old_pages.get(p.path) != p.key]
+        # Business pages to render, by position (their Page objects are made by the process
+        # that renders them: a full build does not hold 100,000 of them).
+        bulk_todo: Sequence[int]
         if old is None:
-            todo += [bulk.make(i) for i in range(len(bulk.paths))]
+            bulk_todo = range(len(bulk.paths))
         elif isinstance(old_bulk, list):
-            todo += [
-                bulk.make(i)
+            bulk_todo = [
+                i
                 for i, (was, key) in enumerate(zip(old_bulk, bulk.keys, strict=True))
                 if was != key
             ]
         else:
             get = old_bulk.get
-            todo += [
-                bulk.make(i)
+            bulk_todo = [
+                i
                 for i, (path, key) in enumerate(zip(bulk.paths, bulk.keys, strict=True))
                 if get(path) != key
             ]
@@ -370,7 +380,14 @@ def _build(
         renderer = Renderer(templates, data, cache_dir)
         exists = frozenset(writer.claimed) | _generated(search)
         state = _State(
-            renderer, todo, writer.staging, exists, base_path(content.site.base_url), previous
+            renderer,
+            todo,
+            bulk.make,
+            bulk_todo,
+            writer.staging,
+            exists,
+            base_path(content.site.base_url),
+            previous,
         )
         written, check = _render(state, jobs)
         writer.mark_staged(written)
@@ -414,7 +431,7 @@ def _build(
     return BuildReport(
         pages=html,
         files=len(pages) + len(bulk.paths) + 1,
-        rendered=len(todo),
+        rendered=len(todo) + len(bulk_todo),
         written=len(written),
         incremental=old is not None,
         output=output,
@@ -476,10 +493,20 @@ def _old_manifest(output: Path, shared: str) -> _Manifest | None:
 class _State:
     renderer: Renderer
     pages: list[Page]
+    make: Callable[[int], Page]  # makes the business page at a position
+    bulk: Sequence[int]  # positions of the business pages to render (after ``pages``)
     staging: Path
     exists: frozenset[str]
     base_path: str
     previous: Path | None  # the old site (incremental builds compare bytes against it)
+
+    def __len__(self) -> int:
+        return len(self.pages) + len(self.bulk)
+
+    def page(self, i: int) -> Page:
+        """The ``i``-th page to render: ``pages``, then the business pages."""
+        pages = self.pages
+        return pages[i] if i < len(pages) else self.make(self.bulk[i - len(pages)])
 
 
 @dataclass
@@ -490,31 +517,120 @@ class _Check:
 
 
 _STATE: _State | None = None
+#: A span's result: (its first page, paths written, what the link check found).
+_Done = tuple[int, list[str], _Check]
+
+
+class RenderWorkerError(Exception):
+    """A render worker process died without reporting (killed, out of memory)."""
 
 
 def _render(state: _State, jobs: int | None) -> tuple[list[str], _Check]:
+    """Render every page of ``state`` into the staging directory.
+
+    Big builds render in this process and ``jobs - 1`` forked workers at once; they take spans
+    of pages from a shared counter. (The workers inherit the site data copy-on-write; this
+    process renders too instead of waiting, which saves a copy of its memory.)
+
+    Raises:
+        Exception: what rendering a page raised (in any process), e.g. ``jinja2.TemplateError``.
+        RenderWorkerError: when a worker process died without reporting.
+    """
     global _STATE  # inherited by forked workers
-    n = len(state.pages)
+    n = len(state)
     jobs = jobs or min(2, os.cpu_count() or 1)
     if jobs <= 1 or n < PARALLEL_THRESHOLD or sys.platform == "win32":
-        _STATE = state
+        return _merge([_render_span(state, 0, n, set())])
+    size = max(MIN_SPAN, n // (jobs * 8))
+    spans = [(i, min(n, i + size)) for i in range(0, n, size)]
+    ctx = multiprocessing.get_context("fork")
+    queue = _Spans(spans, ctx.RawValue("q", 0), ctx.Lock())
+    workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    gc.freeze()  # collections in the workers then leave the inherited objects alone
+    _STATE = state
+    finished = False
+    try:
+        for _ in range(jobs - 1):
+            recv, send = ctx.Pipe(duplex=False)
+            worker = ctx.Process(target=_worker, args=(queue, send), daemon=True)
+            worker.start()
+            send.close()
+            workers.append((worker, recv))
+        done = queue.render(state)
+        for proc, recv in workers:
+            try:
+                status, payload = recv.recv()
+            except EOFError:
+                proc.join()
+                raise RenderWorkerError(f"渲染子进程意外退出（退出码 {proc.exitcode}）") from None
+            if status == "error":
+                raise payload
+            done += payload
+        finished = True
+    finally:
+        _STATE = None
+        if not finished:
+            queue.stop()
+        for proc, recv in workers:
+            recv.close()
+            if not finished:
+                proc.terminate()
+            proc.join()
+    return _merge(done)
+
+
+class _Counter(Protocol):
+    value: int
+
+
+@dataclass
+class _Spans:
+    """Spans of pages to render, taken in order by every render process (shared memory)."""
+
+    spans: list[tuple[int, int]]
+    next: _Counter  # the next span to take (under ``lock``)
+    lock: Lock
+
+    def render(self, state: _State) -> list[_Done]:
+        """Render spans (:func:`_render_span`) until none is left."""
+        made: set[str] = set()
+        done: list[_Done] = []
+        while True:
+            with self.lock:
+                k = self.next.value
+                self.next.value = k + 1
+            if k >= len(self.spans):
+                return done
+            done.append(_render_span(state, *self.spans[k], made))
+
+    def stop(self) -> None:
+        """Leave no span to take (the other processes stop after their current span)."""
+        with self.lock:
+            self.next.value = len(self.spans)
+
+
+def _worker(queue: _Spans, send: Connection) -> None:
+    """A forked render worker: render spans until none is left; send the results, or the
+    exception, back to the parent."""
+    state = _STATE
+    assert state is not None
+    try:
+        send.send(("ok", queue.render(state)))
+    except BaseException as exc:  # the parent raises it
+        queue.stop()
         try:
-            results = [_render_chunk((0, n))]
-        finally:
-            _STATE = None
-    else:
-        size = max(200, n // (jobs * 8))
-        chunks = [(i, min(n, i + size)) for i in range(0, n, size)]
-        _STATE = state
-        try:
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(jobs) as pool:
-                results = pool.map(_render_chunk, chunks, chunksize=1)
-        finally:
-            _STATE = None
+            send.send(("error", exc))
+        except Exception:  # an exception that does not pickle: send its text
+            text = "".join(traceback.format_exception(exc))
+            send.send(("error", RuntimeError(text)))
+    finally:
+        send.close()
+
+
+def _merge(done: list[_Done]) -> tuple[list[str], _Check]:
     written: list[str] = []
     check = _Check([], [], {})
-    for w, c in results:
+    for _, w, c in sorted(done, key=_first):
         written += w
         check.broken += c.broken
         check.fragments += c.fragments
@@ -522,23 +638,32 @@ def _render(state: _State, jobs: int | None) -> tuple[list[str], _Check]:
     return written, check
 
 
-def _render_chunk(span: tuple[int, int]) -> tuple[list[str], _Check]:
-    state = _STATE
-    assert state is not None
+def _first(done: _Done) -> int:
+    return done[0]
+
+
+def _render_span(state: _State, start: int, end: int, made: set[str]) -> _Done:
+    """Render, check and write the pages ``start`` to ``end`` (exclusive) of ``state``.
+
+    ``made`` holds the staging subdirectories this process created or found (it grows).
+    """
     written: list[str] = []
     check = _Check([], [], {})
-    for page in state.pages[span[0] : span[1]]:
+    staging = f"{state.staging}/"
+    render = state.renderer.render
+    exists, base = state.exists, state.base_path
+    known: dict[str, set[str]] = {}
+    for i in range(start, end):
+        page = state.page(i)
         if page.template is not None:
-            text = state.renderer.render(page.template, page.path, page.context())
+            text = render(page.template, page.path, page.context())
             result = links.check_page(
-                page.path,
-                text,
-                state.exists,
-                state.base_path,
-                collect_ids=page.template not in BULK,
+                page.path, text, exists, base, page.template not in BULK, known
             )
-            check.broken += result.broken
-            check.fragments += result.fragments
+            if result.broken:
+                check.broken += result.broken
+            if result.fragments:
+                check.fragments += result.fragments
             if result.ids:
                 check.ids[page.path] = result.ids
             body = text.encode("utf-8")
@@ -552,16 +677,37 @@ def _render_chunk(span: tuple[int, int]) -> tuple[list[str], _Check]:
             and _same(state.previous / page.path, body)
         ):
             continue
-        path = state.staging / page.path
-        try:
-            fh = open(path, "wb")  # noqa: SIM115
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fh = open(path, "wb")  # noqa: SIM115
-        with fh:
-            fh.write(body)
+        _write(staging, page.path, body, made)
         written.append(page.path)
-    return written, check
+    return start, written, check
+
+
+def _write(staging: str, rel: str, body: bytes, made: set[str]) -> None:
+    """Write ``body`` to ``staging + rel`` (``staging`` ends with ``/``), creating the parent
+    directory unless it is in ``made`` (the directories known to exist; updated).
+
+    The staging directory starts empty, so a new directory is created without first failing
+    to open the file (two system calls per business page, not three).
+    """
+    folder = rel.rpartition("/")[0]
+    if folder and folder not in made:
+        try:
+            os.mkdir(staging + folder)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(staging + folder, exist_ok=True)
+        made.add(folder)
+    fd = os.open(staging + rel, _CREATE, 0o666)
+    try:
+        view = memoryview(body)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
 
 def _same(path: Path, body: bytes) -> bool:

@@ -15,8 +15,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-_LINK_RE = re.compile(r'\s(?:href|src|action)="([^"]*)"')
-_ID_RE = re.compile(r'\sid="([^"]+)"')
+#: A link (``href``, ``src``, ``action``) or an ``id``, with its value.
+_ATTR_RE = re.compile(r'\s(href|src|action|id)="([^"]*)"')
 _EXTERNAL = ("http:", "https:", "mailto:", "tel:", "data:", "//")
 
 
@@ -60,23 +60,41 @@ def resolve(page: str, href: str, base_path: str) -> str | None:
 
 
 def check_page(
-    page: str, html: str, exists: Collection[str], base_path: str, collect_ids: bool = True
+    page: str,
+    html: str,
+    exists: Collection[str],
+    base_path: str,
+    collect_ids: bool = True,
+    known: dict[str, set[str]] | None = None,
 ) -> PageLinks:
     """Check every link of one rendered page against the set of output files ``exists``.
 
     Pages link with a prefix of ``../`` that climbs to the site root (``url()`` in the
     templates), so most links resolve by cutting that prefix; others go through
     :func:`resolve`. With ``collect_ids=False`` the page's ids are not returned (bulk pages that
-    no page links into with a fragment).
+    no page links into with a fragment). ``known`` (by that prefix: the links found valid on
+    earlier pages with the same prefix) saves checking the links every page has again; it is
+    filled in, and must only be shared by checks against the same ``exists``.
     """
     out = PageLinks()
-    ids = frozenset(_ID_RE.findall(html))
+    hrefs: set[str] = set()
+    id_list: list[str] = []
+    for name, value in _ATTR_RE.findall(html):  # one pass for links and ids
+        if name == "id":
+            if value:
+                id_list.append(value)
+        else:
+            hrefs.add(value)
+    ids = frozenset(id_list)
     if collect_ids:
         out.ids = ids
     depth = page.count("/")
     root = "../" * depth
     cut = len(root)
-    for href in set(_LINK_RE.findall(html)):
+    ok = known.setdefault(root, set()) if known is not None else set()
+    for href in hrefs:
+        if href in ok:
+            continue
         if (
             "#" in href
             or "&" in href
@@ -95,7 +113,9 @@ def check_page(
             if rest in ("", "./")
             else (rest + "index.html" if rest.endswith("/") else rest)
         )
-        if target not in exists:
+        if target in exists:
+            ok.add(href)  # (it names the same file from every page with this prefix)
+        else:
             out.broken.append((page, href))
     out.broken.sort()
     return out

@@ -450,3 +450,34 @@ def test_writer_claims_many_paths_with_the_same_checks(tmp_path: Path) -> None:
     w.claim_many(["w/.well-known"])  # what claim() accepts, claim_many() accepts
     assert "w/.well-known" in w.claimed
     w.abort()
+
+
+def test_parallel_render_equals_serial_and_fails_like_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendering in this process and a forked worker gives the same files; a template error or
+    a broken link on a page the worker renders fails the build and keeps the old site."""
+    import generator.site.build as site_build
+
+    build_mini(tmp_path / "serial", jobs=1)
+    monkeypatch.setattr(site_build, "PARALLEL_THRESHOLD", 0)
+    monkeypatch.setattr(site_build, "MIN_SPAN", 3)  # many spans: both processes take some
+    build_mini(tmp_path / "parallel", jobs=2)
+    assert tree(tmp_path / "serial") == tree(tmp_path / "parallel")
+
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "site_templates", templates)
+    before = tree(tmp_path / "parallel")
+    (templates / "entity.html").write_text(
+        "{% extends 'base.html' %}{% block main %}{{ nope }}{% endblock %}"
+    )
+    with pytest.raises(Exception, match="nope"):
+        build_mini(tmp_path / "parallel", templates=templates, jobs=2, incremental=False)
+    (templates / "entity.html").write_text(
+        "{% extends 'base.html' %}{% block main %}<a href=\"{{ url('nowhere/') }}\">x</a>"
+        "{% endblock %}"
+    )
+    with pytest.raises(BrokenLinkError, match=r"entities/[^:]+/index\.html: \.\./\.\./nowhere/"):
+        build_mini(tmp_path / "parallel", templates=templates, jobs=2, incremental=False)
+    assert tree(tmp_path / "parallel") == before
+    assert not list(tmp_path.glob(".parallel.build-*"))
