@@ -13,11 +13,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 Value = str | int | bool | None | list[str]
+
+_BOM = b"\xef\xbb\xbf"
+#: ``json.dumps(…, ensure_ascii=False)`` without making an encoder per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 _JSON_TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
@@ -47,19 +51,38 @@ class Dataset:
     title: str
     description: str
     fields: tuple[DataField, ...]
-    rows: Callable[[], Sequence[dict[str, Value]]]
+    rows: Callable[[], Iterable[dict[str, Value]]]
 
     def to_csv(self) -> bytes:
-        """CSV with a UTF-8 BOM and CRLF line ends (RFC 4180)."""
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\r\n")
-        for row in self.rows():
-            w.writerow([_cell(row[f.name]) for f in self.fields])
-        return self.csv_from_lines([buf.getvalue()])
+        """CSV with a UTF-8 BOM and CRLF line ends (RFC 4180).
+
+        The rows are encoded as they come (100,000 businesses: no list of records or of lines
+        is held)."""
+        buf = io.BytesIO()
+        buf.write(_BOM)
+        text = io.TextIOWrapper(buf, encoding="utf-8", newline="")
+        w = csv.writer(text, lineterminator="\r\n")
+        w.writerow([f.title for f in self.fields])
+        names = [f.name for f in self.fields]
+        w.writerows([_cell(row[n]) for n in names] for row in self.rows())
+        text.flush()
+        data = buf.getvalue()
+        text.detach()
+        return data
 
     def to_json(self) -> bytes:
-        """``{"dataset": name, "records": [...]}``, UTF-8, one record per line."""
-        return self.json_from_lines([self.json_line(r) for r in self.rows()])
+        """``{"dataset": name, "records": [...]}``, UTF-8, one record per line (encoded as the
+        rows come, like :meth:`to_csv`)."""
+        buf = io.BytesIO()
+        buf.write(self._json_head())
+        encode = _ENCODER.encode
+        sep = b""
+        for row in self.rows():
+            buf.write(sep)
+            buf.write(encode(row).encode("utf-8"))
+            sep = b",\n"
+        buf.write(b"\n]}\n")
+        return buf.getvalue()
 
     def csv_line(self, row: dict[str, Value]) -> str:
         """The CSV line of one record (with its CRLF)."""
@@ -69,19 +92,20 @@ class Dataset:
 
     def json_line(self, row: dict[str, Value]) -> str:
         """The JSON text of one record (without the separator)."""
-        return json.dumps(row, ensure_ascii=False, sort_keys=False)
+        return _ENCODER.encode(row)
 
     def csv_from_lines(self, lines: Sequence[str]) -> bytes:
         """:meth:`to_csv` from the records' :meth:`csv_line` texts."""
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\r\n").writerow([f.title for f in self.fields])
-        return b"\xef\xbb\xbf" + (buf.getvalue() + "".join(lines)).encode("utf-8")
+        return _BOM + (buf.getvalue() + "".join(lines)).encode("utf-8")
 
     def json_from_lines(self, lines: Sequence[str]) -> bytes:
         """:meth:`to_json` from the records' :meth:`json_line` texts."""
-        body = ",\n".join(lines)
-        head = json.dumps(self.name, ensure_ascii=False)
-        return f'{{"dataset": {head}, "records": [\n{body}\n]}}\n'.encode()
+        return self._json_head() + (",\n".join(lines) + "\n]}\n").encode("utf-8")
+
+    def _json_head(self) -> bytes:
+        return f'{{"dataset": {json.dumps(self.name, ensure_ascii=False)}, "records": [\n'.encode()
 
     def json_schema(self, schema_id: str) -> bytes:
         """A JSON Schema (2020-12) describing :meth:`to_json`."""
