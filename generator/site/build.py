@@ -377,6 +377,7 @@ def _build(
         for p in todo:
             if p.path in page_set.eager and p.data is not None:
                 p.data = _const(p.data())  # produced here: it fills a cache of this process
+        page_set.release()
         renderer = Renderer(templates, data, cache_dir)
         exists = frozenset(writer.claimed) | _generated(search)
         state = _State(
@@ -541,12 +542,13 @@ def _render(state: _State, jobs: int | None) -> tuple[list[str], _Check]:
     jobs = jobs or min(2, os.cpu_count() or 1)
     if jobs <= 1 or n < PARALLEL_THRESHOLD or sys.platform == "win32":
         return _merge([_render_span(state, 0, n, set())])
-    size = max(MIN_SPAN, n // (jobs * 8))
+    size = max(MIN_SPAN, n // (jobs * 32))  # small spans: the processes end together
     spans = [(i, min(n, i + size)) for i in range(0, n, size)]
     ctx = multiprocessing.get_context("fork")
     queue = _Spans(spans, ctx.RawValue("q", 0), ctx.Lock())
     workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
     gc.freeze()  # collections in the workers then leave the inherited objects alone
+    _trim_heap()
     _STATE = state
     finished = False
     try:
@@ -577,6 +579,21 @@ def _render(state: _State, jobs: int | None) -> tuple[list[str], _Check]:
                 proc.terminate()
             proc.join()
     return _merge(done)
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free memory back to the system (glibc ``malloc_trim``) before forking:
+    the load phase freed tens of MiB of big strings and buffers, which a forked worker would
+    otherwise map (and count) as well. Does nothing where ``malloc_trim`` is missing."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
 
 
 class _Counter(Protocol):

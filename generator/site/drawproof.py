@@ -391,6 +391,8 @@ def write_draw_proofs(
             site=site,
             url=_url_for(page_path),
             page_path=page_path,
+            page_url=base,  # (base.html links as the site's Renderer does)
+            root="../" * page_path.count("/"),
             **draw_proof_page(data, dept_names),
         )
         target = out_dir / base

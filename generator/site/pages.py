@@ -108,7 +108,8 @@ class PageSet:
         #: The per-business pages, kept out of :attr:`pages` (see :class:`BulkPages`).
         self.bulk = BulkPages([], [], lambda i: Page(""))
         #: Sitemap entries of the bulk pages: (site path, lastmod), in code order.
-        self.bulk_sitemap: list[tuple[str, dt.date | None]] = []
+        #: (Made when the sitemap is produced: not held by the render processes.)
+        self.bulk_sitemap: Callable[[], list[tuple[str, dt.date | None]]] = list
         #: Open-data texts of result rows by row key (a cache between builds).
         self.lines: dict[str, tuple[str, str]] = lines if lines is not None else {}
         #: Data files to produce in the build process, before rendering forks (they fill
@@ -117,6 +118,13 @@ class PageSet:
         self._rk: dict[int, tuple[object, ...]] = {}
         self._row: dict[int, str] = {}
         self._entity_base: dict[str, str] = {}
+
+    def release(self) -> None:
+        """Drop the memos of record and row keys once the page list is complete and the eager
+        data files are produced (the render processes need none of them)."""
+        self._rk.clear()
+        self._row.clear()
+        self._entity_base.clear()
 
     def content_only(self, name: str, compute: Callable[[], str]) -> str:
         """The key of a content-only input ``name``: memoized when the content key is known."""
@@ -360,9 +368,7 @@ class PageSet:
             )
 
         self.bulk = BulkPages(paths, keys, make)
-        self.bulk_sitemap = [
-            (paths[i][: -len("index.html")], lastmod.get(i)) for i in d.derived["order"]
-        ]
+        self.bulk_sitemap = functools.partial(_bulk_sitemap, paths, lastmod, d.derived["order"])
         # Credit-code lookup index, sharded by the last two characters of the code.
         for shard, members in sorted(d.derived["shards"].items()):
             produce = functools.partial(_shard_json, ents, members)
@@ -674,11 +680,11 @@ class PageSet:
                 if p.sitemap
             ]
             # The business pages come in code order: the sort is nearly a linear merge.
-            urls += bulk
+            urls += bulk()
             urls.sort(key=_first)
             return sitemaps(site.base_url, urls)
 
-        n_urls = sum(1 for p in pages if p.sitemap) + len(bulk)
+        n_urls = sum(1 for p in pages if p.sitemap) + len(self.bulk.paths)
         from generator.site.feeds import SITEMAP_LIMIT
 
         files = ["sitemap.xml"]
@@ -709,6 +715,13 @@ def _csv_from_lines(ds: Dataset, lines: Callable[[], tuple[list[str], list[str]]
 
 def _json_from_lines(ds: Dataset, lines: Callable[[], tuple[list[str], list[str]]]) -> bytes:
     return ds.json_from_lines(lines()[1])
+
+
+def _bulk_sitemap(
+    paths: Sequence[str], lastmod: dict[int, dt.date], order: Sequence[int]
+) -> list[tuple[str, dt.date | None]]:
+    """Sitemap entries (site path, lastmod) of the business pages, in ``order``."""
+    return [(paths[i][: -len("index.html")], lastmod.get(i)) for i in order]
 
 
 def _first(item: tuple[str, dt.date | None]) -> str:
