@@ -5,7 +5,7 @@ Pipeline (STYLE.md item 12)::
     content/ + results + draws/  ─load─▶  SiteData (indexes, metrics)     phase 1
     SiteData ─PageSet─▶ [Page(path, template, context, key)]
     pages ─claim─▶ SiteWriter (a second claim of one path fails)
-    pages ─render (2 worker processes for big sites)─▶ staging directory   phase 2
+    pages ─render (big sites: this process + 1 forked worker)─▶ staging dir  phase 2
           └─ every rendered page's links are checked; a broken link fails the build
     staging ─commit─▶ output (full build: atomic directory swap;
                               incremental: only changed files, journalled)
@@ -205,7 +205,7 @@ def build_site(
             ``content_dir/../draws`` when it exists.
         search: build the Pagefind index (None: when ``pagefind`` is installed).
         incremental: reuse unchanged outputs of a previous build (see the module docstring).
-        jobs: worker processes for rendering (default: up to 2).
+        jobs: processes that render, this one included (default: up to 2).
 
     Raises:
         ContentError: when the content has errors (nothing is written).
