@@ -38,8 +38,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import jinja2
-import markupsafe
-from markdown_it import MarkdownIt
 
 from generator.content.model import Content
 from generator.content.results import InspectionResult
@@ -60,6 +58,7 @@ from generator.site.cache import (
 )
 from generator.site.cache import content_key as content_hash
 from generator.site.data import SiteData, derive, division_name, ratio_text, read_ledger
+from generator.site.markdown import make_renderer as make_markdown_renderer
 from generator.site.pages import Page, PageSet, digest
 from generator.site.search import (
     bundles_for,
@@ -134,9 +133,8 @@ class Renderer:
             lstrip_blocks=True,
             auto_reload=False,
         )
-        md = MarkdownIt("js-default")
-        # Safe: the js-default preset escapes raw HTML and rejects javascript: links.
-        self.env.filters["markdown"] = lambda text: markupsafe.Markup(md.render(text))  # noqa: S704
+        # js-default (raw HTML escaped, javascript: links refused); CJK line breaks joined.
+        self.env.filters["markdown"] = make_markdown_renderer()
         self.env.filters["pct"] = ratio_text
         self.env.filters["division"] = division_name
         self.env.filters["shard"] = code_shard
