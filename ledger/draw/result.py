@@ -348,9 +348,10 @@ def verify_result(
         beacon,
         extra_key_string=extra_key_string,
     )
-    if CJ(dict(published)) != CJ(expected):
+    encoded = CJ(expected)
+    if CJ(dict(published)) != encoded:
         raise VerificationError("公布的抽取结果与重新计算的结果不一致")
-    return result_sha256(expected)
+    return H_hex(encoded)
 
 
 def replace(

@@ -1,0 +1,106 @@
+"""Two-process split of the draw's CPU-bound loops (``fork``, one child, one pipe).
+
+:func:`split` runs one part of a computation in a forked child and the other part in the calling
+process, at the same time, and returns both results. The child sends its result back pickled
+through a pipe and leaves with ``os._exit`` (no ``atexit`` handlers, no flushed stdio buffers).
+
+The results are always those of a sequential run: when forking is unavailable or unsafe (not
+POSIX, one CPU, other threads running, ``GONGKAI_DRAW_WORKERS=1``), or the child fails for any
+reason — including an exception such as a malformed line, which must be raised with its exact
+message — the child's part is simply run again in the calling process. So only pure functions of
+data that both processes hold after the fork may be split.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+__all__ = ["available", "split"]
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+#: Environment variable: ``1`` turns the split off (everything runs in the calling process).
+WORKERS_ENV = "GONGKAI_DRAW_WORKERS"
+
+
+def available() -> bool:
+    """Tell whether :func:`split` would fork here.
+
+    Returns:
+        ``True`` on a POSIX system with at least two CPUs, no other Python thread running and
+        ``GONGKAI_DRAW_WORKERS`` not set to ``1``.
+    """
+    return (
+        hasattr(os, "fork")
+        and (os.cpu_count() or 1) >= 2
+        and threading.active_count() == 1
+        and os.environ.get(WORKERS_ENV, "") != "1"
+    )
+
+
+def split(here: Callable[[], A], there: Callable[[], B]) -> tuple[A, B]:
+    """Run ``there`` in a forked child while ``here`` runs in this process.
+
+    Preconditions: both callables are deterministic functions of data already in memory; the
+    result of ``there`` can be pickled.
+
+    Args:
+        here: the part computed by the calling process.
+        there: the part computed by the child (or here, as a fallback).
+
+    Returns:
+        ``(here(), there())``.
+
+    Raises:
+        Exception: whatever ``here()`` raises (the child is then killed and reaped), or whatever
+            ``there()`` raises when it is re-run here after the child failed.
+    """
+    if not available():
+        return here(), there()
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return here(), there()
+    if pid == 0:  # pragma: no cover - runs in the child; its effect is checked by the tests
+        status = 1
+        try:
+            os.close(read_fd)
+            payload = pickle.dumps(there(), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(payload)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    inp = os.fdopen(read_fd, "rb")
+    try:
+        mine = here()
+        payload = inp.read()
+    except BaseException:
+        inp.close()
+        _reap(pid, kill=True)
+        raise
+    inp.close()
+    if _reap(pid, kill=False) != 0 or not payload:
+        return mine, there()
+    theirs: B = pickle.loads(payload)  # noqa: S301 - our own child's output, same program
+    return mine, theirs
+
+
+def _reap(pid: int, *, kill: bool) -> int:
+    """Wait for the child (killing it first if asked); return its wait status."""
+    if kill:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    return status
