@@ -44,6 +44,7 @@ __all__ = [
     "QUICKNET_PUBLIC_KEY",
     "QUICKNET_SCHEME",
     "chain_hash",
+    "parse_beacon_record",
     "round_at",
     "round_message",
     "round_time",
@@ -261,6 +262,28 @@ def verify_beacon_record(beacon: Mapping[str, Any], expected_chain_hash: str) ->
         MalformedError: if a field is missing or has the wrong type.
         VerificationError: on a chain mismatch or an invalid signature.
     """
+    round_number, signature = parse_beacon_record(beacon, expected_chain_hash)
+    return verify_beacon(round_number, signature)
+
+
+def parse_beacon_record(beacon: Mapping[str, Any], expected_chain_hash: str) -> tuple[int, bytes]:
+    """Check the fields of a ``draw.beacon`` body, without the signature check.
+
+    :func:`verify_beacon_record` is this followed by :func:`verify_beacon`; the draw runs the
+    (slow, pure-Python) pairing check at the same time as the entity draw, which needs only the
+    unverified randomness ``sha256(signature)`` — and reports a failed check first.
+
+    Args:
+        beacon: the beacon body.
+        expected_chain_hash: ``randomness.drand.chain_hash`` from the announcement.
+
+    Returns:
+        ``(round, signature bytes)``.
+
+    Raises:
+        MalformedError: if a field is missing or has the wrong type.
+        VerificationError: on a chain mismatch or a chain other than quicknet.
+    """
     try:
         chain = beacon["chain_hash"]
         round_number = beacon["round"]
@@ -281,4 +304,4 @@ def verify_beacon_record(beacon: Mapping[str, Any], expected_chain_hash: str) ->
         raise MalformedError("drand 信标的签名不是十六进制") from exc
     if signature.hex() != signature_hex:
         raise MalformedError("drand 信标的签名应为小写十六进制")
-    return verify_beacon(round_number, signature)
+    return round_number, signature

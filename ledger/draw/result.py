@@ -24,13 +24,14 @@ department contributed the empty string and how ``min_count`` changed ``k``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ledger.draw import drand
+from ledger.draw import drand, forked
 from ledger.draw.matching import match, parse_departments
 from ledger.draw.primitives import CJ, H_hex, check_identifier
-from ledger.draw.sampling import reserve_order, sample
+from ledger.draw.sampling import SampleResult, reserve_order, sample
 from ledger.draw.seed import (
     announce_hash,
     check_reveal,
@@ -246,7 +247,8 @@ def _run_draw(
     progress("seed")
     if beacon.get("round") != ann["round"]:
         raise VerificationError("drand 信标的轮次与公告中的轮次不同")
-    randomness = drand.verify_beacon_record(beacon, ann["chain_hash"])
+    round_number, signature = drand.parse_beacon_record(beacon, ann["chain_hash"])
+    randomness = hashlib.sha256(signature).digest()  # verified below, while entities are drawn
 
     a_hash = announce_hash(announce_body)
     seed = compute_seed(
@@ -260,9 +262,23 @@ def _run_draw(
     s_entities, s_inspectors = subseeds(seed)
 
     progress("entities")
-    entities = parse_entity_table(entity_snapshot_bytes)
-    drawn = sample(entities, rules, s_entities)
-    del entities
+
+    def entity_draw() -> tuple[SampleResult | None, MalformedError | None]:
+        try:
+            return sample(parse_entity_table(entity_snapshot_bytes), rules, s_entities), None
+        except MalformedError as exc:  # reported after the beacon check, as in a sequential run
+            return None, exc
+
+    # The BLS pairing check (pure Python) runs in a forked child while this process draws the
+    # entities; a failed check is raised first, exactly as if it had run before the draw.
+    (drawn, error), verified = forked.split(
+        entity_draw, lambda: drand.verify_beacon(round_number, signature)
+    )
+    if verified != randomness:  # pragma: no cover - verify_beacon returns sha256(signature)
+        raise VerificationError("drand 信标的随机数与签名不符")
+    if error is not None:
+        raise error
+    assert drawn is not None
     progress("inspectors")
     inspectors = parse_snapshot(INSPECTORS, inspector_snapshot_bytes)
     conflicts = parse_snapshot(CONFLICTS, conflict_snapshot_bytes)

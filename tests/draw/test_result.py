@@ -148,3 +148,27 @@ def test_replacement_chain(baseline: dict[str, Any]) -> None:
     other = dict(first, result_sha256="00" * 32)
     with pytest.raises(VerificationError):
         replace(body, FILES["entities"], baseline, stratum_b["drawn"][1]["id"], "x", [other])
+
+
+@pytest.mark.parametrize("workers", ["1", ""], ids=["sequential", "forked"])
+def test_a_bad_beacon_is_reported_before_a_bad_entity_file(
+    monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    # The pairing check runs while the entities are drawn, yet its failure comes first.
+    from ledger.draw.snapshot import snapshot_ref
+
+    monkeypatch.setenv("GONGKAI_DRAW_WORKERS", workers)
+    lines = FILES["entities"].splitlines(keepends=True)
+    bad = b"".join([lines[1], lines[0], *lines[2:]])  # out of order
+    body = copy.deepcopy(INPUTS["announce_body"])
+    body["pools"]["entities"] = snapshot_ref(bad)
+    with pytest.raises(MalformedError, match="顺序"):
+        _run(announce_body=body, entity_snapshot_bytes=bad)
+    beacon = INPUTS["beacon"]
+    flipped = "0" if beacon["signature"][-1] != "0" else "1"
+    with pytest.raises(VerificationError):
+        _run(
+            announce_body=body,
+            entity_snapshot_bytes=bad,
+            beacon={**beacon, "signature": beacon["signature"][:-1] + flipped},
+        )
