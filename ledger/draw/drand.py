@@ -228,6 +228,8 @@ def verify_beacon(
         raise VerificationError("drand 轮次应为 1..2^64-1 范围内的整数")
     if not isinstance(signature, bytes) or len(signature) != _G1_SIZE:
         raise VerificationError("drand 签名应为 48 字节的压缩 G1 点（bls-unchained-g1-rfc9380）")
+    if is_verified(round_number, signature, public_key):
+        return hashlib.sha256(signature).digest()
     pk_point = _public_key_point(bytes(public_key))
     try:
         sig_point = decompress_G1(G1Compressed(int.from_bytes(signature, "big")))
@@ -242,7 +244,31 @@ def verify_beacon(
     )
     if final_exponentiate(product) != FQ12.one():
         raise VerificationError(f"drand 第 {round_number} 轮的签名验证失败")
+    if len(_VERIFIED) < _VERIFIED_MAX:
+        _VERIFIED.add((round_number, signature, bytes(public_key)))
     return hashlib.sha256(signature).digest()
+
+
+#: Beacons already verified in this process: an auditor checks each ``draw.beacon`` entry and
+#: then re-runs its draw, which needs the same beacon — one pairing check serves both.
+_VERIFIED: set[tuple[int, bytes, bytes]] = set()
+_VERIFIED_MAX = 4096
+
+
+def is_verified(
+    round_number: int, signature: bytes, public_key: bytes = QUICKNET_PUBLIC_KEY
+) -> bool:
+    """Tell whether :func:`verify_beacon` has already accepted this beacon in this process.
+
+    Args:
+        round_number: the round.
+        signature: the signature bytes.
+        public_key: the group key (default: pinned quicknet key).
+
+    Returns:
+        ``True`` only after a successful :func:`verify_beacon` of exactly these inputs.
+    """
+    return (round_number, signature, bytes(public_key)) in _VERIFIED
 
 
 def verify_beacon_record(beacon: Mapping[str, Any], expected_chain_hash: str) -> bytes:

@@ -57,7 +57,6 @@ CONFLICTS = "conflicts"
 _KINDS = (ENTITIES, INSPECTORS, CONFLICTS)
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_CONTROL_OR_ESCAPE_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")
 # UTF-8 lead bytes of U+E000..U+10FFFF: only there does UTF-16 key order (RFC 8785 §3.2.3)
 # differ from code-point order, so the C encoder's ``sort_keys`` cannot be trusted.
 _HIGH_LEAD_BYTES = tuple(bytes([b]) for b in range(0xEE, 0xF5))
@@ -266,6 +265,13 @@ def _check_order(kind: str, records: list[dict[str, Any]]) -> None:
         keys: list[Any] = [(r["entity"], r["inspector"]) for r in records]
     else:
         keys = [r["id"] for r in records]
+    _check_increasing(kind, keys)
+
+
+def _check_increasing(kind: str, keys: list[Any]) -> None:
+    """Require ``keys`` strictly increasing; the message names the first offending line."""
+    if all(map(operator.lt, keys, itertools.islice(keys, 1, None))):
+        return
     for i in range(1, len(keys)):
         if not keys[i - 1] < keys[i]:
             raise MalformedError(f"{kind} 快照：第 {i + 1} 行顺序错误或重复")
@@ -358,25 +364,43 @@ def _check_entities_fast(records: list[Any]) -> None:
     ):
         for record in records:
             _check_record(ENTITIES, record, canonical=True)
-    for value in lasts:
-        _check_date(value, "entities 快照")
-    tagged = [t for t in tag_lists if t]
     try:
-        distinct_tags = {tag for tags in tagged for tag in tags}
+        tag_spellings = {tuple(t) for t in tag_lists if t}
     except TypeError as exc:
         raise MalformedError("entities 快照：标签应为字符串") from exc
-    for tag in distinct_tags:
-        check_identifier(tag, "主体标签")
-    for tags in tagged:
+    _check_entity_columns(ids, strata, lasts, tag_spellings)
+
+
+def _check_entity_columns(
+    ids: list[str],
+    strata: list[str],
+    lasts: Iterable[str | None],
+    tag_spellings: Iterable[tuple[str, ...]],
+) -> None:
+    """The value checks of an entity file whose column types are right (both parse paths).
+
+    Dates once per distinct value, tags once per distinct tag list, and the identifier rules
+    (NFC, no control characters) once on the joined ids and strata when they are printable
+    ASCII (trivially NFC, no control character), otherwise entity by entity.
+
+    Raises:
+        MalformedError: on an invalid date or tag, unsorted or repeated tags, an empty id or
+            stratum, or an id or stratum that is not an identifier.
+    """
+    for value in set(lasts):
+        _check_date(value, "entities 快照")
+    for tags in tag_spellings:
+        for tag in tags:
+            check_identifier(tag, "主体标签")
         if len(tags) > 1:
-            _check_tags(tags, "主体", canonical=True)
+            _check_tags(list(tags), "主体", canonical=True)
     if "" in ids or "" in strata:
         raise MalformedError("entities 快照：id 或 stratum 为空")
-    joined = " ".join(ids) + " " + " ".join(set(strata))  # a space is no control char
-    if not joined.isascii() or _CONTROL_OR_ESCAPE_CHARS.search(joined):
-        for record in records:
-            check_identifier(record["id"], "主体 id")
-            check_identifier(record["stratum"], f"主体 {record['id']} 的 stratum")
+    joined = " ".join(ids) + " " + " ".join(set(strata))
+    if not (joined.isascii() and joined.isprintable()):
+        for entity_id, stratum in zip(ids, strata, strict=True):
+            check_identifier(entity_id, "主体 id")
+            check_identifier(stratum, f"主体 {entity_id} 的 stratum")
 
 
 @dataclass(frozen=True)
@@ -576,32 +600,13 @@ def _packed_span(data: bytes, start: int, stop: int) -> tuple[str, str, str] | N
 
 
 def _span_table(span: _Span) -> EntityTable:
-    """Check decoded columns as :func:`_check_entities_fast` does and return their table.
+    """Check decoded columns as the general parser does and return their table.
 
     Raises:
         MalformedError: on an invalid date, tag, identifier, or ids out of order (line numbers
             count from the span's first line).
     """
     ids, strata, lasts, tag_spellings = span
-    # Same checks as _check_entities_fast, on columns whose types msgspec has already checked.
-    for value in set(lasts):
-        _check_date(value, "entities 快照")
-    for tags in tag_spellings:
-        for tag in tags:
-            check_identifier(tag, "主体标签")
-        if len(tags) > 1:
-            _check_tags(list(tags), "主体", canonical=True)
-    if "" in ids or "" in strata:
-        raise MalformedError("entities 快照：id 或 stratum 为空")
-    distinct_strata = set(strata)
-    joined = " ".join(ids) + " " + " ".join(distinct_strata)
-    # Printable ASCII (U+0020..U+007E) is NFC and has no control character.
-    if not (joined.isascii() and joined.isprintable()):
-        for entity_id, stratum in zip(ids, strata, strict=True):
-            check_identifier(entity_id, "主体 id")
-            check_identifier(stratum, f"主体 {entity_id} 的 stratum")
-    if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
-        for i in range(1, len(ids)):
-            if not ids[i - 1] < ids[i]:
-                raise MalformedError(f"entities 快照：第 {i + 1} 行顺序错误或重复")
+    _check_entity_columns(ids, strata, lasts, tag_spellings)
+    _check_increasing(ENTITIES, ids)
     return EntityTable(ids, strata, [last or "" for last in lasts])

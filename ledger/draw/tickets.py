@@ -133,9 +133,7 @@ class TicketMaker:
         copy = self._prefix.copy
         from_bytes = int.from_bytes
         while bound < modulus:
-            table = bytes(
-                1 if int(format(q, f"0{j}d")[::-1]) < bound else 0 for q in range(modulus)
-            )
+            table = _prefix_table(j, bound)
             candidates: list[str] = []
             append = candidates.append
             for item_id in ids:

@@ -157,3 +157,20 @@ def test_beacon_record() -> None:
         drand.verify_beacon_record({"round": round_number}, chain)
     with pytest.raises(MalformedError):
         drand.verify_beacon_record({**record, "round": "5358915"}, chain)
+
+
+def test_a_verified_beacon_is_remembered_for_exactly_its_inputs() -> None:
+    round_number, signature, randomness = ROUNDS[0]
+    sig = bytes.fromhex(signature)
+    drand.verify_beacon(round_number, sig)
+    assert drand.is_verified(round_number, sig)
+    assert drand.verify_beacon(round_number, sig).hex() == randomness
+    # Not for another round, another key or another signature.
+    assert not drand.is_verified(round_number + 1, sig)
+    assert not drand.is_verified(round_number, sig, OWN_PK)
+    with pytest.raises(VerificationError):
+        drand.verify_beacon(round_number + 1, sig)
+    with pytest.raises(VerificationError):
+        drand.verify_beacon(round_number, sig, OWN_PK)
+    forged = bytes([sig[0] ^ 1]) + sig[1:]
+    assert not drand.is_verified(round_number, forged)
