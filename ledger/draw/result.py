@@ -31,7 +31,7 @@ from typing import Any
 from ledger.draw import drand, forked
 from ledger.draw.matching import match, parse_departments
 from ledger.draw.primitives import CJ, H_hex, check_identifier
-from ledger.draw.sampling import SampleResult, reserve_order, sample
+from ledger.draw.sampling import SampleResult, reserve_order, sample_snapshot
 from ledger.draw.seed import (
     announce_hash,
     check_reveal,
@@ -265,7 +265,7 @@ def _run_draw(
 
     def entity_draw() -> tuple[SampleResult | None, MalformedError | None]:
         try:
-            return sample(parse_entity_table(entity_snapshot_bytes), rules, s_entities), None
+            return sample_snapshot(entity_snapshot_bytes, rules, s_entities), None
         except MalformedError as exc:  # reported after the beacon check, as in a sequential run
             return None, exc
 

@@ -29,15 +29,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.draw import forked
 from ledger.draw.primitives import check_identifier
-from ledger.draw.snapshot import EntityTable
-from ledger.draw.tickets import TicketMaker
+from ledger.draw.snapshot import EntityTable, parse_entity_table, span_table, split_point
+from ledger.draw.tickets import BELOW_DIGITS, BELOW_MODULUS, TicketMaker
 from ledger.errors import MalformedError
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "parse_strata",
     "reserve_order",
     "sample",
+    "sample_snapshot",
 ]
 
 _RATIO = re.compile(r"(0|[1-9][0-9]*)(?:\.([0-9]+))?")
@@ -285,6 +288,50 @@ def _key_ticket(key: str) -> str:
     return "0." + key[: key.index(" ")]
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """The parsed rules of an entity draw."""
+
+    strata: tuple[StratumRule, ...]
+    names: tuple[str, ...]
+    as_of: _dt.date
+    days: int | None
+    min_count: int
+
+
+def _plan(rules: Mapping[str, Any]) -> _Plan:
+    """Parse the sampling rules (``strata``, ``as_of``, ``exclude_inspected_within_days``,
+    ``min_count``).
+
+    Raises:
+        MalformedError: on an invalid rule.
+    """
+    strata = parse_strata(rules)
+    as_of = parse_as_of(rules.get("as_of"))
+    days = _parse_days(rules.get("exclude_inspected_within_days"))
+    min_count = rules.get("min_count")
+    if min_count is None:
+        min_count = 0
+    if type(min_count) is not int or min_count < 0:
+        raise MalformedError("rules.min_count 应为 ≥ 0 的整数或 null")
+    return _Plan(tuple(strata), tuple(s.stratum for s in strata), as_of, days, min_count)
+
+
+def _wanted(plan: _Plan, eligible: Mapping[str, int]) -> tuple[dict[str, int], int]:
+    """Return ``(k_ratio per stratum, min_count shortfall)`` for the eligible counts.
+
+    Each stratum contributes at most ``shortfall`` items to the top-up, so its first
+    ``k_ratio + shortfall`` keys are all that can matter.
+    """
+    k_ratio = {}
+    for rule in plan.strata:
+        n = eligible.get(rule.stratum, 0)
+        k_ratio[rule.stratum] = min(n, -(-n * rule.num // rule.den))
+    total_eligible = sum(eligible.get(name, 0) for name in plan.names)
+    shortfall = max(0, min(plan.min_count, total_eligible) - sum(k_ratio.values()))
+    return k_ratio, shortfall
+
+
 def sample(
     entities: EntityTable | Iterable[Mapping[str, Any]],
     rules: Mapping[str, Any],
@@ -304,41 +351,36 @@ def sample(
     Raises:
         MalformedError: on invalid rules or a record whose stratum is not listed.
     """
-    strata = parse_strata(rules)
-    as_of = parse_as_of(rules.get("as_of"))
-    days = _parse_days(rules.get("exclude_inspected_within_days"))
-    min_count = rules.get("min_count")
-    if min_count is None:
-        min_count = 0
-    if type(min_count) is not int or min_count < 0:
-        raise MalformedError("rules.min_count 应为 ≥ 0 的整数或 null")
-    names = [s.stratum for s in strata]
-    ids, groups = _eligible(entities, names, as_of, days)
+    plan = _plan(rules)
+    ids, groups = _eligible(entities, plan.names, plan.as_of, plan.days)
     eligible = Counter(groups)
-    maker = TicketMaker(s_entities)
-    k_ratio = {}
-    for rule in strata:
-        n = eligible.get(rule.stratum, 0)
-        k_ratio[rule.stratum] = min(n, -(-n * rule.num // rule.den))
-    total_eligible = len(ids)
-    shortfall = max(0, min(min_count, total_eligible) - sum(k_ratio.values()))
-    # Each stratum contributes at most `shortfall` items to the top-up, so its first
-    # k_ratio + shortfall keys are all that can matter.
-    prefixes = maker.smallest_grouped(
-        ids, groups, {name: k_ratio[name] + shortfall for name in names}, eligible
+    k_ratio, shortfall = _wanted(plan, eligible)
+    prefixes = TicketMaker(s_entities).smallest_grouped(
+        ids, groups, {name: k_ratio[name] + shortfall for name in plan.names}, eligible
     )
+    return _assemble(plan, eligible, k_ratio, shortfall, prefixes)
+
+
+def _assemble(
+    plan: _Plan,
+    eligible: Mapping[str, int],
+    k_ratio: Mapping[str, int],
+    shortfall: int,
+    prefixes: Mapping[str, list[str]],
+) -> SampleResult:
+    """Build the draw from each stratum's ``k_ratio + shortfall`` first sort keys, ascending."""
     counts = dict(k_ratio)
     if shortfall:
         remaining = sorted(
             (key, rule.stratum)
-            for rule in strata
+            for rule in plan.strata
             for key in prefixes[rule.stratum][k_ratio[rule.stratum] :]
         )
         for _key, stratum in remaining[:shortfall]:
             counts[stratum] += 1
     draws: list[StratumDraw] = []
     drawn_keys: list[str] = []
-    for rule in strata:
+    for rule in plan.strata:
         keys = prefixes[rule.stratum][: counts[rule.stratum]]
         drawn_keys.extend(keys)
         draws.append(
@@ -387,3 +429,119 @@ def reserve_order(
     keys = TicketMaker(s_entities).sort_keys(groups[stratum])
     keys.sort()
     return [(_key_id(k), _key_ticket(k)) for k in keys]
+
+
+@dataclass(frozen=True)
+class _Half:
+    """What one process reports of its span of the entity file (see :func:`sample_snapshot`)."""
+
+    eligible: dict[str, int]
+    thresholds: dict[str, int]
+    keys: dict[str, list[str]]
+    first_id: str
+    last_id: str
+
+
+def _threshold(n: int, num: int, den: int, min_count: int) -> int:
+    """A span's five-digit ticket threshold for a stratum with ``n`` eligible ids in the span.
+
+    Aims above the span's share of ``k_ratio + min_count`` by about four standard deviations
+    plus 64, as :meth:`TicketMaker.smallest_grouped` does for the whole stratum.
+    """
+    full = BELOW_MODULUS
+    k = min(n, -(-n * num // den)) + min_count
+    if n == 0 or n < 4096 or 4 * k >= n:
+        return full
+    target = k + 4 * math.isqrt(k) + 64
+    return min(full, -(-target * full // n))
+
+
+def _half(data: bytes, start: int, stop: int, plan: _Plan, maker: TicketMaker) -> _Half | None:
+    """Read one span of the entity file and find its ticket candidates; ``None`` if the span
+    fails any check (never raises)."""
+    table = span_table(data, start, stop)
+    if table is None:
+        return None
+    try:
+        ids, groups = _eligible(table, plan.names, plan.as_of, plan.days)
+    except MalformedError:  # a stratum not listed: the sequential path names it
+        return None
+    counts = Counter(groups)
+    eligible = {name: counts.get(name, 0) for name in plan.names}
+    thresholds = {
+        rule.stratum: _threshold(eligible[rule.stratum], rule.num, rule.den, plan.min_count)
+        for rule in plan.strata
+    }
+    keys = maker.below(ids, groups, thresholds)
+    return _Half(eligible, thresholds, keys, table.ids[0], table.ids[-1])
+
+
+def _merge(plan: _Plan, first: _Half, second: _Half) -> SampleResult | None:
+    """Combine the two spans' reports; ``None`` when they do not settle the draw exactly.
+
+    For each stratum, both spans reported every id whose first five ticket digits are below
+    their threshold; below the smaller threshold ``t`` the union is therefore complete, and
+    every id not below ``t`` has a larger ticket than every id below it. So if at least
+    ``k_ratio + shortfall`` ids lie below ``t``, the first of them in ticket order are exactly
+    the stratum's first ones — the same keys :meth:`TicketMaker.smallest_grouped` returns.
+    """
+    if not first.last_id < second.first_id:
+        return None  # out of order at the seam: the sequential path reports the line
+    eligible = {name: first.eligible[name] + second.eligible[name] for name in plan.names}
+    k_ratio, shortfall = _wanted(plan, eligible)
+    full = BELOW_MODULUS
+    prefixes: dict[str, list[str]] = {}
+    for name in plan.names:
+        want = min(k_ratio[name] + shortfall, eligible[name])
+        bound = min(first.thresholds[name], second.thresholds[name])
+        keys = first.keys[name] + second.keys[name]
+        if bound < full:
+            text = format(bound, f"0{BELOW_DIGITS}d")
+            keys = [key for key in keys if key[:BELOW_DIGITS] < text]
+        if len(keys) < want:
+            return None
+        keys.sort()
+        prefixes[name] = keys[:want]
+    return _assemble(plan, eligible, k_ratio, shortfall, prefixes)
+
+
+def sample_snapshot(data: bytes, rules: Mapping[str, Any], s_entities: str) -> SampleResult:
+    """Read an entity snapshot file and draw from it: ``sample(parse_entity_table(data), …)``.
+
+    The same result and the same errors as that expression. A large file (see
+    :func:`ledger.draw.snapshot.split_point`) is read in two spans by two processes at once
+    (:mod:`ledger.draw.forked`); each checks its span, applies the strata and the recency rule
+    and reports only its counts and the ids whose tickets could be among the first of their
+    stratum, so neither the columns nor the tickets of a million entities cross between
+    processes. When a span fails a check, or the reports do not settle the draw exactly (see
+    :func:`_merge`; improbable), the whole file is read and drawn sequentially, which raises
+    the precise error.
+
+    Args:
+        data: the entity snapshot file.
+        rules: the announcement's ``rules``.
+        s_entities: the entity sub-seed.
+
+    Returns:
+        The draw.
+
+    Raises:
+        MalformedError: as :func:`parse_entity_table`, then as :func:`sample`.
+    """
+    mid = split_point(data)
+    if mid is not None:
+        try:
+            plan = _plan(rules)
+        except MalformedError:
+            plan = None  # the file's own errors come first: see below
+        if plan is not None:
+            maker = TicketMaker(s_entities)
+            first, second = forked.split(
+                lambda: _half(data, 0, mid, plan, maker),
+                lambda: _half(data, mid, len(data), plan, maker),
+            )
+            if first is not None and second is not None:
+                result = _merge(plan, first, second)
+                if result is not None:
+                    return result
+    return sample(parse_entity_table(data), rules, s_entities)

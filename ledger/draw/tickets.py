@@ -31,6 +31,10 @@ from ledger.errors import MalformedError
 #: Groups with at least this many ids in all are scanned by two processes (:mod:`.forked`).
 SPLIT_IDS = 200_000
 
+#: Ticket digits compared by :meth:`TicketMaker.below`, and ``10 ** BELOW_DIGITS``.
+BELOW_DIGITS = 5
+BELOW_MODULUS = 100_000
+
 __all__ = ["TicketMaker", "check_ids", "first_k", "order", "smallest_keys", "ticket"]
 
 
@@ -226,6 +230,33 @@ class TicketMaker:
                 members = list(itertools.compress(id_list, map(g.__eq__, group_list)))
                 out[g] = self.smallest(members, k)
         return out
+
+    def below(
+        self, ids: Sequence[str], groups: Sequence[str], thresholds: Mapping[str, int]
+    ) -> dict[str, list[str]]:
+        """Return, per group, the sort keys of the ids whose first five ticket digits, read as
+        a number, are below the group's threshold (one hash per id).
+
+        Args:
+            ids: distinct item ids.
+            groups: the group of each id (same length as ``ids``); every group is a key of
+                ``thresholds``.
+            thresholds: group → threshold in ``0 … 100000`` (``100000`` keeps every id).
+
+        Returns:
+            Group → sort keys (see :meth:`sort_keys`) of its ids below the threshold, in input
+            order, for every group of ``thresholds``.
+
+        Raises:
+            KeyError: if an id's group is not in ``thresholds``.
+        """
+        modulus = BELOW_MODULUS
+        tables = {
+            g: b"\x01" * modulus if bound >= modulus else _prefix_table(BELOW_DIGITS, bound)
+            for g, bound in thresholds.items()
+        }
+        found = self._scan(ids, groups, 0, len(ids), tables, modulus)
+        return {g: self.sort_keys(members) for g, members in found.items()}
 
     def _scan(
         self,
