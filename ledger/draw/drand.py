@@ -44,6 +44,8 @@ __all__ = [
     "QUICKNET_PUBLIC_KEY",
     "QUICKNET_SCHEME",
     "chain_hash",
+    "forget_verified",
+    "is_verified",
     "parse_beacon_record",
     "round_at",
     "round_message",
@@ -269,6 +271,15 @@ def is_verified(
         ``True`` only after a successful :func:`verify_beacon` of exactly these inputs.
     """
     return (round_number, signature, bytes(public_key)) in _VERIFIED
+
+
+def forget_verified() -> None:
+    """Forget every beacon :func:`verify_beacon` has accepted in this process.
+
+    The next check of each beacon runs the pairing again (benchmarks use this to time cold
+    draws).
+    """
+    _VERIFIED.clear()
 
 
 def verify_beacon_record(beacon: Mapping[str, Any], expected_chain_hash: str) -> bytes:

@@ -174,3 +174,5 @@ def test_a_verified_beacon_is_remembered_for_exactly_its_inputs() -> None:
         drand.verify_beacon(round_number, sig, OWN_PK)
     forged = bytes([sig[0] ^ 1]) + sig[1:]
     assert not drand.is_verified(round_number, forged)
+    drand.forget_verified()
+    assert not drand.is_verified(round_number, sig)
