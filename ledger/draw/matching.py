@@ -20,11 +20,26 @@ the lead department's first member is the leader (组长).
 (``null``/absent: unlimited).
 
 Bookkeeping: per department, the eligible inspectors are numbered by rank and kept in buckets by
-load (each a sorted list of rank numbers), plus the sorted list of non-empty load levels. A pick
-walks the levels from the lowest, skipping the few inspectors excluded for this entity (its
-回避 pairs and the department's earlier picks) by position, so it costs one hash plus
-``O(levels + excluded · log n)``, never one hash per (entity, inspector) pair. When the only
-candidate is forced (``|T| = 1``) the hash is skipped: ``r`` would be 0 anyway.
+load (each a list of rank numbers), plus the sorted list of non-empty load levels. Every bucket
+is kept sorted except the one just above the lowest level, which is sorted when it becomes the
+lowest (or before an exact pick). An entity's picks for a department take one of two paths,
+which choose the same inspectors:
+
+* fast — no inspector of the department is in 回避 with the entity and the lowest level is below
+  ``max_load`` and holds at least ``per_entity`` inspectors: ``T`` is that bucket minus the
+  earlier picks, so a pick is one hash and an index shift; the picked inspectors move to the
+  bucket above (appended). Consecutive entities without 回避 pairs that all departments can
+  staff this way are processed as a run, department by department (departments are
+  independent while no entity is unstaffed);
+* exact — otherwise (and for every pick when a trace is requested): walk the levels from the
+  lowest, skipping the few inspectors excluded for this entity (its 回避 pairs and the
+  department's earlier picks) by position; loads are added only once every department is
+  complete.
+
+Either way a pick costs one hash plus ``O(levels + excluded · log n)`` (besides list moves and
+one sort per bucket as it becomes the lowest, done in C), never one hash per (entity, inspector)
+pair. When the only candidate is forced (``|T| = 1``) the exact path skips
+the hash (``r`` would be 0 anyway); the fast path may compute it, with the same result.
 """
 
 from __future__ import annotations
@@ -145,23 +160,86 @@ def pick_hash(s_inspectors: str, entity_id: str, dept: str, pick: int) -> int:
 
 
 class _Dept:
-    """Load buckets of one department's eligible inspectors (numbered by rank)."""
+    """Load buckets of one department's eligible inspectors (numbered by rank).
 
-    __slots__ = ("buckets", "ids", "index", "levels", "load", "lp", "rule")
+    Between two entities: ``buckets[level]`` lists the rank numbers with that load and
+    ``levels`` the non-empty levels, ascending (a department without eligible inspectors keeps
+    ``{0: []}`` and no level); ``level`` is the lowest level (-1 if none), ``low`` its bucket if
+    ``level`` is below ``max_load`` (else a fresh empty list, so that ``len(low) ≥ per``
+    tells whether the fast path applies) and ``up`` the bucket at ``level + 1``, or ``None``.
+    Every bucket is sorted except ``up``, to which the fast path appends; :meth:`tidy` sorts it.
+    ``load[n]`` is always the load of rank number ``n``.
+    """
+
+    __slots__ = (
+        "buckets",
+        "cap",
+        "dept",
+        "ids",
+        "index",
+        "level",
+        "levels",
+        "load",
+        "low",
+        "lp",
+        "per",
+        "rule",
+        "tails",
+        "up",
+    )
 
     def __init__(self, rule: DeptRule, ids_by_rank: list[str]) -> None:
         self.rule = rule
+        self.dept = rule.dept
+        self.per = rule.per_entity
+        self.cap = rule.max_load
         self.lp = LP(utf8(rule.dept))
+        # LP(d) ‖ LP(u32be(p)): the pick hash input after LP(e), for each p.
+        self.tails = [self.lp + LP(u32be(p)) for p in range(rule.per_entity)]
         self.ids = ids_by_rank
         self.index = {i: n for n, i in enumerate(ids_by_rank)}
         self.load = [0] * len(ids_by_rank)
         self.buckets: dict[int, list[int]] = {0: list(range(len(ids_by_rank)))}
         self.levels: list[int] = [0] if ids_by_rank else []
+        self.level = -1
+        self.low: list[int] = []
+        self.up: list[int] | None = None
+        self.settle()
+
+    def settle(self) -> None:
+        """Recompute ``level``, ``low`` and ``up`` after the lowest level may have changed.
+
+        Precondition: the invariants hold except that the lowest bucket may be unsorted (this
+        sorts it) and ``level``, ``low``, ``up`` may be stale.
+        """
+        levels = self.levels
+        if not levels:
+            self.level = -1
+            self.low = []
+            self.up = None
+            return
+        level = self.level = levels[0]
+        buckets = self.buckets
+        bucket = buckets[level]
+        if len(bucket) == len(self.load):  # every inspector: sorted, it is 0 … n − 1
+            bucket[:] = range(len(bucket))
+        else:
+            bucket.sort()
+        cap = self.cap
+        self.low = bucket if cap is None or level < cap else []
+        self.up = buckets.get(level + 1)
+
+    def tidy(self) -> None:
+        """Sort ``up``, so that every bucket is sorted (as :meth:`choose` requires)."""
+        if self.up is not None:
+            self.up.sort()
 
     def choose(
         self, excluded: Sequence[int], hasher: Any, suffix: bytes
     ) -> tuple[int, int, int] | None:
-        """Choose one inspector for a pick.
+        """Choose one inspector for a pick by walking the levels from the lowest (exact path).
+
+        Precondition: every bucket is sorted (:meth:`tidy`).
 
         Args:
             excluded: rank numbers not allowed for this pick (回避, team members).
@@ -171,7 +249,7 @@ class _Dept:
         Returns:
             ``(rank number, load level of T, r)``, or ``None`` when ``E`` is empty.
         """
-        cap = self.rule.max_load
+        cap = self.cap
         buckets = self.buckets
         for level in self.levels:
             if cap is not None and level >= cap:
@@ -204,7 +282,11 @@ class _Dept:
         return None
 
     def add_load(self, member: int) -> None:
-        """Move ``member`` from its load bucket to the next one up."""
+        """Move ``member`` from its load bucket to the next one up (exact path).
+
+        Precondition: every bucket is sorted (:meth:`tidy`); they stay sorted. :meth:`settle`
+        must run before the next pick.
+        """
         load = self.load
         level = load[member]
         buckets = self.buckets
@@ -222,6 +304,130 @@ class _Dept:
         else:
             bisect.insort(upper, member)
 
+    def fast_picks(self, start: Any) -> list[int]:
+        """Make all of an entity's picks for this department from ``low`` (fast path).
+
+        Precondition: ``len(low) ≥ per`` and no inspector of the department is in 回避 with the
+        entity, so that each pick's ``T`` is ``low`` minus the earlier picks.
+
+        Args:
+            start: returns a new SHA-256 state holding the pick hash input up to ``LP(e)``.
+
+        Returns:
+            The positions in ``low`` of the picks, in pick order.
+        """
+        low = self.low
+        tails = self.tails
+        n = len(low)
+        taken: list[int] = []  # the same positions, ascending
+        chosen: list[int] = []
+        for p in range(self.per):
+            size = n - p
+            if size > 1:
+                h = start()
+                h.update(tails[p])
+                index = int.from_bytes(h.digest(), "big") % size
+            else:
+                index = 0
+            for pos in taken:
+                if pos <= index:
+                    index += 1
+                else:
+                    break
+            bisect.insort(taken, index)
+            chosen.append(index)
+        return chosen
+
+    def advance(self, positions: list[int]) -> None:
+        """Add 1 to the load of ``low[i]`` for each ``i`` of ``positions`` (fast path).
+
+        Precondition: the invariants hold and ``positions`` are distinct indices into ``low``,
+        which is the lowest bucket. The invariants hold afterwards.
+        """
+        low = self.low
+        members = [low[i] for i in positions]
+        for i in sorted(positions, reverse=True):
+            del low[i]
+        up_level = self.level + 1
+        load = self.load
+        for member in members:
+            load[member] = up_level
+        if self.up is None:
+            self.up = self.buckets[up_level] = members
+            self.levels.insert(1, up_level)
+        else:
+            self.up += members
+        if not low:
+            self.promote()
+
+    def promote(self) -> None:
+        """Drop the emptied lowest bucket: the one above becomes the lowest.
+
+        Precondition: ``low`` is the lowest bucket, empty, and ``up`` is not empty.
+        """
+        del self.buckets[self.level]
+        del self.levels[0]
+        self.settle()
+
+    def run(self, starts: Sequence[Any], teams: Sequence[list[dict[str, Any]]]) -> None:
+        """Make the picks of consecutive entities and add their loads (fast path).
+
+        Precondition: the invariants hold, ``len(low) ≥ per · len(starts)`` and no inspector of
+        the department is in 回避 with these entities, so that every pick takes the fast path
+        and ``low`` empties at the last entity at the earliest. The invariants hold afterwards.
+
+        Args:
+            starts: per entity, returns a new SHA-256 state holding the pick hash input up to
+                ``LP(e)``.
+            teams: per entity, the team so far; this department's members are appended.
+        """
+        ids = self.ids
+        dept = self.dept
+        if self.per != 2:
+            for start, team in zip(starts, teams, strict=True):
+                low = self.low
+                positions = self.fast_picks(start)
+                team += [{"inspector": ids[low[i]], "dept": dept} for i in positions]
+                self.advance(positions)
+            return
+        # fast_picks and advance, unrolled for per = 2. When |T| = 1 for the second pick, the
+        # hash is computed all the same (r = hash mod 1 = 0).
+        low = self.low
+        tail0, tail1 = self.tails
+        load = self.load
+        up_level = self.level + 1
+        up = self.up
+        fresh = up is None
+        if up is None:
+            up = []
+        from_bytes = int.from_bytes
+        for start, team in zip(starts, teams, strict=True):
+            n = len(low)
+            h = start()
+            h.update(tail0)
+            i0 = from_bytes(h.digest(), "big") % n
+            h = start()
+            h.update(tail1)
+            i1 = from_bytes(h.digest(), "big") % (n - 1)
+            if i1 >= i0:
+                i1 += 1
+            a = low[i0]
+            b = low[i1]
+            if i0 < i1:
+                del low[i1]
+                del low[i0]
+            else:
+                del low[i0]
+                del low[i1]
+            team += ({"inspector": ids[a], "dept": dept}, {"inspector": ids[b], "dept": dept})
+            up += (a, b)
+            load[a] = load[b] = up_level
+        if fresh and up:
+            self.up = self.buckets[up_level] = up
+            self.levels.insert(1, up_level)
+        if not low:
+            self.promote()
+
 
 def match(
     entity_order: Sequence[str],
@@ -233,15 +439,20 @@ def match(
 ) -> MatchResult:
     """Assign inspector teams to drawn entities (DRAWS.md §7.5).
 
+    Preconditions: ``inspectors`` and ``conflicts`` are records as parsed from their snapshots
+    (:func:`ledger.draw.snapshot.parse_snapshot`) and entity ids are strings; otherwise the
+    ``KeyError``, ``AttributeError`` etc. of the failing access escapes.
+
     Args:
         entity_order: drawn entity ids in global ticket order.
-        inspectors: parsed inspector records.
+        inspectors: parsed inspector records (``id``, ``dept``, ``tags``, ``active``).
         conflicts: parsed 回避 records ``{"entity", "inspector"}``.
         rules: the announcement's ``rules`` (``lead``, ``departments``, ``max_load``).
         s_inspectors: the inspector sub-seed.
         trace: if given, one record per pick is appended (for worked examples and debugging):
             ``{"entity", "dept", "pick", "candidates" (T), "hash" (hex, or null when
             |T| = 1), "r", "chosen"}``, or ``{"entity", "dept", "pick", "unmet": true}``.
+            Every pick then takes the exact path (same picks, slower).
 
     Returns:
         Assignments (in entity order), unstaffed entities and loads (inspectors with load ≥ 1).
@@ -269,56 +480,148 @@ def match(
         states.append(state)
         for inspector_id in state.ids:
             dept_of[inspector_id] = state
-    avoid: dict[str, list[str]] = {}
+    # Per entity with 回避 pairs, per department: the rank numbers in 回避 with it.
+    number = {state: k for k, state in enumerate(states)}
+    avoid: dict[str, list[list[int]]] = {}
     for pair in conflicts:
-        if pair["inspector"] in dept_of:
-            avoid.setdefault(pair["entity"], []).append(pair["inspector"])
+        inspector_id = pair["inspector"]
+        owner = dept_of.get(inspector_id)
+        if owner is not None:
+            lists = avoid.get(pair["entity"])
+            if lists is None:
+                lists = avoid[pair["entity"]] = [[] for _ in states]
+            lists[number[owner]].append(owner.index[inspector_id])
 
     result = MatchResult()
     base = hashlib.sha256(LP(b"draw-v1/pick") + LP(utf8(s_inspectors)))
     suffixes = [LP(u32be(p)) for p in range(max(r.per_entity for r in dept_rules))]
-    lead_state = next(state for state in states if state.rule.dept == lead)
-    plan = [(state, range(state.rule.per_entity), state.rule.dept) for state in states]
-    assignments = result.assignments
-    for entity_id in entity_order:
-        entity_bytes = entity_id.encode("utf-8")
-        blocked = avoid.get(entity_id)
-        team: list[tuple[_Dept, int]] = []
-        unmet: dict[str, Any] | None = None
-        entity_hasher = base.copy()
-        entity_hasher.update(len(entity_bytes).to_bytes(4, "big") + entity_bytes)
-        for state, picks, dept in plan:
-            excluded = [state.index[i] for i in blocked if dept_of[i] is state] if blocked else []
-            hasher = entity_hasher.copy()
-            hasher.update(state.lp)
-            for p in picks:
-                choice = state.choose(excluded, hasher, suffixes[p])
-                if trace is not None:
-                    trace.append(_trace(state, entity_id, p, excluded, choice, hasher, suffixes[p]))
-                if choice is None:
-                    unmet = {"dept": dept, "pick": p}
-                    break
-                team.append((state, choice[0]))
-                excluded.append(choice[0])
-            if unmet is not None:
-                break
-        if unmet is not None:
-            result.unstaffed.append({"entity": entity_id, "unmet": unmet})
-            continue
-        leader = None
-        members = []
-        for state, member in team:
-            state.add_load(member)
-            inspector_id = state.ids[member]
-            if leader is None and state is lead_state:
-                leader = inspector_id
-            members.append({"inspector": inspector_id, "dept": state.rule.dept})
-        assignments.append({"entity": entity_id, "leader": leader, "team": members})
+    # A complete team holds per_entity members of each department, in department order.
+    lead_at = 0
+    for state in states:
+        if state.dept == lead:
+            break
+        lead_at += state.per
+    base_copy = base.copy
+
+    def start_of(framed: bytes) -> Any:  # framed = LP(utf8(e))
+        hasher = base_copy()
+        hasher.update(framed)
+        return hasher.copy
+
+    if trace is not None:
+        for entity_id in entity_order:
+            start = start_of(_framed(entity_id))
+            blocked = avoid.get(entity_id)
+            _staff(result, lead_at, entity_id, states, blocked, start, suffixes, trace)
+    else:
+        order = list(entity_order)
+        framed = [_framed(entity_id) for entity_id in order]
+        total = len(order)
+        # Positions of the entities with 回避 pairs, then a sentinel.
+        stops = [i for i, entity_id in enumerate(order) if entity_id in avoid]
+        stops.append(total)
+        stop_at = 0
+        i = 0
+        while i < total:
+            # The next `runway` entities take the fast path in every department, unless one has
+            # 回避 pairs: each takes `per` inspectors from each `low`.
+            runway = min([len(state.low) // state.per for state in states])
+            end = min(i + runway, stops[stop_at])
+            if end == i:
+                blocked = avoid.get(order[i])
+                _staff(result, lead_at, order[i], states, blocked, start_of(framed[i]), suffixes)
+                if i == stops[stop_at]:
+                    stop_at += 1
+                i += 1
+                continue
+            starts = []
+            for data in framed[i:end]:
+                hasher = base_copy()
+                hasher.update(data)
+                starts.append(hasher.copy)
+            teams: list[list[dict[str, Any]]] = [[] for _ in starts]
+            for state in states:
+                state.run(starts, teams)
+            result.assignments += [
+                {"entity": entity_id, "leader": team[lead_at]["inspector"], "team": team}
+                for entity_id, team in zip(order[i:end], teams, strict=True)
+            ]
+            i = end
     for state in states:
         for n, load in enumerate(state.load):
             if load:
                 result.loads[state.ids[n]] = load
     return result
+
+
+def _framed(entity_id: str) -> bytes:
+    """Return ``LP(utf8(entity_id))`` (raises as ``str.encode`` does)."""
+    entity_bytes = entity_id.encode("utf-8")
+    return len(entity_bytes).to_bytes(4, "big") + entity_bytes
+
+
+def _staff(
+    result: MatchResult,
+    lead_at: int,
+    entity_id: str,
+    states: list[_Dept],
+    blocked: list[list[int]] | None,
+    start: Any,
+    suffixes: list[bytes],
+    trace: list[dict[str, Any]] | None = None,
+) -> None:
+    """Pick one entity's team; if it is complete, add its loads; record the outcome.
+
+    Each department takes the fast path if it can (see the module notes), else the exact one;
+    loads change only once every department is complete.
+
+    Args:
+        result: where the assignment or the unstaffed record is appended.
+        lead_at: the position of the leader in a complete team.
+        entity_id: the entity.
+        states: the departments, in department order (invariants of :class:`_Dept` hold).
+        blocked: per department, the rank numbers in 回避 with the entity, or ``None``.
+        start: returns a new SHA-256 state holding the pick hash input up to ``LP(e)``.
+        suffixes: ``LP(u32be(p))`` for each pick number ``p``.
+        trace: as for :func:`match`; if given, every pick takes the exact path.
+    """
+    team: list[dict[str, Any]] = []
+    done: list[tuple[_Dept, list[int], bool]] = []  # (state, positions or members, fast)
+    for k, state in enumerate(states):
+        dept = state.dept
+        ids = state.ids
+        if trace is None and len(state.low) >= state.per and (blocked is None or not blocked[k]):
+            low = state.low
+            positions = state.fast_picks(start)
+            team += [{"inspector": ids[low[i]], "dept": dept} for i in positions]
+            done.append((state, positions, True))
+            continue
+        state.tidy()
+        excluded = list(blocked[k]) if blocked is not None else []
+        hasher = start()
+        hasher.update(state.lp)
+        members: list[int] = []
+        for p in range(state.per):
+            choice = state.choose(excluded, hasher, suffixes[p])
+            if trace is not None:
+                trace.append(_trace(state, entity_id, p, excluded, choice, hasher, suffixes[p]))
+            if choice is None:
+                result.unstaffed.append({"entity": entity_id, "unmet": {"dept": dept, "pick": p}})
+                return
+            members.append(choice[0])
+            team.append({"inspector": ids[choice[0]], "dept": dept})
+            excluded.append(choice[0])
+        done.append((state, members, False))
+    for state, chosen, fast in done:
+        if fast:
+            state.advance(chosen)
+        else:
+            for member in chosen:
+                state.add_load(member)
+            state.settle()
+    result.assignments.append(
+        {"entity": entity_id, "leader": team[lead_at]["inspector"], "team": team}
+    )
 
 
 def _trace(
