@@ -20,7 +20,9 @@ that, so every accepted line has one and only one spelling.
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 import re
 import sys
 from collections.abc import Callable
@@ -106,6 +108,58 @@ def dumps(value: object) -> bytes:
 
 
 def _validate(value: object) -> None:
+    """Reject what the C encoder would accept but JCS-with-integers forbids (see
+    :func:`_validate_walk`, which decides whenever :func:`_plainly_valid` cannot)."""
+    if not _plainly_valid(value):
+        _validate_walk(value)
+
+
+_PLAIN_TYPES = frozenset({str, type(None), bool, int, dict, list, tuple})
+_PLAIN_DEPTH = 64
+
+
+def _plainly_valid(value: object) -> bool:
+    """Tell, level by level with C-speed passes, whether ``value`` is certainly valid.
+
+    ``True`` only if every node is of an exact built-in type (``str``, ``None``, ``bool``,
+    ``int`` within range, ``list``, ``tuple``, ``dict`` with ``str`` keys) and the nesting is at
+    most :data:`_PLAIN_DEPTH` deep. ``False`` means "not decided here": subclasses, errors and
+    deep values are left to :func:`_validate_walk`, so messages stay those of the walk.
+    """
+    level: list[Any] = [value]
+    for _depth in range(_PLAIN_DEPTH):
+        types = list(map(type, level))
+        present = set(types)
+        if not present <= _PLAIN_TYPES:
+            return False
+        following: list[Any] = []
+        if int in present:
+            ints = list(itertools.compress(level, map(operator.is_, types, itertools.repeat(int))))
+            if min(ints) < -MAX_SAFE_INTEGER or max(ints) > MAX_SAFE_INTEGER:
+                return False
+        if dict in present:
+            dicts = list(
+                itertools.compress(level, map(operator.is_, types, itertools.repeat(dict)))
+            )
+            if not set(map(type, itertools.chain.from_iterable(dicts))) <= {str}:
+                return False
+            following.extend(itertools.chain.from_iterable(map(dict.values, dicts)))
+        for sequence_type in (list, tuple):
+            if sequence_type in present:
+                following.extend(
+                    itertools.chain.from_iterable(
+                        itertools.compress(
+                            level, map(operator.is_, types, itertools.repeat(sequence_type))
+                        )
+                    )
+                )
+        if not following:
+            return True
+        level = following
+    return False
+
+
+def _validate_walk(value: object) -> None:
     """Reject what the C encoder would accept but JCS-with-integers forbids.
 
     The C encoder prints floats, turns int/None/bool keys into strings and calls ``default`` for
@@ -118,10 +172,10 @@ def _validate(value: object) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise MalformedError(f"规范 JSON：对象的键不是字符串：{key!r}")
-            _validate(item)
+            _validate_walk(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            _validate(item)
+            _validate_walk(item)
     elif isinstance(value, int):
         if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             raise MalformedError(f"规范 JSON：整数超出范围：{value}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 from typing import Any
 
@@ -285,3 +286,69 @@ def test_subclasses_serialize_like_their_base_types() -> None:
 def test_documented_example() -> None:
     text = dumps({"b": "\u2028\u007f\u001f\n", "a": [True, None, -5]})
     assert text == b'{"a":[true,null,-5],"b":"\xe2\x80\xa8\x7f\\u001f\\n"}'
+
+
+class _Small(enum.IntEnum):
+    ONE = 1
+
+
+_any_leaf = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.text(max_size=4)
+    | st.floats(allow_nan=True)
+    | st.binary(max_size=2)
+    | st.sampled_from([_Small.ONE, 2**53 - 1, -(2**53) + 1, 2**53])
+)
+_any_value = st.recursive(
+    _any_leaf,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.lists(children, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=3) | st.integers(0, 3), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _walk_accepts(value: Any) -> bool:
+    from ledger import canonical
+
+    try:
+        canonical._validate_walk(value)
+    except MalformedError:
+        return False
+    return True
+
+
+def _exact_types_only(value: Any) -> bool:
+    if type(value) in (dict,):
+        return all(_exact_types_only(v) for v in value.values())
+    if type(value) in (list, tuple):
+        return all(_exact_types_only(v) for v in value)
+    return type(value) in (str, type(None), bool, int)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_any_value)
+def test_the_level_check_accepts_exactly_the_plain_values_the_walk_accepts(value: Any) -> None:
+    from ledger import canonical
+
+    plain = canonical._plainly_valid(value)
+    if plain:
+        assert _walk_accepts(value)
+    else:  # left to the walk: an error, a subclass, or too deep
+        assert not (_walk_accepts(value) and _exact_types_only(value))
+
+
+def test_the_level_check_leaves_deep_values_to_the_walk() -> None:
+    from ledger import canonical
+
+    value: list[Any] = [1]
+    for _ in range(canonical._PLAIN_DEPTH):
+        value = [value]
+    assert not canonical._plainly_valid(value)
+    assert dumps(value) == b"[" * (canonical._PLAIN_DEPTH + 1) + b"1" + b"]" * (
+        canonical._PLAIN_DEPTH + 1
+    )
