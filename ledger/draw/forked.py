@@ -19,9 +19,9 @@ import pickle
 import signal
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
-__all__ = ["available", "split"]
+__all__ = ["Pending", "available", "split", "start"]
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -45,6 +45,89 @@ def available() -> bool:
     )
 
 
+class Pending(Generic[B]):
+    """A computation started by :func:`start`: running in a forked child, or not yet run.
+
+    Collect it with :meth:`result`, or stop it with :meth:`cancel`; do one of the two exactly
+    once.
+    """
+
+    def __init__(self, fn: Callable[[], B], pid: int | None, read_fd: int | None) -> None:
+        self._fn = fn
+        self._pid = pid
+        self._inp = None if read_fd is None else os.fdopen(read_fd, "rb")
+
+    def result(self) -> B:
+        """Return ``fn()``: the child's result, or, if there is no child or it failed for any
+        reason, the result of running ``fn`` here.
+
+        Raises:
+            Exception: whatever ``fn()`` raises when it runs here.
+        """
+        if self._pid is None or self._inp is None:
+            return self._fn()
+        try:
+            payload = self._inp.read()
+        except BaseException:
+            self.cancel()
+            raise
+        self._inp.close()
+        status = _reap(self._pid, kill=False)
+        self._pid = None
+        if status != 0 or not payload:
+            return self._fn()
+        theirs: B = pickle.loads(payload)  # noqa: S301 - our own child's output, same program
+        return theirs
+
+    def cancel(self) -> None:
+        """Kill and reap the child, if any (its result is never needed)."""
+        if self._inp is not None:
+            self._inp.close()
+        if self._pid is not None:
+            _reap(self._pid, kill=True)
+            self._pid = None
+
+
+def start(fn: Callable[[], B], *, nice: int = 0) -> Pending[B]:
+    """Start computing ``fn()`` in a forked child, if :func:`available`.
+
+    Preconditions: ``fn`` is a deterministic function of data already in memory; its result can
+    be pickled.
+
+    Args:
+        fn: the computation.
+        nice: added to the child's nice value (a positive value lets the calling process and its
+            other children go first; the child then mostly uses otherwise idle CPU time).
+
+    Returns:
+        The pending computation; collect it with :meth:`Pending.result`.
+    """
+    if not available():
+        return Pending(fn, None, None)
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return Pending(fn, None, None)
+    if pid == 0:  # pragma: no cover - runs in the child; its effect is checked by the tests
+        status = 1
+        try:
+            os.close(read_fd)
+            if nice:
+                with contextlib.suppress(OSError):
+                    os.nice(nice)
+            payload = pickle.dumps(fn(), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(payload)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    return Pending(fn, pid, read_fd)
+
+
 def split(here: Callable[[], A], there: Callable[[], B]) -> tuple[A, B]:
     """Run ``there`` in a forked child while ``here`` runs in this process.
 
@@ -62,39 +145,13 @@ def split(here: Callable[[], A], there: Callable[[], B]) -> tuple[A, B]:
         Exception: whatever ``here()`` raises (the child is then killed and reaped), or whatever
             ``there()`` raises when it is re-run here after the child failed.
     """
-    if not available():
-        return here(), there()
-    read_fd, write_fd = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
-        return here(), there()
-    if pid == 0:  # pragma: no cover - runs in the child; its effect is checked by the tests
-        status = 1
-        try:
-            os.close(read_fd)
-            payload = pickle.dumps(there(), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_fd, "wb") as out:
-                out.write(payload)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_fd)
-    inp = os.fdopen(read_fd, "rb")
+    pending = start(there)
     try:
         mine = here()
-        payload = inp.read()
     except BaseException:
-        inp.close()
-        _reap(pid, kill=True)
+        pending.cancel()
         raise
-    inp.close()
-    if _reap(pid, kill=False) != 0 or not payload:
-        return mine, there()
-    theirs: B = pickle.loads(payload)  # noqa: S301 - our own child's output, same program
-    return mine, theirs
+    return mine, pending.result()
 
 
 def _reap(pid: int, *, kill: bool) -> int:

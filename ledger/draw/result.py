@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ledger.draw import drand, forked
-from ledger.draw.matching import match, parse_departments
+from ledger.draw.matching import MatchResult, match, parse_departments
 from ledger.draw.primitives import CJ, H_hex, check_identifier
 from ledger.draw.sampling import SampleResult, reserve_order, sample_snapshot
 from ledger.draw.seed import (
@@ -208,9 +208,70 @@ def _run_draw(
     extra_key_string: str | None,
     progress: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Body of :func:`run_draw` (same arguments)."""
+    """Body of :func:`run_draw` (same arguments).
+
+    The beacon's BLS pairing check (pure Python, the slowest single step) starts first, in a
+    forked child at low priority (:func:`ledger.draw.forked.start`): it mostly uses the CPU time
+    the other steps leave idle. Its result is collected after matching, and a failed check is
+    raised before any error of the entity draw or of matching, exactly as if it had run before
+    them.
+    """
     progress("snapshots")
     ann = check_announce(announce_body)
+    pending = _start_beacon_check(beacon, ann)
+    try:
+        return _draw_steps(
+            announce_body,
+            ann,
+            entity_snapshot_bytes,
+            inspector_snapshot_bytes,
+            conflict_snapshot_bytes,
+            reveals,
+            beacon,
+            extra_key_string,
+            progress,
+            pending,
+        )
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
+
+
+def _start_beacon_check(
+    beacon: Mapping[str, Any], ann: Mapping[str, Any]
+) -> forked.Pending[bytes] | None:
+    """Start the BLS check of a well-formed beacon for the announced round, unless it was done.
+
+    Returns:
+        The pending check, or ``None`` (no check needed, or a malformed beacon, which
+        :func:`_draw_steps` reports at its place in the order of checks). Never raises.
+    """
+    if beacon.get("round") != ann["round"]:
+        return None
+    try:
+        round_number, signature = drand.parse_beacon_record(beacon, ann["chain_hash"])
+    except (MalformedError, VerificationError):
+        return None
+    if drand.is_verified(round_number, signature):
+        return None
+    return forked.start(lambda: drand.verify_beacon(round_number, signature), nice=10)
+
+
+def _draw_steps(
+    announce_body: Mapping[str, Any],
+    ann: Mapping[str, Any],
+    entity_snapshot_bytes: bytes,
+    inspector_snapshot_bytes: bytes,
+    conflict_snapshot_bytes: bytes,
+    reveals: Mapping[str, str | None],
+    beacon: Mapping[str, Any],
+    extra_key_string: str | None,
+    progress: Callable[[str], None],
+    pending: forked.Pending[bytes] | None,
+) -> dict[str, Any]:
+    """The checks and steps of :func:`run_draw` after the announcement's; ``pending`` is the
+    BLS check started by :func:`_start_beacon_check`, collected (once) here."""
     task_id: str = ann["task_id"]
     rules: dict[str, Any] = ann["rules"]
     for kind, data in (
@@ -248,7 +309,7 @@ def _run_draw(
     if beacon.get("round") != ann["round"]:
         raise VerificationError("drand 信标的轮次与公告中的轮次不同")
     round_number, signature = drand.parse_beacon_record(beacon, ann["chain_hash"])
-    randomness = hashlib.sha256(signature).digest()  # verified below, while entities are drawn
+    randomness = hashlib.sha256(signature).digest()  # checked below (the pending BLS check)
 
     a_hash = announce_hash(announce_body)
     seed = compute_seed(
@@ -262,31 +323,29 @@ def _run_draw(
     s_entities, s_inspectors = subseeds(seed)
 
     progress("entities")
-
-    def entity_draw() -> tuple[SampleResult | None, MalformedError | None]:
+    try:
+        drawn: SampleResult | None = sample_snapshot(entity_snapshot_bytes, rules, s_entities)
+        error: Exception | None = None
+    except MalformedError as exc:  # reported after the beacon check, as in a sequential run
+        drawn, error = None, exc
+    teams: MatchResult | None = None
+    if drawn is not None:
+        progress("inspectors")
         try:
-            return sample_snapshot(entity_snapshot_bytes, rules, s_entities), None
-        except MalformedError as exc:  # reported after the beacon check, as in a sequential run
-            return None, exc
-
-    # The BLS pairing check (pure Python) runs in a forked child while this process draws the
-    # entities; a failed check is raised first, exactly as if it had run before the draw.
-    if drand.is_verified(round_number, signature):  # e.g. by the auditor's beacon check
-        (drawn, error), verified = entity_draw(), randomness
-    else:
-        (drawn, error), verified = forked.split(
-            entity_draw, lambda: drand.verify_beacon(round_number, signature)
-        )
+            inspectors = parse_snapshot(INSPECTORS, inspector_snapshot_bytes)
+            conflicts = parse_snapshot(CONFLICTS, conflict_snapshot_bytes)
+            teams = match(drawn.entity_order, inspectors, conflicts, rules, s_inspectors)
+        except MalformedError as exc:
+            error = exc
+    verified = pending.result() if pending is not None else None
+    if verified is None:  # not started: a beacon already verified in this process
+        verified = drand.verify_beacon(round_number, signature)
     if verified != randomness:  # pragma: no cover - verify_beacon returns sha256(signature)
         raise VerificationError("drand 信标的随机数与签名不符")
     if error is not None:
         raise error
     assert drawn is not None
-    progress("inspectors")
-    inspectors = parse_snapshot(INSPECTORS, inspector_snapshot_bytes)
-    conflicts = parse_snapshot(CONFLICTS, conflict_snapshot_bytes)
-    teams = match(drawn.entity_order, inspectors, conflicts, rules, s_inspectors)
-
+    assert teams is not None
     return {
         "schema": RESULT_SCHEMA,
         "task_id": task_id,
@@ -341,6 +400,9 @@ def verify_result(
 ) -> str:
     """Recompute a draw and compare ``CJ(result)`` byte for byte (DRAWS.md §7.7 step 6).
 
+    The published record is encoded by a forked child at low priority while the draw is
+    recomputed (:func:`ledger.draw.forked.start`); errors of the draw come first.
+
     Args:
         published: the published result record.
         announce_body: see :func:`run_draw`.
@@ -358,17 +420,23 @@ def verify_result(
         MalformedError: see :func:`run_draw`.
         VerificationError: if any check fails or the recomputed record differs.
     """
-    expected = run_draw(
-        announce_body,
-        entity_snapshot_bytes,
-        inspector_snapshot_bytes,
-        conflict_snapshot_bytes,
-        reveals,
-        beacon,
-        extra_key_string=extra_key_string,
-    )
-    encoded = CJ(expected)
-    if CJ(dict(published)) != encoded:
+    # The published record is encoded meanwhile, by a low-priority child (forked.start).
+    pending = forked.start(lambda: CJ(dict(published)), nice=10)
+    try:
+        expected = run_draw(
+            announce_body,
+            entity_snapshot_bytes,
+            inspector_snapshot_bytes,
+            conflict_snapshot_bytes,
+            reveals,
+            beacon,
+            extra_key_string=extra_key_string,
+        )
+        encoded = CJ(expected)
+    except BaseException:
+        pending.cancel()
+        raise
+    if pending.result() != encoded:
         raise VerificationError("公布的抽取结果与重新计算的结果不一致")
     return H_hex(encoded)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ledger.draw import drand
 from ledger.draw.result import check_announce, replace, result_sha256, run_draw
 from ledger.draw.seed import commitment
 from ledger.draw.snapshot import build_snapshot
@@ -172,3 +174,37 @@ def test_a_bad_beacon_is_reported_before_a_bad_entity_file(
             entity_snapshot_bytes=bad,
             beacon={**beacon, "signature": beacon["signature"][:-1] + flipped},
         )
+
+
+@pytest.mark.parametrize("workers", ["1", ""], ids=["sequential", "forked"])
+def test_a_bad_beacon_is_reported_before_a_bad_inspector_file(
+    monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    # The pairing check is collected after matching, yet its failure comes first.
+    from ledger.draw.snapshot import snapshot_ref
+
+    monkeypatch.setenv("GONGKAI_DRAW_WORKERS", workers)
+    drand.forget_verified()
+    lines = FILES["inspectors"].splitlines(keepends=True)
+    bad = b"".join([lines[1], lines[0], *lines[2:]])  # out of order
+    body = copy.deepcopy(INPUTS["announce_body"])
+    body["pools"]["inspectors"] = snapshot_ref(bad)
+    with pytest.raises(MalformedError, match="顺序"):
+        _run(announce_body=body, inspector_snapshot_bytes=bad)
+    drand.forget_verified()
+    beacon = INPUTS["beacon"]
+    flipped = "0" if beacon["signature"][-1] != "0" else "1"
+    with pytest.raises(VerificationError):
+        _run(
+            announce_body=body,
+            inspector_snapshot_bytes=bad,
+            beacon={**beacon, "signature": beacon["signature"][:-1] + flipped},
+        )
+
+
+def test_an_early_error_stops_the_pending_beacon_check() -> None:
+    drand.forget_verified()
+    with pytest.raises(VerificationError, match="承诺"):
+        _run(entity_snapshot_bytes=FILES["entities"] + FILES["entities"][:10])
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left behind, running or unreaped
