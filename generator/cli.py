@@ -3,6 +3,9 @@
 Exit codes (one place, documented in README): 0 success; 1 unexpected error; 2 usage error;
 3 malformed ledger input; 4 verification failed; 5 inconsistent ledger (fork/rollback);
 6 ledger store unusable; 7 ledger store corrupt; 10 content errors.
+
+Every text is Chinese, click's own included (``用法：``, ``选项：``, ``错误：``, ``缺少选项`` …):
+the command classes and catalog are in :mod:`generator.cli_text`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
+from generator.cli_text import VERSION_HELP, VERSION_MESSAGE, GongkaiGroup
 from generator.content.errors import ContentError, Problems
 from generator.content.loader import load_content
 from generator.content.model import Content
@@ -64,8 +68,8 @@ content_option = click.option(
 )
 
 
-@click.group()
-@click.version_option(package_name="gongkai")
+@click.group(cls=GongkaiGroup)
+@click.version_option(package_name="gongkai", message=VERSION_MESSAGE, help=VERSION_HELP)
 def main() -> None:
     """gongkai：“双随机、一公开”随机抽查账本与公示网站工具。"""
 

@@ -10,8 +10,9 @@ Exit codes (``LedgerError.exit_code``): 0 verified; 2 usage error; 3 malformed i
 4 verification failed; 5 inconsistency (fork or rollback; the evidence is printed and, with
 ``--evidence``, saved); 6 store/I/O error; 7 fatal store error; 1 any other ledger error.
 
-Messages are in Chinese. With ``--json`` the report (or the error object) goes to stdout as JSON:
-success is :meth:`ledger.verify.VerifyReport.to_json`; failure is
+Messages are in Chinese whatever the locale, argparse's own text included (``用法：``, ``选项：``,
+``错误：``, ``缺少必填参数``; see :mod:`ledger.cli_text`). With ``--json`` the report (or the error
+object) goes to stdout as JSON: success is :meth:`ledger.verify.VerifyReport.to_json`; failure is
 ``{"schema": "gongkai-verify-report/v1", "ok": false, "error": {"type", "message",
 "exit_code", "evidence"}}``.
 
@@ -29,6 +30,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ledger.cli_text import ARGPARSE_TEXT, ChineseArgumentParser
 from ledger.errors import InconsistencyError, LedgerError
 from ledger.verify import REPORT_SCHEMA, verify_directory
 
@@ -52,7 +54,8 @@ def _load_entry_types() -> None:
 
 
 def _parser(prog: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    """Build the parser; call inside ``ARGPARSE_TEXT.active()`` (argparse translates at build)."""
+    parser = ChineseArgumentParser(
         prog=prog,
         description="gongkai 账本离线审计工具：验证签名、默克尔树、检查点、瓦片、回执与 blob。",
     )
@@ -156,8 +159,13 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
 
     Returns:
         0 on success, else the failing error's ``exit_code`` (2 for usage errors).
+
+    Raises:
+        SystemExit: from argparse, after printing the Chinese help (code 0) or a Chinese usage
+            error (code 2).
     """
-    args = _parser(prog).parse_args(list(sys.argv[1:] if argv is None else argv))
+    with ARGPARSE_TEXT.active():
+        args = _parser(prog).parse_args(list(sys.argv[1:] if argv is None else argv))
     _load_entry_types()
     if args.command == "verify":
         return _verify(args)

@@ -1,0 +1,316 @@
+"""Chinese framework text of the ``gongkai`` command line (click's own messages).
+
+click (pinned to 8.5.x in ``pyproject.toml``) resolves every message it shows through
+module-level ``_``/``ngettext`` (``gettext``): ``Usage:``, ``Options``, ``Commands``,
+``Show this message and exit.``, ``Error: {message}``, ``Missing option``, ``No such option``,
+``Invalid value for …``, ``[default: …]``, ``[required]``, ``Aborted!`` and the rest.
+:data:`CLICK_TEXT` maps every msgid of click 8.5 to Chinese and is active only while
+:class:`GongkaiCommand.main` runs (see :class:`ledger.cli_text.MessageCatalog`: other click
+programs in the same process keep their text, and the result does not depend on the locale).
+
+The command classes add what click does not pass through gettext: the ``[选项]`` and
+``命令 [参数]...`` placeholders of the usage line, full-width colons after ``用法``/section
+headings, Chinese punctuation in "missing parameter" errors, and a help option whose text does
+not depend on when click first built it. ``tests/generator/test_cli_chinese.py`` fails when a
+click release adds, changes or drops a msgid.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any, Final
+
+import click
+
+from ledger.cli_text import MessageCatalog, Translation
+
+__all__ = [
+    "CLICK_MODULES",
+    "CLICK_TEXT",
+    "COMMAND_METAVAR",
+    "OPTIONS_METAVAR",
+    "VERSION_HELP",
+    "VERSION_MESSAGE",
+    "ChineseHelpFormatter",
+    "GongkaiCommand",
+    "GongkaiContext",
+    "GongkaiGroup",
+]
+
+CLICK_MODULES: Final = (
+    "click._termui_impl",
+    *(("click._winconsole",) if sys.platform == "win32" else ()),  # asserts win32 on import
+    "click.core",
+    "click.decorators",
+    "click.exceptions",
+    "click.formatting",
+    "click.parser",
+    "click.shell_completion",
+    "click.termui",
+    "click.types",
+    "click.utils",
+)
+"""Every click module that imports ``gettext`` on this platform (a test checks the list)."""
+
+_PARAM_TYPE: Final = {"option": "选项", "argument": "参数", "parameter": "参数"}
+_PATH_KIND: Final = {"File": "文件", "Directory": "目录", "Path": "路径"}
+_NUMBER_TYPE: Final = {
+    "integer": "整数",
+    "integer range": "整数",
+    "float": "浮点数",
+    "float range": "浮点数",
+}
+
+CLICK_TEXT: Final = MessageCatalog(
+    "click",
+    CLICK_MODULES,
+    {
+        # Help pages
+        "Usage:": "用法：",
+        "Options": "选项",
+        "Positional arguments": "位置参数",
+        "Commands": "命令",
+        "Show this message and exit.": "显示此帮助信息并退出",
+        "Show the version and exit.": "显示版本信息并退出",
+        "%(prog)s, version %(version)s": "%(prog)s，版本 %(version)s",
+        "default: {default}": "默认：{default}",
+        "required": "必填",
+        "env var: {var}": "环境变量：{var}",
+        "(dynamic)": "（动态）",
+        "deprecated": "已弃用",
+        "Confirm the action without prompting.": "直接确认操作，不再询问",
+        # Errors and their parts
+        "Error: {message}": "错误：{message}",
+        "Try '{command} {option}' for help.": "请运行“{command} {option}”查看帮助。",
+        "Aborted!": "已中止！",
+        "Missing command.": "缺少命令。",
+        "Missing argument": "缺少参数",
+        "Missing option": "缺少选项",
+        "Missing parameter": "缺少参数",
+        "Missing {param_type}": Translation("缺少{param_type}", {"param_type": _PARAM_TYPE}),
+        "Missing parameter: {param_name}": "缺少参数：{param_name}",
+        "No such option {name!r}.": "无此选项 {name!r}。",
+        "No such command {name!r}.": "无此命令 {name!r}。",
+        "Invalid value for {param_hint}: {message}": "{param_hint} 收到无效的值：{message}",
+        "Invalid value: {message}": "无效的值：{message}",
+        "Value must be an iterable.": "值必须是可迭代对象。",
+        "Option {name!r} does not take a value.": "选项 {name!r} 不接受值。",
+        "Argument {name!r} takes {nargs} values.": "参数 {name!r} 需要 {nargs} 个值。",
+        "Invalid start character for option ({option})": "选项的起始字符无效（{option}）",
+        "Choose from:\n\t{choices}": "可选值：\n\t{choices}",
+        "{value!r} is not a valid {number_type}.": Translation(
+            "{value!r} 不是有效的{number_type}。", {"number_type": _NUMBER_TYPE}
+        ),
+        "{value} is not in the range {range}.": "{value} 不在范围 {range} 内。",
+        "{value!r} is not a valid boolean. Recognized values: {states}": (
+            "{value!r} 不是有效的布尔值。可识别的值：{states}"
+        ),
+        "{value!r} is not a valid UUID.": "{value!r} 不是有效的 UUID。",
+        "file": "文件",
+        "directory": "目录",
+        "path": "路径",
+        "{name} {filename!r} does not exist.": Translation(
+            "{name} {filename!r} 不存在。", {"name": _PATH_KIND}
+        ),
+        "{name} {filename!r} is a file.": Translation(
+            "{name} {filename!r} 是文件。", {"name": _PATH_KIND}
+        ),
+        "{name} {filename!r} is a directory.": Translation(
+            "{name} {filename!r} 是目录。", {"name": _PATH_KIND}
+        ),
+        "{name} {filename!r} is not readable.": Translation(
+            "{name} {filename!r} 不可读。", {"name": _PATH_KIND}
+        ),
+        "{name} {filename!r} is not writable.": Translation(
+            "{name} {filename!r} 不可写。", {"name": _PATH_KIND}
+        ),
+        "{name} {filename!r} is not executable.": Translation(
+            "{name} {filename!r} 不可执行。", {"name": _PATH_KIND}
+        ),
+        "Could not open file {filename!r}: {message}": "无法打开文件 {filename!r}：{message}",
+        "unknown error": "未知错误",
+        "DeprecationWarning: The command {name!r} is deprecated.{extra_message}": (
+            "弃用警告：命令 {name!r} 已弃用。{extra_message}"
+        ),
+        "DeprecationWarning: The {param_type} {name!r} is deprecated.{extra_message}": (
+            Translation(
+                "弃用警告：{param_type} {name!r} 已弃用。{extra_message}",
+                {"param_type": _PARAM_TYPE},
+            )
+        ),
+        # Prompts, pager, editor, progress bar, terminal
+        "Do you want to continue?": "是否继续？",
+        "Repeat for confirmation": "请再次输入以确认",
+        "Error: The two entered values do not match.": "错误：两次输入的值不一致。",
+        "Error: invalid input": "错误：输入无效",
+        "Press any key to continue...": "按任意键继续……",
+        "{editor}: Editing failed": "{editor}：编辑失败",
+        "{editor}: Editing failed: {e}": "{editor}：编辑失败：{e}",
+        "d": "天",  # progress bar ETA: "1天 02:00:00"
+        "Unknown color {colour!r}": "未知颜色 {colour!r}",
+        "Unknown standard stream '{name}'": "未知的标准流“{name}”",
+        "Windows error: {error}": "Windows 错误：{error}",
+        "Couldn't detect Bash version, shell completion is not supported.": (
+            "无法检测 Bash 版本，不支持 shell 补全。"
+        ),
+        "Shell completion is not supported for Bash versions older than 4.4.": (
+            "Bash 4.4 以下版本不支持 shell 补全。"
+        ),
+        # Programming errors (raised while commands are defined)
+        "Choice({choices})": "Choice({choices})",  # repr() of a type, for developers
+        "Name '{name}' defined twice": "名称“{name}”重复定义",
+        "Could not determine name for option with declarations {decls!r}": (
+            "无法根据声明 {decls!r} 确定选项名称"
+        ),
+        "No options defined but a name was passed ({name}). Did you mean to declare an argument instead? Did you mean to pass '--{name}'?": (
+            "未定义任何选项，却传入了名称（{name}）。是否应声明为参数？或应传入“--{name}”？"
+        ),
+        "Arguments take exactly one parameter declaration, got {length}: {decls}.": (
+            "参数只能有一个声明，实际为 {length} 个：{decls}。"
+        ),
+        "Boolean option {decl!r} cannot use the same flag for true/false.": (
+            "布尔选项 {decl!r} 的真值与假值不能使用同一个标志。"
+        ),
+    },
+    {
+        ("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})"): (
+            "收到多余的参数（{args}）"
+        ),
+        ("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)"): (
+            "您是否要使用 {possibilities}？"
+        ),
+        ("Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments."): (
+            "选项 {name!r} 需要 {nargs} 个值。"
+        ),
+        ("Takes {nargs} values but 1 was given.", "Takes {nargs} values but {len} were given."): (
+            "需要 {nargs} 个值，实际给出 {len} 个。"
+        ),
+        ("{value!r} is not {choice}.", "{value!r} is not one of {choices}."): (
+            "{value!r} 不是可选值 {choices} 之一。"
+        ),
+        (
+            "{value!r} does not match the format {format}.",
+            "{value!r} does not match the formats {formats}.",
+        ): "{value!r} 不符合格式 {formats}。",
+        (
+            "{len_type} values are required, but {len_value} was given.",
+            "{len_type} values are required, but {len_value} were given.",
+        ): "需要 {len_type} 个值，实际给出 {len_value} 个。",
+    },
+)
+"""Chinese for every msgid of click 8.5 (the tests compare the two sets both ways)."""
+
+OPTIONS_METAVAR: Final = "[选项]"
+"""Usage-line placeholder for a command's options (click: ``[OPTIONS]``)."""
+
+COMMAND_METAVAR: Final = "命令 [参数]..."
+"""Usage-line placeholder for a group's sub-command (click: ``COMMAND [ARGS]...``)."""
+
+VERSION_HELP: Final = CLICK_TEXT.gettext("Show the version and exit.")
+"""Help of ``--version`` (click reads it when the decorator runs, before any command runs)."""
+
+VERSION_MESSAGE: Final = CLICK_TEXT.gettext("%(prog)s, version %(version)s")
+"""Output of ``--version``: ``gongkai，版本 0.1.0``."""
+
+
+class ChineseHelpFormatter(click.HelpFormatter):
+    """click's help formatter with full-width colons: ``用法：gongkai …``, ``选项：``."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        """Write the usage line; the default prefix is ``用法：`` (no space after the colon)."""
+        super().write_usage(prog, args, CLICK_TEXT.gettext("Usage:") if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        """Write a section heading followed by a full-width colon (``选项：``)."""
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+
+class GongkaiContext(click.Context):
+    """Context whose help pages use :class:`ChineseHelpFormatter`."""
+
+    formatter_class = ChineseHelpFormatter
+
+
+class _MissingParameter(click.MissingParameter):
+    """click's missing-parameter error, worded and punctuated in Chinese.
+
+    click appends an ASCII period and a space outside gettext (``Missing option '--dept'.``);
+    this gives ``缺少选项 '--dept'。`` and ``缺少参数 'KIND'。可选值：…``.
+    """
+
+    def format_message(self) -> str:
+        """Return ``缺少<类型> <参数>。`` plus click's details (e.g. the choices)."""
+        hint: Sequence[str] | str | None = self.param_hint
+        if hint is None and self.param is not None:
+            hint = self.param.get_error_hint(self.ctx)
+        if hint is not None and not isinstance(hint, str):
+            hint = " / ".join(repr(x) for x in hint)
+        kind = self.param_type
+        if kind is None and self.param is not None:
+            kind = self.param.param_type_name
+        msgid = {"argument": "Missing argument", "option": "Missing option"}.get(
+            kind or "parameter", "Missing parameter"
+        )
+        details = [self.message] if self.message else []
+        if self.param is not None:
+            extra = self.param.type.get_missing_message(param=self.param, ctx=self.ctx)
+            if extra:
+                details.append(extra)
+        head = CLICK_TEXT.gettext(msgid) + (f" {hint}" if hint else "")
+        return "。".join([head, *details]) if details else f"{head}。"
+
+
+class GongkaiCommand(click.Command):
+    """A click command whose framework text is Chinese (see the module docstring).
+
+    Behaviour (parsing, exit codes, output streams) is click's; only text changes.
+    """
+
+    context_class = GongkaiContext
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", OPTIONS_METAVAR)
+        super().__init__(*args, **kwargs)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run click's :meth:`click.Command.main` with :data:`CLICK_TEXT` active.
+
+        Same arguments, return value, exceptions and exit codes as click's (usage errors exit 2).
+        """
+        with CLICK_TEXT.active():
+            return super().main(*args, **kwargs)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """click's ``--help`` option, with the Chinese help text whenever click first built it."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = CLICK_TEXT.gettext("Show this message and exit.")
+        return option
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """click's parsing; a missing required parameter raises the Chinese-worded error.
+
+        Raises:
+            click.UsageError: as click does (exit code 2); ``click.MissingParameter`` is re-raised
+                as a subclass with the same attributes and Chinese punctuation.
+        """
+        try:
+            return super().parse_args(ctx, args)
+        except click.MissingParameter as exc:
+            if type(exc) is not click.MissingParameter:
+                raise
+            raise _MissingParameter(
+                exc.message, exc.ctx, exc.param, exc.param_hint, exc.param_type
+            ) from None
+
+
+class GongkaiGroup(GongkaiCommand, click.Group):
+    """A click group with Chinese framework text; its sub-commands and sub-groups inherit it."""
+
+    command_class = GongkaiCommand
+    group_class = type  # sub-groups are GongkaiGroup too
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("subcommand_metavar", COMMAND_METAVAR)
+        super().__init__(*args, **kwargs)
