@@ -128,6 +128,8 @@ def _corrupt_late_line(data: bytes, old: bytes, new: bytes) -> bytes:
         (b'"name":"', b'"name":1,"x":"'),  # schema
         (b'"last_inspected":null', b'"last_inspected":"2024-02-30"'),  # bad date
         (b'"tags":[]', b'"tags":[ ]'),  # not canonical
+        (b"\n", b"\r\n"),  # carriage return
+        (b"\n", b"\n\n"),  # empty line
     ],
 )
 def test_errors_in_the_second_span_are_those_of_the_sequential_run(old: bytes, new: bytes) -> None:
