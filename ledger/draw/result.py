@@ -195,7 +195,7 @@ def run_draw(
             beacon,
             extra_key_string,
             progress or (lambda _phase: None),
-        )
+        )[0]
 
 
 def _run_draw(
@@ -207,8 +207,10 @@ def _run_draw(
     beacon: Mapping[str, Any],
     extra_key_string: str | None,
     progress: Callable[[str], None],
-) -> dict[str, Any]:
-    """Body of :func:`run_draw` (same arguments).
+    encode: bool = False,
+) -> tuple[dict[str, Any], bytes | None]:
+    """Body of :func:`run_draw` (same arguments); returns the record and, if ``encode``, its
+    ``CJ`` bytes (computed while the BLS check may still be running).
 
     The beacon's BLS pairing check (pure Python, the slowest single step) starts first, in a
     forked child at low priority (:func:`ledger.draw.forked.start`): it mostly uses the CPU time
@@ -231,6 +233,7 @@ def _run_draw(
             extra_key_string,
             progress,
             pending,
+            encode,
         )
     except BaseException:
         if pending is not None:
@@ -269,9 +272,11 @@ def _draw_steps(
     extra_key_string: str | None,
     progress: Callable[[str], None],
     pending: forked.Pending[bytes] | None,
-) -> dict[str, Any]:
+    encode: bool,
+) -> tuple[dict[str, Any], bytes | None]:
     """The checks and steps of :func:`run_draw` after the announcement's; ``pending`` is the
-    BLS check started by :func:`_start_beacon_check`, collected (once) here."""
+    BLS check started by :func:`_start_beacon_check`, collected (once) here. Returns the
+    record and, if ``encode``, its ``CJ`` bytes."""
     task_id: str = ann["task_id"]
     rules: dict[str, Any] = ann["rules"]
     for kind, data in (
@@ -337,6 +342,37 @@ def _draw_steps(
             teams = match(drawn.entity_order, inspectors, conflicts, rules, s_inspectors)
         except MalformedError as exc:
             error = exc
+    record: dict[str, Any] | None = None
+    encoded: bytes | None = None
+    if error is None:
+        assert drawn is not None
+        assert teams is not None
+        record = {
+            "schema": RESULT_SCHEMA,
+            "task_id": task_id,
+            "announce_sha256": a_hash.hex(),
+            "drand": {"round": ann["round"], "randomness": randomness.hex()},
+            "reveals": statuses,
+            "extra_key": extra_key_string,
+            "seed": seed.hex(),
+            "subseeds": {"entities": s_entities, "inspectors": s_inspectors},
+            "strata": [
+                {
+                    "stratum": s.stratum,
+                    "eligible": s.eligible,
+                    "k_ratio": s.k_ratio,
+                    "k": s.k,
+                    "drawn": [{"id": i, "ticket": t} for i, t in s.drawn],
+                }
+                for s in drawn.strata
+            ],
+            "entity_order": list(drawn.entity_order),
+            "assignments": teams.assignments,
+            "unstaffed": teams.unstaffed,
+            "loads": teams.loads,
+        }
+        if encode:  # while the BLS check may still be running
+            encoded = CJ(record)
     verified = pending.result() if pending is not None else None
     if verified is None:  # not started: a beacon already verified in this process
         verified = drand.verify_beacon(round_number, signature)
@@ -344,32 +380,8 @@ def _draw_steps(
         raise VerificationError("drand 信标的随机数与签名不符")
     if error is not None:
         raise error
-    assert drawn is not None
-    assert teams is not None
-    return {
-        "schema": RESULT_SCHEMA,
-        "task_id": task_id,
-        "announce_sha256": a_hash.hex(),
-        "drand": {"round": ann["round"], "randomness": randomness.hex()},
-        "reveals": statuses,
-        "extra_key": extra_key_string,
-        "seed": seed.hex(),
-        "subseeds": {"entities": s_entities, "inspectors": s_inspectors},
-        "strata": [
-            {
-                "stratum": s.stratum,
-                "eligible": s.eligible,
-                "k_ratio": s.k_ratio,
-                "k": s.k,
-                "drawn": [{"id": i, "ticket": t} for i, t in s.drawn],
-            }
-            for s in drawn.strata
-        ],
-        "entity_order": list(drawn.entity_order),
-        "assignments": teams.assignments,
-        "unstaffed": teams.unstaffed,
-        "loads": teams.loads,
-    }
+    assert record is not None
+    return record, encoded
 
 
 def result_sha256(result: Mapping[str, Any]) -> str:
@@ -423,16 +435,19 @@ def verify_result(
     # The published record is encoded meanwhile, by a low-priority child (forked.start).
     pending = forked.start(lambda: CJ(dict(published)), nice=10)
     try:
-        expected = run_draw(
-            announce_body,
-            entity_snapshot_bytes,
-            inspector_snapshot_bytes,
-            conflict_snapshot_bytes,
-            reveals,
-            beacon,
-            extra_key_string=extra_key_string,
-        )
-        encoded = CJ(expected)
+        with gc_paused():
+            _expected, encoded = _run_draw(
+                announce_body,
+                entity_snapshot_bytes,
+                inspector_snapshot_bytes,
+                conflict_snapshot_bytes,
+                reveals,
+                beacon,
+                extra_key_string,
+                lambda _phase: None,
+                encode=True,
+            )
+        assert encoded is not None
     except BaseException:
         pending.cancel()
         raise
