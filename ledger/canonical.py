@@ -116,6 +116,7 @@ def _validate(value: object) -> None:
 
 _PLAIN_TYPES = frozenset({str, type(None), bool, int, dict, list, tuple})
 _PLAIN_DEPTH = 64
+_PLAIN_NODES = 4_000_000
 
 
 def _plainly_valid(value: object) -> bool:
@@ -123,10 +124,13 @@ def _plainly_valid(value: object) -> bool:
 
     ``True`` only if every node is of an exact built-in type (``str``, ``None``, ``bool``,
     ``int`` within range, ``list``, ``tuple``, ``dict`` with ``str`` keys) and the nesting is at
-    most :data:`_PLAIN_DEPTH` deep. ``False`` means "not decided here": subclasses, errors and
-    deep values are left to :func:`_validate_walk`, so messages stay those of the walk.
+    most :data:`_PLAIN_DEPTH` deep with at most :data:`_PLAIN_NODES` nodes in all (a cycle
+    repeats its nodes at every level: this bounds the time and memory spent on it). ``False``
+    means "not decided here": subclasses, errors, cyclic, huge or deep values are left to
+    :func:`_validate_walk`, so messages stay those of the walk.
     """
     level: list[Any] = [value]
+    nodes = 1
     for _depth in range(_PLAIN_DEPTH):
         types = list(map(type, level))
         present = set(types)
@@ -155,6 +159,9 @@ def _plainly_valid(value: object) -> bool:
                 )
         if not following:
             return True
+        nodes += len(following)
+        if nodes > _PLAIN_NODES:
+            return False
         level = following
     return False
 

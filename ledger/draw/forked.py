@@ -62,18 +62,19 @@ class Pending(Generic[B]):
         reason, the result of running ``fn`` here.
 
         Raises:
-            Exception: whatever ``fn()`` raises when it runs here.
+            Exception: whatever ``fn()`` raises when it runs here. If waiting is interrupted
+                (e.g. ``KeyboardInterrupt``), the child is killed and reaped first.
         """
         if self._pid is None or self._inp is None:
             return self._fn()
         try:
             payload = self._inp.read()
+            self._inp.close()
+            status = _reap(self._pid, kill=False)
+            self._pid = None
         except BaseException:
             self.cancel()
             raise
-        self._inp.close()
-        status = _reap(self._pid, kill=False)
-        self._pid = None
         if status != 0 or not payload:
             return self._fn()
         theirs: B = pickle.loads(payload)  # noqa: S301 - our own child's output, same program
@@ -84,8 +85,8 @@ class Pending(Generic[B]):
         if self._inp is not None:
             self._inp.close()
         if self._pid is not None:
-            _reap(self._pid, kill=True)
-            self._pid = None
+            pid, self._pid = self._pid, None
+            _reap(pid, kill=True)
 
 
 def start(fn: Callable[[], B], *, nice: int = 0) -> Pending[B]:
@@ -104,16 +105,24 @@ def start(fn: Callable[[], B], *, nice: int = 0) -> Pending[B]:
     """
     if not available():
         return Pending(fn, None, None)
-    read_fd, write_fd = os.pipe()
+    try:
+        read_fd, write_fd = os.pipe()
+    except OSError:  # e.g. out of file descriptors: run fn here when collected
+        return Pending(fn, None, None)
+    # SIGINT stays blocked from the fork until the child is inside its try (so a Ctrl-C can never
+    # unwind the parent's copied stack in the child) and until the parent holds the Pending.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         pid = os.fork()
     except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         os.close(read_fd)
         os.close(write_fd)
         return Pending(fn, None, None)
     if pid == 0:  # pragma: no cover - runs in the child; its effect is checked by the tests
         status = 1
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             os.close(read_fd)
             if nice:
                 with contextlib.suppress(OSError):
@@ -125,7 +134,13 @@ def start(fn: Callable[[], B], *, nice: int = 0) -> Pending[B]:
         finally:
             os._exit(status)
     os.close(write_fd)
-    return Pending(fn, pid, read_fd)
+    pending = Pending(fn, pid, read_fd)
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a pending Ctrl-C is raised here
+    except BaseException:
+        pending.cancel()
+        raise
+    return pending
 
 
 def split(here: Callable[[], A], there: Callable[[], B]) -> tuple[A, B]:
@@ -155,9 +170,13 @@ def split(here: Callable[[], A], there: Callable[[], B]) -> tuple[A, B]:
 
 
 def _reap(pid: int, *, kill: bool) -> int:
-    """Wait for the child (killing it first if asked); return its wait status."""
+    """Wait for the child (killing it first if asked); return its wait status (-1 if it was
+    already reaped elsewhere)."""
     if kill:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return -1
     return status

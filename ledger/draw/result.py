@@ -316,15 +316,22 @@ def _draw_steps(
     round_number, signature = drand.parse_beacon_record(beacon, ann["chain_hash"])
     randomness = hashlib.sha256(signature).digest()  # checked below (the pending BLS check)
 
-    a_hash = announce_hash(announce_body)
-    seed = compute_seed(
-        a_hash,
-        bytes.fromhex(ann["chain_hash"]),
-        ann["round"],
-        randomness,
-        secrets,
-        extra_key_string,
-    )
+    try:
+        a_hash = announce_hash(announce_body)
+        seed = compute_seed(
+            a_hash,
+            bytes.fromhex(ann["chain_hash"]),
+            ann["round"],
+            randomness,
+            secrets,
+            extra_key_string,
+        )
+    except MalformedError:  # e.g. a non-canonical body: a failed BLS check is reported first
+        if pending is not None:
+            pending.result()
+        else:
+            drand.verify_beacon(round_number, signature)
+        raise
     s_entities, s_inspectors = subseeds(seed)
 
     progress("entities")

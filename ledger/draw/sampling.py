@@ -534,11 +534,11 @@ def sample_snapshot(data: bytes, rules: Mapping[str, Any], s_entities: str) -> S
     mid = split_point(data)
     if mid is not None:
         try:
-            plan = _plan(rules)
+            plan: _Plan | None = _plan(rules)
+            maker = TicketMaker(s_entities)
         except MalformedError:
             plan = None  # the file's own errors come first: see below
         if plan is not None:
-            maker = TicketMaker(s_entities)
             first, second = forked.split(
                 lambda: _half(data, 0, mid, plan, maker),
                 lambda: _half(data, mid, len(data), plan, maker),

@@ -592,9 +592,9 @@ def split_point(data: bytes) -> int | None:
         and the file has at least :data:`SPLIT_BYTES` bytes and ends with ``\\n``; otherwise
         ``None``. (Empty lines and ``\\r`` fail the spans' canonical check.)
     """
-    size = len(data)
-    if _msgspec is None or size < SPLIT_BYTES or not isinstance(data, bytes):
+    if _msgspec is None or not isinstance(data, bytes) or len(data) < SPLIT_BYTES:
         return None
+    size = len(data)
     if not data.endswith(b"\n"):
         return None
     mid = data.find(b"\n", size // 2) + 1

@@ -122,3 +122,45 @@ def test_split_ticket_scan_equals_one_pass(monkeypatch: pytest.MonkeyPatch) -> N
     whole = maker.smallest_grouped(ids, groups, wanted)
     monkeypatch.setattr(tickets, "SPLIT_IDS", 1000)
     assert maker.smallest_grouped(ids, groups, wanted) == whole
+
+
+def _no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@needs_fork
+def test_an_interrupt_while_reaping_leaves_no_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = os.waitpid
+    armed = [True]
+
+    def interrupted(pid: int, flags: int) -> tuple[int, int]:
+        if armed[0] and flags == 0:
+            armed[0] = False
+            raise KeyboardInterrupt
+        return real(pid, flags)
+
+    monkeypatch.setattr(os, "waitpid", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        forked.split(lambda: 1, lambda: 2)
+    monkeypatch.setattr(os, "waitpid", real)
+    assert _no_children_left()
+
+
+@needs_fork
+def test_a_cancelled_computation_leaves_no_child() -> None:
+    pending = forked.start(lambda: sum(range(10**8)), nice=10)
+    pending.cancel()
+    pending.cancel()  # harmless
+    assert _no_children_left()
+
+
+def test_without_a_pipe_the_computation_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_pipe() -> tuple[int, int]:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(os, "pipe", no_pipe)
+    assert forked.start(os.getpid).result() == os.getpid()

@@ -208,3 +208,18 @@ def test_an_early_error_stops_the_pending_beacon_check() -> None:
         _run(entity_snapshot_bytes=FILES["entities"] + FILES["entities"][:10])
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # no child left behind, running or unreaped
+
+
+@pytest.mark.parametrize("workers", ["1", ""], ids=["sequential", "forked"])
+def test_a_bad_beacon_is_reported_before_a_non_canonical_announcement(
+    monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    monkeypatch.setenv("GONGKAI_DRAW_WORKERS", workers)
+    drand.forget_verified()
+    body = {**INPUTS["announce_body"], "note": 1.5}  # a float: no announce hash
+    with pytest.raises(MalformedError, match="float"):
+        _run(announce_body=body)
+    beacon = INPUTS["beacon"]
+    flipped = "0" if beacon["signature"][-1] != "0" else "1"
+    with pytest.raises(VerificationError):
+        _run(announce_body=body, beacon={**beacon, "signature": beacon["signature"][:-1] + flipped})

@@ -352,3 +352,15 @@ def test_the_level_check_leaves_deep_values_to_the_walk() -> None:
     assert dumps(value) == b"[" * (canonical._PLAIN_DEPTH + 1) + b"1" + b"]" * (
         canonical._PLAIN_DEPTH + 1
     )
+
+
+def test_cyclic_values_are_rejected_without_exhausting_memory() -> None:
+    wide: list[Any] = []
+    wide.append(wide)
+    wide.append(wide)  # each nesting level doubles: the level check must give up early
+    looped: dict[str, Any] = {}
+    looped["x"] = looped
+    looped["y"] = looped
+    for value in (wide, looped):
+        with pytest.raises(MalformedError, match="嵌套"):
+            dumps(value)
