@@ -11,19 +11,24 @@ programs in the same process keep their text, and the result does not depend on 
 The command classes add what click does not pass through gettext: the ``[选项]`` and
 ``命令 [参数]...`` placeholders of the usage line, full-width colons after ``用法``/section
 headings, Chinese punctuation in "missing parameter" errors, and a help option whose text does
-not depend on when click first built it. ``tests/generator/test_cli_chinese.py`` fails when a
+not depend on when click first built it. :class:`ChineseHelpFormatter` lays help out in terminal
+columns (a Chinese character takes two) with :func:`ledger.cli_text.wrap_cjk`, and the command
+list of a group cuts each command's help to its column with ``…`` (:func:`short_help`). ``tests/generator/test_cli_chinese.py`` fails when a
 click release adds, changes or drops a msgid.
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 import click
+from click.core import _format_deprecated_label
 
-from ledger.cli_text import MessageCatalog, Translation
+from ledger.cli_text import NO_LINE_END, MessageCatalog, Translation, display_width, wrap_cjk
 
 __all__ = [
     "CLICK_MODULES",
@@ -36,6 +41,7 @@ __all__ = [
     "GongkaiCommand",
     "GongkaiContext",
     "GongkaiGroup",
+    "short_help",
 ]
 
 CLICK_MODULES: Final = (
@@ -214,16 +220,185 @@ VERSION_MESSAGE: Final = CLICK_TEXT.gettext("%(prog)s, version %(version)s")
 """Output of ``--version``: ``gongkai，版本 0.1.0``."""
 
 
+def _wrap_text(
+    text: str,
+    width: int,
+    initial_indent: str = "",
+    subsequent_indent: str = "",
+    preserve_paragraphs: bool = False,
+) -> str:
+    """click's :func:`click.formatting.wrap_text`, measured in columns and wrapped by 禁则.
+
+    Same paragraphs as click's: with ``preserve_paragraphs``, blank lines separate paragraphs,
+    a paragraph keeps the indent of its first line, and one whose first line is ``\\b`` is
+    indented but not re-wrapped. Lines are wrapped with :func:`ledger.cli_text.wrap_cjk` to
+    ``width`` columns, indent included (the wider of the two indents counts for every line);
+    click's long-word breaking is dropped: an ASCII word wider than the line stays whole.
+    """
+    text = text.expandtabs()
+    paragraphs: list[tuple[int, bool, str]] = []
+    if not preserve_paragraphs:
+        paragraphs.append((0, False, text))
+    else:
+        lines: list[str] = []
+        indent = 0
+
+        def flush() -> None:
+            if lines:
+                if lines[0].strip() == "\b":
+                    paragraphs.append((indent, True, "\n".join(lines[1:])))
+                else:
+                    paragraphs.append((indent, False, " ".join(lines)))
+                lines.clear()
+
+        for line in text.splitlines():
+            if not line:
+                flush()
+            else:
+                if not lines:
+                    indent = display_width(line) - display_width(line.lstrip())
+                    line = line.lstrip()
+                lines.append(line)
+        flush()
+    out = []
+    for extra, raw, body in paragraphs:
+        first, rest = initial_indent + " " * extra, subsequent_indent + " " * extra
+        if raw:
+            wrapped = body.splitlines()
+        else:
+            budget = width - max(display_width(first), display_width(rest))
+            wrapped = wrap_cjk(body, max(budget, 1))
+        out.append("\n".join((rest if i else first) + line for i, line in enumerate(wrapped)))
+    return "\n\n".join(out)
+
+
 class ChineseHelpFormatter(click.HelpFormatter):
-    """click's help formatter with full-width colons: ``用法：gongkai …``, ``选项：``."""
+    """click's help formatter with full-width colons and widths in terminal columns.
+
+    ``用法：gongkai …``, ``选项：``. Text is measured with :func:`ledger.cli_text.display_width`
+    (a Chinese character takes two columns) and wrapped with :func:`ledger.cli_text.wrap_cjk`:
+    between Chinese characters, never inside an ASCII word, following 禁则. click's layout is
+    otherwise kept (indents, paragraphs, the two-column definition lists), and every line fits
+    in :attr:`width` (``COLUMNS`` up to 80, minus 2), an ASCII word wider than its column aside.
+    """
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        """Write the usage line; the default prefix is ``用法：`` (no space after the colon)."""
-        super().write_usage(prog, args, CLICK_TEXT.gettext("Usage:") if prefix is None else prefix)
+        """Write the usage line; the default prefix is ``用法：`` (no space after the colon).
+
+        As click's, with widths in columns: the arguments follow ``用法：prog`` and wrap at
+        spaces only (``[选项]`` stays whole) under their first line, or, if fewer than 20 columns
+        would remain, start on the next line.
+        """
+        if prefix is None:
+            prefix = CLICK_TEXT.gettext("Usage:")
+        pad = " " * max(self.current_indent - display_width(prefix), 0)
+        usage_prefix = f"{pad}{prefix}{prog} "
+        if not args:
+            self.write(f"{usage_prefix.rstrip(' ')}\n")
+            return
+        text_width = self.width - self.current_indent
+        if text_width >= display_width(usage_prefix) + 20:
+            first, indent = usage_prefix, " " * display_width(usage_prefix)
+        else:
+            self.write(f"{usage_prefix.rstrip(' ')}\n")
+            first = indent = " " * (max(self.current_indent, display_width(prefix)) + 4)
+        self.write(f"{_wrap_words(args, text_width - display_width(indent), first, indent)}\n")
 
     def write_heading(self, heading: str) -> None:
         """Write a section heading followed by a full-width colon (``选项：``)."""
         self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    def write_text(self, text: str) -> None:
+        """Write ``text`` re-wrapped to the width at the current indent, paragraphs kept."""
+        indent = " " * self.current_indent
+        self.write(_wrap_text(text, self.width, indent, indent, preserve_paragraphs=True))
+        self.write("\n")
+
+    def write_dl(
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+    ) -> None:
+        """Write a definition list (options, commands) as click does, widths in columns.
+
+        The first column is as wide as its widest term, up to ``col_max`` columns (a wider term
+        puts its text on the next line); the text column is wrapped to the rest of the width.
+
+        Raises:
+            TypeError: a row has more than two items, or every row has fewer than two.
+        """
+        rows = list(rows)
+        widths: dict[int, int] = {}
+        for row in rows:
+            for column, cell in enumerate(row):
+                widths[column] = max(widths.get(column, 0), display_width(cell))
+        if len(widths) != 2:
+            raise TypeError("Expected two columns for definition list")
+        first_col = min(widths[0], col_max) + col_spacing
+        margin = " " * (first_col + self.current_indent)
+        text_width = max(self.width - first_col - self.current_indent, 10)
+        for row in rows:
+            first, second = (*row, "", "")[:2]
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if display_width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - display_width(first)))
+            else:
+                self.write(f"\n{margin}")
+            lines = _wrap_text(second, text_width, preserve_paragraphs=True).splitlines()
+            self.write(f"{lines[0]}\n" if lines else "\n")
+            for line in lines[1:]:
+                self.write(f"{margin}{line}\n")
+
+
+def _wrap_words(text: str, width: int, first: str, indent: str) -> str:
+    """Wrap ``text`` at its spaces to ``width`` columns after ``first``/``indent`` (click usage)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and display_width(lines[-1]) + 1 + display_width(word) <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return "\n".join((indent if i else first) + line for i, line in enumerate(lines))
+
+
+_SENTENCE_END: Final = re.compile(r"[。！？]")
+_PAUSE: Final = "，、；：,;: "
+
+
+def short_help(help_text: str, limit: int) -> str:
+    """The first sentence of ``help_text``, cut to ``limit`` columns with ``…``.
+
+    click's :func:`click.utils._make_default_short_help`, for Chinese and in columns: the first
+    paragraph (a leading ``\\b`` line skipped), whitespace collapsed, up to the first sentence end
+    (``。``, ``！``, ``？``, or click's rule for an ASCII ``.``); if wider than ``limit``, the
+    longest first line :func:`ledger.cli_text.wrap_cjk` makes in ``limit - 1`` columns (so no
+    ASCII word is cut, and 禁则 hold), without trailing pause punctuation (``，``, ``、`` …),
+    followed by ``…`` (one column). An ASCII word wider than that is cut between characters.
+    A ``limit`` below 2 gives ``…``. Never raises.
+    """
+    words = help_text.partition("\n\n")[0].split()
+    if words and words[0] == "\b":
+        words = words[1:]
+    for i, word in enumerate(words):  # click's rule: "x." ends a sentence unless "x. lower" follows
+        if word.endswith(".") and (i == len(words) - 1 or not words[i + 1][0].islower()):
+            words = words[: i + 1]
+            break
+    text = " ".join(words)
+    end = _SENTENCE_END.search(text)
+    if end is not None:
+        text = text[: end.end()]
+    if display_width(text) <= limit:
+        return text
+    if limit < 2:
+        return "…"
+    head = wrap_cjk(text, limit - 1)[0]
+    while display_width(head) > limit - 1:  # a single ASCII word wider than the limit
+        head = head[:-1]
+    head = head.rstrip(_PAUSE)
+    while head and head[-1] in NO_LINE_END:  # 禁则 gave way: no "（…"
+        head = head[:-1].rstrip(_PAUSE)
+    return f"{head}…"
 
 
 class GongkaiContext(click.Context):
@@ -280,6 +455,20 @@ class GongkaiCommand(click.Command):
         """
         with CLICK_TEXT.active():
             return super().main(*args, **kwargs)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """Help shown in a group's command list: :func:`short_help` of :attr:`help`, ``limit``
+        columns at most, or click's own result when :attr:`short_help` is set or there is no help.
+
+        click derives ``limit`` from the length of the longest command name, which is its width
+        in columns for the ASCII names of ``gongkai``. Never raises.
+        """
+        if self.short_help or not self.help:
+            return super().get_short_help_str(limit)
+        text = short_help(inspect.cleandoc(self.help).partition("\f")[0], limit)
+        if self.deprecated:  # after the cut text, as click does
+            text = f"{text} {_format_deprecated_label(self.deprecated)}"
+        return text.strip()
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         """click's ``--help`` option, with the Chinese help text whenever click first built it."""

@@ -31,9 +31,19 @@ from generator.cli_text import (
     ChineseHelpFormatter,
     GongkaiCommand,
     GongkaiGroup,
+    short_help,
 )
 from ledger.__main__ import main as ledger_main
-from ledger.cli_text import ARGPARSE_TEXT, MessageCatalog, Translation, display_width
+from ledger.cli_text import (
+    ARGPARSE_TEXT,
+    NO_LINE_END,
+    NO_LINE_START,
+    ChineseArgparseFormatter,
+    ChineseArgumentParser,
+    MessageCatalog,
+    Translation,
+    display_width,
+)
 from ledger.publish import build_zipapp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,6 +254,11 @@ def columns_80(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
 
 
+@pytest.fixture
+def columns_60(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+
+
 def _ledger(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[object, str, str]:
     with pytest.raises(SystemExit) as exited:
         ledger_main(args, prog="python -m ledger")
@@ -323,6 +338,304 @@ def test_zipapp_under_the_c_locale(tmp_path: Path) -> None:
     assert done.stderr.startswith("用法：gongkai-verify.pyz verify")
     assert "错误：缺少必填参数：DIR" in done.stderr
     assert _framework_english(done.stderr) == []
+
+
+# --------------------------------------------------------------------------- layout in columns
+
+
+def _overflowing(text: str, width: int) -> list[str]:
+    """Lines wider than ``width`` columns, unless all they hold is one unbreakable ASCII word."""
+    return [
+        line
+        for line in text.splitlines()
+        if display_width(line) > width
+        and not re.fullmatch(r"[\x21-\x7e]+", line.strip())  # one ASCII word, nothing else
+    ]
+
+
+def _kinsoku_breaks(text: str) -> list[str]:
+    """Lines starting with closing or ending with opening punctuation (禁则)."""
+    return [
+        line
+        for line in text.splitlines()
+        if line.strip() and (line.strip()[0] in NO_LINE_START or line.strip()[-1] in NO_LINE_END)
+    ]
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=lambda p: " ".join(p) or "gongkai")
+def test_help_fits_the_terminal_in_columns(path: tuple[str, ...]) -> None:
+    for width in (50, 60, 78, 80):  # click's formatter width: min(COLUMNS, 80) - 2, at least 50
+        result = CliRunner().invoke(
+            main, [*path, "--help"], prog_name="gongkai", terminal_width=width
+        )
+        assert result.exit_code == 0, result.output
+        assert _overflowing(result.output, width) == [], width
+        assert _kinsoku_breaks(result.output) == [], width
+
+
+ANNOUNCE_HELP_78 = """\
+用法：gongkai draw announce [选项] TASK_ID
+
+  公告抽取：冻结名录库快照、各部门提交承诺、指定未来的 drand 轮次（由全部参与
+  部门签署）。
+
+选项：
+  --round INTEGER      drand quicknet 轮次（须在公告 24 小时之后）  [必填]
+  --key TEXT           部门私钥，格式 部门=文件（每个参与部门一个）
+  --site DIRECTORY     站点目录（含 content/ 与 draws/）  [默认：.]
+  --at TEXT            签署时间（默认当前时间），如 2024-02-22 或
+                       2024-02-22T10:00:00+08:00
+  --log-key FILE       日志密钥文件（环境变量 GONGKAI_LOG_KEY）
+  --secrets DIRECTORY  抽取秘密目录（须在仓库之外；默认用户配置目录下的
+                       gongkai/secrets）
+  --help               显示此帮助信息并退出
+"""
+
+
+def test_announce_help_is_laid_out_in_columns() -> None:
+    result = CliRunner().invoke(
+        main, ["draw", "announce", "--help"], prog_name="gongkai", terminal_width=78
+    )
+    assert result.output == ANNOUNCE_HELP_78
+
+
+def test_command_list_cuts_short_help_by_columns() -> None:
+    text = CliRunner().invoke(main, ["--help"], prog_name="gongkai", terminal_width=78).output
+    rows = text.split("\n命令：\n", 1)[1].splitlines()
+    assert len(rows) == len(main.commands)
+    limit = 78 - 6 - max(map(len, main.commands))  # click's: three times the column spacing
+    for row in rows:
+        name, help_text = row.split(maxsplit=1)
+        command = main.commands[name]
+        assert display_width(help_text) <= limit, row
+        assert command.help is not None
+        if help_text.endswith("…"):
+            assert command.help.startswith(help_text[:-1]), row
+            assert display_width(command.help.split("\n\n")[0]) > limit, row
+        else:
+            assert help_text == command.help.split("\n\n")[0].strip(), row
+    assert "  verify    离线验证账本目录或已生成网站中的账本（只需标准库和…" in rows
+    # Pause punctuation before the ellipsis goes: "…的结果…", not "…的结果、…".
+    assert "  status    待办事项：待应约的邀约、待取随机数的抽取、应公示与逾期的结果…" in rows
+
+
+@pytest.mark.parametrize(
+    ("help_text", "limit", "expected"),
+    [
+        ("后续处置完结。", 64, "后续处置完结。"),
+        ("第一句。第二句。", 64, "第一句。"),
+        ("Build the site. Then serve it.", 64, "Build the site."),
+        ("Compare a vs. b here.", 64, "Compare a vs. b here."),
+        ("导入名录库。\n\n    有任何错误时逐条报告。", 64, "导入名录库。"),
+        ("\b\n原样  保留的段落", 64, "原样 保留的段落"),
+        ("离线验证账本（只需标准库和 cryptography）。", 30, "离线验证账本（只需标准库和…"),
+        ("指定未来的 drand 轮次。", 14, "指定未来的…"),  # drand is not cut
+        ("一二三四五、六七八九十", 14, "一二三四五…"),  # no "、…"
+        ("一二三四五六、七八九十", 14, "一二三四五…"),  # 六 stays with 、 (禁则), both go
+        ("abcdefghijklmnopqrstuvwxyz", 10, "abcdefghi…"),  # one word wider than the limit
+        ("一二（三四五）", 5, "一二…"),  # no "（…"
+        ("一二三", 1, "…"),
+        ("", 10, ""),
+    ],
+)
+def test_short_help(help_text: str, limit: int, expected: str) -> None:
+    assert short_help(help_text, limit) == expected
+    assert display_width(expected) <= max(limit, 1)
+
+
+def test_short_help_of_commands() -> None:
+    @click.command(cls=GongkaiCommand, short_help="自定义的简短说明，不截断也不改写，原样显示")
+    def custom() -> None:
+        """很长的帮助文本。"""
+
+    @click.command(cls=GongkaiCommand, deprecated=True)
+    def old() -> None:
+        """旧的命令：请改用新的命令，本命令将在下一个版本中删除。"""
+
+    @click.command(cls=GongkaiCommand)
+    def bare() -> None:
+        pass
+
+    assert custom.get_short_help_str(10) == "自定义的简短说明，不截断也不改写，原样显示"
+    assert bare.get_short_help_str(10) == ""
+    with CLICK_TEXT.active():
+        assert old.get_short_help_str(20) == "旧的命令：请改用新… (已弃用)"
+
+
+def test_formatter_usage_wraps_at_spaces_in_columns() -> None:
+    args = "[选项] 第一个参数 SECOND_ARGUMENT 第三个参数 [更多参数]... 最后一个参数"
+    formatter = ChineseHelpFormatter(width=60)
+    formatter.write_usage("gongkai 任务 处理", args)
+    lines = formatter.getvalue().splitlines()
+    assert lines[0].startswith("用法：gongkai 任务 处理 [选项] 第一个参数")
+    indent = display_width("用法：gongkai 任务 处理 ")
+    assert len(lines) > 1
+    for line in lines[1:]:
+        assert len(line) - len(line.lstrip(" ")) == indent
+    assert " ".join(line.strip() for line in lines) == f"用法：gongkai 任务 处理 {args}"
+    assert all(display_width(line) <= 60 for line in lines)
+
+    narrow = ChineseHelpFormatter(width=40)  # fewer than 20 columns left: arguments below
+    narrow.write_usage("gongkai 任务 处理", args)
+    lines = narrow.getvalue().splitlines()
+    assert lines[0] == "用法：gongkai 任务 处理"
+    assert all(line.startswith(" " * 10) and line[10] != " " for line in lines[1:])
+    assert all(display_width(line) <= 40 for line in lines)
+
+
+def test_formatter_keeps_clicks_paragraphs() -> None:
+    formatter = ChineseHelpFormatter(width=30)
+    with formatter.indentation():
+        formatter.write_text(
+            "第一段：在终端里按显示宽度换行，每行不超过三十列。\n"
+            "\n"
+            "\b\n"
+            "原样  保留\n"
+            "  第二行\n"
+            "\n"
+            "    缩进的段落也按显示宽度换行。"
+        )
+    assert formatter.getvalue() == (
+        "  第一段：在终端里按显示宽度换\n"
+        "  行，每行不超过三十列。\n"
+        "\n"
+        "  原样  保留\n"
+        "    第二行\n"
+        "\n"
+        "      缩进的段落也按显示宽度换\n"
+        "      行。\n"
+    )
+
+
+def test_formatter_definition_list_measures_columns() -> None:
+    formatter = ChineseHelpFormatter(width=40)
+    with formatter.indentation():
+        formatter.write_dl(
+            [
+                ("名称", "部门名称，如市场监督管理局"),
+                ("--dept TEXT", "部门标识"),
+                ("一个很长很长的术语", "说明文字放在下一行"),
+            ],
+            col_max=12,
+        )
+    assert formatter.getvalue() == (
+        "  名称          部门名称，如市场监督管理\n"
+        "                局\n"
+        "  --dept TEXT   部门标识\n"
+        "  一个很长很长的术语\n"
+        "                说明文字放在下一行\n"
+    )
+    with pytest.raises(TypeError):
+        formatter.write_dl([("a", "b", "c")])
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "200"])
+def test_gongkai_help_fits_a_real_terminal(tmp_path: Path, columns: str) -> None:
+    code = "import sys; from generator.cli import main; main(sys.argv[1:], prog_name='gongkai')"
+    env = _c_locale_env()
+    env["COLUMNS"] = columns
+    for args in (["draw", "announce", "--help"], ["--help"]):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        width = min(int(columns), 80) - 2  # click: at most 80 columns, minus 2
+        assert _overflowing(done.stdout, width) == [], args
+        assert _kinsoku_breaks(done.stdout) == [], args
+
+
+@pytest.mark.parametrize("columns", [40, 60, 80, 120])
+def test_ledger_help_fits_the_terminal(
+    columns: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    for args in (["verify", "--help"], ["--help"]):
+        code, out, _ = _ledger(args, capsys)
+        assert code == 0
+        assert _overflowing(out, columns - 2) == [], args  # argparse: COLUMNS - 2
+        assert _kinsoku_breaks(out) == [], args
+
+
+@pytest.mark.usefixtures("columns_60")
+def test_ledger_verify_help_wraps_chinese_help(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = _ledger(["verify", "--help"], capsys)
+    options = out.split("\n选项：\n", 1)[1]
+    assert options == (
+        "  -h, --help         显示此帮助信息并退出\n"
+        "  --trust FILE       另行取得的信任锚 trust.txt（缺省使用\n"
+        "                     DIR/trust.txt，并给出警告）\n"
+        "  --pin FILE         固定文件：上次验证通过的签名检查点\n"
+        "                     （不存在时首次写入）\n"
+        "  --no-update-pin    验证通过后不更新固定文件\n"
+        "  --json             以 JSON 输出报告\n"
+        "  --workers N        并行验证签名的进程数（缺省 0 = 全部\n"
+        "                     CPU 核心；1 = 单进程）\n"
+        "  --evidence FILE    发现分叉或回滚时，把可移交的证据写入\n"
+        "                     此文件\n"
+        "  --allow-type TYPE  接受本验证器未内置的部门条目类型（仍\n"
+        "                     要求部门签名与授权范围；会给出警告）\n"
+    )
+
+
+def test_ledger_usage_counts_the_prefix_in_columns(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 40 columns: 用法：python -m ledger verify (29 columns) exceeds 3/4 of the width, so
+    # argparse puts the arguments below, indented by the prefix: 6 columns, not 3 characters.
+    monkeypatch.setenv("COLUMNS", "40")
+    _, out, _ = _ledger(["verify", "--help"], capsys)
+    usage = out.split("\n\n")[0].splitlines()
+    assert usage[0] == "用法：python -m ledger verify"
+    assert all(line.startswith("      [") or line == "      DIR" for line in usage[1:])
+
+
+@pytest.mark.usefixtures("columns_60")
+def test_argparse_formatter_measures_wide_names_and_metavars() -> None:
+    with ARGPARSE_TEXT.active():
+        parser = ChineseArgumentParser(
+            prog="审计工具", description="按显示宽度换行的说明文字，" * 6
+        )
+        parser.add_argument("目录", help="账本目录")
+        parser.add_argument("--名单", metavar="文件", help="名单文件，" * 8)
+        parser.add_argument("-n", type=int, help="份数")
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--甲", action="store_true")
+        group.add_argument("--乙", action="store_true")
+        for n in range(8):
+            parser.add_argument(f"--参数{n}", metavar="值")
+        text = parser.format_help()
+        assert parser.format_usage() == text.split("\n\n")[0] + "\n"
+    assert parser._option_string_actions["--甲"].option_strings == ["--甲"]  # left alone
+    assert "[--甲 | --乙]" in text
+    assert _overflowing(text, 58) == []
+    assert _kinsoku_breaks(text) == []
+    # The help column is the same display column for every option, wide names included.
+    starts = {
+        display_width(m.group(1))
+        for m in re.finditer(r"^(  \S.*?  +)(?:账本目录|名单文件|份数)", text, re.MULTILINE)
+    }
+    assert len(starts) == 1
+    # Usage lines wrap in columns and continue under the first argument.
+    usage = text.split("\n\n")[0].splitlines()
+    assert len(usage) > 1
+    indent = display_width("用法：审计工具 ")
+    assert all(len(line) - len(line.lstrip(" ")) == indent for line in usage[1:])
+    assert all(display_width(line) <= 58 for line in usage)
+
+
+def test_chinese_parser_defaults_to_the_column_formatter() -> None:
+    parser = ChineseArgumentParser(prog="p")
+    assert parser.formatter_class is ChineseArgparseFormatter
+    sub = parser.add_subparsers().add_parser("s")
+    assert sub.formatter_class is ChineseArgparseFormatter
+    raw = ChineseArgumentParser(prog="p", formatter_class=argparse.RawTextHelpFormatter)
+    assert raw.formatter_class is argparse.RawTextHelpFormatter
 
 
 # --------------------------------------------------------------------------- isolation
