@@ -31,7 +31,7 @@ from typing import Any
 from ledger.draw import drand, forked
 from ledger.draw.matching import MatchResult, match, parse_departments
 from ledger.draw.primitives import CJ, H_hex, check_identifier
-from ledger.draw.sampling import SampleResult, reserve_order, sample_snapshot
+from ledger.draw.sampling import SampleResult, next_reserve, sample_snapshot
 from ledger.draw.seed import (
     announce_hash,
     check_reveal,
@@ -521,8 +521,8 @@ def replace(
         raise MalformedError(f"draw.replace：{entity_id!r} 不在当前的抽中名单中")
     stratum = stratum_of[entity_id]
     entities = parse_entity_table(entity_snapshot_bytes)
-    order = reserve_order(entities, ann["rules"], result["subseeds"]["entities"], stratum)
-    replacement = next(({"id": i, "ticket": t} for i, t in order if i not in used), None)
+    found = next_reserve(entities, ann["rules"], result["subseeds"]["entities"], stratum, used)
+    replacement = None if found is None else {"id": found[0], "ticket": found[1]}
     return {
         "schema": REPLACE_SCHEMA,
         "task_id": ann["task_id"],

@@ -32,7 +32,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,7 @@ __all__ = [
     "ceil_count",
     "eligible_by_stratum",
     "is_recent",
+    "next_reserve",
     "parse_as_of",
     "parse_ratio",
     "parse_strata",
@@ -429,6 +430,43 @@ def reserve_order(
     keys = TicketMaker(s_entities).sort_keys(groups[stratum])
     keys.sort()
     return [(_key_id(k), _key_ticket(k)) for k in keys]
+
+
+def next_reserve(
+    entities: EntityTable | Iterable[Mapping[str, Any]],
+    rules: Mapping[str, Any],
+    s_entities: str,
+    stratum: str,
+    used: Collection[str],
+) -> tuple[str, str] | None:
+    """Return the first ``(id, ticket)`` of a stratum's ticket order whose id is not in ``used``.
+
+    Equal to ``next((p for p in reserve_order(…) if p[0] not in used), None)``, without ordering
+    the whole stratum: at most ``len(used)`` ids of the stratum are used, so the answer is among
+    its first ``len(used) + 1`` ids, which :meth:`TicketMaker.smallest` finds exactly.
+
+    Args:
+        entities: the entity table, or parsed entity records.
+        rules: the announcement's ``rules``.
+        s_entities: the entity sub-seed.
+        stratum: the stratum.
+        used: ids that may not be chosen (drawn, removed, earlier replacements).
+
+    Returns:
+        The pair, or ``None`` if every eligible id of the stratum is used.
+
+    Raises:
+        MalformedError: on invalid rules or an unknown stratum.
+    """
+    plan = _plan(rules)
+    if stratum not in plan.names:
+        raise MalformedError(f"层级 {stratum!r} 不在 rules.strata 中")
+    ids, groups = _eligible(entities, plan.names, plan.as_of, plan.days)
+    members = list(itertools.compress(ids, map(stratum.__eq__, groups)))
+    for key in TicketMaker(s_entities).smallest(members, len(used) + 1):
+        if _key_id(key) not in used:
+            return _key_id(key), _key_ticket(key)
+    return None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import pytest
 from ledger.draw.sampling import (
     ceil_count,
     is_recent,
+    next_reserve,
     parse_ratio,
     reserve_order,
     sample,
@@ -188,3 +189,20 @@ def test_reserve_order_and_replacement_consistency() -> None:
     assert sorted(redraw) == sorted(expected)
     with pytest.raises(MalformedError):
         reserve_order(entities, rules, SEED, "Z")
+
+
+@pytest.mark.parametrize("n", [30, 10_000])
+def test_next_reserve_is_the_first_unused_id_of_the_full_order(n: int) -> None:
+    entities = [_ent(i, "AB"[i % 2], "2024-12-01" if i % 7 == 0 else None) for i in range(n)]
+    rules = _rules([("A", "0.1"), ("B", "0.1")], exclude_inspected_within_days=365)
+    full = reserve_order(entities, rules, SEED, "A")
+    other = [i for i, _ in reserve_order(entities, rules, SEED, "B")]
+    for used_count in (0, 1, 5, len(full) // 2, len(full) - 1, len(full)):
+        # Used: the first ones of the order, every third of the next 300, some of stratum B.
+        used = {i for n_, (i, _) in enumerate(full) if n_ < used_count or n_ % 3 == 0 < 300 - n_}
+        used |= set(other[:10])
+        expected = next(((i, t) for i, t in full if i not in used), None)
+        assert next_reserve(entities, rules, SEED, "A", used) == expected
+    assert next_reserve(entities, rules, SEED, "A", {i for i, _ in full}) is None
+    with pytest.raises(MalformedError):
+        next_reserve(entities, rules, SEED, "Z", set())
