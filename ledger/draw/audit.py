@@ -16,9 +16,9 @@ from ledger import canonical
 from ledger.draw import drand
 from ledger.draw.primitives import CJ
 from ledger.draw.result import replace, run_draw
-from ledger.draw.snapshot import CONFLICTS, ENTITIES, INSPECTORS
+from ledger.draw.snapshot import CONFLICTS, ENTITIES, INSPECTORS, EntityTable, parse_entity_table
 from ledger.entries import Entry
-from ledger.errors import LedgerError, VerificationError
+from ledger.errors import LedgerError, MalformedError, VerificationError
 from ledger.tasks import TaskLedger
 
 BlobReader = Callable[[str], bytes]
@@ -35,6 +35,9 @@ class LedgerAudit:
     draws_checked: int = 0
     beacons_checked: int = 0
     replacements_checked: int = 0
+    #: The entity table last read for a replacement, by snapshot hash (at most one is kept:
+    #: a large pool's table takes hundreds of MiB).
+    _tables: dict[str, EntityTable] = field(default_factory=dict, repr=False)
 
     def __call__(self, entry: Entry, read_blob: BlobReader) -> None:
         """Check ``entry`` (already signature-verified) in its place in the log.
@@ -95,6 +98,13 @@ class LedgerAudit:
         ]
         claimed = {k: v for k, v in entry.body.items() if k not in _COMMON}
         entities = self._inputs(record, read_blob)[0]
+        digest = record.announce.body["pools"][ENTITIES]["sha256"]
+        table = self._tables.get(digest)
+        if table is None:  # replace() checks the file against this hash before using it
+            try:
+                table = parse_entity_table(entities)
+            except MalformedError:
+                table = None  # replace() reports it, after the checks that come first
         expected = replace(
             record.announce.body,
             entities,
@@ -102,7 +112,10 @@ class LedgerAudit:
             str(claimed.get("removed")),
             str(claimed.get("reason")),
             prior,
+            entity_table=table,
         )
+        if table is not None:
+            self._tables = {digest: table}
         if CJ(expected) != CJ(claimed):
             raise VerificationError("替补主体与按备选顺序重算的结果不一致")
         self.replacements_checked += 1

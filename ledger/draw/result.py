@@ -44,6 +44,7 @@ from ledger.draw.snapshot import (
     CONFLICTS,
     ENTITIES,
     INSPECTORS,
+    EntityTable,
     gc_paused,
     parse_entity_table,
     parse_snapshot,
@@ -470,6 +471,8 @@ def replace(
     entity_id: str,
     reason: str,
     prior: Sequence[Mapping[str, Any]] = (),
+    *,
+    entity_table: EntityTable | None = None,
 ) -> dict[str, Any]:
     """Build a ``draw.replace`` record: the next reserve of the removed entity's stratum.
 
@@ -488,6 +491,9 @@ def replace(
         entity_id: the drawn (or earlier replacement) entity found invalid (注销/吊销/无法联系).
         reason: the stated reason.
         prior: earlier replacement records of this draw, in ledger order.
+        entity_table: the table :func:`parse_entity_table` returned for exactly
+            ``entity_snapshot_bytes``, if the caller keeps it (an auditor checking several
+            replacements of one draw); the file's hash and count are checked all the same.
 
     Returns:
         The replacement record.
@@ -520,7 +526,7 @@ def replace(
     if entity_id not in current:
         raise MalformedError(f"draw.replace：{entity_id!r} 不在当前的抽中名单中")
     stratum = stratum_of[entity_id]
-    entities = parse_entity_table(entity_snapshot_bytes)
+    entities = entity_table or parse_entity_table(entity_snapshot_bytes)
     found = next_reserve(entities, ann["rules"], result["subseeds"]["entities"], stratum, used)
     replacement = None if found is None else {"id": found[0], "ticket": found[1]}
     return {

@@ -223,3 +223,26 @@ def test_a_bad_beacon_is_reported_before_a_non_canonical_announcement(
     flipped = "0" if beacon["signature"][-1] != "0" else "1"
     with pytest.raises(VerificationError):
         _run(announce_body=body, beacon={**beacon, "signature": beacon["signature"][:-1] + flipped})
+
+
+def test_a_kept_entity_table_gives_the_same_replacements(baseline: dict[str, Any]) -> None:
+    from ledger.draw.snapshot import parse_entity_table
+
+    body = INPUTS["announce_body"]
+    table = parse_entity_table(FILES["entities"])
+    stratum_b = next(s for s in baseline["strata"] if s["stratum"] == "B")
+    chain: list[dict[str, Any]] = []
+    removed = stratum_b["drawn"][0]["id"]
+    for _ in range(3):
+        plain = replace(body, FILES["entities"], baseline, removed, "注销", chain)
+        kept = replace(
+            body, FILES["entities"], baseline, removed, "注销", chain, entity_table=table
+        )
+        assert kept == plain
+        chain.append(plain)
+        removed = plain["replacement"]["id"]
+    # The file is still checked against the announcement.
+    with pytest.raises(VerificationError):
+        replace(
+            body, FILES["entities"] + b"\n", baseline, removed, "注销", chain, entity_table=table
+        )
