@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from generator.cjk import join_lines
 from generator.content.errors import Location, Problems
 
 #: Largest content file accepted (bytes). A county library of 100k rows is about 15 MB.
@@ -104,7 +105,41 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
         return loader.construct_scalar(node)
 
 
+def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
+    value = loader.construct_scalar(node)
+    assert isinstance(value, str)  # a scalar node's value
+    return _refold(node, value) if node.style == ">" else value
+
+
+def _refold(node: yaml.ScalarNode, value: str) -> str:
+    """Fold a ``>`` block the Chinese way: a line break between two Chinese characters vanishes
+    (:mod:`generator.cjk`) instead of becoming the space YAML puts everywhere.
+
+    Only plain paragraphs are refolded — one indentation, no blank or more-indented line, no
+    explicit indentation indicator — and only when YAML's own folding of the source lines gives
+    exactly ``value``; anything else keeps YAML's folding.
+    """
+    buffer = node.start_mark.buffer
+    if not isinstance(buffer, str):
+        return value
+    header, _, body = buffer[node.start_mark.index : node.end_mark.index].partition("\n")
+    if any(char.isdigit() for char in header.split("#", 1)[0]):
+        return value
+    lines = body.rstrip("\n").split("\n")
+    indent = len(lines[0]) - len(lines[0].lstrip(" "))
+    if indent == 0 or any(
+        line[:indent].strip() or line[indent : indent + 1] in ("", " ", "\t") for line in lines
+    ):
+        return value
+    lines = [line[indent:] for line in lines]
+    core = value.rstrip("\n")
+    if " ".join(lines) != core:
+        return value
+    return join_lines(lines) + value[len(core) :]
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 

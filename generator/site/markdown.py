@@ -4,10 +4,10 @@ Content authors wrap long Chinese lines in their Markdown files. CommonMark keep
 inside a paragraph as a *soft break*, written as ``"\\n"``, and browsers show it as a space — so
 ``本站演示“双随机、\\n一公开”`` would read ``本站演示“双随机、 一公开”``. CSS Text 3 §4.1.3 asks
 browsers to drop such breaks between East Asian wide characters, but Chromium and Firefox do not.
-The renderer therefore removes a soft break when the characters on both sides are wide (CJK
-ideographs, kana, full-width forms and CJK punctuation) or are the quotation marks and dashes
-Chinese text uses (``“”‘’…—·``, which Unicode classes as ambiguous width). Hangul is excluded
-(Korean separates words with spaces), and a break next to Latin letters or digits stays a space.
+The renderer therefore removes a soft break when the characters on both sides are wide
+(:mod:`generator.cjk`: CJK ideographs, kana, full-width forms, CJK punctuation and the quotation
+marks and dashes Chinese text uses; not Hangul); a break next to Latin letters or digits stays a
+space.
 
 The preset is markdown-it's ``js-default``: raw HTML is escaped, ``javascript:`` links are
 refused.
@@ -15,7 +15,6 @@ refused.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 
 import markupsafe
@@ -23,34 +22,9 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
-__all__ = ["joins_without_space", "make_renderer"]
+from generator.cjk import joins_without_space
 
-#: Ambiguous-width punctuation that Chinese text uses between wide characters.
-_CJK_PUNCTUATION = frozenset("“”‘’…—·")
-
-
-def _is_hangul(char: str) -> bool:
-    code = ord(char)
-    return 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F or 0xAC00 <= code <= 0xD7AF
-
-
-def _wide(char: str) -> bool:
-    if char in _CJK_PUNCTUATION:
-        return True
-    return unicodedata.east_asian_width(char) in ("W", "F") and not _is_hangul(char)
-
-
-def joins_without_space(before: str, after: str) -> bool:
-    """Tell whether a line break between ``before`` and ``after`` should vanish.
-
-    Args:
-        before: the last character before the break (one character).
-        after: the first character after it (one character).
-
-    Returns:
-        ``True`` iff both are wide characters or Chinese punctuation (see the module notes).
-    """
-    return _wide(before) and _wide(after)
+__all__ = ["joins_without_space", "make_renderer"]  # joins_without_space: see generator.cjk
 
 
 def _edge_char(children: Sequence[Token], start: int, step: int) -> str | None:

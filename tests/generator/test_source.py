@@ -554,3 +554,40 @@ def test_deep_nesting_is_refused_whatever_the_recursion_limit(tmp_path: Path) ->
     finally:
         sys.setrecursionlimit(old)
     assert [(p.location.line, "嵌套过深" in p.message) for p in problems.items] == [(1, True)]
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        # A plain folded paragraph: no space between Chinese characters, a space elsewhere.
+        (
+            ">-\n  本站演示“双随机、\n  一公开”，\n  共 3 项 and\n  more\n",
+            "本站演示“双随机、一公开”，共 3 项 and more",
+        ),
+        (">\n  本站\n  演示\n", "本站演示\n"),  # clip chomping kept
+        (">+\n  中\n  文\n\n", "中文\n\n"),  # keep chomping kept
+        # Anything but a plain paragraph keeps YAML's own folding.
+        (">\n  行一\n\n  行二\n", "行一\n行二\n"),
+        (">-\n  ab\n    cd\n  ef\n", "ab\n  cd\nef"),
+        (">2-\n   中\n   文\n", " 中\n 文"),
+        ("|-\n  本站\n  演示\n", "本站\n演示"),
+        ("'本站\n  演示'\n", "本站 演示"),
+    ],
+    ids=[
+        "paragraph",
+        "clip",
+        "keep",
+        "blank-line",
+        "more-indented",
+        "indicator",
+        "literal",
+        "quoted",
+    ],
+)
+def test_folded_blocks_join_chinese_lines_without_spaces(
+    tmp_path: Path, block: str, expected: str
+) -> None:
+    data, problems = load(tmp_path, "text: " + block + "after: 1\n")
+    assert not problems.items
+    assert data["text"] == expected
+    assert data["after"] == 1
