@@ -115,9 +115,9 @@ def _refold(node: yaml.ScalarNode, value: str) -> str:
     """Fold a ``>`` block the Chinese way: a line break between two Chinese characters vanishes
     (:mod:`generator.cjk`) instead of becoming the space YAML puts everywhere.
 
-    Only plain paragraphs are refolded — one indentation, no blank or more-indented line, no
-    explicit indentation indicator — and only when YAML's own folding of the source lines gives
-    exactly ``value``; anything else keeps YAML's folding.
+    Only plain paragraphs are refolded — one indentation, paragraphs separated by blank lines, no
+    more-indented line, no explicit indentation indicator — and only when YAML's own folding of
+    the source lines gives exactly ``value``; anything else keeps YAML's folding.
     """
     buffer = node.start_mark.buffer
     if not isinstance(buffer, str):
@@ -127,15 +127,25 @@ def _refold(node: yaml.ScalarNode, value: str) -> str:
         return value
     lines = body.rstrip("\n").split("\n")
     indent = len(lines[0]) - len(lines[0].lstrip(" "))
-    if indent == 0 or any(
-        line[:indent].strip() or line[indent : indent + 1] in ("", " ", "\t") for line in lines
-    ):
+    if indent == 0:
         return value
-    lines = [line[indent:] for line in lines]
+    paragraphs: list[tuple[int, list[str]]] = []  # (blank lines before, the paragraph's lines)
+    blanks = 0
+    for line in lines:
+        if not line.strip():
+            blanks += 1
+        elif line[:indent].strip() or line[indent] in (" ", "\t"):
+            return value  # less or more indented: not a plain paragraph
+        elif blanks or not paragraphs:
+            paragraphs.append((blanks, [line[indent:]]))
+            blanks = 0
+        else:
+            paragraphs[-1][1].append(line[indent:])
     core = value.rstrip("\n")
-    if " ".join(lines) != core:
+    if "".join("\n" * gap + " ".join(group) for gap, group in paragraphs) != core:
         return value
-    return join_lines(lines) + value[len(core) :]
+    folded = "".join("\n" * gap + join_lines(group) for gap, group in paragraphs)
+    return folded + value[len(core) :]
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)

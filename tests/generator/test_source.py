@@ -566,8 +566,10 @@ def test_deep_nesting_is_refused_whatever_the_recursion_limit(tmp_path: Path) ->
         ),
         (">\n  本站\n  演示\n", "本站演示\n"),  # clip chomping kept
         (">+\n  中\n  文\n\n", "中文\n\n"),  # keep chomping kept
-        # Anything but a plain paragraph keeps YAML's own folding.
-        (">\n  行一\n\n  行二\n", "行一\n行二\n"),
+        # Paragraphs: a blank line is a line break, two are two.
+        (">\n  行一\n  接续\n\n  行二\n\n\n  行三\n", "行一接续\n行二\n\n行三\n"),
+        # Anything but plain paragraphs keeps YAML's own folding.
+        (">\n\n  行一\n  行二\n", "\n行一 行二\n"),
         (">-\n  ab\n    cd\n  ef\n", "ab\n  cd\nef"),
         (">2-\n   中\n   文\n", " 中\n 文"),
         ("|-\n  本站\n  演示\n", "本站\n演示"),
@@ -577,7 +579,8 @@ def test_deep_nesting_is_refused_whatever_the_recursion_limit(tmp_path: Path) ->
         "paragraph",
         "clip",
         "keep",
-        "blank-line",
+        "paragraphs",
+        "leading-blank",
         "more-indented",
         "indicator",
         "literal",
