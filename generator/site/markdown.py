@@ -24,7 +24,7 @@ from markdown_it.token import Token
 
 from generator.cjk import joins_without_space
 
-__all__ = ["joins_without_space", "make_renderer"]  # joins_without_space: see generator.cjk
+__all__ = ["make_renderer"]
 
 
 def _edge_char(children: Sequence[Token], start: int, step: int) -> str | None:

@@ -35,9 +35,9 @@ class LedgerAudit:
     draws_checked: int = 0
     beacons_checked: int = 0
     replacements_checked: int = 0
-    #: The entity table last read for a replacement, by snapshot hash (at most one is kept:
-    #: a large pool's table takes hundreds of MiB).
-    _tables: dict[str, EntityTable] = field(default_factory=dict, repr=False)
+    #: ``(snapshot hash, entity table)`` last read for a replacement (only one is kept: a large
+    #: pool's table takes hundreds of MiB).
+    _kept: tuple[str, EntityTable] | None = field(default=None, repr=False)
 
     def __call__(self, entry: Entry, read_blob: BlobReader) -> None:
         """Check ``entry`` (already signature-verified) in its place in the log.
@@ -99,7 +99,7 @@ class LedgerAudit:
         claimed = {k: v for k, v in entry.body.items() if k not in _COMMON}
         entities = self._inputs(record, read_blob)[0]
         digest = record.announce.body["pools"][ENTITIES]["sha256"]
-        table = self._tables.get(digest)
+        table = self._kept[1] if self._kept is not None and self._kept[0] == digest else None
         if table is None:  # replace() checks the file against this hash before using it
             try:
                 table = parse_entity_table(entities)
@@ -115,7 +115,7 @@ class LedgerAudit:
             entity_table=table,
         )
         if table is not None:
-            self._tables = {digest: table}
+            self._kept = (digest, table)
         if CJ(expected) != CJ(claimed):
             raise VerificationError("替补主体与按备选顺序重算的结果不一致")
         self.replacements_checked += 1

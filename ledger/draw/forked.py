@@ -49,7 +49,8 @@ class Pending(Generic[B]):
     """A computation started by :func:`start`: running in a forked child, or not yet run.
 
     Collect it with :meth:`result`, or stop it with :meth:`cancel`; do one of the two exactly
-    once.
+    once. Used as a context manager, leaving the block cancels it unless it was collected (so an
+    exception inside never leaves a child behind).
     """
 
     def __init__(self, fn: Callable[[], B], pid: int | None, read_fd: int | None) -> None:
@@ -80,8 +81,15 @@ class Pending(Generic[B]):
         theirs: B = pickle.loads(payload)  # noqa: S301 - our own child's output, same program
         return theirs
 
+    def __enter__(self) -> Pending[B]:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.cancel()
+
     def cancel(self) -> None:
-        """Kill and reap the child, if any (its result is never needed)."""
+        """Kill and reap the child, if any (its result is never needed); nothing after
+        :meth:`result`."""
         if self._inp is not None:
             self._inp.close()
         if self._pid is not None:
@@ -160,13 +168,9 @@ def split(here: Callable[[], A], there: Callable[[], B]) -> tuple[A, B]:
         Exception: whatever ``here()`` raises (the child is then killed and reaped), or whatever
             ``there()`` raises when it is re-run here after the child failed.
     """
-    pending = start(there)
-    try:
+    with start(there) as pending:
         mine = here()
-    except BaseException:
-        pending.cancel()
-        raise
-    return mine, pending.result()
+        return mine, pending.result()
 
 
 def _reap(pid: int, *, kill: bool) -> int:

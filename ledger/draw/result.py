@@ -24,6 +24,7 @@ department contributed the empty string and how ``min_count`` changed ``k``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -222,7 +223,7 @@ def _run_draw(
     progress("snapshots")
     ann = check_announce(announce_body)
     pending = _start_beacon_check(beacon, ann)
-    try:
+    with pending if pending is not None else contextlib.nullcontext():
         return _draw_steps(
             announce_body,
             ann,
@@ -236,10 +237,6 @@ def _run_draw(
             pending,
             encode,
         )
-    except BaseException:
-        if pending is not None:
-            pending.cancel()
-        raise
 
 
 def _start_beacon_check(
@@ -441,8 +438,7 @@ def verify_result(
         VerificationError: if any check fails or the recomputed record differs.
     """
     # The published record is encoded meanwhile, by a low-priority child (forked.start).
-    pending = forked.start(lambda: CJ(dict(published)), nice=10)
-    try:
+    with forked.start(lambda: CJ(dict(published)), nice=10) as pending:
         with gc_paused():
             _expected, encoded = _run_draw(
                 announce_body,
@@ -456,10 +452,8 @@ def verify_result(
                 encode=True,
             )
         assert encoded is not None
-    except BaseException:
-        pending.cancel()
-        raise
-    if pending.result() != encoded:
+        published_bytes = pending.result()
+    if published_bytes != encoded:
         raise VerificationError("公布的抽取结果与重新计算的结果不一致")
     return H_hex(encoded)
 

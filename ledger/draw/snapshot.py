@@ -565,10 +565,10 @@ def _entity_table_fast(data: bytes) -> EntityTable | None:
         MalformedError: as :func:`parse_entity_table`.
     """
     size = len(data)
-    mid = data.find(b"\n", size * 11 // 20) + 1 if size >= SPLIT_BYTES else 0
-    if 0 < mid < size:
+    mid = split_point(data)
+    if mid is not None:
         first, packed = forked.split(
-            lambda: _checked_span(data, 0, mid), lambda: _packed_span(data, mid, size)
+            lambda: span_table(data, 0, mid), lambda: _packed_span(data, mid, size)
         )
         if first is not None and packed is not None:
             ids = packed[0].split("\x00")
@@ -613,11 +613,6 @@ def span_table(data: bytes, start: int, stop: int) -> EntityTable | None:
         it); ``None`` otherwise (the caller then reads the whole file with
         :func:`parse_entity_table`, which raises the precise error). Never raises.
     """
-    return _checked_span(data, start, stop)
-
-
-def _checked_span(data: bytes, start: int, stop: int) -> EntityTable | None:
-    """The table of a span, or ``None`` if it is not canonical or fails any check."""
     span = _decode_span(data, start, stop)
     if span is None:
         return None
@@ -628,8 +623,8 @@ def _checked_span(data: bytes, start: int, stop: int) -> EntityTable | None:
 
 
 def _packed_span(data: bytes, start: int, stop: int) -> tuple[str, str, str] | None:
-    """:func:`_checked_span` with each column joined by NUL (cheap to send between processes)."""
-    table = _checked_span(data, start, stop)
+    """:func:`span_table` with each column joined by NUL (cheap to send between processes)."""
+    table = span_table(data, start, stop)
     if table is None:
         return None
     return "\x00".join(table.ids), "\x00".join(table.strata), "\x00".join(table.last_inspected)

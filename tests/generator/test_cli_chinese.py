@@ -221,19 +221,26 @@ def test_abort_is_chinese() -> None:
     ids=["check --x", "--help"],
 )
 def test_gongkai_under_the_c_locale(tmp_path: Path, args: list[str], message: str) -> None:
+    done = _gongkai_process(args, _c_locale_env(), tmp_path)
+    assert done.returncode == (0 if args == ["--help"] else 2), done.stderr
+    assert message in done.stdout + done.stderr
+    assert _framework_english(done.stdout + done.stderr) == []
+
+
+def _gongkai_process(
+    args: list[str], env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run ``gongkai ARGS`` in a fresh interpreter with ``env``; output decoded as UTF-8."""
     code = "import sys; from generator.cli import main; main(sys.argv[1:], prog_name='gongkai')"
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code, *args],
-        env=_c_locale_env(),
-        cwd=tmp_path,
+        env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         encoding="utf-8",
         check=False,
     )
-    assert done.returncode == (0 if args == ["--help"] else 2), done.stderr
-    assert message in done.stdout + done.stderr
-    assert _framework_english(done.stdout + done.stderr) == []
 
 
 def _c_locale_env() -> dict[str, str]:
@@ -531,19 +538,10 @@ def test_formatter_definition_list_measures_columns() -> None:
 
 @pytest.mark.parametrize("columns", ["60", "80", "200"])
 def test_gongkai_help_fits_a_real_terminal(tmp_path: Path, columns: str) -> None:
-    code = "import sys; from generator.cli import main; main(sys.argv[1:], prog_name='gongkai')"
     env = _c_locale_env()
     env["COLUMNS"] = columns
     for args in (["draw", "announce", "--help"], ["--help"]):
-        done = subprocess.run(
-            [sys.executable, "-c", code, *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            check=False,
-        )
+        done = _gongkai_process(args, env, tmp_path)
         assert done.returncode == 0, done.stderr
         width = min(int(columns), 80) - 2  # click: at most 80 columns, minus 2
         assert _overflowing(done.stdout, width) == [], args

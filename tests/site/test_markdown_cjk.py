@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from generator.site.markdown import joins_without_space, make_renderer
+from generator.cjk import joins_without_space
+from generator.site.markdown import make_renderer
 
 render = make_renderer()
 
