@@ -109,12 +109,31 @@ def dumps(value: object) -> bytes:
 
 def _validate(value: object) -> None:
     """Reject what the C encoder would accept but JCS-with-integers forbids (see
-    :func:`_validate_walk`, which decides whenever :func:`_plainly_valid` cannot)."""
-    if not _plainly_valid(value):
+    :func:`_validate_walk`, which decides whenever :func:`_plainly_valid` cannot).
+
+    The level-by-level check pays a fixed cost per level, so it is tried only for values with
+    at least :data:`_PLAIN_MIN_WIDTH` nodes in their first two levels (a draw's result record,
+    not an ordinary ledger entry, which the walk checks faster).
+    """
+    if _width(value) < _PLAIN_MIN_WIDTH or not _plainly_valid(value):
         _validate_walk(value)
 
 
+def _width(value: object) -> int:
+    """Number of nodes in the first two levels of ``value`` below the root (a cheap size hint)."""
+    kind = type(value)
+    if kind is dict:
+        children: Any = value.values()  # type: ignore[attr-defined]
+    elif kind is list or kind is tuple:
+        children = value
+    else:
+        return 0
+    return len(children) + sum(len(child) for child in children if type(child) in _CONTAINERS)
+
+
 _PLAIN_TYPES = frozenset({str, type(None), bool, int, dict, list, tuple})
+_CONTAINERS = frozenset({dict, list, tuple})
+_PLAIN_MIN_WIDTH = 256
 _PLAIN_DEPTH = 64
 _PLAIN_NODES = 4_000_000
 

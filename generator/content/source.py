@@ -192,7 +192,14 @@ def load_yaml(path: Path, shown: str, problems: Problems) -> Any:
         use_context = exc.context_mark is not None and "quoted scalar" in (exc.context or "")
         mark = exc.context_mark if use_context else (exc.problem_mark or exc.context_mark)
         line = mark.line + 1 if mark is not None else 0
-        problems.error(Location(shown, line), f"YAML 语法错误：{exc.problem or exc}")
+        message = f"YAML 语法错误：{exc.problem or exc}"
+        # An unclosed [ or { is noticed lines later: name the line where it was opened.
+        context = exc.context or ""
+        opened = exc.context_mark
+        if context.startswith("while parsing a flow") and opened and opened.line + 1 != line:
+            bracket = "[" if "sequence" in context else "{"
+            message += f"（第 {opened.line + 1} 行的“{bracket}”是否未闭合？）"
+        problems.error(Location(shown, line), message)
         return None
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1

@@ -116,6 +116,15 @@ def test_syntax_errors_are_located(tmp_path: Path, text: str, line: int) -> None
     assert problem.message.startswith("YAML 语法错误")
 
 
+def test_an_unclosed_bracket_names_the_line_where_it_opened(tmp_path: Path) -> None:
+    _, problems = load(tmp_path, "a: 1\nyear: [2024\nid: 3\n")
+    problem = only(problems)
+    assert problem.location == Location(SHOWN, 3)
+    assert problem.message.endswith("（第 2 行的“[”是否未闭合？）")
+    _, problems = load(tmp_path, "a: {x: 1\nb: 2\n")
+    assert only(problems).message.endswith("（第 1 行的“{”是否未闭合？）")
+
+
 def test_unsafe_tags_are_refused(tmp_path: Path) -> None:
     data, problems = load(tmp_path, "a: !!python/object/apply:os.system ['true']\n")
     assert data is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from typing import Any
 
 import pytest
@@ -364,3 +365,21 @@ def test_cyclic_values_are_rejected_without_exhausting_memory() -> None:
     for value in (wide, looped):
         with pytest.raises(MalformedError, match="嵌套"):
             dumps(value)
+
+
+@pytest.mark.parametrize(
+    "bad", [1.5, 2**53, {1: "x"}, _Small.ONE, None], ids=["float", "int", "key", "enum", "valid"]
+)
+def test_wide_values_take_the_level_check_with_the_walks_messages(bad: Any) -> None:
+    from ledger import canonical
+
+    value = {"rows": [{"id": f"e{n}", "k": n} for n in range(300)] + [{"x": bad}]}
+    assert canonical._width(value) >= canonical._PLAIN_MIN_WIDTH
+    try:
+        canonical._validate_walk(value)
+    except MalformedError as exc:
+        with pytest.raises(MalformedError, match=re.escape(str(exc))):
+            dumps(value)
+    else:
+        assert bad is None or bad is _Small.ONE
+        assert dumps(value) == json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
