@@ -7,17 +7,23 @@ RFC 9380 ``hash_to_curve`` and the DST ``BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_
 signature ``σ`` is valid iff ``e(σ, g2) == e(H(m), pk)``; the round's randomness is
 ``sha256(σ)``. Threshold BLS signatures are unique, so a verified signature fixes the randomness.
 
-BLS verifier: ``py_ecc`` (Ethereum Foundation, pure Python, typed, maintained; 8.0.0). It has no
-ready-made G1-signature ciphersuite — its ``G2Basic``/``G2ProofOfPossession`` put signatures on
-G2 — so this module composes its low-level parts: ``hash_to_G1`` (RFC 9380 SSWU, XMD:SHA-256),
-``decompress_G1``/``decompress_G2`` (ZCash serialisation), subgroup checks by multiplying with
-the group order, and one pairing product with a single final exponentiation. Pure Python means
-no native wheel to trust or build, on every platform; the cost (well under a second per beacon)
-is paid once per draw. ``drand-verify`` (Rust/PyO3) would be ~300× faster but is a
-single-maintainer wrapper; it is kept as an optional cross-check, not a dependency.
+BLS verifier: ``py_arkworks_bls12381`` 0.5 (Python bindings to the Rust arkworks BLS12-381
+crates, github.com/ethereum/py-arkworks-bls12381, used by the Ethereum consensus specs to make
+test vectors; typed, a compiled wheel per CPython version). One check takes a few milliseconds
+against ~0.7 s with pure-Python ``py_ecc``, so re-verifying every beacon of a ledger costs
+nothing. It has no ready-made G1-signature ciphersuite, so this module composes its parts:
+``G1Point.hash_to_curve(msg, dst)`` (RFC 9380 SSWU, XMD:SHA-256; byte-equal to ``py_ecc``'s
+``hash_to_G1``), ``from_compressed_bytes`` (ZCash serialisation; it checks the curve *and* the
+prime-order subgroup, but accepts the point at infinity with any bytes after the infinity flag,
+so infinity is rejected here and the encoding must round-trip byte for byte) and
+``GT.pairing_check``: ``e(σ, g2) · e(−H(m), pk) == 1`` as one multi-pairing.
 
-``py_ecc`` (and its dependencies ``eth-utils``/``eth-typing``) is imported lazily, on the first
-verification, so that the rest of :mod:`ledger.draw` loads without it (~0.5 s import).
+``py_ecc`` (Ethereum Foundation, pure Python, 8.x) stays: as the fallback when the compiled
+wheel cannot be imported (a platform without a wheel), and as the independent oracle the tests
+run every accept/reject case through. With neither importable the check fails closed.
+
+Both libraries are imported lazily, on the first verification, so that the rest of
+:mod:`ledger.draw` loads without them (``py_ecc`` and ``eth-utils``/``eth-typing`` take ~0.5 s).
 
 The pinned chain parameters below are checked against the pinned chain hash at import time
 (chain hash = ``sha256(u32be(period) ‖ u64be(genesis) ‖ public_key ‖ group_hash ‖
@@ -28,12 +34,15 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.draw.primitives import u32be, u64be
 from ledger.errors import MalformedError, VerificationError
+
+if TYPE_CHECKING:
+    from py_arkworks_bls12381 import G2Point
 
 __all__ = [
     "QUICKNET_CHAIN_HASH",
@@ -164,7 +173,7 @@ def _import_py_ecc() -> None:
     with that limit a deeply nested input can overflow the C stack in recursive C parsers
     (json, yaml) and crash the process instead of raising. The limit is put back.
     """
-    if "py_ecc" in sys.modules:
+    if sys.modules.get("py_ecc") is not None:
         return
     limit = sys.getrecursionlimit()
     try:
@@ -178,9 +187,103 @@ def _import_py_ecc() -> None:
         sys.setrecursionlimit(limit)
 
 
+def _arkworks_available() -> bool:
+    """Tell whether the compiled ``py_arkworks_bls12381`` can be imported."""
+    try:
+        import py_arkworks_bls12381  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+#: Which verifier :func:`verify_beacon` uses: ``"auto"`` (``py_arkworks_bls12381`` when it can be
+#: imported, else ``py_ecc``), ``"arkworks"`` or ``"py_ecc"``. Only tests change it.
+_BACKEND = "auto"
+
+
+def _select_backend() -> Callable[[int, bytes, bytes], None]:
+    """Return the pairing check to run, following :data:`_BACKEND` (fails closed).
+
+    Raises:
+        VerificationError: if the chosen library (with ``"auto"``: both) cannot be imported.
+    """
+    if _BACKEND == "py_ecc":
+        _import_py_ecc()
+        return _verify_py_ecc
+    if _arkworks_available():
+        return _verify_arkworks
+    if _BACKEND == "arkworks":
+        raise VerificationError(
+            "缺少 py-arkworks-bls12381，无法离线验证 drand 的 BLS 签名；"
+            "请先安装：pip install 'py-arkworks-bls12381>=0.5,<0.6'"
+        )
+    try:
+        _import_py_ecc()
+    except VerificationError as exc:
+        # Fail closed: an unverified beacon is never accepted.
+        raise VerificationError(
+            "缺少 py-arkworks-bls12381 和 py-ecc，无法离线验证 drand 的 BLS 签名；请先安装："
+            "pip install 'py-arkworks-bls12381>=0.5,<0.6'（或纯 Python 的 'py-ecc>=8,<9'）"
+        ) from exc
+    return _verify_py_ecc
+
+
+@lru_cache(maxsize=8)
+def _arkworks_public_key(public_key: bytes) -> G2Point:
+    """Decompress and subgroup-check a G2 public key with arkworks (cached)."""
+    from py_arkworks_bls12381 import G2Point
+
+    if len(public_key) != _G2_SIZE:
+        raise VerificationError("drand 公钥应为 96 字节的压缩 G2 点")
+    try:
+        # Checks that the point is on the curve and in the prime-order subgroup.
+        point = G2Point.from_compressed_bytes(public_key)
+    except ValueError as exc:
+        try:
+            G2Point.from_compressed_bytes_unchecked(public_key)
+        except ValueError:
+            raise VerificationError(f"drand 公钥不是 G2 点：{exc}") from exc
+        raise VerificationError("drand 公钥不在 G2 的素数阶子群中") from exc
+    # arkworks decodes any bytes after the infinity flag as the point at infinity.
+    if point == G2Point.identity():
+        raise VerificationError("drand 公钥不能是无穷远点")
+    if point.to_compressed_bytes() != public_key:  # pragma: no cover - only infinity is lax
+        raise VerificationError("drand 公钥不是规范的压缩 G2 编码")
+    return point
+
+
+def _verify_arkworks(round_number: int, signature: bytes, public_key: bytes) -> None:
+    """Check ``e(σ, g2) == e(H(m), pk)`` with ``py_arkworks_bls12381``.
+
+    Raises:
+        VerificationError: on an invalid, non-subgroup, infinity or non-canonical point, or a
+            failed pairing check.
+    """
+    from py_arkworks_bls12381 import GT, G1Point, G2Point
+
+    pk_point = _arkworks_public_key(public_key)
+    try:
+        sig_point = G1Point.from_compressed_bytes(signature)
+    except ValueError as exc:
+        try:
+            G1Point.from_compressed_bytes_unchecked(signature)
+        except ValueError:
+            raise VerificationError(f"drand 签名不是 G1 点：{exc}") from exc
+        raise VerificationError("drand 签名不在 G1 的素数阶子群中") from exc
+    if sig_point == G1Point.identity():
+        raise VerificationError("drand 签名不能是无穷远点")
+    # The randomness is sha256 of the bytes: only the one canonical encoding may pass.
+    if sig_point.to_compressed_bytes() != signature:  # pragma: no cover - only infinity is lax
+        raise VerificationError("drand 签名不是规范的压缩 G1 编码")
+    message_point = G1Point.hash_to_curve(round_message(round_number), QUICKNET_DST)
+    # e(σ, g2) · e(−H(m), pk) == 1, as one multi-pairing.
+    if not GT.pairing_check([sig_point, -message_point], [G2Point(), pk_point]):
+        raise VerificationError(f"drand 第 {round_number} 轮的签名验证失败")
+
+
 @lru_cache(maxsize=8)
 def _public_key_point(public_key: bytes) -> Any:
-    """Decompress and subgroup-check a G2 public key (cached: it is usually the pinned one)."""
+    """Decompress and subgroup-check a G2 public key with py_ecc (cached)."""
     _import_py_ecc()
     from py_ecc.bls.point_compression import decompress_G2
     from py_ecc.bls.typing import G2Compressed
@@ -196,15 +299,53 @@ def _public_key_point(public_key: bytes) -> Any:
         )
     except ValueError as exc:
         raise VerificationError(f"drand 公钥不是 G2 点：{exc}") from exc
-    if is_inf(point) or not is_inf(multiply(point, curve_order)):
+    if is_inf(point):
+        raise VerificationError("drand 公钥不能是无穷远点")
+    if not is_inf(multiply(point, curve_order)):
         raise VerificationError("drand 公钥不在 G2 的素数阶子群中")
     return point
+
+
+def _verify_py_ecc(round_number: int, signature: bytes, public_key: bytes) -> None:
+    """Check ``e(σ, g2) == e(H(m), pk)`` with pure-Python ``py_ecc`` (fallback, test oracle).
+
+    Raises:
+        VerificationError: on an invalid, non-subgroup or infinity point, or a failed pairing
+            check.
+    """
+    _import_py_ecc()
+    from py_ecc.bls.hash_to_curve import hash_to_G1
+    from py_ecc.bls.point_compression import decompress_G1
+    from py_ecc.bls.typing import G1Compressed
+    from py_ecc.fields import optimized_bls12_381_FQ12 as FQ12
+    from py_ecc.optimized_bls12_381.optimized_curve import G2, curve_order, is_inf, multiply, neg
+    from py_ecc.optimized_bls12_381.optimized_pairing import final_exponentiate, pairing
+
+    pk_point = _public_key_point(public_key)
+    try:
+        # Strict ZCash decoding: flags, x < p, nothing after the infinity flag.
+        sig_point = decompress_G1(G1Compressed(int.from_bytes(signature, "big")))
+    except ValueError as exc:
+        raise VerificationError(f"drand 签名不是 G1 点：{exc}") from exc
+    if is_inf(sig_point):
+        raise VerificationError("drand 签名不能是无穷远点")
+    if not is_inf(multiply(sig_point, curve_order)):
+        raise VerificationError("drand 签名不在 G1 的素数阶子群中")
+    message_point = hash_to_G1(round_message(round_number), QUICKNET_DST, _SHA256)
+    # e(σ, g2) · e(H(m), −pk) == 1, with one shared final exponentiation.
+    product = pairing(G2, sig_point, final_exponentiate=False) * pairing(
+        neg(pk_point), message_point, final_exponentiate=False
+    )
+    if final_exponentiate(product) != FQ12.one():
+        raise VerificationError(f"drand 第 {round_number} 轮的签名验证失败")
 
 
 def verify_beacon(
     round_number: int, signature: bytes, public_key: bytes = QUICKNET_PUBLIC_KEY
 ) -> bytes:
     """Verify a quicknet beacon offline and return its randomness.
+
+    Uses ``py_arkworks_bls12381`` when it can be imported, else ``py_ecc``.
 
     Args:
         round_number: the round ``R``.
@@ -216,38 +357,19 @@ def verify_beacon(
 
     Raises:
         VerificationError: on a wrong size (a 96-byte G2-scheme signature in particular), an
-            invalid or non-subgroup or infinity point, or a failed pairing check.
+            invalid or non-subgroup or infinity point, a failed pairing check, or when neither
+            BLS library can be imported.
     """
-    _import_py_ecc()
-    from py_ecc.bls.hash_to_curve import hash_to_G1
-    from py_ecc.bls.point_compression import decompress_G1
-    from py_ecc.bls.typing import G1Compressed
-    from py_ecc.fields import optimized_bls12_381_FQ12 as FQ12
-    from py_ecc.optimized_bls12_381.optimized_curve import G2, curve_order, is_inf, multiply, neg
-    from py_ecc.optimized_bls12_381.optimized_pairing import final_exponentiate, pairing
-
     if type(round_number) is not int or not 1 <= round_number < 1 << 64:
         raise VerificationError("drand 轮次应为 1..2^64-1 范围内的整数")
     if not isinstance(signature, bytes) or len(signature) != _G1_SIZE:
         raise VerificationError("drand 签名应为 48 字节的压缩 G1 点（bls-unchained-g1-rfc9380）")
     if is_verified(round_number, signature, public_key):
         return hashlib.sha256(signature).digest()
-    pk_point = _public_key_point(bytes(public_key))
-    try:
-        sig_point = decompress_G1(G1Compressed(int.from_bytes(signature, "big")))
-    except ValueError as exc:
-        raise VerificationError(f"drand 签名不是 G1 点：{exc}") from exc
-    if is_inf(sig_point) or not is_inf(multiply(sig_point, curve_order)):
-        raise VerificationError("drand 签名不在 G1 的素数阶子群中")
-    message_point = hash_to_G1(round_message(round_number), QUICKNET_DST, _SHA256)
-    # e(σ, g2) · e(H(m), −pk) == 1, with one shared final exponentiation.
-    product = pairing(G2, sig_point, final_exponentiate=False) * pairing(
-        neg(pk_point), message_point, final_exponentiate=False
-    )
-    if final_exponentiate(product) != FQ12.one():
-        raise VerificationError(f"drand 第 {round_number} 轮的签名验证失败")
+    public_key = bytes(public_key)
+    _select_backend()(round_number, signature, public_key)
     if len(_VERIFIED) < _VERIFIED_MAX:
-        _VERIFIED.add((round_number, signature, bytes(public_key)))
+        _VERIFIED.add((round_number, signature, public_key))
     return hashlib.sha256(signature).digest()
 
 
@@ -307,8 +429,9 @@ def parse_beacon_record(beacon: Mapping[str, Any], expected_chain_hash: str) -> 
     """Check the fields of a ``draw.beacon`` body, without the signature check.
 
     :func:`verify_beacon_record` is this followed by :func:`verify_beacon`; the draw runs the
-    (slow, pure-Python) pairing check at the same time as the entity draw, which needs only the
-    unverified randomness ``sha256(signature)`` — and reports a failed check first.
+    pairing check (slow only on the pure-Python fallback) at the same time as the entity draw,
+    which needs only the unverified randomness ``sha256(signature)`` — and reports a failed check
+    first.
 
     Args:
         beacon: the beacon body.
