@@ -8,7 +8,11 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: site test lint bench serve check example clean browser-deps
 
 # The venv is rebuilt when pyproject.toml changes.
-$(STAMP): pyproject.toml
+# The C accelerator (ledger/draw/_entities.c) needs a compiler and OpenSSL's headers; without
+# them the install still succeeds and the pure-Python path is used.
+$(STAMP): pyproject.toml ledger/draw/_entities.c
+	-@test -f /usr/include/openssl/sha.h && command -v cc >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq gcc libssl-dev >/dev/null)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test,lint,bench]'

@@ -38,7 +38,14 @@ from typing import Any
 
 from ledger.draw import forked
 from ledger.draw.primitives import check_identifier
-from ledger.draw.snapshot import EntityTable, parse_entity_table, span_table, split_point
+from ledger.draw.snapshot import (
+    EntityTable,
+    check_c_values,
+    entities_c,
+    parse_entity_table,
+    span_table,
+    split_point,
+)
 from ledger.draw.tickets import BELOW_DIGITS, BELOW_MODULUS, TicketMaker
 from ledger.errors import MalformedError
 
@@ -494,9 +501,45 @@ def _threshold(n: int, num: int, den: int, min_count: int) -> int:
     return min(full, -(-target * full // n))
 
 
+def _span_thresholds(plan: _Plan, eligible: Mapping[str, int]) -> dict[str, int]:
+    return {
+        rule.stratum: _threshold(eligible[rule.stratum], rule.num, rule.den, plan.min_count)
+        for rule in plan.strata
+    }
+
+
+def _half_c(data: bytes, start: int, stop: int, plan: _Plan, maker: TicketMaker) -> _Half | None:
+    """:func:`_half` by the C accelerator: it reads and checks the span, applies the strata and
+    the recency rule and hashes each eligible entity once, keeping its first five ticket digits;
+    the candidates' full tickets are then computed here. ``None`` when the accelerator is not
+    built or does not apply, or a check fails (never raises)."""
+    cutoff = None if plan.days is None else _cutoff(plan.as_of, plan.days).encode("ascii")
+    names = tuple(name.encode("utf-8") for name in plan.names)
+    found = (
+        entities_c.candidates(data, start, stop, names, cutoff, maker.prefix_hex)
+        if entities_c is not None and len(names) <= 256
+        else None
+    )
+    if found is None:
+        return None
+    first_id, last_id, counts, packed, tags = found
+    try:
+        check_c_values((), tags)  # the strata are the listed ones: identifiers already
+    except MalformedError:
+        return None
+    eligible = dict(zip(plan.names, counts, strict=True))
+    thresholds = _span_thresholds(plan, eligible)
+    members = entities_c.select(data, packed, tuple(thresholds[name] for name in plan.names))
+    keys = {name: maker.sort_keys(ids) for name, ids in zip(plan.names, members, strict=True)}
+    return _Half(eligible, thresholds, keys, first_id, last_id)
+
+
 def _half(data: bytes, start: int, stop: int, plan: _Plan, maker: TicketMaker) -> _Half | None:
     """Read one span of the entity file and find its ticket candidates; ``None`` if the span
     fails any check (never raises)."""
+    fast = _half_c(data, start, stop, plan, maker)
+    if fast is not None:
+        return fast
     table = span_table(data, start, stop)
     if table is None:
         return None
@@ -509,10 +552,7 @@ def _half(data: bytes, start: int, stop: int, plan: _Plan, maker: TicketMaker) -
     else:
         counts = Counter(groups)
         eligible = {name: counts.get(name, 0) for name in plan.names}
-    thresholds = {
-        rule.stratum: _threshold(eligible[rule.stratum], rule.num, rule.den, plan.min_count)
-        for rule in plan.strata
-    }
+    thresholds = _span_thresholds(plan, eligible)
     keys = maker.below(ids, groups, thresholds)
     return _Half(eligible, thresholds, keys, table.ids[0], table.ids[-1])
 

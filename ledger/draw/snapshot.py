@@ -45,6 +45,8 @@ __all__ = [
     "INSPECTORS",
     "EntityTable",
     "build_snapshot",
+    "check_c_values",
+    "entities_c",
     "gc_paused",
     "parse_entity_table",
     "parse_snapshot",
@@ -446,6 +448,11 @@ class EntityTable:
         return cls(ids, strata, lasts)
 
 
+try:  # the optional C accelerator (pyproject.toml builds it where a compiler is available)
+    from ledger.draw import _entities as entities_c
+except ImportError:  # pragma: no cover - exercised where it is not built, and by the zipapp
+    entities_c = None  # type: ignore[assignment]
+
 try:  # msgspec: optional accelerator (the stdlib zipapp verifier runs without it).
     import msgspec as _msgspec
 except ImportError:  # pragma: no cover - exercised by the stdlib zipapp
@@ -577,6 +584,9 @@ def _entity_table_fast(data: bytes) -> EntityTable | None:
                 first.strata.extend(packed[1].split("\x00"))
                 first.last_inspected.extend(packed[2].split("\x00"))
                 return first
+    table = _c_span_table(data, 0, size)
+    if table is not None:
+        return table
     span = _decode_span(data, 0, size)
     return None if span is None else _span_table(span)
 
@@ -601,8 +611,37 @@ def split_point(data: bytes) -> int | None:
     return mid if 0 < mid < size else None
 
 
+def check_c_values(strata: Iterable[str], tags: Iterable[bytes]) -> None:
+    """The checks :mod:`ledger.draw._entities` leaves to the caller: the identifier rules (no
+    control character from U+007F to U+009F, NFC) for its distinct strata and tags.
+
+    Raises:
+        MalformedError: if one of them is not an identifier.
+    """
+    for stratum in set(strata):
+        check_identifier(stratum, "主体的 stratum")
+    for tag in tags:
+        check_identifier(tag.decode("utf-8"), "主体标签")
+
+
+def _c_span_table(data: bytes, start: int, stop: int) -> EntityTable | None:
+    """The C accelerator's reading of ``data[start:stop]``, fully checked; ``None`` when it
+    does not apply or a check fails (never raises MalformedError)."""
+    columns = None if entities_c is None else entities_c.columns(data, start, stop)
+    if columns is None:
+        return None
+    ids, strata, lasts, tags = columns
+    try:
+        check_c_values(strata, tags)
+    except MalformedError:
+        return None
+    return EntityTable(ids, strata, lasts)
+
+
 def span_table(data: bytes, start: int, stop: int) -> EntityTable | None:
-    """Decode and check the entity lines of ``data[start:stop]`` with the msgspec fast path.
+    """Decode and check the entity lines of ``data[start:stop]`` with a fast path: the C
+    accelerator (:mod:`ledger.draw._entities`) when it is built and the lines have its shape,
+    otherwise msgspec.
 
     Preconditions: ``msgspec`` is installed; ``start < stop`` are line starts (or the end) of a
     file accepted by :func:`split_point`.
@@ -613,6 +652,9 @@ def span_table(data: bytes, start: int, stop: int) -> EntityTable | None:
         it); ``None`` otherwise (the caller then reads the whole file with
         :func:`parse_entity_table`, which raises the precise error). Never raises.
     """
+    table = _c_span_table(data, start, stop)
+    if table is not None:
+        return table
     span = _decode_span(data, start, stop)
     if span is None:
         return None

@@ -45,14 +45,15 @@ class TicketMaker:
         seed: the seed string ``S`` (for DRAW-V1 a 64-hex sub-seed, §7.3).
     """
 
-    __slots__ = ("_prefix", "seed")
+    __slots__ = ("_prefix", "prefix_hex", "seed")
 
     def __init__(self, seed: str) -> None:
         if not isinstance(seed, str):
             raise MalformedError("签号种子应为字符串")
         self.seed = seed
-        seed_hash_hex = hashlib.sha256(utf8(seed)).hexdigest()
-        self._prefix = hashlib.sha256(seed_hash_hex.encode("ascii"))
+        #: ``hex(H(utf8(S)))`` as 64 ASCII bytes: what every ticket hash starts with.
+        self.prefix_hex = hashlib.sha256(utf8(seed)).hexdigest().encode("ascii")
+        self._prefix = hashlib.sha256(self.prefix_hex)
 
     def digits(self, item_id: str) -> str:
         """Return the ticket of ``item_id`` without its ``"0."`` prefix.

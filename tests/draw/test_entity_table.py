@@ -1,4 +1,4 @@
-"""The draw's entity table: the msgspec fast path accepts and rejects exactly what the general
+"""The draw's entity table: the fast paths (C accelerator, msgspec) accept and rejects exactly what the general
 parser does, and gives the same columns (DRAWS.md §7.1, §7.4)."""
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ from ledger.draw.snapshot import EntityTable, build_snapshot, parse_entity_table
 from ledger.errors import MalformedError
 
 msgspec = pytest.importorskip("msgspec")
+
+
+# Every test runs with the C accelerator, then without it (see conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def _ent(i: str, **extra: Any) -> dict[str, Any]:
@@ -54,7 +58,7 @@ def test_msgspec_writes_every_string_as_rfc8785() -> None:
         assert encoder.encode(block) == canonical_dumps(block)
 
 
-def test_fast_path_is_taken_and_agrees() -> None:
+def test_fast_path_is_taken_and_agrees(backend: str) -> None:
     records = [
         _ent(f"9162{n:06d}", stratum="AB"[n % 2], tags=["餐饮"] if n % 3 else [])
         for n in range(300)
@@ -62,6 +66,7 @@ def test_fast_path_is_taken_and_agrees() -> None:
     records[5]["last_inspected"] = "2023-05-06"
     data = build_snapshot("entities", records)
     assert snapshot._entity_table_fast(data) is not None
+    assert (snapshot._c_span_table(data, 0, len(data)) is not None) == (backend == "c")
     table = parse_entity_table(data)
     assert table == _general(data)
     assert table.last_inspected[5] == "2023-05-06"

@@ -17,6 +17,11 @@ from ledger.errors import MalformedError
 
 pytest.importorskip("msgspec")
 
+
+# Every test runs with the C accelerator, then without it (see conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
+
 SEED = "5d" * 32
 
 
@@ -78,19 +83,29 @@ def _split(data: bytes, rules: dict[str, Any]) -> SampleResult | str:
     ],
 )
 def test_large_pools_take_the_two_span_path_and_agree(
-    n: int, ratios: dict[str, str], min_count: int | None, monkeypatch: pytest.MonkeyPatch
+    n: int,
+    ratios: dict[str, str],
+    min_count: int | None,
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = _pool(n, random.Random(n))
     rules = _rules(ratios, min_count=min_count)
     merged: list[SampleResult | None] = []
     real_merge = sampling._merge
     monkeypatch.setattr(sampling, "_merge", lambda *a: merged.append(real_merge(*a)) or merged[-1])
+    halves: list[object] = []  # the C reading of the first span (this process reads it)
+    real_half_c = sampling._half_c
+    monkeypatch.setattr(
+        sampling, "_half_c", lambda *a: halves.append(real_half_c(*a)) or halves[-1]
+    )
     expected = _sequential(data, rules)
     assert isinstance(expected, SampleResult)
     assert sum(s.k for s in expected.strata) > 50
     assert _split(data, rules) == expected
     assert merged
     assert merged[0] == expected
+    assert (halves[0] is not None) == (backend == "c")
 
 
 def test_thresholds_prefilter_large_strata() -> None:

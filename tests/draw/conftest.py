@@ -1,0 +1,19 @@
+"""Fixtures shared by the draw tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.draw import sampling, snapshot
+
+
+@pytest.fixture(params=["c", "msgspec"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the C accelerator (:mod:`ledger.draw._entities`), then without it."""
+    if request.param == "c":
+        if snapshot.entities_c is None:
+            pytest.skip("the C accelerator is not built here")
+    else:
+        monkeypatch.setattr(snapshot, "entities_c", None)
+        monkeypatch.setattr(sampling, "entities_c", None)
+    return str(request.param)
