@@ -35,7 +35,7 @@
 
 typedef const unsigned char *cursor;
 
-/* A small cache of distinct byte strings already reported (tags, strata). */
+/* A small cache of distinct byte strings already seen (tags, strata). */
 typedef struct {
     cursor ptr[CACHE_SIZE];
     Py_ssize_t len[CACHE_SIZE];
@@ -50,13 +50,58 @@ static int seen_find(const seen_t *s, cursor p, Py_ssize_t n) {
     return -1;
 }
 
-static void seen_add(seen_t *s, cursor p, Py_ssize_t n, PyObject *obj) {
-    if (s->n < CACHE_SIZE) {
-        s->ptr[s->n] = p;
-        s->len[s->n] = n;
-        s->obj[s->n] = obj;
-        s->n++;
+static int seen_add(seen_t *s, cursor p, Py_ssize_t n, PyObject *obj) {
+    if (s->n >= CACHE_SIZE) return 0;
+    s->ptr[s->n] = p;
+    s->len[s->n] = n;
+    s->obj[s->n] = obj;
+    s->n++;
+    return 1;
+}
+
+/* The tags of a span, collected without the GIL: the first CACHE_SIZE distinct ones in `seen`,
+   later ones (repeated or not) in a growing array; tagset_to_set makes the Python set. */
+typedef struct {
+    seen_t seen;
+    cursor *ptr;
+    Py_ssize_t *len;
+    Py_ssize_t n, cap;
+} tagset_t;
+
+static int tagset_add(tagset_t *t, cursor p, Py_ssize_t n) {
+    if (seen_find(&t->seen, p, n) >= 0 || seen_add(&t->seen, p, n, NULL)) return 1;
+    if (t->n == t->cap) {
+        Py_ssize_t cap = t->cap ? t->cap * 2 : 1024;
+        cursor *ptr = PyMem_RawRealloc(t->ptr, (size_t)cap * sizeof(cursor));
+        if (!ptr) return -1;
+        t->ptr = ptr;
+        Py_ssize_t *len = PyMem_RawRealloc(t->len, (size_t)cap * sizeof(Py_ssize_t));
+        if (!len) return -1;
+        t->len = len;
+        t->cap = cap;
     }
+    t->ptr[t->n] = p;
+    t->len[t->n] = n;
+    t->n++;
+    return 1;
+}
+
+static void tagset_free(tagset_t *t) {
+    PyMem_RawFree(t->ptr);
+    PyMem_RawFree(t->len);
+}
+
+/* A new set of the tags as bytes (needs the GIL). */
+static PyObject *tagset_to_set(const tagset_t *t) {
+    PyObject *set = PySet_New(NULL);
+    for (Py_ssize_t i = 0; set && i < t->seen.n + t->n; i++) {
+        cursor p = i < t->seen.n ? t->seen.ptr[i] : t->ptr[i - t->seen.n];
+        Py_ssize_t n = i < t->seen.n ? t->seen.len[i] : t->len[i - t->seen.n];
+        PyObject *b = PyBytes_FromStringAndSize((const char *)p, n);
+        if (!b || PySet_Add(set, b) < 0) Py_CLEAR(set);
+        Py_XDECREF(b);
+    }
+    return set;
 }
 
 static int expect(cursor *pp, cursor end, const char *lit, size_t n) {
@@ -155,10 +200,9 @@ typedef struct {
     int stratum_ascii;
 } line_t;
 
-/* Parse one line at *pp (ending before `end`); report each tag through `tags` (a set of bytes,
-   deduplicated through `seen`). Returns 1 on success, 0 when the line has another shape, -1
-   on a Python error. */
-static int parse_line(cursor *pp, cursor end, line_t *out, PyObject *tags, seen_t *seen) {
+/* Parse one line at *pp (ending before `end`); collect its tags in `tags`. Needs no GIL.
+   Returns 1 on success, 0 when the line has another shape, -1 when out of memory. */
+static int parse_line(cursor *pp, cursor end, line_t *out, tagset_t *tags) {
     cursor p = *pp;
     int ascii = 1;
     if (!expect(&p, end, "{\"id\":\"", 7)) return 0;
@@ -193,14 +237,7 @@ static int parse_line(cursor *pp, cursor end, line_t *out, PyObject *tags, seen_
             if (prev != NULL && !bytes_less(prev, prev_len, tag, n)) return 0;
             prev = tag;
             prev_len = n;
-            if (seen_find(seen, tag, n) < 0) {
-                PyObject *b = PyBytes_FromStringAndSize((const char *)tag, n);
-                if (b == NULL) return -1;
-                int rc = PySet_Add(tags, b);
-                Py_DECREF(b);
-                if (rc < 0) return -1;
-                seen_add(seen, tag, n, NULL);
-            }
+            if (tagset_add(tags, tag, n) < 0) return -1;
             if (p < end && *p == ',') {
                 p++;
                 continue;
@@ -215,10 +252,10 @@ static int parse_line(cursor *pp, cursor end, line_t *out, PyObject *tags, seen_
 }
 
 /* parse_line, then the order of ids: 1 on success, 0 when the line has another shape or its id
-   does not follow *prev, -1 on a Python error. Advances *prev to this line's id. */
-static int next_line(cursor *pp, cursor end, line_t *line, PyObject *tags, seen_t *seen,
-                     cursor *prev, Py_ssize_t *prev_len) {
-    int rc = parse_line(pp, end, line, tags, seen);
+   does not follow *prev, -1 when out of memory. Advances *prev to this line's id. */
+static int next_line(cursor *pp, cursor end, line_t *line, tagset_t *tags, cursor *prev,
+                     Py_ssize_t *prev_len) {
+    int rc = parse_line(pp, end, line, tags);
     if (rc <= 0) return rc;
     if (*prev && !bytes_less(*prev, *prev_len, line->id, line->id_len)) return 0;
     *prev = line->id;
@@ -250,16 +287,20 @@ static PyObject *columns(PyObject *self, PyObject *args) {
     if (!check_span(&buf, start, stop)) return NULL;
     cursor base = (cursor)buf.buf, p = base + start, end = base + stop;
     PyObject *ids = PyList_New(0), *strata = PyList_New(0), *lasts = PyList_New(0);
-    PyObject *tags = PySet_New(NULL), *empty = PyUnicode_FromStringAndSize("", 0);
+    PyObject *empty = PyUnicode_FromStringAndSize("", 0);
     PyObject *result = NULL;
-    seen_t seen_tags = {.n = 0}, seen_strata = {.n = 0};
+    tagset_t tags = {.n = 0};
+    seen_t seen_strata = {.n = 0};
     cursor prev = NULL;
     Py_ssize_t prev_len = 0;
-    if (!ids || !strata || !lasts || !tags || !empty) goto done;
+    if (!ids || !strata || !lasts || !empty) goto done;
     while (p < end) {
         line_t line;
-        int rc = next_line(&p, end, &line, tags, &seen_tags, &prev, &prev_len);
-        if (rc < 0) goto done;
+        int rc = next_line(&p, end, &line, &tags, &prev, &prev_len);
+        if (rc < 0) {
+            PyErr_NoMemory();
+            goto done;
+        }
         if (rc == 0) {
             result = Py_NewRef(Py_None);
             goto done;
@@ -289,13 +330,17 @@ static PyObject *columns(PyObject *self, PyObject *args) {
         Py_DECREF(last);
         if (bad) goto done;
     }
-    result = PyTuple_Pack(4, ids, strata, lasts, tags);
+    PyObject *tag_set = tagset_to_set(&tags);
+    if (tag_set) {
+        result = PyTuple_Pack(4, ids, strata, lasts, tag_set);
+        Py_DECREF(tag_set);
+    }
 done:
     Py_XDECREF(ids);
     Py_XDECREF(strata);
     Py_XDECREF(lasts);
-    Py_XDECREF(tags);
     Py_XDECREF(empty);
+    tagset_free(&tags);
     PyBuffer_Release(&buf);
     return result;
 }
@@ -308,27 +353,102 @@ typedef struct {
     uint32_t key5;
 } eligible_t;
 
+/* The first five ticket digits as the number they spell: the five least significant decimal
+   digits of the big-endian digest, in reverse order. */
 static uint32_t key5_of(const unsigned char digest[32]) {
-    uint32_t r = 0;
-    for (int i = 0; i < 32; i++) r = (r * 256u + digest[i]) % 100000u;
+    uint64_t r = 0;
+    for (int i = 0; i < 32; i += 4) {
+        uint32_t word = (uint32_t)digest[i] << 24 | (uint32_t)digest[i + 1] << 16 |
+                        (uint32_t)digest[i + 2] << 8 | digest[i + 3];
+        r = ((r << 32) | word) % 100000u; /* r < 10^5, so r · 2^32 < 2^49 */
+    }
     uint32_t key = 0;
     for (int i = 0; i < 5; i++) {
-        key = key * 10u + r % 10u;
+        key = key * 10u + (uint32_t)(r % 10u);
         r /= 10u;
     }
     return key;
+}
+
+/* The span scan of `candidates`, without the GIL. Returns 1, 0 (declined) or -1 (no memory). */
+typedef struct {
+    cursor base, p, end;
+    PyObject *strata; /* tuple of bytes (read only: its items are immutable) */
+    Py_ssize_t groups;
+    const char *cutoff; /* 10 bytes, or NULL */
+    SHA256_CTX prefix;
+    Py_ssize_t counts[MAX_GROUPS];
+    eligible_t *rows;
+    Py_ssize_t n_rows, cap;
+    tagset_t tags;
+    cursor first, prev;
+    Py_ssize_t first_len, prev_len;
+} scan_t;
+
+static int group_of(const scan_t *sc, cursor stratum, Py_ssize_t n) {
+    for (Py_ssize_t g = 0; g < sc->groups; g++) {
+        PyObject *name = PyTuple_GET_ITEM(sc->strata, g);
+        if (PyBytes_GET_SIZE(name) == n && memcmp(PyBytes_AS_STRING(name), stratum, (size_t)n) == 0)
+            return (int)g;
+    }
+    return -1;
+}
+
+static int scan_span(scan_t *sc) {
+    cursor p = sc->p, end = sc->end;
+    int last_group = -1;
+    cursor last_stratum = NULL;
+    Py_ssize_t last_stratum_len = 0;
+    while (p < end) {
+        line_t line;
+        int rc = next_line(&p, end, &line, &sc->tags, &sc->prev, &sc->prev_len);
+        if (rc <= 0) return rc;
+        if (!sc->first) {
+            sc->first = line.id;
+            sc->first_len = line.id_len;
+        }
+        int group = last_group;
+        if (group < 0 || line.stratum_len != last_stratum_len ||
+            memcmp(line.stratum, last_stratum, (size_t)line.stratum_len) != 0) {
+            group = group_of(sc, line.stratum, line.stratum_len);
+            if (group < 0) return 0; /* not listed: the general path names the entity */
+            last_group = group;
+            last_stratum = line.stratum;
+            last_stratum_len = line.stratum_len;
+        }
+        if (sc->cutoff && line.last && memcmp(line.last, sc->cutoff, 10) > 0) continue; /* recent */
+        sc->counts[group]++;
+        if (sc->n_rows == sc->cap) {
+            Py_ssize_t cap = sc->cap ? sc->cap * 2 : 4096;
+            eligible_t *grown = PyMem_RawRealloc(sc->rows, (size_t)cap * sizeof(eligible_t));
+            if (!grown) return -1;
+            sc->rows = grown;
+            sc->cap = cap;
+        }
+        SHA256_CTX ctx = sc->prefix;
+        unsigned char digest[32];
+        SHA256_Update(&ctx, line.id, (size_t)line.id_len);
+        SHA256_Final(digest, &ctx);
+        eligible_t *row = &sc->rows[sc->n_rows++];
+        row->id_offset = line.id - sc->base;
+        row->id_len = (uint32_t)line.id_len;
+        row->group = (uint16_t)group;
+        row->key5 = key5_of(digest);
+    }
+    return 1;
 }
 
 PyDoc_STRVAR(candidates_doc,
 "candidates(data, start, stop, strata, cutoff, prefix)\n"
 "    -> (first_id, last_id, counts, packed, tags) | None\n\n"
 "Read the entity lines of data[start:stop] as `columns` does, apply the strata and the\n"
-"recency rule, and hash each eligible entity once. strata: tuple of the listed strata as UTF-8\n"
-"bytes (at most 256); cutoff: b'YYYY-MM-DD' (recent <=> last_inspected > cutoff) or None for\n"
-"no exclusion; prefix: hex(H(S)) as 64 ASCII bytes. Returns the span's first and last id, the\n"
-"eligible count per stratum (tuple of int), an opaque buffer for `select`, and the distinct\n"
-"tags as bytes; or None when a line is not of the accelerated shape or has a stratum that is\n"
-"not listed. Raises only MemoryError, or ValueError for bad arguments.");
+"recency rule, and hash each eligible entity once, without holding the GIL (two threads can\n"
+"read two spans at once). strata: tuple of the listed strata as UTF-8 bytes (at most 256);\n"
+"cutoff: b'YYYY-MM-DD' (recent <=> last_inspected > cutoff) or None for no exclusion; prefix:\n"
+"hex(H(S)) as 64 ASCII bytes. Returns the span's first and last id, the eligible count per\n"
+"stratum (tuple of int), an opaque buffer for `select`, and the distinct tags as bytes; or\n"
+"None when a line is not of the accelerated shape or has a stratum that is not listed.\n"
+"Raises only MemoryError, or ValueError/TypeError for bad arguments.");
 
 static PyObject *candidates(PyObject *self, PyObject *args) {
     Py_buffer buf;
@@ -340,149 +460,129 @@ static PyObject *candidates(PyObject *self, PyObject *args) {
                           &cutoff_arg, &prefix, &prefix_len))
         return NULL;
     if (!check_span(&buf, start, stop)) return NULL;
-    Py_ssize_t groups = PyTuple_GET_SIZE(strata_arg);
-    const char *cutoff = NULL;
-    if (groups < 1 || groups > MAX_GROUPS || prefix_len != 64) {
+    scan_t sc = {.groups = PyTuple_GET_SIZE(strata_arg), .strata = strata_arg};
+    PyObject *result = NULL;
+    if (sc.groups < 1 || sc.groups > MAX_GROUPS || prefix_len != 64) {
         PyErr_SetString(PyExc_ValueError, "1..256 strata and a 64-byte prefix are required");
-        PyBuffer_Release(&buf);
-        return NULL;
+        goto done;
     }
     if (cutoff_arg != Py_None) {
         if (!PyBytes_Check(cutoff_arg) || PyBytes_GET_SIZE(cutoff_arg) != 10) {
             PyErr_SetString(PyExc_ValueError, "cutoff must be 10 bytes or None");
-            PyBuffer_Release(&buf);
-            return NULL;
-        }
-        cutoff = PyBytes_AS_STRING(cutoff_arg);
-    }
-    for (Py_ssize_t g = 0; g < groups; g++) {
-        if (!PyBytes_Check(PyTuple_GET_ITEM(strata_arg, g))) {
-            PyErr_SetString(PyExc_TypeError, "strata must be bytes");
-            PyBuffer_Release(&buf);
-            return NULL;
-        }
-    }
-    cursor base = (cursor)buf.buf, p = base + start, end = base + stop;
-    Py_ssize_t counts[MAX_GROUPS] = {0};
-    eligible_t *rows = NULL;
-    Py_ssize_t n_rows = 0, cap = 0;
-    PyObject *tags = PySet_New(NULL), *result = NULL;
-    seen_t seen_tags = {.n = 0};
-    cursor first = NULL, prev = NULL;
-    Py_ssize_t first_len = 0, prev_len = 0;
-    int last_group = -1;
-    cursor last_stratum = NULL;
-    Py_ssize_t last_stratum_len = 0;
-    SHA256_CTX base_ctx;
-    SHA256_Init(&base_ctx);
-    SHA256_Update(&base_ctx, prefix, 64);
-    if (!tags) goto done;
-    while (p < end) {
-        line_t line;
-        int rc = next_line(&p, end, &line, tags, &seen_tags, &prev, &prev_len);
-        if (rc < 0) goto done;
-        if (rc == 0) {
-            result = Py_NewRef(Py_None);
             goto done;
         }
-        if (!first) {
-            first = line.id;
-            first_len = line.id_len;
-        }
-        int group = last_group;
-        if (group < 0 || line.stratum_len != last_stratum_len ||
-            memcmp(line.stratum, last_stratum, (size_t)line.stratum_len) != 0) {
-            group = -1;
-            for (Py_ssize_t g = 0; g < groups; g++) {
-                PyObject *name = PyTuple_GET_ITEM(strata_arg, g);
-                if (PyBytes_GET_SIZE(name) == line.stratum_len &&
-                    memcmp(PyBytes_AS_STRING(name), line.stratum, (size_t)line.stratum_len) == 0) {
-                    group = (int)g;
-                    break;
-                }
-            }
-            if (group < 0) { /* not listed: the general path names the entity */
-                result = Py_NewRef(Py_None);
-                goto done;
-            }
-            last_group = group;
-            last_stratum = line.stratum;
-            last_stratum_len = line.stratum_len;
-        }
-        if (cutoff && line.last && memcmp(line.last, cutoff, 10) > 0) continue; /* recent */
-        counts[group]++;
-        if (n_rows == cap) {
-            Py_ssize_t new_cap = cap ? cap * 2 : 4096;
-            eligible_t *grown = PyMem_Realloc(rows, (size_t)new_cap * sizeof(eligible_t));
-            if (!grown) {
-                PyErr_NoMemory();
-                goto done;
-            }
-            rows = grown;
-            cap = new_cap;
-        }
-        SHA256_CTX ctx = base_ctx;
-        unsigned char digest[32];
-        SHA256_Update(&ctx, line.id, (size_t)line.id_len);
-        SHA256_Final(digest, &ctx);
-        eligible_t *row = &rows[n_rows++];
-        row->id_offset = line.id - base;
-        row->id_len = (uint32_t)line.id_len;
-        row->group = (uint16_t)group;
-        row->key5 = key5_of(digest);
+        sc.cutoff = PyBytes_AS_STRING(cutoff_arg);
     }
-    {
-        PyObject *count_tuple = PyTuple_New(groups);
-        if (!count_tuple) goto done;
-        for (Py_ssize_t g = 0; g < groups; g++) {
-            PyObject *v = PyLong_FromSsize_t(counts[g]);
-            if (!v) {
-                Py_DECREF(count_tuple);
-                goto done;
-            }
-            PyTuple_SET_ITEM(count_tuple, g, v);
+    for (Py_ssize_t g = 0; g < sc.groups; g++) {
+        if (!PyBytes_Check(PyTuple_GET_ITEM(strata_arg, g))) {
+            PyErr_SetString(PyExc_TypeError, "strata must be bytes");
+            goto done;
         }
-        PyObject *packed = PyBytes_FromStringAndSize((const char *)rows,
-                                                     n_rows * (Py_ssize_t)sizeof(eligible_t));
-        PyObject *first_id = PyUnicode_DecodeASCII((const char *)first, first_len, NULL);
-        PyObject *last_id = PyUnicode_DecodeASCII((const char *)prev, prev_len, NULL);
-        if (packed && first_id && last_id)
-            result = PyTuple_Pack(5, first_id, last_id, count_tuple, packed, tags);
-        Py_DECREF(count_tuple);
-        Py_XDECREF(packed);
-        Py_XDECREF(first_id);
-        Py_XDECREF(last_id);
     }
-done:
-    PyMem_Free(rows);
+    sc.base = (cursor)buf.buf;
+    sc.p = sc.base + start;
+    sc.end = sc.base + stop;
+    SHA256_Init(&sc.prefix);
+    SHA256_Update(&sc.prefix, prefix, 64);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = scan_span(&sc);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (rc == 0) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    PyObject *counts = PyTuple_New(sc.groups);
+    for (Py_ssize_t g = 0; counts && g < sc.groups; g++) {
+        PyObject *v = PyLong_FromSsize_t(sc.counts[g]);
+        if (!v) Py_CLEAR(counts);
+        else PyTuple_SET_ITEM(counts, g, v);
+    }
+    PyObject *packed = PyBytes_FromStringAndSize((const char *)sc.rows,
+                                                 sc.n_rows * (Py_ssize_t)sizeof(eligible_t));
+    PyObject *first_id = PyUnicode_DecodeASCII((const char *)sc.first, sc.first_len, NULL);
+    PyObject *last_id = PyUnicode_DecodeASCII((const char *)sc.prev, sc.prev_len, NULL);
+    PyObject *tags = tagset_to_set(&sc.tags);
+    if (counts && packed && first_id && last_id && tags)
+        result = PyTuple_Pack(5, first_id, last_id, counts, packed, tags);
+    Py_XDECREF(counts);
+    Py_XDECREF(packed);
+    Py_XDECREF(first_id);
+    Py_XDECREF(last_id);
     Py_XDECREF(tags);
+done:
+    PyMem_RawFree(sc.rows);
+    tagset_free(&sc.tags);
     PyBuffer_Release(&buf);
     return result;
 }
 
-PyDoc_STRVAR(select_doc,
-"select(data, packed, bounds) -> list[list[str]]\n\n"
-"From the `packed` buffer that `candidates` returned for `data`, the ids whose key5 is below\n"
-"their stratum's bound (tuple of int, one per stratum, in 0..100000), per stratum, in file\n"
-"order. Raises ValueError for a buffer or bounds that do not fit.");
+/* The reversed decimal digits of the 256-bit big-endian `digest`, zero-padded to at least 64
+   digits (the ticket without "0.", DRAWS.md §7.1) into out[0..95); returns their number. */
+static int ticket_digits(const unsigned char digest[32], char out[95]) {
+    uint64_t limbs[4];
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = 0;
+        for (int j = 0; j < 8; j++) v = v << 8 | digest[i * 8 + j];
+        limbs[i] = v;
+    }
+    const uint64_t chunk = 10000000000000000000ull; /* 10^19 */
+    int significant = 0;
+    for (int c = 0; c < 5; c++) { /* 10^95 > 2^256: five chunks, least significant first */
+        unsigned __int128 rem = 0;
+        for (int i = 0; i < 4; i++) {
+            unsigned __int128 cur = rem << 64 | limbs[i];
+            limbs[i] = (uint64_t)(cur / chunk);
+            rem = cur % chunk;
+        }
+        uint64_t part = (uint64_t)rem;
+        for (int d = 0; d < 19; d++) {
+            int digit_value = (int)(part % 10u);
+            out[c * 19 + d] = (char)('0' + digit_value);
+            if (digit_value) significant = c * 19 + d + 1;
+            part /= 10u;
+        }
+    }
+    return significant > 64 ? significant : 64;
+}
 
-static PyObject *select_ids(PyObject *self, PyObject *args) {
+PyDoc_STRVAR(select_doc,
+"select(data, packed, bounds, prefix) -> list[list[str]]\n\n"
+"From the `packed` buffer that `candidates` returned for `data` and `prefix`, per stratum and\n"
+"in file order, the sort keys (reversed ticket digits, a space, the id; see\n"
+"ledger.draw.tickets) of the ids whose key5 is below their stratum's bound (tuple of int, one\n"
+"per stratum, in 0..100000). Raises ValueError for a buffer, bounds or prefix that do not\n"
+"fit.");
+
+static PyObject *select_keys(PyObject *self, PyObject *args) {
     Py_buffer buf, packed;
     PyObject *bounds_arg;
-    if (!PyArg_ParseTuple(args, "y*y*O!", &buf, &packed, &PyTuple_Type, &bounds_arg)) return NULL;
+    const char *prefix;
+    Py_ssize_t prefix_len;
+    if (!PyArg_ParseTuple(args, "y*y*O!y#", &buf, &packed, &PyTuple_Type, &bounds_arg, &prefix,
+                          &prefix_len))
+        return NULL;
     PyObject *result = NULL;
     Py_ssize_t groups = PyTuple_GET_SIZE(bounds_arg);
     long bounds[MAX_GROUPS];
     const eligible_t *rows = (const eligible_t *)packed.buf;
     Py_ssize_t n_rows = packed.len / (Py_ssize_t)sizeof(eligible_t);
-    if (packed.len % (Py_ssize_t)sizeof(eligible_t) != 0 || groups < 1 || groups > MAX_GROUPS) {
-        PyErr_SetString(PyExc_ValueError, "bad packed buffer or bounds");
+    SHA256_CTX base_ctx;
+    if (packed.len % (Py_ssize_t)sizeof(eligible_t) != 0 || groups < 1 || groups > MAX_GROUPS ||
+        prefix_len != 64) {
+        PyErr_SetString(PyExc_ValueError, "bad packed buffer, bounds or prefix");
         goto release;
     }
     for (Py_ssize_t g = 0; g < groups; g++) {
         bounds[g] = PyLong_AsLong(PyTuple_GET_ITEM(bounds_arg, g));
         if (bounds[g] == -1 && PyErr_Occurred()) goto release;
     }
+    SHA256_Init(&base_ctx);
+    SHA256_Update(&base_ctx, prefix, 64);
     result = PyList_New(groups);
     if (!result) goto release;
     for (Py_ssize_t g = 0; g < groups; g++) {
@@ -498,11 +598,21 @@ static PyObject *select_ids(PyObject *self, PyObject *args) {
             goto fail;
         }
         if ((long)row->key5 >= bounds[row->group]) continue;
-        PyObject *id = PyUnicode_DecodeASCII((const char *)buf.buf + row->id_offset,
-                                             row->id_len, NULL);
-        if (!id) goto fail;
-        int bad = PyList_Append(PyList_GET_ITEM(result, row->group), id);
-        Py_DECREF(id);
+        const unsigned char *id = (const unsigned char *)buf.buf + row->id_offset;
+        SHA256_CTX ctx = base_ctx;
+        unsigned char digest[32];
+        SHA256_Update(&ctx, id, row->id_len);
+        SHA256_Final(digest, &ctx);
+        char digits[95];
+        int n = ticket_digits(digest, digits);
+        PyObject *key = PyUnicode_New(n + 1 + (Py_ssize_t)row->id_len, 127);
+        if (!key) goto fail;
+        char *text = (char *)PyUnicode_DATA(key);
+        memcpy(text, digits, (size_t)n);
+        text[n] = ' ';
+        memcpy(text + n + 1, id, row->id_len);
+        int bad = PyList_Append(PyList_GET_ITEM(result, row->group), key);
+        Py_DECREF(key);
         if (bad) goto fail;
     }
     goto release;
@@ -517,7 +627,7 @@ release:
 static PyMethodDef methods[] = {
     {"columns", columns, METH_VARARGS, columns_doc},
     {"candidates", candidates, METH_VARARGS, candidates_doc},
-    {"select", select_ids, METH_VARARGS, select_doc},
+    {"select", select_keys, METH_VARARGS, select_doc},
     {NULL, NULL, 0, NULL},
 };
 

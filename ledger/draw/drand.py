@@ -196,6 +196,14 @@ def _arkworks_available() -> bool:
     return True
 
 
+def check_is_fast() -> bool:
+    """Tell whether :func:`verify_beacon` will use the compiled verifier (a few milliseconds)
+    rather than pure-Python ``py_ecc`` (about half a second), so that callers can decide
+    whether running it concurrently is worth a process.
+    """
+    return _BACKEND != "py_ecc" and _arkworks_available()
+
+
 #: Which verifier :func:`verify_beacon` uses: ``"auto"`` (``py_arkworks_bls12381`` when it can be
 #: imported, else ``py_ecc``), ``"arkworks"`` or ``"py_ecc"``. Only tests change it.
 _BACKEND = "auto"

@@ -27,7 +27,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from ledger.draw import drand, forked
 from ledger.draw.matching import MatchResult, match, parse_departments
@@ -138,11 +139,49 @@ def check_announce(body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+_T = TypeVar("_T")
+
+
 def _check_snapshot(kind: str, data: bytes, pools: Mapping[str, Any]) -> None:
     if not isinstance(data, bytes):
         raise MalformedError(f"{kind} 快照应为 bytes")
-    if snapshot_ref(data) != {"sha256": pools[kind]["sha256"], "count": pools[kind]["count"]}:
+    _compare_ref(kind, snapshot_ref(data), pools)
+
+
+def _compare_ref(kind: str, ref: Mapping[str, Any], pools: Mapping[str, Any]) -> None:
+    if ref != {"sha256": pools[kind]["sha256"], "count": pools[kind]["count"]}:
         raise VerificationError(f"{kind} 快照与公告中的承诺不符")
+
+
+#: Entity files at least this large are hashed by a thread while the draw goes on (hashlib
+#: releases the GIL); the comparison is still the draw's first check.
+_THREAD_HASH_BYTES = 1 << 20
+
+
+def _entity_hash_first(data: bytes, pools: Mapping[str, Any], steps: Callable[[], _T]) -> _T:
+    """Check the entity file's hash against ``pools``, then return ``steps()``.
+
+    A large file is hashed by a thread while ``steps`` runs. Whatever ``steps`` returns or
+    raises, the hash is compared first, so a mismatch is reported before anything else,
+    exactly as if it had been checked before starting.
+
+    Raises:
+        MalformedError: if ``data`` is not bytes.
+        VerificationError: on a hash or count mismatch.
+        Exception: whatever ``steps`` raises.
+    """
+    if not isinstance(data, bytes) or len(data) < _THREAD_HASH_BYTES:
+        _check_snapshot(ENTITIES, data, pools)
+        return steps()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashed = pool.submit(snapshot_ref, data)
+        try:
+            out = steps()
+        except BaseException:
+            _compare_ref(ENTITIES, hashed.result(), pools)
+            raise
+        _compare_ref(ENTITIES, hashed.result(), pools)
+    return out
 
 
 def run_draw(
@@ -197,7 +236,7 @@ def run_draw(
             beacon,
             extra_key_string,
             progress or (lambda _phase: None),
-        )[0]
+        )
 
 
 def _run_draw(
@@ -209,33 +248,35 @@ def _run_draw(
     beacon: Mapping[str, Any],
     extra_key_string: str | None,
     progress: Callable[[str], None],
-    encode: bool = False,
-) -> tuple[dict[str, Any], bytes | None]:
-    """Body of :func:`run_draw` (same arguments); returns the record and, if ``encode``, its
-    ``CJ`` bytes (computed while the BLS check may still be running).
+) -> dict[str, Any]:
+    """Body of :func:`run_draw` (same arguments); returns the record.
 
-    The beacon's BLS pairing check (pure Python, the slowest single step) starts first, in a
-    forked child at low priority (:func:`ledger.draw.forked.start`): it mostly uses the CPU time
-    the other steps leave idle. Its result is collected after matching, and a failed check is
-    raised before any error of the entity draw or of matching, exactly as if it had run before
+    With the compiled verifier the beacon's BLS check takes a few milliseconds and runs in this
+    process. With the pure-Python fallback (``py_ecc``, the slowest single step) it starts
+    first, in a forked child at low priority (:func:`ledger.draw.forked.start`): it mostly uses
+    the CPU time the other steps leave idle. Its result is collected after matching, and a
+    failed check is raised before any error of the entity draw or of matching, exactly as if it had run before
     them.
     """
     progress("snapshots")
     ann = check_announce(announce_body)
     pending = _start_beacon_check(beacon, ann)
     with pending if pending is not None else contextlib.nullcontext():
-        return _draw_steps(
-            announce_body,
-            ann,
+        return _entity_hash_first(
             entity_snapshot_bytes,
-            inspector_snapshot_bytes,
-            conflict_snapshot_bytes,
-            reveals,
-            beacon,
-            extra_key_string,
-            progress,
-            pending,
-            encode,
+            ann["pools"],
+            lambda: _steps(
+                announce_body,
+                ann,
+                entity_snapshot_bytes,
+                inspector_snapshot_bytes,
+                conflict_snapshot_bytes,
+                reveals,
+                beacon,
+                extra_key_string,
+                progress,
+                pending,
+            ),
         )
 
 
@@ -246,7 +287,7 @@ def _start_beacon_check(
 
     Returns:
         The pending check, or ``None`` (no check needed, or a malformed beacon, which
-        :func:`_draw_steps` reports at its place in the order of checks). Never raises.
+        :func:`_steps` reports at its place in the order of checks). Never raises.
     """
     if beacon.get("round") != ann["round"]:
         return None
@@ -254,12 +295,12 @@ def _start_beacon_check(
         round_number, signature = drand.parse_beacon_record(beacon, ann["chain_hash"])
     except (MalformedError, VerificationError):
         return None
-    if drand.is_verified(round_number, signature):
-        return None
+    if drand.is_verified(round_number, signature) or drand.check_is_fast():
+        return None  # done in _steps, in this process: a fork would cost as much
     return forked.start(lambda: drand.verify_beacon(round_number, signature), nice=10)
 
 
-def _draw_steps(
+def _steps(
     announce_body: Mapping[str, Any],
     ann: Mapping[str, Any],
     entity_snapshot_bytes: bytes,
@@ -270,15 +311,13 @@ def _draw_steps(
     extra_key_string: str | None,
     progress: Callable[[str], None],
     pending: forked.Pending[bytes] | None,
-    encode: bool,
-) -> tuple[dict[str, Any], bytes | None]:
-    """The checks and steps of :func:`run_draw` after the announcement's; ``pending`` is the
-    BLS check started by :func:`_start_beacon_check`, collected (once) here. Returns the
-    record and, if ``encode``, its ``CJ`` bytes."""
+) -> dict[str, Any]:
+    """The checks and steps of :func:`run_draw` after the announcement's and the entity file's
+    hash; ``pending`` is the BLS check started by :func:`_start_beacon_check`, collected (once)
+    here. Returns the record."""
     task_id: str = ann["task_id"]
     rules: dict[str, Any] = ann["rules"]
     for kind, data in (
-        (ENTITIES, entity_snapshot_bytes),
         (INSPECTORS, inspector_snapshot_bytes),
         (CONFLICTS, conflict_snapshot_bytes),
     ):
@@ -348,7 +387,6 @@ def _draw_steps(
         except MalformedError as exc:
             error = exc
     record: dict[str, Any] | None = None
-    encoded: bytes | None = None
     if error is None:
         assert drawn is not None
         assert teams is not None
@@ -376,8 +414,6 @@ def _draw_steps(
             "unstaffed": teams.unstaffed,
             "loads": teams.loads,
         }
-        if encode:  # while the BLS check may still be running
-            encoded = CJ(record)
     verified = pending.result() if pending is not None else None
     if verified is None:  # not started: a beacon already verified in this process
         verified = drand.verify_beacon(round_number, signature)
@@ -386,7 +422,7 @@ def _draw_steps(
     if error is not None:
         raise error
     assert record is not None
-    return record, encoded
+    return record
 
 
 def result_sha256(result: Mapping[str, Any]) -> str:
@@ -417,8 +453,7 @@ def verify_result(
 ) -> str:
     """Recompute a draw and compare ``CJ(result)`` byte for byte (DRAWS.md §7.7 step 6).
 
-    The published record is encoded by a forked child at low priority while the draw is
-    recomputed (:func:`ledger.draw.forked.start`); errors of the draw come first.
+    Errors of the draw come first; then the published record is encoded.
 
     Args:
         published: the published result record.
@@ -437,22 +472,18 @@ def verify_result(
         MalformedError: see :func:`run_draw`.
         VerificationError: if any check fails or the recomputed record differs.
     """
-    # The published record is encoded meanwhile, by a low-priority child (forked.start).
-    with forked.start(lambda: CJ(dict(published)), nice=10) as pending:
-        with gc_paused():
-            _expected, encoded = _run_draw(
-                announce_body,
-                entity_snapshot_bytes,
-                inspector_snapshot_bytes,
-                conflict_snapshot_bytes,
-                reveals,
-                beacon,
-                extra_key_string,
-                lambda _phase: None,
-                encode=True,
-            )
-        assert encoded is not None
-        published_bytes = pending.result()
+    expected = run_draw(
+        announce_body,
+        entity_snapshot_bytes,
+        inspector_snapshot_bytes,
+        conflict_snapshot_bytes,
+        reveals,
+        beacon,
+        extra_key_string=extra_key_string,
+    )
+    with gc_paused():
+        encoded = CJ(expected)
+        published_bytes = CJ(dict(published))
     if published_bytes != encoded:
         raise VerificationError("公布的抽取结果与重新计算的结果不一致")
     return H_hex(encoded)

@@ -33,6 +33,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -529,17 +530,27 @@ def _half_c(data: bytes, start: int, stop: int, plan: _Plan, maker: TicketMaker)
         return None
     eligible = dict(zip(plan.names, counts, strict=True))
     thresholds = _span_thresholds(plan, eligible)
-    members = entities_c.select(data, packed, tuple(thresholds[name] for name in plan.names))
-    keys = {name: maker.sort_keys(ids) for name, ids in zip(plan.names, members, strict=True)}
+    bounds = tuple(thresholds[name] for name in plan.names)
+    selected = entities_c.select(data, packed, bounds, maker.prefix_hex)
+    keys = dict(zip(plan.names, selected, strict=True))
     return _Half(eligible, thresholds, keys, first_id, last_id)
 
 
+def _halves_c(data: bytes, mid: int, plan: _Plan, maker: TicketMaker) -> tuple[_Half, _Half] | None:
+    """Both spans by the C accelerator, the second in a thread (it reads without the GIL);
+    ``None`` unless both spans were read (never raises)."""
+    if entities_c is None:
+        return None  # type: ignore[unreachable]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        second = pool.submit(_half_c, data, mid, len(data), plan, maker)
+        first = _half_c(data, 0, mid, plan, maker)
+        other = second.result()
+    return None if first is None or other is None else (first, other)
+
+
 def _half(data: bytes, start: int, stop: int, plan: _Plan, maker: TicketMaker) -> _Half | None:
-    """Read one span of the entity file and find its ticket candidates; ``None`` if the span
-    fails any check (never raises)."""
-    fast = _half_c(data, start, stop, plan, maker)
-    if fast is not None:
-        return fast
+    """Read one span of the entity file and find its ticket candidates without the C
+    accelerator; ``None`` if the span fails any check (never raises)."""
     table = span_table(data, start, stop)
     if table is None:
         return None
@@ -590,11 +601,13 @@ def sample_snapshot(data: bytes, rules: Mapping[str, Any], s_entities: str) -> S
     """Read an entity snapshot file and draw from it: ``sample(parse_entity_table(data), …)``.
 
     The same result and the same errors as that expression. A large file (see
-    :func:`ledger.draw.snapshot.split_point`) is read in two spans by two processes at once
-    (:mod:`ledger.draw.forked`); each checks its span, applies the strata and the recency rule
+    :func:`ledger.draw.snapshot.split_point`) is read in two spans at once: by two threads
+    when the C accelerator is built (it reads without the GIL), otherwise by two processes
+    (:mod:`ledger.draw.forked`). Each checks its span, applies the strata and the recency rule
     and reports only its counts and the ids whose tickets could be among the first of their
     stratum, so neither the columns nor the tickets of a million entities cross between
-    processes. When a span fails a check, or the reports do not settle the draw exactly (see
+    processes. When a span fails a check (or the accelerator declines a line, and then the
+    other path does), or the reports do not settle the draw exactly (see
     :func:`_merge`; improbable), the whole file is read and drawn sequentially, which raises
     the precise error.
 
@@ -617,10 +630,13 @@ def sample_snapshot(data: bytes, rules: Mapping[str, Any], s_entities: str) -> S
         except MalformedError:
             plan = None  # the file's own errors come first: see below
         if plan is not None:
-            first, second = forked.split(
-                lambda: _half(data, 0, mid, plan, maker),
-                lambda: _half(data, mid, len(data), plan, maker),
-            )
+            halves: tuple[_Half | None, _Half | None] | None = _halves_c(data, mid, plan, maker)
+            if halves is None:
+                halves = forked.split(
+                    lambda: _half(data, 0, mid, plan, maker),
+                    lambda: _half(data, mid, len(data), plan, maker),
+                )
+            first, second = halves
             if first is not None and second is not None:
                 result = _merge(plan, first, second)
                 if result is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.draw import sampling, snapshot
+from ledger.draw import drand, sampling, snapshot
 
 
 @pytest.fixture(params=["c", "msgspec"])
@@ -16,4 +16,13 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     else:
         monkeypatch.setattr(snapshot, "entities_c", None)
         monkeypatch.setattr(sampling, "entities_c", None)
+    return str(request.param)
+
+
+@pytest.fixture(params=["auto", "py_ecc"])
+def bls_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the compiled BLS verifier (checked in-process by the draw), then with
+    pure-Python py_ecc (checked by a forked child while the draw goes on)."""
+    monkeypatch.setattr(drand, "_BACKEND", request.param)
+    drand.forget_verified()
     return str(request.param)

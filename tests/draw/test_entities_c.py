@@ -265,9 +265,12 @@ def test_key5_is_the_first_five_ticket_digits() -> None:
     _f, _l, counts, packed, _t = c.candidates(data, 0, len(data), (b"A",), None, maker.prefix_hex)
     assert counts == (2000,)
     for bound in (1, 7, 12345, 99999, 100000):
-        (found,) = c.select(data, packed, (bound,))
+        (found,) = c.select(data, packed, (bound,), maker.prefix_hex)
         expected = [i for i in sorted(ids) if int(maker.ticket(i)[2:7]) < bound]
-        assert found == expected
+        assert found == maker.sort_keys(expected)
+    # Tickets longer than 64 digits (digests ≥ 10^64, most of them) and shorter ones alike.
+    (keys,) = c.select(data, packed, (100_000,), maker.prefix_hex)
+    assert {len(k.split(" ")[0]) for k in keys} >= {77, 78}
 
 
 def test_an_unlisted_stratum_is_declined() -> None:
@@ -293,7 +296,9 @@ def test_bad_arguments_raise() -> None:
     with pytest.raises(TypeError):
         c.candidates(data, 0, len(data), ("A",), None, prefix)
     with pytest.raises(ValueError, match="packed"):
-        c.select(data, b"\x00" * 5, (1,))
+        c.select(data, b"\x00" * 5, (1,), prefix)
+    with pytest.raises(ValueError, match="prefix"):
+        c.select(data, b"", (1,), b"0")
     _f, _l, _n, packed, _t = c.candidates(data, 0, len(data), (b"A",), None, prefix)
     with pytest.raises(ValueError, match="fit"):
-        c.select(data[:5], packed, (100_000,))
+        c.select(data[:5], packed, (100_000,), prefix)

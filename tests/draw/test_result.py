@@ -153,6 +153,7 @@ def test_replacement_chain(baseline: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("workers", ["1", ""], ids=["sequential", "forked"])
+@pytest.mark.usefixtures("bls_backend")
 def test_a_bad_beacon_is_reported_before_a_bad_entity_file(
     monkeypatch: pytest.MonkeyPatch, workers: str
 ) -> None:
@@ -177,6 +178,7 @@ def test_a_bad_beacon_is_reported_before_a_bad_entity_file(
 
 
 @pytest.mark.parametrize("workers", ["1", ""], ids=["sequential", "forked"])
+@pytest.mark.usefixtures("bls_backend")
 def test_a_bad_beacon_is_reported_before_a_bad_inspector_file(
     monkeypatch: pytest.MonkeyPatch, workers: str
 ) -> None:
@@ -202,6 +204,7 @@ def test_a_bad_beacon_is_reported_before_a_bad_inspector_file(
         )
 
 
+@pytest.mark.usefixtures("bls_backend")
 def test_an_early_error_stops_the_pending_beacon_check() -> None:
     drand.forget_verified()
     with pytest.raises(VerificationError, match="承诺"):
@@ -211,6 +214,7 @@ def test_an_early_error_stops_the_pending_beacon_check() -> None:
 
 
 @pytest.mark.parametrize("workers", ["1", ""], ids=["sequential", "forked"])
+@pytest.mark.usefixtures("bls_backend")
 def test_a_bad_beacon_is_reported_before_a_non_canonical_announcement(
     monkeypatch: pytest.MonkeyPatch, workers: str
 ) -> None:

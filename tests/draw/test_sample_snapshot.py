@@ -94,10 +94,10 @@ def test_large_pools_take_the_two_span_path_and_agree(
     merged: list[SampleResult | None] = []
     real_merge = sampling._merge
     monkeypatch.setattr(sampling, "_merge", lambda *a: merged.append(real_merge(*a)) or merged[-1])
-    halves: list[object] = []  # the C reading of the first span (this process reads it)
-    real_half_c = sampling._half_c
+    halves: list[object] = []  # the C reading of both spans (threads of this process)
+    real_halves_c = sampling._halves_c
     monkeypatch.setattr(
-        sampling, "_half_c", lambda *a: halves.append(real_half_c(*a)) or halves[-1]
+        sampling, "_halves_c", lambda *a: halves.append(real_halves_c(*a)) or halves[-1]
     )
     expected = _sequential(data, rules)
     assert isinstance(expected, SampleResult)

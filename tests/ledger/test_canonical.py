@@ -383,3 +383,79 @@ def test_wide_values_take_the_level_check_with_the_walks_messages(bad: Any) -> N
     else:
         assert bad is None or bad is _Small.ONE
         assert dumps(value) == json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+
+
+_wide_leaf = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=5)
+_wide_value = st.recursive(
+    _wide_leaf,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.lists(children, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=3), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_wide_value, min_size=1, max_size=4),
+    st.dictionaries(st.text(max_size=3), _wide_value, max_size=3),
+)
+def test_wide_values_encode_as_the_stdlib_path_does(rows: list[Any], extra: dict[str, Any]) -> None:
+    """Wide plain values are encoded by msgspec: the bytes are those of the stdlib path (keys
+    with characters ≥ U+E000 included, which both hand to the UTF-16 key sort)."""
+    from ledger import canonical
+
+    value = {"rows": rows * (300 // len(rows) + 1), **extra}
+    assert canonical._width(value) >= canonical._PLAIN_MIN_WIDTH
+    assert canonical._WIDE_ENCODE is not None
+    try:
+        expected: bytes | str = dumps(value)
+    except MalformedError as exc:
+        expected = str(exc)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(canonical, "_WIDE_ENCODE", None)
+        try:
+            stdlib: bytes | str = dumps(value)
+        except MalformedError as exc:
+            stdlib = str(exc)
+    assert expected == stdlib
+
+
+def test_a_wide_value_with_a_lone_surrogate_is_rejected() -> None:
+    value = {"rows": [{"id": f"e{n}"} for n in range(300)] + [{"x": "\ud800"}]}
+    with pytest.raises(MalformedError, match="surrogate"):
+        dumps(value)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_any_value)
+def test_the_c_level_check_decides_as_the_python_one(value: Any) -> None:
+    from ledger import canonical
+
+    if canonical._is_plain_c is None:
+        pytest.skip("the C accelerator is not built here")
+    assert canonical._is_plain_c(value) == canonical._plainly_valid(value)
+
+
+def test_the_c_level_check_bounds_depth_cycles_and_size() -> None:
+    from ledger import canonical
+
+    if canonical._is_plain_c is None:
+        pytest.skip("the C accelerator is not built here")
+    for depth in (canonical._PLAIN_DEPTH - 1, canonical._PLAIN_DEPTH):
+        value: Any = 1
+        for _ in range(depth):
+            value = [value]
+        assert canonical._is_plain_c(value) == canonical._plainly_valid(value)
+    assert canonical._is_plain_c([[1]] * 63)
+    wide: list[Any] = []
+    wide.append(wide)
+    wide.append(wide)
+    assert not canonical._is_plain_c(wide)
+    big = [0] * canonical._PLAIN_NODES
+    assert not canonical._is_plain_c(big)
+    assert canonical._is_plain_c(big[1:])
+    assert not canonical._is_plain_c([2**53]) and canonical._is_plain_c([2**53 - 1, -(2**53) + 1])
+    assert not canonical._is_plain_c([2**70]) and not canonical._is_plain_c([True, 1.0])

@@ -1,0 +1,3 @@
+"""Type stub of the optional C accelerator ``ledger/_plainjson.c``."""
+
+def is_plain(value: object, /) -> bool: ...
