@@ -60,7 +60,13 @@ __all__ = [
     "match",
     "parse_departments",
     "pick_hash",
+    "run_indices",
 ]
+
+try:  # the optional C accelerator (pyproject.toml builds it where a compiler is available)
+    from ledger.draw import _picks as _picks_c
+except ImportError:  # pragma: no cover - where it is not built, and in the zipapp
+    _picks_c = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -316,27 +322,18 @@ class _Dept:
         Returns:
             The positions in ``low`` of the picks, in pick order.
         """
-        low = self.low
         tails = self.tails
-        n = len(low)
-        taken: list[int] = []  # the same positions, ascending
-        chosen: list[int] = []
+        n = len(self.low)
+        draws = []
         for p in range(self.per):
             size = n - p
             if size > 1:
                 h = start()
                 h.update(tails[p])
-                index = int.from_bytes(h.digest(), "big") % size
+                draws.append(int.from_bytes(h.digest(), "big") % size)
             else:
-                index = 0
-            for pos in taken:
-                if pos <= index:
-                    index += 1
-                else:
-                    break
-            bisect.insort(taken, index)
-            chosen.append(index)
-        return chosen
+                draws.append(0)
+        return _positions(draws)
 
     def advance(self, positions: list[int]) -> None:
         """Add 1 to the load of ``low[i]`` for each ``i`` of ``positions`` (fast path).
@@ -369,46 +366,41 @@ class _Dept:
         del self.levels[0]
         self.settle()
 
-    def run(self, starts: Sequence[Any], teams: Sequence[list[dict[str, Any]]]) -> None:
+    def run(
+        self, prefix: bytes, framed: list[bytes], teams: Sequence[list[dict[str, Any]]]
+    ) -> None:
         """Make the picks of consecutive entities and add their loads (fast path).
 
-        Precondition: the invariants hold, ``len(low) ≥ per · len(starts)`` and no inspector of
+        Precondition: the invariants hold, ``len(low) ≥ per · len(framed)`` and no inspector of
         the department is in 回避 with these entities, so that every pick takes the fast path
         and ``low`` empties at the last entity at the earliest. The invariants hold afterwards.
 
         Args:
-            starts: per entity, returns a new SHA-256 state holding the pick hash input up to
-                ``LP(e)``.
+            prefix: ``LP("draw-v1/pick") ‖ LP(utf8(S_inspectors))``.
+            framed: per entity, ``LP(utf8(e))``.
             teams: per entity, the team so far; this department's members are appended.
         """
         ids = self.ids
         dept = self.dept
-        if self.per != 2:
-            for start, team in zip(starts, teams, strict=True):
+        per = self.per
+        draws = run_indices(prefix, framed, self.tails, len(self.low))
+        if per != 2:
+            for j, team in enumerate(teams):
                 low = self.low
-                positions = self.fast_picks(start)
+                positions = _positions(draws[j * per : (j + 1) * per])
                 team += [{"inspector": ids[low[i]], "dept": dept} for i in positions]
                 self.advance(positions)
             return
-        # fast_picks and advance, unrolled for per = 2. When |T| = 1 for the second pick, the
-        # hash is computed all the same (r = hash mod 1 = 0).
+        # _positions and advance, unrolled for per = 2.
         low = self.low
-        tail0, tail1 = self.tails
         load = self.load
         up_level = self.level + 1
         up = self.up
         fresh = up is None
         if up is None:
             up = []
-        from_bytes = int.from_bytes
-        for start, team in zip(starts, teams, strict=True):
-            n = len(low)
-            h = start()
-            h.update(tail0)
-            i0 = from_bytes(h.digest(), "big") % n
-            h = start()
-            h.update(tail1)
-            i1 = from_bytes(h.digest(), "big") % (n - 1)
+        it = iter(draws)
+        for i0, i1, team in zip(it, it, teams, strict=True):
             if i1 >= i0:
                 i1 += 1
             a = low[i0]
@@ -427,6 +419,66 @@ class _Dept:
             self.levels.insert(1, up_level)
         if not low:
             self.promote()
+
+
+def _positions(draws: Sequence[int]) -> list[int]:
+    """The positions in ``T`` (the lowest bucket) of one entity's fast picks.
+
+    Pick ``p`` draws ``r`` from ``T`` minus the ``p`` earlier picks: its position skips every
+    earlier pick at or before it.
+    """
+    taken: list[int] = []  # the same positions, ascending
+    chosen: list[int] = []
+    for index in draws:
+        for pos in taken:
+            if pos <= index:
+                index += 1
+            else:
+                break
+        bisect.insort(taken, index)
+        chosen.append(index)
+    return chosen
+
+
+def _run_indices_py(prefix: bytes, framed: list[bytes], tails: list[bytes], n0: int) -> list[int]:
+    """The pure-Python definition of :func:`run_indices`."""
+    base = hashlib.sha256(prefix)
+    out: list[int] = []
+    size = n0
+    for data in framed:
+        with_entity = base.copy()
+        with_entity.update(data)
+        for tail in tails:
+            if size > 1:
+                h = with_entity.copy()
+                h.update(tail)
+                out.append(int.from_bytes(h.digest(), "big") % size)
+            else:
+                out.append(0)
+            size -= 1
+    return out
+
+
+def run_indices(prefix: bytes, framed: list[bytes], tails: list[bytes], n0: int) -> list[int]:
+    """The pick draws of a department's fast run (one hash per pick, DRAWS.md §7.5).
+
+    For entity ``j`` (``framed[j] = LP(utf8(e_j))``) and pick ``p`` (``tails[p] = LP(utf8(d)) ‖
+    LP(u32be(p))``), in that order: ``r = int(H(prefix ‖ framed[j] ‖ tails[p])) mod size`` with
+    ``size = n0 − len(tails)·j − p`` (``0`` when ``size ≤ 1``): ``T`` loses one inspector per
+    pick. Computed by the C accelerator ``ledger/draw/_picks.c`` where it is built.
+
+    Args:
+        prefix: ``LP("draw-v1/pick") ‖ LP(utf8(S_inspectors))``.
+        framed: the framed entity ids of the run.
+        tails: the department's pick tails.
+        n0: ``|T|`` at the first pick; at least ``len(tails) · len(framed)``.
+
+    Returns:
+        ``len(framed) · len(tails)`` draws.
+    """
+    if _picks_c is not None and n0 < 1 << 32:
+        return _picks_c.run_indices(prefix, framed, tails, n0)
+    return _run_indices_py(prefix, framed, tails, n0)
 
 
 def match(
@@ -493,7 +545,8 @@ def match(
             lists[number[owner]].append(owner.index[inspector_id])
 
     result = MatchResult()
-    base = hashlib.sha256(LP(b"draw-v1/pick") + LP(utf8(s_inspectors)))
+    prefix = LP(b"draw-v1/pick") + LP(utf8(s_inspectors))
+    base = hashlib.sha256(prefix)
     suffixes = [LP(u32be(p)) for p in range(max(r.per_entity for r in dept_rules))]
     # A complete team holds per_entity members of each department, in department order.
     lead_at = 0
@@ -534,14 +587,10 @@ def match(
                     stop_at += 1
                 i += 1
                 continue
-            starts = []
-            for data in framed[i:end]:
-                hasher = base_copy()
-                hasher.update(data)
-                starts.append(hasher.copy)
-            teams: list[list[dict[str, Any]]] = [[] for _ in starts]
+            run = framed[i:end]
+            teams: list[list[dict[str, Any]]] = [[] for _ in run]
             for state in states:
-                state.run(starts, teams)
+                state.run(prefix, run, teams)
             result.assignments += [
                 {"entity": entity_id, "leader": team[lead_at]["inspector"], "team": team}
                 for entity_id, team in zip(order[i:end], teams, strict=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.draw import drand, sampling, snapshot
+from ledger.draw import drand, matching, sampling, snapshot
 
 
 @pytest.fixture(params=["c", "msgspec"])
@@ -25,4 +25,15 @@ def bls_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     pure-Python py_ecc (checked by a forked child while the draw goes on)."""
     monkeypatch.setattr(drand, "_BACKEND", request.param)
     drand.forget_verified()
+    return str(request.param)
+
+
+@pytest.fixture(params=["c", "python"])
+def picks_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the C pick hashes (:mod:`ledger.draw._picks`), then without them."""
+    if request.param == "c":
+        if matching._picks_c is None:
+            pytest.skip("the C accelerator is not built here")
+    else:
+        monkeypatch.setattr(matching, "_picks_c", None)
     return str(request.param)

@@ -24,6 +24,9 @@ from ledger.draw.matching import match
 from ledger.draw.tickets import ticket
 
 SEED = hashlib.sha256(b"matching-fast").hexdigest()
+
+# Every test runs with the C pick hashes, then with the pure-Python ones (see conftest.py).
+pytestmark = pytest.mark.usefixtures("picks_backend")
 TAGS = ["t1", "t2"]
 
 
@@ -185,3 +188,35 @@ def test_cap_reached_everywhere() -> None:
     res = match(entities, inspectors, [], rules, SEED)
     assert len(res.assignments) == 9  # 6 · 3 loads, 2 per entity
     assert res.unstaffed[-1] == {"entity": "E19", "unmet": {"dept": "a", "pick": 0}}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.binary(max_size=90),
+    st.lists(st.binary(min_size=4, max_size=30), max_size=6),
+    st.lists(st.binary(min_size=4, max_size=12), min_size=1, max_size=3),
+    st.integers(0, 40),
+)
+def test_run_indices_equal_their_definition(
+    prefix: bytes, framed: list[bytes], tails: list[bytes], extra: int
+) -> None:
+    from ledger.draw import matching
+
+    n0 = len(tails) * len(framed) + extra
+    expected = matching._run_indices_py(prefix, framed, tails, n0)
+    assert matching.run_indices(prefix, framed, tails, n0) == expected
+    assert len(expected) == len(framed) * len(tails)
+
+
+def test_run_indices_reject_bad_arguments() -> None:
+    from ledger.draw import matching
+
+    if matching._picks_c is None:
+        pytest.skip("pure-Python path")
+    with pytest.raises(ValueError, match="cover"):
+        matching._picks_c.run_indices(b"", [b"abcd"], [b"x", b"y"], 1)
+    with pytest.raises(TypeError):
+        matching._picks_c.run_indices(b"", ["abcd"], [b"x"], 1)  # type: ignore[list-item]
+    assert matching.run_indices(b"p", [b"e"], [b"t"], 2**32 + 5) == matching._run_indices_py(
+        b"p", [b"e"], [b"t"], 2**32 + 5
+    )
