@@ -250,3 +250,79 @@ def test_a_kept_entity_table_gives_the_same_replacements(baseline: dict[str, Any
         replace(
             body, FILES["entities"] + b"\n", baseline, removed, "注销", chain, entity_table=table
         )
+
+
+def _larger_inputs(n: int) -> dict[str, Any]:
+    """The worked example's announcement over a generated pool of ``n`` entities (the rules'
+    strata A, B, C; some recently inspected; 回避 pairs; the same departments)."""
+    from ledger.draw.snapshot import snapshot_ref
+
+    entities = [
+        {
+            "id": f"91330106MA{k:08d}",
+            "name": f"杭州西湖某某商贸有限公司{k}",
+            "stratum": "ABC"[k * 7 % 3],
+            "last_inspected": None if k % 4 else f"202{3 + k % 2}-0{1 + k % 9}-1{k % 10}",
+            "tags": ["食品经营"] if k % 5 == 0 else [],
+        }
+        for k in range(n)
+    ]
+    inspectors = [
+        {
+            "id": f"ZJ-{k:05d}",
+            "dept": ("330106-scjg", "330106-wsjd")[k % 2],
+            "tags": ["综合", "卫生"] if k % 7 else ["卫生"],
+            "active": k % 13 != 5,
+        }
+        for k in range(400)
+    ]
+    conflicts = sorted({(entities[k * 37 % n]["id"], f"ZJ-{k % 400:05d}") for k in range(300)})
+    files = {
+        "entities": build_snapshot("entities", entities),
+        "inspectors": build_snapshot("inspectors", inspectors),
+        "conflicts": build_snapshot(
+            "conflicts", [{"entity": e, "inspector": i} for e, i in conflicts]
+        ),
+    }
+    body = copy.deepcopy(INPUTS["announce_body"])
+    body["pools"] = {kind: snapshot_ref(data) for kind, data in files.items()}
+    body["rules"]["max_load"] = None
+    return {
+        "announce_body": body,
+        "entity_snapshot_bytes": files["entities"],
+        "inspector_snapshot_bytes": files["inspectors"],
+        "conflict_snapshot_bytes": files["conflicts"],
+        "reveals": INPUTS["secrets"],
+        "beacon": INPUTS["beacon"],
+        "extra_key_string": KEY,
+    }
+
+
+def test_the_accelerators_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole draw of 12,000 entities, read in two halves, with every accelerator (the C
+    modules, msgspec encoding, the compiled BLS check) and then with none of them."""
+    from ledger import canonical
+    from ledger.draw import matching, sampling, snapshot
+
+    monkeypatch.setattr(snapshot, "SPLIT_BYTES", 1000)
+    args = _larger_inputs(12_000)
+    drand.forget_verified()
+    fast = run_draw(**args)
+    assert len(fast["entity_order"]) > 2000
+    avoided = {
+        line.split(b'"')[3].decode() for line in args["conflict_snapshot_bytes"].splitlines()
+    }
+    assert avoided & set(fast["entity_order"])  # some teams take the exact path
+    for module, name in (
+        (snapshot, "entities_c"),
+        (sampling, "entities_c"),
+        (matching, "_picks_c"),
+        (canonical, "_is_plain_c"),
+        (canonical, "_WIDE_ENCODE"),
+    ):
+        monkeypatch.setattr(module, name, None)
+    monkeypatch.setattr(drand, "_BACKEND", "py_ecc")
+    drand.forget_verified()
+    slow = run_draw(**args)
+    assert slow == fast
+    assert result_sha256(slow) == result_sha256(fast)
