@@ -120,7 +120,7 @@ static Py_ssize_t ascii_id(cursor *pp, cursor end) {
         if (c < 0x20 || c > 0x7E || c == '\\') return -1;
         p++;
     }
-    if (p >= end || p == *pp) return -1;
+    if (p >= end || p == *pp || p - *pp > (Py_ssize_t)UINT32_MAX) return -1;
     Py_ssize_t n = p - *pp;
     *pp = p;
     return n;
@@ -430,6 +430,7 @@ static int scan_span(scan_t *sc) {
         SHA256_Update(&ctx, line.id, (size_t)line.id_len);
         SHA256_Final(digest, &ctx);
         eligible_t *row = &sc->rows[sc->n_rows++];
+        memset(row, 0, sizeof *row); /* the padding too: `packed` holds no stale bytes */
         row->id_offset = line.id - sc->base;
         row->id_len = (uint32_t)line.id_len;
         row->group = (uint16_t)group;
@@ -569,7 +570,6 @@ static PyObject *select_keys(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     Py_ssize_t groups = PyTuple_GET_SIZE(bounds_arg);
     long bounds[MAX_GROUPS];
-    const eligible_t *rows = (const eligible_t *)packed.buf;
     Py_ssize_t n_rows = packed.len / (Py_ssize_t)sizeof(eligible_t);
     SHA256_CTX base_ctx;
     if (packed.len % (Py_ssize_t)sizeof(eligible_t) != 0 || groups < 1 || groups > MAX_GROUPS ||
@@ -591,14 +591,23 @@ static PyObject *select_keys(PyObject *self, PyObject *args) {
         PyList_SET_ITEM(result, g, members);
     }
     for (Py_ssize_t i = 0; i < n_rows; i++) {
-        const eligible_t *row = &rows[i];
-        if (row->group >= groups || row->id_offset < 0 ||
-            row->id_offset + (Py_ssize_t)row->id_len > buf.len) {
+        eligible_t row_copy; /* `packed` may be any buffer, also a misaligned one */
+        memcpy(&row_copy, (const char *)packed.buf + i * (Py_ssize_t)sizeof(eligible_t),
+               sizeof row_copy);
+        const eligible_t *row = &row_copy;
+        if (row->group >= groups || row->id_offset < 0 || row->id_offset > buf.len ||
+            (Py_ssize_t)row->id_len > buf.len - row->id_offset) {
             PyErr_SetString(PyExc_ValueError, "packed buffer does not fit the data");
             goto fail;
         }
         if ((long)row->key5 >= bounds[row->group]) continue;
         const unsigned char *id = (const unsigned char *)buf.buf + row->id_offset;
+        for (uint32_t c = 0; c < row->id_len; c++) {
+            if (id[c] < 0x20 || id[c] > 0x7E) { /* only an id `candidates` checked fits here */
+                PyErr_SetString(PyExc_ValueError, "packed buffer does not fit the data");
+                goto fail;
+            }
+        }
         SHA256_CTX ctx = base_ctx;
         unsigned char digest[32];
         SHA256_Update(&ctx, id, row->id_len);

@@ -31,8 +31,9 @@ static uint32_t mod_digest(const unsigned char digest[32], uint64_t m) {
 PyDoc_STRVAR(run_indices_doc,
 "run_indices(prefix, framed, tails, n0) -> list[int]\n\n"
 "The pick draws r of a fast run (see the module comment): len(framed) * len(tails) ints.\n"
-"Raises ValueError unless 0 <= n0 - len(tails) * len(framed) and n0 < 2^32, TypeError when\n"
-"framed or tails hold anything but bytes.");
+"Raises ValueError unless 1 <= len(tails) and 0 <= n0 - len(tails) * len(framed) and\n"
+"n0 < 2^32 (preconditions of ledger.draw.matching.run_indices), TypeError when framed or tails\n"
+"are not lists of bytes, RuntimeError if a list changes size during the call.");
 
 static PyObject *run_indices(PyObject *self, PyObject *args) {
     const char *prefix;
@@ -46,20 +47,29 @@ static PyObject *run_indices(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "run_indices: n0 must cover every pick, below 2^32");
         return NULL;
     }
+    /* Allocate first: PyList_New may run a GC pass whose finalizers mutate framed or tails.
+       Nothing below runs Python code (ints are not GC-tracked), so the lists stay as checked. */
+    PyObject *out = PyList_New(entities * per);
+    if (!out) return NULL;
+    if (PyList_GET_SIZE(framed) != entities || PyList_GET_SIZE(tails) != per) {
+        Py_DECREF(out);
+        PyErr_SetString(PyExc_RuntimeError, "run_indices: an argument list changed size");
+        return NULL;
+    }
     for (Py_ssize_t i = 0; i < entities; i++) {
         if (!PyBytes_Check(PyList_GET_ITEM(framed, i))) {
+            Py_DECREF(out);
             PyErr_SetString(PyExc_TypeError, "framed must hold bytes");
             return NULL;
         }
     }
     for (Py_ssize_t p = 0; p < per; p++) {
         if (!PyBytes_Check(PyList_GET_ITEM(tails, p))) {
+            Py_DECREF(out);
             PyErr_SetString(PyExc_TypeError, "tails must hold bytes");
             return NULL;
         }
     }
-    PyObject *out = PyList_New(entities * per);
-    if (!out) return NULL;
     SHA256_CTX base;
     SHA256_Init(&base);
     SHA256_Update(&base, prefix, (size_t)prefix_len);

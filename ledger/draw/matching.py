@@ -471,7 +471,8 @@ def run_indices(prefix: bytes, framed: list[bytes], tails: list[bytes], n0: int)
         prefix: ``LP("draw-v1/pick") ‖ LP(utf8(S_inspectors))``.
         framed: the framed entity ids of the run.
         tails: the department's pick tails.
-        n0: ``|T|`` at the first pick; at least ``len(tails) · len(framed)``.
+        n0: ``|T|`` at the first pick; at least ``len(tails) · len(framed)``, and ``tails`` is
+            not empty (outside these preconditions the C accelerator raises ValueError).
 
     Returns:
         ``len(framed) · len(tails)`` draws.

@@ -513,7 +513,8 @@ def _half_c(data: bytes, start: int, stop: int, plan: _Plan, maker: TicketMaker)
     """:func:`_half` by the C accelerator: it reads and checks the span, applies the strata and
     the recency rule and hashes each eligible entity once, keeping its first five ticket digits;
     the candidates' full tickets are then computed here. ``None`` when the accelerator is not
-    built or does not apply, or a check fails (never raises)."""
+    built or does not apply, or a check fails (never raises MalformedError; MemoryError
+    passes)."""
     cutoff = None if plan.days is None else _cutoff(plan.as_of, plan.days).encode("ascii")
     names = tuple(name.encode("utf-8") for name in plan.names)
     found = (

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import random
 import shutil
+import struct
 import sysconfig
 from pathlib import Path
 
@@ -302,3 +303,35 @@ def test_bad_arguments_raise() -> None:
     _f, _l, _n, packed, _t = c.candidates(data, 0, len(data), (b"A",), None, prefix)
     with pytest.raises(ValueError, match="fit"):
         c.select(data[:5], packed, (100_000,), prefix)
+
+
+def _row(offset: int, length: int, group: int = 0, key5: int = 0) -> bytes:
+    """One row of the packed buffer (``eligible_t``: Py_ssize_t, uint32, uint16, uint32)."""
+    return struct.pack("<qIHxxIxxxx", offset, length, group, key5)
+
+
+def test_select_checks_every_row_against_the_data() -> None:
+    assert c is not None
+    prefix = b"0" * 64
+    assert struct.calcsize("<qIHxxIxxxx") == 24
+    with pytest.raises(ValueError, match="fit"):  # offset + length overflows
+        c.select(b"data", _row(2**63 - 1, 2), (100_000,), prefix)
+    with pytest.raises(ValueError, match="fit"):  # not an id candidates accepted
+        c.select(b"\xff\xfeid", _row(0, 4), (100_000,), prefix)
+    with pytest.raises(ValueError, match="fit"):
+        c.select(b"data", _row(0, 4, group=1), (100_000,), prefix)
+    (keys,) = c.select(b"data", _row(0, 4), (100_000,), prefix)
+    assert len(keys) == 1
+    assert keys[0].endswith(" data")
+    misaligned = memoryview(b"x" + _row(0, 4))[1:]
+    assert c.select(b"data", misaligned, (100_000,), prefix) == [keys]
+
+
+def test_packed_rows_hold_no_stale_bytes() -> None:
+    assert c is not None
+    data = build_snapshot("entities", [_ent(f"id{n}") for n in range(50)])
+    prefix = b"0" * 64
+    packed = c.candidates(data, 0, len(data), (b"A",), None, prefix)[3]
+    for at in range(0, len(packed), 24):
+        assert packed[at + 14 : at + 16] == b"\0\0"
+        assert packed[at + 20 : at + 24] == b"\0\0\0\0"

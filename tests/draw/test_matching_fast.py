@@ -220,3 +220,38 @@ def test_run_indices_reject_bad_arguments() -> None:
     assert matching.run_indices(b"p", [b"e"], [b"t"], 2**32 + 5) == matching._run_indices_py(
         b"p", [b"e"], [b"t"], 2**32 + 5
     )
+
+
+def test_run_indices_survive_a_finalizer_that_empties_their_input() -> None:
+    """A garbage collection inside the C call may run ``__del__``: it must not read freed items
+    (found by review; it crashed before)."""
+    import gc
+
+    from ledger.draw import matching
+
+    if matching._picks_c is None:
+        pytest.skip("pure-Python path")
+    framed = [b"entity-%d" % i for i in range(64)]
+
+    class Bomb:
+        me: Any
+
+        def __del__(self) -> None:
+            framed.clear()
+
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.set_threshold(4)
+    try:
+        bomb = Bomb()
+        bomb.me = bomb
+        del bomb
+        try:
+            got = matching._picks_c.run_indices(b"p", framed, [b"tail"], 64)
+        except RuntimeError:
+            return
+        # Emptied before the call (no picks) or not at all: never a read of freed items.
+        full = matching._run_indices_py(b"p", [b"entity-%d" % i for i in range(64)], [b"tail"], 64)
+        assert got in ([], full)
+    finally:
+        gc.set_threshold(*threshold)
