@@ -19,6 +19,7 @@ import yaml
 
 from generator.cjk import join_lines
 from generator.content.errors import Location, Problems
+from generator.content.yaml_errors import describe
 
 #: Largest content file accepted (bytes). A county library of 100k rows is about 15 MB.
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -189,10 +190,14 @@ def load_yaml(path: Path, shown: str, problems: Problems) -> Any:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 — _Loader subclasses SafeLoader
     except yaml.MarkedYAMLError as exc:
         # An unclosed quote is detected at the end of the file; its start is the useful line.
-        use_context = exc.context_mark is not None and "quoted scalar" in (exc.context or "")
+        # A bad merge ("<<: *x") is marked at the anchored node; the mapping is the useful line.
+        use_context = exc.context_mark is not None and (
+            "quoted scalar" in (exc.context or "")
+            or isinstance(exc, yaml.constructor.ConstructorError)
+        )
         mark = exc.context_mark if use_context else (exc.problem_mark or exc.context_mark)
         line = mark.line + 1 if mark is not None else 0
-        message = f"YAML 语法错误：{exc.problem or exc}"
+        message = f"YAML 语法错误：{describe(exc)}"
         # An unclosed [ or { is noticed lines later: name the line where it was opened.
         context = exc.context or ""
         opened = exc.context_mark
