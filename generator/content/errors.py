@@ -38,11 +38,17 @@ class Location:
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One located finding."""
+    """One located finding.
+
+    ``refers_to`` names the library a reference error points into (``"departments"``,
+    ``"items"``, ``"entities"``, ``"inspectors"``), or is empty: see
+    :meth:`Problems.drop_cascades`.
+    """
 
     location: Location
     message: str
     severity: Severity = Severity.ERROR
+    refers_to: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.severity.value}: {self.message}"
@@ -54,9 +60,39 @@ class Problems:
 
     items: list[Problem] = field(default_factory=list)
 
-    def error(self, location: Location, message: str) -> None:
-        """Record an error at ``location``."""
-        self.items.append(Problem(location, message, Severity.ERROR))
+    def error(self, location: Location, message: str, *, refers_to: str = "") -> None:
+        """Record an error at ``location``; ``refers_to`` marks a reference into a library."""
+        self.items.append(Problem(location, message, Severity.ERROR, refers_to))
+
+    def count_errors(self) -> int:
+        """How many errors have been recorded so far."""
+        return sum(1 for p in self.items if p.severity is Severity.ERROR)
+
+    def drop_cascades(self, failed: dict[str, Location]) -> None:
+        """Drop the reference errors into libraries that have errors of their own.
+
+        A library with an error is loaded without the records in error (or not at all, for a
+        YAML syntax error), so references to those records would each be reported as missing:
+        one Tab in ``checklist.yaml`` would bring a "没有事项" error for every plan task. Those
+        errors are dropped, and one warning at the library says that its references were not
+        checked; they are checked again once the library is fixed.
+
+        Args:
+            failed: library name → the location of its file, for each library with errors.
+        """
+        dropped: dict[str, int] = {}
+        kept: list[Problem] = []
+        for problem in self.items:
+            if problem.refers_to in failed:
+                dropped[problem.refers_to] = dropped.get(problem.refers_to, 0) + 1
+            else:
+                kept.append(problem)
+        self.items = kept
+        for name, count in dropped.items():
+            self.warning(
+                failed[name],
+                f"本文件有错误，其他文件中对它的 {count} 处引用暂未检查；改正后请重新检查",
+            )
 
     def warning(self, location: Location, message: str) -> None:
         """Record a warning at ``location``."""

@@ -154,7 +154,9 @@ def inspector_from_row(
     dept = departments.get(c["部门"])
     if dept is None:
         problems.error(
-            row.loc("部门"), f"未知部门“{c['部门']}”（应为 departments.yaml 中的标识或名称）"
+            row.loc("部门"),
+            f"未知部门“{c['部门']}”（应为 departments.yaml 中的标识或名称）",
+            refers_to="departments",
         )
         ok = False
     status = InspectorStatus.parse(c["状态"])

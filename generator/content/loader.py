@@ -16,9 +16,11 @@ Layout (docs/content.md gives every field)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from generator.content.errors import Location, Problems, display_path
+from generator.content.errors import Location, Problems, Severity, display_path
 from generator.content.libraries import (
     ENTITY_COLUMNS,
     INSPECTOR_COLUMNS,
@@ -100,15 +102,19 @@ def load_content(root: Path) -> tuple[Content, Problems]:
         ContentError: with every located error, if there is at least one.
     """
     reader = _Reader(root)
+    failed: dict[str, Location] = {}  # libraries with errors of their own
     site = _load_site(reader)
-    departments = _load_departments(reader)
+    departments = _library(reader, "departments", failed, lambda: _load_departments(reader))
     dept_ids = {d.id for d in departments}
-    items = _load_items(reader, dept_ids)
-    entities = _load_entities(reader)
-    inspectors = _load_inspectors(reader, departments)
+    items = _library(reader, "items", failed, lambda: _load_items(reader, dept_ids))
+    entities = _library(reader, "entities", failed, lambda: _load_entities(reader))
+    inspectors = _library(
+        reader, "inspectors", failed, lambda: _load_inspectors(reader, departments)
+    )
     conflicts = _load_conflicts(reader, {e.id for e in entities}, {i.id for i in inspectors})
     ctx = PlanContext(frozenset(dept_ids), {i.id: i for i in items}, entities, inspectors)
     plans = _load_plans(reader, ctx)
+    reader.problems.drop_cascades(failed)
     reader.problems.raise_if_errors()
     assert site is not None  # no errors means the site loaded
     content = Content(
@@ -121,6 +127,20 @@ def load_content(root: Path) -> tuple[Content, Problems]:
         plans=tuple(plans),
     )
     return content, reader.problems
+
+
+_T = TypeVar("_T")
+
+
+def _library(reader: _Reader, name: str, failed: dict[str, Location], load: Callable[[], _T]) -> _T:
+    """Run ``load``; if it records an error, note the library ``name`` in ``failed`` with the
+    file of its first error (see :meth:`~generator.content.errors.Problems.drop_cascades`)."""
+    start = len(reader.problems.items)
+    value = load()
+    new = [p for p in reader.problems.items[start:] if p.severity is Severity.ERROR]
+    if new:
+        failed[name] = Location(new[0].location.path)
+    return value
 
 
 def _load_site(reader: _Reader) -> SiteConfig | None:
@@ -217,7 +237,7 @@ def _item(f: Fields, dept_ids: set[str]) -> InspectionItem | None:
     ident = f.ident("id")
     dept = f.ident("dept")
     if dept is not None and dept not in dept_ids:
-        f.error("dept", f"未知部门“{dept}”")
+        f.error("dept", f"未知部门“{dept}”", refers_to="departments")
         dept = None
     category = f.text("category", max_len=100)
     name = f.text("name", max_len=300)
@@ -324,10 +344,12 @@ def _load_conflicts(
         reason = f.text("reason", max_len=500)
         f.finish()
         if inspector is not None and inspector not in inspector_ids:
-            f.error("inspector", f"执法检查人员库中没有执法证号“{inspector}”")
+            f.error(
+                "inspector", f"执法检查人员库中没有执法证号“{inspector}”", refers_to="inspectors"
+            )
             inspector = None
         if entity is not None and entity not in entity_ids:
-            f.error("entity", f"检查对象名录库中没有代码“{entity}”")
+            f.error("entity", f"检查对象名录库中没有代码“{entity}”", refers_to="entities")
             entity = None
         if inspector and entity and reason:
             if (inspector, entity) in seen:

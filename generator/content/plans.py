@@ -70,7 +70,7 @@ def load_plan(data: LocDict, shown: str, problems: Problems, ctx: PlanContext) -
     title = f.text("title", max_len=200)
     organiser = f.ident("organiser")
     if organiser is not None and organiser not in ctx.departments:
-        f.error("organiser", f"未知部门“{organiser}”")
+        f.error("organiser", f"未知部门“{organiser}”", refers_to="departments")
     published = f.date("published_on")
     note = f.text("note", required=False, max_len=2000) or ""
     seq = f.sequence("tasks")
@@ -103,7 +103,7 @@ def _task(
     industry = f.text("industry", max_len=50)
     lead = f.ident("lead")
     if lead is not None and lead not in ctx.departments:
-        f.error("lead", f"未知部门“{lead}”")
+        f.error("lead", f"未知部门“{lead}”", refers_to="departments")
         lead = None
     parts = _parts(f, ctx)
     pool = _pool(f)
@@ -135,7 +135,11 @@ def _task(
     if parts is not None and lead is not None:
         _check_parts(f, kind, lead, parts, ctx, ratios)
     if pool is not None and not any(pool.matches(e) for e in ctx.entities):
-        f.error("pool", "抽查对象范围在监管对象库中没有匹配的可抽取主体（存续/在业）")
+        f.error(
+            "pool",
+            "抽查对象范围在监管对象库中没有匹配的可抽取主体（存续/在业）",
+            refers_to="entities",
+        )
     values = (ident, name, kind, mode, industry, lead, parts, pool, ratios, min_count, start, end)
     if any(v is None for v in values):
         return None
@@ -187,7 +191,7 @@ def _parts(f: Fields, ctx: PlanContext) -> list[DeptPart] | None:
     for _, pf in items_of(seq, f.shown, f.loc("departments").field, f.problems):
         dept = pf.ident("dept")
         if dept is not None and dept not in ctx.departments:
-            pf.error("dept", f"未知部门“{dept}”")
+            pf.error("dept", f"未知部门“{dept}”", refers_to="departments")
             dept = None
         if dept is not None and dept in seen:
             pf.error("dept", f"部门“{dept}”在同一任务中重复")
@@ -196,7 +200,7 @@ def _parts(f: Fields, ctx: PlanContext) -> list[DeptPart] | None:
         for item_id in items or ():
             item = ctx.items.get(item_id)
             if item is None:
-                pf.error("items", f"抽查事项清单中没有事项“{item_id}”")
+                pf.error("items", f"抽查事项清单中没有事项“{item_id}”", refers_to="items")
                 ok = False
             elif dept is not None and item.dept != dept:
                 pf.error("items", f"事项“{item_id}”属于部门“{item.dept}”，不属于“{dept}”")
@@ -244,6 +248,7 @@ def _check_parts(
                     f"{f.loc('departments').field}[{i}].required_tags",
                 ),
                 f"部门“{part.dept}”在岗且具备专长（{tags}）的执法检查人员只有 {len(eligible)} 名，少于每户所需的 {part.inspectors_per_entity} 名",
+                refers_to="inspectors",
             )
     if ratios is None:
         return

@@ -270,9 +270,10 @@ class Fields:
         name = f"{self.loc(key).field}[{index}]" + (f".{sub}" if sub else "")
         return Location(self.shown, line, name)
 
-    def error(self, key: str, message: str) -> None:
-        """Record an error at ``key``."""
-        self.problems.error(self.loc(key), message)
+    def error(self, key: str, message: str, *, refers_to: str = "") -> None:
+        """Record an error at ``key``; ``refers_to`` marks a reference into a library (see
+        :meth:`~generator.content.errors.Problems.drop_cascades`)."""
+        self.problems.error(self.loc(key), message, refers_to=refers_to)
 
     def _get(self, key: str, required: bool) -> Any:
         self._seen.add(key)

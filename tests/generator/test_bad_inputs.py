@@ -253,3 +253,71 @@ def test_cli_check_prints_the_located_line(tmp_path: Path) -> None:
     assert f"{expected.path}:{expected.line}: {expected.field}: 错误:" in output
     assert expected.contains in output
     assert snapshot(tmp_path) == before
+
+
+def _errors_and_warnings(root: Path) -> tuple[list[Problem], list[Problem]]:
+    with pytest.raises(ContentError) as info:
+        load_content(root)
+    problems = info.value.problems
+    return (
+        [p for p in problems if p.severity is Severity.ERROR],
+        [p for p in problems if p.severity is Severity.WARNING],
+    )
+
+
+def test_a_broken_checklist_does_not_cascade_into_the_plans(tmp_path: Path) -> None:
+    """One Tab in checklist.yaml: one error, not one more per plan task naming an item."""
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    path = root / "checklist.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = "\t" + lines[2].lstrip(" ")
+    path.write_text("".join(lines), encoding="utf-8")
+
+    errors, warnings = _errors_and_warnings(root)
+
+    [error] = errors
+    assert (error.location.path, error.location.line) == ("mini/checklist.yaml", 3)
+    assert "制表符" in error.message
+    [warning] = warnings
+    assert warning.location.path == "mini/checklist.yaml"
+    assert "引用暂未检查" in warning.message
+
+
+def test_a_bad_entity_row_does_not_cascade_into_the_conflicts(tmp_path: Path) -> None:
+    """The row with the bad code is reported; the 回避 pair naming that code is not."""
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    path = root / "entities.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("91620823GK0000018E", "91620823GK0000018F"), encoding="utf-8")
+    conflicts = root / "conflicts.yaml"
+    conflicts.write_text(
+        conflicts.read_text(encoding="utf-8").replace("91620823GK0000018E", "91620823GK0000018F"),
+        encoding="utf-8",
+    )
+
+    errors, warnings = _errors_and_warnings(root)
+
+    [error] = errors
+    assert (error.location.path, error.location.line) == ("mini/entities.csv", 2)
+    [warning] = warnings
+    assert warning.location.path == "mini/entities.csv"
+    assert "1 处引用暂未检查" in warning.message
+
+
+def test_a_reference_into_a_sound_library_is_still_reported(tmp_path: Path) -> None:
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    conflicts = root / "conflicts.yaml"
+    conflicts.write_text(
+        conflicts.read_text(encoding="utf-8").replace("91620823GK0000018E", "91620823GK0000026Q"),
+        encoding="utf-8",
+    )
+
+    errors, warnings = _errors_and_warnings(root)
+
+    [error] = errors
+    assert error.location.path == "mini/conflicts.yaml"
+    assert "检查对象名录库中没有代码" in error.message
+    assert warnings == []
