@@ -116,18 +116,19 @@ def _refold(node: yaml.ScalarNode, value: str) -> str:
     """Fold a ``>`` block the Chinese way: a line break between two Chinese characters vanishes
     (:mod:`generator.cjk`) instead of becoming the space YAML puts everywhere.
 
-    Only plain paragraphs are refolded — one indentation, paragraphs separated by blank lines, no
-    more-indented line, no explicit indentation indicator — and only when YAML's own folding of
-    the source lines gives exactly ``value``; anything else keeps YAML's folding.
+    Only plain paragraphs are refolded — one indentation (that of the first non-blank line, so an
+    indentation indicator equal to it changes nothing), paragraphs separated by blank lines, no
+    more-indented line — and only when YAML's own folding of the source lines gives exactly
+    ``value``; anything else (more-indented lines in particular, whose line breaks YAML keeps)
+    keeps YAML's folding.
     """
     buffer = node.start_mark.buffer
     if not isinstance(buffer, str):
         return value
-    header, _, body = buffer[node.start_mark.index : node.end_mark.index].partition("\n")
-    if any(char.isdigit() for char in header.split("#", 1)[0]):
-        return value
+    body = buffer[node.start_mark.index : node.end_mark.index].partition("\n")[2]
     lines = body.rstrip("\n").split("\n")
-    indent = len(lines[0]) - len(lines[0].lstrip(" "))
+    first = next((line for line in lines if line.strip()), "")
+    indent = len(first) - len(first.lstrip(" "))
     if indent == 0:
         return value
     paragraphs: list[tuple[int, list[str]]] = []  # (blank lines before, the paragraph's lines)

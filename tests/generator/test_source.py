@@ -577,10 +577,14 @@ def test_deep_nesting_is_refused_whatever_the_recursion_limit(tmp_path: Path) ->
         (">+\n  中\n  文\n\n", "中文\n\n"),  # keep chomping kept
         # Paragraphs: a blank line is a line break, two are two.
         (">\n  行一\n  接续\n\n  行二\n\n\n  行三\n", "行一接续\n行二\n\n行三\n"),
+        # A leading blank line, an indentation indicator equal to the indentation.
+        (">\n\n  行一\n  行二\n", "\n行一行二\n"),
+        (">2-\n  中\n  文\n", "中文"),
+        (">2-  # 注释\n  中\n  文\n", "中文"),
         # Anything but plain paragraphs keeps YAML's own folding.
-        (">\n\n  行一\n  行二\n", "\n行一 行二\n"),
         (">-\n  ab\n    cd\n  ef\n", "ab\n  cd\nef"),
         (">2-\n   中\n   文\n", " 中\n 文"),
+        (">-\n  中\n\n    文\n  字\n", "中\n\n  文\n字"),
         ("|-\n  本站\n  演示\n", "本站\n演示"),
         ("'本站\n  演示'\n", "本站 演示"),
     ],
@@ -590,8 +594,11 @@ def test_deep_nesting_is_refused_whatever_the_recursion_limit(tmp_path: Path) ->
         "keep",
         "paragraphs",
         "leading-blank",
-        "more-indented",
         "indicator",
+        "indicator-comment",
+        "more-indented",
+        "indicator-more-indented",
+        "more-indented-paragraph",
         "literal",
         "quoted",
     ],
