@@ -27,7 +27,7 @@ import re
 import sys
 from collections.abc import Callable
 from json.encoder import encode_basestring
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from ledger.errors import MalformedError
 
@@ -74,8 +74,10 @@ try:  # msgspec (optional: the stdlib zipapp verifier runs without it)
     #: keys by code point like ``sort_keys``; strings are escaped exactly as RFC 8785 does, see
     #: tests/draw/test_entity_table.py; lone surrogates raise ``UnicodeEncodeError``).
     _WIDE_ENCODE: Callable[[object], bytes] | None = _msgspec.json.Encoder(order="sorted").encode
+    _MSGSPEC_DECODE: Callable[[bytes], Any] | None = _msgspec.json.Decoder().decode
 except ImportError:  # pragma: no cover - the zipapp
     _WIDE_ENCODE = None
+    _MSGSPEC_DECODE = None
 
 
 def _parse_int(literal: str) -> int:
@@ -311,6 +313,9 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise MalformedError(f"规范 JSON：应为 bytes，实际为 {type(data).__name__}")
     raw = bytes(data)
+    fast = _loads_fast(raw)
+    if fast is not _UNDECIDED:
+        return fast
     if raw.startswith(b"\xef\xbb\xbf"):
         raise MalformedError("规范 JSON：以字节顺序标记（BOM）开头")
     try:
@@ -329,21 +334,54 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
     return _loads_slow(text)
 
 
+_UNDECIDED = object()
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
+
+def _loads_fast(raw: bytes) -> Any:
+    """:func:`loads` by msgspec and the C plain-value check, when both are available.
+
+    ``raw`` is accepted iff msgspec decodes it, the value is plain (:func:`_plainly_valid`: no
+    float, safe integers, at most 64 levels) and msgspec re-encodes it (keys sorted by code point)
+    to exactly ``raw`` with no character ≥ U+E000 (where UTF-16 key order differs). Canonical
+    bytes have one value whatever the parser, so this accepts exactly what the stdlib path
+    accepts, with the same value; everything else — errors included — is left to it
+    (``_UNDECIDED``), so that messages stay the same. Never raises.
+    """
+    if _MSGSPEC_DECODE is None or _is_plain_c is None or _WIDE_ENCODE is None:
+        return _UNDECIDED
+    try:
+        value = _bounded(_MSGSPEC_DECODE, raw)
+        if _is_plain_c(value) and _WIDE_ENCODE(value) == raw and not _HIGH_LEAD_RE.search(raw):
+            return value
+    except (_msgspec.DecodeError, ValueError, RecursionError):  # UnicodeError is a ValueError
+        pass
+    return _UNDECIDED
+
+
 #: The C decoder recurses on the C stack, bounded only by the interpreter's recursion limit;
 #: a library that raises that limit (py_ecc sets 100,000) would let deep input crash the
 #: process. Parsing runs with at most this limit.
 _SAFE_RECURSION_LIMIT = 1000
 
 
-def _raw_decode_bounded(text: str) -> tuple[Any, int]:
+def _bounded(decode: Callable[[_In], _Out], data: _In) -> _Out:
+    """``decode(data)`` with the recursion limit at most :data:`_SAFE_RECURSION_LIMIT` (the C
+    decoders of json and msgspec check depth against it; a high limit lets deep input overflow
+    the C stack and crash the process)."""
     limit = sys.getrecursionlimit()
     if limit <= _SAFE_RECURSION_LIMIT:
-        return _FAST_DECODER.raw_decode(text)
+        return decode(data)
     sys.setrecursionlimit(_SAFE_RECURSION_LIMIT)
     try:
-        return _FAST_DECODER.raw_decode(text)
+        return decode(data)
     finally:
         sys.setrecursionlimit(limit)
+
+
+def _raw_decode_bounded(text: str) -> tuple[Any, int]:
+    return _bounded(_FAST_DECODER.raw_decode, text)
 
 
 def _loads_slow(text: str) -> Any:

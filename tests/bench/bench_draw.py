@@ -256,8 +256,20 @@ def _memory_main() -> None:
     args = _inputs_only(inputs)
     del inputs
     run_draw(**args)
-    # ru_maxrss is in KiB on Linux.
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    print(_peak_bytes())
+
+
+def _peak_bytes() -> int:
+    """This process's peak resident set: ``VmHWM`` (``ru_maxrss`` would also count the parent's
+    resident set at fork time, which Linux keeps across exec: the whole pytest process)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--memory"]:

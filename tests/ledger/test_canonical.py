@@ -461,3 +461,72 @@ def test_the_c_level_check_bounds_depth_cycles_and_size() -> None:
     assert canonical._is_plain_c([2**53 - 1, -(2**53) + 1])
     assert not canonical._is_plain_c([2**70])
     assert not canonical._is_plain_c([True, 1.0])
+
+
+def _loads_outcome(data: bytes) -> Any:
+    try:
+        return ("ok", loads(data))
+    except MalformedError as exc:
+        return ("error", str(exc))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        _wide_value.map(lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True).encode()),
+        _wide_value.map(
+            lambda v: json.dumps(
+                v, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            ).encode("utf-8", "surrogatepass")
+        ),
+        _any_value.map(lambda v: repr(v).encode("utf-8", "surrogatepass")),
+        st.binary(max_size=40),
+        st.sampled_from(
+            [
+                b"-0",
+                b"1.0",
+                b"1e2",
+                b"NaN",
+                b'{"a":1,"a":1}',
+                b'"\\u4e2d"',
+                b'"\\ud800"',
+                b'"\\/"',
+                b"[1] ",
+                b"\xef\xbb\xbf{}",
+                b'{"b":1,"a":2}',
+                b"9007199254740992",
+                b'{"\xee\x80\x80":1,"\xf0\x9f\x98\x80":2}',
+                b"[" * 70 + b"]" * 70,
+            ]
+        ),
+    )
+)
+def test_the_msgspec_path_of_loads_decides_as_the_stdlib_path(data: bytes) -> None:
+    from ledger import canonical
+
+    fast = _loads_outcome(data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(canonical, "_MSGSPEC_DECODE", None)
+        assert _loads_outcome(data) == fast
+
+
+def test_deep_input_under_a_high_recursion_limit_is_rejected_without_a_crash() -> None:
+    """py_ecc raises the recursion limit to 100,000 for the whole process; the C decoders (json,
+    msgspec) check depth against it, so deep input must be parsed under a lower limit. Run in a
+    subprocess: a regression is a segmentation fault."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.setrecursionlimit(100_000)\n"
+        "from ledger.canonical import loads\n"
+        "from ledger.errors import MalformedError\n"
+        "try:\n"
+        "    loads(b'[' * 200_000 + b']' * 200_000)\n"
+        "except MalformedError:\n"
+        "    print('rejected', sys.getrecursionlimit())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.split() == ["rejected", "100000"]
