@@ -22,7 +22,7 @@ import binascii
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from ledger import canonical
 from ledger.errors import MalformedError
@@ -49,6 +49,31 @@ class EntrySignature:
     sig: bytes
 
 
+class _BodyText:
+    """``str(entry.body[key])``, computed on first access and kept in the instance's
+    ``__dict__`` (a non-data descriptor, so later reads are plain attribute reads). Like
+    ``functools.cached_property`` without its per-access lock in Python 3.11: the verifier
+    reads an entry's type about ten times.
+
+    Raises:
+        KeyError: on access, if the body has no such key.
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    @overload
+    def __get__(self, entry: None, owner: type[Any]) -> _BodyText: ...
+    @overload
+    def __get__(self, entry: Entry, owner: type[Any]) -> str: ...
+    def __get__(self, entry: Entry | None, owner: type[Any]) -> _BodyText | str:
+        if entry is None:
+            return self
+        value = str(entry.body[self.key])
+        entry.__dict__[self.key] = value  # what cached_property does, also on frozen classes
+        return value
+
+
 @dataclass(frozen=True)
 class Entry:
     """A parsed entry line. ``index`` is its log position when known."""
@@ -58,22 +83,12 @@ class Entry:
     line: bytes
     index: int = -1
 
-    # Plain properties: functools.cached_property takes a lock on its first access in
-    # Python 3.11, which cost more than the one or two lookups the verifier makes per entry.
-    @property
-    def type(self) -> str:
-        """The entry type, e.g. ``key.add``."""
-        return str(self.body["type"])
-
-    @property
-    def id(self) -> str:
-        """The entry id, unique in the log."""
-        return str(self.body["id"])
-
-    @property
-    def ts(self) -> str:
-        """The signer's claimed UTC time."""
-        return str(self.body["ts"])
+    #: The entry type, e.g. ``key.add``.
+    type = _BodyText("type")
+    #: The entry id, unique in the log.
+    id = _BodyText("id")
+    #: The signer's claimed UTC time.
+    ts = _BodyText("ts")
 
     @property
     def leaf_hash(self) -> bytes:
