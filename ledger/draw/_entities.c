@@ -128,7 +128,7 @@ static Py_ssize_t ascii_id(cursor *pp, cursor end) {
 
 /* An <S>: strict UTF-8 (RFC 3629: no overlong form, no surrogate, at most U+10FFFF) without
    bytes below 0x20, '"' or '\', up to the closing quote. Returns the length, or -1. */
-static Py_ssize_t utf8_text(cursor *pp, cursor end, int *ascii) {
+static Py_ssize_t utf8_text(cursor *pp, cursor end) {
     cursor p = *pp;
     while (p < end) {
         unsigned char c = *p;
@@ -138,7 +138,6 @@ static Py_ssize_t utf8_text(cursor *pp, cursor end, int *ascii) {
             p++;
             continue;
         }
-        *ascii = 0;
         if (c >= 0xC2 && c <= 0xDF) {
             if (end - p < 2 || (p[1] & 0xC0) != 0x80) return -1;
             p += 2;
@@ -197,14 +196,12 @@ typedef struct {
     cursor last; /* NULL for null */
     cursor stratum;
     Py_ssize_t stratum_len;
-    int stratum_ascii;
 } line_t;
 
 /* Parse one line at *pp (ending before `end`); collect its tags in `tags`. Needs no GIL.
    Returns 1 on success, 0 when the line has another shape, -1 when out of memory. */
 static int parse_line(cursor *pp, cursor end, line_t *out, tagset_t *tags) {
     cursor p = *pp;
-    int ascii = 1;
     if (!expect(&p, end, "{\"id\":\"", 7)) return 0;
     out->id = p;
     if ((out->id_len = ascii_id(&p, end)) < 0) return 0;
@@ -217,11 +214,10 @@ static int parse_line(cursor *pp, cursor end, line_t *out, tagset_t *tags) {
         p += 12;
     }
     if (!expect(&p, end, ",\"name\":\"", 9)) return 0;
-    if (utf8_text(&p, end, &ascii) < 0) return 0;
+    if (utf8_text(&p, end) < 0) return 0;
     if (!expect(&p, end, "\",\"stratum\":\"", 13)) return 0;
     out->stratum = p;
-    out->stratum_ascii = 1;
-    if ((out->stratum_len = utf8_text(&p, end, &out->stratum_ascii)) <= 0) return 0;
+    if ((out->stratum_len = utf8_text(&p, end)) <= 0) return 0;
     if (!expect(&p, end, "\",\"tags\":[", 10)) return 0;
     if (p < end && *p == ']') {
         p++;
@@ -231,7 +227,7 @@ static int parse_line(cursor *pp, cursor end, line_t *out, tagset_t *tags) {
         for (;;) {
             if (!expect(&p, end, "\"", 1)) return 0;
             cursor tag = p;
-            Py_ssize_t n = utf8_text(&p, end, &ascii);
+            Py_ssize_t n = utf8_text(&p, end);
             if (n <= 0) return 0;
             p++; /* the closing quote */
             if (prev != NULL && !bytes_less(prev, prev_len, tag, n)) return 0;

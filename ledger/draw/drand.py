@@ -236,27 +236,44 @@ def _select_backend() -> Callable[[int, bytes, bytes], None]:
     return _verify_py_ecc
 
 
+def _arkworks_point(point_type: Any, data: bytes, group: str, what: str) -> Any:
+    """Decode a compressed point with arkworks, checked: on the curve, in the prime-order
+    subgroup, not the point at infinity, and in its one canonical encoding (the randomness is
+    sha256 of the signature bytes, so no other encoding may pass).
+
+    Args:
+        point_type: ``G1Point`` or ``G2Point``.
+        data: the compressed bytes (size already checked).
+        group: ``"G1"`` or ``"G2"``, for messages.
+        what: ``"签名"`` or ``"公钥"``, for messages.
+
+    Raises:
+        VerificationError: naming what is wrong.
+    """
+    try:
+        point = point_type.from_compressed_bytes(data)  # curve and subgroup checks
+    except ValueError as exc:
+        try:
+            point_type.from_compressed_bytes_unchecked(data)
+        except ValueError:
+            raise VerificationError(f"drand {what}不是 {group} 点：{exc}") from exc
+        raise VerificationError(f"drand {what}不在 {group} 的素数阶子群中") from exc
+    # arkworks decodes any bytes after the infinity flag as the point at infinity.
+    if point == point_type.identity():
+        raise VerificationError(f"drand {what}不能是无穷远点")
+    if point.to_compressed_bytes() != data:  # pragma: no cover - only infinity is lax
+        raise VerificationError(f"drand {what}不是规范的压缩 {group} 编码")
+    return point
+
+
 @lru_cache(maxsize=8)
 def _arkworks_public_key(public_key: bytes) -> G2Point:
-    """Decompress and subgroup-check a G2 public key with arkworks (cached)."""
+    """Decode and check a G2 public key with arkworks (cached)."""
     from py_arkworks_bls12381 import G2Point
 
     if len(public_key) != _G2_SIZE:
         raise VerificationError("drand 公钥应为 96 字节的压缩 G2 点")
-    try:
-        # Checks that the point is on the curve and in the prime-order subgroup.
-        point = G2Point.from_compressed_bytes(public_key)
-    except ValueError as exc:
-        try:
-            G2Point.from_compressed_bytes_unchecked(public_key)
-        except ValueError:
-            raise VerificationError(f"drand 公钥不是 G2 点：{exc}") from exc
-        raise VerificationError("drand 公钥不在 G2 的素数阶子群中") from exc
-    # arkworks decodes any bytes after the infinity flag as the point at infinity.
-    if point == G2Point.identity():
-        raise VerificationError("drand 公钥不能是无穷远点")
-    if point.to_compressed_bytes() != public_key:  # pragma: no cover - only infinity is lax
-        raise VerificationError("drand 公钥不是规范的压缩 G2 编码")
+    point: G2Point = _arkworks_point(G2Point, public_key, "G2", "公钥")
     return point
 
 
@@ -270,19 +287,7 @@ def _verify_arkworks(round_number: int, signature: bytes, public_key: bytes) -> 
     from py_arkworks_bls12381 import GT, G1Point, G2Point
 
     pk_point = _arkworks_public_key(public_key)
-    try:
-        sig_point = G1Point.from_compressed_bytes(signature)
-    except ValueError as exc:
-        try:
-            G1Point.from_compressed_bytes_unchecked(signature)
-        except ValueError:
-            raise VerificationError(f"drand 签名不是 G1 点：{exc}") from exc
-        raise VerificationError("drand 签名不在 G1 的素数阶子群中") from exc
-    if sig_point == G1Point.identity():
-        raise VerificationError("drand 签名不能是无穷远点")
-    # The randomness is sha256 of the bytes: only the one canonical encoding may pass.
-    if sig_point.to_compressed_bytes() != signature:  # pragma: no cover - only infinity is lax
-        raise VerificationError("drand 签名不是规范的压缩 G1 编码")
+    sig_point = _arkworks_point(G1Point, signature, "G1", "签名")
     message_point = G1Point.hash_to_curve(round_message(round_number), QUICKNET_DST)
     # e(σ, g2) · e(−H(m), pk) == 1, as one multi-pairing.
     if not GT.pairing_check([sig_point, -message_point], [G2Point(), pk_point]):

@@ -38,8 +38,8 @@ which choose the same inspectors:
 
 Either way a pick costs one hash plus ``O(levels + excluded · log n)`` (besides list moves and
 one sort per bucket as it becomes the lowest, done in C), never one hash per (entity, inspector)
-pair. When the only candidate is forced (``|T| = 1``) the exact path skips
-the hash (``r`` would be 0 anyway); the fast path may compute it, with the same result.
+pair. When the only candidate is forced (``|T| = 1``) both paths skip the hash (``r`` would be 0
+anyway).
 """
 
 from __future__ import annotations
@@ -310,30 +310,20 @@ class _Dept:
         else:
             bisect.insort(upper, member)
 
-    def fast_picks(self, start: Any) -> list[int]:
+    def fast_picks(self, prefix: bytes, framed: bytes) -> list[int]:
         """Make all of an entity's picks for this department from ``low`` (fast path).
 
         Precondition: ``len(low) ≥ per`` and no inspector of the department is in 回避 with the
         entity, so that each pick's ``T`` is ``low`` minus the earlier picks.
 
         Args:
-            start: returns a new SHA-256 state holding the pick hash input up to ``LP(e)``.
+            prefix: ``LP("draw-v1/pick") ‖ LP(utf8(S_inspectors))``.
+            framed: ``LP(utf8(e))``.
 
         Returns:
             The positions in ``low`` of the picks, in pick order.
         """
-        tails = self.tails
-        n = len(self.low)
-        draws = []
-        for p in range(self.per):
-            size = n - p
-            if size > 1:
-                h = start()
-                h.update(tails[p])
-                draws.append(int.from_bytes(h.digest(), "big") % size)
-            else:
-                draws.append(0)
-        return _positions(draws)
+        return _positions(run_indices(prefix, [framed], self.tails, len(self.low)))
 
     def advance(self, positions: list[int]) -> None:
         """Add 1 to the load of ``low[i]`` for each ``i`` of ``positions`` (fast path).
@@ -547,7 +537,6 @@ def match(
 
     result = MatchResult()
     prefix = LP(b"draw-v1/pick") + LP(utf8(s_inspectors))
-    base = hashlib.sha256(prefix)
     suffixes = [LP(u32be(p)) for p in range(max(r.per_entity for r in dept_rules))]
     # A complete team holds per_entity members of each department, in department order.
     lead_at = 0
@@ -555,18 +544,11 @@ def match(
         if state.dept == lead:
             break
         lead_at += state.per
-    base_copy = base.copy
-
-    def start_of(framed: bytes) -> Any:  # framed = LP(utf8(e))
-        hasher = base_copy()
-        hasher.update(framed)
-        return hasher.copy
-
     if trace is not None:
         for entity_id in entity_order:
-            start = start_of(_framed(entity_id))
             blocked = avoid.get(entity_id)
-            _staff(result, lead_at, entity_id, states, blocked, start, suffixes, trace)
+            framed_id = _framed(entity_id)
+            _staff(result, lead_at, entity_id, states, blocked, prefix, framed_id, suffixes, trace)
     else:
         order = list(entity_order)
         framed = [_framed(entity_id) for entity_id in order]
@@ -583,7 +565,7 @@ def match(
             end = min(i + runway, stops[stop_at])
             if end == i:
                 blocked = avoid.get(order[i])
-                _staff(result, lead_at, order[i], states, blocked, start_of(framed[i]), suffixes)
+                _staff(result, lead_at, order[i], states, blocked, prefix, framed[i], suffixes)
                 if i == stops[stop_at]:
                     stop_at += 1
                 i += 1
@@ -616,7 +598,8 @@ def _staff(
     entity_id: str,
     states: list[_Dept],
     blocked: list[list[int]] | None,
-    start: Any,
+    prefix: bytes,
+    framed: bytes,
     suffixes: list[bytes],
     trace: list[dict[str, Any]] | None = None,
 ) -> None:
@@ -631,24 +614,26 @@ def _staff(
         entity_id: the entity.
         states: the departments, in department order (invariants of :class:`_Dept` hold).
         blocked: per department, the rank numbers in 回避 with the entity, or ``None``.
-        start: returns a new SHA-256 state holding the pick hash input up to ``LP(e)``.
+        prefix: ``LP("draw-v1/pick") ‖ LP(utf8(S_inspectors))``.
+        framed: ``LP(utf8(entity_id))``.
         suffixes: ``LP(u32be(p))`` for each pick number ``p``.
         trace: as for :func:`match`; if given, every pick takes the exact path.
     """
     team: list[dict[str, Any]] = []
     done: list[tuple[_Dept, list[int], bool]] = []  # (state, positions or members, fast)
+    up_to_entity = hashlib.sha256(prefix + framed)  # the pick hash input up to LP(e)
     for k, state in enumerate(states):
         dept = state.dept
         ids = state.ids
         if trace is None and len(state.low) >= state.per and (blocked is None or not blocked[k]):
             low = state.low
-            positions = state.fast_picks(start)
+            positions = state.fast_picks(prefix, framed)
             team += [{"inspector": ids[low[i]], "dept": dept} for i in positions]
             done.append((state, positions, True))
             continue
         state.tidy()
         excluded = list(blocked[k]) if blocked is not None else []
-        hasher = start()
+        hasher = up_to_entity.copy()
         hasher.update(state.lp)
         members: list[int] = []
         for p in range(state.per):

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import pytest
 
 from ledger.draw import drand, matching, sampling, snapshot
 
 
+def _with_or_without(
+    param: str, monkeypatch: pytest.MonkeyPatch, name: str, *modules: ModuleType
+) -> str:
+    """For ``param == "c"`` keep the C accelerator ``name`` of ``modules`` (skip the test where
+    it is not built); otherwise set it to None in each of them, as if it were not built."""
+    if param == "c":
+        if getattr(modules[0], name) is None:
+            pytest.skip("the C accelerator is not built here")
+    else:
+        for module in modules:
+            monkeypatch.setattr(module, name, None)
+    return param
+
+
 @pytest.fixture(params=["c", "msgspec"])
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with the C accelerator (:mod:`ledger.draw._entities`), then without it."""
-    if request.param == "c":
-        if snapshot.entities_c is None:
-            pytest.skip("the C accelerator is not built here")
-    else:
-        monkeypatch.setattr(snapshot, "entities_c", None)
-        monkeypatch.setattr(sampling, "entities_c", None)
-    return str(request.param)
+    return _with_or_without(request.param, monkeypatch, "entities_c", snapshot, sampling)
 
 
 @pytest.fixture(params=["auto", "py_ecc"])
@@ -31,9 +41,4 @@ def bls_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 @pytest.fixture(params=["c", "python"])
 def picks_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with the C pick hashes (:mod:`ledger.draw._picks`), then without them."""
-    if request.param == "c":
-        if matching._picks_c is None:
-            pytest.skip("the C accelerator is not built here")
-    else:
-        monkeypatch.setattr(matching, "_picks_c", None)
-    return str(request.param)
+    return _with_or_without(request.param, monkeypatch, "_picks_c", matching)
