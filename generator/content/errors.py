@@ -64,10 +64,6 @@ class Problems:
         """Record an error at ``location``; ``refers_to`` marks a reference into a library."""
         self.items.append(Problem(location, message, Severity.ERROR, refers_to))
 
-    def count_errors(self) -> int:
-        """How many errors have been recorded so far."""
-        return sum(1 for p in self.items if p.severity is Severity.ERROR)
-
     def drop_cascades(self, failed: dict[str, Location]) -> None:
         """Drop the reference errors into libraries that have errors of their own.
 
@@ -78,20 +74,21 @@ class Problems:
         checked; they are checked again once the library is fixed.
 
         Args:
-            failed: library name → the location of its file, for each library with errors.
+            failed: library name → the file at fault, for each library with errors (libraries
+                incomplete only because of another one name that one's file).
         """
-        dropped: dict[str, int] = {}
+        dropped: dict[Location, int] = {}
         kept: list[Problem] = []
         for problem in self.items:
             if problem.refers_to in failed:
-                dropped[problem.refers_to] = dropped.get(problem.refers_to, 0) + 1
+                where = failed[problem.refers_to]
+                dropped[where] = dropped.get(where, 0) + 1
             else:
                 kept.append(problem)
         self.items = kept
-        for name, count in dropped.items():
+        for where, count in dropped.items():
             self.warning(
-                failed[name],
-                f"本文件有错误，其他文件中对它的 {count} 处引用暂未检查；改正后请重新检查",
+                where, f"本文件有错误，其他文件中对它的 {count} 处引用暂未检查；改正后请重新检查"
             )
 
     def warning(self, location: Location, message: str) -> None:

@@ -134,12 +134,19 @@ _T = TypeVar("_T")
 
 def _library(reader: _Reader, name: str, failed: dict[str, Location], load: Callable[[], _T]) -> _T:
     """Run ``load``; if it records an error, note the library ``name`` in ``failed`` with the
-    file of its first error (see :meth:`~generator.content.errors.Problems.drop_cascades`)."""
+    file of its first error of its own (see
+    :meth:`~generator.content.errors.Problems.drop_cascades`). A library whose only errors are
+    references into a library that failed (inspectors naming departments when
+    ``departments.yaml`` does not parse) is incomplete too, but not at fault: it takes that
+    library's file, where the one warning then counts every reference left unchecked."""
     start = len(reader.problems.items)
     value = load()
     new = [p for p in reader.problems.items[start:] if p.severity is Severity.ERROR]
-    if new:
-        failed[name] = Location(new[0].location.path)
+    own = [p for p in new if p.refers_to not in failed]
+    if own:
+        failed[name] = Location(own[0].location.path)
+    elif new:
+        failed[name] = failed[new[0].refers_to]
     return value
 
 

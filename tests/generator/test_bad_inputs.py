@@ -321,3 +321,19 @@ def test_a_reference_into_a_sound_library_is_still_reported(tmp_path: Path) -> N
     assert error.location.path == "mini/conflicts.yaml"
     assert "检查对象名录库中没有代码" in error.message
     assert warnings == []
+
+
+def test_libraries_incomplete_only_through_another_point_at_that_one(tmp_path: Path) -> None:
+    """A broken departments.yaml leaves the checklist and the inspector library incomplete
+    (their rows name departments), but they are not at fault: one warning, at departments.yaml."""
+    root = tmp_path / "mini"
+    shutil.copytree(MINI, root)
+    (root / "departments.yaml").write_text('departments: "unclosed\n', encoding="utf-8")
+
+    errors, warnings = _errors_and_warnings(root)
+
+    [error] = errors
+    assert (error.location.path, error.location.line) == ("mini/departments.yaml", 1)
+    [warning] = warnings
+    assert warning.location.path == "mini/departments.yaml"
+    assert "引用暂未检查" in warning.message
