@@ -396,7 +396,8 @@ def test_compromised_key_flags_entries(tmp_path: Path) -> None:
 
 
 def _run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
+    # The CLI knows the production types only: the factory's test type is allowed explicitly.
+    code = main([*args, "--allow-type", lf.TEST_TYPE])
     out, err = capsys.readouterr()
     return code, out, err
 
