@@ -324,10 +324,11 @@ class DrawAnnounce(Statement):
     task_id: str = spec(_ID)
     title: str = spec(_ID)
     announced_at: str = spec(Timestamp())
-    reveal_deadline: str = spec(Timestamp())
     pools: Pools = spec(Object(Pools))
     rules: Rules = spec(Object(Rules))
     randomness: Randomness = spec(Object(Randomness))
+    #: docs/ledger.md §14.4 rule 3: optional; ``gongkai`` always writes it.
+    reveal_deadline: str | None = spec(Timestamp(), optional=True)
 
     @property
     def departments(self) -> tuple[str, ...]:
