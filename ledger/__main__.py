@@ -1,4 +1,5 @@
-"""Command line of the ledger auditor: ``python -m ledger verify DIR`` (LEDGER.md §2.10, §4.J).
+"""Command line of the ledger auditor: ``python -m ledger verify DIR`` (docs/ledger.md §13.5,
+§13.9).
 
 Usage::
 

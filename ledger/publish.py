@@ -1,4 +1,4 @@
-"""Publish a ledger directory as static files (LEDGER.md §2.8; C2SP tlog-tiles, tlog-proof).
+"""Publish a ledger directory as static files (docs/ledger.md §13.7; C2SP tlog-tiles, tlog-proof).
 
 :func:`publish_ledger` writes, into ``out_dir``::
 
@@ -74,7 +74,7 @@ PYZ_NAME: Final = "gongkai-verify.pyz"
 """File name of the published auditor zipapp."""
 
 IMMUTABLE_PREFIXES: Final = ("tile/", f"{PROOF_DIR}/", f"{ARCHIVE_DIR}/", "blobs/")
-"""Published paths under these prefixes never change once written (LEDGER.md §2.8)."""
+"""Published paths under these prefixes never change once written (docs/ledger.md §13.7)."""
 
 _ZIP_TIME: Final = (1980, 1, 1, 0, 0, 0)  # the earliest DOS timestamp: no build time leaks in
 _SHEBANG: Final = b"#!/usr/bin/env python3\n"
@@ -236,7 +236,7 @@ def publish_ledger(
     workers: int = 1,
     types: EntryTypes = ENTRY_TYPES,
 ) -> PublishReport:
-    """Publish the checkpointed part of a ledger directory as static files (LEDGER.md §2.8).
+    """Publish the checkpointed part of a ledger directory as static files (docs/ledger.md §13.7).
 
     Steps: (1) hold the shared ``LOCK`` (if the directory has one), audit the directory with
     :func:`~ledger.verify.verify_directory` (every signature, the registry, every archived
@@ -307,7 +307,7 @@ def _publish(
         notes[s] = (src / ARCHIVE_DIR / str(s)).read_bytes()
         output.write(f"{ARCHIVE_DIR}/{s}", notes[s])
 
-    # Step 3b. Hash tiles for every archived size (C2SP tlog-tiles; LEDGER.md §3.10).
+    # Step 3b. Hash tiles for every archived size (C2SP tlog-tiles; docs/ledger.md §10.5).
     refs: set[TileRef] = set()
     for s in archived:
         refs.update(tiles_for_size(s))

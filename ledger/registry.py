@@ -1,4 +1,4 @@
-"""Replay of the keys that live in the log (LEDGER.md §2.5), by log index.
+"""Replay of the keys that live in the log (docs/ledger.md §13.3), by log index.
 
 Entry 0 is ``log.init``: it names the log keys, the root authority keys and their threshold t,
 and must match the out-of-band trust anchor. Later entries change the key set:

@@ -1,4 +1,4 @@
-"""The task state machine, replayed from the ledger (DOMAIN.md §4, DRAWS.md §7.2).
+"""The task state machine, replayed from the ledger (docs/workflow.md §3, docs/ledger.md §14.4).
 
 Every department statement about an inspection task is an entry; its order in the log is
 checked here, both when staff append (``generator.ledgerops``) and when an auditor verifies.
@@ -30,7 +30,8 @@ from ledger.entries import Entry
 from ledger.errors import VerificationError
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
-#: The announcement must precede the beacon round by at least this long (DRAWS.md §7.2).
+#: The announcement must precede the beacon round by at least this long (docs/draw-v1.md §6,
+#: docs/ledger.md §14.4).
 MIN_ANNOUNCE_LEAD = dt.timedelta(hours=24)
 
 

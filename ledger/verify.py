@@ -1,4 +1,4 @@
-"""The offline auditor: verify a ledger directory or a published site folder (LEDGER.md §2.10).
+"""The offline auditor: verify a ledger directory or a published site folder (docs/ledger.md §13.5).
 
 :func:`verify_directory` checks, with nothing but the files and an out-of-band trust anchor,
 that every entry is canonical and signed by a key the log itself registered at that position,
@@ -111,7 +111,7 @@ DrawCheck = Callable[[Entry, BlobReader], None]
 """A re-execution hook: raise a :class:`~ledger.errors.LedgerError` if the entry is wrong."""
 
 DRAW_CHECKS: list[DrawCheck] = []
-"""Hooks called for every verified entry, in log order, with a blob reader (LEDGER.md §2.10
+"""Hooks called for every verified entry, in log order, with a blob reader (docs/ledger.md §13.5
 step 4). The draws module appends its DRAW-V1 re-execution here; an exception aborts the audit
 at that entry."""
 
@@ -537,7 +537,7 @@ def range_hash_from_tiles(
     """MTH(D[start:end]) of a tree published as tiles for ``size`` (unverified: check a proof).
 
     ``start`` must be aligned to a power of two ≥ ``end − start`` (true of every range in an
-    RFC 9162 proof); the range is folded from its perfect subtrees (LEDGER.md §3.2).
+    RFC 9162 proof); the range is folded from its perfect subtrees (docs/ledger.md §10.2).
     """
     pieces: list[bytes] = []
     pos, remaining = start, end - start
@@ -816,7 +816,7 @@ def _open_with(note: bytes, origin: str, keys: Iterable[Verifier], name: str) ->
 def collect_blob_refs(value: Any, out: list[tuple[str, int]]) -> None:
     """Append ``(hex, size)`` for every ``{"sha256": hex, "size": n, ...}`` object in ``value``.
 
-    This is how an entry references a blob (LEDGER.md §2.3): any JSON object, at any depth of
+    This is how an entry references a blob (docs/ledger.md §13.1): any JSON object, at any depth of
     the body, with a 64-lowercase-hex ``sha256`` and an integer ``size``.
     """
     if isinstance(value, dict):
@@ -977,7 +977,7 @@ def verify_directory(
     allow_types: Iterable[str] = (),
     types: EntryTypes = ENTRY_TYPES,
 ) -> VerifyReport:
-    """Audit a ledger directory or a published ledger folder, offline (LEDGER.md §2.10).
+    """Audit a ledger directory or a published ledger folder, offline (docs/ledger.md §13.5).
 
     Args:
         path: A ledger directory (``entries.jsonl``, ``checkpoint``, ``checkpoints/``,
@@ -1026,9 +1026,10 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
             + "（仍要求部门密钥签名与授权范围）"
         )
 
-    # Step 1. The signed checkpoint, strictly parsed (C2SP tlog-checkpoint; LEDGER.md §3.7–3.8):
-    # exactly three lines (no extension lines), canonical size and root, origin == trust.origin.
-    # Its signature is checked in step 3 with the log keys the registry holds at that size.
+    # Step 1. The signed checkpoint, strictly parsed (C2SP tlog-checkpoint; docs/ledger.md
+    # §11.3–§11.4): exactly three lines (no extension lines), canonical size and root, origin ==
+    # trust.origin. Its signature is checked in step 3 with the log keys the registry holds at that
+    # size.
     cp_note = _read(path / CHECKPOINT_NAME, f"签名检查点 {CHECKPOINT_NAME}")
     checkpoint = _parse_note_checkpoint(cp_note, origin, CHECKPOINT_NAME)
     size = checkpoint.size
@@ -1042,10 +1043,10 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
     pin_size = pin[1].size if pin is not None else None
 
     # Step 3. Stream entries.jsonl: canonical line ≤ 65535 bytes → parse_entry → registry
-    # replay by log index (LEDGER.md §2.5) → leaf hash into the O(log n) RootBuilder
+    # replay by log index (docs/ledger.md §13.3) → leaf hash into the O(log n) RootBuilder
     # (RFC 9162 §2.1.1) → blobs, draw hooks, bundles; at every archived size, verify the
     # archived note and compare its root; at `size`, open `checkpoint` with the current keys.
-    # Step 4 (LEDGER.md §2.10): one task replay per audit; it re-runs every draw.
+    # Step 4 (docs/ledger.md §13.5): one task replay per audit; it re-runs every draw.
     from ledger.draw.audit import LedgerAudit
 
     draw_audit = LedgerAudit()
@@ -1183,8 +1184,9 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
     # `extra` equals line i; its checkpoint is one of the archived ones.
     receipts = _check_receipts(auditor, size, roots_at, list(log_keys_ever.values()))
 
-    # Step 6. The pin (LEDGER.md §2.9, Go sumdb checkTrees): the log must extend the last
-    # checkpoint this auditor verified; otherwise a fork or rollback, with portable evidence.
+    # Step 6. The pin (docs/ledger.md §13.5 step 7, §13.6, Go sumdb checkTrees): the log must extend
+    # the last checkpoint this auditor verified; otherwise a fork or rollback, with portable
+    # evidence.
     previous: int | None = None
     if pin is not None:
         pin_note, pinned = pin

@@ -1,4 +1,4 @@
-"""Publication as static files (LEDGER.md §2.8, §4.H): determinism, immutability, clients."""
+"""Publication as static files (docs/ledger.md §13.7): determinism, immutability, clients."""
 
 from __future__ import annotations
 

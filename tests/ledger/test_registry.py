@@ -1,4 +1,4 @@
-"""Entry envelopes and the key registry replay (LEDGER.md §4.E)."""
+"""Entry envelopes and the key registry replay (docs/ledger.md §13.1–§13.3)."""
 
 from __future__ import annotations
 

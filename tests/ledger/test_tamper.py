@@ -1,4 +1,4 @@
-"""The end-to-end tamper matrix (LEDGER.md §4.F).
+"""The end-to-end tamper matrix (docs/ledger.md §13.5).
 
 A ledger of 600 entries (archived checkpoints at 4, 100, 256, 300, 513 and 600, so it crosses
 the 256-entry tile boundary) and its published folder are built once. Each case copies one of

@@ -1,4 +1,4 @@
-"""The offline auditor (LEDGER.md §2.10, §4.F/J): happy paths, report, pin, fork evidence."""
+"""The offline auditor (docs/ledger.md §13.5, §13.9): happy paths, report, pin, fork evidence."""
 
 from __future__ import annotations
 
