@@ -221,6 +221,7 @@ class PageSet:
         self.add(_html("data/", "data.html", datasets=DATASETS))
         self.add(Page("static/style.css", data=lambda: _static("style.css")))
         self.add(Page("static/lookup.js", data=lambda: _static("lookup.js")))
+        self.add(Page("static/search.js", data=lambda: _static("search.js")))
         for js in ("ledger-v1.js", "draw-v1.js"):
             self.add(Page(f"static/verify/{js}", data=functools.partial(_static, f"verify/{js}")))
 
