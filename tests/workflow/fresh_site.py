@@ -71,7 +71,7 @@ def new_site(tmp: Path, name: str = "测试县“双随机、一公开”公示"
     into it, check it, and make and register keys for departments scjg and wsjk."""
     s = Site(tmp)
     s.run("init", str(s.root), "--name", name, "--region-code", "620823",
-          "--region-name", "甘肃省平凉市崇信县", "--origin", ORIGIN, "--keys", str(s.keys), "--at", "2024-01-02")  # fmt: skip
+          "--region-name", "甘肃省平凉市崇信县", "--origin", ORIGIN, "--base-url", "https://scjg.test.example/gongkai/", "--keys", str(s.keys), "--at", "2024-01-02")  # fmt: skip
     for rel in CONTENT_FILES:
         shutil.copy(MINI / rel, s.content / rel)
     assert "检查通过" in s.run("check", "--content", str(s.content)).output
