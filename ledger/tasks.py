@@ -28,7 +28,6 @@ from ledger import canonical
 from ledger.draw import drand
 from ledger.entries import Entry
 from ledger.errors import VerificationError
-from ledger.registry import register_dept_type
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 #: The announcement must precede the beacon round by at least this long (docs/draw-v1.md §6,
@@ -476,18 +475,3 @@ _HANDLERS = {
     "followup.record": TaskLedger._followup,
     "followup.close": TaskLedger._followup,
 }
-
-
-def _all_announced(body: Mapping[str, Any]) -> set[str]:
-    return set(announce_departments(body))
-
-
-def _confirm_signers(body: Mapping[str, Any]) -> set[str]:
-    depts = body.get("departments")
-    return {d for d in depts if isinstance(d, str)} if isinstance(depts, list) else set()
-
-
-for _type in _HANDLERS:
-    register_dept_type(_type)
-register_dept_type("draw.announce", _all_announced)
-register_dept_type("task.confirm", _confirm_signers)

@@ -40,7 +40,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
-from ledger.durable import write_atomic
 from ledger.entries import MAX_ENTRY_SIZE, Entry, parse_entry
 from ledger.errors import (
     InconsistencyError,
@@ -58,8 +57,9 @@ from ledger.merkle import (
     verify_inclusion,
 )
 from ledger.note import Verifier, parse_note
+from ledger.payloads import ENTRY_TYPES, EntryTypes
 from ledger.receipt import parse_receipt, verify_receipt
-from ledger.registry import DEPT_TYPES, ROOT_TYPES, Registry, TrustAnchor
+from ledger.registry import ROOT_TYPES, Registry, TrustAnchor
 from ledger.tiles import (
     TILE_WIDTH,
     TileRef,
@@ -845,13 +845,13 @@ class _Auditor:
         path: Path,
         trust: TrustAnchor,
         workers: int,
-        allow_types: Iterable[str],
+        types: EntryTypes,
     ) -> None:
         self.path = path
         self.trust = trust
         self.origin = trust.origin
         self.workers = workers
-        self.allow_types = frozenset(allow_types) - DEPT_TYPES
+        self.types = types
         self.warnings: list[str] = []
         self.trust_from_dir = False
         self.blob_sizes: dict[str, int] = {}
@@ -975,6 +975,7 @@ def verify_directory(
     update_pin: bool = True,
     workers: int = 1,
     allow_types: Iterable[str] = (),
+    types: EntryTypes = ENTRY_TYPES,
 ) -> VerifyReport:
     """Audit a ledger directory or a published ledger folder, offline (docs/ledger.md §13.5).
 
@@ -989,7 +990,9 @@ def verify_directory(
         update_pin: Write the verified checkpoint to ``pin_path`` (atomically) on success.
         workers: Processes for Ed25519 verification (1 = inline, in this process).
         allow_types: Extra department entry types to accept under the usual department-key
-            rules (for types this verifier version does not know yet; reported as a warning).
+            rules (for types this verifier version does not know yet; reported as a warning;
+            only their common fields are checked).
+        types: The entry types and their body schemas (default: every gongkai-ledger/v1 type).
 
     Returns:
         The report.
@@ -1004,28 +1007,22 @@ def verify_directory(
     """
     root = Path(path)
     anchor, from_dir = _load_trust(root, trust)
-    auditor = _Auditor(root, anchor, max(1, workers), allow_types)
+    auditor = _Auditor(root, anchor, max(1, workers), types.allowing(allow_types))
     auditor.trust_from_dir = from_dir
     if from_dir:
         auditor.warnings.append(
             f"信任锚取自被验证目录自身的 {TRUST_NAME}，不能证明日志身份；"
             "请与另行公布的信任锚（网站、公告、政府公报）逐字核对"
         )
-    # Extra types are registered in the module-level table for the duration of this run only.
-    added = sorted(auditor.allow_types)
-    DEPT_TYPES.update(added)
-    try:
-        return _run(auditor, pin_path, update_pin)
-    finally:
-        DEPT_TYPES.difference_update(added)
+    return _run(auditor, pin_path, update_pin)
 
 
 def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyReport:
     path, origin, trust = auditor.path, auditor.origin, auditor.trust
-    if auditor.allow_types:
+    if auditor.types.unchecked:
         auditor.warnings.append(
             "按调用者要求接受了本验证器未内置的条目类型："
-            + "、".join(sorted(auditor.allow_types))
+            + "、".join(sorted(auditor.types.unchecked))
             + "（仍要求部门密钥签名与授权范围）"
         )
 
@@ -1057,11 +1054,11 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
     checker: _SigChecker | None = None
     if auditor.workers > 1:
         checker = _SigChecker(auditor.workers)
-        deferring = _DeferringRegistry(origin=origin, trust=trust)
+        deferring = _DeferringRegistry(origin=origin, trust=trust, types=auditor.types)
         deferring.checker = checker
         registry = deferring
     else:
-        registry = Registry(origin=origin, trust=trust)
+        registry = Registry(origin=origin, trust=trust, types=auditor.types)
     builder = RootBuilder()
     log_keys_ever: dict[str, Verifier] = {}
     roots_at: dict[int, bytes] = {}
@@ -1200,6 +1197,10 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
     if pin_path is not None and update_pin:
         old = pin[0] if pin is not None else None
         if old != cp_note and (pin is None or pin[1].size <= size):
+            # Imported here: ledger.durable needs fcntl (POSIX), and the auditor must run where
+            # there is none (Windows); only updating a pin writes anything.
+            from ledger.durable import write_atomic
+
             write_atomic(pin_path, cp_note)
             pin_updated = True
 
