@@ -309,11 +309,13 @@ def test_doc_worked_example_is_current(tmp_path: Path) -> None:
     for value in expected:
         assert value in doc, value
     assert sorted(lf.tree_files(out)) == [
+        SUMS_NAME,
         f"blobs/sha256/{hashlib.sha256(ex['blob']).hexdigest()}",
         "checkpoint",
         "checkpoints/3",
         "entries.jsonl",
         PYZ_NAME,
+        ARCHIVE_NAME,
         "proofs/0.tlog-proof",
         "proofs/1.tlog-proof",
         "proofs/2.tlog-proof",
