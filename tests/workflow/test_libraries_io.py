@@ -415,3 +415,28 @@ def test_long_cells_and_headers_are_quoted_as_excerpts(content: Path, tmp_path: 
     (problem,) = [p for p in info.value.problems if p.severity is Severity.ERROR]
     assert problem.location.field == "主体类型"
     assert len(problem.message) < 200
+
+
+def test_cli_import_prints_the_changes_and_keeps_the_rest(content: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    table = _table(content / "inspectors.csv")
+    table[1][table[0].index("状态")] = "调出"
+    source = _write_csv(tmp_path / "one.csv", table[:2])
+    result = CliRunner().invoke(
+        main, ["import", "inspectors", str(source), "--content", str(content)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "共 10 条，新增 0，变更 1，删除 0" in result.output
+    assert f"变更：{table[1][0]}" in result.output
+    assert "导入文件中没有的 9 条已保留" in result.output
+    assert len(_table(content / "inspectors.csv")) == 11
+    refused = CliRunner().invoke(
+        main,
+        ["import", "inspectors", str(source), "--content", str(content), "--remove-missing"],
+    )
+    assert refused.exit_code == 10  # conflicts.yaml still names removed inspectors
+    assert "未通过检查" in refused.output
+    assert len(_table(content / "inspectors.csv")) == 11
