@@ -366,7 +366,7 @@ def metrics(site_root: Path, at: str | None) -> None:
     repo = SiteRepo.open(site_root)
     today = _today(at)
     m = figures(repo.content, repo.state(), today)
-    click.echo(f"截至 {today}（定义见 docs/workflow.md 第5节）：")
+    click.echo(f"截至 {today}（定义见 docs/workflow.md 第4.2节）：")
     for line in m.summary_lines():
         click.echo(line)
     for year, hist in m.histogram().items():
@@ -389,6 +389,11 @@ def metrics(site_root: Path, at: str | None) -> None:
 @click.option("--region-name", required=True, help="行政区划名称")
 @click.option("--origin", required=True, help="账本来源，如 scjg.example.gov.cn/gongkai/ledger")
 @click.option(
+    "--base-url",
+    required=True,
+    help="网站的公开网址（https:// 开头，以 / 结尾），如 https://scjg.example.gov.cn/gongkai/",
+)
+@click.option(
     "--keys",
     "key_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -403,6 +408,7 @@ def init_cmd(
     region_code: str,
     region_name: str,
     origin: str,
+    base_url: str,
     key_dir: Path | None,
     at: str | None,
 ) -> None:
@@ -412,7 +418,7 @@ def init_cmd(
 
     report = init_site(
         directory, name=name, region_code=region_code, region_name=region_name, origin=origin,
-        key_dir=key_dir or _default_key_dir(), ts=parse_at(at),
+        base_url=base_url, key_dir=key_dir or _default_key_dir(), ts=parse_at(at),
     )  # fmt: skip
     click.echo(f"已创建站点：{report.site}")
     for key in report.keys:

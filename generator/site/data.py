@@ -2,9 +2,9 @@
 
 :class:`SiteData` indexes the content (departments, items, tasks, entities) and the published
 results (by entity, department, industry, year, category, task), gets the "两个100%" figures
-from :mod:`generator.workflow.metrics` (docs/workflow.md §5), and reads the ledger's public files (checkpoint, trust
-anchors). No I/O besides reading ``draws/``; every collection is in a fixed, sorted order so the
-output is deterministic.
+from :mod:`generator.workflow.metrics` (docs/domain.md §5, docs/workflow.md §4.2), and reads the
+ledger's public files (checkpoint, trust anchors). No I/O besides reading ``draws/``; every
+collection is in a fixed, sorted order so the output is deterministic.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from generator.workflow.metrics import Figures, Rate, compute_figures
 
 __all__ = ["Rate", "SiteData"]
 
-#: GB/T 2260 names of the divisions around the example county (DOMAIN.md §8.5). Unknown codes
+#: GB/T 2260 names of the divisions around the example county (docs/domain.md §8). Unknown codes
 #: are shown as the bare code.
 DIVISION_NAMES: dict[str, str] = {
     "620000": "甘肃省",
@@ -121,7 +121,7 @@ class LedgerRecord:
     ``plans``: plan id → SHA-256 of the document each ``plan.publish`` recorded; the build
     refuses content that differs (``generator.workflow.actions.published_plans``), and only
     these plans appear on the site, unless ``preview``, where the others are shown marked
-    预览（未发布） and kept out of feeds, sitemap and open data (docs/site.md §7). None: the
+    预览（未发布） and kept out of feeds, sitemap and open data (docs/site.md §8). None: the
     caller has no ledger to check against (library use; every plan is shown as before).
     ``as_of``: the China date of the ledger's last entry, the date of every figure.
     """
@@ -371,7 +371,7 @@ class SiteData:
 
     @functools.cached_property
     def figures(self) -> Figures:
-        """The figures of “两个100%”, 完结率 and inspection counts (docs/workflow.md §5), from
+        """The figures of “两个100%”, 完结率 and inspection counts (docs/workflow.md §4.2), from
         the same function as ``gongkai metrics``. Read only after :attr:`task_facts` is set."""
         return compute_figures(
             self.content,

@@ -39,7 +39,7 @@ def published_plans(plans: Iterable[AnnualPlan], recorded: Mapping[str, str]) ->
     """The ids of ``plans`` that the ledger's ``plan.publish`` entries record, unchanged.
 
     ``recorded`` maps a published plan id to the SHA-256 of its recorded document. A plan not
-    in it is unpublished (the public site leaves it out; docs/site.md §7).
+    in it is unpublished (the public site leaves it out; docs/site.md §8).
 
     Raises:
         ContentError: if a published plan's content differs from what the ledger recorded (the

@@ -1,4 +1,4 @@
-"""The follow-up (后续处置) of each result as the ledger leaves it (docs/workflow.md §4).
+"""The follow-up (后续处置) of each result as the ledger leaves it (docs/workflow.md §5).
 
 A result's form carries a follow-up measure and 未完结 / 已完结. Later ``followup.record``
 (a measure taken) and ``followup.close`` (完结) entries of the same task, department and entity

@@ -2,7 +2,7 @@
 
 ``gongkai status``, ``gongkai metrics``, the site (home, statistics, overdue list, business
 pages) and the open data (``data/figures``) all call :func:`compute_figures`; the definitions
-are written in docs/workflow.md §5 with a worked example. In short, for an as-of date ``D``:
+are written in docs/workflow.md §4.2 with a worked example. In short, for an as-of date ``D``:
 
 * **expected results** (应公示结果): for every task whose list was confirmed (``task.confirm``,
   名单确认下发), one result per drawn entity and participating department (谁检查、谁录入、谁公开);

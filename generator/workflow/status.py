@@ -1,7 +1,7 @@
 """``gongkai status`` and ``gongkai metrics``: what is pending, what is late, the rates.
 
 Every figure comes from :func:`generator.workflow.metrics.compute_figures` (defined once, in
-docs/workflow.md §5); this module only replays the verified ledger into its inputs and adds
+docs/workflow.md §4.2; sources in docs/domain.md §5); this module only replays the verified ledger into its inputs and adds
 the workflow's own to-do lists (invitations awaiting replies, draws awaiting the beacon).
 """
 
@@ -37,7 +37,7 @@ def ledger_as_of(state: LedgerState) -> dt.date | None:
 
 
 def figures(content: Content, state: LedgerState, as_of: dt.date) -> Figures:
-    """The figures of docs/workflow.md §5 for the replayed ledger, as of ``as_of``."""
+    """The figures of docs/workflow.md §4.2 for the replayed ledger, as of ``as_of``."""
     return compute_figures(content, task_facts(state), current_results(state), as_of)
 
 

@@ -1,4 +1,4 @@
-"""Read the figures of docs/workflow.md §5 from each output: ``gongkai metrics``, the built site
+"""Read the figures of docs/workflow.md §4.2 from each output: ``gongkai metrics``, the built site
 (home and statistics pages) and ``data/figures.csv``, to check that they agree."""
 
 from __future__ import annotations

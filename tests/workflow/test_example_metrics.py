@@ -104,7 +104,7 @@ def test_metrics_and_status_on_the_example() -> None:
     assert e["on_time"] < e["published"]  # the example has late results on purpose
 
 
-# ---- one definition: the CLI, the site and the open data agree (docs/workflow.md §5) --------
+# ---- one definition: the CLI, the site and the open data agree (docs/workflow.md §4.2) --------
 
 
 @pytest.fixture(scope="module")

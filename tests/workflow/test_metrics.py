@@ -1,4 +1,4 @@
-"""The worked example of docs/workflow.md §5, computed by the one definition of the figures."""
+"""The worked example of docs/workflow.md §4.2, computed by the one definition of the figures."""
 
 from __future__ import annotations
 
