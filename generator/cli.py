@@ -848,22 +848,27 @@ _KIND_NAME = {"entities": "检查对象名录库", "inspectors": "执法检查�
 @main.command("import")
 @click.argument("kind", type=_KIND)
 @click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--remove-missing",
+    is_flag=True,
+    help="删除导入文件中没有的记录（以导入文件整体替换名录库）；默认按代码合并、保留其余记录",
+)
 @content_option
 @handle_errors
-def import_cmd(kind: str, source: Path, content_dir: Path) -> None:
+def import_cmd(kind: str, source: Path, remove_missing: bool, content_dir: Path) -> None:
     """导入名录库（entities 检查对象 / inspectors 执法检查人员），来源可为 .xlsx、.csv、.yaml。
 
+    默认按统一社会信用代码（人员按执法证号）合并：新增、更新同代码的记录，其余记录保留；
+    只有加 --remove-missing 才删除导入文件中没有的记录。导入后的内容须通过 gongkai check，
     有任何错误时逐条报告（文件:行: 列）且不写入任何文件。
     """
     from generator.workflow.libraries_io import import_library
 
-    report = import_library(kind, source, content_dir)
+    report = import_library(kind, source, content_dir, remove_missing=remove_missing)
     for warning in report.warnings:
         click.echo(str(warning), err=True)
-    click.echo(
-        f"已导入{_KIND_NAME[kind]}：共 {report.records} 条，新增 {len(report.added)}，"
-        f"变更 {len(report.changed)}，删除 {len(report.removed)}；写入 {report.written}"
-    )
+    for line in report.summary():
+        click.echo(line)
 
 
 @main.command("export")

@@ -78,6 +78,14 @@ from generator.site.search import (
 from generator.site.templates_dir import default_templates
 from generator.site.urls import base_path, code_shard, relative_url
 from generator.site.writer import JOURNAL, SiteWriter, write_file
+from ledger.publish import (
+    ARCHIVE_NAME,
+    ARCHIVE_ROOT,
+    PYZ_NAME,
+    SUMS_NAME,
+    VERIFIER_FALLBACK,
+    VERIFIER_REQUIREMENTS,
+)
 
 __all__ = ["BuildReport", "build_site", "default_templates", "relative_url"]
 
@@ -145,6 +153,7 @@ class Renderer:
             d=data,
             url=_url,
             ledger=data.ledger,
+            ledger_download=_LEDGER_DOWNLOAD,
         )
         self.templates = templates
         self.root_404 = base_path(data.content.site.base_url)
@@ -160,6 +169,18 @@ class Renderer:
         # ``page_url``: the page's site path as linked (``a/`` for ``a/index.html``).
         url = page_path[:-10] if page_path.endswith("index.html") else page_path
         return tmpl.render(page_path=page_path, page_url=url, root=root, **ctx)
+
+
+#: The ledger page's download and verification instructions (names and requirements as
+#: :mod:`ledger.publish` writes and states them).
+_LEDGER_DOWNLOAD = {
+    "archive": ARCHIVE_NAME,
+    "root": ARCHIVE_ROOT,
+    "sums": SUMS_NAME,
+    "pyz": PYZ_NAME,
+    "requirements": VERIFIER_REQUIREMENTS,
+    "fallback": VERIFIER_FALLBACK,
+}
 
 
 @jinja2.pass_context
