@@ -656,7 +656,7 @@ def draw_replace(
 def verify(
     directory: Path, trust_file: Path | None, pin_file: Path | None, as_json: bool, workers: int
 ) -> None:
-    """离线验证账本目录或已生成网站中的账本（只需标准库和 cryptography）。"""
+    """离线验证账本目录或已生成网站中的账本（签名、默克尔树、检查点，并重新运行每一次抽取）。"""
     from ledger.__main__ import main as ledger_main
 
     argv = ["verify", str(directory), "--workers", str(workers)]
