@@ -58,7 +58,14 @@ from generator.site.cache import (
     store_memo,
 )
 from generator.site.cache import content_key as content_hash
-from generator.site.data import SiteData, derive, division_name, ratio_text, read_ledger
+from generator.site.data import (
+    LedgerRecord,
+    SiteData,
+    derive,
+    division_name,
+    ratio_text,
+    read_ledger,
+)
 from generator.site.markdown import make_renderer as make_markdown_renderer
 from generator.site.pages import Page, PageSet, digest
 from generator.site.search import (
@@ -200,6 +207,7 @@ def build_site(
     *,
     results: Sequence[InspectionResult] = (),
     task_facts: Mapping[str, Any] | None = None,
+    record: LedgerRecord | None = None,
     draws_dir: Path | None = None,
     search: bool | None = None,
     incremental: bool = True,
@@ -214,6 +222,8 @@ def build_site(
         templates: the template directory (default :func:`default_templates`).
         results: the published inspection results (from the ledger).
         task_facts: ledger events and drawn lists by task (generator.workflow.timeline).
+        record: published plans, as-of date and preview flag (:class:`LedgerRecord`); a plan
+            changed after ``plan.publish`` stops the build (ContentError).
         draws_dir: the ledger directory (``checkpoint``, ``trust.txt``); default
             ``content_dir/../draws`` when it exists.
         search: build the Pagefind index (None: when ``pagefind`` is installed).
@@ -242,6 +252,7 @@ def build_site(
             templates,
             results=results,
             task_facts=task_facts,
+            record=record,
             draws_dir=draws_dir,
             search=search,
             incremental=incremental,
@@ -260,6 +271,7 @@ def build_from_content(
     *,
     results: Sequence[InspectionResult] = (),
     task_facts: Mapping[str, Any] | None = None,
+    record: LedgerRecord | None = None,
     draws_dir: Path | None = None,
     search: bool | None = None,
     incremental: bool = True,
@@ -279,6 +291,7 @@ def build_from_content(
             templates,
             results=results,
             task_facts=task_facts,
+            record=record,
             draws_dir=draws_dir,
             search=search,
             incremental=incremental,
@@ -297,6 +310,7 @@ def _build(
     *,
     results: Sequence[InspectionResult],
     task_facts: Mapping[str, Any] | None,
+    record: LedgerRecord | None,
     draws_dir: Path | None,
     search: bool | None,
     incremental: bool,
@@ -317,9 +331,13 @@ def _build(
             store_derived(cache_dir, derived_id, derived)
     calendar = calendar_key() if cache_dir is not None else None
     deadlines = load_deadlines(cache_dir, calendar) if cache_dir and calendar else None
+    if record is not None and record.plans is not None:
+        from generator.workflow.actions import published_plans  # (only with a ledger)
+
+        published_plans(content.plans, record.plans)
     # Phase 1 builds many small acyclic objects that live until the end (cache.paused_gc).
     with paused_gc():
-        data = SiteData(content, results, read_ledger(draws_dir), derived, deadlines)
+        data = SiteData(content, results, read_ledger(draws_dir), derived, deadlines, record)
         if draws_dir is not None and (draws_dir / "trust.txt").is_file():
             from generator.site.drawproof import load_draw_proofs
 
@@ -332,6 +350,8 @@ def _build(
             content.site,
             content.departments,
             [(p.id, p.year, p.title) for p in content.plans],
+            data.preview,
+            sorted(data.unpublished),
             [(t.task.id, t.task.name) for t in data.tasks],
             search,
             shard_count(data) if search else 0,

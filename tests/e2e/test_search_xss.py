@@ -27,7 +27,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "tests" / d) for d in ("workflow", "site", "e2e")]
 
-from fresh_site import MINI, SIG, TASK, Site, fill_result_row, new_site  # noqa: E402
+from fresh_site import MINI, SIG, TASK, Site, fill_row, new_site  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from test_browser import CHROMIUM, FLAGS, _serve  # noqa: E402  # skips when Chromium is missing
 from xss_corpus import poison_yaml  # noqa: E402
@@ -113,14 +113,9 @@ def _run_task(s: Site, forms_dir: Path) -> str:
     from generator.workflow import forms
 
     form = forms_dir / TASK / "scjg.xlsx"
-    header = [c.value for c in openpyxl.load_workbook(form)[forms.RESULT_SHEET][1]]
-    code = str(
-        openpyxl.load_workbook(form)[forms.RESULT_SHEET]
-        .cell(2, header.index(forms.COL_CODE) + 1)
-        .value
-    )
-    fill_result_row(
+    code = fill_row(
         form,
+        2,
         {
             forms.COL_INSPECTED: dt.date(2024, 4, 8),
             forms.COL_COMPLETED: dt.date(2024, 4, 8),
@@ -269,6 +264,6 @@ def test_pages_behind_results_run_no_script(
     assert IMG in pg.locator("h1").inner_text()
     main = pg.locator("main").inner_text()
     assert "发现过期食品" + IMG + SCRIPT in main
-    assert "限期整改" + SVG in main
+    assert "已整改" + BREAK in main  # the follow-up's latest note, from the ledger
     pg.goto(base_url + f"tasks/{TASK}/draw/")
     assert "已注销" + IMG + JS_URL in pg.locator("main").inner_text()

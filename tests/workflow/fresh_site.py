@@ -84,8 +84,8 @@ def new_site(tmp: Path, name: str = "测试县“双随机、一公开”公示"
     return s
 
 
-def fill_result_row(form: Path, values: dict[str, object], row: int = 2) -> None:
-    """Write ``values`` (column header → value) into ``row`` of a result form's result sheet."""
+def fill_row(form: Path, row: int, values: dict[str, object]) -> str:
+    """Fill one row of a result-entry form; return the row's entity code."""
     from generator.workflow import forms
 
     wb = openpyxl.load_workbook(form)
@@ -94,3 +94,4 @@ def fill_result_row(form: Path, values: dict[str, object], row: int = 2) -> None
     for column, value in values.items():
         sheet.cell(row=row, column=header.index(column) + 1).value = value
     wb.save(form)
+    return str(sheet.cell(row=row, column=header.index(forms.COL_CODE) + 1).value)
