@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -86,9 +87,9 @@ def publish_plan(
     }
     signer = repo.signer(plan.organiser, key)
     log = repo.log_signer(log_key)
-    digest = repo.store.put_blob(document, "application/json")
+    digest = hashlib.sha256(document).hexdigest()
     body["document"] = {"sha256": digest, "size": len(document), "media": "application/json"}
-    return repo.append([make_entry(repo.trust.origin, body, [signer])], log)
+    return repo.append([make_entry(repo.trust.origin, body, [signer])], log, blobs=[document])
 
 
 def invite(
