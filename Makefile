@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: site test lint bench serve check example clean browser-deps crash-deps
+.PHONY: site test lint bench serve check example clean browser-deps crash-deps wheel-check
 
 # The venv is rebuilt when pyproject.toml changes.
 # The C accelerators (ledger/draw/_entities.c, _picks.c, ledger/_plainjson.c) need a compiler and OpenSSL's headers; without
@@ -34,6 +34,11 @@ crash-deps:
 
 test: $(STAMP) browser-deps crash-deps
 	$(PY) -m pytest -q
+
+# `pip install .` / `pipx install`: the wheel, installed into a fresh venv outside the checkout
+# (dependencies from PyPI), must check and build sites exactly as the checkout does.
+wheel-check: $(STAMP)
+	$(PY) -m pytest -q -m packaging tests/packaging
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
