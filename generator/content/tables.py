@@ -158,14 +158,15 @@ def _read_csv(path: Path, shown: str, problems: Problems) -> _Raw | None:
         problems.error(Location(shown, 1), "文件为空，缺少表头")
         return None
     header_line, header = rows[0]
-    data = [row for row in rows[1:] if _fields_match(row, header, shown, problems)]
+    data = [row for row in rows[1:] if fields_match(row, header, shown, problems)]
     return header_line, header, data, []
 
 
-def _fields_match(
+def fields_match(
     row: tuple[int, list[str]], header: Sequence[str], shown: str, problems: Problems
 ) -> bool:
-    """True if a CSV record has as many fields as the header; else one located error."""
+    """True if a CSV record (line, fields) has as many fields as the header; else False and
+    one located error naming the first missing column or the first extra field."""
     line, values = row
     have, want = len(values), len(header)
     if have == want:

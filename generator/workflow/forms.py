@@ -46,7 +46,7 @@ from generator.content.errors import Location, Problems
 from generator.content.model import Content, InspectionItem, InspectionMethod, SpotCheckTask
 from generator.content.results import FollowUp, FollowUpMeasure, FollowUpState, ResultCategory
 from generator.content.source import parse_date, read_text
-from generator.content.tables import split_list
+from generator.content.tables import fields_match, split_list
 from generator.content.xlsx_guard import check_workbook
 from ledger.durable import write_atomic
 
@@ -618,13 +618,15 @@ def _read_csv(path: Path, shown: str, problems: Problems) -> _Sheet | None:
                 problems.error(Location(shown), f"行数过多（上限 {MAX_ROWS}）")
                 return None
     except csv.Error as exc:
-        problems.error(Location(shown, reader.line_num), f"CSV 格式错误：{exc}")
+        problems.error(Location(shown, reader.line_num), f"CSV 格式错误：{excerpt(str(exc))}")
         return None
+    rows = [row for row in rows if row[1]]  # blank lines
     if not rows:
         problems.error(Location(shown, 1), "文件为空，缺少表头")
         return None
     header_line, header = rows[0]
-    return _Sheet(header_line, header, rows[1:])
+    data = [row for row in rows[1:] if fields_match(row, header, shown, problems)]
+    return _Sheet(header_line, header, data)
 
 
 def _read_xlsx(
