@@ -92,7 +92,7 @@ class SiteRepo:
                 f"draws/trust.txt 的 origin {trust.origin} 与 gongkai.yaml 的 ledger_origin 不符"
             )
         store = open_store(draws, trust)
-        recovery = store.recover()
+        recovery = store.recover(lock_timeout=10.0)  # a reader waits for a writer to finish
         for action in recovery.actions:
             if notify is not None:
                 notify(action)
