@@ -9,7 +9,8 @@ Usage::
 
 Exit codes (``LedgerError.exit_code``): 0 verified; 2 usage error; 3 malformed input;
 4 verification failed; 5 inconsistency (fork or rollback; the evidence is printed and, with
-``--evidence``, saved); 6 store/I/O error; 7 fatal store error; 1 any other ledger error.
+``--evidence``, saved); 6 store/I/O error; 7 fatal store error; 8 an interrupted append left
+files in the directory (docs/ledger.md §12.7); 1 any other ledger error.
 
 Messages are in Chinese whatever the locale, argparse's own text included (``用法：``, ``选项：``,
 ``错误：``, ``缺少必填参数``; see :mod:`ledger.cli_text`). With ``--json`` the report (or the error

@@ -59,3 +59,12 @@ class FatalStoreError(StoreError):
     """
 
     exit_code = 7
+
+
+class InterruptedAppendError(StoreError):
+    """The ledger directory holds an append that a crash interrupted and no writer has finished
+    or undone yet (docs/ledger.md §12.6). Reported by the auditor after the checkpointed part
+    verified; any writer command repairs it. Nothing is wrong with what was published.
+    """
+
+    exit_code = 8

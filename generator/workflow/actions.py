@@ -104,7 +104,7 @@ def publish_plan(
     document = canonical.dumps(plan_document(plan))
     signer = repo.signer(plan.organiser, key)
     log = repo.log_signer(log_key)
-    digest = repo.store.put_blob(document, "application/json")
+    digest = hashlib.sha256(document).hexdigest()
     body = PlanPublish(
         id=f"plan.publish/{plan.id}",
         ts=at,
@@ -123,7 +123,7 @@ def publish_plan(
         ),
         document=BlobRef(sha256=digest, size=len(document), media="application/json"),
     )
-    return repo.append([sign(repo.trust.origin, body, [signer])], log)
+    return repo.append([sign(repo.trust.origin, body, [signer])], log, blobs=[document])
 
 
 def invite(
