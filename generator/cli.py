@@ -398,6 +398,11 @@ def metrics(site_root: Path, at: str | None) -> None:
     "--origin", type=TEXT, required=True, help="账本来源，如 scjg.example.gov.cn/gongkai/ledger"
 )
 @click.option(
+    "--base-url",
+    required=True,
+    help="网站的公开网址（https:// 开头，以 / 结尾），如 https://scjg.example.gov.cn/gongkai/",
+)
+@click.option(
     "--keys",
     "key_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -412,6 +417,7 @@ def init_cmd(
     region_code: str,
     region_name: str,
     origin: str,
+    base_url: str,
     key_dir: Path | None,
     at: str | None,
 ) -> None:
@@ -421,7 +427,7 @@ def init_cmd(
 
     report = init_site(
         directory, name=name, region_code=region_code, region_name=region_name, origin=origin,
-        key_dir=key_dir or _default_key_dir(), ts=parse_at(at),
+        base_url=base_url, key_dir=key_dir or _default_key_dir(), ts=parse_at(at),
     )  # fmt: skip
     click.echo(f"已创建站点：{report.site}")
     for key in report.keys:

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import secrets
 import time
@@ -480,6 +479,10 @@ class LedgerLock:
             fd = os.open(self.path, flags | _O_CLOEXEC, 0o644)
         except OSError as exc:
             raise _store_error("无法打开锁文件", self.path, exc) from exc
+        # Imported here, not at the top: only writers lock, and the readers that import this
+        # module (the standalone verifier) must start where ``fcntl`` does not exist (Windows).
+        import fcntl
+
         op = (fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
         deadline = time.monotonic() + self.timeout
         while True:

@@ -10,7 +10,8 @@ Pipeline (STYLE.md item 12)::
     staging ─commit─▶ output (full build: atomic directory swap;
                               incremental: only changed files, journalled)
 
-Every page is rendered with Jinja2 (autoescape on, ``StrictUndefined``) from ``site_templates/``.
+Every page is rendered with Jinja2 (autoescape on, ``StrictUndefined``) from ``site_templates/``
+(found by :mod:`generator.site.templates_dir`, also in an installed wheel).
 Links are relative, so the site works under any sub-path and from ``file://``. The output embeds
 no wall-clock time: the same inputs give byte-identical files.
 
@@ -67,6 +68,7 @@ from generator.site.search import (
     search_shards,
     shard_count,
 )
+from generator.site.templates_dir import default_templates
 from generator.site.urls import base_path, code_shard, relative_url
 from generator.site.writer import JOURNAL, SiteWriter, write_file
 
@@ -82,14 +84,6 @@ MANIFEST_VERSION = 2
 PARALLEL_THRESHOLD = 2000
 #: The fewest pages a render process takes at once (from the shared list of spans).
 MIN_SPAN = 200
-
-
-def default_templates() -> Path:
-    """The ``site_templates/`` directory that ships with gongkai (or ``$GONGKAI_TEMPLATES``)."""
-    override = os.environ.get("GONGKAI_TEMPLATES")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "site_templates"
 
 
 @dataclass(frozen=True)

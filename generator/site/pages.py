@@ -28,7 +28,7 @@ from generator.content.model import (
 from generator.content.results import InspectionResult, ResultCategory
 from generator.site.charts import bar_chart
 from generator.site.data import ResultRow, SiteData, division_name, ratio_text
-from generator.site.feeds import FEED_LIMIT, FeedEntry, atom, sitemaps
+from generator.site.feeds import FEED_LIMIT, FeedEntry, atom, robots, sitemaps
 from generator.site.opendata import DataField, Dataset, Value, datapackage
 from generator.site.search import search_shards
 from generator.site.urls import PAGE_SIZE, page_file, paged
@@ -221,6 +221,9 @@ class PageSet:
         self.add(_html("data/", "data.html", datasets=DATASETS))
         self.add(Page("static/style.css", data=lambda: _static("style.css")))
         self.add(Page("static/lookup.js", data=lambda: _static("lookup.js")))
+        # The icon: linked from every page; also at the root, where clients look without a link.
+        for icon in ("static/favicon.svg", "static/favicon.ico", "favicon.ico"):
+            self.add(Page(icon, data=functools.partial(_static, icon.rpartition("/")[2])))
         for js in ("ledger-v1.js", "draw-v1.js"):
             self.add(Page(f"static/verify/{js}", data=functools.partial(_static, f"verify/{js}")))
 
@@ -638,6 +641,8 @@ class PageSet:
                 r.result.published_on,
                 f"{d.depts[r.result.dept].name if r.result.dept in d.depts else r.result.dept}"
                 f" {r.result.inspected_on.isoformat()} 检查，结果：{r.categories_text}",
+                # One business, several departments (joint tasks): one id each, kept by corrections.
+                key=f"result-{r.result.task_id}-{r.result.dept}",
             )
             for r in d.current[:FEED_LIMIT]  # the feed shows the newest FEED_LIMIT
         ]
@@ -667,6 +672,7 @@ class PageSet:
                 ),
             )
         )
+        self.add(Page("robots.txt", data=_const(robots(site.base_url))))
         pages = self.pages
         bulk = self.bulk_sitemap
 

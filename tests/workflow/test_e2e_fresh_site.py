@@ -60,7 +60,7 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     s = Site(tmp_path_factory.mktemp("e2e"))
     s.run("init", str(s.root), "--name", "测试县“双随机、一公开”公示", "--region-code", "620823",
-          "--region-name", "甘肃省平凉市崇信县", "--origin", ORIGIN, "--keys", str(s.keys), "--at", "2024-01-02")  # fmt: skip
+          "--region-name", "甘肃省平凉市崇信县", "--origin", ORIGIN, "--base-url", "https://scjg.test.example/gongkai/", "--keys", str(s.keys), "--at", "2024-01-02")  # fmt: skip
     for name in (
         "departments.yaml",
         "checklist.yaml",
