@@ -12,8 +12,10 @@ the command classes and catalog are in :mod:`generator.cli_text`.
 
 from __future__ import annotations
 
+import errno
 import functools
 import http.server
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +31,10 @@ from generator.content.model import Content
 from ledger.errors import ExampleKeyError, LedgerError
 
 CONTENT_EXIT = 10
+#: A file outside the ledger cannot be read or written (an output directory, a key file …):
+#: the same code as an unusable ledger directory (README).
+IO_EXIT = 6
+INTERNAL_EXIT = 1
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +51,25 @@ class GongkaiError(click.ClickException):
         click.echo(f"错误：{self.format_message()}", err=True)
 
 
+_ERRNO_TEXT = {
+    errno.ENOENT: "文件或目录不存在",
+    errno.EACCES: "没有访问权限",
+    errno.EPERM: "不允许的操作",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "文件系统只读",
+    errno.ENOTDIR: "路径中有一项不是目录",
+    errno.EISDIR: "是目录而不是文件",
+    errno.EEXIST: "已存在",
+    errno.EADDRINUSE: "端口已被占用",
+}
+
+
+def _os_reason(exc: OSError) -> str:
+    """The reason of an operating-system error in Chinese (with the system's text otherwise)."""
+    text = _ERRNO_TEXT.get(exc.errno or 0)
+    return text if text is not None else f"{exc.strerror or exc}"
+
+
 def handle_errors(func: F) -> F:
     """Map library errors to messages and exit codes (the only place that does so)."""
 
@@ -57,6 +82,19 @@ def handle_errors(func: F) -> F:
             raise GongkaiError(str(exc) + "；未写入任何文件", CONTENT_EXIT) from exc
         except LedgerError as exc:
             raise GongkaiError(str(exc), exc.exit_code) from exc
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except OSError as exc:
+            where = f"{exc.filename}：" if exc.filename else ""
+            raise GongkaiError(f"无法读写文件 {where}{_os_reason(exc)}", IO_EXIT) from exc
+        except Exception as exc:
+            if os.environ.get("GONGKAI_DEBUG"):
+                raise
+            raise GongkaiError(
+                f"程序内部错误（{type(exc).__name__}：{exc}）；请设置环境变量 GONGKAI_DEBUG=1 "
+                "重新运行并报告问题",
+                INTERNAL_EXIT,
+            ) from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -147,6 +185,7 @@ def build(content_dir: Path, output: Path) -> None:
     show_default=True,
 )
 @click.option("--port", type=PORT, default=8000, show_default=True)
+@handle_errors
 def serve(directory: Path, port: int) -> None:
     """在 127.0.0.1 上预览已生成的网站。"""
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
@@ -666,6 +705,7 @@ def draw_replace(
 )
 @click.option("--json", "as_json", is_flag=True, help="输出机器可读的 JSON 报告")
 @click.option("--workers", type=WORKERS, default=1, show_default=True, help="并行验证签名的进程数")
+@handle_errors
 def verify(
     directory: Path, trust_file: Path | None, pin_file: Path | None, as_json: bool, workers: int
 ) -> None:

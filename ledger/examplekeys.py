@@ -4,7 +4,7 @@ The embedded example county must be reproducible byte for byte, so its ledger is
 that anyone can re-derive: ``seed = SHA-256(EXAMPLE_SEED_LABEL ‖ key name)`` (Ed25519 from that
 seed). Such keys prove nothing, so gongkai refuses them anywhere but a site whose
 ``gongkai.yaml`` says ``example: true``, and the auditor warns when a ledger uses them
-(``docs/ledger.md`` §“示例密钥”).
+(``docs/ledger.md`` §11.8).
 
 Production code uses this module only to *recognise* example keys; the example generators
 (:mod:`generator.example`) are the only code that signs with them.

@@ -23,7 +23,7 @@ from typing import Any
 
 from generator.content.model import CreditRisk, InspectorStatus, SpotCheckTask
 from generator.workflow.actions import find_task
-from generator.workflow.site import SiteRepo, WorkflowError
+from generator.workflow.site import OptionError, SiteRepo, WorkflowError
 from ledger import canonical
 from ledger.checkpoint import Checkpoint
 from ledger.draw import drand
@@ -38,7 +38,7 @@ from ledger.tasks import TaskState, parse_ts
 Progress = Callable[[str], None]
 
 #: Longest wait between an announcement and its drand round: a round further ahead is almost
-#: certainly a typing error, and the draw would wait for it (``docs/workflow.md`` §“命令行取值”).
+#: certainly a typing error, and the draw would wait for it (``docs/workflow.md`` §1).
 MAX_ANNOUNCE_LEAD = dt.timedelta(days=31)
 
 
@@ -148,8 +148,8 @@ def announce(
     """
     lead = drand.round_time(round_) - parse_ts(at).timestamp()
     if lead > MAX_ANNOUNCE_LEAD.total_seconds():
-        raise WorkflowError(
-            f"drand 第 {round_} 轮在公告时间 {at} 之后 {lead / 86400:.0f} 天，超过上限 "
+        raise OptionError(
+            f"--round：drand 第 {round_} 轮在公告时间 {at} 之后 {lead / 86400:.0f} 天，超过上限 "
             f"{MAX_ANNOUNCE_LEAD.days} 天；请指定公告后 24 小时到 {MAX_ANNOUNCE_LEAD.days} 天之间的轮次"
         )
     _, task = find_task(repo, task_id)
