@@ -1,4 +1,5 @@
-"""Command line of the ledger auditor: ``python -m ledger verify DIR`` (LEDGER.md §2.10, §4.J).
+"""Command line of the ledger auditor: ``python -m ledger verify DIR`` (docs/ledger.md §13.5,
+§13.9).
 
 Usage::
 
@@ -28,7 +29,6 @@ point of ``gongkai-verify.pyz``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -40,23 +40,7 @@ from ledger.errors import InconsistencyError, LedgerError
 from ledger.examplekeys import example_key_refs
 from ledger.verify import REPORT_SCHEMA, VerifyReport, verify_directory
 
-__all__ = ["ENTRY_TYPE_MODULES", "main"]
-
-ENTRY_TYPE_MODULES = ("ledger.tasks",)
-"""Modules that register the department entry types (and verifier hooks) at import.
-
-The auditor imports them before verifying, so that ``python -m ledger verify`` and the zipapp
-know every production entry type; a type nobody registered is rejected, never passed."""
-
-
-def _load_entry_types() -> None:
-    for name in ENTRY_TYPE_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:  # pragma: no cover - a broken or partial installation
-            print(
-                f"警告：无法加载条目类型模块 {name}（{exc}）；其条目类型将被拒绝", file=sys.stderr
-            )
+__all__ = ["main"]
 
 
 def _parser(prog: str | None) -> argparse.ArgumentParser:
@@ -203,7 +187,6 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """
     with ARGPARSE_TEXT.active():
         args = _parser(prog).parse_args(list(sys.argv[1:] if argv is None else argv))
-    _load_entry_types()
     if args.command == "verify":
         return _verify(args)
     return 2  # pragma: no cover - argparse enforces the sub-command

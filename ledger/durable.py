@@ -1,7 +1,7 @@
-"""Durable file primitives: the only low-level writes the ledger performs (LEDGER.md §3.11).
+"""Durable file primitives: the only low-level writes the ledger performs (docs/ledger.md §12.2).
 
 Every write of the ledger store goes through one of these helpers, so that the crash-safety
-argument of LEDGER.md §2.7 needs to be made only once:
+argument of docs/ledger.md §12 needs to be made only once:
 
 - :func:`append_durable` appends bytes with ``O_APPEND`` and ``fsync``\\ s them (and the
   directory, when the file was created);
@@ -14,7 +14,7 @@ argument of LEDGER.md §2.7 needs to be made only once:
 - :func:`mkdirs_durable` creates missing directories and ``fsync``\\ s each parent it changed;
 - :class:`LedgerLock` is the ``flock(2)`` single-writer lock on ``<dir>/LOCK``.
 
-Error policy (PostgreSQL "fsyncgate", LEDGER.md §1.11): after ``fsync`` fails, Linux may have
+Error policy (PostgreSQL "fsyncgate", docs/ledger.md §12.2): after ``fsync`` fails, Linux may have
 dropped the dirty pages and cleared the error, so a retried ``fsync`` can succeed although the
 data never reached the disk. An ``OSError`` from ``fsync``, ``rename``/``replace``, ``link`` or
 ``ftruncate`` is therefore raised as :class:`~ledger.errors.FatalStoreError`: the caller must
@@ -28,7 +28,7 @@ semantics (one lock per open file description, so two descriptors of one process
 and on ``fsync`` being a full flush (macOS would need ``F_FULLFSYNC``).
 
 All system calls are made through the module attribute (``os.write``, ``os.fsync`` ...) rather
-than imported names, so that tests can monkeypatch them to inject failures (LEDGER.md §4.G).
+than imported names, so that tests can monkeypatch them to inject failures (docs/ledger.md §12.7).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ and the store's recovery deletes them under the exclusive lock.
 
 _FATAL_HINT: Final = (
     "致命错误：页缓存已不可信，不要在本进程中重试；"
-    "请重新启动，由恢复流程重新读取磁盘（LEDGER.md §1.11）"
+    "请重新启动，由恢复流程重新读取磁盘（docs/ledger.md §12.2）"
 )
 
 # O_CLOEXEC everywhere: a child process (for example a hook) must never inherit a descriptor

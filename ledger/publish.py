@@ -1,4 +1,4 @@
-"""Publish a ledger directory as static files (LEDGER.md §2.8; C2SP tlog-tiles, tlog-proof).
+"""Publish a ledger directory as static files (docs/ledger.md §13.7; C2SP tlog-tiles, tlog-proof).
 
 :func:`publish_ledger` writes, into ``out_dir``::
 
@@ -42,6 +42,7 @@ from ledger.entries import parse_entry
 from ledger.errors import FatalStoreError, StoreError, VerificationError
 from ledger.merkle import MerkleTree, leaf_hash
 from ledger.note import parse_vkey
+from ledger.payloads import ENTRY_TYPES, EntryTypes
 from ledger.receipt import Receipt, format_receipt
 from ledger.registry import TrustAnchor
 from ledger.store import LedgerStore
@@ -73,7 +74,7 @@ PYZ_NAME: Final = "gongkai-verify.pyz"
 """File name of the published auditor zipapp."""
 
 IMMUTABLE_PREFIXES: Final = ("tile/", f"{PROOF_DIR}/", f"{ARCHIVE_DIR}/", "blobs/")
-"""Published paths under these prefixes never change once written (LEDGER.md §2.8)."""
+"""Published paths under these prefixes never change once written (docs/ledger.md §13.7)."""
 
 _ZIP_TIME: Final = (1980, 1, 1, 0, 0, 0)  # the earliest DOS timestamp: no build time leaks in
 _SHEBANG: Final = b"#!/usr/bin/env python3\n"
@@ -233,8 +234,9 @@ def publish_ledger(
     trust: TrustAnchor,
     previous: Path | None = None,
     workers: int = 1,
+    types: EntryTypes = ENTRY_TYPES,
 ) -> PublishReport:
-    """Publish the checkpointed part of a ledger directory as static files (LEDGER.md §2.8).
+    """Publish the checkpointed part of a ledger directory as static files (docs/ledger.md §13.7).
 
     Steps: (1) hold the shared ``LOCK`` (if the directory has one), audit the directory with
     :func:`~ledger.verify.verify_directory` (every signature, the registry, every archived
@@ -251,6 +253,7 @@ def publish_ledger(
         trust: The trust anchor (also written as ``trust.txt``).
         previous: An earlier published folder whose immutable files must not change.
         workers: Processes for signature verification during the audit.
+        types: The entry types the audit accepts (default: every gongkai-ledger/v1 type).
 
     Returns:
         The report.
@@ -266,17 +269,22 @@ def publish_ledger(
     if lock is not None:
         lock.acquire()
     try:
-        return _publish(src, out, trust, previous, workers)
+        return _publish(src, out, trust, previous, workers, types)
     finally:
         if lock is not None:
             lock.release()
 
 
 def _publish(
-    src: Path, out: Path, trust: TrustAnchor, previous: Path | None, workers: int
+    src: Path,
+    out: Path,
+    trust: TrustAnchor,
+    previous: Path | None,
+    workers: int,
+    types: EntryTypes,
 ) -> PublishReport:
     # Step 1. Audit, then the store's own verified read; they must describe the same log.
-    audit = verify_directory(src, trust=trust, update_pin=False, workers=workers)
+    audit = verify_directory(src, trust=trust, update_pin=False, workers=workers, types=types)
     log_keys = [parse_vkey(v) for v in audit.log_keys_ever]
     state = LedgerStore(src, trust.origin, log_keys).read_state()
     if state.checkpoint is None or state.checkpoint_note is None:
@@ -299,7 +307,7 @@ def _publish(
         notes[s] = (src / ARCHIVE_DIR / str(s)).read_bytes()
         output.write(f"{ARCHIVE_DIR}/{s}", notes[s])
 
-    # Step 3b. Hash tiles for every archived size (C2SP tlog-tiles; LEDGER.md §3.10).
+    # Step 3b. Hash tiles for every archived size (C2SP tlog-tiles; docs/ledger.md §10.5).
     refs: set[TileRef] = set()
     for s in archived:
         refs.update(tiles_for_size(s))

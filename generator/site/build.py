@@ -1,6 +1,6 @@
 """Build the public site: phase 1 gathers a context, phase 2 renders it through the writer.
 
-Pipeline (STYLE.md item 12)::
+Pipeline (docs/site.md §4)::
 
     content/ + results + draws/  ─load─▶  SiteData (indexes, metrics)     phase 1
     SiteData ─PageSet─▶ [Page(path, template, context, key)]

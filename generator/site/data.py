@@ -2,9 +2,9 @@
 
 :class:`SiteData` indexes the content (departments, items, tasks, entities) and the published
 results (by entity, department, industry, year, category, task), computes the "两个100%" metrics
-(DOMAIN.md §2.9) and the overdue list, and reads the ledger's public files (checkpoint, trust
-anchors). No I/O besides reading ``draws/``; every collection is in a fixed, sorted order so the
-output is deterministic.
+(docs/domain.md §5, docs/workflow.md §4) and the overdue list, and reads the ledger's public files
+(checkpoint, trust anchors). No I/O besides reading ``draws/``; every collection is in a fixed,
+sorted order so the output is deterministic.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from generator.content.results import InspectionResult, ResultCategory
 from generator.content.workdays import CalendarUnavailableError, publication_deadline
 from generator.site.urls import code_shard, slug
 
-#: GB/T 2260 names of the divisions around the example county (DOMAIN.md §8.5). Unknown codes
+#: GB/T 2260 names of the divisions around the example county (docs/domain.md §8). Unknown codes
 #: are shown as the bare code.
 DIVISION_NAMES: dict[str, str] = {
     "620000": "甘肃省",

@@ -122,7 +122,7 @@ MAX_CELL = 500
 #: Most data rows read from one form.
 MAX_ROWS = 100_000
 
-#: Older or county wording of categories (DOMAIN.md §5), accepted on import.
+#: Older or county wording of categories (docs/domain.md §3.1), accepted on import.
 CATEGORY_ALIASES: Mapping[str, ResultCategory] = {
     "发现问题已责令改正": ResultCategory.CORRECTED_ON_ORDER,
     "不予配合情节严重": ResultCategory.SERIOUS_NON_COOPERATION,

@@ -1,6 +1,7 @@
 """``gongkai status`` and ``gongkai metrics``: what is pending, what is late, the two 100% rates.
 
-Definitions (DOMAIN.md §2.9, §11.7), all computed from the verified ledger and the content:
+Definitions (docs/domain.md §5, docs/workflow.md §4), all computed from the verified ledger and the
+content:
 
 * **expected results** of a confirmed task = drawn entities × participating departments
   (谁检查、谁录入、谁公开: each department publishes its own result);

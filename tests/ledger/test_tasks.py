@@ -1,4 +1,4 @@
-"""The task state machine replayed from entries (DOMAIN.md §4, DRAWS.md §7.2): every refusal."""
+"""The task state machine replayed from entries (docs/workflow.md §3, docs/ledger.md §14.4): every refusal."""
 
 from __future__ import annotations
 
