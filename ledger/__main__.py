@@ -22,8 +22,9 @@ object) goes to stdout as JSON: success is :meth:`ledger.verify.VerifyReport.to_
 ``{"schema": "gongkai-verify-report/v1", "ok": false, "error": {"type", "message",
 "exit_code", "evidence"}}``.
 
-Runs with the standard library and ``cryptography`` only, so the same module is the entry
-point of ``gongkai-verify.pyz``.
+Runs with the standard library, ``cryptography`` and, for the BLS signatures of drand beacons,
+``py-arkworks-bls12381`` (or ``py-ecc``), so the same module is the entry point of
+``gongkai-verify.pyz`` (:data:`ledger.publish.VERIFIER_REQUIREMENTS`).
 """
 
 from __future__ import annotations

@@ -425,6 +425,13 @@ class TaskLedger:
         if key not in task.results:
             raise VerificationError(f"{where}：后续处置须针对本部门已公示的结果")
         state = task.followups.get(key)
+        if state is None:
+            # No follow-up entry yet: the published form's own state is where it starts (a form
+            # saying 未完结 is an open follow-up that may be closed directly).
+            form = self.results[task.results[key]].body.get("result")
+            followup = form.get("followup") if isinstance(form, dict) else None
+            if isinstance(followup, dict) and followup.get("state") == "未完结":
+                state = "open"
         if entry.type == "followup.close":
             if state != "open":
                 raise VerificationError(f"{where}：没有未完结的后续处置")

@@ -4,7 +4,7 @@ Every free-text value that reaches the site or the ledger (names, notes, reasons
 library cells, command-line text) passes :func:`unsafe_char`. A right-to-left override
 (U+202E) or an invisible character lets a displayed text differ from what a reader believes
 it says ("spoofing"), so such values are refused, never silently cleaned: the person who typed
-them is told which character and where (``docs/content.md`` §8).
+them is told which character and where (``docs/content.md`` §9).
 
 The refused set is exactly:
 

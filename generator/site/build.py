@@ -58,7 +58,14 @@ from generator.site.cache import (
     store_memo,
 )
 from generator.site.cache import content_key as content_hash
-from generator.site.data import SiteData, derive, division_name, ratio_text, read_ledger
+from generator.site.data import (
+    LedgerRecord,
+    SiteData,
+    derive,
+    division_name,
+    ratio_text,
+    read_ledger,
+)
 from generator.site.markdown import make_renderer as make_markdown_renderer
 from generator.site.pages import Page, PageSet, digest
 from generator.site.search import (
@@ -71,6 +78,14 @@ from generator.site.search import (
 from generator.site.templates_dir import default_templates
 from generator.site.urls import base_path, code_shard, relative_url
 from generator.site.writer import JOURNAL, SiteWriter, write_file
+from ledger.publish import (
+    ARCHIVE_NAME,
+    ARCHIVE_ROOT,
+    PYZ_NAME,
+    SUMS_NAME,
+    VERIFIER_FALLBACK,
+    VERIFIER_REQUIREMENTS,
+)
 
 __all__ = ["BuildReport", "build_site", "default_templates", "relative_url"]
 
@@ -138,6 +153,7 @@ class Renderer:
             d=data,
             url=_url,
             ledger=data.ledger,
+            ledger_download=_LEDGER_DOWNLOAD,
         )
         self.templates = templates
         self.root_404 = base_path(data.content.site.base_url)
@@ -153,6 +169,18 @@ class Renderer:
         # ``page_url``: the page's site path as linked (``a/`` for ``a/index.html``).
         url = page_path[:-10] if page_path.endswith("index.html") else page_path
         return tmpl.render(page_path=page_path, page_url=url, root=root, **ctx)
+
+
+#: The ledger page's download and verification instructions (names and requirements as
+#: :mod:`ledger.publish` writes and states them).
+_LEDGER_DOWNLOAD = {
+    "archive": ARCHIVE_NAME,
+    "root": ARCHIVE_ROOT,
+    "sums": SUMS_NAME,
+    "pyz": PYZ_NAME,
+    "requirements": VERIFIER_REQUIREMENTS,
+    "fallback": VERIFIER_FALLBACK,
+}
 
 
 @jinja2.pass_context
@@ -179,6 +207,7 @@ def build_site(
     *,
     results: Sequence[InspectionResult] = (),
     task_facts: Mapping[str, Any] | None = None,
+    record: LedgerRecord | None = None,
     draws_dir: Path | None = None,
     search: bool | None = None,
     incremental: bool = True,
@@ -193,6 +222,8 @@ def build_site(
         templates: the template directory (default :func:`default_templates`).
         results: the published inspection results (from the ledger).
         task_facts: ledger events and drawn lists by task (generator.workflow.timeline).
+        record: published plans, as-of date and preview flag (:class:`LedgerRecord`); a plan
+            changed after ``plan.publish`` stops the build (ContentError).
         draws_dir: the ledger directory (``checkpoint``, ``trust.txt``); default
             ``content_dir/../draws`` when it exists.
         search: build the Pagefind index (None: when ``pagefind`` is installed).
@@ -221,6 +252,7 @@ def build_site(
             templates,
             results=results,
             task_facts=task_facts,
+            record=record,
             draws_dir=draws_dir,
             search=search,
             incremental=incremental,
@@ -239,6 +271,7 @@ def build_from_content(
     *,
     results: Sequence[InspectionResult] = (),
     task_facts: Mapping[str, Any] | None = None,
+    record: LedgerRecord | None = None,
     draws_dir: Path | None = None,
     search: bool | None = None,
     incremental: bool = True,
@@ -258,6 +291,7 @@ def build_from_content(
             templates,
             results=results,
             task_facts=task_facts,
+            record=record,
             draws_dir=draws_dir,
             search=search,
             incremental=incremental,
@@ -276,6 +310,7 @@ def _build(
     *,
     results: Sequence[InspectionResult],
     task_facts: Mapping[str, Any] | None,
+    record: LedgerRecord | None,
     draws_dir: Path | None,
     search: bool | None,
     incremental: bool,
@@ -296,9 +331,13 @@ def _build(
             store_derived(cache_dir, derived_id, derived)
     calendar = calendar_key() if cache_dir is not None else None
     deadlines = load_deadlines(cache_dir, calendar) if cache_dir and calendar else None
+    if record is not None and record.plans is not None:
+        from generator.workflow.actions import published_plans  # (only with a ledger)
+
+        published_plans(content.plans, record.plans)
     # Phase 1 builds many small acyclic objects that live until the end (cache.paused_gc).
     with paused_gc():
-        data = SiteData(content, results, read_ledger(draws_dir), derived, deadlines)
+        data = SiteData(content, results, read_ledger(draws_dir), derived, deadlines, record)
         if draws_dir is not None and (draws_dir / "trust.txt").is_file():
             from generator.site.drawproof import load_draw_proofs
 
@@ -311,6 +350,8 @@ def _build(
             content.site,
             content.departments,
             [(p.id, p.year, p.title) for p in content.plans],
+            data.preview,
+            sorted(data.unpublished),
             [(t.task.id, t.task.name) for t in data.tasks],
             search,
             shard_count(data) if search else 0,

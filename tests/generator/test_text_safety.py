@@ -1,4 +1,4 @@
-"""The refused characters of published text (``docs/content.md`` §8)."""
+"""The refused characters of published text (``docs/content.md`` §9)."""
 
 from __future__ import annotations
 

@@ -9,22 +9,27 @@ are checked to be the ones the document prints.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import ledger_factory as lf
 import pytest
 import test_tasks as tt
 
 from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.entries import make_entry, parse_entry
 from ledger.errors import VerificationError
 from ledger.merkle import MerkleTree, leaf_hash
 from ledger.note import Signer
-from ledger.registry import EXTRA_SIGNERS, TrustAnchor
+from ledger.payloads import ENTRY_TYPES, WORKFLOW_PAYLOADS, DrawAnnounce, Statement, TaskConfirm
+from ledger.registry import TrustAnchor
 from ledger.tasks import round_time
 from ledger.verify import verify_directory
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "ledger.md").read_text(encoding="utf-8")
+DOC_DIR = Path(__file__).resolve().parents[2] / "docs"
+DOC = (DOC_DIR / "ledger.md").read_text(encoding="utf-8")
 
 
 def _section(number: str) -> str:
@@ -33,13 +38,14 @@ def _section(number: str) -> str:
     return DOC[start : end if end != -1 else len(DOC)]
 
 
-def test_extra_signer_table_matches_the_registered_rules() -> None:
+def test_extra_signer_table_matches_the_payload_rules() -> None:
     table = _section("14.2")
     documented = set(re.findall(r"^\| `([a-z_.]+)` \|", table, re.MULTILINE))
-    assert documented == set(EXTRA_SIGNERS) == {"draw.announce", "task.confirm"}
-    announce = {"rules": {"departments": [{"dept": "scjg"}, {"dept": "wsjk"}]}}
-    assert EXTRA_SIGNERS["draw.announce"](announce) == {"scjg", "wsjk"}
-    assert EXTRA_SIGNERS["task.confirm"]({"departments": ["scjg", "wsjk"]}) == {"scjg", "wsjk"}
+    extra = {c.TYPE for c in WORKFLOW_PAYLOADS if c.signers is not Statement.signers}
+    assert documented == extra == {"draw.announce", "task.confirm"}
+    # body.dept plus the listed departments (for draw.announce, those of rules.departments)
+    joint = SimpleNamespace(dept="scjg", departments=("scjg", "wsjk"))
+    assert DrawAnnounce.signers(joint) == TaskConfirm.signers(joint) == {"scjg", "wsjk"}  # type: ignore[arg-type]
 
 
 T = "2024-02-25T16:55:09Z"  # time(5358915)
@@ -133,7 +139,24 @@ def test_log_keys_by_size(tmp_path: Path, name: str, size: int, key: str, ok: bo
     if name == "checkpoint":
         _resign(tmp_path, lines, f"checkpoints/{size}", size, signer)
     if ok:
-        assert verify_directory(tmp_path, trust=trust).size == len(lines)
+        assert verify_directory(tmp_path, trust=trust, types=lf.TYPES).size == len(lines)
     else:
         with pytest.raises(VerificationError, match="签名无法用日志密钥验证"):
-            verify_directory(tmp_path, trust=trust)
+            verify_directory(tmp_path, trust=trust, types=lf.TYPES)
+
+
+def test_lottery_key_announcement_is_refused_as_documented() -> None:
+    """docs/ledger.md §14.5: the worked example of docs/draw-v1.md §W (which declares a lottery
+    source) cannot be recorded in this ledger version."""
+    draw_doc = (DOC_DIR / "draw-v1.md").read_text(encoding="utf-8")
+    found = re.search(r"`CJ\(body\)` \(the whole signed body\):\n\n```\n(.*?)\n```", draw_doc, re.S)
+    assert found is not None
+    body = json.loads(found.group(1))
+    assert "extra_key" in body["randomness"]
+    line = make_entry(lf.ORIGIN, body, [lf.DEPT_KEYS["a"]])
+    message = "字段 randomness.extra_key 是未定义的字段"
+    assert message in _section("14.5")
+    with pytest.raises(VerificationError, match=message):
+        ENTRY_TYPES.parse(parse_entry(line), "第 9 条条目")
+    del body["randomness"]["extra_key"]
+    ENTRY_TYPES.parse(parse_entry(make_entry(lf.ORIGIN, body, [lf.DEPT_KEYS["a"]])), "x")

@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,14 @@ import pytest
 from ledger.checkpoint import open_checkpoint
 from ledger.errors import FatalStoreError
 from ledger.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
-from ledger.publish import PYZ_NAME, build_zipapp, publish_ledger
+from ledger.publish import (
+    ARCHIVE_NAME,
+    ARCHIVE_ROOT,
+    PYZ_NAME,
+    SUMS_NAME,
+    build_zipapp,
+    publish_ledger,
+)
 from ledger.store import LedgerStore
 from ledger.tiles import TILE_WIDTH, TileRef, decode_bundle
 from ledger.verify import (
@@ -92,8 +100,38 @@ def test_publish_is_deterministic(built: lf.Ledger, site: Path, tmp_path: Path) 
         built.directory, again, trust=built.trust, previous=site, types=lf.TYPES
     )
     assert lf.tree_files(again) == lf.tree_files(site)
-    assert report.unchanged_immutable == report.files - 4  # all but the 4 mutable files
+    # All but the 6 mutable files (checkpoint, entries.jsonl, trust.txt, the zipapp, the file
+    # list and the archive).
+    assert report.unchanged_immutable == report.files - 6
     assert build_zipapp() == build_zipapp()
+
+
+def test_archive_and_file_list_cover_the_folder(site: Path, tmp_path: Path) -> None:
+    """ledger.tar.gz unpacks into ledger/ with every published file (itself excepted), each as
+    published; SHA256SUMS lists them all; the archive is deterministic (fixed owner, time, mode;
+    gzip header without name or time)."""
+    files = lf.tree_files(site)
+    archive = files[ARCHIVE_NAME]
+    assert archive[:8] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00"  # gzip: no name (flags 0), mtime 0
+    with tarfile.open(site / ARCHIVE_NAME) as tar:
+        members = tar.getmembers()
+        names = [m.name for m in members]
+        assert names == sorted(names)
+        assert names[0] == ARCHIVE_ROOT
+        got = {
+            m.name.removeprefix(ARCHIVE_ROOT + "/"): tar.extractfile(m).read()  # type: ignore[union-attr]
+            for m in members
+            if m.isfile()
+        }
+    assert got == {k: v for k, v in files.items() if k != ARCHIVE_NAME}
+    assert {(m.uid, m.gid, m.uname, m.gname, m.mtime) for m in members} == {
+        (0, 0, "", "", 946684800)
+    }
+    assert {m.mode for m in members if m.isfile()} == {0o644}
+    assert {m.mode for m in members if m.isdir()} == {0o755}
+    sums = dict(reversed(line.split("  ", 1)) for line in files[SUMS_NAME].decode().splitlines())
+    assert set(sums) == set(files) - {ARCHIVE_NAME, SUMS_NAME}
+    assert all(hashlib.sha256(files[p]).hexdigest() == h for p, h in sums.items())
 
 
 def test_growing_log_keeps_every_immutable_file(tmp_path: Path) -> None:
@@ -271,11 +309,13 @@ def test_doc_worked_example_is_current(tmp_path: Path) -> None:
     for value in expected:
         assert value in doc, value
     assert sorted(lf.tree_files(out)) == [
+        SUMS_NAME,
         f"blobs/sha256/{hashlib.sha256(ex['blob']).hexdigest()}",
         "checkpoint",
         "checkpoints/3",
         "entries.jsonl",
         PYZ_NAME,
+        ARCHIVE_NAME,
         "proofs/0.tlog-proof",
         "proofs/1.tlog-proof",
         "proofs/2.tlog-proof",

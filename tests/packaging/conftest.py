@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from venv_helpers import ROOT, fresh_venv, run
 
+# test_wheel.py follows the ledger page with the helper of the site tests.
+sys.path.insert(0, str(ROOT / "tests" / "site"))
+
 
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:

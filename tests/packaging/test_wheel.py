@@ -9,7 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from venv_helpers import ROOT, run
+from ledger_steps import follow, serve
+from venv_helpers import ROOT, clean_env, fresh_venv, run
 
 pytestmark = [pytest.mark.packaging, pytest.mark.slow]
 
@@ -48,3 +49,12 @@ def test_installed_cli_checks_and_builds_the_example(installed: Path, tmp_path: 
     site = tmp_path / "out"
     for rel in ("index.html", "static/style.css", "ledger/index.html", "sitemap.xml"):
         assert (site / rel).is_file(), rel
+    # The ledger page, followed by a reader with a new Python environment holding only what
+    # the page says to install: download the archive over HTTP, unpack, verify (issue #12, 20).
+    reader = fresh_venv(tmp_path / "reader")
+    workdir = tmp_path / "download"
+    workdir.mkdir()
+    with serve(site) as url:
+        done = follow(url, workdir, [str(reader / "python")], install=True, env=clean_env())
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("验证通过")
