@@ -113,6 +113,7 @@ class Registry:
         if index > 0 and entry.type == "log.init":
             raise VerificationError(f"{where}：log.init 只能是第 0 条")
         body = self.types.parse(entry, where)
+        entry.__dict__["payload"] = body  # readers use entry.payload (see ledger.entries)
         msg = entry.signing_message(self.origin)
         handler = _HANDLERS.get(entry.type)
         if handler is not None:

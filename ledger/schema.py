@@ -252,8 +252,8 @@ class ListOf(Kind):
     __slots__ = ("item", "nonempty", "unique")
 
     def __init__(self, item: Kind, *, nonempty: bool = False, unique: bool = False) -> None:
-        words = ("non-empty " if nonempty else "") + ("list of unique " if unique else "list of ")
-        super().__init__(words + item.doc)
+        notes = ", ".join(w for w, on in (("non-empty", nonempty), ("unique", unique)) if on)
+        super().__init__(f"list of {item.doc}" + (f" ({notes})" if notes else ""))
         self.item, self.nonempty, self.unique = item, nonempty, unique
 
     def parse(self, value: Any) -> Any:

@@ -51,6 +51,7 @@ from ledger.errors import (
 )
 from ledger.merkle import (
     EMPTY_ROOT,
+    MerkleTree,
     RootBuilder,
     leaf_hash,
     node_hash,
@@ -67,6 +68,8 @@ from ledger.tiles import (
     decode_bundle,
     hash_from_tiles,
     root_from_tiles,
+    tile_bytes,
+    tiles_for_size,
 )
 from ledger.trust import parse_trust
 
@@ -1268,6 +1271,7 @@ def _check_tiles(
     except VerificationError as exc:
         raise VerificationError(f"瓦片与下层不一致（被改动）：{exc}") from exc
     if from_tiles != root:
+        _name_bad_tile(auditor, size)
         raise VerificationError(
             f"由瓦片 tile/ 计算的根 {from_tiles.hex()} 与检查点的根 {root.hex()} 不符（瓦片被改动）"
         )
@@ -1279,8 +1283,29 @@ def _check_tiles(
         except MalformedError as exc:
             raise MalformedError(f"存档大小 {s} 的部分瓦片格式错误：{exc}") from exc
         if got != archive.root:
+            _name_bad_tile(auditor, s)
             raise VerificationError(
                 f"由大小 {s} 的（部分）瓦片计算的根与 {ARCHIVE_DIR}/{s} 不符（瓦片被改动或缺失）"
+            )
+
+
+def _name_bad_tile(auditor: _Auditor, size: int) -> None:
+    """On a root mismatch, find the tile of ``size`` whose bytes are wrong, and name it.
+
+    Only called on failure: the tiles are rebuilt from the (already verified) first ``size``
+    lines of ``entries.jsonl`` and compared one by one.
+
+    Raises:
+        VerificationError: naming the first tile whose bytes differ from the recomputed ones.
+    """
+    tree = MerkleTree(
+        [leaf_hash(line) for _, line in EntryLines(auditor.path / ENTRIES_NAME, size)]
+    )
+    for ref in tiles_for_size(size):
+        if auditor.read_tile(ref) != tile_bytes(tree, ref):
+            kind = "部分瓦片" if ref.is_partial else "瓦片"
+            raise VerificationError(
+                f"{kind} {ref.path} 的内容与 entries.jsonl 前 {size} 行重算的不符（瓦片被改动）"
             )
 
 

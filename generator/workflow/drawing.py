@@ -16,11 +16,13 @@ import datetime as dt
 import hashlib
 import os
 import secrets as pysecrets
+from collections import Counter
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from generator.content.drawsize import cap_breach, draw_size
 from generator.content.model import CreditRisk, InspectorStatus, SpotCheckTask
 from generator.workflow.actions import find_task
 from generator.workflow.site import OptionError, SiteRepo, WorkflowError
@@ -28,6 +30,7 @@ from ledger import canonical
 from ledger.checkpoint import Checkpoint
 from ledger.draw import drand
 from ledger.draw.result import ALGORITHM, ANNOUNCE_SCHEMA, replace, run_draw
+from ledger.draw.sampling import is_recent
 from ledger.draw.seed import commitment
 from ledger.draw.snapshot import CONFLICTS, ENTITIES, INSPECTORS, build_snapshot, snapshot_ref
 from ledger.entries import Entry, add_signatures, make_entry
@@ -121,6 +124,29 @@ def department_secret(
     return secret
 
 
+def check_ratio_cap(repo: SiteRepo, task: SpotCheckTask, when: dt.datetime) -> None:
+    """Refuse a draw that would take more entities than a 一般检查事项's ratio cap allows
+    (generator.content.drawsize; docs/workflow.md §3, rule 4).
+
+    The eligible entities are the pool minus the recently inspected ones as of the China date
+    of ``when``, exactly as the draw will count them (docs/draw-v1.md §8).
+
+    Raises:
+        WorkflowError: naming the item, the cap, the most it allows and what the draw needs.
+    """
+    as_of = when.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    days = task.exclude_inspected_within_days
+    counts = Counter(
+        e.risk
+        for e in repo.content.pool(task)
+        if not is_recent(e.last_inspected.isoformat() if e.last_inspected else None, as_of, days)
+    )
+    items = {i.id: i for i in repo.content.items}
+    breach = cap_breach(task, items, draw_size(task, counts))
+    if breach is not None:
+        raise WorkflowError(breach.message(task.id))
+
+
 def _participants(repo: SiteRepo, task: SpotCheckTask) -> list[str]:
     record = repo.state().tasks.tasks.get(task.id)
     if record is None:
@@ -154,6 +180,7 @@ def announce(
         )
     _, task = find_task(repo, task_id)
     departments = _participants(repo, task)
+    check_ratio_cap(repo, task, parse_ts(at))
     progress("冻结检查对象、执法检查人员和回避关系快照")
     snaps = snapshots(repo, task, departments)
     parts = {p.dept: p for p in task.parts}
