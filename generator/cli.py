@@ -3,8 +3,9 @@
 Exit codes (one place, the table is in README): 0 success; 1 unexpected error; 2 usage error
 (a missing or invalid option, :mod:`generator.cli_options`); 3 malformed ledger input;
 4 verification failed; 5 inconsistent ledger (fork/rollback); 6 ledger store unusable (not a
-ledger directory); 7 ledger store corrupt; 8 cannot verify (a missing file or library);
-9 example key on a real site; 10 content errors; 11 refused by the workflow.
+ledger directory); 7 ledger store corrupt; 8 an interrupted append awaits recovery
+(docs/ledger.md §12.7); 9 example key on a real site; 10 content errors; 11 refused by the
+workflow; 12 cannot verify (a missing file or library).
 
 Every text is Chinese, click's own included (``用法：``, ``选项：``, ``错误：``, ``缺少选项`` …):
 the command classes and catalog are in :mod:`generator.cli_text`.
@@ -282,6 +283,11 @@ log_key_option = click.option(
 )
 
 
+def _notice(message: str) -> None:
+    """Tell the user what opening the ledger repaired (docs/ledger.md §12.6)."""
+    click.echo(f"账本恢复：{message}", err=True)
+
+
 def _echo_checkpoint(what: str, checkpoint: Any) -> None:
     click.echo(f"{what}；账本现有 {checkpoint.size} 条条目，根哈希 {checkpoint.root.hex()[:16]}…")
 
@@ -305,7 +311,7 @@ def plan_publish(
     from generator.workflow import actions
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = actions.publish_plan(repo, plan_id, parse_at(at), key, log_key)
     _echo_checkpoint(f"已发布年度计划 {plan_id}", cp)
 
@@ -329,7 +335,7 @@ def task_invite(
     from generator.workflow import actions
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = actions.invite(repo, task_id, parse_at(at), key, log_key)
     _echo_checkpoint(f"已向配合部门发出任务 {task_id} 的邀约", cp)
 
@@ -361,7 +367,7 @@ def task_reply(
 
     if decision is None:
         raise OptionError("缺少选项：请指定 --accept 或 --decline")
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = actions.reply(
         repo, task_id, dept, decision == "accept", reason, parse_at(at), key, log_key
     )
@@ -385,7 +391,7 @@ def status(site_root: Path, at: str | None) -> None:
     from generator.workflow.site import SiteRepo
     from generator.workflow.status import compute_status
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     today = _today(at)
     s = compute_status(repo.content, repo.state(), today)
     click.echo(f"截至 {today}：")
@@ -415,7 +421,7 @@ def metrics(site_root: Path, at: str | None) -> None:
     from generator.workflow.site import SiteRepo
     from generator.workflow.status import figures
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     today = _today(at)
     m = figures(repo.content, repo.state(), today)
     click.echo(f"截至 {today}（定义见 docs/workflow.md 第4.2节）：")
@@ -516,7 +522,7 @@ def keys_register(
     from generator.workflow.setup import register_key
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = register_key(repo, public_key, dept, new_key, list(root_keys), parse_at(at), log_key)
     _echo_checkpoint(f"已登记部门 {dept} 的密钥", cp)
 
@@ -572,7 +578,7 @@ def draw_announce(
     from generator.workflow.site import SiteRepo, parse_at
 
     key_map = _key_map(keys)
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = drawing.announce(
         repo, task_id, round_, parse_at(at), key_map, log_key, _secrets_dir(secrets_dir), _progress
     )
@@ -601,7 +607,7 @@ def draw_reveal(
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = drawing.reveal(repo, task_id, dept, parse_at(at), key, log_key, _secrets_dir(secrets_dir))
     _echo_checkpoint(f"部门 {dept} 已揭示任务 {task_id} 的秘密", cp)
 
@@ -626,7 +632,7 @@ def draw_beacon(
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = drawing.beacon(repo, task_id, signature, parse_at(at), key, log_key)
     _echo_checkpoint(f"已记录任务 {task_id} 的 drand 随机数", cp)
 
@@ -645,7 +651,7 @@ def draw_run(
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     steps = [
         "校验名录库快照",
         "验证 drand 签名并计算种子",
@@ -686,7 +692,7 @@ def draw_replace(
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = drawing.replace_entity(repo, task_id, entity, reason, parse_at(at), key, log_key)
     _echo_checkpoint(f"已替补任务 {task_id} 中的 {entity}", cp)
 
@@ -768,7 +774,7 @@ def task_confirm(
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     report = results.confirm(repo, task_id, parse_at(at), _key_map(keys), log_key, out)
     for path in report.forms:
         click.echo(f"已生成：{path}")
@@ -802,7 +808,7 @@ def results_import(
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     report = results.import_results(repo, task_id, dept, form, parse_at(at), key, log_key)
     for warning in report.warnings:
         click.echo(f"警告：{warning}", err=True)
@@ -844,7 +850,7 @@ def followup_record(
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = results.followup(
         repo,
         task_id,
@@ -884,7 +890,7 @@ def followup_close(
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = results.followup(
         repo,
         task_id,

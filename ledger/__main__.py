@@ -10,8 +10,9 @@ Usage::
 Exit codes (``LedgerError.exit_code``; the table is in README): 0 verified; 2 usage error;
 3 malformed input; 4 verification failed; 5 inconsistency (fork or rollback; the evidence is
 printed and, with ``--evidence``, saved); 6 not a ledger directory, or a store/I/O error; 7 fatal
-store error; 8 cannot verify (a file the audit needs is missing, or the drand BLS library is not
-installed: nothing was found wrong, but nothing was proven either); 1 any other ledger error.
+store error; 8 an interrupted append left files in the directory (docs/ledger.md §12.7);
+12 cannot verify (a file the audit needs is missing, or the drand BLS library is not installed:
+nothing was found wrong, but nothing was proven either); 1 any other ledger error.
 
 A ledger signed with the public example keys (:mod:`ledger.examplekeys`) verifies — its
 signatures are valid — but proves nothing: the report is followed by a warning on stderr.
@@ -159,7 +160,7 @@ def _verify(args: argparse.Namespace) -> int:
         if args.json:
             sys.stdout.write(_error_json(exc))
         else:
-            head = "无法验证" if exc.exit_code in (6, 8) else "验证失败"
+            head = "无法验证" if exc.exit_code in (6, 12) else "验证失败"
             print(f"{head}（{type(exc).__name__}，退出码 {exc.exit_code}）：{exc}", file=sys.stderr)
             if evidence is not None:
                 print("\n—— 可移交的证据（任何人可独立复核）——", file=sys.stderr)

@@ -69,7 +69,7 @@ class UnverifiableError(VerificationError):
     accepted); its own exit code tells an auditor "cannot verify" from "verification failed".
     """
 
-    exit_code = 8
+    exit_code = 12
 
 
 class ExampleKeyError(LedgerError):
@@ -78,3 +78,12 @@ class ExampleKeyError(LedgerError):
     """
 
     exit_code = 9
+
+
+class InterruptedAppendError(StoreError):
+    """The ledger directory holds an append that a crash interrupted and no writer has finished
+    or undone yet (docs/ledger.md §12.6). Reported by the auditor after the checkpointed part
+    verified; any writer command repairs it. Nothing is wrong with what was published.
+    """
+
+    exit_code = 8

@@ -43,12 +43,14 @@ from ledger.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
 from ledger.entries import MAX_ENTRY_SIZE, Entry, parse_entry
 from ledger.errors import (
     InconsistencyError,
+    InterruptedAppendError,
     LedgerError,
     MalformedError,
     StoreError,
     UnverifiableError,
     VerificationError,
 )
+from ledger.journal import JOURNAL_NAME
 from ledger.merkle import (
     EMPTY_ROOT,
     MerkleTree,
@@ -62,6 +64,7 @@ from ledger.note import Verifier, parse_note
 from ledger.payloads import ENTRY_TYPES, EntryTypes
 from ledger.receipt import parse_receipt, verify_receipt
 from ledger.registry import ROOT_TYPES, Registry, TrustAnchor
+from ledger.storescan import describe_interruption
 from ledger.tiles import (
     TILE_WIDTH,
     TileRef,
@@ -863,6 +866,7 @@ class _Auditor:
         self.tile_cache: dict[str, bytes] = {}
         self.tiles_checked: set[str] = set()
         self.bundles_checked = 0
+        self.archived_above: list[int] = []  # archive newer than `checkpoint`: reported later
 
     # -- files -----------------------------------------------------------------------------
 
@@ -945,6 +949,9 @@ class _Auditor:
             cp = _parse_note_checkpoint(note, self.origin, rel)
             if cp.size != int(name):
                 raise VerificationError(f"{rel}：文件名为 {name}，签名检查点的大小却是 {cp.size}")
+            if cp.size > size and (self.path / JOURNAL_NAME).exists():
+                self.archived_above.append(cp.size)  # an interrupted append (see _run)
+                continue
             if cp.size > size:
                 raise VerificationError(
                     f"存档 {rel} 比 {CHECKPOINT_NAME}（大小 {size}）更新：发布的检查点落后于存档"
@@ -1179,12 +1186,8 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
         )
     roots_at[size] = root
     tail_count, torn = _count_rest(path / ENTRIES_NAME, size)
-    if tail_count or torn:
-        auditor.warnings.append(
-            f"entries.jsonl 在检查点大小 {size} 之后还有 {tail_count} 行"
-            + (f"和 {len(torn)} 字节不完整的行" if torn else "")
-            + "，尚未被签名检查点覆盖，未验证"
-        )
+    # An interrupted append (docs/ledger.md §12.7): reported after the pin check below.
+    left = describe_interruption(path, size, tail_count, len(torn), auditor.archived_above)
 
     # Step 4. Tiles (C2SP tlog-tiles): every tile of `size` is checked against the level
     # below and must give the checkpoint root; every archived size's partial tiles must give
@@ -1205,6 +1208,22 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
         previous = pinned.size
         _open_with(pin_note, origin, log_keys_ever.values(), f"固定文件 {pin_path}")
         _check_pin(auditor, pin_note, pinned, cp_note, checkpoint, roots_at)
+    if left:  # every file an interrupted append left, exit code 8 (docs/ledger.md §12.7)
+        journal = (path / JOURNAL_NAME).exists()
+        raise InterruptedAppendError(
+            (
+                "账本目录中有一次被中断、尚未完成或撤销的追加："
+                if journal
+                else "账本目录中有检查点之外的内容："
+            )
+            + "；".join(left)
+            + f"。已发布的检查点（大小 {size}）所覆盖的条目、签名与存档检查点均已验证通过；"
+            + (
+                "下一条打开该站点的 gongkai 命令（例如 gongkai status）会完成或撤销这次追加"
+                if journal
+                else "没有追加日志说明这些内容的来源，写入命令会拒绝继续（退出码 7），请人工检查"
+            )
+        )
     pin_updated = False
     if pin_path is not None and update_pin:
         old = pin[0] if pin is not None else None

@@ -122,9 +122,9 @@ def publish_plan(
     }
     signer = repo.signer(plan.organiser, key)
     log = repo.log_signer(log_key)
-    digest = repo.store.put_blob(document, "application/json")
+    digest = hashlib.sha256(document).hexdigest()
     body["document"] = {"sha256": digest, "size": len(document), "media": "application/json"}
-    return repo.append([make_entry(repo.trust.origin, body, [signer])], log)
+    return repo.append([make_entry(repo.trust.origin, body, [signer])], log, blobs=[document])
 
 
 def invite(

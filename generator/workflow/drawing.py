@@ -235,10 +235,7 @@ def announce(
         line = add_signatures(repo.trust.origin, line, signers[1:])
     progress("保存快照并记入账本")
     log = repo.log_signer(log_key)
-    for kind, data in snaps.items():
-        repo.store.put_blob(data, "application/x-ndjson")
-        del kind
-    return repo.append([line], log)
+    return repo.append([line], log, blobs=list(snaps.values()))
 
 
 def _task_entries(repo: SiteRepo, task_id: str) -> tuple[Any, list[Entry]]:
@@ -350,7 +347,7 @@ def run(
     progress("保存抽取结果并记入账本")
     log = repo.log_signer(log_key)
     signer = repo.signer(record.lead, key)
-    digest = repo.store.put_blob(data, "application/json")
+    digest = hashlib.sha256(data).hexdigest()
     body = {
         "type": "draw.result",
         "id": f"draw.result/{task_id}",
@@ -360,7 +357,7 @@ def run(
         "result": {"sha256": digest, "size": len(data), "media": "application/json"},
         "result_sha256": digest,
     }
-    return repo.append([make_entry(repo.trust.origin, body, [signer])], log)
+    return repo.append([make_entry(repo.trust.origin, body, [signer])], log, blobs=[data])
 
 
 def replace_entity(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,16 +92,24 @@ class SiteRepo:
     content: Content
     trust: TrustAnchor
     store: LedgerStore
+    recovered: tuple[str, ...] = ()
     _state: LedgerState | None = field(default=None, repr=False)
+    _state_generation: int = field(default=-1, repr=False)
 
     @classmethod
-    def open(cls, root: Path) -> SiteRepo:
-        """Load ``root/content`` and ``root/draws``.
+    def open(cls, root: Path, notify: Callable[[str], None] | None = None) -> SiteRepo:
+        """Load ``root/content`` and ``root/draws``; finish or undo an interrupted append.
+
+        Every command that opens a site is a potential writer, so it repairs the ledger
+        directory before anything else (docs/ledger.md §12.6): an append interrupted by a crash
+        is rolled forward (its checkpoint was signed before anything was written) or back.
+        No key is needed. Each repair is reported through ``notify`` and kept in ``recovered``.
 
         Raises:
             ContentError: if the content has errors; ExampleKeyError if the ledger is signed with
                 the public example keys but the site is not an example; LedgerError if the
-                ledger is unusable.
+                ledger is unusable (FatalStoreError, exit code 7, if it is corrupt: nothing is
+                then modified).
         """
         content, _ = load_content(root / "content")
         draws = root / "draws"
@@ -110,7 +119,12 @@ class SiteRepo:
                 f"draws/trust.txt 的 origin {trust.origin} 与 gongkai.yaml 的 ledger_origin 不符"
             )
         refuse_example_ledger((*trust.roots, *trust.log_keys), example_site=content.site.example)
-        return cls(root, content, trust, open_store(draws, trust))
+        store = open_store(draws, trust)
+        recovery = store.recover()
+        for action in recovery.actions:
+            if notify is not None:
+                notify(action)
+        return cls(root, content, trust, store, recovery.actions)
 
     @property
     def draws(self) -> Path:
@@ -120,12 +134,16 @@ class SiteRepo:
     def state(self) -> LedgerState:
         """The verified store replayed: keys and task progress.
 
-        Replayed once per command and reused until :meth:`append` changes the store (the append
-        itself replays again under the writer's lock, so a concurrent writer cannot slip past).
+        Replayed once and reused while the store's ``generation`` is unchanged: any write
+        through the store (an append, a recovery) makes the next call replay again, so nothing
+        shown after an append is derived from the ledger before it. (The append itself replays
+        again under the writer's lock, so a concurrent writer cannot slip past.)
         """
-        if self._state is None:
+        if self._state is None or self._state_generation != self.store.generation:
+            generation = self.store.generation
             self.store.read_state()
             self._state = replay_store(self.store, self.trust)
+            self._state_generation = generation
         return self._state
 
     def signer(self, dept: str, key_path: Path | None) -> Signer:
@@ -176,15 +194,20 @@ class SiteRepo:
             raise WorkflowError("日志密钥与 draws/trust.txt 不符")
         return signer
 
-    def append(self, lines: list[bytes], log_signer: Signer) -> Checkpoint:
-        """Append entries after replaying keys and tasks (nothing is written if one is refused).
+    def append(
+        self, lines: list[bytes], log_signer: Signer, blobs: Sequence[bytes] = ()
+    ) -> Checkpoint:
+        """Append entries, and the blobs they reference, after replaying keys and tasks.
+
+        One transaction (docs/ledger.md §12.4): if an entry is refused, nothing is written,
+        not even the blobs.
 
         Raises:
             WorkflowError: with the verifier's reason if an entry would be rejected.
         """
         try:
             return self.store.append(
-                lines, [log_signer], registry_validator(self.store, self.trust)
+                lines, [log_signer], registry_validator(self.store, self.trust), blobs
             )
         except UnverifiableError:
             raise  # the check could not run (a missing library or blob): not a refusal
