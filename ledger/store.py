@@ -268,13 +268,17 @@ class LedgerStore:
             self._fatal = str(exc)
             raise
 
-    def recover(self) -> Recovery:
+    def recover(self, *, lock_timeout: float = 0.0) -> Recovery:
         """Finish or undo an interrupted append under the exclusive lock (docs/ledger.md §12.6).
 
         Needs no key: a roll forward publishes the checkpoint the interrupted append had
         already signed and written into the journal. Idempotent: a crash during recovery
         leaves a state the next recovery completes. A clean directory is not modified (and
         not even locked for writing unless it needs recovery).
+
+        Args:
+            lock_timeout: Seconds to wait for a writer that holds the lock while this call reads
+                the directory (the default fails at once).
 
         Returns:
             The clean state and the repairs made (Chinese sentences, for the user).
@@ -286,7 +290,7 @@ class LedgerStore:
             StoreError: On other I/O errors.
         """
         self._check_not_stopped()
-        state = self.read_state(lock_timeout=0)  # a writer at work: LockBusyError at once
+        state = self.read_state(lock_timeout=lock_timeout)
         if not state.needs_recovery:
             return Recovery(state, ())
         with self._write_session():

@@ -120,7 +120,7 @@ class SiteRepo:
             )
         refuse_example_ledger((*trust.roots, *trust.log_keys), example_site=content.site.example)
         store = open_store(draws, trust)
-        recovery = store.recover()
+        recovery = store.recover(lock_timeout=10.0)  # a reader waits for a writer to finish
         for action in recovery.actions:
             if notify is not None:
                 notify(action)

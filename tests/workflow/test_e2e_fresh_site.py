@@ -20,6 +20,7 @@ from figures_kit import assert_one_definition
 from fresh_site import ORIGIN, SIG, TASK, Site, fill_row, new_site
 
 from generator.workflow import forms
+from generator.workflow.site import SiteRepo
 from ledger import canonical
 from ledger.entries import make_entry
 from ledger.keys import read_private_key
@@ -101,7 +102,10 @@ def test_whole_task_from_invitation_to_published_results(site: Site) -> None:
     assert bad.exit_code == 11
     s.site("draw", "beacon", TASK, "--signature", SIG, "--at", "2024-02-26", dept="scjg")
     out = s.site("draw", "run", TASK, "--at", "2024-02-26T10:00:00+08:00", dept="scjg").output
-    assert "已抽取" in out
+    # The count is read after the command's own append (issue #12.6: it said 0 before).
+    drawn = SiteRepo.open(s.root).state().tasks.tasks[TASK].drawn
+    assert drawn
+    assert f"已抽取 {len(drawn)} 户检查对象" in out
     forms_dir = s.root.parent / "forms"
     s.multi(
         "task",
