@@ -33,9 +33,27 @@ from ledger.draw.result import ALGORITHM, ANNOUNCE_SCHEMA, replace, run_draw
 from ledger.draw.sampling import is_recent
 from ledger.draw.seed import commitment
 from ledger.draw.snapshot import CONFLICTS, ENTITIES, INSPECTORS, build_snapshot, snapshot_ref
-from ledger.entries import Entry, add_signatures, make_entry
+from ledger.entries import Entry, add_signatures
 from ledger.errors import LedgerError, UnverifiableError
 from ledger.examplekeys import EXAMPLE_SEED_LABEL
+from ledger.payloads import (
+    BlobRef,
+    Commitment,
+    DeptRule,
+    DrandRef,
+    DrawAnnounce,
+    DrawBeacon,
+    DrawReplace,
+    DrawResult,
+    DrawReveal,
+    PoolRef,
+    Pools,
+    Randomness,
+    Rules,
+    StratumRule,
+    sign,
+)
+from ledger.schema import BodyError, encode, parse
 from ledger.tasks import TaskState, parse_ts
 
 Progress = Callable[[str], None]
@@ -184,53 +202,55 @@ def announce(
     progress("冻结检查对象、执法检查人员和回避关系快照")
     snaps = snapshots(repo, task, departments)
     parts = {p.dept: p for p in task.parts}
-    strata = [{"stratum": r.value, "ratio": _ratio_text(task.ratio_for(r))} for r in CreditRisk]
-    commitments = [
-        {
-            "dept": d,
-            "commitment": commitment(
+    strata = tuple(
+        StratumRule(stratum=r.value, ratio=_ratio_text(task.ratio_for(r))) for r in CreditRisk
+    )
+    commitments = tuple(
+        Commitment(
+            dept=d,
+            commitment=commitment(
                 task.id, d, department_secret(repo, task.id, d, secrets_dir, create=True)
             ),
-        }
+        )
         for d in sorted(departments, key=lambda s: s.encode())
-    ]
+    )
     deadline = drand.round_time(round_) - 2 * 3600
-    body: dict[str, Any] = {
-        "type": "draw.announce",
-        "id": f"draw.announce/{task.id}",
-        "ts": at,
-        "dept": task.lead,
-        "schema": ANNOUNCE_SCHEMA,
-        "algorithm": ALGORITHM,
-        "task_id": task.id,
-        "title": task.name,
-        "announced_at": at,
-        "pools": {kind: snapshot_ref(data) for kind, data in snaps.items()},
-        "rules": {
-            "strata": strata,
-            "as_of": parse_ts(at).astimezone(dt.timezone(dt.timedelta(hours=8))).date().isoformat(),
-            "exclude_inspected_within_days": task.exclude_inspected_within_days,
-            "min_count": task.min_count,
-            "lead": task.lead,
-            "departments": [
-                {
-                    "dept": d,
-                    "per_entity": parts[d].inspectors_per_entity,
-                    "required_tags": sorted(set(parts[d].required_tags)),
-                }
-                for d in departments
-            ],
-        },
-        "randomness": {
-            "drand": {"chain_hash": drand.QUICKNET_CHAIN_HASH.hex(), "round": round_},
-            "commitments": commitments,
-        },
-        "reveal_deadline": dt.datetime.fromtimestamp(deadline, dt.UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
+    refs = {kind: PoolRef(**snapshot_ref(data)) for kind, data in snaps.items()}
+    body = DrawAnnounce(
+        id=f"draw.announce/{task.id}",
+        ts=at,
+        dept=task.lead,
+        schema=ANNOUNCE_SCHEMA,
+        algorithm=ALGORITHM,
+        task_id=task.id,
+        title=task.name,
+        announced_at=at,
+        pools=Pools(
+            entities=refs[ENTITIES], inspectors=refs[INSPECTORS], conflicts=refs[CONFLICTS]
         ),
-    }
+        rules=Rules(
+            strata=strata,
+            as_of=parse_ts(at).astimezone(dt.timezone(dt.timedelta(hours=8))).date(),
+            exclude_inspected_within_days=task.exclude_inspected_within_days,
+            min_count=task.min_count,
+            lead=task.lead,
+            departments=tuple(
+                DeptRule(
+                    dept=d,
+                    per_entity=parts[d].inspectors_per_entity,
+                    required_tags=tuple(sorted(set(parts[d].required_tags))),
+                )
+                for d in departments
+            ),
+        ),
+        randomness=Randomness(
+            drand=DrandRef(chain_hash=drand.QUICKNET_CHAIN_HASH.hex(), round=round_),
+            commitments=commitments,
+        ),
+        reveal_deadline=dt.datetime.fromtimestamp(deadline, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
     signers = [repo.signer(d, keys.get(d)) for d in departments]
-    line = make_entry(repo.trust.origin, body, signers[:1])
+    line = sign(repo.trust.origin, body, signers[:1])
     if signers[1:]:
         line = add_signatures(repo.trust.origin, line, signers[1:])
     progress("保存快照并记入账本")
@@ -258,16 +278,11 @@ def reveal(
 ) -> Checkpoint:
     """Record ``draw.reveal``: the department's secret, checked against its commitment by anyone."""
     secret = department_secret(repo, task_id, dept, secrets_dir, create=False)
-    body = {
-        "type": "draw.reveal",
-        "id": f"draw.reveal/{task_id}/{dept}",
-        "ts": at,
-        "dept": dept,
-        "task_id": task_id,
-        "secret": secret.hex(),
-    }
+    body = DrawReveal(
+        id=f"draw.reveal/{task_id}/{dept}", ts=at, dept=dept, task_id=task_id, secret=secret.hex()
+    )
     return repo.append(
-        [make_entry(repo.trust.origin, body, [repo.signer(dept, key)])], repo.log_signer(log_key)
+        [sign(repo.trust.origin, body, [repo.signer(dept, key)])], repo.log_signer(log_key)
     )
 
 
@@ -283,24 +298,23 @@ def beacon(
     if record.announce is None:
         raise WorkflowError(f"任务“{task_id}”尚未公告抽取")
     signature = signature.strip().lower()
-    body = {
-        "type": "draw.beacon",
-        "id": f"draw.beacon/{task_id}",
-        "ts": at,
-        "dept": record.lead,
-        "task_id": task_id,
-        "chain_hash": drand.QUICKNET_CHAIN_HASH.hex(),
-        "round": record.round,
-        "signature": signature,
-    }
+    body = DrawBeacon(
+        id=f"draw.beacon/{task_id}",
+        ts=at,
+        dept=record.lead,
+        task_id=task_id,
+        chain_hash=drand.QUICKNET_CHAIN_HASH.hex(),
+        round=record.round,
+        signature=signature,
+    )
     try:
-        drand.verify_beacon_record(body, drand.QUICKNET_CHAIN_HASH.hex())
+        drand.verify_beacon_record(encode(body), drand.QUICKNET_CHAIN_HASH.hex())
     except UnverifiableError:
         raise  # no BLS library: the signature was not checked, so it is not called invalid
     except LedgerError as exc:
         raise WorkflowError(f"drand 第 {record.round} 轮的签名无效：{exc}") from exc
     return repo.append(
-        [make_entry(repo.trust.origin, body, [repo.signer(record.lead, key)])],
+        [sign(repo.trust.origin, body, [repo.signer(record.lead, key)])],
         repo.log_signer(log_key),
     )
 
@@ -348,16 +362,15 @@ def run(
     log = repo.log_signer(log_key)
     signer = repo.signer(record.lead, key)
     digest = hashlib.sha256(data).hexdigest()
-    body = {
-        "type": "draw.result",
-        "id": f"draw.result/{task_id}",
-        "ts": at,
-        "dept": record.lead,
-        "task_id": task_id,
-        "result": {"sha256": digest, "size": len(data), "media": "application/json"},
-        "result_sha256": digest,
-    }
-    return repo.append([make_entry(repo.trust.origin, body, [signer])], log, blobs=[data])
+    body = DrawResult(
+        id=f"draw.result/{task_id}",
+        ts=at,
+        dept=record.lead,
+        task_id=task_id,
+        result=BlobRef(sha256=digest, size=len(data), media="application/json"),
+        result_sha256=digest,
+    )
+    return repo.append([sign(repo.trust.origin, body, [signer])], log, blobs=[data])
 
 
 def replace_entity(
@@ -382,23 +395,18 @@ def replace_entity(
     assert record.announce is not None
     entities = repo.store.get_blob(record.announce.body["pools"][ENTITIES]["sha256"])
     result = canonical.loads(repo.store.get_blob(record.result.body["result"]["sha256"]))
-    prior = [
-        {k: v for k, v in e.body.items() if k not in ("type", "id", "ts", "dept")}
-        for e in entries
-        if e.type == "draw.replace"
-    ]
+    prior = [e.payload.record() for e in entries if e.type == "draw.replace"]
     try:
         rec = replace(record.announce.body, entities, result, entity, reason.strip(), prior)
     except LedgerError as exc:
         raise WorkflowError(str(exc)) from exc
-    body = {
-        "type": "draw.replace",
-        "id": f"draw.replace/{task_id}/{len(prior) + 1}",
-        "ts": at,
-        "dept": record.lead,
-        **rec,
-    }
+    # The record comes from the draw engine as JSON: parsed, it is checked like any body.
+    common = {"type": DrawReplace.TYPE, "id": f"draw.replace/{task_id}/{len(prior) + 1}"}
+    try:
+        body = parse(DrawReplace, {**common, "ts": at, "dept": record.lead, **rec})
+    except BodyError as exc:
+        raise WorkflowError(f"替补记录的字段 {exc.where} {exc.reason}") from exc
     return repo.append(
-        [make_entry(repo.trust.origin, body, [repo.signer(record.lead, key)])],
+        [sign(repo.trust.origin, body, [repo.signer(record.lead, key)])],
         repo.log_signer(log_key),
     )
