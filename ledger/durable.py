@@ -88,8 +88,9 @@ FAULT_ENV: Final = "GONGKAI_FAULT_INJECT"
 ``EIO`` / ``ENOSPC`` make the call fail with that errno instead of running it.
 """
 
-FaultHook = Callable[[str, str], None]
-"""``hook(op, phase)``, called with phase ``"before"`` and ``"after"`` around each call."""
+FaultHook = Callable[[str, str, tuple[Any, ...]], None]
+"""``hook(op, phase, args)``, called with phase ``"before"`` and ``"after"`` around each call
+(``args``: the call's positional arguments, for example the descriptor of an ``fsync``)."""
 
 _fault_hook: FaultHook | None = None
 
@@ -115,7 +116,7 @@ def _hook_from_env(spec: str | None) -> FaultHook | None:
         raise ValueError(f"{FAULT_ENV}: unknown action {action!r}")
     calls = 0
 
-    def hook(op: str, phase: str) -> None:
+    def hook(op: str, phase: str, args: tuple[Any, ...]) -> None:
         nonlocal calls
         if phase == "before":
             calls += 1
@@ -137,11 +138,11 @@ def _sys(op: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     hook = _fault_hook
     if hook is None:
         return func(*args, **kwargs)
-    hook(op, "before")
+    hook(op, "before", args)
     try:
         return func(*args, **kwargs)
     finally:
-        hook(op, "after")  # also after a failed call (for example EEXIST of O_EXCL)
+        hook(op, "after", args)  # also after a failed call (for example EEXIST of O_EXCL)
 
 
 _fault_hook = _hook_from_env(os.environ.get(FAULT_ENV))

@@ -57,6 +57,9 @@ _OWN_TEMPS: Final = {
     BLOB_DIR: (TEMP_PREFIX,),
 }
 
+CORRUPT: Final = "账本已损坏，未做任何修改："
+"""Prefix of every corruption a scan finds (exit code 7; README, docs/ledger.md §12.5)."""
+
 _READ_CHUNK: Final = 1 << 20
 _DECIMAL: Final = re.compile("0|[1-9][0-9]{0,18}")
 
@@ -189,7 +192,7 @@ class LineReader:
                     # A writer only ever leaves a prefix of one entry unterminated, so this
                     # cannot be a torn write: it is an over-long line or foreign data.
                     raise FatalStoreError(
-                        f"{self.path}：第 {index} 行（字节偏移 {offset}）超过 "
+                        f"{CORRUPT}{self.path}：第 {index} 行（字节偏移 {offset}）超过 "
                         f"{MAX_ENTRY_SIZE} 字节仍没有换行符；它既不是有效的条目，"
                         "也不是某个条目写入中断留下的残片"
                     )
@@ -287,8 +290,8 @@ class StoreScanner:
         return self.directory / ARCHIVE_DIR
 
     def fatal_at(self, name: str, message: str) -> FatalStoreError:
-        """A :class:`FatalStoreError` naming ``D/<name>``."""
-        return FatalStoreError(f"{self.directory / name}：{message}")
+        """A :class:`FatalStoreError` for corruption found in ``D/<name>`` (nothing modified)."""
+        return FatalStoreError(f"{CORRUPT}{self.directory / name}：{message}")
 
     def open_note(self, rel: str, note: bytes) -> Checkpoint:
         """Open a checkpoint note of this log; ``FatalStoreError`` naming ``rel`` if it fails."""

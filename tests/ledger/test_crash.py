@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 import random
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -521,7 +523,7 @@ def _count_disk_calls(action: Callable[[], object]) -> list[str]:
     """The disk-changing system calls ``action`` makes, in order, through the seam."""
     calls: list[str] = []
 
-    def hook(op: str, phase: str) -> None:
+    def hook(op: str, phase: str, args: tuple[Any, ...]) -> None:
         if phase == "before":
             calls.append(op)
 
@@ -558,7 +560,12 @@ def _in_child(k: int, action: str, work: Callable[[], object]) -> int:
 
 
 def _check_after_crash(
-    d: Path, base: list[bytes], batch: list[bytes], archive_before: dict[int, bytes], where: str
+    d: Path,
+    base: list[bytes],
+    batch: list[bytes],
+    archive_before: dict[int, bytes],
+    where: str,
+    with_blob: bool = True,
 ) -> bool:
     """The next writer recovers; every invariant holds; return whether the batch made it."""
     store = new_store(d)
@@ -566,7 +573,7 @@ def _check_after_crash(
     lines = assert_invariants(d, archive_before)  # no fork, no temp file, checkpoint current
     assert lines in (base, base + batch), where  # nothing checkpointed lost; all or nothing
     blob = d / "blobs" / "sha256" / hashlib.sha256(BLOB).hexdigest()
-    assert blob.exists() == (lines == base + batch), where  # the blob goes with its entries
+    assert blob.exists() == (with_blob and lines == base + batch), where  # goes with its entries
     assert store.recover().actions == (), where  # idempotent: nothing left to do
     assert recovery.state.size == len(lines)
     more = entry(len(lines))
@@ -627,3 +634,122 @@ def test_kill_at_every_system_call_of_a_recovery(fast_path: Path) -> None:
             status = _in_child(k, action, lambda: new_store(d).recover())
             assert os.WIFSIGNALED(status), where
             assert _check_after_crash(d, base, batch, archive_before, where), where
+
+
+# --------------------------------------------------------------------------- power loss
+
+
+class PowerModel:
+    """What survives a power loss: only what was fsynced (the pessimistic extreme of POSIX).
+
+    A file's content is what it held at its last ``fsync``; a directory's names are those it
+    held at its last ``fsync`` (names map to inodes, so a rename or link survives only with a
+    synced directory, and a synced name of a never-synced file comes back empty). Everything
+    on disk when the model starts counts as durable.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = str(root)
+        self.entries: dict[str, dict[str, int]] = {}  # directory → name → inode
+        self.content: dict[int, bytes] = {}  # inode → bytes at its last fsync
+        self.dirs: set[int] = set()
+        for folder, _, files in os.walk(root):
+            self._sync_dir(folder)
+            for name in files:
+                path = os.path.join(folder, name)
+                self.content[os.lstat(path).st_ino] = Path(path).read_bytes()
+
+    def _sync_dir(self, folder: str) -> None:
+        self.dirs.add(os.lstat(folder).st_ino)
+        self.entries[folder] = {}
+        for name in os.listdir(folder):
+            st = os.lstat(os.path.join(folder, name))
+            self.entries[folder][name] = st.st_ino
+            if stat.S_ISDIR(st.st_mode):
+                self.dirs.add(st.st_ino)
+
+    def on_fsync(self, fd: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        if os.path.isdir(path):
+            self._sync_dir(path)
+        else:
+            self.content[os.fstat(fd).st_ino] = Path(f"/proc/self/fd/{fd}").read_bytes()
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "entries": self.entries,
+            "content": {str(k): v.hex() for k, v in self.content.items()},
+            "dirs": sorted(self.dirs),
+        }
+
+
+def _rebuild_after_power_loss(model: dict[str, Any], target: Path) -> None:
+    """Recreate ``target`` (the model's root) as the disk would hold it after the power loss."""
+    shutil.rmtree(target)
+    dirs = set(model["dirs"])
+
+    def make(folder: str, dest: Path) -> None:
+        dest.mkdir()
+        for name, ino in sorted(model["entries"].get(folder, {}).items()):
+            source = os.path.join(folder, name)
+            if ino in dirs:
+                make(source, dest / name)
+            else:
+                (dest / name).write_bytes(bytes.fromhex(model["content"].get(str(ino), "")))
+
+    make(model["root"], target)
+
+
+def _lose_power_at(k: int, d: Path, dump: Path, work: Callable[[], object]) -> None:
+    """In a forked child: run ``work`` while modelling the disk under ``d``; before the k-th
+    disk-changing call, write the model to ``dump`` and SIGKILL the process."""
+    model = PowerModel(d)
+    count = 0
+
+    def hook(op: str, phase: str, args: tuple[Any, ...]) -> None:
+        nonlocal count
+        if phase == "after" and op == "fsync":
+            model.on_fsync(args[0])
+        if phase == "before":
+            count += 1
+            if count == k:
+                dump.write_text(json.dumps(model.dump()))
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    durable.set_fault_hook(hook)
+    try:
+        work()
+    finally:
+        os._exit(4)
+
+
+@pytest.mark.parametrize("blobs", [[], [BLOB]], ids=["lines only", "with a new blob"])
+def test_power_loss_at_every_system_call_of_an_append(fast_path: Path, blobs: list[bytes]) -> None:
+    """Before each disk-changing call of an append (into a log without blobs/ yet), the power
+    fails: only what was fsynced survives. The next writer must recover every time."""
+    template = fast_path / "template"
+    build_steady(template)
+    base, archive_before = lines_of(template), archive_of(template)
+    batch = [entry(6), entry(7)]
+    d = fast_path / "draws"
+    dump = fast_path / "model.json"
+
+    def append() -> None:
+        new_store(d).append(batch, [SIGNER], check_indices, blobs)
+
+    _prepare(template, d)
+    calls = _count_disk_calls(append)
+    outcomes = {False: 0, True: 0}
+    for k in range(1, len(calls) + 1):
+        where = f"power loss before call {k}/{len(calls)} ({calls[k - 1]})"
+        _prepare(template, d)
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into pytest
+            _lose_power_at(k, d, dump, append)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status), where
+        _rebuild_after_power_loss(json.loads(dump.read_text()), d)
+        outcomes[_check_after_crash(d, base, batch, archive_before, where, bool(blobs))] += 1
+    assert outcomes[False]
+    assert outcomes[True]

@@ -154,7 +154,7 @@ def test_a_command_never_extends_a_ledger_it_cannot_verify(
     before = snapshot(draws)
     refused = followup(site)
     assert refused.exit_code == 7, refused.output
-    assert refused.output.startswith("错误：")
+    assert refused.output.startswith("错误：账本已损坏，未做任何修改：")
     assert re.search(message, refused.output), refused.output
     assert snapshot(draws) == before  # nothing signed, nothing repaired
 
