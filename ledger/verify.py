@@ -47,6 +47,7 @@ from ledger.errors import (
     LedgerError,
     MalformedError,
     StoreError,
+    UnverifiableError,
     VerificationError,
 )
 from ledger.journal import JOURNAL_NAME
@@ -604,7 +605,7 @@ class EntryLines:
         try:
             f = open(self.path, "rb")  # noqa: SIM115 - kept open across yields
         except FileNotFoundError:
-            raise VerificationError(f"缺少 {self.path.name}（{self.path}）") from None
+            raise UnverifiableError(f"缺少 {self.path.name}（{self.path}）") from None
         except OSError as exc:
             raise StoreError(f"无法读取 {self.path}：{exc.strerror or exc}") from exc
         index = 0
@@ -789,7 +790,7 @@ def _read(path: Path, what: str) -> bytes:
         with open(path, "rb") as f:
             return f.read()
     except FileNotFoundError:
-        raise VerificationError(f"缺少{what}：{path}") from None
+        raise UnverifiableError(f"缺少{what}：{path}") from None
     except OSError as exc:
         raise StoreError(f"无法读取 {path}：{exc.strerror or exc}") from exc
 
@@ -900,7 +901,7 @@ class _Auditor:
                     h.update(chunk)
                     actual += len(chunk)
         except FileNotFoundError:
-            raise VerificationError(f"第 {index} 条条目引用的 blob 缺失：{rel}") from None
+            raise UnverifiableError(f"第 {index} 条条目引用的 blob 缺失：{rel}") from None
         except OSError as exc:
             raise StoreError(f"无法读取 {blob}：{exc.strerror or exc}") from exc
         if h.hexdigest() != digest:
@@ -1009,13 +1010,21 @@ def verify_directory(
 
     Raises:
         MalformedError: A file does not parse (entry line, note, tile, receipt, trust.txt).
-        VerificationError: A signature, hash, root, proof or registry rule fails, or a required
-            file is missing.
+        VerificationError: A signature, hash, root, proof or registry rule fails.
+        UnverifiableError: A file the audit needs is missing (an incomplete copy), or a library
+            it needs (drand BLS) is not installed: nothing was found wrong, nothing verified.
         InconsistencyError: The checkpoint contradicts the pin (fork or rollback); its
             ``evidence`` holds the portable :class:`ForkEvidence` text.
-        StoreError: A file cannot be read or the pin cannot be written.
+        StoreError: ``path`` is not a ledger directory, a file cannot be read or the pin cannot
+            be written.
     """
     root = Path(path)
+    if not root.is_dir() or not any(
+        (root / name).exists() for name in (CHECKPOINT_NAME, TRUST_NAME, "entries.jsonl")
+    ):
+        raise StoreError(
+            f"{root}：不是账本目录（没有 {CHECKPOINT_NAME}、{TRUST_NAME} 或 entries.jsonl）"
+        )
     anchor, from_dir = _load_trust(root, trust)
     auditor = _Auditor(root, anchor, max(1, workers), types.allowing(allow_types))
     auditor.trust_from_dir = from_dir

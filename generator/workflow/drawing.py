@@ -24,9 +24,8 @@ from typing import Any
 
 from generator.content.drawsize import cap_breach, draw_size
 from generator.content.model import CreditRisk, InspectorStatus, SpotCheckTask
-from generator.example.keys import EXAMPLE_SEED_LABEL
 from generator.workflow.actions import find_task
-from generator.workflow.site import SiteRepo, WorkflowError
+from generator.workflow.site import OptionError, SiteRepo, WorkflowError
 from ledger import canonical
 from ledger.checkpoint import Checkpoint
 from ledger.draw import drand
@@ -35,7 +34,8 @@ from ledger.draw.sampling import is_recent
 from ledger.draw.seed import commitment
 from ledger.draw.snapshot import CONFLICTS, ENTITIES, INSPECTORS, build_snapshot, snapshot_ref
 from ledger.entries import Entry, add_signatures
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, UnverifiableError
+from ledger.examplekeys import EXAMPLE_SEED_LABEL
 from ledger.payloads import (
     BlobRef,
     Commitment,
@@ -57,6 +57,10 @@ from ledger.schema import BodyError, encode, parse
 from ledger.tasks import TaskState, parse_ts
 
 Progress = Callable[[str], None]
+
+#: Longest wait between an announcement and its drand round: a round further ahead is almost
+#: certainly a typing error, and the draw would wait for it (``docs/workflow.md`` §1).
+MAX_ANNOUNCE_LEAD = dt.timedelta(days=31)
 
 
 def _noop(_: str) -> None:
@@ -186,6 +190,12 @@ def announce(
     Raises:
         WorkflowError: if the task cannot be announced now (the state machine's reason).
     """
+    lead = drand.round_time(round_) - parse_ts(at).timestamp()
+    if lead > MAX_ANNOUNCE_LEAD.total_seconds():
+        raise OptionError(
+            f"--round：drand 第 {round_} 轮在公告时间 {at} 之后 {lead / 86400:.0f} 天，超过上限 "
+            f"{MAX_ANNOUNCE_LEAD.days} 天；请指定公告后 24 小时到 {MAX_ANNOUNCE_LEAD.days} 天之间的轮次"
+        )
     _, task = find_task(repo, task_id)
     departments = _participants(repo, task)
     check_ratio_cap(repo, task, parse_ts(at))
@@ -299,6 +309,8 @@ def beacon(
     )
     try:
         drand.verify_beacon_record(encode(body), drand.QUICKNET_CHAIN_HASH.hex())
+    except UnverifiableError:
+        raise  # no BLS library: the signature was not checked, so it is not called invalid
     except LedgerError as exc:
         raise WorkflowError(f"drand 第 {record.round} 轮的签名无效：{exc}") from exc
     return repo.append(

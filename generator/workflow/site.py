@@ -9,7 +9,7 @@ from pathlib import Path
 
 from generator.content.loader import load_content
 from generator.content.model import Content
-from generator.example.keys import dept_key_name, example_signer, refuse_example_key
+from generator.keynames import dept_key_name
 from generator.ledgerops import (
     LedgerState,
     open_store,
@@ -18,7 +18,8 @@ from generator.ledgerops import (
     replay_store,
 )
 from ledger.checkpoint import Checkpoint
-from ledger.errors import StoreError, VerificationError
+from ledger.errors import StoreError, UnverifiableError, VerificationError
+from ledger.examplekeys import example_signer, refuse_example_key, refuse_example_ledger
 from ledger.keys import read_private_key
 from ledger.note import Signer
 from ledger.registry import TrustAnchor
@@ -29,6 +30,11 @@ class WorkflowError(Exception):
     """A staff action was refused; the message says why. Nothing was appended."""
 
 
+class OptionError(WorkflowError):
+    """A value the command needs was not given or is malformed (a key file, ``--accept``):
+    a usage error rather than a refusal by the workflow. Nothing was appended."""
+
+
 def format_ts(when: dt.datetime) -> str:
     """``when`` as the ledger's UTC timestamp ``YYYY-MM-DDTHH:MM:SSZ``."""
     if when.tzinfo is None:
@@ -36,27 +42,46 @@ def format_ts(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_at(text: str | None) -> str:
+#: Earliest acting time accepted (the programme began in 2015; older ledgers do not exist).
+EARLIEST_AT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+#: Latest reporting date accepted by ``status``/``metrics`` (``allow_future=True``).
+LATEST_AT = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+#: How far a signing time may lie ahead of this computer's clock (a date alone means 09:00 China
+#: time, which may still be ahead in the early morning).
+CLOCK_SKEW = dt.timedelta(days=1)
+_CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def parse_at(text: str | None, *, allow_future: bool = False) -> str:
     """The acting time: ``--at`` (ISO 8601 with a zone, or a date meaning 09:00 China time) or now.
 
+    The time must lie in [2000-01-01, now + 1 day] (with ``allow_future``: before 2100-01-01):
+    a signing time in the future would make every later entry look earlier than it.
+
     Raises:
-        WorkflowError: if the text is not a valid time.
+        WorkflowError: if the text is not a valid time or is out of range.
     """
+    now = dt.datetime.now(dt.UTC)
     if text is None:
-        return format_ts(dt.datetime.now(dt.UTC))
+        return format_ts(now)
+    shown = text if len(text) <= 40 else text[:37] + "…"
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            return format_ts(
-                dt.datetime(
-                    day.year, day.month, day.day, 9, tzinfo=dt.timezone(dt.timedelta(hours=8))
-                )
-            )
-        return format_ts(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+            when = dt.datetime(day.year, day.month, day.day, 9, tzinfo=_CHINA)
+        else:
+            when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            raise WorkflowError(f"时间“{shown}”缺少时区，例如 2024-02-22T10:00:00+08:00")
     except ValueError:
         raise WorkflowError(
-            f"无法识别的时间“{text}”；应为 2024-02-22 或 2024-02-22T10:00:00+08:00"
+            f"无法识别的时间“{shown}”；应为 2024-02-22 或 2024-02-22T10:00:00+08:00"
         ) from None
+    latest = LATEST_AT if allow_future else now + CLOCK_SKEW
+    if not EARLIEST_AT <= when <= latest:  # aware comparisons never overflow
+        bound = "2100 年以前" if allow_future else "当前时间（不能签署将来的时间）"
+        raise WorkflowError(f"时间“{shown}”超出范围：应在 2000-01-01 到{bound}之间")
+    return format_ts(when)
 
 
 @dataclass
@@ -81,8 +106,10 @@ class SiteRepo:
         No key is needed. Each repair is reported through ``notify`` and kept in ``recovered``.
 
         Raises:
-            ContentError: if the content has errors; LedgerError if the ledger is unusable
-                (FatalStoreError, exit code 7, if it is corrupt: nothing is then modified).
+            ContentError: if the content has errors; ExampleKeyError if the ledger is signed with
+                the public example keys but the site is not an example; LedgerError if the
+                ledger is unusable (FatalStoreError, exit code 7, if it is corrupt: nothing is
+                then modified).
         """
         content, _ = load_content(root / "content")
         draws = root / "draws"
@@ -91,6 +118,7 @@ class SiteRepo:
             raise StoreError(
                 f"draws/trust.txt 的 origin {trust.origin} 与 gongkai.yaml 的 ledger_origin 不符"
             )
+        refuse_example_ledger((*trust.roots, *trust.log_keys), example_site=content.site.example)
         store = open_store(draws, trust)
         recovery = store.recover(lock_timeout=10.0)  # a reader waits for a writer to finish
         for action in recovery.actions:
@@ -125,7 +153,9 @@ class SiteRepo:
         key of the department. A real site always needs a key file.
 
         Raises:
-            WorkflowError: if no usable key is available or the key is not this department's.
+            OptionError: if no key file is given on a real site.
+            ExampleKeyError: if the key file holds a public example key on a real site.
+            WorkflowError: if the key is not this department's.
         """
         if dept not in {d.id for d in self.content.departments}:
             raise WorkflowError(f"未知部门“{dept}”")
@@ -135,7 +165,7 @@ class SiteRepo:
         elif self.content.site.example:
             signer = example_signer(dept_key_name(self.trust.origin, dept))
         else:
-            raise WorkflowError(f"请用 --key 指定部门“{dept}”的私钥文件")
+            raise OptionError(f"缺少选项 --key：请用 --key 指定部门“{dept}”的私钥文件")
         record = self.state().registry.keys.get(signer.verifier().key_ref)
         if record is None or record.dept != dept or record.revoked_at is not None:
             raise WorkflowError(
@@ -147,7 +177,9 @@ class SiteRepo:
         """The log (checkpoint) key: ``key_path``, or the example log key on an example site.
 
         Raises:
-            WorkflowError: if no key is available or it is not the log key of trust.txt.
+            OptionError: if no key file is given on a real site.
+            ExampleKeyError: if the key file holds a public example key on a real site.
+            WorkflowError: if it is not the log key of trust.txt.
         """
         if key_path is not None:
             signer = read_private_key(key_path)
@@ -155,7 +187,9 @@ class SiteRepo:
         elif self.content.site.example:
             signer = example_signer(self.trust.origin)
         else:
-            raise WorkflowError("请用 --log-key 指定日志密钥文件（或设置 GONGKAI_LOG_KEY）")
+            raise OptionError(
+                "缺少选项 --log-key：请用 --log-key 指定日志密钥文件（或设置 GONGKAI_LOG_KEY）"
+            )
         if signer.verifier() not in self.trust.log_keys:
             raise WorkflowError("日志密钥与 draws/trust.txt 不符")
         return signer
@@ -175,5 +209,7 @@ class SiteRepo:
             return self.store.append(
                 lines, [log_signer], registry_validator(self.store, self.trust), blobs
             )
+        except UnverifiableError:
+            raise  # the check could not run (a missing library or blob): not a refusal
         except VerificationError as exc:
             raise WorkflowError(str(exc)) from exc

@@ -497,5 +497,5 @@ def test_cli_fork_exit_code_and_evidence_file(
 
 def test_cli_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run_cli(["verify", str(tmp_path / "nothing")], capsys)
-    assert code == 4
-    assert "trust.txt" in err
+    assert code == 6  # not a ledger directory: README's "账本目录不可用", not "验证失败"
+    assert "不是账本目录" in err
