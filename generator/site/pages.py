@@ -870,7 +870,6 @@ def result_key(r: InspectionResult) -> tuple[object, ...]:
         r.inspected_on,
         r.completed_on,
         r.published_on,
-        r.deadline,
         (f.measure._value_, f.state._value_, f.note, f.closed_on),
         r.ledger_index,
         r.superseded_by,
