@@ -325,3 +325,39 @@ def test_an_unexpected_error_is_exit_1_without_traceback(
     assert result.exit_code == 1
     assert "程序内部错误" in result.output
     assert "GONGKAI_DEBUG" in result.output
+
+
+def test_an_entry_dated_before_the_last_one_is_refused(site: Path) -> None:
+    """#12: ``--at`` earlier than the entry it would follow is refused (exit 11), nothing written;
+    the same command dated after the last entry succeeds."""
+    import datetime as dt
+
+    from generator.workflow.site import SiteRepo
+    from generator.workflow.status import compute_status
+
+    repo = SiteRepo.open(site)
+    last = repo.state().entries[-1].ts
+    task_id, dept, entity = compute_status(
+        repo.content, repo.state(), dt.date(2024, 12, 31)
+    ).open_followups[0]
+    before = (site / "draws" / "entries.jsonl").read_bytes()
+    early = _run("followup", "close", task_id, entity, "--dept", dept, "--note", "复查",
+                 "--site", str(site), "--at", "2024-06-30")  # fmt: skip
+    assert last > "2024-06-30"
+    assert early.exit_code == 11, early.output
+    assert "早于账本最后一条条目" in early.output
+    assert last in early.output
+    assert (site / "draws" / "entries.jsonl").read_bytes() == before
+    later = _run("followup", "close", task_id, entity, "--dept", dept, "--note", "复查",
+                 "--site", str(site), "--at", "2024-12-31")  # fmt: skip
+    assert later.exit_code == 0, later.output
+
+
+def test_the_example_ledger_is_in_time_order() -> None:
+    from ledger.entries import parse_entry
+
+    stamps = [
+        parse_entry(line).ts
+        for line in (ROOT / "draws" / "entries.jsonl").read_bytes().splitlines()
+    ]
+    assert stamps == sorted(stamps)
