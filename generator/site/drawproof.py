@@ -37,6 +37,7 @@ from ledger.draw.seed import announce_hash, check_reveal, seed_preimage, subseed
 from ledger.draw.snapshot import CONFLICTS, ENTITIES, INSPECTORS
 from ledger.entries import Entry
 from ledger.errors import VerificationError
+from ledger.payloads import BlobRef, DrawAnnounce, DrawReplace, Pools
 from ledger.registry import KeyRecord
 from ledger.tasks import TaskRecord
 
@@ -72,13 +73,12 @@ class SiteInfo:
 
 
 def _entry_ref(role: str, entry: Entry) -> dict[str, Any]:
-    body = entry.body
     return {
         "role": role,
         "index": entry.index,
         "id": entry.id,
         "ts": entry.ts,
-        "dept": body.get("dept"),
+        "dept": getattr(entry.payload, "dept", None),  # key-management entries have none
         "line": entry.line.decode("utf-8"),
         "leaf_hash": entry.leaf_hash.hex(),
         "receipt": RECEIPT_URL.format(entry.index),
@@ -117,14 +117,14 @@ def _derivation(
     record: TaskRecord, announce: Entry, beacon: Entry, result: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The seed derivation of docs/draw-v1.md §4–§6, with every intermediate value."""
-    body = announce.body
-    task_id = str(body["task_id"])
-    commitments = {c["dept"]: c["commitment"] for c in body["randomness"]["commitments"]}
+    body: DrawAnnounce = announce.payload
+    task_id = body.task_id
+    commitments = {c.dept: c.commitment for c in body.randomness.commitments}
     secrets: dict[str, bytes | None] = {}
     rows = []
     for dept in sorted(commitments):
         reveal = record.reveals.get(dept)
-        secret_hex = None if reveal is None else str(reveal.body.get("secret"))
+        secret_hex = None if reveal is None else str(reveal.payload.secret)
         status = "missing"
         secrets[dept] = None
         if secret_hex is not None:
@@ -142,11 +142,11 @@ def _derivation(
                 "reveal_index": None if reveal is None else reveal.index,
             }
         )
-    round_ = int(beacon.body["round"])
-    signature = bytes.fromhex(str(beacon.body["signature"]))
+    round_ = beacon.payload.round
+    signature = bytes.fromhex(beacon.payload.signature)
     randomness = hashlib.sha256(signature).digest()
-    a_hash = announce_hash(body)
-    chain = bytes.fromhex(str(body["randomness"]["drand"]["chain_hash"]))
+    a_hash = announce_hash(announce.body)  # over the signed JSON object (docs/ledger.md §14.1)
+    chain = bytes.fromhex(body.randomness.drand.chain_hash)
     extra = result.get("extra_key")
     preimage = seed_preimage(a_hash, chain, round_, randomness, secrets, extra)
     seed = hashlib.sha256(preimage).digest()
@@ -186,20 +186,21 @@ def _page(
     body = announce.body
     wanted: set[str] = set(result["entity_order"])
     wanted.update(a["entity"] for a in result["assignments"])
-    replaced = [
-        {
-            "index": e.index,
-            "removed": e.body["removed"],
-            "removed_name": names.get(str(e.body["removed"]), ""),
-            "stratum": e.body["stratum"],
-            "reason": e.body["reason"],
-            "replacement": e.body["replacement"],
-            "replacement_name": (
-                names.get(str(e.body["replacement"]["id"]), "") if e.body["replacement"] else ""
-            ),
-        }
-        for e in replacements
-    ]
+    replaced = []
+    for e in replacements:
+        rep: DrawReplace = e.payload
+        new = rep.replacement
+        replaced.append(
+            {
+                "index": e.index,
+                "removed": rep.removed,
+                "removed_name": names.get(rep.removed, ""),
+                "stratum": rep.stratum,
+                "reason": rep.reason,
+                "replacement": None if new is None else {"id": new.id, "ticket": new.ticket},
+                "replacement_name": "" if new is None else names.get(new.id, ""),
+            }
+        )
     for r in replaced:
         wanted.add(str(r["removed"]))
     return {
@@ -241,23 +242,16 @@ def _task_proof(
     ]
     key_refs = sorted({ref for e in entries for ref in e["signed_by"]})
     keys = [_key_data(state, state.registry.keys[ref], root_update_at) for ref in key_refs]
-    pools = announce.body["pools"]
+    pools: Pools = announce.payload.pools
+    refs = {ENTITIES: pools.entities, INSPECTORS: pools.inspectors, CONFLICTS: pools.conflicts}
     blobs: dict[str, dict[str, Any]] = {
-        kind: {
-            "sha256": pools[kind]["sha256"],
-            "count": pools[kind]["count"],
-            "url": BLOB_URL.format(pools[kind]["sha256"]),
-        }
-        for kind in (ENTITIES, INSPECTORS, CONFLICTS)
+        kind: {"sha256": p.sha256, "count": p.count, "url": BLOB_URL.format(p.sha256)}
+        for kind, p in refs.items()
     }
-    ref = result_entry.body["result"]
-    blobs["result"] = {
-        "sha256": ref["sha256"],
-        "size": ref["size"],
-        "url": BLOB_URL.format(ref["sha256"]),
-    }
-    result = canonical.loads(read_blob(ref["sha256"]))
-    names = _names(read_blob(pools[ENTITIES]["sha256"]))
+    ref: BlobRef = result_entry.payload.result
+    blobs["result"] = {"sha256": ref.sha256, "size": ref.size, "url": BLOB_URL.format(ref.sha256)}
+    result = canonical.loads(read_blob(ref.sha256))
+    names = _names(read_blob(pools.entities.sha256))
     return {
         "schema": PROOF_SCHEMA,
         "task_id": record.task_id,
