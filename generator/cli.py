@@ -450,6 +450,7 @@ def metrics(site_root: Path, at: str | None) -> None:
 )
 @click.option(
     "--base-url",
+    type=TEXT,
     required=True,
     help="网站的公开网址（https:// 开头，以 / 结尾），如 https://scjg.example.gov.cn/gongkai/",
 )
