@@ -156,7 +156,7 @@ def _entity_rows(rng: random.Random) -> list[list[str]]:
                 "",
                 "",
                 f"宜川县丹州街道{n + 1}号（测试数据）",
-            ]  # fmt: skip
+            ]
         )
     return rows
 

@@ -242,7 +242,8 @@ def _same_figures(c: County, metrics: str, joint: int, single: int) -> None:
     assert _pair(home, "完成率") == (cli_done, cli_due)
     assert _pair(home, "按时公示率") == (cli_on_time, cli_due_pub)
     closed = [r for r in current if r["后续处置措施"] != NONE_NEEDED]
-    assert closed and all(r["后续处置是否完结"] == "已完结" for r in closed), closed
+    assert closed
+    assert all(r["后续处置是否完结"] == "已完结" for r in closed), closed
     frictionless = Path(sys.executable).with_name("frictionless")
     if not frictionless.exists():
         pytest.fail("frictionless is a test dependency (pyproject [test]); install it")
