@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: site test lint bench serve check example clean browser-deps
+.PHONY: site test lint bench serve check example clean browser-deps wheel-check
 
 # The venv is rebuilt when pyproject.toml changes.
 # The C accelerators (ledger/draw/_entities.c, _picks.c, ledger/_plainjson.c) need a compiler and OpenSSL's headers; without
@@ -30,6 +30,11 @@ browser-deps:
 
 test: $(STAMP) browser-deps
 	$(PY) -m pytest -q
+
+# `pip install .` / `pipx install`: the wheel, installed into a fresh venv outside the checkout
+# (dependencies from PyPI), must check and build sites exactly as the checkout does.
+wheel-check: $(STAMP)
+	$(PY) -m pytest -q -m packaging tests/packaging
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

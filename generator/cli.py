@@ -108,15 +108,24 @@ def check(content_dir: Path) -> None:
     show_default=True,
     help="输出目录",
 )
+@click.option(
+    "--preview",
+    is_flag=True,
+    help="预览：包含尚未记入账本的年度计划，每页标注“预览（未发布）”，不得发布",
+)
 @handle_errors
-def build(content_dir: Path, output: Path) -> None:
-    """先验证账本（失败则停止并说明原因），再校验内容并生成公示网站。"""
+def build(content_dir: Path, output: Path, preview: bool) -> None:
+    """先验证账本（失败则停止并说明原因），再校验内容并生成公示网站。
+
+    网站只公开账本记录的年度计划（plan publish）；发布后被修改的计划使生成失败。"""
     from generator.publishing import ledger_inputs
     from generator.site.build import build_site
+    from generator.site.data import LedgerRecord
 
     draws = content_dir.parent / "draws"
     results: tuple[Any, ...] = ()
     facts = None
+    record = LedgerRecord(plans={}, preview=preview)
     if (draws / "trust.txt").is_file():
         try:
             inputs = ledger_inputs(draws)
@@ -126,8 +135,10 @@ def build(content_dir: Path, output: Path) -> None:
             f"账本验证通过：{inputs.report.size} 条条目，重新运行抽取 {inputs.report.draws_checked} 次"
         )
         results, facts = inputs.results, inputs.facts
-    report = build_site(content_dir, output, results=results, task_facts=facts)
-    click.echo(f"已生成网站：{report.output}（{report.pages} 个页面，{report.files} 个文件）")
+        record = LedgerRecord(inputs.as_of, inputs.plans, preview)
+    report = build_site(content_dir, output, results=results, task_facts=facts, record=record)
+    kind = "预览（未发布，不得作为公示网站发布）" if preview else "网站"
+    click.echo(f"已生成{kind}：{report.output}（{report.pages} 个页面，{report.files} 个文件）")
 
 
 @main.command()
@@ -334,9 +345,9 @@ def status(site_root: Path, at: str | None) -> None:
         click.echo(f"  {task_id}：第 {round_} 轮")
     click.echo(f"待公示的检查结果：{len(s.results_due)}")
     click.echo(f"逾期未公示的检查结果（超过20个工作日）：{len(s.overdue)}")
-    for task_id, dept, entity, deadline in s.overdue:
-        click.echo(f"  {task_id} {dept} {entity}：应于 {deadline} 前公示")
-    click.echo(f"未完结的后续处置：{len(s.open_followups)}")
+    for p in s.overdue:
+        click.echo(f"  {p.task_id} {p.dept} {p.entity}：应于 {p.deadline} 前公示")
+    click.echo(f"未完结的后续处置：{len(s.open_followups)}（可直接 gongkai followup close 办结）")
     for task_id, dept, entity in s.open_followups:
         click.echo(f"  {task_id} {dept} {entity}")
     for note in s.calendar_notes:
@@ -348,32 +359,27 @@ def status(site_root: Path, at: str | None) -> None:
 @click.option("--at", help="按此日期统计（默认今天）")
 @_workflow_errors
 def metrics(site_root: Path, at: str | None) -> None:
-    """“两个100%”：计划完成率、按时公示率，以及后续处置完结率和每户年检查次数。"""
+    """“两个100%”：抽查完成率、按时公示率，以及后续处置完结率和每户年检查次数。"""
     from generator.workflow.site import SiteRepo
-    from generator.workflow.status import Metrics, compute_metrics, per_year_histogram, percent
+    from generator.workflow.status import figures
 
     repo = SiteRepo.open(site_root)
     today = _today(at)
-    m = compute_metrics(repo.content, repo.state(), today)
-    click.echo(f"截至 {today}：")
-    click.echo(
-        f"计划完成率：{percent(Metrics.rate(m.published, m.expected))}（已公示 {m.published} / 应公示 {m.expected}）"
-    )
-    click.echo(
-        f"按时公示率：{percent(Metrics.rate(m.on_time, m.due))}（按时 {m.on_time} / 到期 {m.due}）"
-    )
-    click.echo(
-        f"后续处置完结率：{percent(Metrics.rate(m.closed_followups, m.needing_followup))}（已完结 {m.closed_followups} / 需处置 {m.needing_followup}）"
-    )
-    for year, hist in sorted(per_year_histogram(m).items()):
-        parts = "，".join(f"{n} 次 {count} 户" for n, count in sorted(hist.items()))
-        click.echo(f"{year} 年每户检查次数：{parts}")
+    m = figures(repo.content, repo.state(), today)
+    click.echo(f"截至 {today}（定义见 docs/workflow.md 第4.2节）：")
+    for line in m.summary_lines():
+        click.echo(line)
+    for year, hist in m.histogram().items():
+        parts = "，".join(f"{n} 次 {count} 户" for n, count in hist.items())
+        click.echo(f"{year} 年每户入户检查次数（一次联合检查计 1 次）：{parts}")
     if m.repeat_warnings:
         click.echo(
             f"警告：{len(m.repeat_warnings)} 户在同一期间被不同任务重复抽中（应合并为一业一查联合检查）："
         )
         for entity, a, b in m.repeat_warnings:
             click.echo(f"  {entity}：{a} 与 {b}")
+    for note in m.calendar_notes:
+        click.echo(f"注意：{note}")
 
 
 @main.command("init")
@@ -382,6 +388,11 @@ def metrics(site_root: Path, at: str | None) -> None:
 @click.option("--region-code", required=True, help="6位行政区划代码")
 @click.option("--region-name", required=True, help="行政区划名称")
 @click.option("--origin", required=True, help="账本来源，如 scjg.example.gov.cn/gongkai/ledger")
+@click.option(
+    "--base-url",
+    required=True,
+    help="网站的公开网址（https:// 开头，以 / 结尾），如 https://scjg.example.gov.cn/gongkai/",
+)
 @click.option(
     "--keys",
     "key_dir",
@@ -397,6 +408,7 @@ def init_cmd(
     region_code: str,
     region_name: str,
     origin: str,
+    base_url: str,
     key_dir: Path | None,
     at: str | None,
 ) -> None:
@@ -406,7 +418,7 @@ def init_cmd(
 
     report = init_site(
         directory, name=name, region_code=region_code, region_name=region_name, origin=origin,
-        key_dir=key_dir or _default_key_dir(), ts=parse_at(at),
+        base_url=base_url, key_dir=key_dir or _default_key_dir(), ts=parse_at(at),
     )  # fmt: skip
     click.echo(f"已创建站点：{report.site}")
     for key in report.keys:
@@ -644,7 +656,7 @@ def draw_replace(
 def verify(
     directory: Path, trust_file: Path | None, pin_file: Path | None, as_json: bool, workers: int
 ) -> None:
-    """离线验证账本目录或已生成网站中的账本（只需标准库和 cryptography）。"""
+    """离线验证账本目录或已生成网站中的账本（签名、默克尔树、检查点，并重新运行每一次抽取）。"""
     from ledger.__main__ import main as ledger_main
 
     argv = ["verify", str(directory), "--workers", str(workers)]
@@ -836,22 +848,27 @@ _KIND_NAME = {"entities": "检查对象名录库", "inspectors": "执法检查�
 @main.command("import")
 @click.argument("kind", type=_KIND)
 @click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--remove-missing",
+    is_flag=True,
+    help="删除导入文件中没有的记录（以导入文件整体替换名录库）；默认按代码合并、保留其余记录",
+)
 @content_option
 @handle_errors
-def import_cmd(kind: str, source: Path, content_dir: Path) -> None:
+def import_cmd(kind: str, source: Path, remove_missing: bool, content_dir: Path) -> None:
     """导入名录库（entities 检查对象 / inspectors 执法检查人员），来源可为 .xlsx、.csv、.yaml。
 
+    默认按统一社会信用代码（人员按执法证号）合并：新增、更新同代码的记录，其余记录保留；
+    只有加 --remove-missing 才删除导入文件中没有的记录。导入后的内容须通过 gongkai check，
     有任何错误时逐条报告（文件:行: 列）且不写入任何文件。
     """
     from generator.workflow.libraries_io import import_library
 
-    report = import_library(kind, source, content_dir)
+    report = import_library(kind, source, content_dir, remove_missing=remove_missing)
     for warning in report.warnings:
         click.echo(str(warning), err=True)
-    click.echo(
-        f"已导入{_KIND_NAME[kind]}：共 {report.records} 条，新增 {len(report.added)}，"
-        f"变更 {len(report.changed)}，删除 {len(report.removed)}；写入 {report.written}"
-    )
+    for line in report.summary():
+        click.echo(line)
 
 
 @main.command("export")

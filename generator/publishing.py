@@ -7,23 +7,32 @@ results from a ledger that does not verify.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from generator.content.results import InspectionResult
 from generator.ledgerops import open_store, read_trust, replay_store
+from generator.workflow import followups
 from generator.workflow.records import result_from_entry
+from generator.workflow.status import ledger_as_of
 from generator.workflow.timeline import TaskFacts, task_facts
 from ledger.verify import VerifyReport, verify_directory
 
 
 @dataclass(frozen=True)
 class LedgerInputs:
-    """Verified results (every version; corrections link old to new) and task facts."""
+    """Verified results (every version; corrections link old to new, follow-ups as the
+    ledger's ``followup.*`` entries leave them), task facts, the published plans (plan id →
+    SHA-256 of the recorded document) and the China date of the last entry."""
 
     report: VerifyReport
     results: tuple[InspectionResult, ...]
     facts: dict[str, TaskFacts]
+    plans: dict[str, str]
+    as_of: dt.date | None
 
 
 def ledger_inputs(draws: Path) -> LedgerInputs:
@@ -39,8 +48,18 @@ def ledger_inputs(draws: Path) -> LedgerInputs:
     for index, entry in state.tasks.results.items():
         if entry.type == "result.correct":
             superseded[int(entry.body["refers"]["index"])] = index
-    results = tuple(
-        result_from_entry(entry, index, superseded.get(index))
-        for index, entry in sorted(state.tasks.results.items())
+    results = followups.apply(
+        [
+            result_from_entry(entry, index, superseded.get(index))
+            for index, entry in sorted(state.tasks.results.items())
+        ],
+        state.entries,
     )
-    return LedgerInputs(report, results, task_facts(state))
+    plans = {pid: _document_hash(e.body) for pid, e in state.tasks.plans.items()}
+    return LedgerInputs(report, tuple(results), task_facts(state), plans, ledger_as_of(state))
+
+
+def _document_hash(body: Mapping[str, Any]) -> str:
+    """The recorded plan document's SHA-256 (empty when the entry carries none)."""
+    document = body.get("document")
+    return str(document.get("sha256", "")) if isinstance(document, dict) else ""

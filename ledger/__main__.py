@@ -1,4 +1,5 @@
-"""Command line of the ledger auditor: ``python -m ledger verify DIR`` (LEDGER.md §2.10, §4.J).
+"""Command line of the ledger auditor: ``python -m ledger verify DIR`` (docs/ledger.md §13.5,
+§13.9).
 
 Usage::
 
@@ -16,14 +17,14 @@ object) goes to stdout as JSON: success is :meth:`ledger.verify.VerifyReport.to_
 ``{"schema": "gongkai-verify-report/v1", "ok": false, "error": {"type", "message",
 "exit_code", "evidence"}}``.
 
-Runs with the standard library and ``cryptography`` only, so the same module is the entry
-point of ``gongkai-verify.pyz``.
+Runs with the standard library, ``cryptography`` and, for the BLS signatures of drand beacons,
+``py-arkworks-bls12381`` (or ``py-ecc``), so the same module is the entry point of
+``gongkai-verify.pyz`` (:data:`ledger.publish.VERIFIER_REQUIREMENTS`).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -34,23 +35,7 @@ from ledger.cli_text import ARGPARSE_TEXT, ChineseArgumentParser
 from ledger.errors import InconsistencyError, LedgerError
 from ledger.verify import REPORT_SCHEMA, verify_directory
 
-__all__ = ["ENTRY_TYPE_MODULES", "main"]
-
-ENTRY_TYPE_MODULES = ("ledger.tasks",)
-"""Modules that register the department entry types (and verifier hooks) at import.
-
-The auditor imports them before verifying, so that ``python -m ledger verify`` and the zipapp
-know every production entry type; a type nobody registered is rejected, never passed."""
-
-
-def _load_entry_types() -> None:
-    for name in ENTRY_TYPE_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:  # pragma: no cover - a broken or partial installation
-            print(
-                f"警告：无法加载条目类型模块 {name}（{exc}）；其条目类型将被拒绝", file=sys.stderr
-            )
+__all__ = ["main"]
 
 
 def _parser(prog: str | None) -> argparse.ArgumentParser:
@@ -166,7 +151,6 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """
     with ARGPARSE_TEXT.active():
         args = _parser(prog).parse_args(list(sys.argv[1:] if argv is None else argv))
-    _load_entry_types()
     if args.command == "verify":
         return _verify(args)
     return 2  # pragma: no cover - argparse enforces the sub-command

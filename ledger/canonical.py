@@ -1,7 +1,7 @@
 """Canonical JSON: the only definition of ledger entry bytes.
 
-This is a strict profile of RFC 8785 (JSON Canonicalization Scheme, JCS), as fixed by LEDGER.md
-§3.5 and ``docs/ledger.md``:
+This is a strict profile of RFC 8785 (JSON Canonicalization Scheme, JCS), as fixed by
+``docs/ledger.md`` §10.1:
 
 * values are ``null``, ``true``, ``false``, strings, arrays, objects and **integers** with
   |x| ≤ 2^53−1 (RFC 8785 §3.2.2.3 serializes numbers as IEEE-754 doubles; restricting them to the
@@ -91,7 +91,7 @@ def _parse_int(literal: str) -> int:
 
 
 def dumps(value: object) -> bytes:
-    """Serialize ``value`` to canonical JSON bytes (RFC 8785 JCS profile, LEDGER.md §3.5).
+    """Serialize ``value`` to canonical JSON bytes (RFC 8785 JCS profile, docs/ledger.md §10.1).
 
     Args:
         value: ``None``, ``bool``, ``int`` (|x| ≤ 2^53−1), ``str``, ``list``/``tuple`` or ``dict``

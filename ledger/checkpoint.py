@@ -1,4 +1,4 @@
-"""C2SP tlog-checkpoints: the signed tree head of the ledger (LEDGER.md §2.6, §3.8).
+"""C2SP tlog-checkpoints: the signed tree head of the ledger (docs/ledger.md §11.4).
 
 A checkpoint is the text of a signed note with exactly three lines::
 
@@ -8,7 +8,7 @@ A checkpoint is the text of a signed note with exactly three lines::
 
 C2SP allows opaque extension lines after the third; we never write them and refuse to read
 them, because cosigners make no statement about them and some witnesses reject them
-(LEDGER.md §1.3). The log signs checkpoints with an Ed25519 (type 0x01) note key whose name is
+(docs/ledger.md §11.4). The log signs checkpoints with an Ed25519 (type 0x01) note key whose name is
 the origin; witnesses may add cosignature/v1 lines (§3.9).
 """
 
@@ -87,7 +87,7 @@ class Checkpoint:
 
 
 def parse_checkpoint(text: str, origin: str | None = None) -> Checkpoint:
-    """Parse a checkpoint text strictly (LEDGER.md §3.8).
+    """Parse a checkpoint text strictly (docs/ledger.md §11.4).
 
     Args:
         text: The note text (for example ``Note.text``), ending in a newline.

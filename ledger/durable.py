@@ -1,7 +1,7 @@
-"""Durable file primitives: the only low-level writes the ledger performs (LEDGER.md §3.11).
+"""Durable file primitives: the only low-level writes the ledger performs (docs/ledger.md §12.2).
 
 Every write of the ledger store goes through one of these helpers, so that the crash-safety
-argument of LEDGER.md §2.7 needs to be made only once:
+argument of docs/ledger.md §12 needs to be made only once:
 
 - :func:`append_durable` appends bytes with ``O_APPEND`` and ``fsync``\\ s them (and the
   directory, when the file was created);
@@ -14,7 +14,7 @@ argument of LEDGER.md §2.7 needs to be made only once:
 - :func:`mkdirs_durable` creates missing directories and ``fsync``\\ s each parent it changed;
 - :class:`LedgerLock` is the ``flock(2)`` single-writer lock on ``<dir>/LOCK``.
 
-Error policy (PostgreSQL "fsyncgate", LEDGER.md §1.11): after ``fsync`` fails, Linux may have
+Error policy (PostgreSQL "fsyncgate", docs/ledger.md §12.2): after ``fsync`` fails, Linux may have
 dropped the dirty pages and cleared the error, so a retried ``fsync`` can succeed although the
 data never reached the disk. An ``OSError`` from ``fsync``, ``rename``/``replace``, ``link`` or
 ``ftruncate`` is therefore raised as :class:`~ledger.errors.FatalStoreError`: the caller must
@@ -28,14 +28,13 @@ semantics (one lock per open file description, so two descriptors of one process
 and on ``fsync`` being a full flush (macOS would need ``F_FULLFSYNC``).
 
 All system calls are made through the module attribute (``os.write``, ``os.fsync`` ...) rather
-than imported names, so that tests can monkeypatch them to inject failures (LEDGER.md §4.G).
+than imported names, so that tests can monkeypatch them to inject failures (docs/ledger.md §12.7).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import secrets
 import time
@@ -69,7 +68,7 @@ and the store's recovery deletes them under the exclusive lock.
 
 _FATAL_HINT: Final = (
     "致命错误：页缓存已不可信，不要在本进程中重试；"
-    "请重新启动，由恢复流程重新读取磁盘（LEDGER.md §1.11）"
+    "请重新启动，由恢复流程重新读取磁盘（docs/ledger.md §12.2）"
 )
 
 # O_CLOEXEC everywhere: a child process (for example a hook) must never inherit a descriptor
@@ -480,6 +479,10 @@ class LedgerLock:
             fd = os.open(self.path, flags | _O_CLOEXEC, 0o644)
         except OSError as exc:
             raise _store_error("无法打开锁文件", self.path, exc) from exc
+        # Imported here, not at the top: only writers lock, and the readers that import this
+        # module (the standalone verifier) must start where ``fcntl`` does not exist (Windows).
+        import fcntl
+
         op = (fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
         deadline = time.monotonic() + self.timeout
         while True:

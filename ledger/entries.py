@@ -6,7 +6,7 @@ One entry is one line of ``entries.jsonl``: the canonical JSON (``ledger.canonic
 
 ``body`` is the signed statement; it always has ``type``, ``id`` (unique in the log) and ``ts``
 (``YYYY-MM-DDTHH:MM:SSZ``, UTC, the signer's claim). ``sigs`` is non-empty, sorted by ``key``,
-keys unique. Each signature is Ed25519 over (LEDGER.md §3.6)::
+keys unique. Each signature is Ed25519 over (docs/ledger.md §13.2)::
 
     b"gongkai-ledger/v1 entry\\n" ‖ utf8(origin) ‖ b"\\n" ‖ canonical(body)
 

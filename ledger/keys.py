@@ -1,6 +1,6 @@
 """Key files: private signer keys (mode 0600, never in a repository) and public vkeys.
 
-A private key file holds exactly one Go-compatible skey string and a newline (LEDGER.md §2.2):
+A private key file holds exactly one Go-compatible skey string and a newline (docs/ledger.md §11.6):
 ``PRIVATE+KEY+<name>+<hex8>+base64(0x01 ‖ seed)\\n``. Go's ``note.NewSigner`` reads the same
 string, which allows cross-checks with independent tools.
 

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 HASH_SIZE = 32
-"""Length in bytes of every hash: leaf, node, root and proof element (LEDGER.md §3.1)."""
+"""Length in bytes of every hash: leaf, node, root and proof element (docs/ledger.md §10.2)."""
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 """MTH of the empty tree, ``SHA-256("")`` = e3b0c442…b855 (RFC 9162 §2.1.1)."""
@@ -76,7 +76,7 @@ def _fold_right(hashes: Sequence[bytes]) -> bytes:
     """Return node(h0, node(h1, … node(h_{t−2}, h_{t−1}))) for t ≥ 1 hashes.
 
     With the perfect subtrees of the binary decomposition of n, largest first, this is MTH
-    (LEDGER.md §3.2): RFC 9162 always splits off the largest power of two on the left.
+    (docs/ledger.md §10.2): RFC 9162 always splits off the largest power of two on the left.
     """
     result = hashes[-1]
     for h in reversed(hashes[:-1]):
@@ -368,7 +368,7 @@ def verify_inclusion(
 ) -> None:
     """Check that ``leaf_hash`` is leaf ``index`` of the tree of ``size`` with ``root``.
 
-    The algorithm of RFC 9162 §2.1.3.2 (LEDGER.md §3.3): walk up from the leaf, consuming one
+    The algorithm of RFC 9162 §2.1.3.2 (docs/ledger.md §10.3): walk up from the leaf, consuming one
     proof hash per level that has a sibling, and require the proof to end exactly at the root.
 
     Args:
@@ -416,7 +416,7 @@ def verify_consistency(
 ) -> None:
     """Check that the tree of ``old_size`` with ``old_root`` is a prefix of ``new_root``'s tree.
 
-    The algorithm of RFC 9162 §2.1.4.2 (LEDGER.md §3.4): one walk computes both roots from the
+    The algorithm of RFC 9162 §2.1.4.2 (docs/ledger.md §10.4): one walk computes both roots from the
     proof. Edge policy (as transparency-dev/merkle): ``old_size`` must be ≥ 1 (an empty tree is
     a prefix of everything; the caller decides what a size-0 pin means); equal sizes need an
     empty proof and equal roots.

@@ -9,9 +9,9 @@ ends in a newline, then a blank line, then one signature line per key::
 
 The key ID is ``SHA-256(name ‖ 0x0A ‖ alg ‖ public key)[:4]`` read as a big-endian uint32.
 Algorithm 0x01 is Ed25519 over the note text; 0x04 is the timestamped Ed25519 witness
-cosignature of C2SP ``tlog-cosignature`` (LEDGER.md §3.9), which we verify but never produce.
+cosignature of C2SP ``tlog-cosignature`` (docs/ledger.md §11.3), which we verify but never produce.
 
-Keys travel as strings (LEDGER.md §3.7, Go-compatible):
+Keys travel as strings (docs/ledger.md §11.2, Go-compatible):
 
 - verifier key (vkey): ``<name>+<hex8 key ID>+base64(alg ‖ 32-byte public key)``
 - signer key (skey):   ``PRIVATE+KEY+<name>+<hex8 key ID>+base64(0x01 ‖ 32-byte seed)``
@@ -86,7 +86,7 @@ _COSIG_HEADER = b"cosignature/v1\ntime "
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")
 _HEX8 = re.compile("[0-9a-f]{8}")
 
-# Signature bytes after the key ID, by algorithm (LEDGER.md §3.7 step 5).
+# Signature bytes after the key ID, by algorithm (docs/ledger.md §11.3 opening step 5).
 _SIG_SIZE = {
     ALG_ED25519: _ED25519_SIG_SIZE,
     ALG_COSIGNATURE_V1: _TIMESTAMP_SIZE + _ED25519_SIG_SIZE,
@@ -144,7 +144,7 @@ def b64decode_canonical(text: str) -> bytes:
 
     Padding is required, no character outside the alphabet is allowed and the unused low bits
     of the last character must be zero: ``b64encode(result) == text``. This keeps every
-    signed or hashed value to a single encoding (LEDGER.md §3.7 step 3).
+    signed or hashed value to a single encoding (docs/ledger.md §11.3 opening step 3).
 
     Args:
         text: The base64 text.
@@ -197,7 +197,7 @@ class Verifier:
 
     @property
     def key_ref(self) -> str:
-        """The key reference ``name+hex8``, as used in entry signatures (LEDGER.md §3.6)."""
+        """The key reference ``name+hex8``, as used in entry signatures (docs/ledger.md §13.2)."""
         return f"{self.name}+{self.key_id:08x}"
 
     @property
@@ -246,7 +246,7 @@ def parse_vkey(vkey: str) -> Verifier:
     """Parse a verifier key string ``name+hex8+base64(alg ‖ public_key)``.
 
     The base64 part may itself contain ``+``, so only the first two ``+`` split the fields
-    (LEDGER.md §3.7). The key ID must be lowercase hex and must match the key.
+    (docs/ledger.md §11.1–§11.2). The key ID must be lowercase hex and must match the key.
 
     Args:
         vkey: The verifier key string.
@@ -469,7 +469,7 @@ def _check_text(text: str) -> bytes:
 
 
 def sign_note(text: str, signers: Sequence[Signer]) -> bytes:
-    """Sign a note text with every signer, in the given order (LEDGER.md §3.7 "Sign").
+    """Sign a note text with every signer, in the given order (docs/ledger.md §11.3, signing).
 
     Args:
         text: The note text; must end in a newline and contain no control characters except
@@ -509,7 +509,7 @@ def _parse_signature_line(line: str) -> NoteSignature:
 
 
 def _split_note(msg: bytes) -> tuple[bytes, str]:
-    """Apply LEDGER.md §3.7 steps 1-2: return (text bytes, signature block)."""
+    """Apply docs/ledger.md §11.3 opening steps 1-2: return (text bytes, signature block)."""
     if len(msg) > MAX_NOTE_SIZE:
         raise MalformedError("note 过大")
     try:
@@ -552,7 +552,8 @@ def parse_note(msg: bytes) -> tuple[str, list[NoteSignature]]:
         ``(text, signatures)`` with the signature lines in order.
 
     Raises:
-        MalformedError: If ``msg`` violates the strict grammar of LEDGER.md §3.7 steps 1-4.
+        MalformedError: If ``msg`` violates the strict grammar of docs/ledger.md §11.3 opening steps
+        1-4.
     """
     text, sigs = _parse_note(msg)
     return text.decode("utf-8"), list(sigs)
@@ -570,7 +571,7 @@ def _index_verifiers(verifiers: Iterable[Verifier]) -> dict[tuple[str, int], Ver
 
 
 def open_note(msg: bytes, verifiers: Iterable[Verifier]) -> Note:
-    """Parse a signed note and verify it against trusted keys (LEDGER.md §3.7 step 5).
+    """Parse a signed note and verify it against trusted keys (docs/ledger.md §11.3 opening step 5).
 
     Lines from unknown (name, key ID) pairs are ignored, even if the name or the ID alone
     matches a known key. A line from a known key must verify, or the whole note is rejected.

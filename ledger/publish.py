@@ -1,4 +1,4 @@
-"""Publish a ledger directory as static files (LEDGER.md §2.8; C2SP tlog-tiles, tlog-proof).
+"""Publish a ledger directory as static files (docs/ledger.md §13.7; C2SP tlog-tiles, tlog-proof).
 
 :func:`publish_ledger` writes, into ``out_dir``::
 
@@ -12,6 +12,8 @@
     blobs/sha256/<hex>              every blob an entry references (immutable)
     trust.txt                       the trust anchor (to be compared with the published one)
     gongkai-verify.pyz              the offline auditor as a stdlib zipapp
+    SHA256SUMS                      every file above: ``<sha256 hex>  <path>`` (sha256sum -c)
+    ledger.tar.gz                   all of the above in one archive, under ``ledger/``
 
 Partial tiles and bundles are produced for *every* archived size, so a client holding any
 archived checkpoint finds the tiles of exactly that tree (tlog-tiles: "partial tiles MUST be
@@ -19,7 +21,8 @@ available for every checkpointed size until the full tile exists"; we keep them 
 
 The output is deterministic: the same ledger gives byte-identical files, the zipapp included
 (sorted members, fixed timestamps and modes, stored without compression so that zlib versions
-do not matter). With ``previous`` (an earlier published folder), an immutable file that would
+do not matter), and the archive (sorted members, fixed mtime, uid, gid and modes, gzip header
+without name or time; byte-identical for one zlib version). With ``previous`` (an earlier published folder), an immutable file that would
 change, or disappear, aborts with :class:`~ledger.errors.FatalStoreError`, as Sunlight's
 ``compareFile`` and Tessera's ``createIdempotent`` do.
 """
@@ -27,9 +30,11 @@ change, or disappear, aborts with :class:`~ledger.errors.FatalStoreError`, as Su
 from __future__ import annotations
 
 import bisect
+import gzip
 import hashlib
 import io
 import os
+import tarfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,6 +47,7 @@ from ledger.entries import parse_entry
 from ledger.errors import FatalStoreError, StoreError, VerificationError
 from ledger.merkle import MerkleTree, leaf_hash
 from ledger.note import parse_vkey
+from ledger.payloads import ENTRY_TYPES, EntryTypes
 from ledger.receipt import Receipt, format_receipt
 from ledger.registry import TrustAnchor
 from ledger.store import LedgerStore
@@ -67,13 +73,37 @@ from ledger.verify import (
     verify_directory,
 )
 
-__all__ = ["IMMUTABLE_PREFIXES", "PYZ_NAME", "PublishReport", "build_zipapp", "publish_ledger"]
+__all__ = [
+    "ARCHIVE_NAME",
+    "ARCHIVE_ROOT",
+    "IMMUTABLE_PREFIXES",
+    "PYZ_NAME",
+    "SUMS_NAME",
+    "VERIFIER_FALLBACK",
+    "VERIFIER_REQUIREMENTS",
+    "PublishReport",
+    "build_zipapp",
+    "publish_ledger",
+]
 
 PYZ_NAME: Final = "gongkai-verify.pyz"
 """File name of the published auditor zipapp."""
+ARCHIVE_NAME: Final = "ledger.tar.gz"
+"""The whole published folder as one archive (every file but itself, under ``ledger/``)."""
+ARCHIVE_ROOT: Final = "ledger"
+"""The directory the archive unpacks into."""
+SUMS_NAME: Final = "SHA256SUMS"
+"""The list of published files with their SHA-256 (``sha256sum -c`` format)."""
+VERIFIER_REQUIREMENTS: Final = ("cryptography>=42,<51", "py-arkworks-bls12381>=0.5,<0.6")
+"""What the zipapp needs besides Python ≥ 3.11: Ed25519 signatures, and the BLS signatures of
+drand beacons (the same pins as ``pyproject.toml``; tests/ledger/test_publish.py checks them)."""
+VERIFIER_FALLBACK: Final = "py-ecc>=8,<9"
+"""Pure-Python BLS, for platforms without a py-arkworks-bls12381 wheel (slower)."""
+
+_ARCHIVE_MTIME: Final = 946684800  # 2000-01-01T00:00:00Z: no build time leaks in
 
 IMMUTABLE_PREFIXES: Final = ("tile/", f"{PROOF_DIR}/", f"{ARCHIVE_DIR}/", "blobs/")
-"""Published paths under these prefixes never change once written (LEDGER.md §2.8)."""
+"""Published paths under these prefixes never change once written (docs/ledger.md §13.7)."""
 
 _ZIP_TIME: Final = (1980, 1, 1, 0, 0, 0)  # the earliest DOS timestamp: no build time leaks in
 _SHEBANG: Final = b"#!/usr/bin/env python3\n"
@@ -233,8 +263,9 @@ def publish_ledger(
     trust: TrustAnchor,
     previous: Path | None = None,
     workers: int = 1,
+    types: EntryTypes = ENTRY_TYPES,
 ) -> PublishReport:
-    """Publish the checkpointed part of a ledger directory as static files (LEDGER.md §2.8).
+    """Publish the checkpointed part of a ledger directory as static files (docs/ledger.md §13.7).
 
     Steps: (1) hold the shared ``LOCK`` (if the directory has one), audit the directory with
     :func:`~ledger.verify.verify_directory` (every signature, the registry, every archived
@@ -251,6 +282,7 @@ def publish_ledger(
         trust: The trust anchor (also written as ``trust.txt``).
         previous: An earlier published folder whose immutable files must not change.
         workers: Processes for signature verification during the audit.
+        types: The entry types the audit accepts (default: every gongkai-ledger/v1 type).
 
     Returns:
         The report.
@@ -266,17 +298,22 @@ def publish_ledger(
     if lock is not None:
         lock.acquire()
     try:
-        return _publish(src, out, trust, previous, workers)
+        return _publish(src, out, trust, previous, workers, types)
     finally:
         if lock is not None:
             lock.release()
 
 
 def _publish(
-    src: Path, out: Path, trust: TrustAnchor, previous: Path | None, workers: int
+    src: Path,
+    out: Path,
+    trust: TrustAnchor,
+    previous: Path | None,
+    workers: int,
+    types: EntryTypes,
 ) -> PublishReport:
     # Step 1. Audit, then the store's own verified read; they must describe the same log.
-    audit = verify_directory(src, trust=trust, update_pin=False, workers=workers)
+    audit = verify_directory(src, trust=trust, update_pin=False, workers=workers, types=types)
     log_keys = [parse_vkey(v) for v in audit.log_keys_ever]
     state = LedgerStore(src, trust.origin, log_keys).read_state()
     if state.checkpoint is None or state.checkpoint_note is None:
@@ -299,7 +336,7 @@ def _publish(
         notes[s] = (src / ARCHIVE_DIR / str(s)).read_bytes()
         output.write(f"{ARCHIVE_DIR}/{s}", notes[s])
 
-    # Step 3b. Hash tiles for every archived size (C2SP tlog-tiles; LEDGER.md §3.10).
+    # Step 3b. Hash tiles for every archived size (C2SP tlog-tiles; docs/ledger.md §10.5).
     refs: set[TileRef] = set()
     for s in archived:
         refs.update(tiles_for_size(s))
@@ -370,9 +407,87 @@ def _publish(
     # Step 4. Nothing immutable of the previous publication may vanish.
     output.check_previous_kept()
 
-    # Step 5. The mutable checkpoint, last (Sunlight: publish only after everything it names).
+    # Step 5. The file list and the archive (they hold the checkpoint's bytes already), then
+    # the mutable checkpoint, last (Sunlight: publish only after everything it names).
+    _write_sums_and_archive(out, sorted(output.written), state.checkpoint_note)
+    output.written.update((SUMS_NAME, ARCHIVE_NAME))
     write_atomic(out / CHECKPOINT_NAME, state.checkpoint_note)
     output.written.add(CHECKPOINT_NAME)
     report.files = len(output.written)
     report.unchanged_immutable = output.unchanged
     return report
+
+
+def _write_sums_and_archive(out: Path, written: list[str], checkpoint: bytes) -> None:
+    """Write ``SHA256SUMS`` and ``ledger.tar.gz`` for the files ``written`` under ``out`` plus
+    the ``checkpoint`` (not yet on disk). Deterministic (see the module docstring).
+
+    Raises:
+        StoreError: if a file cannot be read or the archive cannot be written.
+    """
+    names = sorted({*written, CHECKPOINT_NAME} - {SUMS_NAME, ARCHIVE_NAME})
+    sums: list[str] = []
+    for name in names:
+        h = hashlib.sha256()
+        if name == CHECKPOINT_NAME:
+            h.update(checkpoint)
+        else:
+            with _opened(out / name) as f:
+                while block := f.read(1 << 20):
+                    h.update(block)
+        sums.append(f"{h.hexdigest()}  {name}\n")
+    sums_bytes = "".join(sums).encode("ascii")
+    _write_file(out / SUMS_NAME, sums_bytes)
+    members = [*names, SUMS_NAME]
+    parts = [m.split("/") for m in members]
+    dirs = {"/".join(p[:i]) for p in parts for i in range(1, len(p))}
+    target = out / ARCHIVE_NAME
+    try:
+        with (
+            open(target, "wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as gz,
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+        ):
+            tar.addfile(_tar_info(ARCHIVE_ROOT, 0, directory=True))
+            for rel in sorted([*dirs, *members]):
+                name = f"{ARCHIVE_ROOT}/{rel}"
+                if rel in dirs:
+                    tar.addfile(_tar_info(name, 0, directory=True))
+                elif rel == CHECKPOINT_NAME:
+                    tar.addfile(_tar_info(name, len(checkpoint)), io.BytesIO(checkpoint))
+                elif rel == SUMS_NAME:
+                    tar.addfile(_tar_info(name, len(sums_bytes)), io.BytesIO(sums_bytes))
+                else:
+                    with _opened(out / rel) as f:
+                        size = os.fstat(f.fileno()).st_size
+                        tar.addfile(_tar_info(name, size), f)
+    except OSError as exc:
+        raise StoreError(f"无法写入 {target}：{exc.strerror or exc}") from exc
+
+
+def _tar_info(name: str, size: int, *, directory: bool = False) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mtime = _ARCHIVE_MTIME
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    if directory:
+        info.type = tarfile.DIRTYPE
+        info.mode = 0o755
+    else:
+        info.mode = 0o644
+    return info
+
+
+def _opened(path: Path) -> io.BufferedReader:
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise StoreError(f"无法读取 {path}：{exc.strerror or exc}") from exc
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise StoreError(f"无法写入 {path}：{exc.strerror or exc}") from exc

@@ -1,6 +1,6 @@
 """C2SP tlog-proof receipts: offline proof that one entry is in the signed log.
 
-The format (C2SP ``tlog-proof``, LEDGER.md §1.5, §2.8) is a sequence of newline-terminated
+The format (C2SP ``tlog-proof``, docs/ledger.md §11.5, §13.8) is a sequence of newline-terminated
 lines::
 
     c2sp.org/tlog-proof@v1
@@ -157,7 +157,7 @@ def parse_receipt(data: bytes) -> Receipt:
 def verify_receipt(
     data: bytes, origin: str, verifiers: Iterable[Verifier]
 ) -> tuple[bytes, int, Checkpoint]:
-    """Verify a receipt offline (LEDGER.md §2.10 step 6).
+    """Verify a receipt offline (docs/ledger.md §13.8).
 
     Checks the checkpoint signature against the trusted log keys, then the inclusion of
     ``leaf_hash(extra)`` at ``index`` under the checkpoint's root.

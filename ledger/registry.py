@@ -1,4 +1,4 @@
-"""Replay of the keys that live in the log (LEDGER.md §2.5), by log index.
+"""Replay of the keys that live in the log (docs/ledger.md §13.3), by log index.
 
 Entry 0 is ``log.init``: it names the log keys, the root authority keys and their threshold t,
 and must match the out-of-band trust anchor. Later entries change the key set:
@@ -13,8 +13,9 @@ type               signed by                                   effect
 =================  ==========================================  =====================================
 
 Every other entry type is a department statement: it needs a valid signature of a department key
-whose ``dept`` is the body's ``dept`` (and, for some types, of several departments: see
-:data:`EXTRA_SIGNERS`) and whose scopes include the type. Validity depends on the log index,
+whose ``dept`` is the body's ``dept`` (and, for some types, of several departments: the
+payload's ``signers()``) and whose scopes include the type. Every body is first parsed into its
+typed payload (:class:`~ledger.payloads.EntryTypes`, a value given to the registry). Validity depends on the log index,
 never on the wall clock: a key added at index a and revoked at index r signs entries a < i < r.
 A revocation with ``compromised_from_index`` c *flags* that key's entries at indexes ≥ c; nothing
 is ever removed.
@@ -30,16 +31,18 @@ from typing import Any
 from ledger.entries import Entry
 from ledger.errors import MalformedError, VerificationError
 from ledger.note import ALG_ED25519, Verifier, parse_vkey
+from ledger.payloads import (
+    ENTRY_TYPES,
+    EntryTypes,
+    KeyAdd,
+    KeyRevoke,
+    LogInit,
+    LogkeyRotate,
+    RootUpdate,
+    Statement,
+)
 
 ROOT_TYPES = frozenset({"log.init", "key.add", "key.revoke", "root.update", "logkey.rotate"})
-ENTRY_FORMAT = "gongkai-ledger/v1"
-
-#: Entry types whose body names several departments that must all sign (type → depts of body).
-EXTRA_SIGNERS: dict[str, Callable[[Mapping[str, Any]], set[str]]] = {}
-
-#: Department entry types known to this verifier version. Statements of unknown types are
-#: rejected: a new type needs a new verifier, never a silent pass.
-DEPT_TYPES: set[str] = set()
 
 
 @dataclass
@@ -84,13 +87,20 @@ class Registry:
     flagged: dict[int, str] = field(default_factory=dict)
     #: For each department key, the indexes of the entries it signed (compact, for compromise flags).
     signed_by_key: dict[str, array[int]] = field(default_factory=dict)
+    #: The entry types accepted, with their body schemas (a value: never a global registry).
+    types: EntryTypes = ENTRY_TYPES
 
-    def apply(self, entry: Entry) -> None:
+    def apply(self, entry: Entry) -> Any:
         """Check ``entry`` at index ``self.size`` against the current state, then apply it.
 
+        Returns:
+            The entry's typed payload (:mod:`ledger.payloads`), its body checked against the
+            type's schema.
+
         Raises:
-            VerificationError: naming the index and the rule that failed; the state is unchanged.
-            MalformedError: if a key-management body is malformed.
+            VerificationError: naming the index and the rule or the body field that failed; the
+                state is unchanged.
+            MalformedError: if a key in a key-management body does not parse.
         """
         index = self.size
         if entry.index not in (-1, index):
@@ -102,14 +112,18 @@ class Registry:
             raise VerificationError(f"{where}：第 0 条必须是 log.init")
         if index > 0 and entry.type == "log.init":
             raise VerificationError(f"{where}：log.init 只能是第 0 条")
+        body = self.types.parse(entry, where)
         msg = entry.signing_message(self.origin)
         handler = _HANDLERS.get(entry.type)
         if handler is not None:
-            handler(self, entry, msg, where)
+            handler(self, entry, body, msg, where)
+        elif isinstance(body, Statement):
+            self._check_dept_entry(entry, body, msg, where)
         else:
-            self._check_dept_entry(entry, msg, where)
+            raise VerificationError(f"{where}：{entry.type} 不是部门条目类型")
         self.ids.add(entry.id)
         self.size += 1
+        return body
 
     # -- signature helpers -------------------------------------------------------------------
 
@@ -140,16 +154,8 @@ class Registry:
         if unknown:
             raise VerificationError(f"{where}：签名密钥未登记或无权签署：{', '.join(unknown)}")
 
-    def _check_dept_entry(self, entry: Entry, msg: bytes, where: str) -> None:
-        if entry.type not in DEPT_TYPES:
-            raise VerificationError(f"{where}：未知的条目类型 {entry.type}")
-        dept = entry.body.get("dept")
-        if not isinstance(dept, str):
-            raise VerificationError(f"{where}：缺少实施部门 dept")
-        needed = {dept}
-        extra = EXTRA_SIGNERS.get(entry.type)
-        if extra is not None:
-            needed |= extra(entry.body)
+    def _check_dept_entry(self, entry: Entry, body: Statement, msg: bytes, where: str) -> None:
+        needed = body.signers()
         index = self.size
         usable: dict[str, Verifier] = {}
         for sig in entry.sigs:  # only the keys this entry names, not every registered key
@@ -175,18 +181,12 @@ class Registry:
 
     # -- key-management entries ----------------------------------------------------------------
 
-    def _log_init(self, entry: Entry, msg: bytes, where: str) -> None:
-        body = entry.body
-        _expect_keys(
-            body, {"type", "id", "ts", "origin", "log_keys", "roots", "threshold", "formats"}, where
-        )
-        if body["origin"] != self.origin:
-            raise VerificationError(f"{where}：origin {body['origin']!r} 与 {self.origin!r} 不符")
-        if body["formats"] != {"entry": ENTRY_FORMAT, "draw": "draw-v1"}:
-            raise VerificationError(f"{where}：不支持的格式 {body['formats']!r}")
-        roots = _vkeys(body["roots"], where)
-        log_keys = _vkeys(body["log_keys"], where)
-        threshold = _threshold(body["threshold"], len(roots), where)
+    def _log_init(self, entry: Entry, body: LogInit, msg: bytes, where: str) -> None:
+        if body.origin != self.origin:
+            raise VerificationError(f"{where}：origin {body.origin!r} 与 {self.origin!r} 不符")
+        roots = _vkeys(body.roots, where)
+        log_keys = _vkeys(body.log_keys, where)
+        threshold = _threshold(body.threshold, len(roots), where)
         if self.trust is not None:
             if {v.vkey for v in roots} != {
                 v.vkey for v in self.trust.roots
@@ -201,23 +201,10 @@ class Registry:
         self._require_all_known(entry, good, where)
         self.roots, self.threshold, self.log_keys = root_map, threshold, tuple(log_keys)
 
-    def _key_add(self, entry: Entry, msg: bytes, where: str) -> None:
-        body = entry.body
-        _expect_keys(body, {"type", "id", "ts", "key"}, where)
-        spec = body["key"]
-        if not isinstance(spec, dict):
-            raise MalformedError(f"{where}：key 应为对象")
-        _expect_keys(spec, {"vkey", "role", "dept", "scopes"}, where)
-        (new,) = _vkeys([spec["vkey"]], where)
-        if spec["role"] != "dept" or not isinstance(spec["dept"], str) or not spec["dept"]:
-            raise MalformedError(f"{where}：key.role 应为 dept 且 key.dept 非空")
-        scopes = spec["scopes"]
-        if (
-            not isinstance(scopes, list)
-            or not scopes
-            or not all(isinstance(s, str) for s in scopes)
-        ):
-            raise MalformedError(f"{where}：key.scopes 应为非空字符串列表")
+    def _key_add(self, entry: Entry, body: KeyAdd, msg: bytes, where: str) -> None:
+        spec = body.key
+        (new,) = _vkeys((spec.vkey,), where)
+        scopes = spec.scopes
         bad = sorted(set(scopes) & ROOT_TYPES)
         if bad:
             raise VerificationError(f"{where}：部门密钥不能签署 {', '.join(bad)}")
@@ -227,24 +214,14 @@ class Registry:
         if not self._valid_sigs(entry, msg, {new.key_ref: new}, where):
             raise VerificationError(f"{where}：缺少新密钥自身的签名（持有证明）")
         self._require_all_known(entry, good | {new.key_ref}, where)
-        self.keys[new.key_ref] = KeyRecord(new, spec["dept"], frozenset(scopes), added_at=self.size)
+        self.keys[new.key_ref] = KeyRecord(new, spec.dept, frozenset(scopes), added_at=self.size)
 
-    def _key_revoke(self, entry: Entry, msg: bytes, where: str) -> None:
-        body = entry.body
-        allowed = {"type", "id", "ts", "key", "reason", "compromised_from_index"}
-        if not {"type", "id", "ts", "key", "reason"} <= set(body) <= allowed:
-            raise MalformedError(f"{where}：key.revoke 字段不符")
-        rec = self.keys.get(body["key"]) if isinstance(body["key"], str) else None
+    def _key_revoke(self, entry: Entry, body: KeyRevoke, msg: bytes, where: str) -> None:
+        rec = self.keys.get(body.key)
         if rec is None or rec.revoked_at is not None:
-            raise VerificationError(f"{where}：要撤销的密钥 {body['key']!r} 未登记或已撤销")
-        if body["reason"] not in ("rotated", "compromised"):
-            raise MalformedError(f"{where}：reason 应为 rotated 或 compromised")
-        c = body.get("compromised_from_index")
-        if c is not None and (
-            body["reason"] != "compromised"
-            or not isinstance(c, int)
-            or not rec.added_at < c <= self.size
-        ):
+            raise VerificationError(f"{where}：要撤销的密钥 {body.key!r} 未登记或已撤销")
+        c = body.compromised_from_index
+        if c is not None and (body.reason != "compromised" or not rec.added_at < c <= self.size):
             raise VerificationError(f"{where}：compromised_from_index 无效")
         roots = self._valid_sigs(entry, msg, self.roots, where)
         own = self._valid_sigs(entry, msg, {rec.verifier.key_ref: rec.verifier}, where)
@@ -258,11 +235,9 @@ class Registry:
                 if i >= c:
                     self.flagged[i] = rec.verifier.key_ref
 
-    def _root_update(self, entry: Entry, msg: bytes, where: str) -> None:
-        body = entry.body
-        _expect_keys(body, {"type", "id", "ts", "roots", "threshold"}, where)
-        roots = _vkeys(body["roots"], where)
-        threshold = _threshold(body["threshold"], len(roots), where)
+    def _root_update(self, entry: Entry, body: RootUpdate, msg: bytes, where: str) -> None:
+        roots = _vkeys(body.roots, where)
+        threshold = _threshold(body.threshold, len(roots), where)
         old = self._require_roots(entry, msg, where)
         new_map = {v.key_ref: v for v in roots}
         fresh = {ref: v for ref, v in new_map.items() if ref not in self.roots}
@@ -271,16 +246,14 @@ class Registry:
         self._require_all_known(entry, old | set(fresh), where)
         self.roots, self.threshold = new_map, threshold
 
-    def _logkey_rotate(self, entry: Entry, msg: bytes, where: str) -> None:
-        body = entry.body
-        _expect_keys(body, {"type", "id", "ts", "log_keys"}, where)
-        log_keys = _vkeys(body["log_keys"], where)
+    def _logkey_rotate(self, entry: Entry, body: LogkeyRotate, msg: bytes, where: str) -> None:
+        log_keys = _vkeys(body.log_keys, where)
         good = self._require_roots(entry, msg, where)
         self._require_all_known(entry, good, where)
         self.log_keys = tuple(log_keys)
 
 
-_HANDLERS: dict[str, Callable[[Registry, Entry, bytes, str], None]] = {
+_HANDLERS: dict[str, Callable[[Registry, Entry, Any, bytes, str], None]] = {
     "log.init": Registry._log_init,
     "key.add": Registry._key_add,
     "key.revoke": Registry._key_revoke,
@@ -289,16 +262,7 @@ _HANDLERS: dict[str, Callable[[Registry, Entry, bytes, str], None]] = {
 }
 
 
-def _expect_keys(body: Mapping[str, Any], keys: set[str], where: str) -> None:
-    if set(body) != keys:
-        extra = sorted(set(body) - keys)
-        missing = sorted(keys - set(body))
-        raise MalformedError(f"{where}：字段不符（多余 {extra}，缺少 {missing}）")
-
-
-def _vkeys(raw: Any, where: str) -> list[Verifier]:
-    if not isinstance(raw, list) or not raw or not all(isinstance(v, str) for v in raw):
-        raise MalformedError(f"{where}：应为非空的验证密钥列表")
+def _vkeys(raw: Sequence[str], where: str) -> list[Verifier]:
     try:
         keys = [parse_vkey(v) for v in raw]
     except MalformedError as exc:
@@ -310,28 +274,24 @@ def _vkeys(raw: Any, where: str) -> list[Verifier]:
     return keys
 
 
-def _threshold(raw: Any, n: int, where: str) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= n:
+def _threshold(raw: int, n: int, where: str) -> int:
+    if not 1 <= raw <= n:
         raise MalformedError(f"{where}：threshold 应为 1 到 {n} 之间的整数")
     return raw
 
 
-def register_dept_type(
-    type_: str, extra_signers: Callable[[Mapping[str, Any]], set[str]] | None = None
-) -> None:
-    """Declare a department entry type (used by the draw and workflow modules)."""
-    DEPT_TYPES.add(type_)
-    if extra_signers is not None:
-        EXTRA_SIGNERS[type_] = extra_signers
-
-
-def replay(entries: Sequence[Entry], origin: str, trust: TrustAnchor | None = None) -> Registry:
-    """Replay ``entries`` from index 0 and return the resulting registry.
+def replay(
+    entries: Sequence[Entry],
+    origin: str,
+    trust: TrustAnchor | None = None,
+    types: EntryTypes = ENTRY_TYPES,
+) -> Registry:
+    """Replay ``entries`` from index 0 (accepting the entry ``types``) and return the registry.
 
     Raises:
         VerificationError / MalformedError: at the first entry that breaks a rule.
     """
-    registry = Registry(origin=origin, trust=trust)
+    registry = Registry(origin=origin, trust=trust, types=types)
     for entry in entries:
         registry.apply(entry)
     return registry

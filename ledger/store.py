@@ -1,4 +1,4 @@
-"""The crash-safe single writer of the ledger directory (LEDGER.md §2.7).
+"""The crash-safe single writer of the ledger directory (docs/ledger.md §12).
 
 Layout of a ledger directory ``D`` (``draws/`` in the repository)::
 
@@ -214,7 +214,7 @@ class LedgerStore:
     :class:`~ledger.errors.LockBusyError`.
 
     After a :class:`~ledger.errors.FatalStoreError` raised by a write, this object refuses every
-    further write: after an fsync error the page cache may lie (LEDGER.md §1.11), so the
+    further write: after an fsync error the page cache may lie (docs/ledger.md §12.2), so the
     process must exit and a fresh process must recover from the disk.
 
     Args:
@@ -530,7 +530,8 @@ class LedgerStore:
     def recover(
         self, log_signers: Sequence[Signer], validate: Validator | None = None
     ) -> StoreState:
-        """Bring the directory to a clean state under the exclusive lock (LEDGER.md §2.7 step 2).
+        """Bring the directory to a clean state under the exclusive lock (docs/ledger.md §12.3 steps
+        2–4).
 
         Steps, after the full read-only verification of :meth:`read_state` (any failure there
         is fatal and modifies nothing):
@@ -665,7 +666,7 @@ class LedgerStore:
         log_signers: Sequence[Signer],
         validate: Validator | None = None,
     ) -> Checkpoint:
-        """Append entries and sign a checkpoint covering them (LEDGER.md §2.7 steps 1–7).
+        """Append entries and sign a checkpoint covering them (docs/ledger.md §12.3 steps 1–10).
 
         1. Check the new lines: bytes, no ``\\n``, ≤ 65535 bytes, canonical JSON.
         2. Take the exclusive lock (``LockBusyError`` at once if busy); create ``D`` durably.

@@ -1,4 +1,4 @@
-"""The task state machine, replayed from the ledger (DOMAIN.md §4, DRAWS.md §7.2).
+"""The task state machine, replayed from the ledger (docs/workflow.md §3, docs/ledger.md §14.4).
 
 Every department statement about an inspection task is an entry; its order in the log is
 checked here, both when staff append (``generator.ledgerops``) and when an auditor verifies.
@@ -28,10 +28,10 @@ from ledger import canonical
 from ledger.draw import drand
 from ledger.entries import Entry
 from ledger.errors import VerificationError
-from ledger.registry import register_dept_type
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
-#: The announcement must precede the beacon round by at least this long (DRAWS.md §7.2).
+#: The announcement must precede the beacon round by at least this long (docs/draw-v1.md §6,
+#: docs/ledger.md §14.4).
 MIN_ANNOUNCE_LEAD = dt.timedelta(hours=24)
 
 
@@ -425,6 +425,13 @@ class TaskLedger:
         if key not in task.results:
             raise VerificationError(f"{where}：后续处置须针对本部门已公示的结果")
         state = task.followups.get(key)
+        if state is None:
+            # No follow-up entry yet: the published form's own state is where it starts (a form
+            # saying 未完结 is an open follow-up that may be closed directly).
+            form = self.results[task.results[key]].body.get("result")
+            followup = form.get("followup") if isinstance(form, dict) else None
+            if isinstance(followup, dict) and followup.get("state") == "未完结":
+                state = "open"
         if entry.type == "followup.close":
             if state != "open":
                 raise VerificationError(f"{where}：没有未完结的后续处置")
@@ -475,18 +482,3 @@ _HANDLERS = {
     "followup.record": TaskLedger._followup,
     "followup.close": TaskLedger._followup,
 }
-
-
-def _all_announced(body: Mapping[str, Any]) -> set[str]:
-    return set(announce_departments(body))
-
-
-def _confirm_signers(body: Mapping[str, Any]) -> set[str]:
-    depts = body.get("departments")
-    return {d for d in depts if isinstance(d, str)} if isinstance(depts, list) else set()
-
-
-for _type in _HANDLERS:
-    register_dept_type(_type)
-register_dept_type("draw.announce", _all_announced)
-register_dept_type("task.confirm", _confirm_signers)

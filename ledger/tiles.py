@@ -1,7 +1,7 @@
 """C2SP tlog-tiles (height 8): tile paths, tile contents, entry bundles, root from tiles.
 
 A log of size s is published as immutable files (C2SP tlog-tiles, "Merkle Tree" and "Log
-Entries" sections; LEDGER.md §3.10):
+Entries" sections; docs/ledger.md §10.5):
 
 * ``tile/<L>/<N>[.p/<W>]`` — W ≤ 256 consecutive 32-byte hashes at tile level L. At L = 0 they
   are leaf hashes; at L ≥ 1, hash i of tile N is the Merkle root of the *full* tile
@@ -155,7 +155,7 @@ def tiles_for_size(size: int) -> list[TileRef]:
     """Return every hash tile of a tree of ``size`` leaves, level by level, in index order.
 
     Level l exists while ⌊size/256^l⌋ > 0; it has ⌊size/256^(l+1)⌋ full tiles, then a
-    partial tile of width ⌊size/256^l⌋ mod 256 if that is non-zero (LEDGER.md §3.10).
+    partial tile of width ⌊size/256^l⌋ mod 256 if that is non-zero (docs/ledger.md §10.5).
 
     Args:
         size: the tree size.

@@ -1,4 +1,4 @@
-"""The offline auditor: verify a ledger directory or a published site folder (LEDGER.md §2.10).
+"""The offline auditor: verify a ledger directory or a published site folder (docs/ledger.md §13.5).
 
 :func:`verify_directory` checks, with nothing but the files and an out-of-band trust anchor,
 that every entry is canonical and signed by a key the log itself registered at that position,
@@ -40,7 +40,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
-from ledger.durable import write_atomic
 from ledger.entries import MAX_ENTRY_SIZE, Entry, parse_entry
 from ledger.errors import (
     InconsistencyError,
@@ -58,8 +57,9 @@ from ledger.merkle import (
     verify_inclusion,
 )
 from ledger.note import Verifier, parse_note
+from ledger.payloads import ENTRY_TYPES, EntryTypes
 from ledger.receipt import parse_receipt, verify_receipt
-from ledger.registry import DEPT_TYPES, ROOT_TYPES, Registry, TrustAnchor
+from ledger.registry import ROOT_TYPES, Registry, TrustAnchor
 from ledger.tiles import (
     TILE_WIDTH,
     TileRef,
@@ -111,7 +111,7 @@ DrawCheck = Callable[[Entry, BlobReader], None]
 """A re-execution hook: raise a :class:`~ledger.errors.LedgerError` if the entry is wrong."""
 
 DRAW_CHECKS: list[DrawCheck] = []
-"""Hooks called for every verified entry, in log order, with a blob reader (LEDGER.md §2.10
+"""Hooks called for every verified entry, in log order, with a blob reader (docs/ledger.md §13.5
 step 4). The draws module appends its DRAW-V1 re-execution here; an exception aborts the audit
 at that entry."""
 
@@ -537,7 +537,7 @@ def range_hash_from_tiles(
     """MTH(D[start:end]) of a tree published as tiles for ``size`` (unverified: check a proof).
 
     ``start`` must be aligned to a power of two ≥ ``end − start`` (true of every range in an
-    RFC 9162 proof); the range is folded from its perfect subtrees (LEDGER.md §3.2).
+    RFC 9162 proof); the range is folded from its perfect subtrees (docs/ledger.md §10.2).
     """
     pieces: list[bytes] = []
     pos, remaining = start, end - start
@@ -816,7 +816,7 @@ def _open_with(note: bytes, origin: str, keys: Iterable[Verifier], name: str) ->
 def collect_blob_refs(value: Any, out: list[tuple[str, int]]) -> None:
     """Append ``(hex, size)`` for every ``{"sha256": hex, "size": n, ...}`` object in ``value``.
 
-    This is how an entry references a blob (LEDGER.md §2.3): any JSON object, at any depth of
+    This is how an entry references a blob (docs/ledger.md §13.1): any JSON object, at any depth of
     the body, with a 64-lowercase-hex ``sha256`` and an integer ``size``.
     """
     if isinstance(value, dict):
@@ -845,13 +845,13 @@ class _Auditor:
         path: Path,
         trust: TrustAnchor,
         workers: int,
-        allow_types: Iterable[str],
+        types: EntryTypes,
     ) -> None:
         self.path = path
         self.trust = trust
         self.origin = trust.origin
         self.workers = workers
-        self.allow_types = frozenset(allow_types) - DEPT_TYPES
+        self.types = types
         self.warnings: list[str] = []
         self.trust_from_dir = False
         self.blob_sizes: dict[str, int] = {}
@@ -975,8 +975,9 @@ def verify_directory(
     update_pin: bool = True,
     workers: int = 1,
     allow_types: Iterable[str] = (),
+    types: EntryTypes = ENTRY_TYPES,
 ) -> VerifyReport:
-    """Audit a ledger directory or a published ledger folder, offline (LEDGER.md §2.10).
+    """Audit a ledger directory or a published ledger folder, offline (docs/ledger.md §13.5).
 
     Args:
         path: A ledger directory (``entries.jsonl``, ``checkpoint``, ``checkpoints/``,
@@ -989,7 +990,9 @@ def verify_directory(
         update_pin: Write the verified checkpoint to ``pin_path`` (atomically) on success.
         workers: Processes for Ed25519 verification (1 = inline, in this process).
         allow_types: Extra department entry types to accept under the usual department-key
-            rules (for types this verifier version does not know yet; reported as a warning).
+            rules (for types this verifier version does not know yet; reported as a warning;
+            only their common fields are checked).
+        types: The entry types and their body schemas (default: every gongkai-ledger/v1 type).
 
     Returns:
         The report.
@@ -1004,34 +1007,29 @@ def verify_directory(
     """
     root = Path(path)
     anchor, from_dir = _load_trust(root, trust)
-    auditor = _Auditor(root, anchor, max(1, workers), allow_types)
+    auditor = _Auditor(root, anchor, max(1, workers), types.allowing(allow_types))
     auditor.trust_from_dir = from_dir
     if from_dir:
         auditor.warnings.append(
             f"信任锚取自被验证目录自身的 {TRUST_NAME}，不能证明日志身份；"
             "请与另行公布的信任锚（网站、公告、政府公报）逐字核对"
         )
-    # Extra types are registered in the module-level table for the duration of this run only.
-    added = sorted(auditor.allow_types)
-    DEPT_TYPES.update(added)
-    try:
-        return _run(auditor, pin_path, update_pin)
-    finally:
-        DEPT_TYPES.difference_update(added)
+    return _run(auditor, pin_path, update_pin)
 
 
 def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyReport:
     path, origin, trust = auditor.path, auditor.origin, auditor.trust
-    if auditor.allow_types:
+    if auditor.types.unchecked:
         auditor.warnings.append(
             "按调用者要求接受了本验证器未内置的条目类型："
-            + "、".join(sorted(auditor.allow_types))
+            + "、".join(sorted(auditor.types.unchecked))
             + "（仍要求部门密钥签名与授权范围）"
         )
 
-    # Step 1. The signed checkpoint, strictly parsed (C2SP tlog-checkpoint; LEDGER.md §3.7–3.8):
-    # exactly three lines (no extension lines), canonical size and root, origin == trust.origin.
-    # Its signature is checked in step 3 with the log keys the registry holds at that size.
+    # Step 1. The signed checkpoint, strictly parsed (C2SP tlog-checkpoint; docs/ledger.md
+    # §11.3–§11.4): exactly three lines (no extension lines), canonical size and root, origin ==
+    # trust.origin. Its signature is checked in step 3 with the log keys the registry holds at that
+    # size.
     cp_note = _read(path / CHECKPOINT_NAME, f"签名检查点 {CHECKPOINT_NAME}")
     checkpoint = _parse_note_checkpoint(cp_note, origin, CHECKPOINT_NAME)
     size = checkpoint.size
@@ -1045,10 +1043,10 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
     pin_size = pin[1].size if pin is not None else None
 
     # Step 3. Stream entries.jsonl: canonical line ≤ 65535 bytes → parse_entry → registry
-    # replay by log index (LEDGER.md §2.5) → leaf hash into the O(log n) RootBuilder
+    # replay by log index (docs/ledger.md §13.3) → leaf hash into the O(log n) RootBuilder
     # (RFC 9162 §2.1.1) → blobs, draw hooks, bundles; at every archived size, verify the
     # archived note and compare its root; at `size`, open `checkpoint` with the current keys.
-    # Step 4 (LEDGER.md §2.10): one task replay per audit; it re-runs every draw.
+    # Step 4 (docs/ledger.md §13.5): one task replay per audit; it re-runs every draw.
     from ledger.draw.audit import LedgerAudit
 
     draw_audit = LedgerAudit()
@@ -1056,11 +1054,11 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
     checker: _SigChecker | None = None
     if auditor.workers > 1:
         checker = _SigChecker(auditor.workers)
-        deferring = _DeferringRegistry(origin=origin, trust=trust)
+        deferring = _DeferringRegistry(origin=origin, trust=trust, types=auditor.types)
         deferring.checker = checker
         registry = deferring
     else:
-        registry = Registry(origin=origin, trust=trust)
+        registry = Registry(origin=origin, trust=trust, types=auditor.types)
     builder = RootBuilder()
     log_keys_ever: dict[str, Verifier] = {}
     roots_at: dict[int, bytes] = {}
@@ -1186,8 +1184,9 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
     # `extra` equals line i; its checkpoint is one of the archived ones.
     receipts = _check_receipts(auditor, size, roots_at, list(log_keys_ever.values()))
 
-    # Step 6. The pin (LEDGER.md §2.9, Go sumdb checkTrees): the log must extend the last
-    # checkpoint this auditor verified; otherwise a fork or rollback, with portable evidence.
+    # Step 6. The pin (docs/ledger.md §13.5 step 7, §13.6, Go sumdb checkTrees): the log must extend
+    # the last checkpoint this auditor verified; otherwise a fork or rollback, with portable
+    # evidence.
     previous: int | None = None
     if pin is not None:
         pin_note, pinned = pin
@@ -1198,6 +1197,10 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
     if pin_path is not None and update_pin:
         old = pin[0] if pin is not None else None
         if old != cp_note and (pin is None or pin[1].size <= size):
+            # Imported here: ledger.durable needs fcntl (POSIX), and the auditor must run where
+            # there is none (Windows); only updating a pin writes anything.
+            from ledger.durable import write_atomic
+
             write_atomic(pin_path, cp_note)
             pin_updated = True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from generator.content.cells import excerpt
 from generator.content.errors import Problems
 from generator.content.model import (
     CreditRisk,
@@ -62,17 +63,18 @@ def entity_from_row(row: Row, problems: Problems) -> MarketEntity | None:
     if entity_type is None:
         problems.error(
             row.loc("主体类型"),
-            f"不是有效的主体类型：“{c['主体类型']}”（应为 {_choices(EntityType)}）",
+            f"不是有效的主体类型：“{excerpt(c['主体类型'])}”（应为 {_choices(EntityType)}）",
         )
         ok = False
     if code:
         check = check_uscc(code)
         if check.status is CodeStatus.INVALID:
-            problems.error(row.loc("统一社会信用代码"), f"“{code}”无效：{check.reason}")
+            problems.error(row.loc("统一社会信用代码"), f"“{excerpt(code)}”无效：{check.reason}")
             ok = False
         elif check.status is CodeStatus.LEGACY:
             problems.warning(
-                row.loc("统一社会信用代码"), f"“{code}”：{check.reason}；按原样保留，未作修改"
+                row.loc("统一社会信用代码"),
+                f"“{excerpt(code)}”：{check.reason}；按原样保留，未作修改",
             )
             legacy = True
         ident = code
@@ -84,7 +86,7 @@ def entity_from_row(row: Row, problems: Problems) -> MarketEntity | None:
             ok = False
         check = check_registration_number(regno)
         if check.status is CodeStatus.INVALID:
-            problems.error(row.loc("注册号"), f"“{regno}”无效：{check.reason}")
+            problems.error(row.loc("注册号"), f"“{excerpt(regno)}”无效：{check.reason}")
             ok = False
         ident = regno
     else:
@@ -97,7 +99,9 @@ def entity_from_row(row: Row, problems: Problems) -> MarketEntity | None:
         ok = False
     division = c["行政区划"]
     if not _DIVISION_RE.match(division):
-        problems.error(row.loc("行政区划"), f"应为6位行政区划代码（GB/T 2260），实际为“{division}”")
+        problems.error(
+            row.loc("行政区划"), f"应为6位行政区划代码（GB/T 2260），实际为“{excerpt(division)}”"
+        )
         ok = False
     industries = split_list(c["行业"])
     if not industries:
@@ -107,19 +111,22 @@ def entity_from_row(row: Row, problems: Problems) -> MarketEntity | None:
     if status is None:
         problems.error(
             row.loc("登记状态"),
-            f"不是有效的登记状态：“{c['登记状态']}”（应为 {_choices(RegStatus)}）",
+            f"不是有效的登记状态：“{excerpt(c['登记状态'])}”（应为 {_choices(RegStatus)}）",
         )
         ok = False
     risk = CreditRisk.parse(c["信用风险分类"])
     if risk is None:
-        problems.error(row.loc("信用风险分类"), f"应为 A、B、C 或 D，实际为“{c['信用风险分类']}”")
+        problems.error(
+            row.loc("信用风险分类"), f"应为 A、B、C 或 D，实际为“{excerpt(c['信用风险分类'])}”"
+        )
         ok = False
     last = None
     if c["上次检查日期"]:
         last = parse_date(c["上次检查日期"])
         if last is None:
             problems.error(
-                row.loc("上次检查日期"), f"应为日期（YYYY-MM-DD），实际为“{c['上次检查日期']}”"
+                row.loc("上次检查日期"),
+                f"应为日期（YYYY-MM-DD），实际为“{excerpt(c['上次检查日期'])}”",
             )
             ok = False
     if not ok or entity_type is None or status is None or risk is None:
@@ -146,7 +153,9 @@ def inspector_from_row(
     ok = True
     ident = c["执法证号"]
     if not _CREDENTIAL_RE.match(ident):
-        problems.error(row.loc("执法证号"), f"应为4–32位字母、数字或连字符，实际为“{ident}”")
+        problems.error(
+            row.loc("执法证号"), f"应为4–32位字母、数字或连字符，实际为“{excerpt(ident)}”"
+        )
         ok = False
     if not c["姓名"]:
         problems.error(row.loc("姓名"), "不能为空")
@@ -155,7 +164,7 @@ def inspector_from_row(
     if dept is None:
         problems.error(
             row.loc("部门"),
-            f"未知部门“{c['部门']}”（应为 departments.yaml 中的标识或名称）",
+            f"未知部门“{excerpt(c['部门'])}”（应为 departments.yaml 中的标识或名称）",
             refers_to="departments",
         )
         ok = False
@@ -163,7 +172,7 @@ def inspector_from_row(
     if status is None:
         problems.error(
             row.loc("状态"),
-            f"不是有效的人员状态：“{c['状态']}”（应为 {_choices(InspectorStatus)}）",
+            f"不是有效的人员状态：“{excerpt(c['状态'])}”（应为 {_choices(InspectorStatus)}）",
         )
         ok = False
     if not ok or dept is None or status is None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from generator.content.errors import Location, Problems, Severity, display_path
 from generator.content.libraries import (
@@ -161,23 +162,62 @@ def _load_site(reader: _Reader) -> SiteConfig | None:
         f.error("region_code", f"应为6位行政区划代码（GB/T 2260），实际为“{region_code}”")
     region_name = f.text("region_name", max_len=100)
     base_url = f.text("base_url", max_len=300)
-    if base_url is not None and not (
-        base_url.startswith(("https://", "http://", "/")) and base_url.endswith("/")
-    ):
-        f.error("base_url", "应以 https://、http:// 或 / 开头，并以 / 结尾")
+    example = f.boolean("example", default=False)
+    if base_url is not None:
+        problem = base_url_problem(base_url, example=example)
+        if problem:
+            f.error("base_url", problem)
+        elif not is_absolute_url(base_url):
+            reader.problems.warning(
+                f.loc("base_url"),
+                "示例站点的 base_url 不是绝对网址：网站地图、订阅源和 robots.txt 中的网址将是相对的"
+                "（不符合规范），仅供本地预览；公开发布须填写 https:// 开头的绝对网址",
+            )
     origin = f.text("ledger_origin", max_len=200)
     if origin is not None and (" " in origin or "+" in origin or "://" in origin):
         f.error(
             "ledger_origin",
             "账本来源（origin）不能含空格、“+”或协议头，例如 example.gov.cn/gongkai/ledger",
         )
-    example = f.boolean("example", default=False)
     description = f.text("description", required=False, max_len=2000) or ""
     f.finish()
     if None in (name, region_code, region_name, base_url, origin):
         return None
     assert name and region_code and region_name and base_url and origin
     return SiteConfig(name, region_code, region_name, base_url, origin, example, description)
+
+
+def is_absolute_url(url: str) -> bool:
+    """Whether ``url`` is an absolute ``http(s)://host/…`` URL without query or fragment."""
+    parts = urlsplit(url)
+    return (
+        parts.scheme in ("https", "http")
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and not parts.query
+        and not parts.fragment
+        and url.startswith(parts.scheme + "://")
+    )
+
+
+def base_url_problem(url: str, *, example: bool) -> str | None:
+    """Why ``url`` cannot be a site's ``base_url`` (docs/content.md, “base_url”), or None.
+
+    A published site needs an absolute ``https://`` URL ending in ``/``: sitemaps, Atom feeds
+    and robots.txt allow only absolute URLs. An example site (``example: true``) may also use
+    ``http://`` or a root-relative path such as ``/`` (for local previews).
+    """
+    if not example:
+        if url.startswith("https://") and url.endswith("/") and is_absolute_url(url):
+            return None
+        return (
+            f"公开发布的站点应填写以 https:// 开头、以 / 结尾的绝对网址，"
+            f"如 https://scjg.example.gov.cn/gongkai/（网站地图和订阅源只允许绝对网址），实际为“{url}”"
+        )
+    relative = url.startswith("/") and not url.startswith("//")
+    if url.endswith("/") and (relative or is_absolute_url(url)):
+        return None
+    return "应以 https://、http:// 或 / 开头，并以 / 结尾"
 
 
 def _load_departments(reader: _Reader) -> list[Department]:

@@ -1,6 +1,6 @@
 """The content model: typed, frozen objects built from ``content/``.
 
-Terms follow DOMAIN.md §3 (glossary). Enum values are the exact Chinese wording used in
+Terms follow docs/domain.md §2–§3. Enum values are the exact Chinese wording used in
 content files, spreadsheets and on the site.
 """
 
@@ -31,7 +31,7 @@ class ItemClass(_ChineseEnum):
 
 
 class InspectionMethod(_ChineseEnum):
-    """检查方式 (DOMAIN.md §5, 核查方式)."""
+    """检查方式 (docs/domain.md §3.3, 核查方式)."""
 
     ON_SITE = "现场检查"
     FIELD_VERIFICATION = "实地核查"

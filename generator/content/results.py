@@ -1,7 +1,7 @@
 """Inspection results (检查结果) and follow-up (后续处置), as published under each business.
 
 Categories and measures use the exact wording of the provincial result-entry form
-(DOMAIN.md §5). A result is entered by the inspecting department (谁检查、谁录入、谁公开),
+(docs/domain.md §3). A result is entered by the inspecting department (谁检查、谁录入、谁公开),
 recorded in the ledger as a ``result.publish`` entry, and attributed to one entity
 (归集到市场主体名下). A correction is a new entry that supersedes the old one; both stay visible.
 """
@@ -43,7 +43,7 @@ class ResultCategory(_ChineseEnum):
 
     @property
     def code(self) -> str:
-        """The form's code (1–12, A–G), DOMAIN.md §5."""
+        """The form's code (1–12, B–G), docs/domain.md §3.1."""
         return _CODES[self]
 
 
@@ -84,7 +84,7 @@ _PROBLEMS = frozenset(
 
 
 class FollowUpMeasure(_ChineseEnum):
-    """后续处置措施 (exact options of the form, DOMAIN.md §5)."""
+    """后续处置措施 (exact options of the form, docs/domain.md §3.2)."""
 
     NONE_NEEDED = "未发现问题或相关问题已规范、已改正，无需后续处置"
     TO_DAILY_SUPERVISION = "停止检查，反馈至日常监管部门依法依规处理"

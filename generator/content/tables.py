@@ -5,6 +5,11 @@ file (UTF-8, with or without a BOM), an XLSX workbook (first sheet) or a YAML li
 becomes a ``dict`` of header → text plus its row number, so that errors name the line/row and
 the column. Headers are matched exactly after trimming spaces; a missing required column is
 one error naming the columns that were found.
+
+CSV and XLSX cells are un-escaped with :func:`generator.content.cells.restore` (one leading
+``'``, which gongkai's writers add in front of text that a spreadsheet would run as a formula, is
+removed). Every input is bounded (docs/content.md §8.3): file size, rows, cell length, fields
+per CSV row; messages quote at most a short excerpt of a bad cell.
 """
 
 from __future__ import annotations
@@ -16,13 +21,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.content.cells import excerpt, restore
 from generator.content.errors import Location, Problems
 from generator.content.source import LocDict, LocList, load_yaml, read_text
+from generator.content.xlsx_guard import check_workbook
 
 #: Most rows accepted in one library file.
 MAX_ROWS = 2_000_000
 #: Longest cell accepted (characters).
 MAX_CELL = 500
+#: Header names quoted in a “missing column” message.
+_HEADERS_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -117,10 +126,14 @@ def _check_header(
         elif name in known:
             mapping[index] = name
         else:
-            problems.warning(Location(loc.path, loc.line, name), "未知的列，已忽略")
+            problems.warning(Location(loc.path, loc.line, excerpt(name)), "未知的列，已忽略")
     missing = [c for c in columns.required if c not in mapping.values()]
+    if missing:
+        named = [excerpt(h.strip()) for h in header if h.strip()]
+        found = "、".join(named[:_HEADERS_SHOWN]) or "（无）"
+        if len(named) > _HEADERS_SHOWN:
+            found += f"等 {len(named)} 列"
     for name in missing:
-        found = "、".join(h.strip() for h in header if h.strip()) or "（无）"
         problems.error(Location(loc.path, loc.line, name), f"缺少必需的列；找到的列为：{found}")
     return mapping if ok and not missing else None
 
@@ -132,16 +145,46 @@ def _read_csv(path: Path, shown: str, problems: Problems) -> _Raw | None:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, list[str]]] = []
     try:
-        for values in reader:
-            rows.append((reader.line_num, [v.strip() for v in values]))
+        for values in reader:  # line_num: the record's last line (a quoted cell may span lines)
+            if values:
+                rows.append((reader.line_num, [restore(v.strip()) for v in values]))
+            if len(rows) > MAX_ROWS + 1:
+                problems.error(Location(shown), f"行数过多（上限 {MAX_ROWS}）")
+                return None
     except csv.Error as exc:
-        problems.error(Location(shown, reader.line_num), f"CSV 格式错误：{exc}")
+        problems.error(Location(shown, reader.line_num), f"CSV 格式错误：{excerpt(str(exc))}")
         return None
     if not rows:
         problems.error(Location(shown, 1), "文件为空，缺少表头")
         return None
     header_line, header = rows[0]
-    return header_line, header, rows[1:], []
+    data = [row for row in rows[1:] if fields_match(row, header, shown, problems)]
+    return header_line, header, data, []
+
+
+def fields_match(
+    row: tuple[int, list[str]], header: Sequence[str], shown: str, problems: Problems
+) -> bool:
+    """True if a CSV record (line, fields) has as many fields as the header; else False and
+    one located error naming the first missing column or the first extra field."""
+    line, values = row
+    have, want = len(values), len(header)
+    if have == want:
+        return True
+    if have < want:
+        column = header[have].strip() or f"第 {have + 1} 列"
+        problems.error(
+            Location(shown, line, excerpt(column)),
+            f"本行只有 {have} 个字段，表头有 {want} 个：缺少“{excerpt(column)}”及其后的字段"
+            "（是否漏了逗号，或单元格中的逗号、引号未加引号？）",
+        )
+    else:
+        problems.error(
+            Location(shown, line, f"第 {want + 1} 列"),
+            f"本行有 {have} 个字段，比表头多 {have - want} 个（多出的内容：“{excerpt(values[want])}”；"
+            "单元格中的逗号是否未加引号？）",
+        )
+    return False
 
 
 def _cell_text(value: object) -> str:
@@ -161,20 +204,24 @@ def _cell_text(value: object) -> str:
 def _read_xlsx(path: Path, shown: str, problems: Problems) -> _Raw | None:
     import openpyxl  # imported lazily: only spreadsheet users pay for it
 
+    if not check_workbook(path, shown, problems):
+        return None
     rows: list[tuple[int, list[str]]] = []
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
             sheet = workbook.worksheets[0]
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                rows.append((number, [_cell_text(v) for v in values]))
+                rows.append((number, [restore(_cell_text(v)) for v in values]))
                 if number > MAX_ROWS + 1:
                     problems.error(Location(shown), f"行数过多（上限 {MAX_ROWS}）")
                     return None
         finally:
             workbook.close()
     except Exception as exc:
-        problems.error(Location(shown), f"无法读取 XLSX 工作簿：{type(exc).__name__}: {exc}")
+        problems.error(
+            Location(shown), f"无法读取 XLSX 工作簿：{type(exc).__name__}: {excerpt(str(exc))}"
+        )
         return None
     if not rows:
         problems.error(Location(shown, 1), "工作表为空，缺少表头")

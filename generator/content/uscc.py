@@ -1,6 +1,6 @@
 """统一社会信用代码 (GB 32100-2015) and 组织机构代码 (GB 11714-1997) check characters.
 
-See docs/content.md §credit codes and DOMAIN.md §8. The two standards give letters different
+See docs/domain.md §7. The two standards give letters different
 values (GB 11714: full alphabet A=10 … Z=35; GB 32100: the 31-character set without I, O, S, V,
 Z), so each has its own table.
 
@@ -21,7 +21,7 @@ _USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1 3 9 27 19 26 16 …
 
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
-#: 登记管理部门代码 → allowed 机构类别代码 (GB 32100 table and later revisions, DOMAIN.md §8.1).
+#: 登记管理部门代码 → allowed 机构类别代码 (GB 32100 table and later revisions, docs/domain.md §7.1).
 REGISTRATION_CLASSES: dict[str, str] = {
     "1": "1239",
     "2": "19",
@@ -38,7 +38,7 @@ REGISTRATION_CLASSES: dict[str, str] = {
 }
 
 #: Codes that fail the GB 32100 check but were really issued (pilot codes before the standard).
-#: Accepted with a warning, never rewritten. Source: DOMAIN.md §8.4.
+#: Accepted with a warning, never rewritten. Source: docs/domain.md §7.4.
 LEGACY_USCC = frozenset({"91350100M0001TGQXM"})
 
 

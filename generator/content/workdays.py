@@ -2,7 +2,8 @@
 
 A working day is Monday–Friday minus the statutory days off, plus the weekend days named as
 make-up working days (调休上班). The data comes from the ``chinese-calendar`` package, which
-encodes each year's notice; a date outside its data is an error, never a guess (DOMAIN.md §9).
+encodes each year's notice; a date outside its data is an error, never a guess (docs/domain.md
+§4.2).
 
 Periods do not count their first day (期间开始的当日不计入): the deadline for publishing a result
 is the 20th working day *after* the inspection was completed.

@@ -25,15 +25,14 @@ invented pattern. CSV files are UTF-8 with a BOM (so that Excel opens them corre
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import io
 import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.content.cells import csv_bytes
 from generator.content.uscc import USCC_CHARSET, make_uscc
 
 #: The seed of the example. Changing it changes every generated file.
@@ -572,14 +571,6 @@ def build(seed: int = SEED) -> Example:
     return Example(tuple(entities), tuple(inspectors), tuple(conflicts))
 
 
-def _csv_bytes(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")
-
-
 def entities_csv(entities: Sequence[Entity]) -> bytes:
     """``entities.csv``: UTF-8 with BOM, the headers of docs/content.md, ``\\n`` line ends."""
     rows = [
@@ -597,13 +588,13 @@ def entities_csv(entities: Sequence[Entity]) -> bytes:
         )
         for e in entities
     ]
-    return _csv_bytes(ENTITY_HEADER, rows)
+    return csv_bytes(ENTITY_HEADER, rows, line_end="\n")
 
 
 def inspectors_csv(inspectors: Sequence[Inspector]) -> bytes:
     """``inspectors.csv``: UTF-8 with BOM, ``部门`` as the department id."""
     rows = [(x.credential, x.name, x.dept, "、".join(x.tags), x.status) for x in inspectors]
-    return _csv_bytes(INSPECTOR_HEADER, rows)
+    return csv_bytes(INSPECTOR_HEADER, rows, line_end="\n")
 
 
 def conflicts_yaml(conflicts: Sequence[Conflict]) -> bytes:

@@ -1,6 +1,6 @@
 """Build the public site: phase 1 gathers a context, phase 2 renders it through the writer.
 
-Pipeline (STYLE.md item 12)::
+Pipeline (docs/site.md §4)::
 
     content/ + results + draws/  ─load─▶  SiteData (indexes, metrics)     phase 1
     SiteData ─PageSet─▶ [Page(path, template, context, key)]
@@ -10,7 +10,8 @@ Pipeline (STYLE.md item 12)::
     staging ─commit─▶ output (full build: atomic directory swap;
                               incremental: only changed files, journalled)
 
-Every page is rendered with Jinja2 (autoescape on, ``StrictUndefined``) from ``site_templates/``.
+Every page is rendered with Jinja2 (autoescape on, ``StrictUndefined``) from ``site_templates/``
+(found by :mod:`generator.site.templates_dir`, also in an installed wheel).
 Links are relative, so the site works under any sub-path and from ``file://``. The output embeds
 no wall-clock time: the same inputs give byte-identical files.
 
@@ -57,7 +58,14 @@ from generator.site.cache import (
     store_memo,
 )
 from generator.site.cache import content_key as content_hash
-from generator.site.data import SiteData, derive, division_name, ratio_text, read_ledger
+from generator.site.data import (
+    LedgerRecord,
+    SiteData,
+    derive,
+    division_name,
+    ratio_text,
+    read_ledger,
+)
 from generator.site.markdown import make_renderer as make_markdown_renderer
 from generator.site.pages import Page, PageSet, digest
 from generator.site.search import (
@@ -67,8 +75,17 @@ from generator.site.search import (
     search_shards,
     shard_count,
 )
+from generator.site.templates_dir import default_templates
 from generator.site.urls import base_path, code_shard, relative_url
 from generator.site.writer import JOURNAL, SiteWriter, write_file
+from ledger.publish import (
+    ARCHIVE_NAME,
+    ARCHIVE_ROOT,
+    PYZ_NAME,
+    SUMS_NAME,
+    VERIFIER_FALLBACK,
+    VERIFIER_REQUIREMENTS,
+)
 
 __all__ = ["BuildReport", "build_site", "default_templates", "relative_url"]
 
@@ -82,14 +99,6 @@ MANIFEST_VERSION = 2
 PARALLEL_THRESHOLD = 2000
 #: The fewest pages a render process takes at once (from the shared list of spans).
 MIN_SPAN = 200
-
-
-def default_templates() -> Path:
-    """The ``site_templates/`` directory that ships with gongkai (or ``$GONGKAI_TEMPLATES``)."""
-    override = os.environ.get("GONGKAI_TEMPLATES")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "site_templates"
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,7 @@ class Renderer:
             d=data,
             url=_url,
             ledger=data.ledger,
+            ledger_download=_LEDGER_DOWNLOAD,
         )
         self.templates = templates
         self.root_404 = base_path(data.content.site.base_url)
@@ -159,6 +169,18 @@ class Renderer:
         # ``page_url``: the page's site path as linked (``a/`` for ``a/index.html``).
         url = page_path[:-10] if page_path.endswith("index.html") else page_path
         return tmpl.render(page_path=page_path, page_url=url, root=root, **ctx)
+
+
+#: The ledger page's download and verification instructions (names and requirements as
+#: :mod:`ledger.publish` writes and states them).
+_LEDGER_DOWNLOAD = {
+    "archive": ARCHIVE_NAME,
+    "root": ARCHIVE_ROOT,
+    "sums": SUMS_NAME,
+    "pyz": PYZ_NAME,
+    "requirements": VERIFIER_REQUIREMENTS,
+    "fallback": VERIFIER_FALLBACK,
+}
 
 
 @jinja2.pass_context
@@ -185,6 +207,7 @@ def build_site(
     *,
     results: Sequence[InspectionResult] = (),
     task_facts: Mapping[str, Any] | None = None,
+    record: LedgerRecord | None = None,
     draws_dir: Path | None = None,
     search: bool | None = None,
     incremental: bool = True,
@@ -199,6 +222,8 @@ def build_site(
         templates: the template directory (default :func:`default_templates`).
         results: the published inspection results (from the ledger).
         task_facts: ledger events and drawn lists by task (generator.workflow.timeline).
+        record: published plans, as-of date and preview flag (:class:`LedgerRecord`); a plan
+            changed after ``plan.publish`` stops the build (ContentError).
         draws_dir: the ledger directory (``checkpoint``, ``trust.txt``); default
             ``content_dir/../draws`` when it exists.
         search: build the Pagefind index (None: when ``pagefind`` is installed).
@@ -227,6 +252,7 @@ def build_site(
             templates,
             results=results,
             task_facts=task_facts,
+            record=record,
             draws_dir=draws_dir,
             search=search,
             incremental=incremental,
@@ -245,6 +271,7 @@ def build_from_content(
     *,
     results: Sequence[InspectionResult] = (),
     task_facts: Mapping[str, Any] | None = None,
+    record: LedgerRecord | None = None,
     draws_dir: Path | None = None,
     search: bool | None = None,
     incremental: bool = True,
@@ -264,6 +291,7 @@ def build_from_content(
             templates,
             results=results,
             task_facts=task_facts,
+            record=record,
             draws_dir=draws_dir,
             search=search,
             incremental=incremental,
@@ -282,6 +310,7 @@ def _build(
     *,
     results: Sequence[InspectionResult],
     task_facts: Mapping[str, Any] | None,
+    record: LedgerRecord | None,
     draws_dir: Path | None,
     search: bool | None,
     incremental: bool,
@@ -302,9 +331,13 @@ def _build(
             store_derived(cache_dir, derived_id, derived)
     calendar = calendar_key() if cache_dir is not None else None
     deadlines = load_deadlines(cache_dir, calendar) if cache_dir and calendar else None
+    if record is not None and record.plans is not None:
+        from generator.workflow.actions import published_plans  # (only with a ledger)
+
+        published_plans(content.plans, record.plans)
     # Phase 1 builds many small acyclic objects that live until the end (cache.paused_gc).
     with paused_gc():
-        data = SiteData(content, results, read_ledger(draws_dir), derived, deadlines)
+        data = SiteData(content, results, read_ledger(draws_dir), derived, deadlines, record)
         if draws_dir is not None and (draws_dir / "trust.txt").is_file():
             from generator.site.drawproof import load_draw_proofs
 
@@ -317,6 +350,8 @@ def _build(
             content.site,
             content.departments,
             [(p.id, p.year, p.title) for p in content.plans],
+            data.preview,
+            sorted(data.unpublished),
             [(t.task.id, t.task.name) for t in data.tasks],
             search,
             shard_count(data) if search else 0,

@@ -1,10 +1,10 @@
 """Phase 1 of the build: everything the pages need, derived once from content and results.
 
 :class:`SiteData` indexes the content (departments, items, tasks, entities) and the published
-results (by entity, department, industry, year, category, task), computes the "两个100%" metrics
-(DOMAIN.md §2.9) and the overdue list, and reads the ledger's public files (checkpoint, trust
-anchors). No I/O besides reading ``draws/``; every collection is in a fixed, sorted order so the
-output is deterministic.
+results (by entity, department, industry, year, category, task), gets the "两个100%" figures
+from :mod:`generator.workflow.metrics` (docs/domain.md §5, docs/workflow.md §4.2), and reads the
+ledger's public files (checkpoint, trust anchors). No I/O besides reading ``draws/``; every
+collection is in a fixed, sorted order so the output is deterministic.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +32,11 @@ from generator.content.model import (
 from generator.content.results import InspectionResult, ResultCategory
 from generator.content.workdays import CalendarUnavailableError, publication_deadline
 from generator.site.urls import code_shard, slug
+from generator.workflow.metrics import Figures, Rate, compute_figures
 
-#: GB/T 2260 names of the divisions around the example county (DOMAIN.md §8.5). Unknown codes
+__all__ = ["Rate", "SiteData"]
+
+#: GB/T 2260 names of the divisions around the example county (docs/domain.md §8). Unknown codes
 #: are shown as the bare code.
 DIVISION_NAMES: dict[str, str] = {
     "620000": "甘肃省",
@@ -113,25 +115,20 @@ def read_ledger(draws_dir: Path | None) -> LedgerInfo:
 
 
 @dataclass(frozen=True)
-class Rate:
-    """A ratio that may be undefined (denominator 0): shown as “暂无数据”."""
+class LedgerRecord:
+    """What the verified ledger proves besides results and task facts (``gongkai build``).
 
-    numerator: int
-    denominator: int
+    ``plans``: plan id → SHA-256 of the document each ``plan.publish`` recorded; the build
+    refuses content that differs (``generator.workflow.actions.published_plans``), and only
+    these plans appear on the site, unless ``preview``, where the others are shown marked
+    预览（未发布） and kept out of feeds, sitemap and open data (docs/site.md §8). None: the
+    caller has no ledger to check against (library use; every plan is shown as before).
+    ``as_of``: the China date of the ledger's last entry, the date of every figure.
+    """
 
-    @property
-    def defined(self) -> bool:
-        """Whether the denominator is positive."""
-        return self.denominator > 0
-
-    @property
-    def percent(self) -> str:
-        """The rate as a percentage with one decimal (round half up), or “暂无数据”."""
-        if not self.defined:
-            return "暂无数据"
-        tenths = Fraction(self.numerator * 1000, self.denominator)
-        value = math.floor(tenths + Fraction(1, 2))
-        return f"{value // 10}.{value % 10}%"
+    as_of: dt.date | None = None
+    plans: Mapping[str, str] | None = None
+    preview: bool = False
 
 
 @dataclass(frozen=True)
@@ -219,6 +216,8 @@ class SiteData:
     draw_proofs: dict[str, dict[str, Any]]
     #: Ledger events and drawn lists by task id (generator.workflow.timeline.task_facts).
     task_facts: Mapping[str, Any]
+    #: China date of the ledger's last entry (set by the build when it has the ledger).
+    ledger_as_of: dt.date | None
 
     def __init__(
         self,
@@ -227,6 +226,7 @@ class SiteData:
         ledger: LedgerInfo,
         derived: Mapping[str, Any] | None = None,
         deadlines: dict[int, tuple[int | None, str]] | None = None,
+        record: LedgerRecord | None = None,
     ) -> None:
         """Args:
         content: the validated content.
@@ -235,8 +235,22 @@ class SiteData:
         derived: :func:`derive` of this content, when cached (else computed here).
         deadlines: publication deadlines by completion day (ordinals), as computed by an
             earlier build with the same calendar (:attr:`deadlines`; the calendar is slow).
+        record: what the ledger proves about plans and dates (:class:`LedgerRecord`).
         """
         self.content = content
+        record = record or LedgerRecord()
+        #: A preview build (every page marked 预览（未发布）).
+        self.preview = record.preview
+        published = record.plans
+        #: Ids of plans shown although the ledger does not record them (preview builds only).
+        self.unpublished = frozenset(
+            p.id for p in content.plans if published is not None and p.id not in published
+        )
+        #: The plans the site shows, newest year first.
+        self.plans = sorted(
+            (p for p in content.plans if self.preview or p.id not in self.unpublished),
+            key=lambda p: (-p.year, p.id),
+        )
         #: Deadline and note by completion day (ordinal), including those computed here.
         self.deadlines = dict(deadlines) if deadlines else {}
         self._deadline_dates: dict[int, tuple[dt.date | None, str]] = {}
@@ -244,6 +258,7 @@ class SiteData:
         self.ledger = ledger
         self.draw_proofs = {}
         self.task_facts = {}
+        self.ledger_as_of = record.as_of
         self.depts = {d.id: d for d in content.departments}
         self.items = {i.id: i for i in content.items}
         self.entities = {e.id: e for e in content.entities}
@@ -254,7 +269,7 @@ class SiteData:
         self.derived = derived
         ents = content.entities
         pools = {t: tuple(ents[i] for i in idx) for t, idx in derived["pools"].items()}
-        for plan in sorted(content.plans, key=lambda p: (-p.year, p.id)):
+        for plan in self.plans:
             for task in plan.tasks:
                 pool = pools[task.id]
                 by_risk = planned_count(task, pool)
@@ -333,52 +348,38 @@ class SiteData:
         """Results whose deadline cannot be computed (year without calendar data)."""
         return [r for r in self.rows if r.deadline is None]
 
-    def _expected(self, t: TaskInfo) -> int:
-        """Results a task expects: drawn entities × participating departments once the ledger
-        has the draw, else the planned count × the plan's departments."""
-        facts = self.task_facts.get(t.task.id)
-        if facts is not None and facts.drawn:
-            return len(facts.drawn) * len(facts.participants)
-        return t.planned * len(t.task.parts)
+    @property
+    def public_plans(self) -> list[AnnualPlan]:
+        """The shown plans the ledger records (feeds, sitemap and open data list only these)."""
+        return [p for p in self.plans if p.id not in self.unpublished]
+
+    @property
+    def public_tasks(self) -> list[TaskInfo]:
+        """The tasks of :attr:`public_plans`."""
+        return [t for t in self.tasks if t.plan.id not in self.unpublished]
 
     @property
     def as_of(self) -> dt.date | None:
-        """The latest date the ledger speaks of (the site embeds no wall-clock time)."""
+        """The date the figures are computed for: the China date of the ledger's last entry
+        when the build has the ledger (:attr:`ledger_as_of`), else the latest date the results
+        speak of. The site embeds no wall-clock time."""
+        if self.ledger_as_of is not None:
+            return self.ledger_as_of
         days = [e[0] for f in self.task_facts.values() for e in f.events]
         days += [r.result.published_on for r in self.rows]
         return max(days) if days else None
 
-    def unpublished_overdue(self) -> int:
-        """Drawn (task, department, entity) results with no publication after the deadline
-        (20 working days after the end of the task period) as of :attr:`as_of`."""
-        as_of = self.as_of
-        done = {(r.result.task_id, r.result.dept, r.result.entity) for r in self.current}
-        late = 0
-        for t in self.tasks:
-            facts = self.task_facts.get(t.task.id)
-            deadline, _ = _deadline(t.task.period_end)
-            if facts is None or as_of is None or deadline is None or as_of <= deadline:
-                continue
-            late += sum(
-                1
-                for row in facts.drawn
-                for dept in facts.participants
-                if (t.task.id, dept, row.entity) not in done
-            )
-        return late
-
-    def completion_rate(self) -> Rate:
-        """抽查完成率 = published results / expected results (谁检查、谁公开; as ``gongkai metrics``)."""
-        done = {(r.result.task_id, r.result.dept, r.result.entity) for r in self.current}
-        done = {k for k in done if k[0] in self.task_by_id}
-        return Rate(len(done), sum(self._expected(t) for t in self.tasks))
-
-    def publication_rate(self) -> Rate:
-        """按时公示率 = published on time / results due (published with a computable deadline,
-        plus drawn results still unpublished after their deadline), as ``gongkai metrics``."""
-        due = [r for r in self.current if r.deadline is not None]
-        on_time = sum(1 for r in due if not r.overdue)
-        return Rate(on_time, len(due) + self.unpublished_overdue())
+    @functools.cached_property
+    def figures(self) -> Figures:
+        """The figures of “两个100%”, 完结率 and inspection counts (docs/workflow.md §4.2), from
+        the same function as ``gongkai metrics``. Read only after :attr:`task_facts` is set."""
+        return compute_figures(
+            self.content,
+            self.task_facts,
+            (r.result for r in self.current),
+            self.as_of or dt.date.min,
+            lambda day: self._deadline(day)[0],
+        )
 
     def category_counts(self) -> list[tuple[ResultCategory, int]]:
         """Current results per category, in the form's order (zeros omitted)."""

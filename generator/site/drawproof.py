@@ -376,7 +376,9 @@ def write_draw_proofs(
         The written paths, relative to ``out_dir`` (for the site writer's claims).
     """
     if templates is None:
-        templates = Path(__file__).resolve().parents[2] / "site_templates"
+        from generator.site.templates_dir import default_templates
+
+        templates = default_templates()
     if isinstance(site, str):
         site = SiteInfo(site)
     env = _environment(templates)

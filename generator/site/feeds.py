@@ -1,4 +1,10 @@
-"""Atom feeds and the sitemap, with absolute URLs from ``site.base_url``.
+"""Atom feeds, the sitemap and ``robots.txt``, with absolute URLs from ``site.base_url``.
+
+Sitemaps (sitemaps.org), Atom ids (RFC 4287 §4.2.6) and the ``Sitemap:`` line of robots.txt
+(RFC 9309 §2.3.5) must be absolute URLs; ``gongkai check`` therefore requires an absolute
+``https://`` base URL of every published site (docs/content.md, “base_url”). Every Atom entry id
+is unique in its feed: entries that share a page (the results of several departments for one
+business) tell themselves apart by a fragment of their own (:attr:`FeedEntry.key`).
 
 Dates come from the data (publication dates), never from the clock, so rebuilds are
 byte-identical. A sitemap file holds at most :data:`SITEMAP_LIMIT` URLs; larger sites get a
@@ -10,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from generator.site.urls import SAFE_PATH, absolute_url
@@ -24,17 +31,36 @@ EPOCH = dt.date(2000, 1, 1)
 
 @dataclass(frozen=True)
 class FeedEntry:
-    """One Atom entry: a site path, a title, a date and a plain-text summary."""
+    """One Atom entry: a site path, a title, a date and a plain-text summary.
+
+    ``key`` tells apart entries that link to one page: the entry id is then the page's URL with
+    ``#key`` (ASCII letters, digits, ``.``, ``_`` and ``-``). It must stay the same when the
+    thing the entry announces is updated (a corrected result keeps its id).
+    """
 
     path: str
     title: str
     updated: dt.date
     summary: str
+    key: str = ""
+
+
+class DuplicateEntryIdError(ValueError):
+    """Two entries of one feed would have the same id (RFC 4287 §4.2.6 forbids it)."""
 
 
 def atom(base_url: str, feed_path: str, title: str, entries: Sequence[FeedEntry]) -> str:
-    """An Atom 1.0 feed (RFC 4287) of ``entries`` (already newest first; capped)."""
+    """An Atom 1.0 feed (RFC 4287) of ``entries`` (already newest first; capped).
+
+    Raises:
+        DuplicateEntryIdError: if two of the shown entries have the same path and key.
+    """
     shown = list(entries)[:FEED_LIMIT]
+    seen: set[tuple[str, str]] = set()
+    for e in shown:
+        if (e.path, e.key) in seen:
+            raise DuplicateEntryIdError(f"{feed_path}：两个条目的 id 相同（{e.path}#{e.key}）")
+        seen.add((e.path, e.key))
     updated = max((e.updated for e in shown), default=EPOCH)
     self_url = absolute_url(base_url, feed_path)
     out = [
@@ -49,10 +75,11 @@ def atom(base_url: str, feed_path: str, title: str, entries: Sequence[FeedEntry]
     ]
     for e in shown:
         url = absolute_url(base_url, e.path)
+        entry_id = f"{url}#{quote(e.key, safe='')}" if e.key else url
         out += [
             "<entry>",
             f"<title>{escape(e.title)}</title>",
-            f"<id>{escape(url)}</id>",
+            f"<id>{escape(entry_id)}</id>",
             f"<link href={quoteattr(url)}/>",
             f"<updated>{_stamp(e.updated)}</updated>",
             f"<summary>{escape(e.summary)}</summary>",
@@ -64,6 +91,19 @@ def atom(base_url: str, feed_path: str, title: str, entries: Sequence[FeedEntry]
 
 def _stamp(day: dt.date) -> str:
     return f"{day.isoformat()}T00:00:00+08:00"
+
+
+def robots(base_url: str) -> str:
+    """``robots.txt`` (RFC 9309): every crawler may fetch everything; where the sitemap is.
+
+    The ``Sitemap:`` line needs an absolute URL; it is left out for a relative ``base_url``
+    (allowed for example sites only). Crawlers read robots.txt only at the root of a host, so
+    it takes effect when the site is published there (or copied there).
+    """
+    lines = ["User-agent: *", "Allow: /"]
+    if urlsplit(base_url).scheme:
+        lines.append(f"Sitemap: {absolute_url(base_url, 'sitemap.xml')}")
+    return "\n".join(lines) + "\n"
 
 
 def sitemaps(

@@ -6,6 +6,8 @@ key), a Chinese ``title`` (the CSV header, so the file reads well in Excel) and 
 Table Schema in ``datapackage.json`` therefore names fields by their Chinese titles, and the
 JSON Schema by their English names. List values are joined with ``、`` in CSV and are arrays in
 JSON. Only public fields are exported: no 回避 data, no inspector assignments, no addresses.
+CSV text cells are neutralised against formula injection (docs/site.md §3.1); integers stay
+numbers, booleans are 是/否 (declared as the Table Schema's trueValues/falseValues).
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from generator.content.cells import neutralise
+
 Value = str | int | bool | None | list[str]
 
 _BOM = b"\xef\xbb\xbf"
+#: How a boolean is written in CSV (declared as trueValues/falseValues in the Table Schema).
+_TRUE, _FALSE = "是", "否"
 #: ``json.dumps(…, ensure_ascii=False)`` without making an encoder per call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
@@ -140,26 +146,30 @@ class Dataset:
     def table_schema(self) -> dict[str, Any]:
         """The Frictionless Table Schema of the CSV."""
         types = {"list": "string", "date": "date", "integer": "integer", "boolean": "boolean"}
-        return {
-            "fields": [
-                {
-                    "name": f.title,
-                    "type": types.get(f.type, "string"),
-                    "description": f"{f.description}（JSON 字段 {f.name}）",
-                }
-                for f in self.fields
-            ]
-        }
+        fields: list[dict[str, Any]] = []
+        for f in self.fields:
+            spec: dict[str, Any] = {
+                "name": f.title,
+                "type": types.get(f.type, "string"),
+                "description": f"{f.description}（JSON 字段 {f.name}）",
+            }
+            if f.type == "boolean":  # the CSV writes 是/否 (see _cell)
+                spec |= {"trueValues": [_TRUE], "falseValues": [_FALSE]}
+            fields.append(spec)
+        return {"fields": fields}
 
 
-def _cell(value: Value) -> str:
+def _cell(value: Value) -> str | int:
+    """A CSV cell: numbers stay numbers; text is neutralised against formula injection."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _TRUE if value else _FALSE
+    if isinstance(value, int):
+        return value
     if isinstance(value, list):
-        return "、".join(value)
-    return str(value)
+        return neutralise("、".join(value))
+    return neutralise(value)
 
 
 def _dump(obj: Any) -> bytes:

@@ -28,10 +28,11 @@ from generator.content.model import (
 from generator.content.results import InspectionResult, ResultCategory
 from generator.site.charts import bar_chart
 from generator.site.data import ResultRow, SiteData, division_name, ratio_text
-from generator.site.feeds import FEED_LIMIT, FeedEntry, atom, sitemaps
+from generator.site.feeds import FEED_LIMIT, FeedEntry, atom, robots, sitemaps
 from generator.site.opendata import DataField, Dataset, Value, datapackage
 from generator.site.search import search_shards
 from generator.site.urls import PAGE_SIZE, page_file, paged
+from generator.workflow.metrics import inspections_by_year
 
 
 @dataclass(slots=True)
@@ -181,7 +182,9 @@ class PageSet:
             return [self.row_key(r) for r in d.rows]
         if name == "items":
             return d.content.items
-        return (d.content.plans, [(t.task.id, t.planned, len(t.pool)) for t in d.tasks])
+        if name == "figures":
+            return (d.as_of, [(k, r) for k, _, r, _, _ in d.figures.rows()])
+        return (d.public_plans, [(t.task.id, t.planned, len(t.pool)) for t in d.public_tasks])
 
     def add(self, page: Page) -> None:
         """Append a page (the writer refuses duplicates later)."""
@@ -203,15 +206,14 @@ class PageSet:
 
     def _fixed(self) -> None:
         d = self.d
-        plans = sorted(d.content.plans, key=lambda p: (-p.year, p.id))
+        plans = d.plans
         self.add(
             _html(
                 "",
                 "index.html",
                 plans=plans[:5],
                 latest=d.current[:10],
-                completion=d.completion_rate(),
-                publication=d.publication_rate(),
+                figures=d.figures,
             )
         )
         self.add(Page("404.html", "404.html"))
@@ -221,6 +223,9 @@ class PageSet:
         self.add(_html("data/", "data.html", datasets=DATASETS))
         self.add(Page("static/style.css", data=lambda: _static("style.css")))
         self.add(Page("static/lookup.js", data=lambda: _static("lookup.js")))
+        # The icon: linked from every page; also at the root, where clients look without a link.
+        for icon in ("static/favicon.svg", "static/favicon.ico", "favicon.ico"):
+            self.add(Page(icon, data=functools.partial(_static, icon.rpartition("/")[2])))
         for js in ("ledger-v1.js", "draw-v1.js"):
             self.add(Page(f"static/verify/{js}", data=functools.partial(_static, f"verify/{js}")))
 
@@ -283,9 +288,8 @@ class PageSet:
 
     def _plans(self) -> None:
         d = self.d
-        plans = sorted(d.content.plans, key=lambda p: (-p.year, p.id))
-        self.add(_html("plans/", "plans.html", plans=plans))
-        for plan in plans:
+        self.add(_html("plans/", "plans.html", plans=d.plans))
+        for plan in d.plans:
             infos = [t for t in d.tasks if t.plan is plan]
             self.add(_html(f"plans/{plan.id}/", "plan.html", plan=plan, infos=infos))
         groups = d.group("task")
@@ -333,6 +337,12 @@ class PageSet:
                         data=functools.partial(proof_json_bytes, proof),
                     )
                 )
+        # A preview shows unpublished plans, but never offers them to crawlers (docs/site.md §8).
+        hidden = tuple(f"plans/{p}/" for p in d.unpublished)
+        hidden += tuple(f"tasks/{t.task.id}/" for t in d.tasks if t.plan.id in d.unpublished)
+        for page in self.pages:
+            if hidden and page.path.startswith(hidden):
+                page.sitemap = False
 
     def _entities(self) -> None:
         d = self.d
@@ -427,6 +437,8 @@ class PageSet:
             title="逾期公示的抽查检查结果",
             kind="overdue",
             no_calendar=d.no_calendar,
+            unpublished=list(d.figures.unpublished_overdue),
+            as_of=d.as_of,
         )
         stats = {
             "category": [(c.value, n) for c, n in d.category_counts()],
@@ -465,10 +477,7 @@ class PageSet:
                 stats=stats,
                 titles=titles,
                 charts=charts,
-                completion=d.completion_rate(),
-                publication=d.publication_rate(),
-                overdue_count=len([r for r in d.overdue if not r.superseded]),
-                no_calendar_count=len(d.no_calendar),
+                figures=d.figures,
             )
         )
 
@@ -629,7 +638,7 @@ class PageSet:
                 p.published_on,
                 f"{p.year}年度，{len(p.tasks)} 项抽查任务",
             )
-            for p in sorted(d.content.plans, key=lambda p: (p.published_on, p.id), reverse=True)
+            for p in sorted(d.public_plans, key=lambda p: (p.published_on, p.id), reverse=True)
         ]
         result_entries = [
             FeedEntry(
@@ -638,6 +647,8 @@ class PageSet:
                 r.result.published_on,
                 f"{d.depts[r.result.dept].name if r.result.dept in d.depts else r.result.dept}"
                 f" {r.result.inspected_on.isoformat()} 检查，结果：{r.categories_text}",
+                # One business, several departments (joint tasks): one id each, kept by corrections.
+                key=f"result-{r.result.task_id}-{r.result.dept}",
             )
             for r in d.current[:FEED_LIMIT]  # the feed shows the newest FEED_LIMIT
         ]
@@ -667,6 +678,7 @@ class PageSet:
                 ),
             )
         )
+        self.add(Page("robots.txt", data=_const(robots(site.base_url))))
         pages = self.pages
         bulk = self.bulk_sitemap
 
@@ -809,11 +821,11 @@ def _libraries_ctx(d: SiteData) -> dict[str, Any]:
 
 
 def _entity_ctx(e: MarketEntity, rows: Sequence[ResultRow]) -> dict[str, Any]:
-    years = Counter(r.year for r in rows if not r.superseded)
+    years = inspections_by_year(r.result for r in rows)
     return {
         "entity": e,
         "rows": rows,
-        "years": sorted(years.items()),
+        "years": list(years.items()),
         "division": division_name(e.division),
         "filters": _filters(e, rows),
     }
@@ -970,6 +982,23 @@ def datasets(d: SiteData) -> list[Dataset]:
             for i in d.content.items
         ]
 
+    def figures() -> list[dict[str, Value]]:
+        f = d.figures
+        as_of = d.as_of.isoformat() if d.as_of else None
+        return [
+            {
+                "figure": key,
+                "name": name,
+                "numerator": rate.numerator,
+                "denominator": rate.denominator,
+                "rate": rate.percent,
+                "numerator_means": num,
+                "denominator_means": den,
+                "as_of": as_of,
+            }
+            for key, name, rate, num, den in f.rows()
+        ]
+
     def plans() -> list[dict[str, Value]]:
         return [
             {
@@ -990,7 +1019,7 @@ def datasets(d: SiteData) -> list[Dataset]:
                 "period_start": t.task.period_start.isoformat(),
                 "period_end": t.task.period_end.isoformat(),
             }
-            for t in d.tasks
+            for t in d.public_tasks
         ]
 
     return [
@@ -1015,6 +1044,13 @@ def datasets(d: SiteData) -> list[Dataset]:
             "年度计划中的抽查任务，每行一项任务",
             PLAN_FIELDS,
             plans,
+        ),
+        Dataset(
+            "figures",
+            "两个100%及后续处置完结率",
+            "抽查完成率、按时公示率、后续处置完结率（定义与 gongkai metrics 相同）",
+            FIGURE_FIELDS,
+            figures,
         ),
     ]
 
@@ -1086,12 +1122,26 @@ PLAN_FIELDS = (
     DataField("period_end", "实施结束日期", "date", "实施抽查时间段结束"),
 )
 
+FIGURE_FIELDS = (
+    DataField("figure", "指标代码", "string", "completion / publication / closure"),
+    DataField("name", "指标", "string", "抽查完成率 / 按时公示率 / 后续处置完结率"),
+    DataField("numerator", "分子", "integer", "见 numerator_means"),
+    DataField("denominator", "分母", "integer", "见 denominator_means"),
+    DataField(
+        "rate", "比率", "string", "百分比，保留一位小数（四舍五入）；分母为 0 时为“暂无数据”"
+    ),
+    DataField("numerator_means", "分子含义", "string", "分子计数的对象"),
+    DataField("denominator_means", "分母含义", "string", "分母计数的对象"),
+    DataField("as_of", "统计截至", "date", "账本最后一条记录的日期", nullable=True),
+)
+
 #: Names of the datasets (for the data page), in order.
 DATASETS: tuple[tuple[str, str], ...] = (
     ("entities", "检查对象名录"),
     ("results", "抽查检查结果"),
     ("items", "随机抽查事项清单"),
     ("plans", "年度抽查工作计划任务"),
+    ("figures", "两个100%及后续处置完结率"),
 )
 
 __all__ = ["DATASETS", "Page", "PageSet", "ResultCategory", "datasets", "digest"]

@@ -2,7 +2,7 @@
 
 Only elements marked ``data-pagefind-body`` are indexed (entity, item, plan and task pages);
 entity pages carry ``data-pagefind-filter`` values for 行政区划, 行业, 检查结果 and 年度, because
-Pagefind does not find whole Chinese compounds reliably (SITE.md §5). One index of 100k pages
+Pagefind does not find whole Chinese compounds reliably (docs/site.md §6). One index of 100k pages
 needs ~11 GiB, so above :data:`SEARCH_SHARD_SIZE` entity pages the index is split into bundles
 by the last character of the code (``pagefind-e0/`` …), merged in the browser with
 ``mergeIndex``. The credit-code lookup does not use Pagefind: ``search/codes/<XY>.json`` maps
@@ -22,7 +22,7 @@ from pathlib import Path
 from generator.site.data import SiteData
 from generator.site.pagefind_canon import canonicalize_bundle
 
-#: Entity pages per Pagefind index shard (SITE.md §5: one index of 100k pages needs 11 GiB).
+#: Entity pages per Pagefind index shard (docs/site.md §6: one index of 100k pages needs 11 GiB).
 SEARCH_SHARD_SIZE = 20_000
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import hashlib
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from generator.content.errors import Location, Problems
 from generator.content.model import AnnualPlan, SpotCheckTask, TaskKind
 from generator.workflow.site import SiteRepo, WorkflowError
 from ledger import canonical
@@ -25,6 +28,39 @@ def plan_document(plan: AnnualPlan) -> dict[str, Any]:
     """The plan as canonical-JSON-ready data (dates ISO, ratios exact decimal strings)."""
     document: dict[str, Any] = _jsonable(dataclasses.asdict(plan))
     return document
+
+
+def plan_sha256(plan: AnnualPlan) -> str:
+    """SHA-256 (hex) of the plan document as ``plan.publish`` records it (its blob's name)."""
+    return hashlib.sha256(canonical.dumps(plan_document(plan))).hexdigest()
+
+
+def published_plans(plans: Iterable[AnnualPlan], recorded: Mapping[str, str]) -> frozenset[str]:
+    """The ids of ``plans`` that the ledger's ``plan.publish`` entries record, unchanged.
+
+    ``recorded`` maps a published plan id to the SHA-256 of its recorded document. A plan not
+    in it is unpublished (the public site leaves it out; docs/site.md §8).
+
+    Raises:
+        ContentError: if a published plan's content differs from what the ledger recorded (the
+            site shows exactly what the ledger proves, so the build stops).
+    """
+    problems = Problems()
+    out = set()
+    for plan in plans:
+        digest = recorded.get(plan.id)
+        if digest is None:
+            continue
+        if digest != plan_sha256(plan):
+            problems.error(
+                Location("content/plans/", 0, plan.id),
+                f"年度计划“{plan.id}”在记入账本（plan.publish）后被修改，与账本记录的内容"
+                f"（SHA-256 {digest[:16]}…）不符；网站只能公开账本记录的版本：请恢复发布时的内容，"
+                "或以新的计划编号重新发布",
+            )
+        out.add(plan.id)
+    problems.raise_if_errors()
+    return frozenset(out)
 
 
 def _jsonable(value: Any) -> Any:

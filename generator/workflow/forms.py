@@ -41,11 +41,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator.content.cells import csv_bytes, excerpt, restore, set_text
 from generator.content.errors import Location, Problems
 from generator.content.model import Content, InspectionItem, InspectionMethod, SpotCheckTask
 from generator.content.results import FollowUp, FollowUpMeasure, FollowUpState, ResultCategory
-from generator.content.source import MAX_FILE_BYTES, parse_date, read_text
-from generator.content.tables import split_list
+from generator.content.source import parse_date, read_text
+from generator.content.tables import fields_match, split_list
+from generator.content.xlsx_guard import check_workbook
 from ledger.durable import write_atomic
 
 #: Identifies the layout; a workbook with another value in 说明 is refused.
@@ -121,7 +123,7 @@ MAX_CELL = 500
 #: Most data rows read from one form.
 MAX_ROWS = 100_000
 
-#: Older or county wording of categories (DOMAIN.md §5), accepted on import.
+#: Older or county wording of categories (docs/domain.md §3.1), accepted on import.
 CATEGORY_ALIASES: Mapping[str, ResultCategory] = {
     "发现问题已责令改正": ResultCategory.CORRECTED_ON_ORDER,
     "不予配合情节严重": ResultCategory.SERIOUS_NON_COOPERATION,
@@ -278,31 +280,6 @@ def workbook_bytes(workbook: Any) -> bytes:
             member.external_attr = 0o600 << 16
             target.writestr(member, source.read(info.filename))
     return out.getvalue()
-
-
-def csv_bytes(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
-    """CSV as written for staff: UTF-8 with a BOM (Excel needs it), ``\\r\\n`` line ends.
-
-    Args:
-        header: the header cells.
-        rows: the data rows.
-
-    Returns:
-        The file contents.
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def set_text(sheet: Any, row: int, column: int, value: str) -> Any:
-    """Write ``value`` as a text cell (never a formula, even when it starts with “=”)."""
-    cell = sheet.cell(row=row, column=column)
-    cell.value = value
-    cell.data_type = "s"
-    return cell
 
 
 def _inspectors_text(inspectors: Sequence[tuple[str, str]]) -> str:
@@ -641,13 +618,15 @@ def _read_csv(path: Path, shown: str, problems: Problems) -> _Sheet | None:
                 problems.error(Location(shown), f"行数过多（上限 {MAX_ROWS}）")
                 return None
     except csv.Error as exc:
-        problems.error(Location(shown, reader.line_num), f"CSV 格式错误：{exc}")
+        problems.error(Location(shown, reader.line_num), f"CSV 格式错误：{excerpt(str(exc))}")
         return None
+    rows = [row for row in rows if row[1]]  # blank lines
     if not rows:
         problems.error(Location(shown, 1), "文件为空，缺少表头")
         return None
     header_line, header = rows[0]
-    return _Sheet(header_line, header, rows[1:])
+    data = [row for row in rows[1:] if fields_match(row, header, shown, problems)]
+    return _Sheet(header_line, header, data)
 
 
 def _read_xlsx(
@@ -655,13 +634,7 @@ def _read_xlsx(
 ) -> tuple[_Sheet, list[tuple[int, list[str]]]] | None:
     import openpyxl
 
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        problems.error(Location(shown), f"无法读取文件：{exc.strerror}")
-        return None
-    if size > MAX_FILE_BYTES:
-        problems.error(Location(shown), f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")
+    if not check_workbook(path, shown, problems):
         return None
     rows: list[tuple[int, list[str]]] = []
     meta: list[tuple[int, list[str]]] = []
@@ -687,7 +660,9 @@ def _read_xlsx(
         finally:
             workbook.close()
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        problems.error(Location(shown), f"无法读取 XLSX 工作簿：{type(exc).__name__}: {exc}")
+        problems.error(
+            Location(shown), f"无法读取 XLSX 工作簿：{type(exc).__name__}: {excerpt(str(exc))}"
+        )
         return None
     if not rows:
         problems.error(Location(shown, 1), "工作表为空，缺少表头")
@@ -706,15 +681,15 @@ def _check_meta(
     """Check the 说明 sheet's identity; False (with located errors) if the form is refused."""
     found: dict[str, tuple[int, str]] = {}
     for number, values in meta:
-        key = values[0].strip() if values else ""
+        key = restore(values[0].strip()) if values else ""
         if key in (COL_TASK, COL_DEPT, "表单版本") and key not in found:
-            found[key] = (number, values[1].strip() if len(values) > 1 else "")
+            found[key] = (number, restore(values[1].strip()) if len(values) > 1 else "")
     ok = True
     version = found.get("表单版本")
     if version is not None and version[1] != FORM_VERSION:
         problems.error(
             Location(shown, version[0], f"[{META_SHEET}]表单版本"),
-            f"不支持的表单版本“{version[1]}”（应为 {FORM_VERSION}）；请使用本系统生成的录入表",
+            f"不支持的表单版本“{excerpt(version[1])}”（应为 {FORM_VERSION}）；请使用本系统生成的录入表",
         )
         ok = False
     for key, want, what in ((COL_TASK, task_id, "任务"), (COL_DEPT, dept_id, "部门")):
@@ -727,7 +702,7 @@ def _check_meta(
         elif entry[1] != want:
             problems.error(
                 Location(shown, entry[0], f"[{META_SHEET}]{key}"),
-                f"本表是{what}“{entry[1]}”的检查结果录入表，不是{what}“{want}”的；"
+                f"本表是{what}“{excerpt(entry[1])}”的检查结果录入表，不是{what}“{want}”的；"
                 "按照“谁检查、谁录入、谁公开”，请导入本部门本任务的录入表",
             )
             ok = False
@@ -742,7 +717,7 @@ def _check_header(sheet: _Sheet, shown: str, problems: Problems) -> dict[str, in
         name = HEADER_ALIASES.get(text, text)
         if not name:
             continue
-        loc = Location(shown, sheet.header_line, name)
+        loc = Location(shown, sheet.header_line, excerpt(name))
         if name in mapping:
             problems.error(loc, "列名重复")
             ok = False
@@ -751,7 +726,7 @@ def _check_header(sheet: _Sheet, shown: str, problems: Problems) -> dict[str, in
         else:
             problems.error(loc, "未知的列（列名被修改？请使用原表的列名）")
             ok = False
-    found = "、".join(h.strip() for h in sheet.header if h.strip()) or "（无）"
+    found = "、".join(excerpt(h.strip()) for h in sheet.header[:40] if h.strip()) or "（无）"
     for name in HEADERS:
         if name not in mapping and name not in OPTIONAL_COLUMNS:
             problems.error(
@@ -804,14 +779,17 @@ class _FormReader:
         seen: dict[str, int] = {}
         for line, values in sheet.rows:
             cells = {
-                name: values[i].strip() if i < len(values) else "" for name, i in columns.items()
+                name: restore(values[i].strip()) if i < len(values) else ""
+                for name, i in columns.items()
             }
             if not any(cells.values()):
                 continue
             code = cells[COL_CODE]
             if code:
                 if code in seen:
-                    self.error(line, COL_CODE, f"重复的行：主体“{code}”已在第 {seen[code]} 行出现")
+                    self.error(
+                        line, COL_CODE, f"重复的行：主体“{excerpt(code)}”已在第 {seen[code]} 行出现"
+                    )
                     continue
                 seen[code] = line
             if not any(cells.get(c) for c in RESULT_COLUMNS):

@@ -3,38 +3,42 @@
 Counties receive the libraries as spreadsheets exported from provincial platforms. An import
 reads a CSV, XLSX or YAML file with the same located readers and validators as
 ``gongkai check`` (:func:`generator.content.tables.read_table`,
-:func:`generator.content.libraries.entity_from_row` / ``inspector_from_row``), reports every
-problem at once and writes nothing while any error remains. On success it writes the canonical
-``content/entities.csv`` (or ``inspectors.csv``) atomically and removes a library file of the
-same kind in another format (``entities.xlsx`` …), so that exactly one remains.
+:func:`generator.content.libraries.entity_from_row` / ``inspector_from_row``), merges it into the
+current library by id (removing records only when asked), checks the resulting ``content/`` as
+``gongkai check`` would, reports every problem at once and writes nothing while any error
+remains (docs/content.md §8.2). On success it writes the canonical ``content/entities.csv`` (or
+``inspectors.csv``) atomically and removes a library file of the same kind in another format
+(``entities.xlsx`` …), so that exactly one remains.
 
 Canonical form (identical to the files of the example county): UTF-8 with a BOM, ``\\n`` line
 ends, the Chinese headers of docs/content.md in a fixed order, multi-value cells joined with
 “、”, dates as ``YYYY-MM-DD``, the department as its id; entities sorted by 统一社会信用代码
 (those with only a 注册号 last), inspectors by 执法证号. An export writes the same table as
-.csv or .xlsx (every cell text), so export → import gives back the same bytes.
+.csv or .xlsx (every cell text), so export → import gives back the same bytes. Every text cell
+is written through :func:`generator.content.cells.neutralise` (docs/content.md §8.1).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from generator.content.errors import ContentError, Location, Problem, Problems
+from generator.content.cells import csv_bytes, set_text
+from generator.content.errors import ContentError, Location, Problem, Problems, Severity
 from generator.content.libraries import (
     ENTITY_COLUMNS,
     INSPECTOR_COLUMNS,
     entity_from_row,
     inspector_from_row,
 )
-from generator.content.loader import LIBRARY_SUFFIXES, _load_departments, _Reader
+from generator.content.loader import LIBRARY_SUFFIXES, _load_departments, _Reader, load_content
 from generator.content.tables import Columns, Row, read_table
-from generator.workflow.forms import set_text, workbook_bytes
+from generator.workflow.forms import workbook_bytes
 from ledger.durable import write_atomic
 
 Kind = Literal["entities", "inspectors"]
@@ -74,8 +78,10 @@ class ImportReport:
         written: the canonical file written (``content/entities.csv`` …).
         records: number of records in the new library.
         added: ids present now but not before.
-        changed: ids present before and now whose record differs.
-        removed: ids present before but not now.
+        changed: ids present before and now whose record differs (an entity known before by
+            its 注册号 and now by its 统一社会信用代码 is listed under the code).
+        removed: ids present before but not now (only with ``remove_missing``).
+        kept: number of records absent from the imported file that were kept (merge).
         replaced: library files of the same kind in another format that were removed.
         warnings: located warnings (for example a legacy credit code kept as it is).
     """
@@ -86,8 +92,28 @@ class ImportReport:
     added: tuple[str, ...]
     changed: tuple[str, ...]
     removed: tuple[str, ...]
+    kept: int
     replaced: tuple[Path, ...]
     warnings: tuple[Problem, ...]
+
+    def summary(self, limit: int = 20) -> list[str]:
+        """The lines printed after an import: counts, then the ids added, changed, removed
+        (at most ``limit`` of each)."""
+        label = _LABELS[self.kind]
+        lines = [
+            f"已导入{label}名录库：共 {self.records} 条，新增 {len(self.added)}，"
+            f"变更 {len(self.changed)}，删除 {len(self.removed)}；写入 {self.written}"
+        ]
+        for what, ids in (("新增", self.added), ("变更", self.changed), ("删除", self.removed)):
+            if ids:
+                more = f" 等，共 {len(ids)} 条" if len(ids) > limit else ""
+                lines.append(f"  {what}：{'、'.join(ids[:limit])}{more}")
+        if self.kept:
+            lines.append(
+                f"  导入文件中没有的 {self.kept} 条已保留（按{_ID_COLUMN[self.kind]}合并；"
+                "要删除它们，请加 --remove-missing）"
+            )
+        return lines
 
 
 @dataclass(frozen=True)
@@ -185,11 +211,7 @@ def _sorted(kind: Kind, records: Sequence[_Record]) -> list[_Record]:
 
 
 def _csv_bytes(kind: Kind, records: Sequence[_Record]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HEADERS[kind])
-    writer.writerows(r.cells for r in records)
-    return buffer.getvalue().encode("utf-8-sig")
+    return csv_bytes(HEADERS[kind], [r.cells for r in records], line_end="\n")
 
 
 def _xlsx_bytes(kind: Kind, records: Sequence[_Record]) -> bytes:
@@ -224,10 +246,120 @@ def _existing(kind: Kind, content_dir: Path) -> list[Path]:
     ]
 
 
+def _previous(
+    kind: Kind,
+    old_files: Sequence[Path],
+    departments: Mapping[str, str],
+    problems: Problems,
+    *,
+    merge: bool,
+) -> dict[str, tuple[str, ...]]:
+    """The current library's records by id. A merge needs all of them: an unreadable or
+    ambiguous current library is then an error; a replacement only counts what it can read."""
+    previous: dict[str, tuple[str, ...]] = {}
+    if merge and len(old_files) > 1:
+        names = "、".join(p.name for p in old_files)
+        problems.error(
+            Location(old_files[0].name),
+            f"同一个库有多个文件：{names}；无法确定按哪个合并（只保留一个，或加 --remove-missing 整体替换）",
+        )
+        return previous
+    for path in old_files:
+        old_problems = Problems()
+        for record in _read_library(kind, path, path.name, departments, old_problems) or ():
+            previous.setdefault(record.id, record.cells)
+        if not old_problems.errors:
+            continue
+        n = len(old_problems.errors)
+        if merge:
+            problems.error(
+                Location(path.name),
+                f"原有库文件有 {n} 个错误，无法合并（请先修正，或加 --remove-missing 以导入文件整体替换）",
+            )
+        else:
+            problems.warning(
+                Location(path.name),
+                f"原有库文件有 {n} 个错误；新增、变更、删除的统计只计可读取的记录",
+            )
+    return previous
+
+
+def _merge(
+    kind: Kind,
+    previous: Mapping[str, tuple[str, ...]],
+    records: Sequence[_Record],
+    *,
+    merge: bool,
+) -> tuple[list[_Record], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The new library (records, added, changed, removed ids).
+
+    Merging keeps every previous record the import does not name and replaces those it names;
+    an entity known before by its 注册号 and now by its 统一社会信用代码 replaces the old record.
+    Without ``merge`` the import is the whole new library.
+    """
+    base = dict(previous) if merge else {}
+    added: list[str] = []
+    changed: list[str] = []
+    for record in records:
+        regno = record.cells[1] if kind == "entities" else ""
+        old = previous.get(record.id)
+        if old is None and regno and regno != record.id and regno in previous:
+            base.pop(regno, None)  # 注册号 → 统一社会信用代码 (换照)
+            old = previous[regno]
+        if old is None:
+            added.append(record.id)
+        elif old != record.cells:
+            changed.append(record.id)
+        base[record.id] = record.cells
+    replaced_ids = {r.cells[1] for r in records if kind == "entities" and r.cells[1]}
+    removed = sorted(i for i in previous if i not in base and i not in replaced_ids)
+    merged = [_Record(i, cells) for i, cells in base.items()]
+    return merged, tuple(sorted(added)), tuple(sorted(changed)), tuple(removed)
+
+
+def _check_result(content_dir: Path, kind: Kind, data: bytes, problems: Problems) -> None:
+    """Run ``gongkai check`` (:func:`load_content`) on the content as it would be after the
+    import: a copy of ``content_dir`` (same directory name, so locations read the same) with
+    the new library. Its errors are added to ``problems``."""
+    with tempfile.TemporaryDirectory(prefix="gongkai-import-") as tmp:
+        overlay = Path(tmp) / content_dir.name
+        library = {f"{kind}{suffix}" for suffix in LIBRARY_SUFFIXES}
+        shutil.copytree(
+            content_dir, overlay, ignore=lambda d, names: _ignored(content_dir, d, names, library)
+        )
+        (overlay / f"{kind}.csv").write_bytes(data)
+        try:
+            load_content(overlay)
+        except ContentError as exc:
+            problems.error(
+                Location(content_dir.name),
+                "导入后的内容未通过检查（gongkai check），未写入任何文件；问题如下",
+            )
+            problems.items.extend(p for p in exc.problems if p.severity is Severity.ERROR)
+
+
+def _ignored(root: Path, directory: str, names: list[str], library: set[str]) -> set[str]:
+    """copytree filter: hidden entries, and the library files of the imported kind in ``root``."""
+    hidden = {n for n in names if n.startswith(".")}
+    return hidden | (library & set(names)) if Path(directory) == root else hidden
+
+
 def import_library(
-    kind: str, source: Path, content_dir: Path, *, shown: str | None = None
+    kind: str,
+    source: Path,
+    content_dir: Path,
+    *,
+    shown: str | None = None,
+    remove_missing: bool = False,
 ) -> ImportReport:
     """Import a library file into ``content_dir`` as the canonical ``<kind>.csv``.
+
+    By default the import is merged into the current library by 统一社会信用代码 (entities; a
+    sole trader without one by 注册号) or 执法证号 (inspectors): records of the file are added
+    or replace the record with the same id, and every other record is kept. Records are
+    removed only with ``remove_missing``, which makes the file the whole new library. The
+    result is checked as ``gongkai check`` would check it before anything is written
+    (docs/content.md §8.2).
 
     Args:
         kind: ``entities`` (检查对象名录库) or ``inspectors`` (执法检查人员名录库).
@@ -236,13 +368,15 @@ def import_library(
         content_dir: the ``content/`` directory (``departments.yaml`` resolves the 部门 column
             of inspectors).
         shown: the name used in problem locations (default: ``source.name``).
+        remove_missing: remove the records that the file does not contain.
 
     Returns:
         What was written and how the library changed (added, changed, removed ids).
 
     Raises:
         ValueError: if ``kind`` is not one of the two library kinds.
-        ContentError: with every located problem if there is any error; nothing is written.
+        ContentError: with every located problem if there is any error in the file, in the
+            current library (merge) or in the content after the import; nothing is written.
         StoreError: if the canonical file cannot be written (the old files are kept).
     """
     lib = _check_kind(kind)
@@ -255,24 +389,16 @@ def import_library(
     problems.raise_if_errors()
     assert records is not None
 
-    previous: dict[str, tuple[str, ...]] = {}
     old_files = _existing(lib, content_dir)
-    for path in old_files:
-        old_problems = Problems()
-        for record in _read_library(lib, path, path.name, departments, old_problems) or ():
-            previous.setdefault(record.id, record.cells)
-        if old_problems.errors:
-            problems.warning(
-                Location(path.name),
-                f"原有库文件有 {len(old_problems.errors)} 个错误；新增、变更、删除的统计只计可读取的记录",
-            )
-    current = {r.id: r.cells for r in records}
-    added = tuple(sorted(set(current) - set(previous)))
-    removed = tuple(sorted(set(previous) - set(current)))
-    changed = tuple(sorted(i for i in current if i in previous and previous[i] != current[i]))
+    previous = _previous(lib, old_files, departments, problems, merge=not remove_missing)
+    problems.raise_if_errors()
+    merged, added, changed, removed = _merge(lib, previous, records, merge=not remove_missing)
+    data = _csv_bytes(lib, _sorted(lib, merged))
+    _check_result(content_dir, lib, data, problems)
+    problems.raise_if_errors()
 
     target = content_dir / f"{lib}.csv"
-    write_atomic(target, _csv_bytes(lib, _sorted(lib, records)))
+    write_atomic(target, data)
     replaced: list[Path] = []
     for path in old_files:
         if path != target:
@@ -281,10 +407,11 @@ def import_library(
     return ImportReport(
         kind=lib,
         written=target,
-        records=len(records),
+        records=len(merged),
         added=added,
         changed=changed,
         removed=removed,
+        kept=len(merged) - len(records),
         replaced=tuple(replaced),
         warnings=tuple(problems.warnings),
     )

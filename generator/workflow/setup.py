@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.content.libraries import ENTITY_COLUMNS, INSPECTOR_COLUMNS
+from generator.content.loader import base_url_problem
 from generator.example.keys import key_names, refuse_example_key
 from generator.keyfiles import CreatedKey, write_key_pair
 from generator.ledgerops import DEPT_SCOPES, init_ledger, key_add_entry
@@ -41,11 +42,13 @@ def init_site(
     region_code: str,
     region_name: str,
     origin: str,
+    base_url: str,
     key_dir: Path,
     ts: str,
 ) -> InitReport:
     """Create ``directory`` with an empty content skeleton and a ledger holding ``log.init``.
 
+    ``base_url`` is the site's public address: an absolute ``https://`` URL ending in ``/``.
     Three root keys (threshold 2) and the log key are generated into ``key_dir`` (mode 0600,
     refused inside a git work tree); only public keys go into the site.
 
@@ -59,6 +62,9 @@ def init_site(
         raise WorkflowError(f"账本来源“{origin}”应形如 scjg.example.gov.cn/gongkai/ledger")
     if not (len(region_code) == 6 and region_code.isdigit()):
         raise WorkflowError("行政区划代码应为6位数字")
+    problem = base_url_problem(base_url, example=False)
+    if problem:
+        raise WorkflowError(f"--base-url：{problem}")
     names = key_names(origin)
     signers = {role: Signer.generate(n) for role, n in names.items()}
     created = [write_key_pair(key_dir, signer) for signer in signers.values()]
@@ -66,7 +72,8 @@ def init_site(
     (content / "plans").mkdir(parents=True)
     (content / "gongkai.yaml").write_text(
         f"name: {_yaml_text(name)}\nregion_code: {_yaml_text(region_code)}\n"
-        f"region_name: {_yaml_text(region_name)}\nbase_url: /\nledger_origin: {_yaml_text(origin)}\n"
+        f"region_name: {_yaml_text(region_name)}\nbase_url: {_yaml_text(base_url)}\n"
+        f"ledger_origin: {_yaml_text(origin)}\n"
         "example: false\n",
         encoding="utf-8",
     )

@@ -37,9 +37,33 @@ class TaskFacts:
     """
 
     events: list[tuple[dt.date, str, int, str]] = field(default_factory=list)
+    #: The lead and the partners that accepted, as ``draw.announce`` fixed them (empty before).
     participants: tuple[str, ...] = ()
+    #: Partners invited by ``task.invite`` (empty for a single-department task).
+    invited: tuple[str, ...] = ()
+    #: Partner replies: department → (``accept`` / ``decline``, reason).
+    replies: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: Whether ``task.confirm`` (名单确认下发) is recorded: results are expected from then on.
+    confirmed: bool = False
     drawn: list[DrawnEntity] = field(default_factory=list)
     replaced: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def drawn_ids(self) -> tuple[str, ...]:
+        """The drawn entities (after replacements), sorted."""
+        return tuple(d.entity for d in self.drawn)
+
+    @property
+    def declined(self) -> list[tuple[str, str]]:
+        """Partners that declined the invitation, with their reasons (not participants)."""
+        return [(d, why) for d, (word, why) in sorted(self.replies.items()) if word == "decline"]
+
+    @property
+    def unanswered(self) -> list[str]:
+        """Invited partners that did not reply before the draw was announced (not participants)."""
+        if not self.participants:
+            return []
+        return [d for d in self.invited if d not in self.replies]
 
 
 def task_facts(state: LedgerState) -> dict[str, TaskFacts]:
@@ -62,8 +86,15 @@ def task_facts(state: LedgerState) -> dict[str, TaskFacts]:
             continue
         f = facts.setdefault(raw_task, TaskFacts())
         label: str | None = _LABELS.get(entry.type)
-        if entry.type == "task.reply":
+        if entry.type == "task.invite":
+            partners = body.get("partners")
+            f.invited = tuple(str(d) for d in partners) if isinstance(partners, list) else ()
+        elif entry.type == "task.reply":
             word = "接受" if body.get("decision") == "accept" else "拒绝"
+            f.replies[str(body.get("dept"))] = (
+                str(body.get("decision")),
+                str(body.get("reason", "")),
+            )
             label = f"配合部门{{dept}}{word}邀约" + (
                 f"（{body.get('reason')}）" if body.get("reason") else ""
             )
@@ -79,6 +110,7 @@ def task_facts(state: LedgerState) -> dict[str, TaskFacts]:
     for task_id, record in state.tasks.tasks.items():
         f = facts.setdefault(task_id, TaskFacts())
         f.participants = record.participants
+        f.confirmed = record.confirm is not None
         for entity in sorted(record.drawn):
             team = record.teams.get(entity, {})
             members = tuple(

@@ -1,4 +1,4 @@
-"""DRAW-V1: publicly verifiable 双随机 draws (DRAWS.md §7; normative text in docs/draw-v1.md).
+"""DRAW-V1: publicly verifiable 双随机 draws (normative text: docs/draw-v1.md).
 
 Pure functions, no file I/O. Modules, in protocol order:
 

@@ -1,5 +1,6 @@
 /*
- * ledger.draw._entities — optional C accelerator for entity snapshot files (DRAWS.md §7.1, §7.4).
+ * ledger.draw._entities — optional C accelerator for entity snapshot files (docs/draw-v1.md §2,
+ * §8).
  *
  * It reads the common shape of a canonical entity line, and only that shape:
  *
@@ -18,8 +19,8 @@
  * What the caller still checks: the identifier rules (NFC, no C1 control characters) for the
  * distinct non-ASCII strata and tags it returns.
  *
- * Tickets (DRAWS.md §7.1): SHA-256(prefix || utf8(id)) with prefix = hex(H(S)), 64 ASCII bytes —
- * exactly one SHA-256 block, absorbed once and copied per id. The first five ticket digits are
+ * Tickets (docs/draw-v1.md §7): SHA-256(prefix || utf8(id)) with prefix = hex(H(S)), 64 ASCII bytes
+ * — exactly one SHA-256 block, absorbed once and copied per id. The first five ticket digits are
  * the five least significant decimal digits of the digest read as a big-endian integer, in
  * reverse order; `candidates` reports them as the number they spell ("key5").
  */
@@ -519,7 +520,7 @@ done:
 }
 
 /* The reversed decimal digits of the 256-bit big-endian `digest`, zero-padded to at least 64
-   digits (the ticket without "0.", DRAWS.md §7.1) into out[0..95); returns their number. */
+   digits (the ticket without "0.", docs/draw-v1.md §7) into out[0..95); returns their number. */
 static int ticket_digits(const unsigned char digest[32], char out[95]) {
     uint64_t limbs[4];
     for (int i = 0; i < 4; i++) {

@@ -1,6 +1,6 @@
 /*
  * ledger.draw._picks — optional C accelerator for the pick hashes of inspector matching
- * (DRAWS.md §7.5). ledger.draw.matching.run_indices is its pure-Python definition; the tests
+ * (docs/draw-v1.md §9). ledger.draw.matching.run_indices is its pure-Python definition; the tests
  * compare the two.
  *
  * run_indices(prefix, framed, tails, n0) -> list[int]

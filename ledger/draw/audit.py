@@ -1,4 +1,5 @@
-"""Re-executing every draw recorded in a ledger (LEDGER.md §2.10 step 4, DRAWS.md §7.7).
+"""Re-executing every draw recorded in a ledger (docs/ledger.md §13.5 step 4, §14.4, docs/draw-v1.md
+§13).
 
 :class:`LedgerAudit` is fed every verified entry in log order. It replays the task state machine
 (:mod:`ledger.tasks`: order, participants, deadlines), verifies each drand beacon offline, re-runs

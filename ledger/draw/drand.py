@@ -1,4 +1,4 @@
-"""Offline verification of drand quicknet beacons (DRAWS.md §3, §7.2 step 5).
+"""Offline verification of drand quicknet beacons (docs/draw-v1.md §6).
 
 quicknet uses the scheme ``bls-unchained-g1-rfc9380``: BLS signatures on G1 (48-byte compressed
 points), the group public key on G2 (96 bytes), the message of round ``R`` is
@@ -90,7 +90,7 @@ _G2_SIZE = 96
 def chain_hash(
     period: int, genesis_time: int, public_key: bytes, group_hash: bytes, beacon_id: str
 ) -> bytes:
-    """Recompute a drand chain hash from its chain info (DRAWS.md §3).
+    """Recompute a drand chain hash from its chain info (docs/draw-v1.md §6).
 
     Args:
         period: seconds between rounds.
@@ -418,7 +418,7 @@ def forget_verified() -> None:
 
 
 def verify_beacon_record(beacon: Mapping[str, Any], expected_chain_hash: str) -> bytes:
-    """Verify a ``draw.beacon`` body ``{chain_hash, round, signature}`` (DRAWS.md §7.2 step 5).
+    """Verify a ``draw.beacon`` body ``{chain_hash, round, signature}`` (docs/draw-v1.md §6).
 
     Only quicknet is supported: the chain hash must be the pinned quicknet chain hash and equal
     the one the announcement named.

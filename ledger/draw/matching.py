@@ -1,4 +1,4 @@
-"""Inspector matching, per department, one hash per pick (DRAWS.md §7.5).
+"""Inspector matching, per department, one hash per pick (docs/draw-v1.md §9).
 
 Every participating department puts its own inspectors on each drawn entity's team. Drawn
 entities are processed in global ``(ticket(S_entities, id), id)`` order; for entity ``e``, for
@@ -144,7 +144,7 @@ def parse_departments(rules: Mapping[str, Any]) -> tuple[str, list[DeptRule]]:
 
 
 def pick_hash(s_inspectors: str, entity_id: str, dept: str, pick: int) -> int:
-    """Return the pick integer ``int(H(…), "big")`` of DRAWS.md §7.5.
+    """Return the pick integer ``int(H(…), "big")`` of docs/draw-v1.md §9.
 
     Args:
         s_inspectors: the inspector sub-seed (64-hex string).
@@ -450,7 +450,7 @@ def _run_indices_py(prefix: bytes, framed: list[bytes], tails: list[bytes], n0: 
 
 
 def run_indices(prefix: bytes, framed: list[bytes], tails: list[bytes], n0: int) -> list[int]:
-    """The pick draws of a department's fast run (one hash per pick, DRAWS.md §7.5).
+    """The pick draws of a department's fast run (one hash per pick, docs/draw-v1.md §9).
 
     For entity ``j`` (``framed[j] = LP(utf8(e_j))``) and pick ``p`` (``tails[p] = LP(utf8(d)) ‖
     LP(u32be(p))``), in that order: ``r = int(H(prefix ‖ framed[j] ‖ tails[p])) mod size`` with
@@ -480,7 +480,7 @@ def match(
     s_inspectors: str,
     trace: list[dict[str, Any]] | None = None,
 ) -> MatchResult:
-    """Assign inspector teams to drawn entities (DRAWS.md §7.5).
+    """Assign inspector teams to drawn entities (docs/draw-v1.md §9).
 
     Preconditions: ``inspectors`` and ``conflicts`` are records as parsed from their snapshots
     (:func:`ledger.draw.snapshot.parse_snapshot`) and entity ids are strings; otherwise the

@@ -1,4 +1,4 @@
-"""DRAW-V1 byte primitives (DRAWS.md §7.1).
+"""DRAW-V1 byte primitives (docs/draw-v1.md §1).
 
 Everything in a draw is built from four operations on bytes:
 
@@ -10,8 +10,8 @@ Everything in a draw is built from four operations on bytes:
   :func:`ledger.canonical.dumps`, the single definition of canonical bytes in the ledger.
 
 Strings that the algorithm reads as identifiers (entity and inspector ids, department ids,
-strata, tags) must be NFC-normalised and free of control characters (DRAWS.md §7.1), so that two
-implementations cannot disagree on their UTF-8 bytes.
+strata, tags) must be NFC-normalised and free of control characters (docs/draw-v1.md §1), so that
+two implementations cannot disagree on their UTF-8 bytes.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def H(data: bytes) -> bytes:
-    """Return SHA-256 of ``data`` (DRAWS.md §7.1 ``H``).
+    """Return SHA-256 of ``data`` (docs/draw-v1.md §1 ``H``).
 
     Args:
         data: the bytes to hash.
@@ -99,7 +99,7 @@ def u64be(n: int) -> bytes:
 
 
 def LP(data: bytes) -> bytes:
-    """Length-prefix ``data``: ``u32be(len(data)) ‖ data`` (DRAWS.md §7.1 ``LP``).
+    """Length-prefix ``data``: ``u32be(len(data)) ‖ data`` (docs/draw-v1.md §1 ``LP``).
 
     Args:
         data: the field bytes (use :func:`utf8` for strings).
@@ -147,7 +147,7 @@ def CJ(value: object) -> bytes:
 
 
 def check_identifier(value: object, what: str) -> str:
-    """Check that ``value`` is a usable identifier string (DRAWS.md §7.1).
+    """Check that ``value`` is a usable identifier string (docs/draw-v1.md §1).
 
     An identifier is a non-empty ``str`` in Unicode NFC without control characters (so its UTF-8
     bytes are unambiguous and it can be printed safely).

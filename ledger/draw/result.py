@@ -1,9 +1,9 @@
-"""The whole draw from published inputs, the result record and replacements (DRAWS.md §7.6).
+"""The whole draw from published inputs, the result record and replacements (docs/draw-v1.md §10).
 
 :func:`run_draw` is the offline verifier's core: given the ``draw.announce`` body, the three
 snapshot files, the reveals and the ``draw.beacon`` body it checks every commitment and
 recomputes the result record, whose ``result_sha256 = H(CJ(result))`` anyone can compare with
-the ledger's ``draw.result`` entry (DRAWS.md §7.7).
+the ledger's ``draw.result`` entry (docs/draw-v1.md §10, docs/ledger.md §14.3).
 
 Result record (canonical JSON, full-precision tickets)::
 
@@ -18,8 +18,8 @@ Result record (canonical JSON, full-precision tickets)::
      "unstaffed": [{"entity", "unmet": {"dept", "pick"}}…],
      "loads": {inspector_id: n ≥ 1 …}}
 
-``reveals``, ``extra_key`` and ``k_ratio`` refine DRAWS.md §7.6 so that an auditor sees why a
-department contributed the empty string and how ``min_count`` changed ``k``.
+``reveals``, ``extra_key`` and ``k_ratio`` are DRAW-V1's own fields (docs/draw-v1.md §10), so that
+an auditor sees why a department contributed the empty string and how ``min_count`` changed ``k``.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def _obj(value: object, what: str) -> dict[str, Any]:
 
 
 def check_announce(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate the DRAW-V1 parts of a ``draw.announce`` body (DRAWS.md §7.2 step 3).
+    """Validate the DRAW-V1 parts of a ``draw.announce`` body (docs/draw-v1.md §3).
 
     Args:
         body: the whole signed body.
@@ -195,7 +195,7 @@ def run_draw(
     extra_key_string: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Perform the whole DRAW-V1 draw from published inputs (DRAWS.md §7.3–§7.7).
+    """Perform the whole DRAW-V1 draw from published inputs (docs/draw-v1.md §5–§10).
 
     Steps: validate the announcement; check the three snapshot hashes and counts; parse and
     validate the snapshots; check each reveal against its commitment (missing or invalid ⇒ empty
@@ -426,7 +426,7 @@ def _steps(
 
 
 def result_sha256(result: Mapping[str, Any]) -> str:
-    """Return ``H(CJ(result))`` as lowercase hex (DRAWS.md §7.6).
+    """Return ``H(CJ(result))`` as lowercase hex (docs/draw-v1.md §10).
 
     Args:
         result: a result record.
@@ -451,7 +451,7 @@ def verify_result(
     *,
     extra_key_string: str | None = None,
 ) -> str:
-    """Recompute a draw and compare ``CJ(result)`` byte for byte (DRAWS.md §7.7 step 6).
+    """Recompute a draw and compare ``CJ(result)`` byte for byte (docs/draw-v1.md §13 step 6).
 
     Errors of the draw come first; then the published record is encoded.
 
@@ -501,10 +501,10 @@ def replace(
 ) -> dict[str, Any]:
     """Build a ``draw.replace`` record: the next reserve of the removed entity's stratum.
 
-    The replacement is the first entity of the stratum's ticket order (DRAWS.md §7.4) that was
-    neither drawn nor named by an earlier replacement (as removed or as replacement); ``k`` stays
-    fixed, so this is exactly the stratum's draw on the pool without the removed entities. The
-    result record is assumed verified (:func:`verify_result`); its sub-seed is reused.
+    The replacement is the first entity of the stratum's ticket order (docs/draw-v1.md §8 step 5,
+    §11) that was neither drawn nor named by an earlier replacement (as removed or as replacement);
+    ``k`` stays fixed, so this is exactly the stratum's draw on the pool without the removed
+    entities. The result record is assumed verified (:func:`verify_result`); its sub-seed is reused.
 
     Record: ``{"schema": "draw-v1/replace", "task_id", "result_sha256", "stratum", "removed",
     "reason", "replacement": {"id", "ticket"} | null}`` (``null``: the reserve is exhausted).

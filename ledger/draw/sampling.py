@@ -1,4 +1,4 @@
-"""Stratified entity sampling with recency exclusion and reserves (DRAWS.md §7.4).
+"""Stratified entity sampling with recency exclusion and reserves (docs/draw-v1.md §8).
 
 For each stratum ``s`` of ``rules.strata`` (in that order):
 
@@ -22,7 +22,7 @@ spreads the extra draws over strata in proportion to their remaining eligible si
 A replacement (``draw.replace``) keeps every ``k_s`` fixed: the replacement for a drawn entity of
 stratum ``s`` is the first entity of ``s``'s ticket order that is neither drawn nor already used
 or removed — exactly what the draw of ``s`` with the same ``k_s`` gives on the pool without the
-removed entities (consistent sampling, DRAWS.md §2).
+removed entities (consistent sampling, docs/draw-v1.md §7).
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ class SampleResult:
 
 
 def parse_ratio(text: object) -> tuple[int, int]:
-    """Parse an exact decimal ratio such as ``"0.05"`` (DRAWS.md §7.1: never a float).
+    """Parse an exact decimal ratio such as ``"0.05"`` (docs/draw-v1.md §3: never a float).
 
     Args:
         text: a decimal string ``0``, ``1``, ``0.67`` … with ``0 ≤ ρ ≤ 1``.
@@ -134,7 +134,7 @@ def parse_ratio(text: object) -> tuple[int, int]:
 
 
 def ceil_count(n: int, ratio: str) -> int:
-    """Return ``min(n, ceil(n · ρ))`` exactly (DRAWS.md §7.4; "抽查比例不低于").
+    """Return ``min(n, ceil(n · ρ))`` exactly (docs/draw-v1.md §8; "抽查比例不低于").
 
     Args:
         n: the number of eligible records.
@@ -193,7 +193,7 @@ def _cutoff(as_of: _dt.date, days: int) -> str:
 
 
 def is_recent(last_inspected: str | None, as_of: _dt.date, days: int | None) -> bool:
-    """Tell whether a record is excluded by the recency rule (DRAWS.md §7.4).
+    """Tell whether a record is excluded by the recency rule (docs/draw-v1.md §8).
 
     Args:
         last_inspected: the record's ``YYYY-MM-DD`` date, or ``None``.
@@ -280,7 +280,7 @@ def eligible_by_stratum(
         Stratum → eligible ids (in input order).
 
     Raises:
-        MalformedError: if a record's stratum is not listed (DRAWS.md §7.4).
+        MalformedError: if a record's stratum is not listed (docs/draw-v1.md §8).
     """
     ids, groups = _eligible(entities, strata, as_of, exclude_days)
     out: dict[str, list[str]] = {s: [] for s in strata}
@@ -346,7 +346,7 @@ def sample(
     rules: Mapping[str, Any],
     s_entities: str,
 ) -> SampleResult:
-    """Run the stratified entity draw (DRAWS.md §7.4, plus ``min_count`` as documented above).
+    """Run the stratified entity draw (docs/draw-v1.md §8, plus ``min_count`` as documented above).
 
     Args:
         entities: the entity table, or parsed entity records (see :mod:`ledger.draw.snapshot`).
@@ -414,7 +414,7 @@ def reserve_order(
     """Return the full ticket order ``[(id, ticket), …]`` of one stratum's eligible records.
 
     The drawn entities of the stratum are its first ``k_s`` items; the rest is the reserve
-    order used by replacements (DRAWS.md §7.4).
+    order used by replacements (docs/draw-v1.md §8).
 
     Args:
         entities: the entity table, or parsed entity records.

@@ -1,6 +1,6 @@
-"""Commitments, the draw seed and sub-seeds (DRAWS.md §7.2–§7.3), RFC 3797 key strings.
+"""Commitments, the draw seed and sub-seeds (docs/draw-v1.md §4–§5), RFC 3797 key strings.
 
-All byte strings are framed with ``LP`` (DRAWS.md §7.1). Text fields are UTF-8; the
+All byte strings are framed with ``LP`` (docs/draw-v1.md §1). Text fields are UTF-8; the
 announcement hash, the drand chain hash, the drand randomness, the seed and department secrets
 enter as their raw bytes (32 bytes each), never as hex text. Sub-seeds are returned as 64-char
 lowercase hex *strings*, because that is what :func:`ledger.draw.tickets.ticket` and the pick
@@ -54,7 +54,7 @@ def parse_hex32(value: object, what: str) -> bytes:
 
 
 def commitment(task_id: str, dept: str, secret: bytes) -> str:
-    """Return a department's commitment ``c_d`` (DRAWS.md §7.2 step 2).
+    """Return a department's commitment ``c_d`` (docs/draw-v1.md §4).
 
     ``c_d = H(LP("draw-v1/commit") ‖ LP(utf8 task_id) ‖ LP(utf8 d) ‖ LP(s_d))``.
 
@@ -75,7 +75,7 @@ def commitment(task_id: str, dept: str, secret: bytes) -> str:
 
 
 def check_reveal(task_id: str, dept: str, secret_hex: object, expected: str) -> bytes:
-    """Check a ``draw.reveal`` against the announced commitment (DRAWS.md §7.2 step 4).
+    """Check a ``draw.reveal`` against the announced commitment (docs/draw-v1.md §4).
 
     Args:
         task_id: the draw task id.
@@ -99,7 +99,7 @@ def check_reveal(task_id: str, dept: str, secret_hex: object, expected: str) -> 
 
 
 def announce_hash(body: Mapping[str, object]) -> bytes:
-    """Return ``announce_hash = H(CJ(body))`` (DRAWS.md §7.2 step 3, LEDGER.md §2.11).
+    """Return ``announce_hash = H(CJ(body))`` (docs/draw-v1.md §3, docs/ledger.md §14.1).
 
     Args:
         body: the whole signed body of the ``draw.announce`` entry (``type``, ``id``, ``ts``
@@ -175,7 +175,7 @@ def compute_seed(
     secrets: Mapping[str, bytes | None],
     extra_key_string: str | None = None,
 ) -> bytes:
-    """Return the draw seed ``H(seed_preimage(…))`` (DRAWS.md §7.3).
+    """Return the draw seed ``H(seed_preimage(…))`` (docs/draw-v1.md §5).
 
     Args:
         announce_sha256: see :func:`seed_preimage`.
@@ -206,7 +206,7 @@ def seed_preimage(
     secrets: Mapping[str, bytes | None],
     extra_key_string: str | None = None,
 ) -> bytes:
-    """Return the bytes hashed into the draw seed (DRAWS.md §7.3).
+    """Return the bytes hashed into the draw seed (docs/draw-v1.md §5).
 
     ``seed = H(LP("draw-v1/seed") ‖ LP(announce_hash) ‖ LP(chain_hash) ‖ LP(u64be(R)) ‖
     LP(rand) ‖ LP(u32be(n)) ‖ [LP(utf8 d) ‖ LP(s_d or b"")]* ‖ LP(utf8 extra or b""))``
@@ -255,7 +255,7 @@ def seed_preimage(
 
 
 def subseeds(seed: bytes) -> tuple[str, str]:
-    """Return ``(S_entities, S_inspectors)`` (DRAWS.md §7.3).
+    """Return ``(S_entities, S_inspectors)`` (docs/draw-v1.md §5).
 
     ``S_x = hex(H(LP("draw-v1/sub") ‖ LP(seed) ‖ LP(utf8 "x")))``.
 

@@ -1,4 +1,4 @@
-"""Snapshot files: sorted canonical JSON lines (DRAWS.md §7.1).
+"""Snapshot files: sorted canonical JSON lines (docs/draw-v1.md §2).
 
 A snapshot file is the concatenation of ``CJ(record) + "\\n"`` for its records, sorted by id as
 UTF-8 bytes (the 回避/conflict file by ``(entity, inspector)``), with no duplicates. Its commitment
@@ -182,7 +182,7 @@ def _check_record(kind: str, record: object, *, canonical: bool) -> dict[str, An
 
 
 def build_snapshot(kind: str, records: Iterable[Mapping[str, Any]]) -> bytes:
-    """Build the canonical snapshot file for ``records`` (DRAWS.md §7.1).
+    """Build the canonical snapshot file for ``records`` (docs/draw-v1.md §2).
 
     Records may come in any order; tags in any order. The output is sorted and canonical.
 
@@ -220,7 +220,7 @@ def snapshot_ref(data: bytes) -> dict[str, Any]:
 
 
 def parse_snapshot(kind: str, data: bytes) -> list[dict[str, Any]]:
-    """Parse and fully validate a snapshot file (DRAWS.md §7.1).
+    """Parse and fully validate a snapshot file (docs/draw-v1.md §2).
 
     Checks, in order: UTF-8; every line ends with ``\\n``; every line is canonical JSON
     (RFC 8785 profile, integers only); every record follows the schema of ``kind``; records are
@@ -409,7 +409,7 @@ def _check_entity_columns(
 
 @dataclass(frozen=True)
 class EntityTable:
-    """The columns of an entity snapshot that the draw uses (DRAWS.md §7.4).
+    """The columns of an entity snapshot that the draw uses (docs/draw-v1.md §8).
 
     Attributes:
         ids: entity ids, in file order (strictly increasing).

@@ -1,4 +1,4 @@
-"""Consistent-sampling tickets (DRAWS.md §7.1, §2; Rivest's ``consistent_sampler``).
+"""Consistent-sampling tickets (docs/draw-v1.md §7; Rivest's ``consistent_sampler``).
 
 ``ticket(S, id) = "0." + reverse(format(int(H(utf8(hex(H(utf8(S))) + id)).hex(), 16), "064d"))``
 
@@ -6,8 +6,8 @@ which is byte-for-byte ``consistent_sampler.first_fraction(id, S)`` for string i
 Items are ordered by ``(ticket, utf8(id))``; both compare as strings, and Python's ``str``
 comparison (code points) equals UTF-8 byte comparison.
 
-Implementation notes (performance, DRAWS.md §9): the hash state after absorbing ``hex(H(S))`` is
-computed once and copied per id. The sort key of an item is
+Implementation notes (performance, docs/draw-v1.md §14): the hash state after absorbing
+``hex(H(S))`` is computed once and copied per id. The sort key of an item is
 ``reversed_digits + " " + id``: the reversed decimal digits are exactly the ticket without its
 constant ``"0."`` prefix, and a space (U+0020) sorts below every digit, so comparing these keys
 compares the tickets first — a ticket that is a proper prefix of another sorts first, as in
@@ -39,7 +39,7 @@ __all__ = ["TicketMaker", "check_ids", "first_k", "order", "smallest_keys", "tic
 
 
 class TicketMaker:
-    """Tickets for one seed ``S``, with ``H(utf8(S))`` computed once (DRAWS.md §9).
+    """Tickets for one seed ``S``, with ``H(utf8(S))`` computed once (docs/draw-v1.md §14).
 
     Args:
         seed: the seed string ``S`` (for DRAW-V1 a 64-hex sub-seed, §7.3).
@@ -69,7 +69,7 @@ class TicketMaker:
         return format(int.from_bytes(h.digest(), "big"), "064d")[::-1]
 
     def ticket(self, item_id: str) -> str:
-        """Return the full-precision ticket string of ``item_id`` (DRAWS.md §7.1).
+        """Return the full-precision ticket string of ``item_id`` (docs/draw-v1.md §7).
 
         Args:
             item_id: the item's id.
@@ -298,7 +298,7 @@ def _prefix_table(j: int, bound: int) -> bytes:
 
 
 def ticket(seed: str, item_id: str) -> str:
-    """Return ``ticket(S, id)`` (DRAWS.md §7.1) — ``consistent_sampler.first_fraction(id, S)``.
+    """Return ``ticket(S, id)`` (docs/draw-v1.md §7) — ``consistent_sampler.first_fraction(id, S)``.
 
     Args:
         seed: the seed string ``S``.

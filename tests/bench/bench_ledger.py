@@ -133,7 +133,7 @@ def test_verify_100k(
 
     def run() -> float:
         start = time.perf_counter()
-        report = verify_directory(directory, trust=trust, workers=workers)
+        report = verify_directory(directory, trust=trust, workers=workers, types=lf.TYPES)
         assert report.size == n
         return time.perf_counter() - start
 
@@ -168,7 +168,7 @@ sys.path.insert(0, sys.argv[3])
 import ledger_factory as lf
 from ledger.verify import verify_directory
 start = time.perf_counter()
-report = verify_directory(sys.argv[1], trust=lf.trust_for(lf.init_line()), workers=int(sys.argv[2]))
+report = verify_directory(sys.argv[1], trust=lf.trust_for(lf.init_line()), workers=int(sys.argv[2]), types=lf.TYPES)
 seconds = time.perf_counter() - start
 print(json.dumps({
     "size": report.size,

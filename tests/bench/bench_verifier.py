@@ -91,9 +91,13 @@ def build_ledger(draws: Path, n_entities: int = 10_000, per_dept: int = 100) -> 
         return line
 
     add(*(key_add_entry(ORIGIN, keys[d], d, [root], "2024-01-02T00:00:00Z") for d in DEPTS))
+    document = canonical.dumps({"plan_id": "2024", "tasks": [TASK]})
+    open_store(draws, trust).put_blob(document, "application/json")
     plan = {"type": "plan.publish", "id": "plan.publish/2024", "ts": "2024-01-10T01:00:00Z",
-            "dept": "scjg", "plan_id": "2024",
-            "tasks": [{"task_id": TASK, "kind": "joint", "lead": "scjg", "departments": list(DEPTS)}]}  # fmt: skip
+            "dept": "scjg", "plan_id": "2024", "year": 2024, "title": "基准测试年度计划",
+            "tasks": [{"task_id": TASK, "kind": "joint", "lead": "scjg", "departments": list(DEPTS)}],
+            "document": {"sha256": hashlib.sha256(document).hexdigest(), "size": len(document),
+                         "media": "application/json"}}  # fmt: skip
     invite = {"type": "task.invite", "id": f"task.invite/{TASK}", "ts": "2024-01-15T01:00:00Z",
               "dept": "scjg", "task_id": TASK, "partners": list(DEPTS[1:]),
               "items": {d: [] for d in DEPTS[1:]}, "opens": "2024-01-15", "closes": "2024-02-20"}  # fmt: skip

@@ -3,7 +3,7 @@ example section of docs/draw-v1.md.
 
 Run: ``.venv/bin/python tests/draw/gen_golden.py``. The output is a pure function of the fixed
 inputs below and the real drand quicknet round 5358915 (signature from
-/work/shared/data/drand_quicknet.json, copied here so the example is self-contained).
+drand's published quicknet test data, copied here so the example is self-contained).
 ``test_golden.py`` regenerates both outputs and compares bytes.
 
 Inputs: 20 entities in 3 strata (A ratio "0.20", B "0.34" with a ceil boundary 6 × 0.34 = 2.04

@@ -1,4 +1,4 @@
-"""A literal re-implementation of inspector matching (DRAWS.md §7.5), shared by the matching
+"""A literal re-implementation of inspector matching (docs/draw-v1.md §9), shared by the matching
 tests as their reference: ``E`` and ``T`` are recomputed from scratch for every pick."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def naive_match(
     rules: dict[str, Any],
     s: str,
 ) -> dict[str, Any]:
-    """DRAWS.md §7.5 word for word: recompute E and T from scratch for every pick."""
+    """docs/draw-v1.md §9 word for word: recompute E and T from scratch for every pick."""
     lead = rules["lead"]
     depts = sorted(rules["departments"], key=lambda d: d["dept"].encode())
     rank = {

@@ -1,4 +1,4 @@
-"""Offline drand quicknet verification (DRAWS.md §3, §8.4).
+"""Offline drand quicknet verification (docs/draw-v1.md §6).
 
 The two real rounds come from tests/draw/golden/drand_quicknet.json (a copy of the project's
 shared reference data). Forged signatures for the negative tests are made with a throwaway key.

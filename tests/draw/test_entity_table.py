@@ -1,5 +1,5 @@
 """The draw's entity table: the fast paths (C accelerator, msgspec) accept and rejects exactly what the general
-parser does, and gives the same columns (DRAWS.md §7.1, §7.4)."""
+parser does, and gives the same columns (docs/draw-v1.md §2, §8)."""
 
 from __future__ import annotations
 

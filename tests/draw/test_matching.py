@@ -1,4 +1,4 @@
-"""Inspector matching (DRAWS.md §7.5, §8.8): invariants as property tests, plus an exact
+"""Inspector matching (docs/draw-v1.md §9): invariants as property tests, plus an exact
 comparison with a naive, literal re-implementation of §7.5."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Differential tests of the fast matching paths (DRAWS.md §7.5).
+"""Differential tests of the fast matching paths (docs/draw-v1.md §9).
 
 ``match`` staffs runs of entities department by department and only falls back to the exact
 level walk for entities with 回避 pairs, departments short of inspectors at their lowest load, or

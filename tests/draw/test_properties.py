@@ -1,4 +1,4 @@
-"""Consistency properties of the entity draw (DRAWS.md §2, §8.3), as hypothesis tests."""
+"""Consistency properties of the entity draw (docs/draw-v1.md §7), as hypothesis tests."""
 
 from __future__ import annotations
 

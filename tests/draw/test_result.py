@@ -1,4 +1,4 @@
-"""run_draw failure rules and replacements (DRAWS.md §7.2, §7.4, §7.6–§7.8)."""
+"""run_draw failure rules and replacements (docs/draw-v1.md §3, §8, §10–§12)."""
 
 from __future__ import annotations
 

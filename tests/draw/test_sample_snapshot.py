@@ -1,5 +1,5 @@
 """The entity draw straight from a snapshot file, read by two processes, equals the sequential
-``sample(parse_entity_table(data), …)`` in result and in errors (DRAWS.md §7.4)."""
+``sample(parse_entity_table(data), …)`` in result and in errors (docs/draw-v1.md §8)."""
 
 from __future__ import annotations
 

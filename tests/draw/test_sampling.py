@@ -1,5 +1,5 @@
-"""Stratified sampling, recency exclusion, min_count, reserves and replacement (DRAWS.md §7.4,
-§7.8, §8.7)."""
+"""Stratified sampling, recency exclusion, min_count, reserves and replacement (docs/draw-v1.md §8,
+§11, §12)."""
 
 from __future__ import annotations
 

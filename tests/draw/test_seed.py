@@ -1,4 +1,4 @@
-"""Commitments, seed and sub-seeds (DRAWS.md §7.2–§7.3, §8.1, §8.6), RFC 3797 key strings."""
+"""Commitments, seed and sub-seeds (docs/draw-v1.md §4–§5), RFC 3797 key strings."""
 
 from __future__ import annotations
 

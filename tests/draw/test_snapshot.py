@@ -1,4 +1,4 @@
-"""Snapshot files: canonical sorted JSON lines (DRAWS.md §7.1, §8.5)."""
+"""Snapshot files: canonical sorted JSON lines (docs/draw-v1.md §2)."""
 
 from __future__ import annotations
 

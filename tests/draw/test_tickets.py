@@ -1,8 +1,9 @@
-"""Tickets and ticket order vs. Rivest's consistent_sampler (DRAWS.md §2, §7.1, §8.2).
+"""Tickets and ticket order vs. Rivest's consistent_sampler (docs/draw-v1.md §7).
 
 ``consistent-sampler`` 1.0.10 (PyPI) is a test-only oracle; the vectors below are the package's
-documented examples (README/USAGE_EXAMPLES, as quoted in DRAWS.md §2), so these tests also run
-without it (the oracle comparisons are then skipped).
+documented examples (README and USAGE_EXAMPLES.md of
+https://github.com/ron-rivest/consistent_sampler), so these tests also run without it (the oracle
+comparisons are then skipped).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ SEEDS = [
 
 
 def _reference_ticket(seed: str, item_id: str) -> str:
-    """DRAWS.md §7.1 written out literally (independent of ledger.draw.tickets)."""
+    """docs/draw-v1.md §7 written out literally (independent of ledger.draw.tickets)."""
     seed_hex = hashlib.sha256(seed.encode()).hexdigest()
     n = int(hashlib.sha256((seed_hex + item_id).encode()).hexdigest(), 16)
     return "0." + format(n, "064d")[::-1]

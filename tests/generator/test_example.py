@@ -51,7 +51,8 @@ def test_example_loads_without_problems() -> None:
     assert loaded.site.example is True
     assert "示例数据" in loaded.site.name
     assert loaded.site.region_code == "620823"
-    assert loaded.site.base_url == "/"
+    # Published example output must be valid too: sitemaps and feeds need an absolute base URL.
+    assert loaded.site.base_url == "https://example.gov.cn/chongxin/gongkai/"
     assert not list(problems.items), [str(p) for p in problems.items]
 
 

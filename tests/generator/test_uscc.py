@@ -1,6 +1,6 @@
 """统一社会信用代码 (GB 32100-2015), 组织机构代码 (GB 11714-1997) and 注册号 (GS15-2006).
 
-Vectors are the worked examples of DOMAIN.md §8; every other code is synthetic.
+Vectors are the worked examples of docs/domain.md §7; every other code is synthetic.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from generator.content.uscc import (
     uscc_check_char,
 )
 
-#: GB 32100's own example, 华为技术有限公司, and a code whose org-code check is X (DOMAIN.md §8.2).
+#: GB 32100's own example, 华为技术有限公司, and a code whose org-code check is X (docs/domain.md §7.2).
 VALID_CODES = ("91350100M000100Y43", "914403001922038216", "9144030071526726XG")
 LEGACY_FUJIAN = "91350100M0001TGQXM"
 #: GB 32100 letter values differ from GB 11714's (M=21, Y=30 here; M=22, Y=34 there).
@@ -30,7 +30,7 @@ WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
 def weighted_sum(first17: str) -> int:
-    """Σ value × weight over the first 17 characters, written out from DOMAIN.md §8.2."""
+    """Σ value × weight over the first 17 characters, written out from docs/domain.md §7.2."""
     return sum(GB32100_VALUE[c] * w for c, w in zip(first17, WEIGHTS, strict=True))
 
 
@@ -60,7 +60,7 @@ def test_weights_are_powers_of_three_mod_31() -> None:
 
 
 def test_y4z_is_invalid() -> None:
-    # DOMAIN.md's counter-example; Z is not even in the GB 32100 set.
+    # docs/domain.md §7.2's counter-example; Z is not even in the GB 32100 set.
     result = check_uscc("91350100M000100Y4Z")
     assert result.status is CodeStatus.INVALID
     assert "不允许的字符“Z”" in result.reason

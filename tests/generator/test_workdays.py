@@ -1,4 +1,4 @@
-"""Working days under the State Council's holiday notices (DOMAIN.md §9 vectors)."""
+"""Working days under the State Council's holiday notices (docs/domain.md §4.2 vectors)."""
 
 from __future__ import annotations
 

@@ -16,14 +16,16 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ledger import canonical
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entries import make_entry
 from ledger.merkle import RootBuilder, leaf_hash
 from ledger.note import Signer
-from ledger.registry import TrustAnchor, register_dept_type
+from ledger.payloads import ENTRY_TYPES, Statement
+from ledger.registry import TrustAnchor
+from ledger.schema import Hex, Int, Object, Text, payload, spec
 from ledger.store import LedgerStore
 from ledger.trust import format_trust
 
@@ -31,8 +33,41 @@ ORIGIN = "gongkai.test/ledger"
 TS = "2026-11-28T08:00:00Z"
 TEST_TYPE = "test.statement"
 DEPTS = ("a", "b", "c")
+EXAMPLE_TYPE = "example.statement"
 
-register_dept_type(TEST_TYPE)
+
+@payload
+@dataclass(frozen=True)
+class Attachment:
+    """A blob reference of a test statement."""
+
+    media: str = spec(Text())
+    sha256: str = spec(Hex(64))
+    size: int = spec(Int(0))
+
+
+@payload
+@dataclass(frozen=True)
+class FactoryStatement(Statement):
+    """The body of a ``test.statement`` entry."""
+
+    TYPE: ClassVar[str] = TEST_TYPE
+    seq: int = spec(Int(0))
+    text: str = spec(Text())
+    attachment: Attachment | None = spec(Object(Attachment), optional=True)
+
+
+@payload
+@dataclass(frozen=True)
+class ExampleStatement(Statement):
+    """The body of the docs/ledger.md worked example's ``example.statement``."""
+
+    TYPE: ClassVar[str] = EXAMPLE_TYPE
+    list: Attachment = spec(Object(Attachment))
+
+
+TYPES = ENTRY_TYPES.extended((FactoryStatement, ExampleStatement))
+"""The production entry types plus the test types of this module (pass as ``types=``)."""
 
 
 def seeded(name: str, label: str | None = None) -> Signer:
@@ -267,7 +302,6 @@ def reencode(line: bytes, **body_changes: Any) -> bytes:
 # --------------------------------------------------------------------------- the doc example
 
 EXAMPLE_ORIGIN = "example.gov.cn/gongkai/ledger"
-EXAMPLE_TYPE = "example.statement"
 
 
 def example_signer(name: str, k: int) -> Signer:
@@ -277,7 +311,6 @@ def example_signer(name: str, k: int) -> Signer:
 
 def example_log() -> dict[str, Any]:
     """The worked example of docs/ledger.md (3 entries, seeds 1..3)."""
-    register_dept_type(EXAMPLE_TYPE)
     log = example_signer(EXAMPLE_ORIGIN, 1)
     root = example_signer("example.gov.cn/gongkai/root/1", 2)
     dept = example_signer("example.gov.cn/gongkai/dept/91110000000000000A/1", 3)

@@ -1,4 +1,4 @@
-"""Tests for ledger.canonical: the RFC 8785 JCS profile of LEDGER.md §3.5 (cases of §4.D)."""
+"""Tests for ledger.canonical: the RFC 8785 JCS profile of docs/ledger.md §10.1."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def test_rfc8785_style_structures() -> None:
     assert dumps({"u": "A\u030a"}) == b'{"u":"A\xcc\x8a"}'
 
 
-# --- rejected texts (LEDGER.md §4.D) ----------------------------------------------------------
+# --- rejected texts (docs/ledger.md §10.1) ----------------------------------------------------
 
 INVALID = {
     "duplicate key": b'{"a":1,"a":1}',

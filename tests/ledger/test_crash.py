@@ -1,4 +1,4 @@
-"""Crash consistency and concurrency of the ledger store (LEDGER.md §4.G).
+"""Crash consistency and concurrency of the ledger store (docs/ledger.md §12.7).
 
 Mirrors Sunlight's ``TestSequenceErrors`` (every storage step × {fail and not persist, fail but
 persist}) and Tessera's POSIX fault test: every ``os.open``/``write``/``fsync``/``replace``/
@@ -45,7 +45,7 @@ SIGNER = Signer.from_seed(ORIGIN, SEED)
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 FAULT_OPS = ("open", "write", "fsync", "replace", "link", "ftruncate")
-# fsyncgate (LEDGER.md §1.11): these failures must be fatal; the others are plain StoreErrors.
+# fsyncgate (docs/ledger.md §12.2): these failures must be fatal; the others are plain StoreErrors.
 FATAL_OPS = frozenset({"fsync", "replace", "link", "ftruncate"})
 _REAL_CLOSE = os.close
 

@@ -1,4 +1,4 @@
-"""Tests for ledger.durable: the durable file primitives and the flock lock (LEDGER.md §3.11)."""
+"""Tests for ledger.durable: the durable file primitives and the flock lock (docs/ledger.md §12.2)."""
 
 from __future__ import annotations
 

@@ -232,7 +232,7 @@ def test_reference_agrees_with_classic_roots() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Exhaustive proofs against the reference, with mutations (LEDGER.md §4.B)
+# Exhaustive proofs against the reference, with mutations (docs/ledger.md §10.3–§10.4)
 # ---------------------------------------------------------------------------------------------
 
 

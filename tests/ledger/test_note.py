@@ -1,4 +1,4 @@
-"""Tests for ledger.note: key IDs, vkeys, skeys, signing and strict opening (LEDGER.md §4.C)."""
+"""Tests for ledger.note: key IDs, vkeys, skeys, signing and strict opening (docs/ledger.md §11)."""
 
 from __future__ import annotations
 

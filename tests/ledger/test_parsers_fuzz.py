@@ -1,4 +1,4 @@
-"""Property-based fuzzing of every parser in note, checkpoint and receipt (LEDGER.md §4.C).
+"""Property-based fuzzing of every parser in note, checkpoint and receipt (docs/ledger.md §11).
 
 Whatever the input, only ``ledger.errors.LedgerError`` subclasses may escape: never
 ValueError, KeyError, IndexError or UnicodeError. Single-byte mutations of valid signed inputs

@@ -1,4 +1,4 @@
-"""Publication as static files (LEDGER.md §2.8, §4.H): determinism, immutability, clients."""
+"""Publication as static files (docs/ledger.md §13.7): determinism, immutability, clients."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,14 @@ import pytest
 from ledger.checkpoint import open_checkpoint
 from ledger.errors import FatalStoreError
 from ledger.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
-from ledger.publish import PYZ_NAME, build_zipapp, publish_ledger
+from ledger.publish import (
+    ARCHIVE_NAME,
+    ARCHIVE_ROOT,
+    PYZ_NAME,
+    SUMS_NAME,
+    build_zipapp,
+    publish_ledger,
+)
 from ledger.store import LedgerStore
 from ledger.tiles import TILE_WIDTH, TileRef, decode_bundle
 from ledger.verify import (
@@ -37,7 +45,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> lf.Ledger:
 @pytest.fixture(scope="module")
 def site(built: lf.Ledger, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site") / "ledger"
-    report = publish_ledger(built.directory, out, trust=built.trust)
+    report = publish_ledger(built.directory, out, trust=built.trust, types=lf.TYPES)
     assert report.size == 600
     assert report.archived_sizes == ARCHIVED
     assert (report.tiles, report.bundles, report.receipts, report.blobs) == (9, 7, 600, 11)
@@ -85,31 +93,63 @@ def test_layout(site: Path) -> None:
 
 def test_publish_is_deterministic(built: lf.Ledger, site: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    publish_ledger(built.directory, again, trust=built.trust)
+    publish_ledger(built.directory, again, trust=built.trust, types=lf.TYPES)
     assert lf.tree_files(again) == lf.tree_files(site)
     # Re-publishing into the same folder, against the previous one, changes nothing.
-    report = publish_ledger(built.directory, again, trust=built.trust, previous=site)
+    report = publish_ledger(
+        built.directory, again, trust=built.trust, previous=site, types=lf.TYPES
+    )
     assert lf.tree_files(again) == lf.tree_files(site)
-    assert report.unchanged_immutable == report.files - 4  # all but the 4 mutable files
+    # All but the 6 mutable files (checkpoint, entries.jsonl, trust.txt, the zipapp, the file
+    # list and the archive).
+    assert report.unchanged_immutable == report.files - 6
     assert build_zipapp() == build_zipapp()
+
+
+def test_archive_and_file_list_cover_the_folder(site: Path, tmp_path: Path) -> None:
+    """ledger.tar.gz unpacks into ledger/ with every published file (itself excepted), each as
+    published; SHA256SUMS lists them all; the archive is deterministic (fixed owner, time, mode;
+    gzip header without name or time)."""
+    files = lf.tree_files(site)
+    archive = files[ARCHIVE_NAME]
+    assert archive[:8] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00"  # gzip: no name (flags 0), mtime 0
+    with tarfile.open(site / ARCHIVE_NAME) as tar:
+        members = tar.getmembers()
+        names = [m.name for m in members]
+        assert names == sorted(names)
+        assert names[0] == ARCHIVE_ROOT
+        got = {
+            m.name.removeprefix(ARCHIVE_ROOT + "/"): tar.extractfile(m).read()  # type: ignore[union-attr]
+            for m in members
+            if m.isfile()
+        }
+    assert got == {k: v for k, v in files.items() if k != ARCHIVE_NAME}
+    assert {(m.uid, m.gid, m.uname, m.gname, m.mtime) for m in members} == {
+        (0, 0, "", "", 946684800)
+    }
+    assert {m.mode for m in members if m.isfile()} == {0o644}
+    assert {m.mode for m in members if m.isdir()} == {0o755}
+    sums = dict(reversed(line.split("  ", 1)) for line in files[SUMS_NAME].decode().splitlines())
+    assert set(sums) == set(files) - {ARCHIVE_NAME, SUMS_NAME}
+    assert all(hashlib.sha256(files[p]).hexdigest() == h for p, h in sums.items())
 
 
 def test_growing_log_keeps_every_immutable_file(tmp_path: Path) -> None:
     lines, blobs = lf.build_lines(700)
     ledger = lf.build_ledger(tmp_path / "l", lines=lines[:300], blobs=blobs, marks=[4, 100, 300])
     first = tmp_path / "v1"
-    publish_ledger(ledger.directory, first, trust=ledger.trust)
+    publish_ledger(ledger.directory, first, trust=ledger.trust, types=lf.TYPES)
     store = LedgerStore(ledger.directory, lf.ORIGIN, [lf.LOG.verifier()])
     store.append(lines[300:520], [lf.LOG])
     store.append(lines[520:], [lf.LOG])
     second = tmp_path / "v2"
-    publish_ledger(ledger.directory, second, trust=ledger.trust, previous=first)
+    publish_ledger(ledger.directory, second, trust=ledger.trust, previous=first, types=lf.TYPES)
     old, new = lf.tree_files(first), lf.tree_files(second)
     for rel, data in old.items():
         if rel.startswith(("tile/", "proofs/", "checkpoints/", "blobs/")):
             assert new[rel] == data, rel  # partial tiles of old sizes kept too
     assert new["entries.jsonl"].startswith(old["entries.jsonl"])
-    verify_directory(second, trust=ledger.trust)
+    verify_directory(second, trust=ledger.trust, types=lf.TYPES)
 
 
 def test_changed_immutable_file_aborts(built: lf.Ledger, site: Path, tmp_path: Path) -> None:
@@ -118,7 +158,9 @@ def test_changed_immutable_file_aborts(built: lf.Ledger, site: Path, tmp_path: P
     tile = previous / "tile" / "0" / "001.p" / "44"
     tile.write_bytes(bytes(32) + tile.read_bytes()[32:])
     with pytest.raises(FatalStoreError, match=r"不可变文件发生变化：tile/0/001\.p/44"):
-        publish_ledger(built.directory, tmp_path / "out", trust=built.trust, previous=previous)
+        publish_ledger(
+            built.directory, tmp_path / "out", trust=built.trust, previous=previous, types=lf.TYPES
+        )
 
 
 def test_changed_receipt_aborts(built: lf.Ledger, site: Path, tmp_path: Path) -> None:
@@ -126,7 +168,9 @@ def test_changed_receipt_aborts(built: lf.Ledger, site: Path, tmp_path: Path) ->
     shutil.copytree(site, previous)
     (previous / "proofs" / "7.tlog-proof").write_bytes(b"forged")
     with pytest.raises(FatalStoreError, match=r"不可变文件发生变化：proofs/7\.tlog-proof"):
-        publish_ledger(built.directory, tmp_path / "out", trust=built.trust, previous=previous)
+        publish_ledger(
+            built.directory, tmp_path / "out", trust=built.trust, previous=previous, types=lf.TYPES
+        )
 
 
 def test_removed_immutable_file_aborts(built: lf.Ledger, site: Path, tmp_path: Path) -> None:
@@ -134,7 +178,9 @@ def test_removed_immutable_file_aborts(built: lf.Ledger, site: Path, tmp_path: P
     shutil.copytree(site, previous)
     (previous / "checkpoints" / "700").write_bytes((site / "checkpoint").read_bytes())
     with pytest.raises(FatalStoreError, match=r"不可变文件被删除：checkpoints/700"):
-        publish_ledger(built.directory, tmp_path / "out", trust=built.trust, previous=previous)
+        publish_ledger(
+            built.directory, tmp_path / "out", trust=built.trust, previous=previous, types=lf.TYPES
+        )
 
 
 def test_rewritten_history_aborts(built: lf.Ledger, site: Path, tmp_path: Path) -> None:
@@ -143,7 +189,9 @@ def test_rewritten_history_aborts(built: lf.Ledger, site: Path, tmp_path: Path) 
     lines[5] = lf.statement_line(5, dept="a", key=lf.DEPT_KEYS["a"])
     other = lf.build_ledger(tmp_path / "other", lines=lines, blobs=built.blobs)
     with pytest.raises(FatalStoreError, match="不可变文件发生变化"):
-        publish_ledger(other.directory, tmp_path / "out", trust=other.trust, previous=site)
+        publish_ledger(
+            other.directory, tmp_path / "out", trust=other.trust, previous=site, types=lf.TYPES
+        )
 
 
 def test_client_verifies_an_entry_from_tiles_bundle_and_checkpoint(site: Path) -> None:
@@ -207,7 +255,7 @@ def test_zipapp_runs_standalone(tmp_path: Path) -> None:
     lines = [*lf.base_lines(), lf.key_revoke_line(lf.DEPT_KEYS["c"], "revoke-c")]
     ledger = lf.build_ledger(tmp_path / "l", lines=lines, blobs={}, marks=[1, 4, 5])
     out = tmp_path / "out"
-    publish_ledger(ledger.directory, out, trust=ledger.trust)
+    publish_ledger(ledger.directory, out, trust=ledger.trust, types=lf.TYPES)
     with zipfile.ZipFile(out / PYZ_NAME) as archive:
         names = archive.namelist()
     assert names == sorted(names)
@@ -247,7 +295,7 @@ def test_doc_worked_example_is_current(tmp_path: Path) -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs/ledger.md").read_text(encoding="utf-8")
     ex = lf.build_example(tmp_path / "draws")
     out = tmp_path / "site"
-    publish_ledger(tmp_path / "draws", out, trust=ex["trust"])
+    publish_ledger(tmp_path / "draws", out, trust=ex["trust"], types=lf.TYPES)
     tree = MerkleTree([leaf_hash(x) for x in ex["lines"]])
     expected = [
         *(x.decode() for x in ex["lines"]),
@@ -261,11 +309,13 @@ def test_doc_worked_example_is_current(tmp_path: Path) -> None:
     for value in expected:
         assert value in doc, value
     assert sorted(lf.tree_files(out)) == [
+        SUMS_NAME,
         f"blobs/sha256/{hashlib.sha256(ex['blob']).hexdigest()}",
         "checkpoint",
         "checkpoints/3",
         "entries.jsonl",
         PYZ_NAME,
+        ARCHIVE_NAME,
         "proofs/0.tlog-proof",
         "proofs/1.tlog-proof",
         "proofs/2.tlog-proof",

@@ -1,11 +1,12 @@
-"""Entry envelopes and the key registry replay (LEDGER.md §4.E)."""
+"""Entry envelopes and the key registry replay (docs/ledger.md §13.1–§13.3)."""
 
 from __future__ import annotations
 
 import base64
 import json
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import given, settings
@@ -23,13 +24,27 @@ from ledger.entries import (
 from ledger.errors import LedgerError, MalformedError, VerificationError
 from ledger.merkle import leaf_hash
 from ledger.note import Signer
-from ledger.registry import Registry, TrustAnchor, register_dept_type, replay
+from ledger.payloads import ENTRY_TYPES, Statement
+from ledger.registry import Registry, TrustAnchor, replay
+from ledger.schema import ListOf, Text, payload, spec
 
 ORIGIN = "test.example/gongkai/ledger"
 TS = "2024-01-02T03:04:05Z"
 
-register_dept_type("test.statement")
-register_dept_type("test.joint", lambda body: set(body["depts"]))
+
+@payload
+@dataclass(frozen=True)
+class Joint(Statement):
+    """``test.joint``: a statement every department of ``depts`` must sign."""
+
+    TYPE: ClassVar[str] = "test.joint"
+    depts: tuple[str, ...] = spec(ListOf(Text()))
+
+    def signers(self) -> frozenset[str]:
+        return frozenset((self.dept, *self.depts))
+
+
+TYPES = ENTRY_TYPES.extended((Joint,)).allowing(("test.statement",))
 
 
 def signer(label: str) -> Signer:
@@ -83,7 +98,7 @@ def base_log() -> list[bytes]:
 
 
 def run(lines: Sequence[bytes], trust: TrustAnchor | None = None) -> Registry:
-    return replay([parse_entry(line, i) for i, line in enumerate(lines)], ORIGIN, trust)
+    return replay([parse_entry(line, i) for i, line in enumerate(lines)], ORIGIN, trust, TYPES)
 
 
 def test_valid_log_replays() -> None:

@@ -1,4 +1,4 @@
-"""Tests for ledger.store: layout, append, verification, recovery and blobs (LEDGER.md §2.7)."""
+"""Tests for ledger.store: layout, append, verification, recovery and blobs (docs/ledger.md §12)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The end-to-end tamper matrix (LEDGER.md §4.F).
+"""The end-to-end tamper matrix (docs/ledger.md §13.5).
 
 A ledger of 600 entries (archived checkpoints at 4, 100, 256, 300, 513 and 600, so it crosses
 the 256-entry tile boundary) and its published folder are built once. Each case copies one of
@@ -644,7 +644,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, lf.Ledger | P
     base = tmp_path_factory.mktemp("tamper")
     built = lf.build_ledger(base / "ledger", N)
     site = base / "site"
-    publish_ledger(built.directory, site, trust=built.trust)
+    publish_ledger(built.directory, site, trust=built.trust, types=lf.TYPES)
     return {"dir": built, "site": site}
 
 
@@ -660,7 +660,7 @@ def test_tamper(case: Case, sources: dict[str, lf.Ledger | Path], tmp_path: Path
     case.tamper(ctx)
     pin = ctx.pin if ctx.pin.exists() else None
     with pytest.raises(case.error) as info:
-        verify_directory(root, trust=ctx.trust, pin_path=pin, workers=1)
+        verify_directory(root, trust=ctx.trust, pin_path=pin, workers=1, types=lf.TYPES)
     assert re.search(case.pattern, str(info.value)), str(info.value)
     assert type(info.value) is case.error or issubclass(type(info.value), case.error)
     if isinstance(info.value, InconsistencyError):
@@ -685,6 +685,6 @@ def test_tamper_parallel(case: Case, sources: dict[str, lf.Ledger | Path], tmp_p
     messages = []
     for workers in (1, 2):
         with pytest.raises(case.error) as info:
-            verify_directory(root, trust=ctx.trust, workers=workers)
+            verify_directory(root, trust=ctx.trust, workers=workers, types=lf.TYPES)
         messages.append(str(info.value))
     assert messages[0] == messages[1]

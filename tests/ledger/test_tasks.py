@@ -1,4 +1,4 @@
-"""The task state machine replayed from entries (DOMAIN.md §4, DRAWS.md §7.2): every refusal."""
+"""The task state machine replayed from entries (docs/workflow.md §3, docs/ledger.md §14.4): every refusal."""
 
 from __future__ import annotations
 
@@ -431,6 +431,20 @@ def test_correction_and_followup_flow() -> None:
     )  # fmt: skip
     with pytest.raises(VerificationError, match="最新结果"):
         run([*entries, fix, stale])
+
+
+def test_a_form_saying_open_may_be_closed_directly() -> None:
+    """A result whose form says 未完结 is an open follow-up: ``followup.close`` needs no
+    ``followup.record`` first (what ``gongkai status`` lists as open can be closed)."""
+    entries = happy()[:-1]
+    form = {"measure": "其他", "state": "未完结"}
+    close = entry(
+        "followup.close", "f1", "2024-05-23T01:00:00Z", dept="scjg", task_id="T-JOINT", entity="E1"
+    )
+    ledger = run([*entries, result(followup=form), close])
+    assert ledger.tasks["T-JOINT"].followups[("scjg", "E1")] == "closed"
+    with pytest.raises(VerificationError, match="没有未完结"):
+        run([*entries, result(followup={**form, "state": "已完结"}), close])
 
 
 def test_replacement_moves_the_team() -> None:

@@ -1,4 +1,4 @@
-"""The offline auditor (LEDGER.md §2.10, §4.F/J): happy paths, report, pin, fork evidence."""
+"""The offline auditor (docs/ledger.md §13.5, §13.9): happy paths, report, pin, fork evidence."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> lf.Ledger:
 @pytest.fixture(scope="module")
 def site(built: lf.Ledger, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site") / "ledger"
-    publish_ledger(built.directory, out, trust=built.trust)
+    publish_ledger(built.directory, out, trust=built.trust, types=lf.TYPES)
     return out
 
 
@@ -52,7 +52,7 @@ def ledger_copy(built: lf.Ledger, tmp_path: Path) -> Path:
 
 
 def test_directory_verifies(built: lf.Ledger) -> None:
-    report = verify_directory(built.directory, trust=built.trust)
+    report = verify_directory(built.directory, trust=built.trust, types=lf.TYPES)
     assert (report.origin, report.size, report.entries_verified) == (lf.ORIGIN, 600, 600)
     assert report.root == MerkleTree([leaf_hash(x) for x in built.lines]).root.hex()
     assert report.checkpoints_checked == len(built.archived) == 6
@@ -68,13 +68,13 @@ def test_directory_verifies(built: lf.Ledger) -> None:
 
 
 def test_trust_from_directory_warns(built: lf.Ledger) -> None:
-    report = verify_directory(built.directory)
+    report = verify_directory(built.directory, types=lf.TYPES)
     assert report.trust_source == "directory"
     assert any("trust.txt" in w and "核对" in w for w in report.warnings)
 
 
 def test_published_folder_verifies(site: Path, built: lf.Ledger) -> None:
-    report = verify_directory(site, trust=built.trust)
+    report = verify_directory(site, trust=built.trust, types=lf.TYPES)
     assert report.size == 600
     # 4, 100, 256, 300, 513, 600 → level 0: 000.p/4 000.p/100 000 001.p/44 001 002.p/1
     # 002.p/88; level 1: 000.p/1 000.p/2.
@@ -86,7 +86,7 @@ def test_published_folder_verifies(site: Path, built: lf.Ledger) -> None:
 
 
 def test_json_report_schema(built: lf.Ledger) -> None:
-    report = verify_directory(built.directory, trust=built.trust)
+    report = verify_directory(built.directory, trust=built.trust, types=lf.TYPES)
     data = json.loads(report.to_json())
     assert report.to_json().endswith("\n")
     assert set(data) == {
@@ -141,8 +141,8 @@ def test_json_report_schema(built: lf.Ledger) -> None:
 
 
 def test_workers_give_the_same_report(site: Path, built: lf.Ledger) -> None:
-    one = verify_directory(site, trust=built.trust, workers=1).as_dict()
-    two = verify_directory(site, trust=built.trust, workers=2).as_dict()
+    one = verify_directory(site, trust=built.trust, workers=1, types=lf.TYPES).as_dict()
+    two = verify_directory(site, trust=built.trust, workers=2, types=lf.TYPES).as_dict()
     assert one == two
 
 
@@ -154,7 +154,7 @@ def test_first_error_in_log_order_wins(ledger_copy: Path, built: lf.Ledger, work
     lines[400] = lines[400].replace(b'{"body":', b'{"body": ', 1)
     (ledger_copy / "entries.jsonl").write_bytes(b"\n".join(lines))
     with pytest.raises(VerificationError, match=r"第 200 条条目.*签名无效"):
-        verify_directory(ledger_copy, trust=built.trust, workers=workers)
+        verify_directory(ledger_copy, trust=built.trust, workers=workers, types=lf.TYPES)
 
 
 def test_workers_report_signature_error_at_its_index(ledger_copy: Path, built: lf.Ledger) -> None:
@@ -164,7 +164,7 @@ def test_workers_report_signature_error_at_its_index(ledger_copy: Path, built: l
     messages = []
     for workers in (1, 2):
         with pytest.raises(VerificationError) as info:
-            verify_directory(ledger_copy, trust=built.trust, workers=workers)
+            verify_directory(ledger_copy, trust=built.trust, workers=workers, types=lf.TYPES)
         messages.append(str(info.value))
     assert messages[0] == messages[1]
     assert "第 590 条条目" in messages[0]
@@ -174,7 +174,7 @@ def test_unverified_tail_is_reported(ledger_copy: Path, built: lf.Ledger) -> Non
     extra = [lf.statement_line(600), lf.statement_line(601)]
     with open(ledger_copy / "entries.jsonl", "ab") as f:
         f.write(b"".join(x + b"\n" for x in extra) + b'{"torn')
-    report = verify_directory(ledger_copy, trust=built.trust)
+    report = verify_directory(ledger_copy, trust=built.trust, types=lf.TYPES)
     assert report.unverified_tail == 2
     assert any("未验证" in w for w in report.warnings)
 
@@ -191,7 +191,7 @@ def test_draw_checks_are_called_for_every_entry(built: lf.Ledger) -> None:
 
     DRAW_CHECKS.append(hook)
     try:
-        verify_directory(built.directory, trust=built.trust)
+        verify_directory(built.directory, trust=built.trust, types=lf.TYPES)
     finally:
         DRAW_CHECKS.remove(hook)
     assert seen == list(range(600))
@@ -206,7 +206,7 @@ def test_draw_check_failure_aborts(built: lf.Ledger) -> None:
     DRAW_CHECKS.append(hook)
     try:
         with pytest.raises(VerificationError, match="第 321 条：抽取结果"):
-            verify_directory(built.directory, trust=built.trust, workers=2)
+            verify_directory(built.directory, trust=built.trust, workers=2, types=lf.TYPES)
     finally:
         DRAW_CHECKS.remove(hook)
 
@@ -232,21 +232,23 @@ def test_pin_is_created_then_advanced(tmp_path: Path) -> None:
     lines, blobs = lf.build_lines(450)
     ledger = lf.build_ledger(tmp_path / "l", lines=lines[:300], blobs=blobs, marks=[4, 100, 300])
     pin = tmp_path / "pin"
-    first = verify_directory(ledger.directory, trust=ledger.trust, pin_path=pin)
+    first = verify_directory(ledger.directory, trust=ledger.trust, pin_path=pin, types=lf.TYPES)
     assert first.pin_previous_size is None
     assert first.pin_updated
     assert pin.read_bytes() == (ledger.directory / "checkpoint").read_bytes()
-    again = verify_directory(ledger.directory, trust=ledger.trust, pin_path=pin)
+    again = verify_directory(ledger.directory, trust=ledger.trust, pin_path=pin, types=lf.TYPES)
     assert again.pin_previous_size == 300
     assert not again.pin_updated
     LedgerStore(ledger.directory, lf.ORIGIN, [lf.LOG.verifier()]).append(lines[300:], [lf.LOG])
-    advanced = verify_directory(ledger.directory, trust=ledger.trust, pin_path=pin)
+    advanced = verify_directory(ledger.directory, trust=ledger.trust, pin_path=pin, types=lf.TYPES)
     assert advanced.pin_previous_size == 300
     assert advanced.pin_updated
     assert pin.read_bytes() == (ledger.directory / "checkpoint").read_bytes()
     # update_pin=False leaves the file alone.
     before = pin.read_bytes()
-    verify_directory(ledger.directory, trust=ledger.trust, pin_path=pin, update_pin=False)
+    verify_directory(
+        ledger.directory, trust=ledger.trust, pin_path=pin, update_pin=False, types=lf.TYPES
+    )
     assert pin.read_bytes() == before
 
 
@@ -257,7 +259,7 @@ def test_rollback_is_detected(built: lf.Ledger, ledger_copy: Path, tmp_path: Pat
     (ledger_copy / "checkpoint").write_bytes((ledger_copy / "checkpoints" / "513").read_bytes())
     (ledger_copy / "checkpoints" / "600").unlink()
     with pytest.raises(InconsistencyError, match="回滚") as info:
-        verify_directory(ledger_copy, trust=built.trust, pin_path=pin)
+        verify_directory(ledger_copy, trust=built.trust, pin_path=pin, types=lf.TYPES)
     assert info.value.exit_code == 5
     assert pin.read_bytes() == (built.directory / "checkpoint").read_bytes()  # not updated
     assert info.value.evidence is not None
@@ -282,7 +284,7 @@ def test_fork_is_detected_with_portable_evidence(tmp_path: Path, pinned_size: in
     b, pin, other = _fork(tmp_path, pinned_size)
     pinned_note = pin.read_bytes()
     with pytest.raises(InconsistencyError, match="分叉") as info:
-        verify_directory(b.directory, trust=b.trust, pin_path=pin)
+        verify_directory(b.directory, trust=b.trust, pin_path=pin, types=lf.TYPES)
     assert pin.read_bytes() == pinned_note  # never updated on failure
     text = info.value.evidence
     assert text is not None
@@ -314,7 +316,7 @@ def test_fork_is_detected_with_portable_evidence(tmp_path: Path, pinned_size: in
 def test_fake_evidence_is_rejected(tmp_path: Path) -> None:
     b, pin, _ = _fork(tmp_path, 400)
     with pytest.raises(InconsistencyError) as info:
-        verify_directory(b.directory, trust=b.trust, pin_path=pin)
+        verify_directory(b.directory, trust=b.trust, pin_path=pin, types=lf.TYPES)
     assert info.value.evidence is not None
     evidence = parse_fork_evidence(info.value.evidence)
     consistent = evidence.__class__(
@@ -368,7 +370,7 @@ def test_log_key_rotation_is_followed(tmp_path: Path) -> None:
     store.append(lines[10:20], [lf.LOG, lf.LOG2])
     store.append(lines[20:], [lf.LOG2])
     trust = lf.trust_for(lines[0])
-    report = verify_directory(directory, trust=trust)
+    report = verify_directory(directory, trust=trust, types=lf.TYPES)
     assert report.log_keys == [lf.LOG2.verifier().vkey]
     assert sorted(report.log_keys_ever) == sorted([lf.LOG.verifier().vkey, lf.LOG2.verifier().vkey])
     # A final checkpoint signed by the retired key alone is refused.
@@ -376,7 +378,7 @@ def test_log_key_rotation_is_followed(tmp_path: Path) -> None:
     (directory / "checkpoint").write_bytes(note)
     (directory / "checkpoints" / str(report.size)).write_bytes(note)
     with pytest.raises(VerificationError, match="checkpoint 的签名无法用日志密钥验证"):
-        verify_directory(directory, trust=trust)
+        verify_directory(directory, trust=trust, types=lf.TYPES)
 
 
 def test_compromised_key_flags_entries(tmp_path: Path) -> None:
@@ -384,7 +386,7 @@ def test_compromised_key_flags_entries(tmp_path: Path) -> None:
     lines.append(lf.key_revoke_line(lf.DEPT_KEYS["a"], "revoke-a", compromised_from=20))
     directory = tmp_path / "l"
     lf.write_raw_ledger(directory, lines, [len(lines)])
-    report = verify_directory(directory, trust=lf.trust_for(lines[0]))
+    report = verify_directory(directory, trust=lf.trust_for(lines[0]), types=lf.TYPES)
     key_a = lf.DEPT_KEYS["a"].verifier().key_ref
     assert report.flagged == {i: key_a for i in range(20, 30) if i % 3 == 0}
     assert "被标记" in report.to_text() or "泄露" in report.to_text()
@@ -394,7 +396,8 @@ def test_compromised_key_flags_entries(tmp_path: Path) -> None:
 
 
 def _run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
+    # The CLI knows the production types only: the factory's test type is allowed explicitly.
+    code = main([*args, "--allow-type", lf.TEST_TYPE])
     out, err = capsys.readouterr()
     return code, out, err
 

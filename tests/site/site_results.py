@@ -87,7 +87,8 @@ def mini_results() -> list[InspectionResult]:
             detail="后厨未按规定留样。",
             followup=FollowUp(FollowUpMeasure.RECTIFY, FollowUpState.OPEN, note="责令七日内改正。"),
         ),
-        # Published late: completed 2024-09-27, deadline 2024-10-30 (DOMAIN.md §9), published 11-05.
+        # Published late: completed 2024-09-27, deadline 2024-10-30 (docs/domain.md §4.2), published
+        # 11-05.
         _r(
             cy,
             "scjg",

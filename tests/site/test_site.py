@@ -99,7 +99,8 @@ def test_entity_page_lists_results_followups_and_years(tmp_path: Path) -> None:
     text = (out / "entities/91620823GK0000018E/index.html").read_text()
     assert "崇信县市场监督管理局" in text
     assert "崇信县卫生健康局" in text
-    assert "<td>2024年</td><td>2</td>" in text
+    # Two departments of one joint task: one 入户检查, not two (docs/workflow.md §4.2).
+    assert "<td>2024年</td><td>1</td>" in text
     fixed = (out / "entities/620823600000015/index.html").read_text()
     assert "已更正" in fixed
     assert "注册号" in fixed

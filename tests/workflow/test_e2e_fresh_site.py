@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
+from figures_kit import assert_one_definition
 
 from generator.cli import main
 from generator.workflow import forms
@@ -56,11 +58,22 @@ class Site:
         return self.run(*args, *extra, ok=ok)
 
 
+def fill_row(form: Path, row: int, values: dict[str, object]) -> str:
+    """Fill one row of a result-entry form; return the row's entity code."""
+    wb = openpyxl.load_workbook(form)
+    sheet = wb[forms.RESULT_SHEET]
+    header = [c.value for c in sheet[1]]
+    for column, value in values.items():
+        sheet.cell(row=row, column=header.index(column) + 1).value = value
+    wb.save(form)
+    return str(sheet.cell(row=row, column=header.index(forms.COL_CODE) + 1).value)
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     s = Site(tmp_path_factory.mktemp("e2e"))
     s.run("init", str(s.root), "--name", "测试县“双随机、一公开”公示", "--region-code", "620823",
-          "--region-name", "甘肃省平凉市崇信县", "--origin", ORIGIN, "--keys", str(s.keys), "--at", "2024-01-02")  # fmt: skip
+          "--region-name", "甘肃省平凉市崇信县", "--origin", ORIGIN, "--base-url", "https://scjg.test.example/gongkai/", "--keys", str(s.keys), "--at", "2024-01-02")  # fmt: skip
     for name in (
         "departments.yaml",
         "checklist.yaml",
@@ -87,6 +100,30 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
                "--root-key", s.key("scjg.test.example/gongkai/root/1"),
                "--root-key", s.key("scjg.test.example/gongkai/root/2"), "--at", "2024-01-03")  # fmt: skip
     return s
+
+
+def test_an_unpublished_plan_is_not_public(site: Site, tmp_path: Path) -> None:
+    """Before ``plan publish`` the plan is content only: not on the site, not in the feed; a
+    preview build shows it, marked 预览（未发布） on every page and kept out of feed and sitemap."""
+    content = str(site.root / "content")
+    public = tmp_path / "public"
+    site.run("build", "--content", content, "--output", str(public))
+    assert not (public / "plans" / "2024").exists()
+    assert not (public / "tasks" / TASK).exists()
+    assert "plans/2024/" not in (public / "feeds" / "plans.xml").read_text("utf-8")
+    assert "预览" not in (public / "index.html").read_text("utf-8")
+    preview = tmp_path / "preview"
+    built = site.run("build", "--content", content, "--output", str(preview), "--preview")
+    assert "预览（未发布" in built.output
+    assert (preview / "plans" / "2024" / "index.html").is_file()
+    pages = list(preview.rglob("*.html"))
+    assert pages
+    assert all("预览（未发布）" in p.read_text("utf-8") for p in pages)
+    assert "plans/2024/" not in (preview / "feeds" / "plans.xml").read_text("utf-8")
+    sitemap = (preview / "sitemap.xml").read_text("utf-8")
+    assert "plans/2024/" not in sitemap
+    assert f"tasks/{TASK}/" not in sitemap
+    assert "plans/" in sitemap
 
 
 def test_whole_task_from_invitation_to_published_results(site: Site) -> None:
@@ -140,10 +177,7 @@ def test_whole_task_from_invitation_to_published_results(site: Site) -> None:
     s.run("task", "confirm", TASK, "--key", f"scjg={s.dept_key('scjg')}", "--key", f"wsjk={s.dept_key('wsjk')}",
           "--out", str(forms_dir), "--site", str(s.root), "--log-key", s.key(ORIGIN), "--at", "2024-02-27")  # fmt: skip
     form = forms_dir / TASK / "scjg.xlsx"
-    wb = openpyxl.load_workbook(form)
-    sheet = wb[forms.RESULT_SHEET]
-    header = [c.value for c in sheet[1]]
-    values = {
+    fill_row(form, 2, {
         forms.COL_INSPECTED: dt.date(2024, 4, 8),
         forms.COL_COMPLETED: dt.date(2024, 4, 8),
         forms.COL_METHODS[0]: "现场检查",
@@ -152,10 +186,7 @@ def test_whole_task_from_invitation_to_published_results(site: Site) -> None:
         forms.COL_MEASURE: "未发现问题或相关问题已规范、已改正，无需后续处置",
         forms.COL_STATE: "已完结",
         forms.COL_CLOSED: dt.date(2024, 4, 8),
-    }
-    for column, value in values.items():
-        sheet.cell(row=2, column=header.index(column) + 1).value = value
-    wb.save(form)
+    })  # fmt: skip
     wrong_dept = s.site(
         "results",
         "import",
@@ -228,3 +259,54 @@ def test_forged_draw_result_is_caught(site: Site, tmp_path: Path) -> None:
     result = site.run("verify", str(copy), ok=False)
     assert result.exit_code == 4, result.output
     assert "重新运行抽取得到的结果与账本记录的结果不一致" in result.output
+
+
+def test_a_form_follow_up_is_closed_and_every_output_agrees(site: Site, tmp_path: Path) -> None:
+    """A result imported with 未完结 is listed open by ``status`` and closed directly by
+    ``followup close``; then ``gongkai metrics``, the site and the open data give the same
+    figures, and the site lists the results that were due and never published."""
+    s = site
+    form = s.root.parent / "forms" / TASK / "scjg.xlsx"
+    entity = fill_row(form, 3, {
+        forms.COL_INSPECTED: dt.date(2024, 4, 9),
+        forms.COL_COMPLETED: dt.date(2024, 4, 9),
+        forms.COL_METHODS[0]: "现场检查",
+        forms.COL_CATEGORIES[0]: "发现问题经责令已改正",
+        forms.COL_DETAIL: "后厨卫生不合格，已责令改正。",
+        forms.COL_MEASURE: "违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责",
+        forms.COL_STATE: "未完结",
+    })  # fmt: skip
+    s.site(
+        "results", "import", TASK, str(form), "--dept", "scjg", "--at", "2024-04-20", dept="scjg"
+    )
+    status = s.run("status", "--site", str(s.root), "--at", "2024-04-21").output
+    assert f"{TASK} scjg {entity}" in status
+    s.site("followup", "close", TASK, entity, "--dept", "scjg", "--note", "复查已整改",
+           "--at", "2024-11-20", dept="scjg")  # fmt: skip
+    status = s.run("status", "--site", str(s.root), "--at", "2024-11-20").output
+    assert "未完结的后续处置：0" in status
+    overdue = int(re.search(r"逾期未公示的检查结果（超过20个工作日）：(\d+)", status).group(1))  # type: ignore[union-attr]
+    assert overdue > 0
+    out = tmp_path / "site"
+    s.run("build", "--content", str(s.root / "content"), "--output", str(out))
+    figures = assert_one_definition(s.root, out)
+    assert ("后续处置完结率", "100.0%", "1", "1") in figures
+    page = (out / "results" / "overdue" / "index.html").read_text("utf-8")
+    assert f"逾期未公示（{overdue} 条）" in page
+    assert "已完结（2024-11-20）" in (out / "entities" / entity / "index.html").read_text("utf-8")
+    rows = (out / "data" / "results.csv").read_text("utf-8-sig").splitlines()
+    assert any(entity in r and "已完结" in r and "2024-11-20" in r for r in rows)
+
+
+def test_a_plan_changed_after_publishing_stops_the_build(site: Site, tmp_path: Path) -> None:
+    plan = site.root / "content" / "plans" / "2024.yaml"
+    original = plan.read_bytes()
+    plan.write_text(original.decode("utf-8").replace("（测试）", "（已修改）"), encoding="utf-8")
+    try:
+        result = site.run("build", "--content", str(site.root / "content"), "--output",
+                          str(tmp_path / "site"), ok=False)  # fmt: skip
+    finally:
+        plan.write_bytes(original)
+    assert result.exit_code == 10, result.output
+    assert "记入账本（plan.publish）后被修改" in result.output
+    assert not (tmp_path / "site").exists()

@@ -110,6 +110,23 @@ def test_csv_twin_round_trip(tmp_path: Path) -> None:
     assert fk.read(csv_path) == fk.read(xlsx)
 
 
+def test_csv_twin_rows_with_a_missing_or_extra_field_are_located(tmp_path: Path) -> None:
+    _, csv_path = fk.write(tmp_path)
+    fk.fill_csv(csv_path, fk.FILLED)
+    lines = csv_path.read_text(encoding="utf-8-sig").splitlines()
+    lines[1] += ",多余"
+    lines[2] = lines[2].rsplit(",", 1)[0]
+    csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    with pytest.raises(ContentError) as info:
+        fk.read(csv_path)
+    located = sorted(
+        (p.location.line, p.location.field)
+        for p in info.value.problems
+        if p.severity is Severity.ERROR
+    )
+    assert located == [(2, f"第 {len(forms.HEADERS) + 1} 列"), (3, forms.COL_DEPT)]
+
+
 def test_blank_form_imports_nothing(tmp_path: Path) -> None:
     xlsx, csv_path = fk.write(tmp_path)
     assert fk.read(xlsx) == []
@@ -196,6 +213,7 @@ def test_prefilled_text_is_never_a_formula(tmp_path: Path) -> None:
     sheet = openpyxl.Workbook().active
     cell = forms.set_text(sheet, 1, 1, "=HYPERLINK(1)")
     assert cell.data_type == "s"
+    assert cell.value == "'=HYPERLINK(1)"  # neutralised as well (docs/content.md §8.1)
 
 
 def test_problem_with_no_follow_up_is_a_warning(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -12,6 +13,7 @@ import pytest
 
 from generator.content.errors import ContentError, Severity
 from generator.content.loader import load_content
+from generator.content.uscc import make_uscc
 from generator.workflow.libraries_io import HEADERS, export_library, import_library
 
 MINI = Path(__file__).resolve().parents[1] / "generator" / "fixtures" / "mini"
@@ -69,7 +71,7 @@ def test_import_csv_writes_the_canonical_file_and_counts_changes(
     content: Path, tmp_path: Path
 ) -> None:
     source = _write_csv(tmp_path / "new.csv", _edited_entities(content))
-    report = import_library("entities", source, content)
+    report = import_library("entities", source, content, remove_missing=True)
     assert report.written == content / "entities.csv"
     assert (report.added, report.changed, report.removed) == (
         ("91620823GK0000317C",),
@@ -129,15 +131,11 @@ def test_import_yaml(content: Path, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     report = import_library("inspectors", source, content)
-    assert report.added == ("62082300109",)
-    assert len(report.removed) == 10
-    assert _table(content / "inspectors.csv")[1] == [
-        "62082300109",
-        "新示例",
-        "scjg",
-        "食品安全、广告",
-        "在岗",
-    ]
+    assert (report.added, report.changed, report.removed) == (("62082300109",), (), ())
+    assert (report.records, report.kept) == (11, 10)
+    rows = _table(content / "inspectors.csv")
+    assert ["62082300109", "新示例", "scjg", "食品安全、广告", "在岗"] in rows
+    assert not load_content(content)[1].errors
 
 
 def test_inspector_departments_become_ids(content: Path) -> None:
@@ -269,9 +267,176 @@ def test_a_broken_previous_library_is_replaced_with_a_warning(
     (content / "inspectors.csv").unlink()
     # The previous library is a YAML file with a broken record (missing columns).
     (content / "inspectors.yaml").write_text("- {执法证号: x}\n", encoding="utf-8")
-    report = import_library("inspectors", good, content)
+    before = _snapshot(content)
+    with pytest.raises(ContentError) as info:  # nothing complete to merge into
+        import_library("inspectors", good, content)
+    assert "无法合并" in info.value.report()
+    assert _snapshot(content) == before
+    report = import_library("inspectors", good, content, remove_missing=True)
     assert report.replaced == (content / "inspectors.yaml",)
     assert len(report.added) == 10
     assert [p.location.path for p in report.warnings] == ["inspectors.yaml"]
     assert "统计只计可读取的记录" in report.warnings[0].message
     assert not load_content(content)[1].errors
+
+
+# ---- merge by id (issue: a 3-row import deleted the rest and broke `gongkai check`) --------
+
+
+def test_a_partial_import_merges_by_code_and_keeps_the_rest(content: Path, tmp_path: Path) -> None:
+    table = _table(content / "entities.csv")
+    header, rows = table[0], table[1:]
+    risk = header.index("信用风险分类")
+    changed = list(rows[0])
+    changed[risk] = "D"
+    new = list(rows[1])
+    new[0] = "91620823GK0000317C"
+    new[header.index("名称")] = "崇信示例新开餐饮有限公司"
+    source = _write_csv(tmp_path / "three.csv", [header, changed, rows[2], new])
+    report = import_library("entities", source, content)
+    assert (report.added, report.changed, report.removed) == (
+        ("91620823GK0000317C",),
+        (rows[0][0],),
+        (),
+    )
+    assert (report.records, report.kept) == (len(rows) + 1, len(rows) - 2)
+    after = {row[0] or row[1]: row for row in _table(content / "entities.csv")[1:]}
+    assert len(after) == len(rows) + 1
+    assert after[rows[0][0]][HEADERS["entities"].index("信用风险分类")] == "D"
+    assert not load_content(content)[1].errors
+    text = "\n".join(report.summary())
+    assert "新增：91620823GK0000317C" in text
+    assert "已保留" in text
+    assert "--remove-missing" in text
+
+
+def test_a_registration_number_becoming_a_credit_code_changes_the_record(
+    content: Path, tmp_path: Path
+) -> None:
+    table = _table(content / "entities.csv")
+    header = table[0]
+    regno = header.index("注册号")
+    (row,) = [r for r in table[1:] if not r[0]]  # the sole trader known only by 注册号
+    converted = list(row)
+    converted[0] = make_uscc("9", "2", "620823", "GK000031")
+    source = _write_csv(tmp_path / "one.csv", [header, converted])
+    report = import_library("entities", source, content)
+    assert (report.added, report.changed, report.removed) == ((), (converted[0],), ())
+    codes = [r[0] or r[1] for r in _table(content / "entities.csv")[1:]]
+    assert row[regno] not in codes
+    assert converted[0] in codes
+
+
+def test_removal_only_when_asked_and_never_into_content_that_fails_check(
+    content: Path, tmp_path: Path
+) -> None:
+    table = _table(content / "inspectors.csv")
+    # conflicts.yaml names 62082300101: removing it would leave content that fails the check.
+    kept = [table[0], *[r for r in table[1:] if r[0] != "62082300101"]]
+    source = _write_csv(tmp_path / "fewer.csv", kept)
+    merged = import_library("inspectors", source, content)
+    assert merged.removed == ()
+    assert merged.records == len(table) - 1
+    before = _snapshot(content)
+    with pytest.raises(ContentError) as info:
+        import_library("inspectors", source, content, remove_missing=True)
+    assert _snapshot(content) == before
+    report = info.value.report()
+    assert "未通过检查" in report
+    assert "conflicts.yaml" in report
+    # Without the conflict the removal goes through and is reported.
+    (content / "conflicts.yaml").write_text("conflicts: []\n", encoding="utf-8")
+    removed = import_library("inspectors", source, content, remove_missing=True)
+    assert removed.removed == ("62082300101",)
+    assert not load_content(content)[1].errors
+
+
+# ---- bad input: field counts, bounds, excerpts ---------------------------------------------
+
+
+def test_csv_rows_with_an_extra_or_missing_field_are_located(content: Path, tmp_path: Path) -> None:
+    lines = (content / "inspectors.csv").read_text(encoding="utf-8-sig").splitlines()
+    lines[2] += ",多余"
+    lines[4] = lines[4].rsplit(",", 1)[0]
+    source = tmp_path / "fields.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = _snapshot(content)
+    with pytest.raises(ContentError) as info:
+        import_library("inspectors", source, content)
+    assert _snapshot(content) == before
+    located = sorted(
+        (p.location.path, p.location.line, p.location.field) for p in info.value.problems
+    )
+    assert located == [("fields.csv", 3, "第 6 列"), ("fields.csv", 5, "状态")]
+    text = info.value.report()
+    assert "多出的内容：“多余”" in text
+    assert "缺少“状态”" in text
+
+
+def test_a_huge_xlsx_cell_is_refused_before_parsing_with_a_short_message(
+    content: Path, tmp_path: Path
+) -> None:
+    # openpyxl cuts what it writes at Excel's 32,767 characters: patch the stored XML instead.
+    table = _table(content / "entities.csv")
+    table[1][table[0].index("名称")] = "HUGE-CELL"
+    made = _write_xlsx(tmp_path / "made.xlsx", table)
+    source = tmp_path / "huge.xlsx"
+    with zipfile.ZipFile(made) as old, zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info.filename)
+            new.writestr(info, data.replace(b"HUGE-CELL", "崇".encode() * 3_000_000))
+    assert source.stat().st_size < 1_000_000
+    before = _snapshot(content)
+    with pytest.raises(ContentError) as info:
+        import_library("entities", source, content)
+    assert _snapshot(content) == before
+    text = info.value.report()
+    assert "超长单元格" in text
+    assert len(text) < 500
+
+
+def test_long_cells_and_headers_are_quoted_as_excerpts(content: Path, tmp_path: Path) -> None:
+    table = _table(content / "entities.csv")
+    table[0].append("未知" * 10_000)
+    table[0][table[0].index("行业")] = "行" * 5_000  # the required 行业 column goes missing
+    for row in table[1:]:
+        row.append("")
+    table[2][table[0].index("主体类型")] = "类" * 400  # under the cell limit, still not echoed
+    source = _write_csv(tmp_path / "long.csv", table)
+    with pytest.raises(ContentError) as info:
+        import_library("entities", source, content)
+    text = info.value.report()
+    assert "缺少必需的列" in text
+    assert len(text) < 2_000
+    table[0][table[0].index("行" * 5_000)] = "行业"
+    source = _write_csv(tmp_path / "long.csv", table)
+    with pytest.raises(ContentError) as info:
+        import_library("entities", source, content)
+    (problem,) = [p for p in info.value.problems if p.severity is Severity.ERROR]
+    assert problem.location.field == "主体类型"
+    assert len(problem.message) < 200
+
+
+def test_cli_import_prints_the_changes_and_keeps_the_rest(content: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    table = _table(content / "inspectors.csv")
+    table[1][table[0].index("状态")] = "调出"
+    source = _write_csv(tmp_path / "one.csv", table[:2])
+    result = CliRunner().invoke(
+        main, ["import", "inspectors", str(source), "--content", str(content)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "共 10 条，新增 0，变更 1，删除 0" in result.output
+    assert f"变更：{table[1][0]}" in result.output
+    assert "导入文件中没有的 9 条已保留" in result.output
+    assert len(_table(content / "inspectors.csv")) == 11
+    refused = CliRunner().invoke(
+        main,
+        ["import", "inspectors", str(source), "--content", str(content), "--remove-missing"],
+    )
+    assert refused.exit_code == 10  # conflicts.yaml still names removed inspectors
+    assert "未通过检查" in refused.output
+    assert len(_table(content / "inspectors.csv")) == 11

@@ -8,7 +8,7 @@
  *   - leaf/node hashes and RFC 9162 inclusion proofs (§10.2, §10.3)
  *   - key strings, key IDs, signed notes, checkpoints and tlog-proof receipts
  *     ("Signed notes, checkpoints, receipts and key files")
- *   - the entry envelope and its signing message ("Entry signing message (LEDGER §3.6)")
+ *   - the entry envelope and its signing message (docs/ledger.md §13.2)
  *
  * Hashing and signatures use WebCrypto only: crypto.subtle.digest('SHA-256') and
  * crypto.subtle.importKey/verify with {name: 'Ed25519'} (Chrome 137+, Firefox 129+, Safari 17+).

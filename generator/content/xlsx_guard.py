@@ -1,0 +1,120 @@
+"""Bounds on an untrusted XLSX workbook, checked before openpyxl parses it (docs/content.md §8.3).
+
+openpyxl keeps the whole shared-string table in memory and decompresses each part it reads, so
+a small file can hold a 30-million-character cell or expand to gigabytes. :func:`check_workbook`
+refuses such a file cheaply: it checks the file size and the declared unpacked sizes of the ZIP
+members (Python's :mod:`zipfile` never returns more bytes than declared), then streams the
+shared strings and every worksheet through expat, counting the characters of each text node
+without keeping them, and stops at the first one longer than :data:`MAX_XLSX_TEXT`.
+"""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from pathlib import Path
+from xml.parsers import expat
+
+from generator.content.errors import Location, Problems
+from generator.content.source import MAX_FILE_BYTES
+
+#: Longest text of one cell: Excel's own limit (32,767 characters). Shorter limits per column
+#: are checked after reading, with the cell's location.
+MAX_XLSX_TEXT = 32_767
+#: Largest unpacked size of one part of the workbook.
+MAX_XLSX_PART = 256 * 1024 * 1024
+#: Largest unpacked size of the shared-string table (held in memory whole by openpyxl).
+MAX_XLSX_STRINGS = 64 * 1024 * 1024
+#: Largest unpacked size of the whole workbook.
+MAX_XLSX_UNPACKED = 512 * 1024 * 1024
+
+_CHUNK = 1 << 20
+
+
+class _TooLong(Exception):
+    pass
+
+
+def _scan(archive: zipfile.ZipFile, name: str) -> None:
+    """Stream one XML part; raise :class:`_TooLong` at the first overlong text node."""
+    count = 0
+
+    def reset(*_: object) -> None:
+        nonlocal count
+        count = 0
+
+    def text(data: str) -> None:
+        nonlocal count
+        count += len(data)
+        if count > MAX_XLSX_TEXT:
+            raise _TooLong(name)
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = reset
+    parser.EndElementHandler = reset
+    parser.CharacterDataHandler = text
+    with archive.open(name) as stream:
+        while chunk := stream.read(_CHUNK):
+            parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+
+
+def check_workbook(path: Path, shown: str, problems: Problems) -> bool:
+    """Check ``path`` against the XLSX bounds; False (with one located error) if refused.
+
+    Raises nothing: a damaged file is recorded as an error too.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        problems.error(Location(shown), f"无法读取文件：{exc.strerror}")
+        return False
+    if size > MAX_FILE_BYTES:
+        problems.error(Location(shown), f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            total = sum(i.file_size for i in infos)
+            big = next((i for i in infos if i.file_size > MAX_XLSX_PART), None)
+            strings = next((i for i in infos if i.filename.endswith("sharedStrings.xml")), None)
+            if total > MAX_XLSX_UNPACKED or big is not None:
+                problems.error(
+                    Location(shown),
+                    f"工作簿解压后过大（{total} 字节；上限：整个工作簿 {MAX_XLSX_UNPACKED} 字节，"
+                    f"单个部件 {MAX_XLSX_PART} 字节）",
+                )
+                return False
+            if strings is not None and strings.file_size > MAX_XLSX_STRINGS:
+                problems.error(
+                    Location(shown),
+                    f"工作簿的共享字符串表过大（{strings.file_size} 字节，上限 {MAX_XLSX_STRINGS}）",
+                )
+                return False
+            for info in infos:
+                name = info.filename
+                if name.endswith("sharedStrings.xml") or (
+                    name.startswith("xl/worksheets/") and name.endswith(".xml")
+                ):
+                    _scan(archive, name)
+    except _TooLong as exc:
+        problems.error(
+            Location(shown),
+            f"工作簿中有超长单元格（超过 {MAX_XLSX_TEXT} 字符，位于 {exc}）；未读取",
+        )
+        return False
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        expat.ExpatError,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
+        problems.error(
+            Location(shown), f"无法读取 XLSX 工作簿：{type(exc).__name__}（文件损坏或不是 XLSX）"
+        )
+        return False
+    return True

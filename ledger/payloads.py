@@ -1,0 +1,597 @@
+"""One typed payload per entry type: the exact body of every entry (docs/workflow.md).
+
+Each class below is a frozen dataclass compiled by :func:`ledger.schema.payload`: its fields are
+the body's keys, each with its JSON kind; ``optional`` fields may be absent. The verifier parses
+every body into its class (:meth:`EntryTypes.parse`), so a body of the wrong shape (a number
+where text belongs, a word outside the result vocabularies, a list for an entity, an empty
+deadline, an unknown or missing key) is rejected with the entry's index and the field's path,
+and everything downstream (the task replay, the site, ``status``, ``metrics``) reads typed
+values. ``schema.encode`` writes a payload back; for every accepted body the canonical bytes
+are identical, so writers build payloads and the ledger bytes do not change.
+
+The set of types a verifier accepts is a value, :class:`EntryTypes` (:data:`ENTRY_TYPES` is the
+production set); nothing is registered into module globals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final, TypeVar
+
+from ledger.entries import Entry
+from ledger.errors import VerificationError
+from ledger.schema import (
+    BodyError,
+    Const,
+    Date,
+    Hex,
+    Int,
+    ListOf,
+    MapOf,
+    Nullable,
+    Object,
+    OneOf,
+    Text,
+    Timestamp,
+    encode,
+    parse,
+    payload,
+    spec,
+)
+from ledger.vocabulary import (
+    FOLLOWUP_MEASURES,
+    FOLLOWUP_STATES,
+    INSPECTION_METHODS,
+    RESULT_CATEGORIES,
+)
+
+__all__ = [
+    "COMMON_FIELDS",
+    "ENTRY_TYPES",
+    "EntryTypes",
+    "Statement",
+]
+
+COMMON_FIELDS: Final = ("type", "id", "ts", "dept")
+"""The fields every department statement has (key-management bodies have no ``dept``)."""
+
+_ID = Text("non-empty string", nonempty=True)
+_TEXT = Text("string")
+_REASON = Text("non-empty string", nonempty=True)
+_HEX64 = Hex(64)
+_IDS = ListOf(_ID)
+_IDS_UNIQUE = ListOf(_ID, nonempty=True, unique=True)
+
+
+# --------------------------------------------------------------------------- common fields
+
+
+@dataclass(frozen=True)
+class Root:
+    """Common fields of a key-management body (no ``dept``: signed by roots)."""
+
+    TYPE: ClassVar[str] = ""
+    type: str = spec(_ID)
+    id: str = spec(_ID)
+    ts: str = spec(Timestamp())
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Common fields of a department statement; ``dept`` is the acting department."""
+
+    TYPE: ClassVar[str] = ""
+    type: str = spec(_ID)
+    id: str = spec(_ID)
+    ts: str = spec(Timestamp())
+    dept: str = spec(_ID)
+
+    def signers(self) -> frozenset[str]:
+        """The departments whose keys must sign this entry (docs/workflow.md, “signed by”)."""
+        return frozenset((self.dept,))
+
+
+# --------------------------------------------------------------------------- key management
+
+
+@payload
+@dataclass(frozen=True)
+class Formats:
+    """``log.init.formats``."""
+
+    draw: str = spec(Const("draw-v1"))
+    entry: str = spec(Const("gongkai-ledger/v1"))
+
+
+@payload
+@dataclass(frozen=True)
+class LogInit(Root):
+    """``log.init`` (entry 0)."""
+
+    TYPE: ClassVar[str] = "log.init"
+    origin: str = spec(_ID)
+    log_keys: tuple[str, ...] = spec(ListOf(_ID, nonempty=True))
+    roots: tuple[str, ...] = spec(ListOf(_ID, nonempty=True))
+    threshold: int = spec(Int(1))
+    formats: Formats = spec(Object(Formats))
+
+
+@payload
+@dataclass(frozen=True)
+class KeySpec:
+    """``key.add.key``: the new department key."""
+
+    vkey: str = spec(_ID)
+    role: str = spec(Const("dept"))
+    dept: str = spec(_ID)
+    scopes: tuple[str, ...] = spec(ListOf(_ID, nonempty=True))
+
+
+@payload
+@dataclass(frozen=True)
+class KeyAdd(Root):
+    """``key.add``."""
+
+    TYPE: ClassVar[str] = "key.add"
+    key: KeySpec = spec(Object(KeySpec))
+
+
+@payload
+@dataclass(frozen=True)
+class KeyRevoke(Root):
+    """``key.revoke``."""
+
+    TYPE: ClassVar[str] = "key.revoke"
+    key: str = spec(_ID)
+    reason: str = spec(OneOf(("rotated", "compromised")))
+    compromised_from_index: int | None = spec(Int(0), optional=True)
+
+
+@payload
+@dataclass(frozen=True)
+class RootUpdate(Root):
+    """``root.update``."""
+
+    TYPE: ClassVar[str] = "root.update"
+    roots: tuple[str, ...] = spec(ListOf(_ID, nonempty=True))
+    threshold: int = spec(Int(1))
+
+
+@payload
+@dataclass(frozen=True)
+class LogkeyRotate(Root):
+    """``logkey.rotate``."""
+
+    TYPE: ClassVar[str] = "logkey.rotate"
+    log_keys: tuple[str, ...] = spec(ListOf(_ID, nonempty=True))
+
+
+# --------------------------------------------------------------------------- plans and invitations
+
+
+@payload
+@dataclass(frozen=True)
+class BlobRef:
+    """A JSON blob: ``blobs/sha256/<sha256>`` of ``size`` bytes."""
+
+    media: str = spec(Const("application/json"))
+    sha256: str = spec(_HEX64)
+    size: int = spec(Int(0))
+
+
+@payload
+@dataclass(frozen=True)
+class PlanTask:
+    """One task of ``plan.publish.tasks``."""
+
+    task_id: str = spec(_ID)
+    kind: str = spec(OneOf(("joint", "single")))
+    lead: str = spec(_ID)
+    departments: tuple[str, ...] = spec(_IDS_UNIQUE)
+
+
+@payload
+@dataclass(frozen=True)
+class PlanPublish(Statement):
+    """``plan.publish``: the year's plan; the document is a blob."""
+
+    TYPE: ClassVar[str] = "plan.publish"
+    plan_id: str = spec(_ID)
+    year: int = spec(Int(1900, 9999))
+    title: str = spec(_ID)
+    tasks: tuple[PlanTask, ...] = spec(ListOf(Object(PlanTask), nonempty=True))
+    document: BlobRef = spec(Object(BlobRef))
+
+
+@payload
+@dataclass(frozen=True)
+class TaskInvite(Statement):
+    """``task.invite`` (一业一查邀约) by the lead department."""
+
+    TYPE: ClassVar[str] = "task.invite"
+    task_id: str = spec(_ID)
+    partners: tuple[str, ...] = spec(_IDS_UNIQUE)
+    items: dict[str, tuple[str, ...]] = spec(MapOf(_IDS, key_doc="dept"))
+    opens: dt.date = spec(Date())
+    closes: dt.date = spec(Date())
+
+
+@payload
+@dataclass(frozen=True)
+class TaskReply(Statement):
+    """``task.reply`` (应约) by a partner department; a decline has a reason."""
+
+    TYPE: ClassVar[str] = "task.reply"
+    task_id: str = spec(_ID)
+    decision: str = spec(OneOf(("accept", "decline")))
+    reason: str | None = spec(_REASON, optional=True)
+
+
+# --------------------------------------------------------------------------- draws
+
+
+@payload
+@dataclass(frozen=True)
+class PoolRef:
+    """One snapshot of ``draw.announce.pools`` (a blob named by its hash)."""
+
+    count: int = spec(Int(0))
+    sha256: str = spec(_HEX64)
+
+
+@payload
+@dataclass(frozen=True)
+class Pools:
+    """``draw.announce.pools``."""
+
+    conflicts: PoolRef = spec(Object(PoolRef))
+    entities: PoolRef = spec(Object(PoolRef))
+    inspectors: PoolRef = spec(Object(PoolRef))
+
+
+@payload
+@dataclass(frozen=True)
+class DeptRule:
+    """One department of ``draw.announce.rules.departments``."""
+
+    dept: str = spec(_ID)
+    per_entity: int = spec(Int(1, 1000))
+    required_tags: tuple[str, ...] = spec(_IDS)
+    max_load: int | None = spec(Int(1), optional=True)
+
+
+@payload
+@dataclass(frozen=True)
+class StratumRule:
+    """One stratum of ``draw.announce.rules.strata``."""
+
+    ratio: str = spec(Text("decimal string 0..1", pattern=r"(0|[1-9][0-9]*)(\.[0-9]+)?"))
+    stratum: str = spec(_ID)
+
+
+@payload
+@dataclass(frozen=True)
+class Rules:
+    """``draw.announce.rules`` (docs/draw-v1.md §3)."""
+
+    strata: tuple[StratumRule, ...] = spec(ListOf(Object(StratumRule), nonempty=True))
+    as_of: dt.date = spec(Date())
+    exclude_inspected_within_days: int | None = spec(Nullable(Int(0)))
+    min_count: int | None = spec(Nullable(Int(0)))
+    lead: str = spec(_ID)
+    departments: tuple[DeptRule, ...] = spec(ListOf(Object(DeptRule), nonempty=True))
+    max_load: int | None = spec(Int(1), optional=True)
+
+
+@payload
+@dataclass(frozen=True)
+class DrandRef:
+    """``draw.announce.randomness.drand``: the future quicknet round."""
+
+    chain_hash: str = spec(_HEX64)
+    round: int = spec(Int(1))
+
+
+@payload
+@dataclass(frozen=True)
+class Commitment:
+    """One department's commitment of ``draw.announce.randomness.commitments``."""
+
+    commitment: str = spec(_HEX64)
+    dept: str = spec(_ID)
+
+
+@payload
+@dataclass(frozen=True)
+class Randomness:
+    """``draw.announce.randomness``."""
+
+    commitments: tuple[Commitment, ...] = spec(ListOf(Object(Commitment), nonempty=True))
+    drand: DrandRef = spec(Object(DrandRef))
+
+
+@payload
+@dataclass(frozen=True)
+class DrawAnnounce(Statement):
+    """``draw.announce`` (docs/draw-v1.md §3), co-signed by every participating department."""
+
+    TYPE: ClassVar[str] = "draw.announce"
+    schema: str = spec(Const("draw-v1/announce"))
+    algorithm: str = spec(Const("draw-v1"))
+    task_id: str = spec(_ID)
+    title: str = spec(_ID)
+    announced_at: str = spec(Timestamp())
+    pools: Pools = spec(Object(Pools))
+    rules: Rules = spec(Object(Rules))
+    randomness: Randomness = spec(Object(Randomness))
+    #: docs/ledger.md §14.4 rule 3: optional; ``gongkai`` always writes it.
+    reveal_deadline: str | None = spec(Timestamp(), optional=True)
+
+    @property
+    def departments(self) -> tuple[str, ...]:
+        """The participating departments, in ``rules.departments`` order."""
+        return tuple(d.dept for d in self.rules.departments)
+
+    def signers(self) -> frozenset[str]:
+        return frozenset((self.dept, *self.departments))
+
+
+@payload
+@dataclass(frozen=True)
+class DrawReveal(Statement):
+    """``draw.reveal``: a department's secret (docs/draw-v1.md §4)."""
+
+    TYPE: ClassVar[str] = "draw.reveal"
+    task_id: str = spec(_ID)
+    secret: str = spec(_HEX64)
+
+
+@payload
+@dataclass(frozen=True)
+class DrawBeacon(Statement):
+    """``draw.beacon``: the drand round's signature, checked offline."""
+
+    TYPE: ClassVar[str] = "draw.beacon"
+    task_id: str = spec(_ID)
+    chain_hash: str = spec(_HEX64)
+    round: int = spec(Int(1))
+    signature: str = spec(Hex(None))
+
+
+@payload
+@dataclass(frozen=True)
+class DrawResult(Statement):
+    """``draw.result``: the result record is the blob ``result``."""
+
+    TYPE: ClassVar[str] = "draw.result"
+    task_id: str = spec(_ID)
+    result: BlobRef = spec(Object(BlobRef))
+    result_sha256: str = spec(_HEX64)
+
+
+@payload
+@dataclass(frozen=True)
+class Replacement:
+    """``draw.replace.replacement``: the reserve that takes the slot."""
+
+    id: str = spec(_ID)
+    ticket: str = spec(Text("decimal string", pattern=r"0\.[0-9]+"))
+
+
+@payload
+@dataclass(frozen=True)
+class DrawReplace(Statement):
+    """``draw.replace`` (docs/draw-v1.md §11)."""
+
+    TYPE: ClassVar[str] = "draw.replace"
+    schema: str = spec(Const("draw-v1/replace"))
+    task_id: str = spec(_ID)
+    result_sha256: str = spec(_HEX64)
+    stratum: str = spec(_ID)
+    removed: str = spec(_ID)
+    reason: str = spec(_REASON)
+    replacement: Replacement | None = spec(Nullable(Object(Replacement)))
+
+    def record(self) -> dict[str, Any]:
+        """The replacement record of docs/draw-v1.md §11 (the body without common fields)."""
+        return {k: v for k, v in encode(self).items() if k not in COMMON_FIELDS}
+
+
+# --------------------------------------------------------------------------- after the draw
+
+
+@payload
+@dataclass(frozen=True)
+class Form:
+    """One department's result form of ``task.confirm.forms`` (hashes of the two files)."""
+
+    csv_sha256: str = spec(_HEX64)
+    dept: str = spec(_ID)
+    xlsx_sha256: str = spec(_HEX64)
+
+
+@payload
+@dataclass(frozen=True)
+class TaskConfirm(Statement):
+    """``task.confirm`` (名单确认下发), signed by the lead and every participating department."""
+
+    TYPE: ClassVar[str] = "task.confirm"
+    task_id: str = spec(_ID)
+    departments: tuple[str, ...] = spec(_IDS_UNIQUE)
+    drawn: tuple[str, ...] = spec(ListOf(_ID, unique=True))
+    forms: tuple[Form, ...] = spec(ListOf(Object(Form)))
+
+    def signers(self) -> frozenset[str]:
+        return frozenset((self.dept, *self.departments))
+
+
+@payload
+@dataclass(frozen=True)
+class FollowupState:
+    """``result.followup``: the measure and whether it is closed."""
+
+    measure: str = spec(OneOf(FOLLOWUP_MEASURES, "FOLLOWUP_MEASURES"))
+    state: str = spec(OneOf(FOLLOWUP_STATES, "FOLLOWUP_STATES"))
+    note: str | None = spec(_REASON, optional=True)
+    closed_on: dt.date | None = spec(Date(), optional=True)
+
+
+@payload
+@dataclass(frozen=True)
+class Result:
+    """The ``result`` object of ``result.publish`` / ``result.correct``."""
+
+    entity: str = spec(_ID)
+    items: tuple[str, ...] = spec(_IDS)
+    methods: tuple[str, ...] = spec(
+        ListOf(OneOf(INSPECTION_METHODS, "INSPECTION_METHODS"), nonempty=True, unique=True)
+    )
+    categories: tuple[str, ...] = spec(
+        ListOf(OneOf(RESULT_CATEGORIES, "RESULT_CATEGORIES"), nonempty=True, unique=True)
+    )
+    detail: str = spec(_TEXT)
+    inspectors: tuple[str, ...] = spec(ListOf(_ID, nonempty=True, unique=True))
+    inspected_on: dt.date = spec(Date())
+    completed_on: dt.date = spec(Date())
+    followup: FollowupState = spec(Object(FollowupState))
+
+
+@payload
+@dataclass(frozen=True)
+class ResultPublish(Statement):
+    """``result.publish`` (谁检查、谁录入、谁公开)."""
+
+    TYPE: ClassVar[str] = "result.publish"
+    task_id: str = spec(_ID)
+    result: Result = spec(Object(Result))
+
+
+@payload
+@dataclass(frozen=True)
+class Refers:
+    """``result.correct.refers``: the corrected entry (the latest version)."""
+
+    index: int = spec(Int(0))
+    leaf_hash: str = spec(_HEX64)
+
+
+@payload
+@dataclass(frozen=True)
+class ResultCorrect(Statement):
+    """``result.correct``: a new version of a published result."""
+
+    TYPE: ClassVar[str] = "result.correct"
+    task_id: str = spec(_ID)
+    refers: Refers = spec(Object(Refers))
+    result: Result = spec(Object(Result))
+    reason: str = spec(_REASON)
+
+
+@payload
+@dataclass(frozen=True)
+class FollowupRecord(Statement):
+    """``followup.record``: a follow-up measure taken."""
+
+    TYPE: ClassVar[str] = "followup.record"
+    task_id: str = spec(_ID)
+    entity: str = spec(_ID)
+    measure: str = spec(OneOf(FOLLOWUP_MEASURES, "FOLLOWUP_MEASURES"))
+    note: str = spec(_TEXT)
+
+
+@payload
+@dataclass(frozen=True)
+class FollowupClose(Statement):
+    """``followup.close`` (完结)."""
+
+    TYPE: ClassVar[str] = "followup.close"
+    task_id: str = spec(_ID)
+    entity: str = spec(_ID)
+    note: str = spec(_TEXT)
+    closed_on: dt.date = spec(Date())
+
+
+# --------------------------------------------------------------------------- the registry value
+
+ROOT_PAYLOADS: Final = (LogInit, KeyAdd, KeyRevoke, RootUpdate, LogkeyRotate)
+WORKFLOW_PAYLOADS: Final = (
+    PlanPublish,
+    TaskInvite,
+    TaskReply,
+    DrawAnnounce,
+    DrawReveal,
+    DrawBeacon,
+    DrawResult,
+    DrawReplace,
+    TaskConfirm,
+    ResultPublish,
+    ResultCorrect,
+    FollowupRecord,
+    FollowupClose,
+)
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Unchecked(Statement):
+    """A statement of a type accepted without a schema (``--allow-type``): common fields only."""
+
+    body: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EntryTypes:
+    """The entry types a verifier or writer accepts, as a value passed to it.
+
+    ``payloads`` maps a type to its payload class; ``unchecked`` are department types accepted
+    (by ``--allow-type``) with only their common fields checked.
+    """
+
+    payloads: Mapping[str, type[Any]]
+    unchecked: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, classes: Iterable[type[Any]]) -> EntryTypes:
+        """The set of the given payload classes (each names its type in ``TYPE``)."""
+        return cls({c.TYPE: c for c in classes})
+
+    def extended(self, classes: Iterable[type[Any]]) -> EntryTypes:
+        """A copy that also accepts ``classes``."""
+        return EntryTypes({**self.payloads, **{c.TYPE: c for c in classes}}, self.unchecked)
+
+    def allowing(self, types: Iterable[str]) -> EntryTypes:
+        """A copy that also accepts the department ``types`` it does not know, unchecked."""
+        return EntryTypes(self.payloads, self.unchecked | (frozenset(types) - set(self.payloads)))
+
+    def knows(self, type_: str) -> bool:
+        """Whether entries of ``type_`` are accepted."""
+        return type_ in self.payloads or type_ in self.unchecked
+
+    def parse(self, entry: Entry, where: str) -> Any:
+        """The typed payload of ``entry`` (an :class:`Unchecked` for an allowed unknown type).
+
+        Raises:
+            VerificationError: ``where``: the type is unknown, or the body does not match its
+                schema (the message names the field's path and what is wrong).
+        """
+        cls = self.payloads.get(entry.type)
+        if cls is None:
+            if entry.type not in self.unchecked:
+                raise VerificationError(f"{where}：未知的条目类型 {entry.type}")
+            body = entry.body
+            dept = body.get("dept")
+            if type(dept) is not str or not dept:
+                raise VerificationError(f"{where}：缺少实施部门 dept")
+            return Unchecked(entry.type, entry.id, entry.ts, dept, body)
+        try:
+            return parse(cls, entry.body)
+        except BodyError as exc:
+            raise VerificationError(f"{where}：字段 {exc.where} {exc.reason}") from None
+
+
+ENTRY_TYPES: Final = EntryTypes.of((*ROOT_PAYLOADS, *WORKFLOW_PAYLOADS))
+"""Every entry type of gongkai-ledger/v1 (key management and the workflow)."""
