@@ -115,12 +115,10 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> County:
     c = County(tmp_path_factory.mktemp("yichuan"))
     c.run("init", str(c.site), "--name", "宜川县“双随机、一公开”监管信息公示",
           "--region-code", kit.REGION, "--region-name", kit.REGION_NAME, "--origin", kit.ORIGIN,
-          "--keys", str(c.rootkeys), "--at", "2023-01-03")  # fmt: skip
+          "--base-url", kit.BASE_URL, "--keys", str(c.rootkeys), "--at", "2023-01-03")  # fmt: skip
     content = c.site / "content"
     kit.write_content(content)
-    config = (content / "gongkai.yaml").read_text(encoding="utf-8")
-    config = re.sub(r"(?m)^base_url: .*$", f"base_url: {kit.BASE_URL}", config)
-    (content / "gongkai.yaml").write_text(config, encoding="utf-8")
+    assert f'base_url: "{kit.BASE_URL}"' in (content / "gongkai.yaml").read_text(encoding="utf-8")
     assert "检查通过" in c.run("check", "--content", str(content))
     roots = [str(c.rootkeys / f"scjgj.yichuan.test_gongkai_root_{n}.key") for n in (1, 2)]
     for dept in kit.DEPTS:
