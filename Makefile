@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: site test lint bench serve check example clean browser-deps wheel-check
+.PHONY: site test lint bench serve check example clean browser-deps crash-deps wheel-check
 
 # The venv is rebuilt when pyproject.toml changes.
 # The C accelerators (ledger/draw/_entities.c, _picks.c, ledger/_plainjson.c) need a compiler and OpenSSL's headers; without
@@ -28,7 +28,11 @@ browser-deps:
 	-@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	-@test -f "$$(npm root -g 2>/dev/null)/axe-core/axe.min.js" || npm install -g --silent axe-core@4 >/dev/null 2>&1
 
-test: $(STAMP) browser-deps
+# The crash test of tests/workflow/test_ledger_recovery.py injects faults with strace.
+crash-deps:
+	-@command -v strace >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq strace >/dev/null)
+
+test: $(STAMP) browser-deps crash-deps
 	$(PY) -m pytest -q
 
 # `pip install .` / `pipx install`: the wheel, installed into a fresh venv outside the checkout

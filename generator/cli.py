@@ -1,8 +1,11 @@
 """``gongkai``: thin click commands over the ``generator`` and ``ledger`` libraries.
 
-Exit codes (one place, documented in README): 0 success; 1 unexpected error; 2 usage error;
-3 malformed ledger input; 4 verification failed; 5 inconsistent ledger (fork/rollback);
-6 ledger store unusable; 7 ledger store corrupt; 10 content errors.
+Exit codes (one place, the table is in README): 0 success; 1 unexpected error; 2 usage error
+(a missing or invalid option, :mod:`generator.cli_options`); 3 malformed ledger input;
+4 verification failed; 5 inconsistent ledger (fork/rollback); 6 ledger store unusable (not a
+ledger directory); 7 ledger store corrupt; 8 an interrupted append awaits recovery
+(docs/ledger.md §12.7); 9 example key on a real site; 10 content errors; 11 refused by the
+workflow; 12 cannot verify (a missing file or library).
 
 Every text is Chinese, click's own included (``用法：``, ``选项：``, ``错误：``, ``缺少选项`` …):
 the command classes and catalog are in :mod:`generator.cli_text`.
@@ -10,8 +13,10 @@ the command classes and catalog are in :mod:`generator.cli_text`.
 
 from __future__ import annotations
 
+import errno
 import functools
 import http.server
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,13 +24,18 @@ from typing import Any, TypeVar
 
 import click
 
+from generator.cli_options import AT_DATE, AT_TIME, OPTIONAL_TEXT, PORT, ROUND, TEXT, WORKERS
 from generator.cli_text import VERSION_HELP, VERSION_MESSAGE, GongkaiGroup
 from generator.content.errors import ContentError, Problems
-from generator.content.loader import load_content
+from generator.content.loader import load_content, load_site_config
 from generator.content.model import Content
-from ledger.errors import LedgerError
+from ledger.errors import ExampleKeyError, LedgerError
 
 CONTENT_EXIT = 10
+#: A file outside the ledger cannot be read or written (an output directory, a key file …):
+#: the same code as an unusable ledger directory (README).
+IO_EXIT = 6
+INTERNAL_EXIT = 1
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +52,25 @@ class GongkaiError(click.ClickException):
         click.echo(f"错误：{self.format_message()}", err=True)
 
 
+_ERRNO_TEXT = {
+    errno.ENOENT: "文件或目录不存在",
+    errno.EACCES: "没有访问权限",
+    errno.EPERM: "不允许的操作",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "文件系统只读",
+    errno.ENOTDIR: "路径中有一项不是目录",
+    errno.EISDIR: "是目录而不是文件",
+    errno.EEXIST: "已存在",
+    errno.EADDRINUSE: "端口已被占用",
+}
+
+
+def _os_reason(exc: OSError) -> str:
+    """The reason of an operating-system error in Chinese (with the system's text otherwise)."""
+    text = _ERRNO_TEXT.get(exc.errno or 0)
+    return text if text is not None else f"{exc.strerror or exc}"
+
+
 def handle_errors(func: F) -> F:
     """Map library errors to messages and exit codes (the only place that does so)."""
 
@@ -54,6 +83,19 @@ def handle_errors(func: F) -> F:
             raise GongkaiError(str(exc) + "；未写入任何文件", CONTENT_EXIT) from exc
         except LedgerError as exc:
             raise GongkaiError(str(exc), exc.exit_code) from exc
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except OSError as exc:
+            where = f"{exc.filename}：" if exc.filename else ""
+            raise GongkaiError(f"无法读写文件 {where}{_os_reason(exc)}", IO_EXIT) from exc
+        except Exception as exc:
+            if os.environ.get("GONGKAI_DEBUG"):
+                raise
+            raise GongkaiError(
+                f"程序内部错误（{type(exc).__name__}：{exc}）；请设置环境变量 GONGKAI_DEBUG=1 "
+                "重新运行并报告问题",
+                INTERNAL_EXIT,
+            ) from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -93,7 +135,10 @@ def _echo_warnings(problems: Problems) -> None:
 @handle_errors
 def check(content_dir: Path) -> None:
     """检查内容目录：报告所有错误（文件:行: 字段），有错误时以非零状态退出。"""
+    from generator.publishing import refuse_example_trust
+
     content, problems = load_content(content_dir)
+    refuse_example_trust(content_dir.parent / "draws", example_site=content.site.example)
     _echo_warnings(problems)
     warn = f"；{len(problems.warnings)} 条警告" if problems.warnings else ""
     click.echo(f"检查通过：{_summary(content)}{warn}")
@@ -127,10 +172,12 @@ def build(content_dir: Path, output: Path, preview: bool) -> None:
     facts = None
     record = LedgerRecord(plans={}, preview=preview)
     if (draws / "trust.txt").is_file():
+        example = load_site_config(content_dir).example
         try:
-            inputs = ledger_inputs(draws)
+            inputs = ledger_inputs(draws, example_site=example)
         except LedgerError as exc:
-            raise GongkaiError(f"账本验证失败，未生成网站：{exc}", exc.exit_code) from exc
+            what = "未生成网站" if isinstance(exc, ExampleKeyError) else "账本验证失败，未生成网站"
+            raise GongkaiError(f"{what}：{exc}", exc.exit_code) from exc
         click.echo(
             f"账本验证通过：{inputs.report.size} 条条目，重新运行抽取 {inputs.report.draws_checked} 次"
         )
@@ -149,7 +196,8 @@ def build(content_dir: Path, output: Path, preview: bool) -> None:
     default=Path("_site"),
     show_default=True,
 )
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--port", type=PORT, default=8000, show_default=True)
+@handle_errors
 def serve(directory: Path, port: int) -> None:
     """在 127.0.0.1 上预览已生成的网站。"""
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
@@ -172,8 +220,8 @@ def keys() -> None:
 
 @keys.command("new")
 @content_option
-@click.option("--dept", help="部门标识（departments.yaml 中的 id），生成部门密钥")
-@click.option("--name", "key_name", help="直接指定密钥名称（根密钥、日志密钥）")
+@click.option("--dept", type=TEXT, help="部门标识（departments.yaml 中的 id），生成部门密钥")
+@click.option("--name", "key_name", type=TEXT, help="直接指定密钥名称（根密钥、日志密钥）")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -196,10 +244,12 @@ def _workflow_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from generator.workflow.site import WorkflowError
+        from generator.workflow.site import OptionError, WorkflowError
 
         try:
             return func(*args, **kwargs)
+        except OptionError as exc:
+            raise GongkaiError(f"{exc}；未写入任何条目", USAGE_EXIT) from exc
         except WorkflowError as exc:
             raise GongkaiError(f"{exc}；未写入任何条目", WORKFLOW_EXIT) from exc
 
@@ -207,6 +257,7 @@ def _workflow_errors(func: F) -> F:
 
 
 WORKFLOW_EXIT = 11
+USAGE_EXIT = 2
 
 site_option = click.option(
     "--site",
@@ -217,7 +268,9 @@ site_option = click.option(
     help="站点目录（含 content/ 与 draws/）",
 )
 at_option = click.option(
-    "--at", help="签署时间（默认当前时间），如 2024-02-22 或 2024-02-22T10:00:00+08:00"
+    "--at",
+    type=AT_TIME,
+    help="签署时间（默认当前时间），如 2024-02-22 或 2024-02-22T10:00:00+08:00",
 )
 key_option = click.option(
     "--key", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="本部门私钥文件"
@@ -230,6 +283,11 @@ log_key_option = click.option(
 )
 
 
+def _notice(message: str) -> None:
+    """Tell the user what opening the ledger repaired (docs/ledger.md §12.6)."""
+    click.echo(f"账本恢复：{message}", err=True)
+
+
 def _echo_checkpoint(what: str, checkpoint: Any) -> None:
     click.echo(f"{what}；账本现有 {checkpoint.size} 条条目，根哈希 {checkpoint.root.hex()[:16]}…")
 
@@ -240,7 +298,7 @@ def plan() -> None:
 
 
 @plan.command("publish")
-@click.argument("plan_id")
+@click.argument("plan_id", type=TEXT)
 @site_option
 @at_option
 @key_option
@@ -253,7 +311,7 @@ def plan_publish(
     from generator.workflow import actions
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = actions.publish_plan(repo, plan_id, parse_at(at), key, log_key)
     _echo_checkpoint(f"已发布年度计划 {plan_id}", cp)
 
@@ -264,7 +322,7 @@ def task() -> None:
 
 
 @task.command("invite")
-@click.argument("task_id")
+@click.argument("task_id", type=TEXT)
 @site_option
 @at_option
 @key_option
@@ -277,17 +335,17 @@ def task_invite(
     from generator.workflow import actions
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = actions.invite(repo, task_id, parse_at(at), key, log_key)
     _echo_checkpoint(f"已向配合部门发出任务 {task_id} 的邀约", cp)
 
 
 @task.command("reply")
-@click.argument("task_id")
-@click.option("--dept", required=True, help="应约的配合部门标识")
+@click.argument("task_id", type=TEXT)
+@click.option("--dept", type=TEXT, required=True, help="应约的配合部门标识")
 @click.option("--accept", "decision", flag_value="accept", help="接受邀约")
 @click.option("--decline", "decision", flag_value="decline", help="拒绝邀约（须 --reason）")
-@click.option("--reason", help="拒绝理由")
+@click.option("--reason", type=TEXT, help="拒绝理由")
 @site_option
 @at_option
 @key_option
@@ -305,11 +363,11 @@ def task_reply(
 ) -> None:
     """配合部门应约：--accept 接受，或 --decline --reason 拒绝。"""
     from generator.workflow import actions
-    from generator.workflow.site import SiteRepo, WorkflowError, parse_at
+    from generator.workflow.site import OptionError, SiteRepo, parse_at
 
     if decision is None:
-        raise WorkflowError("请指定 --accept 或 --decline")
-    repo = SiteRepo.open(site_root)
+        raise OptionError("缺少选项：请指定 --accept 或 --decline")
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = actions.reply(
         repo, task_id, dept, decision == "accept", reason, parse_at(at), key, log_key
     )
@@ -321,19 +379,19 @@ def _today(at: str | None) -> Any:
     from generator.workflow.site import parse_at
     from ledger.tasks import china_date
 
-    return china_date(parse_at(at))
+    return china_date(parse_at(at, allow_future=True))
 
 
 @main.command()
 @site_option
-@click.option("--at", help="按此日期统计（默认今天）")
+@click.option("--at", type=AT_DATE, help="按此日期统计（默认今天）")
 @_workflow_errors
 def status(site_root: Path, at: str | None) -> None:
     """待办事项：待应约的邀约、待取随机数的抽取、应公示与逾期的结果、未完结的后续处置。"""
     from generator.workflow.site import SiteRepo
     from generator.workflow.status import compute_status
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     today = _today(at)
     s = compute_status(repo.content, repo.state(), today)
     click.echo(f"截至 {today}：")
@@ -356,14 +414,14 @@ def status(site_root: Path, at: str | None) -> None:
 
 @main.command()
 @site_option
-@click.option("--at", help="按此日期统计（默认今天）")
+@click.option("--at", type=AT_DATE, help="按此日期统计（默认今天）")
 @_workflow_errors
 def metrics(site_root: Path, at: str | None) -> None:
     """“两个100%”：抽查完成率、按时公示率，以及后续处置完结率和每户年检查次数。"""
     from generator.workflow.site import SiteRepo
     from generator.workflow.status import figures
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     today = _today(at)
     m = figures(repo.content, repo.state(), today)
     click.echo(f"截至 {today}（定义见 docs/workflow.md 第4.2节）：")
@@ -384,10 +442,12 @@ def metrics(site_root: Path, at: str | None) -> None:
 
 @main.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--name", required=True, help="网站名称")
-@click.option("--region-code", required=True, help="6位行政区划代码")
-@click.option("--region-name", required=True, help="行政区划名称")
-@click.option("--origin", required=True, help="账本来源，如 scjg.example.gov.cn/gongkai/ledger")
+@click.option("--name", type=TEXT, required=True, help="网站名称")
+@click.option("--region-code", type=TEXT, required=True, help="6位行政区划代码")
+@click.option("--region-name", type=TEXT, required=True, help="行政区划名称")
+@click.option(
+    "--origin", type=TEXT, required=True, help="账本来源，如 scjg.example.gov.cn/gongkai/ledger"
+)
 @click.option(
     "--base-url",
     required=True,
@@ -430,7 +490,7 @@ def init_cmd(
 
 @keys.command("register")
 @click.argument("public_key", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--dept", required=True, help="部门标识")
+@click.option("--dept", type=TEXT, required=True, help="部门标识")
 @click.option(
     "--new-key",
     required=True,
@@ -462,7 +522,7 @@ def keys_register(
     from generator.workflow.setup import register_key
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = register_key(repo, public_key, dept, new_key, list(root_keys), parse_at(at), log_key)
     _echo_checkpoint(f"已登记部门 {dept} 的密钥", cp)
 
@@ -490,9 +550,13 @@ def draw() -> None:
 
 
 @draw.command("announce")
-@click.argument("task_id")
+@click.argument("task_id", type=TEXT)
 @click.option(
-    "--round", "round_", type=int, required=True, help="drand quicknet 轮次（须在公告 24 小时之后）"
+    "--round",
+    "round_",
+    type=ROUND,
+    required=True,
+    help="drand quicknet 轮次（须在公告 24 小时之后）",
 )
 @click.option("--key", "keys", multiple=True, help="部门私钥，格式 部门=文件（每个参与部门一个）")
 @site_option
@@ -514,7 +578,7 @@ def draw_announce(
     from generator.workflow.site import SiteRepo, parse_at
 
     key_map = _key_map(keys)
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = drawing.announce(
         repo, task_id, round_, parse_at(at), key_map, log_key, _secrets_dir(secrets_dir), _progress
     )
@@ -522,8 +586,8 @@ def draw_announce(
 
 
 @draw.command("reveal")
-@click.argument("task_id")
-@click.option("--dept", required=True)
+@click.argument("task_id", type=TEXT)
+@click.option("--dept", type=TEXT, required=True)
 @site_option
 @at_option
 @key_option
@@ -543,14 +607,14 @@ def draw_reveal(
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = drawing.reveal(repo, task_id, dept, parse_at(at), key, log_key, _secrets_dir(secrets_dir))
     _echo_checkpoint(f"部门 {dept} 已揭示任务 {task_id} 的秘密", cp)
 
 
 @draw.command("beacon")
-@click.argument("task_id")
-@click.option("--signature", required=True, help="drand 该轮的签名（十六进制）")
+@click.argument("task_id", type=TEXT)
+@click.option("--signature", type=TEXT, required=True, help="drand 该轮的签名（十六进制）")
 @site_option
 @at_option
 @key_option
@@ -568,13 +632,13 @@ def draw_beacon(
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = drawing.beacon(repo, task_id, signature, parse_at(at), key, log_key)
     _echo_checkpoint(f"已记录任务 {task_id} 的 drand 随机数", cp)
 
 
 @draw.command("run")
-@click.argument("task_id")
+@click.argument("task_id", type=TEXT)
 @site_option
 @at_option
 @key_option
@@ -587,7 +651,7 @@ def draw_run(
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     steps = [
         "校验名录库快照",
         "验证 drand 签名并计算种子",
@@ -607,9 +671,9 @@ def draw_run(
 
 
 @draw.command("replace")
-@click.argument("task_id")
-@click.argument("entity")
-@click.option("--reason", required=True, help="替补理由（如 已注销、无法联系）")
+@click.argument("task_id", type=TEXT)
+@click.argument("entity", type=TEXT)
+@click.option("--reason", type=TEXT, required=True, help="替补理由（如 已注销、无法联系）")
 @site_option
 @at_option
 @key_option
@@ -628,7 +692,7 @@ def draw_replace(
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = drawing.replace_entity(repo, task_id, entity, reason, parse_at(at), key, log_key)
     _echo_checkpoint(f"已替补任务 {task_id} 中的 {entity}", cp)
 
@@ -652,7 +716,8 @@ def draw_replace(
     help="固定检查点文件：发现回滚或分叉时报错并输出证据",
 )
 @click.option("--json", "as_json", is_flag=True, help="输出机器可读的 JSON 报告")
-@click.option("--workers", type=int, default=1, show_default=True, help="并行验证签名的进程数")
+@click.option("--workers", type=WORKERS, default=1, show_default=True, help="并行验证签名的进程数")
+@handle_errors
 def verify(
     directory: Path, trust_file: Path | None, pin_file: Path | None, as_json: bool, workers: int
 ) -> None:
@@ -672,19 +737,19 @@ def verify(
 
 
 def _key_map(keys: tuple[str, ...]) -> dict[str, Path | None]:
-    from generator.workflow.site import WorkflowError
+    from generator.workflow.site import OptionError
 
     out: dict[str, Path | None] = {}
     for item in keys:
         dept, sep, path = item.partition("=")
         if not sep:
-            raise WorkflowError(f"--key 应写成 部门=文件，而不是“{item}”")
+            raise OptionError(f"--key 应写成 部门=文件，而不是“{item}”")
         out[dept] = Path(path)
     return out
 
 
 @task.command("confirm")
-@click.argument("task_id")
+@click.argument("task_id", type=TEXT)
 @click.option("--key", "keys", multiple=True, help="部门私钥，格式 部门=文件（每个参与部门一个）")
 @click.option(
     "--out",
@@ -709,7 +774,7 @@ def task_confirm(
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     report = results.confirm(repo, task_id, parse_at(at), _key_map(keys), log_key, out)
     for path in report.forms:
         click.echo(f"已生成：{path}")
@@ -722,9 +787,9 @@ def results_group() -> None:
 
 
 @results_group.command("import")
-@click.argument("task_id")
+@click.argument("task_id", type=TEXT)
 @click.argument("form", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--dept", required=True, help="录入部门（须为表单所属部门）")
+@click.option("--dept", type=TEXT, required=True, help="录入部门（须为表单所属部门）")
 @site_option
 @at_option
 @key_option
@@ -743,7 +808,7 @@ def results_import(
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     report = results.import_results(repo, task_id, dept, form, parse_at(at), key, log_key)
     for warning in report.warnings:
         click.echo(f"警告：{warning}", err=True)
@@ -760,11 +825,11 @@ def followup_group() -> None:
 
 
 @followup_group.command("record")
-@click.argument("task_id")
-@click.argument("entity")
-@click.option("--dept", required=True)
-@click.option("--measure", required=True, help="后续处置措施（录入表中的选项原文）")
-@click.option("--note", default="", help="处置说明")
+@click.argument("task_id", type=TEXT)
+@click.argument("entity", type=TEXT)
+@click.option("--dept", type=TEXT, required=True)
+@click.option("--measure", type=TEXT, required=True, help="后续处置措施（录入表中的选项原文）")
+@click.option("--note", type=OPTIONAL_TEXT, default="", help="处置说明")
 @site_option
 @at_option
 @key_option
@@ -785,7 +850,7 @@ def followup_record(
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = results.followup(
         repo,
         task_id,
@@ -802,10 +867,10 @@ def followup_record(
 
 
 @followup_group.command("close")
-@click.argument("task_id")
-@click.argument("entity")
-@click.option("--dept", required=True)
-@click.option("--note", default="", help="完结说明")
+@click.argument("task_id", type=TEXT)
+@click.argument("entity", type=TEXT)
+@click.option("--dept", type=TEXT, required=True)
+@click.option("--note", type=OPTIONAL_TEXT, default="", help="完结说明")
 @site_option
 @at_option
 @key_option
@@ -825,7 +890,7 @@ def followup_close(
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root)
+    repo = SiteRepo.open(site_root, notify=_notice)
     cp = results.followup(
         repo,
         task_id,

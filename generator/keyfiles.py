@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.content.loader import load_content
-from generator.example.keys import dept_key_name
+from generator.keynames import dept_key_name
+from generator.ledgerops import TRUST_NAME, open_store, read_trust, replay_store
 from ledger.errors import StoreError
 from ledger.keys import write_private_key, write_public_key
 from ledger.note import Signer
@@ -32,12 +33,15 @@ def new_key_files(
     """Generate a key and write ``<out>/<name>.key`` (0600) and ``<out>/<name>.pub``.
 
     Exactly one of ``dept`` and ``name`` must be given. A department key is named
-    ``<origin base>/dept/<dept>/<n>`` with the first free ``n`` in ``out``.
+    ``<origin base>/dept/<dept>/<n>`` with the first ``n`` that no key of the site's ledger
+    (``content_dir/../draws``, when it exists) and no key file in ``out`` uses: a key name
+    identifies one key in the ledger.
 
     Raises:
         ContentError: if the content cannot be loaded (for ``dept``).
         StoreError: if the choice is ambiguous, the department is unknown, the file exists or
             ``out`` is inside a git work tree.
+        LedgerError: if the site's ledger does not verify.
     """
     if (dept is None) == (name is None):
         raise StoreError("请只指定 --dept 或 --name 其中之一")
@@ -45,14 +49,34 @@ def new_key_files(
         content, _ = load_content(content_dir)
         if dept not in {d.id for d in content.departments}:
             raise StoreError(f"未知部门“{dept}”")
+        used = ledger_key_names(content_dir.parent / "draws")
+        origin = content.site.ledger_origin
         n = 1
         while (
-            out / f"{_file_stem(dept_key_name(content.site.ledger_origin, dept, n))}.key"
-        ).exists():
+            dept_key_name(origin, dept, n) in used
+            or (out / f"{_file_stem(dept_key_name(origin, dept, n))}.key").exists()
+        ):
             n += 1
-        name = dept_key_name(content.site.ledger_origin, dept, n)
+        name = dept_key_name(origin, dept, n)
     assert name is not None
     return write_key_pair(out, Signer.generate(name))
+
+
+def ledger_key_names(draws: Path) -> set[str]:
+    """Names of every key in the ledger at ``draws`` (roots, log keys, department keys, revoked
+    ones included); empty when there is no ledger yet.
+
+    Raises:
+        LedgerError: if the ledger does not verify.
+    """
+    if not (draws / TRUST_NAME).is_file():
+        return set()
+    trust = read_trust(draws)
+    store = open_store(draws, trust)
+    store.read_state()
+    registry = replay_store(store, trust).registry
+    keys = [*trust.roots, *trust.log_keys, *registry.roots.values(), *registry.log_keys]
+    return {v.name for v in keys} | {r.verifier.name for r in registry.keys.values()}
 
 
 def write_key_pair(out: Path, signer: Signer) -> CreatedKey:

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from generator.content.results import InspectionResult
-from generator.ledgerops import open_store, read_trust, replay_store
+from generator.ledgerops import TRUST_NAME, open_store, read_trust, replay_store
 from generator.workflow import followups
 from generator.workflow.records import result_from_entry
 from generator.workflow.status import ledger_as_of
 from generator.workflow.timeline import TaskFacts, task_facts
+from ledger.examplekeys import refuse_example_ledger
 from ledger.verify import VerifyReport, verify_directory
 
 
@@ -35,14 +36,24 @@ class LedgerInputs:
     as_of: dt.date | None
 
 
-def ledger_inputs(draws: Path) -> LedgerInputs:
+def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
     """Verify ``draws`` against its ``trust.txt`` and read what the site publishes.
 
+    Args:
+        draws: The ledger directory.
+        example_site: ``example`` of the site's ``gongkai.yaml``; a real site's ledger must not
+            be signed with the public example keys.
+
     Raises:
-        LedgerError: if the ledger does not verify (nothing is built).
+        LedgerError: if the ledger does not verify (nothing is built); ExampleKeyError if it is
+            signed with example keys and ``example_site`` is false.
     """
     trust = read_trust(draws)
     report = verify_directory(draws, trust=trust)
+    refuse_example_ledger(
+        [*report.root_keys, *report.log_keys_ever, *(k["vkey"] for k in report.keys)],
+        example_site=example_site,
+    )
     state = replay_store(open_store(draws, trust), trust, report.size)
     superseded: dict[int, int] = {}
     for index, entry in state.tasks.results.items():
@@ -63,3 +74,16 @@ def _document_hash(body: Mapping[str, Any]) -> str:
     """The recorded plan document's SHA-256 (empty when the entry carries none)."""
     document = body.get("document")
     return str(document.get("sha256", "")) if isinstance(document, dict) else ""
+
+
+def refuse_example_trust(draws: Path, *, example_site: bool) -> None:
+    """Refuse a real site whose ``draws/trust.txt`` anchors the public example keys (cheap: the
+    ledger itself is not read). Does nothing when there is no ``trust.txt``.
+
+    Raises:
+        ExampleKeyError: if the anchor's root or log keys are example keys and ``example_site``
+            is false; MalformedError if ``trust.txt`` does not parse.
+    """
+    if (draws / TRUST_NAME).is_file():
+        trust = read_trust(draws)
+        refuse_example_ledger((*trust.roots, *trust.log_keys), example_site=example_site)

@@ -7,9 +7,15 @@ Usage::
                                 [--workers N] [--evidence FILE] [--allow-type TYPE ...]
     python3 gongkai-verify.pyz DIR [same options]        (the published zipapp)
 
-Exit codes (``LedgerError.exit_code``): 0 verified; 2 usage error; 3 malformed input;
-4 verification failed; 5 inconsistency (fork or rollback; the evidence is printed and, with
-``--evidence``, saved); 6 store/I/O error; 7 fatal store error; 1 any other ledger error.
+Exit codes (``LedgerError.exit_code``; the table is in README): 0 verified; 2 usage error;
+3 malformed input; 4 verification failed; 5 inconsistency (fork or rollback; the evidence is
+printed and, with ``--evidence``, saved); 6 not a ledger directory, or a store/I/O error; 7 fatal
+store error; 8 an interrupted append left files in the directory (docs/ledger.md §12.7);
+12 cannot verify (a file the audit needs is missing, or the drand BLS library is not installed:
+nothing was found wrong, but nothing was proven either); 1 any other ledger error.
+
+A ledger signed with the public example keys (:mod:`ledger.examplekeys`) verifies — its
+signatures are valid — but proves nothing: the report is followed by a warning on stderr.
 
 Messages are in Chinese whatever the locale, argparse's own text included (``用法：``, ``选项：``,
 ``错误：``, ``缺少必填参数``; see :mod:`ledger.cli_text`). With ``--json`` the report (or the error
@@ -33,7 +39,8 @@ from pathlib import Path
 
 from ledger.cli_text import ARGPARSE_TEXT, ChineseArgumentParser
 from ledger.errors import InconsistencyError, LedgerError
-from ledger.verify import REPORT_SCHEMA, verify_directory
+from ledger.examplekeys import example_key_refs
+from ledger.verify import REPORT_SCHEMA, VerifyReport, verify_directory
 
 __all__ = ["main"]
 
@@ -59,7 +66,7 @@ def _parser(prog: str | None) -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true", help="以 JSON 输出报告")
     verify.add_argument(
         "--workers",
-        type=int,
+        type=_workers,
         default=0,
         metavar="N",
         help="并行验证签名的进程数（缺省 0 = 全部 CPU 核心；1 = 单进程）",
@@ -75,6 +82,35 @@ def _parser(prog: str | None) -> argparse.ArgumentParser:
         help="接受本验证器未内置的部门条目类型（仍要求部门签名与授权范围；会给出警告）",
     )
     return parser
+
+
+def _workers(text: str) -> int:
+    """``--workers``: 0 (every core) to the number of CPU cores.
+
+    Raises:
+        argparse.ArgumentTypeError: with a Chinese message naming the value and the bounds.
+    """
+    cores = os.cpu_count() or 1
+    value = text.strip()
+    if not (value.isascii() and value.isdigit() and len(value) <= 6) or int(value) > cores:
+        raise argparse.ArgumentTypeError(
+            f"“{value[:20]}”无效：应为 0（全部 CPU 核心）到 {cores}（本机 CPU 核心数）之间的整数"
+        )
+    return int(value)
+
+
+def _example_warning(report: VerifyReport) -> str | None:
+    """A warning when the verified ledger is signed with the public example keys."""
+    found = example_key_refs(
+        [*report.root_keys, *report.log_keys_ever, *(k["vkey"] for k in report.keys)]
+    )
+    if not found:
+        return None
+    return (
+        f"警告：本账本由公开的示例密钥签署（{'、'.join(found[:3])} 等 {len(found)} 个）。"
+        "任何人都能推导出这些私钥并伪造签名，验证通过不能证明任何事；它只能作为示例数据，"
+        "不是真实的抽查记录。"
+    )
 
 
 def _error_json(exc: LedgerError) -> str:
@@ -124,14 +160,16 @@ def _verify(args: argparse.Namespace) -> int:
         if args.json:
             sys.stdout.write(_error_json(exc))
         else:
-            print(
-                f"验证失败（{type(exc).__name__}，退出码 {exc.exit_code}）：{exc}", file=sys.stderr
-            )
+            head = "无法验证" if exc.exit_code in (6, 12) else "验证失败"
+            print(f"{head}（{type(exc).__name__}，退出码 {exc.exit_code}）：{exc}", file=sys.stderr)
             if evidence is not None:
                 print("\n—— 可移交的证据（任何人可独立复核）——", file=sys.stderr)
                 print(evidence, file=sys.stderr)
         return exc.exit_code
     sys.stdout.write(report.to_json() if args.json else report.to_text())
+    warning = _example_warning(report)
+    if warning is not None:
+        print(warning, file=sys.stderr)
     return 0
 
 

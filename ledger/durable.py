@@ -11,6 +11,7 @@ argument of docs/ledger.md §12 needs to be made only once:
   if the name already exists, identical bytes are accepted and different bytes are fatal
   ("would fork");
 - :func:`truncate_durable` cuts a torn tail off a file and ``fsync``\\ s it;
+- :func:`remove_durable` deletes a file and ``fsync``\\ s its directory;
 - :func:`mkdirs_durable` creates missing directories and ``fsync``\\ s each parent it changed;
 - :class:`LedgerLock` is the ``flock(2)`` single-writer lock on ``<dir>/LOCK``.
 
@@ -28,7 +29,10 @@ semantics (one lock per open file description, so two descriptors of one process
 and on ``fsync`` being a full flush (macOS would need ``F_FULLFSYNC``).
 
 All system calls are made through the module attribute (``os.write``, ``os.fsync`` ...) rather
-than imported names, so that tests can monkeypatch them to inject failures (docs/ledger.md §12.7).
+than imported names, so that tests can monkeypatch them to inject failures, and every call that
+can change the disk (``open``, ``write``, ``fsync``, ``replace``, ``link``, ``unlink``,
+``ftruncate``, ``mkdir``) first passes the fault-injection seam :func:`set_fault_hook` (enabled in
+a child process by the environment variable ``GONGKAI_FAULT_INJECT``; docs/ledger.md §12.8).
 """
 
 from __future__ import annotations
@@ -37,14 +41,17 @@ import contextlib
 import errno
 import os
 import secrets
+import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 from ledger.errors import FatalStoreError, LockBusyError, StoreError
 
 __all__ = [
+    "FAULT_ENV",
     "LOCK_NAME",
     "TEMP_PREFIX",
     "LedgerLock",
@@ -52,6 +59,8 @@ __all__ = [
     "create_immutable",
     "mkdirs_durable",
     "read_file",
+    "remove_durable",
+    "set_fault_hook",
     "truncate_durable",
     "write_atomic",
 ]
@@ -70,6 +79,73 @@ _FATAL_HINT: Final = (
     "致命错误：页缓存已不可信，不要在本进程中重试；"
     "请重新启动，由恢复流程重新读取磁盘（docs/ledger.md §12.2）"
 )
+
+FAULT_ENV: Final = "GONGKAI_FAULT_INJECT"
+"""Environment variable of the fault-injection seam, for crash tests only (docs/ledger.md §12.8).
+
+``<k>:<action>``: at the k-th disk-changing system call of the process (counting from 1),
+``kill`` sends SIGKILL to the process before the call, ``kill-after`` right after it, and
+``EIO`` / ``ENOSPC`` make the call fail with that errno instead of running it.
+"""
+
+FaultHook = Callable[[str, str, tuple[Any, ...]], None]
+"""``hook(op, phase, args)``, called with phase ``"before"`` and ``"after"`` around each call
+(``args``: the call's positional arguments, for example the descriptor of an ``fsync``)."""
+
+_fault_hook: FaultHook | None = None
+
+
+def set_fault_hook(hook: FaultHook | None) -> FaultHook | None:
+    """Install (or, with ``None``, remove) the fault-injection hook; return the previous one.
+
+    For tests only. The hook may raise ``OSError`` (handled exactly like a failure of the real
+    call) or end the process.
+    """
+    global _fault_hook
+    previous, _fault_hook = _fault_hook, hook
+    return previous
+
+
+def _hook_from_env(spec: str | None) -> FaultHook | None:
+    """Build the hook described by :data:`FAULT_ENV` (``None`` when unset or empty)."""
+    if not spec:
+        return None
+    count, _, action = spec.partition(":")
+    target = int(count)
+    if action not in ("kill", "kill-after", "EIO", "ENOSPC"):
+        raise ValueError(f"{FAULT_ENV}: unknown action {action!r}")
+    calls = 0
+
+    def hook(op: str, phase: str, args: tuple[Any, ...]) -> None:
+        nonlocal calls
+        if phase == "before":
+            calls += 1
+        if calls != target:
+            return
+        if (action == "kill" and phase == "before") or (
+            action == "kill-after" and phase == "after"
+        ):
+            os.kill(os.getpid(), signal.SIGKILL)
+        if action in ("EIO", "ENOSPC") and phase == "before":
+            code = getattr(errno, action)
+            raise OSError(code, f"{os.strerror(code)} (injected at {op} #{target})")
+
+    return hook
+
+
+def _sys(op: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``func`` (an ``os`` function that may change the disk) through the fault seam."""
+    hook = _fault_hook
+    if hook is None:
+        return func(*args, **kwargs)
+    hook(op, "before", args)
+    try:
+        return func(*args, **kwargs)
+    finally:
+        hook(op, "after", args)  # also after a failed call (for example EEXIST of O_EXCL)
+
+
+_fault_hook = _hook_from_env(os.environ.get(FAULT_ENV))
 
 # O_CLOEXEC everywhere: a child process (for example a hook) must never inherit a descriptor
 # of the store, least of all the lock.
@@ -107,7 +183,7 @@ def _write_all(fd: int, data: bytes, path: str | os.PathLike[str]) -> None:
     view = memoryview(data)
     while view:
         try:
-            written = os.write(fd, view)
+            written = _sys("write", os.write, fd, view)
         except OSError as exc:
             raise _store_error("无法写入", path, exc) from exc
         if written <= 0:  # never happens for regular files; guard against an endless loop
@@ -118,7 +194,7 @@ def _write_all(fd: int, data: bytes, path: str | os.PathLike[str]) -> None:
 def _fsync(fd: int, path: str | os.PathLike[str]) -> None:
     """``fsync`` a descriptor; any failure is fatal (fsyncgate)."""
     try:
-        os.fsync(fd)
+        _sys("fsync", os.fsync, fd)
     except OSError as exc:
         raise _fatal_error("fsync", path, exc) from exc
 
@@ -126,7 +202,8 @@ def _fsync(fd: int, path: str | os.PathLike[str]) -> None:
 def _open_dir(path: str | os.PathLike[str]) -> int:
     """Open a directory read-only, to ``fsync`` it and to use it as ``dir_fd``."""
     try:
-        return os.open(path, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+        fd: int = _sys("open", os.open, path, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+        return fd
     except OSError as exc:
         raise _store_error("无法打开目录", path, exc) from exc
 
@@ -164,7 +241,14 @@ def _create_temp(dirfd: int, parent: Path, name: str, data: bytes, mode: int) ->
     """
     tmp = _temp_name(name)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, mode, dir_fd=dirfd)
+        fd = _sys(
+            "open",
+            os.open,
+            tmp,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC,
+            mode,
+            dir_fd=dirfd,
+        )
     except OSError as exc:
         raise _store_error("无法创建临时文件", parent / tmp, exc) from exc
     try:
@@ -185,7 +269,7 @@ def _create_temp(dirfd: int, parent: Path, name: str, data: bytes, mode: int) ->
 def _unlink_quietly(dirfd: int, name: str) -> None:
     # Best effort: a stale temp file is harmless, readers ignore it and recovery removes it.
     with contextlib.suppress(OSError):
-        os.unlink(name, dir_fd=dirfd)
+        _sys("unlink", os.unlink, name, dir_fd=dirfd)
 
 
 def read_file(path: str | os.PathLike[str]) -> bytes:
@@ -229,10 +313,10 @@ def append_durable(path: str | os.PathLike[str], data: bytes) -> None:
     try:
         try:
             # O_EXCL first tells us, race-free, whether we created the file.
-            fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = _sys("open", os.open, path, flags | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             created = False
-            fd = os.open(path, flags)
+            fd = _sys("open", os.open, path, flags)
     except OSError as exc:
         raise _store_error("无法以追加方式打开", path, exc) from exc
     try:
@@ -272,7 +356,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -
     try:
         tmp = _create_temp(dirfd, parent, name, data, mode)
         try:
-            os.replace(tmp, name, src_dir_fd=dirfd, dst_dir_fd=dirfd)
+            _sys("replace", os.replace, tmp, name, src_dir_fd=dirfd, dst_dir_fd=dirfd)
         except OSError as exc:
             _unlink_quietly(dirfd, tmp)
             raise _fatal_error("replace", parent / name, exc) from exc
@@ -307,7 +391,15 @@ def create_immutable(path: str | os.PathLike[str], data: bytes) -> None:
         tmp = _create_temp(dirfd, parent, name, data, 0o644)
         try:
             try:
-                os.link(tmp, name, src_dir_fd=dirfd, dst_dir_fd=dirfd, follow_symlinks=False)
+                _sys(
+                    "link",
+                    os.link,
+                    tmp,
+                    name,
+                    src_dir_fd=dirfd,
+                    dst_dir_fd=dirfd,
+                    follow_symlinks=False,
+                )
             except FileExistsError:
                 _compare_existing(dirfd, parent / name, name, data)
             except OSError as exc:
@@ -374,7 +466,7 @@ def truncate_durable(path: str | os.PathLike[str], length: int) -> None:
         FatalStoreError: If ``ftruncate`` or ``fsync`` fails.
     """
     try:
-        fd = os.open(path, os.O_WRONLY | _O_CLOEXEC)
+        fd = _sys("open", os.open, path, os.O_WRONLY | _O_CLOEXEC)
     except OSError as exc:
         raise _store_error("无法打开待截断的文件", path, exc) from exc
     try:
@@ -387,12 +479,42 @@ def truncate_durable(path: str | os.PathLike[str], length: int) -> None:
                 f"无法把 {os.fspath(path)} 截断为 {length} 字节：文件只有 {current} 字节"
             )
         try:
-            os.ftruncate(fd, length)
+            _sys("ftruncate", os.ftruncate, fd, length)
         except OSError as exc:
             raise _fatal_error("ftruncate", path, exc) from exc
         _fsync(fd, path)
     finally:
         _close_quietly(fd)
+
+
+def remove_durable(path: str | os.PathLike[str]) -> bool:
+    """Delete ``path`` (if it exists) and ``fsync`` its directory, so the deletion is durable.
+
+    Args:
+        path: The file to delete.
+
+    Returns:
+        True if it existed.
+
+    Raises:
+        StoreError: If it cannot be deleted.
+        FatalStoreError: If ``fsync`` of the directory fails.
+    """
+    parent, name = _split(path)
+    if not os.path.lexists(path):
+        return False  # also when the directory is missing: nothing to delete
+    dirfd = _open_dir(parent)
+    try:
+        try:
+            _sys("unlink", os.unlink, name, dir_fd=dirfd)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise _store_error("无法删除", parent / name, exc) from exc
+        _fsync(dirfd, parent)
+        return True
+    finally:
+        _close_quietly(dirfd)
 
 
 def mkdirs_durable(path: str | os.PathLike[str]) -> None:
@@ -418,7 +540,7 @@ def mkdirs_durable(path: str | os.PathLike[str]) -> None:
         current = current.parent
     for directory in reversed(missing):
         try:
-            os.mkdir(directory, 0o755)
+            _sys("mkdir", os.mkdir, directory, 0o755)
         except FileExistsError:
             continue  # created concurrently; its creator syncs its parent
         except OSError as exc:
@@ -476,7 +598,7 @@ class LedgerLock:
         # directory (it may be a read-only copy).
         flags = (os.O_RDWR | os.O_CREAT) if self.exclusive else os.O_RDONLY
         try:
-            fd = os.open(self.path, flags | _O_CLOEXEC, 0o644)
+            fd = _sys("open", os.open, self.path, flags | _O_CLOEXEC, 0o644)
         except OSError as exc:
             raise _store_error("无法打开锁文件", self.path, exc) from exc
         # Imported here, not at the top: only writers lock, and the readers that import this

@@ -74,6 +74,33 @@ class _BodyText:
         return value
 
 
+class _TypedBody:
+    """``entry.payload``: the body parsed into its typed payload (:mod:`ledger.payloads`).
+
+    The registry stores the payload it parsed (with the entry types it was given) in the
+    instance's ``__dict__``; otherwise the first access parses with every gongkai-ledger/v1
+    type and keeps the result, like :class:`_BodyText`.
+
+    Raises:
+        VerificationError: on access, if the body does not match its type's schema or the type
+            is unknown (the message names the entry and the field).
+    """
+
+    @overload
+    def __get__(self, entry: None, owner: type[Any]) -> _TypedBody: ...
+    @overload
+    def __get__(self, entry: Entry, owner: type[Any]) -> Any: ...
+    def __get__(self, entry: Entry | None, owner: type[Any]) -> Any:
+        if entry is None:
+            return self
+        from ledger.payloads import ENTRY_TYPES  # payloads imports this module
+
+        where = f"第 {entry.index} 条条目" if entry.index >= 0 else "条目"
+        value = ENTRY_TYPES.parse(entry, f"{where}（{entry.type} {entry.id}）")
+        entry.__dict__["payload"] = value
+        return value
+
+
 @dataclass(frozen=True)
 class Entry:
     """A parsed entry line. ``index`` is its log position when known."""
@@ -89,6 +116,8 @@ class Entry:
     id = _BodyText("id")
     #: The signer's claimed UTC time.
     ts = _BodyText("ts")
+    #: The typed body (a :mod:`ledger.payloads` class), checked against its schema.
+    payload = _TypedBody()
 
     @property
     def leaf_hash(self) -> bytes:

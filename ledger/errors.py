@@ -59,3 +59,31 @@ class FatalStoreError(StoreError):
     """
 
     exit_code = 7
+
+
+class UnverifiableError(VerificationError):
+    """Verification could not be completed although nothing was found wrong: a library the check
+    needs is not installed (drand BLS), or a file the ledger refers to is not there (a blob).
+
+    A :class:`VerificationError` so that every caller still fails closed (nothing unverified is
+    accepted); its own exit code tells an auditor "cannot verify" from "verification failed".
+    """
+
+    exit_code = 12
+
+
+class ExampleKeyError(LedgerError):
+    """A public example key (derivable by anyone, see :mod:`ledger.examplekeys`) would be used,
+    or a ledger signed with them would be published, for a site that is not marked as example.
+    """
+
+    exit_code = 9
+
+
+class InterruptedAppendError(StoreError):
+    """The ledger directory holds an append that a crash interrupted and no writer has finished
+    or undone yet (docs/ledger.md §12.6). Reported by the auditor after the checkpointed part
+    verified; any writer command repairs it. Nothing is wrong with what was published.
+    """
+
+    exit_code = 8

@@ -113,6 +113,7 @@ class Registry:
         if index > 0 and entry.type == "log.init":
             raise VerificationError(f"{where}：log.init 只能是第 0 条")
         body = self.types.parse(entry, where)
+        entry.__dict__["payload"] = body  # readers use entry.payload (see ledger.entries)
         msg = entry.signing_message(self.origin)
         handler = _HANDLERS.get(entry.type)
         if handler is not None:
@@ -140,6 +141,12 @@ class Registry:
                 raise VerificationError(f"{where}：密钥 {sig.key} 的签名无效")
             good.add(sig.key)
         return good
+
+    def _names(self) -> set[str]:
+        """Names of every key registered so far (roots, log keys, department keys, revoked
+        department keys included): a new department key's name must not be among them."""
+        keys = [*self.roots.values(), *self.log_keys, *(r.verifier for r in self.keys.values())]
+        return {v.name for v in keys}
 
     def _require_roots(self, entry: Entry, msg: bytes, where: str) -> set[str]:
         good = self._valid_sigs(entry, msg, self.roots, where)
@@ -210,6 +217,10 @@ class Registry:
             raise VerificationError(f"{where}：部门密钥不能签署 {', '.join(bad)}")
         if new.key_ref in self.keys or new.key_ref in self.roots or new in self.log_keys:
             raise VerificationError(f"{where}：密钥 {new.key_ref} 已登记（同一密钥不得重复使用）")
+        if new.name in self._names():
+            raise VerificationError(
+                f"{where}：密钥名称 {new.name} 已被另一个密钥使用（密钥名称在账本中必须唯一）"
+            )
         good = self._require_roots(entry, msg, where)
         if not self._valid_sigs(entry, msg, {new.key_ref: new}, where):
             raise VerificationError(f"{where}：缺少新密钥自身的签名（持有证明）")

@@ -252,8 +252,8 @@ class ListOf(Kind):
     __slots__ = ("item", "nonempty", "unique")
 
     def __init__(self, item: Kind, *, nonempty: bool = False, unique: bool = False) -> None:
-        words = ("non-empty " if nonempty else "") + ("list of unique " if unique else "list of ")
-        super().__init__(words + item.doc)
+        notes = ", ".join(w for w, on in (("non-empty", nonempty), ("unique", unique)) if on)
+        super().__init__(f"list of {item.doc}" + (f" ({notes})" if notes else ""))
         self.item, self.nonempty, self.unique = item, nonempty, unique
 
     def parse(self, value: Any) -> Any:
@@ -354,16 +354,18 @@ _SPEC = "gongkai.kind"
 _OPTIONAL = "gongkai.optional"
 
 
-def spec(kind: Kind, *, optional: bool = False) -> Any:
+def spec(kind: Kind, *, optional: bool = False, init: bool = True) -> Any:
     """Declare a payload field: its JSON ``kind``; ``optional`` fields may be absent (None).
 
     An optional field cannot also be :class:`Nullable` (absent and null would both be None).
+    ``init=False`` leaves the field out of the constructor (the class sets it itself, as the
+    entry classes do with ``type``); parsing still reads and checks it.
     """
     if optional:
         if isinstance(kind, Nullable):
             raise TypeError("可省略的字段不能同时可为 null")
         return dataclasses.field(default=None, metadata={_SPEC: kind, _OPTIONAL: True})
-    return dataclasses.field(metadata={_SPEC: kind, _OPTIONAL: False})
+    return dataclasses.field(init=init, metadata={_SPEC: kind, _OPTIONAL: False})
 
 
 _C = TypeVar("_C")

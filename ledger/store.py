@@ -1,208 +1,105 @@
 """The crash-safe single writer of the ledger directory (docs/ledger.md §12).
 
-Layout of a ledger directory ``D`` (``draws/`` in the repository)::
+Layout of a ledger directory ``D`` (``draws/`` in the repository; docs/ledger.md §12.1)::
 
     D/entries.jsonl             append-only; line i (without its "\\n") is leaf i
     D/checkpoints/<size>        immutable archive of signed checkpoint notes, one per size
     D/checkpoint                copy of the latest archived note (atomic replace)
+    D/journal                   the append journal, only while an append is in progress
     D/LOCK                      flock(2) target; exclusive for the writer, shared for readers
     D/blobs/sha256/<hex>        immutable, content-addressed blobs (lowercase hex SHA-256)
     D/torn-<unix_ts>[.<k>]      forensic copies of torn tails removed by recovery
 
-The archive ``checkpoints/`` is the source of truth (Sunlight's lock backend, Tessera's
-``treeState``): ``checkpoint`` may lag it (a crash between archiving and publishing, which
-recovery repairs) but never lead it. Every read verifies, and every write starts by, the full
-state machine of :meth:`LedgerStore.read_state`; anything inconsistent inside the checkpointed
-range is a :class:`~ledger.errors.FatalStoreError` and nothing is modified (never auto-repair
-evidence of tampering). Durable-but-uncheckpointed complete lines are rolled *forward*; only a
-torn, newline-less tail is ever removed, and it is kept in ``torn-*``.
+An append is one transaction (docs/ledger.md §12.4): it validates the new lines, signs the
+checkpoint over them in memory, writes the journal (new lines + signed note + new blobs), then
+the blobs, the lines, ``checkpoints/<size>`` and ``checkpoint``, and deletes the journal. A crash
+anywhere leaves a state that the next writer to open the directory finishes (roll forward: the
+journal holds everything, so no key is needed) or undoes (roll back, when a blob of the append
+is missing and no line was written) — :meth:`LedgerStore.recover`, docs/ledger.md §12.6.
+Anything the journal does not explain (edited lines, lines after the last checkpoint without a
+journal, a journal that does not fit) is a :class:`~ledger.errors.FatalStoreError` and nothing
+is modified: the writer never signs over, drops or rewrites what it cannot verify.
 
 All writes go through :mod:`ledger.durable`. Linux only (directory fsync, ``flock``).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from ledger import canonical
-from ledger.checkpoint import EMPTY_ROOT, Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.checkpoint import EMPTY_ROOT, Checkpoint, sign_checkpoint
 from ledger.durable import (
     LOCK_NAME,
-    TEMP_PREFIX,
     LedgerLock,
     append_durable,
     create_immutable,
     mkdirs_durable,
     read_file,
+    remove_durable,
     truncate_durable,
     write_atomic,
 )
-from ledger.errors import (
-    FatalStoreError,
-    LedgerError,
-    MalformedError,
-    StoreError,
-    VerificationError,
-)
-from ledger.merkle import RootBuilder, leaf_hash
+from ledger.errors import FatalStoreError, MalformedError, StoreError, VerificationError
+from ledger.journal import JOURNAL_NAME, AppendJournal
+from ledger.merkle import leaf_hash
 from ledger.note import Signer, Verifier
+from ledger.storescan import (
+    ARCHIVE_DIR,
+    BLOB_DIR,
+    CHECKPOINT_NAME,
+    ENTRIES_NAME,
+    MAX_ENTRY_SIZE,
+    TORN_PREFIX,
+    LineReader,
+    Scan,
+    StoreScanner,
+    StoreState,
+)
 
 __all__ = [
     "ARCHIVE_DIR",
     "BLOB_DIR",
     "CHECKPOINT_NAME",
     "ENTRIES_NAME",
+    "JOURNAL_NAME",
     "MAX_ENTRY_SIZE",
     "TORN_PREFIX",
     "LedgerStore",
+    "Recovery",
     "StoreState",
     "Validator",
 ]
-
-MAX_ENTRY_SIZE: Final = 65535
-"""Largest entry (line without ``\\n``) in bytes: the tlog-tiles entry-bundle limit."""
-
-ENTRIES_NAME: Final = "entries.jsonl"
-CHECKPOINT_NAME: Final = "checkpoint"
-ARCHIVE_DIR: Final = "checkpoints"
-BLOB_DIR: Final = "blobs/sha256"
-TORN_PREFIX: Final = "torn-"
 
 Validator = Callable[[int, Sequence[bytes]], None]
 """``validate(first_index, lines)``: raise a LedgerError if ``lines`` may not be logged at
 ``first_index, first_index + 1, ...`` (for example after replaying the key registry)."""
 
-_READ_CHUNK: Final = 1 << 20
-_DECIMAL: Final = re.compile("0|[1-9][0-9]{0,18}")
 _HEX64: Final = re.compile("[0-9a-f]{64}")
 _MEDIA_TYPE: Final = re.compile(
     r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}"
 )
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 @dataclass(frozen=True)
-class StoreState:
-    """A verified snapshot of a ledger directory, as found by :meth:`LedgerStore.read_state`.
+class Recovery:
+    """What :meth:`LedgerStore.recover` found and did.
 
     Attributes:
-        directory: The ledger directory.
-        size: N, the number of complete lines of ``entries.jsonl``; every one parsed as
-            canonical JSON of at most :data:`MAX_ENTRY_SIZE` bytes.
-        root: ``MTH(lines[0:N])``.
-        checkpoint: The largest archived checkpoint (size C), signature-verified; ``None`` for
-            a log that was never checkpointed.
-        checkpoint_note: The signed note bytes of ``checkpoint``.
-        archived_sizes: Every size in ``checkpoints/``, ascending; each one verified against
-            the matching prefix of ``entries.jsonl``.
-        published_lags: True if ``checkpoint`` is missing or older than the archive (a crash
-            between archiving and publishing); recovery re-copies it.
-        valid_length: Byte length of the complete lines (offset just after the last ``\\n``).
-        torn_tail: The bytes after the last ``\\n`` (a torn write), ``b""`` if none.
+        state: The clean state afterwards.
+        actions: One Chinese sentence per repair, in order (empty if nothing was needed).
     """
-
-    directory: Path
-    size: int
-    root: bytes
-    checkpoint: Checkpoint | None
-    checkpoint_note: bytes | None
-    archived_sizes: tuple[int, ...]
-    published_lags: bool
-    valid_length: int
-    torn_tail: bytes
-
-    @property
-    def checkpointed_size(self) -> int:
-        """C, the size of the latest archived checkpoint (0 if none)."""
-        return self.checkpoint.size if self.checkpoint is not None else 0
-
-    @property
-    def uncheckpointed(self) -> int:
-        """N − C: complete lines that are durable but not yet covered by a checkpoint."""
-        return self.size - self.checkpointed_size
-
-    @property
-    def needs_recovery(self) -> bool:
-        """True if recovery would change the directory (roll forward, re-copy or truncate)."""
-        return self.uncheckpointed > 0 or self.published_lags or bool(self.torn_tail)
-
-
-@dataclass
-class _Scan:
-    """The result of one scan: the public state plus what recovery and append need."""
 
     state: StoreState
-    builder: RootBuilder
-    pending: list[bytes] = field(default_factory=list)  # lines C..N-1
-
-
-class _LineReader:
-    """Stream the complete lines of ``entries.jsonl`` in O(chunk + longest line) memory.
-
-    After iteration, ``valid_length`` is the offset just after the last ``\\n`` and ``tail``
-    holds the bytes after it (a torn write).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.valid_length = 0
-        self.tail = b""
-
-    def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        """Yield ``(byte_offset, line)`` for each complete line, without the ``\\n``.
-
-        Raises:
-            StoreError: If the file cannot be read.
-            FatalStoreError: If an unterminated line grows beyond :data:`MAX_ENTRY_SIZE`
-                (neither a valid entry nor a torn write of one).
-        """
-        try:
-            f = open(self.path, "rb")  # noqa: SIM115 - a generator keeps it open across yields
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise StoreError(f"无法读取 {self.path}：{exc.strerror or exc}") from exc
-        index = 0
-        with f:
-            buf = b""
-            offset = 0  # file offset of buf[0]
-            while True:
-                try:
-                    chunk = f.read(_READ_CHUNK)
-                except OSError as exc:
-                    raise StoreError(f"无法读取 {self.path}：{exc.strerror or exc}") from exc
-                if not chunk:
-                    break
-                buf = buf + chunk if buf else chunk
-                start = 0
-                while (nl := buf.find(b"\n", start)) != -1:
-                    yield offset + start, buf[start:nl]
-                    index += 1
-                    start = nl + 1
-                buf = buf[start:]
-                offset += start
-                self.valid_length = offset
-                if len(buf) > MAX_ENTRY_SIZE:
-                    # A writer only ever leaves a prefix of one entry unterminated, so this
-                    # cannot be a torn write: it is an over-long line or foreign data.
-                    raise FatalStoreError(
-                        f"{self.path}：第 {index} 行（字节偏移 {offset}）超过 "
-                        f"{MAX_ENTRY_SIZE} 字节仍没有换行符；它既不是有效的条目，"
-                        "也不是某个条目写入中断留下的残片"
-                    )
-            self.tail = buf
+    actions: tuple[str, ...]
 
 
 class LedgerStore:
@@ -211,7 +108,8 @@ class LedgerStore:
     Every method re-reads the directory; nothing is cached between calls, so several
     :class:`LedgerStore` objects (or processes) may point at one directory. Writes are
     serialized by the exclusive ``LOCK``; a second writer fails at once with
-    :class:`~ledger.errors.LockBusyError`.
+    :class:`~ledger.errors.LockBusyError`. ``generation`` counts the write sessions of this
+    object, so that whatever a caller derived from the ledger can tell that it is stale.
 
     After a :class:`~ledger.errors.FatalStoreError` raised by a write, this object refuses every
     further write: after an fsync error the page cache may lie (docs/ledger.md §12.2), so the
@@ -241,8 +139,12 @@ class LedgerStore:
         self.directory = Path(directory)
         self.origin = origin
         self.log_verifiers: tuple[Verifier, ...] = tuple(log_verifiers)
+        self.generation = 0
+        self.recovered: list[str] = []  # every recovery action of this object, in order
+        self._scanner = StoreScanner(self.directory, origin, self.log_verifiers)
         self._fatal: str | None = None
         self._writing = False  # True while this object holds the exclusive lock
+        self._staged: dict[str, bytes] = {}  # blobs of the append being validated
 
     # ------------------------------------------------------------------ paths
 
@@ -260,6 +162,11 @@ class LedgerStore:
     def archive_dir(self) -> Path:
         """``D/checkpoints``, the immutable archive."""
         return self.directory / ARCHIVE_DIR
+
+    @property
+    def journal_path(self) -> Path:
+        """``D/journal``, present only while an append is in progress or was interrupted."""
+        return self.directory / JOURNAL_NAME
 
     def blob_path(self, hex_digest: str) -> Path:
         """``D/blobs/sha256/<hex>``.
@@ -292,25 +199,17 @@ class LedgerStore:
             StoreError: If the file cannot be read.
             FatalStoreError: If an unterminated line exceeds :data:`MAX_ENTRY_SIZE`.
         """
-        for _, line in _LineReader(self.entries_path):
+        for _, line in LineReader(self.entries_path):
             yield line
 
     def read_state(self, *, lock_timeout: float = 10.0) -> StoreState:
-        """Verify the directory, read-only, and describe it.
+        """Verify the directory, read-only, and describe it (docs/ledger.md §12.5).
 
         Takes the shared lock when ``LOCK`` exists (waiting up to ``lock_timeout`` seconds for a
         writer to finish, so a reader never sees a transaction in progress); a directory that
         was never written, or has no ``LOCK`` (a published copy), is read without a lock. Nothing
-        is ever created or modified.
-
-        Checks, in order (each failure names the file, the line index and what differs):
-
-        1. every ``checkpoints/<name>``: ``name`` is a canonical decimal, the note verifies with
-           ``log_verifiers``, its origin matches and its size equals ``name``;
-        2. every complete line of ``entries.jsonl`` is canonical JSON of ≤ 65535 bytes;
-        3. N ≥ C, and ``MTH(lines[0:s])`` equals the root of ``checkpoints/s`` for every s;
-        4. ``checkpoint`` equals ``checkpoints/C`` byte for byte, or equals an older archived
-           note or is missing (it lags: ``published_lags``); it may never be ahead or differ.
+        is ever created or modified. An interrupted append is reported in the state
+        (``journal``, ``torn_tail``, ``stale_temps``, ``published_lags``), not repaired.
 
         Args:
             lock_timeout: Seconds to wait for a writer holding the lock.
@@ -324,169 +223,9 @@ class LedgerStore:
             StoreError: If a file cannot be read.
         """
         if self._writing or not (self.directory / LOCK_NAME).exists():
-            return self._scan().state
+            return self._scanner.scan().state
         with LedgerLock(self.directory, exclusive=False, timeout=lock_timeout):
-            return self._scan().state
-
-    def _fatal_at(self, name: str, message: str) -> FatalStoreError:
-        return FatalStoreError(f"{self.directory / name}：{message}")
-
-    def _read_archive(self) -> tuple[list[tuple[int, bytes]], bytes | None]:
-        """Read and verify ``checkpoints/``: ``([(size, root)] ascending, latest note)``."""
-        try:
-            names = os.listdir(self.archive_dir)
-        except FileNotFoundError:
-            return [], None
-        except OSError as exc:
-            raise StoreError(f"无法列出 {self.archive_dir}：{exc.strerror or exc}") from exc
-        found: list[tuple[int, bytes]] = []
-        latest: tuple[int, bytes] | None = None
-        for name in names:
-            if name.startswith(TEMP_PREFIX):
-                continue  # an unpublished temp file of a crashed writer: never part of the log
-            rel = f"{ARCHIVE_DIR}/{name}"
-            if not _DECIMAL.fullmatch(name):
-                raise self._fatal_at(
-                    rel,
-                    "检查点存档中有意外的文件；文件名只能是规范的十进制大小"
-                    "（像 '07' 这样的名称会与另一个大小混淆）",
-                )
-            path = self.archive_dir / name
-            if path.is_symlink() or not path.is_file():
-                raise self._fatal_at(rel, "存档检查点不是普通文件")
-            note = read_file(path)
-            cp = self._open_note(rel, note)
-            if cp.size != int(name):
-                raise self._fatal_at(rel, f"文件名表示大小 {name}，签名检查点的大小却是 {cp.size}")
-            found.append((cp.size, cp.root))
-            if latest is None or cp.size > latest[0]:
-                latest = (cp.size, note)
-        found.sort()
-        return found, (latest[1] if latest is not None else None)
-
-    def _open_note(self, rel: str, note: bytes) -> Checkpoint:
-        try:
-            cp, _ = open_checkpoint(note, self.origin, self.log_verifiers)
-        except (MalformedError, VerificationError) as exc:
-            raise self._fatal_at(
-                rel,
-                f"不是由日志密钥有效签署的 {self.origin!r} 检查点：{exc}"
-                "（被修改，或由未知密钥签署）",
-            ) from exc
-        return cp
-
-    def _scan(self) -> _Scan:
-        """Read and verify everything (see :meth:`read_state`); never modifies anything."""
-        # Reverse order of the writer (entries → archive → checkpoint), so that even a reader
-        # without the lock never sees a later step without the earlier ones.
-        published: bytes | None = None
-        if self.checkpoint_path.exists():
-            published = read_file(self.checkpoint_path)
-        archive, latest_note = self._read_archive()
-        expected = dict(archive)
-        sizes = tuple(s for s, _ in archive)
-        c = sizes[-1] if sizes else 0
-        checked = 0  # largest archived size verified so far
-
-        builder = RootBuilder()
-        pending: list[bytes] = []
-        reader = _LineReader(self.entries_path)
-        for offset, line in reader:
-            index = builder.size
-            self._check_stored_line(index, offset, line, c)
-            builder.append(leaf_hash(line))
-            if index >= c:
-                pending.append(line)
-            root = expected.get(builder.size)
-            if root is not None:
-                actual = builder.root()
-                if actual != root:
-                    raise self._fatal_at(
-                        f"{ARCHIVE_DIR}/{builder.size}",
-                        f"签名的根 {_b64(root)} 与 MTH({ENTRIES_NAME} 第 "
-                        f"0..{builder.size - 1} 行) = {_b64(actual)} 不符：第 "
-                        f"{checked}..{builder.size - 1} 行中有条目在被检查点覆盖后遭到修改、插入、"
-                        "删除或重排",
-                    )
-                checked = builder.size
-        n = builder.size
-        if n < c:
-            detail = f"第 {n}..{c - 1} 行缺失（被删除或截断）"
-            if reader.tail and n == c - 1:
-                detail = (
-                    f"第 {n} 行（被检查点覆盖的最后一行）丢失了结尾的换行符"
-                    f"（字节偏移 {reader.valid_length} 之后有 {len(reader.tail)} 字节）"
-                )
-            elif reader.tail:
-                detail += f"；第 {n - 1} 行之后还有 {len(reader.tail)} 字节没有换行符"
-            raise self._fatal_at(
-                ENTRIES_NAME,
-                f"只有 {n} 个完整行，而 {ARCHIVE_DIR}/{c} 覆盖 {c} 行：{detail}",
-            )
-
-        lags = self._check_published(published, latest_note, c)
-        state = StoreState(
-            directory=self.directory,
-            size=n,
-            root=builder.root(),
-            checkpoint=Checkpoint(self.origin, c, expected[c]) if sizes else None,
-            checkpoint_note=latest_note,
-            archived_sizes=sizes,
-            published_lags=lags,
-            valid_length=reader.valid_length,
-            torn_tail=reader.tail,
-        )
-        return _Scan(state, builder, pending)
-
-    def _check_stored_line(self, index: int, offset: int, line: bytes, c: int) -> None:
-        where = (
-            f"位于检查点覆盖的范围（0..{c - 1}）内"
-            if index < c
-            else "位于最后一个检查点之后（已持久化，尚未被检查点覆盖）"
-        )
-        if len(line) > MAX_ENTRY_SIZE:
-            raise self._fatal_at(
-                ENTRIES_NAME,
-                f"第 {index} 行（字节偏移 {offset}）{where}，长 {len(line)} 字节，超过 "
-                f"{MAX_ENTRY_SIZE} 字节的上限",
-            )
-        try:
-            canonical.loads(line)
-        except MalformedError as exc:
-            raise self._fatal_at(
-                ENTRIES_NAME,
-                f"第 {index} 行（字节偏移 {offset}）{where}，不是规范 JSON：{exc}",
-            ) from exc
-
-    def _check_published(self, published: bytes | None, latest: bytes | None, c: int) -> bool:
-        """Compare ``checkpoint`` with the archive; return True if it lags (re-copy needed)."""
-        if published is None:
-            return latest is not None  # crash before the first publish: lags
-        if latest is None:
-            raise self._fatal_at(
-                CHECKPOINT_NAME,
-                f"存在，但 {ARCHIVE_DIR}/ 为空：发布的检查点领先于存档（存档才是权威来源）",
-            )
-        if published == latest:
-            return False
-        cp = self._open_note(CHECKPOINT_NAME, published)
-        if cp.size > c:
-            raise self._fatal_at(
-                CHECKPOINT_NAME,
-                f"大小为 {cp.size}，领先于存档中最新的 {ARCHIVE_DIR}/{c}",
-            )
-        if cp.size == c:
-            raise self._fatal_at(
-                CHECKPOINT_NAME,
-                f"与大小相同的 {ARCHIVE_DIR}/{c} 不同（根为 {_b64(cp.root)}）",
-            )
-        older = self.archive_dir / str(cp.size)
-        if not older.exists() or read_file(older) != published:
-            raise self._fatal_at(
-                CHECKPOINT_NAME,
-                f"大小为 {cp.size}，但与 {ARCHIVE_DIR}/{cp.size} 并非逐字节相同",
-            )
-        return True  # an older archived checkpoint: a crash before publishing the latest
+            return self._scanner.scan().state
 
     # ------------------------------------------------------------------ writing
 
@@ -513,7 +252,8 @@ class LedgerStore:
         """Create ``D`` durably, hold the exclusive lock, and stop this object on a fatal error.
 
         Any :class:`FatalStoreError` (corruption found, or an fsync/rename/link failure, even
-        while creating ``D``) marks the object as stopped: see the class docstring.
+        while creating ``D``) marks the object as stopped: see the class docstring. Every
+        session, successful or not, increments ``generation``.
         """
         try:
             mkdirs_durable(self.directory)
@@ -523,87 +263,147 @@ class LedgerStore:
                     yield
                 finally:
                     self._writing = False
+                    self.generation += 1
         except FatalStoreError as exc:
             self._fatal = str(exc)
             raise
 
-    def recover(
-        self, log_signers: Sequence[Signer], validate: Validator | None = None
-    ) -> StoreState:
-        """Bring the directory to a clean state under the exclusive lock (docs/ledger.md §12.3 steps
-        2–4).
+    def recover(self, *, lock_timeout: float = 0.0) -> Recovery:
+        """Finish or undo an interrupted append under the exclusive lock (docs/ledger.md §12.6).
 
-        Steps, after the full read-only verification of :meth:`read_state` (any failure there
-        is fatal and modifies nothing):
-
-        1. if N > C, lines C..N−1 were durable but never checkpointed: check them with
-           ``validate(C, lines)`` (failure is fatal: they can be neither dropped nor logged);
-        2. if there is a torn tail, save it to ``torn-<unix_ts>`` (unless an identical copy
-           exists), then truncate ``entries.jsonl`` to the last ``\\n`` and fsync;
-        3. remove stale ``.tmp.*`` files of crashed writers;
-        4. if N > C, sign ``(N, MTH(lines[0:N]))``, archive it in ``checkpoints/N`` and
-           publish it as ``checkpoint`` (roll forward); else if ``checkpoint`` lags, re-copy
-           ``checkpoints/C`` to it.
+        Needs no key: a roll forward publishes the checkpoint the interrupted append had
+        already signed and written into the journal. Idempotent: a crash during recovery
+        leaves a state the next recovery completes. A clean directory is not modified (and
+        not even locked for writing unless it needs recovery).
 
         Args:
-            log_signers: The log key(s) used to sign a rolled-forward checkpoint.
-            validate: Optional full validation of rolled-forward lines.
+            lock_timeout: Seconds to wait for a writer that holds the lock while this call reads
+                the directory (the default fails at once).
 
         Returns:
-            The state after recovery (N = C, ``checkpoint`` current, no torn tail).
+            The clean state and the repairs made (Chinese sentences, for the user).
 
         Raises:
             LockBusyError: If another process holds the lock.
-            FatalStoreError: On an inconsistency, a failed validation of durable lines, or an
-                fsync/rename/link failure.
-            StoreError: On other I/O errors or a signer that does not match the verifiers.
+            FatalStoreError: On an inconsistency the journal does not explain (nothing
+                modified), or an fsync/rename/link failure.
+            StoreError: On other I/O errors.
         """
-        self._check_writable(log_signers)
+        self._check_not_stopped()
+        state = self.read_state(lock_timeout=lock_timeout)
+        if not state.needs_recovery:
+            return Recovery(state, ())
         with self._write_session():
-            return self._recover(self._scan(), log_signers, validate).state
+            before = len(self.recovered)
+            scan = self._recover(self._scanner.scan())
+            return Recovery(scan.state, tuple(self.recovered[before:]))
 
-    def _recover(
-        self, scan: _Scan, log_signers: Sequence[Signer], validate: Validator | None
-    ) -> _Scan:
+    def _recover(self, scan: Scan) -> Scan:
+        """Repair what ``scan`` found (under the lock) and return a clean scan."""
         state = scan.state
-        c = state.checkpointed_size
-        if scan.pending and validate is not None:
-            try:
-                validate(c, scan.pending)
-            except LedgerError as exc:
-                raise self._fatal_at(
-                    ENTRIES_NAME,
-                    f"第 {c}..{state.size - 1} 行已持久化但从未被检查点覆盖，"
-                    f"且未通过验证：{exc}；拒绝将其前滚（或回滚）",
-                ) from exc
-        if state.torn_tail:
-            self._save_torn(state.torn_tail)
-            truncate_durable(self.entries_path, state.valid_length)
-        self._remove_stale_temps()
-        note = state.checkpoint_note
-        checkpoint = state.checkpoint
-        if scan.pending:
-            checkpoint = Checkpoint(self.origin, state.size, state.root)
-            note = self._publish(checkpoint, log_signers)
-        elif state.published_lags and note is not None:
-            write_atomic(self.checkpoint_path, note)
-        clean = StoreState(
-            directory=self.directory,
-            size=state.size,
-            root=state.root,
-            checkpoint=checkpoint,
-            checkpoint_note=note,
-            archived_sizes=tuple(sorted({*state.archived_sizes, state.size}))
-            if scan.pending
-            else state.archived_sizes,
-            published_lags=False,
-            valid_length=state.valid_length,
-            torn_tail=b"",
-        )
-        return _Scan(clean, scan.builder, [])
+        if not state.needs_recovery:
+            return scan
+        journal = state.journal
+        if journal is not None:
+            self.recovered.append(self._resolve_journal(state, journal))
+        else:
+            self._repair_without_journal(state)
+        if state.stale_temps:
+            for rel, _ in state.stale_temps:
+                remove_durable(self.directory / rel)
+            self.recovered.append(
+                "已删除中断的写入留下的临时文件："
+                + "、".join(f"{rel}（{size} 字节）" for rel, size in state.stale_temps)
+            )
+        clean = self._scanner.scan()
+        if clean.state.needs_recovery:  # a concurrent change despite the lock: never loop
+            raise StoreError(
+                f"{self.directory}：恢复后账本目录仍不一致，请检查是否有其他程序在写入"
+            )
+        return clean
 
-    def _save_torn(self, tail: bytes) -> None:
-        """Keep a torn tail for forensics before it is truncated away."""
+    def _repair_without_journal(self, state: StoreState) -> None:
+        """No append is in progress: only a torn tail or a lagging copy may be repaired."""
+        c = state.checkpointed_size
+        if state.uncheckpointed:
+            start = state.checkpointed_length
+            raise self._scanner.fatal_at(
+                ENTRIES_NAME,
+                f"第 {c}..{state.size - 1} 行（字节 {start}..{state.valid_length - 1}）"
+                "不在任何签名检查点内，也没有追加日志表明它们来自一次中断的追加："
+                "无法验证，拒绝在其后追加或为其签署检查点。若确认这些行无效，可在备份后执行 "
+                f"truncate -s {start} {self.entries_path}",
+            )
+        if state.torn_tail:
+            name = self._save_torn(state.torn_tail)
+            truncate_durable(self.entries_path, state.valid_length)
+            self.recovered.append(
+                f"已移除 {ENTRIES_NAME} 末尾 {len(state.torn_tail)} 字节不完整的行"
+                f"（原样保存在 {name}）"
+            )
+        if state.published_lags and state.checkpoint_note is not None:
+            write_atomic(self.checkpoint_path, state.checkpoint_note)
+            self.recovered.append(
+                f"{CHECKPOINT_NAME} 落后于存档：已改为 {ARCHIVE_DIR}/{c} 的副本（大小 {c}）"
+            )
+
+    def _resolve_journal(self, state: StoreState, journal: AppendJournal) -> str:
+        """Roll the journal's append forward, or back if it never got past its blobs."""
+        c = state.checkpointed_size
+        written = state.valid_length + len(state.torn_tail) - journal.base_length
+        missing = [d for d, _ in journal.blobs if not self.blob_path(d).exists()]
+        span = f"第 {journal.base_size}–{journal.size - 1} 条"
+        if missing:
+            if written or c != journal.base_size:
+                raise self._scanner.fatal_at(
+                    JOURNAL_NAME,
+                    f"追加日志的 blob {BLOB_DIR}/{missing[0]} 缺失，但其条目已经写入：不会据此做任何修复",
+                )
+            removed = [d for d, _ in journal.blobs if remove_durable(self.blob_path(d))]
+            remove_durable(self.journal_path)
+            extra = f"和 {len(removed)} 个新 blob" if removed else ""
+            return (
+                f"上次追加（{span}）在写入条目之前中断：已撤销未完成的追加"
+                f"（删除追加日志{extra}），账本仍为 {journal.base_size} 条"
+            )
+        for digest, size in journal.blobs:
+            try:
+                blob = self.get_blob(digest)
+            except VerificationError as exc:
+                raise self._scanner.fatal_at(
+                    JOURNAL_NAME, f"追加日志的 blob 已损坏：{exc}"
+                ) from exc
+            if len(blob) != size:
+                raise self._scanner.fatal_at(
+                    JOURNAL_NAME, f"blob {digest} 长 {len(blob)} 字节，追加日志记载 {size} 字节"
+                )
+        if c == journal.size and not state.published_lags:
+            remove_durable(self.journal_path)
+            return f"上次追加（{span}）已完成（检查点大小 {journal.size}）：已删除遗留的追加日志"
+        self._complete(journal, written)
+        return (
+            f"上次追加中断：已完成{span}的写入并发布中断前已签署的检查点"
+            f"（大小 {journal.size}，此前写入了 {written} / {len(journal.payload)} 字节）"
+        )
+
+    def _complete(self, journal: AppendJournal, written: int) -> None:
+        """Steps 7–10 of docs/ledger.md §12.4, from ``written`` bytes of the payload on.
+
+        Each step is idempotent: ``append_durable`` writes only the missing bytes,
+        ``create_immutable`` accepts an identical archive file, ``write_atomic`` replaces.
+        """
+        if written < len(journal.payload):
+            append_durable(self.entries_path, journal.payload[written:])
+        mkdirs_durable(self.archive_dir)
+        # The archive first: it is the source of truth; "checkpoint" may lag it, never lead.
+        # An existing checkpoints/<size> with different bytes would be a second, different
+        # signed root for one size (a fork): create_immutable refuses with FatalStoreError.
+        create_immutable(self.archive_dir / str(journal.size), journal.note)
+        write_atomic(self.checkpoint_path, journal.note)
+        remove_durable(self.journal_path)
+
+    def _save_torn(self, tail: bytes) -> str:
+        """Keep a torn tail for forensics before it is truncated away; return its name."""
         try:
             names = sorted(os.listdir(self.directory))
         except OSError as exc:
@@ -616,78 +416,51 @@ class LedgerStore:
             except OSError as exc:
                 raise StoreError(f"无法获取 {path} 的文件状态：{exc.strerror or exc}") from exc
             if same_size and read_file(path) == tail:
-                return
+                return name
         base = f"{TORN_PREFIX}{int(time.time())}"
         name, k = base, 0
         while name in names:
             k += 1
             name = f"{base}.{k}"
         create_immutable(self.directory / name, tail)
+        return name
 
-    def _remove_stale_temps(self) -> None:
-        """Delete temp files that only a crashed writer of this store can have left."""
-        for folder, own in (
-            (self.directory, (f"{TEMP_PREFIX}{CHECKPOINT_NAME}.", f"{TEMP_PREFIX}{TORN_PREFIX}")),
-            (self.archive_dir, (TEMP_PREFIX,)),
-            (self.directory / BLOB_DIR, (TEMP_PREFIX,)),
-        ):
-            try:
-                names = os.listdir(folder)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                raise StoreError(f"无法列出 {folder}：{exc.strerror or exc}") from exc
-            for name in names:
-                if name.startswith(own):
-                    try:
-                        os.unlink(folder / name)
-                    except FileNotFoundError:
-                        pass
-                    except OSError as exc:
-                        raise StoreError(f"无法删除残留的临时文件 {folder / name}：{exc}") from exc
-
-    def _publish(self, checkpoint: Checkpoint, log_signers: Sequence[Signer]) -> bytes:
-        """Sign, archive (create-exclusive) and publish (atomic replace) a checkpoint."""
+    def _sign(self, checkpoint: Checkpoint, log_signers: Sequence[Signer]) -> bytes:
         try:
-            note = sign_checkpoint(checkpoint, log_signers)
+            return sign_checkpoint(checkpoint, log_signers)
         except ValueError as exc:
             raise StoreError(f"无法签署检查点：{exc}") from exc
-        mkdirs_durable(self.archive_dir)
-        # The archive first: it is the source of truth; "checkpoint" may lag it, never lead.
-        # An existing checkpoints/<size> with different bytes would be a second, different
-        # signed root for one size (a fork): create_immutable refuses with FatalStoreError.
-        create_immutable(self.archive_dir / str(checkpoint.size), note)
-        write_atomic(self.checkpoint_path, note)
-        return note
 
     def append(
         self,
         lines: Sequence[bytes],
         log_signers: Sequence[Signer],
         validate: Validator | None = None,
+        blobs: Sequence[bytes] = (),
     ) -> Checkpoint:
-        """Append entries and sign a checkpoint covering them (docs/ledger.md §12.3 steps 1–10).
+        """Append entries (and the blobs they reference) as one transaction (docs/ledger.md §12.4).
 
         1. Check the new lines: bytes, no ``\\n``, ≤ 65535 bytes, canonical JSON.
         2. Take the exclusive lock (``LockBusyError`` at once if busy); create ``D`` durably.
-        3. Verify and :meth:`recover` (roll forward, truncate a torn tail, re-copy).
-        4. ``validate(N, lines)`` with N the index the first new line will get.
-        5. Append ``line + "\\n"`` for every line with one ``O_APPEND`` write loop; fsync (and
-           fsync ``D`` if the file was created). Only now can anything be signed.
-        6. Compute the new root; sign; create ``checkpoints/<N+k>`` (create-exclusive, "would
-           fork" if it exists with other bytes); fsync ``checkpoints/``.
-        7. Atomically replace ``checkpoint``; fsync ``D``. Unlock.
+        3. Verify everything (:meth:`read_state`) and :meth:`recover` an interrupted append.
+        4. ``validate(N, lines)``; it may read the new ``blobs`` with :meth:`get_blob`.
+        5. Sign the checkpoint over the old lines plus the new ones, in memory.
+        6. Write the journal ``D/journal`` (the new lines, the signed note, the new blobs).
+        7. Create the blobs that do not exist yet.
+        8. Append the lines (one ``O_APPEND`` write loop, fsync).
+        9. Create ``checkpoints/<N+k>`` (create-exclusive: "would fork" if it exists with other
+           bytes), then replace ``checkpoint``.
+        10. Delete the journal (fsync ``D``). Unlock.
 
-        A crash at any point leaves a state that :meth:`recover` completes (roll forward) or
-        that has none of the new lines; the new lines are never partly checkpointed. An empty
-        ``lines`` only recovers and returns the latest checkpoint.
+        Nothing is written before step 6, so a refused append leaves no trace, not even its
+        blobs. A crash after step 6 leaves a state that the next writer finishes or undoes.
 
         Args:
             lines: The new entries (canonical JSON bytes, without ``\\n``).
             log_signers: The log key(s); at least one must match ``log_verifiers``.
-            validate: Optional ``validate(first_index, lines)``; it runs under the lock, on
-                the rolled-forward lines during recovery and on the new lines before writing.
-                It may use :meth:`iter_lines` and :meth:`read_state` (no deadlock).
+            validate: Optional ``validate(first_index, lines)``, run under the lock. It may use
+                :meth:`iter_lines`, :meth:`read_state` and :meth:`get_blob` (no deadlock).
+            blobs: Blobs the new entries reference (stored at ``blobs/sha256/<hex>``).
 
         Returns:
             The new checkpoint (its signed note is now ``checkpoint``).
@@ -697,31 +470,49 @@ class LedgerStore:
                 canonical JSON. Nothing was written.
             LedgerError: Whatever ``validate`` raises for the new lines. Nothing was written.
             LockBusyError: If another process holds the lock.
-            FatalStoreError: On corruption, a failed validation of durable lines, a checkpoint
-                that would fork, or an fsync/rename/link failure; this object then refuses
-                further writes.
-            StoreError: On other I/O errors (the next append recovers), or an empty log with
-                nothing to append.
+            FatalStoreError: On corruption or tampering (any line the checkpoints and the
+                journal do not account for), a checkpoint that would fork, or an
+                fsync/rename/link failure; this object then refuses further writes.
+            StoreError: On other I/O errors (the next writer finishes or undoes the append),
+                blobs without lines, or an empty log with nothing to append.
         """
         batch = [self._check_new_line(j, line) for j, line in enumerate(lines)]
+        staged = {hashlib.sha256(b).hexdigest(): bytes(b) for b in blobs}
         self._check_writable(log_signers)
         with self._write_session():
-            scan = self._recover(self._scan(), log_signers, validate)
+            scan = self._recover(self._scanner.scan())
             if not batch:
+                if staged:
+                    raise StoreError("blob 只能与引用它的条目一同追加")
                 if scan.state.checkpoint is None:
                     raise StoreError(f"{self.directory}：日志为空，没有可签署的内容")
                 return scan.state.checkpoint
             first = scan.state.size
             if validate is not None:
-                validate(first, batch)
-            # Step 5: the lines are durable before anything can sign them, so a torn or
-            # unsynced line can never be covered by a signature.
-            append_durable(self.entries_path, b"".join(line + b"\n" for line in batch))
+                self._staged = staged
+                try:
+                    validate(first, batch)
+                finally:
+                    self._staged = {}
             builder = scan.builder
             for line in batch:
                 builder.append(leaf_hash(line))
             checkpoint = Checkpoint(self.origin, builder.size, builder.root())
-            self._publish(checkpoint, log_signers)
+            journal = AppendJournal(
+                base_size=first,
+                base_length=scan.state.valid_length,
+                size=builder.size,
+                note=self._sign(checkpoint, log_signers),
+                payload=b"".join(line + b"\n" for line in batch),
+                blobs=tuple(
+                    sorted((d, len(b)) for d, b in staged.items() if not self.blob_path(d).exists())
+                ),
+            )
+            write_atomic(self.journal_path, journal.encode())
+            for digest, _ in journal.blobs:
+                mkdirs_durable(self.directory / BLOB_DIR)
+                create_immutable(self.blob_path(digest), staged[digest])
+            self._complete(journal, 0)
             return checkpoint
 
     @staticmethod
@@ -792,6 +583,9 @@ class LedgerStore:
             VerificationError: If the content does not hash to ``hex_digest``.
         """
         path = self.blob_path(hex_digest)
+        staged = self._staged.get(hex_digest)
+        if staged is not None:  # a blob of the append being validated (not yet written)
+            return staged
         data = read_file(path)
         actual = hashlib.sha256(data).hexdigest()
         if actual != hex_digest:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,22 @@ from ledger import canonical
 from ledger.draw import drand
 from ledger.entries import Entry
 from ledger.errors import VerificationError
+from ledger.payloads import (
+    DrawAnnounce,
+    DrawBeacon,
+    DrawReplace,
+    DrawResult,
+    DrawReveal,
+    FollowupClose,
+    FollowupRecord,
+    PlanPublish,
+    Result,
+    ResultCorrect,
+    ResultPublish,
+    TaskConfirm,
+    TaskInvite,
+    TaskReply,
+)
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 #: The announcement must precede the beacon round by at least this long (docs/draw-v1.md §6,
@@ -60,21 +76,6 @@ def china_date(ts: str) -> dt.date:
 def round_time(round_: int) -> dt.datetime:
     """The UTC time of drand quicknet round ``round_``."""
     return dt.datetime.fromtimestamp(drand.round_time(round_), dt.UTC)
-
-
-def _date(value: Any, where: str, name: str) -> dt.date:
-    if not isinstance(value, str):
-        raise VerificationError(f"{where}：{name} 应为日期字符串")
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise VerificationError(f"{where}：{name} 不是有效日期 {value!r}") from None
-
-
-def _str_list(value: Any, where: str, name: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise VerificationError(f"{where}：{name} 应为字符串列表")
-    return list(value)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -152,102 +153,85 @@ class TaskLedger:
     def apply(self, entry: Entry, index: int) -> None:
         """Check that ``entry`` (at ``index``) may follow the entries applied so far.
 
-        Entries of other types are ignored. Raises VerificationError naming the rule.
+        The entry's typed payload (``entry.payload``) is what is read: its shape was checked
+        against its schema (by the registry, or on first access). Entries of other types are
+        ignored.
+
+        Raises:
+            VerificationError: naming the entry and the rule (or the body field) that fails.
         """
         handler = _HANDLERS.get(entry.type)
         if handler is None:
             return
         where = f"第 {index} 条条目（{entry.type} {entry.id}）"
-        handler(self, entry, index, where)
+        handler(self, entry, entry.payload, index, where)
 
-    def _task(self, body: Mapping[str, Any], where: str) -> TaskRecord:
-        task_id = body.get("task_id")
-        record = self.tasks.get(task_id) if isinstance(task_id, str) else None
+    def _task(self, task_id: str, where: str) -> TaskRecord:
+        record = self.tasks.get(task_id)
         if record is None:
             raise VerificationError(f"{where}：任务 {task_id!r} 不在任何已发布的年度计划中")
         return record
 
     # -- plans and invitations -------------------------------------------------------------
 
-    def _plan_publish(self, entry: Entry, index: int, where: str) -> None:
-        body = entry.body
-        plan_id = body.get("plan_id")
-        if not isinstance(plan_id, str) or plan_id in self.plans:
-            raise VerificationError(f"{where}：计划编号缺失或重复发布")
-        tasks = body.get("tasks")
-        if not isinstance(tasks, list) or not tasks:
-            raise VerificationError(f"{where}：tasks 应为非空列表")
+    def _plan_publish(self, entry: Entry, body: PlanPublish, index: int, where: str) -> None:
+        if body.plan_id in self.plans:
+            raise VerificationError(f"{where}：计划编号 {body.plan_id} 重复发布")
         new: dict[str, TaskRecord] = {}
-        for t in tasks:
-            if not isinstance(t, dict) or not isinstance(t.get("task_id"), str):
-                raise VerificationError(f"{where}：任务格式错误")
-            depts = tuple(_str_list(t.get("departments"), where, "departments"))
-            lead, kind = t.get("lead"), t.get("kind")
-            if (
-                kind not in ("joint", "single")
-                or not isinstance(lead, str)
-                or not depts
-                or depts[0] != lead
-            ):
-                raise VerificationError(f"{where}：任务 {t['task_id']} 的类型或牵头部门无效")
-            if (kind == "single") != (len(depts) == 1) or len(set(depts)) != len(depts):
-                raise VerificationError(f"{where}：任务 {t['task_id']} 的部门与类型不符")
-            if t["task_id"] in self.tasks or t["task_id"] in new:
-                raise VerificationError(f"{where}：任务编号 {t['task_id']} 重复")
-            new[t["task_id"]] = TaskRecord(t["task_id"], plan_id, kind, lead, depts)
-        self.plans[plan_id] = entry
+        for t in body.tasks:
+            if t.departments[0] != t.lead:
+                raise VerificationError(f"{where}：任务 {t.task_id} 的牵头部门应列在第一位")
+            if (t.kind == "single") != (len(t.departments) == 1):
+                raise VerificationError(f"{where}：任务 {t.task_id} 的部门与类型不符")
+            if t.task_id in self.tasks or t.task_id in new:
+                raise VerificationError(f"{where}：任务编号 {t.task_id} 重复")
+            new[t.task_id] = TaskRecord(t.task_id, body.plan_id, t.kind, t.lead, t.departments)
+        self.plans[body.plan_id] = entry
         self.tasks.update(new)
 
-    def _invite(self, entry: Entry, index: int, where: str) -> None:
-        body = entry.body
-        task = self._task(body, where)
+    def _invite(self, entry: Entry, body: TaskInvite, index: int, where: str) -> None:
+        task = self._task(body.task_id, where)
         if task.kind != "joint":
             raise VerificationError(f"{where}：单部门任务不发出邀约")
         if task.state is not TaskState.PLANNED:
             raise VerificationError(f"{where}：任务已邀约或已进入后续环节")
-        if body.get("dept") != task.lead:
+        if body.dept != task.lead:
             raise VerificationError(f"{where}：邀约须由牵头部门 {task.lead} 发出")
-        if tuple(_str_list(body.get("partners"), where, "partners")) != task.partners:
+        if body.partners != task.partners:
             raise VerificationError(f"{where}：邀约的配合部门与计划不符")
-        opens, closes = (
-            _date(body.get("opens"), where, "opens"),
-            _date(body.get("closes"), where, "closes"),
-        )
+        opens, closes = body.opens, body.closes
         if not _add_months(opens, 1) <= closes <= _add_months(opens, 3):
             raise VerificationError(f"{where}：邀约期限应为1至3个月")
         if not opens <= china_date(entry.ts) <= closes:
             raise VerificationError(f"{where}：邀约时间不在邀约期限内")
         task.opens, task.closes, task.state = opens, closes, TaskState.INVITING
 
-    def _reply(self, entry: Entry, index: int, where: str) -> None:
-        body = entry.body
-        task = self._task(body, where)
-        dept = body.get("dept")
+    def _reply(self, entry: Entry, body: TaskReply, index: int, where: str) -> None:
+        task = self._task(body.task_id, where)
+        dept = body.dept
         if task.state is not TaskState.INVITING:
             raise VerificationError(f"{where}：任务不在邀约中")
         if dept not in task.partners:
             raise VerificationError(f"{where}：{dept} 不是受邀的配合部门")
         if dept in task.replies:
             raise VerificationError(f"{where}：{dept} 已经应约")
-        decision = body.get("decision")
-        if decision not in ("accept", "decline"):
-            raise VerificationError(f"{where}：decision 应为 accept 或 decline")
-        if decision == "decline" and not (isinstance(body.get("reason"), str) and body["reason"]):
+        if body.decision == "decline" and body.reason is None:
             raise VerificationError(f"{where}：拒绝邀约须说明理由")
         assert task.closes is not None
         if china_date(entry.ts) > task.closes:
             raise VerificationError(f"{where}：邀约已于 {task.closes} 截止，不能再应约")
-        task.replies[str(dept)] = (str(decision), index)
+        task.replies[dept] = (body.decision, index)
 
     # -- draws -----------------------------------------------------------------------------
 
-    def _announce(self, entry: Entry, index: int, where: str) -> None:
-        body = entry.body
-        task = self._task(body, where)
+    def _announce(self, entry: Entry, body: DrawAnnounce, index: int, where: str) -> None:
+        task = self._task(body.task_id, where)
         if task.announce is not None:
             raise VerificationError(f"{where}：每个任务只能公告一次抽取")
-        if body.get("dept") != task.lead:
+        if body.dept != task.lead:
             raise VerificationError(f"{where}：抽取须由牵头部门 {task.lead} 公告")
+        if body.announced_at != entry.ts:
+            raise VerificationError(f"{where}：announced_at 应等于条目时间 ts")
         when = china_date(entry.ts)
         if task.kind == "joint":
             if task.state is not TaskState.INVITING or not task.invitation_concluded(when):
@@ -258,16 +242,16 @@ class TaskLedger:
             if task.state is not TaskState.PLANNED:
                 raise VerificationError(f"{where}：任务状态不允许公告抽取")
             expected = {task.lead}
-        depts = announce_departments(body, where)
-        if set(depts) != expected:
+        depts = body.departments
+        if len(set(depts)) != len(depts) or set(depts) != expected:
             raise VerificationError(
                 f"{where}：参与抽取的部门应为牵头部门和已应约的配合部门 {sorted(expected)}"
             )
-        round_ = _drand_round(body, where)
+        round_ = body.randomness.drand.round
         if round_time(round_) - parse_ts(entry.ts) < MIN_ANNOUNCE_LEAD:
             raise VerificationError(f"{where}：drand 轮次 {round_} 距公告时间不足 24 小时")
-        deadline = body.get("reveal_deadline")
-        task.reveal_deadline = parse_ts(deadline) if isinstance(deadline, str) else None
+        deadline = body.reveal_deadline
+        task.reveal_deadline = parse_ts(deadline) if deadline is not None else None
         if task.reveal_deadline is not None and task.reveal_deadline > round_time(
             round_
         ) - dt.timedelta(hours=1):
@@ -275,43 +259,44 @@ class TaskLedger:
         task.announce, task.round, task.participants, task.state = (
             entry,
             round_,
-            tuple(depts),
+            depts,
             TaskState.ANNOUNCED,
         )
 
-    def _reveal(self, entry: Entry, index: int, where: str) -> None:
-        task = self._task(entry.body, where)
-        dept = entry.body.get("dept")
+    def _reveal(self, entry: Entry, body: DrawReveal, index: int, where: str) -> None:
+        task = self._task(body.task_id, where)
         if task.state is not TaskState.ANNOUNCED:
             raise VerificationError(f"{where}：揭示须在公告之后、随机数之前")
-        if dept not in task.participants or dept in task.reveals:
-            raise VerificationError(f"{where}：{dept} 不是参与部门或已揭示")
+        if body.dept not in task.participants or body.dept in task.reveals:
+            raise VerificationError(f"{where}：{body.dept} 不是参与部门或已揭示")
         ts = parse_ts(entry.ts)
         if ts >= round_time(task.round) or (
             task.reveal_deadline is not None and ts > task.reveal_deadline
         ):
             raise VerificationError(f"{where}：揭示晚于截止时间")
-        task.reveals[str(dept)] = entry
+        task.reveals[body.dept] = entry
 
-    def _beacon(self, entry: Entry, index: int, where: str) -> None:
-        task = self._task(entry.body, where)
+    def _beacon(self, entry: Entry, body: DrawBeacon, index: int, where: str) -> None:
+        task = self._task(body.task_id, where)
         if task.state is not TaskState.ANNOUNCED:
             raise VerificationError(f"{where}：随机数须在公告之后记录且只能记录一次")
-        if entry.body.get("dept") not in task.participants:
-            raise VerificationError(f"{where}：随机数须由参与部门记录")
-        if entry.body.get("round") != task.round:
+        if body.dept != task.lead:
+            raise VerificationError(f"{where}：随机数须由牵头部门 {task.lead} 记录")
+        if body.round != task.round:
             raise VerificationError(f"{where}：drand 轮次与公告不符")
         if parse_ts(entry.ts) < round_time(task.round):
             raise VerificationError(f"{where}：记录时间早于 drand 轮次时间")
         task.beacon, task.state = entry, TaskState.BEACON
 
-    def _result(self, entry: Entry, index: int, where: str) -> None:
-        task = self._task(entry.body, where)
+    def _result(self, entry: Entry, body: DrawResult, index: int, where: str) -> None:
+        task = self._task(body.task_id, where)
         if task.state is not TaskState.BEACON:
             raise VerificationError(f"{where}：抽取结果须在随机数之后且只能记录一次")
-        if entry.body.get("dept") != task.lead:
+        if body.dept != task.lead:
             raise VerificationError(f"{where}：抽取结果须由牵头部门记录")
-        result = self._result_record(entry.body, where)
+        if body.result_sha256 != body.result.sha256:
+            raise VerificationError(f"{where}：result_sha256 与结果 blob 的哈希不符")
+        result = self._result_record(body, where)
         for a in result.get("assignments", []):
             if isinstance(a, dict) and isinstance(a.get("entity"), str):
                 team: dict[str, set[str]] = {}
@@ -325,51 +310,49 @@ class TaskLedger:
                     task.drawn.add(d["id"])
         task.result, task.state = entry, TaskState.DRAWN
 
-    def _result_record(self, body: Mapping[str, Any], where: str) -> dict[str, Any]:
-        ref = body.get("result")
-        if not isinstance(ref, dict) or not isinstance(ref.get("sha256"), str):
-            raise VerificationError(f"{where}：缺少抽取结果 blob 引用 result.sha256")
+    def _result_record(self, body: DrawResult, where: str) -> dict[str, Any]:
         if self.blob_reader is None:
             raise VerificationError(f"{where}：无法读取抽取结果 blob")
-        record = canonical.loads(self.blob_reader(ref["sha256"]))
-        if not isinstance(record, dict) or record.get("task_id") != body.get("task_id"):
+        record = canonical.loads(self.blob_reader(body.result.sha256))
+        if not isinstance(record, dict) or record.get("task_id") != body.task_id:
             raise VerificationError(f"{where}：抽取结果 blob 与任务不符")
         return record
 
-    def _replace(self, entry: Entry, index: int, where: str) -> None:
+    def _replace(self, entry: Entry, body: DrawReplace, index: int, where: str) -> None:
         """A ``draw.replace`` moves the removed entity's team to its replacement (the slot's team)."""
-        task = self._task(entry.body, where)
+        task = self._task(body.task_id, where)
         if task.state is not TaskState.DRAWN:
             raise VerificationError(f"{where}：替补须在抽取之后、名单确认之前")
-        old, rep = entry.body.get("removed"), entry.body.get("replacement")
-        new = rep.get("id") if isinstance(rep, dict) else None
-        if old not in task.drawn or (
-            rep is not None and (not isinstance(new, str) or new in task.drawn)
-        ):
+        if body.dept != task.lead:
+            raise VerificationError(f"{where}：替补须由牵头部门 {task.lead} 记录")
+        old, rep = body.removed, body.replacement
+        if old not in task.drawn or (rep is not None and rep.id in task.drawn):
             raise VerificationError(f"{where}：被替换的主体不在抽取名单中，或替补主体无效")
-        if not isinstance(entry.body.get("reason"), str) or not entry.body["reason"]:
-            raise VerificationError(f"{where}：替补须说明理由")
-        task.drawn.discard(str(old))
-        team = task.teams.pop(str(old), {})
-        if isinstance(new, str):
-            task.drawn.add(new)
-            task.teams[new] = team
+        task.drawn.discard(old)
+        team = task.teams.pop(old, {})
+        if rep is not None:
+            task.drawn.add(rep.id)
+            task.teams[rep.id] = team
         task.replacements.append(entry)
 
-    def _confirm(self, entry: Entry, index: int, where: str) -> None:
-        task = self._task(entry.body, where)
+    def _confirm(self, entry: Entry, body: TaskConfirm, index: int, where: str) -> None:
+        task = self._task(body.task_id, where)
         if task.state is not TaskState.DRAWN:
             raise VerificationError(f"{where}：名单确认须在抽取之后且只能确认一次")
-        if entry.body.get("dept") != task.lead:
+        if body.dept != task.lead:
             raise VerificationError(f"{where}：名单确认下发须由牵头部门发起")
+        if body.departments != task.participants:
+            raise VerificationError(f"{where}：departments 应为参与抽取的部门 {task.participants}")
+        if set(body.drawn) != task.drawn:
+            raise VerificationError(f"{where}：drawn 应为当前的抽取名单（含替补）")
         task.confirm, task.state = entry, TaskState.CONFIRMED
 
     # -- results and follow-up -------------------------------------------------------------
 
     def _result_fields(
-        self, task: TaskRecord, entry: Entry, result: Mapping[str, Any], where: str
+        self, task: TaskRecord, entry: Entry, dept: str, result: Result, where: str
     ) -> tuple[str, str]:
-        dept, entity = entry.body.get("dept"), result.get("entity")
+        entity = result.entity
         if task.state is not TaskState.CONFIRMED:
             raise VerificationError(f"{where}：检查结果须在名单确认下发之后录入")
         if dept not in task.participants:
@@ -378,23 +361,18 @@ class TaskLedger:
             )
         if entity not in task.drawn:
             raise VerificationError(f"{where}：主体 {entity!r} 不在抽取名单中")
-        team = task.teams.get(str(entity), {}).get(str(dept), set())
-        inspectors = _str_list(result.get("inspectors"), where, "inspectors")
-        if not inspectors or not set(inspectors) <= team:
+        team = task.teams.get(entity, {}).get(dept, set())
+        if not set(result.inspectors) <= team:
             raise VerificationError(f"{where}：检查人员须为该主体检查组中本部门的成员")
-        inspected = _date(result.get("inspected_on"), where, "inspected_on")
-        completed = _date(result.get("completed_on"), where, "completed_on")
         assert task.result is not None
+        inspected, completed = result.inspected_on, result.completed_on
         if not china_date(task.result.ts) <= inspected <= completed <= china_date(entry.ts):
             raise VerificationError(f"{where}：日期应满足 抽取 ≤ 检查 ≤ 完成 ≤ 录入")
-        return str(dept), str(entity)
+        return dept, entity
 
-    def _publish_result(self, entry: Entry, index: int, where: str) -> None:
-        task = self._task(entry.body, where)
-        result = entry.body.get("result")
-        if not isinstance(result, dict):
-            raise VerificationError(f"{where}：缺少 result")
-        key = self._result_fields(task, entry, result, where)
+    def _publish_result(self, entry: Entry, body: ResultPublish, index: int, where: str) -> None:
+        task = self._task(body.task_id, where)
+        key = self._result_fields(task, entry, body.dept, body.result, where)
         if key in task.results:
             raise VerificationError(
                 f"{where}：该主体本部门的结果已录入，修改须使用更正（result.correct）"
@@ -402,37 +380,32 @@ class TaskLedger:
         task.results[key] = index
         self.results[index] = entry
 
-    def _correction(self, entry: Entry, index: int, where: str) -> None:
-        task = self._task(entry.body, where)
-        refers = entry.body.get("refers")
-        if not isinstance(refers, dict) or not isinstance(refers.get("index"), int):
-            raise VerificationError(f"{where}：更正须引用原条目 refers.index 和 refers.leaf_hash")
-        old = self.results.get(refers["index"])
-        if old is None or old.leaf_hash.hex() != refers.get("leaf_hash"):
+    def _correction(self, entry: Entry, body: ResultCorrect, index: int, where: str) -> None:
+        task = self._task(body.task_id, where)
+        old = self.results.get(body.refers.index)
+        if old is None or old.leaf_hash.hex() != body.refers.leaf_hash:
             raise VerificationError(f"{where}：引用的原结果条目不存在或哈希不符")
-        result = entry.body.get("result")
-        if not isinstance(result, dict):
-            raise VerificationError(f"{where}：缺少 result")
-        key = self._result_fields(task, entry, result, where)
-        if task.results.get(key) != refers["index"] or old.body.get("task_id") != task.task_id:
+        key = self._result_fields(task, entry, body.dept, body.result, where)
+        if task.results.get(key) != body.refers.index or old.payload.task_id != task.task_id:
             raise VerificationError(f"{where}：只能更正同一任务、同一部门、同一主体的最新结果")
         task.results[key] = index
         self.results[index] = entry
 
-    def _followup(self, entry: Entry, index: int, where: str) -> None:
-        task = self._task(entry.body, where)
-        key = (str(entry.body.get("dept")), str(entry.body.get("entity")))
+    def _followup(
+        self, entry: Entry, body: FollowupRecord | FollowupClose, index: int, where: str
+    ) -> None:
+        task = self._task(body.task_id, where)
+        key = (body.dept, body.entity)
         if key not in task.results:
             raise VerificationError(f"{where}：后续处置须针对本部门已公示的结果")
         state = task.followups.get(key)
         if state is None:
             # No follow-up entry yet: the published form's own state is where it starts (a form
             # saying 未完结 is an open follow-up that may be closed directly).
-            form = self.results[task.results[key]].body.get("result")
-            followup = form.get("followup") if isinstance(form, dict) else None
-            if isinstance(followup, dict) and followup.get("state") == "未完结":
+            form: Result = self.results[task.results[key]].payload.result
+            if form.followup.state == "未完结":
                 state = "open"
-        if entry.type == "followup.close":
+        if isinstance(body, FollowupClose):
             if state != "open":
                 raise VerificationError(f"{where}：没有未完结的后续处置")
             task.followups[key] = "closed"
@@ -442,32 +415,7 @@ class TaskLedger:
             task.followups[key] = "open"
 
 
-def announce_departments(body: Mapping[str, Any], where: str = "draw.announce") -> list[str]:
-    """The participating departments named by a ``draw.announce`` body (``rules.departments``)."""
-    rules = body.get("rules")
-    depts = rules.get("departments") if isinstance(rules, dict) else None
-    if not isinstance(depts, list) or not depts:
-        raise VerificationError(f"{where}：rules.departments 应为非空列表")
-    out = [d.get("dept") for d in depts if isinstance(d, dict)]
-    if (
-        len(out) != len(depts)
-        or not all(isinstance(d, str) for d in out)
-        or len(set(out)) != len(out)
-    ):
-        raise VerificationError(f"{where}：rules.departments 格式错误")
-    return [str(d) for d in out]
-
-
-def _drand_round(body: Mapping[str, Any], where: str) -> int:
-    randomness = body.get("randomness")
-    drand = randomness.get("drand") if isinstance(randomness, dict) else None
-    round_ = drand.get("round") if isinstance(drand, dict) else None
-    if isinstance(round_, bool) or not isinstance(round_, int) or round_ < 1:
-        raise VerificationError(f"{where}：缺少有效的 drand 轮次 randomness.drand.round")
-    return round_
-
-
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[TaskLedger, Entry, Any, int, str], None]] = {
     "plan.publish": TaskLedger._plan_publish,
     "task.invite": TaskLedger._invite,
     "task.reply": TaskLedger._reply,

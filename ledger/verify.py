@@ -43,13 +43,17 @@ from ledger.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
 from ledger.entries import MAX_ENTRY_SIZE, Entry, parse_entry
 from ledger.errors import (
     InconsistencyError,
+    InterruptedAppendError,
     LedgerError,
     MalformedError,
     StoreError,
+    UnverifiableError,
     VerificationError,
 )
+from ledger.journal import JOURNAL_NAME
 from ledger.merkle import (
     EMPTY_ROOT,
+    MerkleTree,
     RootBuilder,
     leaf_hash,
     node_hash,
@@ -60,12 +64,15 @@ from ledger.note import Verifier, parse_note
 from ledger.payloads import ENTRY_TYPES, EntryTypes
 from ledger.receipt import parse_receipt, verify_receipt
 from ledger.registry import ROOT_TYPES, Registry, TrustAnchor
+from ledger.storescan import describe_interruption
 from ledger.tiles import (
     TILE_WIDTH,
     TileRef,
     decode_bundle,
     hash_from_tiles,
     root_from_tiles,
+    tile_bytes,
+    tiles_for_size,
 )
 from ledger.trust import parse_trust
 
@@ -598,7 +605,7 @@ class EntryLines:
         try:
             f = open(self.path, "rb")  # noqa: SIM115 - kept open across yields
         except FileNotFoundError:
-            raise VerificationError(f"缺少 {self.path.name}（{self.path}）") from None
+            raise UnverifiableError(f"缺少 {self.path.name}（{self.path}）") from None
         except OSError as exc:
             raise StoreError(f"无法读取 {self.path}：{exc.strerror or exc}") from exc
         index = 0
@@ -783,7 +790,7 @@ def _read(path: Path, what: str) -> bytes:
         with open(path, "rb") as f:
             return f.read()
     except FileNotFoundError:
-        raise VerificationError(f"缺少{what}：{path}") from None
+        raise UnverifiableError(f"缺少{what}：{path}") from None
     except OSError as exc:
         raise StoreError(f"无法读取 {path}：{exc.strerror or exc}") from exc
 
@@ -859,6 +866,7 @@ class _Auditor:
         self.tile_cache: dict[str, bytes] = {}
         self.tiles_checked: set[str] = set()
         self.bundles_checked = 0
+        self.archived_above: list[int] = []  # archive newer than `checkpoint`: reported later
 
     # -- files -----------------------------------------------------------------------------
 
@@ -893,7 +901,7 @@ class _Auditor:
                     h.update(chunk)
                     actual += len(chunk)
         except FileNotFoundError:
-            raise VerificationError(f"第 {index} 条条目引用的 blob 缺失：{rel}") from None
+            raise UnverifiableError(f"第 {index} 条条目引用的 blob 缺失：{rel}") from None
         except OSError as exc:
             raise StoreError(f"无法读取 {blob}：{exc.strerror or exc}") from exc
         if h.hexdigest() != digest:
@@ -941,6 +949,9 @@ class _Auditor:
             cp = _parse_note_checkpoint(note, self.origin, rel)
             if cp.size != int(name):
                 raise VerificationError(f"{rel}：文件名为 {name}，签名检查点的大小却是 {cp.size}")
+            if cp.size > size and (self.path / JOURNAL_NAME).exists():
+                self.archived_above.append(cp.size)  # an interrupted append (see _run)
+                continue
             if cp.size > size:
                 raise VerificationError(
                     f"存档 {rel} 比 {CHECKPOINT_NAME}（大小 {size}）更新：发布的检查点落后于存档"
@@ -999,13 +1010,21 @@ def verify_directory(
 
     Raises:
         MalformedError: A file does not parse (entry line, note, tile, receipt, trust.txt).
-        VerificationError: A signature, hash, root, proof or registry rule fails, or a required
-            file is missing.
+        VerificationError: A signature, hash, root, proof or registry rule fails.
+        UnverifiableError: A file the audit needs is missing (an incomplete copy), or a library
+            it needs (drand BLS) is not installed: nothing was found wrong, nothing verified.
         InconsistencyError: The checkpoint contradicts the pin (fork or rollback); its
             ``evidence`` holds the portable :class:`ForkEvidence` text.
-        StoreError: A file cannot be read or the pin cannot be written.
+        StoreError: ``path`` is not a ledger directory, a file cannot be read or the pin cannot
+            be written.
     """
     root = Path(path)
+    if not root.is_dir() or not any(
+        (root / name).exists() for name in (CHECKPOINT_NAME, TRUST_NAME, "entries.jsonl")
+    ):
+        raise StoreError(
+            f"{root}：不是账本目录（没有 {CHECKPOINT_NAME}、{TRUST_NAME} 或 entries.jsonl）"
+        )
     anchor, from_dir = _load_trust(root, trust)
     auditor = _Auditor(root, anchor, max(1, workers), types.allowing(allow_types))
     auditor.trust_from_dir = from_dir
@@ -1167,12 +1186,8 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
         )
     roots_at[size] = root
     tail_count, torn = _count_rest(path / ENTRIES_NAME, size)
-    if tail_count or torn:
-        auditor.warnings.append(
-            f"entries.jsonl 在检查点大小 {size} 之后还有 {tail_count} 行"
-            + (f"和 {len(torn)} 字节不完整的行" if torn else "")
-            + "，尚未被签名检查点覆盖，未验证"
-        )
+    # An interrupted append (docs/ledger.md §12.7): reported after the pin check below.
+    left = describe_interruption(path, size, tail_count, len(torn), auditor.archived_above)
 
     # Step 4. Tiles (C2SP tlog-tiles): every tile of `size` is checked against the level
     # below and must give the checkpoint root; every archived size's partial tiles must give
@@ -1193,6 +1208,22 @@ def _run(auditor: _Auditor, pin_path: Path | None, update_pin: bool) -> VerifyRe
         previous = pinned.size
         _open_with(pin_note, origin, log_keys_ever.values(), f"固定文件 {pin_path}")
         _check_pin(auditor, pin_note, pinned, cp_note, checkpoint, roots_at)
+    if left:  # every file an interrupted append left, exit code 8 (docs/ledger.md §12.7)
+        journal = (path / JOURNAL_NAME).exists()
+        raise InterruptedAppendError(
+            (
+                "账本目录中有一次被中断、尚未完成或撤销的追加："
+                if journal
+                else "账本目录中有检查点之外的内容："
+            )
+            + "；".join(left)
+            + f"。已发布的检查点（大小 {size}）所覆盖的条目、签名与存档检查点均已验证通过；"
+            + (
+                "下一条打开该站点的 gongkai 命令（例如 gongkai status）会完成或撤销这次追加"
+                if journal
+                else "没有追加日志说明这些内容的来源，写入命令会拒绝继续（退出码 7），请人工检查"
+            )
+        )
     pin_updated = False
     if pin_path is not None and update_pin:
         old = pin[0] if pin is not None else None
@@ -1259,6 +1290,7 @@ def _check_tiles(
     except VerificationError as exc:
         raise VerificationError(f"瓦片与下层不一致（被改动）：{exc}") from exc
     if from_tiles != root:
+        _name_bad_tile(auditor, size)
         raise VerificationError(
             f"由瓦片 tile/ 计算的根 {from_tiles.hex()} 与检查点的根 {root.hex()} 不符（瓦片被改动）"
         )
@@ -1270,8 +1302,29 @@ def _check_tiles(
         except MalformedError as exc:
             raise MalformedError(f"存档大小 {s} 的部分瓦片格式错误：{exc}") from exc
         if got != archive.root:
+            _name_bad_tile(auditor, s)
             raise VerificationError(
                 f"由大小 {s} 的（部分）瓦片计算的根与 {ARCHIVE_DIR}/{s} 不符（瓦片被改动或缺失）"
+            )
+
+
+def _name_bad_tile(auditor: _Auditor, size: int) -> None:
+    """On a root mismatch, find the tile of ``size`` whose bytes are wrong, and name it.
+
+    Only called on failure: the tiles are rebuilt from the (already verified) first ``size``
+    lines of ``entries.jsonl`` and compared one by one.
+
+    Raises:
+        VerificationError: naming the first tile whose bytes differ from the recomputed ones.
+    """
+    tree = MerkleTree(
+        [leaf_hash(line) for _, line in EntryLines(auditor.path / ENTRIES_NAME, size)]
+    )
+    for ref in tiles_for_size(size):
+        if auditor.read_tile(ref) != tile_bytes(tree, ref):
+            kind = "部分瓦片" if ref.is_partial else "瓦片"
+            raise VerificationError(
+                f"{kind} {ref.path} 的内容与 entries.jsonl 前 {size} 行重算的不符（瓦片被改动）"
             )
 
 

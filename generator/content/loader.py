@@ -130,6 +130,19 @@ def load_content(root: Path) -> tuple[Content, Problems]:
     return content, reader.problems
 
 
+def load_site_config(root: Path) -> SiteConfig:
+    """Load only ``root/gongkai.yaml`` (cheap: the libraries are not read).
+
+    Raises:
+        ContentError: with every located error of that file.
+    """
+    reader = _Reader(root)
+    site = _load_site(reader)
+    reader.problems.raise_if_errors()
+    assert site is not None  # no errors means the site loaded
+    return site
+
+
 _T = TypeVar("_T")
 
 

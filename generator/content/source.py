@@ -19,6 +19,7 @@ import yaml
 
 from generator.cjk import join_lines
 from generator.content.errors import Location, Problems
+from generator.content.text import unsafe_text_message
 from generator.content.yaml_errors import describe
 
 #: Largest content file accepted (bytes). A county library of 100k rows is about 15 MB.
@@ -305,8 +306,9 @@ class Fields:
         if len(value) > max_len:
             self.error(key, f"过长（{len(value)} 字符，上限 {max_len}）")
             return None
-        if any(ord(c) < 0x20 and c not in "\n\t" for c in value):
-            self.error(key, "含有控制字符")
+        unsafe = unsafe_text_message(value, multiline=True)
+        if unsafe is not None:
+            self.error(key, unsafe)
             return None
         return value
 
@@ -415,6 +417,10 @@ class Fields:
                 return None
             if len(item) > max_len:
                 self.problems.error(loc, f"过长（{len(item)} 字符，上限 {max_len}）")
+                return None
+            unsafe = unsafe_text_message(item.strip(), multiline=True)
+            if unsafe is not None:
+                self.problems.error(loc, unsafe)
                 return None
             out.append(item.strip())
         return tuple(out)

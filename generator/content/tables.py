@@ -24,6 +24,7 @@ from pathlib import Path
 from generator.content.cells import excerpt, restore
 from generator.content.errors import Location, Problems
 from generator.content.source import LocDict, LocList, load_yaml, read_text
+from generator.content.text import unsafe_text_message
 from generator.content.xlsx_guard import check_workbook
 
 #: Most rows accepted in one library file.
@@ -97,8 +98,8 @@ def read_table(path: Path, shown: str, columns: Columns, problems: Problems) -> 
             if len(value) > MAX_CELL:
                 problems.error(where, f"单元格过长（{len(value)} 字符，上限 {MAX_CELL}）")
                 value = ""
-            elif any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-                problems.error(where, "含有控制字符（换行、制表符等）")
+            elif (unsafe := unsafe_text_message(value)) is not None:
+                problems.error(where, unsafe)
                 value = ""
             cells[name] = value
         if any(cells.values()):

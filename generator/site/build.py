@@ -774,9 +774,7 @@ def _generated(search: bool) -> frozenset[str]:
     """Files produced after rendering that pages may link to."""
     if not search:
         return frozenset()
-    return frozenset(
-        {"pagefind/pagefind-ui.js", "pagefind/pagefind-ui.css", "pagefind/pagefind.js"}
-    )
+    return frozenset({"pagefind/pagefind.js"})
 
 
 def _publish_ledger(

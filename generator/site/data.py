@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from generator.content.drawsize import draw_size
 from generator.content.model import (
     AnnualPlan,
     Content,
@@ -189,7 +190,7 @@ class TaskInfo:
 def planned_count(
     task: SpotCheckTask, pool: Sequence[MarketEntity]
 ) -> tuple[tuple[CreditRisk, int, int], ...]:
-    """Per risk class: (class, entities in the pool, entities planned = ceil(n × ratio))."""
+    """Per risk class: (class, entities in the pool, entities planned = min(n, ceil(n × ratio)))."""
     counts = Counter(e.risk for e in pool)
     out = []
     for risk in CreditRisk:
@@ -273,7 +274,7 @@ class SiteData:
             for task in plan.tasks:
                 pool = pools[task.id]
                 by_risk = planned_count(task, pool)
-                planned = min(len(pool), max(task.min_count, sum(p for _, _, p in by_risk)))
+                planned = draw_size(task, {r: n for r, n, _ in by_risk}).drawn
                 self.tasks.append(TaskInfo(task, plan, pool, by_risk, planned))
         self.task_by_id = {t.task.id: t for t in self.tasks}
         self.rows = [self._row(r) for r in results]

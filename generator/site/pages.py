@@ -223,6 +223,7 @@ class PageSet:
         self.add(_html("data/", "data.html", datasets=DATASETS))
         self.add(Page("static/style.css", data=lambda: _static("style.css")))
         self.add(Page("static/lookup.js", data=lambda: _static("lookup.js")))
+        self.add(Page("static/search.js", data=lambda: _static("search.js")))
         # The icon: linked from every page; also at the root, where clients look without a link.
         for icon in ("static/favicon.svg", "static/favicon.ico", "favicon.ico"):
             self.add(Page(icon, data=functools.partial(_static, icon.rpartition("/")[2])))

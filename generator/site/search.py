@@ -2,11 +2,17 @@
 
 Only elements marked ``data-pagefind-body`` are indexed (entity, item, plan and task pages);
 entity pages carry ``data-pagefind-filter`` values for 行政区划, 行业, 检查结果 and 年度, because
-Pagefind does not find whole Chinese compounds reliably (docs/site.md §6). One index of 100k pages
-needs ~11 GiB, so above :data:`SEARCH_SHARD_SIZE` entity pages the index is split into bundles
-by the last character of the code (``pagefind-e0/`` …), merged in the browser with
+Pagefind does not find whole Chinese compounds reliably (docs/site.md §6). One index of 100k
+pages needs ~11 GiB, so above :data:`SEARCH_SHARD_SIZE` entity pages the index is split into
+bundles by the last character of the code (``pagefind-e0/`` …), merged in the browser with
 ``mergeIndex``. The credit-code lookup does not use Pagefind: ``search/codes/<XY>.json`` maps
 the codes ending in ``XY`` to names.
+
+Values reach the browser as text (docs/site.md §6.1): the index holds the pages' text as
+written by publishers and imported spreadsheets, and Pagefind's stock UI inserts filter values
+(and excerpts) as HTML. The search page therefore renders results with its own script
+(``static/search.js``, text nodes only) over Pagefind's JavaScript API, and :func:`run_pagefind`
+removes the stock UI files (:data:`STOCK_UI_FILES`) from every bundle, so no page can load them.
 """
 
 from __future__ import annotations
@@ -38,6 +44,18 @@ def _pagefind_binary() -> str | None:
     binary = Path(spec.origin).parent / "pagefind_extended"
     return str(binary) if binary.is_file() else None
 
+
+#: Pagefind's own UIs and highlighter: they insert index values as HTML (docs/site.md §6.1), so
+#: they are not published; the search page uses ``pagefind.js`` (the API) only.
+STOCK_UI_FILES = (
+    "pagefind-ui.js",
+    "pagefind-ui.css",
+    "pagefind-modular-ui.js",
+    "pagefind-modular-ui.css",
+    "pagefind-component-ui.js",
+    "pagefind-component-ui.css",
+    "pagefind-highlight.js",
+)
 
 #: Last characters of codes (GB 32100 charset); a character's shard is its index modulo the
 #: number of shards, so a page never moves to another shard while the count stays the same.
@@ -86,7 +104,8 @@ def bundles_for(paths: Iterable[str], data: SiteData) -> set[str]:
 def run_pagefind(site: Path, data: SiteData, only: Iterable[str] | None = None) -> None:
     """Index the HTML under ``site`` with Pagefind (extended), one bundle per shard (only the
     bundles named in ``only`` when given), each made byte-identical for identical pages by
-    :func:`~generator.site.pagefind_canon.canonicalize_bundle` before it replaces the old one.
+    :func:`~generator.site.pagefind_canon.canonicalize_bundle` and stripped of Pagefind's stock
+    UI (:data:`STOCK_UI_FILES`) before it replaces the old one.
 
     Precondition: ``site`` holds the rendered pages and nothing else writes its bundles meanwhile.
     Raises ``RuntimeError`` without the Pagefind binary, ``subprocess.CalledProcessError`` if
@@ -119,6 +138,8 @@ def run_pagefind(site: Path, data: SiteData, only: Iterable[str] | None = None) 
                 capture_output=True,
             )
             canonicalize_bundle(tmp / "out")
+            for name in STOCK_UI_FILES:
+                (tmp / "out" / name).unlink(missing_ok=True)
             dest = site / bundle
             if dest.exists():
                 shutil.rmtree(dest)

@@ -21,7 +21,7 @@ from generator.content.model import AnnualPlan, SpotCheckTask, TaskKind
 from generator.workflow.site import SiteRepo, WorkflowError
 from ledger import canonical
 from ledger.checkpoint import Checkpoint
-from ledger.entries import make_entry
+from ledger.payloads import BlobRef, PlanPublish, PlanTask, TaskInvite, TaskReply, sign
 
 
 def plan_document(plan: AnnualPlan) -> dict[str, Any]:
@@ -102,29 +102,28 @@ def publish_plan(
     if plan is None:
         raise WorkflowError(f"没有编号为“{plan_id}”的年度计划")
     document = canonical.dumps(plan_document(plan))
-    body = {
-        "type": "plan.publish",
-        "id": f"plan.publish/{plan.id}",
-        "ts": at,
-        "dept": plan.organiser,
-        "plan_id": plan.id,
-        "year": plan.year,
-        "title": plan.title,
-        "tasks": [
-            {
-                "task_id": t.id,
-                "kind": "joint" if t.kind is TaskKind.JOINT else "single",
-                "lead": t.lead,
-                "departments": list(t.departments),
-            }
-            for t in plan.tasks
-        ],
-    }
     signer = repo.signer(plan.organiser, key)
     log = repo.log_signer(log_key)
-    digest = repo.store.put_blob(document, "application/json")
-    body["document"] = {"sha256": digest, "size": len(document), "media": "application/json"}
-    return repo.append([make_entry(repo.trust.origin, body, [signer])], log)
+    digest = hashlib.sha256(document).hexdigest()
+    body = PlanPublish(
+        id=f"plan.publish/{plan.id}",
+        ts=at,
+        dept=plan.organiser,
+        plan_id=plan.id,
+        year=plan.year,
+        title=plan.title,
+        tasks=tuple(
+            PlanTask(
+                task_id=t.id,
+                kind="joint" if t.kind is TaskKind.JOINT else "single",
+                lead=t.lead,
+                departments=tuple(t.departments),
+            )
+            for t in plan.tasks
+        ),
+        document=BlobRef(sha256=digest, size=len(document), media="application/json"),
+    )
+    return repo.append([sign(repo.trust.origin, body, [signer])], log, blobs=[document])
 
 
 def invite(
@@ -138,19 +137,18 @@ def invite(
         or task.invitation_closes is None
     ):
         raise WorkflowError(f"任务“{task_id}”不是一业一查联合任务，不需要邀约")
-    body = {
-        "type": "task.invite",
-        "id": f"task.invite/{task.id}",
-        "ts": at,
-        "dept": task.lead,
-        "task_id": task.id,
-        "partners": list(task.partners),
-        "items": {p.dept: list(p.items) for p in task.parts},
-        "opens": task.invitation_opens.isoformat(),
-        "closes": task.invitation_closes.isoformat(),
-    }
+    body = TaskInvite(
+        id=f"task.invite/{task.id}",
+        ts=at,
+        dept=task.lead,
+        task_id=task.id,
+        partners=tuple(task.partners),
+        items={p.dept: tuple(p.items) for p in task.parts},
+        opens=task.invitation_opens,
+        closes=task.invitation_closes,
+    )
     signer = repo.signer(task.lead, key)
-    return repo.append([make_entry(repo.trust.origin, body, [signer])], repo.log_signer(log_key))
+    return repo.append([sign(repo.trust.origin, body, [signer])], repo.log_signer(log_key))
 
 
 def reply(
@@ -169,17 +167,15 @@ def reply(
         WorkflowError: if a decline has no reason, or the state machine refuses the reply.
     """
     find_task(repo, task_id)
-    body: dict[str, Any] = {
-        "type": "task.reply",
-        "id": f"task.reply/{task_id}/{dept}",
-        "ts": at,
-        "dept": dept,
-        "task_id": task_id,
-        "decision": "accept" if accept else "decline",
-    }
-    if not accept:
-        if not reason or not reason.strip():
-            raise WorkflowError("拒绝邀约须用 --reason 说明理由")
-        body["reason"] = reason.strip()
+    if not accept and (not reason or not reason.strip()):
+        raise WorkflowError("拒绝邀约须用 --reason 说明理由")
+    body = TaskReply(
+        id=f"task.reply/{task_id}/{dept}",
+        ts=at,
+        dept=dept,
+        task_id=task_id,
+        decision="accept" if accept else "decline",
+        reason=None if accept or reason is None else reason.strip(),
+    )
     signer = repo.signer(dept, key)
-    return repo.append([make_entry(repo.trust.origin, body, [signer])], repo.log_signer(log_key))
+    return repo.append([sign(repo.trust.origin, body, [signer])], repo.log_signer(log_key))

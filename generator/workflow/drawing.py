@@ -16,26 +16,51 @@ import datetime as dt
 import hashlib
 import os
 import secrets as pysecrets
+from collections import Counter
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from generator.content.drawsize import cap_breach, draw_size
 from generator.content.model import CreditRisk, InspectorStatus, SpotCheckTask
-from generator.example.keys import EXAMPLE_SEED_LABEL
 from generator.workflow.actions import find_task
-from generator.workflow.site import SiteRepo, WorkflowError
+from generator.workflow.site import OptionError, SiteRepo, WorkflowError
 from ledger import canonical
 from ledger.checkpoint import Checkpoint
 from ledger.draw import drand
 from ledger.draw.result import ALGORITHM, ANNOUNCE_SCHEMA, replace, run_draw
+from ledger.draw.sampling import is_recent
 from ledger.draw.seed import commitment
 from ledger.draw.snapshot import CONFLICTS, ENTITIES, INSPECTORS, build_snapshot, snapshot_ref
-from ledger.entries import Entry, add_signatures, make_entry
-from ledger.errors import LedgerError
+from ledger.entries import Entry, add_signatures
+from ledger.errors import LedgerError, UnverifiableError
+from ledger.examplekeys import EXAMPLE_SEED_LABEL
+from ledger.payloads import (
+    BlobRef,
+    Commitment,
+    DeptRule,
+    DrandRef,
+    DrawAnnounce,
+    DrawBeacon,
+    DrawReplace,
+    DrawResult,
+    DrawReveal,
+    PoolRef,
+    Pools,
+    Randomness,
+    Rules,
+    StratumRule,
+    sign,
+)
+from ledger.schema import BodyError, encode, parse
 from ledger.tasks import TaskState, parse_ts
 
 Progress = Callable[[str], None]
+
+#: Longest wait between an announcement and its drand round: a round further ahead is almost
+#: certainly a typing error, and the draw would wait for it (``docs/workflow.md`` §1).
+MAX_ANNOUNCE_LEAD = dt.timedelta(days=31)
 
 
 def _noop(_: str) -> None:
@@ -117,6 +142,29 @@ def department_secret(
     return secret
 
 
+def check_ratio_cap(repo: SiteRepo, task: SpotCheckTask, when: dt.datetime) -> None:
+    """Refuse a draw that would take more entities than a 一般检查事项's ratio cap allows
+    (generator.content.drawsize; docs/workflow.md §3, rule 4).
+
+    The eligible entities are the pool minus the recently inspected ones as of the China date
+    of ``when``, exactly as the draw will count them (docs/draw-v1.md §8).
+
+    Raises:
+        WorkflowError: naming the item, the cap, the most it allows and what the draw needs.
+    """
+    as_of = when.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    days = task.exclude_inspected_within_days
+    counts = Counter(
+        e.risk
+        for e in repo.content.pool(task)
+        if not is_recent(e.last_inspected.isoformat() if e.last_inspected else None, as_of, days)
+    )
+    items = {i.id: i for i in repo.content.items}
+    breach = cap_breach(task, items, draw_size(task, counts))
+    if breach is not None:
+        raise WorkflowError(breach.message(task.id))
+
+
 def _participants(repo: SiteRepo, task: SpotCheckTask) -> list[str]:
     record = repo.state().tasks.tasks.get(task.id)
     if record is None:
@@ -142,66 +190,72 @@ def announce(
     Raises:
         WorkflowError: if the task cannot be announced now (the state machine's reason).
     """
+    lead = drand.round_time(round_) - parse_ts(at).timestamp()
+    if lead > MAX_ANNOUNCE_LEAD.total_seconds():
+        raise OptionError(
+            f"--round：drand 第 {round_} 轮在公告时间 {at} 之后 {lead / 86400:.0f} 天，超过上限 "
+            f"{MAX_ANNOUNCE_LEAD.days} 天；请指定公告后 24 小时到 {MAX_ANNOUNCE_LEAD.days} 天之间的轮次"
+        )
     _, task = find_task(repo, task_id)
     departments = _participants(repo, task)
+    check_ratio_cap(repo, task, parse_ts(at))
     progress("冻结检查对象、执法检查人员和回避关系快照")
     snaps = snapshots(repo, task, departments)
     parts = {p.dept: p for p in task.parts}
-    strata = [{"stratum": r.value, "ratio": _ratio_text(task.ratio_for(r))} for r in CreditRisk]
-    commitments = [
-        {
-            "dept": d,
-            "commitment": commitment(
+    strata = tuple(
+        StratumRule(stratum=r.value, ratio=_ratio_text(task.ratio_for(r))) for r in CreditRisk
+    )
+    commitments = tuple(
+        Commitment(
+            dept=d,
+            commitment=commitment(
                 task.id, d, department_secret(repo, task.id, d, secrets_dir, create=True)
             ),
-        }
+        )
         for d in sorted(departments, key=lambda s: s.encode())
-    ]
+    )
     deadline = drand.round_time(round_) - 2 * 3600
-    body: dict[str, Any] = {
-        "type": "draw.announce",
-        "id": f"draw.announce/{task.id}",
-        "ts": at,
-        "dept": task.lead,
-        "schema": ANNOUNCE_SCHEMA,
-        "algorithm": ALGORITHM,
-        "task_id": task.id,
-        "title": task.name,
-        "announced_at": at,
-        "pools": {kind: snapshot_ref(data) for kind, data in snaps.items()},
-        "rules": {
-            "strata": strata,
-            "as_of": parse_ts(at).astimezone(dt.timezone(dt.timedelta(hours=8))).date().isoformat(),
-            "exclude_inspected_within_days": task.exclude_inspected_within_days,
-            "min_count": task.min_count,
-            "lead": task.lead,
-            "departments": [
-                {
-                    "dept": d,
-                    "per_entity": parts[d].inspectors_per_entity,
-                    "required_tags": sorted(set(parts[d].required_tags)),
-                }
-                for d in departments
-            ],
-        },
-        "randomness": {
-            "drand": {"chain_hash": drand.QUICKNET_CHAIN_HASH.hex(), "round": round_},
-            "commitments": commitments,
-        },
-        "reveal_deadline": dt.datetime.fromtimestamp(deadline, dt.UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
+    refs = {kind: PoolRef(**snapshot_ref(data)) for kind, data in snaps.items()}
+    body = DrawAnnounce(
+        id=f"draw.announce/{task.id}",
+        ts=at,
+        dept=task.lead,
+        schema=ANNOUNCE_SCHEMA,
+        algorithm=ALGORITHM,
+        task_id=task.id,
+        title=task.name,
+        announced_at=at,
+        pools=Pools(
+            entities=refs[ENTITIES], inspectors=refs[INSPECTORS], conflicts=refs[CONFLICTS]
         ),
-    }
+        rules=Rules(
+            strata=strata,
+            as_of=parse_ts(at).astimezone(dt.timezone(dt.timedelta(hours=8))).date(),
+            exclude_inspected_within_days=task.exclude_inspected_within_days,
+            min_count=task.min_count,
+            lead=task.lead,
+            departments=tuple(
+                DeptRule(
+                    dept=d,
+                    per_entity=parts[d].inspectors_per_entity,
+                    required_tags=tuple(sorted(set(parts[d].required_tags))),
+                )
+                for d in departments
+            ),
+        ),
+        randomness=Randomness(
+            drand=DrandRef(chain_hash=drand.QUICKNET_CHAIN_HASH.hex(), round=round_),
+            commitments=commitments,
+        ),
+        reveal_deadline=dt.datetime.fromtimestamp(deadline, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
     signers = [repo.signer(d, keys.get(d)) for d in departments]
-    line = make_entry(repo.trust.origin, body, signers[:1])
+    line = sign(repo.trust.origin, body, signers[:1])
     if signers[1:]:
         line = add_signatures(repo.trust.origin, line, signers[1:])
     progress("保存快照并记入账本")
     log = repo.log_signer(log_key)
-    for kind, data in snaps.items():
-        repo.store.put_blob(data, "application/x-ndjson")
-        del kind
-    return repo.append([line], log)
+    return repo.append([line], log, blobs=list(snaps.values()))
 
 
 def _task_entries(repo: SiteRepo, task_id: str) -> tuple[Any, list[Entry]]:
@@ -224,16 +278,11 @@ def reveal(
 ) -> Checkpoint:
     """Record ``draw.reveal``: the department's secret, checked against its commitment by anyone."""
     secret = department_secret(repo, task_id, dept, secrets_dir, create=False)
-    body = {
-        "type": "draw.reveal",
-        "id": f"draw.reveal/{task_id}/{dept}",
-        "ts": at,
-        "dept": dept,
-        "task_id": task_id,
-        "secret": secret.hex(),
-    }
+    body = DrawReveal(
+        id=f"draw.reveal/{task_id}/{dept}", ts=at, dept=dept, task_id=task_id, secret=secret.hex()
+    )
     return repo.append(
-        [make_entry(repo.trust.origin, body, [repo.signer(dept, key)])], repo.log_signer(log_key)
+        [sign(repo.trust.origin, body, [repo.signer(dept, key)])], repo.log_signer(log_key)
     )
 
 
@@ -249,22 +298,23 @@ def beacon(
     if record.announce is None:
         raise WorkflowError(f"任务“{task_id}”尚未公告抽取")
     signature = signature.strip().lower()
-    body = {
-        "type": "draw.beacon",
-        "id": f"draw.beacon/{task_id}",
-        "ts": at,
-        "dept": record.lead,
-        "task_id": task_id,
-        "chain_hash": drand.QUICKNET_CHAIN_HASH.hex(),
-        "round": record.round,
-        "signature": signature,
-    }
+    body = DrawBeacon(
+        id=f"draw.beacon/{task_id}",
+        ts=at,
+        dept=record.lead,
+        task_id=task_id,
+        chain_hash=drand.QUICKNET_CHAIN_HASH.hex(),
+        round=record.round,
+        signature=signature,
+    )
     try:
-        drand.verify_beacon_record(body, drand.QUICKNET_CHAIN_HASH.hex())
+        drand.verify_beacon_record(encode(body), drand.QUICKNET_CHAIN_HASH.hex())
+    except UnverifiableError:
+        raise  # no BLS library: the signature was not checked, so it is not called invalid
     except LedgerError as exc:
         raise WorkflowError(f"drand 第 {record.round} 轮的签名无效：{exc}") from exc
     return repo.append(
-        [make_entry(repo.trust.origin, body, [repo.signer(record.lead, key)])],
+        [sign(repo.trust.origin, body, [repo.signer(record.lead, key)])],
         repo.log_signer(log_key),
     )
 
@@ -311,17 +361,16 @@ def run(
     progress("保存抽取结果并记入账本")
     log = repo.log_signer(log_key)
     signer = repo.signer(record.lead, key)
-    digest = repo.store.put_blob(data, "application/json")
-    body = {
-        "type": "draw.result",
-        "id": f"draw.result/{task_id}",
-        "ts": at,
-        "dept": record.lead,
-        "task_id": task_id,
-        "result": {"sha256": digest, "size": len(data), "media": "application/json"},
-        "result_sha256": digest,
-    }
-    return repo.append([make_entry(repo.trust.origin, body, [signer])], log)
+    digest = hashlib.sha256(data).hexdigest()
+    body = DrawResult(
+        id=f"draw.result/{task_id}",
+        ts=at,
+        dept=record.lead,
+        task_id=task_id,
+        result=BlobRef(sha256=digest, size=len(data), media="application/json"),
+        result_sha256=digest,
+    )
+    return repo.append([sign(repo.trust.origin, body, [signer])], log, blobs=[data])
 
 
 def replace_entity(
@@ -346,23 +395,18 @@ def replace_entity(
     assert record.announce is not None
     entities = repo.store.get_blob(record.announce.body["pools"][ENTITIES]["sha256"])
     result = canonical.loads(repo.store.get_blob(record.result.body["result"]["sha256"]))
-    prior = [
-        {k: v for k, v in e.body.items() if k not in ("type", "id", "ts", "dept")}
-        for e in entries
-        if e.type == "draw.replace"
-    ]
+    prior = [e.payload.record() for e in entries if e.type == "draw.replace"]
     try:
         rec = replace(record.announce.body, entities, result, entity, reason.strip(), prior)
     except LedgerError as exc:
         raise WorkflowError(str(exc)) from exc
-    body = {
-        "type": "draw.replace",
-        "id": f"draw.replace/{task_id}/{len(prior) + 1}",
-        "ts": at,
-        "dept": record.lead,
-        **rec,
-    }
+    # The record comes from the draw engine as JSON: parsed, it is checked like any body.
+    common = {"type": DrawReplace.TYPE, "id": f"draw.replace/{task_id}/{len(prior) + 1}"}
+    try:
+        body = parse(DrawReplace, {**common, "ts": at, "dept": record.lead, **rec})
+    except BodyError as exc:
+        raise WorkflowError(f"替补记录的字段 {exc.where} {exc.reason}") from exc
     return repo.append(
-        [make_entry(repo.trust.origin, body, [repo.signer(record.lead, key)])],
+        [sign(repo.trust.origin, body, [repo.signer(record.lead, key)])],
         repo.log_signer(log_key),
     )

@@ -47,6 +47,7 @@ from generator.content.model import Content, InspectionItem, InspectionMethod, S
 from generator.content.results import FollowUp, FollowUpMeasure, FollowUpState, ResultCategory
 from generator.content.source import parse_date, read_text
 from generator.content.tables import fields_match, split_list
+from generator.content.text import unsafe_char
 from generator.content.xlsx_guard import check_workbook
 from ledger.durable import write_atomic
 
@@ -149,7 +150,6 @@ _INSPECTOR_RE = re.compile(r"^(?P<name>[^（）()]*?)\s*[（(]\s*(?P<id>[^（）
 _CREDENTIAL_RE = re.compile(r"^[A-Za-z0-9-]{4,32}$")
 _CHINESE_DATE_RE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 #: C0 and C1 controls, DEL, and bidirectional overrides (they disguise published text).
-_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _FREE_TEXT = frozenset({COL_DETAIL, COL_NOTE})
 
 #: Fixed timestamp inside every ZIP member of a generated workbook.
@@ -817,11 +817,16 @@ class _FormReader:
                 self.error(line, name, f"内容过长（{len(value)} 字，上限 {limit} 字）")
                 bad.add(name)
                 continue
-            controls = _CONTROL_RE.findall(value.replace("\n", "") if name in _FREE_TEXT else value)
+            text = value.replace("\n", "") if name in _FREE_TEXT else value
+            controls = [c for c in text if unsafe_char(c) is not None]
             if controls:
                 shown = "、".join(f"U+{ord(c):04X}" for c in dict.fromkeys(controls))
                 allowed = "（具体情况、处置说明可以换行）" if name in _FREE_TEXT else ""
-                self.error(line, name, f"含有控制字符 {shown}（换行、制表符等）{allowed}")
+                self.error(
+                    line,
+                    name,
+                    f"含有控制字符 {shown}（换行、制表符、不可见或改变文字方向的字符）{allowed}",
+                )
                 bad.add(name)
         return bad
 

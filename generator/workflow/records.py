@@ -1,9 +1,14 @@
-"""Published results as the site and the metrics see them, read back from ledger entries."""
+"""Published results as the site and the metrics see them, read back from ledger entries.
+
+Both directions go through the typed payload of ``ledger.payloads`` (:class:`Result`): the
+writer builds one from a checked form row, the readers take the one the verifier parsed. The
+closed vocabularies were checked when the ledger was verified, so every word maps to its enum
+member: nothing is dropped or replaced by a default.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 from generator.content.model import InspectionMethod
@@ -16,10 +21,12 @@ from generator.content.results import (
 )
 from generator.content.workdays import CalendarUnavailableError, publication_deadline
 from ledger.entries import Entry
+from ledger.payloads import FollowupState, Result, ResultCorrect, ResultPublish
+from ledger.schema import encode
 from ledger.tasks import china_date
 
 
-def result_body(
+def result_payload(
     *,
     entity: str,
     items: list[str],
@@ -30,71 +37,70 @@ def result_body(
     inspected_on: dt.date,
     completed_on: dt.date,
     followup: FollowUp,
-) -> dict[str, Any]:
-    """The ``result`` object of a ``result.publish`` / ``result.correct`` entry."""
-    fu: dict[str, Any] = {"measure": followup.measure.value, "state": followup.state.value}
-    if followup.note:
-        fu["note"] = followup.note
-    if followup.closed_on is not None:
-        fu["closed_on"] = followup.closed_on.isoformat()
-    return {
-        "entity": entity,
-        "items": items,
-        "methods": [m.value for m in methods],
-        "categories": [c.value for c in categories],
-        "detail": detail,
-        "inspectors": inspectors,
-        "inspected_on": inspected_on.isoformat(),
-        "completed_on": completed_on.isoformat(),
-        "followup": fu,
-    }
+) -> Result:
+    """The ``result`` of a ``result.publish`` / ``result.correct`` entry, from a form row."""
+    return Result(
+        entity=entity,
+        items=tuple(items),
+        methods=tuple(m.value for m in methods),
+        categories=tuple(c.value for c in categories),
+        detail=detail,
+        inspectors=tuple(inspectors),
+        inspected_on=inspected_on,
+        completed_on=completed_on,
+        followup=FollowupState(
+            measure=followup.measure.value,
+            state=followup.state.value,
+            note=followup.note or None,
+            closed_on=followup.closed_on,
+        ),
+    )
 
 
-def _enum_list(values: Iterable[Any], parse: Any) -> tuple[Any, ...]:
-    out = []
-    for v in values:
-        parsed = parse(v) if isinstance(v, str) else None
-        if parsed is not None:
-            out.append(parsed)
-    return tuple(out)
+def result_body(**row: Any) -> dict[str, Any]:
+    """The JSON object of :func:`result_payload` (same keyword arguments)."""
+    return encode(result_payload(**row))
 
 
 def result_from_entry(
     entry: Entry, index: int, superseded_by: int | None = None
 ) -> InspectionResult:
-    """Turn a checked ``result.publish`` / ``result.correct`` entry into an InspectionResult.
+    """Turn a verified ``result.publish`` / ``result.correct`` entry into an InspectionResult.
 
     The deadline is 20 working days after completion; when the holiday calendar of that period
     is not published, the deadline is unknown and the result is treated as on time only if it
     was published no later than the completion date (never a guess).
+
+    Raises:
+        VerificationError: if the body does not match its schema (only possible for an entry
+            that was never verified).
+        TypeError: if the entry is not a ``result.publish`` / ``result.correct``.
     """
-    body: Mapping[str, Any] = entry.body
-    r: Mapping[str, Any] = body["result"]
-    completed = dt.date.fromisoformat(r["completed_on"])
+    body = entry.payload
+    if not isinstance(body, ResultPublish | ResultCorrect):
+        raise TypeError(f"条目 {entry.id} 不是检查结果")
+    r = body.result
     try:
-        deadline = publication_deadline(completed)
+        deadline = publication_deadline(r.completed_on)
     except CalendarUnavailableError:
-        deadline = completed
-    fu = r.get("followup", {})
+        deadline = r.completed_on
     followup = FollowUp(
-        measure=FollowUpMeasure.parse(fu.get("measure", "")) or FollowUpMeasure.OTHER,
-        state=FollowUpState.CLOSED
-        if fu.get("state") == FollowUpState.CLOSED.value
-        else FollowUpState.OPEN,
-        note=str(fu.get("note", "")),
-        closed_on=dt.date.fromisoformat(fu["closed_on"]) if fu.get("closed_on") else None,
+        measure=FollowUpMeasure(r.followup.measure),
+        state=FollowUpState(r.followup.state),
+        note=r.followup.note or "",
+        closed_on=r.followup.closed_on,
     )
     return InspectionResult(
-        task_id=str(body["task_id"]),
-        dept=str(body["dept"]),
-        entity=str(r["entity"]),
-        items=tuple(str(i) for i in r.get("items", [])),
-        methods=_enum_list(r.get("methods", []), InspectionMethod.parse),
-        categories=_enum_list(r.get("categories", []), ResultCategory.parse),
-        detail=str(r.get("detail", "")),
-        inspectors=tuple(str(i) for i in r.get("inspectors", [])),
-        inspected_on=dt.date.fromisoformat(r["inspected_on"]),
-        completed_on=completed,
+        task_id=body.task_id,
+        dept=body.dept,
+        entity=r.entity,
+        items=r.items,
+        methods=tuple(InspectionMethod(m) for m in r.methods),
+        categories=tuple(ResultCategory(c) for c in r.categories),
+        detail=r.detail,
+        inspectors=r.inspectors,
+        inspected_on=r.inspected_on,
+        completed_on=r.completed_on,
         published_on=china_date(entry.ts),
         deadline=deadline,
         followup=followup,

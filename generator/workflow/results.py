@@ -18,10 +18,20 @@ from generator.content.errors import Problems
 from generator.content.results import FollowUpMeasure
 from generator.workflow.actions import find_task
 from generator.workflow.forms import form_rows, read_form, write_form
-from generator.workflow.records import result_body
+from generator.workflow.records import result_payload
 from generator.workflow.site import SiteRepo, WorkflowError
 from ledger.checkpoint import Checkpoint
-from ledger.entries import add_signatures, make_entry
+from ledger.entries import add_signatures
+from ledger.payloads import (
+    FollowupClose,
+    FollowupRecord,
+    Form,
+    Refers,
+    ResultCorrect,
+    ResultPublish,
+    TaskConfirm,
+    sign,
+)
 from ledger.tasks import TaskRecord, TaskState, china_date
 
 
@@ -65,7 +75,7 @@ def confirm(
     assert record.result is not None
     draw_date = china_date(record.result.ts)
     items = {i.id: i for i in repo.content.items}
-    forms: list[dict[str, Any]] = []
+    forms: list[Form] = []
     written: list[Path] = []
     for dept in record.participants:
         rows = form_rows(repo.content, task, dept, _drawn_in_order(record), record.teams)
@@ -77,25 +87,24 @@ def confirm(
             draw_date=draw_date,
         )  # fmt: skip
         forms.append(
-            {
-                "dept": dept,
-                "xlsx_sha256": hashlib.sha256(xlsx.read_bytes()).hexdigest(),
-                "csv_sha256": hashlib.sha256(csv.read_bytes()).hexdigest(),
-            }
+            Form(
+                dept=dept,
+                xlsx_sha256=hashlib.sha256(xlsx.read_bytes()).hexdigest(),
+                csv_sha256=hashlib.sha256(csv.read_bytes()).hexdigest(),
+            )
         )
         written += [xlsx, csv]
-    body = {
-        "type": "task.confirm",
-        "id": f"task.confirm/{task_id}",
-        "ts": at,
-        "dept": record.lead,
-        "task_id": task_id,
-        "departments": list(record.participants),
-        "drawn": _drawn_in_order(record),
-        "forms": forms,
-    }
+    body = TaskConfirm(
+        id=f"task.confirm/{task_id}",
+        ts=at,
+        dept=record.lead,
+        task_id=task_id,
+        departments=record.participants,
+        drawn=tuple(_drawn_in_order(record)),
+        forms=tuple(forms),
+    )
     signers = [repo.signer(d, keys.get(d)) for d in record.participants]
-    line = make_entry(repo.trust.origin, body, signers[:1])
+    line = sign(repo.trust.origin, body, signers[:1])
     if signers[1:]:
         line = add_signatures(repo.trust.origin, line, signers[1:])
     return ConfirmReport(repo.append([line], repo.log_signer(log_key)), tuple(written))
@@ -145,35 +154,34 @@ def import_results(
     lines: list[bytes] = []
     published = corrected = unchanged = 0
     for row in parsed:
-        result = result_body(**row.body_kwargs())
+        result = result_payload(**row.body_kwargs())
         previous = record.results.get((dept, row.entity))
+        body: ResultPublish | ResultCorrect
         if previous is None:
-            body: dict[str, Any] = {
-                "type": "result.publish",
-                "id": f"result.publish/{task_id}/{dept}/{row.entity}",
-                "ts": at,
-                "dept": dept,
-                "task_id": task_id,
-                "result": result,
-            }
+            body = ResultPublish(
+                id=f"result.publish/{task_id}/{dept}/{row.entity}",
+                ts=at,
+                dept=dept,
+                task_id=task_id,
+                result=result,
+            )
             published += 1
         else:
             old = state.entries[previous]
-            if old.body["result"] == result:
+            if old.payload.result == result:
                 unchanged += 1
                 continue
-            body = {
-                "type": "result.correct",
-                "id": f"result.correct/{task_id}/{dept}/{row.entity}/{previous}",
-                "ts": at,
-                "dept": dept,
-                "task_id": task_id,
-                "refers": {"index": previous, "leaf_hash": old.leaf_hash.hex()},
-                "result": result,
-                "reason": "重新导入检查结果录入表时更正",
-            }
+            body = ResultCorrect(
+                id=f"result.correct/{task_id}/{dept}/{row.entity}/{previous}",
+                ts=at,
+                dept=dept,
+                task_id=task_id,
+                refers=Refers(index=previous, leaf_hash=old.leaf_hash.hex()),
+                result=result,
+                reason="重新导入检查结果录入表时更正",
+            )
             corrected += 1
-        lines.append(make_entry(repo.trust.origin, body, [signer]))
+        lines.append(sign(repo.trust.origin, body, [signer]))
     warnings = tuple(str(p) for p in problems.warnings)
     if not lines:
         return ImportReport(None, 0, 0, unchanged, warnings)
@@ -202,23 +210,22 @@ def followup(
             refuses (no published result of this department, nothing open to close).
     """
     _record(repo, task_id, TaskState.CONFIRMED)
-    body: dict[str, Any] = {
-        "type": "followup.close" if close else "followup.record",
-        "id": f"followup.{'close' if close else 'record'}/{task_id}/{dept}/{entity}/{at}",
-        "ts": at,
-        "dept": dept,
-        "task_id": task_id,
-        "entity": entity,
-        "note": note,
-    }
+    ident = f"followup.{'close' if close else 'record'}/{task_id}/{dept}/{entity}/{at}"
+    body: FollowupClose | FollowupRecord
     if close:
-        body["closed_on"] = china_date(at).isoformat()
+        body = FollowupClose(
+            id=ident, ts=at, dept=dept, task_id=task_id, entity=entity, note=note,
+            closed_on=china_date(at),
+        )  # fmt: skip
     else:
         parsed = FollowUpMeasure.parse(measure or "")
         if parsed is None:
             options = "；".join(m.value for m in FollowUpMeasure)
             raise WorkflowError(f"后续处置措施应为以下之一：{options}")
-        body["measure"] = parsed.value
+        body = FollowupRecord(
+            id=ident, ts=at, dept=dept, task_id=task_id, entity=entity, measure=parsed.value,
+            note=note,
+        )  # fmt: skip
     return repo.append(
-        [make_entry(repo.trust.origin, body, [repo.signer(dept, key)])], repo.log_signer(log_key)
+        [sign(repo.trust.origin, body, [repo.signer(dept, key)])], repo.log_signer(log_key)
     )

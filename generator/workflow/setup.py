@@ -9,12 +9,13 @@ from pathlib import Path
 
 from generator.content.libraries import ENTITY_COLUMNS, INSPECTOR_COLUMNS
 from generator.content.loader import base_url_problem
-from generator.example.keys import key_names, refuse_example_key
 from generator.keyfiles import CreatedKey, write_key_pair
+from generator.keynames import key_names
 from generator.ledgerops import DEPT_SCOPES, init_ledger, key_add_entry
 from generator.workflow.site import SiteRepo, WorkflowError
 from ledger.checkpoint import Checkpoint
 from ledger.errors import StoreError
+from ledger.examplekeys import refuse_example_key
 from ledger.keys import read_private_key, read_public_key
 from ledger.note import Signer
 from ledger.registry import TrustAnchor

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.content.loader import load_content
 from generator.content.model import Content
-from generator.example.keys import dept_key_name, example_signer, refuse_example_key
+from generator.keynames import dept_key_name
 from generator.ledgerops import (
     LedgerState,
     open_store,
@@ -17,7 +18,8 @@ from generator.ledgerops import (
     replay_store,
 )
 from ledger.checkpoint import Checkpoint
-from ledger.errors import StoreError, VerificationError
+from ledger.errors import StoreError, UnverifiableError, VerificationError
+from ledger.examplekeys import example_signer, refuse_example_key, refuse_example_ledger
 from ledger.keys import read_private_key
 from ledger.note import Signer
 from ledger.registry import TrustAnchor
@@ -28,6 +30,11 @@ class WorkflowError(Exception):
     """A staff action was refused; the message says why. Nothing was appended."""
 
 
+class OptionError(WorkflowError):
+    """A value the command needs was not given or is malformed (a key file, ``--accept``):
+    a usage error rather than a refusal by the workflow. Nothing was appended."""
+
+
 def format_ts(when: dt.datetime) -> str:
     """``when`` as the ledger's UTC timestamp ``YYYY-MM-DDTHH:MM:SSZ``."""
     if when.tzinfo is None:
@@ -35,27 +42,46 @@ def format_ts(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_at(text: str | None) -> str:
+#: Earliest acting time accepted (the programme began in 2015; older ledgers do not exist).
+EARLIEST_AT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+#: Latest reporting date accepted by ``status``/``metrics`` (``allow_future=True``).
+LATEST_AT = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+#: How far a signing time may lie ahead of this computer's clock (a date alone means 09:00 China
+#: time, which may still be ahead in the early morning).
+CLOCK_SKEW = dt.timedelta(days=1)
+_CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def parse_at(text: str | None, *, allow_future: bool = False) -> str:
     """The acting time: ``--at`` (ISO 8601 with a zone, or a date meaning 09:00 China time) or now.
 
+    The time must lie in [2000-01-01, now + 1 day] (with ``allow_future``: before 2100-01-01):
+    a signing time in the future would make every later entry look earlier than it.
+
     Raises:
-        WorkflowError: if the text is not a valid time.
+        WorkflowError: if the text is not a valid time or is out of range.
     """
+    now = dt.datetime.now(dt.UTC)
     if text is None:
-        return format_ts(dt.datetime.now(dt.UTC))
+        return format_ts(now)
+    shown = text if len(text) <= 40 else text[:37] + "…"
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            return format_ts(
-                dt.datetime(
-                    day.year, day.month, day.day, 9, tzinfo=dt.timezone(dt.timedelta(hours=8))
-                )
-            )
-        return format_ts(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+            when = dt.datetime(day.year, day.month, day.day, 9, tzinfo=_CHINA)
+        else:
+            when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            raise WorkflowError(f"时间“{shown}”缺少时区，例如 2024-02-22T10:00:00+08:00")
     except ValueError:
         raise WorkflowError(
-            f"无法识别的时间“{text}”；应为 2024-02-22 或 2024-02-22T10:00:00+08:00"
+            f"无法识别的时间“{shown}”；应为 2024-02-22 或 2024-02-22T10:00:00+08:00"
         ) from None
+    latest = LATEST_AT if allow_future else now + CLOCK_SKEW
+    if not EARLIEST_AT <= when <= latest:  # aware comparisons never overflow
+        bound = "2100 年以前" if allow_future else "当前时间（不能签署将来的时间）"
+        raise WorkflowError(f"时间“{shown}”超出范围：应在 2000-01-01 到{bound}之间")
+    return format_ts(when)
 
 
 @dataclass
@@ -66,14 +92,24 @@ class SiteRepo:
     content: Content
     trust: TrustAnchor
     store: LedgerStore
+    recovered: tuple[str, ...] = ()
     _state: LedgerState | None = field(default=None, repr=False)
+    _state_generation: int = field(default=-1, repr=False)
 
     @classmethod
-    def open(cls, root: Path) -> SiteRepo:
-        """Load ``root/content`` and ``root/draws``.
+    def open(cls, root: Path, notify: Callable[[str], None] | None = None) -> SiteRepo:
+        """Load ``root/content`` and ``root/draws``; finish or undo an interrupted append.
+
+        Every command that opens a site is a potential writer, so it repairs the ledger
+        directory before anything else (docs/ledger.md §12.6): an append interrupted by a crash
+        is rolled forward (its checkpoint was signed before anything was written) or back.
+        No key is needed. Each repair is reported through ``notify`` and kept in ``recovered``.
 
         Raises:
-            ContentError: if the content has errors; LedgerError if the ledger is unusable.
+            ContentError: if the content has errors; ExampleKeyError if the ledger is signed with
+                the public example keys but the site is not an example; LedgerError if the
+                ledger is unusable (FatalStoreError, exit code 7, if it is corrupt: nothing is
+                then modified).
         """
         content, _ = load_content(root / "content")
         draws = root / "draws"
@@ -82,7 +118,13 @@ class SiteRepo:
             raise StoreError(
                 f"draws/trust.txt 的 origin {trust.origin} 与 gongkai.yaml 的 ledger_origin 不符"
             )
-        return cls(root, content, trust, open_store(draws, trust))
+        refuse_example_ledger((*trust.roots, *trust.log_keys), example_site=content.site.example)
+        store = open_store(draws, trust)
+        recovery = store.recover(lock_timeout=10.0)  # a reader waits for a writer to finish
+        for action in recovery.actions:
+            if notify is not None:
+                notify(action)
+        return cls(root, content, trust, store, recovery.actions)
 
     @property
     def draws(self) -> Path:
@@ -92,12 +134,16 @@ class SiteRepo:
     def state(self) -> LedgerState:
         """The verified store replayed: keys and task progress.
 
-        Replayed once per command and reused until :meth:`append` changes the store (the append
-        itself replays again under the writer's lock, so a concurrent writer cannot slip past).
+        Replayed once and reused while the store's ``generation`` is unchanged: any write
+        through the store (an append, a recovery) makes the next call replay again, so nothing
+        shown after an append is derived from the ledger before it. (The append itself replays
+        again under the writer's lock, so a concurrent writer cannot slip past.)
         """
-        if self._state is None:
+        if self._state is None or self._state_generation != self.store.generation:
+            generation = self.store.generation
             self.store.read_state()
             self._state = replay_store(self.store, self.trust)
+            self._state_generation = generation
         return self._state
 
     def signer(self, dept: str, key_path: Path | None) -> Signer:
@@ -107,7 +153,9 @@ class SiteRepo:
         key of the department. A real site always needs a key file.
 
         Raises:
-            WorkflowError: if no usable key is available or the key is not this department's.
+            OptionError: if no key file is given on a real site.
+            ExampleKeyError: if the key file holds a public example key on a real site.
+            WorkflowError: if the key is not this department's.
         """
         if dept not in {d.id for d in self.content.departments}:
             raise WorkflowError(f"未知部门“{dept}”")
@@ -117,7 +165,7 @@ class SiteRepo:
         elif self.content.site.example:
             signer = example_signer(dept_key_name(self.trust.origin, dept))
         else:
-            raise WorkflowError(f"请用 --key 指定部门“{dept}”的私钥文件")
+            raise OptionError(f"缺少选项 --key：请用 --key 指定部门“{dept}”的私钥文件")
         record = self.state().registry.keys.get(signer.verifier().key_ref)
         if record is None or record.dept != dept or record.revoked_at is not None:
             raise WorkflowError(
@@ -129,7 +177,9 @@ class SiteRepo:
         """The log (checkpoint) key: ``key_path``, or the example log key on an example site.
 
         Raises:
-            WorkflowError: if no key is available or it is not the log key of trust.txt.
+            OptionError: if no key file is given on a real site.
+            ExampleKeyError: if the key file holds a public example key on a real site.
+            WorkflowError: if it is not the log key of trust.txt.
         """
         if key_path is not None:
             signer = read_private_key(key_path)
@@ -137,20 +187,29 @@ class SiteRepo:
         elif self.content.site.example:
             signer = example_signer(self.trust.origin)
         else:
-            raise WorkflowError("请用 --log-key 指定日志密钥文件（或设置 GONGKAI_LOG_KEY）")
+            raise OptionError(
+                "缺少选项 --log-key：请用 --log-key 指定日志密钥文件（或设置 GONGKAI_LOG_KEY）"
+            )
         if signer.verifier() not in self.trust.log_keys:
             raise WorkflowError("日志密钥与 draws/trust.txt 不符")
         return signer
 
-    def append(self, lines: list[bytes], log_signer: Signer) -> Checkpoint:
-        """Append entries after replaying keys and tasks (nothing is written if one is refused).
+    def append(
+        self, lines: list[bytes], log_signer: Signer, blobs: Sequence[bytes] = ()
+    ) -> Checkpoint:
+        """Append entries, and the blobs they reference, after replaying keys and tasks.
+
+        One transaction (docs/ledger.md §12.4): if an entry is refused, nothing is written,
+        not even the blobs.
 
         Raises:
             WorkflowError: with the verifier's reason if an entry would be rejected.
         """
         try:
             return self.store.append(
-                lines, [log_signer], registry_validator(self.store, self.trust)
+                lines, [log_signer], registry_validator(self.store, self.trust), blobs
             )
+        except UnverifiableError:
+            raise  # the check could not run (a missing library or blob): not a refusal
         except VerificationError as exc:
             raise WorkflowError(str(exc)) from exc

@@ -19,7 +19,7 @@ from ledger.draw.primitives import CJ
 from ledger.draw.result import replace, run_draw
 from ledger.draw.snapshot import CONFLICTS, ENTITIES, INSPECTORS, EntityTable, parse_entity_table
 from ledger.entries import Entry
-from ledger.errors import LedgerError, MalformedError, VerificationError
+from ledger.errors import LedgerError, MalformedError, UnverifiableError, VerificationError
 from ledger.tasks import TaskLedger
 
 BlobReader = Callable[[str], bytes]
@@ -60,7 +60,9 @@ class LedgerAudit:
             elif entry.type == "draw.replace":
                 self._replace(entry, read_blob)
         except LedgerError as exc:
-            raise VerificationError(f"{where}：{exc}") from exc
+            # "cannot verify" (a missing BLS library or blob) keeps its own meaning and exit code
+            kind = UnverifiableError if isinstance(exc, UnverifiableError) else VerificationError
+            raise kind(f"{where}：{exc}") from exc
 
     def _record(self, entry: Entry) -> Any:
         return self.tasks.tasks[str(entry.body["task_id"])]

@@ -39,7 +39,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ledger.draw.primitives import u32be, u64be
-from ledger.errors import MalformedError, VerificationError
+from ledger.errors import MalformedError, UnverifiableError, VerificationError
 
 if TYPE_CHECKING:
     from py_arkworks_bls12381 import G2Point
@@ -180,7 +180,7 @@ def _import_py_ecc() -> None:
         import py_ecc  # noqa: F401
     except ImportError as exc:
         # Fail closed: an unverified beacon is never accepted.
-        raise VerificationError(
+        raise UnverifiableError(
             "缺少 py-ecc，无法离线验证 drand 的 BLS 签名；请先安装：pip install 'py-ecc>=8,<9'"
         ) from exc
     finally:
@@ -213,7 +213,7 @@ def _select_backend() -> Callable[[int, bytes, bytes], None]:
     """Return the pairing check to run, following :data:`_BACKEND` (fails closed).
 
     Raises:
-        VerificationError: if the chosen library (with ``"auto"``: both) cannot be imported.
+        UnverifiableError: if the chosen library (with ``"auto"``: both) cannot be imported.
     """
     if _BACKEND == "py_ecc":
         _import_py_ecc()
@@ -221,7 +221,7 @@ def _select_backend() -> Callable[[int, bytes, bytes], None]:
     if _arkworks_available():
         return _verify_arkworks
     if _BACKEND == "arkworks":
-        raise VerificationError(
+        raise UnverifiableError(
             "缺少 py-arkworks-bls12381，无法离线验证 drand 的 BLS 签名；"
             "请先安装：pip install 'py-arkworks-bls12381>=0.5,<0.6'"
         )
@@ -229,7 +229,7 @@ def _select_backend() -> Callable[[int, bytes, bytes], None]:
         _import_py_ecc()
     except VerificationError as exc:
         # Fail closed: an unverified beacon is never accepted.
-        raise VerificationError(
+        raise UnverifiableError(
             "缺少 py-arkworks-bls12381 和 py-ecc，无法离线验证 drand 的 BLS 签名；请先安装："
             "pip install 'py-arkworks-bls12381>=0.5,<0.6'（或纯 Python 的 'py-ecc>=8,<9'）"
         ) from exc

@@ -170,9 +170,9 @@ def test_skip_link_by_keyboard(site: str, page: Page) -> None:
 
 def test_search_chinese_query(site: str, page: Page) -> None:
     page.goto(site + "search/")
-    box = page.locator("#search input")
+    box = page.locator("#search-q")
     box.fill("烧烤")
-    link = page.locator(".pagefind-ui__result-link").first
+    link = page.locator(".search-result-link").first
     link.wait_for(timeout=10_000)
     assert "烧烤" in link.inner_text()
     assert "entities/92620823GK0000069K/" in (link.get_attribute("href") or "")
@@ -185,8 +185,8 @@ def test_search_merges_sharded_indexes(
     sharded_site: str, page: Page, query: str, code: str
 ) -> None:
     page.goto(sharded_site + "search/")
-    page.locator("#search input").fill(query)
-    link = page.locator(f".pagefind-ui__result-link[href*='{code}']").first
+    page.locator("#search-q").fill(query)
+    link = page.locator(f".search-result-link[href*='{code}']").first
     link.wait_for(timeout=10_000)
     assert query in link.inner_text()
 

@@ -156,7 +156,7 @@ USAGE_ERRORS = [
     (
         ["serve", "--port", "x"],
         "gongkai serve",
-        "错误：'--port' 收到无效的值：'x' 不是有效的整数。",
+        "错误：'--port' 收到无效的值：“x”不是整数",
     ),
     (["check", "extra"], "gongkai check", "错误：收到多余的参数（extra）"),
     (["check", "a", "b"], "gongkai check", "错误：收到多余的参数（a b）"),
@@ -175,7 +175,7 @@ USAGE_ERRORS = [
         "gongkai serve",
         "错误：'--dir' 收到无效的值：目录 '/nonexistent-gongkai' 不存在。",
     ),
-    (["verify", "--workers", "many"], "gongkai verify", "'many' 不是有效的整数。"),
+    (["verify", "--workers", "many"], "gongkai verify", "“many”不是整数"),
     (["draw", "announce", "T1", "--round"], None, "错误：选项 '--round' 需要 1 个值。"),
 ]
 
@@ -303,7 +303,10 @@ def test_ledger_help_is_chinese(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["verify"], "python -m ledger verify：错误：缺少必填参数：DIR\n"),
         ([], "python -m ledger：错误：缺少必填参数：命令\n"),
-        (["verify", "d", "--workers", "x"], "错误：参数 --workers：无效的整数值：'x'\n"),
+        (
+            ["verify", "d", "--workers", "x"],
+            "错误：参数 --workers：“x”无效：应为 0（全部 CPU 核心）到 ",
+        ),
         (["verify", "d", "--trust"], "错误：参数 --trust：需要一个值\n"),
         (["verify", "d", "--bogus"], "python -m ledger：错误：无法识别的参数：--bogus\n"),
         (["verfy"], "错误：参数 命令：无效的选择：'verfy'"),

@@ -24,7 +24,8 @@ def test_keys_new_writes_0600_and_never_prints_the_private_key(tmp_path: Path) -
     private = next(out.glob("*.key"))
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     signer = read_private_key(private)
-    assert signer.name.endswith("/dept/scjg/1")
+    # The example ledger already registers …/dept/scjg/1: numbering consults the ledger.
+    assert signer.name.endswith("/dept/scjg/2")
     assert read_public_key(next(out.glob("*.pub"))) == signer.verifier()
     assert "PRIVATE" not in result.output
     assert signer.skey not in result.output
@@ -65,3 +66,23 @@ def test_keys_new_unknown_department(tmp_path: Path) -> None:
     assert result.exit_code == 6
     assert "未知部门" in result.output
     assert os.listdir(tmp_path) == []
+
+
+def test_keys_new_in_two_folders_never_repeats_a_name_registered_in_the_ledger(
+    tmp_path: Path,
+) -> None:
+    """Issue #12/14: numbering per output folder gave two different keys the name …/wsjk/1."""
+    from generator.keyfiles import ledger_key_names
+
+    registered = ledger_key_names(ROOT / "draws")
+    names: set[str] = set()
+    for folder in ("a", "b"):
+        result = CliRunner().invoke(
+            main,
+            ["keys", "new", "--content", str(ROOT / "content"), "--dept", "wsjk",
+             "--out", str(tmp_path / folder)],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        names.add(read_private_key(next((tmp_path / folder).glob("*.key"))).name)
+    assert any(n.endswith("/dept/wsjk/1") for n in registered)
+    assert not names & registered

@@ -4,8 +4,8 @@ Usage: ``python crash_appender.py DIRECTORY ORIGIN SEED_HEX RNG_SEED``
 
 Prints ``ready`` once the store is open, then appends batches of 1–4 entries
 ``{"body":{"i":<index>,"pad":"xx…"},"v":1}`` forever, where ``i`` is the entry's own log
-index (checked by the validator, also during recovery of a previous run's leftovers), and
-sometimes stores a blob. ``os.write`` is limited to 64 bytes per call (with a pause), so a
+index (checked by the validator), each batch sometimes with a blob (written in the same
+transaction). ``os.write`` is limited to 64 bytes per call (with a pause), so a
 kill often tears a batch. The parent SIGKILLs it at a random moment and checks the invariants.
 """
 
@@ -56,14 +56,13 @@ def main(argv: Sequence[str]) -> int:
     rng = random.Random(int(rng_seed))
     print("ready", flush=True)
     while True:
-        first = store.read_state().size  # complete lines, including any to be rolled forward
+        first = store.recover().state.size
         batch = [
             canonical.dumps({"body": {"i": first + j, "pad": "x" * rng.randrange(2000)}, "v": 1})
             for j in range(rng.randint(1, 4))
         ]
-        store.append(batch, [signer], check_indices)
-        if rng.random() < 0.2:
-            store.put_blob(rng.randbytes(rng.randrange(1, 5000)))
+        blobs = [rng.randbytes(rng.randrange(1, 5000))] if rng.random() < 0.2 else []
+        store.append(batch, [signer], check_indices, blobs)
 
 
 if __name__ == "__main__":

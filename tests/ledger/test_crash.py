@@ -1,21 +1,28 @@
-"""Crash consistency and concurrency of the ledger store (docs/ledger.md §12.7).
+"""Crash consistency and concurrency of the ledger store (docs/ledger.md §12.8).
 
 Mirrors Sunlight's ``TestSequenceErrors`` (every storage step × {fail and not persist, fail but
 persist}) and Tessera's POSIX fault test: every ``os.open``/``write``/``fsync``/``replace``/
 ``link`` (and ``ftruncate``) call on the append path fails in turn; a fresh store then
-recovers and the invariants must hold. Then torn tails at every byte offset, SIGKILL of a real
-appender process, a second writer, and a would-fork immutable file.
+recovers and the invariants must hold. Then, through the fault-injection seam of
+``ledger.durable``, a forked child appending is SIGKILLed before and after *every* disk-changing
+system call of one append (and of the recovery of an interrupted one), or sees EIO/ENOSPC
+there; then torn payloads at every byte offset, SIGKILL of a real appender process at random
+moments, a second writer, and a would-fork immutable file.
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
+import json
 import os
 import random
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,7 +32,8 @@ from typing import Any
 
 import pytest
 
-from ledger import canonical
+from ledger import canonical, durable
+from ledger import store as store_module
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.durable import TEMP_PREFIX
 from ledger.errors import (
@@ -184,13 +192,64 @@ def build_steady(directory: Path) -> None:
         store.append([entry(i) for i in range(first, first + n)], [SIGNER], check_indices)
 
 
+BLOB = b"snapshot " * 300
+
+
+def interrupted(directory: Path, batch: Sequence[bytes], cut: int) -> None:
+    """Leave ``directory`` as an append of ``batch`` killed after ``cut`` payload bytes: the
+    journal is written, its blob too, and ``entries.jsonl`` holds ``cut`` bytes of the batch."""
+    payload = b"".join(line + b"\n" for line in batch)
+
+    def write_some(path: Path, data: bytes) -> None:
+        with path.open("ab") as f:
+            f.write(payload[:cut])
+        raise StoreError("injected: killed while appending")
+
+    real = store_module.append_durable
+    store_module.append_durable = write_some  # type: ignore[assignment]
+    try:
+        with pytest.raises(StoreError, match="injected"):
+            new_store(directory).append(list(batch), [SIGNER], check_indices, [BLOB])
+    finally:
+        store_module.append_durable = real
+
+
 def build_recovering(directory: Path) -> None:
-    """Checkpointed 0..5, durable but uncheckpointed 6..7, a torn tail, a lagging checkpoint."""
+    """Checkpointed 0..5, then an append of 6..7 interrupted mid-line (a journal, its blob and
+    a torn prefix of the new lines), plus a stale temp file in the archive."""
     build_steady(directory)
-    with (directory / "entries.jsonl").open("ab") as f:
-        f.write(entry(6) + b"\n" + entry(7) + b"\n" + entry(8)[:9])
-    (directory / "checkpoint").write_bytes((directory / "checkpoints" / "3").read_bytes())
+    interrupted(directory, [entry(6), entry(7)], len(entry(6)) + 9)
     (directory / "checkpoints" / ".tmp.8.1.stale").write_bytes(b"half")
+
+
+def recovered_lines(template: Path, scratch: Path) -> list[bytes]:
+    """The lines ``template`` holds once recovered (on a copy)."""
+    _prepare(template, scratch)
+    if scratch.exists():
+        new_store(scratch).recover()
+    return lines_of(scratch)
+
+
+@pytest.fixture(scope="module")
+def fast_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A directory on tmpfs when there is one: these tests run hundreds of appends, and the
+    crash semantics they check do not depend on fsync latency (a killed process never loses
+    what it wrote to the page cache; failures are injected, not real)."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path_factory.mktemp("crash")
+        return
+    path = Path(tempfile.mkdtemp(prefix="gongkai-crash-", dir=shm))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def fast_path(fast_root: Path) -> Path:
+    """A fresh directory below :func:`fast_root`."""
+    return Path(tempfile.mkdtemp(dir=fast_root))
 
 
 SCENARIOS: dict[str, Callable[[Path], None] | None] = {
@@ -201,10 +260,10 @@ SCENARIOS: dict[str, Callable[[Path], None] | None] = {
 
 
 @pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def templates(fast_root: Path) -> dict[str, Path]:
     built: dict[str, Path] = {}
     for name, build in SCENARIOS.items():
-        path = tmp_path_factory.mktemp("template") / "draws"
+        path = Path(tempfile.mkdtemp(dir=fast_root)) / "draws"
         if build is not None:
             build(path)
         built[name] = path
@@ -221,11 +280,11 @@ def _prepare(template: Path, target: Path) -> None:
 @pytest.mark.parametrize("persist", [False, True], ids=["not-persisted", "persisted"])
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_every_syscall_failure_on_the_append_path(
-    tmp_path: Path, templates: dict[str, Path], scenario: str, persist: bool
+    fast_path: Path, templates: dict[str, Path], scenario: str, persist: bool
 ) -> None:
     template = templates[scenario]
-    d = tmp_path / "draws"
-    base = lines_of(template)  # complete lines: all must survive (roll forward, never back)
+    d = fast_path / "draws"
+    base = recovered_lines(template, fast_path / "scratch")  # the interrupted append completed
     batch = [entry(len(base)), entry(len(base) + 1)]
     archive_before = archive_of(template)
 
@@ -265,13 +324,12 @@ def test_every_syscall_failure_on_the_append_path(
                     store.append(batch, [SIGNER], check_indices)
 
             fresh = new_store(d)
-            fresh.recover([SIGNER], check_indices)
+            fresh.recover()
             lines = assert_invariants(d, archive_before)
             # All or nothing: the batch is either absent or complete (rolled forward).
             assert lines in (base, base + batch), where
             outcomes["rolled forward" if lines == base + batch else "rolled back"] += 1
-            torn = [p.read_bytes() for p in d.iterdir() if p.name.startswith("torn-")]
-            assert torn in ([], [entry(8)[:9]]), where
+            assert [p for p in d.iterdir() if p.name.startswith("torn-")] == [], where
             # And the store is usable again.
             more = entry(len(lines))
             assert fresh.append([more], [SIGNER], check_indices).size == len(lines) + 1
@@ -284,39 +342,63 @@ def test_every_syscall_failure_on_the_append_path(
 # --------------------------------------------------------------------------- torn tails
 
 
-def test_torn_last_line_at_every_byte_offset(tmp_path: Path) -> None:
-    template = tmp_path / "template"
+def test_interrupted_payload_at_every_byte_offset_is_rolled_forward(fast_path: Path) -> None:
+    template = fast_path / "template"
     build_steady(template)
-    committed = (template / "entries.jsonl").read_bytes()
+    committed = lines_of(template)
     archive_before = archive_of(template)
-    last = canonical.dumps({"body": {"i": 6, "s": "中文"}, "v": 1}) + b"\n"
-    d = tmp_path / "draws"
-    for cut in range(len(last) + 1):
+    batch = [entry(6), canonical.dumps({"body": {"i": 7, "s": "中文"}, "v": 1})]
+    payload = b"".join(line + b"\n" for line in batch)
+    d = fast_path / "draws"
+    for cut in range(len(payload) + 1):
         _prepare(template, d)
-        (d / "entries.jsonl").write_bytes(committed + last[:cut])
+        interrupted(d, batch, cut)
         store = new_store(d)
         state = store.read_state()
-        complete = cut == len(last)
-        assert state.torn_tail == (b"" if complete else last[:cut])
-        assert state.size == (7 if complete else 6)
-        recovered = store.recover([SIGNER], check_indices)
-        lines = assert_invariants(d, archive_before)
-        torn = [p.read_bytes() for p in d.iterdir() if p.name.startswith("torn-")]
-        if 0 < cut < len(last):
-            # Only the partial line is dropped, and it is kept for forensics.
-            assert lines == committed.split(b"\n")[:-1]
-            assert torn == [last[:cut]]
-        else:
-            assert torn == []
-            assert lines == committed.split(b"\n")[:-1] + ([last[:-1]] if complete else [])
-        assert recovered.size == len(lines)
+        assert state.journal is not None
+        assert state.needs_recovery
+        assert state.size == 6 + payload[:cut].count(b"\n")
+        recovery = store.recover()
+        assert recovery.actions == (
+            "上次追加中断：已完成第 6–7 条的写入并发布中断前已签署的检查点"
+            f"（大小 8，此前写入了 {cut} / {len(payload)} 字节）",
+        )
+        # Roll forward, never back: the journal held the signed checkpoint over all of it.
+        assert assert_invariants(d, archive_before) == committed + batch
+        assert store.get_blob(hashlib.sha256(BLOB).hexdigest()) == BLOB
+        assert store.recover().actions == ()  # idempotent
+
+
+def test_interrupted_append_without_its_blob_is_rolled_back(fast_path: Path) -> None:
+    d = fast_path / "draws"
+    build_steady(d)
+    before = lines_of(d)
+    archive_before = archive_of(d)
+
+    def fail(path: Path, data: bytes) -> None:
+        raise StoreError("injected: killed before the blob")
+
+    real = store_module.create_immutable
+    store_module.create_immutable = fail  # type: ignore[assignment]
+    try:
+        with pytest.raises(StoreError, match="injected"):
+            new_store(d).append([entry(6)], [SIGNER], check_indices, [BLOB])
+    finally:
+        store_module.create_immutable = real
+    assert (d / "journal").exists()
+    recovery = new_store(d).recover()
+    assert recovery.actions == (
+        "上次追加（第 6–6 条）在写入条目之前中断：已撤销未完成的追加（删除追加日志），账本仍为 6 条",
+    )
+    assert assert_invariants(d, archive_before) == before
+    assert not (d / "blobs" / "sha256" / hashlib.sha256(BLOB).hexdigest()).exists()
 
 
 # --------------------------------------------------------------------------- SIGKILL
 
 
-def test_sigkill_appender_at_random_points(tmp_path: Path) -> None:
-    d = tmp_path / "draws"
+def test_sigkill_appender_at_random_points(fast_path: Path) -> None:
+    d = fast_path / "draws"
     rng = random.Random(20261128)
     archive_before: dict[int, bytes] = {}
     sizes: list[int] = []
@@ -342,7 +424,7 @@ def test_sigkill_appender_at_random_points(tmp_path: Path) -> None:
             _, stderr = proc.communicate(timeout=30)
         assert proc.returncode == -signal.SIGKILL, stderr.decode(errors="replace")
         store = new_store(d)
-        store.recover([SIGNER], check_indices)
+        store.recover()
         lines = assert_invariants(d, archive_before)
         archive_before = archive_of(d)
         sizes.append(len(lines))
@@ -391,7 +473,7 @@ def test_second_writer_gets_lock_busy_at_once(tmp_path: Path) -> None:
         with pytest.raises(LockBusyError, match="只能有一个写入者"):
             store.append([entry(6)], [SIGNER], check_indices)
         with pytest.raises(LockBusyError):
-            store.recover([SIGNER])
+            store.recover()
         with pytest.raises(LockBusyError):
             store.read_state(lock_timeout=0)  # a reader never sees the half-done transaction
         assert time.monotonic() - start < 1.0
@@ -429,6 +511,245 @@ def test_recreating_an_archived_checkpoint_with_other_bytes_is_fatal(tmp_path: P
     assert (d / "checkpoint").read_bytes() == (d / "checkpoints" / "6").read_bytes()
     # From now on the store is fatal (two different trees of size 8): never auto-repaired.
     with pytest.raises(FatalStoreError, match=r"checkpoints/8：签名的根"):
-        new_store(d).recover([SIGNER])
+        new_store(d).recover()
     with pytest.raises(StoreError):
         new_store(d).append([entry(8)], [SIGNER])
+
+
+# --------------------------------------------------------------------------- every system call
+
+
+def _count_disk_calls(action: Callable[[], object]) -> list[str]:
+    """The disk-changing system calls ``action`` makes, in order, through the seam."""
+    calls: list[str] = []
+
+    def hook(op: str, phase: str, args: tuple[Any, ...]) -> None:
+        if phase == "before":
+            calls.append(op)
+
+    previous = durable.set_fault_hook(hook)
+    try:
+        action()
+    finally:
+        durable.set_fault_hook(previous)
+    return calls
+
+
+def _fault_hook(k: int, action: str) -> durable.FaultHook:
+    """What ``GONGKAI_FAULT_INJECT=<k>:<action>`` installs in a child process."""
+    hook = durable._hook_from_env(f"{k}:{action}")
+    assert hook is not None
+    return hook
+
+
+def _in_child(k: int, action: str, work: Callable[[], object]) -> int:
+    """Run ``work`` in a forked child with the fault at call ``k``; return its wait status."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 0
+        try:
+            durable.set_fault_hook(_fault_hook(k, action))
+            work()
+        except LedgerError:
+            code = 3
+        except BaseException:
+            code = 4
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return status
+
+
+def _check_after_crash(
+    d: Path,
+    base: list[bytes],
+    batch: list[bytes],
+    archive_before: dict[int, bytes],
+    where: str,
+    with_blob: bool = True,
+) -> bool:
+    """The next writer recovers; every invariant holds; return whether the batch made it."""
+    store = new_store(d)
+    recovery = store.recover()
+    lines = assert_invariants(d, archive_before)  # no fork, no temp file, checkpoint current
+    assert lines in (base, base + batch), where  # nothing checkpointed lost; all or nothing
+    blob = d / "blobs" / "sha256" / hashlib.sha256(BLOB).hexdigest()
+    assert blob.exists() == (with_blob and lines == base + batch), where  # goes with its entries
+    assert store.recover().actions == (), where  # idempotent: nothing left to do
+    assert recovery.state.size == len(lines)
+    more = entry(len(lines))
+    assert store.append([more], [SIGNER], check_indices).size == len(lines) + 1, where
+    assert_invariants(d, archive_before)
+    return lines == base + batch
+
+
+def test_kill_or_fail_at_every_system_call_of_an_append(fast_path: Path) -> None:
+    """SIGKILL before and after, and EIO/ENOSPC instead of, each disk-changing system call of
+    one append (journal, blob, lines, archive, checkpoint, journal removal)."""
+    template = fast_path / "template"
+    build_steady(template)
+    base, archive_before = lines_of(template), archive_of(template)
+    batch = [entry(6), entry(7)]
+    d = fast_path / "draws"
+
+    def append() -> None:
+        new_store(d).append(batch, [SIGNER], check_indices, [BLOB])
+
+    _prepare(template, d)
+    calls = _count_disk_calls(append)
+    assert {"open", "write", "fsync", "replace", "link", "unlink", "mkdir"} <= set(calls)
+    outcomes = {False: 0, True: 0}
+    for action in ("kill", "kill-after", "EIO", "ENOSPC"):
+        for k in range(1, len(calls) + 1):
+            where = f"{action} at call {k}/{len(calls)} ({calls[k - 1]})"
+            _prepare(template, d)
+            status = _in_child(k, action, append)
+            if action.startswith("kill"):
+                assert os.WIFSIGNALED(status), where
+                assert os.WTERMSIG(status) == signal.SIGKILL, where
+            else:
+                # 3: the append failed with a LedgerError; 0: the failing call was a best-effort
+                # cleanup of a temp file (which the next recovery removes).
+                assert os.WIFEXITED(status), where
+                assert os.WEXITSTATUS(status) in (0, 3), where
+            outcomes[_check_after_crash(d, base, batch, archive_before, where)] += 1
+    assert outcomes[False]
+    assert outcomes[True]
+
+
+def test_kill_at_every_system_call_of_a_recovery(fast_path: Path) -> None:
+    """Recovery is idempotent: killed anywhere, the next recovery still finishes the append."""
+    template = fast_path / "template"
+    build_steady(template)
+    base, archive_before = lines_of(template), archive_of(template)
+    batch = [entry(6), entry(7)]
+    interrupted(template, batch, 9)
+    d = fast_path / "draws"
+    _prepare(template, d)
+    calls = _count_disk_calls(lambda: new_store(d).recover())
+    assert len(calls) > 10
+    for action in ("kill", "kill-after"):
+        for k in range(1, len(calls) + 1):
+            where = f"recovery: {action} at call {k}/{len(calls)} ({calls[k - 1]})"
+            _prepare(template, d)
+            status = _in_child(k, action, lambda: new_store(d).recover())
+            assert os.WIFSIGNALED(status), where
+            assert _check_after_crash(d, base, batch, archive_before, where), where
+
+
+# --------------------------------------------------------------------------- power loss
+
+
+class PowerModel:
+    """What survives a power loss: only what was fsynced (the pessimistic extreme of POSIX).
+
+    A file's content is what it held at its last ``fsync``; a directory's names are those it
+    held at its last ``fsync`` (names map to inodes, so a rename or link survives only with a
+    synced directory, and a synced name of a never-synced file comes back empty). Everything
+    on disk when the model starts counts as durable.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = str(root)
+        self.entries: dict[str, dict[str, int]] = {}  # directory → name → inode
+        self.content: dict[int, bytes] = {}  # inode → bytes at its last fsync
+        self.dirs: set[int] = set()
+        for folder, _, files in os.walk(root):
+            self._sync_dir(folder)
+            for name in files:
+                path = os.path.join(folder, name)
+                self.content[os.lstat(path).st_ino] = Path(path).read_bytes()
+
+    def _sync_dir(self, folder: str) -> None:
+        self.dirs.add(os.lstat(folder).st_ino)
+        self.entries[folder] = {}
+        for name in os.listdir(folder):
+            st = os.lstat(os.path.join(folder, name))
+            self.entries[folder][name] = st.st_ino
+            if stat.S_ISDIR(st.st_mode):
+                self.dirs.add(st.st_ino)
+
+    def on_fsync(self, fd: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        if os.path.isdir(path):
+            self._sync_dir(path)
+        else:
+            self.content[os.fstat(fd).st_ino] = Path(f"/proc/self/fd/{fd}").read_bytes()
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "entries": self.entries,
+            "content": {str(k): v.hex() for k, v in self.content.items()},
+            "dirs": sorted(self.dirs),
+        }
+
+
+def _rebuild_after_power_loss(model: dict[str, Any], target: Path) -> None:
+    """Recreate ``target`` (the model's root) as the disk would hold it after the power loss."""
+    shutil.rmtree(target)
+    dirs = set(model["dirs"])
+
+    def make(folder: str, dest: Path) -> None:
+        dest.mkdir()
+        for name, ino in sorted(model["entries"].get(folder, {}).items()):
+            source = os.path.join(folder, name)
+            if ino in dirs:
+                make(source, dest / name)
+            else:
+                (dest / name).write_bytes(bytes.fromhex(model["content"].get(str(ino), "")))
+
+    make(model["root"], target)
+
+
+def _lose_power_at(k: int, d: Path, dump: Path, work: Callable[[], object]) -> None:
+    """In a forked child: run ``work`` while modelling the disk under ``d``; before the k-th
+    disk-changing call, write the model to ``dump`` and SIGKILL the process."""
+    model = PowerModel(d)
+    count = 0
+
+    def hook(op: str, phase: str, args: tuple[Any, ...]) -> None:
+        nonlocal count
+        if phase == "after" and op == "fsync":
+            model.on_fsync(args[0])
+        if phase == "before":
+            count += 1
+            if count == k:
+                dump.write_text(json.dumps(model.dump()))
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    durable.set_fault_hook(hook)
+    try:
+        work()
+    finally:
+        os._exit(4)
+
+
+@pytest.mark.parametrize("blobs", [[], [BLOB]], ids=["lines only", "with a new blob"])
+def test_power_loss_at_every_system_call_of_an_append(fast_path: Path, blobs: list[bytes]) -> None:
+    """Before each disk-changing call of an append (into a log without blobs/ yet), the power
+    fails: only what was fsynced survives. The next writer must recover every time."""
+    template = fast_path / "template"
+    build_steady(template)
+    base, archive_before = lines_of(template), archive_of(template)
+    batch = [entry(6), entry(7)]
+    d = fast_path / "draws"
+    dump = fast_path / "model.json"
+
+    def append() -> None:
+        new_store(d).append(batch, [SIGNER], check_indices, blobs)
+
+    _prepare(template, d)
+    calls = _count_disk_calls(append)
+    outcomes = {False: 0, True: 0}
+    for k in range(1, len(calls) + 1):
+        where = f"power loss before call {k}/{len(calls)} ({calls[k - 1]})"
+        _prepare(template, d)
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into pytest
+            _lose_power_at(k, d, dump, append)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status), where
+        _rebuild_after_power_loss(json.loads(dump.read_text()), d)
+        outcomes[_check_after_crash(d, base, batch, archive_before, where, bool(blobs))] += 1
+    assert outcomes[False]
+    assert outcomes[True]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -396,8 +397,52 @@ def test_lock_fd_is_not_inherited(tmp_path: Path) -> None:
 
 
 def test_module_uses_os_attribute_calls() -> None:
-    # Failure injection relies on durable calling os.<name> at call time.
+    # Failure injection relies on durable calling os.<name> at call time, through the seam.
     source = Path(durable.__file__).read_text(encoding="utf-8")
-    for name in ("write", "fsync", "replace", "link", "open"):
+    for name in ("write", "fsync", "replace", "link", "open", "unlink", "ftruncate", "mkdir"):
         assert f"from os import {name}" not in source
-        assert f"os.{name}(" in source
+        assert f'"{name}",\n' in source or f'_sys("{name}", os.{name}' in source
+        if name != "open":  # the one raw os.open is the read-only one of _compare_existing
+            assert f"os.{name}(" not in source.replace(f"``os.{name}(", "")
+
+
+def test_remove_durable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x")
+    with counting(monkeypatch, "fsync") as fsyncs:
+        assert durable.remove_durable(path) is True
+    assert not path.exists()
+    assert len(fsyncs) == 1  # the directory
+    assert durable.remove_durable(path) is False  # idempotent
+    assert durable.remove_durable(tmp_path / "missing-dir" / "f") is False
+
+
+@pytest.mark.parametrize(
+    ("action", "code"), [("EIO", errno.EIO), ("ENOSPC", errno.ENOSPC)], ids=["EIO", "ENOSPC"]
+)
+def test_fault_seam_fails_the_kth_disk_call(tmp_path: Path, action: str, code: int) -> None:
+    hook = durable._hook_from_env(f"3:{action}")
+    previous = durable.set_fault_hook(hook)
+    try:
+        # append_durable: open(O_EXCL) #1, write #2, fsync #3 (fatal), ...
+        with pytest.raises(FatalStoreError, match=rf"\[{errno.errorcode[code]}\]"):
+            durable.append_durable(tmp_path / "f", b"data")
+    finally:
+        durable.set_fault_hook(previous)
+    assert (tmp_path / "f").read_bytes() == b"data"
+
+
+def test_fault_seam_kills_in_a_child(tmp_path: Path) -> None:
+    env = {**os.environ, durable.FAULT_ENV: "2:kill"}
+    code = (
+        "import sys; from ledger import durable; "
+        f"durable.append_durable({str(tmp_path / 'f')!r}, b'data'); print('survived')"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == -signal.SIGKILL
+    assert proc.stdout == ""
+    assert (tmp_path / "f").read_bytes() == b""  # killed before its first write
+    with pytest.raises(ValueError, match="unknown action"):
+        durable._hook_from_env("1:explode")

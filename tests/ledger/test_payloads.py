@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -236,3 +237,29 @@ def test_entry_types_are_values_not_globals() -> None:
     assert Registry(origin="o").types is ENTRY_TYPES
     assert isinstance(allowed, EntryTypes)
     assert not ENTRY_TYPES.unchecked
+
+
+def test_workflow_doc_tables_equal_the_definitions() -> None:
+    """docs/workflow.md §2.3 is exactly what the payload definitions generate."""
+    from ledger.payloads import DOC_BEGIN, DOC_END, markdown
+
+    doc = (ROOT / "docs" / "workflow.md").read_text(encoding="utf-8")
+    start, end = doc.index(DOC_BEGIN), doc.index(DOC_END) + len(DOC_END) + 1
+    assert doc[start:end] == markdown(), "regenerate: python -m ledger.payloads"
+
+
+def test_ledger_doc_key_table_names_the_key_body_fields() -> None:
+    """docs/ledger.md §13.3 lists exactly the fields of each key-management body."""
+    from ledger.payloads import ROOT_PAYLOADS
+
+    doc = (ROOT / "docs" / "ledger.md").read_text(encoding="utf-8")
+    for root_cls in ROOT_PAYLOADS:
+        cls: Any = root_cls
+        row = next(line for line in doc.splitlines() if line.startswith(f"| `{cls.TYPE}`"))
+        listed = row.split("|")[2].strip().strip("`")
+        nested = dict(re.findall(r"(\w+)\{([^}]*)\}", listed))
+        names = {n.strip("[]") for n in re.sub(r"\{[^}]*\}", "", listed).split()}
+        assert names == {n for n, _, _ in cls._schema_fields}, cls.TYPE
+        for name, inner in nested.items():
+            kind = next(k for n, k, _ in cls._schema_fields if n == name)
+            assert set(inner.split()) == {n for n, _, _ in kind.cls._schema_fields}, name

@@ -471,3 +471,11 @@ def test_body_bytes_slice_equals_canonical_body(extra: dict[str, Any]) -> None:
     entry = parse_entry(make_entry(ORIGIN, body, [DEPT_A, DEPT_B]))
     assert entry.body_bytes == canonical.dumps(entry.body)
     assert entry.signing_message(ORIGIN) == signing_message(ORIGIN, entry.body)
+
+
+@pytest.mark.parametrize("taken", ["dept/a/1", "root/1", "log"])
+def test_key_name_already_used_is_rejected(taken: str) -> None:
+    """A key name identifies one key: a different key under a used name is refused (#12/14)."""
+    impostor = Signer.from_seed(f"test.example/gongkai/{taken}", b"another key".ljust(32, b"\0"))
+    with pytest.raises(VerificationError, match=r"密钥名称.*已被另一个密钥使用"):
+        run([*base_log(), key_add(impostor, "a", "add-impostor")])

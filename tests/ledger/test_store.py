@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import canonical
+from ledger import canonical, storescan
 from ledger import store as store_module
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.durable import LedgerLock
@@ -21,6 +21,7 @@ from ledger.errors import (
     StoreError,
     VerificationError,
 )
+from ledger.journal import AppendJournal, parse_journal
 from ledger.merkle import EMPTY_ROOT, MerkleTree, leaf_hash
 from ledger.note import Signer
 from ledger.store import MAX_ENTRY_SIZE, LedgerStore
@@ -144,7 +145,7 @@ def test_small_read_chunks_give_the_same_state(
         f.write(entry(6) + b"\n" + entry(7)[:5])
     before = store.read_state()
     for chunk in (1, 2, 7, 23):
-        monkeypatch.setattr(store_module, "_READ_CHUNK", chunk)
+        monkeypatch.setattr(storescan, "_READ_CHUNK", chunk)
         assert store.read_state() == before
         assert list(store.iter_lines()) == [entry(i) for i in range(7)]
     assert before.torn_tail == entry(7)[:5]
@@ -406,7 +407,7 @@ def test_tampering_is_fatal_and_modifies_nothing(tmp_path: Path, case: str) -> N
     with pytest.raises(FatalStoreError, match=pattern):
         store.read_state()
     with pytest.raises(FatalStoreError, match=pattern):
-        store.recover([SIGNER])
+        store.recover()
     with pytest.raises(FatalStoreError):
         store.append([entry(100)], [SIGNER])
     with pytest.raises(FatalStoreError):
@@ -417,35 +418,29 @@ def test_tampering_is_fatal_and_modifies_nothing(tmp_path: Path, case: str) -> N
 # --------------------------------------------------------------------------- recovery
 
 
-def test_uncheckpointed_lines_are_rolled_forward(tmp_path: Path) -> None:
+def test_uncheckpointed_lines_without_a_journal_are_fatal(tmp_path: Path) -> None:
+    """Lines after the last checkpoint that no append journal explains are unverifiable: the
+    writer neither signs over them nor drops them, and says how to discard them."""
     store = populated(tmp_path)
+    good = _entries_data(tmp_path)
     with (tmp_path / "entries.jsonl").open("ab") as f:
         f.write(entry(6) + b"\n" + entry(7) + b"\n")
     state = store.read_state()
     assert (state.size, state.checkpointed_size, state.uncheckpointed) == (8, 6, 2)
+    assert state.checkpointed_length == len(good)
     assert state.needs_recovery
-    seen: list[tuple[int, list[bytes]]] = []
-    recovered = store.recover([SIGNER], lambda first, lines: seen.append((first, list(lines))))
-    assert seen == [(6, [entry(6), entry(7)])]
-    assert recovered.size == recovered.checkpointed_size == 8
-    assert recovered == store.read_state()
-    assert_consistent(tmp_path)
-
-
-def test_rolled_forward_lines_that_fail_validation_are_fatal(tmp_path: Path) -> None:
-    store = populated(tmp_path)
-    with (tmp_path / "entries.jsonl").open("ab") as f:
-        f.write(entry(6) + b"\n" + b"x" * 3)
     before = snapshot(tmp_path)
-
-    def reject(first: int, lines: Sequence[bytes]) -> None:
-        raise VerificationError(f"entry {first} has no valid signature")
-
-    with pytest.raises(FatalStoreError, match=r"第 6\.\.6 行已持久化但从未被检查点覆盖.*entry 6"):
-        store.recover([SIGNER], reject)
-    assert snapshot(tmp_path) == before
+    pattern = (
+        rf"第 6\.\.7 行（字节 {len(good)}\.\.\d+）不在任何签名检查点内，也没有追加日志.*"
+        rf"truncate -s {len(good)} "
+    )
+    with pytest.raises(FatalStoreError, match=pattern):
+        store.recover()
     with pytest.raises(FatalStoreError, match="因致命错误已停止"):
-        store.append([entry(7)], [SIGNER])
+        store.append([entry(8)], [SIGNER])
+    with pytest.raises(FatalStoreError, match=pattern):
+        new_store(tmp_path).append([entry(8)], [SIGNER])
+    assert snapshot(tmp_path) == before
 
 
 @pytest.mark.parametrize("how", ["missing", "older"])
@@ -458,7 +453,10 @@ def test_lagging_checkpoint_is_recopied(tmp_path: Path, how: str) -> None:
     state = store.read_state()
     assert state.published_lags
     assert state.needs_recovery
-    assert store.recover([SIGNER]).published_lags is False
+    recovery = store.recover()
+    assert recovery.state.published_lags is False
+    assert recovery.actions == ("checkpoint 落后于存档：已改为 checkpoints/6 的副本（大小 6）",)
+    assert store.recover().actions == ()
     assert_consistent(tmp_path)
 
 
@@ -468,17 +466,20 @@ def test_torn_tail_is_saved_then_truncated(tmp_path: Path) -> None:
     (tmp_path / "entries.jsonl").write_bytes(good + b'{"body":{"i"')
     state = store.read_state()
     assert (state.torn_tail, state.valid_length, state.size) == (b'{"body":{"i"', len(good), 6)
-    store.recover([SIGNER])
+    (action,) = store.recover().actions
+    assert re.fullmatch(
+        r"已移除 entries\.jsonl 末尾 12 字节不完整的行（原样保存在 torn-\d+）", action
+    )
     assert _entries_data(tmp_path) == good
     torn = [p for p in tmp_path.iterdir() if p.name.startswith("torn-")]
     assert [p.read_bytes() for p in torn] == [b'{"body":{"i"']
     # The same tail again (a crash between saving and truncating) is not copied twice.
     (tmp_path / "entries.jsonl").write_bytes(good + b'{"body":{"i"')
-    store.recover([SIGNER])
+    store.recover()
     assert len([p for p in tmp_path.iterdir() if p.name.startswith("torn-")]) == 1
     # A different tail in the same second gets its own file.
     (tmp_path / "entries.jsonl").write_bytes(good + b"{")
-    store.recover([SIGNER])
+    store.recover()
     tails = sorted(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("torn-"))
     assert tails == sorted([b'{"body":{"i"', b"{"])
     assert_consistent(tmp_path)
@@ -494,8 +495,16 @@ def test_stale_temp_files_are_ignored_then_removed(tmp_path: Path) -> None:
         path.write_bytes(b"half")
     foreign = tmp_path / ".tmp.someone-else"
     foreign.write_bytes(b"keep")
-    assert not store.read_state().needs_recovery
-    store.recover([SIGNER])
+    state = store.read_state()
+    assert state.stale_temps == (
+        (".tmp.checkpoint.123.abcdef", 4),
+        ("checkpoints/.tmp.7.123.abcdef", 4),
+    )
+    assert state.needs_recovery
+    assert store.recover().actions == (
+        "已删除中断的写入留下的临时文件：.tmp.checkpoint.123.abcdef（4 字节）、"
+        "checkpoints/.tmp.7.123.abcdef（4 字节）",
+    )
     assert not any(p.exists() for p in stale)
     assert foreign.exists()
 
@@ -519,8 +528,10 @@ def test_fatal_io_error_stops_the_object_but_a_new_one_recovers(
     with pytest.raises(FatalStoreError, match="因致命错误已停止"):
         store.put_blob(b"x")
     fresh = new_store(tmp_path)
-    fresh.recover([SIGNER])
-    assert fresh.append([entry(7)], [SIGNER]).size == 8
+    # The failed fsync was the journal's (the first of the transaction): its temp file was
+    # never renamed into place and was removed, so the append left nothing at all.
+    assert fresh.recover().actions == ()
+    assert fresh.append([entry(6)], [SIGNER]).size == 7
     assert_consistent(tmp_path)
 
 
@@ -570,3 +581,123 @@ def test_blobs(tmp_path: Path) -> None:
     with pytest.raises(FatalStoreError, match="不可变文件不一致"):
         new_store(tmp_path / "d").put_blob(data)
     assert path.read_bytes() == data + b"!"
+
+
+# --------------------------------------------------------------------------- the transaction
+
+
+def test_blobs_are_written_with_their_entries_and_readable_while_validating(
+    tmp_path: Path,
+) -> None:
+    store = populated(tmp_path)
+    data = b"snapshot\n" * 10
+    digest = hashlib.sha256(data).hexdigest()
+    seen: list[bytes] = []
+
+    def validate(first: int, lines: Sequence[bytes]) -> None:
+        seen.append(store.get_blob(digest))  # not on disk yet, but visible to the validator
+
+    store.append([entry(6)], [SIGNER], validate, [data])
+    assert seen == [data]
+    assert store.get_blob(digest) == data
+    assert not (tmp_path / "journal").exists()
+    assert_consistent(tmp_path)
+    with pytest.raises(StoreError, match="blob 只能与引用它的条目一同追加"):
+        store.append([], [SIGNER], None, [b"orphan"])
+
+
+def test_a_refused_append_leaves_nothing_not_even_its_blobs(tmp_path: Path) -> None:
+    store = populated(tmp_path)
+    before = snapshot(tmp_path)
+
+    def refuse(first: int, lines: Sequence[bytes]) -> None:
+        raise VerificationError("refused")
+
+    with pytest.raises(VerificationError, match="refused"):
+        store.append([entry(6)], [SIGNER], refuse, [b"blob of a refused entry"])
+    assert snapshot(tmp_path) == before
+    assert not (tmp_path / "blobs").exists()
+
+
+def test_generation_counts_write_sessions(tmp_path: Path) -> None:
+    store = populated(tmp_path)
+    before = store.generation
+    store.read_state()
+    store.recover()  # clean: nothing to do, no write session
+    assert store.generation == before
+    store.append([entry(6)], [SIGNER])
+    assert store.generation == before + 1
+
+
+def _journaled(d: Path) -> None:
+    """``d`` with an append of entry 6 whose lines are written but not checkpointed."""
+    store = populated(d)
+    real = store_module.create_immutable
+
+    def fail_on_archive(path: Path, data: bytes) -> None:
+        raise StoreError("injected")
+
+    store_module.create_immutable = fail_on_archive  # type: ignore[assignment]
+    try:
+        with pytest.raises(StoreError, match="injected"):
+            store.append([entry(6)], [SIGNER])
+    finally:
+        store_module.create_immutable = real
+
+
+JOURNAL_TAMPER: dict[str, tuple[Callable[[Path], object], str]] = {
+    "journal payload edited": (
+        lambda d: (d / "journal").write_bytes((d / "journal").read_bytes()[:-3] + b"}}\n"),
+        r"journal：追加日志无法解析.*SHA-256",
+    ),
+    "journal truncated": (
+        lambda d: (d / "journal").write_bytes((d / "journal").read_bytes()[:-1]),
+        r"journal：追加日志无法解析.*不完整",
+    ),
+    "written line edited after the journal": (
+        lambda d: _replace_byte(d, 6, b'"i":6', b'"i":7'),
+        r"journal：追加日志（准备把第 6\.\.6 条追加到 6 条之后）与账本不符："
+        r"entries\.jsonl 第 \d+ 字节之后的内容不是新条目的前缀",
+    ),
+    "checkpointed line edited": (
+        lambda d: _replace_byte(d, 4, b'"i":4', b'"i":9'),
+        r"checkpoints/6：签名的根",
+    ),
+    "journal of another ledger": (
+        lambda d: _rewrite_lines(d, lambda x: x[:4] + x[6:]),
+        r"checkpoints/6",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(JOURNAL_TAMPER))
+def test_a_journal_that_does_not_fit_is_fatal_and_modifies_nothing(
+    tmp_path: Path, case: str
+) -> None:
+    d = tmp_path / "draws"
+    _journaled(d)
+    mutate, pattern = JOURNAL_TAMPER[case]
+    mutate(d)
+    before = snapshot(d)
+    with pytest.raises(FatalStoreError, match=pattern):
+        new_store(d).read_state()
+    with pytest.raises(FatalStoreError, match=pattern):
+        new_store(d).recover()
+    with pytest.raises(FatalStoreError, match=pattern):
+        new_store(d).append([entry(7)], [SIGNER])
+    assert snapshot(d) == before
+
+
+def test_journal_is_parsed_strictly() -> None:
+    journal = AppendJournal(2, 46, 3, b"note\n", entry(2) + b"\n", (("ab" * 32, 5),))
+    data = journal.encode()
+    assert parse_journal(data) == journal
+    assert data.startswith(b"gongkai-append-journal/v1\n{")
+    for bad, message in (
+        (b"x" + data, "文件头"),
+        (data.replace(b'"size":3', b'"size":4'), "应有 2 个"),
+        (data.replace(b'"size":3', b'"size":3,"zz":1'), "恰好含有字段"),
+        (data + b"x", "头部记载"),
+    ):
+        with pytest.raises(MalformedError, match=message):
+            parse_journal(bad)

@@ -240,6 +240,10 @@ def t_tile_partial_top(ctx: Ctx) -> None:
     flip_file(ctx.root / "tile" / "0" / "002.p" / "88", 32 * 80)
 
 
+def t_tile_partial_archived(ctx: Ctx) -> None:
+    flip_file(ctx.root / "tile" / "0" / "001.p" / "44", 32 * 3 + 1)
+
+
 def t_tile_level1(ctx: Ctx) -> None:
     flip_file(ctx.root / "tile" / "1" / "000.p" / "2", 40)
 
@@ -485,7 +489,14 @@ CASES = [
         "site",
         t_tile_partial_top,
         VerificationError,
-        r"由瓦片 tile/ 计算的根.*不符",
+        r"部分瓦片 tile/0/002\.p/88 的内容与 entries\.jsonl 前 600 行重算的不符",
+    ),
+    Case(
+        "archived partial tile byte flip",
+        "site",
+        t_tile_partial_archived,
+        VerificationError,
+        r"部分瓦片 tile/0/001\.p/44 的内容与 entries\.jsonl 前 300 行重算的不符",
     ),
     Case(
         "level-1 tile edit",

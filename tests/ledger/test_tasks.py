@@ -14,6 +14,7 @@ from ledger.entries import Entry, make_entry, parse_entry
 from ledger.errors import VerificationError
 from ledger.note import Signer
 from ledger.tasks import TaskLedger, TaskState, china_date, round_time
+from ledger.vocabulary import FOLLOWUP_MEASURES
 
 ORIGIN = "test.example/gongkai/ledger"
 KEY = Signer.from_seed("test.example/k", bytes(32))
@@ -26,12 +27,15 @@ def entry(type_: str, ident: str, ts: str, **body: Any) -> Entry:
 
 
 def plan() -> Entry:
+    document = {"sha256": "ab" * 32, "size": 2, "media": "application/json"}
     return entry(
         "plan.publish",
         "plan.publish/2024",
         "2024-01-10T01:00:00Z",
         dept="scjg",
         plan_id="2024",
+        year=2024,
+        title="2024 年度计划",
         tasks=[
             {
                 "task_id": "T-JOINT",
@@ -41,6 +45,7 @@ def plan() -> Entry:
             },
             {"task_id": "T-SINGLE", "kind": "single", "lead": "whly", "departments": ["whly"]},
         ],
+        document=document,
     )
 
 
@@ -49,6 +54,7 @@ def invite(**over: Any) -> Entry:
         "dept": "scjg",
         "task_id": "T-JOINT",
         "partners": ["wsjk", "xfjy"],
+        "items": {"scjg": ["SJ-01"], "wsjk": ["WJ-01"], "xfjy": ["XF-01"]},
         "opens": "2024-01-15",
         "closes": "2024-02-20",
     }
@@ -70,6 +76,9 @@ def reply(
     )
 
 
+CHAIN = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"
+
+
 def announce(
     task: str = "T-JOINT",
     depts: tuple[str, ...] = ("scjg", "wsjk", "xfjy"),
@@ -77,11 +86,27 @@ def announce(
     round_: int = R,
     **over: Any,
 ) -> Entry:
+    pool = {"sha256": "00" * 32, "count": 0}
     body: dict[str, Any] = {
         "dept": depts[0],
+        "schema": "draw-v1/announce",
+        "algorithm": "draw-v1",
         "task_id": task,
-        "rules": {"departments": [{"dept": d} for d in depts]},
-        "randomness": {"drand": {"round": round_}},
+        "title": "测试抽取",
+        "announced_at": ts,
+        "pools": {"entities": pool, "inspectors": pool, "conflicts": pool},
+        "rules": {
+            "strata": [{"stratum": "A", "ratio": "0.1"}],
+            "as_of": "2024-02-22",
+            "exclude_inspected_within_days": None,
+            "min_count": None,
+            "lead": depts[0],
+            "departments": [{"dept": d, "per_entity": 2, "required_tags": []} for d in depts],
+        },
+        "randomness": {
+            "drand": {"chain_hash": CHAIN, "round": round_},
+            "commitments": [{"dept": d, "commitment": "11" * 32} for d in depts],
+        },
         "reveal_deadline": "2024-02-24T00:00:00Z",
     }
     body.update(over)
@@ -90,7 +115,7 @@ def announce(
 
 def reveal(dept: str, ts: str = "2024-02-23T00:00:00Z", task: str = "T-JOINT") -> Entry:
     return entry(
-        "draw.reveal", f"draw.reveal/{task}/{dept}", ts, dept=dept, task_id=task, secret="00"
+        "draw.reveal", f"draw.reveal/{task}/{dept}", ts, dept=dept, task_id=task, secret="22" * 32
     )
 
 
@@ -103,8 +128,9 @@ def beacon(
         ts,
         dept=dept,
         task_id=task,
+        chain_hash=CHAIN,
         round=round_,
-        signature="00",
+        signature="00" * 48,
     )
 
 
@@ -137,18 +163,36 @@ def draw_result(task: str = "T-JOINT", dept: str = "scjg") -> Entry:
         dept=dept,
         task_id=task,
         result=ref,
+        result_sha256=digest,
     )
 
 
-def confirm(task: str = "T-JOINT") -> Entry:
-    return entry(
-        "task.confirm",
-        f"task.confirm/{task}",
-        "2024-02-26T01:00:00Z",
-        dept="scjg",
-        task_id=task,
-        departments=["scjg", "wsjk", "xfjy"],
-    )
+def confirm(task: str = "T-JOINT", **over: Any) -> Entry:
+    body: dict[str, Any] = {
+        "dept": "scjg",
+        "task_id": task,
+        "departments": ["scjg", "wsjk"],
+        "drawn": ["E1", "E2"],
+        "forms": [],
+    }
+    body.update(over)
+    return entry("task.confirm", f"task.confirm/{task}", "2024-02-26T01:00:00Z", **body)
+
+
+def result_object(entity: str = "E1", inspectors: tuple[str, ...] = ("I1",), **over: Any) -> Any:
+    body: dict[str, Any] = {
+        "entity": entity,
+        "items": ["SJ-01"],
+        "methods": ["现场检查"],
+        "categories": ["未发现问题"],
+        "detail": "",
+        "inspectors": list(inspectors),
+        "inspected_on": "2024-04-01",
+        "completed_on": "2024-04-02",
+        "followup": {"measure": FOLLOWUP_MEASURES[0], "state": "已完结"},
+    }
+    body.update(over)
+    return body
 
 
 def result(
@@ -159,14 +203,30 @@ def result(
     ts: str = "2024-04-20T01:00:00Z",
     **over: Any,
 ) -> Entry:
-    body = {
-        "entity": entity,
-        "inspectors": list(inspectors),
-        "inspected_on": "2024-04-01",
-        "completed_on": "2024-04-02",
+    body = result_object(entity, inspectors, **over)
+    return entry("result.publish", ident, ts, dept=dept, task_id="T-JOINT", result=body)
+
+
+def replace_entry(removed: str, ts: str, **over: Any) -> Entry:
+    body: dict[str, Any] = {
+        "dept": "scjg",
+        "schema": "draw-v1/replace",
+        "task_id": "T-JOINT",
+        "result_sha256": "33" * 32,
+        "stratum": "A",
+        "removed": removed,
+        "replacement": {"id": "E3", "ticket": "0.1"},
+        "reason": "已注销",
     }
     body.update(over)
-    return entry("result.publish", ident, ts, dept=dept, task_id="T-JOINT", result=body)
+    return entry("draw.replace", "rp", ts, **body)
+
+
+def followup_entry(kind: str, ident: str, ts: str, dept: str = "scjg") -> Entry:
+    extra = {"measure": "其他"} if kind == "record" else {"closed_on": ts[:10]}
+    return entry(
+        f"followup.{kind}", ident, ts, dept=dept, task_id="T-JOINT", entity="E1", note="", **extra
+    )
 
 
 def run(entries: list[Entry]) -> TaskLedger:
@@ -202,7 +262,7 @@ REFUSALS: dict[str, tuple[Callable[[], list[Entry]], str]] = {
     ),
     "invite before plan": (lambda: [invite()], "不在任何已发布的年度计划中"),
     "invite single task": (
-        lambda: [plan(), invite(task_id="T-SINGLE", dept="whly", partners=[])],
+        lambda: [plan(), invite(task_id="T-SINGLE", dept="whly", partners=["wsjk"])],
         "单部门任务不发出邀约",
     ),
     "invite by partner": (lambda: [plan(), invite(dept="wsjk")], "须由牵头部门"),
@@ -331,71 +391,52 @@ REFUSALS: dict[str, tuple[Callable[[], list[Entry]], str]] = {
                 "2024-04-21T01:00:00Z",
                 dept="scjg",
                 task_id="T-JOINT",
-                refers={"index": 3, "leaf_hash": "00"},
-                result={},
+                refers={"index": 3, "leaf_hash": "00" * 32},
+                result=result_object(),
+                reason="更正",
             ),
         ],
         "不存在或哈希不符",
     ),
     "followup without result": (
-        lambda: [
-            *happy(),
-            entry(
-                "followup.record",
-                "f1",
-                "2024-04-21T01:00:00Z",
-                dept="wsjk",
-                task_id="T-JOINT",
-                entity="E1",
-            ),
-        ],
+        lambda: [*happy(), followup_entry("record", "f1", "2024-04-21T01:00:00Z", dept="wsjk")],
         "已公示的结果",
     ),
     "close without open followup": (
-        lambda: [
-            *happy(),
-            entry(
-                "followup.close",
-                "f1",
-                "2024-04-21T01:00:00Z",
-                dept="scjg",
-                task_id="T-JOINT",
-                entity="E1",
-            ),
-        ],
+        lambda: [*happy(), followup_entry("close", "f1", "2024-04-21T01:00:00Z")],
         "没有未完结",
     ),
     "replace undrawn": (
-        lambda: [
-            *happy()[:9],
-            entry(
-                "draw.replace",
-                "rp",
-                "2024-02-25T19:00:00Z",
-                dept="scjg",
-                task_id="T-JOINT",
-                removed="E9",
-                replacement={"id": "E3", "ticket": "0.1"},
-                reason="注销",
-            ),
-        ],
+        lambda: [*happy()[:9], replace_entry("E9", "2024-02-25T19:00:00Z")],
         "不在抽取名单中",
     ),
     "replace after confirm": (
-        lambda: [
-            *happy()[:10],
-            entry(
-                "draw.replace",
-                "rp",
-                "2024-02-26T19:00:00Z",
-                dept="scjg",
-                task_id="T-JOINT",
-                removed="E1",
-                replacement={"id": "E3", "ticket": "0.1"},
-                reason="注销",
-            ),
-        ],
+        lambda: [*happy()[:10], replace_entry("E1", "2024-02-26T19:00:00Z")],
         "名单确认之前",
+    ),
+    "replace by partner": (
+        lambda: [*happy()[:9], replace_entry("E1", "2024-02-25T19:00:00Z", dept="wsjk")],
+        "须由牵头部门",
+    ),
+    "beacon by partner": (
+        lambda: [*happy()[:7], beacon(dept="wsjk")],
+        "须由牵头部门",
+    ),
+    "announced_at is not ts": (
+        lambda: [plan(), announce("T-SINGLE", ("whly",), announced_at="2024-02-21T00:00:00Z")],
+        "announced_at 应等于条目时间 ts",
+    ),
+    "confirm leaving a department out": (
+        lambda: [*happy()[:9], confirm(departments=["scjg"])],
+        "departments 应为参与抽取的部门",
+    ),
+    "confirm of another list": (
+        lambda: [*happy()[:9], confirm(drawn=["E1"])],
+        "drawn 应为当前的抽取名单",
+    ),
+    "body of the wrong shape": (
+        lambda: [plan(), invite(opens=20240115)],
+        "字段 opens 应为日期字符串，实为整数",
     ),
 }
 
@@ -410,25 +451,21 @@ def test_refusals(name: str) -> None:
 def test_correction_and_followup_flow() -> None:
     entries = happy()
     original = entries[-1]
-    fix = entry(
-        "result.correct", "c1", "2024-04-22T01:00:00Z", dept="scjg", task_id="T-JOINT",
-        refers={"index": len(entries) - 1, "leaf_hash": original.leaf_hash.hex()},
-        result={"entity": "E1", "inspectors": ["I1"], "inspected_on": "2024-04-01", "completed_on": "2024-04-02"},
-    )  # fmt: skip
-    opened = entry(
-        "followup.record", "f1", "2024-04-23T01:00:00Z", dept="scjg", task_id="T-JOINT", entity="E1"
-    )
-    closed = entry(
-        "followup.close", "f2", "2024-05-23T01:00:00Z", dept="scjg", task_id="T-JOINT", entity="E1"
-    )
+
+    def correction(ident: str, ts: str) -> Entry:
+        return entry(
+            "result.correct", ident, ts, dept="scjg", task_id="T-JOINT",
+            refers={"index": len(entries) - 1, "leaf_hash": original.leaf_hash.hex()},
+            result=result_object(detail="更正后的说明"), reason="更正",
+        )  # fmt: skip
+
+    fix = correction("c1", "2024-04-22T01:00:00Z")
+    opened = followup_entry("record", "f1", "2024-04-23T01:00:00Z")
+    closed = followup_entry("close", "f2", "2024-05-23T01:00:00Z")
     ledger = run([*entries, fix, opened, closed])
     assert ledger.tasks["T-JOINT"].followups[("scjg", "E1")] == "closed"
     # A second correction must refer to the latest version, not the original.
-    stale = entry(
-        "result.correct", "c2", "2024-04-24T01:00:00Z", dept="scjg", task_id="T-JOINT",
-        refers={"index": len(entries) - 1, "leaf_hash": original.leaf_hash.hex()},
-        result={"entity": "E1", "inspectors": ["I1"], "inspected_on": "2024-04-01", "completed_on": "2024-04-02"},
-    )  # fmt: skip
+    stale = correction("c2", "2024-04-24T01:00:00Z")
     with pytest.raises(VerificationError, match="最新结果"):
         run([*entries, fix, stale])
 
@@ -438,9 +475,7 @@ def test_a_form_saying_open_may_be_closed_directly() -> None:
     ``followup.record`` first (what ``gongkai status`` lists as open can be closed)."""
     entries = happy()[:-1]
     form = {"measure": "其他", "state": "未完结"}
-    close = entry(
-        "followup.close", "f1", "2024-05-23T01:00:00Z", dept="scjg", task_id="T-JOINT", entity="E1"
-    )
+    close = followup_entry("close", "f1", "2024-05-23T01:00:00Z")
     ledger = run([*entries, result(followup=form), close])
     assert ledger.tasks["T-JOINT"].followups[("scjg", "E1")] == "closed"
     with pytest.raises(VerificationError, match="没有未完结"):
@@ -448,16 +483,7 @@ def test_a_form_saying_open_may_be_closed_directly() -> None:
 
 
 def test_replacement_moves_the_team() -> None:
-    rep = entry(
-        "draw.replace",
-        "rp",
-        "2024-02-25T19:00:00Z",
-        dept="scjg",
-        task_id="T-JOINT",
-        removed="E1",
-        replacement={"id": "E3", "ticket": "0.1"},
-        reason="已注销",
-    )
+    rep = replace_entry("E1", "2024-02-25T19:00:00Z")
     ledger = run([*happy()[:9], rep])
     task = ledger.tasks["T-JOINT"]
     assert task.drawn == {"E2", "E3"}

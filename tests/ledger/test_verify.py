@@ -13,7 +13,12 @@ import pytest
 from ledger.__main__ import main
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.entries import Entry
-from ledger.errors import InconsistencyError, MalformedError, VerificationError
+from ledger.errors import (
+    InconsistencyError,
+    InterruptedAppendError,
+    MalformedError,
+    VerificationError,
+)
 from ledger.merkle import MerkleTree, RootMismatchError, leaf_hash, verify_consistency
 from ledger.publish import publish_ledger
 from ledger.receipt import parse_receipt, verify_receipt
@@ -174,9 +179,14 @@ def test_unverified_tail_is_reported(ledger_copy: Path, built: lf.Ledger) -> Non
     extra = [lf.statement_line(600), lf.statement_line(601)]
     with open(ledger_copy / "entries.jsonl", "ab") as f:
         f.write(b"".join(x + b"\n" for x in extra) + b'{"torn')
-    report = verify_directory(ledger_copy, trust=built.trust, types=lf.TYPES)
-    assert report.unverified_tail == 2
-    assert any("未验证" in w for w in report.warnings)
+    # Without a journal nothing explains them: exit code 8, every leftover named precisely.
+    with pytest.raises(InterruptedAppendError, match="账本目录中有检查点之外的内容") as info:
+        verify_directory(ledger_copy, trust=built.trust, types=lf.TYPES)
+    assert info.value.exit_code == 8
+    assert "entries.jsonl 在检查点大小 600 之后还有 2 个完整行和 6 字节不完整的行" in str(
+        info.value
+    )
+    assert "写入命令会拒绝继续（退出码 7）" in str(info.value)
 
 
 def test_draw_checks_are_called_for_every_entry(built: lf.Ledger) -> None:
@@ -487,5 +497,5 @@ def test_cli_fork_exit_code_and_evidence_file(
 
 def test_cli_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run_cli(["verify", str(tmp_path / "nothing")], capsys)
-    assert code == 4
-    assert "trust.txt" in err
+    assert code == 6  # not a ledger directory: README's "账本目录不可用", not "验证失败"
+    assert "不是账本目录" in err

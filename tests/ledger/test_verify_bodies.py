@@ -146,3 +146,20 @@ def test_standalone_verifier_without_fcntl(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     assert f"第 {INDEX} 条条目" in done.stderr, done.stderr
     assert message in done.stderr, done.stderr
+
+
+def test_the_result_reader_never_drops_an_unknown_word() -> None:
+    """Reading a result takes its typed payload: an unknown category is an error, never an
+    empty (“no problem found”) list, even for an entry that skipped verification."""
+    from generator.workflow.records import result_from_entry
+    from ledger.entries import parse_entry
+    from ledger.errors import VerificationError
+
+    body = _result(categories=["无此类别"])
+    line = make_entry("o", body, [example_signer("x")])
+    with pytest.raises(VerificationError, match=r"result\.categories\[0\] '无此类别' 不在"):
+        result_from_entry(parse_entry(line, 9), 9)
+    good = _result(categories=["发现问题经责令已改正"])
+    read = result_from_entry(parse_entry(make_entry("o", good, [example_signer("x")]), 9), 9)
+    assert [c.value for c in read.categories] == ["发现问题经责令已改正"]
+    assert read.problem_found

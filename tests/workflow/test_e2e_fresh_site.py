@@ -15,91 +15,22 @@ import subprocess
 import sys
 from pathlib import Path
 
-import openpyxl
 import pytest
-from click.testing import CliRunner, Result
 from figures_kit import assert_one_definition
+from fresh_site import ORIGIN, SIG, TASK, Site, fill_row, new_site
 
-from generator.cli import main
 from generator.workflow import forms
+from generator.workflow.site import SiteRepo
 from ledger import canonical
 from ledger.entries import make_entry
 from ledger.keys import read_private_key
 from ledger.store import LedgerStore
 from ledger.trust import parse_trust
 
-MINI = Path(__file__).resolve().parents[1] / "generator" / "fixtures" / "mini"
-ORIGIN = "scjg.test.example/gongkai/ledger"
-SIG = "95f058cbd1294bc3fa28647dabded06d50b543643fb04e1cb2c5b6204daf20935782f7cae5fa7718cf87b4c43d108842"
-TASK = "2024-YYYC-CY"
-
-
-class Site:
-    def __init__(self, tmp: Path) -> None:
-        self.root, self.keys, self.secrets = tmp / "site", tmp / "keys", tmp / "secrets"
-        self.runner = CliRunner()
-
-    def run(self, *args: str, ok: bool = True) -> Result:
-        result = self.runner.invoke(main, list(args))
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    def key(self, name: str) -> str:
-        return str(self.keys / f"{name.replace('/', '_')}.key")
-
-    def dept_key(self, dept: str) -> str:
-        return self.key(f"scjg.test.example/gongkai/dept/{dept}/1")
-
-    def site(self, *args: str, dept: str | None = None, ok: bool = True) -> Result:
-        extra = ["--site", str(self.root), "--log-key", self.key(ORIGIN)]
-        if dept is not None:
-            extra += ["--key", self.dept_key(dept)]
-        return self.run(*args, *extra, ok=ok)
-
-
-def fill_row(form: Path, row: int, values: dict[str, object]) -> str:
-    """Fill one row of a result-entry form; return the row's entity code."""
-    wb = openpyxl.load_workbook(form)
-    sheet = wb[forms.RESULT_SHEET]
-    header = [c.value for c in sheet[1]]
-    for column, value in values.items():
-        sheet.cell(row=row, column=header.index(column) + 1).value = value
-    wb.save(form)
-    return str(sheet.cell(row=row, column=header.index(forms.COL_CODE) + 1).value)
-
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    s = Site(tmp_path_factory.mktemp("e2e"))
-    s.run("init", str(s.root), "--name", "测试县“双随机、一公开”公示", "--region-code", "620823",
-          "--region-name", "甘肃省平凉市崇信县", "--origin", ORIGIN, "--base-url", "https://scjg.test.example/gongkai/", "--keys", str(s.keys), "--at", "2024-01-02")  # fmt: skip
-    for name in (
-        "departments.yaml",
-        "checklist.yaml",
-        "entities.csv",
-        "inspectors.csv",
-        "conflicts.yaml",
-    ):
-        shutil.copy(MINI / name, s.root / "content" / name)
-    shutil.copy(MINI / "plans" / "2024.yaml", s.root / "content" / "plans" / "2024.yaml")
-    assert "检查通过" in s.run("check", "--content", str(s.root / "content")).output
-    for dept in ("scjg", "wsjk"):
-        s.run(
-            "keys",
-            "new",
-            "--content",
-            str(s.root / "content"),
-            "--dept",
-            dept,
-            "--out",
-            str(s.keys),
-        )
-        pub = s.dept_key(dept)[: -len(".key")] + ".pub"
-        s.site("keys", "register", pub, "--dept", dept, "--new-key", s.dept_key(dept),
-               "--root-key", s.key("scjg.test.example/gongkai/root/1"),
-               "--root-key", s.key("scjg.test.example/gongkai/root/2"), "--at", "2024-01-03")  # fmt: skip
-    return s
+    return new_site(tmp_path_factory.mktemp("e2e"))
 
 
 def test_an_unpublished_plan_is_not_public(site: Site, tmp_path: Path) -> None:
@@ -145,14 +76,13 @@ def test_whole_task_from_invitation_to_published_results(site: Site) -> None:
     assert refused.exit_code == 11
     assert "理由" in refused.output
     s.site("task", "reply", TASK, "--dept", "wsjk", "--accept", "--at", "2024-01-18", dept="wsjk")
-    too_soon = s.run("draw", "announce", TASK, "--round", "5358915", "--key", f"scjg={s.dept_key('scjg')}",
-                     "--key", f"wsjk={s.dept_key('wsjk')}", "--secrets", str(s.secrets), "--site", str(s.root),
-                     "--log-key", s.key(ORIGIN), "--at", "2024-02-25T10:00:00+08:00", ok=False)  # fmt: skip
+    announce = ("draw", "announce", TASK, "--round", "5358915", "--secrets", str(s.secrets))
+    too_soon = s.multi(
+        *announce, "--at", "2024-02-25T10:00:00+08:00", depts=("scjg", "wsjk"), ok=False
+    )
     assert too_soon.exit_code == 11
     assert "24 小时" in too_soon.output
-    s.run("draw", "announce", TASK, "--round", "5358915", "--key", f"scjg={s.dept_key('scjg')}",
-          "--key", f"wsjk={s.dept_key('wsjk')}", "--secrets", str(s.secrets), "--site", str(s.root),
-          "--log-key", s.key(ORIGIN), "--at", "2024-02-22T10:00:00+08:00")  # fmt: skip
+    s.multi(*announce, "--at", "2024-02-22T10:00:00+08:00", depts=("scjg", "wsjk"))
     for dept in ("scjg", "wsjk"):
         secret = s.secrets / TASK / f"{dept}.secret"
         assert secret.stat().st_mode & 0o777 == 0o600
@@ -172,10 +102,21 @@ def test_whole_task_from_invitation_to_published_results(site: Site) -> None:
     assert bad.exit_code == 11
     s.site("draw", "beacon", TASK, "--signature", SIG, "--at", "2024-02-26", dept="scjg")
     out = s.site("draw", "run", TASK, "--at", "2024-02-26T10:00:00+08:00", dept="scjg").output
-    assert "已抽取" in out
+    # The count is read after the command's own append (issue #12.6: it said 0 before).
+    drawn = SiteRepo.open(s.root).state().tasks.tasks[TASK].drawn
+    assert drawn
+    assert f"已抽取 {len(drawn)} 户检查对象" in out
     forms_dir = s.root.parent / "forms"
-    s.run("task", "confirm", TASK, "--key", f"scjg={s.dept_key('scjg')}", "--key", f"wsjk={s.dept_key('wsjk')}",
-          "--out", str(forms_dir), "--site", str(s.root), "--log-key", s.key(ORIGIN), "--at", "2024-02-27")  # fmt: skip
+    s.multi(
+        "task",
+        "confirm",
+        TASK,
+        "--out",
+        str(forms_dir),
+        "--at",
+        "2024-02-27",
+        depts=("scjg", "wsjk"),
+    )
     form = forms_dir / TASK / "scjg.xlsx"
     fill_row(form, 2, {
         forms.COL_INSPECTED: dt.date(2024, 4, 8),

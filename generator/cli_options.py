@@ -1,0 +1,129 @@
+"""Checked types of the ``gongkai`` options: every value is range-checked before a command runs.
+
+Each type fails through click (``选项 '--at' 收到无效的值：…``, exit code 2) with a Chinese message
+that names the value's problem; click adds the option's name. Nothing here touches a site: checks
+that need the ledger (a ``--at`` not earlier than the last entry, a round at least 24 hours after
+the announcement) are made by the library when it appends.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Final
+
+import click
+
+from generator.content.text import unsafe_text_message
+
+__all__ = [
+    "AT_DATE",
+    "AT_TIME",
+    "MAX_OPTION_TEXT",
+    "MAX_WORKERS",
+    "OPTIONAL_TEXT",
+    "PORT",
+    "ROUND",
+    "TEXT",
+    "WORKERS",
+    "AtTime",
+    "BoundedInt",
+    "Text",
+]
+
+#: Longest free-text option accepted (characters); the content's own limit for a text field.
+MAX_OPTION_TEXT: Final = 500
+#: Largest ``--workers``: the machine's CPU cores (a process per core is the useful maximum).
+MAX_WORKERS: Final = max(1, os.cpu_count() or 1)
+#: Largest drand round accepted on the command line (the ledger stores rounds as 64-bit).
+MAX_ROUND: Final = 2**63 - 1
+
+
+class Text(click.ParamType[str]):
+    """A free-text value: no control, invisible or direction-changing characters, bounded length.
+
+    See :mod:`generator.content.text` for the refused characters.
+    """
+
+    name = "text"  # the metavar TEXT, as for a plain option
+
+    def __init__(self, max_len: int = MAX_OPTION_TEXT, *, allow_empty: bool = False) -> None:
+        self.max_len, self.allow_empty = max_len, allow_empty
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """Return ``value`` stripped; fail if it is empty, too long or has a refused character."""
+        text = str(value)
+        unsafe = unsafe_text_message(text)
+        if unsafe is not None:
+            self.fail(unsafe, param, ctx)
+        text = text.strip()
+        if not text and not self.allow_empty:
+            self.fail("不能为空", param, ctx)
+        if len(text) > self.max_len:
+            self.fail(f"过长（{len(text)} 字符，上限 {self.max_len}）", param, ctx)
+        return text
+
+
+class BoundedInt(click.ParamType[int]):
+    """A decimal integer in ``[lo, hi]``; the message names the bounds in Chinese."""
+
+    name = "integer"  # the metavar INTEGER
+
+    def __init__(self, lo: int, hi: int, hint: str = "") -> None:
+        self.lo, self.hi, self.hint = lo, hi, hint
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        """Return the integer; fail if it is not a decimal integer or out of range."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            text = str(value).strip()
+            if not text.lstrip("+-").isascii() or not text.lstrip("+-").isdigit() or len(text) > 40:
+                self.fail(f"“{_shown(text)}”不是整数", param, ctx)
+            number = int(text)
+        if not self.lo <= number <= self.hi:
+            shown = (
+                str(number)
+                if len(str(number)) <= 25
+                else f"{str(number)[:20]}…（{len(str(number))} 位）"
+            )
+            self.fail(f"{shown} 超出范围：应在 {self.lo} 到 {self.hi} 之间{self.hint}", param, ctx)
+        return number
+
+
+class AtTime(click.ParamType[str]):
+    """``--at``: a date or a date-time with its zone, returned as the ledger's UTC timestamp.
+
+    The bounds are those of :func:`generator.workflow.site.parse_at`: a signing time may not lie
+    in the future (``future=False``); a reporting date may.
+    """
+
+    name = "text"  # the metavar TEXT
+
+    def __init__(self, *, future: bool) -> None:
+        self.future = future
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """Return ``YYYY-MM-DDTHH:MM:SSZ``; fail with the reason if the time is unusable."""
+        from generator.workflow.site import WorkflowError, parse_at
+
+        text = str(value)
+        unsafe = unsafe_text_message(text)
+        if unsafe is not None:
+            self.fail(unsafe, param, ctx)
+        try:
+            return parse_at(text, allow_future=self.future)
+        except WorkflowError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+TEXT: Final = Text()
+OPTIONAL_TEXT: Final = Text(allow_empty=True)
+AT_TIME: Final = AtTime(future=False)
+AT_DATE: Final = AtTime(future=True)
+ROUND: Final = BoundedInt(1, MAX_ROUND)
+WORKERS: Final = BoundedInt(1, MAX_WORKERS, f"（本机 CPU 核心数为 {MAX_WORKERS}）")
+PORT: Final = BoundedInt(1, 65535)

@@ -1,0 +1,327 @@
+"""Every ``gongkai`` command given hostile or invalid values: a Chinese message, exit code 2 for
+option values (naming the option), the documented code otherwise, and never a traceback.
+
+The option sweep walks the command tree, so a new command or option is covered as soon as it
+uses the checked types of :mod:`generator.cli_options`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from generator.cli import main
+from generator.cli_options import AtTime, BoundedInt, Text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+HOSTILE_TEXT = {
+    "rlo": "abc\u202edef",
+    "isolate": "\u2067名称\u2069",
+    "zero-width": "崇信\u200b县",
+    "bom": "a\ufeffb",
+    "nul": "a\x00b",
+    "escape": "a\x1b[31mb",
+    "line-separator": "a\u2028b",
+    "not-utf8": "a\udcffb",
+    "filler": "\u3164",
+    "too-long": "字" * 100_000,
+}
+HOSTILE_AT = [
+    "9999-12-31T23:59:59-12:00",
+    "0001-01-01",
+    "0001-01-01T00:00:00+14:00",
+    "2024-02-30",
+    "2024-02-22T10:00:00",
+    "2099-01-01T00:00:00+08:00",
+    "tomorrow",
+    "",
+    "2024-02-22\u202e",
+]
+HOSTILE_INT = [
+    "-1",
+    "0",
+    "1000000000",
+    "1" + "0" * 30,
+    "9223372036854775808",
+    "x",
+    "1e9",
+    "١٢",  # Arabic-Indic digits: str.isdigit() says yes, int() would accept them
+    "",
+]
+
+
+def _commands(
+    group: click.Group = main, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+#: An empty directory for every directory option (``--site``, ``--content`` …): should a value
+#: pass, the command fails on the empty site instead of touching the repository's example.
+EMPTY = Path(tempfile.mkdtemp(prefix="gongkai-hostile-"))
+SITE_OPTIONS = ("site_root", "content_dir")
+
+
+def _filler(param: click.Parameter) -> list[str]:
+    """A value for ``param`` that passes click's own checks (so the target option is reached)."""
+    kind = param.type
+    if isinstance(kind, click.Path):
+        value = str(ROOT / "README.md") if kind.dir_okay is False else str(EMPTY)
+    elif isinstance(kind, click.Choice):
+        value = str(kind.choices[0])
+    elif isinstance(kind, BoundedInt):
+        value = str(kind.lo)
+    elif isinstance(kind, AtTime):
+        value = "2024-02-22"
+    else:
+        value = "scjg=" + str(ROOT / "README.md") if param.name == "keys" else "x"
+    if isinstance(param, click.Argument):
+        return [value]
+    assert isinstance(param, click.Option)
+    if param.is_flag:
+        return [param.opts[0]]
+    return [param.opts[0], value]
+
+
+def _cases() -> Iterator[tuple[str, list[str], str]]:
+    for path, command in _commands():
+        for target in command.params:
+            if not isinstance(target, click.Option):
+                continue
+            if isinstance(target.type, Text):
+                values = list(HOSTILE_TEXT.values())
+            elif isinstance(target.type, AtTime):
+                values = HOSTILE_AT
+            elif isinstance(target.type, BoundedInt):
+                kind = target.type
+                values = [v for v in HOSTILE_INT if not _within(v, kind.lo, kind.hi)]
+            else:
+                continue
+            for value in values:
+                argv = [*path]
+                for param in command.params:
+                    if param is target:
+                        argv += [target.opts[0], value]
+                    elif param.required or param.name in SITE_OPTIONS:
+                        argv += _filler(param)
+                yield target.opts[0], argv, value
+
+
+def _within(value: str, lo: int, hi: int) -> bool:
+    return value.isascii() and value.isdigit() and lo <= int(value) <= hi
+
+
+CASES = list(_cases())
+
+
+def _no_traceback(result: Result) -> None:
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    assert "Traceback" not in result.output
+
+
+def test_every_checked_option_is_swept() -> None:
+    options = {option for option, _, _ in CASES}
+    assert {"--at", "--round", "--workers", "--port", "--reason", "--note", "--name"} <= options
+
+
+@pytest.mark.parametrize(
+    ("option", "argv", "value"),
+    CASES,
+    ids=[f"{' '.join(a[:2])}-{o}-{i}" for i, (o, a, _) in enumerate(CASES)],
+)
+def test_invalid_option_value_is_a_usage_error_naming_the_option(
+    option: str, argv: list[str], value: str
+) -> None:
+    if option == "--at" and argv[0] in ("status", "metrics") and value.startswith("2099"):
+        pytest.skip("a reporting date may lie in the future")
+    result = CliRunner().invoke(main, argv, prog_name="gongkai")
+    _no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert f"'{option}'" in result.stderr, result.stderr
+    assert "\u202e" not in result.output
+    assert "\udcff" not in result.output
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A copy of the example site (content and ledger) that a command may write to."""
+    shutil.copytree(ROOT / "content", tmp_path / "site" / "content")
+    shutil.copytree(ROOT / "draws", tmp_path / "site" / "draws")
+    return tmp_path / "site"
+
+
+def _run(*args: str) -> Result:
+    result = CliRunner().invoke(main, list(args), prog_name="gongkai")
+    _no_traceback(result)
+    return result
+
+
+def test_the_documented_exit_codes_come_from_real_cases(site: Path, tmp_path: Path) -> None:
+    """README's table of exit codes, each produced by a real invocation.
+
+    8 (an interrupted append) is produced by the crash tests of the ledger store.
+    """
+    not_a_ledger = tmp_path / "empty"
+    not_a_ledger.mkdir()
+    real = site / "content" / "gongkai.yaml"
+    cases: dict[int, Result] = {
+        0: _run("verify", str(site / "draws")),
+        2: _run("status", "--site", str(site), "--at", "0001-01-01"),
+        3: _broken_trust(site),
+        6: _run("verify", str(not_a_ledger)),
+        12: _missing_blob(site),
+        10: _run("check", "--content", str(_content_with(site, "名称\u202e"))),
+        11: _run(
+            "task",
+            "reply",
+            "NOPE",
+            "--dept",
+            "wsjk",
+            "--accept",
+            "--site",
+            str(site),
+            "--at",
+            "2024-03-01",
+        ),
+    }
+    real.write_text(real.read_text(encoding="utf-8").replace("example: true", "example: false"))
+    cases[9] = _run("check", "--content", str(site / "content"))
+    for code, result in cases.items():
+        assert result.exit_code == code, (code, result.output)
+    assert "示例密钥" in cases[9].output
+
+
+def _broken_trust(site: Path) -> Result:
+    copy = site.parent / "broken"
+    shutil.copytree(site / "draws", copy)
+    (copy / "trust.txt").write_text("not a trust anchor\n", encoding="utf-8")
+    return _run("verify", str(copy))
+
+
+def _missing_blob(site: Path) -> Result:
+    copy = site.parent / "incomplete"
+    shutil.copytree(site / "draws", copy)
+    next(p for p in sorted((copy / "blobs").rglob("*")) if p.is_file()).unlink()
+    return _run("verify", str(copy))
+
+
+def _content_with(site: Path, name: str) -> Path:
+    copy = site.parent / "bad-content"
+    shutil.copytree(site / "content", copy)
+    path = copy / "gongkai.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("\nname:") + 1
+    end = text.index("\n", start)
+    path.write_text(f"{text[:start]}name: {name}{text[end:]}", encoding="utf-8")
+    return copy
+
+
+def test_missing_key_on_a_real_site_is_a_usage_error(site: Path, tmp_path: Path) -> None:
+    """README: a missing --key is a usage error (2), not a workflow refusal (11)."""
+    _make_real(site, tmp_path)
+    result = _run("plan", "publish", "2024", "--site", str(site), "--at", "2024-03-01")
+    assert result.exit_code == 2, result.output
+    assert "--key" in result.output
+
+
+def _make_real(site: Path, tmp_path: Path) -> None:
+    """Turn the copy into a real site with its own fresh ledger (no example keys)."""
+    fresh = tmp_path / "fresh"
+    init = _run("init", str(fresh), "--name", "测试站点", "--region-code", "620823",
+                "--region-name", "崇信县", "--origin", "test.example/gongkai/ledger",
+                "--base-url", "https://test.example/gongkai/",
+                "--keys", str(tmp_path / "keys"), "--at", "2024-01-02")  # fmt: skip
+    assert init.exit_code == 0, init.output
+    shutil.rmtree(site / "draws")
+    shutil.copytree(fresh / "draws", site / "draws")
+    conf = site / "content" / "gongkai.yaml"
+    text = conf.read_text(encoding="utf-8").replace("example: true", "example: false")
+    start = text.index("ledger_origin:")
+    end = text.index("\n", start)
+    conf.write_text(
+        f"{text[:start]}ledger_origin: test.example/gongkai/ledger{text[end:]}", encoding="utf-8"
+    )
+
+
+def test_example_key_on_a_real_site_is_refused_without_traceback(
+    site: Path, tmp_path: Path
+) -> None:
+    """#15: an example key file used on a real site: exit 9 and a Chinese message."""
+    from generator.example.keys import example_signer
+    from ledger.keys import write_private_key
+
+    _make_real(site, tmp_path)
+    key = tmp_path / "example.key"
+    write_private_key(key, example_signer("test.example/gongkai/dept/scjg/1"))
+    result = _run("plan", "publish", "2024", "--site", str(site), "--key", str(key),
+                  "--at", "2024-03-01")  # fmt: skip
+    assert result.exit_code == 9, result.output
+    assert "公开的示例密钥" in result.output
+
+
+def test_a_copy_of_the_example_ledger_claiming_to_be_real_is_refused(site: Path) -> None:
+    """#15: example: false over the example ledger — check, build and workflow commands refuse."""
+    conf = site / "content" / "gongkai.yaml"
+    conf.write_text(conf.read_text(encoding="utf-8").replace("example: true", "example: false"))
+    for args in (
+        ["check", "--content", str(site / "content")],
+        ["status", "--site", str(site), "--at", "2024-03-01"],
+    ):
+        result = _run(*args)
+        assert result.exit_code == 9, (args, result.output)
+        assert "示例密钥" in result.output
+
+
+def test_verify_warns_that_an_example_ledger_proves_nothing() -> None:
+    result = _run("verify", str(ROOT / "draws"))
+    assert result.exit_code == 0
+    assert "公开的示例密钥签署" in result.stderr
+
+
+def test_a_round_far_beyond_the_announcement_names_the_option(site: Path) -> None:
+    from ledger.draw.drand import round_at
+
+    late = round_at(1708567200) + 40 * 86400 // 3  # 40 days after 2024-02-22T10:00+08:00
+    result = _run("draw", "announce", "NOPE", "--round", str(late), "--site", str(site),
+                  "--at", "2024-02-22T10:00:00+08:00")  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "--round" in result.output
+    assert "31 天" in result.output
+
+
+def test_unwritable_output_is_exit_6_in_chinese(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    result = _run("keys", "new", "--name", "x.example/root/1", "--out", str(blocker / "keys"))
+    assert result.exit_code == 6, result.output
+    assert "无法读写文件" in result.output
+    assert "路径中有一项不是目录" in result.output
+
+
+def test_an_unexpected_error_is_exit_1_without_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import generator.cli
+
+    def broken(_: Path) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(generator.cli, "load_content", broken)
+    monkeypatch.delenv("GONGKAI_DEBUG", raising=False)
+    result = _run("check", "--content", str(ROOT / "content"))
+    assert result.exit_code == 1
+    assert "程序内部错误" in result.output
+    assert "GONGKAI_DEBUG" in result.output
