@@ -115,7 +115,7 @@ tasks:
     pool:
       industries: [批发零售]
       divisions: ["{REGION}"]
-    ratios: {{A: "5%", B: "10%", C: "20%", D: "20%"}}
+    ratios: {{A: "5%", B: "5%", C: "10%", D: "10%"}}
     min_count: 2
     period: {{start: 2023-10-09, end: 2023-12-15}}
 """
