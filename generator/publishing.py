@@ -8,10 +8,8 @@ results from a ledger that does not verify.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from generator.content.results import InspectionResult
 from generator.ledgerops import TRUST_NAME, open_store, read_trust, replay_store
@@ -58,7 +56,7 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
     superseded: dict[int, int] = {}
     for index, entry in state.tasks.results.items():
         if entry.type == "result.correct":
-            superseded[int(entry.body["refers"]["index"])] = index
+            superseded[entry.payload.refers.index] = index
     results = followups.apply(
         [
             result_from_entry(entry, index, superseded.get(index))
@@ -66,14 +64,8 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
         ],
         state.entries,
     )
-    plans = {pid: _document_hash(e.body) for pid, e in state.tasks.plans.items()}
+    plans = {pid: e.payload.document.sha256 for pid, e in state.tasks.plans.items()}
     return LedgerInputs(report, tuple(results), task_facts(state), plans, ledger_as_of(state))
-
-
-def _document_hash(body: Mapping[str, Any]) -> str:
-    """The recorded plan document's SHA-256 (empty when the entry carries none)."""
-    document = body.get("document")
-    return str(document.get("sha256", "")) if isinstance(document, dict) else ""
 
 
 def refuse_example_trust(draws: Path, *, example_site: bool) -> None:

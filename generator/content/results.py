@@ -126,15 +126,9 @@ class InspectionResult:
     inspected_on: dt.date
     completed_on: dt.date
     published_on: dt.date
-    deadline: dt.date
     followup: FollowUp
     ledger_index: int
     superseded_by: int | None = None
-
-    @property
-    def on_time(self) -> bool:
-        """Published no later than the 20-working-day deadline."""
-        return self.published_on <= self.deadline
 
     @property
     def problem_found(self) -> bool:

@@ -10,12 +10,12 @@ status`` and ``gongkai metrics`` all read the follow-up through :func:`apply`.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from generator.content.results import FollowUp, FollowUpMeasure, FollowUpState, InspectionResult
+from ledger.payloads import FollowupClose, FollowupRecord
 
 if TYPE_CHECKING:
     from ledger.entries import Entry
@@ -31,15 +31,11 @@ def fold(start: FollowUp, entries: Iterable[Entry]) -> FollowUp:
     """
     fu = start
     for entry in entries:
-        body = entry.body
-        note = str(body.get("note", ""))
-        if entry.type == "followup.record":
-            measure = FollowUpMeasure.parse(str(body.get("measure", ""))) or fu.measure
-            fu = FollowUp(measure, FollowUpState.OPEN, note, None)
-        elif entry.type == "followup.close":
-            closed = body.get("closed_on")
-            day = dt.date.fromisoformat(closed) if isinstance(closed, str) else None
-            fu = FollowUp(fu.measure, FollowUpState.CLOSED, note or fu.note, day)
+        body = entry.payload  # the typed body: the measure is one of the closed list
+        if isinstance(body, FollowupRecord):
+            fu = FollowUp(FollowUpMeasure(body.measure), FollowUpState.OPEN, body.note, None)
+        elif isinstance(body, FollowupClose):
+            fu = FollowUp(fu.measure, FollowUpState.CLOSED, body.note or fu.note, body.closed_on)
     return fu
 
 
@@ -49,8 +45,8 @@ def apply(results: Sequence[InspectionResult], entries: Iterable[Entry]) -> list
     by_key: dict[tuple[str, str, str], list[Entry]] = defaultdict(list)
     for entry in entries:
         if entry.type in FOLLOWUP_TYPES:
-            b = entry.body
-            by_key[(str(b.get("task_id")), str(b.get("dept")), str(b.get("entity")))].append(entry)
+            b = entry.payload
+            by_key[(b.task_id, b.dept, b.entity)].append(entry)
     out = []
     for r in results:
         found = by_key.get((r.task_id, r.dept, r.entity))

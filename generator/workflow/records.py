@@ -19,7 +19,6 @@ from generator.content.results import (
     InspectionResult,
     ResultCategory,
 )
-from generator.content.workdays import CalendarUnavailableError, publication_deadline
 from ledger.entries import Entry
 from ledger.payloads import FollowupState, Result, ResultCorrect, ResultPublish
 from ledger.schema import encode
@@ -67,9 +66,8 @@ def result_from_entry(
 ) -> InspectionResult:
     """Turn a verified ``result.publish`` / ``result.correct`` entry into an InspectionResult.
 
-    The deadline is 20 working days after completion; when the holiday calendar of that period
-    is not published, the deadline is unknown and the result is treated as on time only if it
-    was published no later than the completion date (never a guess).
+    The publication deadline is not part of it: it is computed where it is used, by the one
+    definition of docs/workflow.md §4 (:mod:`generator.workflow.metrics`).
 
     Raises:
         VerificationError: if the body does not match its schema (only possible for an entry
@@ -80,10 +78,6 @@ def result_from_entry(
     if not isinstance(body, ResultPublish | ResultCorrect):
         raise TypeError(f"条目 {entry.id} 不是检查结果")
     r = body.result
-    try:
-        deadline = publication_deadline(r.completed_on)
-    except CalendarUnavailableError:
-        deadline = r.completed_on
     followup = FollowUp(
         measure=FollowUpMeasure(r.followup.measure),
         state=FollowUpState(r.followup.state),
@@ -102,7 +96,6 @@ def result_from_entry(
         inspected_on=r.inspected_on,
         completed_on=r.completed_on,
         published_on=china_date(entry.ts),
-        deadline=deadline,
         followup=followup,
         ledger_index=index,
         superseded_by=superseded_by,

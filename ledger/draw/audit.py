@@ -11,20 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ledger import canonical
 from ledger.draw import drand
 from ledger.draw.primitives import CJ
 from ledger.draw.result import replace, run_draw
-from ledger.draw.snapshot import CONFLICTS, ENTITIES, INSPECTORS, EntityTable, parse_entity_table
+from ledger.draw.snapshot import EntityTable, parse_entity_table
 from ledger.entries import Entry
 from ledger.errors import LedgerError, MalformedError, UnverifiableError, VerificationError
-from ledger.tasks import TaskLedger
+from ledger.payloads import DrawAnnounce, DrawReplace, DrawResult
+from ledger.tasks import TaskLedger, TaskRecord
 
 BlobReader = Callable[[str], bytes]
 
-_COMMON = ("type", "id", "ts", "dept")
 _DRAW_TYPES = frozenset({"draw.beacon", "draw.result", "draw.replace"})
 
 
@@ -64,44 +63,51 @@ class LedgerAudit:
             kind = UnverifiableError if isinstance(exc, UnverifiableError) else VerificationError
             raise kind(f"{where}：{exc}") from exc
 
-    def _record(self, entry: Entry) -> Any:
-        return self.tasks.tasks[str(entry.body["task_id"])]
+    def _record(self, entry: Entry) -> TaskRecord:
+        return self.tasks.tasks[entry.payload.task_id]
 
     def _beacon(self, entry: Entry) -> None:
-        announce = self._record(entry).announce
-        drand.verify_beacon_record(entry.body, announce.body["randomness"]["drand"]["chain_hash"])
+        announce: DrawAnnounce = self._announce(self._record(entry))
+        drand.verify_beacon_record(entry.body, announce.randomness.drand.chain_hash)
         self.beacons_checked += 1
 
-    def _inputs(self, record: Any, read_blob: BlobReader) -> tuple[bytes, bytes, bytes]:
-        pools = record.announce.body["pools"]
+    @staticmethod
+    def _announce(record: TaskRecord) -> DrawAnnounce:
+        assert record.announce is not None  # the task replay put the draw entries in order
+        announce: DrawAnnounce = record.announce.payload
+        return announce
+
+    def _inputs(self, record: TaskRecord, read_blob: BlobReader) -> tuple[bytes, bytes, bytes]:
+        pools = self._announce(record).pools
         return (
-            read_blob(pools[ENTITIES]["sha256"]),
-            read_blob(pools[INSPECTORS]["sha256"]),
-            read_blob(pools[CONFLICTS]["sha256"]),
+            read_blob(pools.entities.sha256),
+            read_blob(pools.inspectors.sha256),
+            read_blob(pools.conflicts.sha256),
         )
 
     def _result(self, entry: Entry, read_blob: BlobReader) -> None:
         record = self._record(entry)
-        published = read_blob(entry.body["result"]["sha256"])
-        reveals = {str(e.body["dept"]): str(e.body["secret"]) for e in record.reveals.values()}
+        body: DrawResult = entry.payload
+        published = read_blob(body.result.sha256)
+        reveals = {e.payload.dept: e.payload.secret for e in record.reveals.values()}
+        assert record.announce is not None and record.beacon is not None
+        # The draw functions of docs/draw-v1.md take the announcement and the beacon as the JSON
+        # objects they were signed as.
         expected = run_draw(
             record.announce.body, *self._inputs(record, read_blob), reveals, record.beacon.body
         )
         if CJ(expected) != published:
             raise VerificationError("重新运行抽取得到的结果与账本记录的结果不一致")
-        if entry.body.get("result_sha256") not in (None, entry.body["result"]["sha256"]):
-            raise VerificationError("result_sha256 与结果 blob 的哈希不符")
         self.draws_checked += 1
 
     def _replace(self, entry: Entry, read_blob: BlobReader) -> None:
         record = self._record(entry)
-        result = canonical.loads(read_blob(record.result.body["result"]["sha256"]))
-        prior = [
-            {k: v for k, v in e.body.items() if k not in _COMMON} for e in record.replacements[:-1]
-        ]
-        claimed = {k: v for k, v in entry.body.items() if k not in _COMMON}
+        assert record.announce is not None and record.result is not None
+        result = canonical.loads(read_blob(record.result.payload.result.sha256))
+        prior = [e.payload.record() for e in record.replacements[:-1]]
+        claimed: DrawReplace = entry.payload
         entities = self._inputs(record, read_blob)[0]
-        digest = record.announce.body["pools"][ENTITIES]["sha256"]
+        digest = self._announce(record).pools.entities.sha256
         table = self._kept[1] if self._kept is not None and self._kept[0] == digest else None
         if table is None:  # replace() checks the file against this hash before using it
             try:
@@ -112,13 +118,13 @@ class LedgerAudit:
             record.announce.body,
             entities,
             result,
-            str(claimed.get("removed")),
-            str(claimed.get("reason")),
+            claimed.removed,
+            claimed.reason,
             prior,
             entity_table=table,
         )
         if table is not None:
             self._kept = (digest, table)
-        if CJ(expected) != CJ(claimed):
+        if CJ(expected) != CJ(claimed.record()):
             raise VerificationError("替补主体与按备选顺序重算的结果不一致")
         self.replacements_checked += 1

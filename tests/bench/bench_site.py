@@ -97,7 +97,6 @@ def make_results(codes: list[str], n: int) -> list[object]:
                 inspected_on=day,
                 completed_on=day,
                 published_on=day + dt.timedelta(days=7),
-                deadline=day,
                 followup=FollowUp(FollowUpMeasure.NONE_NEEDED, FollowUpState.CLOSED),
                 ledger_index=i,
             )

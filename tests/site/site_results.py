@@ -49,7 +49,6 @@ def _r(
         inspected_on=inspected,
         completed_on=completed,
         published_on=published,
-        deadline=published,  # recomputed by the site from completed_on
         followup=followup,
         ledger_index=index,
         superseded_by=superseded_by,

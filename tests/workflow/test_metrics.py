@@ -27,7 +27,7 @@ def _result(
     return InspectionResult(
         task_id="T", dept=dept, entity=entity, items=(), methods=(), categories=(), detail="",
         inspectors=(), inspected_on=completed, completed_on=completed, published_on=published,
-        deadline=completed, followup=kw.pop("followup", NONE), ledger_index=index, **kw,
+        followup=kw.pop("followup", NONE), ledger_index=index, **kw,
     )  # fmt: skip
 
 
