@@ -9,6 +9,8 @@ Rules checked here (each failure is located at the offending key):
   each department has enough 在岗 inspectors holding the required tags;
 * ratios: exact decimals in [0, 1] per credit-risk class; no ratio above the cap of any
   一般检查事项 of the task (国市监信〔2019〕38号: 一般事项 strictly limited, 重点事项 no ceiling);
+  a warning when the draw on the current pool would take more than the cap allows
+  (generator.content.drawsize; ``gongkai draw announce`` refuses it);
 * the invitation window (joint tasks only) is 1–3 months long;
 * dates in order: plan published ≤ invitation opens < invitation closes ≤ period start
   ≤ period end, and the period lies in the plan's year;
@@ -19,10 +21,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from generator.content.drawsize import cap_breach, draw_size
 from generator.content.errors import Location, Problems
 from generator.content.model import (
     AnnualPlan,
@@ -155,10 +159,24 @@ def _task(
         and ratios is not None
     )
     assert min_count is not None and start and end
-    return SpotCheckTask(
+    task = SpotCheckTask(
         ident, name, kind, mode, industry, lead, tuple(parts), pool, ratios, min_count,
         start, end, opens, closes, exclude_days,
     )  # fmt: skip
+    _warn_ratio_cap(f, task, ctx)
+    return task
+
+
+def _warn_ratio_cap(f: Fields, task: SpotCheckTask, ctx: PlanContext) -> None:
+    """Warn when the draw, on today's pool, would exceed a 一般检查事项's cap (the binding check
+    is ``gongkai draw announce`` on the frozen pool; docs/workflow.md §3 rule 4)."""
+    counts = Counter(e.risk for e in ctx.entities if task.pool.matches(e))
+    breach = cap_breach(task, ctx.items, draw_size(task, counts))
+    if breach is not None:
+        f.problems.warning(
+            f.loc("min_count"),
+            f"按当前检查对象名录库估算，{breach.message(task.id)}（公告抽取时将拒绝）",
+        )
 
 
 def _check_invitation(

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from generator.ledgerops import LedgerState
+from ledger.payloads import DrawReplace, DrawReveal, PlanPublish, TaskInvite, TaskReply
 from ledger.tasks import china_date
 
 _LABELS = {
@@ -74,39 +75,32 @@ def task_facts(state: LedgerState) -> dict[str, TaskFacts]:
         for r in state.tasks.tasks.values()
     }
     for index, entry in enumerate(state.entries):
-        body = entry.body
-        if entry.type == "plan.publish":
-            for task_id in plan_tasks.get(str(body.get("plan_id")), []):
+        body = entry.payload  # the verified, typed body (ledger.payloads)
+        if isinstance(body, PlanPublish):
+            for task_id in plan_tasks.get(body.plan_id, []):
                 facts.setdefault(task_id, TaskFacts()).events.append(
                     (china_date(entry.ts), _LABELS[entry.type], index, "")
                 )
             continue
-        raw_task = body.get("task_id")
-        if not isinstance(raw_task, str) or raw_task not in state.tasks.tasks:
+        task: str | None = getattr(body, "task_id", None)
+        if task is None or task not in state.tasks.tasks:
             continue
-        f = facts.setdefault(raw_task, TaskFacts())
+        f = facts.setdefault(task, TaskFacts())
         label: str | None = _LABELS.get(entry.type)
-        if entry.type == "task.invite":
-            partners = body.get("partners")
-            f.invited = tuple(str(d) for d in partners) if isinstance(partners, list) else ()
-        elif entry.type == "task.reply":
-            word = "接受" if body.get("decision") == "accept" else "拒绝"
-            f.replies[str(body.get("dept"))] = (
-                str(body.get("decision")),
-                str(body.get("reason", "")),
-            )
-            label = f"配合部门{{dept}}{word}邀约" + (
-                f"（{body.get('reason')}）" if body.get("reason") else ""
-            )
-        elif entry.type == "draw.reveal":
+        if isinstance(body, TaskInvite):
+            f.invited = body.partners
+        elif isinstance(body, TaskReply):
+            word = "接受" if body.decision == "accept" else "拒绝"
+            f.replies[body.dept] = (body.decision, body.reason or "")
+            label = f"配合部门{{dept}}{word}邀约" + (f"（{body.reason}）" if body.reason else "")
+        elif isinstance(body, DrawReveal):
             label = "{dept}揭示承诺的秘密"
-        elif entry.type == "draw.replace":
-            rep = body.get("replacement")
-            new = rep.get("id") if isinstance(rep, dict) else "无"
-            label = f"替补：{body.get('removed')} → {new}（{body.get('reason')}）"
-            f.replaced.append((str(body.get("removed")), str(new), str(body.get("reason"))))
+        elif isinstance(body, DrawReplace):
+            new = body.replacement.id if body.replacement is not None else "无"
+            label = f"替补：{body.removed} → {new}（{body.reason}）"
+            f.replaced.append((body.removed, new, body.reason))
         if label is not None:
-            f.events.append((china_date(entry.ts), label, index, str(body.get("dept", ""))))
+            f.events.append((china_date(entry.ts), label, index, getattr(body, "dept", "")))
     for task_id, record in state.tasks.tasks.items():
         f = facts.setdefault(task_id, TaskFacts())
         f.participants = record.participants

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -82,3 +83,21 @@ def test_announce_refuses_with_the_numbers_and_counts_like_the_draw() -> None:
     when = dt.datetime(2024, 2, 22, 2, tzinfo=dt.UTC)
     with pytest.raises(WorkflowError, match="可抽取的检查对象 33 户，按比例上限 10% 最多抽取 3 户"):
         check_ratio_cap(repo, task, when)
+
+
+def test_check_warns_on_the_current_pool(tmp_path: Path) -> None:
+    """``gongkai check`` warns early, from today's pool (the refusal comes at announce)."""
+    content = tmp_path / "content"
+    shutil.copytree(MINI, content)
+    checklist = content / "checklist.yaml"
+    checklist.write_text(
+        checklist.read_text("utf-8").replace('ratio_cap: "0.60"', 'ratio_cap: "0.10"'), "utf-8"
+    )
+    _, problems = load_content(content)
+    warnings = [str(w) for w in problems.warnings]
+    assert len(warnings) == 1
+    assert "tasks[0].min_count" in warnings[0]
+    assert (
+        "按比例上限 10% 最多抽取 1 户，按各信用风险分类比例向上取整须抽取 4 户，按最少户数须抽取 5 户"
+        in warnings[0]
+    )
