@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: site test lint bench serve check example clean browser-deps crash-deps wheel-check
+.PHONY: site test lint bench serve check example clean browser-deps crash-deps office-deps wheel-check
 
 # The venv is rebuilt when pyproject.toml changes.
 # The C accelerators (ledger/draw/_entities.c, _picks.c, ledger/_plainjson.c) need a compiler and OpenSSL's headers; without
@@ -32,7 +32,11 @@ browser-deps:
 crash-deps:
 	-@command -v strace >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq strace >/dev/null)
 
-test: $(STAMP) browser-deps crash-deps
+# Staff open our CSV/XLSX files in an office suite: tests/office.py opens them in LibreOffice Calc.
+office-deps:
+	-@command -v soffice >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc >/dev/null)
+
+test: $(STAMP) browser-deps crash-deps office-deps
 	$(PY) -m pytest -q
 
 # `pip install .` / `pipx install`: the wheel, installed into a fresh venv outside the checkout
