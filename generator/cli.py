@@ -1,11 +1,7 @@
 """``gongkai``: thin click commands over the ``generator`` and ``ledger`` libraries.
 
-Exit codes (one place, the table is in README): 0 success; 1 unexpected error; 2 usage error
-(a missing or invalid option, :mod:`generator.cli_options`); 3 malformed ledger input;
-4 verification failed; 5 inconsistent ledger (fork/rollback); 6 ledger store unusable (not a
-ledger directory); 7 ledger store corrupt; 8 an interrupted append awaits recovery
-(docs/ledger.md §12.7); 9 example key on a real site; 10 content errors; 11 refused by the
-workflow; 12 cannot verify (a missing file or library).
+Errors become Chinese messages and exit codes in :mod:`generator.cli_errors` (table in README);
+option values are checked by the types of :mod:`generator.cli_options`.
 
 Every text is Chinese, click's own included (``用法：``, ``选项：``, ``错误：``, ``缺少选项`` …):
 the command classes and catalog are in :mod:`generator.cli_text`.
@@ -13,92 +9,22 @@ the command classes and catalog are in :mod:`generator.cli_text`.
 
 from __future__ import annotations
 
-import errno
 import functools
 import http.server
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from generator.cli_errors import GongkaiError, handle_errors
+from generator.cli_errors import workflow_errors as _workflow_errors
 from generator.cli_options import AT_DATE, AT_TIME, OPTIONAL_TEXT, PORT, ROUND, TEXT, WORKERS
 from generator.cli_text import VERSION_HELP, VERSION_MESSAGE, GongkaiGroup
-from generator.content.errors import ContentError, Problems
+from generator.content.errors import Problems
 from generator.content.loader import load_content, load_site_config
 from generator.content.model import Content
 from ledger.errors import ExampleKeyError, LedgerError
-
-CONTENT_EXIT = 10
-#: A file outside the ledger cannot be read or written (an output directory, a key file …):
-#: the same code as an unusable ledger directory (README).
-IO_EXIT = 6
-INTERNAL_EXIT = 1
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class GongkaiError(click.ClickException):
-    """A user-facing failure with its exit code."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code  # type: ignore[misc]  # click reads it per instance
-
-    def show(self, file: Any = None) -> None:
-        """Print the message in Chinese (click's default prefix is English)."""
-        click.echo(f"错误：{self.format_message()}", err=True)
-
-
-_ERRNO_TEXT = {
-    errno.ENOENT: "文件或目录不存在",
-    errno.EACCES: "没有访问权限",
-    errno.EPERM: "不允许的操作",
-    errno.ENOSPC: "磁盘空间不足",
-    errno.EROFS: "文件系统只读",
-    errno.ENOTDIR: "路径中有一项不是目录",
-    errno.EISDIR: "是目录而不是文件",
-    errno.EEXIST: "已存在",
-    errno.EADDRINUSE: "端口已被占用",
-}
-
-
-def _os_reason(exc: OSError) -> str:
-    """The reason of an operating-system error in Chinese (with the system's text otherwise)."""
-    text = _ERRNO_TEXT.get(exc.errno or 0)
-    return text if text is not None else f"{exc.strerror or exc}"
-
-
-def handle_errors(func: F) -> F:
-    """Map library errors to messages and exit codes (the only place that does so)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ContentError as exc:
-            click.echo(exc.report(), err=True)
-            raise GongkaiError(str(exc) + "；未写入任何文件", CONTENT_EXIT) from exc
-        except LedgerError as exc:
-            raise GongkaiError(str(exc), exc.exit_code) from exc
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except OSError as exc:
-            where = f"{exc.filename}：" if exc.filename else ""
-            raise GongkaiError(f"无法读写文件 {where}{_os_reason(exc)}", IO_EXIT) from exc
-        except Exception as exc:
-            if os.environ.get("GONGKAI_DEBUG"):
-                raise
-            raise GongkaiError(
-                f"程序内部错误（{type(exc).__name__}：{exc}）；请设置环境变量 GONGKAI_DEBUG=1 "
-                "重新运行并报告问题",
-                INTERNAL_EXIT,
-            ) from exc
-
-    return wrapper  # type: ignore[return-value]
-
 
 content_option = click.option(
     "--content",
@@ -238,26 +164,6 @@ def keys_new(content_dir: Path, dept: str | None, key_name: str | None, out: Pat
     click.echo(f"已生成公钥：{created.public_path}")
     click.echo(f"验证密钥：{created.vkey}")
 
-
-def _workflow_errors(func: F) -> F:
-    """Map workflow refusals to exit code 11 with the reason."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from generator.workflow.site import OptionError, WorkflowError
-
-        try:
-            return func(*args, **kwargs)
-        except OptionError as exc:
-            raise GongkaiError(f"{exc}；未写入任何条目", USAGE_EXIT) from exc
-        except WorkflowError as exc:
-            raise GongkaiError(f"{exc}；未写入任何条目", WORKFLOW_EXIT) from exc
-
-    return handle_errors(wrapper)  # type: ignore[return-value]
-
-
-WORKFLOW_EXIT = 11
-USAGE_EXIT = 2
 
 site_option = click.option(
     "--site",
@@ -450,6 +356,7 @@ def metrics(site_root: Path, at: str | None) -> None:
 )
 @click.option(
     "--base-url",
+    type=TEXT,
     required=True,
     help="网站的公开网址（https:// 开头，以 / 结尾），如 https://scjg.example.gov.cn/gongkai/",
 )

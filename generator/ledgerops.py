@@ -14,7 +14,7 @@ from typing import Any
 
 from ledger.checkpoint import Checkpoint
 from ledger.entries import Entry, make_entry, parse_entry
-from ledger.errors import StoreError
+from ledger.errors import StoreError, VerificationError
 from ledger.merkle import leaf_hash
 from ledger.note import Signer
 from ledger.registry import Registry, TrustAnchor
@@ -102,9 +102,28 @@ def registry_validator(store: LedgerStore, trust: TrustAnchor) -> Validator:
     def validate(first_index: int, lines: Sequence[bytes]) -> None:
         state = replay_store(store, trust, first_index)
         for offset, line in enumerate(lines):
-            state.apply(parse_entry(line, first_index + offset))
+            entry = parse_entry(line, first_index + offset)
+            _require_not_earlier(state.entries[-1] if state.entries else None, entry)
+            state.apply(entry)
 
     return validate
+
+
+def _require_not_earlier(last: Entry | None, entry: Entry) -> None:
+    """Refuse an entry dated before the last one (``docs/workflow.md`` §1).
+
+    The ledger's order is the order of events: a backdated entry appended after a later one
+    would make the published timeline contradict itself. (``ts`` is ``YYYY-MM-DDTHH:MM:SSZ``, so
+    text order is time order.)
+
+    Raises:
+        VerificationError: naming both times.
+    """
+    if last is not None and entry.ts < last.ts:
+        raise VerificationError(
+            f"签署时间 {entry.ts} 早于账本最后一条条目（第 {last.index} 条 {last.type}）的时间 "
+            f"{last.ts}；账本只能按时间顺序追加，请用 --at 指定不早于它的时间"
+        )
 
 
 def init_ledger(

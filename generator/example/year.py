@@ -73,16 +73,22 @@ class Year:
         content, _ = load_content(self.site / "content")
         plan = content.plans[0]
         self.gk("plan", "publish", plan.id, "--at", "2024-01-10")
-        joint = [t for t in plan.tasks if t.invitation_opens is not None]
-        for task in joint:
-            assert task.invitation_opens is not None
-            self.gk("task", "invite", task.id, "--at", task.invitation_opens.isoformat())
+        # The ledger is appended in time order (an entry may not be dated before the last one):
+        # invitations and replies of all tasks are interleaved by date.
+        steps: list[tuple[str, int, list[str]]] = []
+        for task in plan.tasks:
+            if task.invitation_opens is not None:
+                day = task.invitation_opens.isoformat()
+                steps.append((day, 0, ["task", "invite", task.id, "--at", day]))
         for task_id, replies in REPLIES.items():
-            for dept, (decision, day, reason) in sorted(replies.items(), key=lambda kv: kv[1][1]):
+            for dept, (decision, day, reason) in replies.items():
                 extra = ["--reason", reason] if reason else []
-                self.gk(
-                    "task", "reply", task_id, "--dept", dept, f"--{decision}", *extra, "--at", day
-                )
+                steps.append(
+                    (day, 1, ["task", "reply", task_id, "--dept", dept, f"--{decision}", *extra,
+                              "--at", day])
+                )  # fmt: skip
+        for _, _, args in sorted(steps, key=lambda step: step[:2]):
+            self.gk(*args)
         for task in plan.tasks:
             self.gk(
                 "draw",
@@ -115,6 +121,7 @@ class Year:
                 "--at",
                 "2024-02-26T09:00:00+08:00",
             )
+        for task in plan.tasks:
             self.gk("draw", "run", task.id, "--at", "2024-02-26T10:00:00+08:00")
         self._replace_one(plan.tasks[0])
         for task in plan.tasks:
@@ -151,8 +158,9 @@ class Year:
 
     def _plan_rows(
         self, task: SpotCheckTask, dept: str, path: Path
-    ) -> list[tuple[int, dt.date, dict[str, object]]]:
-        """(row, publish date, cells) for every row of a form; some rows are never published."""
+    ) -> list[tuple[int, dt.date, dict[str, object], str]]:
+        """(row, publish date, cells, entity) for every row of a form; some rows are never
+        published."""
         wb = openpyxl.load_workbook(path, read_only=True)
         sheet = wb[forms.RESULT_SHEET]
         header = [c.value for c in next(sheet.iter_rows(max_row=1))]
@@ -175,6 +183,7 @@ class Year:
                     number,
                     completed + dt.timedelta(days=delay),
                     self._cells(key, inspected, completed),
+                    entity,
                 )
             )
         wb.close()
@@ -207,78 +216,71 @@ class Year:
         return cells
 
     def _results(self, tasks: tuple[SpotCheckTask, ...]) -> None:
+        """Import the filled forms on the 1st and 16th of each month and record follow-ups ten
+        days after publication (closing two in three after forty), all in time order."""
         from generator.workflow.site import SiteRepo
 
-        repo = SiteRepo.open(self.site)
-        state = repo.state()
+        state = SiteRepo.open(self.site).state()
         schedule: dict[
             dt.date, list[tuple[SpotCheckTask, str, Path, list[tuple[int, dict[str, object]]]]]
         ] = defaultdict(list)
-        plans: dict[tuple[str, str], list[tuple[int, dt.date, dict[str, object]]]] = {}
+        plans: dict[tuple[str, str], list[tuple[int, dt.date, dict[str, object], str]]] = {}
         for task in tasks:
             for dept in state.tasks.tasks[task.id].participants:
                 path = self.forms_dir / task.id / f"{dept}.xlsx"
                 plans[(task.id, dept)] = self._plan_rows(task, dept, path)
+        open_results: list[tuple[dt.date, str, str, str]] = []
         # Each department imports on the 1st and 16th of a month everything completed so far.
         for (task_id, dept), planned in sorted(plans.items()):
             task = next(t for t in tasks if t.id == task_id)
             by_day: dict[dt.date, list[tuple[int, dict[str, object]]]] = defaultdict(list)
-            for number, publish_on, cells in planned:
+            for number, publish_on, cells, entity in planned:
                 day = publish_on if publish_on.day in (1, 16) else _next_import_day(publish_on)
                 by_day[day].append((number, cells))
+                if cells.get(forms.COL_STATE) == "未完结":
+                    open_results.append((day, task_id, dept, entity))
             done: list[tuple[int, dict[str, object]]] = []
             for day in sorted(by_day):
                 done = done + by_day[day]
                 schedule[day].append(
                     (task, dept, self.forms_dir / task_id / f"{dept}.xlsx", list(done))
                 )
+        events: list[tuple[str, list[str]]] = []
         for day in sorted(schedule):
             for task, dept, path, done_rows in schedule[day]:
                 filled = self.forms_dir / "filled" / task.id / f"{dept}-{day.isoformat()}.xlsx"
                 filled.parent.mkdir(parents=True, exist_ok=True)
                 _fill(path, filled, done_rows)
-                self.gk(
-                    "results",
-                    "import",
-                    task.id,
-                    str(filled),
-                    "--dept",
-                    dept,
-                    "--at",
-                    f"{day.isoformat()}T16:00:00+08:00",
-                )
-        self._followups()
+                events.append(
+                    (f"{day.isoformat()}T16:00:00+08:00",
+                     ["results", "import", task.id, str(filled), "--dept", dept])
+                )  # fmt: skip
+        events += self._followups(sorted(open_results))
+        for at, args in sorted(events, key=lambda event: event[0]):
+            self.gk(*args, "--at", at)
 
-    def _followups(self) -> None:
-        from generator.workflow.site import SiteRepo
-
-        state = SiteRepo.open(self.site).state()
-        open_results = []
-        for record in state.tasks.tasks.values():
-            for (dept, entity), index in sorted(record.results.items()):
-                result = state.entries[index].body["result"]
-                if result["followup"]["state"] == "未完结":
-                    open_results.append(
-                        (
-                            dt.date.fromisoformat(state.entries[index].ts[:10]),
-                            record.task_id,
-                            dept,
-                            entity,
-                        )
-                    )
-        for published, task_id, dept, entity in sorted(open_results):
+    @staticmethod
+    def _followups(
+        open_results: list[tuple[dt.date, str, str, str]],
+    ) -> list[tuple[str, list[str]]]:
+        """(time, command) of the follow-ups of the results published with an open follow-up."""
+        events: list[tuple[str, list[str]]] = []
+        for published, task_id, dept, entity in open_results:
             when = published + dt.timedelta(days=10)
-            self.gk(
-                "followup", "record", task_id, entity, "--dept", dept,
-                "--measure", "违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责",
-                "--note", "已下达责令改正通知书，限期15日整改", "--at", f"{when.isoformat()}T10:00:00+08:00",
+            events.append(
+                (f"{when.isoformat()}T10:00:00+08:00",
+                 ["followup", "record", task_id, entity, "--dept", dept,
+                  "--measure", "违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责",
+                  "--note", "已下达责令改正通知书，限期15日整改"])
             )  # fmt: skip
             if _h("close", task_id, dept, entity) % 3:
                 closed = published + dt.timedelta(days=40)
-                self.gk(
-                    "followup", "close", task_id, entity, "--dept", dept, "--note", "复查确认已整改到位",
-                    "--at", f"{closed.isoformat()}T10:00:00+08:00",
+                events.append(
+                    (f"{closed.isoformat()}T10:00:00+08:00",
+                     ["followup", "close", task_id, entity, "--dept", dept,
+                      "--note", "复查确认已整改到位"])
                 )  # fmt: skip
+        return events
 
 
 def _next_import_day(day: dt.date) -> dt.date:

@@ -172,7 +172,8 @@ def _run(*args: str) -> Result:
 def test_the_documented_exit_codes_come_from_real_cases(site: Path, tmp_path: Path) -> None:
     """README's table of exit codes, each produced by a real invocation.
 
-    8 (an interrupted append) is produced by the crash tests of the ledger store.
+    7 (a corrupt store) is produced by tests/workflow/test_ledger_recovery.py and 8 (an
+    interrupted append) by tests/ledger/test_verify.py.
     """
     not_a_ledger = tmp_path / "empty"
     not_a_ledger.mkdir()
@@ -181,6 +182,8 @@ def test_the_documented_exit_codes_come_from_real_cases(site: Path, tmp_path: Pa
         0: _run("verify", str(site / "draws")),
         2: _run("status", "--site", str(site), "--at", "0001-01-01"),
         3: _broken_trust(site),
+        4: _tampered_blob(site),
+        5: _rolled_back(site),
         6: _run("verify", str(not_a_ledger)),
         12: _missing_blob(site),
         10: _run("check", "--content", str(_content_with(site, "名称\u202e"))),
@@ -209,6 +212,28 @@ def _broken_trust(site: Path) -> Result:
     shutil.copytree(site / "draws", copy)
     (copy / "trust.txt").write_text("not a trust anchor\n", encoding="utf-8")
     return _run("verify", str(copy))
+
+
+def _tampered_blob(site: Path) -> Result:
+    copy = site.parent / "tampered"
+    shutil.copytree(site / "draws", copy)
+    blob = next(p for p in sorted((copy / "blobs").rglob("*")) if p.is_file())
+    blob.write_bytes(blob.read_bytes() + b" ")
+    return _run("verify", str(copy))
+
+
+def _rolled_back(site: Path) -> Result:
+    """The log served at an older size than the pinned checkpoint."""
+    pin = site.parent / "pin"
+    pin.write_bytes((site / "draws" / "checkpoint").read_bytes())
+    copy = site.parent / "rolled-back"
+    shutil.copytree(site / "draws", copy)
+    sizes = sorted(int(p.name) for p in (copy / "checkpoints").iterdir())
+    (copy / "checkpoint").write_bytes((copy / "checkpoints" / str(sizes[-2])).read_bytes())
+    (copy / "checkpoints" / str(sizes[-1])).unlink()
+    lines = (copy / "entries.jsonl").read_bytes().splitlines(keepends=True)
+    (copy / "entries.jsonl").write_bytes(b"".join(lines[: sizes[-2]]))
+    return _run("verify", str(copy), "--pin", str(pin))
 
 
 def _missing_blob(site: Path) -> Result:
@@ -279,6 +304,7 @@ def test_a_copy_of_the_example_ledger_claiming_to_be_real_is_refused(site: Path)
     for args in (
         ["check", "--content", str(site / "content")],
         ["status", "--site", str(site), "--at", "2024-03-01"],
+        ["build", "--content", str(site / "content"), "--output", str(site / "_site")],
     ):
         result = _run(*args)
         assert result.exit_code == 9, (args, result.output)
@@ -325,3 +351,39 @@ def test_an_unexpected_error_is_exit_1_without_traceback(
     assert result.exit_code == 1
     assert "程序内部错误" in result.output
     assert "GONGKAI_DEBUG" in result.output
+
+
+def test_an_entry_dated_before_the_last_one_is_refused(site: Path) -> None:
+    """#12: ``--at`` earlier than the entry it would follow is refused (exit 11), nothing written;
+    the same command dated after the last entry succeeds."""
+    import datetime as dt
+
+    from generator.workflow.site import SiteRepo
+    from generator.workflow.status import compute_status
+
+    repo = SiteRepo.open(site)
+    last = repo.state().entries[-1].ts
+    task_id, dept, entity = compute_status(
+        repo.content, repo.state(), dt.date(2024, 12, 31)
+    ).open_followups[0]
+    before = (site / "draws" / "entries.jsonl").read_bytes()
+    early = _run("followup", "close", task_id, entity, "--dept", dept, "--note", "复查",
+                 "--site", str(site), "--at", "2024-06-30")  # fmt: skip
+    assert last > "2024-06-30"
+    assert early.exit_code == 11, early.output
+    assert "早于账本最后一条条目" in early.output
+    assert last in early.output
+    assert (site / "draws" / "entries.jsonl").read_bytes() == before
+    later = _run("followup", "close", task_id, entity, "--dept", dept, "--note", "复查",
+                 "--site", str(site), "--at", "2024-12-31")  # fmt: skip
+    assert later.exit_code == 0, later.output
+
+
+def test_the_example_ledger_is_in_time_order() -> None:
+    from ledger.entries import parse_entry
+
+    stamps = [
+        parse_entry(line).ts
+        for line in (ROOT / "draws" / "entries.jsonl").read_bytes().splitlines()
+    ]
+    assert stamps == sorted(stamps)

@@ -163,3 +163,19 @@ def test_the_result_reader_never_drops_an_unknown_word() -> None:
     read = result_from_entry(parse_entry(make_entry("o", good, [example_signer("x")]), 9), 9)
     assert [c.value for c in read.categories] == ["发现问题经责令已改正"]
     assert read.problem_found
+
+
+def test_allowing_a_known_type_changes_nothing_for_the_next_audit() -> None:
+    """Issue #13: ``allow_types`` used to be added to, then removed from, a module-level set, so
+    in a fresh process allowing a type the verifier knows made the *next* audit reject it."""
+    code = (
+        "from ledger.verify import verify_directory\n"
+        f"d = {str(ROOT / 'draws')!r}\n"
+        "verify_directory(d, allow_types=['task.invite'], update_pin=False)\n"
+        "print(verify_directory(d, update_pin=False).size)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(INDEX)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from generator.content.errors import ContentError, Problems, Severity
 from generator.content.model import InspectionMethod
 from generator.content.results import FollowUp, FollowUpMeasure, FollowUpState, ResultCategory
+from generator.content.text import INVISIBLE_FILLERS
 from generator.workflow import forms
 from generator.workflow.records import result_body
 
@@ -321,8 +322,9 @@ _PROBLEM_CATEGORIES = [c for c in ResultCategory if c is not ResultCategory.NO_P
 _DETAIL = (
     st.text(
         st.characters(
-            blacklist_categories=("Cc", "Cs"),
-            blacklist_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+            # the characters refused in every text (docs/content.md §9)
+            blacklist_categories=("Cc", "Cs", "Cf", "Zl", "Zp"),
+            blacklist_characters="".join(INVISIBLE_FILLERS),
         ),
         min_size=1,
         max_size=60,
