@@ -133,19 +133,31 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> County:
     return c
 
 
-def _draw(c: County, task: str, depts: tuple[str, ...], minute: int) -> int:
-    keys = [a for d in depts for a in ("--key", f"{d}={c.key(d)}")]
+def _draw(c: County, tasks: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Announce, reveal, take the beacon, draw and confirm each task, in time order."""
     secrets = str(c.root / "secrets")
-    c.run("draw", "announce", task, "--round", "1000000", *keys, "--secrets", secrets,
-          "--site", str(c.site), "--at", f"2023-09-25T10:{minute:02d}:00+08:00")  # fmt: skip
-    for d in depts:
-        c.dept(d, "draw", "reveal", task, "--dept", d, "--secrets", secrets, "--at", "2023-09-26")
-    c.dept(depts[0], "draw", "beacon", task, "--signature", SIG_1000000,
-           "--at", "2023-09-27T17:00:00+08:00")  # fmt: skip
-    out = c.dept(depts[0], "draw", "run", task, "--at", f"2023-09-27T17:{minute:02d}:00+08:00")
-    drawn = int(re.search(r"已抽取 (\d+) 户", out).group(1))  # type: ignore[union-attr]
-    c.run("task", "confirm", task, *keys, "--out", str(c.forms), "--site", str(c.site),
-          "--at", "2023-09-28")  # fmt: skip
+
+    def keys(depts: tuple[str, ...]) -> list[str]:
+        return [a for d in depts for a in ("--key", f"{d}={c.key(d)}")]
+
+    for n, (task, depts) in enumerate(tasks.items()):
+        c.run("draw", "announce", task, "--round", "1000000", *keys(depts), "--secrets", secrets,
+              "--site", str(c.site), "--at", f"2023-09-25T10:{n:02d}:00+08:00")  # fmt: skip
+    for n, (task, depts) in enumerate(tasks.items()):
+        for d in depts:
+            c.dept(d, "draw", "reveal", task, "--dept", d, "--secrets", secrets,
+                   "--at", f"2023-09-26T10:{n:02d}:00+08:00")  # fmt: skip
+    drawn = {}
+    for n, (task, depts) in enumerate(tasks.items()):
+        c.dept(depts[0], "draw", "beacon", task, "--signature", SIG_1000000,
+               "--at", f"2023-09-27T17:{2 * n:02d}:00+08:00")  # fmt: skip
+        out = c.dept(
+            depts[0], "draw", "run", task, "--at", f"2023-09-27T17:{2 * n + 1:02d}:00+08:00"
+        )
+        drawn[task] = int(re.search(r"已抽取 (\d+) 户", out).group(1))  # type: ignore[union-attr]
+    for n, (task, depts) in enumerate(tasks.items()):
+        c.run("task", "confirm", task, *keys(depts), "--out", str(c.forms), "--site", str(c.site),
+              "--at", f"2023-09-28T10:{n:02d}:00+08:00")  # fmt: skip
     return drawn
 
 
@@ -155,8 +167,8 @@ def test_a_whole_year(county: County) -> None:
     c.dept("scjg", "task", "invite", kit.JOINT, "--at", "2023-03-06")
     for day, dept in (("2023-03-10", "wsjk"), ("2023-03-12", "xfjy")):
         c.dept(dept, "task", "reply", kit.JOINT, "--dept", dept, "--accept", "--at", day)
-    joint = _draw(c, kit.JOINT, ("scjg", "wsjk", "xfjy"), 10)
-    single = _draw(c, kit.SINGLE, ("scjg",), 20)
+    drawn = _draw(c, {kit.JOINT: ("scjg", "wsjk", "xfjy"), kit.SINGLE: ("scjg",)})
+    joint, single = drawn[kit.JOINT], drawn[kit.SINGLE]
     rows = {d: _rows(c.forms / kit.JOINT / f"{d}.xlsx") for d in kit.DEPTS}
     assert joint == len(rows["scjg"]) == len(rows["wsjk"]) == len(rows["xfjy"]) >= 3
     assert single == len(_rows(c.forms / kit.SINGLE / "scjg.xlsx")) >= 2
@@ -193,9 +205,9 @@ def test_a_whole_year(county: County) -> None:
     first = str(rows["scjg"][0]["统一社会信用代码/注册号"])
     second = str(rows["scjg"][1]["统一社会信用代码/注册号"])
     c.dept("scjg", "followup", "record", kit.JOINT, first, "--dept", "scjg", "--measure", RECTIFY,
-           "--note", "复查：已整改到位。", "--at", "2023-11-27")  # fmt: skip
+           "--note", "复查：已整改到位。", "--at", "2023-11-29")  # fmt: skip
     c.dept("scjg", "followup", "close", kit.JOINT, first, "--dept", "scjg",
-           "--note", "整改完成。", "--at", "2023-11-28")  # fmt: skip
+           "--note", "整改完成。", "--at", "2023-11-30")  # fmt: skip
     c.dept("scjg", "followup", "record", kit.JOINT, second, "--dept", "scjg", "--measure", REFER,
            "--note", "已立案（宜市监立〔2023〕15号）。", "--at", "2023-12-01")  # fmt: skip
     c.dept("xfjy", "followup", "close", kit.JOINT, first, "--dept", "xfjy",
