@@ -1,0 +1,274 @@
+"""A new, non-example county through a whole year, by the README's commands (issue #12, done-when).
+
+陕西省延安市宜川县 (test data of its own, see ``county_kit``), year 2023: three departments each
+working from an office directory that holds only its own private key; one joint “一业一查” task
+(市场监管 leads, 卫健 and 消防 accept) and one single-department task, both drawn with the real
+drand quicknet round 1,000,000; results with 责令整改 and 立案 (移送办案机构) and 抄告; follow-ups
+recorded and closed; one result published late and some never published. Then the figures of
+“两个100%” must be the same in ``gongkai metrics``, on the home page and in the open data, and
+``frictionless validate`` must accept the datapackage.
+
+Every step is the installed ``gongkai`` console script in a subprocess, as staff run it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from tests.workflow import county_kit as kit
+from tests.workflow.form_kit import fill_xlsx
+
+GONGKAI = Path(sys.executable).with_name("gongkai")
+SIG_1000000 = (
+    "83ad29e4c409f9470fc2ef02f90214df49e02b441a1a241a82d622d9f608ef98"
+    "fd8b11a029f1bee9d9e83b45088abe72"
+)
+RECTIFY = "违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责"
+REFER = "发现案件线索，初步固定相关证据后移送办案机构依法依规处理"
+NOTIFY = "违反其他部门相关规定，抄告相关部门"
+NONE_NEEDED = "未发现问题或相关问题已规范、已改正，无需后续处置"
+YEAR_END = "2023-12-31"
+
+
+class County:
+    """The county's working directories: the site repository and one office per department."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.site = root / "site"
+        self.rootkeys = root / "rootkeys"  # root and log keys, kept by the site operator
+        self.forms = root / "forms"
+        self.env = dict(os.environ, GONGKAI_LOG_KEY=str(self.log_key))
+
+    @property
+    def log_key(self) -> Path:
+        return self.rootkeys / "scjgj.yichuan.test_gongkai_ledger.key"
+
+    def office(self, dept: str) -> Path:
+        return self.root / f"office-{dept}"
+
+    def key(self, dept: str) -> str:
+        return str(self.office(dept) / f"scjgj.yichuan.test_gongkai_dept_{dept}_1.key")
+
+    def run(self, *args: str, ok: bool = True, cwd: Path | None = None) -> str:
+        proc = subprocess.run(
+            [str(GONGKAI), *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=cwd or self.root,
+            check=False,
+        )
+        out = proc.stdout + proc.stderr
+        assert "Traceback" not in out, out
+        if ok:
+            assert proc.returncode == 0, f"gongkai {' '.join(args)}\n{out}"
+        return out
+
+    def dept(self, dept: str, *args: str) -> str:
+        """A step run in ``dept``'s office with only that office's key."""
+        return self.run(*args, "--site", str(self.site), "--key", self.key(dept))
+
+
+def _fill(county: County, task: str, dept: str, plan: dict[int, dict[str, Any]]) -> Path:
+    form = county.forms / task / f"{dept}.xlsx"
+    fill_xlsx(form, plan)
+    return form
+
+
+def _result(day: dt.date, category: str, measure: str, state: str, detail: str = "") -> dict:
+    cells: dict[str, Any] = {
+        "检查日期": day,
+        "完成日期": day,
+        "检查方式1": "现场检查",
+        "检查结果1": category,
+        "后续处置措施": measure,
+        "后续处置是否完结": state,
+    }
+    if detail:
+        cells["具体情况"] = detail
+    if state == "已完结":
+        cells["完结日期"] = day
+    return cells
+
+
+def _rows(form: Path) -> list[dict[str, Any]]:
+    sheet = openpyxl.load_workbook(form, read_only=True)["结果录入"]
+    values = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(values[0], row, strict=True)) for row in values[1:] if row[0] is not None]
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory: pytest.TempPathFactory) -> County:
+    c = County(tmp_path_factory.mktemp("yichuan"))
+    c.run("init", str(c.site), "--name", "宜川县“双随机、一公开”监管信息公示",
+          "--region-code", kit.REGION, "--region-name", kit.REGION_NAME, "--origin", kit.ORIGIN,
+          "--base-url", kit.BASE_URL, "--keys", str(c.rootkeys), "--at", "2023-01-03")  # fmt: skip
+    content = c.site / "content"
+    kit.write_content(content)
+    assert f'base_url: "{kit.BASE_URL}"' in (content / "gongkai.yaml").read_text(encoding="utf-8")
+    assert "检查通过" in c.run("check", "--content", str(content))
+    roots = [str(c.rootkeys / f"scjgj.yichuan.test_gongkai_root_{n}.key") for n in (1, 2)]
+    for dept in kit.DEPTS:
+        c.office(dept).mkdir()
+        c.run(
+            "keys", "new", "--content", str(content), "--dept", dept, "--out", str(c.office(dept))
+        )
+        pub = c.key(dept)[: -len(".key")] + ".pub"
+        c.run("keys", "register", pub, "--dept", dept, "--new-key", c.key(dept),
+              "--root-key", roots[0], "--root-key", roots[1], "--site", str(c.site),
+              "--at", "2023-01-05")  # fmt: skip
+    return c
+
+
+def _draw(c: County, tasks: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Announce, reveal, take the beacon, draw and confirm each task, in time order."""
+    secrets = str(c.root / "secrets")
+
+    def keys(depts: tuple[str, ...]) -> list[str]:
+        return [a for d in depts for a in ("--key", f"{d}={c.key(d)}")]
+
+    for n, (task, depts) in enumerate(tasks.items()):
+        c.run("draw", "announce", task, "--round", "1000000", *keys(depts), "--secrets", secrets,
+              "--site", str(c.site), "--at", f"2023-09-25T10:{n:02d}:00+08:00")  # fmt: skip
+    for n, (task, depts) in enumerate(tasks.items()):
+        for d in depts:
+            c.dept(d, "draw", "reveal", task, "--dept", d, "--secrets", secrets,
+                   "--at", f"2023-09-26T10:{n:02d}:00+08:00")  # fmt: skip
+    drawn = {}
+    for n, (task, depts) in enumerate(tasks.items()):
+        c.dept(depts[0], "draw", "beacon", task, "--signature", SIG_1000000,
+               "--at", f"2023-09-27T17:{2 * n:02d}:00+08:00")  # fmt: skip
+        out = c.dept(
+            depts[0], "draw", "run", task, "--at", f"2023-09-27T17:{2 * n + 1:02d}:00+08:00"
+        )
+        drawn[task] = int(re.search(r"已抽取 (\d+) 户", out).group(1))  # type: ignore[union-attr]
+    for n, (task, depts) in enumerate(tasks.items()):
+        c.run("task", "confirm", task, *keys(depts), "--out", str(c.forms), "--site", str(c.site),
+              "--at", f"2023-09-28T10:{n:02d}:00+08:00")  # fmt: skip
+    return drawn
+
+
+def test_a_whole_year(county: County) -> None:
+    c = county
+    c.dept("scjg", "plan", "publish", "2023", "--at", "2023-03-01")
+    c.dept("scjg", "task", "invite", kit.JOINT, "--at", "2023-03-06")
+    for day, dept in (("2023-03-10", "wsjk"), ("2023-03-12", "xfjy")):
+        c.dept(dept, "task", "reply", kit.JOINT, "--dept", dept, "--accept", "--at", day)
+    drawn = _draw(c, {kit.JOINT: ("scjg", "wsjk", "xfjy"), kit.SINGLE: ("scjg",)})
+    joint, single = drawn[kit.JOINT], drawn[kit.SINGLE]
+    rows = {d: _rows(c.forms / kit.JOINT / f"{d}.xlsx") for d in kit.DEPTS}
+    assert joint == len(rows["scjg"]) == len(rows["wsjk"]) == len(rows["xfjy"]) >= 3
+    assert single == len(_rows(c.forms / kit.SINGLE / "scjg.xlsx")) >= 2
+
+    # 进一次门、查多项事: the three departments visit each business on the same day.
+    visit = [dt.date(2023, 10, 16) + dt.timedelta(days=i % 5) for i in range(joint)]
+    plans: dict[str, dict[int, dict[str, Any]]] = {d: {} for d in kit.DEPTS}
+    for i in range(joint):
+        r = i + 2
+        plans["scjg"][r] = _result(visit[i], "未发现问题", NONE_NEEDED, "已完结")
+        plans["wsjk"][r] = _result(visit[i], "未发现问题", NONE_NEEDED, "已完结")
+        plans["xfjy"][r] = _result(visit[i], "未发现问题", NONE_NEEDED, "已完结")
+    plans["scjg"][2] = _result(visit[0], "违反食品药品管理相关规定", RECTIFY, "未完结",
+                               "后厨生熟食品未分开存放，责令限期整改。")  # fmt: skip
+    plans["scjg"][3] = _result(visit[1], "违反食品药品管理相关规定", REFER, "未完结",
+                               "使用超过保质期的食品原料，移送办案机构立案查处。")  # fmt: skip
+    plans["xfjy"][2] = _result(visit[0], "违反其他部门相关规定", NOTIFY, "未完结",
+                               "疏散通道堆放杂物，抄告县市场监管局。")  # fmt: skip
+    # 卫健 leaves its last business uninspected (never published: due but not 公示).
+    del plans["wsjk"][joint + 1]
+    for dept in kit.DEPTS:
+        form = _fill(c, kit.JOINT, dept, plans[dept])
+        c.dept(
+            dept, "results", "import", kit.JOINT, str(form), "--dept", dept, "--at", "2023-11-08"
+        )
+    single_plan = {r: _result(dt.date(2023, 10, 18), "未发现问题", NONE_NEEDED, "已完结")
+                   for r in range(2, single + 2)}  # fmt: skip
+    form = _fill(c, kit.SINGLE, "scjg", single_plan)
+    # Published late: 2023-10-18 + 20 working days is 2023-11-15.
+    c.dept(
+        "scjg", "results", "import", kit.SINGLE, str(form), "--dept", "scjg", "--at", "2023-11-28"
+    )
+
+    first = str(rows["scjg"][0]["统一社会信用代码/注册号"])
+    second = str(rows["scjg"][1]["统一社会信用代码/注册号"])
+    c.dept("scjg", "followup", "record", kit.JOINT, first, "--dept", "scjg", "--measure", RECTIFY,
+           "--note", "复查：已整改到位。", "--at", "2023-11-29")  # fmt: skip
+    c.dept("scjg", "followup", "close", kit.JOINT, first, "--dept", "scjg",
+           "--note", "整改完成。", "--at", "2023-11-30")  # fmt: skip
+    c.dept("scjg", "followup", "record", kit.JOINT, second, "--dept", "scjg", "--measure", REFER,
+           "--note", "已立案（宜市监立〔2023〕15号）。", "--at", "2023-12-01")  # fmt: skip
+    c.dept("xfjy", "followup", "close", kit.JOINT, first, "--dept", "xfjy",
+           "--note", "县市场监管局已回复处理情况。", "--at", "2023-12-05")  # fmt: skip
+    c.dept("scjg", "followup", "close", kit.JOINT, second, "--dept", "scjg",
+           "--note", "已结案，罚款并没收违法所得。", "--at", "2023-12-20")  # fmt: skip
+    # A time earlier than the entry it would follow is refused, naming --at.
+    late_row = {joint + 1: _result(visit[-1], "未发现问题", NONE_NEEDED, "已完结")}
+    form = _fill(c, kit.JOINT, "wsjk", {**plans["wsjk"], **late_row})
+    backdated = c.run("results", "import", kit.JOINT, str(form), "--dept", "wsjk",
+                      "--site", str(c.site), "--key", c.key("wsjk"), "--at", "2023-12-10", ok=False)  # fmt: skip
+    assert "--at" in backdated, backdated
+    _fill(c, kit.JOINT, "wsjk", {joint + 1: {k: None for k in late_row[joint + 1]}})
+
+    c.run("verify", str(c.site / "draws"))
+    metrics = c.run("metrics", "--site", str(c.site), "--at", YEAR_END)
+    status = c.run("status", "--site", str(c.site), "--at", YEAR_END)
+    assert "未完结的后续处置：0" in status, status
+    c.run("build", "--content", str(c.site / "content"),
+          "--output", str(c.root / "_site"))  # fmt: skip
+    _same_figures(c, metrics, joint, single)
+
+
+def _pair(text: str, label: str) -> tuple[int, int]:
+    m = re.search(label + r"[^/]*?(\d+)\s*/\s*\D*(\d+)", text)
+    assert m, f"{label} not found in:\n{text[:2000]}"
+    return int(m.group(1)), int(m.group(2))
+
+
+def _page_text(path: Path) -> str:
+    raw = re.sub(r"<script.*?</script>", "", path.read_text(encoding="utf-8"), flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", raw)))
+
+
+def _same_figures(c: County, metrics: str, joint: int, single: int) -> None:
+    home = _page_text(c.root / "_site" / "index.html")
+    table = list(csv.DictReader(io.StringIO(
+        (c.root / "_site" / "data" / "results.csv").read_text(encoding="utf-8-sig"))))  # fmt: skip
+    current = [r for r in table if not r["更正记录序号"]]
+    published = len(current)
+    assert published == 3 * joint - 1 + single
+    late = [r for r in current if r["是否逾期"] == "是"]
+    assert len(late) == single
+    due = 3 * joint + single  # every drawn business of every department
+    cli_done, cli_due = _pair(metrics, "抽查完成率")
+    cli_on_time, cli_due_pub = _pair(metrics, "按时公示率")
+    assert (cli_done, cli_due) == (published, due)
+    assert cli_on_time == published - single == len(current) - len(late)
+    assert cli_due_pub == published  # due = published + overdue unpublished (none here)
+    assert _pair(home, "完成率") == (cli_done, cli_due)
+    assert _pair(home, "按时公示率") == (cli_on_time, cli_due_pub)
+    closed = [r for r in current if r["后续处置措施"] != NONE_NEEDED]
+    assert closed
+    assert all(r["后续处置是否完结"] == "已完结" for r in closed), closed
+    frictionless = Path(sys.executable).with_name("frictionless")
+    if not frictionless.exists():
+        pytest.fail("frictionless is a test dependency (pyproject [test]); install it")
+    proc = subprocess.run(
+        [str(frictionless), "validate", str(c.root / "_site" / "data" / "datapackage.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:]
