@@ -35,7 +35,6 @@ KNOWN: dict[str, frozenset[str]] = {
         {
             "module generator/site/build.py",
             "function generator/site/build.py::_build",
-            "module generator/site/pages.py",
             "module generator/workflow/forms.py",
             "function generator/workflow/forms.py::_form_workbook",
         }

@@ -11,11 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from generator.content.model import (
@@ -28,57 +26,17 @@ from generator.content.model import (
 from generator.content.results import InspectionResult, ResultCategory
 from generator.site.charts import bar_chart
 from generator.site.data import ResultRow, SiteData, division_name, ratio_text
-from generator.site.datasets import DATASETS, ENTITY_FIELDS, datasets, entity_record, result_record
-from generator.site.feeds import FEED_LIMIT, FeedEntry, atom, robots, sitemaps
-from generator.site.opendata import Dataset, datapackage
+from generator.site.datapages import DataPages
+from generator.site.datasets import DATASETS, ENTITY_FIELDS, datasets, entity_record
+from generator.site.opendata import Dataset
+from generator.site.page import BulkPages, Page, digest, html_page
 from generator.site.search import search_shards
 from generator.site.templates_dir import default_templates
-from generator.site.urls import PAGE_SIZE, page_file, paged
+from generator.site.urls import PAGE_SIZE, paged
 from generator.workflow.metrics import inspections_by_year
 
 
-@dataclass(slots=True)
-class Page:
-    """One output file."""
-
-    path: str
-    template: str | None = None
-    ctx: dict[str, Any] = field(default_factory=dict)
-    key: str | None = None
-    data: Callable[[], bytes | str] | None = None
-    sitemap: bool = False
-    lastmod: dt.date | None = None
-    #: Builds the context only when the page is rendered (bulk pages skip it when unchanged).
-    lazy: Callable[[], dict[str, Any]] | None = None
-
-    def context(self) -> dict[str, Any]:
-        """The template context."""
-        return self.lazy() if self.lazy is not None else self.ctx
-
-
-@dataclass(slots=True)
-class BulkPages:
-    """Many pages of one kind (one per business), as parallel lists of paths and keys.
-
-    A :class:`Page` is made (``make(i)``) only for the pages a build renders: an incremental
-    build with one new result makes one, not 100,000.
-    """
-
-    paths: list[str]
-    keys: list[str]
-    make: Callable[[int], Page]
-
-
-def digest(*parts: object) -> str:
-    """A short hash of the ``repr`` of ``parts`` (frozen dataclasses have a stable repr)."""
-    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
-
-
-def _html(target: str, template: str, key: str | None = None, **ctx: Any) -> Page:
-    return Page(page_file(target), template, ctx, key, sitemap=True)
-
-
-class PageSet:
+class PageSet(DataPages):
     """Builds the page list of one site from its :class:`SiteData`."""
 
     def __init__(
@@ -210,7 +168,7 @@ class PageSet:
         d = self.d
         plans = d.plans
         self.add(
-            _html(
+            html_page(
                 "",
                 "index.html",
                 plans=plans[:5],
@@ -219,10 +177,10 @@ class PageSet:
             )
         )
         self.add(Page("404.html", "404.html"))
-        self.add(_html("ledger/", "ledger.html"))
+        self.add(html_page("ledger/", "ledger.html"))
         bundles = [b for b, _ in search_shards(d)][1:]
-        self.add(_html("search/", "search.html", search_enabled=self.search, bundles=bundles))
-        self.add(_html("data/", "data.html", datasets=DATASETS))
+        self.add(html_page("search/", "search.html", search_enabled=self.search, bundles=bundles))
+        self.add(html_page("data/", "data.html", datasets=DATASETS))
         self.add(Page("static/style.css", data=lambda: _static("style.css")))
         self.add(Page("static/lookup.js", data=lambda: _static("lookup.js")))
         self.add(Page("static/search.js", data=lambda: _static("search.js")))
@@ -235,7 +193,7 @@ class PageSet:
     def _checklist(self) -> None:
         d = self.d
         by_dept = {dep: [i for i in d.content.items if i.dept == dep] for dep in d.depts}
-        self.add(_html("checklist/", "checklist.html", items_by_dept=by_dept))
+        self.add(html_page("checklist/", "checklist.html", items_by_dept=by_dept))
         by_industry: dict[str, list[str]] = {}
         for t in sorted(d.tasks, key=lambda t: (t.task.industry, t.task.id)):
             ids = by_industry.setdefault(t.task.industry, [])
@@ -247,7 +205,7 @@ class PageSet:
             for ot in item.object_types:
                 by_object.setdefault(ot, []).append(item.id)
         self.add(
-            _html(
+            html_page(
                 "checklist/by-industry/",
                 "checklist_industry.html",
                 by_industry=sorted(by_industry.items()),
@@ -257,7 +215,7 @@ class PageSet:
         )
         for item in d.content.items:
             tasks = [t for t in d.tasks if any(item.id in p.items for p in t.task.parts)]
-            self.add(_html(f"checklist/{item.id}/", "item.html", item=item, tasks=tasks))
+            self.add(html_page(f"checklist/{item.id}/", "item.html", item=item, tasks=tasks))
 
     def _libraries(self) -> None:
         d = self.d
@@ -269,7 +227,7 @@ class PageSet:
             lazy=functools.partial(_libraries_ctx, d),
         )
         self.add(page)
-        self.add(_html("libraries/inspectors/", "inspectors.html"))
+        self.add(html_page("libraries/inspectors/", "inspectors.html"))
         for t in d.tasks:
             self.add(
                 Page(
@@ -291,10 +249,10 @@ class PageSet:
 
     def _plans(self) -> None:
         d = self.d
-        self.add(_html("plans/", "plans.html", plans=d.plans))
+        self.add(html_page("plans/", "plans.html", plans=d.plans))
         for plan in d.plans:
             infos = [t for t in d.tasks if t.plan is plan]
-            self.add(_html(f"plans/{plan.id}/", "plan.html", plan=plan, infos=infos))
+            self.add(html_page(f"plans/{plan.id}/", "plan.html", plan=plan, infos=infos))
         groups = d.group("task")
         for t in d.tasks:
             rows = [r for r in groups.get(t.task.id, []) if not r.superseded]
@@ -306,7 +264,7 @@ class PageSet:
                 events.append((day, label.replace("{dept}", name), index))
             timeline = sorted(events, key=lambda x: (x[0], x[2]))
             self.add(
-                _html(
+                html_page(
                     f"tasks/{t.task.id}/",
                     "task.html",
                     info=t,
@@ -320,14 +278,14 @@ class PageSet:
             )
             proof = d.draw_proofs.get(t.task.id)
             if proof is None:
-                self.add(_html(f"tasks/{t.task.id}/draw/", "draw.html", info=t))
+                self.add(html_page(f"tasks/{t.task.id}/draw/", "draw.html", info=t))
             else:
                 # Imported when needed: the ledger code costs a republish ~0.07 s to import.
                 from generator.site.drawproof import draw_proof_page, proof_json_bytes
 
                 names = {k: v.name for k, v in d.depts.items()}
                 self.add(
-                    _html(
+                    html_page(
                         f"tasks/{t.task.id}/draw/",
                         "draw_proof.html",
                         info=t,
@@ -431,7 +389,9 @@ class PageSet:
                     (f"{prefix}{seg}/", name_of(k), sum(1 for r in rows if not r.superseded))
                 )
             self.add(
-                _html(prefix, "results_index.html", title=f"抽查检查结果{title}", entries=entries)
+                html_page(
+                    prefix, "results_index.html", title=f"抽查检查结果{title}", entries=entries
+                )
             )
             index_links.append((prefix, title, ""))
         self._archived(
@@ -474,7 +434,7 @@ class PageSet:
             k: bar_chart(f"抽查检查结果{titles[k]}统计", v, f"chart-{k}") for k, v in stats.items()
         }
         self.add(
-            _html(
+            html_page(
                 "results/stats/",
                 "stats.html",
                 stats=stats,
@@ -500,7 +460,7 @@ class PageSet:
         newest = list(rows[:PAGE_SIZE])
         recent = [(k, f"{prefix}page/{k}/") for k in range(full, max(0, full - 6), -1)]
         self.add(
-            _html(
+            html_page(
                 prefix,
                 "results.html",
                 digest(self.shared, prefix, total, full, self.row_keys(newest), extra),
@@ -522,7 +482,7 @@ class PageSet:
                 "newest": prefix,
             }
             self.add(
-                _html(
+                html_page(
                     f"{prefix}page/{k}/",
                     "results.html",
                     digest(self.shared, prefix, k, k == full, self.row_keys(block), extra),
@@ -547,7 +507,7 @@ class PageSet:
                 ),
             )
             self.add(
-                _html(
+                html_page(
                     paged(prefix, n),
                     template,
                     key,
@@ -564,172 +524,8 @@ class PageSet:
     ) -> str:
         return digest(self.shared, template, prefix, n, pages, total, self.row_keys(chunk), extra)
 
-    def result_lines(self, ds: Dataset) -> tuple[list[str], list[str]]:
-        """The CSV and JSON texts of every result row, from :attr:`lines` (the previous build's
-        texts by row key) where possible; :attr:`lines` then holds exactly the current rows."""
-        old = self.lines
-        new: dict[str, tuple[str, str]] = {}
-        csv_lines: list[str] = []
-        json_lines: list[str] = []
-        for r in self.d.rows:
-            key = self.row_key(r)
-            texts = old.get(key)
-            if texts is None:
-                record = result_record(self.d, r)
-                texts = (ds.csv_line(record), ds.json_line(record))
-            new[key] = texts
-            csv_lines.append(texts[0])
-            json_lines.append(texts[1])
-        self.lines = new
-        return csv_lines, json_lines
-
-    def _dataset_digest(self, name: str) -> str:
-        return digest(self.shared, name, self.dataset_key(name))
-
-    def _data(self) -> None:
-        d = self.d
-        modified = max((r.result.published_on for r in d.rows), default=None)
-        sets = datasets(d)
-        for ds in sets:
-            if ds.name == "entities":
-                key = self.content_only(
-                    "data:entities",
-                    functools.partial(self._dataset_digest, ds.name),
-                )
-            else:
-                key = digest(self.shared, ds.name, self.dataset_key(ds.name))
-            to_csv: Callable[[], bytes]
-            to_json: Callable[[], bytes]
-            if ds.name == "results":
-                # Every new result changes these files: they are joined from per-row texts,
-                # cached by row key between builds (see :meth:`result_lines`).
-                lines = functools.cache(functools.partial(self.result_lines, ds))
-                to_csv = functools.partial(_csv_from_lines, ds, lines)
-                to_json = functools.partial(_json_from_lines, ds, lines)
-                self.eager |= {"data/results.csv", "data/results.json"}
-            else:
-                to_csv, to_json = ds.to_csv, ds.to_json
-            self.add(Page(f"data/{ds.name}.csv", key=key, data=to_csv))
-            self.add(Page(f"data/{ds.name}.json", key=key, data=to_json))
-            self.add(
-                Page(
-                    f"data/schemas/{ds.name}.schema.json",
-                    data=_schema(ds, d.content.site.base_url),
-                )
-            )
-        site = d.content.site
-        self.add(
-            Page(
-                "data/datapackage.json",
-                data=lambda: datapackage(
-                    f"gongkai-{site.region_code}",
-                    f"{site.name}开放数据",
-                    site.base_url,
-                    sets,
-                    modified.isoformat() if modified else None,
-                ),
-            )
-        )
-
-    def _feeds_and_sitemap(self) -> None:
-        d = self.d
-        site = d.content.site
-        plan_entries = [
-            FeedEntry(
-                f"plans/{p.id}/",
-                p.title,
-                p.published_on,
-                f"{p.year}年度，{len(p.tasks)} 项抽查任务",
-            )
-            for p in sorted(d.public_plans, key=lambda p: (p.published_on, p.id), reverse=True)
-        ]
-        result_entries = [
-            FeedEntry(
-                f"entities/{r.result.entity}/",
-                f"{r.entity_name}：{r.categories_text}",
-                r.result.published_on,
-                f"{d.depts[r.result.dept].name if r.result.dept in d.depts else r.result.dept}"
-                f" {r.result.inspected_on.isoformat()} 检查，结果：{r.categories_text}",
-                # One business, several departments (joint tasks): one id each, kept by corrections.
-                key=f"result-{r.result.task_id}-{r.result.dept}",
-            )
-            for r in d.current[:FEED_LIMIT]  # the feed shows the newest FEED_LIMIT
-        ]
-        self.add(
-            Page(
-                "feeds/plans.xml",
-                data=_const(
-                    atom(
-                        site.base_url,
-                        "feeds/plans.xml",
-                        f"{site.name}：年度抽查工作计划",
-                        plan_entries,
-                    )
-                ),
-            )
-        )
-        self.add(
-            Page(
-                "feeds/results.xml",
-                data=_const(
-                    atom(
-                        site.base_url,
-                        "feeds/results.xml",
-                        f"{site.name}：抽查检查结果",
-                        result_entries,
-                    )
-                ),
-            )
-        )
-        self.add(Page("robots.txt", data=_const(robots(site.base_url))))
-        pages = self.pages
-        bulk = self.bulk_sitemap
-
-        def make_sitemaps() -> dict[str, str]:
-            urls = [
-                (
-                    p.path[: -len("index.html")] if p.path.endswith("index.html") else p.path,
-                    p.lastmod,
-                )
-                for p in pages
-                if p.sitemap
-            ]
-            # The business pages come in code order: the sort is nearly a linear merge.
-            urls += bulk()
-            urls.sort(key=_first)
-            return sitemaps(site.base_url, urls)
-
-        n_urls = sum(1 for p in pages if p.sitemap) + len(self.bulk.paths)
-        from generator.site.feeds import SITEMAP_LIMIT
-
-        files = ["sitemap.xml"]
-        if n_urls > SITEMAP_LIMIT:
-            files += [
-                f"sitemaps/sitemap-{i}.xml" for i in range(1, -(-n_urls // SITEMAP_LIMIT) + 1)
-            ]
-        cache: dict[str, dict[str, str]] = {}
-
-        def produce(name: str) -> Callable[[], str]:
-            def run() -> str:
-                if "all" not in cache:
-                    cache["all"] = make_sitemaps()
-                return cache["all"][name]
-
-            return run
-
-        for name in files:
-            self.add(Page(name, data=produce(name)))
-
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-
-def _csv_from_lines(ds: Dataset, lines: Callable[[], tuple[list[str], list[str]]]) -> bytes:
-    return ds.csv_from_lines(lines()[0])
-
-
-def _json_from_lines(ds: Dataset, lines: Callable[[], tuple[list[str], list[str]]]) -> bytes:
-    return ds.json_from_lines(lines()[1])
 
 
 def _bulk_sitemap(
@@ -739,22 +535,8 @@ def _bulk_sitemap(
     return [(paths[i][: -len("index.html")], lastmod.get(i)) for i in order]
 
 
-def _first(item: tuple[str, dt.date | None]) -> str:
-    return item[0]
-
-
-def _const(value: bytes | str) -> Callable[[], bytes | str]:
-    return lambda: value
-
-
 def _static(name: str) -> bytes:
     return (default_templates() / "static" / name).read_bytes()
-
-
-def _schema(ds: Dataset, base_url: str) -> Callable[[], bytes]:
-    from generator.site.urls import absolute_url
-
-    return lambda: ds.json_schema(absolute_url(base_url, f"data/schemas/{ds.name}.schema.json"))
 
 
 def _pager(prefix: str, n: int, pages: int) -> dict[str, Any]:
