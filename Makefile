@@ -22,10 +22,11 @@ site: $(STAMP)
 	$(BIN)/gongkai check --content content
 	$(BIN)/gongkai build --content content --output _site
 
-# Browser tests use Debian's chromium and axe-core from npm; install them when missing
+# Browser tests use Debian's chromium, fonts-noto-cjk (else Chinese renders as boxes) and axe-core from npm; install them when missing
 # (the tests skip, saying why, where this is not possible).
 browser-deps:
 	-@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	-@fc-list :lang=zh 2>/dev/null | grep -q . || (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null)
 	-@test -f "$$(npm root -g 2>/dev/null)/axe-core/axe.min.js" || npm install -g --silent axe-core@4 >/dev/null 2>&1
 
 # The crash test of tests/workflow/test_ledger_recovery.py injects faults with strace.

@@ -1,7 +1,8 @@
 """``gongkai``: thin click commands over the ``generator`` and ``ledger`` libraries.
 
 Errors become Chinese messages and exit codes in :mod:`generator.cli_errors` (table in README);
-option values are checked by the types of :mod:`generator.cli_options`.
+option values are checked by the types of :mod:`generator.cli_options`. The commands that write
+the workflow (plan, task, draw, results, followup) are in :mod:`generator.cli_workflow`.
 
 Every text is Chinese, click's own included (``用法：``, ``选项：``, ``错误：``, ``缺少选项`` …):
 the command classes and catalog are in :mod:`generator.cli_text`.
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,20 @@ import click
 
 from generator.cli_errors import GongkaiError, handle_errors
 from generator.cli_errors import workflow_errors as _workflow_errors
-from generator.cli_options import AT_DATE, AT_TIME, OPTIONAL_TEXT, PORT, ROUND, TEXT, WORKERS
+from generator.cli_options import AT_DATE, PORT, TEXT, WORKERS
 from generator.cli_text import VERSION_HELP, VERSION_MESSAGE, GongkaiGroup
+from generator.cli_workflow import (
+    at_option,
+    draw,
+    echo_checkpoint,
+    followup_group,
+    log_key_option,
+    notice,
+    plan,
+    results_group,
+    site_option,
+    task,
+)
 from generator.content.errors import Problems
 from generator.content.loader import load_content, load_site_config
 from generator.content.model import Content
@@ -165,122 +177,6 @@ def keys_new(content_dir: Path, dept: str | None, key_name: str | None, out: Pat
     click.echo(f"验证密钥：{created.vkey}")
 
 
-site_option = click.option(
-    "--site",
-    "site_root",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="站点目录（含 content/ 与 draws/）",
-)
-at_option = click.option(
-    "--at",
-    type=AT_TIME,
-    help="签署时间（默认当前时间），如 2024-02-22 或 2024-02-22T10:00:00+08:00",
-)
-key_option = click.option(
-    "--key", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="本部门私钥文件"
-)
-log_key_option = click.option(
-    "--log-key",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    envvar="GONGKAI_LOG_KEY",
-    help="日志密钥文件（环境变量 GONGKAI_LOG_KEY）",
-)
-
-
-def _notice(message: str) -> None:
-    """Tell the user what opening the ledger repaired (docs/ledger.md §12.6)."""
-    click.echo(f"账本恢复：{message}", err=True)
-
-
-def _echo_checkpoint(what: str, checkpoint: Any) -> None:
-    click.echo(f"{what}；账本现有 {checkpoint.size} 条条目，根哈希 {checkpoint.root.hex()[:16]}…")
-
-
-@main.group()
-def plan() -> None:
-    """年度抽查工作计划。"""
-
-
-@plan.command("publish")
-@click.argument("plan_id", type=TEXT)
-@site_option
-@at_option
-@key_option
-@log_key_option
-@_workflow_errors
-def plan_publish(
-    plan_id: str, site_root: Path, at: str | None, key: Path | None, log_key: Path | None
-) -> None:
-    """发布年度抽查工作计划（组织部门签署）。"""
-    from generator.workflow import actions
-    from generator.workflow.site import SiteRepo, parse_at
-
-    repo = SiteRepo.open(site_root, notify=_notice)
-    cp = actions.publish_plan(repo, plan_id, parse_at(at), key, log_key)
-    _echo_checkpoint(f"已发布年度计划 {plan_id}", cp)
-
-
-@main.group()
-def task() -> None:
-    """抽查任务：邀约、应约、名单确认下发。"""
-
-
-@task.command("invite")
-@click.argument("task_id", type=TEXT)
-@site_option
-@at_option
-@key_option
-@log_key_option
-@_workflow_errors
-def task_invite(
-    task_id: str, site_root: Path, at: str | None, key: Path | None, log_key: Path | None
-) -> None:
-    """牵头部门向配合部门发出一业一查联合抽查邀约。"""
-    from generator.workflow import actions
-    from generator.workflow.site import SiteRepo, parse_at
-
-    repo = SiteRepo.open(site_root, notify=_notice)
-    cp = actions.invite(repo, task_id, parse_at(at), key, log_key)
-    _echo_checkpoint(f"已向配合部门发出任务 {task_id} 的邀约", cp)
-
-
-@task.command("reply")
-@click.argument("task_id", type=TEXT)
-@click.option("--dept", type=TEXT, required=True, help="应约的配合部门标识")
-@click.option("--accept", "decision", flag_value="accept", help="接受邀约")
-@click.option("--decline", "decision", flag_value="decline", help="拒绝邀约（须 --reason）")
-@click.option("--reason", type=TEXT, help="拒绝理由")
-@site_option
-@at_option
-@key_option
-@log_key_option
-@_workflow_errors
-def task_reply(
-    task_id: str,
-    dept: str,
-    decision: str | None,
-    reason: str | None,
-    site_root: Path,
-    at: str | None,
-    key: Path | None,
-    log_key: Path | None,
-) -> None:
-    """配合部门应约：--accept 接受，或 --decline --reason 拒绝。"""
-    from generator.workflow import actions
-    from generator.workflow.site import OptionError, SiteRepo, parse_at
-
-    if decision is None:
-        raise OptionError("缺少选项：请指定 --accept 或 --decline")
-    repo = SiteRepo.open(site_root, notify=_notice)
-    cp = actions.reply(
-        repo, task_id, dept, decision == "accept", reason, parse_at(at), key, log_key
-    )
-    word = "接受" if decision == "accept" else "拒绝"
-    _echo_checkpoint(f"部门 {dept} 已{word}任务 {task_id} 的邀约", cp)
-
-
 def _today(at: str | None) -> Any:
     from generator.workflow.site import parse_at
     from ledger.tasks import china_date
@@ -297,7 +193,7 @@ def status(site_root: Path, at: str | None) -> None:
     from generator.workflow.site import SiteRepo
     from generator.workflow.status import compute_status
 
-    repo = SiteRepo.open(site_root, notify=_notice)
+    repo = SiteRepo.open(site_root, notify=notice)
     today = _today(at)
     s = compute_status(repo.content, repo.state(), today)
     click.echo(f"截至 {today}：")
@@ -327,7 +223,7 @@ def metrics(site_root: Path, at: str | None) -> None:
     from generator.workflow.site import SiteRepo
     from generator.workflow.status import figures
 
-    repo = SiteRepo.open(site_root, notify=_notice)
+    repo = SiteRepo.open(site_root, notify=notice)
     today = _today(at)
     m = figures(repo.content, repo.state(), today)
     click.echo(f"截至 {today}（定义见 docs/workflow.md 第4.2节）：")
@@ -429,179 +325,9 @@ def keys_register(
     from generator.workflow.setup import register_key
     from generator.workflow.site import SiteRepo, parse_at
 
-    repo = SiteRepo.open(site_root, notify=_notice)
+    repo = SiteRepo.open(site_root, notify=notice)
     cp = register_key(repo, public_key, dept, new_key, list(root_keys), parse_at(at), log_key)
-    _echo_checkpoint(f"已登记部门 {dept} 的密钥", cp)
-
-
-secrets_option = click.option(
-    "--secrets",
-    "secrets_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="抽取秘密目录（须在仓库之外；默认用户配置目录下的 gongkai/secrets）",
-)
-
-
-def _secrets_dir(value: Path | None) -> Path:
-    return value or Path(click.get_app_dir("gongkai")) / "secrets"
-
-
-def _progress(message: str) -> None:
-    click.echo(f"… {message}", err=True)
-
-
-@main.group()
-def draw() -> None:
-    """随机抽取（DRAW-V1）：公告、揭示、取随机数、抽取、替补。"""
-
-
-@draw.command("announce")
-@click.argument("task_id", type=TEXT)
-@click.option(
-    "--round",
-    "round_",
-    type=ROUND,
-    required=True,
-    help="drand quicknet 轮次（须在公告 24 小时之后）",
-)
-@click.option("--key", "keys", multiple=True, help="部门私钥，格式 部门=文件（每个参与部门一个）")
-@site_option
-@at_option
-@log_key_option
-@secrets_option
-@_workflow_errors
-def draw_announce(
-    task_id: str,
-    round_: int,
-    keys: tuple[str, ...],
-    site_root: Path,
-    at: str | None,
-    log_key: Path | None,
-    secrets_dir: Path | None,
-) -> None:
-    """公告抽取：冻结名录库快照、各部门提交承诺、指定未来的 drand 轮次（由全部参与部门签署）。"""
-    from generator.workflow import drawing
-    from generator.workflow.site import SiteRepo, parse_at
-
-    key_map = _key_map(keys)
-    repo = SiteRepo.open(site_root, notify=_notice)
-    cp = drawing.announce(
-        repo, task_id, round_, parse_at(at), key_map, log_key, _secrets_dir(secrets_dir), _progress
-    )
-    _echo_checkpoint(f"已公告任务 {task_id} 的抽取，随机数取自 drand 第 {round_} 轮", cp)
-
-
-@draw.command("reveal")
-@click.argument("task_id", type=TEXT)
-@click.option("--dept", type=TEXT, required=True)
-@site_option
-@at_option
-@key_option
-@log_key_option
-@secrets_option
-@_workflow_errors
-def draw_reveal(
-    task_id: str,
-    dept: str,
-    site_root: Path,
-    at: str | None,
-    key: Path | None,
-    log_key: Path | None,
-    secrets_dir: Path | None,
-) -> None:
-    """揭示本部门在公告时承诺的秘密。"""
-    from generator.workflow import drawing
-    from generator.workflow.site import SiteRepo, parse_at
-
-    repo = SiteRepo.open(site_root, notify=_notice)
-    cp = drawing.reveal(repo, task_id, dept, parse_at(at), key, log_key, _secrets_dir(secrets_dir))
-    _echo_checkpoint(f"部门 {dept} 已揭示任务 {task_id} 的秘密", cp)
-
-
-@draw.command("beacon")
-@click.argument("task_id", type=TEXT)
-@click.option("--signature", type=TEXT, required=True, help="drand 该轮的签名（十六进制）")
-@site_option
-@at_option
-@key_option
-@log_key_option
-@_workflow_errors
-def draw_beacon(
-    task_id: str,
-    signature: str,
-    site_root: Path,
-    at: str | None,
-    key: Path | None,
-    log_key: Path | None,
-) -> None:
-    """记录 drand 随机数（离线验证 BLS 签名后才写入）。"""
-    from generator.workflow import drawing
-    from generator.workflow.site import SiteRepo, parse_at
-
-    repo = SiteRepo.open(site_root, notify=_notice)
-    cp = drawing.beacon(repo, task_id, signature, parse_at(at), key, log_key)
-    _echo_checkpoint(f"已记录任务 {task_id} 的 drand 随机数", cp)
-
-
-@draw.command("run")
-@click.argument("task_id", type=TEXT)
-@site_option
-@at_option
-@key_option
-@log_key_option
-@_workflow_errors
-def draw_run(
-    task_id: str, site_root: Path, at: str | None, key: Path | None, log_key: Path | None
-) -> None:
-    """执行抽取：任何人都可以用同样的公开输入重算出同样的结果。"""
-    from generator.workflow import drawing
-    from generator.workflow.site import SiteRepo, parse_at
-
-    repo = SiteRepo.open(site_root, notify=_notice)
-    steps = [
-        "校验名录库快照",
-        "验证 drand 签名并计算种子",
-        "抽取检查对象",
-        "匹配执法检查人员",
-        "保存抽取结果并记入账本",
-    ]
-    with click.progressbar(length=len(steps), label="抽取中", file=sys.stderr) as bar:
-
-        def step(message: str) -> None:
-            bar.label = message
-            bar.update(1)
-
-        cp = drawing.run(repo, task_id, parse_at(at), key, log_key, step)
-    record = repo.state().tasks.tasks[task_id]
-    _echo_checkpoint(f"任务 {task_id} 已抽取 {len(record.drawn)} 户检查对象", cp)
-
-
-@draw.command("replace")
-@click.argument("task_id", type=TEXT)
-@click.argument("entity", type=TEXT)
-@click.option("--reason", type=TEXT, required=True, help="替补理由（如 已注销、无法联系）")
-@site_option
-@at_option
-@key_option
-@log_key_option
-@_workflow_errors
-def draw_replace(
-    task_id: str,
-    entity: str,
-    reason: str,
-    site_root: Path,
-    at: str | None,
-    key: Path | None,
-    log_key: Path | None,
-) -> None:
-    """用同一层级的下一个备选主体替补无效的抽中主体（记录理由）。"""
-    from generator.workflow import drawing
-    from generator.workflow.site import SiteRepo, parse_at
-
-    repo = SiteRepo.open(site_root, notify=_notice)
-    cp = drawing.replace_entity(repo, task_id, entity, reason, parse_at(at), key, log_key)
-    _echo_checkpoint(f"已替补任务 {task_id} 中的 {entity}", cp)
+    echo_checkpoint(f"已登记部门 {dept} 的密钥", cp)
 
 
 @main.command()
@@ -641,176 +367,6 @@ def verify(
     code = ledger_main(argv, prog="gongkai")
     if code:
         raise SystemExit(code)
-
-
-def _key_map(keys: tuple[str, ...]) -> dict[str, Path | None]:
-    from generator.workflow.site import OptionError
-
-    out: dict[str, Path | None] = {}
-    for item in keys:
-        dept, sep, path = item.partition("=")
-        if not sep:
-            raise OptionError(f"--key 应写成 部门=文件，而不是“{item}”")
-        out[dept] = Path(path)
-    return out
-
-
-@task.command("confirm")
-@click.argument("task_id", type=TEXT)
-@click.option("--key", "keys", multiple=True, help="部门私钥，格式 部门=文件（每个参与部门一个）")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("forms"),
-    show_default=True,
-    help="结果录入表输出目录",
-)
-@site_option
-@at_option
-@log_key_option
-@_workflow_errors
-def task_confirm(
-    task_id: str,
-    keys: tuple[str, ...],
-    out: Path,
-    site_root: Path,
-    at: str | None,
-    log_key: Path | None,
-) -> None:
-    """名单确认下发：为每个参与部门生成检查结果录入表（XLSX 与 CSV），并由全部参与部门签署确认。"""
-    from generator.workflow import results
-    from generator.workflow.site import SiteRepo, parse_at
-
-    repo = SiteRepo.open(site_root, notify=_notice)
-    report = results.confirm(repo, task_id, parse_at(at), _key_map(keys), log_key, out)
-    for path in report.forms:
-        click.echo(f"已生成：{path}")
-    _echo_checkpoint(f"任务 {task_id} 的名单已确认下发", report.checkpoint)
-
-
-@main.group("results")
-def results_group() -> None:
-    """检查结果：导入录入表（谁检查、谁录入、谁公开）。"""
-
-
-@results_group.command("import")
-@click.argument("task_id", type=TEXT)
-@click.argument("form", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--dept", type=TEXT, required=True, help="录入部门（须为表单所属部门）")
-@site_option
-@at_option
-@key_option
-@log_key_option
-@_workflow_errors
-def results_import(
-    task_id: str,
-    form: Path,
-    dept: str,
-    site_root: Path,
-    at: str | None,
-    key: Path | None,
-    log_key: Path | None,
-) -> None:
-    """导入填好的检查结果录入表：新结果公示，修改过的结果记为更正，未改动的跳过。"""
-    from generator.workflow import results
-    from generator.workflow.site import SiteRepo, parse_at
-
-    repo = SiteRepo.open(site_root, notify=_notice)
-    report = results.import_results(repo, task_id, dept, form, parse_at(at), key, log_key)
-    for warning in report.warnings:
-        click.echo(f"警告：{warning}", err=True)
-    click.echo(
-        f"新公示 {report.published} 条，更正 {report.corrected} 条，未改动 {report.unchanged} 条"
-    )
-    if report.checkpoint is not None:
-        _echo_checkpoint("已记入账本", report.checkpoint)
-
-
-@main.group("followup")
-def followup_group() -> None:
-    """后续处置：记录处置措施、完结。"""
-
-
-@followup_group.command("record")
-@click.argument("task_id", type=TEXT)
-@click.argument("entity", type=TEXT)
-@click.option("--dept", type=TEXT, required=True)
-@click.option("--measure", type=TEXT, required=True, help="后续处置措施（录入表中的选项原文）")
-@click.option("--note", type=OPTIONAL_TEXT, default="", help="处置说明")
-@site_option
-@at_option
-@key_option
-@log_key_option
-@_workflow_errors
-def followup_record(
-    task_id: str,
-    entity: str,
-    dept: str,
-    measure: str,
-    note: str,
-    site_root: Path,
-    at: str | None,
-    key: Path | None,
-    log_key: Path | None,
-) -> None:
-    """记录对某户检查结果采取的后续处置措施。"""
-    from generator.workflow import results
-    from generator.workflow.site import SiteRepo, parse_at
-
-    repo = SiteRepo.open(site_root, notify=_notice)
-    cp = results.followup(
-        repo,
-        task_id,
-        dept,
-        entity,
-        close=False,
-        note=note,
-        measure=measure,
-        at=parse_at(at),
-        key=key,
-        log_key=log_key,
-    )
-    _echo_checkpoint(f"已记录 {entity} 的后续处置", cp)
-
-
-@followup_group.command("close")
-@click.argument("task_id", type=TEXT)
-@click.argument("entity", type=TEXT)
-@click.option("--dept", type=TEXT, required=True)
-@click.option("--note", type=OPTIONAL_TEXT, default="", help="完结说明")
-@site_option
-@at_option
-@key_option
-@log_key_option
-@_workflow_errors
-def followup_close(
-    task_id: str,
-    entity: str,
-    dept: str,
-    note: str,
-    site_root: Path,
-    at: str | None,
-    key: Path | None,
-    log_key: Path | None,
-) -> None:
-    """后续处置完结。"""
-    from generator.workflow import results
-    from generator.workflow.site import SiteRepo, parse_at
-
-    repo = SiteRepo.open(site_root, notify=_notice)
-    cp = results.followup(
-        repo,
-        task_id,
-        dept,
-        entity,
-        close=True,
-        note=note,
-        measure=None,
-        at=parse_at(at),
-        key=key,
-        log_key=log_key,
-    )
-    _echo_checkpoint(f"{entity} 的后续处置已完结", cp)
 
 
 _KIND = click.Choice(["entities", "inspectors"])
@@ -854,3 +410,7 @@ def export_cmd(kind: str, out: Path, content_dir: Path) -> None:
 
     count = export_library(kind, content_dir, out)
     click.echo(f"已导出{_KIND_NAME[kind]} {count} 条到 {out}")
+
+
+for _group in (plan, task, draw, results_group, followup_group):
+    main.add_command(_group)

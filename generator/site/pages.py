@@ -32,6 +32,7 @@ from generator.site.datasets import DATASETS, ENTITY_FIELDS, datasets, entity_re
 from generator.site.feeds import FEED_LIMIT, FeedEntry, atom, robots, sitemaps
 from generator.site.opendata import Dataset, datapackage
 from generator.site.search import search_shards
+from generator.site.templates_dir import default_templates
 from generator.site.urls import PAGE_SIZE, page_file, paged
 from generator.workflow.metrics import inspections_by_year
 
@@ -747,8 +748,6 @@ def _const(value: bytes | str) -> Callable[[], bytes | str]:
 
 
 def _static(name: str) -> bytes:
-    from generator.site.build import default_templates
-
     return (default_templates() / "static" / name).read_bytes()
 
 
