@@ -263,7 +263,7 @@ def _task_entries(repo: SiteRepo, task_id: str) -> tuple[Any, list[Entry]]:
     record = state.tasks.tasks.get(task_id)
     if record is None:
         raise WorkflowError(f"任务“{task_id}”不在已发布的年度计划中")
-    entries = [e for e in state.entries if e.body.get("task_id") == task_id]
+    entries = [e for e in state.entries if getattr(e.payload, "task_id", None) == task_id]
     return record, entries
 
 
@@ -328,13 +328,11 @@ def compute_result(repo: SiteRepo, task_id: str, progress: Progress = _noop) -> 
     record, entries = _task_entries(repo, task_id)
     if record.announce is None or record.beacon is None:
         raise WorkflowError(f"任务“{task_id}”尚未取得 drand 随机数（gongkai draw beacon）")
-    pools = record.announce.body["pools"]
+    pools: Pools = record.announce.payload.pools
     ent, ins, con = (
-        repo.store.get_blob(pools[k]["sha256"]) for k in (ENTITIES, INSPECTORS, CONFLICTS)
+        repo.store.get_blob(p.sha256) for p in (pools.entities, pools.inspectors, pools.conflicts)
     )
-    reveals = {
-        str(e.body["dept"]): str(e.body["secret"]) for e in entries if e.type == "draw.reveal"
-    }
+    reveals = {e.payload.dept: e.payload.secret for e in entries if e.type == "draw.reveal"}
     return run_draw(
         record.announce.body, ent, ins, con, reveals, record.beacon.body, progress=progress
     )
@@ -393,8 +391,8 @@ def replace_entity(
     if not reason.strip():
         raise WorkflowError("替补须用 --reason 说明理由")
     assert record.announce is not None
-    entities = repo.store.get_blob(record.announce.body["pools"][ENTITIES]["sha256"])
-    result = canonical.loads(repo.store.get_blob(record.result.body["result"]["sha256"]))
+    entities = repo.store.get_blob(record.announce.payload.pools.entities.sha256)
+    result = canonical.loads(repo.store.get_blob(record.result.payload.result.sha256))
     prior = [e.payload.record() for e in entries if e.type == "draw.replace"]
     try:
         rec = replace(record.announce.body, entities, result, entity, reason.strip(), prior)
