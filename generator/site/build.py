@@ -38,8 +38,6 @@ from multiprocessing.synchronize import Lock
 from pathlib import Path
 from typing import Any, Protocol
 
-import jinja2
-
 from generator.content.model import Content
 from generator.content.results import InspectionResult
 from generator.site import links
@@ -62,12 +60,11 @@ from generator.site.data import (
     LedgerRecord,
     SiteData,
     derive,
-    division_name,
-    ratio_text,
     read_ledger,
 )
-from generator.site.markdown import make_renderer as make_markdown_renderer
+from generator.site.page import BulkPages
 from generator.site.pages import Page, PageSet, digest
+from generator.site.renderer import Renderer
 from generator.site.search import (
     bundles_for,
     pagefind_available,
@@ -76,16 +73,8 @@ from generator.site.search import (
     shard_count,
 )
 from generator.site.templates_dir import default_templates
-from generator.site.urls import base_path, code_shard, relative_url
+from generator.site.urls import base_path, relative_url
 from generator.site.writer import JOURNAL, SiteWriter, write_file
-from ledger.publish import (
-    ARCHIVE_NAME,
-    ARCHIVE_ROOT,
-    PYZ_NAME,
-    SUMS_NAME,
-    VERIFIER_FALLBACK,
-    VERIFIER_REQUIREMENTS,
-)
 
 __all__ = ["BuildReport", "build_site", "default_templates", "relative_url"]
 
@@ -122,71 +111,6 @@ class BuildReport:
     incremental: bool
     output: Path
     search: bool = False
-
-
-class Renderer:
-    """A Jinja environment (autoescape, ``StrictUndefined``) with the site's globals."""
-
-    def __init__(self, templates: Path, data: SiteData, cache_dir: Path | None = None) -> None:
-        bytecode = None
-        if cache_dir is not None:  # compiled templates survive between builds
-            (cache_dir / "jinja").mkdir(parents=True, exist_ok=True)
-            bytecode = jinja2.FileSystemBytecodeCache(str(cache_dir / "jinja"))
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(templates)),
-            bytecode_cache=bytecode,
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            auto_reload=False,
-        )
-        # js-default (raw HTML escaped, javascript: links refused); CJK line breaks joined.
-        self.env.filters["markdown"] = make_markdown_renderer()
-        self.env.filters["pct"] = ratio_text
-        self.env.filters["division"] = division_name
-        self.env.filters["shard"] = code_shard
-        self.env.globals.update(
-            site=data.content.site,
-            content=data.content,
-            d=data,
-            url=_url,
-            ledger=data.ledger,
-            ledger_download=_LEDGER_DOWNLOAD,
-        )
-        self.templates = templates
-        self.root_404 = base_path(data.content.site.base_url)
-        self._cache: dict[str, jinja2.Template] = {}
-
-    def render(self, template: str, page_path: str, ctx: dict[str, Any]) -> str:
-        """Render ``template`` for the page at ``page_path``."""
-        tmpl = self._cache.get(template)
-        if tmpl is None:
-            tmpl = self._cache[template] = self.env.get_template(template)
-        # The 404 page is served at any depth: it alone uses root-absolute links.
-        root = self.root_404 if page_path == "404.html" else "../" * page_path.count("/")
-        # ``page_url``: the page's site path as linked (``a/`` for ``a/index.html``).
-        url = page_path[:-10] if page_path.endswith("index.html") else page_path
-        return tmpl.render(page_path=page_path, page_url=url, root=root, **ctx)
-
-
-#: The ledger page's download and verification instructions (names and requirements as
-#: :mod:`ledger.publish` writes and states them).
-_LEDGER_DOWNLOAD = {
-    "archive": ARCHIVE_NAME,
-    "root": ARCHIVE_ROOT,
-    "sums": SUMS_NAME,
-    "pyz": PYZ_NAME,
-    "requirements": VERIFIER_REQUIREMENTS,
-    "fallback": VERIFIER_FALLBACK,
-}
-
-
-@jinja2.pass_context
-def _url(ctx: jinja2.runtime.Context, target: str) -> str:
-    """The relative link to the site path ``target`` from the page being rendered."""
-    return ctx["root"] + target or "./"
 
 
 def templates_hash(templates: Path) -> str:
@@ -322,13 +246,8 @@ def _build(
     if search is None:
         search = pagefind_available()
     code_key = templates_hash(templates)
-    derived = None
     derived_id = digest(content_key, code_key) if content_key else None
-    if cache_dir is not None and derived_id:
-        derived = load_derived(cache_dir, derived_id)
-        if derived is None:
-            derived = derive(content)
-            store_derived(cache_dir, derived_id, derived)
+    derived = _derived(content, cache_dir, derived_id)
     calendar = calendar_key() if cache_dir is not None else None
     deadlines = load_deadlines(cache_dir, calendar) if cache_dir and calendar else None
     if record is not None and record.plans is not None:
@@ -337,25 +256,8 @@ def _build(
         published_plans(content.plans, record.plans)
     # Phase 1 builds many small acyclic objects that live until the end (cache.paused_gc).
     with paused_gc():
-        data = SiteData(content, results, read_ledger(draws_dir), derived, deadlines, record)
-        if draws_dir is not None and (draws_dir / "trust.txt").is_file():
-            from generator.site.drawproof import load_draw_proofs
-
-            data.draw_proofs = load_draw_proofs(draws_dir)
-        if task_facts is not None:
-            data.task_facts = task_facts
-        shared = digest(
-            MANIFEST_VERSION,
-            code_key,
-            content.site,
-            content.departments,
-            [(p.id, p.year, p.title) for p in content.plans],
-            data.preview,
-            sorted(data.unpublished),
-            [(t.task.id, t.task.name) for t in data.tasks],
-            search,
-            shard_count(data) if search else 0,
-        )
+        data = _site_data(content, results, draws_dir, derived, deadlines, record, task_facts)
+        shared = _shared_key(content, data, code_key, search)
         memo_id = digest(content_key, shared) if content_key else None
         memo = load_memo(cache_dir, memo_id) if cache_dir is not None and memo_id else None
         lines = load_lines(cache_dir, shared) if cache_dir is not None else None
@@ -367,17 +269,7 @@ def _build(
         keys = {p.path: p.key for p in pages if p.key}
         bulk_paths = "\n".join(bulk.paths)
         old = _old_manifest(output, shared) if incremental else None
-        old_bulk: list[str] | dict[str, str] = []
-        if old is not None:
-            if old.bulk_paths == bulk_paths:  # the same business pages: compare keys by position
-                old_bulk = old.bulk_keys
-                gone = not keys.keys() >= old.pages.keys()
-            else:
-                old_bulk = dict(zip(old.bulk_paths.split("\n"), old.bulk_keys, strict=False))
-                now = set(bulk.paths)
-                gone = not (keys.keys() | now) >= (old.pages.keys() | old_bulk.keys())
-            if gone:
-                old = None  # a page disappeared: full build (unchanged pages may link to it)
+        old, old_bulk = _reusable(old, keys, bulk, bulk_paths)
     writer = SiteWriter(output)
     try:
         previous = output.resolve() if old is not None else None
@@ -389,24 +281,7 @@ def _build(
         writer.claim(MANIFEST)
         old_pages = old.pages if old is not None else {}
         todo = [p for p in pages if old is None or p.key is None or old_pages.get(p.path) != p.key]
-        # Business pages to render, by position (their Page objects are made by the process
-        # that renders them: a full build does not hold 100,000 of them).
-        bulk_todo: Sequence[int]
-        if old is None:
-            bulk_todo = range(len(bulk.paths))
-        elif isinstance(old_bulk, list):
-            bulk_todo = [
-                i
-                for i, (was, key) in enumerate(zip(old_bulk, bulk.keys, strict=True))
-                if was != key
-            ]
-        else:
-            get = old_bulk.get
-            bulk_todo = [
-                i
-                for i, (path, key) in enumerate(zip(bulk.paths, bulk.keys, strict=True))
-                if get(path) != key
-            ]
+        bulk_todo = _bulk_todo(old, old_bulk, bulk)
         for p in todo:
             if p.path in page_set.eager and p.data is not None:
                 p.data = _const(p.data())  # produced here: it fills a cache of this process
@@ -428,30 +303,8 @@ def _build(
         broken = check.broken + links.check_fragments(check.fragments, check.ids)
         if broken:
             raise links.BrokenLinkError(broken)
-        manifest = {
-            "version": MANIFEST_VERSION,
-            "shared": shared,
-            "pages": {k: keys[k] for k in sorted(keys)},
-            # The business pages as two newline-separated strings (fast to read and write).
-            "bulk": {"paths": bulk_paths, "keys": "\n".join(bulk.keys)},
-        }
-        body = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
-        if previous is None or not _same(previous / MANIFEST, body):
-            write_file(writer.staging, MANIFEST, body)
-            writer.mark_staged([MANIFEST])
-        reindex: set[str] | None = None
-        if search:
-            reindex = {b for b, _ in search_shards(data)}
-            if old is not None:
-                reindex &= bundles_for(written, data) | _missing_bundles(output, reindex)
-            if old is None:
-                run_pagefind(writer.staging, data)
-        if old is None:
-            writer.commit_full()
-        else:
-            writer.commit_incremental()
-            if reindex:
-                run_pagefind(writer.target, data, only=reindex)
+        _stage_manifest(writer, previous, _manifest_body(shared, keys, bulk_paths, bulk))
+        reindex = _index_and_commit(writer, data, search, old is None, written)
     except BaseException:
         writer.abort()
         raise
@@ -471,6 +324,139 @@ def _build(
         output=output,
         search=bool(search) and (old is None or bool(reindex)),
     )
+
+
+def _site_data(
+    content: Content,
+    results: Sequence[InspectionResult],
+    draws_dir: Path | None,
+    derived: dict[str, Any] | None,
+    deadlines: dict[int, tuple[int | None, str]] | None,
+    record: LedgerRecord | None,
+    task_facts: Mapping[str, Any] | None,
+) -> SiteData:
+    """The site data: content, results and what the ledger in ``draws_dir`` proves (with the
+    draw proofs when the ledger has a ``trust.txt``)."""
+    data = SiteData(content, results, read_ledger(draws_dir), derived, deadlines, record)
+    if draws_dir is not None and (draws_dir / "trust.txt").is_file():
+        from generator.site.drawproof import load_draw_proofs
+
+        data.draw_proofs = load_draw_proofs(draws_dir)
+    if task_facts is not None:
+        data.task_facts = task_facts
+    return data
+
+
+def _derived(
+    content: Content, cache_dir: Path | None, derived_id: str | None
+) -> dict[str, Any] | None:
+    """The values derived from ``content`` (:func:`derive`), from the cache entry ``derived_id``
+    (made and stored when missing); ``None`` without a cache."""
+    if cache_dir is None or not derived_id:
+        return None
+    derived = load_derived(cache_dir, derived_id)
+    if derived is None:
+        derived = derive(content)
+        store_derived(cache_dir, derived_id, derived)
+    return derived
+
+
+def _shared_key(content: Content, data: SiteData, code_key: str, search: bool) -> str:
+    """The hash of what every page depends on (templates, code, site config, departments …)."""
+    return digest(
+        MANIFEST_VERSION,
+        code_key,
+        content.site,
+        content.departments,
+        [(p.id, p.year, p.title) for p in content.plans],
+        data.preview,
+        sorted(data.unpublished),
+        [(t.task.id, t.task.name) for t in data.tasks],
+        search,
+        shard_count(data) if search else 0,
+    )
+
+
+def _reusable(
+    old: _Manifest | None, keys: dict[str, str], bulk: BulkPages, bulk_paths: str
+) -> tuple[_Manifest | None, list[str] | dict[str, str]]:
+    """The previous manifest ``old`` if an incremental build may reuse it, and its business-page
+    keys (a list by position if the business pages are the same, else a dict by path).
+
+    ``old`` is dropped (full build) when a page disappeared: unchanged pages may link to it.
+    """
+    if old is None:
+        return None, []
+    old_bulk: list[str] | dict[str, str]
+    if old.bulk_paths == bulk_paths:  # the same business pages: compare keys by position
+        old_bulk = old.bulk_keys
+        gone = not keys.keys() >= old.pages.keys()
+    else:
+        old_bulk = dict(zip(old.bulk_paths.split("\n"), old.bulk_keys, strict=False))
+        now = set(bulk.paths)
+        gone = not (keys.keys() | now) >= (old.pages.keys() | old_bulk.keys())
+    return (None, old_bulk) if gone else (old, old_bulk)
+
+
+def _bulk_todo(
+    old: _Manifest | None, old_bulk: list[str] | dict[str, str], bulk: BulkPages
+) -> Sequence[int]:
+    """Business pages to render, by position (their Page objects are made by the process
+    that renders them: a full build does not hold 100,000 of them)."""
+    if old is None:
+        return range(len(bulk.paths))
+    if isinstance(old_bulk, list):
+        return [
+            i for i, (was, key) in enumerate(zip(old_bulk, bulk.keys, strict=True)) if was != key
+        ]
+    get = old_bulk.get
+    return [
+        i
+        for i, (path, key) in enumerate(zip(bulk.paths, bulk.keys, strict=True))
+        if get(path) != key
+    ]
+
+
+def _manifest_body(shared: str, keys: dict[str, str], bulk_paths: str, bulk: BulkPages) -> bytes:
+    """The bytes of the incremental-build manifest."""
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "shared": shared,
+        "pages": {k: keys[k] for k in sorted(keys)},
+        # The business pages as two newline-separated strings (fast to read and write).
+        "bulk": {"paths": bulk_paths, "keys": "\n".join(bulk.keys)},
+    }
+    return json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _stage_manifest(writer: SiteWriter, previous: Path | None, body: bytes) -> None:
+    """Stage the manifest ``body`` unless the previous output (``previous``) has these bytes."""
+    if previous is None or not _same(previous / MANIFEST, body):
+        write_file(writer.staging, MANIFEST, body)
+        writer.mark_staged([MANIFEST])
+
+
+def _index_and_commit(
+    writer: SiteWriter, data: SiteData, search: bool, full: bool, written: list[str]
+) -> set[str] | None:
+    """Build the Pagefind index (all of it in a full build, else the bundles of the ``written``
+    pages and the missing ones) and commit the staged output; the bundles indexed, if any.
+
+    Raises what :func:`run_pagefind` and the writer's commit raise (the caller aborts)."""
+    reindex: set[str] | None = None
+    if search:
+        reindex = {b for b, _ in search_shards(data)}
+        if not full:
+            reindex &= bundles_for(written, data) | _missing_bundles(writer.target, reindex)
+        if full:
+            run_pagefind(writer.staging, data)
+    if full:
+        writer.commit_full()
+    else:
+        writer.commit_incremental()
+        if reindex:
+            run_pagefind(writer.target, data, only=reindex)
+    return reindex
 
 
 def _const(body: bytes | str) -> Callable[[], bytes | str]:

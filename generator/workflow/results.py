@@ -17,7 +17,8 @@ from typing import Any
 from generator.content.errors import Problems
 from generator.content.results import FollowUpMeasure
 from generator.workflow.actions import find_task
-from generator.workflow.forms import form_rows, read_form, write_form
+from generator.workflow.form_reader import read_form
+from generator.workflow.forms import form_rows, write_form
 from generator.workflow.records import result_payload
 from generator.workflow.site import SiteRepo, WorkflowError
 from ledger.checkpoint import Checkpoint

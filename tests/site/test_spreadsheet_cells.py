@@ -32,7 +32,7 @@ from generator.content.cells import TRIGGERS, csv_bytes, neutralise, restore
 from generator.content.errors import Problems
 from generator.content.loader import load_content
 from generator.content.text import INVISIBLE_FILLERS
-from generator.workflow import forms
+from generator.workflow import form_reader, forms
 from generator.workflow.libraries_io import export_library, import_library
 
 #: Payloads of the issue (and the OWASP list): each starts with a formula trigger or “'”.
@@ -157,7 +157,7 @@ def test_every_csv_and_xlsx_written_is_free_of_live_formulas(tmp_path: Path) -> 
         table[1][head.index(column)] = value
     twin.write_bytes(csv_bytes(head, table[1:]))
     problems = Problems()
-    (parsed,) = forms.read_form(
+    (parsed,) = form_reader.read_form(
         twin,
         task_id="2024-YYYC-CY",
         dept_id="scjg",

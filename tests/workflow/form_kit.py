@@ -19,7 +19,7 @@ import openpyxl
 
 from generator.content.loader import load_content
 from generator.content.model import Content
-from generator.workflow import forms
+from generator.workflow import form_reader, forms
 from generator.workflow.forms import FormRow
 
 MINI = Path(__file__).resolve().parents[1] / "generator" / "fixtures" / "mini"
@@ -128,7 +128,7 @@ def read(path: Path, **kwargs: Any) -> list[forms.ParsedResult]:
         "inspector_depts": inspector_depts(),
     }
     args.update(kwargs)
-    return forms.read_form(path, **args)
+    return form_reader.read_form(path, **args)
 
 
 def merged(edits: Mapping[int, Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
