@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator.content.cells import restore
 from generator.content.errors import ContentError, Problems, Severity
 from generator.content.model import InspectionMethod
 from generator.content.results import FollowUp, FollowUpMeasure, FollowUpState, ResultCategory
@@ -369,7 +370,9 @@ def test_any_valid_choice_round_trips(
         (result,) = fk.read(path)
         assert result.categories == tuple(categories)
         assert result.methods == tuple(methods)
-        assert result.detail == detail
+        # A typed leading “'” is the spreadsheet's text marker: reading drops exactly one
+        # (docs/content.md §8.1), as Excel does when a user types '0.
+        assert result.detail == restore(detail)
         assert (result.inspected_on, result.completed_on) == (inspected, completed)
 
 
