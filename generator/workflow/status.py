@@ -61,7 +61,9 @@ def compute_status(content: Content, state: LedgerState, today: dt.date) -> Stat
     """
     status = Status()
     for record in state.tasks.tasks.values():
-        if record.state is TaskState.INVITING:
+        # Replay moves a task on only at its next entry; as of ``today`` an invitation is over
+        # once every partner replied or its window closed (docs/workflow.md §3).
+        if record.state is TaskState.INVITING and not record.invitation_concluded(today):
             missing = [d for d in record.partners if d not in record.replies]
             status.inviting.append((record.task_id, record.closes, missing))
         if record.state is TaskState.ANNOUNCED:

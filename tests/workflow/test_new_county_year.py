@@ -167,6 +167,8 @@ def test_a_whole_year(county: County) -> None:
     c.dept("scjg", "task", "invite", kit.JOINT, "--at", "2023-03-06")
     for day, dept in (("2023-03-10", "wsjk"), ("2023-03-12", "xfjy")):
         c.dept(dept, "task", "reply", kit.JOINT, "--dept", dept, "--accept", "--at", day)
+        waiting = c.run("status", "--site", str(c.site), "--at", day)
+        assert ("邀约中的任务：1" in waiting) is (dept == "wsjk"), waiting
     drawn = _draw(c, {kit.JOINT: ("scjg", "wsjk", "xfjy"), kit.SINGLE: ("scjg",)})
     joint, single = drawn[kit.JOINT], drawn[kit.SINGLE]
     rows = {d: _rows(c.forms / kit.JOINT / f"{d}.xlsx") for d in kit.DEPTS}
