@@ -106,7 +106,7 @@ def test_every_docs_section_reference_exists(texts: list[tuple[str, str]]) -> No
     [
         "see " + _OUTSIDE[0] + ".md §7.1",
         "(" + _OUTSIDE[1] + " §3.6)",
-        "copied from /work/" + "shared/data/x.json",
+        "copied from /work/" + "shared" + "/data/x.json",
         "background: shared/" + _OUTSIDE[2] + ".md",
     ],
 )
