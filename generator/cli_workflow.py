@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from generator.cli_errors import workflow_errors as _workflow_errors
 from generator.cli_options import AT_TIME, OPTIONAL_TEXT, ROUND, TEXT
 from generator.cli_text import GongkaiGroup
+
+if TYPE_CHECKING:
+    from ledger.checkpoint import Checkpoint
 
 __all__ = [
     "at_option",
@@ -429,22 +432,7 @@ def followup_record(
     log_key: Path | None,
 ) -> None:
     """记录对某户检查结果采取的后续处置措施。"""
-    from generator.workflow import results
-    from generator.workflow.site import SiteRepo, parse_at
-
-    repo = SiteRepo.open(site_root, notify=notice)
-    cp = results.followup(
-        repo,
-        task_id,
-        dept,
-        entity,
-        close=False,
-        note=note,
-        measure=measure,
-        at=parse_at(at),
-        key=key,
-        log_key=log_key,
-    )
+    cp = _followup(site_root, task_id, dept, entity, measure, note, at, key, log_key)
     echo_checkpoint(f"已记录 {entity} 的后续处置", cp)
 
 
@@ -469,20 +457,35 @@ def followup_close(
     log_key: Path | None,
 ) -> None:
     """后续处置完结。"""
+    cp = _followup(site_root, task_id, dept, entity, None, note, at, key, log_key)
+    echo_checkpoint(f"{entity} 的后续处置已完结", cp)
+
+
+def _followup(
+    site_root: Path,
+    task_id: str,
+    dept: str,
+    entity: str,
+    measure: str | None,
+    note: str,
+    at: str | None,
+    key: Path | None,
+    log_key: Path | None,
+) -> Checkpoint:
+    """``followup record`` (a measure) or ``followup close`` (``measure`` None) on one result."""
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
     repo = SiteRepo.open(site_root, notify=notice)
-    cp = results.followup(
+    return results.followup(
         repo,
         task_id,
         dept,
         entity,
-        close=True,
+        close=measure is None,
         note=note,
-        measure=None,
+        measure=measure,
         at=parse_at(at),
         key=key,
         log_key=log_key,
     )
-    echo_checkpoint(f"{entity} 的后续处置已完结", cp)
