@@ -173,7 +173,7 @@ def _profile_body(**rules: Any) -> dict[str, Any]:
 
 
 def _without(body: dict[str, Any], *path: str) -> dict[str, Any]:
-    out = json.loads(json.dumps(body))
+    out: dict[str, Any] = json.loads(json.dumps(body))
     target = out
     for key in path[:-1]:
         target = target[key]
