@@ -16,7 +16,9 @@ Rules checked here (each failure is located at the offending key):
 * the invitation window (joint tasks only) is 1–3 months long;
 * dates in order: plan published ≤ invitation opens < invitation closes ≤ period start
   ≤ period end, and the period lies in the plan's year;
-* the pool filter matches at least one drawable entity (存续/在业).
+* the pool filter matches at least one drawable entity (存续/在业);
+* the task id and each department id fit in every ledger entry id built from them
+  (:data:`generator.entryids.TASK_DEPT_BUDGET`, docs/ledger.md §14.6).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from generator.content.model import (
     TaskKind,
 )
 from generator.content.source import Fields, LocDict, LocList, items_of
+from generator.entryids import MAX_ENTRY_ID, TASK_DEPT_BUDGET, over_budget
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ def _task(
         f.error("lead", f"未知部门“{lead}”", refers_to="departments")
         lead = None
     parts = _parts(f, ctx)
+    if ident is not None and parts is not None:
+        _check_id_lengths(f, ident, [p.dept for p in parts])
     pool = _pool(f)
     ratios = _ratios(f)
     min_count = f.integer("min_count", lo=0, hi=1_000_000)
@@ -230,6 +235,19 @@ def _parts(f: Fields, ctx: PlanContext) -> list[DeptPart] | None:
         seen.add(dept)
         parts.append(DeptPart(dept, items, per_entity, tags))
     return parts if ok and parts else None
+
+
+def _check_id_lengths(f: Fields, ident: str, depts: list[str]) -> None:
+    """A task id and each of its departments' ids fit in every entry id (docs/ledger.md §14.6)."""
+    for dept in depts:
+        if over_budget(ident, dept):
+            f.error(
+                "id",
+                f"任务编号“{ident}”（{len(ident)} 个字符）与部门编号“{dept}”（{len(dept)} 个字符）"
+                f"合计 {len(ident) + len(dept)} 个字符，超过 {TASK_DEPT_BUDGET} 个字符的上限："
+                f"账本条目编号（如 followup.record/任务编号/部门编号/主体/时间）最长 {MAX_ENTRY_ID} "
+                "个字符；请缩短任务编号或部门编号",
+            )
 
 
 def _check_parts(

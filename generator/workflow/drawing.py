@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from generator import entryids
 from generator.content.drawsize import draw_figures
 from generator.content.model import CreditRisk, InspectorStatus, SpotCheckTask
 from generator.workflow.actions import find_task
@@ -217,7 +218,7 @@ def announce(
     deadline = drand.round_time(round_) - 2 * 3600
     refs = {kind: PoolRef(**snapshot_ref(data)) for kind, data in snaps.items()}
     body = DrawAnnounce(
-        id=f"draw.announce/{task.id}",
+        id=entryids.draw_announce(task.id),
         ts=at,
         dept=task.lead,
         schema=ANNOUNCE_SCHEMA,
@@ -279,7 +280,11 @@ def reveal(
     """Record ``draw.reveal``: the department's secret, checked against its commitment by anyone."""
     secret = department_secret(repo, task_id, dept, secrets_dir, create=False)
     body = DrawReveal(
-        id=f"draw.reveal/{task_id}/{dept}", ts=at, dept=dept, task_id=task_id, secret=secret.hex()
+        id=entryids.draw_reveal(task_id, dept),
+        ts=at,
+        dept=dept,
+        task_id=task_id,
+        secret=secret.hex(),
     )
     return repo.append(
         [sign(repo.trust.origin, body, [repo.signer(dept, key)])], repo.log_signer(log_key)
@@ -299,7 +304,7 @@ def beacon(
         raise WorkflowError(f"任务“{task_id}”尚未公告抽取")
     signature = signature.strip().lower()
     body = DrawBeacon(
-        id=f"draw.beacon/{task_id}",
+        id=entryids.draw_beacon(task_id),
         ts=at,
         dept=record.lead,
         task_id=task_id,
@@ -361,7 +366,7 @@ def run(
     signer = repo.signer(record.lead, key)
     digest = hashlib.sha256(data).hexdigest()
     body = DrawResult(
-        id=f"draw.result/{task_id}",
+        id=entryids.draw_result(task_id),
         ts=at,
         dept=record.lead,
         task_id=task_id,
@@ -399,7 +404,7 @@ def replace_entity(
     except LedgerError as exc:
         raise WorkflowError(str(exc)) from exc
     # The record comes from the draw engine as JSON: parsed, it is checked like any body.
-    common = {"type": DrawReplace.TYPE, "id": f"draw.replace/{task_id}/{len(prior) + 1}"}
+    common = {"type": DrawReplace.TYPE, "id": entryids.draw_replace(task_id, len(prior) + 1)}
     try:
         body = parse(DrawReplace, {**common, "ts": at, "dept": record.lead, **rec})
     except BodyError as exc:
