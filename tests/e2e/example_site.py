@@ -1,8 +1,4 @@
-"""Helpers of the browser tests: serve a built site on 127.0.0.1, build the example site.
-
-The example site is ``content/`` with the ledger ``draws/`` (``gongkai build``), indexed by
-Pagefind; building it takes a few seconds with the build cache.
-"""
+"""Helpers of the browser tests: serve a built site on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -14,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from click.testing import CliRunner
 
-from generator.cli import main
 from generator.site.urls import base_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,12 +35,3 @@ def serve(out: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
-
-
-def build_example(out: Path) -> Path:
-    """Build the example site into ``out``; raises AssertionError with the CLI output on failure."""
-    built = CliRunner().invoke(
-        main, ["build", "--content", str(ROOT / "content"), "--output", str(out)]
-    )
-    assert built.exit_code == 0, built.output
-    return out

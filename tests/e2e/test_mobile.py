@@ -102,8 +102,8 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-def _entity_page(example_site: str, page: Page) -> str:
-    page.goto(example_site + "results/")
+def _entity_page(example_url: str, page: Page) -> str:
+    page.goto(example_url + "results/")
     href = page.locator("main td a[href*='entities/']").first.get_attribute("href") or ""
     return href.split("../")[-1].lstrip("/")
 
@@ -128,13 +128,13 @@ def _measure(browser: Browser, url: str, viewport: ViewportSize) -> dict[str, An
         page.close()
 
 
-def test_every_page_type_fits_a_phone(example_site: str, browser: Browser) -> None:
+def test_every_page_type_fits_a_phone(example_url: str, browser: Browser) -> None:
     page = browser.new_page(viewport=PHONE)
-    paths = [*PAGES, _entity_page(example_site, page)]
+    paths = [*PAGES, _entity_page(example_url, page)]
     page.close()
     problems = []
     for path in paths:
-        m = _measure(browser, example_site + path, PHONE)
+        m = _measure(browser, example_url + path, PHONE)
         if m["width"] > PHONE["width"]:
             problems.append(f"{path or '/'}：页面宽 {m['width']} px")
         if m["narrow"]:
@@ -147,9 +147,9 @@ def test_every_page_type_fits_a_phone(example_site: str, browser: Browser) -> No
     assert not problems, "\n".join(problems)
 
 
-def test_results_page_is_not_much_taller_on_a_phone(example_site: str, browser: Browser) -> None:
+def test_results_page_is_not_much_taller_on_a_phone(example_url: str, browser: Browser) -> None:
     """A 50-row results page: the cards keep the phone page within 3× its height at 1000 px
     (one character a line made it 4.4×: 18,286 px against 4,179 px)."""
-    phone = _measure(browser, example_site + "results/page/1/", PHONE)["height"]
-    desktop = _measure(browser, example_site + "results/page/1/", DESKTOP)["height"]
+    phone = _measure(browser, example_url + "results/page/1/", PHONE)["height"]
+    desktop = _measure(browser, example_url + "results/page/1/", DESKTOP)["height"]
     assert phone <= 3 * desktop, (phone, desktop)

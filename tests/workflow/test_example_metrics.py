@@ -14,7 +14,6 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
 import yaml
 from click.testing import CliRunner
 from figures_kit import assert_one_definition
@@ -105,16 +104,6 @@ def test_metrics_and_status_on_the_example() -> None:
 
 
 # ---- one definition: the CLI, the site and the open data agree (docs/workflow.md §4.2) --------
-
-
-@pytest.fixture(scope="module")
-def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("example") / "site"
-    built = CliRunner().invoke(
-        main, ["build", "--content", str(ROOT / "content"), "--output", str(out)]
-    )
-    assert built.exit_code == 0, built.output
-    return out
 
 
 def test_cli_site_and_open_data_agree_on_the_example(example_site: Path) -> None:
