@@ -138,8 +138,9 @@ def task_reply(
     log_key: Path | None,
 ) -> None:
     """配合部门应约：--accept 接受，或 --decline --reason 拒绝。"""
+    from generator.errors import OptionError
     from generator.workflow import actions
-    from generator.workflow.site import OptionError, SiteRepo, parse_at
+    from generator.workflow.site import SiteRepo, parse_at
 
     if decision is None:
         raise OptionError("缺少选项：请指定 --accept 或 --decline")
@@ -322,7 +323,7 @@ def draw_replace(
 
 
 def _key_map(keys: tuple[str, ...]) -> dict[str, Path | None]:
-    from generator.workflow.site import OptionError
+    from generator.errors import OptionError
 
     out: dict[str, Path | None] = {}
     for item in keys:
