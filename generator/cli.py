@@ -33,6 +33,7 @@ from generator.cli_workflow import (
     site_option,
     task,
 )
+from generator.content.drawsize import content_figures
 from generator.content.errors import Problems
 from generator.content.loader import load_content, load_site_config
 from generator.content.model import Content
@@ -94,6 +95,8 @@ def check(content_dir: Path) -> None:
     _echo_warnings(problems)
     warn = f"；{len(problems.warnings)} 条警告" if problems.warnings else ""
     click.echo(f"检查通过：{_summary(content)}{warn}")
+    for figures in content_figures(content):  # drawn / pool / limits (docs/content.md §10.3)
+        click.echo(f"  {figures.summary()}")
 
 
 @main.command()

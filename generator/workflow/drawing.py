@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import entryids
-from generator.content.drawsize import cap_breach, draw_size
+from generator.content.drawsize import draw_figures
 from generator.content.model import CreditRisk, InspectorStatus, SpotCheckTask
 from generator.workflow.actions import find_task
 from generator.workflow.site import OptionError, SiteRepo, WorkflowError
@@ -144,8 +144,8 @@ def department_secret(
 
 
 def check_ratio_cap(repo: SiteRepo, task: SpotCheckTask, when: dt.datetime) -> None:
-    """Refuse a draw that would take more entities than a 一般检查事项's ratio cap allows
-    (generator.content.drawsize; docs/workflow.md §3, rule 4).
+    """Refuse a draw that would take more entities than a 一般检查事项's ratio cap allows, or
+    fewer than an item's minimum ratio (generator.content.drawsize; docs/content.md §10.3).
 
     The eligible entities are the pool minus the recently inspected ones as of the China date
     of ``when``, exactly as the draw will count them (docs/draw-v1.md §8).
@@ -161,9 +161,9 @@ def check_ratio_cap(repo: SiteRepo, task: SpotCheckTask, when: dt.datetime) -> N
         if not is_recent(e.last_inspected.isoformat() if e.last_inspected else None, as_of, days)
     )
     items = {i.id: i for i in repo.content.items}
-    breach = cap_breach(task, items, draw_size(task, counts))
-    if breach is not None:
-        raise WorkflowError(breach.message(task.id))
+    breaches = draw_figures(task, items, counts).breaches()
+    if breaches:
+        raise WorkflowError("；".join(breaches))
 
 
 def _participants(repo: SiteRepo, task: SpotCheckTask) -> list[str]:
