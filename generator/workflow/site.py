@@ -9,7 +9,8 @@ from pathlib import Path
 
 from generator.content.loader import load_content
 from generator.content.model import Content
-from generator.errors import OptionError, WorkflowError
+from generator.errors import OptionError as OptionError  # re-exported: older imports
+from generator.errors import WorkflowError as WorkflowError
 from generator.keynames import dept_key_name
 from generator.ledgerops import (
     LedgerState,
