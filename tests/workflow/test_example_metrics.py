@@ -153,7 +153,7 @@ def test_a_joint_visit_is_one_inspection(example_site: Path) -> None:
     entity, _ = next(k for k, depts in sorted(by_task.items()) if len(depts) >= 3)
     tasks = {t for (e, t) in by_task if e == entity}
     page = (example_site / "entities" / entity / "index.html").read_text("utf-8")
-    assert f"<td>2024年</td><td>{len(tasks)}</td>" in page
+    assert f'<td data-label="年度">2024年</td><td data-label="次数">{len(tasks)}</td>' in page
 
 
 def test_a_declined_department_is_not_a_participant(example_site: Path) -> None:
