@@ -56,7 +56,7 @@ from ledger.payloads import (
     sign,
 )
 from ledger.schema import BodyError, encode, parse
-from ledger.tasks import TaskState, parse_ts
+from ledger.tasks import MIN_ANNOUNCE_LEAD, TaskState, parse_ts
 
 Progress = Callable[[str], None]
 
@@ -192,6 +192,37 @@ def _participants(repo: SiteRepo, task: SpotCheckTask) -> list[str]:
         return [task.lead]
     accepted = [d for d, (decision, _) in record.replies.items() if decision == "accept"]
     return [task.lead, *[d for d in task.partners if d in accepted]]
+
+
+def first_round_after(at: str) -> int:
+    """The first drand quicknet round whose time is at least 24 hours after ``at``
+    (``MIN_ANNOUNCE_LEAD``; docs/draw-v1.md §6: ``time(R) ≥ announced_at + 24 h``).
+
+    Args:
+        at: a ledger timestamp (``YYYY-MM-DDTHH:MM:SSZ``).
+
+    Raises:
+        OptionError: if ``at`` + 24 h is before the chain's first round.
+    """
+    target = int(parse_ts(at).timestamp() + MIN_ANNOUNCE_LEAD.total_seconds())
+    if target < drand.QUICKNET_GENESIS:
+        genesis = dt.datetime.fromtimestamp(drand.QUICKNET_GENESIS, dt.UTC)
+        raise OptionError(
+            f"--round-at：{at} 的 24 小时之后早于 drand quicknet 的第一轮（{format_china(genesis)}）"
+        )
+    round_ = drand.round_at(target)
+    return round_ if drand.round_time(round_) >= target else round_ + 1
+
+
+def round_datetime(round_: int) -> dt.datetime:
+    """The UTC time of drand quicknet round ``round_`` (≥ 1)."""
+    return dt.datetime.fromtimestamp(drand.round_time(round_), dt.UTC)
+
+
+def format_china(when: dt.datetime) -> str:
+    """``when`` as Beijing time for staff: ``2024-03-02 10:00:03（北京时间）``."""
+    china = when.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    return f"{china:%Y-%m-%d %H:%M:%S}（北京时间）"
 
 
 def announce(
