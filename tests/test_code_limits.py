@@ -36,11 +36,7 @@ KNOWN: dict[str, frozenset[str]] = {
         {
             "module ledger/verify.py",
             "function ledger/verify.py::_run",
-            "function ledger/draw/matching.py::match",
-            "function ledger/draw/result.py::_steps",
             "function ledger/publish.py::_publish",
-            "cycle ledger.draw ledger.draw.matching ledger.draw.result ledger.draw.sampling"
-            " ledger.draw.snapshot ledger.draw.tickets",
         }
     ),
 }
