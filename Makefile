@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: site test lint bench serve check example clean browser-deps crash-deps office-deps wheel-check
+.PHONY: site test lint bench serve check example clean browser-deps crash-deps office-deps web-deps wheel-check
 
 # The venv is rebuilt when pyproject.toml changes.
 # The C accelerators (ledger/draw/_entities.c, _picks.c) need a compiler and OpenSSL's headers; without
@@ -37,7 +37,13 @@ crash-deps:
 office-deps:
 	-@command -v soffice >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc >/dev/null)
 
-test: $(STAMP) browser-deps crash-deps office-deps
+# tests/e2e/test_nginx.py serves the built site with Debian's nginx and docs/nginx/ (docs/deploy.md),
+# with the Brotli module when Debian has it.
+web-deps:
+	-@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null)
+	-@test -f /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnginx-mod-http-brotli-filter >/dev/null 2>&1
+
+test: $(STAMP) browser-deps crash-deps office-deps web-deps
 	$(PY) -m pytest -q
 
 # `pip install .` / `pipx install`: the wheel, installed into a fresh venv outside the checkout

@@ -10,14 +10,12 @@ the command classes and catalog are in :mod:`generator.cli_text`.
 
 from __future__ import annotations
 
-import functools
-import http.server
 from pathlib import Path
 from typing import Any
 
 import click
 
-from generator.cli_errors import GongkaiError, handle_errors
+from generator.cli_errors import LISTEN_EXIT, GongkaiError, handle_errors
 from generator.cli_errors import workflow_errors as _workflow_errors
 from generator.cli_options import AT_DATE, PORT, TEXT, WORKERS
 from generator.cli_text import VERSION_HELP, VERSION_MESSAGE, GongkaiGroup
@@ -33,9 +31,11 @@ from generator.cli_workflow import (
     site_option,
     task,
 )
+from generator.content.drawsize import content_figures
 from generator.content.errors import Problems
 from generator.content.loader import load_content, load_site_config
 from generator.content.model import Content
+from generator.serve import LOOPBACK
 from ledger.errors import ExampleKeyError, LedgerError
 
 content_option = click.option(
@@ -80,6 +80,8 @@ def check(content_dir: Path) -> None:
     _echo_warnings(problems)
     warn = f"；{len(problems.warnings)} 条警告" if problems.warnings else ""
     click.echo(f"检查通过：{_summary(content)}{warn}")
+    for figures in content_figures(content):  # drawn / pool / limits (docs/content.md §10.3)
+        click.echo(f"  {figures.summary()}")
 
 
 @main.command()
@@ -133,16 +135,39 @@ def build(content_dir: Path, output: Path, preview: bool) -> None:
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=Path("_site"),
     show_default=True,
+    metavar="目录",
+    help="已生成的网站目录（gongkai build 的输出）",
 )
-@click.option("--port", type=PORT, default=8000, show_default=True)
+@click.option(
+    "--bind",
+    type=TEXT,
+    default=LOOPBACK,
+    show_default=True,
+    metavar="地址",
+    help="监听地址；0.0.0.0 允许局域网内其他电脑访问",
+)
+@click.option("--port", type=PORT, default=8000, show_default=True, metavar="端口", help="监听端口")
 @handle_errors
-def serve(directory: Path, port: int) -> None:
-    """在 127.0.0.1 上预览已生成的网站。"""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
-        click.echo(f"预览地址：http://127.0.0.1:{port}/ （按 Ctrl+C 停止）")
+def serve(directory: Path, bind: str, port: int) -> None:
+    """在本机预览已生成的网站（缺少的页面返回网站的 404 页面）；正式发布见 docs/deploy.md。
+
+    端口已被占用或无法监听时以退出码 13 退出。"""
+    from generator.serve import ServeError, open_server, url_for
+
+    try:
+        server = open_server(directory, bind, port)
+    except ServeError as exc:
+        raise GongkaiError(str(exc), LISTEN_EXIT) from exc
+    with server:
+        if bind != LOOPBACK:
+            click.echo(
+                f"注意：正在监听 {bind}，其他电脑也可能访问；gongkai serve 只用于预览，"
+                "正式发布请用 nginx 等网站服务器（docs/deploy.md）",
+                err=True,
+            )
+        click.echo(f"预览地址：{url_for(bind, port)} （按 Ctrl+C 停止）")
         try:
-            httpd.serve_forever()
+            server.serve_forever()
         except KeyboardInterrupt:
             click.echo("已停止")
 

@@ -6,7 +6,8 @@ Exit codes: 0 success; 1 unexpected error (a bug; ``GONGKAI_DEBUG=1`` shows the 
 input; 4 verification failed; 5 inconsistent ledger (fork/rollback); 6 ledger store or file
 unusable (not a ledger directory, cannot read or write); 7 ledger store corrupt; 8 an interrupted
 append awaits recovery (docs/ledger.md §12.7); 9 example key on a real site; 10 content errors;
-11 refused by the workflow; 12 cannot verify (a missing file or library). Ledger errors carry
+11 refused by the workflow; 12 cannot verify (a missing file or library); 13 ``serve`` cannot
+listen (the port is in use, needs privileges, or the address is not this machine's). Ledger errors carry
 their own code (:mod:`ledger.errors`).
 """
 
@@ -31,6 +32,8 @@ INTERNAL_EXIT = 1
 
 F = TypeVar("F", bound=Callable[..., Any])
 WORKFLOW_EXIT = 11
+#: ``gongkai serve`` cannot listen on its address and port.
+LISTEN_EXIT = 13
 USAGE_EXIT = 2
 
 

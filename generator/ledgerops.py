@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator import entryids
 from ledger.checkpoint import Checkpoint
 from ledger.entries import Entry, make_entry, parse_entry
 from ledger.errors import StoreError, VerificationError
@@ -176,7 +177,7 @@ def key_add_entry(
     """A ``key.add`` line for a department key, signed by ``roots`` and the key itself."""
     body: dict[str, Any] = {
         "type": "key.add",
-        "id": f"key.add/{dept}/{new_key.key_id:08x}",
+        "id": entryids.key_add(dept, new_key.key_id),
         "ts": ts,
         "key": {
             "vkey": new_key.verifier().vkey,

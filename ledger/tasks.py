@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import canonical
-from ledger.draw import drand
 from ledger.entries import Entry
 from ledger.errors import VerificationError
 from ledger.payloads import (
@@ -74,8 +73,26 @@ def china_date(ts: str) -> dt.date:
 
 
 def round_time(round_: int) -> dt.datetime:
-    """The UTC time of drand quicknet round ``round_``."""
-    return dt.datetime.fromtimestamp(drand.round_time(round_), dt.UTC)
+    """The UTC time of drand quicknet round ``round_``.
+
+    The draw stack is imported here, on the first draw rule checked, not when this module is:
+    every ``gongkai`` command reads the task states, few re-run a draw (tests/ledger/
+    test_import_cost.py).
+
+    Raises:
+        MalformedError: if ``round_`` < 1.
+        VerificationError: if the round's time is after 9999-12-31 (no ``ts`` can reach it).
+    """
+    from ledger.draw import drand
+
+    seconds = drand.round_time(round_)
+    if seconds >= _END_OF_TIME:
+        raise VerificationError(f"drand 轮次 {round_} 的时间晚于 9999 年，不是有效的轮次")
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+#: 10000-01-01T00:00:00Z in UNIX seconds: the first time no ``ts`` (four-digit year) can name.
+_END_OF_TIME = 253402300800
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from generator.content.drawsize import percent
 from generator.content.errors import Location, Problems, Severity, display_path
 from generator.content.libraries import (
     ENTITY_COLUMNS,
@@ -316,6 +317,12 @@ def _item(f: Fields, dept_ids: set[str]) -> InspectionItem | None:
     cap = f.ratio("ratio_cap", required=False)
     if cap is not None and item_class is ItemClass.KEY:
         f.error("ratio_cap", "重点检查事项不设抽查比例上限")
+    if cap is None and item_class is ItemClass.GENERAL and "ratio_cap" not in f.data:
+        f.error("ratio_cap", '一般检查事项须设抽查比例上限（ratio_cap），如 "5%"')
+    min_ratio = f.ratio("min_ratio", required=False)
+    if min_ratio is not None and cap is not None and min_ratio > cap:
+        f.error("min_ratio", f"抽查比例下限 {percent(min_ratio)} 高于比例上限 {percent(cap)}")
+    frequency = f.integer("frequency", required=False, lo=1, hi=366)
     sub_items = f.texts("sub_items", required=False, max_len=300) or ()
     source = f.text("source", required=False, max_len=500) or ""
     f.finish()
@@ -335,6 +342,8 @@ def _item(f: Fields, dept_ids: set[str]) -> InspectionItem | None:
         cap,
         sub_items,
         source,
+        min_ratio,
+        frequency,
     )
 
 

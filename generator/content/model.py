@@ -130,7 +130,10 @@ class Department:
 
 @dataclass(frozen=True)
 class InspectionItem:
-    """One 抽查事项 of the 随机抽查事项清单."""
+    """One 抽查事项 of the 随机抽查事项清单.
+
+    A 一般检查事项 always has ``ratio_cap``; a 重点检查事项 never has one (docs/content.md §10).
+    """
 
     id: str
     dept: str
@@ -144,6 +147,10 @@ class InspectionItem:
     ratio_cap: Decimal | None = None
     sub_items: tuple[str, ...] = ()
     source: str = ""
+    #: 抽查比例下限: at least ⌈min_ratio × N⌉ of a task's eligible entities (docs/content.md §10).
+    min_ratio: Decimal | None = None
+    #: 抽查频次: how many times one business may be drawn for this item in one plan year.
+    frequency: int | None = None
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,17 @@ Rules checked here (each failure is located at the offending key):
 * inspectors: at least 1 per department and at least 2 per entity in total (执法人员不得少于两人);
   each department has enough 在岗 inspectors holding the required tags;
 * ratios: exact decimals in [0, 1] per credit-risk class; no ratio above the cap of any
-  一般检查事项 of the task (国市监信〔2019〕38号: 一般事项 strictly limited, 重点事项 no ceiling);
-  a warning when the draw on the current pool would take more than the cap allows
-  (generator.content.drawsize; ``gongkai draw announce`` refuses it);
+  一般检查事项 of the task (国市监信〔2019〕38号: 一般事项 strictly limited, 重点事项 no ceiling)
+  and none below the ``min_ratio`` of any item (an absent class counts as 0); an error when the
+  draw on the current pool would take more than the cap or fewer than the minimum allows
+  (generator.content.drawsize, docs/content.md §10; ``gongkai draw announce`` applies the same
+  rule to the pool as the draw counts it);
 * the invitation window (joint tasks only) is 1–3 months long;
 * dates in order: plan published ≤ invitation opens < invitation closes ≤ period start
   ≤ period end, and the period lies in the plan's year;
-* the pool filter matches at least one drawable entity (存续/在业).
+* the pool filter matches at least one drawable entity (存续/在业);
+* the task id and each department id fit in every ledger entry id built from them
+  (:data:`generator.entryids.TASK_DEPT_BUDGET`, docs/ledger.md §14.6).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from generator.content.drawsize import cap_breach, draw_size
+from generator.content.drawsize import draw_figures, percent
 from generator.content.errors import Location, Problems
 from generator.content.model import (
     AnnualPlan,
@@ -44,6 +48,7 @@ from generator.content.model import (
     TaskKind,
 )
 from generator.content.source import Fields, LocDict, LocList, items_of
+from generator.entryids import MAX_ENTRY_ID, TASK_DEPT_BUDGET, over_budget
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,8 @@ def _task(
         f.error("lead", f"未知部门“{lead}”", refers_to="departments")
         lead = None
     parts = _parts(f, ctx)
+    if ident is not None and parts is not None:
+        _check_id_lengths(f, ident, [p.dept for p in parts])
     pool = _pool(f)
     ratios = _ratios(f)
     min_count = f.integer("min_count", lo=0, hi=1_000_000)
@@ -163,20 +170,16 @@ def _task(
         ident, name, kind, mode, industry, lead, tuple(parts), pool, ratios, min_count,
         start, end, opens, closes, exclude_days,
     )  # fmt: skip
-    _warn_ratio_cap(f, task, ctx)
+    _check_draw_limits(f, task, ctx)
     return task
 
 
-def _warn_ratio_cap(f: Fields, task: SpotCheckTask, ctx: PlanContext) -> None:
-    """Warn when the draw, on today's pool, would exceed a 一般检查事项's cap (the binding check
-    is ``gongkai draw announce`` on the frozen pool; docs/workflow.md §3 rule 4)."""
+def _check_draw_limits(f: Fields, task: SpotCheckTask, ctx: PlanContext) -> None:
+    """Refuse a task whose draw, on today's pool, breaks an item's cap or minimum (the same
+    rule ``gongkai draw announce`` applies on the frozen pool; docs/content.md §10.3)."""
     counts = Counter(e.risk for e in ctx.entities if task.pool.matches(e))
-    breach = cap_breach(task, ctx.items, draw_size(task, counts))
-    if breach is not None:
-        f.problems.warning(
-            f.loc("min_count"),
-            f"按当前检查对象名录库估算，{breach.message(task.id)}（公告抽取时将拒绝）",
-        )
+    for message in draw_figures(task, ctx.items, counts).breaches():
+        f.problems.error(f.loc("min_count"), f"按当前检查对象名录库计算，{message}")
 
 
 def _check_invitation(
@@ -234,6 +237,19 @@ def _parts(f: Fields, ctx: PlanContext) -> list[DeptPart] | None:
     return parts if ok and parts else None
 
 
+def _check_id_lengths(f: Fields, ident: str, depts: list[str]) -> None:
+    """A task id and each of its departments' ids fit in every entry id (docs/ledger.md §14.6)."""
+    for dept in depts:
+        if over_budget(ident, dept):
+            f.error(
+                "id",
+                f"任务编号“{ident}”（{len(ident)} 个字符）与部门编号“{dept}”（{len(dept)} 个字符）"
+                f"合计 {len(ident) + len(dept)} 个字符，超过 {TASK_DEPT_BUDGET} 个字符的上限："
+                f"账本条目编号（如 followup.record/任务编号/部门编号/主体/时间）最长 {MAX_ENTRY_ID} "
+                "个字符；请缩短任务编号或部门编号",
+            )
+
+
 def _check_parts(
     f: Fields,
     kind: TaskKind | None,
@@ -268,23 +284,40 @@ def _check_parts(
                 f"部门“{part.dept}”在岗且具备专长（{tags}）的执法检查人员只有 {len(eligible)} 名，少于每户所需的 {part.inspectors_per_entity} 名",
                 refers_to="inspectors",
             )
-    if ratios is None:
-        return
+    if ratios is not None:
+        _check_ratio_limits(f, parts, ctx, dict(ratios))
+
+
+def _check_ratio_limits(
+    f: Fields, parts: list[DeptPart], ctx: PlanContext, ratios: dict[CreditRisk, Decimal]
+) -> None:
+    """Every class ratio within each item's cap and minimum (docs/content.md §10.2); an absent
+    class counts as 0 against a minimum."""
     ratio_map = f.data["ratios"]
+
+    def where(risk: CreditRisk) -> Location:
+        if risk in ratios:
+            return Location(
+                f.shown, ratio_map.line_of(risk.value), f"{f.prefix}.ratios.{risk.value}"
+            )
+        return f.loc("ratios")
+
     for part in parts:
-        for item_id in part.items:
-            item = ctx.items[item_id]
-            if item.item_class is not ItemClass.GENERAL or item.ratio_cap is None:
-                continue
-            for risk, ratio in ratios:
-                if ratio > item.ratio_cap:
+        for item in (ctx.items[i] for i in part.items):
+            cap = item.ratio_cap if item.item_class is ItemClass.GENERAL else None
+            for risk in CreditRisk:
+                ratio = ratios.get(risk)
+                if cap is not None and ratio is not None and ratio > cap:
                     f.problems.error(
-                        Location(
-                            f.shown,
-                            ratio_map.line_of(risk.value),
-                            f"{f.prefix}.ratios.{risk.value}",
-                        ),
-                        f"比例 {ratio} 超过一般检查事项“{item.id} {item.name}”的比例上限 {item.ratio_cap}",
+                        where(risk),
+                        f"比例 {ratio} 超过一般检查事项“{item.id} {item.name}”的比例上限 {cap}",
+                    )
+                if item.min_ratio is not None and (ratio or Decimal(0)) < item.min_ratio:
+                    shown = percent(ratio) if ratio is not None else "未设置（按 0 计）"
+                    f.problems.error(
+                        where(risk),
+                        f"{risk.value} 类比例 {shown} 低于事项“{item.id} {item.name}”的"
+                        f"抽查比例下限 {percent(item.min_ratio)}",
                     )
 
 

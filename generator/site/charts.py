@@ -1,8 +1,11 @@
-"""Bar charts as inline SVG, drawn at build time (no JavaScript).
+"""Horizontal bar charts as HTML and CSS, drawn at build time (no JavaScript).
 
-Each chart is ``role="img"`` with a ``<title>`` naming it; the same numbers are always shown in
-a table next to the chart, which is the accessible source of truth. Labels are escaped, and
-coordinates are integers so the output is byte-stable.
+Each chart is ``role="img"`` labelled with its title; the same numbers are always shown in a
+table next to the chart, which is the accessible source of truth. A row is a label, a bar and
+the value (``.chart-row`` in ``static/style.css``): on wide screens label, bar and value sit on
+one line (210 px label, 360 px bar area); on phones the label takes its own line, so labels keep
+their 13 px size instead of shrinking with a scaled drawing. Labels are escaped, and bar widths
+are integer per-mille so the output is byte-stable.
 """
 
 from __future__ import annotations
@@ -11,35 +14,30 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-_BAR_H = 22
-_GAP = 6
-_LABEL_W = 210
-_BAR_W = 360
-_VALUE_W = 70
+#: Longer labels are cut to this many characters (with “…”); the table shows them in full.
+_LABEL_CHARS = 14
 
 
 def bar_chart(title: str, rows: Sequence[tuple[str, int]], chart_id: str) -> Markup:
-    """A horizontal bar chart of ``rows`` (label, value); empty rows give an empty string."""
+    """A horizontal bar chart of ``rows`` (label, value ≥ 0); empty rows give an empty string.
+
+    ``chart_id`` must be unique on the page (it names the chart's title element).
+    """
     if not rows:
         return Markup("")
     top = max(v for _, v in rows) or 1
-    height = len(rows) * (_BAR_H + _GAP) + _GAP
-    width = _LABEL_W + _BAR_W + _VALUE_W
     parts = [
-        f'<svg class="chart" role="img" aria-labelledby="{chart_id}" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{chart_id}">{escape(title)}</title>',
+        f'<div class="chart" role="img" aria-labelledby="{escape(chart_id)}">',
+        f'<p class="chart-title" id="{escape(chart_id)}" hidden>{escape(title)}</p>',
     ]
-    for n, (label, value) in enumerate(rows):
-        y = _GAP + n * (_BAR_H + _GAP)
-        w = max(1, (value * _BAR_W) // top) if value else 0
-        text_y = y + _BAR_H - 6
-        short = label if len(label) <= 14 else label[:13] + "…"
+    for label, value in rows:
+        permille = max(1, (value * 1000) // top) if value else 0
+        short = label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
         parts.append(
-            f'<text x="{_LABEL_W - 8}" y="{text_y}" text-anchor="end">{escape(short)}</text>'
-            f'<rect x="{_LABEL_W}" y="{y}" width="{w}" height="{_BAR_H}"></rect>'
-            f'<text x="{_LABEL_W + w + 6}" y="{text_y}">{value}</text>'
+            f'<div class="chart-row"><span class="chart-label">{escape(short)}</span>'
+            f'<span class="chart-track"><span class="chart-bar" '
+            f'style="width:{permille // 10}.{permille % 10}%"></span>'
+            f'<span class="chart-value">{value}</span></span></div>'
         )
-    parts.append("</svg>")
+    parts.append("</div>")
     return Markup("".join(parts))  # noqa: S704  # every label passed through escape()

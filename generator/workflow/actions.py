@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from generator import entryids
 from generator.content.errors import Location, Problems
 from generator.content.model import AnnualPlan, SpotCheckTask, TaskKind
 from generator.workflow.site import SiteRepo, WorkflowError
@@ -106,7 +107,7 @@ def publish_plan(
     log = repo.log_signer(log_key)
     digest = hashlib.sha256(document).hexdigest()
     body = PlanPublish(
-        id=f"plan.publish/{plan.id}",
+        id=entryids.plan_publish(plan.id),
         ts=at,
         dept=plan.organiser,
         plan_id=plan.id,
@@ -138,7 +139,7 @@ def invite(
     ):
         raise WorkflowError(f"任务“{task_id}”不是一业一查联合任务，不需要邀约")
     body = TaskInvite(
-        id=f"task.invite/{task.id}",
+        id=entryids.task_invite(task.id),
         ts=at,
         dept=task.lead,
         task_id=task.id,
@@ -170,7 +171,7 @@ def reply(
     if not accept and (not reason or not reason.strip()):
         raise WorkflowError("拒绝邀约须用 --reason 说明理由")
     body = TaskReply(
-        id=f"task.reply/{task_id}/{dept}",
+        id=entryids.task_reply(task_id, dept),
         ts=at,
         dept=dept,
         task_id=task_id,

@@ -22,7 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from generator.content.drawsize import cap_breach, draw_size
+from generator import entryids
+from generator.content.drawsize import draw_figures
 from generator.content.model import CreditRisk, InspectorStatus, SpotCheckTask
 from generator.workflow.actions import find_task
 from generator.workflow.site import OptionError, SiteRepo, WorkflowError
@@ -143,8 +144,8 @@ def department_secret(
 
 
 def check_ratio_cap(repo: SiteRepo, task: SpotCheckTask, when: dt.datetime) -> None:
-    """Refuse a draw that would take more entities than a 一般检查事项's ratio cap allows
-    (generator.content.drawsize; docs/workflow.md §3, rule 4).
+    """Refuse a draw that would take more entities than a 一般检查事项's ratio cap allows, or
+    fewer than an item's minimum ratio (generator.content.drawsize; docs/content.md §10.3).
 
     The eligible entities are the pool minus the recently inspected ones as of the China date
     of ``when``, exactly as the draw will count them (docs/draw-v1.md §8).
@@ -160,9 +161,9 @@ def check_ratio_cap(repo: SiteRepo, task: SpotCheckTask, when: dt.datetime) -> N
         if not is_recent(e.last_inspected.isoformat() if e.last_inspected else None, as_of, days)
     )
     items = {i.id: i for i in repo.content.items}
-    breach = cap_breach(task, items, draw_size(task, counts))
-    if breach is not None:
-        raise WorkflowError(breach.message(task.id))
+    breaches = draw_figures(task, items, counts).breaches()
+    if breaches:
+        raise WorkflowError("；".join(breaches))
 
 
 def _participants(repo: SiteRepo, task: SpotCheckTask) -> list[str]:
@@ -217,7 +218,7 @@ def announce(
     deadline = drand.round_time(round_) - 2 * 3600
     refs = {kind: PoolRef(**snapshot_ref(data)) for kind, data in snaps.items()}
     body = DrawAnnounce(
-        id=f"draw.announce/{task.id}",
+        id=entryids.draw_announce(task.id),
         ts=at,
         dept=task.lead,
         schema=ANNOUNCE_SCHEMA,
@@ -279,7 +280,11 @@ def reveal(
     """Record ``draw.reveal``: the department's secret, checked against its commitment by anyone."""
     secret = department_secret(repo, task_id, dept, secrets_dir, create=False)
     body = DrawReveal(
-        id=f"draw.reveal/{task_id}/{dept}", ts=at, dept=dept, task_id=task_id, secret=secret.hex()
+        id=entryids.draw_reveal(task_id, dept),
+        ts=at,
+        dept=dept,
+        task_id=task_id,
+        secret=secret.hex(),
     )
     return repo.append(
         [sign(repo.trust.origin, body, [repo.signer(dept, key)])], repo.log_signer(log_key)
@@ -299,7 +304,7 @@ def beacon(
         raise WorkflowError(f"任务“{task_id}”尚未公告抽取")
     signature = signature.strip().lower()
     body = DrawBeacon(
-        id=f"draw.beacon/{task_id}",
+        id=entryids.draw_beacon(task_id),
         ts=at,
         dept=record.lead,
         task_id=task_id,
@@ -361,7 +366,7 @@ def run(
     signer = repo.signer(record.lead, key)
     digest = hashlib.sha256(data).hexdigest()
     body = DrawResult(
-        id=f"draw.result/{task_id}",
+        id=entryids.draw_result(task_id),
         ts=at,
         dept=record.lead,
         task_id=task_id,
@@ -399,7 +404,7 @@ def replace_entity(
     except LedgerError as exc:
         raise WorkflowError(str(exc)) from exc
     # The record comes from the draw engine as JSON: parsed, it is checked like any body.
-    common = {"type": DrawReplace.TYPE, "id": f"draw.replace/{task_id}/{len(prior) + 1}"}
+    common = {"type": DrawReplace.TYPE, "id": entryids.draw_replace(task_id, len(prior) + 1)}
     try:
         body = parse(DrawReplace, {**common, "ts": at, "dept": record.lead, **rec})
     except BodyError as exc:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator import entryids
 from generator.content.errors import Problems
 from generator.content.results import FollowUpMeasure
 from generator.workflow.actions import find_task
@@ -96,7 +97,7 @@ def confirm(
         )
         written += [xlsx, csv]
     body = TaskConfirm(
-        id=f"task.confirm/{task_id}",
+        id=entryids.task_confirm(task_id),
         ts=at,
         dept=record.lead,
         task_id=task_id,
@@ -160,7 +161,7 @@ def import_results(
         body: ResultPublish | ResultCorrect
         if previous is None:
             body = ResultPublish(
-                id=f"result.publish/{task_id}/{dept}/{row.entity}",
+                id=entryids.result_publish(task_id, dept, row.entity),
                 ts=at,
                 dept=dept,
                 task_id=task_id,
@@ -173,7 +174,7 @@ def import_results(
                 unchanged += 1
                 continue
             body = ResultCorrect(
-                id=f"result.correct/{task_id}/{dept}/{row.entity}/{previous}",
+                id=entryids.result_correct(task_id, dept, row.entity, previous),
                 ts=at,
                 dept=dept,
                 task_id=task_id,
@@ -211,7 +212,7 @@ def followup(
             refuses (no published result of this department, nothing open to close).
     """
     _record(repo, task_id, TaskState.CONFIRMED)
-    ident = f"followup.{'close' if close else 'record'}/{task_id}/{dept}/{entity}/{at}"
+    ident = entryids.followup(task_id, dept, entity, at, close=close)
     body: FollowupClose | FollowupRecord
     if close:
         body = FollowupClose(

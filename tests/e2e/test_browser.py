@@ -9,22 +9,19 @@ The tests skip with the reason when one is missing.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import http.server
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "site"))
 
+from example_site import serve as _serve  # noqa: E402
 from site_helpers import build_mini, copy_content  # noqa: E402
 from site_results import mini_results  # noqa: E402
 
@@ -83,11 +80,6 @@ if MISSING:
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("e2e")
@@ -119,16 +111,6 @@ def sharded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         search.SEARCH_SHARD_SIZE = saved
     assert (out / "pagefind-e2").is_dir()
     yield from _serve(out)
-
-
-def _serve(out: Path) -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(out))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="module")

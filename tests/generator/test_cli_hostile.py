@@ -8,6 +8,7 @@ uses the checked types of :mod:`generator.cli_options`.
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -200,6 +201,10 @@ def test_the_documented_exit_codes_come_from_real_cases(site: Path, tmp_path: Pa
             "2024-03-01",
         ),
     }
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        cases[13] = _run("serve", "--dir", str(not_a_ledger), "--port", str(busy.getsockname()[1]))
     real.write_text(real.read_text(encoding="utf-8").replace("example: true", "example: false"))
     cases[9] = _run("check", "--content", str(site / "content"))
     for code, result in cases.items():

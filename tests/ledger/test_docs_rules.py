@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import ledger_factory as lf
 import pytest
@@ -160,3 +161,60 @@ def test_lottery_key_announcement_is_refused_as_documented() -> None:
         ENTRY_TYPES.parse(parse_entry(line), "第 9 条条目")
     del body["randomness"]["extra_key"]
     ENTRY_TYPES.parse(parse_entry(make_entry(lf.ORIGIN, body, [lf.DEPT_KEYS["a"]])), "x")
+
+
+# ------------------------------------------------ docs/ledger.md §14.5 the announcement profile
+
+
+def _profile_body(**rules: Any) -> dict[str, Any]:
+    body = dict(tt.announce().body)
+    body["rules"] = {**body["rules"], **rules}
+    return body
+
+
+def _without(body: dict[str, Any], *path: str) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(body))
+    target = out
+    for key in path[:-1]:
+        target = target[key]
+    del target[path[-1]]
+    return out
+
+
+PROFILE = {
+    # name: (body, refusal or None)
+    "as gongkai writes it": (lambda: _profile_body(), None),
+    "a department limit": (
+        lambda: _profile_body(departments=[{"dept": "scjg", "per_entity": 2, "required_tags": [], "max_load": 3}]),
+        None,
+    ),
+    "a global limit": (lambda: _profile_body(max_load=6), None),
+    "freshness round": (
+        lambda: {**_profile_body(), "freshness": {"round": 5358915 - 28800}},
+        "字段 freshness 是未定义的字段",
+    ),
+    "department max_load null": (
+        lambda: _profile_body(departments=[{"dept": "scjg", "per_entity": 2, "required_tags": [], "max_load": None}]),
+        "字段 rules.departments[0].max_load 应为整数，实为null",
+    ),
+    "global max_load null": (lambda: _profile_body(max_load=None), "字段 rules.max_load 应为整数，实为null"),
+    "min_count left out": (lambda: _without(_profile_body(), "rules", "min_count"), "字段 rules.min_count 缺少必填字段"),
+    "no dept": (lambda: _without(_profile_body(), "dept"), "字段 dept 缺少必填字段"),
+    "lottery source": (
+        lambda: {**_profile_body(), "randomness": {**_profile_body()["randomness"], "extra_key": {"format": "rfc3797-keystring", "sources": ["福彩3D"]}}},
+        "字段 randomness.extra_key 是未定义的字段",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(PROFILE))
+def test_the_announcement_profile_of_section_14_5(name: str) -> None:
+    make, refusal = PROFILE[name]
+    entry = parse_entry(make_entry(lf.ORIGIN, make(), [lf.DEPT_KEYS["a"]]))
+    if refusal is None:
+        ENTRY_TYPES.parse(entry, "x")
+        return
+    with pytest.raises(VerificationError, match=re.escape(refusal)):
+        ENTRY_TYPES.parse(entry, "第 9 条条目")
+    field = refusal.removeprefix("字段 ").split(" ")[0].replace("[0]", "[]")
+    assert f"`{field}`" in _section("14.5"), f"docs/ledger.md §14.5 does not name {field}"

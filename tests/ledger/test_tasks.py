@@ -434,6 +434,10 @@ REFUSALS: dict[str, tuple[Callable[[], list[Entry]], str]] = {
         lambda: [*happy()[:9], confirm(drawn=["E1"])],
         "drawn 应为当前的抽取名单",
     ),
+    "round past the year 9999": (  # a hostile ledger: was a ValueError (a traceback)
+        lambda: [plan(), announce("T-SINGLE", ("whly",), round_=2**53 - 1)],
+        "晚于 9999 年",
+    ),
     "body of the wrong shape": (
         lambda: [plan(), invite(opens=20240115)],
         "字段 opens 应为日期字符串，实为整数",

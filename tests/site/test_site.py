@@ -100,7 +100,7 @@ def test_entity_page_lists_results_followups_and_years(tmp_path: Path) -> None:
     assert "崇信县市场监督管理局" in text
     assert "崇信县卫生健康局" in text
     # Two departments of one joint task: one 入户检查, not two (docs/workflow.md §4.2).
-    assert "<td>2024年</td><td>1</td>" in text
+    assert '<td data-label="年度">2024年</td><td data-label="次数">1</td>' in text
     fixed = (out / "entities/620823600000015/index.html").read_text()
     assert "已更正" in fixed
     assert "注册号" in fixed
@@ -128,7 +128,7 @@ def test_overdue_and_calendar_note(tmp_path: Path) -> None:
     assert "2024-10-30" in text
     assert "节假日安排尚未收录" in text
     stats = (out / "results/stats/index.html").read_text()
-    assert "<svg" in stats
+    assert 'class="chart" role="img"' in stats
     assert "<script" not in stats
 
 

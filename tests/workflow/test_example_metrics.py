@@ -14,7 +14,6 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
 import yaml
 from click.testing import CliRunner
 from figures_kit import assert_one_definition
@@ -107,16 +106,6 @@ def test_metrics_and_status_on_the_example() -> None:
 # ---- one definition: the CLI, the site and the open data agree (docs/workflow.md §4.2) --------
 
 
-@pytest.fixture(scope="module")
-def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("example") / "site"
-    built = CliRunner().invoke(
-        main, ["build", "--content", str(ROOT / "content"), "--output", str(out)]
-    )
-    assert built.exit_code == 0, built.output
-    return out
-
-
 def test_cli_site_and_open_data_agree_on_the_example(example_site: Path) -> None:
     figures = assert_one_definition(ROOT, example_site)
     last = max(_china_date(b["ts"]) for b in _entries())
@@ -164,7 +153,7 @@ def test_a_joint_visit_is_one_inspection(example_site: Path) -> None:
     entity, _ = next(k for k, depts in sorted(by_task.items()) if len(depts) >= 3)
     tasks = {t for (e, t) in by_task if e == entity}
     page = (example_site / "entities" / entity / "index.html").read_text("utf-8")
-    assert f"<td>2024年</td><td>{len(tasks)}</td>" in page
+    assert f'<td data-label="年度">2024年</td><td data-label="次数">{len(tasks)}</td>' in page
 
 
 def test_a_declined_department_is_not_a_participant(example_site: Path) -> None:
