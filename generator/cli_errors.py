@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import click
 
 from generator.content.errors import ContentError
+from generator.errors import OptionError, WorkflowError
 from ledger.errors import LedgerError
 
 CONTENT_EXIT = 10
@@ -35,6 +36,24 @@ WORKFLOW_EXIT = 11
 #: ``gongkai serve`` cannot listen on its address and port.
 LISTEN_EXIT = 13
 USAGE_EXIT = 2
+
+#: Every exit code of ``gongkai`` with its meaning (README's table; listed by ``gongkai -h``).
+EXIT_CODES: dict[int, str] = {
+    0: "成功 / 验证通过",
+    1: "程序内部错误（设置 GONGKAI_DEBUG=1 重新运行可看到详细信息，请报告问题）",
+    2: "命令行用法错误：缺少或无效的选项、参数",
+    3: "账本输入格式错误",
+    4: "验证失败：签名、哈希、证明或流程规则不成立",
+    5: "账本不一致：回滚或分叉（同时输出可移交的证据）",
+    6: "账本目录或文件不可用：不是账本目录、无法读写或被锁定",
+    7: "账本已损坏，须人工检查",
+    8: "账本目录中有被中断的追加",
+    9: "示例密钥不能用于真实站点",
+    10: "内容错误（同时列出每处错误的“文件:行: 字段”）",
+    11: "流程不允许该操作",
+    12: "无法验证：缺少验证所需的文件或程序库",
+    13: "gongkai serve 无法监听：端口已被占用、需要管理员权限，或本机没有该地址",
+}
 
 
 class GongkaiError(click.ClickException):
@@ -80,6 +99,8 @@ def handle_errors(func: F) -> F:
             raise GongkaiError(str(exc) + "；未写入任何文件", CONTENT_EXIT) from exc
         except LedgerError as exc:
             raise GongkaiError(str(exc), exc.exit_code) from exc
+        except WorkflowError as exc:  # OptionError (2) included
+            raise GongkaiError(str(exc), exc.exit_code) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except OSError as exc:
@@ -103,8 +124,6 @@ def workflow_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from generator.workflow.site import OptionError, WorkflowError
-
         try:
             return func(*args, **kwargs)
         except OptionError as exc:
