@@ -153,6 +153,28 @@ def test_known_exceptions_only_shrink(package: str) -> None:
     assert sorted(fixed) == [], "fixed: remove these entries from KNOWN"
 
 
+#: The command line of ``python -m ledger`` (argparse and its Chinese text): a thin layer over
+#: the library that no library module imports, so none depends on a command line.
+LEDGER_CLI = {"ledger.__main__", "ledger.cli_text"}
+
+
+def test_ledger_library_does_not_import_its_command_line() -> None:
+    """Only ``ledger/__main__.py`` uses the CLI text; nothing imports ``ledger.__main__``.
+
+    Deferred imports count (a ``main_entry`` in a library module importing ``__main__`` inside
+    a function is still a cycle between the library and its command line).
+    """
+    mods = modules("ledger")
+    known = {m.name for m in mods}
+    found = {
+        f"{m.name} -> {target}"
+        for m in mods
+        if m.name != "ledger.__main__"
+        for target in imported(m, known, nested=True) & LEDGER_CLI
+    }
+    assert sorted(found) == []
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
