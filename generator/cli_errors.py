@@ -13,7 +13,6 @@ their own code (:mod:`ledger.errors`).
 
 from __future__ import annotations
 
-import errno
 import functools
 import os
 from collections.abc import Callable
@@ -22,7 +21,8 @@ from typing import Any, TypeVar
 import click
 
 from generator.content.errors import ContentError
-from ledger.errors import LedgerError
+from generator.errors import OptionError, WorkflowError
+from ledger.errors import LedgerError, os_reason
 
 CONTENT_EXIT = 10
 #: A file outside the ledger cannot be read or written (an output directory, a key file …):
@@ -67,25 +67,6 @@ class GongkaiError(click.ClickException):
         click.echo(f"错误：{self.format_message()}", err=True)
 
 
-_ERRNO_TEXT = {
-    errno.ENOENT: "文件或目录不存在",
-    errno.EACCES: "没有访问权限",
-    errno.EPERM: "不允许的操作",
-    errno.ENOSPC: "磁盘空间不足",
-    errno.EROFS: "文件系统只读",
-    errno.ENOTDIR: "路径中有一项不是目录",
-    errno.EISDIR: "是目录而不是文件",
-    errno.EEXIST: "已存在",
-    errno.EADDRINUSE: "端口已被占用",
-}
-
-
-def _os_reason(exc: OSError) -> str:
-    """The reason of an operating-system error in Chinese (with the system's text otherwise)."""
-    text = _ERRNO_TEXT.get(exc.errno or 0)
-    return text if text is not None else f"{exc.strerror or exc}"
-
-
 def handle_errors(func: F) -> F:
     """Map library errors to messages and exit codes (the only place that does so)."""
 
@@ -97,6 +78,8 @@ def handle_errors(func: F) -> F:
             click.echo(exc.report(), err=True)
             raise GongkaiError(str(exc) + "；未写入任何文件", CONTENT_EXIT) from exc
         except LedgerError as exc:
+            raise GongkaiError(str(exc), exc.exit_code) from exc
+        except WorkflowError as exc:  # OptionError (2) included
             raise GongkaiError(str(exc), exc.exit_code) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
@@ -110,7 +93,7 @@ def handle_errors(func: F) -> F:
             ) from exc
         except OSError as exc:
             where = f"{exc.filename}：" if exc.filename else ""
-            raise GongkaiError(f"无法读写文件 {where}{_os_reason(exc)}", IO_EXIT) from exc
+            raise GongkaiError(f"无法读写文件 {where}{os_reason(exc)}", IO_EXIT) from exc
         except Exception as exc:
             raise _internal(exc) from exc
 
@@ -134,8 +117,6 @@ def workflow_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from generator.workflow.site import OptionError, WorkflowError
-
         try:
             return func(*args, **kwargs)
         except OptionError as exc:
