@@ -8,9 +8,9 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: site test lint bench serve check example clean browser-deps crash-deps office-deps web-deps wheel-check
 
 # The venv is rebuilt when pyproject.toml changes.
-# The C accelerators (ledger/draw/_entities.c, _picks.c, ledger/_plainjson.c) need a compiler and OpenSSL's headers; without
+# The C accelerators (ledger/draw/_entities.c, _picks.c) need a compiler and OpenSSL's headers; without
 # them the install still succeeds and the pure-Python path is used.
-$(STAMP): pyproject.toml ledger/draw/_entities.c ledger/draw/_picks.c ledger/_plainjson.c
+$(STAMP): pyproject.toml ledger/draw/_entities.c ledger/draw/_picks.c
 	-@test -f /usr/include/openssl/sha.h && command -v cc >/dev/null 2>&1 || \
 	  (apt-get update -qq && apt-get install -y -qq gcc libssl-dev >/dev/null)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
