@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml ledger/draw/_entities.c ledger/draw/_picks.c
 	  (apt-get update -qq && apt-get install -y -qq gcc libssl-dev >/dev/null)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,lint,bench]'
+	$(PY) -m pip install -q -e '.[search,test,lint,bench]'
 	touch $(STAMP)
 
 site: $(STAMP)

@@ -138,6 +138,14 @@ def build(content_dir: Path, output: Path | None, preview: bool) -> None:
         )
         results, facts = inputs.results, inputs.facts
         record = LedgerRecord(inputs.as_of, inputs.plans, preview)
+    from generator.site.search import pagefind_available
+
+    if not pagefind_available():
+        click.echo(
+            "警告：未安装站内搜索索引程序 Pagefind（pip install 'gongkai[search]'），本次生成的"
+            "网站没有全文搜索，搜索页只能按统一社会信用代码查询",
+            err=True,
+        )
     report = build_site(content_dir, output, results=results, task_facts=facts, record=record)
     kind = "预览（未发布，不得作为公示网站发布）" if preview else "网站"
     click.echo(f"已生成{kind}：{report.output}（{report.pages} 个页面，{report.files} 个文件）")
