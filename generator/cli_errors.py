@@ -83,19 +83,32 @@ def handle_errors(func: F) -> F:
             raise GongkaiError(str(exc), exc.exit_code) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except ModuleNotFoundError as exc:
+            if exc.name != "fcntl":
+                raise _internal(exc) from exc
+            raise GongkaiError(
+                "本命令需要读写账本，要用 POSIX 文件锁（Linux、macOS）；本系统没有（如 Windows）。"
+                "Windows 上可以运行 check、build、verify、serve，其余命令请在 WSL 中运行",
+                IO_EXIT,
+            ) from exc
         except OSError as exc:
             where = f"{exc.filename}：" if exc.filename else ""
             raise GongkaiError(f"无法读写文件 {where}{os_reason(exc)}", IO_EXIT) from exc
         except Exception as exc:
-            if os.environ.get("GONGKAI_DEBUG"):
-                raise
-            raise GongkaiError(
-                f"程序内部错误（{type(exc).__name__}：{exc}）；请设置环境变量 GONGKAI_DEBUG=1 "
-                "重新运行并报告问题",
-                INTERNAL_EXIT,
-            ) from exc
+            raise _internal(exc) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _internal(exc: Exception) -> GongkaiError:
+    """An unexpected error as exit code 1; re-raised as is with ``GONGKAI_DEBUG`` set."""
+    if os.environ.get("GONGKAI_DEBUG"):
+        raise exc
+    return GongkaiError(
+        f"程序内部错误（{type(exc).__name__}：{exc}）；请设置环境变量 GONGKAI_DEBUG=1 "
+        "重新运行并报告问题",
+        INTERNAL_EXIT,
+    )
 
 
 def workflow_errors(func: F) -> F:

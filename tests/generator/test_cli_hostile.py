@@ -409,7 +409,6 @@ def test_a_follow_up_of_an_entity_without_a_result_is_a_refusal(site: Path, enti
     assert (site / "draws" / "entries.jsonl").read_bytes() == before
 
 
-
 def test_an_operating_system_error_is_explained_in_chinese(site: Path, tmp_path: Path) -> None:
     """One errno table (ledger.errors.os_reason) for the ledger's and the CLI's messages: an
     export into a missing folder said “No such file or directory [ENOENT]”."""
