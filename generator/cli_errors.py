@@ -7,7 +7,8 @@ input; 4 verification failed; 5 inconsistent ledger (fork/rollback); 6 ledger st
 unusable (not a ledger directory, cannot read or write); 7 ledger store corrupt; 8 an interrupted
 append awaits recovery (docs/ledger.md §12.7); 9 example key on a real site; 10 content errors;
 11 refused by the workflow; 12 cannot verify (a missing file or library); 13 ``serve`` cannot
-listen (the port is in use, needs privileges, or the address is not this machine's). Ledger errors carry
+listen (the port is in use, needs privileges, or the address is not this machine's); 14 a
+signing request cannot be signed or appended (docs/signing.md). Ledger errors carry
 their own code (:mod:`ledger.errors`).
 """
 
@@ -52,6 +53,7 @@ EXIT_CODES: dict[int, str] = {
     11: "流程不允许该操作",
     12: "无法验证：缺少验证所需的文件或程序库",
     13: "gongkai serve 无法监听：端口已被占用、需要管理员权限，或本机没有该地址",
+    14: "签署申请不能签署或追加：已过期、与本部门的账本副本不符，或缺少部门签名",
 }
 
 
@@ -122,6 +124,6 @@ def workflow_errors(func: F) -> F:
         except OptionError as exc:
             raise GongkaiError(f"{exc}；未写入任何条目", USAGE_EXIT) from exc
         except WorkflowError as exc:
-            raise GongkaiError(f"{exc}；未写入任何条目", WORKFLOW_EXIT) from exc
+            raise GongkaiError(f"{exc}；未写入任何条目", exc.exit_code) from exc
 
     return handle_errors(wrapper)  # type: ignore[return-value]

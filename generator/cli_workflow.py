@@ -218,17 +218,14 @@ def draw_announce(
     secrets_dir: Path | None,
 ) -> None:
     """公告抽取：冻结名录库快照、各部门提交承诺、指定未来的 drand 轮次（由全部参与部门签署）。"""
-    from generator.errors import OptionError
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
 
-    if (round_ is None) == (round_at is None):
-        raise OptionError("须指定 --round 或 --round-at 之一（不能同时指定）")
+    picked = drawing.pick_round(round_, round_at)
     if round_ is None:
-        assert round_at is not None
-        round_ = drawing.first_round_after(round_at)
-        when = drawing.round_datetime(round_)
-        click.echo(f"按 --round-at 选定 drand 第 {round_} 轮：{drawing.format_china(when)}")
+        when = drawing.format_china(drawing.round_datetime(picked))
+        click.echo(f"按 --round-at 选定 drand 第 {picked} 轮：{when}")
+    round_ = picked
     key_map = _key_map(keys)
     repo = SiteRepo.open(site_root, notify=notice)
     cp = drawing.announce(

@@ -9,7 +9,7 @@ cause in the generator is one of the two classes below, raised by library code (
 
 from __future__ import annotations
 
-__all__ = ["OptionError", "WorkflowError"]
+__all__ = ["OptionError", "SigningError", "WorkflowError"]
 
 
 class WorkflowError(Exception):
@@ -24,3 +24,11 @@ class OptionError(WorkflowError):
     Nothing was written."""
 
     exit_code = 2
+
+
+class SigningError(WorkflowError):
+    """A signing request cannot be signed or appended: it is expired, does not match the
+    signer's view of the ledger, or a department's signature is missing (exit code 14,
+    ``docs/signing.md``). Nothing was written."""
+
+    exit_code = 14

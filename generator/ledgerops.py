@@ -104,13 +104,13 @@ def registry_validator(store: LedgerStore, trust: TrustAnchor) -> Validator:
         state = replay_store(store, trust, first_index)
         for offset, line in enumerate(lines):
             entry = parse_entry(line, first_index + offset)
-            _require_not_earlier(state.entries[-1] if state.entries else None, entry)
+            require_not_earlier(state.entries[-1] if state.entries else None, entry)
             state.apply(entry)
 
     return validate
 
 
-def _require_not_earlier(last: Entry | None, entry: Entry) -> None:
+def require_not_earlier(last: Entry | None, entry: Entry) -> None:
     """Refuse an entry dated before the last one (``docs/workflow.md`` §1).
 
     The ledger's order is the order of events: a backdated entry appended after a later one

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import secrets as pysecrets
 from collections import Counter
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -25,6 +23,7 @@ from typing import Any
 from generator import entryids
 from generator.content.drawsize import draw_figures
 from generator.content.model import CreditRisk, InspectorStatus, MarketEntity, SpotCheckTask
+from generator.drawsecret import create_secret, read_secret, secret_path
 from generator.errors import OptionError, WorkflowError
 from generator.workflow.actions import find_task
 from generator.workflow.site import SiteRepo
@@ -123,14 +122,11 @@ def snapshots(
     }
 
 
-def _secret_path(secrets_dir: Path, task_id: str, dept: str) -> Path:
-    return secrets_dir / task_id / f"{dept}.secret"
-
-
 def department_secret(
     repo: SiteRepo, task_id: str, dept: str, secrets_dir: Path, *, create: bool
 ) -> bytes:
-    """The department's 32-byte draw secret (created once, 0600, outside the repository).
+    """The department's 32-byte draw secret (created once, 0600, outside the repository;
+    :mod:`generator.drawsecret`).
 
     Raises:
         WorkflowError: if the secret is missing when revealing, or would be inside the repository.
@@ -139,24 +135,14 @@ def department_secret(
         return hashlib.sha256(
             EXAMPLE_SEED_LABEL + f"draw-secret/{task_id}/{dept}".encode()
         ).digest()
-    path = _secret_path(secrets_dir, task_id, dept)
+    path = secret_path(secrets_dir, task_id, dept)
     if path.resolve().is_relative_to(repo.root.resolve()):
         raise WorkflowError(f"{path}：抽取秘密不能保存在站点仓库内")
     if not create or path.exists():
         # A refused announcement may already have created the secret; it was never published,
         # so it is reused rather than replaced.
-        try:
-            return bytes.fromhex(path.read_text(encoding="ascii").strip())
-        except (OSError, ValueError):
-            raise WorkflowError(f"找不到部门 {dept} 的抽取秘密 {path}") from None
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    secret = pysecrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(secret.hex() + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    return secret
+        return read_secret(path, dept)
+    return create_secret(path)
 
 
 def check_ratio_cap(
@@ -215,6 +201,17 @@ def first_round_after(at: str) -> int:
     return round_ if drand.round_time(round_) >= target else round_ + 1
 
 
+def pick_round(round_: int | None, round_at: str | None) -> int:
+    """The announced round: ``--round`` itself, or the first round 24 hours after ``--round-at``.
+
+    Raises:
+        OptionError: unless exactly one of the two is given, or as :func:`first_round_after`.
+    """
+    if (round_ is None) == (round_at is None):
+        raise OptionError("须指定 --round 或 --round-at 之一（不能同时指定）")
+    return round_ if round_ is not None else first_round_after(str(round_at))
+
+
 def round_datetime(round_: int) -> dt.datetime:
     """The UTC time of drand quicknet round ``round_`` (≥ 1)."""
     return dt.datetime.fromtimestamp(drand.round_time(round_), dt.UTC)
@@ -226,20 +223,59 @@ def format_china(when: dt.datetime) -> str:
     return f"{china:%Y-%m-%d %H:%M:%S}（北京时间）"
 
 
-def announce(
+def _commitments(
+    repo: SiteRepo,
+    task_id: str,
+    departments: list[str],
+    given: Mapping[str, str] | None,
+    secrets_dir: Path,
+) -> tuple[Commitment, ...]:
+    """Each participating department's commitment, in byte order of the department ids.
+
+    ``given`` holds the commitments the departments made on their own machines
+    (:mod:`generator.drawsecret`). Without it the secrets are created here, which is honest only
+    for a department committing for itself (a single-department task) or on an example site.
+
+    Raises:
+        WorkflowError: if a department's commitment is missing or one is not a participant's, or
+            several departments' secrets would be created in one process on a real site.
+    """
+    ordered = sorted(departments, key=lambda s: s.encode())
+    if given is None:
+        if len(departments) > 1 and not repo.content.site.example:
+            raise WorkflowError(
+                f"任务“{task_id}”由 {'、'.join(departments)} 共同参与：各部门的抽取秘密必须在本部门"
+                "自己的计算机上生成（gongkai draw commit），公告须经签署申请由各部门分别签署"
+                "（gongkai request announce，见 docs/signing.md）"
+            )
+        given = {
+            d: commitment(task_id, d, department_secret(repo, task_id, d, secrets_dir, create=True))
+            for d in ordered
+        }
+    missing = [d for d in ordered if d not in given]
+    if missing:
+        raise WorkflowError(f"缺少部门 {'、'.join(missing)} 的承诺文件（gongkai draw commit）")
+    extra = sorted(set(given) - set(departments))
+    if extra:
+        raise WorkflowError(f"部门 {'、'.join(extra)} 不参与任务“{task_id}”，不能提交承诺")
+    return tuple(Commitment(dept=d, commitment=given[d]) for d in ordered)
+
+
+def announce_body(
     repo: SiteRepo,
     task_id: str,
     round_: int,
     at: str,
-    keys: Mapping[str, Path | None],
-    log_key: Path | None,
     secrets_dir: Path,
+    commitments: Mapping[str, str] | None = None,
     progress: Progress = _noop,
-) -> Checkpoint:
-    """Freeze the pools, commit every department's secret and announce the drand round.
+) -> tuple[DrawAnnounce, list[bytes]]:
+    """The ``draw.announce`` body and its three snapshot blobs (nothing is signed or written).
 
     Raises:
-        WorkflowError: if the task cannot be announced now (the state machine's reason).
+        OptionError: if the round is too far ahead.
+        WorkflowError: if the task cannot be announced now, or a commitment is missing
+            (:func:`_commitments`).
     """
     lead = drand.round_time(round_) - parse_ts(at).timestamp()
     if lead > MAX_ANNOUNCE_LEAD.total_seconds():
@@ -259,15 +295,7 @@ def announce(
     strata = tuple(
         StratumRule(stratum=r.value, ratio=_ratio_text(task.ratio_for(r))) for r in CreditRisk
     )
-    commitments = tuple(
-        Commitment(
-            dept=d,
-            commitment=commitment(
-                task.id, d, department_secret(repo, task.id, d, secrets_dir, create=True)
-            ),
-        )
-        for d in sorted(departments, key=lambda s: s.encode())
-    )
+    committed = _commitments(repo, task.id, departments, commitments, secrets_dir)
     deadline = drand.round_time(round_) - 2 * 3600
     refs = {kind: PoolRef(**snapshot_ref(data)) for kind, data in snaps.items()}
     body = DrawAnnounce(
@@ -299,17 +327,42 @@ def announce(
         ),
         randomness=Randomness(
             drand=DrandRef(chain_hash=drand.QUICKNET_CHAIN_HASH.hex(), round=round_),
-            commitments=commitments,
+            commitments=committed,
         ),
         reveal_deadline=dt.datetime.fromtimestamp(deadline, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
+    return body, list(snaps.values())
+
+
+def announce(
+    repo: SiteRepo,
+    task_id: str,
+    round_: int,
+    at: str,
+    keys: Mapping[str, Path | None],
+    log_key: Path | None,
+    secrets_dir: Path,
+    progress: Progress = _noop,
+) -> Checkpoint:
+    """Freeze the pools, commit the secret and announce the drand round, signed in this process.
+
+    Honest only where one process may hold every signer: a single-department task (the
+    department commits and signs for itself) or an example site. A joint task on a real site goes
+    through a signing request (:mod:`generator.signing`).
+
+    Raises:
+        WorkflowError: if the task cannot be announced now (the state machine's reason), or it is
+            a joint task on a real site.
+    """
+    body, blobs = announce_body(repo, task_id, round_, at, secrets_dir, progress=progress)
+    departments = [r.dept for r in body.rules.departments]
     signers = [repo.signer(d, keys.get(d)) for d in departments]
     line = sign(repo.trust.origin, body, signers[:1])
     if signers[1:]:
         line = add_signatures(repo.trust.origin, line, signers[1:])
     progress("保存快照并记入账本")
     log = repo.log_signer(log_key)
-    return repo.append([line], log, blobs=list(snaps.values()))
+    return repo.append([line], log, blobs=blobs)
 
 
 def _task_entries(repo: SiteRepo, task_id: str) -> tuple[Any, list[Entry]]:

@@ -60,15 +60,11 @@ class ConfirmReport:
     forms: tuple[Path, ...]
 
 
-def confirm(
-    repo: SiteRepo,
-    task_id: str,
-    at: str,
-    keys: Mapping[str, Path | None],
-    log_key: Path | None,
-    out_dir: Path,
-) -> ConfirmReport:
-    """名单确认下发: write each department's form and record ``task.confirm`` signed by all of them.
+def confirm_body(
+    repo: SiteRepo, task_id: str, at: str, out_dir: Path
+) -> tuple[TaskConfirm, tuple[Path, ...]]:
+    """Write each participating department's result form and return the ``task.confirm`` body
+    that records their hashes (nothing is signed or appended).
 
     Raises:
         WorkflowError: if the task is not drawn yet or already confirmed.
@@ -106,6 +102,35 @@ def confirm(
         drawn=tuple(_drawn_in_order(record)),
         forms=tuple(forms),
     )
+    return body, tuple(written)
+
+
+def confirm(
+    repo: SiteRepo,
+    task_id: str,
+    at: str,
+    keys: Mapping[str, Path | None],
+    log_key: Path | None,
+    out_dir: Path,
+) -> ConfirmReport:
+    """名单确认下发 signed in this process: write each department's form and record
+    ``task.confirm``.
+
+    Honest only where one process may hold every signer: a single-department task or an example
+    site. A joint task on a real site is confirmed through a signing request
+    (:mod:`generator.signing`, ``gongkai request confirm``).
+
+    Raises:
+        WorkflowError: if the task is not drawn yet or already confirmed, or it is a joint task
+            on a real site.
+    """
+    record, _ = _record(repo, task_id, TaskState.DRAWN)
+    if len(record.participants) > 1 and not repo.content.site.example:
+        raise WorkflowError(
+            f"任务“{task_id}”由 {'、'.join(record.participants)} 共同参与：名单确认须经签署申请由各部门"
+            "用本部门密钥分别签署（gongkai request confirm，见 docs/signing.md）"
+        )
+    body, written = confirm_body(repo, task_id, at, out_dir)
     signers = [repo.signer(d, keys.get(d)) for d in record.participants]
     line = sign(repo.trust.origin, body, signers[:1])
     if signers[1:]:

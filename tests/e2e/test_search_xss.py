@@ -100,16 +100,15 @@ def _run_task(s: Site, forms_dir: Path) -> str:
     s.site("task", "invite", TASK, "--at", "2024-01-15", dept="scjg")
     s.site("task", "reply", TASK, "--dept", "wsjk", "--accept", "--at", "2024-01-18", dept="wsjk")
     both = ("scjg", "wsjk")
-    s.multi("draw", "announce", TASK, "--round", "5358915", "--secrets", str(s.secrets),
-            "--at", "2024-02-22T10:00:00+08:00", depts=both)  # fmt: skip
+    s.jointly("announce", TASK, "2024-02-22T10:00:00+08:00", both, "--round", "5358915")
     for dept in both:
-        s.site("draw", "reveal", TASK, "--dept", dept, "--secrets", str(s.secrets),
+        s.site("draw", "reveal", TASK, "--dept", dept, "--secrets", str(s.office_secrets(dept)),
                "--at", "2024-02-23", dept=dept)  # fmt: skip
     s.site("draw", "beacon", TASK, "--signature", SIG, "--at", "2024-02-26", dept="scjg")
     s.site("draw", "run", TASK, "--at", "2024-02-26T10:00:00+08:00", dept="scjg")
     s.site("draw", "replace", TASK, _drawn(s)[-1], "--reason", "已注销" + IMG + JS_URL,
            "--at", "2024-02-26T11:00:00+08:00", dept="scjg")  # fmt: skip
-    s.multi("task", "confirm", TASK, "--out", str(forms_dir), "--at", "2024-02-27", depts=both)
+    s.jointly("confirm", TASK, "2024-02-27", both, "--forms", str(forms_dir))
     from generator.workflow import forms
 
     form = forms_dir / TASK / "scjg.xlsx"

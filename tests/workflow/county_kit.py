@@ -9,11 +9,16 @@ office directory that holds only its own private key, as separate offices would.
 from __future__ import annotations
 
 import csv
+import os
 import random
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from generator.content.uscc import make_uscc
 
+GONGKAI = Path(sys.executable).with_name("gongkai")
 REGION = "610630"
 REGION_NAME = "陕西省延安市宜川县"
 ORIGIN = "scjgj.yichuan.test/gongkai/ledger"
@@ -197,3 +202,75 @@ def write_content(content: Path, seed: int = 610630) -> None:
         w = csv.writer(f)
         w.writerow(["执法证号", "姓名", "部门", "专长", "状态"])
         w.writerows(_inspector_rows(rng))
+
+
+class County:
+    """The county's working directories: the site repository and one office per department."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.site = root / "site"
+        self.rootkeys = root / "rootkeys"  # root and log keys, kept by the site operator
+        self.forms = root / "forms"
+        self.env = dict(os.environ, GONGKAI_LOG_KEY=str(self.log_key))
+
+    @property
+    def log_key(self) -> Path:
+        return self.rootkeys / "scjgj.yichuan.test_gongkai_ledger.key"
+
+    def office(self, dept: str) -> Path:
+        return self.root / f"office-{dept}"
+
+    def key(self, dept: str) -> str:
+        return str(self.office(dept) / f"scjgj.yichuan.test_gongkai_dept_{dept}_1.key")
+
+    def run(self, *args: str, ok: bool = True, cwd: Path | None = None) -> str:
+        proc = subprocess.run(
+            [str(GONGKAI), *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=cwd or self.root,
+            check=False,
+        )
+        out = proc.stdout + proc.stderr
+        assert "Traceback" not in out, out
+        if ok:
+            assert proc.returncode == 0, f"gongkai {' '.join(args)}\n{out}"
+        return out
+
+    def sync(self, dept: str) -> Path:
+        """Give ``dept``'s office a fresh copy of the published ledger (as a download would)."""
+        copy = self.office(dept) / "ledger"
+        if copy.exists():
+            shutil.rmtree(copy)
+        shutil.copytree(self.site / "draws", copy, ignore=shutil.ignore_patterns("LOCK"))
+        return copy
+
+    def dept(self, dept: str, *args: str) -> str:
+        """A step run in ``dept``'s office with only that office's key."""
+        return self.run(*args, "--site", str(self.site), "--key", self.key(dept))
+
+
+def new_county(root: Path) -> County:
+    """``gongkai init`` the county in ``root/site`` with its content, and give each department an
+    office directory holding only its own newly registered key."""
+    c = County(root)
+    c.run("init", str(c.site), "--name", "宜川县“双随机、一公开”监管信息公示",
+          "--region-code", REGION, "--region-name", REGION_NAME, "--origin", ORIGIN,
+          "--base-url", BASE_URL, "--keys", str(c.rootkeys), "--at", "2023-01-03")  # fmt: skip
+    content = c.site / "content"
+    write_content(content)
+    assert f'base_url: "{BASE_URL}"' in (content / "gongkai.yaml").read_text(encoding="utf-8")
+    assert "检查通过" in c.run("check", "--content", str(content))
+    roots = [str(c.rootkeys / f"scjgj.yichuan.test_gongkai_root_{n}.key") for n in (1, 2)]
+    for dept in DEPTS:
+        c.office(dept).mkdir()
+        c.run(
+            "keys", "new", "--content", str(content), "--dept", dept, "--out", str(c.office(dept))
+        )
+        pub = c.key(dept)[: -len(".key")] + ".pub"
+        c.run("keys", "register", pub, "--dept", dept, "--new-key", c.key(dept),
+              "--root-key", roots[0], "--root-key", roots[1], "--site", str(c.site),
+              "--at", "2023-01-05")  # fmt: skip
+    return c

@@ -61,9 +61,40 @@ class Site:
         return self.run(*args, *extra, ok=ok)
 
     def multi(self, *args: str, depts: tuple[str, ...], ok: bool = True) -> Result:
-        """Run a ledger command that takes one ``--key dept=path`` per department."""
+        """Run a ledger command that takes one ``--key dept=path`` per department (honest for
+        one department only: a joint task goes through :meth:`jointly`)."""
         keys = [a for d in depts for a in ("--key", f"{d}={self.dept_key(d)}")]
         return self.site(*args, *keys, ok=ok)
+
+    def office_secrets(self, dept: str) -> Path:
+        """The directory where ``dept`` keeps its own draw secrets."""
+        return self.secrets / dept
+
+    def jointly(
+        self, kind: str, task: str, at: str, depts: tuple[str, ...], *args: str, ok: bool = True
+    ) -> Result:
+        """``request announce`` (``args``: ``--round …``) or ``request confirm`` (``--forms
+        DIR``) as separate offices do it (docs/signing.md): each department commits (announce)
+        and signs with only its own key and secrets; the lead prepares and appends."""
+        work = self.root.parent / "requests" / f"{task}.{kind}"
+        work.mkdir(parents=True, exist_ok=True)
+        extra: list[str] = []
+        if kind == "announce":
+            for d in depts:
+                self.run("draw", "commit", task, "--dept", d, "--secrets",
+                         str(self.office_secrets(d)), "--out", str(work / f"{d}.commitment"))  # fmt: skip
+            extra = ["--commitments", str(work)]
+        request = work / "request.json"
+        prepared = self.run("request", kind, task, *args, *extra, "--out", str(request),
+                            "--site", str(self.root), "--at", at, ok=ok)  # fmt: skip
+        if prepared.exit_code != 0:
+            return prepared
+        for d in depts:
+            self.run("sign", str(request), "--key", self.dept_key(d), "--ledger",
+                     str(self.root / "draws"), "--secrets", str(self.office_secrets(d)),
+                     "--out", str(work), "--at", at)  # fmt: skip
+        return self.site("request", "append", str(request), "--signatures", str(work),
+                         "--at", at, ok=ok)  # fmt: skip
 
 
 def new_site(tmp: Path, name: str = "测试县“双随机、一公开”公示") -> Site:

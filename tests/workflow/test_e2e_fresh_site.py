@@ -76,17 +76,17 @@ def test_whole_task_from_invitation_to_published_results(site: Site) -> None:
     assert refused.exit_code == 11
     assert "理由" in refused.output
     s.site("task", "reply", TASK, "--dept", "wsjk", "--accept", "--at", "2024-01-18", dept="wsjk")
-    announce = ("draw", "announce", TASK, "--round", "5358915", "--secrets", str(s.secrets))
-    too_soon = s.multi(
-        *announce, "--at", "2024-02-25T10:00:00+08:00", depts=("scjg", "wsjk"), ok=False
+    both = ("scjg", "wsjk")
+    too_soon = s.jointly(
+        "announce", TASK, "2024-02-25T10:00:00+08:00", both, "--round", "5358915", ok=False
     )
     assert too_soon.exit_code == 11
     assert "24 小时" in too_soon.output
-    s.multi(*announce, "--at", "2024-02-22T10:00:00+08:00", depts=("scjg", "wsjk"))
+    s.jointly("announce", TASK, "2024-02-22T10:00:00+08:00", both, "--round", "5358915")
     for dept in ("scjg", "wsjk"):
-        secret = s.secrets / TASK / f"{dept}.secret"
+        secret = s.office_secrets(dept) / TASK / f"{dept}.secret"
         assert secret.stat().st_mode & 0o777 == 0o600
-        s.run("draw", "reveal", TASK, "--dept", dept, "--secrets", str(s.secrets), "--site", str(s.root),
+        s.run("draw", "reveal", TASK, "--dept", dept, "--secrets", str(s.office_secrets(dept)), "--site", str(s.root),
               "--key", s.dept_key(dept), "--log-key", s.key(ORIGIN), "--at", "2024-02-23")  # fmt: skip
     bad = s.site(
         "draw",
@@ -107,16 +107,7 @@ def test_whole_task_from_invitation_to_published_results(site: Site) -> None:
     assert drawn
     assert f"已抽取 {len(drawn)} 户检查对象" in out
     forms_dir = s.root.parent / "forms"
-    s.multi(
-        "task",
-        "confirm",
-        TASK,
-        "--out",
-        str(forms_dir),
-        "--at",
-        "2024-02-27",
-        depts=("scjg", "wsjk"),
-    )
+    s.jointly("confirm", TASK, "2024-02-27", both, "--forms", str(forms_dir))
     form = forms_dir / TASK / "scjg.xlsx"
     fill_row(form, 2, {
         forms.COL_INSPECTED: dt.date(2024, 4, 8),

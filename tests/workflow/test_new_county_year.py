@@ -17,8 +17,8 @@ import csv
 import datetime as dt
 import html
 import io
-import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,9 +28,9 @@ import openpyxl
 import pytest
 
 from tests.workflow import county_kit as kit
+from tests.workflow.county_kit import County
 from tests.workflow.form_kit import fill_xlsx
 
-GONGKAI = Path(sys.executable).with_name("gongkai")
 SIG_1000000 = (
     "83ad29e4c409f9470fc2ef02f90214df49e02b441a1a241a82d622d9f608ef98"
     "fd8b11a029f1bee9d9e83b45088abe72"
@@ -40,46 +40,6 @@ REFER = "发现案件线索，初步固定相关证据后移送办案机构依�
 NOTIFY = "违反其他部门相关规定，抄告相关部门"
 NONE_NEEDED = "未发现问题或相关问题已规范、已改正，无需后续处置"
 YEAR_END = "2023-12-31"
-
-
-class County:
-    """The county's working directories: the site repository and one office per department."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.site = root / "site"
-        self.rootkeys = root / "rootkeys"  # root and log keys, kept by the site operator
-        self.forms = root / "forms"
-        self.env = dict(os.environ, GONGKAI_LOG_KEY=str(self.log_key))
-
-    @property
-    def log_key(self) -> Path:
-        return self.rootkeys / "scjgj.yichuan.test_gongkai_ledger.key"
-
-    def office(self, dept: str) -> Path:
-        return self.root / f"office-{dept}"
-
-    def key(self, dept: str) -> str:
-        return str(self.office(dept) / f"scjgj.yichuan.test_gongkai_dept_{dept}_1.key")
-
-    def run(self, *args: str, ok: bool = True, cwd: Path | None = None) -> str:
-        proc = subprocess.run(
-            [str(GONGKAI), *args],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            cwd=cwd or self.root,
-            check=False,
-        )
-        out = proc.stdout + proc.stderr
-        assert "Traceback" not in out, out
-        if ok:
-            assert proc.returncode == 0, f"gongkai {' '.join(args)}\n{out}"
-        return out
-
-    def dept(self, dept: str, *args: str) -> str:
-        """A step run in ``dept``'s office with only that office's key."""
-        return self.run(*args, "--site", str(self.site), "--key", self.key(dept))
 
 
 def _fill(county: County, task: str, dept: str, plan: dict[int, dict[str, Any]]) -> Path:
@@ -112,40 +72,58 @@ def _rows(form: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory: pytest.TempPathFactory) -> County:
-    c = County(tmp_path_factory.mktemp("yichuan"))
-    c.run("init", str(c.site), "--name", "宜川县“双随机、一公开”监管信息公示",
-          "--region-code", kit.REGION, "--region-name", kit.REGION_NAME, "--origin", kit.ORIGIN,
-          "--base-url", kit.BASE_URL, "--keys", str(c.rootkeys), "--at", "2023-01-03")  # fmt: skip
-    content = c.site / "content"
-    kit.write_content(content)
-    assert f'base_url: "{kit.BASE_URL}"' in (content / "gongkai.yaml").read_text(encoding="utf-8")
-    assert "检查通过" in c.run("check", "--content", str(content))
-    roots = [str(c.rootkeys / f"scjgj.yichuan.test_gongkai_root_{n}.key") for n in (1, 2)]
-    for dept in kit.DEPTS:
-        c.office(dept).mkdir()
-        c.run(
-            "keys", "new", "--content", str(content), "--dept", dept, "--out", str(c.office(dept))
-        )
-        pub = c.key(dept)[: -len(".key")] + ".pub"
-        c.run("keys", "register", pub, "--dept", dept, "--new-key", c.key(dept),
-              "--root-key", roots[0], "--root-key", roots[1], "--site", str(c.site),
-              "--at", "2023-01-05")  # fmt: skip
-    return c
+    return kit.new_county(tmp_path_factory.mktemp("yichuan"))
+
+
+def _jointly(c: County, request: Path, depts: tuple[str, ...], at: str) -> None:
+    """Each office signs ``request`` on its own (own key, own ledger copy, own secrets); only the
+    request and the signature files travel; then the lead appends."""
+    inbox = c.root / "lead" / "signatures" / request.stem
+    inbox.mkdir(parents=True)
+    for d in depts:
+        mail = c.office(d) / "inbox" / request.name
+        mail.parent.mkdir(exist_ok=True)
+        shutil.copyfile(request, mail)
+        out = c.run("sign", str(mail), "--key", c.key(d), "--ledger", str(c.sync(d)),
+                    "--secrets", str(c.office(d) / "secrets"), "--out", str(c.office(d) / "outbox"),
+                    "--at", at)  # fmt: skip
+        assert "签署申请：" in out, out
+        assert f"部门 {d} 已签署" in out, out
+        for sig in (c.office(d) / "outbox").glob(f"{request.stem}.*.sig"):
+            shutil.copyfile(sig, inbox / sig.name)
+    if len(depts) > 1:  # a missing signature names the department and writes nothing
+        last = sorted(inbox.glob("*.sig"))[-1]
+        held = last.rename(c.root / last.name)
+        refused = c.run("request", "append", str(request), "--signatures", str(inbox),
+                        "--site", str(c.site), "--at", at, ok=False)  # fmt: skip
+        assert "缺少部门" in refused, refused
+        assert last.name.split(".")[-2] in refused, refused
+        held.rename(last)
+    c.run("request", "append", str(request), "--signatures", str(inbox), "--site", str(c.site),
+          "--at", at)  # fmt: skip
 
 
 def _draw(c: County, tasks: dict[str, tuple[str, ...]]) -> dict[str, int]:
-    """Announce, reveal, take the beacon, draw and confirm each task, in time order."""
-    secrets = str(c.root / "secrets")
-
-    def keys(depts: tuple[str, ...]) -> list[str]:
-        return [a for d in depts for a in ("--key", f"{d}={c.key(d)}")]
-
+    """Announce, reveal, take the beacon, draw and confirm each task, in time order, every
+    department on its own machine: its own secret, its own key, signatures through requests."""
+    lead = c.root / "lead"
     for n, (task, depts) in enumerate(tasks.items()):
-        c.run("draw", "announce", task, "--round", "1000000", *keys(depts), "--secrets", secrets,
-              "--site", str(c.site), "--at", f"2023-09-25T10:{n:02d}:00+08:00")  # fmt: skip
+        commitments = lead / "commitments" / task
+        commitments.mkdir(parents=True)
+        for d in depts:
+            mine = c.office(d) / "outbox" / f"{task}.{d}.commitment"
+            mine.parent.mkdir(exist_ok=True)
+            c.run("draw", "commit", task, "--dept", d, "--secrets", str(c.office(d) / "secrets"),
+                  "--out", str(mine))  # fmt: skip
+            shutil.copyfile(mine, commitments / mine.name)
+        at = f"2023-09-25T10:{n:02d}:00+08:00"
+        request = lead / f"{task}.announce.json"
+        c.run("request", "announce", task, "--round", "1000000", "--commitments", str(commitments),
+              "--out", str(request), "--site", str(c.site), "--at", at)  # fmt: skip
+        _jointly(c, request, depts, at)
     for n, (task, depts) in enumerate(tasks.items()):
         for d in depts:
-            c.dept(d, "draw", "reveal", task, "--dept", d, "--secrets", secrets,
+            c.dept(d, "draw", "reveal", task, "--dept", d, "--secrets", str(c.office(d) / "secrets"),
                    "--at", f"2023-09-26T10:{n:02d}:00+08:00")  # fmt: skip
     drawn = {}
     for n, (task, depts) in enumerate(tasks.items()):
@@ -156,9 +134,31 @@ def _draw(c: County, tasks: dict[str, tuple[str, ...]]) -> dict[str, int]:
         )
         drawn[task] = int(re.search(r"已抽取 (\d+) 户", out).group(1))  # type: ignore[union-attr]
     for n, (task, depts) in enumerate(tasks.items()):
-        c.run("task", "confirm", task, *keys(depts), "--out", str(c.forms), "--site", str(c.site),
-              "--at", f"2023-09-28T10:{n:02d}:00+08:00")  # fmt: skip
+        at = f"2023-09-28T10:{n:02d}:00+08:00"
+        request = lead / f"{task}.confirm.json"
+        c.run("request", "confirm", task, "--forms", str(c.forms), "--out", str(request),
+              "--site", str(c.site), "--at", at)  # fmt: skip
+        _jointly(c, request, depts, at)
     return drawn
+
+
+def _only_own_secrets(c: County) -> None:
+    """No office, and not the lead's or the operator's directory, holds another department's
+    private key or draw secret."""
+    for path in c.root.rglob("*"):
+        if path.suffix not in (".key", ".secret"):
+            continue
+        rel = path.relative_to(c.root)
+        if rel.parts[0] == "rootkeys":
+            assert "_dept_" not in path.name, rel  # the operator holds root and log keys only
+            continue
+        assert rel.parts[0].startswith("office-"), rel
+        dept = rel.parts[0].removeprefix("office-")
+        assert path.name in (f"{dept}.secret", f"scjgj.yichuan.test_gongkai_dept_{dept}_1.key"), rel
+    for d in kit.DEPTS:
+        assert sorted(p.name for p in (c.office(d) / "secrets").rglob("*.secret")) == [
+            f"{d}.secret"
+        ] * len([t for t in (kit.JOINT, kit.SINGLE) if d == "scjg" or t == kit.JOINT])
 
 
 def test_a_whole_year(county: County) -> None:
@@ -225,6 +225,7 @@ def test_a_whole_year(county: County) -> None:
     _fill(c, kit.JOINT, "wsjk", {joint + 1: {k: None for k in late_row[joint + 1]}})
 
     c.run("verify", str(c.site / "draws"))
+    _only_own_secrets(c)
     metrics = c.run("metrics", "--site", str(c.site), "--at", YEAR_END)
     status = c.run("status", "--site", str(c.site), "--at", YEAR_END)
     assert "未完结的后续处置：0" in status, status

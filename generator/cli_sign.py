@@ -1,0 +1,238 @@
+"""``gongkai`` commands for signing on separate machines (``docs/signing.md``).
+
+``draw commit`` (each department, its own secret), ``request announce`` / ``request confirm``
+(the lead prepares an unsigned request), ``sign`` (each department, its own key) and
+``request append`` (the lead, with the collected signature files). Thin shells over
+:mod:`generator.drawsecret` and :mod:`generator.signing`; registered by :mod:`generator.cli`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from generator.cli_errors import workflow_errors
+from generator.cli_options import AT_TIME, ROUND, TEXT
+from generator.cli_text import GongkaiCommand, GongkaiGroup
+from generator.cli_workflow import _secrets_dir as _secrets_dir
+from generator.cli_workflow import (
+    at_option,
+    draw,
+    echo_checkpoint,
+    log_key_option,
+    notice,
+    secrets_option,
+    site_option,
+)
+
+if TYPE_CHECKING:
+    from generator.signing import Request
+
+__all__ = ["register"]
+
+_expires = click.option(
+    "--expires",
+    type=AT_TIME,
+    help="申请的有效期限（默认条目时间之后 3 天；抽取公告不晚于揭示截止时间）",
+)
+_request_out = click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="签署申请文件（如 2024-XX.announce.json），交各部门签署",
+)
+
+
+@draw.command("commit")
+@click.argument("task_id", type=TEXT)
+@click.option("--dept", type=TEXT, required=True, help="本部门标识（departments.yaml 中的 id）")
+@secrets_option
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="承诺文件（如 scjg.commitment），交牵头部门",
+)
+@workflow_errors
+def draw_commit(task_id: str, dept: str, secrets_dir: Path | None, out: Path) -> None:
+    """在本部门的计算机上生成本部门的抽取秘密（只保存在本机），输出只含承诺值的承诺文件。"""
+    from generator.drawsecret import commit
+
+    item = commit(_secrets_dir(secrets_dir), task_id, dept)
+    out.write_bytes(item.dumps())
+    click.echo(f"部门 {dept} 对任务 {task_id} 的承诺：{item.commitment}")
+    click.echo(f"已写出承诺文件 {out}；抽取秘密留在本机，揭示前不要交给任何人")
+
+
+@click.group("request", cls=GongkaiGroup)
+def request_group() -> None:
+    """签署申请：牵头部门生成，各部门分别签署，牵头部门追加。"""
+
+
+@request_group.command("announce")
+@click.argument("task_id", type=TEXT)
+@click.option("--round", "round_", type=ROUND, help="drand quicknet 轮次（与 --round-at 二选一）")
+@click.option("--round-at", type=AT_TIME, help="取此时间 24 小时之后的第一个 drand 轮次")
+@click.option(
+    "--commitments",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="各参与部门承诺文件（*.commitment）所在目录",
+)
+@_request_out
+@_expires
+@site_option
+@at_option
+@workflow_errors
+def request_announce(
+    task_id: str,
+    round_: int | None,
+    round_at: str | None,
+    commitments: Path,
+    out: Path,
+    expires: str | None,
+    site_root: Path,
+    at: str | None,
+) -> None:
+    """生成抽取公告的签署申请：冻结快照，写入各部门的承诺，不含任何私钥或秘密。"""
+    from generator.drawsecret import read_commitments
+    from generator.signing import prepare
+    from generator.workflow import drawing
+    from generator.workflow.site import SiteRepo, parse_at
+    from ledger.schema import encode
+
+    picked = drawing.pick_round(round_, round_at)
+    repo = SiteRepo.open(site_root, notify=notice)
+    body, blobs = drawing.announce_body(
+        repo, task_id, picked, parse_at(at), _secrets_dir(None),
+        commitments=read_commitments(commitments, task_id),
+    )  # fmt: skip
+    _write_request(prepare(repo, encode(body), blobs, _expiry(expires)), out)
+
+
+@request_group.command("confirm")
+@click.argument("task_id", type=TEXT)
+@click.option(
+    "--forms",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("forms"),
+    show_default=True,
+    help="结果录入表输出目录",
+)
+@_request_out
+@_expires
+@site_option
+@at_option
+@workflow_errors
+def request_confirm(
+    task_id: str, forms: Path, out: Path, expires: str | None, site_root: Path, at: str | None
+) -> None:
+    """生成名单确认下发的签署申请，并为每个参与部门生成检查结果录入表。"""
+    from generator.signing import prepare
+    from generator.workflow import results
+    from generator.workflow.site import SiteRepo, parse_at
+    from ledger.schema import encode
+
+    repo = SiteRepo.open(site_root, notify=notice)
+    body, written = results.confirm_body(repo, task_id, parse_at(at), forms)
+    for path in written:
+        click.echo(f"已生成：{path}")
+    _write_request(prepare(repo, encode(body), (), _expiry(expires)), out)
+
+
+def _expiry(expires: str | None) -> str | None:
+    from generator.workflow.site import parse_at
+
+    return parse_at(expires, allow_future=True) if expires is not None else None
+
+
+def _write_request(request: Request, out: Path) -> None:
+    out.write_bytes(request.dumps())
+    click.echo(request.summary)
+    click.echo(
+        f"已写出签署申请 {out}（有效期至 {request.expires}）；须签署的部门：{'、'.join(request.signers)}"
+    )
+
+
+@request_group.command("append")
+@click.argument(
+    "request", type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="申请文件"
+)
+@click.option(
+    "--signatures",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="各部门签名文件（*.sig）所在目录",
+)
+@site_option
+@at_option
+@log_key_option
+@workflow_errors
+def request_append(
+    request: Path, signatures: Path, site_root: Path, at: str | None, log_key: Path | None
+) -> None:
+    """收齐各部门的签名后，把签署申请中的条目追加到账本。"""
+    from generator.signing import append_request
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root, notify=notice)
+    cp = append_request(repo, request, signatures, log_key, parse_at(at))
+    echo_checkpoint(f"已追加签署申请 {request.name} 中的条目", cp)
+
+
+@click.command("sign", cls=GongkaiCommand)
+@click.argument(
+    "request", type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="申请文件"
+)
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="本部门私钥文件",
+)
+@click.option(
+    "--ledger",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="本部门保存的已公布账本副本（账本目录或公布目录，含 checkpoint 与 trust.txt）",
+)
+@click.option(
+    "--trust",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="另行取得的信任锚 trust.txt（默认用账本副本中的）",
+)
+@secrets_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="签名文件输出目录（默认与申请文件同一目录）",
+)
+@at_option
+@workflow_errors
+def sign_cmd(
+    request: Path,
+    key: Path,
+    ledger: Path,
+    trust: Path | None,
+    secrets_dir: Path | None,
+    out: Path | None,
+    at: str | None,
+) -> None:
+    """用本部门私钥签署申请文件（先显示摘要，并与本部门的账本副本核对）。"""
+    from generator.signing import sign_request
+    from generator.workflow.site import parse_at
+
+    signed = sign_request(
+        request, key, ledger, out or request.parent, parse_at(at),
+        trust_path=trust, secrets_dir=_secrets_dir(secrets_dir),
+    )  # fmt: skip
+    click.echo(signed.summary)
+    click.echo(f"部门 {signed.dept} 已签署；签名文件：{signed.path}（交牵头部门）")
+
+
+def register(main: click.Group) -> None:
+    """Add ``request`` and ``sign`` to ``main`` (``draw commit`` joins ``draw`` on import)."""
+    main.add_command(request_group)
+    main.add_command(sign_cmd)

@@ -1,0 +1,496 @@
+"""Signing requests: an entry several departments sign, each on its own machine (``docs/signing.md``).
+
+The lead prepares the entry once as an unsigned **request** file (the body, the exact bytes to
+sign, a Chinese summary, the log and the ledger size/root it was prepared against, an expiry and
+the blobs the body names). Each department runs ``gongkai sign`` on its own machine with only its
+own key and its own copy of the published ledger: it checks the request against that copy (and,
+for an announcement, its own commitment against its own secret) and writes a small **signature**
+file. The lead collects the signature files and appends the entry (``gongkai request append``).
+The entry's signatures are the ordinary ones of ``docs/ledger.md`` §13.1–13.2, so the verifier
+does not know or care that they were made on different machines.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.drawsecret import read_secret, secret_path
+from generator.errors import SigningError, WorkflowError
+from generator.ledgerops import open_store, replay_store, require_not_earlier
+from generator.signing_summary import summarise
+from generator.workflow.site import SiteRepo
+from ledger import canonical
+from ledger.checkpoint import Checkpoint
+from ledger.draw.seed import commitment
+from ledger.entries import assemble_entry, parse_entry, signing_message
+from ledger.errors import MalformedError, VerificationError
+from ledger.keys import read_private_key
+from ledger.merkle import RootBuilder, leaf_hash
+from ledger.payloads import ENTRY_TYPES
+from ledger.registry import KeyRecord
+from ledger.schema import BodyError, parse
+from ledger.tasks import parse_ts
+from ledger.trust import parse_trust
+
+REQUEST_FORMAT = "gongkai-sign-request/v1"
+SIGNATURE_FORMAT = "gongkai-signature/v1"
+#: How long a request may be signed and appended when ``--expires`` is not given.
+DEFAULT_VALIDITY = dt.timedelta(days=3)
+_HEX = frozenset("0123456789abcdef")
+_REQUEST_KEYS = frozenset(
+    {"blobs", "body", "expires", "format", "ledger", "message", "origin", "signers", "summary"}
+)
+_SIGNATURE_KEYS = frozenset({"dept", "format", "key", "request", "sig"})
+
+
+def _is_hex64(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
+
+
+def _b64(value: Any, where: str, field: str) -> bytes:
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        data = base64.b64decode(value, validate=True)
+    except (ValueError, binascii.Error):
+        raise SigningError(f"{where}：字段 {field} 应为标准 base64") from None
+    if base64.b64encode(data).decode("ascii") != value:
+        raise SigningError(f"{where}：字段 {field} 的 base64 不规范")
+    return data
+
+
+def _canonical_object(data: bytes, where: str, keys: frozenset[str], what: str) -> dict[str, Any]:
+    if not data.endswith(b"\n") or data.count(b"\n") != 1:
+        raise SigningError(f"{where}：{what}应为一行规范 JSON，以换行结尾")
+    try:
+        value = canonical.loads(data[:-1])
+    except MalformedError as exc:
+        raise SigningError(f"{where}：{what}不是规范 JSON（{exc}）") from None
+    if not isinstance(value, dict) or set(value) != keys:
+        raise SigningError(f"{where}：{what}应恰好包含字段 {'、'.join(sorted(keys))}")
+    return value
+
+
+def referenced_blobs(body: Any) -> set[str]:
+    """The ``sha256`` of every object in ``body`` that has one (blob and snapshot references,
+    ``docs/ledger.md`` §13.1): the blobs a request must carry."""
+    found: set[str] = set()
+    stack = [body]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if _is_hex64(item.get("sha256")):
+                found.add(item["sha256"])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def required_signers(body: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """The departments that must sign ``body`` (``docs/ledger.md`` §14.2), in byte order.
+
+    Raises:
+        SigningError: if the type is not a department entry or the body does not parse.
+    """
+    cls = ENTRY_TYPES.payloads.get(body.get("type", ""))
+    if cls is None or not hasattr(cls, "signers"):
+        raise SigningError(f"{where}：条目类型 {body.get('type')!r} 不能经签署申请签署")
+    try:
+        payload = parse(cls, dict(body))
+    except BodyError as exc:
+        raise SigningError(f"{where}：条目字段 {exc.where} {exc.reason}") from None
+    return tuple(sorted(payload.signers(), key=lambda s: s.encode()))
+
+
+@dataclass(frozen=True)
+class Request:
+    """An unsigned entry waiting for its departments' signatures (``docs/signing.md`` §2)."""
+
+    origin: str
+    size: int
+    root: str
+    expires: str
+    body: Mapping[str, Any]
+    signers: tuple[str, ...]
+    summary: str
+    blobs: tuple[bytes, ...]
+
+    @property
+    def message(self) -> bytes:
+        """The exact bytes every department signs (``docs/ledger.md`` §13.2)."""
+        return signing_message(self.origin, self.body)
+
+    def dumps(self) -> bytes:
+        """The request file: canonical JSON and one ``\\n``."""
+        value = {
+            "blobs": [base64.b64encode(b).decode("ascii") for b in self.blobs],
+            "body": dict(self.body),
+            "expires": self.expires,
+            "format": REQUEST_FORMAT,
+            "ledger": {"root": self.root, "size": self.size},
+            "message": base64.b64encode(self.message).decode("ascii"),
+            "origin": self.origin,
+            "signers": list(self.signers),
+            "summary": self.summary,
+        }
+        return canonical.dumps(value) + b"\n"
+
+    @classmethod
+    def loads(cls, data: bytes, where: str) -> Request:
+        """Parse and check a request file: every field, the message and the summary recomputed
+        from the body, the signers from the entry's rule, the blobs from the body's references.
+
+        Raises:
+            SigningError: naming ``where`` and the field that is wrong.
+        """
+        v = _canonical_object(data, where, _REQUEST_KEYS, "签署申请")
+        if v["format"] != REQUEST_FORMAT:
+            raise SigningError(f"{where}：字段 format 应为 {REQUEST_FORMAT}")
+        ledger = v["ledger"]
+        if not isinstance(ledger, dict) or set(ledger) != {"root", "size"}:
+            raise SigningError(f"{where}：字段 ledger 应恰好包含 root 和 size")
+        if type(ledger["size"]) is not int or ledger["size"] < 1 or not _is_hex64(ledger["root"]):
+            raise SigningError(f"{where}：字段 ledger.size 或 ledger.root 格式错误")
+        if not isinstance(v["origin"], str) or not v["origin"]:
+            raise SigningError(f"{where}：字段 origin 应为非空字符串")
+        try:
+            parse_ts(v["expires"])
+        except (TypeError, ValueError):
+            raise SigningError(f"{where}：字段 expires 应为 YYYY-MM-DDTHH:MM:SSZ") from None
+        body = v["body"]
+        if not isinstance(body, dict):
+            raise SigningError(f"{where}：字段 body 应为对象")
+        if not isinstance(v["blobs"], list):
+            raise SigningError(f"{where}：字段 blobs 应为列表")
+        blobs = tuple(_b64(b, where, f"blobs[{i}]") for i, b in enumerate(v["blobs"]))
+        request = cls(
+            origin=v["origin"],
+            size=ledger["size"],
+            root=ledger["root"],
+            expires=v["expires"],
+            body=body,
+            signers=required_signers(body, where),
+            summary=summarise(body),
+            blobs=blobs,
+        )
+        checks = (
+            (_b64(v["message"], where, "message") == request.message, "message", "待签字节"),
+            (v["signers"] == list(request.signers), "signers", "须签署的部门"),
+            (v["summary"] == request.summary, "summary", "摘要"),
+        )
+        for ok, field, what in checks:
+            if not ok:
+                raise SigningError(
+                    f"{where}：字段 {field} 与 body 推出的{what}不符，申请可能被改动"
+                )
+        hashes = [hashlib.sha256(b).hexdigest() for b in blobs]
+        if hashes != sorted(set(hashes)) or set(hashes) != referenced_blobs(body):
+            raise SigningError(
+                f"{where}：字段 blobs 应恰好是 body 引用的文件，按 SHA-256 排序、不重复"
+            )
+        return request
+
+
+def prepare(
+    repo: SiteRepo, body: Mapping[str, Any], blobs: Sequence[bytes], expires: str | None = None
+) -> Request:
+    """A request for ``body`` against the ledger as it is now (its latest checkpoint).
+
+    ``expires`` defaults to the entry's ``ts`` + :data:`DEFAULT_VALIDITY`; an announcement's
+    request never outlives its reveal deadline (after the drand round an announcement could be
+    chosen by its randomness).
+
+    Raises:
+        SigningError: if the body cannot go through a request or ``expires`` is not after ``ts``.
+    """
+    checkpoint = repo.store.read_state().checkpoint
+    assert checkpoint is not None  # an initialised ledger has log.init and its checkpoint
+    _dry_run(repo, body)
+    if expires is None:
+        end = parse_ts(body["ts"]) + DEFAULT_VALIDITY
+        expires = end.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if "reveal_deadline" in body:
+            expires = min(expires, body["reveal_deadline"])
+    if expires <= body["ts"]:
+        raise SigningError(f"--expires：有效期 {expires} 应晚于条目时间 {body['ts']}")
+    unique = {hashlib.sha256(b).hexdigest(): bytes(b) for b in blobs}
+    return Request(
+        origin=repo.trust.origin,
+        size=checkpoint.size,
+        root=checkpoint.root.hex(),
+        expires=expires,
+        body=dict(body),
+        signers=required_signers(body, "签署申请"),
+        summary=summarise(body),
+        blobs=tuple(unique[h] for h in sorted(unique)),
+    )
+
+
+def _dry_run(repo: SiteRepo, body: Mapping[str, Any]) -> None:
+    """Apply ``body`` to the task rules as the next entry, signatures aside, so a request the
+    ledger would refuse is refused before any department is asked to sign it.
+
+    Raises:
+        WorkflowError: with the rule's reason (exit code 11).
+    """
+    state = replay_store(repo.store, repo.trust)
+    entry = parse_entry(assemble_entry(body, {"unsigned+00000000": bytes(64)}))
+    try:
+        require_not_earlier(state.entries[-1] if state.entries else None, entry)
+        state.tasks.apply(entry, state.registry.size)
+    except VerificationError as exc:
+        raise WorkflowError(str(exc)) from exc
+
+
+def _check_not_expired(request: Request, now: str, where: str) -> None:
+    if now > request.expires:
+        raise SigningError(
+            f"{where}：签署申请已于 {request.expires} 过期（当前 {now}），请牵头部门重新生成"
+        )
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One department's signature of one request (``docs/signing.md`` §3)."""
+
+    request: str
+    dept: str
+    key: str
+    sig: bytes
+
+    def dumps(self) -> bytes:
+        """The signature file: canonical JSON and one ``\\n``."""
+        value = {
+            "dept": self.dept,
+            "format": SIGNATURE_FORMAT,
+            "key": self.key,
+            "request": self.request,
+            "sig": base64.b64encode(self.sig).decode("ascii"),
+        }
+        return canonical.dumps(value) + b"\n"
+
+    @classmethod
+    def loads(cls, data: bytes, where: str) -> Signature:
+        """Parse a signature file strictly.
+
+        Raises:
+            SigningError: naming ``where`` and the field that is wrong.
+        """
+        v = _canonical_object(data, where, _SIGNATURE_KEYS, "签名文件")
+        if v["format"] != SIGNATURE_FORMAT:
+            raise SigningError(f"{where}：字段 format 应为 {SIGNATURE_FORMAT}")
+        if not _is_hex64(v["request"]):
+            raise SigningError(f"{where}：字段 request 应为 64 位小写十六进制数字")
+        for key in ("dept", "key"):
+            if not isinstance(v[key], str) or not v[key]:
+                raise SigningError(f"{where}：字段 {key} 应为非空字符串")
+        sig = _b64(v["sig"], where, "sig")
+        if len(sig) != 64:
+            raise SigningError(f"{where}：字段 sig 应为 64 字节的 Ed25519 签名")
+        return cls(v["request"], v["dept"], v["key"], sig)
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """What ``gongkai sign`` did: the department that signed, and its signature file."""
+
+    dept: str
+    path: Path
+    summary: str
+
+
+def _usable(record: KeyRecord | None, dept: str | None, type_: str, index: int) -> bool:
+    return (
+        record is not None
+        and (dept is None or record.dept == dept)
+        and record.valid_at(index)
+        and type_ in record.scopes
+    )
+
+
+def sign_request(
+    request_path: Path,
+    key_path: Path,
+    ledger_dir: Path,
+    out_dir: Path,
+    now: str,
+    *,
+    trust_path: Path | None = None,
+    secrets_dir: Path | None = None,
+) -> SignedRequest:
+    """Sign a request on a department's own machine (``docs/signing.md`` §5).
+
+    Checks, before anything is written: the request (:meth:`Request.loads`); not expired at
+    ``now``; the department's copy of the ledger (``ledger_dir``, a ledger directory or a
+    published folder, opened with ``trust_path`` or its own ``trust.txt``) verifies, is the same
+    log and has exactly the request's size and root; the key is a valid key of a department the
+    entry needs, with the entry's type in its scopes; for ``draw.announce``, the department's
+    commitment equals the one its own secret in ``secrets_dir`` gives.
+
+    Raises:
+        SigningError: for any mismatch (exit code 14); LedgerError if the copy does not verify;
+            StoreError if the key file cannot be read.
+    """
+    where = str(request_path)
+    data = request_path.read_bytes()
+    request = Request.loads(data, where)
+    _check_not_expired(request, now, where)
+    trust = parse_trust((trust_path or ledger_dir / "trust.txt").read_bytes())
+    if trust.origin != request.origin:
+        raise SigningError(
+            f"{where}：申请属于日志 {request.origin}，不是本部门账本副本的日志 {trust.origin}"
+        )
+    store = open_store(ledger_dir, trust)
+    checkpoint = store.read_state().checkpoint
+    if checkpoint is None:
+        raise SigningError(f"{ledger_dir}：账本副本没有检查点")
+    _compare_view(request, checkpoint, where)
+    registry = replay_store(store, trust).registry
+    signer = read_private_key(key_path)
+    ref = signer.verifier().key_ref
+    record = registry.keys.get(ref)
+    if not _usable(record, None, request.body["type"], checkpoint.size):
+        raise SigningError(
+            f"{key_path}：密钥 {ref} 不是账本中登记的、可签署 {request.body['type']} 的有效部门密钥"
+        )
+    assert record is not None
+    if record.dept not in request.signers:
+        raise SigningError(
+            f"{where}：本部门 {record.dept} 不是该条目须签署的部门（{'、'.join(request.signers)}）"
+        )
+    if request.body["type"] == "draw.announce":
+        _check_own_commitment(request, record.dept, secrets_dir, where)
+    signature = Signature(
+        hashlib.sha256(data).hexdigest(), record.dept, ref, signer.sign(request.message)
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{request_path.name.removesuffix('.json')}.{record.dept}.sig"
+    path.write_bytes(signature.dumps())
+    return SignedRequest(record.dept, path, request.summary)
+
+
+def _compare_view(request: Request, checkpoint: Checkpoint, where: str) -> None:
+    if checkpoint.size > request.size:
+        raise SigningError(
+            f"{where}：申请按第 {request.size} 条时的账本生成，账本现已有 {checkpoint.size} 条；"
+            "申请已过时，请牵头部门按最新账本重新生成"
+        )
+    if checkpoint.size < request.size:
+        raise SigningError(
+            f"{where}：申请按 {request.size} 条的账本生成，本部门的账本副本只有 {checkpoint.size} 条；"
+            "请先同步已公布的账本再签署"
+        )
+    if checkpoint.root.hex() != request.root:
+        raise SigningError(
+            f"{where}：账本第 {request.size} 条时的根哈希与本部门的副本不同（日志分叉？），拒绝签署"
+        )
+
+
+def _check_own_commitment(
+    request: Request, dept: str, secrets_dir: Path | None, where: str
+) -> None:
+    task_id = request.body["task_id"]
+    if secrets_dir is None:
+        raise SigningError("签署抽取公告须用 --secrets 指定本部门保存抽取秘密的目录")
+    secret = read_secret(secret_path(secrets_dir, task_id, dept), dept)
+    mine = commitment(task_id, dept, secret)
+    theirs = [
+        c["commitment"] for c in request.body["randomness"]["commitments"] if c["dept"] == dept
+    ]
+    if theirs != [mine]:
+        raise SigningError(f"{where}：公告中部门 {dept} 的承诺与本部门保存的抽取秘密不符，拒绝签署")
+
+
+def _signature_files(directory: Path) -> Iterator[tuple[Path, Signature]]:
+    for path in sorted(directory.glob("*.sig")):
+        yield path, Signature.loads(path.read_bytes(), str(path))
+
+
+def collect(repo: SiteRepo, request_path: Path, sig_dir: Path, now: str) -> tuple[Request, bytes]:
+    """The entry line of a request with every required department's signature from ``sig_dir``.
+
+    Signature files of other requests in ``sig_dir`` are ignored. The request must not be
+    expired at ``now``, must name this log, and the ledger it was prepared against must be a
+    prefix of this one (same root at its size).
+
+    Raises:
+        SigningError: naming each department whose valid signature is missing, or a signature
+            file that is for this request but invalid.
+    """
+    where = str(request_path)
+    data = request_path.read_bytes()
+    request = Request.loads(data, where)
+    _check_not_expired(request, now, where)
+    if request.origin != repo.trust.origin:
+        raise SigningError(
+            f"{where}：申请属于日志 {request.origin}，不是本站点的日志 {repo.trust.origin}"
+        )
+    _check_prefix(repo, request, where)
+    registry = repo.state().registry
+    digest = hashlib.sha256(data).hexdigest()
+    sigs: dict[str, tuple[str, bytes]] = {}
+    for path, sig in _signature_files(sig_dir):
+        if sig.request != digest:
+            continue
+        record = registry.keys.get(sig.key)
+        if sig.dept not in request.signers or not _usable(
+            record, sig.dept, request.body["type"], registry.size
+        ):
+            raise SigningError(f"{path}：密钥 {sig.key} 不是部门 {sig.dept} 可签署该条目的有效密钥")
+        assert record is not None
+        if not record.verifier.verify(request.message, sig.sig):
+            raise SigningError(f"{path}：部门 {sig.dept} 的签名无效")
+        sigs.setdefault(sig.dept, (sig.key, sig.sig))
+    missing = [d for d in request.signers if d not in sigs]
+    if missing:
+        raise SigningError(
+            f"{sig_dir}：缺少部门 {'、'.join(missing)} 对签署申请 {request_path.name} 的签名"
+            "（请该部门用 gongkai sign 签署后把签名文件放入此目录）"
+        )
+    return request, assemble_entry(request.body, dict(sigs.values()))
+
+
+def _check_prefix(repo: SiteRepo, request: Request, where: str) -> None:
+    builder = RootBuilder()
+    for index, line in enumerate(repo.store.iter_lines()):
+        if index == request.size:
+            break
+        builder.append(leaf_hash(line))
+    if builder.size != request.size or builder.root().hex() != request.root:
+        raise SigningError(
+            f"{where}：申请所依据的账本（{request.size} 条）不是本站点账本的前缀，拒绝追加"
+        )
+
+
+def append_request(
+    repo: SiteRepo, request_path: Path, sig_dir: Path, log_key: Path | None, now: str
+) -> Checkpoint:
+    """Collect the signatures (:func:`collect`) and append the entry with its blobs.
+
+    Raises:
+        SigningError: as :func:`collect`; WorkflowError if the ledger refuses the entry.
+    """
+    request, line = collect(repo, request_path, sig_dir, now)
+    return repo.append([line], repo.log_signer(log_key), blobs=list(request.blobs))
+
+
+__all__ = [
+    "DEFAULT_VALIDITY",
+    "REQUEST_FORMAT",
+    "SIGNATURE_FORMAT",
+    "Request",
+    "Signature",
+    "SignedRequest",
+    "append_request",
+    "collect",
+    "prepare",
+    "sign_request",
+]

@@ -1,0 +1,74 @@
+"""The worked example of docs/signing.md §7 is what the implementation writes, byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from generator.signing import Request, Signature
+from generator.signing_summary import summarise
+from ledger.entries import parse_entry
+from ledger.examplekeys import example_signer
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "signing.md"
+ORIGIN = "scjg.example.gov.cn/gongkai/ledger"
+
+
+def example() -> tuple[bytes, list[bytes], bytes]:
+    """The request, the two signature files and the entry line of the worked example."""
+    body = {
+        "type": "task.confirm",
+        "id": "task.confirm/2024-T1",
+        "ts": "2024-03-05T02:00:00Z",
+        "dept": "scjg",
+        "task_id": "2024-T1",
+        "departments": ["scjg", "wsjk"],
+        "drawn": ["91620823MA00000001", "92620823MA00000002"],
+        "forms": [
+            {"csv_sha256": hashlib.sha256(f"{d}.csv".encode()).hexdigest(), "dept": d,
+             "xlsx_sha256": hashlib.sha256(f"{d}.xlsx".encode()).hexdigest()}
+            for d in ("scjg", "wsjk")
+        ],
+    }  # fmt: skip
+    request = Request(
+        origin=ORIGIN,
+        size=41,
+        root=hashlib.sha256(b"worked example").hexdigest(),
+        expires="2024-03-08T02:00:00Z",
+        body=body,
+        signers=("scjg", "wsjk"),
+        summary=summarise(body),
+        blobs=(),
+    )
+    data = request.dumps()
+    digest = hashlib.sha256(data).hexdigest()
+    sigs: list[bytes] = []
+    entry_sigs: dict[str, bytes] = {}
+    for dept in request.signers:
+        signer = example_signer(f"scjg.example.gov.cn/gongkai/dept/{dept}/1")
+        sig = signer.sign(request.message)
+        sigs.append(Signature(digest, dept, signer.verifier().key_ref, sig).dumps())
+        entry_sigs[signer.verifier().key_ref] = sig
+    from ledger.entries import assemble_entry
+
+    return data, sigs, assemble_entry(body, entry_sigs)
+
+
+def test_the_worked_example_is_the_implementation() -> None:
+    data, sigs, line = example()
+    assert Request.loads(data, "example") is not None  # the request checks out
+    doc = DOC.read_text(encoding="utf-8")
+    for text in (data, *sigs, line + b"\n"):
+        assert "```\n" + text.decode("utf-8") + "```" in doc, text.decode("utf-8")[:120]
+    assert hashlib.sha256(data).hexdigest() in doc
+    parse_entry(line)
+
+
+if __name__ == "__main__":
+    data, sigs, line = example()
+    print(data.decode(), end="")
+    print(hashlib.sha256(data).hexdigest())
+    for s in sigs:
+        print(s.decode(), end="")
+    print(line.decode())
+    print(Request.loads(data, "x").summary)
