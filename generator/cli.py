@@ -10,12 +10,14 @@ the command classes and catalog are in :mod:`generator.cli_text`.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
-from generator.cli_errors import LISTEN_EXIT, GongkaiError, handle_errors
+from generator.cli_errors import EXIT_CODES, IO_EXIT, LISTEN_EXIT, GongkaiError, handle_errors
 from generator.cli_errors import workflow_errors as _workflow_errors
 from generator.cli_options import AT_DATE, PORT, TEXT, WORKERS
 from generator.cli_text import VERSION_HELP, VERSION_MESSAGE, GongkaiGroup
@@ -38,17 +40,30 @@ from generator.content.model import Content
 from generator.serve import LOOPBACK
 from ledger.errors import ExampleKeyError, LedgerError
 
-content_option = click.option(
-    "--content",
-    "content_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("content"),
-    show_default=True,
-    help="内容目录",
-)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.group(cls=GongkaiGroup)
+def content_option(func: F) -> F:
+    """``--site`` (environment variable ``GONGKAI_SITE_DIR``), as on every ledger command, and the
+    older ``--content`` (hidden; still accepted): the command receives ``content_dir``, which is
+    ``--content`` when given, else ``<site>/content``. ``draws/`` and ``_site/`` are its siblings."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, site_root: Path, content_dir: Path | None, **kwargs: Any) -> Any:
+        return func(*args, content_dir=content_dir or site_root / "content", **kwargs)
+
+    hidden = click.option(
+        "--content",
+        "content_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        hidden=True,
+        help="内容目录（旧选项，等同于 --site 内容目录的上一级）",
+    )
+    return site_option(hidden(wrapper))  # type: ignore[return-value]
+
+
+@click.group(cls=GongkaiGroup, exit_codes=EXIT_CODES)
 @click.version_option(package_name="gongkai", message=VERSION_MESSAGE, help=VERSION_HELP)
 def main() -> None:
     """gongkai：“双随机、一公开”随机抽查账本与公示网站工具。"""
@@ -89,9 +104,8 @@ def check(content_dir: Path) -> None:
 @click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("_site"),
-    show_default=True,
-    help="输出目录",
+    default=None,
+    help="输出目录（默认为站点目录下的 _site/）",
 )
 @click.option(
     "--preview",
@@ -99,7 +113,7 @@ def check(content_dir: Path) -> None:
     help="预览：包含尚未记入账本的年度计划，每页标注“预览（未发布）”，不得发布",
 )
 @handle_errors
-def build(content_dir: Path, output: Path, preview: bool) -> None:
+def build(content_dir: Path, output: Path | None, preview: bool) -> None:
     """先验证账本（失败则停止并说明原因），再校验内容并生成公示网站。
 
     网站只公开账本记录的年度计划（plan publish）；发布后被修改的计划使生成失败。"""
@@ -108,6 +122,7 @@ def build(content_dir: Path, output: Path, preview: bool) -> None:
     from generator.site.data import LedgerRecord
 
     draws = content_dir.parent / "draws"
+    output = output if output is not None else content_dir.parent / "_site"
     results: tuple[Any, ...] = ()
     facts = None
     record = LedgerRecord(plans={}, preview=preview)
@@ -123,20 +138,27 @@ def build(content_dir: Path, output: Path, preview: bool) -> None:
         )
         results, facts = inputs.results, inputs.facts
         record = LedgerRecord(inputs.as_of, inputs.plans, preview)
+    from generator.site.search import pagefind_available
+
+    if not pagefind_available():
+        click.echo(
+            "警告：未安装站内搜索索引程序 Pagefind（pip install 'gongkai[search]'），本次生成的"
+            "网站没有全文搜索，搜索页只能按统一社会信用代码查询",
+            err=True,
+        )
     report = build_site(content_dir, output, results=results, task_facts=facts, record=record)
     kind = "预览（未发布，不得作为公示网站发布）" if preview else "网站"
     click.echo(f"已生成{kind}：{report.output}（{report.pages} 个页面，{report.files} 个文件）")
 
 
 @main.command()
+@site_option
 @click.option(
     "--dir",
     "directory",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=Path("_site"),
-    show_default=True,
-    metavar="目录",
-    help="已生成的网站目录（gongkai build 的输出）",
+    default=None,
+    help="已生成的网站目录（gongkai build 的输出；默认为站点目录下的 _site/）",
 )
 @click.option(
     "--bind",
@@ -148,12 +170,15 @@ def build(content_dir: Path, output: Path, preview: bool) -> None:
 )
 @click.option("--port", type=PORT, default=8000, show_default=True, metavar="端口", help="监听端口")
 @handle_errors
-def serve(directory: Path, bind: str, port: int) -> None:
+def serve(site_root: Path, directory: Path | None, bind: str, port: int) -> None:
     """在本机预览已生成的网站（缺少的页面返回网站的 404 页面）；正式发布见 docs/deploy.md。
 
     端口已被占用或无法监听时以退出码 13 退出。"""
     from generator.serve import ServeError, open_server, url_for
 
+    directory = directory if directory is not None else site_root / "_site"
+    if not directory.is_dir():
+        raise GongkaiError(f"网站目录 {directory} 不存在：请先运行 gongkai build", IO_EXIT)
     try:
         server = open_server(directory, bind, port)
     except ServeError as exc:
@@ -209,18 +234,36 @@ def _today(at: str | None) -> Any:
     return china_date(parse_at(at, allow_future=True))
 
 
+report_at_option = click.option(
+    "--at", type=AT_DATE, help="按此日期统计（默认今天），如 2024-03-10、2024/3/10、2024年3月10日"
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="输出机器可读的 JSON（UTF-8，日期为 ISO 8601）"
+)
+
+
+def _echo_json(record: object) -> None:
+    import json
+
+    click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+
+
 @main.command()
 @site_option
-@click.option("--at", type=AT_DATE, help="按此日期统计（默认今天）")
+@report_at_option
+@json_option
 @_workflow_errors
-def status(site_root: Path, at: str | None) -> None:
+def status(site_root: Path, at: str | None, as_json: bool) -> None:
     """待办事项：待应约的邀约、待取随机数的抽取、应公示与逾期的结果、未完结的后续处置。"""
     from generator.workflow.site import SiteRepo
-    from generator.workflow.status import compute_status
+    from generator.workflow.status import compute_status, status_record
 
     repo = SiteRepo.open(site_root, notify=notice)
     today = _today(at)
     s = compute_status(repo.content, repo.state(), today)
+    if as_json:
+        _echo_json(status_record(s, today))
+        return
     click.echo(f"截至 {today}：")
     click.echo(f"邀约中的任务：{len(s.inviting)}")
     for task_id, closes, missing in s.inviting:
@@ -241,16 +284,20 @@ def status(site_root: Path, at: str | None) -> None:
 
 @main.command()
 @site_option
-@click.option("--at", type=AT_DATE, help="按此日期统计（默认今天）")
+@report_at_option
+@json_option
 @_workflow_errors
-def metrics(site_root: Path, at: str | None) -> None:
+def metrics(site_root: Path, at: str | None, as_json: bool) -> None:
     """“两个100%”：抽查完成率、按时公示率，以及后续处置完结率和每户年检查次数。"""
     from generator.workflow.site import SiteRepo
-    from generator.workflow.status import figures
+    from generator.workflow.status import figures, figures_record
 
     repo = SiteRepo.open(site_root, notify=notice)
     today = _today(at)
     m = figures(repo.content, repo.state(), today)
+    if as_json:
+        _echo_json(figures_record(m))
+        return
     click.echo(f"截至 {today}（定义见 docs/workflow.md 第4.2节）：")
     for line in m.summary_lines():
         click.echo(line)
@@ -360,6 +407,7 @@ def keys_register(
     "directory",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=Path("draws"),
+    metavar="[账本目录]",
 )
 @click.option(
     "--trust",
@@ -371,24 +419,58 @@ def keys_register(
     "--pin",
     "pin_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="固定检查点文件：发现回滚或分叉时报错并输出证据",
+    help="固定文件：上次验证通过的签名检查点（不存在时首次写入）；发现回滚或分叉时报错",
 )
+@click.option("--no-update-pin", is_flag=True, help="验证通过后不更新固定文件")
 @click.option("--json", "as_json", is_flag=True, help="输出机器可读的 JSON 报告")
-@click.option("--workers", type=WORKERS, default=1, show_default=True, help="并行验证签名的进程数")
+@click.option(
+    "--workers",
+    type=WORKERS,
+    default=0,
+    show_default=True,
+    help="并行验证签名的进程数（0 = 全部 CPU 核心；1 = 单进程）",
+)
+@click.option(
+    "--evidence",
+    "evidence_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="发现分叉或回滚时，把可移交的证据写入此文件",
+)
+@click.option(
+    "--allow-type",
+    "allow_types",
+    type=TEXT,
+    multiple=True,
+    metavar="类型",
+    help="接受本验证器未内置的部门条目类型（仍要求部门签名与授权范围；会给出警告）",
+)
 @handle_errors
 def verify(
-    directory: Path, trust_file: Path | None, pin_file: Path | None, as_json: bool, workers: int
+    directory: Path,
+    trust_file: Path | None,
+    pin_file: Path | None,
+    no_update_pin: bool,
+    as_json: bool,
+    workers: int,
+    evidence_file: Path | None,
+    allow_types: tuple[str, ...],
 ) -> None:
-    """离线验证账本目录或已生成网站中的账本（签名、默克尔树、检查点，并重新运行每一次抽取）。"""
+    """离线验证账本目录或已生成网站中的账本（签名、默克尔树、检查点，并重新运行每一次抽取）。
+
+    选项与默认值和独立验证程序（gongkai-verify.pyz、python -m ledger verify）相同。"""
     from ledger.__main__ import main as ledger_main
 
     argv = ["verify", str(directory), "--workers", str(workers)]
-    if trust_file is not None:
-        argv += ["--trust", str(trust_file)]
-    if pin_file is not None:
-        argv += ["--pin", str(pin_file)]
-    if as_json:
-        argv.append("--json")
+    for flag, value in (
+        ("--trust", trust_file),
+        ("--pin", pin_file),
+        ("--evidence", evidence_file),
+    ):
+        if value is not None:
+            argv += [flag, str(value)]
+    for kind in allow_types:
+        argv += ["--allow-type", kind]
+    argv += ["--no-update-pin"] * no_update_pin + ["--json"] * as_json
     code = ledger_main(argv, prog="gongkai")
     if code:
         raise SystemExit(code)

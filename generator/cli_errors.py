@@ -13,7 +13,6 @@ their own code (:mod:`ledger.errors`).
 
 from __future__ import annotations
 
-import errno
 import functools
 import os
 from collections.abc import Callable
@@ -22,7 +21,8 @@ from typing import Any, TypeVar
 import click
 
 from generator.content.errors import ContentError
-from ledger.errors import LedgerError
+from generator.errors import OptionError, WorkflowError
+from ledger.errors import LedgerError, os_reason
 
 CONTENT_EXIT = 10
 #: A file outside the ledger cannot be read or written (an output directory, a key file …):
@@ -35,6 +35,24 @@ WORKFLOW_EXIT = 11
 #: ``gongkai serve`` cannot listen on its address and port.
 LISTEN_EXIT = 13
 USAGE_EXIT = 2
+
+#: Every exit code of ``gongkai`` with its meaning (README's table; listed by ``gongkai -h``).
+EXIT_CODES: dict[int, str] = {
+    0: "成功 / 验证通过",
+    1: "程序内部错误（设置 GONGKAI_DEBUG=1 重新运行可看到详细信息，请报告问题）",
+    2: "命令行用法错误：缺少或无效的选项、参数",
+    3: "账本输入格式错误",
+    4: "验证失败：签名、哈希、证明或流程规则不成立",
+    5: "账本不一致：回滚或分叉（同时输出可移交的证据）",
+    6: "账本目录或文件不可用：不是账本目录、无法读写或被锁定",
+    7: "账本已损坏，须人工检查",
+    8: "账本目录中有被中断的追加",
+    9: "示例密钥不能用于真实站点",
+    10: "内容错误（同时列出每处错误的“文件:行: 字段”）",
+    11: "流程不允许该操作",
+    12: "无法验证：缺少验证所需的文件或程序库",
+    13: "gongkai serve 无法监听：端口已被占用、需要管理员权限，或本机没有该地址",
+}
 
 
 class GongkaiError(click.ClickException):
@@ -49,25 +67,6 @@ class GongkaiError(click.ClickException):
         click.echo(f"错误：{self.format_message()}", err=True)
 
 
-_ERRNO_TEXT = {
-    errno.ENOENT: "文件或目录不存在",
-    errno.EACCES: "没有访问权限",
-    errno.EPERM: "不允许的操作",
-    errno.ENOSPC: "磁盘空间不足",
-    errno.EROFS: "文件系统只读",
-    errno.ENOTDIR: "路径中有一项不是目录",
-    errno.EISDIR: "是目录而不是文件",
-    errno.EEXIST: "已存在",
-    errno.EADDRINUSE: "端口已被占用",
-}
-
-
-def _os_reason(exc: OSError) -> str:
-    """The reason of an operating-system error in Chinese (with the system's text otherwise)."""
-    text = _ERRNO_TEXT.get(exc.errno or 0)
-    return text if text is not None else f"{exc.strerror or exc}"
-
-
 def handle_errors(func: F) -> F:
     """Map library errors to messages and exit codes (the only place that does so)."""
 
@@ -80,21 +79,36 @@ def handle_errors(func: F) -> F:
             raise GongkaiError(str(exc) + "；未写入任何文件", CONTENT_EXIT) from exc
         except LedgerError as exc:
             raise GongkaiError(str(exc), exc.exit_code) from exc
+        except WorkflowError as exc:  # OptionError (2) included
+            raise GongkaiError(str(exc), exc.exit_code) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except ModuleNotFoundError as exc:
+            if exc.name != "fcntl":
+                raise _internal(exc) from exc
+            raise GongkaiError(
+                "本命令需要读写账本，要用 POSIX 文件锁（Linux、macOS）；本系统没有（如 Windows）。"
+                "Windows 上可以运行 check、build、verify、serve，其余命令请在 WSL 中运行",
+                IO_EXIT,
+            ) from exc
         except OSError as exc:
             where = f"{exc.filename}：" if exc.filename else ""
-            raise GongkaiError(f"无法读写文件 {where}{_os_reason(exc)}", IO_EXIT) from exc
+            raise GongkaiError(f"无法读写文件 {where}{os_reason(exc)}", IO_EXIT) from exc
         except Exception as exc:
-            if os.environ.get("GONGKAI_DEBUG"):
-                raise
-            raise GongkaiError(
-                f"程序内部错误（{type(exc).__name__}：{exc}）；请设置环境变量 GONGKAI_DEBUG=1 "
-                "重新运行并报告问题",
-                INTERNAL_EXIT,
-            ) from exc
+            raise _internal(exc) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _internal(exc: Exception) -> GongkaiError:
+    """An unexpected error as exit code 1; re-raised as is with ``GONGKAI_DEBUG`` set."""
+    if os.environ.get("GONGKAI_DEBUG"):
+        raise exc
+    return GongkaiError(
+        f"程序内部错误（{type(exc).__name__}：{exc}）；请设置环境变量 GONGKAI_DEBUG=1 "
+        "重新运行并报告问题",
+        INTERNAL_EXIT,
+    )
 
 
 def workflow_errors(func: F) -> F:
@@ -103,8 +117,6 @@ def workflow_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from generator.workflow.site import OptionError, WorkflowError
-
         try:
             return func(*args, **kwargs)
         except OptionError as exc:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import inspect
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import click
@@ -34,6 +34,7 @@ __all__ = [
     "CLICK_MODULES",
     "CLICK_TEXT",
     "COMMAND_METAVAR",
+    "HELP_OPTIONS",
     "OPTIONS_METAVAR",
     "VERSION_HELP",
     "VERSION_MESSAGE",
@@ -41,6 +42,7 @@ __all__ = [
     "GongkaiCommand",
     "GongkaiContext",
     "GongkaiGroup",
+    "chinese_metavar",
     "short_help",
 ]
 
@@ -401,6 +403,50 @@ def short_help(help_text: str, limit: int) -> str:
     return f"{head}…"
 
 
+EXIT_CODES_HEADING: Final = "退出码"
+EXIT_CODES_POINTER: Final = "退出码：0 表示成功；其余见“{root} -h”。"
+
+HELP_OPTIONS: Final = ("-h", "--help")
+"""The help options of every ``gongkai`` command."""
+
+_ARGUMENT_METAVAR: Final = {
+    "task_id": "任务编号",
+    "plan_id": "计划编号",
+    "entity": "统一社会信用代码",
+    "source": "文件",
+    "out": "文件",
+    "form": "录入表",
+    "public_key": "公钥文件",
+    "directory": "目录",
+}
+
+
+def chinese_metavar(param: click.Parameter) -> str | None:
+    """The Chinese placeholder of ``param`` in help pages (click: ``TEXT``, ``DIRECTORY`` …).
+
+    Arguments by name (``任务编号``; ``[目录]`` when optional), options by type: a directory
+    ``目录``, a file ``文件``, an integer ``整数``; the checked types of
+    :mod:`generator.cli_options` give their own (``文本``, ``时间`` …). ``None`` (click's
+    rendering) for flags and choices, which show no placeholder or their choices.
+    """
+    if isinstance(param, click.Option) and (param.is_flag or param.count):
+        return None
+    kind = param.type
+    if isinstance(kind, click.Choice):
+        return None
+    name = _ARGUMENT_METAVAR.get(param.name or "") if isinstance(param, click.Argument) else None
+    if name is None:
+        if isinstance(kind, click.Path):
+            name = "目录" if not kind.file_okay else "文件" if not kind.dir_okay else "路径"
+        elif isinstance(kind, click.types.IntParamType):
+            name = "整数"
+        else:
+            name = getattr(kind, "metavar", None) or "文本"
+    if isinstance(param, click.Argument) and not param.required:
+        return f"[{name}]"
+    return name
+
+
 class GongkaiContext(click.Context):
     """Context whose help pages use :class:`ChineseHelpFormatter`."""
 
@@ -446,7 +492,13 @@ class GongkaiCommand(click.Command):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("options_metavar", OPTIONS_METAVAR)
+        settings = dict(kwargs.get("context_settings") or {})
+        settings.setdefault("help_option_names", list(HELP_OPTIONS))
+        kwargs["context_settings"] = settings
         super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.metavar is None:
+                param.metavar = chinese_metavar(param)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Run click's :meth:`click.Command.main` with :data:`CLICK_TEXT` active.
@@ -469,6 +521,14 @@ class GongkaiCommand(click.Command):
         if self.deprecated:  # after the cut text, as click does
             text = f"{text} {_format_deprecated_label(self.deprecated)}"
         return text.strip()
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's epilog; a sub-command without one says where the exit codes are listed."""
+        if self.epilog is None and ctx.parent is not None and isinstance(self, click.Command):
+            formatter.write_paragraph()
+            formatter.write_text(EXIT_CODES_POINTER.format(root=ctx.find_root().info_name))
+            return
+        super().format_epilog(ctx, formatter)
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         """click's ``--help`` option, with the Chinese help text whenever click first built it."""
@@ -495,11 +555,24 @@ class GongkaiCommand(click.Command):
 
 
 class GongkaiGroup(GongkaiCommand, click.Group):
-    """A click group with Chinese framework text; its sub-commands and sub-groups inherit it."""
+    """A click group with Chinese framework text; its sub-commands and sub-groups inherit it.
+
+    ``exit_codes`` (code → meaning), when given, is listed after the commands (``退出码：``).
+    """
 
     command_class = GongkaiCommand
     group_class = type  # sub-groups are GongkaiGroup too
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, exit_codes: Mapping[int, str] | None = None, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("subcommand_metavar", COMMAND_METAVAR)
         super().__init__(*args, **kwargs)
+        self.exit_codes = dict(exit_codes or {})
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's epilog, then the exit codes as a definition list."""
+        super().format_epilog(ctx, formatter)
+        if self.exit_codes:
+            with formatter.section(EXIT_CODES_HEADING):
+                formatter.write_dl([(str(c), text) for c, text in self.exit_codes.items()])

@@ -35,21 +35,35 @@ __all__ = [
 ]
 
 
+#: The site directory of every command that reads a site (environment variable GONGKAI_SITE_DIR).
+SITE_ENV = "GONGKAI_SITE_DIR"
 site_option = click.option(
     "--site",
     "site_root",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=Path("."),
     show_default=True,
+    envvar=SITE_ENV,
+    show_envvar=True,
     help="站点目录（含 content/ 与 draws/）",
 )
 at_option = click.option(
     "--at",
     type=AT_TIME,
-    help="签署时间（默认当前时间），如 2024-02-22 或 2024-02-22T10:00:00+08:00",
+    help=(
+        "签署时间（默认当前时间）：2024-03-10、2024/3/10 或 2024年3月10日（当天 9:00），"
+        "2024-03-10 10:30（北京时间），或带时区的 2024-03-10T10:30:00+08:00"
+    ),
 )
 key_option = click.option(
     "--key", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="本部门私钥文件"
+)
+dept_keys_option = click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    metavar="部门=文件",
+    help="部门私钥，格式 部门=文件（每个参与部门一个）",
 )
 log_key_option = click.option(
     "--log-key",
@@ -138,8 +152,9 @@ def task_reply(
     log_key: Path | None,
 ) -> None:
     """配合部门应约：--accept 接受，或 --decline --reason 拒绝。"""
+    from generator.errors import OptionError
     from generator.workflow import actions
-    from generator.workflow.site import OptionError, SiteRepo, parse_at
+    from generator.workflow.site import SiteRepo, parse_at
 
     if decision is None:
         raise OptionError("缺少选项：请指定 --accept 或 --decline")
@@ -179,10 +194,14 @@ def draw() -> None:
     "--round",
     "round_",
     type=ROUND,
-    required=True,
-    help="drand quicknet 轮次（须在公告 24 小时之后）",
+    help="drand quicknet 轮次（须在公告 24 小时之后；与 --round-at 二选一）",
 )
-@click.option("--key", "keys", multiple=True, help="部门私钥，格式 部门=文件（每个参与部门一个）")
+@click.option(
+    "--round-at",
+    type=AT_TIME,
+    help="改用此时间 24 小时之后的第一个 drand 轮次（通常与 --at 相同；与 --round 二选一）",
+)
+@dept_keys_option
 @site_option
 @at_option
 @log_key_option
@@ -190,7 +209,8 @@ def draw() -> None:
 @_workflow_errors
 def draw_announce(
     task_id: str,
-    round_: int,
+    round_: int | None,
+    round_at: str | None,
     keys: tuple[str, ...],
     site_root: Path,
     at: str | None,
@@ -198,9 +218,17 @@ def draw_announce(
     secrets_dir: Path | None,
 ) -> None:
     """公告抽取：冻结名录库快照、各部门提交承诺、指定未来的 drand 轮次（由全部参与部门签署）。"""
+    from generator.errors import OptionError
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
 
+    if (round_ is None) == (round_at is None):
+        raise OptionError("须指定 --round 或 --round-at 之一（不能同时指定）")
+    if round_ is None:
+        assert round_at is not None
+        round_ = drawing.first_round_after(round_at)
+        when = drawing.round_datetime(round_)
+        click.echo(f"按 --round-at 选定 drand 第 {round_} 轮：{drawing.format_china(when)}")
     key_map = _key_map(keys)
     repo = SiteRepo.open(site_root, notify=notice)
     cp = drawing.announce(
@@ -211,7 +239,9 @@ def draw_announce(
 
 @draw.command("reveal")
 @click.argument("task_id", type=TEXT)
-@click.option("--dept", type=TEXT, required=True)
+@click.option(
+    "--dept", type=TEXT, required=True, help="揭示秘密的部门标识（departments.yaml 中的 id）"
+)
 @site_option
 @at_option
 @key_option
@@ -322,7 +352,7 @@ def draw_replace(
 
 
 def _key_map(keys: tuple[str, ...]) -> dict[str, Path | None]:
-    from generator.workflow.site import OptionError
+    from generator.errors import OptionError
 
     out: dict[str, Path | None] = {}
     for item in keys:
@@ -335,7 +365,7 @@ def _key_map(keys: tuple[str, ...]) -> dict[str, Path | None]:
 
 @task.command("confirm")
 @click.argument("task_id", type=TEXT)
-@click.option("--key", "keys", multiple=True, help="部门私钥，格式 部门=文件（每个参与部门一个）")
+@dept_keys_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -412,7 +442,9 @@ def followup_group() -> None:
 @followup_group.command("record")
 @click.argument("task_id", type=TEXT)
 @click.argument("entity", type=TEXT)
-@click.option("--dept", type=TEXT, required=True)
+@click.option(
+    "--dept", type=TEXT, required=True, help="检查实施部门标识（departments.yaml 中的 id）"
+)
 @click.option("--measure", type=TEXT, required=True, help="后续处置措施（录入表中的选项原文）")
 @click.option("--note", type=OPTIONAL_TEXT, default="", help="处置说明")
 @site_option
@@ -439,7 +471,9 @@ def followup_record(
 @followup_group.command("close")
 @click.argument("task_id", type=TEXT)
 @click.argument("entity", type=TEXT)
-@click.option("--dept", type=TEXT, required=True)
+@click.option(
+    "--dept", type=TEXT, required=True, help="检查实施部门标识（departments.yaml 中的 id）"
+)
 @click.option("--note", type=OPTIONAL_TEXT, default="", help="完结说明")
 @site_option
 @at_option

@@ -4,34 +4,56 @@ These are the exact options of the provincial result-entry form (检查结果录
 ``result.publish`` / ``result.correct`` body and a ``followup.record`` body may hold. They live in
 the ledger layer because the verifier checks every body against them: a value outside a list is
 rejected when the ledger is verified, so the site and the statistics never meet a word they do
-not know. The generator's enums (``generator.content.results``, ``generator.content.model``)
-carry the same values, in the same order (a test checks it).
+not know. The result categories are defined here once, with their form code and whether they
+record a problem (:data:`RESULT_CATEGORY_TABLE`); the generator's ``ResultCategory`` enum is
+built from that table. The other generator enums (``generator.content.model``,
+``generator.content.results``) carry the same values as the lists below, in the same order (a
+test checks it).
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, NamedTuple
 
-RESULT_CATEGORIES: Final = (
-    "未发现问题",
-    "未按规定公示应当公示的信息",
-    "公示信息隐瞒真实情况弄虚作假",
-    "通过登记的住所（经营场所）无法联系",
-    "违反其他工商行政管理规定行为",
-    "违反食品药品管理相关规定",
-    "违反质量技术监督相关规定",
-    "违反公安部门相关规定",
-    "违反其他部门相关规定",
-    "发现问题经责令已改正",
-    "未发现开展本次抽查涉及的经营活动",
-    "已关闭停业或正在组织清算",
-    "不配合检查情节严重",
-    "注销",
-    "被吊销",
-    "被撤销",
-    "迁出",
+
+class Category(NamedTuple):
+    """One 检查结果 of the provincial form (docs/domain.md §3.1)."""
+
+    name: str
+    """The identifier code refers to it by (``ResultCategory[name]``), e.g. ``NO_PROBLEM``."""
+    word: str
+    """The exact published wording, the value in a ledger body."""
+    code: str
+    """The form's own code; the site address ``/results/category/<code>/``."""
+    problem: bool
+    """Whether it records a problem found (发现问题)."""
+
+
+RESULT_CATEGORY_TABLE: Final = (
+    Category("NO_PROBLEM", "未发现问题", "1", False),
+    Category("NOT_PUBLISHED_REQUIRED_INFO", "未按规定公示应当公示的信息", "B", True),
+    Category("FALSE_PUBLIC_INFO", "公示信息隐瞒真实情况弄虚作假", "C", True),
+    Category("UNREACHABLE_AT_ADDRESS", "通过登记的住所（经营场所）无法联系", "6", True),
+    Category("VIOLATION_MARKET_OTHER", "违反其他工商行政管理规定行为", "D", True),
+    Category("VIOLATION_FOOD_DRUG", "违反食品药品管理相关规定", "3", True),
+    Category("VIOLATION_QUALITY", "违反质量技术监督相关规定", "4", True),
+    Category("VIOLATION_PUBLIC_SECURITY", "违反公安部门相关规定", "G", True),
+    Category("VIOLATION_OTHER_DEPT", "违反其他部门相关规定", "5", True),
+    Category("CORRECTED_ON_ORDER", "发现问题经责令已改正", "E", True),
+    Category("ACTIVITY_NOT_FOUND", "未发现开展本次抽查涉及的经营活动", "F", False),
+    Category("CLOSED_OR_LIQUIDATING", "已关闭停业或正在组织清算", "7", False),
+    Category("SERIOUS_NON_COOPERATION", "不配合检查情节严重", "8", True),
+    Category("DEREGISTERED", "注销", "9", False),
+    Category("LICENCE_REVOKED", "被吊销", "10", False),
+    Category("REGISTRATION_CANCELLED", "被撤销", "11", False),
+    Category("MOVED_OUT", "迁出", "12", False),
 )
-"""检查结果 (a result holds one or more of these)."""
+"""检查结果, in the form's order: the one definition of the result categories. The verifier
+checks bodies against the words; the generator's ``ResultCategory`` enum, the result form, the
+site and the statistics are built from these rows (docs/extending.md §1)."""
+
+RESULT_CATEGORIES: Final = tuple(c.word for c in RESULT_CATEGORY_TABLE)
+"""The wording of every category (a result holds one or more of these)."""
 
 INSPECTION_METHODS: Final = (
     "现场检查",

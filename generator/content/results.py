@@ -11,76 +11,41 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import Final
 
 from generator.content.model import InspectionMethod, _ChineseEnum
+from ledger.vocabulary import RESULT_CATEGORY_TABLE
 
 
 class ResultCategory(_ChineseEnum):
-    """检查结果 (multiple choice; 未发现问题 excludes the others). Values are the published wording."""
+    """检查结果 (multiple choice; 未发现问题 excludes the others). Values are the published wording.
 
-    NO_PROBLEM = "未发现问题"
-    NOT_PUBLISHED_REQUIRED_INFO = "未按规定公示应当公示的信息"
-    FALSE_PUBLIC_INFO = "公示信息隐瞒真实情况弄虚作假"
-    UNREACHABLE_AT_ADDRESS = "通过登记的住所（经营场所）无法联系"
-    VIOLATION_MARKET_OTHER = "违反其他工商行政管理规定行为"
-    VIOLATION_FOOD_DRUG = "违反食品药品管理相关规定"
-    VIOLATION_QUALITY = "违反质量技术监督相关规定"
-    VIOLATION_PUBLIC_SECURITY = "违反公安部门相关规定"
-    VIOLATION_OTHER_DEPT = "违反其他部门相关规定"
-    CORRECTED_ON_ORDER = "发现问题经责令已改正"
-    ACTIVITY_NOT_FOUND = "未发现开展本次抽查涉及的经营活动"
-    CLOSED_OR_LIQUIDATING = "已关闭停业或正在组织清算"
-    SERIOUS_NON_COOPERATION = "不配合检查情节严重"
-    DEREGISTERED = "注销"
-    LICENCE_REVOKED = "被吊销"
-    REGISTRATION_CANCELLED = "被撤销"
-    MOVED_OUT = "迁出"
+    The members are the rows of :data:`ledger.vocabulary.RESULT_CATEGORY_TABLE` (member name =
+    the row's ``name``, value = its ``word``): a new category is a new row there, nothing here
+    (docs/extending.md §1). Code that needs one category by name uses the constants below.
+    """
+
+    _value_: str
+    vars().update((c.name, c.word) for c in RESULT_CATEGORY_TABLE)
 
     @property
     def problem_found(self) -> bool:
         """Whether the category records a problem (发现问题)."""
-        return self in _PROBLEMS
+        return _ROWS[self.value].problem
 
     @property
     def code(self) -> str:
         """The form's code (1–12, B–G), docs/domain.md §3.1."""
-        return _CODES[self]
+        return _ROWS[self.value].code
 
 
-_CODES = {
-    ResultCategory.NO_PROBLEM: "1",
-    ResultCategory.NOT_PUBLISHED_REQUIRED_INFO: "B",
-    ResultCategory.FALSE_PUBLIC_INFO: "C",
-    ResultCategory.UNREACHABLE_AT_ADDRESS: "6",
-    ResultCategory.VIOLATION_MARKET_OTHER: "D",
-    ResultCategory.VIOLATION_FOOD_DRUG: "3",
-    ResultCategory.VIOLATION_QUALITY: "4",
-    ResultCategory.VIOLATION_PUBLIC_SECURITY: "G",
-    ResultCategory.VIOLATION_OTHER_DEPT: "5",
-    ResultCategory.CORRECTED_ON_ORDER: "E",
-    ResultCategory.ACTIVITY_NOT_FOUND: "F",
-    ResultCategory.CLOSED_OR_LIQUIDATING: "7",
-    ResultCategory.SERIOUS_NON_COOPERATION: "8",
-    ResultCategory.DEREGISTERED: "9",
-    ResultCategory.LICENCE_REVOKED: "10",
-    ResultCategory.REGISTRATION_CANCELLED: "11",
-    ResultCategory.MOVED_OUT: "12",
-}
+_ROWS: Final = {c.word: c for c in RESULT_CATEGORY_TABLE}
 
-_PROBLEMS = frozenset(
-    {
-        ResultCategory.NOT_PUBLISHED_REQUIRED_INFO,
-        ResultCategory.FALSE_PUBLIC_INFO,
-        ResultCategory.UNREACHABLE_AT_ADDRESS,
-        ResultCategory.VIOLATION_MARKET_OTHER,
-        ResultCategory.VIOLATION_FOOD_DRUG,
-        ResultCategory.VIOLATION_QUALITY,
-        ResultCategory.VIOLATION_PUBLIC_SECURITY,
-        ResultCategory.VIOLATION_OTHER_DEPT,
-        ResultCategory.CORRECTED_ON_ORDER,
-        ResultCategory.SERIOUS_NON_COOPERATION,
-    }
-)
+#: The categories the form's rules name (docs/domain.md §3.1): 未发现问题 excludes the others,
+#: 发现问题经责令已改正 needs no further measure, and the older wordings map onto two of them.
+NO_PROBLEM: Final = ResultCategory["NO_PROBLEM"]
+CORRECTED_ON_ORDER: Final = ResultCategory["CORRECTED_ON_ORDER"]
+SERIOUS_NON_COOPERATION: Final = ResultCategory["SERIOUS_NON_COOPERATION"]
 
 
 class FollowUpMeasure(_ChineseEnum):

@@ -118,7 +118,7 @@ def templates_hash(templates: Path) -> str:
     h = hashlib.blake2b(digest_size=16)
     code = Path(__file__).resolve().parent
     files = sorted(p for p in templates.rglob("*") if p.is_file())
-    files += sorted(code.glob("*.py"))
+    files += sorted(code.rglob("*.py"))  # the page types of pagetypes/ included
     for p in files:
         h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()

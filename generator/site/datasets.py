@@ -87,21 +87,7 @@ def datasets(d: SiteData) -> list[Dataset]:
         ]
 
     def figures() -> list[dict[str, Value]]:
-        f = d.figures
-        as_of = d.as_of.isoformat() if d.as_of else None
-        return [
-            {
-                "figure": key,
-                "name": name,
-                "numerator": rate.numerator,
-                "denominator": rate.denominator,
-                "rate": rate.percent,
-                "numerator_means": num,
-                "denominator_means": den,
-                "as_of": as_of,
-            }
-            for key, name, rate, num, den in f.rows()
-        ]
+        return [dict(r) for r in d.figures.rate_records(d.as_of)]
 
     def plans() -> list[dict[str, Value]]:
         return [

@@ -31,6 +31,7 @@ from generator.site.datasets import DATASETS, ENTITY_FIELDS, datasets, entity_re
 from generator.site.keywords import search_tokens
 from generator.site.opendata import Dataset
 from generator.site.page import BulkPages, Page, digest, html_page
+from generator.site.pagetypes import PageType, page_types, pages_of
 from generator.site.search import search_shards
 from generator.site.templates_dir import default_templates
 from generator.site.urls import PAGE_SIZE, paged
@@ -49,6 +50,7 @@ class PageSet(DataPages):
         content_key: str | None = None,
         memo: dict[str, Any] | None = None,
         lines: dict[str, tuple[str, str]] | None = None,
+        types: Sequence[PageType] | None = None,
     ) -> None:
         """Args:
         d: the site data.
@@ -60,6 +62,7 @@ class PageSet(DataPages):
             shared key); filled in by this build.
         lines: the open-data texts of result rows by row key (from the previous build with the
             same shared key).
+        types: the plugged-in page types (default: those of :mod:`generator.site.pagetypes`).
         """
         self.d = d
         self.shared = shared_key
@@ -80,6 +83,7 @@ class PageSet(DataPages):
         self._rk: dict[int, tuple[object, ...]] = {}
         self._row: dict[int, str] = {}
         self._entity_base: dict[str, str] = {}
+        self.page_types = tuple(types) if types is not None else page_types()
 
     def release(self) -> None:
         """Drop the memos of record and row keys once the page list is complete and the eager
@@ -159,6 +163,8 @@ class PageSet(DataPages):
         self._plans()
         self._entities()
         self._results()
+        for page in pages_of(self.page_types, self.d):
+            self.add(page)
         self._data()
         self._feeds_and_sitemap()
         return self.pages

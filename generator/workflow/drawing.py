@@ -24,9 +24,11 @@ from typing import Any
 
 from generator import entryids
 from generator.content.drawsize import draw_figures
-from generator.content.model import CreditRisk, InspectorStatus, SpotCheckTask
+from generator.content.model import CreditRisk, InspectorStatus, MarketEntity, SpotCheckTask
+from generator.errors import OptionError, WorkflowError
 from generator.workflow.actions import find_task
-from generator.workflow.site import OptionError, SiteRepo, WorkflowError
+from generator.workflow.site import SiteRepo
+from generator.workflow.visits import PoolRules, pool_rules
 from ledger import canonical
 from ledger.checkpoint import Checkpoint
 from ledger.draw import drand
@@ -55,7 +57,7 @@ from ledger.payloads import (
     sign,
 )
 from ledger.schema import BodyError, encode, parse
-from ledger.tasks import TaskState, parse_ts
+from ledger.tasks import MIN_ANNOUNCE_LEAD, TaskState, parse_ts
 
 Progress = Callable[[str], None]
 
@@ -75,18 +77,32 @@ def _ratio_text(value: Decimal) -> str:
     return text or "0"
 
 
-def snapshots(repo: SiteRepo, task: SpotCheckTask, departments: list[str]) -> dict[str, bytes]:
+def announced_pool(
+    repo: SiteRepo, task: SpotCheckTask, rules: PoolRules
+) -> list[tuple[MarketEntity, dt.date | None]]:
+    """The task's pool as the snapshot freezes it: each entity with its ``last_inspected``
+    (library or ledger, whichever is later), without those the 抽查频次 excludes
+    (:mod:`generator.workflow.visits`, docs/workflow.md §6)."""
+    return [
+        (e, rules.last_inspected(e.id, e.last_inspected))
+        for e in repo.content.pool(task)
+        if e.id not in rules.excluded
+    ]
+
+
+def snapshots(
+    repo: SiteRepo, task: SpotCheckTask, departments: list[str], rules: PoolRules | None = None
+) -> dict[str, bytes]:
     """The three snapshot files of ``task`` for the participating ``departments``."""
-    pool = repo.content.pool(task)
     entities = [
         {
             "id": e.id,
             "name": e.name,
             "stratum": e.risk.value,
-            "last_inspected": e.last_inspected.isoformat() if e.last_inspected else None,
+            "last_inspected": last.isoformat() if last else None,
             "tags": sorted(set(e.industries)),
         }
-        for e in pool
+        for e, last in announced_pool(repo, task, rules or PoolRules())
     ]
     inspectors = [
         {"id": i.id, "dept": i.dept, "tags": sorted(set(i.tags)), "active": True}
@@ -143,12 +159,15 @@ def department_secret(
     return secret
 
 
-def check_ratio_cap(repo: SiteRepo, task: SpotCheckTask, when: dt.datetime) -> None:
+def check_ratio_cap(
+    repo: SiteRepo, task: SpotCheckTask, when: dt.datetime, rules: PoolRules | None = None
+) -> None:
     """Refuse a draw that would take more entities than a 一般检查事项's ratio cap allows, or
     fewer than an item's minimum ratio (generator.content.drawsize; docs/content.md §10.3).
 
-    The eligible entities are the pool minus the recently inspected ones as of the China date
-    of ``when``, exactly as the draw will count them (docs/draw-v1.md §8).
+    The eligible entities are the pool as announced (``rules``: ledger visits and 抽查频次,
+    docs/workflow.md §6) minus the recently inspected ones as of the China date of ``when``,
+    exactly as the draw will count them (docs/draw-v1.md §8).
 
     Raises:
         WorkflowError: naming the item, the cap, the most it allows and what the draw needs.
@@ -157,8 +176,8 @@ def check_ratio_cap(repo: SiteRepo, task: SpotCheckTask, when: dt.datetime) -> N
     days = task.exclude_inspected_within_days
     counts = Counter(
         e.risk
-        for e in repo.content.pool(task)
-        if not is_recent(e.last_inspected.isoformat() if e.last_inspected else None, as_of, days)
+        for e, last in announced_pool(repo, task, rules or PoolRules())
+        if not is_recent(last.isoformat() if last else None, as_of, days)
     )
     items = {i.id: i for i in repo.content.items}
     breaches = draw_figures(task, items, counts).breaches()
@@ -174,6 +193,37 @@ def _participants(repo: SiteRepo, task: SpotCheckTask) -> list[str]:
         return [task.lead]
     accepted = [d for d, (decision, _) in record.replies.items() if decision == "accept"]
     return [task.lead, *[d for d in task.partners if d in accepted]]
+
+
+def first_round_after(at: str) -> int:
+    """The first drand quicknet round whose time is at least 24 hours after ``at``
+    (``MIN_ANNOUNCE_LEAD``; docs/draw-v1.md §6: ``time(R) ≥ announced_at + 24 h``).
+
+    Args:
+        at: a ledger timestamp (``YYYY-MM-DDTHH:MM:SSZ``).
+
+    Raises:
+        OptionError: if ``at`` + 24 h is before the chain's first round.
+    """
+    target = int(parse_ts(at).timestamp() + MIN_ANNOUNCE_LEAD.total_seconds())
+    if target < drand.QUICKNET_GENESIS:
+        genesis = dt.datetime.fromtimestamp(drand.QUICKNET_GENESIS, dt.UTC)
+        raise OptionError(
+            f"--round-at：{at} 的 24 小时之后早于 drand quicknet 的第一轮（{format_china(genesis)}）"
+        )
+    round_ = drand.round_at(target)
+    return round_ if drand.round_time(round_) >= target else round_ + 1
+
+
+def round_datetime(round_: int) -> dt.datetime:
+    """The UTC time of drand quicknet round ``round_`` (≥ 1)."""
+    return dt.datetime.fromtimestamp(drand.round_time(round_), dt.UTC)
+
+
+def format_china(when: dt.datetime) -> str:
+    """``when`` as Beijing time for staff: ``2024-03-02 10:00:03（北京时间）``."""
+    china = when.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    return f"{china:%Y-%m-%d %H:%M:%S}（北京时间）"
 
 
 def announce(
@@ -199,9 +249,12 @@ def announce(
         )
     _, task = find_task(repo, task_id)
     departments = _participants(repo, task)
-    check_ratio_cap(repo, task, parse_ts(at))
+    rules = pool_rules(repo, task, departments, {i.id: i for i in repo.content.items})
+    check_ratio_cap(repo, task, parse_ts(at), rules)
+    if rules.excluded:
+        progress(f"按抽查频次排除本年度已抽中的 {len(rules.excluded)} 户（docs/workflow.md §6）")
     progress("冻结检查对象、执法检查人员和回避关系快照")
-    snaps = snapshots(repo, task, departments)
+    snaps = snapshots(repo, task, departments, rules)
     parts = {p.dept: p for p in task.parts}
     strata = tuple(
         StratumRule(stratum=r.value, ratio=_ratio_text(task.ratio_for(r))) for r in CreditRisk

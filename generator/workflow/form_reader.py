@@ -19,11 +19,18 @@ from typing import Any
 from generator.content.cells import excerpt, restore
 from generator.content.errors import Location, Problems
 from generator.content.model import InspectionMethod
-from generator.content.results import FollowUp, FollowUpMeasure, FollowUpState, ResultCategory
+from generator.content.results import (
+    CORRECTED_ON_ORDER,
+    NO_PROBLEM,
+    FollowUp,
+    FollowUpMeasure,
+    FollowUpState,
+    ResultCategory,
+)
 from generator.content.source import parse_date, read_text
 from generator.content.tables import fields_match, split_list
 from generator.content.text import unsafe_char
-from generator.content.xlsx_guard import check_workbook
+from generator.content.xlsx_guard import check_workbook, unreadable
 from generator.workflow.forms import (
     CATEGORY_ALIASES,
     CATEGORY_GROUPS_HINT,
@@ -153,9 +160,7 @@ def _read_xlsx(
         finally:
             workbook.close()
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        problems.error(
-            Location(shown), f"无法读取 XLSX 工作簿：{type(exc).__name__}: {excerpt(str(exc))}"
-        )
+        problems.error(Location(shown), unreadable(exc))
         return None
     if not rows:
         problems.error(Location(shown, 1), "工作表为空，缺少表头")
@@ -516,9 +521,9 @@ class _FormReader:
             self.error(line, columns[0], f"至少选择一项{what}")
         if what == "检查结果":
             chosen = [v for v, _ in out]
-            if ResultCategory.NO_PROBLEM in chosen and len(chosen) > 1:
-                column = dict(out)[ResultCategory.NO_PROBLEM]
-                others = "、".join(c.value for c in chosen if c is not ResultCategory.NO_PROBLEM)
+            if NO_PROBLEM in chosen and len(chosen) > 1:
+                column = dict(out)[NO_PROBLEM]
+                others = "、".join(c.value for c in chosen if c is not NO_PROBLEM)
                 self.error(
                     line, column, f"“未发现问题”不能与其他检查结果同时选择（同时选择了：{others}）"
                 )
@@ -551,11 +556,7 @@ class _FormReader:
             ok = False
         chosen = [c for c, _ in categories]
         if measure is FollowUpMeasure.NONE_NEEDED:
-            pending = [
-                c.value
-                for c in chosen
-                if c.problem_found and c is not ResultCategory.CORRECTED_ON_ORDER
-            ]
+            pending = [c.value for c in chosen if c.problem_found and c is not CORRECTED_ON_ORDER]
             if pending:
                 self.warning(
                     line,
@@ -563,7 +564,7 @@ class _FormReader:
                     f"检查结果为“{'、'.join(pending)}”，后续处置措施却为“无需后续处置”；"
                     "请确认问题已当场规范、改正，否则应选择相应的处置措施",
                 )
-        if measure in _PROBLEM_MEASURES and ResultCategory.NO_PROBLEM in chosen:
+        if measure in _PROBLEM_MEASURES and NO_PROBLEM in chosen:
             assert measure is not None
             self.error(
                 line,

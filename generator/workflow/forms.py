@@ -43,7 +43,13 @@ from typing import Any
 
 from generator.content.cells import csv_bytes, set_text
 from generator.content.model import Content, InspectionItem, InspectionMethod, SpotCheckTask
-from generator.content.results import FollowUp, FollowUpMeasure, ResultCategory
+from generator.content.results import (
+    CORRECTED_ON_ORDER,
+    SERIOUS_NON_COOPERATION,
+    FollowUp,
+    FollowUpMeasure,
+    ResultCategory,
+)
 from ledger.durable import write_atomic
 
 #: Identifies the layout; a workbook with another value in 说明 is refused.
@@ -121,8 +127,8 @@ MAX_ROWS = 100_000
 
 #: Older or county wording of categories (docs/domain.md §3.1), accepted on import.
 CATEGORY_ALIASES: Mapping[str, ResultCategory] = {
-    "发现问题已责令改正": ResultCategory.CORRECTED_ON_ORDER,
-    "不予配合情节严重": ResultCategory.SERIOUS_NON_COOPERATION,
+    "发现问题已责令改正": CORRECTED_ON_ORDER,
+    "不予配合情节严重": SERIOUS_NON_COOPERATION,
 }
 #: Group headers of the provincial form: not categories themselves.
 CATEGORY_GROUPS = frozenset({"发现问题待后续处理", "违反工商行政管理相关规定"})

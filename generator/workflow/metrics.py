@@ -155,6 +155,24 @@ class Figures:
             ("closure", "后续处置完结率", self.closure, "已完结", "需后续处置"),
         ]
 
+    def rate_records(self, as_of: dt.date | None) -> list[dict[str, str | int | None]]:
+        """The rates as open-data records (``data/figures`` and ``gongkai metrics --json``):
+        figure, name, numerator, denominator, rate (“暂无数据” when undefined), the meanings of
+        numerator and denominator, and ``as_of`` (ISO date or None)."""
+        return [
+            {
+                "figure": key,
+                "name": name,
+                "numerator": rate.numerator,
+                "denominator": rate.denominator,
+                "rate": rate.percent,
+                "numerator_means": num,
+                "denominator_means": den,
+                "as_of": as_of.isoformat() if as_of else None,
+            }
+            for key, name, rate, num, den in self.rows()
+        ]
+
     def summary_lines(self) -> list[str]:
         """One line per rate: ``抽查完成率：93.8%（已公示 180 / 应公示 192）`` …"""
         lines = [

@@ -74,3 +74,43 @@ def compute_status(content: Content, state: LedgerState, today: dt.date) -> Stat
     status.open_followups = list(fig.open_followups)
     status.calendar_notes = list(fig.calendar_notes)
     return status
+
+
+def _pending(p: Pending) -> dict[str, str | None]:
+    deadline = p.deadline.isoformat() if p.deadline else None
+    return {"task_id": p.task_id, "dept": p.dept, "entity": p.entity, "deadline": deadline}
+
+
+def status_record(s: Status, today: dt.date) -> dict[str, object]:
+    """``gongkai status --json``: the lists of :class:`Status` with ISO dates (None: unknown)."""
+    return {
+        "as_of": today.isoformat(),
+        "inviting": [
+            {"task_id": t, "closes": c.isoformat() if c else None, "missing": list(m)}
+            for t, c, m in s.inviting
+        ],
+        "awaiting_beacon": [{"task_id": t, "round": r} for t, r in s.awaiting_beacon],
+        "results_due": [_pending(p) for p in s.results_due],
+        "overdue": [_pending(p) for p in s.overdue],
+        "open_followups": [{"task_id": t, "dept": d, "entity": e} for t, d, e in s.open_followups],
+        "calendar_notes": list(s.calendar_notes),
+    }
+
+
+def figures_record(m: Figures) -> dict[str, object]:
+    """``gongkai metrics --json``: the rates as in ``data/figures``, the late and overdue
+    counts, inspections per business per year and the repeat warnings."""
+    return {
+        "as_of": m.as_of.isoformat(),
+        "figures": m.rate_records(m.as_of),
+        "published_late": len(m.published_late),
+        "unpublished_overdue": len(m.unpublished_overdue),
+        "inspections_per_business": {
+            str(year): {str(n): count for n, count in hist.items()}
+            for year, hist in m.histogram().items()
+        },
+        "repeat_warnings": [
+            {"entity": e, "task_a": a, "task_b": b} for e, a, b in m.repeat_warnings
+        ],
+        "calendar_notes": list(m.calendar_notes),
+    }

@@ -25,6 +25,7 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
+from generator.cli_errors import EXIT_CODES
 from generator.cli_text import (
     CLICK_MODULES,
     CLICK_TEXT,
@@ -87,16 +88,18 @@ COMMAND_PATHS = list(_walk(main))
 
 def _own_words() -> set[str]:
     """ASCII words that gongkai itself puts on its help pages: names, help, metavars, defaults."""
-    text = ["gongkai"]
+    text = ["gongkai", *EXIT_CODES.values()]
     for path in COMMAND_PATHS:
         command = _command(path)
-        ctx = click.Context(command, info_name=path[-1] if path else "gongkai")
+        ctx = click.Context(
+            command, info_name=path[-1] if path else "gongkai", **command.context_settings
+        )
         text += [*path, command.help or "", command.short_help or ""]
         text += command.get_help_option_names(ctx)
         for param in command.params:
             text += [*param.opts, *param.secondary_opts, param.make_metavar(ctx)]
             if isinstance(param, click.Option):
-                text += [param.help or "", str(param.default)]
+                text += [param.help or "", str(param.default), str(param.envvar or "")]
     return set(re.findall(r"[A-Za-z]+", " ".join(text)))
 
 
@@ -119,7 +122,7 @@ def test_help_is_chinese(path: tuple[str, ...]) -> None:
     text = result.output
     assert text.startswith(f"用法：{' '.join(['gongkai', *path])} [选项]")
     assert "\n选项：\n" in text
-    assert re.search(r"^  --help +显示此帮助信息并退出$", text, re.MULTILINE)
+    assert re.search(r"^  -h, --help +显示此帮助信息并退出$", text, re.MULTILINE)
     if isinstance(_command(path), click.Group):
         assert "[选项] 命令 [参数]..." in text
         assert "\n命令：\n" in text
@@ -137,9 +140,10 @@ def test_top_level_help_and_version() -> None:
 
 
 def test_help_marks_defaults_and_required_options() -> None:
-    text = CliRunner().invoke(main, ["draw", "announce", "--help"], prog_name="gongkai").output
-    assert re.search(r"^  --round INTEGER +drand .*  \[必填\]$", text, re.MULTILINE)
-    assert re.search(r"^  --site DIRECTORY +站点目录.*  \[默认：\.\]$", text, re.MULTILINE)
+    text = CliRunner().invoke(main, ["task", "reply", "--help"], prog_name="gongkai").output
+    assert re.search(r"^  --dept 文本 +应约的配合部门标识  \[必填\]$", text, re.MULTILINE)
+    assert re.search(r"^  --site 目录 +站点目录.*  \[环境变量：", text, re.MULTILINE)
+    assert re.search(r"^ +GONGKAI_SITE_DIR; 默认：\.\]$", text, re.MULTILINE)
 
 
 # --------------------------------------------------------------------------- usage errors
@@ -384,21 +388,28 @@ def test_help_fits_the_terminal_in_columns(path: tuple[str, ...]) -> None:
 
 
 ANNOUNCE_HELP_78 = """\
-用法：gongkai draw announce [选项] TASK_ID
+用法：gongkai draw announce [选项] 任务编号
 
   公告抽取：冻结名录库快照、各部门提交承诺、指定未来的 drand 轮次（由全部参与
   部门签署）。
 
 选项：
-  --round INTEGER      drand quicknet 轮次（须在公告 24 小时之后）  [必填]
-  --key TEXT           部门私钥，格式 部门=文件（每个参与部门一个）
-  --site DIRECTORY     站点目录（含 content/ 与 draws/）  [默认：.]
-  --at TEXT            签署时间（默认当前时间），如 2024-02-22 或
-                       2024-02-22T10:00:00+08:00
-  --log-key FILE       日志密钥文件（环境变量 GONGKAI_LOG_KEY）
-  --secrets DIRECTORY  抽取秘密目录（须在仓库之外；默认用户配置目录下的
-                       gongkai/secrets）
-  --help               显示此帮助信息并退出
+  --round 整数     drand quicknet 轮次（须在公告 24 小时之后；与 --round-at 二
+                   选一）
+  --round-at 时间  改用此时间 24 小时之后的第一个 drand 轮次（通常与 --at 相
+                   同；与 --round 二选一）
+  --key 部门=文件  部门私钥，格式 部门=文件（每个参与部门一个）
+  --site 目录      站点目录（含 content/ 与 draws/）  [环境变量：
+                   GONGKAI_SITE_DIR; 默认：.]
+  --at 时间        签署时间（默认当前时间）：2024-03-10、2024/3/10 或 2024年3
+                   月10日（当天 9:00），2024-03-10 10:30（北京时间），或带时区
+                   的 2024-03-10T10:30:00+08:00
+  --log-key 文件   日志密钥文件（环境变量 GONGKAI_LOG_KEY）
+  --secrets 目录   抽取秘密目录（须在仓库之外；默认用户配置目录下的
+                   gongkai/secrets）
+  -h, --help       显示此帮助信息并退出
+
+退出码：0 表示成功；其余见“gongkai -h”。
 """
 
 
@@ -411,7 +422,7 @@ def test_announce_help_is_laid_out_in_columns() -> None:
 
 def test_command_list_cuts_short_help_by_columns() -> None:
     text = CliRunner().invoke(main, ["--help"], prog_name="gongkai", terminal_width=78).output
-    rows = text.split("\n命令：\n", 1)[1].splitlines()
+    rows = text.split("\n命令：\n", 1)[1].split("\n\n退出码：\n", 1)[0].splitlines()
     assert len(rows) == len(main.commands)
     limit = 78 - 6 - max(map(len, main.commands))  # click's: three times the column spacing
     for row in rows:

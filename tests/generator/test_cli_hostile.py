@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import socket
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,7 +40,7 @@ HOSTILE_AT = [
     "0001-01-01",
     "0001-01-01T00:00:00+14:00",
     "2024-02-30",
-    "2024-02-22T10:00:00",
+    "2024-02-22T25:00:00",  # (a time without a zone is China time: --at as staff write it)
     "2099-01-01T00:00:00+08:00",
     "tomorrow",
     "",
@@ -392,3 +393,44 @@ def test_the_example_ledger_is_in_time_order() -> None:
         for line in (ROOT / "draws" / "entries.jsonl").read_bytes().splitlines()
     ]
     assert stamps == sorted(stamps)
+
+
+@pytest.mark.parametrize("entity", ["某某餐饮有限公司", "9" * 200, "../../etc/passwd"])
+def test_a_follow_up_of_an_entity_without_a_result_is_a_refusal(site: Path, entity: str) -> None:
+    """The typed entity is checked against the published results before an entry id is built
+    from it; it used to reach the entry parser (exit 3, "条目 body.id 缺失或格式错误")."""
+    before = (site / "draws" / "entries.jsonl").read_bytes()
+    result = _run(
+        "followup", "record", "2024-YYYC-CY", entity, "--dept", "scjg", "--measure", "其他",
+        "--site", str(site), "--at", "2024-12-01",
+    )  # fmt: skip
+    assert result.exit_code == 11, result.output
+    assert f"没有主体“{entity}”的已公示检查结果" in result.output
+    assert (site / "draws" / "entries.jsonl").read_bytes() == before
+
+
+def test_an_operating_system_error_is_explained_in_chinese(site: Path, tmp_path: Path) -> None:
+    """One errno table (ledger.errors.os_reason) for the ledger's and the CLI's messages: an
+    export into a missing folder said “No such file or directory [ENOENT]”."""
+    target = tmp_path / "missing" / "entities.csv"
+    result = _run("export", "entities", str(target), "--content", str(site / "content"))
+    assert result.exit_code == 6, result.output
+    assert "文件或目录不存在 [ENOENT]" in result.output
+    assert "No such file" not in result.output
+
+
+@pytest.mark.parametrize("kind", ["zip-without-workbook", "garbage"])
+def test_an_unreadable_workbook_is_explained_in_chinese(
+    site: Path, tmp_path: Path, kind: str
+) -> None:
+    """openpyxl's English text (“There is no item named '[Content_Types].xml'…”) is not shown."""
+    path = tmp_path / "entities.xlsx"
+    if kind == "garbage":
+        path.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("hello.txt", "hi")
+    result = _run("import", "entities", str(path), "--content", str(site / "content"))
+    assert result.exit_code == 10, result.output
+    assert "无法读取 XLSX 工作簿：文件损坏或不是 XLSX 格式" in result.output
+    assert "There is no item" not in result.output

@@ -17,8 +17,8 @@ from generator.cli import main
 from generator.content.drawsize import DrawFigures, draw_figures, draw_size
 from generator.content.loader import load_content
 from generator.content.model import CreditRisk, ItemClass
+from generator.errors import WorkflowError
 from generator.workflow.drawing import check_ratio_cap
-from generator.workflow.site import WorkflowError
 
 MINI = Path(__file__).resolve().parents[1] / "generator" / "fixtures" / "mini"
 A, B, C, D = CreditRisk
@@ -120,9 +120,11 @@ def test_announce_refuses_with_the_numbers_and_counts_like_the_draw() -> None:
     task = dataclasses.replace(task, exclude_inspected_within_days=180)
     recent = dt.date(2024, 1, 2)
     pool = [
-        SimpleNamespace(risk=r, last_inspected=None) for r, n in POOL_33.items() for _ in range(n)
+        SimpleNamespace(id=f"{r.value}{i}", risk=r, last_inspected=None)
+        for r, n in POOL_33.items()
+        for i in range(n)
     ]
-    pool += [SimpleNamespace(risk=A, last_inspected=recent) for _ in range(20)]
+    pool += [SimpleNamespace(id=f"R{i}", risk=A, last_inspected=recent) for i in range(20)]
     repo: Any = SimpleNamespace(
         content=SimpleNamespace(pool=lambda t: pool, items=tuple(items.values()))
     )
