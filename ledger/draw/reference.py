@@ -1,17 +1,14 @@
 """DRAW-V1, the reference implementation: docs/draw-v1.md read as code, plain Python, no speed-ups.
 
-This module is the definition the fast engine (:mod:`ledger.draw.result` with
-:mod:`~ledger.draw.snapshot`, :mod:`~ledger.draw.sampling`, :mod:`~ledger.draw.matching` and
-the C accelerators) is tested against: on random inputs both give byte-identical result and
-replacement records (tests/draw/test_reference.py), and the C snapshot reader is fuzzed against
-:func:`parse_snapshot` here (tests/fuzz/). Everything is done the obvious way — every line
-parsed with the standard ``json`` module, every ticket computed, every pick recomputed from
-scratch — so it is slow (quadratic matching) and meant for checking, not for 10^6 entities.
-
-Shared with the engine, because each exists once: the announcement's rules
+The fast engine (:mod:`ledger.draw.result` and the modules and C accelerators it uses) is tested
+against this module on random inputs, byte for byte (tests/draw/test_reference.py), and the C
+snapshot reader is fuzzed against :func:`parse_snapshot` (tests/fuzz/). Everything is done the
+obvious way — each line parsed with the standard ``json`` module, every ticket computed, every
+pick recomputed from scratch — so it is slow (quadratic matching): for checking, not drawing.
+Shared with the engine because each exists once: the announcement's rules
 (:mod:`ledger.draw.announce`, §3), commitments and seed (:mod:`ledger.draw.seed`, §4–§5), the
-drand check (:mod:`ledger.draw.drand`, §6), canonical JSON and identifiers
-(:mod:`ledger.draw.primitives`, §1). Section numbers below are those of docs/draw-v1.md.
+drand check (:mod:`ledger.draw.drand`, §6), canonical JSON and identifiers (§1). Section
+numbers are those of docs/draw-v1.md.
 """
 
 from __future__ import annotations
@@ -25,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ledger.draw.drand as drand
+from ledger.canonical import check_depth
 from ledger.draw.announce import (
     CONFLICTS,
     ENTITIES,
@@ -127,8 +125,9 @@ def parse_snapshot(kind: str, data: bytes) -> list[dict[str, Any]]:
     previous: tuple[str, ...] | None = None
     for number, line in enumerate(data.split(b"\n")[:-1], start=1):
         try:
+            check_depth(line)  # bounded before the recursive C parser runs
             record = _DECODER.decode(line.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError, MalformedError) as exc:
             raise MalformedError(f"{kind} 快照：第 {number} 行不是 JSON") from exc
         if not isinstance(record, dict):
             raise MalformedError(f"{kind} 快照：第 {number} 行不是对象")
@@ -268,16 +267,9 @@ def match(
 def reveal_statuses(
     ann: Mapping[str, Any], reveals: Mapping[str, str | None]
 ) -> tuple[dict[str, bytes | None], list[dict[str, str]]]:
-    """Check each reveal against its commitment (docs/draw-v1.md §4).
-
-    Args:
-        ann: what :func:`check_announce` returned.
-        reveals: department → revealed secret hex, or ``None``/absent.
-
-    Returns:
-        ``(secrets, statuses)``: every committed department → its valid secret or ``None``
-        (missing or invalid: it contributes the empty string), and the result record's
-        ``reveals`` list in department order.
+    """§4: ``(secrets, statuses)`` — every committed department → its valid secret, or
+    ``None`` (missing or invalid: it contributes ``b""``), and the record's ``reveals``.
+    ``ann`` is what :func:`check_announce` returned.
 
     Raises:
         MalformedError: on a reveal from a department that did not commit.
@@ -303,10 +295,7 @@ def reveal_statuses(
 
 
 def beacon_randomness(ann: Mapping[str, Any], beacon: Mapping[str, Any]) -> bytes:
-    """Verify the ``draw.beacon`` body for the announced round and chain (docs/draw-v1.md §6).
-
-    Returns:
-        The 32-byte randomness ``H(σ)``.
+    """§6: verify the ``draw.beacon`` body for the announced round and chain; returns ``H(σ)``.
 
     Raises:
         MalformedError: on a malformed beacon body.
@@ -315,6 +304,15 @@ def beacon_randomness(ann: Mapping[str, Any], beacon: Mapping[str, Any]) -> byte
     if beacon.get("round") != ann["round"]:
         raise VerificationError("drand 信标的轮次与公告中的轮次不同")
     return drand.verify_beacon_record(beacon, ann["chain_hash"])
+
+
+def _check_pool(ann: Mapping[str, Any], kind: str, data: bytes) -> None:
+    """§2, §13 step 1: the file's hash and line count are the announced ones."""
+    if not isinstance(data, bytes):
+        raise MalformedError(f"{kind} 快照应为 bytes")
+    pool = ann["pools"][kind]
+    if (hashlib.sha256(data).hexdigest(), data.count(b"\n")) != (pool["sha256"], pool["count"]):
+        raise VerificationError(f"{kind} 快照与公告中的承诺不符")
 
 
 def run_draw(
@@ -336,17 +334,9 @@ def run_draw(
             does not verify.
     """
     ann = check_announce(announce_body)
-    files = {
-        ENTITIES: entity_snapshot_bytes,
-        INSPECTORS: inspector_snapshot_bytes,
-        CONFLICTS: conflict_snapshot_bytes,
-    }
-    for kind, data in files.items():
-        if not isinstance(data, bytes):
-            raise MalformedError(f"{kind} 快照应为 bytes")
-        pool = ann["pools"][kind]
-        if (hashlib.sha256(data).hexdigest(), data.count(b"\n")) != (pool["sha256"], pool["count"]):
-            raise VerificationError(f"{kind} 快照与公告中的承诺不符")
+    _check_pool(ann, ENTITIES, entity_snapshot_bytes)
+    _check_pool(ann, INSPECTORS, inspector_snapshot_bytes)
+    _check_pool(ann, CONFLICTS, conflict_snapshot_bytes)
     if ann["extra_key"] != (extra_key_string is not None):
         raise MalformedError("附加密钥串须恰好在公告声明时提供")
     if extra_key_string is not None:
@@ -384,12 +374,8 @@ def run_draw(
 def sample_state(
     result: Mapping[str, Any], prior: Sequence[Mapping[str, Any]], result_sha256: str
 ) -> tuple[dict[str, str], set[str]]:
-    """§11: the current sample after the earlier replacements ``prior`` (in ledger order).
-
-    Returns:
-        ``(current, named)``: each entity currently in the sample (drawn or an earlier
-        replacement, not yet removed) → its stratum, and every id drawn or named by a
-        replacement (which a replacement may never pick).
+    """§11: ``(current, named)`` after the earlier replacements ``prior`` (ledger order): each
+    entity now in the sample → its stratum, and every id drawn or named by a replacement.
 
     Raises:
         VerificationError: if a prior record belongs to another result.
@@ -422,10 +408,7 @@ def replace(
             record of another result.
     """
     ann = check_announce(announce_body)
-    pool = ann["pools"][ENTITIES]
-    digest = hashlib.sha256(entity_snapshot_bytes).hexdigest()
-    if (digest, entity_snapshot_bytes.count(b"\n")) != (pool["sha256"], pool["count"]):
-        raise VerificationError("entities 快照与公告中的承诺不符")
+    _check_pool(ann, ENTITIES, entity_snapshot_bytes)
     if not isinstance(reason, str) or not reason:
         raise MalformedError("draw.replace：须填写替补理由")
     result_sha256 = H(CJ(dict(result))).hex()
