@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import click
 
 from generator.content.errors import ContentError
+from generator.errors import OptionError, WorkflowError
 from ledger.errors import LedgerError
 
 CONTENT_EXIT = 10
@@ -98,6 +99,8 @@ def handle_errors(func: F) -> F:
             raise GongkaiError(str(exc) + "；未写入任何文件", CONTENT_EXIT) from exc
         except LedgerError as exc:
             raise GongkaiError(str(exc), exc.exit_code) from exc
+        except WorkflowError as exc:  # OptionError (2) included
+            raise GongkaiError(str(exc), exc.exit_code) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except OSError as exc:
@@ -121,8 +124,6 @@ def workflow_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from generator.workflow.site import OptionError, WorkflowError
-
         try:
             return func(*args, **kwargs)
         except OptionError as exc:

@@ -110,7 +110,8 @@ class AtTime(click.ParamType[str]):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         """Return ``YYYY-MM-DDTHH:MM:SSZ``; fail with the reason if the time is unusable."""
-        from generator.workflow.site import WorkflowError, parse_at
+        from generator.errors import WorkflowError
+        from generator.workflow.site import parse_at
 
         text = str(value)
         unsafe = unsafe_text_message(text)

@@ -152,8 +152,9 @@ def task_reply(
     log_key: Path | None,
 ) -> None:
     """配合部门应约：--accept 接受，或 --decline --reason 拒绝。"""
+    from generator.errors import OptionError
     from generator.workflow import actions
-    from generator.workflow.site import OptionError, SiteRepo, parse_at
+    from generator.workflow.site import SiteRepo, parse_at
 
     if decision is None:
         raise OptionError("缺少选项：请指定 --accept 或 --decline")
@@ -217,8 +218,9 @@ def draw_announce(
     secrets_dir: Path | None,
 ) -> None:
     """公告抽取：冻结名录库快照、各部门提交承诺、指定未来的 drand 轮次（由全部参与部门签署）。"""
+    from generator.errors import OptionError
     from generator.workflow import drawing
-    from generator.workflow.site import OptionError, SiteRepo, parse_at
+    from generator.workflow.site import SiteRepo, parse_at
 
     if (round_ is None) == (round_at is None):
         raise OptionError("须指定 --round 或 --round-at 之一（不能同时指定）")
@@ -350,7 +352,7 @@ def draw_replace(
 
 
 def _key_map(keys: tuple[str, ...]) -> dict[str, Path | None]:
-    from generator.workflow.site import OptionError
+    from generator.errors import OptionError
 
     out: dict[str, Path | None] = {}
     for item in keys:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.content.loader import load_content
+from generator.errors import OptionError
 from generator.keynames import dept_key_name
 from generator.ledgerops import TRUST_NAME, open_store, read_trust, replay_store
 from ledger.errors import StoreError
@@ -39,16 +40,18 @@ def new_key_files(
 
     Raises:
         ContentError: if the content cannot be loaded (for ``dept``).
-        StoreError: if the choice is ambiguous, the department is unknown, the file exists or
-            ``out`` is inside a git work tree.
+        OptionError: if both or neither of ``dept`` and ``name`` are given, or the department
+            is unknown (a usage error, exit code 2).
+        StoreError: if the file exists or ``out`` is inside a git work tree.
         LedgerError: if the site's ledger does not verify.
     """
     if (dept is None) == (name is None):
-        raise StoreError("请只指定 --dept 或 --name 其中之一")
+        raise OptionError("请只指定 --dept 或 --name 其中之一")
     if dept is not None:
         content, _ = load_content(content_dir)
         if dept not in {d.id for d in content.departments}:
-            raise StoreError(f"未知部门“{dept}”")
+            known = "、".join(d.id for d in content.departments)
+            raise OptionError(f"--dept：未知部门“{dept}”（departments.yaml 中的部门：{known}）")
         used = ledger_key_names(content_dir.parent / "draws")
         origin = content.site.ledger_origin
         n = 1

@@ -17,7 +17,7 @@ Terminology: a *perfect subtree* at ``level`` l and ``index`` i covers leaves
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ledger.errors import VerificationError
 
@@ -27,8 +27,11 @@ __all__ = [
     "MerkleTree",
     "RootBuilder",
     "RootMismatchError",
+    "consistency_ranges",
+    "inclusion_ranges",
     "leaf_hash",
     "node_hash",
+    "range_hash",
     "verify_consistency",
     "verify_inclusion",
 ]
@@ -272,28 +275,15 @@ class MerkleTree:
             raise ValueError(f"大小 {size} 不在 0..{self.size} 范围内")
 
     def _range_hash(self, start: int, end: int) -> bytes:
-        """Return MTH(D[start:end]) for a range that occurs in RFC 9162 recursion.
-
-        Precondition: ``start`` is a multiple of a power of two ≥ end − start (true of every
-        range PATH and SUBPROOF visit, and of every prefix). Then the greedy split into the
-        largest aligned perfect subtrees is the binary decomposition of end − start, and
-        folding them right to left is exactly MTH.
-        """
-        pieces: list[bytes] = []
-        remaining = end - start
-        pos = start
-        while remaining:
-            level = remaining.bit_length() - 1
-            pieces.append(self._levels[level][pos >> level])
-            pos += 1 << level
-            remaining -= 1 << level
-        return _fold_right(pieces)
+        """Return MTH(D[start:end]) for a range of an RFC 9162 proof (see :func:`range_hash`)."""
+        levels = self._levels
+        return range_hash(start, end, lambda level, index: levels[level][index])
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """Return PATH(index, D[0:size]), the RFC 9162 §2.1.3.1 inclusion proof.
 
-        Iterative form of the RFC recursion; elements run from the leaf's sibling up to the
-        child of the root. At most one element is an imperfect subtree, so this costs O(log n).
+        The hashes of :func:`inclusion_ranges`, each folded from stored subtree hashes; elements
+        run from the leaf's sibling up to the child of the root, in O(log n).
 
         Args:
             index: the leaf, 0 ≤ index < size.
@@ -307,23 +297,12 @@ class MerkleTree:
         """
         size = self.size if size is None else size
         self._check_size(size)
-        if not 0 <= index < size:
-            raise ValueError(f"序号 {index} 不在 0..{size - 1} 范围内")
-        proof: list[bytes] = []
-        start, end = 0, size
-        while end - start > 1:
-            k = _split_point(end - start)
-            if index < start + k:  # leaf on the left: the sibling is the right part
-                proof.append(self._range_hash(start + k, end))
-                end = start + k
-            else:
-                proof.append(self._range_hash(start, start + k))
-                start += k
-        proof.reverse()  # the RFC appends on the way back up the recursion
-        return proof
+        return [self._range_hash(s, e) for s, e in inclusion_ranges(index, size)]
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """Return PROOF(old_size, D[0:new_size]), the RFC 9162 §2.1.4.1 consistency proof.
+
+        The hashes of :func:`consistency_ranges`, each folded from stored subtree hashes.
 
         Args:
             old_size: the earlier size m, 0 < m ≤ new_size (m == new_size gives ``[]``).
@@ -337,25 +316,94 @@ class MerkleTree:
         """
         new_size = self.size if new_size is None else new_size
         self._check_size(new_size)
-        if not 0 < old_size <= new_size:
-            raise ValueError(f"旧大小 {old_size} 不在 1..{new_size} 范围内")
-        proof: list[bytes] = []
-        start, end, m = 0, new_size, old_size
-        complete_subtree_known = True  # SUBPROOF's flag b: the verifier already has MTH(D[0:m])
-        while m != end - start:
-            k = _split_point(end - start)
-            if m <= k:
-                proof.append(self._range_hash(start + k, end))
-                end = start + k
-            else:
-                proof.append(self._range_hash(start, start + k))
-                start += k
-                m -= k
-                complete_subtree_known = False
-        if not complete_subtree_known:
-            proof.append(self._range_hash(start, end))
-        proof.reverse()
-        return proof
+        return [self._range_hash(s, e) for s, e in consistency_ranges(old_size, new_size)]
+
+
+# ----------------------------------------------------------------------------- proofs
+# The one proof algorithm (docs/ledger.md §10.3–§10.4): which leaf ranges a proof holds the
+# MTH of. The writer (:class:`MerkleTree`), the publisher (tiles, :mod:`ledger.tiles`) and the
+# auditor (a stream of entries, :mod:`ledger.pin`) only differ in where the hashes come from.
+
+
+def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose MTHs form PATH(index, D[0:size]) (RFC 9162 §2.1.3.1), in order.
+
+    Iterative form of the RFC recursion; the ranges run from the leaf's sibling up to the child
+    of the root (the RFC appends on the way back up). Every range starts at a multiple of a
+    power of two ≥ its length (the precondition of :func:`range_hash`).
+
+    Raises:
+        ValueError: unless 0 ≤ index < size.
+    """
+    if not 0 <= index < size:
+        raise ValueError(f"序号 {index} 不在 0..{size - 1} 范围内")
+    ranges: list[tuple[int, int]] = []
+    start, end = 0, size
+    while end - start > 1:
+        k = _split_point(end - start)
+        if index < start + k:  # leaf on the left: the sibling is the right part
+            ranges.append((start + k, end))
+            end = start + k
+        else:
+            ranges.append((start, start + k))
+            start += k
+    ranges.reverse()
+    return ranges
+
+
+def consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose MTHs form PROOF(old_size, D[0:new_size]) (RFC 9162 §2.1.4.1).
+
+    Deepest first, as SUBPROOF(m, D[0:n], true) defines them; ``[]`` when the sizes are equal.
+    Every range starts at a multiple of a power of two ≥ its length.
+
+    Raises:
+        ValueError: unless 0 < old_size ≤ new_size.
+    """
+    if not 0 < old_size <= new_size:
+        raise ValueError(f"旧大小 {old_size} 不在 1..{new_size} 范围内")
+    ranges: list[tuple[int, int]] = []
+    start, end, m = 0, new_size, old_size
+    complete_subtree_known = True  # SUBPROOF's flag b: the verifier already has MTH(D[0:m])
+    while m != end - start:
+        k = _split_point(end - start)
+        if m <= k:
+            ranges.append((start + k, end))
+            end = start + k
+        else:
+            ranges.append((start, start + k))
+            start += k
+            m -= k
+            complete_subtree_known = False
+    if not complete_subtree_known:
+        ranges.append((start, end))
+    ranges.reverse()
+    return ranges
+
+
+def range_hash(start: int, end: int, subtree: Callable[[int, int], bytes]) -> bytes:
+    """Return MTH(D[start:end]) folded from perfect subtree hashes ``subtree(level, index)``.
+
+    Precondition: ``start`` is a multiple of a power of two ≥ end − start > 0 (true of every
+    range :func:`inclusion_ranges` and :func:`consistency_ranges` give, and of every prefix).
+    Then the greedy split into the largest aligned perfect subtrees is the binary decomposition
+    of end − start, and folding them right to left is exactly MTH (docs/ledger.md §10.2).
+
+    Raises:
+        whatever ``subtree`` raises for a hash it cannot give.
+    """
+    pieces: list[bytes] = []
+    remaining = end - start
+    pos = start
+    while remaining:
+        level = remaining.bit_length() - 1
+        pieces.append(subtree(level, pos >> level))
+        pos += 1 << level
+        remaining -= 1 << level
+    return _fold_right(pieces)
+
+
+# ----------------------------------------------------------------------------- verification
 
 
 def _check_hash(name: str, value: bytes) -> None:

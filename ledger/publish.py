@@ -42,9 +42,20 @@ from pathlib import Path
 from typing import Final
 
 import ledger
+from ledger.auditdir import collect_blob_refs
+from ledger.auditread import EntryLines
 from ledger.durable import LOCK_NAME, LedgerLock, write_atomic
 from ledger.entries import parse_entry
 from ledger.errors import FatalStoreError, StoreError, VerificationError
+from ledger.layout import (
+    ARCHIVE_DIR,
+    BLOB_DIR,
+    CHECKPOINT_NAME,
+    ENTRIES_NAME,
+    PROOF_DIR,
+    RECEIPT_SUFFIX,
+    TRUST_NAME,
+)
 from ledger.merkle import MerkleTree, leaf_hash
 from ledger.note import parse_vkey
 from ledger.payloads import ENTRY_TYPES, EntryTypes
@@ -60,18 +71,7 @@ from ledger.tiles import (
     tiles_for_size,
 )
 from ledger.trust import format_trust
-from ledger.verify import (
-    ARCHIVE_DIR,
-    BLOB_DIR,
-    CHECKPOINT_NAME,
-    ENTRIES_NAME,
-    PROOF_DIR,
-    RECEIPT_SUFFIX,
-    TRUST_NAME,
-    EntryLines,
-    collect_blob_refs,
-    verify_directory,
-)
+from ledger.verify import verify_directory
 
 __all__ = [
     "ARCHIVE_NAME",
@@ -312,22 +312,16 @@ def _publish(
     workers: int,
     types: EntryTypes,
 ) -> PublishReport:
+    """The steps of :func:`publish_ledger` (the caller holds the lock, if any)."""
     # Step 1. Audit, then the store's own verified read; they must describe the same log.
-    audit = verify_directory(src, trust=trust, update_pin=False, workers=workers, types=types)
-    log_keys = [parse_vkey(v) for v in audit.log_keys_ever]
-    state = LedgerStore(src, trust.origin, log_keys).read_state()
-    if state.checkpoint is None or state.checkpoint_note is None:
-        raise StoreError(f"{src}：账本尚无检查点，无可发布内容")
-    size = state.checkpoint.size
-    if size != audit.size or state.checkpoint.root.hex() != audit.root:
-        raise StoreError(f"{src}：审计与读取之间账本发生了变化，请重试")
-    archived = sorted(state.archived_sizes)
-    report = PublishReport(out, size, audit.root, archived, warnings=list(audit.warnings))
+    source = _audit_and_read(src, trust, workers, types)
+    size, archived = source.size, list(source.archived)
+    report = PublishReport(out, size, source.root.hex(), archived, warnings=list(source.warnings))
     output = _Output(out, previous)
 
     # Step 2. The tree of the checkpointed lines (leaf hashes only; ~2n hashes in memory).
     tree = MerkleTree([leaf_hash(line) for _, line in EntryLines(src / ENTRIES_NAME, limit=size)])
-    if tree.size != size or tree.root != state.checkpoint.root:
+    if tree.size != size or tree.root != source.root:
         raise VerificationError(f"{src}：entries.jsonl 在读取期间发生了变化")
 
     # Step 3a. Archived checkpoints, verbatim (already verified by the audit and read_state).
@@ -344,16 +338,101 @@ def _publish(
         output.write(ref.path, tile_bytes(tree, ref))
         report.tiles += 1
 
-    # Step 3c. Stream the lines: entries.jsonl, bundles (full, and partial for each archived
-    # size), receipts (against the first archived checkpoint covering the entry), blob refs.
+    # Step 3c. Stream the lines: entries.jsonl, bundles, receipts, blob references.
+    blob_refs = _write_entries(src, output, tree, notes, report)
+    if previous is not None and not _extends(previous / ENTRIES_NAME, out / ENTRIES_NAME):
+        raise FatalStoreError(
+            f"不可变文件发生变化：{ENTRIES_NAME} 不是上次发布内容的延伸（历史被改写）"
+        )
+
+    # Step 3d. Blobs referenced by entries (verified by the audit; re-checked on copy).
+    for digest in sorted(blob_refs):
+        data = (src / BLOB_DIR / digest).read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise VerificationError(f"{BLOB_DIR}/{digest} 在发布期间被改动")
+        output.write(f"{BLOB_DIR}/{digest}", data)
+        report.blobs += 1
+
+    output.write(TRUST_NAME, format_trust(trust))
+    output.write(PYZ_NAME, build_zipapp())
+
+    # Step 4. Nothing immutable of the previous publication may vanish.
+    output.check_previous_kept()
+
+    # Step 5. The file list and the archive (they hold the checkpoint's bytes already), then
+    # the mutable checkpoint, last (Sunlight: publish only after everything it names).
+    _write_sums_and_archive(out, sorted(output.written), source.note)
+    output.written.update((SUMS_NAME, ARCHIVE_NAME))
+    write_atomic(out / CHECKPOINT_NAME, source.note)
+    output.written.add(CHECKPOINT_NAME)
+    report.files = len(output.written)
+    report.unchanged_immutable = output.unchanged
+    return report
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The audited ledger to publish: its checkpoint and archive, and the audit's warnings."""
+
+    size: int
+    root: bytes
+    note: bytes
+    archived: tuple[int, ...]
+    warnings: tuple[str, ...]
+
+
+def _audit_and_read(src: Path, trust: TrustAnchor, workers: int, types: EntryTypes) -> _Source:
+    """Audit ``src``, then read it with the store's own checks; both must see the same log.
+
+    The store's checkpoint is its latest archived one, so every entry is covered by an
+    archived checkpoint.
+
+    Raises:
+        StoreError: no checkpoint yet, or the ledger changed between the audit and the read.
+        LedgerError: whatever the audit or the read raises.
+    """
+    audit = verify_directory(src, trust=trust, update_pin=False, workers=workers, types=types)
+    log_keys = [parse_vkey(v) for v in audit.log_keys_ever]
+    state = LedgerStore(src, trust.origin, log_keys).read_state()
+    if state.checkpoint is None or state.checkpoint_note is None:
+        raise StoreError(f"{src}：账本尚无检查点，无可发布内容")
+    size = state.checkpoint.size
+    if size != audit.size or state.checkpoint.root.hex() != audit.root:
+        raise StoreError(f"{src}：审计与读取之间账本发生了变化，请重试")
+    archived = tuple(sorted(state.archived_sizes))
+    note, root = state.checkpoint_note, state.checkpoint.root
+    return _Source(size, root, note, archived, tuple(audit.warnings))
+
+
+def _write_entries(
+    src: Path,
+    output: _Output,
+    tree: MerkleTree,
+    notes: dict[int, bytes],
+    report: PublishReport,
+) -> set[str]:
+    """Stream the checkpointed lines into ``entries.jsonl``, the entry bundles and receipts.
+
+    Bundles are written full, and partial for each archived size (the sizes are the keys of
+    ``notes``); a receipt proves each entry against the first archived checkpoint covering it.
+
+    Returns:
+        The digests of the blobs the entries reference.
+
+    Raises:
+        StoreError: a file cannot be written.
+        FatalStoreError: an immutable file would change.
+    """
+    archived = sorted(notes)
+    size = tree.size
     widths: dict[int, set[int]] = {}
     for s in archived:
         for ref in bundles_for_size(s):
             widths.setdefault(ref.index, set()).add(ref.width)
     blob_refs: set[str] = set()
     chunk: list[bytes] = []
-    out.mkdir(parents=True, exist_ok=True)
-    entries_path = out / ENTRIES_NAME
+    output.out_dir.mkdir(parents=True, exist_ok=True)
+    entries_path = output.out_dir / ENTRIES_NAME
     try:
         entries = open(entries_path, "wb")  # noqa: SIM115 - closed below, streamed into
     except OSError as exc:
@@ -377,45 +456,23 @@ def _publish(
             )
             output.write(f"{PROOF_DIR}/{index}{RECEIPT_SUFFIX}", format_receipt(receipt))
             report.receipts += 1
-            refs_found: list[tuple[str, int]] = []
-            body = parse_entry(line, index).body
-            collect_blob_refs(body, refs_found)
-            # draw.announce names its snapshot files by {"sha256", "count"} (draw-v1 §3), not
-            # {"sha256", "size"}: publish them too, or nobody can re-run the draw.
-            if body.get("type") == "draw.announce" and isinstance(body.get("pools"), dict):
-                for ref in body["pools"].values():
-                    if isinstance(ref, dict) and isinstance(ref.get("sha256"), str):
-                        refs_found.append((ref["sha256"], -1))
-            blob_refs.update(digest for digest, _ in refs_found)
+            blob_refs.update(_blob_digests(line, index))
     output.written.add(ENTRIES_NAME)
-    if previous is not None and not _extends(previous / ENTRIES_NAME, entries_path):
-        raise FatalStoreError(
-            f"不可变文件发生变化：{ENTRIES_NAME} 不是上次发布内容的延伸（历史被改写）"
-        )
+    return blob_refs
 
-    # Step 3d. Blobs referenced by entries (verified by the audit; re-checked on copy).
-    for digest in sorted(blob_refs):
-        data = (src / BLOB_DIR / digest).read_bytes()
-        if hashlib.sha256(data).hexdigest() != digest:
-            raise VerificationError(f"{BLOB_DIR}/{digest} 在发布期间被改动")
-        output.write(f"{BLOB_DIR}/{digest}", data)
-        report.blobs += 1
 
-    output.write(TRUST_NAME, format_trust(trust))
-    output.write(PYZ_NAME, build_zipapp())
-
-    # Step 4. Nothing immutable of the previous publication may vanish.
-    output.check_previous_kept()
-
-    # Step 5. The file list and the archive (they hold the checkpoint's bytes already), then
-    # the mutable checkpoint, last (Sunlight: publish only after everything it names).
-    _write_sums_and_archive(out, sorted(output.written), state.checkpoint_note)
-    output.written.update((SUMS_NAME, ARCHIVE_NAME))
-    write_atomic(out / CHECKPOINT_NAME, state.checkpoint_note)
-    output.written.add(CHECKPOINT_NAME)
-    report.files = len(output.written)
-    report.unchanged_immutable = output.unchanged
-    return report
+def _blob_digests(line: bytes, index: int) -> list[str]:
+    """The digests of every blob entry ``index`` references, the draw snapshots included."""
+    refs_found: list[tuple[str, int]] = []
+    body = parse_entry(line, index).body
+    collect_blob_refs(body, refs_found)
+    # draw.announce names its snapshot files by {"sha256", "count"} (draw-v1 §3), not
+    # {"sha256", "size"}: publish them too, or nobody can re-run the draw.
+    if body.get("type") == "draw.announce" and isinstance(body.get("pools"), dict):
+        for ref in body["pools"].values():
+            if isinstance(ref, dict) and isinstance(ref.get("sha256"), str):
+                refs_found.append((ref["sha256"], -1))
+    return [digest for digest, _ in refs_found]
 
 
 def _write_sums_and_archive(out: Path, written: list[str], checkpoint: bytes) -> None:

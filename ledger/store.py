@@ -50,13 +50,10 @@ from ledger.durable import (
 )
 from ledger.errors import FatalStoreError, MalformedError, StoreError, VerificationError
 from ledger.journal import JOURNAL_NAME, AppendJournal
+from ledger.layout import ARCHIVE_DIR, BLOB_DIR, CHECKPOINT_NAME, ENTRIES_NAME
 from ledger.merkle import leaf_hash
 from ledger.note import Signer, Verifier
 from ledger.storescan import (
-    ARCHIVE_DIR,
-    BLOB_DIR,
-    CHECKPOINT_NAME,
-    ENTRIES_NAME,
     MAX_ENTRY_SIZE,
     TORN_PREFIX,
     LineReader,

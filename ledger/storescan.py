@@ -23,14 +23,11 @@ from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.durable import TEMP_PREFIX, read_file
 from ledger.errors import FatalStoreError, MalformedError, StoreError, VerificationError
 from ledger.journal import JOURNAL_NAME, AppendJournal, parse_journal
+from ledger.layout import ARCHIVE_DIR, BLOB_DIR, CHECKPOINT_NAME, ENTRIES_NAME
 from ledger.merkle import RootBuilder, leaf_hash
 from ledger.note import Verifier
 
 __all__ = [
-    "ARCHIVE_DIR",
-    "BLOB_DIR",
-    "CHECKPOINT_NAME",
-    "ENTRIES_NAME",
     "MAX_ENTRY_SIZE",
     "TORN_PREFIX",
     "Scan",
@@ -42,10 +39,6 @@ __all__ = [
 MAX_ENTRY_SIZE: Final = 65535
 """Largest entry (line without ``\\n``) in bytes: the tlog-tiles entry-bundle limit."""
 
-ENTRIES_NAME: Final = "entries.jsonl"
-CHECKPOINT_NAME: Final = "checkpoint"
-ARCHIVE_DIR: Final = "checkpoints"
-BLOB_DIR: Final = "blobs/sha256"
 TORN_PREFIX: Final = "torn-"
 
 # The temp-file prefixes the store's own writes use, per folder (docs/ledger.md §12.1).

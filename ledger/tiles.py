@@ -21,7 +21,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ledger.errors import MalformedError, VerificationError
-from ledger.merkle import EMPTY_ROOT, HASH_SIZE, MerkleTree, node_hash
+from ledger.merkle import (
+    EMPTY_ROOT,
+    HASH_SIZE,
+    MerkleTree,
+    consistency_ranges,
+    inclusion_ranges,
+    node_hash,
+    range_hash,
+)
 
 __all__ = [
     "ENTRIES_LEVEL",
@@ -31,10 +39,13 @@ __all__ = [
     "TILE_WIDTH",
     "TileRef",
     "bundles_for_size",
+    "consistency_proof_from_tiles",
     "decode_bundle",
     "encode_bundle",
     "hash_from_tiles",
+    "inclusion_proof_from_tiles",
     "parse_tile_path",
+    "range_hash_from_tiles",
     "root_from_tiles",
     "tile_bytes",
     "tile_hash_root",
@@ -361,6 +372,53 @@ def hash_from_tiles(size: int, level: int, index: int, read: Callable[[TileRef],
     hashes = _split_hashes(ref, read(ref))
     offset = first % TILE_WIDTH
     return _perfect_root(hashes[offset : offset + (1 << sub)])
+
+
+def range_hash_from_tiles(
+    size: int, start: int, end: int, read: Callable[[TileRef], bytes]
+) -> bytes:
+    """MTH(D[start:end]) of a tree published as tiles for ``size`` (unverified: check a proof).
+
+    ``start`` must be aligned to a power of two ≥ ``end − start`` (true of every range in an
+    RFC 9162 proof); the range is folded from its perfect subtrees by
+    :func:`ledger.merkle.range_hash`, each read with :func:`hash_from_tiles`.
+
+    Raises:
+        ValueError: if a subtree of the range is not complete within ``size``.
+        MalformedError: a tile of the wrong length.
+    """
+    return range_hash(start, end, lambda level, index: hash_from_tiles(size, level, index, read))
+
+
+def inclusion_proof_from_tiles(
+    index: int, size: int, read: Callable[[TileRef], bytes]
+) -> list[bytes]:
+    """An inclusion proof for leaf ``index`` in the tree of ``size``, read from its tiles.
+
+    The ranges are :func:`ledger.merkle.inclusion_ranges` (RFC 9162 §2.1.3.1); unverified.
+
+    Raises:
+        ValueError: unless 0 ≤ index < size.
+        MalformedError: a tile of the wrong length.
+    """
+    return [range_hash_from_tiles(size, s, e, read) for s, e in inclusion_ranges(index, size)]
+
+
+def consistency_proof_from_tiles(
+    old_size: int, new_size: int, read: Callable[[TileRef], bytes]
+) -> list[bytes]:
+    """A consistency proof old_size → new_size, read from the tiles of ``new_size``.
+
+    The ranges are :func:`ledger.merkle.consistency_ranges` (RFC 9162 §2.1.4.1); unverified.
+
+    Raises:
+        ValueError: unless 0 < old_size ≤ new_size.
+        MalformedError: a tile of the wrong length.
+    """
+    return [
+        range_hash_from_tiles(new_size, s, e, read)
+        for s, e in consistency_ranges(old_size, new_size)
+    ]
 
 
 def encode_bundle(entries: Iterable[bytes]) -> bytes:

@@ -34,11 +34,8 @@ KNOWN: dict[str, frozenset[str]] = {
     "generator": frozenset(),
     "ledger": frozenset(
         {
-            "module ledger/verify.py",
-            "function ledger/verify.py::_run",
             "function ledger/draw/matching.py::match",
             "function ledger/draw/result.py::_steps",
-            "function ledger/publish.py::_publish",
             "cycle ledger.draw ledger.draw.matching ledger.draw.result ledger.draw.sampling"
             " ledger.draw.snapshot ledger.draw.tickets",
         }

@@ -19,7 +19,8 @@ from typing import Any
 from generator import entryids
 from generator.content.errors import Location, Problems
 from generator.content.model import AnnualPlan, SpotCheckTask, TaskKind
-from generator.workflow.site import SiteRepo, WorkflowError
+from generator.errors import WorkflowError
+from generator.workflow.site import SiteRepo
 from ledger import canonical
 from ledger.checkpoint import Checkpoint
 from ledger.payloads import BlobRef, PlanPublish, PlanTask, TaskInvite, TaskReply, sign

@@ -25,8 +25,9 @@ from typing import Any
 from generator import entryids
 from generator.content.drawsize import draw_figures
 from generator.content.model import CreditRisk, InspectorStatus, MarketEntity, SpotCheckTask
+from generator.errors import OptionError, WorkflowError
 from generator.workflow.actions import find_task
-from generator.workflow.site import OptionError, SiteRepo, WorkflowError
+from generator.workflow.site import SiteRepo
 from generator.workflow.visits import PoolRules, pool_rules
 from ledger import canonical
 from ledger.checkpoint import Checkpoint

@@ -17,11 +17,12 @@ from typing import Any
 from generator import entryids
 from generator.content.errors import Problems
 from generator.content.results import FollowUpMeasure, ResultCategory, measure_mismatch
+from generator.errors import WorkflowError
 from generator.workflow.actions import find_task
 from generator.workflow.form_reader import read_form
 from generator.workflow.forms import form_rows, write_form
 from generator.workflow.records import result_payload
-from generator.workflow.site import SiteRepo, WorkflowError
+from generator.workflow.site import SiteRepo
 from ledger.checkpoint import Checkpoint
 from ledger.entries import add_signatures
 from ledger.payloads import (
@@ -212,7 +213,11 @@ def followup(
         WorkflowError: if the measure is not one of the form's options, or the state machine
             refuses (no published result of this department, nothing open to close).
     """
-    _record(repo, task_id, TaskState.CONFIRMED)
+    record, _ = _record(repo, task_id, TaskState.CONFIRMED)
+    if (dept, entity) not in record.results:
+        # Checked here, before an entry id is built from the typed ``entity`` (docs/workflow.md
+        # §3 rule 8): any text may be typed, only a published result may be followed up.
+        raise WorkflowError(f"部门“{dept}”在任务“{task_id}”中没有主体“{entity}”的已公示检查结果")
     ident = entryids.followup(task_id, dept, entity, at, close=close)
     body: FollowupClose | FollowupRecord
     if close:

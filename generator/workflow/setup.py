@@ -9,10 +9,11 @@ from pathlib import Path
 
 from generator.content.libraries import ENTITY_COLUMNS, INSPECTOR_COLUMNS
 from generator.content.loader import base_url_problem
+from generator.errors import WorkflowError
 from generator.keyfiles import CreatedKey, write_key_pair
 from generator.keynames import key_names
 from generator.ledgerops import DEPT_SCOPES, init_ledger, key_add_entry
-from generator.workflow.site import SiteRepo, WorkflowError
+from generator.workflow.site import SiteRepo
 from ledger.checkpoint import Checkpoint
 from ledger.errors import StoreError
 from ledger.examplekeys import refuse_example_key

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from generator.content.loader import load_content
 from generator.content.model import Content
+from generator.errors import OptionError as OptionError  # re-exported: older imports
+from generator.errors import WorkflowError as WorkflowError
 from generator.keynames import dept_key_name
 from generator.ledgerops import (
     LedgerState,
@@ -24,15 +26,6 @@ from ledger.keys import read_private_key
 from ledger.note import Signer
 from ledger.registry import TrustAnchor
 from ledger.store import LedgerStore
-
-
-class WorkflowError(Exception):
-    """A staff action was refused; the message says why. Nothing was appended."""
-
-
-class OptionError(WorkflowError):
-    """A value the command needs was not given or is malformed (a key file, ``--accept``):
-    a usage error rather than a refusal by the workflow. Nothing was appended."""
 
 
 def format_ts(when: dt.datetime) -> str:

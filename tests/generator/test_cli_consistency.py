@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from generator.cli import main
 from generator.cli_errors import EXIT_CODES
 from generator.cli_options import staff_time
+from generator.errors import OptionError
 from generator.workflow.drawing import first_round_after
-from generator.workflow.site import OptionError
 from ledger.draw import drand
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -392,3 +392,17 @@ def test_the_example_ledger_is_in_time_order() -> None:
         for line in (ROOT / "draws" / "entries.jsonl").read_bytes().splitlines()
     ]
     assert stamps == sorted(stamps)
+
+
+@pytest.mark.parametrize("entity", ["某某餐饮有限公司", "9" * 200, "../../etc/passwd"])
+def test_a_follow_up_of_an_entity_without_a_result_is_a_refusal(site: Path, entity: str) -> None:
+    """The typed entity is checked against the published results before an entry id is built
+    from it; it used to reach the entry parser (exit 3, "条目 body.id 缺失或格式错误")."""
+    before = (site / "draws" / "entries.jsonl").read_bytes()
+    result = _run(
+        "followup", "record", "2024-YYYC-CY", entity, "--dept", "scjg", "--measure", "其他",
+        "--site", str(site), "--at", "2024-12-01",
+    )  # fmt: skip
+    assert result.exit_code == 11, result.output
+    assert f"没有主体“{entity}”的已公示检查结果" in result.output
+    assert (site / "draws" / "entries.jsonl").read_bytes() == before

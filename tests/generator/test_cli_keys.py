@@ -63,8 +63,9 @@ def test_keys_new_unknown_department(tmp_path: Path) -> None:
             str(tmp_path),
         ],
     )
-    assert result.exit_code == 6
-    assert "未知部门" in result.output
+    # an unknown --dept is a bad option value (usage error, exit code 2), not an unusable ledger
+    assert result.exit_code == 2
+    assert "--dept：未知部门“nope”" in result.output
     assert os.listdir(tmp_path) == []
 
 

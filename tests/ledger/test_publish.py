@@ -26,13 +26,15 @@ from ledger.publish import (
     publish_ledger,
 )
 from ledger.store import LedgerStore
-from ledger.tiles import TILE_WIDTH, TileRef, decode_bundle
-from ledger.verify import (
+from ledger.tiles import (
+    TILE_WIDTH,
+    TileRef,
     consistency_proof_from_tiles,
+    decode_bundle,
     inclusion_proof_from_tiles,
     range_hash_from_tiles,
-    verify_directory,
 )
+from ledger.verify import verify_directory
 
 ARCHIVED = [4, 100, 256, 300, 513, 600]
 

@@ -19,7 +19,15 @@ from ledger.errors import (
     MalformedError,
     VerificationError,
 )
-from ledger.merkle import MerkleTree, RootMismatchError, leaf_hash, verify_consistency
+from ledger.merkle import (
+    MerkleTree,
+    RootMismatchError,
+    consistency_ranges,
+    inclusion_ranges,
+    leaf_hash,
+    verify_consistency,
+)
+from ledger.pin import consistency_proof_from_entries
 from ledger.publish import publish_ledger
 from ledger.receipt import parse_receipt, verify_receipt
 from ledger.store import LedgerStore
@@ -28,10 +36,7 @@ from ledger.verify import (
     DRAW_CHECKS,
     REPORT_SCHEMA,
     BlobReader,
-    _consistency_proof_from_entries,
     check_fork_evidence,
-    consistency_ranges,
-    inclusion_ranges,
     parse_fork_evidence,
     verify_directory,
 )
@@ -361,7 +366,7 @@ def test_streamed_consistency_proof(built: lf.Ledger) -> None:
     tree = MerkleTree([leaf_hash(x) for x in built.lines])
     path = built.directory / "entries.jsonl"
     for m, n in ((1, 600), (255, 256), (256, 600), (300, 513), (599, 600), (600, 600)):
-        assert _consistency_proof_from_entries(path, m, n) == tree.consistency_proof(m, n)
+        assert consistency_proof_from_entries(path, m, n) == tree.consistency_proof(m, n)
 
 
 # --------------------------------------------------------------------------- log key rotation

@@ -17,8 +17,8 @@ from generator.cli import main
 from generator.content.drawsize import DrawFigures, draw_figures, draw_size
 from generator.content.loader import load_content
 from generator.content.model import CreditRisk, ItemClass
+from generator.errors import WorkflowError
 from generator.workflow.drawing import check_ratio_cap
-from generator.workflow.site import WorkflowError
 
 MINI = Path(__file__).resolve().parents[1] / "generator" / "fixtures" / "mini"
 A, B, C, D = CreditRisk

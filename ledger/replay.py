@@ -1,0 +1,362 @@
+"""Step 4 of the audit: stream ``entries.jsonl`` and replay the log (docs/ledger.md §13.5).
+
+For each line below the checkpoint size: no ``\\r``; :func:`~ledger.entries.parse_entry`;
+the registry replay by log index (docs/ledger.md §13.3: body schema, key rules, every Ed25519
+signature); the leaf hash into the O(log n) :class:`~ledger.merkle.RootBuilder`; every
+referenced blob; the draw re-execution hooks; the entry bundles of a published folder; and at
+every archived size, the archived note's signature and root. :func:`replay_entries` returns
+what the later steps and the report need as a :class:`Replay`.
+
+Ed25519 verification dominates the cost, so with ``workers > 1`` the department signature
+checks are deferred, in batches, to a pool of processes (:class:`SigChecker`); a failing
+signature is reported at its index, and the first error in log order wins, exactly as with
+``workers=1`` (which verifies inline).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from multiprocessing.pool import AsyncResult, Pool
+from typing import Any, Final
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ledger.auditdir import Archive, AuditedDirectory, collect_blob_refs
+from ledger.auditread import EntryLines, OverlongLine
+from ledger.entries import MAX_ENTRY_SIZE, Entry, parse_entry
+from ledger.errors import LedgerError, MalformedError, VerificationError
+from ledger.layout import ARCHIVE_DIR, ENTRIES_NAME
+from ledger.merkle import RootBuilder, leaf_hash
+from ledger.note import Verifier
+from ledger.pin import open_with
+from ledger.registry import ROOT_TYPES, Registry
+from ledger.tiles import TILE_WIDTH
+
+__all__ = ["BlobReader", "DrawCheck", "Replay", "SigChecker", "replay_entries"]
+
+BlobReader = Callable[[str], bytes]
+"""``read_blob(hex_sha256) -> bytes``: a blob's bytes, already checked against its hash."""
+
+DrawCheck = Callable[[Entry, BlobReader], None]
+"""A re-execution hook: raise a :class:`~ledger.errors.LedgerError` if the entry is wrong."""
+
+_BATCH: Final = 256  # signatures per pool task
+_IN_FLIGHT_PER_WORKER: Final = 4  # bounded queue: memory stays O(workers × batch)
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+_KEY_CACHE: dict[bytes, Ed25519PublicKey] = {}
+
+
+def _verify_batch(blob: bytes) -> int:
+    """Pool task: verify the signatures packed in ``blob`` (see :meth:`SigChecker.add`).
+
+    Each item is ``public key (32) ‖ signature (64) ‖ u32be(len(message)) ‖ message``: one bytes
+    object per batch pickles and travels far faster than a tuple of objects per signature.
+
+    Returns:
+        The position in the batch of the first invalid signature, or -1.
+    """
+    view = memoryview(blob)
+    pos = 0
+    k = 0
+    end = len(blob)
+    while pos < end:
+        pub = bytes(view[pos : pos + 32])
+        sig = bytes(view[pos + 32 : pos + 96])
+        n = int.from_bytes(view[pos + 96 : pos + 100], "big")
+        msg = bytes(view[pos + 100 : pos + 100 + n])
+        pos += 100 + n
+        key = _KEY_CACHE.get(pub)
+        if key is None:
+            if len(_KEY_CACHE) > 4096:
+                _KEY_CACHE.clear()
+            key = _KEY_CACHE[pub] = Ed25519PublicKey.from_public_bytes(pub)
+        try:
+            key.verify(sig, msg)
+        except (InvalidSignature, ValueError):
+            return k
+        k += 1
+    return -1
+
+
+def _sig_error(failure: tuple[int, str, str]) -> VerificationError:
+    """The error for a failed deferred check ``(index, key ref, where)``."""
+    # The same wording as Registry._valid_sigs, so workers=1 and workers=N report alike.
+    _, ref, where = failure
+    return VerificationError(f"{where}：密钥 {ref} 的签名无效")
+
+
+def _pool_context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    # fork: no re-import of the (possibly zipped) program; the children only run _verify_batch.
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+class SigChecker:
+    """Deferred Ed25519 checks, verified in order by a process pool (bounded in flight)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: Pool = _pool_context().Pool(workers)
+        self.parts: list[bytes] = []  # the packed items of the batch being filled
+        self.meta: list[tuple[int, str, str]] = []  # (index, key ref, where) of each item
+        self.pending: deque[tuple[AsyncResult[int], list[tuple[int, str, str]]]] = deque()
+        self.failure: tuple[int, str, str] | None = None
+
+    def add(self, index: int, pub: bytes, msg: bytes, sig: bytes, ref: str, where: str) -> None:
+        """Queue one check. Preconditions: ``len(pub) == 32``, ``len(sig) == 64``."""
+        self.parts += (pub, sig, len(msg).to_bytes(4, "big"), msg)
+        self.meta.append((index, ref, where))
+        if len(self.meta) >= _BATCH:
+            self._submit()
+
+    def _send(self) -> None:
+        if self.meta:
+            blob = b"".join(self.parts)
+            self.pending.append((self.pool.apply_async(_verify_batch, (blob,)), self.meta))
+            self.parts = []
+            self.meta = []
+
+    def _submit(self) -> None:
+        self._send()
+        while len(self.pending) > self.workers * _IN_FLIGHT_PER_WORKER:
+            self._collect_one()
+            if self.failure is not None:
+                raise _sig_error(self.failure)
+
+    def _collect_one(self) -> None:
+        result, meta = self.pending.popleft()
+        at = result.get()
+        if at >= 0 and self.failure is None:
+            self.failure = meta[at]
+
+    def first_failure(self) -> tuple[int, str, str] | None:
+        """Verify everything queued; return the earliest failure in log order, if any."""
+        self._send()
+        while self.pending and self.failure is None:
+            self._collect_one()
+        return self.failure
+
+    def close(self) -> None:
+        """Stop the pool (pending checks are dropped)."""
+        self.pool.terminate()
+        self.pool.join()
+
+
+class _DeferringRegistry(Registry):
+    """A registry whose department signature checks are queued on a :class:`SigChecker`.
+
+    Key-management entries (rare) are verified inline as usual. A queued signature is assumed
+    valid for the replay; if it is not, the audit fails at its index anyway, and the earliest
+    error in log order is reported (see :func:`verify_directory`), so the outcome equals an
+    inline replay.
+    """
+
+    checker: SigChecker | None = None
+
+    def _valid_sigs(
+        self, entry: Entry, msg: bytes, candidates: Mapping[str, Verifier], where: str
+    ) -> set[str]:
+        checker = self.checker
+        if checker is None or entry.type in ROOT_TYPES:
+            return super()._valid_sigs(entry, msg, candidates, where)
+        good: set[str] = set()
+        for sig in entry.sigs:
+            verifier = candidates.get(sig.key)
+            if verifier is None:
+                continue
+            checker.add(self.size, verifier.public_key, msg, sig.sig, sig.key, where)
+            good.add(sig.key)
+        return good
+
+
+# --------------------------------------------------------------------------- the stream
+
+
+class Replay:
+    """The replay of one audit: the registry, the streaming root and what was checked.
+
+    Attributes:
+        registry: The key registry after the last replayed entry.
+        builder: The streaming MTH of the lines replayed.
+        log_keys_ever: Every log key valid at some index so far, by key reference.
+        roots_at: MTH of the first ``s`` lines, for every archived size and the pinned size.
+        signatures: Entry signatures counted (verified, or queued on the pool).
+        checked_archives: Archived checkpoints verified (signature and root).
+        last_checked: The last archived size verified (0 before the first).
+    """
+
+    def __init__(
+        self,
+        audit: AuditedDirectory,
+        archives: Mapping[int, Archive],
+        pin_size: int | None,
+        checks: Sequence[DrawCheck],
+        partial_bundle_sizes: set[int],
+    ) -> None:
+        self.audit = audit
+        self.archives = archives
+        self.pin_size = pin_size
+        self.checks = checks
+        self.partial_bundle_sizes = partial_bundle_sizes
+        self.checker: SigChecker | None = None
+        self.registry: Registry
+        if audit.workers > 1:
+            self.checker = SigChecker(audit.workers)
+            deferring = _DeferringRegistry(
+                origin=audit.origin, trust=audit.trust, types=audit.types
+            )
+            deferring.checker = self.checker
+            self.registry = deferring
+        else:
+            self.registry = Registry(origin=audit.origin, trust=audit.trust, types=audit.types)
+        self.builder = RootBuilder()
+        self.log_keys_ever: dict[str, Verifier] = {}
+        self.roots_at: dict[int, bytes] = {}
+        self.signatures = 0
+        self.checked_archives = 0
+        self.last_checked = 0
+        self.chunk: list[bytes] = []  # the lines of the entry bundle being filled
+
+    def run(self, size: int) -> None:
+        """Replay the first ``size`` lines; the earliest error in log order is raised.
+
+        Raises:
+            MalformedError: a line does not parse (or is too long, or ends in ``\\r``).
+            VerificationError: a signature, registry rule, blob, bundle or archived root fails,
+                or there are fewer than ``size`` complete lines.
+            UnverifiableError / StoreError: a file is missing or unreadable.
+        """
+        checker = self.checker
+        lines = EntryLines(self.audit.path / ENTRIES_NAME, limit=size)
+        index = -1
+        try:
+            try:
+                for index, line in lines:
+                    self._feed(index, line)
+            except OverlongLine as exc:
+                raise MalformedError(
+                    f"entries.jsonl 第 {exc.index} 行超过 {MAX_ENTRY_SIZE} 字节（瓦片条目包的上限）"
+                ) from None
+            _require_complete(lines, index + 1, size)
+            if checker is not None:
+                failure = checker.first_failure()
+                if failure is not None:
+                    raise _sig_error(failure)
+        except LedgerError as exc:
+            # The earliest error in log order wins: a deferred signature failure at an index ≤
+            # the one that failed here comes first (as it would have with an inline replay).
+            if checker is not None:
+                failure = checker.first_failure()
+                if failure is not None and failure[0] <= max(index, 0):
+                    raise _sig_error(failure) from exc
+            raise
+        finally:
+            if checker is not None:
+                checker.close()
+
+    def _feed(self, index: int, line: bytes) -> None:
+        """Replay line ``index``: entry, registry, leaf, blobs, hooks, bundle, archive."""
+        if line.endswith(b"\r"):
+            raise MalformedError(
+                f"entries.jsonl 第 {index} 行以 CRLF（\\r\\n）结尾；行尾只能是 \\n"
+            )
+        entry = parse_entry(line, index)
+        registry = self.registry
+        registry.apply(entry)
+        self.signatures += len(entry.sigs)
+        if entry.type in ROOT_TYPES or index == 0:
+            for v in registry.log_keys:
+                self.log_keys_ever.setdefault(v.key_ref, v)
+        self.builder.append(leaf_hash(line))
+        audit = self.audit
+        if b'"sha256":' in line:  # cheap pre-filter: a blob reference needs this key
+            refs: list[tuple[str, int]] = []
+            collect_blob_refs(entry.body, refs)
+            for digest, blob_size in refs:
+                audit.check_blob(index, digest, blob_size)
+        for check in self.checks:
+            check(entry, audit.read_blob)
+        n = index + 1
+        if audit.has_tiles:
+            self._bundle(n, line)
+        if n == self.pin_size:
+            self.roots_at[n] = self.builder.root()
+        archive = self.archives.get(n)
+        if archive is not None:
+            self._check_archive(archive)
+
+    def _bundle(self, n: int, line: bytes) -> None:
+        """Add line ``n − 1`` to the bundle; check a full one, or a partial one of an archive."""
+        chunk = self.chunk
+        chunk.append(line)
+        if len(chunk) == TILE_WIDTH:
+            self.audit.check_bundle(n - TILE_WIDTH, chunk)
+            self.chunk = []
+        elif n in self.partial_bundle_sizes:
+            self.audit.check_bundle(n - len(chunk), chunk)
+
+    def _check_archive(self, archive: Archive) -> None:
+        """At an archived size: its note verifies with a log key so far, its root is MTH."""
+        n = archive.size
+        open_with(
+            archive.note, self.audit.origin, self.log_keys_ever.values(), f"{ARCHIVE_DIR}/{n}"
+        )
+        actual = self.builder.root()
+        if actual != archive.root:
+            raise VerificationError(
+                f"{ARCHIVE_DIR}/{n} 签名的根 {archive.root.hex()} 与 entries.jsonl "
+                f"前 {n} 行重算的根 {actual.hex()} 不符：第 {self.last_checked}..{n - 1} "
+                "行之间有条目被修改、插入、删除或重排"
+            )
+        self.roots_at[n] = actual
+        self.checked_archives += 1
+        self.last_checked = n
+
+
+def _require_complete(lines: EntryLines, verified: int, size: int) -> None:
+    """Raise unless ``verified`` (the complete lines read) reaches the checkpoint ``size``."""
+    if verified < size:
+        detail = ""
+        if lines.tail:
+            detail = f"；其后还有 {len(lines.tail)} 字节没有换行符（最后一行缺少 \\n）"
+        raise VerificationError(
+            f"entries.jsonl 只有 {verified} 个完整行，少于检查点大小 {size}"
+            f"（末尾被截断或行被删除）{detail}"
+        )
+
+
+def replay_entries(
+    audit: AuditedDirectory,
+    size: int,
+    archives: Mapping[int, Archive],
+    pin_size: int | None,
+    checks: Sequence[DrawCheck],
+) -> Replay:
+    """Replay the first ``size`` lines of the audited directory (docs/ledger.md §13.5 step 4).
+
+    Args:
+        audit: The directory under audit.
+        size: The checkpoint size (lines after it are not replayed).
+        archives: The archived checkpoints up to ``size``, by size.
+        pin_size: The pinned size, whose root is recorded in ``roots_at`` (None: no pin).
+        checks: Hooks called for every entry, in log order, with a blob reader.
+
+    Returns:
+        The replay, after the last line.
+
+    Raises:
+        as :meth:`Replay.run`, and whatever a hook raises.
+    """
+    partial_bundle_sizes = {s for s in archives if s % TILE_WIDTH} | (
+        {size} if size % TILE_WIDTH else set()
+    )
+    replay = Replay(audit, archives, pin_size, checks, partial_bundle_sizes)
+    replay.run(size)
+    return replay
