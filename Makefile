@@ -5,17 +5,17 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: site test lint bench serve check example clean browser-deps crash-deps office-deps web-deps wheel-check
+.PHONY: site test lint bench fuzz serve check example clean browser-deps crash-deps office-deps web-deps wheel-check
 
 # The venv is rebuilt when pyproject.toml changes.
-# The C accelerators (ledger/draw/_entities.c, _picks.c, ledger/_plainjson.c) need a compiler and OpenSSL's headers; without
+# The C accelerators (ledger/draw/_entities.c, _picks.c) need a compiler and OpenSSL's headers; without
 # them the install still succeeds and the pure-Python path is used.
-$(STAMP): pyproject.toml ledger/draw/_entities.c ledger/draw/_picks.c ledger/_plainjson.c
+$(STAMP): pyproject.toml ledger/draw/_entities.c ledger/draw/_picks.c
 	-@test -f /usr/include/openssl/sha.h && command -v cc >/dev/null 2>&1 || \
 	  (apt-get update -qq && apt-get install -y -qq gcc libssl-dev >/dev/null)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,lint,bench]'
+	$(PY) -m pip install -q -e '.[search,test,lint,bench]'
 	touch $(STAMP)
 
 site: $(STAMP)
@@ -58,6 +58,24 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pytest tests/bench -o addopts="" -o python_files="bench_*.py" --benchmark-only --benchmark-columns=min,mean,max,rounds
+
+# The C that parses untrusted snapshot files (ledger/draw/_entities.c, and _picks.c), built with
+# AddressSanitizer and UndefinedBehaviorSanitizer and fed mutated and random files for
+# FUZZ_SECONDS, every acceptance compared with ledger/draw/reference.py (tests/fuzz/fuzz_c.py).
+FUZZ_SECONDS ?= 40
+FUZZ_DIR := build/fuzz
+fuzz: $(STAMP)
+	mkdir -p $(FUZZ_DIR)
+	set -e; inc=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["include"])'); \
+	  ext=$$($(PY) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))'); \
+	  for m in _entities _picks; do \
+	    cc -shared -fPIC -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	      -fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter -I"$$inc" \
+	      ledger/draw/$$m.c -lcrypto -o $(FUZZ_DIR)/$$m$$ext; \
+	  done
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  PYTHONMALLOC=malloc LD_PRELOAD="$$(cc -print-file-name=libasan.so) $$(cc -print-file-name=libubsan.so)" \
+	  $(PY) tests/fuzz/fuzz_c.py $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 serve: site
 	$(BIN)/gongkai serve --dir _site

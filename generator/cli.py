@@ -138,6 +138,14 @@ def build(content_dir: Path, output: Path | None, preview: bool) -> None:
         )
         results, facts = inputs.results, inputs.facts
         record = LedgerRecord(inputs.as_of, inputs.plans, preview)
+    from generator.site.search import pagefind_available
+
+    if not pagefind_available():
+        click.echo(
+            "警告：未安装站内搜索索引程序 Pagefind（pip install 'gongkai[search]'），本次生成的"
+            "网站没有全文搜索，搜索页只能按统一社会信用代码查询",
+            err=True,
+        )
     report = build_site(content_dir, output, results=results, task_facts=facts, record=record)
     kind = "预览（未发布，不得作为公示网站发布）" if preview else "网站"
     click.echo(f"已生成{kind}：{report.output}（{report.pages} 个页面，{report.files} 个文件）")
@@ -411,24 +419,58 @@ def keys_register(
     "--pin",
     "pin_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="固定检查点文件：发现回滚或分叉时报错并输出证据",
+    help="固定文件：上次验证通过的签名检查点（不存在时首次写入）；发现回滚或分叉时报错",
 )
+@click.option("--no-update-pin", is_flag=True, help="验证通过后不更新固定文件")
 @click.option("--json", "as_json", is_flag=True, help="输出机器可读的 JSON 报告")
-@click.option("--workers", type=WORKERS, default=1, show_default=True, help="并行验证签名的进程数")
+@click.option(
+    "--workers",
+    type=WORKERS,
+    default=0,
+    show_default=True,
+    help="并行验证签名的进程数（0 = 全部 CPU 核心；1 = 单进程）",
+)
+@click.option(
+    "--evidence",
+    "evidence_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="发现分叉或回滚时，把可移交的证据写入此文件",
+)
+@click.option(
+    "--allow-type",
+    "allow_types",
+    type=TEXT,
+    multiple=True,
+    metavar="类型",
+    help="接受本验证器未内置的部门条目类型（仍要求部门签名与授权范围；会给出警告）",
+)
 @handle_errors
 def verify(
-    directory: Path, trust_file: Path | None, pin_file: Path | None, as_json: bool, workers: int
+    directory: Path,
+    trust_file: Path | None,
+    pin_file: Path | None,
+    no_update_pin: bool,
+    as_json: bool,
+    workers: int,
+    evidence_file: Path | None,
+    allow_types: tuple[str, ...],
 ) -> None:
-    """离线验证账本目录或已生成网站中的账本（签名、默克尔树、检查点，并重新运行每一次抽取）。"""
+    """离线验证账本目录或已生成网站中的账本（签名、默克尔树、检查点，并重新运行每一次抽取）。
+
+    选项与默认值和独立验证程序（gongkai-verify.pyz、python -m ledger verify）相同。"""
     from ledger.__main__ import main as ledger_main
 
     argv = ["verify", str(directory), "--workers", str(workers)]
-    if trust_file is not None:
-        argv += ["--trust", str(trust_file)]
-    if pin_file is not None:
-        argv += ["--pin", str(pin_file)]
-    if as_json:
-        argv.append("--json")
+    for flag, value in (
+        ("--trust", trust_file),
+        ("--pin", pin_file),
+        ("--evidence", evidence_file),
+    ):
+        if value is not None:
+            argv += [flag, str(value)]
+    for kind in allow_types:
+        argv += ["--allow-type", kind]
+    argv += ["--no-update-pin"] * no_update_pin + ["--json"] * as_json
     code = ledger_main(argv, prog="gongkai")
     if code:
         raise SystemExit(code)

@@ -13,7 +13,6 @@ their own code (:mod:`ledger.errors`).
 
 from __future__ import annotations
 
-import errno
 import functools
 import os
 from collections.abc import Callable
@@ -23,7 +22,7 @@ import click
 
 from generator.content.errors import ContentError
 from generator.errors import OptionError, WorkflowError
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, os_reason
 
 CONTENT_EXIT = 10
 #: A file outside the ledger cannot be read or written (an output directory, a key file …):
@@ -68,25 +67,6 @@ class GongkaiError(click.ClickException):
         click.echo(f"错误：{self.format_message()}", err=True)
 
 
-_ERRNO_TEXT = {
-    errno.ENOENT: "文件或目录不存在",
-    errno.EACCES: "没有访问权限",
-    errno.EPERM: "不允许的操作",
-    errno.ENOSPC: "磁盘空间不足",
-    errno.EROFS: "文件系统只读",
-    errno.ENOTDIR: "路径中有一项不是目录",
-    errno.EISDIR: "是目录而不是文件",
-    errno.EEXIST: "已存在",
-    errno.EADDRINUSE: "端口已被占用",
-}
-
-
-def _os_reason(exc: OSError) -> str:
-    """The reason of an operating-system error in Chinese (with the system's text otherwise)."""
-    text = _ERRNO_TEXT.get(exc.errno or 0)
-    return text if text is not None else f"{exc.strerror or exc}"
-
-
 def handle_errors(func: F) -> F:
     """Map library errors to messages and exit codes (the only place that does so)."""
 
@@ -103,19 +83,32 @@ def handle_errors(func: F) -> F:
             raise GongkaiError(str(exc), exc.exit_code) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except ModuleNotFoundError as exc:
+            if exc.name != "fcntl":
+                raise _internal(exc) from exc
+            raise GongkaiError(
+                "本命令需要读写账本，要用 POSIX 文件锁（Linux、macOS）；本系统没有（如 Windows）。"
+                "Windows 上可以运行 check、build、verify、serve，其余命令请在 WSL 中运行",
+                IO_EXIT,
+            ) from exc
         except OSError as exc:
             where = f"{exc.filename}：" if exc.filename else ""
-            raise GongkaiError(f"无法读写文件 {where}{_os_reason(exc)}", IO_EXIT) from exc
+            raise GongkaiError(f"无法读写文件 {where}{os_reason(exc)}", IO_EXIT) from exc
         except Exception as exc:
-            if os.environ.get("GONGKAI_DEBUG"):
-                raise
-            raise GongkaiError(
-                f"程序内部错误（{type(exc).__name__}：{exc}）；请设置环境变量 GONGKAI_DEBUG=1 "
-                "重新运行并报告问题",
-                INTERNAL_EXIT,
-            ) from exc
+            raise _internal(exc) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _internal(exc: Exception) -> GongkaiError:
+    """An unexpected error as exit code 1; re-raised as is with ``GONGKAI_DEBUG`` set."""
+    if os.environ.get("GONGKAI_DEBUG"):
+        raise exc
+    return GongkaiError(
+        f"程序内部错误（{type(exc).__name__}：{exc}）；请设置环境变量 GONGKAI_DEBUG=1 "
+        "重新运行并报告问题",
+        INTERNAL_EXIT,
+    )
 
 
 def workflow_errors(func: F) -> F:

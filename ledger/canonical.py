@@ -24,14 +24,13 @@ import itertools
 import json
 import operator
 import re
-import sys
 from collections.abc import Callable
 from json.encoder import encode_basestring
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 from ledger.errors import MalformedError
 
-__all__ = ["MAX_SAFE_INTEGER", "dumps", "loads"]
+__all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "check_depth", "dumps", "loads"]
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """Largest integer magnitude allowed (I-JSON, RFC 7493 §2.2; RFC 8785 §3.2.2.3)."""
@@ -72,12 +71,10 @@ try:  # msgspec (optional: the stdlib zipapp verifier runs without it)
     #: Encoder for wide values that :func:`_plainly_valid` accepted: about 7 times faster than
     #: the stdlib's on a draw's result record, with the same bytes (``order="sorted"`` sorts
     #: keys by code point like ``sort_keys``; strings are escaped exactly as RFC 8785 does, see
-    #: tests/draw/test_entity_table.py; lone surrogates raise ``UnicodeEncodeError``).
+    #: tests/ledger/test_canonical.py; lone surrogates raise ``UnicodeEncodeError``).
     _WIDE_ENCODE: Callable[[object], bytes] | None = _msgspec.json.Encoder(order="sorted").encode
-    _MSGSPEC_DECODE: Callable[[bytes], Any] | None = _msgspec.json.Decoder().decode
 except ImportError:  # pragma: no cover - the zipapp
     _WIDE_ENCODE = None
-    _MSGSPEC_DECODE = None
 
 
 def _parse_int(literal: str) -> int:
@@ -136,9 +133,7 @@ def _validate(value: object) -> bool:
     Raises:
         MalformedError: as :func:`_validate_walk`.
     """
-    if _width(value) >= _PLAIN_MIN_WIDTH and (
-        _plainly_valid(value) if _is_plain_c is None else _is_plain_c(value)
-    ):
+    if _width(value) >= _PLAIN_MIN_WIDTH and _plainly_valid(value):
         return True
     _validate_walk(value)
     return False
@@ -156,12 +151,6 @@ def _width(value: object) -> int:
     return len(children) + sum(len(child) for child in children if type(child) in _CONTAINERS)
 
 
-_is_plain_c: Callable[[object], bool] | None
-try:  # the optional C accelerator (built by pyproject.toml where a compiler is available)
-    from ledger._plainjson import is_plain as _is_plain_c
-except ImportError:  # pragma: no cover - where it is not built, and in the zipapp
-    _is_plain_c = None
-
 _PLAIN_TYPES = frozenset({str, type(None), bool, int, dict, list, tuple})
 _CONTAINERS = frozenset({dict, list, tuple})
 _PLAIN_MIN_WIDTH = 256
@@ -171,9 +160,6 @@ _PLAIN_NODES = 4_000_000
 
 def _plainly_valid(value: object) -> bool:
     """Tell, level by level with C-speed passes, whether ``value`` is certainly valid.
-
-    ``ledger/_plainjson.c`` (``is_plain``) decides exactly the same in one recursive pass, about
-    ten times faster; this is the pure-Python definition, used where it is not built.
 
     ``True`` only if every node is of an exact built-in type (``str``, ``None``, ``bool``,
     ``int`` within range, ``list``, ``tuple``, ``dict`` with ``str`` keys) and the nesting is at
@@ -313,17 +299,15 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise MalformedError(f"规范 JSON：应为 bytes，实际为 {type(data).__name__}")
     raw = bytes(data)
-    fast = _loads_fast(raw)
-    if fast is not _UNDECIDED:
-        return fast
     if raw.startswith(b"\xef\xbb\xbf"):
         raise MalformedError("规范 JSON：以字节顺序标记（BOM）开头")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MalformedError(f"规范 JSON：第 {exc.start} 字节处不是有效的 UTF-8") from exc
+    check_depth(raw)
     try:
-        value, end = _raw_decode_bounded(text)
+        value, end = _FAST_DECODER.raw_decode(text)
         # Fast path: the C parser and the C encoder agree byte for byte. A duplicate key cannot
         # pass: the re-encoded object would have fewer members than the text.
         if end == len(text) and not _HIGH_LEAD_RE.search(raw) and _FAST_ENCODE(value) == text:
@@ -334,54 +318,39 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
     return _loads_slow(text)
 
 
-_UNDECIDED = object()
-_In = TypeVar("_In")
-_Out = TypeVar("_Out")
+#: Deepest nesting of arrays and objects :func:`loads` accepts. The C parser recurses once per
+#: level; bounding the depth before parsing keeps it far below both the C stack and the
+#: interpreter's recursion limit, whatever a library sets that limit to (py_ecc raises it to
+#: 100,000 for the whole process, see :mod:`ledger.draw.drand`).
+MAX_DEPTH = 512
+
+_STRING_RE = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET_RE = re.compile(rb"[^\[\]{}]+")
+_DEPTH_STEP = [0] * 256
+_DEPTH_STEP[ord("[")] = _DEPTH_STEP[ord("{")] = 1
+_DEPTH_STEP[ord("]")] = _DEPTH_STEP[ord("}")] = -1
 
 
-def _loads_fast(raw: bytes) -> Any:
-    """:func:`loads` by msgspec and the C plain-value check, when both are available.
+def check_depth(raw: bytes) -> None:
+    """Reject JSON text whose arrays and objects nest more than :data:`MAX_DEPTH` deep.
 
-    ``raw`` is accepted iff msgspec decodes it, the value is plain (:func:`_plainly_valid`: no
-    float, safe integers, at most 64 levels) and msgspec re-encodes it (keys sorted by code point)
-    to exactly ``raw`` with no character ≥ U+E000 (where UTF-16 key order differs). Canonical
-    bytes have one value whatever the parser, so this accepts exactly what the stdlib path
-    accepts, with the same value; everything else — errors included — is left to it
-    (``_UNDECIDED``), so that messages stay the same. Never raises.
+    Iterative (no recursion, no recursion limit touched): with at most :data:`MAX_DEPTH`
+    brackets in all the text is certainly shallow enough; otherwise the strings are removed (in
+    valid JSON every ``"`` outside a string starts one) and the running depth of the remaining
+    brackets is measured. Invalid text may be over-counted, never under-counted, so a text
+    accepted here cannot nest deeper.
+
+    Args:
+        raw: the candidate JSON text as UTF-8 bytes.
+
+    Raises:
+        MalformedError: if the nesting is deeper than :data:`MAX_DEPTH`.
     """
-    if _MSGSPEC_DECODE is None or _is_plain_c is None or _WIDE_ENCODE is None:
-        return _UNDECIDED
-    try:
-        value = _bounded(_MSGSPEC_DECODE, raw)
-        if _is_plain_c(value) and _WIDE_ENCODE(value) == raw and not _HIGH_LEAD_RE.search(raw):
-            return value
-    except (_msgspec.DecodeError, ValueError, RecursionError):  # UnicodeError is a ValueError
-        pass
-    return _UNDECIDED
-
-
-#: The C decoder recurses on the C stack, bounded only by the interpreter's recursion limit;
-#: a library that raises that limit (py_ecc sets 100,000) would let deep input crash the
-#: process. Parsing runs with at most this limit.
-_SAFE_RECURSION_LIMIT = 1000
-
-
-def _bounded(decode: Callable[[_In], _Out], data: _In) -> _Out:
-    """``decode(data)`` with the recursion limit at most :data:`_SAFE_RECURSION_LIMIT` (the C
-    decoders of json and msgspec check depth against it; a high limit lets deep input overflow
-    the C stack and crash the process)."""
-    limit = sys.getrecursionlimit()
-    if limit <= _SAFE_RECURSION_LIMIT:
-        return decode(data)
-    sys.setrecursionlimit(_SAFE_RECURSION_LIMIT)
-    try:
-        return decode(data)
-    finally:
-        sys.setrecursionlimit(limit)
-
-
-def _raw_decode_bounded(text: str) -> tuple[Any, int]:
-    return _bounded(_FAST_DECODER.raw_decode, text)
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return
+    brackets = _NOT_BRACKET_RE.sub(b"", _STRING_RE.sub(b"", raw))
+    if max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) > MAX_DEPTH:
+        raise MalformedError(f"规范 JSON：值的嵌套层数超过 {MAX_DEPTH}")
 
 
 def _loads_slow(text: str) -> Any:

@@ -48,7 +48,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-from ledger.errors import FatalStoreError, LockBusyError, StoreError
+from ledger.errors import FatalStoreError, LockBusyError, StoreError, os_reason
 
 __all__ = [
     "FAULT_ENV",
@@ -153,19 +153,12 @@ _O_CLOEXEC: Final = getattr(os, "O_CLOEXEC", 0)
 _O_DIRECTORY: Final = getattr(os, "O_DIRECTORY", 0)
 
 
-def _describe(exc: OSError) -> str:
-    """Return ``strerror`` (with the errno name) of an OSError, for messages."""
-    name = errno.errorcode.get(exc.errno or 0, "")
-    text = exc.strerror or str(exc)
-    return f"{text} [{name}]" if name else text
-
-
 def _store_error(op: str, path: str | os.PathLike[str], exc: OSError) -> StoreError:
-    return StoreError(f"{op} {os.fspath(path)}：{_describe(exc)}")
+    return StoreError(f"{op} {os.fspath(path)}：{os_reason(exc)}")
 
 
 def _fatal_error(op: str, path: str | os.PathLike[str], exc: OSError) -> FatalStoreError:
-    return FatalStoreError(f"对 {os.fspath(path)} 执行 {op} 失败：{_describe(exc)}；{_FATAL_HINT}")
+    return FatalStoreError(f"对 {os.fspath(path)} 执行 {op} 失败：{os_reason(exc)}；{_FATAL_HINT}")
 
 
 def _close_quietly(fd: int) -> None:

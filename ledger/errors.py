@@ -9,6 +9,8 @@ The CLI maps them to exit codes in one place.
 
 from __future__ import annotations
 
+import errno
+
 
 class LedgerError(Exception):
     """Root of every error the ledger raises on untrusted input or store state."""
@@ -87,3 +89,31 @@ class InterruptedAppendError(StoreError):
     """
 
     exit_code = 8
+
+
+_ERRNO_TEXT = {
+    errno.ENOENT: "文件或目录不存在",
+    errno.EACCES: "没有访问权限",
+    errno.EPERM: "不允许的操作",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "文件系统只读",
+    errno.ENOTDIR: "路径中有一项不是目录",
+    errno.EISDIR: "是目录而不是文件",
+    errno.EEXIST: "已存在",
+    errno.EADDRINUSE: "端口已被占用",
+    errno.EIO: "输入输出错误",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.ELOOP: "符号链接层数过多",
+    errno.EMFILE: "打开的文件过多",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """The reason of an operating-system error in Chinese, for every message that reports one
+    (the ledger's :class:`StoreError` and the CLI's), followed by the errno name for the
+    operator (``文件或目录不存在 [ENOENT]``); the system's own text for a reason not in the
+    table."""
+    name = errno.errorcode.get(exc.errno or 0, "")
+    text = _ERRNO_TEXT.get(exc.errno or 0) or exc.strerror or str(exc)
+    return f"{text} [{name}]" if name else text

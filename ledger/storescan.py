@@ -21,7 +21,7 @@ from typing import Final
 from ledger import canonical
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.durable import TEMP_PREFIX, read_file
-from ledger.errors import FatalStoreError, MalformedError, StoreError, VerificationError
+from ledger.errors import FatalStoreError, MalformedError, StoreError, VerificationError, os_reason
 from ledger.journal import JOURNAL_NAME, AppendJournal, parse_journal
 from ledger.layout import ARCHIVE_DIR, BLOB_DIR, CHECKPOINT_NAME, ENTRIES_NAME
 from ledger.merkle import RootBuilder, leaf_hash
@@ -160,7 +160,7 @@ class LineReader:
         except FileNotFoundError:
             return
         except OSError as exc:
-            raise StoreError(f"无法读取 {self.path}：{exc.strerror or exc}") from exc
+            raise StoreError(f"无法读取 {self.path}：{os_reason(exc)}") from exc
         index = 0
         with f:
             buf = b""
@@ -169,7 +169,7 @@ class LineReader:
                 try:
                     chunk = f.read(_READ_CHUNK)
                 except OSError as exc:
-                    raise StoreError(f"无法读取 {self.path}：{exc.strerror or exc}") from exc
+                    raise StoreError(f"无法读取 {self.path}：{os_reason(exc)}") from exc
                 if not chunk:
                     break
                 buf = buf + chunk if buf else chunk
@@ -207,7 +207,7 @@ def list_stale_temps(directory: Path) -> list[tuple[str, int]]:
         except FileNotFoundError:
             continue
         except OSError as exc:
-            raise StoreError(f"无法列出 {folder}：{exc.strerror or exc}") from exc
+            raise StoreError(f"无法列出 {folder}：{os_reason(exc)}") from exc
         for name in names:
             if name.startswith(own):
                 try:
@@ -321,7 +321,7 @@ class StoreScanner:
         except FileNotFoundError:
             return [], None
         except OSError as exc:
-            raise StoreError(f"无法列出 {self.archive_dir}：{exc.strerror or exc}") from exc
+            raise StoreError(f"无法列出 {self.archive_dir}：{os_reason(exc)}") from exc
         found: list[tuple[int, bytes]] = []
         latest: tuple[int, bytes] | None = None
         for name in names:

@@ -28,7 +28,7 @@ it is shipped as ``gongkai-verify.pyz`` (see :mod:`ledger.publish`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,7 +60,6 @@ if TYPE_CHECKING:
     from ledger.draw.audit import LedgerAudit
 
 __all__ = [
-    "DRAW_CHECKS",
     "EVIDENCE_HEADER",
     "REPORT_SCHEMA",
     "BlobReader",
@@ -74,10 +73,6 @@ __all__ = [
     "verify_directory",
 ]
 
-DRAW_CHECKS: list[DrawCheck] = []
-"""Hooks called for every verified entry, in log order, with a blob reader (docs/ledger.md §13.5
-step 4), after the built-in DRAW-V1 re-execution; an exception aborts the audit at that entry."""
-
 
 def verify_directory(
     path: str | os.PathLike[str],
@@ -88,6 +83,7 @@ def verify_directory(
     workers: int = 1,
     allow_types: Iterable[str] = (),
     types: EntryTypes = ENTRY_TYPES,
+    checks: Sequence[DrawCheck] = (),
 ) -> VerifyReport:
     """Audit a ledger directory or a published ledger folder, offline (docs/ledger.md §13.5).
 
@@ -105,6 +101,9 @@ def verify_directory(
             rules (for types this verifier version does not know yet; reported as a warning;
             only their common fields are checked).
         types: The entry types and their body schemas (default: every gongkai-ledger/v1 type).
+        checks: Extra hooks called for every verified entry, in log order, with a blob reader
+            (docs/ledger.md §13.5 step 4), after the built-in DRAW-V1 re-execution; an exception
+            aborts the audit at that entry.
 
     Returns:
         The report.
@@ -134,10 +133,12 @@ def verify_directory(
             f"信任锚取自被验证目录自身的 {TRUST_NAME}，不能证明日志身份；"
             "请与另行公布的信任锚（网站、公告、政府公报）逐字核对"
         )
-    return _run(auditor, pin_path, update_pin)
+    return _run(auditor, pin_path, update_pin, checks)
 
 
-def _run(audit: AuditedDirectory, pin_path: Path | None, update_pin: bool) -> VerifyReport:
+def _run(
+    audit: AuditedDirectory, pin_path: Path | None, update_pin: bool, checks: Sequence[DrawCheck]
+) -> VerifyReport:
     """Steps 2–7 of docs/ledger.md §13.5 (step 1, the trust anchor, is done); see the caller."""
     if audit.types.unchecked:
         audit.warnings.append(
@@ -166,7 +167,7 @@ def _run(audit: AuditedDirectory, pin_path: Path | None, update_pin: bool) -> Ve
 
     draw_audit = LedgerAudit()
     replay = replay_entries(
-        audit, size, archives, pin[1].size if pin else None, [draw_audit, *DRAW_CHECKS]
+        audit, size, archives, pin[1].size if pin else None, [draw_audit, *checks]
     )
     root, current_keys = _check_checkpoint(audit, replay, cp_note, checkpoint)
     tail_count, torn = count_rest(audit.path / ENTRIES_NAME, size)

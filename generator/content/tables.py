@@ -25,7 +25,7 @@ from generator.content.cells import excerpt, restore
 from generator.content.errors import Location, Problems
 from generator.content.source import LocDict, LocList, load_yaml, read_text
 from generator.content.text import unsafe_text_message
-from generator.content.xlsx_guard import check_workbook
+from generator.content.xlsx_guard import check_workbook, unreadable
 
 #: Most rows accepted in one library file.
 MAX_ROWS = 2_000_000
@@ -220,9 +220,7 @@ def _read_xlsx(path: Path, shown: str, problems: Problems) -> _Raw | None:
         finally:
             workbook.close()
     except Exception as exc:
-        problems.error(
-            Location(shown), f"无法读取 XLSX 工作簿：{type(exc).__name__}: {excerpt(str(exc))}"
-        )
+        problems.error(Location(shown), unreadable(exc))
         return None
     if not rows:
         problems.error(Location(shown, 1), "工作表为空，缺少表头")

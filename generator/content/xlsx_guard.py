@@ -59,6 +59,15 @@ def _scan(archive: zipfile.ZipFile, name: str) -> None:
     parser.Parse(b"", True)
 
 
+def unreadable(exc: BaseException) -> str:
+    """The one message for a workbook that cannot be read (this guard's or openpyxl's failure):
+    Chinese, naming the exception's type for a bug report but not its English text."""
+    return (
+        f"无法读取 XLSX 工作簿：文件损坏或不是 XLSX 格式（{type(exc).__name__}）；"
+        "请用 Excel 或 WPS 打开后另存为 .xlsx"
+    )
+
+
 def check_workbook(path: Path, shown: str, problems: Problems) -> bool:
     """Check ``path`` against the XLSX bounds; False (with one located error) if refused.
 
@@ -113,8 +122,6 @@ def check_workbook(path: Path, shown: str, problems: Problems) -> bool:
         NotImplementedError,
         RuntimeError,
     ) as exc:
-        problems.error(
-            Location(shown), f"无法读取 XLSX 工作簿：{type(exc).__name__}（文件损坏或不是 XLSX）"
-        )
+        problems.error(Location(shown), unreadable(exc))
         return False
     return True

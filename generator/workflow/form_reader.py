@@ -31,7 +31,7 @@ from generator.content.results import (
 from generator.content.source import parse_date, read_text
 from generator.content.tables import fields_match, split_list
 from generator.content.text import unsafe_char
-from generator.content.xlsx_guard import check_workbook
+from generator.content.xlsx_guard import check_workbook, unreadable
 from generator.workflow.forms import (
     CATEGORY_ALIASES,
     CATEGORY_GROUPS_HINT,
@@ -161,9 +161,7 @@ def _read_xlsx(
         finally:
             workbook.close()
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        problems.error(
-            Location(shown), f"无法读取 XLSX 工作簿：{type(exc).__name__}: {excerpt(str(exc))}"
-        )
+        problems.error(Location(shown), unreadable(exc))
         return None
     if not rows:
         problems.error(Location(shown, 1), "工作表为空，缺少表头")

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import ledger.draw.drand as drand
 from ledger import canonical
-from ledger.draw import drand
 from ledger.draw.primitives import CJ
 from ledger.draw.result import replace, run_draw
 from ledger.draw.snapshot import EntityTable, parse_entity_table

@@ -50,9 +50,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.draw.primitives import LP, check_identifier, u32be, utf8
+from ledger.draw.announce import DeptRule, parse_departments
+from ledger.draw.primitives import LP, u32be, utf8
 from ledger.draw.tickets import TicketMaker
-from ledger.errors import MalformedError
 
 __all__ = [
     "DeptRule",
@@ -64,19 +64,9 @@ __all__ = [
 ]
 
 try:  # the optional C accelerator (pyproject.toml builds it where a compiler is available)
-    from ledger.draw import _picks as _picks_c
+    import ledger.draw._picks as _picks_c
 except ImportError:  # pragma: no cover - where it is not built, and in the zipapp
     _picks_c = None  # type: ignore[assignment]
-
-
-@dataclass(frozen=True)
-class DeptRule:
-    """One participating department's rule (``rules.departments[i]``)."""
-
-    dept: str
-    per_entity: int
-    required_tags: frozenset[str]
-    max_load: int | None
 
 
 @dataclass
@@ -86,61 +76,6 @@ class MatchResult:
     assignments: list[dict[str, Any]] = field(default_factory=list)
     unstaffed: list[dict[str, Any]] = field(default_factory=list)
     loads: dict[str, int] = field(default_factory=dict)
-
-
-def _parse_max_load(value: object, what: str) -> int | None:
-    if value is None:
-        return None
-    if type(value) is not int or value < 1:
-        raise MalformedError(f"{what}：max_load 应为不小于 1 的整数或 null")
-    return value
-
-
-def parse_departments(rules: Mapping[str, Any]) -> tuple[str, list[DeptRule]]:
-    """Parse ``rules.lead``, ``rules.departments`` and ``rules.max_load``.
-
-    Args:
-        rules: the announcement's ``rules``.
-
-    Returns:
-        ``(lead, departments in UTF-8 byte order of their ids)``.
-
-    Raises:
-        MalformedError: on a missing/duplicate department, ``per_entity < 1`` (``< 2`` when only
-            one department takes part: 执法人员不得少于两人), bad tags, or a lead that does not
-            take part.
-    """
-    depts = rules.get("departments")
-    if not isinstance(depts, list) or not depts:
-        raise MalformedError("rules.departments 应为非空列表")
-    default_max = _parse_max_load(rules.get("max_load"), "rules")
-    out: dict[str, DeptRule] = {}
-    for item in depts:
-        if not isinstance(item, dict) or not {"dept", "per_entity", "required_tags"} <= set(item):
-            raise MalformedError("rules.departments 的每一项都应有 dept、per_entity、required_tags")
-        if not set(item) <= {"dept", "per_entity", "required_tags", "max_load"}:
-            raise MalformedError("rules.departments：有未知字段")
-        dept = check_identifier(item["dept"], "department")
-        if dept in out:
-            raise MalformedError(f"rules.departments：部门 {dept!r} 重复")
-        per = item["per_entity"]
-        if type(per) is not int or not 1 <= per <= 1000:
-            raise MalformedError(f"{dept}：per_entity 应为 1 到 1000 之间的整数")
-        tags = item["required_tags"]
-        if not isinstance(tags, list):
-            raise MalformedError(f"{dept}：required_tags 应为列表")
-        tag_set = frozenset(check_identifier(t, f"{dept} required tag") for t in tags)
-        if len(tag_set) != len(tags):
-            raise MalformedError(f"{dept}：required_tags 中有重复的标签")
-        max_load = _parse_max_load(item["max_load"], dept) if "max_load" in item else default_max
-        out[dept] = DeptRule(dept, per, tag_set, max_load)
-    if len(out) == 1 and next(iter(out.values())).per_entity < 2:
-        raise MalformedError("单部门任务的 per_entity 不得小于 2（执法检查人员不得少于两人）")
-    lead = rules.get("lead")
-    if lead not in out:
-        raise MalformedError("rules.lead 应为参与抽查的部门之一")
-    assert isinstance(lead, str)
-    return lead, [out[d] for d in sorted(out)]
 
 
 def pick_hash(s_inspectors: str, entity_id: str, dept: str, pick: int) -> int:
@@ -504,37 +439,8 @@ def match(
         MalformedError: on invalid department rules.
     """
     lead, dept_rules = parse_departments(rules)
-    maker = TicketMaker(s_inspectors)
-    by_dept: dict[str, list[str]] = {r.dept: [] for r in dept_rules}
-    rule_of = {r.dept: r for r in dept_rules}
-    for record in inspectors:
-        group = by_dept.get(record["dept"])
-        if group is None or record["active"] is not True:
-            continue
-        if not rule_of[record["dept"]].required_tags <= set(record["tags"]):
-            continue
-        group.append(record["id"])
-    states: list[_Dept] = []
-    dept_of: dict[str, _Dept] = {}
-    for rule in dept_rules:
-        keys = maker.sort_keys(by_dept[rule.dept])
-        keys.sort()
-        state = _Dept(rule, [k[k.index(" ") + 1 :] for k in keys])
-        states.append(state)
-        for inspector_id in state.ids:
-            dept_of[inspector_id] = state
-    # Per entity with 回避 pairs, per department: the rank numbers in 回避 with it.
-    number = {state: k for k, state in enumerate(states)}
-    avoid: dict[str, list[list[int]]] = {}
-    for pair in conflicts:
-        inspector_id = pair["inspector"]
-        owner = dept_of.get(inspector_id)
-        if owner is not None:
-            lists = avoid.get(pair["entity"])
-            if lists is None:
-                lists = avoid[pair["entity"]] = [[] for _ in states]
-            lists[number[owner]].append(owner.index[inspector_id])
-
+    states = _departments(dept_rules, inspectors, s_inspectors)
+    avoid = _avoidance(states, conflicts)
     result = MatchResult()
     prefix = LP(b"draw-v1/pick") + LP(utf8(s_inspectors))
     suffixes = [LP(u32be(p)) for p in range(max(r.per_entity for r in dept_rules))]
@@ -550,40 +456,93 @@ def match(
             framed_id = _framed(entity_id)
             _staff(result, lead_at, entity_id, states, blocked, prefix, framed_id, suffixes, trace)
     else:
-        order = list(entity_order)
-        framed = [_framed(entity_id) for entity_id in order]
-        total = len(order)
-        # Positions of the entities with 回避 pairs, then a sentinel.
-        stops = [i for i, entity_id in enumerate(order) if entity_id in avoid]
-        stops.append(total)
-        stop_at = 0
-        i = 0
-        while i < total:
-            # The next `runway` entities take the fast path in every department, unless one has
-            # 回避 pairs: each takes `per` inspectors from each `low`.
-            runway = min([len(state.low) // state.per for state in states])
-            end = min(i + runway, stops[stop_at])
-            if end == i:
-                blocked = avoid.get(order[i])
-                _staff(result, lead_at, order[i], states, blocked, prefix, framed[i], suffixes)
-                if i == stops[stop_at]:
-                    stop_at += 1
-                i += 1
-                continue
-            run = framed[i:end]
-            teams: list[list[dict[str, Any]]] = [[] for _ in run]
-            for state in states:
-                state.run(prefix, run, teams)
-            result.assignments += [
-                {"entity": entity_id, "leader": team[lead_at]["inspector"], "team": team}
-                for entity_id, team in zip(order[i:end], teams, strict=True)
-            ]
-            i = end
+        _staff_all(result, lead_at, list(entity_order), states, avoid, prefix, suffixes)
     for state in states:
         for n, load in enumerate(state.load):
             if load:
                 result.loads[state.ids[n]] = load
     return result
+
+
+def _departments(
+    dept_rules: Sequence[DeptRule], inspectors: Iterable[Mapping[str, Any]], s_inspectors: str
+) -> list[_Dept]:
+    """Each department's eligible inspectors (active, holding its required tags), by rank."""
+    maker = TicketMaker(s_inspectors)
+    by_dept: dict[str, list[str]] = {r.dept: [] for r in dept_rules}
+    rule_of = {r.dept: r for r in dept_rules}
+    for record in inspectors:
+        group = by_dept.get(record["dept"])
+        if group is None or record["active"] is not True:
+            continue
+        if not rule_of[record["dept"]].required_tags <= set(record["tags"]):
+            continue
+        group.append(record["id"])
+    states: list[_Dept] = []
+    for rule in dept_rules:
+        keys = maker.sort_keys(by_dept[rule.dept])
+        keys.sort()
+        states.append(_Dept(rule, [k[k.index(" ") + 1 :] for k in keys]))
+    return states
+
+
+def _avoidance(
+    states: Sequence[_Dept], conflicts: Iterable[Mapping[str, Any]]
+) -> dict[str, list[list[int]]]:
+    """Per entity with 回避 pairs, per department: the rank numbers in 回避 with it."""
+    dept_of = {inspector_id: k for k, state in enumerate(states) for inspector_id in state.ids}
+    avoid: dict[str, list[list[int]]] = {}
+    for pair in conflicts:
+        inspector_id = pair["inspector"]
+        k = dept_of.get(inspector_id)
+        if k is not None:
+            lists = avoid.get(pair["entity"])
+            if lists is None:
+                lists = avoid[pair["entity"]] = [[] for _ in states]
+            lists[k].append(states[k].index[inspector_id])
+    return avoid
+
+
+def _staff_all(
+    result: MatchResult,
+    lead_at: int,
+    order: list[str],
+    states: list[_Dept],
+    avoid: Mapping[str, list[list[int]]],
+    prefix: bytes,
+    suffixes: list[bytes],
+) -> None:
+    """Staff every entity of ``order``: runs of entities without 回避 pairs that every
+    department can staff from its lowest load level at once, the others one by one
+    (:func:`_staff`). Arguments as :func:`_staff`."""
+    framed = [_framed(entity_id) for entity_id in order]
+    total = len(order)
+    # Positions of the entities with 回避 pairs, then a sentinel.
+    stops = [i for i, entity_id in enumerate(order) if entity_id in avoid]
+    stops.append(total)
+    stop_at = 0
+    i = 0
+    while i < total:
+        # The next `runway` entities take the fast path in every department, unless one has
+        # 回避 pairs: each takes `per` inspectors from each `low`.
+        runway = min([len(state.low) // state.per for state in states])
+        end = min(i + runway, stops[stop_at])
+        if end == i:
+            blocked = avoid.get(order[i])
+            _staff(result, lead_at, order[i], states, blocked, prefix, framed[i], suffixes)
+            if i == stops[stop_at]:
+                stop_at += 1
+            i += 1
+            continue
+        run = framed[i:end]
+        teams: list[list[dict[str, Any]]] = [[] for _ in run]
+        for state in states:
+            state.run(prefix, run, teams)
+        result.assignments += [
+            {"entity": entity_id, "leader": team[lead_at]["inspector"], "team": team}
+            for entity_id, team in zip(order[i:end], teams, strict=True)
+        ]
+        i = end
 
 
 def _framed(entity_id: str) -> bytes:

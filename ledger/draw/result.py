@@ -24,21 +24,24 @@ an auditor sees why a department contributed the empty string and how ``min_coun
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from ledger.draw import drand, forked
-from ledger.draw.matching import MatchResult, match, parse_departments
-from ledger.draw.primitives import CJ, H_hex, check_identifier
-from ledger.draw.sampling import SampleResult, next_reserve, sample_snapshot
+from ledger.draw.announce import (
+    ALGORITHM,
+    ANNOUNCE_SCHEMA,
+    REPLACE_SCHEMA,
+    RESULT_SCHEMA,
+    check_announce,
+)
+from ledger.draw.matching import match
+from ledger.draw.primitives import CJ, H_hex
+from ledger.draw.reference import beacon_randomness, reveal_statuses, sample_state
+from ledger.draw.sampling import next_reserve, sample_snapshot
 from ledger.draw.seed import (
     announce_hash,
-    check_reveal,
     compute_seed,
-    parse_hex32,
     parse_key_string,
     subseeds,
 )
@@ -47,7 +50,6 @@ from ledger.draw.snapshot import (
     ENTITIES,
     INSPECTORS,
     EntityTable,
-    gc_paused,
     parse_entity_table,
     parse_snapshot,
     snapshot_ref,
@@ -55,6 +57,7 @@ from ledger.draw.snapshot import (
 from ledger.errors import MalformedError, VerificationError
 
 __all__ = [
+    "ALGORITHM",
     "ANNOUNCE_SCHEMA",
     "REPLACE_SCHEMA",
     "RESULT_SCHEMA",
@@ -64,80 +67,6 @@ __all__ = [
     "run_draw",
     "verify_result",
 ]
-
-ANNOUNCE_SCHEMA = "draw-v1/announce"
-RESULT_SCHEMA = "draw-v1/result"
-REPLACE_SCHEMA = "draw-v1/replace"
-ALGORITHM = "draw-v1"
-
-
-def _obj(value: object, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise MalformedError(f"draw.announce：{what} 应为对象")
-    return value
-
-
-def check_announce(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate the DRAW-V1 parts of a ``draw.announce`` body (docs/draw-v1.md §3).
-
-    Args:
-        body: the whole signed body.
-
-    Returns:
-        ``{"task_id", "pools", "rules", "round", "chain_hash", "commitments": {dept: hex},
-        "extra_key": bool}``.
-
-    Raises:
-        MalformedError: if a required field is missing or invalid.
-    """
-    body = _obj(body, "body")
-    if body.get("schema") != ANNOUNCE_SCHEMA or body.get("algorithm") != ALGORITHM:
-        raise MalformedError("draw.announce：schema 应为 draw-v1/announce，algorithm 应为 draw-v1")
-    task_id = check_identifier(body.get("task_id"), "task_id")
-    pools = _obj(body.get("pools"), "pools")
-    for kind in (ENTITIES, INSPECTORS, CONFLICTS):
-        ref = _obj(pools.get(kind), f"pools.{kind}")
-        parse_hex32(ref.get("sha256"), f"pools.{kind}.sha256")
-        if type(ref.get("count")) is not int or ref["count"] < 0:
-            raise MalformedError(f"draw.announce：pools.{kind}.count 应为 ≥ 0 的整数")
-    rules = _obj(body.get("rules"), "rules")
-    _, departments = parse_departments(rules)
-    randomness = _obj(body.get("randomness"), "randomness")
-    beacon = _obj(randomness.get("drand"), "randomness.drand")
-    parse_hex32(beacon.get("chain_hash"), "randomness.drand.chain_hash")
-    round_number = beacon.get("round")
-    if type(round_number) is not int or round_number < 1:
-        raise MalformedError("draw.announce：randomness.drand.round 应为 ≥ 1 的整数")
-    entries = randomness.get("commitments")
-    if not isinstance(entries, list):
-        raise MalformedError("draw.announce：randomness.commitments 应为列表")
-    commitments: dict[str, str] = {}
-    for entry in entries:
-        entry = _obj(entry, "randomness.commitments[]")
-        dept = check_identifier(entry.get("dept"), "承诺的 dept")
-        parse_hex32(entry.get("commitment"), f"{dept} 的承诺")
-        if dept in commitments:
-            raise MalformedError(f"draw.announce：{dept} 有两个承诺")
-        commitments[dept] = entry["commitment"]
-    if set(commitments) != {d.dept for d in departments}:
-        raise MalformedError("draw.announce：承诺应恰好来自全部参与部门，不多也不少")
-    extra = randomness.get("extra_key")
-    if extra is not None:
-        extra = _obj(extra, "randomness.extra_key")
-        if extra.get("format") != "rfc3797-keystring" or not isinstance(extra.get("sources"), list):
-            raise MalformedError(
-                "draw.announce：extra_key 应为 {format: rfc3797-keystring, sources}"
-            )
-    return {
-        "task_id": task_id,
-        "pools": pools,
-        "rules": rules,
-        "round": round_number,
-        "chain_hash": beacon["chain_hash"],
-        "commitments": commitments,
-        "extra_key": extra is not None,
-    }
-
 
 _T = TypeVar("_T")
 
@@ -224,104 +153,30 @@ def run_draw(
         VerificationError: on a snapshot hash/count mismatch, a beacon for another round or
             chain, or an invalid beacon signature.
     """
-    # The draw builds millions of acyclic objects; refcounting frees them all, and pausing the
-    # cyclic collector avoids its repeated full scans (about a third of the run time at 10^6).
-    with gc_paused():
-        return _run_draw(
+    progress = progress or (lambda _phase: None)
+    progress("snapshots")
+    ann = check_announce(announce_body)
+    return _entity_hash_first(
+        entity_snapshot_bytes,
+        ann["pools"],
+        lambda: _draw(
             announce_body,
-            entity_snapshot_bytes,
-            inspector_snapshot_bytes,
-            conflict_snapshot_bytes,
+            ann,
+            (entity_snapshot_bytes, inspector_snapshot_bytes, conflict_snapshot_bytes),
             reveals,
             beacon,
             extra_key_string,
-            progress or (lambda _phase: None),
-        )
+            progress,
+        ),
+    )
 
 
-def _run_draw(
-    announce_body: Mapping[str, Any],
-    entity_snapshot_bytes: bytes,
-    inspector_snapshot_bytes: bytes,
-    conflict_snapshot_bytes: bytes,
-    reveals: Mapping[str, str | None],
-    beacon: Mapping[str, Any],
-    extra_key_string: str | None,
-    progress: Callable[[str], None],
-) -> dict[str, Any]:
-    """Body of :func:`run_draw` (same arguments); returns the record.
+def _check_extra_key(ann: Mapping[str, Any], extra_key_string: str | None) -> None:
+    """Require the key string iff the announcement declares one (docs/draw-v1.md §5).
 
-    With the compiled verifier the beacon's BLS check takes a few milliseconds and runs in this
-    process. With the pure-Python fallback (``py_ecc``, the slowest single step) it starts
-    first, in a forked child at low priority (:func:`ledger.draw.forked.start`): it mostly uses
-    the CPU time the other steps leave idle. Its result is collected after matching, and a
-    failed check is raised before any error of the entity draw or of matching, exactly as if it had run before
-    them.
+    Raises:
+        MalformedError: if it is missing, unexpected or not an RFC 3797 key string.
     """
-    progress("snapshots")
-    ann = check_announce(announce_body)
-    pending = _start_beacon_check(beacon, ann)
-    with pending if pending is not None else contextlib.nullcontext():
-        return _entity_hash_first(
-            entity_snapshot_bytes,
-            ann["pools"],
-            lambda: _steps(
-                announce_body,
-                ann,
-                entity_snapshot_bytes,
-                inspector_snapshot_bytes,
-                conflict_snapshot_bytes,
-                reveals,
-                beacon,
-                extra_key_string,
-                progress,
-                pending,
-            ),
-        )
-
-
-def _start_beacon_check(
-    beacon: Mapping[str, Any], ann: Mapping[str, Any]
-) -> forked.Pending[bytes] | None:
-    """Start the BLS check of a well-formed beacon for the announced round, unless it was done.
-
-    Returns:
-        The pending check, or ``None`` (no check needed, or a malformed beacon, which
-        :func:`_steps` reports at its place in the order of checks). Never raises.
-    """
-    if beacon.get("round") != ann["round"]:
-        return None
-    try:
-        round_number, signature = drand.parse_beacon_record(beacon, ann["chain_hash"])
-    except (MalformedError, VerificationError):
-        return None
-    if drand.is_verified(round_number, signature) or drand.check_is_fast():
-        return None  # done in _steps, in this process: a fork would cost as much
-    return forked.start(lambda: drand.verify_beacon(round_number, signature), nice=10)
-
-
-def _steps(
-    announce_body: Mapping[str, Any],
-    ann: Mapping[str, Any],
-    entity_snapshot_bytes: bytes,
-    inspector_snapshot_bytes: bytes,
-    conflict_snapshot_bytes: bytes,
-    reveals: Mapping[str, str | None],
-    beacon: Mapping[str, Any],
-    extra_key_string: str | None,
-    progress: Callable[[str], None],
-    pending: forked.Pending[bytes] | None,
-) -> dict[str, Any]:
-    """The checks and steps of :func:`run_draw` after the announcement's and the entity file's
-    hash; ``pending`` is the BLS check started by :func:`_start_beacon_check`, collected (once)
-    here. Returns the record."""
-    task_id: str = ann["task_id"]
-    rules: dict[str, Any] = ann["rules"]
-    for kind, data in (
-        (INSPECTORS, inspector_snapshot_bytes),
-        (CONFLICTS, conflict_snapshot_bytes),
-    ):
-        _check_snapshot(kind, data, ann["pools"])
     if ann["extra_key"]:
         if extra_key_string is None:
             raise MalformedError("公告声明了附加密钥：须提供密钥串")
@@ -329,100 +184,65 @@ def _steps(
     elif extra_key_string is not None:
         raise MalformedError("提供了附加密钥串，但公告中并未声明")
 
-    commitments: dict[str, str] = ann["commitments"]
-    for dept in reveals:
-        if dept not in commitments:
-            raise MalformedError(f"收到 {dept!r} 的揭示，但该部门没有提交承诺")
-    secrets: dict[str, bytes | None] = {}
-    statuses = []
-    for dept in sorted(commitments):
-        revealed = reveals.get(dept)
-        status = "missing"
-        secrets[dept] = None
-        if revealed is not None:
-            try:
-                secrets[dept] = check_reveal(task_id, dept, revealed, commitments[dept])
-                status = "valid"
-            except VerificationError:
-                status = "invalid"
-        statuses.append({"dept": dept, "status": status})
 
+def _draw(
+    announce_body: Mapping[str, Any],
+    ann: Mapping[str, Any],
+    snapshots: tuple[bytes, bytes, bytes],
+    reveals: Mapping[str, str | None],
+    beacon: Mapping[str, Any],
+    extra_key_string: str | None,
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
+    """The checks and steps of :func:`run_draw` after the announcement's (same arguments;
+    ``snapshots`` is the entity, inspector and 回避 files). Returns the record."""
+    entity_bytes, inspector_bytes, conflict_bytes = snapshots
+    _check_snapshot(INSPECTORS, inspector_bytes, ann["pools"])
+    _check_snapshot(CONFLICTS, conflict_bytes, ann["pools"])
+    _check_extra_key(ann, extra_key_string)
+    secrets, statuses = reveal_statuses(ann, reveals)
     progress("seed")
-    if beacon.get("round") != ann["round"]:
-        raise VerificationError("drand 信标的轮次与公告中的轮次不同")
-    round_number, signature = drand.parse_beacon_record(beacon, ann["chain_hash"])
-    randomness = hashlib.sha256(signature).digest()  # checked below (the pending BLS check)
-
-    try:
-        a_hash = announce_hash(announce_body)
-        seed = compute_seed(
-            a_hash,
-            bytes.fromhex(ann["chain_hash"]),
-            ann["round"],
-            randomness,
-            secrets,
-            extra_key_string,
-        )
-    except MalformedError:  # e.g. a non-canonical body: a failed BLS check is reported first
-        if pending is not None:
-            pending.result()
-        else:
-            drand.verify_beacon(round_number, signature)
-        raise
+    randomness = beacon_randomness(ann, beacon)
+    a_hash = announce_hash(announce_body)
+    seed = compute_seed(
+        a_hash,
+        bytes.fromhex(ann["chain_hash"]),
+        ann["round"],
+        randomness,
+        secrets,
+        extra_key_string,
+    )
     s_entities, s_inspectors = subseeds(seed)
-
     progress("entities")
-    try:
-        drawn: SampleResult | None = sample_snapshot(entity_snapshot_bytes, rules, s_entities)
-        error: Exception | None = None
-    except MalformedError as exc:  # reported after the beacon check, as in a sequential run
-        drawn, error = None, exc
-    teams: MatchResult | None = None
-    if drawn is not None:
-        progress("inspectors")
-        try:
-            inspectors = parse_snapshot(INSPECTORS, inspector_snapshot_bytes)
-            conflicts = parse_snapshot(CONFLICTS, conflict_snapshot_bytes)
-            teams = match(drawn.entity_order, inspectors, conflicts, rules, s_inspectors)
-        except MalformedError as exc:
-            error = exc
-    record: dict[str, Any] | None = None
-    if error is None:
-        assert drawn is not None
-        assert teams is not None
-        record = {
-            "schema": RESULT_SCHEMA,
-            "task_id": task_id,
-            "announce_sha256": a_hash.hex(),
-            "drand": {"round": ann["round"], "randomness": randomness.hex()},
-            "reveals": statuses,
-            "extra_key": extra_key_string,
-            "seed": seed.hex(),
-            "subseeds": {"entities": s_entities, "inspectors": s_inspectors},
-            "strata": [
-                {
-                    "stratum": s.stratum,
-                    "eligible": s.eligible,
-                    "k_ratio": s.k_ratio,
-                    "k": s.k,
-                    "drawn": [{"id": i, "ticket": t} for i, t in s.drawn],
-                }
-                for s in drawn.strata
-            ],
-            "entity_order": list(drawn.entity_order),
-            "assignments": teams.assignments,
-            "unstaffed": teams.unstaffed,
-            "loads": teams.loads,
-        }
-    verified = pending.result() if pending is not None else None
-    if verified is None:  # not started: a beacon already verified in this process
-        verified = drand.verify_beacon(round_number, signature)
-    if verified != randomness:  # pragma: no cover - verify_beacon returns sha256(signature)
-        raise VerificationError("drand 信标的随机数与签名不符")
-    if error is not None:
-        raise error
-    assert record is not None
-    return record
+    drawn = sample_snapshot(entity_bytes, ann["rules"], s_entities)
+    progress("inspectors")
+    inspectors = parse_snapshot(INSPECTORS, inspector_bytes)
+    conflicts = parse_snapshot(CONFLICTS, conflict_bytes)
+    teams = match(drawn.entity_order, inspectors, conflicts, ann["rules"], s_inspectors)
+    return {
+        "schema": RESULT_SCHEMA,
+        "task_id": ann["task_id"],
+        "announce_sha256": a_hash.hex(),
+        "drand": {"round": ann["round"], "randomness": randomness.hex()},
+        "reveals": statuses,
+        "extra_key": extra_key_string,
+        "seed": seed.hex(),
+        "subseeds": {"entities": s_entities, "inspectors": s_inspectors},
+        "strata": [
+            {
+                "stratum": s.stratum,
+                "eligible": s.eligible,
+                "k_ratio": s.k_ratio,
+                "k": s.k,
+                "drawn": [{"id": i, "ticket": t} for i, t in s.drawn],
+            }
+            for s in drawn.strata
+        ],
+        "entity_order": list(drawn.entity_order),
+        "assignments": teams.assignments,
+        "unstaffed": teams.unstaffed,
+        "loads": teams.loads,
+    }
 
 
 def result_sha256(result: Mapping[str, Any]) -> str:
@@ -481,9 +301,8 @@ def verify_result(
         beacon,
         extra_key_string=extra_key_string,
     )
-    with gc_paused():
-        encoded = CJ(expected)
-        published_bytes = CJ(dict(published))
+    encoded = CJ(expected)
+    published_bytes = CJ(dict(published))
     if published_bytes != encoded:
         raise VerificationError("公布的抽取结果与重新计算的结果不一致")
     return H_hex(encoded)
@@ -533,24 +352,10 @@ def replace(
     if not isinstance(reason, str) or not reason:
         raise MalformedError("draw.replace：须填写替补理由")
     res_hash = result_sha256(result)
-    stratum_of: dict[str, str] = {}
-    for stratum in result["strata"]:
-        for item in stratum["drawn"]:
-            stratum_of[item["id"]] = stratum["stratum"]
-    used = set(stratum_of)
-    current = set(stratum_of)
-    for record in prior:
-        if record.get("result_sha256") != res_hash:
-            raise VerificationError("draw.replace：先前的一次替补属于另一个抽取结果")
-        current.discard(record["removed"])
-        if record["replacement"] is not None:
-            new_id = record["replacement"]["id"]
-            used.add(new_id)
-            current.add(new_id)
-            stratum_of[new_id] = record["stratum"]
+    current, used = sample_state(result, prior, res_hash)
     if entity_id not in current:
         raise MalformedError(f"draw.replace：{entity_id!r} 不在当前的抽中名单中")
-    stratum = stratum_of[entity_id]
+    stratum = current[entity_id]
     entities = entity_table or parse_entity_table(entity_snapshot_bytes)
     found = next_reserve(entities, ann["rules"], result["subseeds"]["entities"], stratum, used)
     replacement = None if found is None else {"id": found[0], "ticket": found[1]}

@@ -30,21 +30,25 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import math
-import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.draw import forked
-from ledger.draw.primitives import check_identifier
+from ledger.draw.announce import (
+    SamplingRules,
+    StratumRule,
+    parse_as_of,
+    parse_ratio,
+    parse_strata,
+    sampling_rules,
+)
 from ledger.draw.snapshot import (
     EntityTable,
     check_c_values,
     entities_c,
     parse_entity_table,
-    span_table,
     split_point,
 )
 from ledger.draw.tickets import BELOW_DIGITS, BELOW_MODULUS, TicketMaker
@@ -65,19 +69,6 @@ __all__ = [
     "sample",
     "sample_snapshot",
 ]
-
-_RATIO = re.compile(r"(0|[1-9][0-9]*)(?:\.([0-9]+))?")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-@dataclass(frozen=True)
-class StratumRule:
-    """One entry of ``rules.strata``: a stratum and its exact ratio ``num / den``."""
-
-    stratum: str
-    ratio: str
-    num: int
-    den: int
 
 
 @dataclass(frozen=True)
@@ -107,32 +98,6 @@ class SampleResult:
     entity_order: tuple[str, ...]
 
 
-def parse_ratio(text: object) -> tuple[int, int]:
-    """Parse an exact decimal ratio such as ``"0.05"`` (docs/draw-v1.md §3: never a float).
-
-    Args:
-        text: a decimal string ``0``, ``1``, ``0.67`` … with ``0 ≤ ρ ≤ 1``.
-
-    Returns:
-        ``(numerator, denominator)`` with denominator a power of ten.
-
-    Raises:
-        MalformedError: if ``text`` is not such a string (floats, exponents, signs, ``".5"``,
-            values above 1 are all rejected).
-    """
-    if not isinstance(text, str):
-        raise MalformedError('ratio 应为十进制小数字符串，如 "0.05"')
-    match = _RATIO.fullmatch(text)
-    if match is None or len(text) > 40:
-        raise MalformedError(f"ratio {text!r} 不是普通的十进制小数")
-    whole, frac = match.group(1), match.group(2) or ""
-    den = 10 ** len(frac)
-    num = int(whole) * den + (int(frac) if frac else 0)
-    if num > den:
-        raise MalformedError(f"ratio {text!r} 大于 1")
-    return num, den
-
-
 def ceil_count(n: int, ratio: str) -> int:
     """Return ``min(n, ceil(n · ρ))`` exactly (docs/draw-v1.md §8; "抽查比例不低于").
 
@@ -150,34 +115,6 @@ def ceil_count(n: int, ratio: str) -> int:
         raise MalformedError("ceil_count：n 为负数")
     num, den = parse_ratio(ratio)
     return min(n, -(-n * num // den))
-
-
-def parse_as_of(text: object) -> _dt.date:
-    """Parse ``rules.as_of`` (``YYYY-MM-DD``).
-
-    Args:
-        text: the candidate date string.
-
-    Returns:
-        The date.
-
-    Raises:
-        MalformedError: if it is not a valid ``YYYY-MM-DD`` date.
-    """
-    if not isinstance(text, str) or not _DATE.fullmatch(text):
-        raise MalformedError("as_of 应为 YYYY-MM-DD 格式")
-    try:
-        return _dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise MalformedError(f"as_of：无效的日期 {text!r}") from exc
-
-
-def _parse_days(value: object) -> int | None:
-    if value is None:
-        return None
-    if type(value) is not int or value < 0:
-        raise MalformedError("exclude_inspected_within_days 应为 ≥ 0 的整数或 null")
-    return value
 
 
 def _cutoff(as_of: _dt.date, days: int) -> str:
@@ -206,35 +143,6 @@ def is_recent(last_inspected: str | None, as_of: _dt.date, days: int | None) -> 
     if days is None or last_inspected is None:
         return False
     return last_inspected > _cutoff(as_of, days)
-
-
-def parse_strata(rules: Mapping[str, Any]) -> list[StratumRule]:
-    """Parse and validate ``rules.strata``.
-
-    Args:
-        rules: the announcement's ``rules`` object.
-
-    Returns:
-        The strata in rule order.
-
-    Raises:
-        MalformedError: if the list is missing, empty, has a duplicate stratum or a bad ratio.
-    """
-    strata = rules.get("strata")
-    if not isinstance(strata, list) or not strata:
-        raise MalformedError("rules.strata 应为非空列表")
-    out: list[StratumRule] = []
-    seen: set[str] = set()
-    for item in strata:
-        if not isinstance(item, dict) or set(item) != {"stratum", "ratio"}:
-            raise MalformedError("rules.strata 的每一项应恰好包含 stratum 和 ratio")
-        name = check_identifier(item["stratum"], "stratum")
-        if name in seen:
-            raise MalformedError(f"rules.strata：层级 {name!r} 重复")
-        seen.add(name)
-        num, den = parse_ratio(item["ratio"])
-        out.append(StratumRule(name, item["ratio"], num, den))
-    return out
 
 
 def _eligible(
@@ -297,36 +205,7 @@ def _key_ticket(key: str) -> str:
     return "0." + key[: key.index(" ")]
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """The parsed rules of an entity draw."""
-
-    strata: tuple[StratumRule, ...]
-    names: tuple[str, ...]
-    as_of: _dt.date
-    days: int | None
-    min_count: int
-
-
-def _plan(rules: Mapping[str, Any]) -> _Plan:
-    """Parse the sampling rules (``strata``, ``as_of``, ``exclude_inspected_within_days``,
-    ``min_count``).
-
-    Raises:
-        MalformedError: on an invalid rule.
-    """
-    strata = parse_strata(rules)
-    as_of = parse_as_of(rules.get("as_of"))
-    days = _parse_days(rules.get("exclude_inspected_within_days"))
-    min_count = rules.get("min_count")
-    if min_count is None:
-        min_count = 0
-    if type(min_count) is not int or min_count < 0:
-        raise MalformedError("rules.min_count 应为 ≥ 0 的整数或 null")
-    return _Plan(tuple(strata), tuple(s.stratum for s in strata), as_of, days, min_count)
-
-
-def _wanted(plan: _Plan, eligible: Mapping[str, int]) -> tuple[dict[str, int], int]:
+def _wanted(plan: SamplingRules, eligible: Mapping[str, int]) -> tuple[dict[str, int], int]:
     """Return ``(k_ratio per stratum, min_count shortfall)`` for the eligible counts.
 
     Each stratum contributes at most ``shortfall`` items to the top-up, so its first
@@ -360,7 +239,7 @@ def sample(
     Raises:
         MalformedError: on invalid rules or a record whose stratum is not listed.
     """
-    plan = _plan(rules)
+    plan = sampling_rules(rules)
     ids, groups = _eligible(entities, plan.names, plan.as_of, plan.days)
     eligible = Counter(groups)
     k_ratio, shortfall = _wanted(plan, eligible)
@@ -371,7 +250,7 @@ def sample(
 
 
 def _assemble(
-    plan: _Plan,
+    plan: SamplingRules,
     eligible: Mapping[str, int],
     k_ratio: Mapping[str, int],
     shortfall: int,
@@ -428,13 +307,10 @@ def reserve_order(
     Raises:
         MalformedError: on invalid rules or an unknown stratum.
     """
-    strata = parse_strata(rules)
-    names = [s.stratum for s in strata]
-    if stratum not in names:
+    plan = sampling_rules(rules)
+    if stratum not in plan.names:
         raise MalformedError(f"层级 {stratum!r} 不在 rules.strata 中")
-    as_of = parse_as_of(rules.get("as_of"))
-    days = _parse_days(rules.get("exclude_inspected_within_days"))
-    groups = eligible_by_stratum(entities, names, as_of, days)
+    groups = eligible_by_stratum(entities, plan.names, plan.as_of, plan.days)
     keys = TicketMaker(s_entities).sort_keys(groups[stratum])
     keys.sort()
     return [(_key_id(k), _key_ticket(k)) for k in keys]
@@ -466,7 +342,7 @@ def next_reserve(
     Raises:
         MalformedError: on invalid rules or an unknown stratum.
     """
-    plan = _plan(rules)
+    plan = sampling_rules(rules)
     if stratum not in plan.names:
         raise MalformedError(f"层级 {stratum!r} 不在 rules.strata 中")
     ids, groups = _eligible(entities, plan.names, plan.as_of, plan.days)
@@ -502,17 +378,19 @@ def _threshold(n: int, num: int, den: int, min_count: int) -> int:
     return min(full, -(-target * full // n))
 
 
-def _span_thresholds(plan: _Plan, eligible: Mapping[str, int]) -> dict[str, int]:
+def _span_thresholds(plan: SamplingRules, eligible: Mapping[str, int]) -> dict[str, int]:
     return {
         rule.stratum: _threshold(eligible[rule.stratum], rule.num, rule.den, plan.min_count)
         for rule in plan.strata
     }
 
 
-def _half_c(data: bytes, start: int, stop: int, plan: _Plan, maker: TicketMaker) -> _Half | None:
-    """:func:`_half` by the C accelerator: it reads and checks the span, applies the strata and
-    the recency rule and hashes each eligible entity once, keeping its first five ticket digits;
-    the candidates' full tickets are then computed here. ``None`` when the accelerator is not
+def _half_c(
+    data: bytes, start: int, stop: int, plan: SamplingRules, maker: TicketMaker
+) -> _Half | None:
+    """Read one span of the entity file with the C accelerator: it reads and checks the span,
+    applies the strata and the recency rule and hashes each eligible entity once, keeping its
+    first five ticket digits; the candidates' full tickets are then computed here. ``None`` when the accelerator is not
     built or does not apply, or a check fails (never raises MalformedError; MemoryError
     passes)."""
     cutoff = None if plan.days is None else _cutoff(plan.as_of, plan.days).encode("ascii")
@@ -537,7 +415,9 @@ def _half_c(data: bytes, start: int, stop: int, plan: _Plan, maker: TicketMaker)
     return _Half(eligible, thresholds, keys, first_id, last_id)
 
 
-def _halves_c(data: bytes, mid: int, plan: _Plan, maker: TicketMaker) -> tuple[_Half, _Half] | None:
+def _halves_c(
+    data: bytes, mid: int, plan: SamplingRules, maker: TicketMaker
+) -> tuple[_Half, _Half] | None:
     """Both spans by the C accelerator, the second in a thread (it reads without the GIL);
     ``None`` unless both spans were read (never raises)."""
     if entities_c is None:
@@ -549,27 +429,7 @@ def _halves_c(data: bytes, mid: int, plan: _Plan, maker: TicketMaker) -> tuple[_
     return None if first is None or other is None else (first, other)
 
 
-def _half(data: bytes, start: int, stop: int, plan: _Plan, maker: TicketMaker) -> _Half | None:
-    """Read one span of the entity file and find its ticket candidates without the C
-    accelerator; ``None`` if the span fails any check (never raises)."""
-    table = span_table(data, start, stop)
-    if table is None:
-        return None
-    try:
-        ids, groups = _eligible(table, plan.names, plan.as_of, plan.days)
-    except MalformedError:  # a stratum not listed: the sequential path names it
-        return None
-    if len(plan.names) <= 8:  # one C-speed count per stratum beats hashing every entry
-        eligible = {name: groups.count(name) for name in plan.names}
-    else:
-        counts = Counter(groups)
-        eligible = {name: counts.get(name, 0) for name in plan.names}
-    thresholds = _span_thresholds(plan, eligible)
-    keys = maker.below(ids, groups, thresholds)
-    return _Half(eligible, thresholds, keys, table.ids[0], table.ids[-1])
-
-
-def _merge(plan: _Plan, first: _Half, second: _Half) -> SampleResult | None:
+def _merge(plan: SamplingRules, first: _Half, second: _Half) -> SampleResult | None:
     """Combine the two spans' reports; ``None`` when they do not settle the draw exactly.
 
     For each stratum, both spans reported every id whose first five ticket digits are below
@@ -602,13 +462,11 @@ def sample_snapshot(data: bytes, rules: Mapping[str, Any], s_entities: str) -> S
     """Read an entity snapshot file and draw from it: ``sample(parse_entity_table(data), …)``.
 
     The same result and the same errors as that expression. A large file (see
-    :func:`ledger.draw.snapshot.split_point`) is read in two spans at once: by two threads
-    when the C accelerator is built (it reads without the GIL), otherwise by two processes
-    (:mod:`ledger.draw.forked`). Each checks its span, applies the strata and the recency rule
-    and reports only its counts and the ids whose tickets could be among the first of their
-    stratum, so neither the columns nor the tickets of a million entities cross between
-    processes. When a span fails a check (or the accelerator declines a line, and then the
-    other path does), or the reports do not settle the draw exactly (see
+    :func:`ledger.draw.snapshot.split_point`, only where the C accelerator is built) is read
+    in two spans at once by two threads (the accelerator reads without the GIL). Each checks
+    its span, applies the strata and the recency rule and reports only its counts and the ids
+    whose tickets could be among the first of their stratum. When a span fails a check (or the
+    accelerator declines a line), or the reports do not settle the draw exactly (see
     :func:`_merge`; improbable), the whole file is read and drawn sequentially, which raises
     the precise error.
 
@@ -626,20 +484,14 @@ def sample_snapshot(data: bytes, rules: Mapping[str, Any], s_entities: str) -> S
     mid = split_point(data)
     if mid is not None:
         try:
-            plan: _Plan | None = _plan(rules)
+            plan: SamplingRules | None = sampling_rules(rules)
             maker = TicketMaker(s_entities)
         except MalformedError:
             plan = None  # the file's own errors come first: see below
         if plan is not None:
-            halves: tuple[_Half | None, _Half | None] | None = _halves_c(data, mid, plan, maker)
-            if halves is None:
-                halves = forked.split(
-                    lambda: _half(data, 0, mid, plan, maker),
-                    lambda: _half(data, mid, len(data), plan, maker),
-                )
-            first, second = halves
-            if first is not None and second is not None:
-                result = _merge(plan, first, second)
+            halves = _halves_c(data, mid, plan, maker)
+            if halves is not None:
+                result = _merge(plan, *halves)
                 if result is not None:
                     return result
     return sample(parse_entity_table(data), rules, s_entities)

@@ -23,19 +23,17 @@ ids is sorting their UTF-8 bytes.
 from __future__ import annotations
 
 import datetime as _dt
-import gc
 import itertools
 import json
 import operator
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from ledger.canonical import MAX_SAFE_INTEGER
+from ledger.canonical import MAX_SAFE_INTEGER, check_depth
 from ledger.canonical import loads as _canonical_loads
-from ledger.draw import forked
+from ledger.draw.announce import CONFLICTS, ENTITIES, INSPECTORS
 from ledger.draw.primitives import CJ, H_hex, check_identifier
 from ledger.errors import MalformedError
 
@@ -47,17 +45,12 @@ __all__ = [
     "build_snapshot",
     "check_c_values",
     "entities_c",
-    "gc_paused",
     "parse_entity_table",
     "parse_snapshot",
     "snapshot_ref",
-    "span_table",
     "split_point",
 ]
 
-ENTITIES = "entities"
-INSPECTORS = "inspectors"
-CONFLICTS = "conflicts"
 _KINDS = (ENTITIES, INSPECTORS, CONFLICTS)
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -90,23 +83,6 @@ _DECODER = json.JSONDecoder(
 _ENCODER = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
 )
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building millions of acyclic dicts.
-
-    Parsing creates only trees (no cycles), and the collector's repeated young-generation scans
-    would otherwise double the parse time of a 1,000,000-record file. The previous state is
-    restored.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _sort_key(kind: str, record: Mapping[str, Any]) -> tuple[str, ...]:
@@ -252,14 +228,13 @@ def parse_snapshot(kind: str, data: bytes) -> list[dict[str, Any]]:
         raise MalformedError(f"{kind} 快照：文件应以换行符结尾")
     if b"\r" in data or b"\n\n" in data or data.startswith(b"\n"):
         raise MalformedError(f"{kind} 快照：含有空行或回车符")
-    with gc_paused():
-        records = _parse_lines(kind, data)
-        if kind == ENTITIES:
-            _check_entities_fast(records)
-        else:
-            for record in records:
-                _check_record(kind, record, canonical=True)
-        _check_order(kind, records)
+    records = _parse_lines(kind, data)
+    if kind == ENTITIES:
+        _check_entities_fast(records)
+    else:
+        for record in records:
+            _check_record(kind, record, canonical=True)
+    _check_order(kind, records)
     return records
 
 
@@ -307,6 +282,10 @@ def _parse_lines(kind: str, data: bytes) -> list[Any]:
         chunk = data[pos:end]
         count = chunk.count(b"\n")
         joined = b"[" + chunk[:-1].replace(b"\n", b",") + b"]"
+        try:
+            check_depth(joined)  # the C parser recurses once per level: bound it first
+        except MalformedError:
+            return _parse_lines_slow(kind, data)  # names the line
         try:
             text = joined.decode("utf-8")
             value, stop = _DECODER.raw_decode(text)
@@ -449,47 +428,18 @@ class EntityTable:
 
 
 try:  # the optional C accelerator (pyproject.toml builds it where a compiler is available)
-    from ledger.draw import _entities as entities_c
+    import ledger.draw._entities as entities_c
 except ImportError:  # pragma: no cover - exercised where it is not built, and by the zipapp
     entities_c = None  # type: ignore[assignment]
-
-try:  # msgspec: optional accelerator (the stdlib zipapp verifier runs without it).
-    import msgspec as _msgspec
-except ImportError:  # pragma: no cover - exercised by the stdlib zipapp
-    _msgspec = None  # type: ignore[assignment]
-
-
-if _msgspec is not None:
-
-    class _EntityLine(_msgspec.Struct, forbid_unknown_fields=True, gc=False):
-        """One entity line with exactly the five schema keys, declared in canonical key order."""
-
-        id: str
-        last_inspected: str | None
-        name: str
-        stratum: str
-        tags: tuple[str, ...]
-
-    _LINE_DECODER = _msgspec.json.Decoder(_EntityLine)
-    _LINE_ENCODER = _msgspec.json.Encoder()
-    _FAST_ERRORS: tuple[type[Exception], ...] = (
-        _msgspec.DecodeError,
-        _msgspec.ValidationError,
-        UnicodeError,
-    )
 
 
 def parse_entity_table(data: bytes) -> EntityTable:
     """Parse and fully validate an entity snapshot into the columns the draw needs.
 
     Accepts exactly the files :func:`parse_snapshot` accepts (and raises on exactly the same
-    ones), with the same checks. Fast path, when the optional ``msgspec`` package is installed
-    and every line has exactly the five schema keys: each ~4 MiB chunk of lines is decoded into
-    typed structs (declared in canonical key order) and re-encoded; the chunk is canonical iff
-    the re-encoding equals its bytes — msgspec writes strings exactly as RFC 8785 does (a test
-    compares every code point) and the keys are fixed ASCII, so key order is never ambiguous.
-    Any other file (extra keys, a decoding error, a mismatch) goes through
-    :func:`parse_snapshot`, which gives the precise error.
+    ones), with the same checks. Fast path: the C accelerator (:mod:`ledger.draw._entities`)
+    reads files whose every line has its common shape; any other file, and every file where the
+    accelerator is not built, goes through :func:`parse_snapshot`, which gives the precise error.
 
     Args:
         data: the entity snapshot file.
@@ -503,106 +453,30 @@ def parse_entity_table(data: bytes) -> EntityTable:
     """
     if not isinstance(data, bytes):
         raise MalformedError("快照：应为 bytes")
-    # Empty lines and "\r" need no search here (a slow one: newlines are everywhere): msgspec
-    # skips them as whitespace, so the re-encoded chunk differs and the general parser decides.
-    if _msgspec is not None and data.endswith(b"\n"):
-        with gc_paused():
-            table = _entity_table_fast(data)
+    if data.endswith(b"\n"):
+        table = c_span_table(data, 0, len(data))
         if table is not None:
             return table
-    with gc_paused():
-        return EntityTable.from_records(parse_snapshot(ENTITIES, data))
+    return EntityTable.from_records(parse_snapshot(ENTITIES, data))
 
 
-_get_id = operator.attrgetter("id")
-_get_stratum = operator.attrgetter("stratum")
-_get_last = operator.attrgetter("last_inspected")
-_get_tags = operator.attrgetter("tags")
-
-
-#: Entity files at least this large are decoded by two processes (:mod:`ledger.draw.forked`).
+#: Entity files at least this large are read in two halves by two threads
+#: (:func:`ledger.draw.sampling.sample_snapshot`).
 SPLIT_BYTES = 16 << 20
-
-_Span = tuple[list[str], list[str], list[str | None], set[tuple[str, ...]]]
-
-
-def _decode_span(data: bytes, start: int, stop: int) -> _Span | None:
-    """Decode and check the canonical form of the lines in ``data[start:stop]``.
-
-    Preconditions: ``start`` and ``stop`` are line starts (or the end), ``start < stop``.
-
-    Returns:
-        ``(ids, strata, last_inspected, distinct tag lists)``, or ``None`` when a line is not a
-        canonical five-key entity record (the general parser decides then).
-    """
-    ids: list[str] = []
-    strata: list[str] = []
-    lasts: list[str | None] = []
-    tag_spellings: set[tuple[str, ...]] = set()
-    pos = start
-    while pos < stop:
-        end = data.find(b"\n", min(pos + _CHUNK_BYTES, stop - 1)) + 1
-        chunk = data[pos:end]
-        try:
-            rows = _LINE_DECODER.decode_lines(chunk)
-            if _LINE_ENCODER.encode_lines(rows) != chunk:
-                return None
-        except _FAST_ERRORS:
-            return None
-        ids.extend(map(_get_id, rows))
-        strata.extend(map(_get_stratum, rows))
-        lasts.extend(map(_get_last, rows))
-        tag_spellings.update(map(_get_tags, rows))
-        pos = end
-    return ids, strata, lasts, tag_spellings
-
-
-def _entity_table_fast(data: bytes) -> EntityTable | None:
-    """The msgspec path of :func:`parse_entity_table`; ``None`` means "use the general path".
-
-    Preconditions: ``data`` is non-empty and ends with ``\\n``.
-
-    A file of :data:`SPLIT_BYTES` or more is first decoded and checked in two spans at once, the
-    second by a forked child (:mod:`ledger.draw.forked`) that sends its columns back joined with
-    NUL (checked identifiers and dates hold no control character, so splitting them again is
-    exact). If either span fails a check, or the spans are out of order at the seam, the whole
-    file is read again in one span, which raises exactly the errors of a sequential read.
-
-    Raises:
-        MalformedError: as :func:`parse_entity_table`.
-    """
-    size = len(data)
-    mid = split_point(data)
-    if mid is not None:
-        first, packed = forked.split(
-            lambda: span_table(data, 0, mid), lambda: _packed_span(data, mid, size)
-        )
-        if first is not None and packed is not None:
-            ids = packed[0].split("\x00")
-            if first.ids[-1] < ids[0]:
-                first.ids.extend(ids)
-                first.strata.extend(packed[1].split("\x00"))
-                first.last_inspected.extend(packed[2].split("\x00"))
-                return first
-    table = _c_span_table(data, 0, size)
-    if table is not None:
-        return table
-    span = _decode_span(data, 0, size)
-    return None if span is None else _span_table(span)
 
 
 def split_point(data: bytes) -> int | None:
-    """Where to split an entity file between two processes, if its fast path applies.
+    """Where to split an entity file between two threads of the C accelerator.
 
     Args:
         data: an entity snapshot file (not yet validated).
 
     Returns:
-        The offset of a line start near the middle of ``data`` when ``msgspec`` is installed
+        The offset of a line start near the middle of ``data`` when the accelerator is built
         and the file has at least :data:`SPLIT_BYTES` bytes and ends with ``\\n``; otherwise
-        ``None``. (Empty lines and ``\\r`` fail the spans' canonical check.)
+        ``None``.
     """
-    if _msgspec is None or not isinstance(data, bytes) or len(data) < SPLIT_BYTES:
+    if entities_c is None or not isinstance(data, bytes) or len(data) < SPLIT_BYTES:
         return None
     size = len(data)
     if not data.endswith(b"\n"):
@@ -624,9 +498,15 @@ def check_c_values(strata: Iterable[str], tags: Iterable[bytes]) -> None:
         check_identifier(tag.decode("utf-8"), "主体标签")
 
 
-def _c_span_table(data: bytes, start: int, stop: int) -> EntityTable | None:
-    """The C accelerator's reading of ``data[start:stop]``, fully checked; ``None`` when it
-    does not apply or a check fails (never raises MalformedError)."""
+def c_span_table(data: bytes, start: int, stop: int) -> EntityTable | None:
+    """The C accelerator's reading of ``data[start:stop]``, fully checked.
+
+    Preconditions: ``start < stop`` are line starts (or the end) of ``data``.
+
+    Returns:
+        The span's table, or ``None`` when the accelerator is not built, declines a line, or a
+        check fails (the caller then uses :func:`parse_snapshot`). Never raises MalformedError.
+    """
     columns = None if entities_c is None else entities_c.columns(data, start, stop)
     if columns is None:
         return None
@@ -636,50 +516,3 @@ def _c_span_table(data: bytes, start: int, stop: int) -> EntityTable | None:
     except MalformedError:
         return None
     return EntityTable(ids, strata, lasts)
-
-
-def span_table(data: bytes, start: int, stop: int) -> EntityTable | None:
-    """Decode and check the entity lines of ``data[start:stop]`` with a fast path: the C
-    accelerator (:mod:`ledger.draw._entities`) when it is built and the lines have its shape,
-    otherwise msgspec.
-
-    Preconditions: ``msgspec`` is installed; ``start < stop`` are line starts (or the end) of a
-    file accepted by :func:`split_point`.
-
-    Returns:
-        The span's table when every line is a canonical five-key entity record that passes
-        every check of :func:`parse_snapshot` within the span (ids strictly increasing inside
-        it); ``None`` otherwise (the caller then reads the whole file with
-        :func:`parse_entity_table`, which raises the precise error). Never raises.
-    """
-    table = _c_span_table(data, start, stop)
-    if table is not None:
-        return table
-    span = _decode_span(data, start, stop)
-    if span is None:
-        return None
-    try:
-        return _span_table(span)
-    except MalformedError:
-        return None
-
-
-def _packed_span(data: bytes, start: int, stop: int) -> tuple[str, str, str] | None:
-    """:func:`span_table` with each column joined by NUL (cheap to send between processes)."""
-    table = span_table(data, start, stop)
-    if table is None:
-        return None
-    return "\x00".join(table.ids), "\x00".join(table.strata), "\x00".join(table.last_inspected)
-
-
-def _span_table(span: _Span) -> EntityTable:
-    """Check decoded columns as the general parser does and return their table.
-
-    Raises:
-        MalformedError: on an invalid date, tag, identifier, or ids out of order (line numbers
-            count from the span's first line).
-    """
-    ids, strata, lasts, tag_spellings = span
-    _check_entity_columns(ids, strata, lasts, tag_spellings)
-    _check_increasing(ENTITIES, ids)
-    return EntityTable(ids, strata, [last or "" for last in lasts])

@@ -24,14 +24,10 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from ledger.draw import forked
 from ledger.draw.primitives import check_identifier, utf8
 from ledger.errors import MalformedError
 
-#: Groups with at least this many ids in all are scanned by two processes (:mod:`.forked`).
-SPLIT_IDS = 200_000
-
-#: Ticket digits compared by :meth:`TicketMaker.below`, and ``10 ** BELOW_DIGITS``.
+#: Ticket digits kept by the entity accelerator's prefilter (``_entities.c``), and ``10 ** BELOW_DIGITS``.
 BELOW_DIGITS = 5
 BELOW_MODULUS = 100_000
 
@@ -211,16 +207,7 @@ class TicketMaker:
                 tables[g] = _prefix_table(j, -(-target * modulus // sizes[g]))
         if len(id_list) != len(group_list):
             raise ValueError("ids and groups differ in length")
-        n = len(id_list)
-        if n >= SPLIT_IDS:
-            half = n * 11 // 20
-            first, second = forked.split(
-                lambda: self._scan(id_list, group_list, 0, half, tables, modulus),
-                lambda: self._scan(id_list, group_list, half, n, tables, modulus),
-            )
-            candidates = {g: first[g] + second[g] for g in wanted}
-        else:
-            candidates = self._scan(id_list, group_list, 0, n, tables, modulus)
+        candidates = self._scan(id_list, group_list, tables, modulus)
         out: dict[str, list[str]] = {}
         for g, (k, _target) in plans.items():
             if len(candidates[g]) >= k:
@@ -232,50 +219,19 @@ class TicketMaker:
                 out[g] = self.smallest(members, k)
         return out
 
-    def below(
-        self, ids: Sequence[str], groups: Sequence[str], thresholds: Mapping[str, int]
-    ) -> dict[str, list[str]]:
-        """Return, per group, the sort keys of the ids whose first five ticket digits, read as
-        a number, are below the group's threshold (one hash per id).
-
-        Args:
-            ids: distinct item ids.
-            groups: the group of each id (same length as ``ids``); every group is a key of
-                ``thresholds``.
-            thresholds: group → threshold in ``0 … 100000`` (``100000`` keeps every id).
-
-        Returns:
-            Group → sort keys (see :meth:`sort_keys`) of its ids below the threshold, in input
-            order, for every group of ``thresholds``.
-
-        Raises:
-            KeyError: if an id's group is not in ``thresholds``.
-        """
-        modulus = BELOW_MODULUS
-        tables = {
-            g: b"\x01" * modulus if bound >= modulus else _prefix_table(BELOW_DIGITS, bound)
-            for g, bound in thresholds.items()
-        }
-        found = self._scan(ids, groups, 0, len(ids), tables, modulus)
-        return {g: self.sort_keys(members) for g, members in found.items()}
-
     def _scan(
         self,
         ids: Sequence[str],
         groups: Sequence[str],
-        start: int,
-        stop: int,
         tables: Mapping[str, bytes],
         modulus: int,
     ) -> dict[str, list[str]]:
-        """Ids of ``ids[start:stop]`` whose ticket prefix passes their group's table, per group,
+        """Ids of ``ids`` whose ticket prefix passes their group's table, per group,
         in input order (one hash each)."""
         candidates: dict[str, list[str]] = {g: [] for g in tables}
         copy = self._prefix.copy
         from_bytes = int.from_bytes
-        for item_id, g in zip(
-            itertools.islice(ids, start, stop), itertools.islice(groups, start, stop), strict=True
-        ):
+        for item_id, g in zip(ids, groups, strict=True):
             h = copy()
             h.update(item_id.encode("utf-8"))
             if tables[g][from_bytes(h.digest(), "big") % modulus]:

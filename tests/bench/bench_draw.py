@@ -29,7 +29,7 @@ from ledger.draw.matching import match  # noqa: E402
 from ledger.draw.primitives import CJ  # noqa: E402
 from ledger.draw.sampling import sample_snapshot  # noqa: E402
 from ledger.draw.seed import commitment  # noqa: E402
-from ledger.draw.snapshot import gc_paused, parse_snapshot, snapshot_ref  # noqa: E402
+from ledger.draw.snapshot import parse_snapshot, snapshot_ref  # noqa: E402
 
 N_ENTITIES = 1_000_000
 N_INSPECTORS = 3_000
@@ -171,10 +171,9 @@ def test_run_draw_1m(benchmark: Any) -> None:
     floor = floor_seconds(inputs["ids"], picks)
     best = benchmark.stats.stats.min
 
-    # Phase breakdown (same process, one run each, collector paused as inside run_draw).
+    # Phase breakdown (same process, one run each).
     phases: dict[str, float] = {}
-    with gc_paused():
-        _phases(args, result, phases)
+    _phases(args, result, phases)
 
     print()
     print(

@@ -23,7 +23,7 @@ def _with_or_without(
     return param
 
 
-@pytest.fixture(params=["c", "msgspec"])
+@pytest.fixture(params=["c", "python"])
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with the C accelerator (:mod:`ledger.draw._entities`), then without it."""
     return _with_or_without(request.param, monkeypatch, "entities_c", snapshot, sampling)
@@ -31,8 +31,7 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.fixture(params=["auto", "py_ecc"])
 def bls_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test with the compiled BLS verifier (checked in-process by the draw), then with
-    pure-Python py_ecc (checked by a forked child while the draw goes on)."""
+    """Run a test with the compiled BLS verifier, then with pure-Python py_ecc."""
     monkeypatch.setattr(drand, "_BACKEND", request.param)
     drand.forget_verified()
     return str(request.param)

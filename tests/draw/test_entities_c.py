@@ -224,8 +224,8 @@ def test_every_invalid_utf8_lead_and_continuation_is_declined() -> None:
 
 
 def _python_candidates(data: bytes, rules: dict[str, object]) -> tuple[dict[str, int], dict]:
-    plan = sampling._plan(rules)
-    table = snapshot._span_table(snapshot._decode_span(data, 0, len(data)))  # msgspec path
+    plan = sampling.sampling_rules(rules)
+    table = EntityTable.from_records(snapshot.parse_snapshot("entities", data))
     ids, groups = sampling._eligible(table, plan.names, plan.as_of, plan.days)
     eligible = {name: groups.count(name) for name in plan.names}
     maker = TicketMaker(SEED)
@@ -246,7 +246,7 @@ def test_candidates_equal_the_python_draw(days: int | None) -> None:
         "exclude_inspected_within_days": days,
     }
     eligible, keys = _python_candidates(data, rules)
-    plan = sampling._plan(rules)
+    plan = sampling.sampling_rules(rules)
     maker = TicketMaker(SEED)
     half = sampling._half_c(data, 0, len(data), plan, maker)
     assert half is not None

@@ -1,4 +1,4 @@
-"""The draw's entity table: the fast paths (C accelerator, msgspec) accept and rejects exactly what the general
+"""The draw's entity table: the C accelerator's path accepts and rejects exactly what the general
 parser does, and gives the same columns (docs/draw-v1.md §2, §8)."""
 
 from __future__ import annotations
@@ -11,13 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.canonical import dumps as canonical_dumps
 from ledger.draw import snapshot
 from ledger.draw.snapshot import EntityTable, build_snapshot, parse_entity_table, parse_snapshot
 from ledger.errors import MalformedError
-
-msgspec = pytest.importorskip("msgspec")
-
 
 # Every test runs with the C accelerator, then without it (see conftest.py).
 pytestmark = pytest.mark.usefixtures("backend")
@@ -49,15 +45,6 @@ def _fast(data: bytes) -> EntityTable | type[MalformedError]:
         return MalformedError
 
 
-def test_msgspec_writes_every_string_as_rfc8785() -> None:
-    # The fast path's canonicality check relies on this, for every code point.
-    encoder = msgspec.json.Encoder()
-    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
-    for start in range(0, len(chars), 4096):
-        block = chars[start : start + 4096]
-        assert encoder.encode(block) == canonical_dumps(block)
-
-
 def test_fast_path_is_taken_and_agrees(backend: str) -> None:
     records = [
         _ent(f"9162{n:06d}", stratum="AB"[n % 2], tags=["餐饮"] if n % 3 else [])
@@ -65,8 +52,7 @@ def test_fast_path_is_taken_and_agrees(backend: str) -> None:
     ]
     records[5]["last_inspected"] = "2023-05-06"
     data = build_snapshot("entities", records)
-    assert snapshot._entity_table_fast(data) is not None
-    assert (snapshot._c_span_table(data, 0, len(data)) is not None) == (backend == "c")
+    assert (snapshot.c_span_table(data, 0, len(data)) is not None) == (backend == "c")
     table = parse_entity_table(data)
     assert table == _general(data)
     assert table.last_inspected[5] == "2023-05-06"
@@ -75,7 +61,7 @@ def test_fast_path_is_taken_and_agrees(backend: str) -> None:
 
 def test_extra_keys_take_the_general_path() -> None:
     data = build_snapshot("entities", [_ent("a", 行政区划="620823"), _ent("b")])
-    assert snapshot._entity_table_fast(data) is None
+    assert snapshot.c_span_table(data, 0, len(data)) is None
     assert parse_entity_table(data).ids == ["a", "b"]
 
 
@@ -160,9 +146,3 @@ def test_random_files_agree(records: list[dict[str, Any]], sort: bool) -> None:
 @given(st.binary(max_size=200))
 def test_random_bytes_agree(data: bytes) -> None:
     assert _fast(data) == _general(data)
-
-
-def test_without_msgspec_the_result_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    table = parse_entity_table(BASE)
-    monkeypatch.setattr(snapshot, "_msgspec", None)
-    assert parse_entity_table(BASE) == table

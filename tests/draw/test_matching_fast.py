@@ -3,7 +3,7 @@
 ``match`` staffs runs of entities department by department and only falls back to the exact
 level walk for entities with 回避 pairs, departments short of inspectors at their lowest load, or
 when a trace is requested. These tests compare it with the literal reference of
-``matching_reference.py`` (``E`` and ``T`` recomputed from scratch for every pick), on instances built to reach
+``ledger/draw/reference.py`` (``E`` and ``T`` recomputed from scratch for every pick), on instances built to reach
 every path: runs that empty the lowest bucket, odd-sized buckets (a pick spills to the next
 level), 回避 pairs, global and per-department ``max_load``, inactive or untagged inspectors,
 departments without eligible inspectors, ``per_entity`` from 1 to 3 and unstaffed entities.
@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matching_reference import naive_match
 
+from ledger.draw import reference
 from ledger.draw.matching import match
 from ledger.draw.tickets import ticket
 
@@ -38,14 +38,15 @@ def _reference(
     seed: str,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[str, int]]]:
     """The literal §7.5 reference; loads listed in (department, rank) order, as ``match`` does."""
-    ref = naive_match(entity_order, inspectors, conflicts, rules, seed)
+    assignments, unstaffed, loads = reference.match(
+        entity_order, inspectors, conflicts, rules, seed
+    )
     depts = sorted(d["dept"] for d in rules["departments"])
-    loads = ref["loads"]
     in_order = sorted(
         (i for i in inspectors if loads.get(i["id"]) and i["dept"] in depts),
         key=lambda i: (depts.index(i["dept"]), ticket(seed, i["id"]), i["id"].encode()),
     )
-    return ref["assignments"], ref["unstaffed"], [(i["id"], loads[i["id"]]) for i in in_order]
+    return assignments, unstaffed, [(i["id"], loads[i["id"]]) for i in in_order]
 
 
 def _check(inst: dict[str, Any]) -> None:

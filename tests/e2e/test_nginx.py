@@ -106,6 +106,7 @@ def nginx(tmp_path_factory: pytest.TempPathFactory, example_site: Path) -> Itera
         check=False,
     )
     assert check.returncode == 0, check.stderr
+    assert "[warn]" not in check.stderr, check.stderr
     proc = subprocess.Popen(
         [NGINX, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
         stdout=subprocess.DEVNULL,

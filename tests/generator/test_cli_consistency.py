@@ -232,3 +232,32 @@ def test_at_refuses_impossible_dates(at: str) -> None:
     result = _run("status", "--site", str(ROOT), "--at", at)
     assert result.exit_code == 2, result.output
     assert "'--at'" in result.output
+
+
+# ---- gongkai verify = the standalone verifier ------------------------------------------------
+
+
+def test_verify_has_the_standalone_verifiers_options_and_defaults() -> None:
+    import argparse
+
+    from ledger.__main__ import _parser
+    from ledger.cli_text import ARGPARSE_TEXT
+
+    with ARGPARSE_TEXT.active():
+        parser = _parser("gongkai-verify")
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    standalone = sub.choices["verify"]
+    ours = {
+        opt: p for p in main.commands["verify"].params if isinstance(p, click.Option)
+        for opt in p.opts
+    }  # fmt: skip
+    ctx = click.Context(main.commands["verify"])
+    for action in standalone._actions:
+        if not action.option_strings or "--help" in action.option_strings:
+            continue
+        (name,) = [o for o in action.option_strings if o.startswith("--")]
+        assert name in ours, name
+        default = ours[name].get_default(ctx)
+        if default is click.core.UNSET:  # click 8.5: no default given
+            default = [] if ours[name].multiple else None  # the command gets (); argparse []
+        assert default == action.default, name

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import socket
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -406,3 +407,30 @@ def test_a_follow_up_of_an_entity_without_a_result_is_a_refusal(site: Path, enti
     assert result.exit_code == 11, result.output
     assert f"没有主体“{entity}”的已公示检查结果" in result.output
     assert (site / "draws" / "entries.jsonl").read_bytes() == before
+
+
+def test_an_operating_system_error_is_explained_in_chinese(site: Path, tmp_path: Path) -> None:
+    """One errno table (ledger.errors.os_reason) for the ledger's and the CLI's messages: an
+    export into a missing folder said “No such file or directory [ENOENT]”."""
+    target = tmp_path / "missing" / "entities.csv"
+    result = _run("export", "entities", str(target), "--content", str(site / "content"))
+    assert result.exit_code == 6, result.output
+    assert "文件或目录不存在 [ENOENT]" in result.output
+    assert "No such file" not in result.output
+
+
+@pytest.mark.parametrize("kind", ["zip-without-workbook", "garbage"])
+def test_an_unreadable_workbook_is_explained_in_chinese(
+    site: Path, tmp_path: Path, kind: str
+) -> None:
+    """openpyxl's English text (“There is no item named '[Content_Types].xml'…”) is not shown."""
+    path = tmp_path / "entities.xlsx"
+    if kind == "garbage":
+        path.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("hello.txt", "hi")
+    result = _run("import", "entities", str(path), "--content", str(site / "content"))
+    assert result.exit_code == 10, result.output
+    assert "无法读取 XLSX 工作簿：文件损坏或不是 XLSX 格式" in result.output
+    assert "There is no item" not in result.output

@@ -133,12 +133,12 @@ def test_append_durable_write_or_open_failure_is_a_plain_store_error(
     with pytest.raises(StoreError) as info:
         append_durable(tmp_path / "f", b"x\n")
     assert not isinstance(info.value, FatalStoreError)
-    assert "ENOSPC" in str(info.value)
+    assert "磁盘空间不足 [ENOSPC]" in str(info.value)  # the reason in Chinese, errno kept
     assert str(tmp_path / "f") in str(info.value)
 
 
 def test_append_durable_in_a_missing_directory_is_a_store_error(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="ENOENT"):
+    with pytest.raises(StoreError, match=r"文件或目录不存在 \[ENOENT\]"):
         append_durable(tmp_path / "missing" / "f", b"x")
 
 

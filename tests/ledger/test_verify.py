@@ -33,7 +33,6 @@ from ledger.receipt import parse_receipt, verify_receipt
 from ledger.store import LedgerStore
 from ledger.trust import format_trust
 from ledger.verify import (
-    DRAW_CHECKS,
     REPORT_SCHEMA,
     BlobReader,
     check_fork_evidence,
@@ -204,11 +203,7 @@ def test_draw_checks_are_called_for_every_entry(built: lf.Ledger) -> None:
         if attachment is not None:
             blobs.append(read_blob(attachment["sha256"]))
 
-    DRAW_CHECKS.append(hook)
-    try:
-        verify_directory(built.directory, trust=built.trust, types=lf.TYPES)
-    finally:
-        DRAW_CHECKS.remove(hook)
+    verify_directory(built.directory, trust=built.trust, types=lf.TYPES, checks=[hook])
     assert seen == list(range(600))
     assert sorted(blobs) == sorted(built.blobs.values())
 
@@ -218,12 +213,10 @@ def test_draw_check_failure_aborts(built: lf.Ledger) -> None:
         if entry.index == 321:
             raise VerificationError("第 321 条：抽取结果与重算结果不符")
 
-    DRAW_CHECKS.append(hook)
-    try:
-        with pytest.raises(VerificationError, match="第 321 条：抽取结果"):
-            verify_directory(built.directory, trust=built.trust, workers=2, types=lf.TYPES)
-    finally:
-        DRAW_CHECKS.remove(hook)
+    with pytest.raises(VerificationError, match="第 321 条：抽取结果"):
+        verify_directory(
+            built.directory, trust=built.trust, workers=2, types=lf.TYPES, checks=[hook]
+        )
 
 
 def test_receipts_are_made_against_the_first_covering_checkpoint(site: Path) -> None:

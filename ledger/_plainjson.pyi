@@ -1,3 +1,0 @@
-"""Type stub of the optional C accelerator ``ledger/_plainjson.c``."""
-
-def is_plain(value: object, /) -> bool: ...
