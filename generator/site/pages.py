@@ -28,6 +28,7 @@ from generator.site.charts import bar_chart
 from generator.site.data import ResultRow, SiteData, division_name, ratio_text
 from generator.site.datapages import DataPages
 from generator.site.datasets import DATASETS, ENTITY_FIELDS, datasets, entity_record
+from generator.site.keywords import search_tokens
 from generator.site.opendata import Dataset
 from generator.site.page import BulkPages, Page, digest, html_page
 from generator.site.pagetypes import PageType, page_types, pages_of
@@ -617,6 +618,7 @@ def _entity_ctx(e: MarketEntity, rows: Sequence[ResultRow]) -> dict[str, Any]:
         "years": list(years.items()),
         "division": division_name(e.division),
         "filters": _filters(e, rows),
+        "search_tokens": search_tokens([e.name, *e.industries]),
     }
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from example_site import CHROMIUM, FLAGS  # (tests/e2e, on the path by conftest.py)
 
 from generator.ledgerops import open_store, read_trust, replay_store
 from generator.site.drawproof import draw_proof_data, load_draw_proofs, write_draw_proofs
@@ -37,16 +38,6 @@ from ledger.publish import publish_ledger
 ROOT = Path(__file__).resolve().parents[2]
 DRAWS = ROOT / "draws"
 GOLDEN = json.loads((ROOT / "tests/draw/golden/worked_example.json").read_text(encoding="utf-8"))
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PROOFS = load_draw_proofs(DRAWS)
 TASKS = sorted(PROOFS)
 
