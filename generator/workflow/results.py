@@ -16,7 +16,7 @@ from typing import Any
 
 from generator import entryids
 from generator.content.errors import Problems
-from generator.content.results import FollowUpMeasure
+from generator.content.results import FollowUpMeasure, ResultCategory, measure_mismatch
 from generator.errors import WorkflowError
 from generator.workflow.actions import find_task
 from generator.workflow.form_reader import read_form
@@ -30,6 +30,7 @@ from ledger.payloads import (
     FollowupRecord,
     Form,
     Refers,
+    Result,
     ResultCorrect,
     ResultPublish,
     TaskConfirm,
@@ -229,6 +230,7 @@ def followup(
         if parsed is None:
             options = "；".join(m.value for m in FollowUpMeasure)
             raise WorkflowError(f"后续处置措施应为以下之一：{options}")
+        _check_measure(repo, task_id, dept, entity, parsed)
         body = FollowupRecord(
             id=ident, ts=at, dept=dept, task_id=task_id, entity=entity, measure=parsed.value,
             note=note,
@@ -236,3 +238,24 @@ def followup(
     return repo.append(
         [sign(repo.trust.origin, body, [repo.signer(dept, key)])], repo.log_signer(log_key)
     )
+
+
+def _check_measure(
+    repo: SiteRepo, task_id: str, dept: str, entity: str, measure: FollowUpMeasure
+) -> None:
+    """Refuse a measure that contradicts the current result's categories (docs/domain.md §3.4).
+
+    Raises:
+        WorkflowError: with the reason, when they contradict each other.
+    """
+    state = repo.state()
+    index = state.tasks.tasks[task_id].results.get((dept, entity))
+    if index is None:
+        return  # the state machine refuses it with its own reason
+    result: Result = state.tasks.results[index].payload.result
+    categories = [ResultCategory(c) for c in result.categories]
+    why = measure_mismatch(measure, categories)
+    if why is not None:
+        raise WorkflowError(
+            f"{entity} 的检查结果为“{'、'.join(c.value for c in categories)}”：{why}"
+        )
