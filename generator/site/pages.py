@@ -194,7 +194,9 @@ class PageSet(DataPages):
         # The icon: linked from every page; also at the root, where clients look without a link.
         for icon in ("static/favicon.svg", "static/favicon.ico", "favicon.ico"):
             self.add(Page(icon, data=functools.partial(_static, icon.rpartition("/")[2])))
-        for js in ("ledger-v1.js", "draw-v1.js"):
+        # The draw verifier; noble-bls12-381.js is the vendored BLS12-381 library it imports
+        # (docs/draw-proof-page.md, “Vendored BLS12-381 library”).
+        for js in ("ledger-v1.js", "draw-v1.js", "noble-bls12-381.js"):
             self.add(Page(f"static/verify/{js}", data=functools.partial(_static, f"verify/{js}")))
 
     def _checklist(self) -> None:
