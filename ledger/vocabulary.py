@@ -38,6 +38,10 @@ RESULT_CATEGORY_TABLE: Final = (
     Category("VIOLATION_FOOD_DRUG", "违反食品药品管理相关规定", "3", True),
     Category("VIOLATION_QUALITY", "违反质量技术监督相关规定", "4", True),
     Category("VIOLATION_PUBLIC_SECURITY", "违反公安部门相关规定", "G", True),
+    # Since the 2018 reform 工商、质监、食药 are one 市场监督管理 department: its current wording.
+    Category("VIOLATION_MARKET", "违反市场监管相关规定", "H", True),
+    # A partner department's (卫生健康、消防救援 …) finding under its own rules.
+    Category("VIOLATION_OWN_DEPT", "违反本部门相关规定", "I", True),
     Category("VIOLATION_OTHER_DEPT", "违反其他部门相关规定", "5", True),
     Category("CORRECTED_ON_ORDER", "发现问题经责令已改正", "E", True),
     Category("ACTIVITY_NOT_FOUND", "未发现开展本次抽查涉及的经营活动", "F", False),

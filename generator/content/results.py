@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -46,6 +47,26 @@ _ROWS: Final = {c.word: c for c in RESULT_CATEGORY_TABLE}
 NO_PROBLEM: Final = ResultCategory["NO_PROBLEM"]
 CORRECTED_ON_ORDER: Final = ResultCategory["CORRECTED_ON_ORDER"]
 SERIOUS_NON_COOPERATION: Final = ResultCategory["SERIOUS_NON_COOPERATION"]
+
+#: Findings under the inspecting department's own rules (docs/domain.md §3.4): what
+#: “违反本部门相关规定，责令改正” needs.
+OWN_RULE_FINDINGS: Final = frozenset(
+    ResultCategory[n]
+    for n in (
+        "NOT_PUBLISHED_REQUIRED_INFO",
+        "FALSE_PUBLIC_INFO",
+        "VIOLATION_MARKET_OTHER",
+        "VIOLATION_FOOD_DRUG",
+        "VIOLATION_QUALITY",
+        "VIOLATION_MARKET",
+        "VIOLATION_OWN_DEPT",
+        "CORRECTED_ON_ORDER",
+    )
+)
+#: Findings under another department's rules: what “违反其他部门相关规定，抄告相关部门” needs.
+OTHER_RULE_FINDINGS: Final = frozenset(
+    ResultCategory[n] for n in ("VIOLATION_PUBLIC_SECURITY", "VIOLATION_OTHER_DEPT")
+)
 
 
 class FollowUpMeasure(_ChineseEnum):
@@ -99,3 +120,22 @@ class InspectionResult:
     def problem_found(self) -> bool:
         """Whether any category records a problem."""
         return any(c.problem_found for c in self.categories)
+
+
+def measure_mismatch(measure: FollowUpMeasure, categories: Iterable[ResultCategory]) -> str | None:
+    """Why ``measure`` contradicts the result's ``categories`` (docs/domain.md §3.4), or None.
+
+    * “违反本部门相关规定，责令改正…” needs a finding under the department's own rules
+      (:data:`OWN_RULE_FINDINGS`);
+    * “违反其他部门相关规定，抄告相关部门” needs a finding under another department's rules
+      (:data:`OTHER_RULE_FINDINGS`).
+    """
+    chosen = set(categories)
+    if measure is FollowUpMeasure.RECTIFY and not chosen & OWN_RULE_FINDINGS:
+        return (
+            f"后续处置措施“{measure.value}”须有违反本部门规定的检查结果（如“违反市场监管相关规定”"
+            "“违反本部门相关规定”）；只违反其他部门规定的，应选择“违反其他部门相关规定，抄告相关部门”"
+        )
+    if measure is FollowUpMeasure.NOTIFY_OTHER_DEPT and not chosen & OTHER_RULE_FINDINGS:
+        return f"后续处置措施“{measure.value}”须有检查结果“违反其他部门相关规定”或“违反公安部门相关规定”"
+    return None

@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from generator.cli import main
 from generator.content.loader import load_content
 from generator.content.model import SpotCheckTask
+from generator.content.workdays import add_workdays, is_workday
 from generator.example.ledger import build_example_ledger
 from generator.workflow import forms
 
@@ -47,6 +48,13 @@ REPLIES = {  # task → partner → (decision, date, reason); a partner not list
     "2024-YYYC-YD": {"wsjk": ("accept", "2024-01-25", "")},
 }
 UNREVEALED = {("2024-YYYC-JYZ", "yjgl")}  # missing reveal ⇒ that department contributes b""
+#: Share (%) of drawn businesses the (joint) team cannot reach at the registered address.
+UNREACHABLE_PERCENT = 4
+#: A department's finding under its own rules: (检查结果, 具体情况); "" for any other department.
+VIOLATIONS = {
+    "scjg": ("违反市场监管相关规定", "进货查验记录不完整，已下达责令改正通知书，限期15日整改。"),
+    "": ("违反本部门相关规定", "安全管理制度落实不到位，已下达责令改正通知书，限期15日整改。"),
+}
 
 
 def _h(*parts: str) -> int:
@@ -173,10 +181,16 @@ class Year:
             fate = _h("fate", *key) % 100
             if fate < 3:
                 continue  # never published: shows up as overdue
-            inspected = task.period_start + dt.timedelta(days=14 + _h("day", *key) % span)
-            while inspected.weekday() >= 5:
+            # One visit per business: every department of a joint task inspects it together, on
+            # a working day (State Council calendar), and completes that day or the next.
+            inspected = task.period_start + dt.timedelta(
+                days=14 + _h("day", task.id, entity) % span
+            )
+            while not is_workday(inspected):
                 inspected += dt.timedelta(days=1)
-            completed = inspected + dt.timedelta(days=_h("done", *key) % 2)
+            completed = inspected
+            if _h("done", *key) % 2:
+                completed = add_workdays(inspected, 1)
             delay = 45 if fate < 7 else 5 + _h("delay", *key) % 10
             out.append(
                 (
@@ -194,12 +208,17 @@ class Year:
         key: tuple[str, str, str], inspected: dt.date, completed: dt.date
     ) -> dict[str, object]:
         roll = _h("result", *key) % 100
+        task_id, dept, entity = key
         cells: dict[str, object] = {
             forms.COL_INSPECTED: inspected,
             forms.COL_COMPLETED: completed,
             forms.COL_METHODS[0]: "现场检查",
         }
-        if roll < 78:
+        if _h("unreachable", task_id, entity) % 100 < UNREACHABLE_PERCENT:
+            # The whole joint team finds nobody: every department records the same.
+            cells |= {forms.COL_CATEGORIES[0]: "通过登记的住所（经营场所）无法联系", forms.COL_DETAIL: "联合检查组两次到登记住所均无法联系。",
+                      forms.COL_MEASURE: "停止检查，反馈至日常监管部门依法依规处理", forms.COL_STATE: "未完结"}  # fmt: skip
+        elif roll < 78:
             cells |= {forms.COL_CATEGORIES[0]: "未发现问题", forms.COL_DETAIL: "现场检查未发现问题。",
                       forms.COL_MEASURE: "未发现问题或相关问题已规范、已改正，无需后续处置", forms.COL_STATE: "已完结",
                       forms.COL_CLOSED: completed}  # fmt: skip
@@ -207,12 +226,11 @@ class Year:
             cells |= {forms.COL_CATEGORIES[0]: "发现问题经责令已改正", forms.COL_DETAIL: "部分台账记录不完整，已当场责令改正并完成整改。",
                       forms.COL_MEASURE: "未发现问题或相关问题已规范、已改正，无需后续处置", forms.COL_STATE: "已完结",
                       forms.COL_CLOSED: completed}  # fmt: skip
-        elif roll < 96:
-            cells |= {forms.COL_CATEGORIES[0]: "违反其他部门相关规定", forms.COL_DETAIL: "发现安全管理制度落实不到位，已下达责令改正通知书。",
-                      forms.COL_MEASURE: "违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责", forms.COL_STATE: "未完结"}  # fmt: skip
         else:
-            cells |= {forms.COL_CATEGORIES[0]: "通过登记的住所（经营场所）无法联系", forms.COL_DETAIL: "两次到登记住所均无法联系。",
-                      forms.COL_MEASURE: "停止检查，反馈至日常监管部门依法依规处理", forms.COL_STATE: "未完结"}  # fmt: skip
+            # A finding under the department's own rules (docs/domain.md §3.4).
+            category, detail = VIOLATIONS.get(dept, VIOLATIONS[""])
+            cells |= {forms.COL_CATEGORIES[0]: category, forms.COL_DETAIL: detail,
+                      forms.COL_MEASURE: "违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责", forms.COL_STATE: "未完结"}  # fmt: skip
         return cells
 
     def _results(self, tasks: tuple[SpotCheckTask, ...]) -> None:
@@ -229,7 +247,7 @@ class Year:
             for dept in state.tasks.tasks[task.id].participants:
                 path = self.forms_dir / task.id / f"{dept}.xlsx"
                 plans[(task.id, dept)] = self._plan_rows(task, dept, path)
-        open_results: list[tuple[dt.date, str, str, str]] = []
+        open_results: list[tuple[dt.date, str, str, str, str]] = []
         # Each department imports on the 1st and 16th of a month everything completed so far.
         for (task_id, dept), planned in sorted(plans.items()):
             task = next(t for t in tasks if t.id == task_id)
@@ -238,7 +256,8 @@ class Year:
                 day = publish_on if publish_on.day in (1, 16) else _next_import_day(publish_on)
                 by_day[day].append((number, cells))
                 if cells.get(forms.COL_STATE) == "未完结":
-                    open_results.append((day, task_id, dept, entity))
+                    measure = str(cells[forms.COL_MEASURE])
+                    open_results.append((day, task_id, dept, entity, measure))
             done: list[tuple[int, dict[str, object]]] = []
             for day in sorted(by_day):
                 done = done + by_day[day]
@@ -261,24 +280,28 @@ class Year:
 
     @staticmethod
     def _followups(
-        open_results: list[tuple[dt.date, str, str, str]],
+        open_results: list[tuple[dt.date, str, str, str, str]],
     ) -> list[tuple[str, list[str]]]:
-        """(time, command) of the follow-ups of the results published with an open follow-up."""
+        """(time, command) of the follow-ups of the results published with an open follow-up:
+        an order to correct is recorded ten days later and two in three are closed after a
+        re-inspection; an unreachable business is handed to daily supervision and two in three
+        are closed once it has acted (the closing note matches what was done)."""
         events: list[tuple[str, list[str]]] = []
-        for published, task_id, dept, entity in open_results:
-            when = published + dt.timedelta(days=10)
-            events.append(
-                (f"{when.isoformat()}T10:00:00+08:00",
-                 ["followup", "record", task_id, entity, "--dept", dept,
-                  "--measure", "违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责",
-                  "--note", "已下达责令改正通知书，限期15日整改"])
-            )  # fmt: skip
+        for published, task_id, dept, entity, measure in open_results:
+            rectify = measure.startswith("违反本部门相关规定")
+            if rectify:
+                when = published + dt.timedelta(days=10)
+                events.append(
+                    (f"{when.isoformat()}T10:00:00+08:00",
+                     ["followup", "record", task_id, entity, "--dept", dept, "--measure", measure,
+                      "--note", "已下达责令改正通知书，限期15日整改"])
+                )  # fmt: skip
             if _h("close", task_id, dept, entity) % 3:
                 closed = published + dt.timedelta(days=40)
+                note = "复查确认已整改到位" if rectify else "已反馈日常监管部门，由其依法依规处理"
                 events.append(
                     (f"{closed.isoformat()}T10:00:00+08:00",
-                     ["followup", "close", task_id, entity, "--dept", dept,
-                      "--note", "复查确认已整改到位"])
+                     ["followup", "close", task_id, entity, "--dept", dept, "--note", note])
                 )  # fmt: skip
         return events
 

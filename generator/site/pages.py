@@ -28,6 +28,7 @@ from generator.site.charts import bar_chart
 from generator.site.data import ResultRow, SiteData, division_name, ratio_text
 from generator.site.datapages import DataPages
 from generator.site.datasets import DATASETS, ENTITY_FIELDS, datasets, entity_record
+from generator.site.keywords import search_tokens
 from generator.site.opendata import Dataset
 from generator.site.page import BulkPages, Page, digest, html_page
 from generator.site.pagetypes import PageType, page_types, pages_of
@@ -193,7 +194,9 @@ class PageSet(DataPages):
         # The icon: linked from every page; also at the root, where clients look without a link.
         for icon in ("static/favicon.svg", "static/favicon.ico", "favicon.ico"):
             self.add(Page(icon, data=functools.partial(_static, icon.rpartition("/")[2])))
-        for js in ("ledger-v1.js", "draw-v1.js"):
+        # The draw verifier; noble-bls12-381.js is the vendored BLS12-381 library it imports
+        # (docs/draw-proof-page.md, “Vendored BLS12-381 library”).
+        for js in ("ledger-v1.js", "draw-v1.js", "noble-bls12-381.js"):
             self.add(Page(f"static/verify/{js}", data=functools.partial(_static, f"verify/{js}")))
 
     def _checklist(self) -> None:
@@ -617,6 +620,7 @@ def _entity_ctx(e: MarketEntity, rows: Sequence[ResultRow]) -> dict[str, Any]:
         "years": list(years.items()),
         "division": division_name(e.division),
         "filters": _filters(e, rows),
+        "search_tokens": search_tokens([e.name, *e.industries]),
     }
 
 

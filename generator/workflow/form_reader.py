@@ -26,6 +26,7 @@ from generator.content.results import (
     FollowUpMeasure,
     FollowUpState,
     ResultCategory,
+    measure_mismatch,
 )
 from generator.content.source import parse_date, read_text
 from generator.content.tables import fields_match, split_list
@@ -571,6 +572,9 @@ class _FormReader:
                 COL_MEASURE,
                 f"检查结果为“未发现问题”，后续处置措施不能为“{measure.value}”",
             )
+            ok = False
+        elif measure is not None and chosen and (why := measure_mismatch(measure, chosen)):
+            self.error(line, COL_MEASURE, why)
             ok = False
 
         state_text = cells.get(COL_STATE, "")

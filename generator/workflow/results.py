@@ -9,6 +9,8 @@ site); unchanged rows are skipped, so re-importing a form is harmless.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 
 from generator import entryids
 from generator.content.errors import Problems
-from generator.content.results import FollowUpMeasure
+from generator.content.results import FollowUpMeasure, ResultCategory, measure_mismatch
 from generator.errors import WorkflowError
 from generator.workflow.actions import find_task
 from generator.workflow.form_reader import read_form
@@ -30,6 +32,7 @@ from ledger.payloads import (
     FollowupRecord,
     Form,
     Refers,
+    Result,
     ResultCorrect,
     ResultPublish,
     TaskConfirm,
@@ -60,23 +63,21 @@ class ConfirmReport:
     forms: tuple[Path, ...]
 
 
-def confirm_body(
-    repo: SiteRepo, task_id: str, at: str, out_dir: Path
-) -> tuple[TaskConfirm, tuple[Path, ...]]:
-    """Write each participating department's result form and return the ``task.confirm`` body
-    that records their hashes (nothing is signed or appended).
+def _write_forms(
+    repo: SiteRepo, record: TaskRecord, task_id: str, depts: tuple[str, ...], out_dir: Path
+) -> tuple[list[Form], list[Path]]:
+    """Write the result forms of ``depts`` under ``out_dir/<task>/`` from the ledger and content.
 
-    Raises:
-        WorkflowError: if the task is not drawn yet or already confirmed.
+    The bytes depend only on the drawn list, the teams and the draw date (ledger) and on the
+    names in the content, so the same inputs give the same files (``write_form``).
     """
-    record, _ = _record(repo, task_id, TaskState.DRAWN)
     _, task = find_task(repo, task_id)
     assert record.result is not None
     draw_date = china_date(record.result.ts)
     items = {i.id: i for i in repo.content.items}
     forms: list[Form] = []
     written: list[Path] = []
-    for dept in record.participants:
+    for dept in depts:
         rows = form_rows(repo.content, task, dept, _drawn_in_order(record), record.teams)
         xlsx, csv = out_dir / task_id / f"{dept}.xlsx", out_dir / task_id / f"{dept}.csv"
         xlsx.parent.mkdir(parents=True, exist_ok=True)
@@ -93,6 +94,20 @@ def confirm_body(
             )
         )
         written += [xlsx, csv]
+    return forms, written
+
+
+def confirm_body(
+    repo: SiteRepo, task_id: str, at: str, out_dir: Path
+) -> tuple[TaskConfirm, tuple[Path, ...]]:
+    """Write each participating department's result form and return the ``task.confirm`` body
+    that records their hashes (nothing is signed or appended).
+
+    Raises:
+        WorkflowError: if the task is not drawn yet or already confirmed.
+    """
+    record, _ = _record(repo, task_id, TaskState.DRAWN)
+    forms, written = _write_forms(repo, record, task_id, record.participants, out_dir)
     body = TaskConfirm(
         id=entryids.task_confirm(task_id),
         ts=at,
@@ -127,8 +142,8 @@ def confirm(
     record, _ = _record(repo, task_id, TaskState.DRAWN)
     if len(record.participants) > 1 and not repo.content.site.example:
         raise WorkflowError(
-            f"任务“{task_id}”由 {'、'.join(record.participants)} 共同参与：名单确认须经签署申请由各部门"
-            "用本部门密钥分别签署（gongkai request confirm，见 docs/signing.md）"
+            f"任务“{task_id}”由 {'、'.join(record.participants)} 共同参与：名单确认须经签署申请由"
+            "各部门用本部门密钥分别签署（gongkai request confirm，见 docs/signing.md）"
         )
     body, written = confirm_body(repo, task_id, at, out_dir)
     signers = [repo.signer(d, keys.get(d)) for d in record.participants]
@@ -136,6 +151,50 @@ def confirm(
     if signers[1:]:
         line = add_signatures(repo.trust.origin, line, signers[1:])
     return ConfirmReport(repo.append([line], repo.log_signer(log_key)), tuple(written))
+
+
+def reissue(repo: SiteRepo, task_id: str, dept: str | None, out_dir: Path) -> tuple[Path, ...]:
+    """补发: write again the result forms of a confirmed task, byte-identical to the originals.
+
+    The forms are regenerated into a temporary folder inside ``out_dir`` and compared with the
+    SHA-256 hashes that ``task.confirm`` recorded; only forms that match are moved into place
+    (``out_dir/<task>/<dept>.xlsx`` and ``.csv``). Nothing is appended to the ledger.
+
+    Args:
+        repo: the site.
+        task_id: a task whose 名单 was confirmed.
+        dept: only this department's form (``None``: every participating department's).
+        out_dir: where to write, as ``task confirm --out``.
+
+    Raises:
+        WorkflowError: if the task is not confirmed, ``dept`` does not take part in it, or a
+            regenerated form differs from the recorded hash (the names in the libraries, the
+            checklist or the site name changed since the confirmation); nothing is written then.
+    """
+    record, _ = _record(repo, task_id, TaskState.CONFIRMED)
+    assert record.confirm is not None
+    recorded = {f.dept: f for f in record.confirm.payload.forms}
+    if dept is not None and dept not in recorded:
+        raise WorkflowError(f"部门“{dept}”不是任务“{task_id}”的检查部门，没有它的录入表")
+    depts = (dept,) if dept is not None else tuple(recorded)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".reissue-") as tmp:
+        forms, written = _write_forms(repo, record, task_id, depts, Path(tmp))
+        changed = [f.dept for f in forms if f != recorded[f.dept]]
+        if changed:
+            raise WorkflowError(
+                f"按现在的内容重新生成的录入表（部门 {'、'.join(changed)}）与名单确认下发时账本"
+                "记录的哈希不同：确认之后名录库中的名称、住所或人员姓名，抽查事项清单或站点名称"
+                "有改动。请把这些内容恢复为确认时的版本（例如从备份或版本库）后再补发；"
+                "未写入任何文件"
+            )
+        final = out_dir / task_id
+        final.mkdir(parents=True, exist_ok=True)
+        out = []
+        for path in written:
+            os.replace(path, final / path.name)
+            out.append(final / path.name)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -254,6 +313,7 @@ def followup(
         if parsed is None:
             options = "；".join(m.value for m in FollowUpMeasure)
             raise WorkflowError(f"后续处置措施应为以下之一：{options}")
+        _check_measure(repo, task_id, dept, entity, parsed)
         body = FollowupRecord(
             id=ident, ts=at, dept=dept, task_id=task_id, entity=entity, measure=parsed.value,
             note=note,
@@ -261,3 +321,24 @@ def followup(
     return repo.append(
         [sign(repo.trust.origin, body, [repo.signer(dept, key)])], repo.log_signer(log_key)
     )
+
+
+def _check_measure(
+    repo: SiteRepo, task_id: str, dept: str, entity: str, measure: FollowUpMeasure
+) -> None:
+    """Refuse a measure that contradicts the current result's categories (docs/domain.md §3.4).
+
+    Raises:
+        WorkflowError: with the reason, when they contradict each other.
+    """
+    state = repo.state()
+    index = state.tasks.tasks[task_id].results.get((dept, entity))
+    if index is None:
+        return  # the state machine refuses it with its own reason
+    result: Result = state.tasks.results[index].payload.result
+    categories = [ResultCategory(c) for c in result.categories]
+    why = measure_mismatch(measure, categories)
+    if why is not None:
+        raise WorkflowError(
+            f"{entity} 的检查结果为“{'、'.join(c.value for c in categories)}”：{why}"
+        )

@@ -25,7 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from generator.content.model import InspectionItem, SpotCheckTask
-from generator.workflow.site import SiteRepo, WorkflowError
+from generator.errors import WorkflowError
+from generator.workflow.site import SiteRepo
 from ledger import canonical
 from ledger.payloads import PlanPublish, ResultCorrect, ResultPublish
 

@@ -1,5 +1,7 @@
 /* Credit-code lookup: jump to entities/<code>/ when the code is in the site's index.
-   Without JavaScript the form opens the plain entity list instead. */
+   A code is read as people type it: full-width characters (ＡＢ１２) are folded by NFKC, spaces
+   and hyphens dropped, letters upper-cased; the field has no pattern, so the browser's own
+   validation never blocks such input. Without JavaScript the form opens the plain entity list. */
 (function () {
   "use strict";
   var forms = document.querySelectorAll("form.lookup");
@@ -7,7 +9,8 @@
     var status = form.querySelector(".lookup-status");
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      var code = form.querySelector("input[name=code]").value.replace(/[\s-]/g, "").toUpperCase();
+      var typed = form.querySelector("input[name=code]").value;
+      var code = typed.normalize("NFKC").replace(/[\s\-‐‑–—]/g, "").toUpperCase();
       if (!/^[0-9A-Z]{15,18}$/.test(code)) {
         status.textContent = "请输入18位统一社会信用代码或15位注册号。";
         return;

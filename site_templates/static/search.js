@@ -7,7 +7,14 @@
    text as &lt; and &gt; and wraps the matched words in literal <mark>…</mark>, so the excerpt is
    split on those two tags, the two entities are turned back into characters, and each piece
    becomes a text node inside a <mark> element we create. Pagefind's stock UI is not used: it
-   renders filter values as HTML. */
+   renders filter values as HTML.
+
+   Chinese words (docs/site.md §6.2): entity pages carry one token per character of their name
+   and industries (generator/site/keywords.py), because Pagefind's index-time segmentation and
+   the browser's query segmentation disagree. A query with Chinese characters is also searched
+   as those tokens (each CJK run encoded the same way, longer runs as overlapping windows), and
+   the businesses found so are listed first, then the rest of the plain full-text results.
+   Tokens are removed from excerpts. */
 (function () {
   "use strict";
   var box = document.getElementById("search");
@@ -26,11 +33,40 @@
   var selected = Object.create(null);  // filter name → {value: checked}
   var counts = Object.create(null);    // filter name → {value: count element}
   var results = [];
+  var byName = Object.create(null);  // result id → found by the name tokens
   var shown = 0;
   var generation = 0;
   box.hidden = false;  // shown only when this script runs (the page has a <noscript> text)
   input.disabled = true;
   status.textContent = "正在加载搜索索引……";
+
+  // Must match generator/site/keywords.py (CJK_RUN, MARK, SPAN, encode).
+  var CJK_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/g;
+  var TOKEN = /\bqz[a-p]+\b/g;
+  var SPAN = 6;
+
+  function encode(run) {
+    var out = "qz";
+    for (var i = 0; i < run.length; i++) {
+      var hex = ("000" + run.charCodeAt(i).toString(16)).slice(-4);
+      for (var j = 0; j < 4; j++) out += String.fromCharCode(97 + parseInt(hex.charAt(j), 16));
+    }
+    return out;
+  }
+
+  function tokenQuery(term) {
+    // The query with every CJK run replaced by its tokens; null without CJK characters.
+    var found = false;
+    var q = term.replace(CJK_RUN, function (run) {
+      found = true;
+      if (run.length <= SPAN) return " " + encode(run) + " ";
+      var parts = [];
+      for (var i = 0; i + SPAN < run.length; i += SPAN - 1) parts.push(encode(run.substr(i, SPAN)));
+      parts.push(encode(run.slice(-SPAN)));
+      return " " + parts.join(" ") + " ";
+    });
+    return found ? q.replace(/\s+/g, " ").trim() : null;
+  }
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -46,11 +82,12 @@
   function excerpt(html) {
     // Pagefind's excerpt: page text with < and > escaped, matches wrapped in <mark>…</mark>.
     var out = document.createDocumentFragment();
-    var parts = String(html || "").split(/(<mark>|<\/mark>)/);
+    var parts = String(html || "").replace(TOKEN, "").split(/(<mark>|<\/mark>)/);
     var mark = null;
     parts.forEach(function (part) {
       if (part === "<mark>") { mark = el("mark"); out.appendChild(mark); return; }
       if (part === "</mark>") { mark = null; return; }
+      if (!part.trim() && mark) return;  // a highlighted token, removed above
       if (!part) return;
       var text = document.createTextNode(part.replace(/&lt;/g, "<").replace(/&gt;/g, ">"));
       (mark || out).appendChild(text);
@@ -64,26 +101,55 @@
     return url;
   }
 
-  function renderResult(data) {
+  function marked(text, words) {
+    // ``text`` as text nodes, each occurrence of one of ``words`` inside a <mark> we create.
+    var out = document.createDocumentFragment();
+    var at = 0;
+    while (at < text.length) {
+      var next = -1, len = 0;
+      words.forEach(function (w) {
+        var i = text.indexOf(w, at);
+        if (i >= 0 && (next < 0 || i < next)) { next = i; len = w.length; }
+      });
+      if (next < 0) break;
+      if (next > at) out.appendChild(document.createTextNode(text.slice(at, next)));
+      out.appendChild(el("mark", null, text.substr(next, len)));
+      at = next + len;
+    }
+    if (at < text.length) out.appendChild(document.createTextNode(text.slice(at)));
+    return out;
+  }
+
+  function summary(filters) {
+    // A business found by its name: its 行业 and 行政区划 instead of an excerpt of tokens.
+    var parts = [];
+    ["行业", "行政区划"].forEach(function (name) {
+      var values = filters && own(filters, name) ? filters[name] : [];
+      if (values.length) parts.push(name + "：" + values.join("、"));
+    });
+    return parts.join("；");
+  }
+
+  function renderResult(data, byName) {
     var li = el("li", "search-result");
     var title = el("p", "search-result-title");
     var meta = data.meta || {};
     var href = safeHref(data.url);
     var name = meta.title || data.url;
-    if (href) {
-      var a = el("a", "search-result-link", name);
-      a.setAttribute("href", href);
-      title.appendChild(a);
-    } else {
-      title.appendChild(el("span", null, name));
-    }
+    var holder = href ? el("a", "search-result-link") : el("span");
+    if (href) holder.setAttribute("href", href);
+    if (byName) holder.appendChild(marked(String(name), input.value.match(CJK_RUN) || []));
+    else holder.textContent = String(name);
+    title.appendChild(holder);
     if (meta.code) {
+      var label = meta.code.length === 15 ? "注册号 " : "统一社会信用代码 ";
       title.appendChild(document.createTextNode(" "));
-      title.appendChild(el("small", "search-result-code", meta.code));
+      title.appendChild(el("small", "search-result-code", label + meta.code));
     }
     li.appendChild(title);
     var p = el("p", "search-result-excerpt");
-    p.appendChild(excerpt(data.excerpt));
+    if (byName) p.textContent = summary(data.filters);
+    else p.appendChild(excerpt(data.excerpt));
     li.appendChild(p);
     return li;
   }
@@ -94,7 +160,7 @@
     more.hidden = shown >= results.length;
     return Promise.all(batch.map(function (r) { return r.data(); })).then(function (datas) {
       if (gen !== generation) return;
-      datas.forEach(function (d) { list.appendChild(renderResult(d)); });
+      datas.forEach(function (d, i) { list.appendChild(renderResult(d, byName[batch[i].id])); });
     });
   }
 
@@ -121,6 +187,21 @@
     });
   }
 
+  function larger(a, b) {
+    // Per filter value the larger of two counts: the businesses of the union found by at
+    // least one of the two searches (the exact union count would need every result's data).
+    var out = {};
+    [a || {}, b || {}].forEach(function (counts) {
+      Object.keys(counts).forEach(function (name) {
+        out[name] = out[name] || {};
+        Object.keys(counts[name]).forEach(function (value) {
+          out[name][value] = Math.max(out[name][value] || 0, counts[name][value]);
+        });
+      });
+    });
+    return out;
+  }
+
   function run() {
     var gen = ++generation;
     var term = input.value.trim();
@@ -133,16 +214,27 @@
       return;
     }
     status.textContent = "正在搜索……";
-    pagefind.debouncedSearch(term || null, filters ? { filters: filters } : {}, 300)
+    var opts = filters ? { filters: filters } : {};
+    var tokens = term ? tokenQuery(term) : null;
+    pagefind.debouncedSearch(term || null, opts, 300)
       .then(function (search) {
-        if (search === null || gen !== generation) return;
-        results = search.results;
+        if (search === null || gen !== generation) return null;
+        return (tokens ? pagefind.search(tokens, opts) : Promise.resolve(null))
+          .then(function (named) { return [named, search]; });
+      })
+      .then(function (both) {
+        if (both === null || both === undefined || gen !== generation) return;
+        var named = both[0], search = both[1];
+        results = named ? named.results.slice() : [];
+        byName = Object.create(null);
+        results.forEach(function (r) { byName[r.id] = true; });
+        search.results.forEach(function (r) { if (!byName[r.id]) results.push(r); });
         shown = 0;
         list.textContent = "";
         status.textContent = results.length
           ? "找到 " + results.length + " 条结果。"
-          : "没有找到结果。中文请试试更短的关键词，或减少筛选条件。";
-        updateCounts(search.filters);
+          : "没有找到结果。请换一个关键词，或减少筛选条件。";
+        updateCounts(named ? larger(named.filters, search.filters) : search.filters);
         return showMore(gen);
       })
       .catch(function () { status.textContent = "搜索失败，请稍后重试。"; });

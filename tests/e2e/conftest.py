@@ -1,17 +1,31 @@
-"""Fixtures of the browser tests: the example site (``example_site`` of tests/conftest.py)
-served on 127.0.0.1 at the path of its ``base_url``."""
+"""Fixtures of the browser tests: Debian's Chromium through Playwright (skipped without them),
+and the example site (``example_site`` of tests/conftest.py) served on 127.0.0.1 at the path
+of its ``base_url``."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from example_site import BASE_PATH, serve
+from example_site import BASE_PATH, CHROMIUM, FLAGS, serve
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium (``/usr/bin/chromium``, never ``playwright install``), one per test module."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("缺少 /usr/bin/chromium（apt-get install chromium）")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="缺少 playwright")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,16 @@ import yaml
 from generator.site.urls import base_path
 
 ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 #: The path of the example's ``base_url`` (``/…/``): its 404 page links there.
 BASE_PATH = base_path(
     yaml.safe_load((ROOT / "content" / "gongkai.yaml").read_text(encoding="utf-8"))["base_url"]

@@ -21,20 +21,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "site"))
 
+from example_site import CHROMIUM, FLAGS  # noqa: E402, F401  # (test_search_xss imports them here)
 from example_site import serve as _serve  # noqa: E402
 from site_helpers import build_mini, copy_content  # noqa: E402
 from site_results import mini_results  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 XSS = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 
 pytestmark = pytest.mark.browser
@@ -77,7 +68,7 @@ MISSING = _requirements()
 if MISSING:
     pytest.skip(MISSING, allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -111,14 +102,6 @@ def sharded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         search.SEARCH_SHARD_SIZE = saved
     assert (out / "pagefind-e2").is_dir()
     yield from _serve(out)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

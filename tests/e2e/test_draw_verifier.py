@@ -19,6 +19,7 @@ import functools
 import hashlib
 import http.server
 import json
+import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from example_site import CHROMIUM, FLAGS  # (tests/e2e, on the path by conftest.py)
 
 from generator.ledgerops import open_store, read_trust, replay_store
 from generator.site.drawproof import draw_proof_data, load_draw_proofs, write_draw_proofs
@@ -37,16 +39,6 @@ from ledger.publish import publish_ledger
 ROOT = Path(__file__).resolve().parents[2]
 DRAWS = ROOT / "draws"
 GOLDEN = json.loads((ROOT / "tests/draw/golden/worked_example.json").read_text(encoding="utf-8"))
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PROOFS = load_draw_proofs(DRAWS)
 TASKS = sorted(PROOFS)
 
@@ -139,7 +131,7 @@ def test_page_readable_without_javascript(tmp_path: Path) -> None:
         "如何用命令行验证",
         "gongkai verify",
         "gongkai-verify.pyz",
-        "不验证 drand 信标的 BLS 签名",
+        "验证信标的 BLS 签名",
         proof["derivation"]["seed"],
         proof["derivation"]["subseeds"]["entities"],
         proof["derivation"]["randomness"],
@@ -217,7 +209,8 @@ def test_every_example_draw_verifies_in_browser(
     text = _verify(page, f"{base}/good/tasks/{task_id}/draw/")
     assert text.startswith("验证通过"), text
     steps = page.inner_text("#gk-verify-steps")
-    assert steps.count("✓") == 10, steps
+    assert steps.count("✓") == 11, steps
+    assert "BLS 已验证" in steps, steps
     assert page.get_attribute("#gk-verify-status", "aria-live") == "polite"
 
 
@@ -249,6 +242,68 @@ def test_javascript_reproduces_the_worked_example(sites: tuple[Path, str], page:
     assert got["hash"] == GOLDEN["result_sha256"]
     assert got["rows"] == ["91330106MA2K00009X → 91330106MA2K00010X"]
     assert got["tickets"] == [t["ticket"] for t in GOLDEN["entity_tickets"]]
+
+
+QUICKNET = json.loads((ROOT / "tests/draw/golden/drand_quicknet.json").read_text(encoding="utf-8"))
+SIG_1M, SIG_EXAMPLE = (r["signature"] for r in QUICKNET["rounds"])
+ROUND_1M, ROUND_EXAMPLE = (r["round"] for r in QUICKNET["rounds"])
+
+
+def _flip(hex_sig: str, byte: int) -> str:
+    raw = bytearray(bytes.fromhex(hex_sig))
+    raw[byte] ^= 0x01
+    return raw.hex()
+
+
+#: (round, signature, expected): real quicknet rounds verify; a flipped bit (off the curve or
+#: the subgroup), a real signature of another round, the point at infinity and a 96-byte
+#: (G2-scheme) signature are rejected (docs/draw-v1.md §6).
+BLS_CASES = [
+    (ROUND_EXAMPLE, SIG_EXAMPLE, "ok"),
+    (ROUND_1M, SIG_1M, "ok"),
+    (ROUND_EXAMPLE, _flip(SIG_EXAMPLE, 10), "BLS"),
+    (ROUND_EXAMPLE, _flip(SIG_EXAMPLE, 47), "BLS"),
+    (ROUND_EXAMPLE, SIG_1M, "BLS 签名无效"),
+    (ROUND_EXAMPLE + 1, SIG_EXAMPLE, "BLS 签名无效"),
+    (ROUND_EXAMPLE, "c0" + "00" * 47, "无穷远点"),
+    (ROUND_EXAMPLE, SIG_EXAMPLE * 2, "48 字节"),
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("round_", "signature", "expected"), BLS_CASES)
+def test_browser_checks_the_drand_bls_signature(
+    sites: tuple[Path, str], page: Any, round_: int, signature: str, expected: str
+) -> None:
+    """The page's BLS check (vendored @noble/curves) accepts the real rounds, rejects the rest."""
+    _, base = sites
+    page.goto(f"{base}/good/tasks/{TASKS[0]}/draw/")
+    got = page.evaluate(
+        """async ([r, s]) => {
+          try { await GongkaiDrawV1.verifyBeaconSignature(r, s); return 'ok'; }
+          catch (e) { return (e instanceof GongkaiLedger.VerifyError ? '' : 'ERROR ') + e.message; }
+        }""",
+        [round_, signature],
+    )
+    if expected == "ok":
+        assert got == "ok", got
+    else:  # a VerifyError naming the reason, not a crash of the library
+        assert got != "ok", got
+        assert not got.startswith("ERROR"), got
+        assert expected in got, got
+
+
+def test_vendored_bls_library_is_the_recorded_file() -> None:
+    """static/verify/noble-bls12-381.js has the version and SHA-256 that
+    docs/draw-proof-page.md records (a changed file must be re-recorded, with its provenance)."""
+    lib = ROOT / "site_templates/static/verify/noble-bls12-381.js"
+    doc = (ROOT / "docs/draw-proof-page.md").read_text(encoding="utf-8")
+    recorded = re.search(r"SHA-256 of `noble-bls12-381\.js`: `([0-9a-f]{64})`", doc)
+    assert recorded, "docs/draw-proof-page.md 未记录 noble-bls12-381.js 的 SHA-256"
+    assert hashlib.sha256(lib.read_bytes()).hexdigest() == recorded.group(1)
+    version = re.search(r"`@noble/curves@(\d+\.\d+\.\d+)`", doc)
+    assert version, "docs/draw-proof-page.md 未记录 @noble/curves 的版本"
+    assert lib.read_text(encoding="utf-8").startswith(f"/* @noble/curves {version.group(1)} ")
 
 
 def _flip_byte(path: Path, offset: int) -> None:

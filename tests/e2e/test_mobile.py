@@ -15,7 +15,6 @@ Same requirements as ``test_browser.py`` (skipped without them).
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
-from test_browser import CHROMIUM, FLAGS  # skips when Chromium is missing
+from playwright.sync_api import Browser, Page, ViewportSize
 
 pytestmark = pytest.mark.browser
 
@@ -92,14 +90,6 @@ MEASURE = """() => {
   return {width: document.documentElement.scrollWidth, narrow, labels,
           height: document.documentElement.scrollHeight};
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
 
 
 def _entity_page(example_url: str, page: Page) -> str:

@@ -2,9 +2,7 @@
  * In-browser verifier of one DRAW-V1 draw (the “在浏览器中验证” button of a draw proof page).
  *
  * Normative texts: docs/draw-v1.md (§n below) and docs/ledger.md. It re-runs the draw from the
- * published files and checks what `gongkai verify` checks for this draw, except the drand BLS
- * signature (a BLS12-381 pairing is too heavy for this page; the CLI verifies it, and the
- * browser recomputes randomness = SHA-256(signature), §6):
+ * published files and checks what `gongkai verify` checks for this draw:
  *
  *   (a) every snapshot blob and the result blob hash to the announced SHA-256 (§2, §10);
  *   (b) every entry's Ed25519 signatures over "gongkai-ledger/v1 entry\n" ‖ origin ‖ "\n" ‖
@@ -13,6 +11,8 @@
  *   (c) every entry's inclusion in the log: its tlog-proof receipt, leaf = SHA-256(0x00 ‖ line),
  *       RFC 9162 inclusion up to the checkpoint root, the checkpoint signed by the log key of
  *       trust.txt;
+ *   (c′) the drand quicknet beacon's BLS12-381 signature (bls-unchained-g1-rfc9380, §6) with the
+ *       vendored @noble/curves (static/verify/noble-bls12-381.js, an ES module loaded on demand);
  *   (d) commitments against reveals (§4);
  *   (e) seed and sub-seeds (§5), tickets (§7), stratified sampling (§8), inspector matching
  *       (§9), the result record's canonical JSON compared byte for byte with the result blob
@@ -33,6 +33,13 @@
   const QUICKNET_CHAIN_HASH = '52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971';
   const QUICKNET_GENESIS = 1692803367;
   const QUICKNET_PERIOD = 3;
+  const QUICKNET_PUBLIC_KEY = '83cf0f2896adee7eb8b5f01fcad3912212c437e0073e911fb90022d3e760183c' +
+    '8c4b450b6a0a6c3ac6a5776a2d1064510d1fec758c921cc22b0e17e63aaf4bcb' +
+    '5ed66304de9cf809bd274ca73bab4af5a6e9c76a4bc09e76eae8991ef5ece45a';
+  const QUICKNET_DST = 'BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_';
+  // The vendored BLS12-381 library, next to this script (docs/draw-proof-page.md).
+  const BLS_URL = new URL('noble-bls12-381.js', (typeof document !== 'undefined' && document.currentScript)
+    ? document.currentScript.src : global.location.href).href;
 
   // ---- §1 primitives --------------------------------------------------------------------
 
@@ -499,6 +506,39 @@
     return text;
   }
 
+  // ---- §6 the drand beacon's BLS signature (ledger/draw/drand.py verify_beacon) ------------
+
+  /**
+   * Verify the quicknet signature of round `round` (bls-unchained-g1-rfc9380): σ is the
+   * canonical compressed encoding of a G1 point that is not infinity and lies in the
+   * prime-order subgroup, and e(σ, g2) = e(hash_to_G1(SHA-256(u64be(round)), DST), pk).
+   * Resolves to the milliseconds taken; rejects with VerifyError when the signature is invalid.
+   */
+  async function verifyBeaconSignature(round, signatureHex) {
+    if (typeof signatureHex !== 'string' || !/^[0-9a-f]{96}$/.test(signatureHex)) {
+      throw new VerifyError('drand 签名应为 48 字节的小写十六进制');
+    }
+    const t0 = performance.now();
+    const { bls12_381 } = await import(BLS_URL);
+    const S = bls12_381.shortSignatures;
+    let sig;
+    try {
+      sig = S.Signature.fromBytes(fromHex(signatureHex, 48, 'drand signature'));
+      sig.assertValidity();
+    } catch (e) {
+      throw new VerifyError(`drand 信标的 BLS 签名不是有效的 G1 点（${e && e.message ? e.message : e}）`);
+    }
+    if (sig.is0() || toHex(S.Signature.toBytes(sig)) !== signatureHex) {
+      throw new VerifyError('drand 信标的 BLS 签名编码无效（无穷远点或非规范编码）');
+    }
+    const pk = fromHex(QUICKNET_PUBLIC_KEY, 96, 'quicknet public key');
+    const message = S.hash(await sha256(u64be(round)), QUICKNET_DST);
+    if (!S.verify(sig, message, pk)) {
+      throw new VerifyError(`drand 信标第 ${round} 轮的 BLS 签名无效（与 quicknet 公钥不符）`);
+    }
+    return Math.round(performance.now() - t0);
+  }
+
   // ---- the whole draw (ledger/draw/result.py run_draw, §13 steps 1, 3–6) -----------------
 
   async function runDraw(announceBody, announceBytes, snaps, reveals, beacon, extraKey, step) {
@@ -532,7 +572,7 @@
     }
     step('commit', commitRows.join('；'));
 
-    // §6 beacon (the BLS signature itself is checked by the CLI, not here).
+    // §6 beacon (its BLS signature is checked by verifyBeaconSignature, before the re-run).
     if (beacon.round !== ann.round || beacon.chain_hash !== QUICKNET_CHAIN_HASH) {
       throw new VerifyError('drand 信标的轮次或链与公告不符');
     }
@@ -702,6 +742,7 @@
     ['blobs', '核对快照文件与结果文件的 SHA-256'],
     ['sigs', '验证条目的 Ed25519 签名和部门密钥登记'],
     ['inclusion', '验证账本包含证明与检查点签名'],
+    ['bls', '验证 drand 信标的 BLS12-381 签名'],
     ['commit', '核对承诺与揭示'],
     ['seed', '重新计算随机数、种子与子种子'],
     ['sample', '重新计算签号并分层抽取检查对象'],
@@ -806,6 +847,14 @@
     }));
     step('inclusion', `${receipts.length} 份回执均证明条目已记入日志（检查点大小 ${[...sizes].sort((x, y) => x - y).join('、')}，由日志密钥签署）`);
 
+    // (c′) the beacon's BLS signature against the pinned quicknet key (§6).
+    const beacon = get('beacon').body;
+    if (beacon.round !== announce.body.randomness?.drand?.round) {
+      throw new VerifyError('drand 信标的轮次与公告不符');
+    }
+    const blsMs = await verifyBeaconSignature(beacon.round, beacon.signature);
+    step('bls', `第 ${beacon.round} 轮的签名与 quicknet 公钥一致（BLS 已验证，用时 ${blsMs} 毫秒）`);
+
     // (d)–(e) re-run the draw.
     const reveals = new Map(byRole('reveal').map((e, i) => {
       const b = parsed[entries.indexOf(e)].body;
@@ -815,7 +864,7 @@
     const published = L.parseCanonical(L.fromUtf8(resultBytes, '抽取结果'), '抽取结果');
     const extraKey = isObject(published) && typeof published.extra_key === 'string' ? published.extra_key : null;
     const snaps = { entities: entBytes, inspectors: insBytes, conflicts: conBytes };
-    const run = await runDraw(announce.body, announce.bodyBytes, snaps, reveals, get('beacon').body, extraKey, step);
+    const run = await runDraw(announce.body, announce.bodyBytes, snaps, reveals, beacon, extraKey, step);
 
     const mine = utf8(canonical(run.result));
     if (!L.equalBytes(mine, resultBytes)) {
@@ -872,7 +921,7 @@
         const s = await verifyDraw(button.dataset.proof, button.dataset.ledger, step);
         const ms = Math.round(performance.now() - t0);
         status.className = 'verify-status verify-ok';
-        status.textContent = `验证通过：重新抽取的 ${s.drawn} 户检查对象、检查组和替补与账本记录逐字节一致，签名和包含证明均有效（用时 ${ms} 毫秒）。drand 的 BLS 签名请用命令行核验。`;
+        status.textContent = `验证通过：重新抽取的 ${s.drawn} 户检查对象、检查组和替补与账本记录逐字节一致，签名、包含证明和 drand 信标的 BLS 签名均有效（用时 ${ms} 毫秒）。`;
         status.dataset.result = 'ok';
         status.dataset.elapsedMs = String(ms);
       } catch (e) {
@@ -896,7 +945,7 @@
     });
   }
 
-  global.GongkaiDrawV1 = { verifyDraw, runDraw, checkReplacements, sortKeys, cutoffText, parseDate, STEPS };
+  global.GongkaiDrawV1 = { verifyDraw, verifyBeaconSignature, runDraw, checkReplacements, sortKeys, cutoffText, parseDate, STEPS };
   if (typeof document !== 'undefined') {
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', bind);
     else bind();

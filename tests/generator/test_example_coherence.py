@@ -1,0 +1,95 @@
+"""The example's results tell a story an inspector finds plausible (issue #18, docs/domain.md §3.4).
+
+Read straight from the committed ledger (``draws/entries.jsonl``), independently of the code that
+wrote it: every inspection on a working day; a joint task's departments visit a business once,
+together; an unreachable business is unreachable for the whole team; categories and measures
+agree; a follow-up closed after a re-inspection belongs to an order to correct.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from generator.content.loader import load_content
+from generator.content.model import ItemClass
+from generator.content.results import FollowUpMeasure, ResultCategory, measure_mismatch
+from generator.content.workdays import is_workday
+
+ROOT = Path(__file__).resolve().parents[2]
+UNREACHABLE = "通过登记的住所（经营场所）无法联系"
+
+
+def _current_results() -> tuple[dict[tuple[str, str, str], dict], list[dict]]:
+    bodies = [
+        json.loads(line)["body"]
+        for line in (ROOT / "draws" / "entries.jsonl").read_text("utf-8").splitlines()
+    ]
+    current = {
+        (b["task_id"], b["dept"], b["result"]["entity"]): b["result"]
+        for b in bodies
+        if b["type"] in ("result.publish", "result.correct")
+    }
+    return current, bodies
+
+
+def test_every_inspection_is_on_a_working_day() -> None:
+    current, _ = _current_results()
+    assert current
+    off = sorted(
+        {r["inspected_on"] for r in current.values()}
+        | {r["completed_on"] for r in current.values()}
+    )
+    assert [d for d in off if not is_workday(dt.date.fromisoformat(d))] == []
+
+
+def test_a_joint_team_visits_each_business_once_and_sees_the_same_thing() -> None:
+    current, _ = _current_results()
+    visits: dict[tuple[str, str], set[str]] = defaultdict(set)
+    unreachable: dict[tuple[str, str], set[bool]] = defaultdict(set)
+    for (task, _, entity), r in current.items():
+        visits[(task, entity)].add(r["inspected_on"])
+        unreachable[(task, entity)].add(UNREACHABLE in r["categories"])
+    assert {k: v for k, v in visits.items() if len(v) > 1} == {}
+    assert {k: v for k, v in unreachable.items() if len(v) > 1} == {}
+    assert any(True in v for v in unreachable.values())  # the story has such a business
+
+
+def test_categories_and_measures_agree() -> None:
+    current, _ = _current_results()
+    for key, r in current.items():
+        measure = FollowUpMeasure(r["followup"]["measure"])
+        categories = [ResultCategory(c) for c in r["categories"]]
+        assert measure_mismatch(measure, categories) is None, (key, r)
+    # No pre-2018 wording for new results, and partner departments use their own category.
+    words = {c for r in current.values() for c in r["categories"]}
+    assert not words & {
+        "违反其他工商行政管理规定行为",
+        "违反食品药品管理相关规定",
+        "违反质量技术监督相关规定",
+    }
+    assert {"违反市场监管相关规定", "违反本部门相关规定"} <= words
+
+
+def test_a_re_inspection_closes_only_an_order_to_correct() -> None:
+    current, bodies = _current_results()
+    closes = [b for b in bodies if b["type"] == "followup.close"]
+    assert closes
+    for b in closes:
+        result = current[(b["task_id"], b["dept"], b["entity"])]
+        if "整改到位" in b["note"]:
+            assert UNREACHABLE not in result["categories"], b
+
+
+def test_the_checklist_reads_as_a_county_list() -> None:
+    content, _ = load_content(ROOT / "content")
+    general = [i for i in content.items if i.item_class is ItemClass.GENERAL]
+    assert all(i.ratio_cap is not None for i in general)
+    old_names = ("食品药品", "工商、", "全市", "湖北省")
+    shown = [(i.id, t) for i in content.items for t in (i.subject, *i.object_types, *i.legal_basis)]
+    assert [(i, t) for i, t in shown if any(o in t for o in old_names)] == []
+    pharmacy = next(t for p in content.plans for t in p.tasks if t.id == "2024-YYYC-YD")
+    items = {i.id: i for i in content.items}
+    assert any("药品" in items[i].name for p in pharmacy.parts for i in p.items)
