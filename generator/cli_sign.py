@@ -226,9 +226,8 @@ def sign_cmd(
 
     signed = sign_request(
         request, key, ledger, out or request.parent, parse_at(at),
-        trust_path=trust, secrets_dir=_secrets_dir(secrets_dir),
+        trust_path=trust, secrets_dir=_secrets_dir(secrets_dir), show=click.echo,
     )  # fmt: skip
-    click.echo(signed.summary)
     click.echo(f"部门 {signed.dept} 已签署；签名文件：{signed.path}（交牵头部门）")
 
 

@@ -16,7 +16,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -325,6 +325,7 @@ def sign_request(
     *,
     trust_path: Path | None = None,
     secrets_dir: Path | None = None,
+    show: Callable[[str], None] | None = None,
 ) -> SignedRequest:
     """Sign a request on a department's own machine (``docs/signing.md`` §5).
 
@@ -333,7 +334,8 @@ def sign_request(
     published folder, opened with ``trust_path`` or its own ``trust.txt``) verifies, is the same
     log and has exactly the request's size and root; the key is a valid key of a department the
     entry needs, with the entry's type in its scopes; for ``draw.announce``, the department's
-    commitment equals the one its own secret in ``secrets_dir`` gives.
+    commitment equals the one its own secret in ``secrets_dir`` gives. ``show`` receives the
+    summary as soon as the request has parsed.
 
     Raises:
         SigningError: for any mismatch (exit code 14); LedgerError if the copy does not verify;
@@ -342,6 +344,8 @@ def sign_request(
     where = str(request_path)
     data = request_path.read_bytes()
     request = Request.loads(data, where)
+    if show is not None:
+        show(request.summary)  # before the checks: a refused department sees what was asked
     _check_not_expired(request, now, where)
     trust = parse_trust((trust_path or ledger_dir / "trust.txt").read_bytes())
     if trust.origin != request.origin:

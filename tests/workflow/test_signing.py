@@ -87,6 +87,7 @@ def test_a_department_refuses_what_does_not_match_its_own_view(county: County) -
                       "--at", "2023-09-29T10:00:00+08:00")  # fmt: skip
     assert code == SIGNING_EXIT, out
     assert "过期" in out, out
+    assert "签署申请：抽取公告" in out, out  # the summary is shown even when refused
     # A ledger copy that is behind: the office must sync first.
     stale = c.office("wsjk") / "old-ledger"
     shutil.copytree(c.site / "draws", stale, ignore=shutil.ignore_patterns("LOCK"))
