@@ -11,7 +11,7 @@ the command classes and catalog are in :mod:`generator.cli_text`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,6 +38,7 @@ from generator.content.drawsize import content_figures
 from generator.content.errors import Problems
 from generator.content.loader import load_content, load_site_config
 from generator.content.model import Content
+from generator.progress import Progress
 from generator.serve import LOOPBACK
 from ledger.errors import ExampleKeyError, LedgerError
 
@@ -100,6 +101,14 @@ def check(content_dir: Path) -> None:
         click.echo(f"  {figures.summary()}")
 
 
+progress_option = click.option(
+    "--progress",
+    "show_progress",
+    is_flag=True,
+    help="在标准错误输出显示进度（是终端时总是显示）；不改变标准输出和生成的文件",
+)
+
+
 @main.command()
 @content_option
 @click.option(
@@ -113,8 +122,9 @@ def check(content_dir: Path) -> None:
     is_flag=True,
     help="预览：包含尚未记入账本的年度计划，每页标注“预览（未发布）”，不得发布",
 )
+@progress_option
 @handle_errors
-def build(content_dir: Path, output: Path | None, preview: bool) -> None:
+def build(content_dir: Path, output: Path | None, preview: bool, show_progress: bool) -> None:
     """先验证账本（失败则停止并说明原因），再校验内容并生成公示网站。
 
     网站只公开账本记录的年度计划（plan publish）；发布后被修改的计划使生成失败。"""
@@ -122,6 +132,7 @@ def build(content_dir: Path, output: Path | None, preview: bool) -> None:
     from generator.site.build import build_site
     from generator.site.data import LedgerRecord
 
+    progress = Progress(forced=show_progress)
     draws = content_dir.parent / "draws"
     output = output if output is not None else content_dir.parent / "_site"
     results: tuple[Any, ...] = ()
@@ -130,7 +141,8 @@ def build(content_dir: Path, output: Path | None, preview: bool) -> None:
     if (draws / "trust.txt").is_file():
         example = load_site_config(content_dir).example
         try:
-            inputs = ledger_inputs(draws, example_site=example)
+            with progress.phase("验证账本（重新运行每一次抽取）"):
+                inputs = ledger_inputs(draws, example_site=example)
         except LedgerError as exc:
             what = "未生成网站" if isinstance(exc, ExampleKeyError) else "账本验证失败，未生成网站"
             raise GongkaiError(f"{what}：{exc}", exc.exit_code) from exc
@@ -147,7 +159,8 @@ def build(content_dir: Path, output: Path | None, preview: bool) -> None:
             "网站没有全文搜索，搜索页只能按统一社会信用代码查询",
             err=True,
         )
-    report = build_site(content_dir, output, results=results, task_facts=facts, record=record)
+    with progress.phase("校验内容并生成网站"):
+        report = build_site(content_dir, output, results=results, task_facts=facts, record=record)
     kind = "预览（未发布，不得作为公示网站发布）" if preview else "网站"
     click.echo(f"已生成{kind}：{report.output}（{report.pages} 个页面，{report.files} 个文件）")
 
@@ -279,8 +292,7 @@ def status(site_root: Path, at: str | None, as_json: bool) -> None:
     click.echo(f"未完结的后续处置：{len(s.open_followups)}（可直接 gongkai followup close 办结）")
     for task_id, dept, entity in s.open_followups:
         click.echo(f"  {task_id} {dept} {entity}")
-    for note in s.calendar_notes:
-        click.echo(f"注意：{note}")
+    _calendar_notes(s.calendar_notes)
 
 
 @main.command()
@@ -311,8 +323,18 @@ def metrics(site_root: Path, at: str | None, as_json: bool) -> None:
         )
         for entity, a, b in m.repeat_warnings:
             click.echo(f"  {entity}：{a} 与 {b}")
-    for note in m.calendar_notes:
+    _calendar_notes(m.calendar_notes)
+
+
+def _calendar_notes(notes: Sequence[str]) -> None:
+    """Print the notes on unknown deadlines, and how to supply a year's holidays (§7)."""
+    for note in notes:
         click.echo(f"注意：{note}")
+    if notes:
+        click.echo(
+            "国务院公布该年节假日安排后，可按通知编写 content/holidays/<年份>.yaml"
+            "（格式见 docs/content.md §7），或升级 chinese-calendar"
+        )
 
 
 @main.command("init")
@@ -490,8 +512,11 @@ _KIND_NAME = {"entities": "检查对象名录库", "inspectors": "执法检查�
     help="删除导入文件中没有的记录（以导入文件整体替换名录库）；默认按代码合并、保留其余记录",
 )
 @content_option
+@progress_option
 @handle_errors
-def import_cmd(kind: str, source: Path, remove_missing: bool, content_dir: Path) -> None:
+def import_cmd(
+    kind: str, source: Path, remove_missing: bool, content_dir: Path, show_progress: bool
+) -> None:
     """导入名录库（entities 检查对象 / inspectors 执法检查人员），来源可为 .xlsx、.csv、.yaml。
 
     默认按统一社会信用代码（人员按执法证号）合并：新增、更新同代码的记录，其余记录保留；
@@ -500,7 +525,13 @@ def import_cmd(kind: str, source: Path, remove_missing: bool, content_dir: Path)
     """
     from generator.workflow.libraries_io import import_library
 
-    report = import_library(kind, source, content_dir, remove_missing=remove_missing)
+    report = import_library(
+        kind,
+        source,
+        content_dir,
+        remove_missing=remove_missing,
+        progress=Progress(forced=show_progress),
+    )
     for warning in report.warnings:
         click.echo(str(warning), err=True)
     for line in report.summary():
