@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import ledger.draw.drand as drand
 from ledger import canonical
 from ledger.draw.primitives import CJ
-from ledger.draw.result import replace, run_draw
+from ledger.draw.result import replace, result_bytes, run_draw
 from ledger.draw.snapshot import EntityTable, parse_entity_table
 from ledger.entries import Entry
 from ledger.errors import LedgerError, MalformedError, UnverifiableError, VerificationError
@@ -96,7 +96,7 @@ class LedgerAudit:
         expected = run_draw(
             record.announce.body, *self._inputs(record, read_blob), reveals, record.beacon.body
         )
-        if CJ(expected) != published:
+        if result_bytes(expected) != published:
             raise VerificationError("重新运行抽取得到的结果与账本记录的结果不一致")
         self.draws_checked += 1
 
