@@ -11,7 +11,7 @@ the command classes and catalog are in :mod:`generator.cli_text`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -278,8 +278,7 @@ def status(site_root: Path, at: str | None, as_json: bool) -> None:
     click.echo(f"未完结的后续处置：{len(s.open_followups)}（可直接 gongkai followup close 办结）")
     for task_id, dept, entity in s.open_followups:
         click.echo(f"  {task_id} {dept} {entity}")
-    for note in s.calendar_notes:
-        click.echo(f"注意：{note}")
+    _calendar_notes(s.calendar_notes)
 
 
 @main.command()
@@ -310,8 +309,18 @@ def metrics(site_root: Path, at: str | None, as_json: bool) -> None:
         )
         for entity, a, b in m.repeat_warnings:
             click.echo(f"  {entity}：{a} 与 {b}")
-    for note in m.calendar_notes:
+    _calendar_notes(m.calendar_notes)
+
+
+def _calendar_notes(notes: Sequence[str]) -> None:
+    """Print the notes on unknown deadlines, and how to supply a year's holidays (§7)."""
+    for note in notes:
         click.echo(f"注意：{note}")
+    if notes:
+        click.echo(
+            "国务院公布该年节假日安排后，可按通知编写 content/holidays/<年份>.yaml"
+            "（格式见 docs/content.md §7），或升级 chinese-calendar"
+        )
 
 
 @main.command("init")

@@ -363,16 +363,19 @@ def _key_map(keys: tuple[str, ...]) -> dict[str, Path | None]:
     return out
 
 
-@task.command("confirm")
-@click.argument("task_id", type=TEXT)
-@dept_keys_option
-@click.option(
+forms_out_option = click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("forms"),
     show_default=True,
     help="结果录入表输出目录",
 )
+
+
+@task.command("confirm")
+@click.argument("task_id", type=TEXT)
+@dept_keys_option
+@forms_out_option
 @site_option
 @at_option
 @log_key_option
@@ -394,6 +397,22 @@ def task_confirm(
     for path in report.forms:
         click.echo(f"已生成：{path}")
     echo_checkpoint(f"任务 {task_id} 的名单已确认下发", report.checkpoint)
+
+
+@task.command("reissue")
+@click.argument("task_id", type=TEXT)
+@click.option("--dept", type=TEXT, default=None, help="只补发此部门的录入表（默认全部参与部门）")
+@forms_out_option
+@site_option
+@_workflow_errors
+def task_reissue(task_id: str, dept: str | None, out: Path, site_root: Path) -> None:
+    """补发检查结果录入表：按账本重新生成，与名单确认下发时的原表逐字节相同（核对账本中的哈希）。"""
+    from generator.workflow import results
+    from generator.workflow.site import SiteRepo
+
+    repo = SiteRepo.open(site_root, notify=notice)
+    for path in results.reissue(repo, task_id, dept, out):
+        click.echo(f"已补发：{path}")
 
 
 @click.group("results", cls=GongkaiGroup)

@@ -427,7 +427,8 @@ class StoreScanner:
                 f"（字节偏移 {reader.valid_length} 之后有 {len(reader.tail)} 字节）"
             )
         elif reader.tail:
-            detail += f"；第 {n - 1} 行之后还有 {len(reader.tail)} 字节没有换行符"
+            after = f"第 {n - 1} 行之后" if n else "文件开头"
+            detail += f"；{after}还有 {len(reader.tail)} 字节没有换行符"
         return self.fatal_at(
             ENTRIES_NAME, f"只有 {n} 个完整行，而 {ARCHIVE_DIR}/{c} 覆盖 {c} 行：{detail}"
         )

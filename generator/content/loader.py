@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from generator.content.drawsize import percent
 from generator.content.errors import Location, Problems, Severity, display_path
+from generator.content.holidays import FOLDER, load_local_years
 from generator.content.libraries import (
     ENTITY_COLUMNS,
     INSPECTOR_COLUMNS,
@@ -45,6 +46,7 @@ from generator.content.plans import PlanContext, load_plan
 from generator.content.source import Fields, LocDict, LocList, items_of, load_yaml
 from generator.content.tables import read_table
 from generator.content.uscc import CodeStatus, check_uscc
+from generator.content.workdays import packaged, use_local_years
 
 LIBRARY_SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")
 
@@ -116,6 +118,7 @@ def load_content(root: Path) -> tuple[Content, Problems]:
     conflicts = _load_conflicts(reader, {e.id for e in entities}, {i.id for i in inspectors})
     ctx = PlanContext(frozenset(dept_ids), {i.id: i for i in items}, entities, inspectors)
     plans = _load_plans(reader, ctx)
+    _use_local_holidays(reader)
     reader.problems.drop_cascades(failed)
     reader.problems.raise_if_errors()
     assert site is not None  # no errors means the site loaded
@@ -129,6 +132,18 @@ def load_content(root: Path) -> tuple[Content, Problems]:
         plans=tuple(plans),
     )
     return content, reader.problems
+
+
+def _use_local_holidays(reader: _Reader) -> None:
+    """Read ``holidays/*.yaml`` and install them for the years the package lacks (§7)."""
+    years = load_local_years(reader.root, reader.problems)
+    for year, local in sorted(years.items()):
+        if packaged(year):
+            reader.problems.warning(
+                Location(reader.shown(reader.root / FOLDER / f"{year}.yaml")),
+                f"chinese-calendar 已收录 {year} 年的节假日安排，本文件不使用（{local.source}）",
+            )
+    use_local_years({y: v for y, v in years.items() if not packaged(y)})
 
 
 def load_site_config(root: Path) -> SiteConfig:

@@ -21,6 +21,7 @@ from generator.cjk import join_lines
 from generator.content.errors import Location, Problems
 from generator.content.text import unsafe_text_message
 from generator.content.yaml_errors import describe
+from ledger.errors import os_reason
 
 #: Largest content file accepted (bytes). A county library of 100k rows is about 15 MB.
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -165,7 +166,7 @@ def read_text(path: Path, shown: str, problems: Problems) -> str | None:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        problems.error(Location(shown), f"无法读取文件：{exc.strerror}")
+        problems.error(Location(shown), f"无法读取文件：{os_reason(exc)}")
         return None
     if len(data) > MAX_FILE_BYTES:
         problems.error(Location(shown), f"文件过大（{len(data)} 字节，上限 {MAX_FILE_BYTES}）")

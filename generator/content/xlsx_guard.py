@@ -17,6 +17,7 @@ from xml.parsers import expat
 
 from generator.content.errors import Location, Problems
 from generator.content.source import MAX_FILE_BYTES
+from ledger.errors import os_reason
 
 #: Longest text of one cell: Excel's own limit (32,767 characters). Shorter limits per column
 #: are checked after reading, with the cell's location.
@@ -76,7 +77,7 @@ def check_workbook(path: Path, shown: str, problems: Problems) -> bool:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        problems.error(Location(shown), f"无法读取文件：{exc.strerror}")
+        problems.error(Location(shown), f"无法读取文件：{os_reason(exc)}")
         return False
     if size > MAX_FILE_BYTES:
         problems.error(Location(shown), f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES}）")

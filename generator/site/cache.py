@@ -126,12 +126,17 @@ def calendar_key() -> str:
     """Hash of the working-day code and the holiday data it reads (``chinese-calendar``)."""
     import chinese_calendar
 
+    from generator.content.workdays import local_years
+
     h = hashlib.blake2b(digest_size=16)
     h.update(sys.version.encode())
     workdays = Path(__file__).resolve().parents[1] / "content" / "workdays.py"
     calendar = sorted(Path(chinese_calendar.__file__).resolve().parent.glob("*.py"))
     for p in [workdays, *calendar]:
         h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    for local in local_years():  # content/holidays/*.yaml in use
+        days = (sorted(local.days_off), sorted(local.workdays))
+        h.update(repr((local.year, days)).encode())
     return h.hexdigest()
 
 

@@ -396,10 +396,9 @@ class SiteData:
         return slug(name)
 
 
-@functools.lru_cache(maxsize=4096)
 def _deadline(completed_on: dt.date) -> tuple[dt.date | None, str]:
-    """The publication deadline of a completion date, or None and the reason (memoized: many
-    results share a date, and the calendar lookup is slow)."""
+    """The publication deadline of a completion date, or None and the reason
+    (``publication_deadline`` is memoized: many results share a date)."""
     try:
         return publication_deadline(completed_on), ""
     except CalendarUnavailableError as exc:

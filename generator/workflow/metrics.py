@@ -29,7 +29,6 @@ proves (task facts, results); the site's republish path stays light.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -193,7 +192,6 @@ class Figures:
         return {y: dict(sorted(h.items())) for y, h in sorted(out.items())}
 
 
-@functools.lru_cache(maxsize=4096)
 def deadline_or_none(completed_on: dt.date) -> dt.date | None:
     """The publication deadline of a completion day, or None when the calendar is unknown."""
     try:

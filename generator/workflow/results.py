@@ -9,6 +9,8 @@ site); unchanged rows are skipped, so re-importing a form is harmless.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,27 +63,21 @@ class ConfirmReport:
     forms: tuple[Path, ...]
 
 
-def confirm(
-    repo: SiteRepo,
-    task_id: str,
-    at: str,
-    keys: Mapping[str, Path | None],
-    log_key: Path | None,
-    out_dir: Path,
-) -> ConfirmReport:
-    """名单确认下发: write each department's form and record ``task.confirm`` signed by all of them.
+def _write_forms(
+    repo: SiteRepo, record: TaskRecord, task_id: str, depts: tuple[str, ...], out_dir: Path
+) -> tuple[list[Form], list[Path]]:
+    """Write the result forms of ``depts`` under ``out_dir/<task>/`` from the ledger and content.
 
-    Raises:
-        WorkflowError: if the task is not drawn yet or already confirmed.
+    The bytes depend only on the drawn list, the teams and the draw date (ledger) and on the
+    names in the content, so the same inputs give the same files (``write_form``).
     """
-    record, _ = _record(repo, task_id, TaskState.DRAWN)
     _, task = find_task(repo, task_id)
     assert record.result is not None
     draw_date = china_date(record.result.ts)
     items = {i.id: i for i in repo.content.items}
     forms: list[Form] = []
     written: list[Path] = []
-    for dept in record.participants:
+    for dept in depts:
         rows = form_rows(repo.content, task, dept, _drawn_in_order(record), record.teams)
         xlsx, csv = out_dir / task_id / f"{dept}.xlsx", out_dir / task_id / f"{dept}.csv"
         xlsx.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +94,24 @@ def confirm(
             )
         )
         written += [xlsx, csv]
+    return forms, written
+
+
+def confirm(
+    repo: SiteRepo,
+    task_id: str,
+    at: str,
+    keys: Mapping[str, Path | None],
+    log_key: Path | None,
+    out_dir: Path,
+) -> ConfirmReport:
+    """名单确认下发: write each department's form and record ``task.confirm`` signed by all of them.
+
+    Raises:
+        WorkflowError: if the task is not drawn yet or already confirmed.
+    """
+    record, _ = _record(repo, task_id, TaskState.DRAWN)
+    forms, written = _write_forms(repo, record, task_id, record.participants, out_dir)
     body = TaskConfirm(
         id=entryids.task_confirm(task_id),
         ts=at,
@@ -112,6 +126,50 @@ def confirm(
     if signers[1:]:
         line = add_signatures(repo.trust.origin, line, signers[1:])
     return ConfirmReport(repo.append([line], repo.log_signer(log_key)), tuple(written))
+
+
+def reissue(repo: SiteRepo, task_id: str, dept: str | None, out_dir: Path) -> tuple[Path, ...]:
+    """补发: write again the result forms of a confirmed task, byte-identical to the originals.
+
+    The forms are regenerated into a temporary folder inside ``out_dir`` and compared with the
+    SHA-256 hashes that ``task.confirm`` recorded; only forms that match are moved into place
+    (``out_dir/<task>/<dept>.xlsx`` and ``.csv``). Nothing is appended to the ledger.
+
+    Args:
+        repo: the site.
+        task_id: a task whose 名单 was confirmed.
+        dept: only this department's form (``None``: every participating department's).
+        out_dir: where to write, as ``task confirm --out``.
+
+    Raises:
+        WorkflowError: if the task is not confirmed, ``dept`` does not take part in it, or a
+            regenerated form differs from the recorded hash (the names in the libraries, the
+            checklist or the site name changed since the confirmation); nothing is written then.
+    """
+    record, _ = _record(repo, task_id, TaskState.CONFIRMED)
+    assert record.confirm is not None
+    recorded = {f.dept: f for f in record.confirm.payload.forms}
+    if dept is not None and dept not in recorded:
+        raise WorkflowError(f"部门“{dept}”不是任务“{task_id}”的检查部门，没有它的录入表")
+    depts = (dept,) if dept is not None else tuple(recorded)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".reissue-") as tmp:
+        forms, written = _write_forms(repo, record, task_id, depts, Path(tmp))
+        changed = [f.dept for f in forms if f != recorded[f.dept]]
+        if changed:
+            raise WorkflowError(
+                f"按现在的内容重新生成的录入表（部门 {'、'.join(changed)}）与名单确认下发时账本"
+                "记录的哈希不同：确认之后名录库中的名称、住所或人员姓名，抽查事项清单或站点名称"
+                "有改动。请把这些内容恢复为确认时的版本（例如从备份或版本库）后再补发；"
+                "未写入任何文件"
+            )
+        final = out_dir / task_id
+        final.mkdir(parents=True, exist_ok=True)
+        out = []
+        for path in written:
+            os.replace(path, final / path.name)
+            out.append(final / path.name)
+    return tuple(out)
 
 
 @dataclass(frozen=True)

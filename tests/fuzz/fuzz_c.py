@@ -27,6 +27,7 @@ import hashlib
 import importlib.machinery
 import importlib.util
 import random
+import re
 import sys
 import sysconfig
 import time
@@ -44,6 +45,7 @@ from ledger.draw.tickets import TicketMaker  # noqa: E402
 from ledger.errors import MalformedError  # noqa: E402
 
 STRATA = ["A", "B", "高风险", "é", "C"]
+DATE = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 TOKENS = [
     b'"', b"\\", b"\\u0041", b"\\n", b"\n", b"\r", b" ", b",", b":", b"{", b"}", b"[", b"]",
     b"null", b"true", b"0", b"-", b"1.5", b'"tags":[]', b'"x":1,', b"\xc0\xaf", b"\xed\xa0\x80",
@@ -78,10 +80,19 @@ def random_file(rng: random.Random) -> bytes:
             "last_inspected": rng.choice([None, "2024-02-29", "2023-12-31", "0001-01-01"]),
             "tags": sorted(rng.sample(["食品", "x", "综合", "é"], rng.randrange(0, 3))),
         }
+        if rng.random() < 0.5:  # a real date of any month
+            day = dt.date(rng.choice([4, 1900, 2000, 2023, 2024]), 1, 1)
+            record["last_inspected"] = (day + dt.timedelta(days=rng.randrange(366))).isoformat()
         if not shaped and rng.random() < 0.2:
             record["extra"] = rng.choice([1, "v", None, [1, 2]])
         records[entity_id] = record
     return build_snapshot("entities", records.values())
+
+
+def random_date(rng: random.Random) -> bytes:
+    """A ``YYYY-MM-DD`` string, real or not (month 0–13, day 0–32, leap and common years)."""
+    year = rng.choice([1, 4, 100, 400, 1900, 2000, 2023, 2024, 2100, 9999])
+    return b"%04d-%02d-%02d" % (year, rng.randrange(14), rng.randrange(33))
 
 
 def mutate(data: bytes, corpus: list[bytes], rng: random.Random) -> bytes:
@@ -89,7 +100,13 @@ def mutate(data: bytes, corpus: list[bytes], rng: random.Random) -> bytes:
     out = bytearray(data)
     for _ in range(rng.randrange(1, 5)):
         at = rng.randrange(len(out) + 1)
-        op = rng.randrange(8)
+        op = rng.randrange(9)
+        if op == 8:  # another date in place of one
+            dates = list(DATE.finditer(out))
+            if dates:
+                found = rng.choice(dates)
+                out[found.start() : found.end()] = random_date(rng)
+            continue
         if op == 0 and out:
             out[min(at, len(out) - 1)] ^= 1 << rng.randrange(8)
         elif op == 1:

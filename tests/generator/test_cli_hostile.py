@@ -434,3 +434,22 @@ def test_an_unreadable_workbook_is_explained_in_chinese(
     assert result.exit_code == 10, result.output
     assert "无法读取 XLSX 工作簿：文件损坏或不是 XLSX 格式" in result.output
     assert "There is no item" not in result.output
+
+
+def test_a_folder_where_a_plan_file_belongs_is_explained_in_chinese(site: Path) -> None:
+    """The reason came as the system's English text (“Is a directory”)."""
+    (site / "content" / "plans" / "2025.yaml").mkdir()
+    result = _run("check", "--content", str(site / "content"))
+    assert result.exit_code == 10, result.output
+    assert "plans/2025.yaml: 错误: 无法读取文件：是目录而不是文件 [EISDIR]" in result.output
+
+
+def test_a_ledger_cut_inside_its_first_line_says_so(site: Path) -> None:
+    """The report of a truncated entries.jsonl spoke of the bytes “after line -1”."""
+    entries = site / "draws" / "entries.jsonl"
+    entries.write_bytes(entries.read_bytes()[:100])
+    result = _run("status", "--site", str(site))
+    assert result.exit_code == 7, result.output
+    assert "只有 0 个完整行" in result.output
+    assert "文件开头还有 100 字节没有换行符" in result.output
+    assert "第 -1 行" not in result.output
