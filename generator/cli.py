@@ -37,6 +37,7 @@ from generator.content.drawsize import content_figures
 from generator.content.errors import Problems
 from generator.content.loader import load_content, load_site_config
 from generator.content.model import Content
+from generator.progress import Progress
 from generator.serve import LOOPBACK
 from ledger.errors import ExampleKeyError, LedgerError
 
@@ -99,6 +100,14 @@ def check(content_dir: Path) -> None:
         click.echo(f"  {figures.summary()}")
 
 
+progress_option = click.option(
+    "--progress",
+    "show_progress",
+    is_flag=True,
+    help="在标准错误输出显示进度（是终端时总是显示）；不改变标准输出和生成的文件",
+)
+
+
 @main.command()
 @content_option
 @click.option(
@@ -112,8 +121,9 @@ def check(content_dir: Path) -> None:
     is_flag=True,
     help="预览：包含尚未记入账本的年度计划，每页标注“预览（未发布）”，不得发布",
 )
+@progress_option
 @handle_errors
-def build(content_dir: Path, output: Path | None, preview: bool) -> None:
+def build(content_dir: Path, output: Path | None, preview: bool, show_progress: bool) -> None:
     """先验证账本（失败则停止并说明原因），再校验内容并生成公示网站。
 
     网站只公开账本记录的年度计划（plan publish）；发布后被修改的计划使生成失败。"""
@@ -121,6 +131,7 @@ def build(content_dir: Path, output: Path | None, preview: bool) -> None:
     from generator.site.build import build_site
     from generator.site.data import LedgerRecord
 
+    progress = Progress(forced=show_progress)
     draws = content_dir.parent / "draws"
     output = output if output is not None else content_dir.parent / "_site"
     results: tuple[Any, ...] = ()
@@ -129,7 +140,8 @@ def build(content_dir: Path, output: Path | None, preview: bool) -> None:
     if (draws / "trust.txt").is_file():
         example = load_site_config(content_dir).example
         try:
-            inputs = ledger_inputs(draws, example_site=example)
+            with progress.phase("验证账本（重新运行每一次抽取）"):
+                inputs = ledger_inputs(draws, example_site=example)
         except LedgerError as exc:
             what = "未生成网站" if isinstance(exc, ExampleKeyError) else "账本验证失败，未生成网站"
             raise GongkaiError(f"{what}：{exc}", exc.exit_code) from exc
@@ -146,7 +158,8 @@ def build(content_dir: Path, output: Path | None, preview: bool) -> None:
             "网站没有全文搜索，搜索页只能按统一社会信用代码查询",
             err=True,
         )
-    report = build_site(content_dir, output, results=results, task_facts=facts, record=record)
+    with progress.phase("校验内容并生成网站"):
+        report = build_site(content_dir, output, results=results, task_facts=facts, record=record)
     kind = "预览（未发布，不得作为公示网站发布）" if preview else "网站"
     click.echo(f"已生成{kind}：{report.output}（{report.pages} 个页面，{report.files} 个文件）")
 
@@ -498,8 +511,11 @@ _KIND_NAME = {"entities": "检查对象名录库", "inspectors": "执法检查�
     help="删除导入文件中没有的记录（以导入文件整体替换名录库）；默认按代码合并、保留其余记录",
 )
 @content_option
+@progress_option
 @handle_errors
-def import_cmd(kind: str, source: Path, remove_missing: bool, content_dir: Path) -> None:
+def import_cmd(
+    kind: str, source: Path, remove_missing: bool, content_dir: Path, show_progress: bool
+) -> None:
     """导入名录库（entities 检查对象 / inspectors 执法检查人员），来源可为 .xlsx、.csv、.yaml。
 
     默认按统一社会信用代码（人员按执法证号）合并：新增、更新同代码的记录，其余记录保留；
@@ -508,7 +524,13 @@ def import_cmd(kind: str, source: Path, remove_missing: bool, content_dir: Path)
     """
     from generator.workflow.libraries_io import import_library
 
-    report = import_library(kind, source, content_dir, remove_missing=remove_missing)
+    report = import_library(
+        kind,
+        source,
+        content_dir,
+        remove_missing=remove_missing,
+        progress=Progress(forced=show_progress),
+    )
     for warning in report.warnings:
         click.echo(str(warning), err=True)
     for line in report.summary():

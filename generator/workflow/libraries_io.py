@@ -38,6 +38,7 @@ from generator.content.libraries import (
 )
 from generator.content.loader import LIBRARY_SUFFIXES, _load_departments, _Reader, load_content
 from generator.content.tables import Columns, Row, read_table
+from generator.progress import Progress
 from generator.workflow.forms import workbook_bytes
 from ledger.durable import write_atomic
 
@@ -351,6 +352,7 @@ def import_library(
     *,
     shown: str | None = None,
     remove_missing: bool = False,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import a library file into ``content_dir`` as the canonical ``<kind>.csv``.
 
@@ -369,6 +371,7 @@ def import_library(
             of inspectors).
         shown: the name used in problem locations (default: ``source.name``).
         remove_missing: remove the records that the file does not contain.
+        progress: reports the phases (reading, merging, checking) on stderr; default none.
 
     Returns:
         What was written and how the library changed (added, changed, removed ids).
@@ -381,20 +384,24 @@ def import_library(
     """
     lib = _check_kind(kind)
     shown = shown or source.name
+    progress = progress or Progress.off()
     problems = Problems()
     departments = _departments(content_dir, problems) if lib == "inspectors" else {}
-    records = _read_library(lib, source, shown, departments, problems)
+    with progress.phase(f"读取 {shown}"):
+        records = _read_library(lib, source, shown, departments, problems)
     if records is not None and not records and not problems.errors:
         problems.error(Location(shown), f"文件中没有任何{_LABELS[lib]}记录；不能用空库替换现有库")
     problems.raise_if_errors()
     assert records is not None
 
     old_files = _existing(lib, content_dir)
-    previous = _previous(lib, old_files, departments, problems, merge=not remove_missing)
-    problems.raise_if_errors()
-    merged, added, changed, removed = _merge(lib, previous, records, merge=not remove_missing)
-    data = _csv_bytes(lib, _sorted(lib, merged))
-    _check_result(content_dir, lib, data, problems)
+    with progress.phase(f"读取现有{_LABELS[lib]}并合并"):
+        previous = _previous(lib, old_files, departments, problems, merge=not remove_missing)
+        problems.raise_if_errors()
+        merged, added, changed, removed = _merge(lib, previous, records, merge=not remove_missing)
+        data = _csv_bytes(lib, _sorted(lib, merged))
+    with progress.phase("检查导入后的全部内容（同 gongkai check）"):
+        _check_result(content_dir, lib, data, problems)
     problems.raise_if_errors()
 
     target = content_dir / f"{lib}.csv"

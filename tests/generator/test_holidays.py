@@ -127,3 +127,24 @@ def test_a_packaged_year_is_never_overridden(tmp_path: Path) -> None:
     _, problems = load_content(_content(tmp_path, {"2026.yaml": text}))
     assert any("已收录 2026 年" in str(p) for p in problems.warnings)
     assert not is_workday(dt.date(2026, 1, 10))  # the package's Saturday, not the file's
+
+
+def test_status_and_metrics_say_how_to_supply_a_year(capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.cli import _calendar_notes
+
+    _calendar_notes(["1 条已公示结果的检查完成日期在 2026 年，节假日安排尚未收录"])
+    out = capsys.readouterr().out
+    assert out.startswith("注意：1 条")
+    assert "content/holidays/<年份>.yaml" in out
+    _calendar_notes([])
+    assert capsys.readouterr().out == ""
+
+
+def test_a_cached_content_load_installs_the_arrangement_too(tmp_path: Path) -> None:
+    from generator.site.cache import load_content_cached
+
+    root = _content(tmp_path, {"2027.yaml": GOOD})
+    load_content_cached(root, tmp_path / "cache")  # a miss: load_content
+    use_local_years({})  # a new process
+    load_content_cached(root, tmp_path / "cache")  # a hit
+    assert publication_deadline(COMPLETED) == dt.date(2027, 1, 12)
