@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 
 from ledger.errors import MalformedError
 
-__all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "check_depth", "dumps", "loads"]
+__all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "check_depth", "dumps", "dumps_unchecked", "loads"]
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """Largest integer magnitude allowed (I-JSON, RFC 7493 §2.2; RFC 8785 §3.2.2.3)."""
@@ -102,7 +102,45 @@ def dumps(value: object) -> bytes:
             of range, a non-``str`` key, a lone surrogate, or is nested too deeply.
     """
     try:
-        if _validate(value) and _WIDE_ENCODE is not None:
+        wide = _validate(value)
+    except RecursionError as exc:
+        raise MalformedError("规范 JSON：值的嵌套层数过深") from exc
+    return _encode_checked(value, wide=wide)
+
+
+def dumps_unchecked(value: object) -> bytes:
+    """Serialize a value whose types are valid by construction, without checking them.
+
+    The same bytes as :func:`dumps` for every value :func:`dumps` accepts; only the value check
+    (a walk over every node, the larger part of the time on a draw's result record) is skipped.
+
+    Precondition (not checked): every node is an exact ``str``, ``None``, ``bool``, ``int`` with
+    |x| ≤ 2^53−1, ``list``, ``tuple`` or ``dict`` with ``str`` keys, and there is no cycle — a
+    record a program built itself from values it had checked, such as the result record of
+    :func:`ledger.draw.run_draw` (see :func:`ledger.draw.result.result_bytes`). A value from
+    outside (parsed from a file, passed in by a caller) goes through :func:`dumps`: for it, a
+    float, an out-of-range integer or a non-``str`` key would be written instead of rejected.
+
+    Returns:
+        The canonical UTF-8 encoding, without a trailing newline.
+
+    Raises:
+        MalformedError: if a string holds a lone surrogate.
+    """
+    if _WIDE_ENCODE is None:  # pragma: no cover - the zipapp: the checked path
+        return dumps(value)
+    return _encode_checked(value, wide=True)
+
+
+def _encode_checked(value: object, *, wide: bool) -> bytes:
+    """Encode a checked value: with msgspec's encoder if ``wide`` (and msgspec is there), else
+    with the stdlib's C encoder; then redo the key order where UTF-16 order differs.
+
+    Raises:
+        MalformedError: a lone surrogate; a value nested too deeply.
+    """
+    try:
+        if wide and _WIDE_ENCODE is not None:
             data = _WIDE_ENCODE(value)
         else:
             # Strict UTF-8 rejects lone surrogates (RFC 8785 §3.2.2.2 requires valid Unicode).

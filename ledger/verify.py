@@ -57,6 +57,7 @@ from ledger.report import REPORT_SCHEMA, VerifyReport
 from ledger.storescan import describe_interruption
 
 if TYPE_CHECKING:
+    from ledger.draw.algorithms import DrawAlgorithms
     from ledger.draw.audit import LedgerAudit
 
 __all__ = [
@@ -84,6 +85,7 @@ def verify_directory(
     allow_types: Iterable[str] = (),
     types: EntryTypes = ENTRY_TYPES,
     checks: Sequence[DrawCheck] = (),
+    algorithms: DrawAlgorithms | None = None,
 ) -> VerifyReport:
     """Audit a ledger directory or a published ledger folder, offline (docs/ledger.md §13.5).
 
@@ -104,6 +106,8 @@ def verify_directory(
         checks: Extra hooks called for every verified entry, in log order, with a blob reader
             (docs/ledger.md §13.5 step 4), after the built-in DRAW-V1 re-execution; an exception
             aborts the audit at that entry.
+        algorithms: The draw algorithms recorded draws are re-run with, by the name their
+            announcement gives (default: :data:`ledger.draw.algorithms.DRAW_ALGORITHMS`).
 
     Returns:
         The report.
@@ -133,11 +137,15 @@ def verify_directory(
             f"信任锚取自被验证目录自身的 {TRUST_NAME}，不能证明日志身份；"
             "请与另行公布的信任锚（网站、公告、政府公报）逐字核对"
         )
-    return _run(auditor, pin_path, update_pin, checks)
+    return _run(auditor, pin_path, update_pin, checks, algorithms)
 
 
 def _run(
-    audit: AuditedDirectory, pin_path: Path | None, update_pin: bool, checks: Sequence[DrawCheck]
+    audit: AuditedDirectory,
+    pin_path: Path | None,
+    update_pin: bool,
+    checks: Sequence[DrawCheck],
+    algorithms: DrawAlgorithms | None,
 ) -> VerifyReport:
     """Steps 2–7 of docs/ledger.md §13.5 (step 1, the trust anchor, is done); see the caller."""
     if audit.types.unchecked:
@@ -165,7 +173,7 @@ def _run(
     # draw (docs/ledger.md §14.4). Then `checkpoint` opens with the keys current at `size`.
     from ledger.draw.audit import LedgerAudit
 
-    draw_audit = LedgerAudit()
+    draw_audit = LedgerAudit() if algorithms is None else LedgerAudit(algorithms=algorithms)
     replay = replay_entries(
         audit, size, archives, pin[1].size if pin else None, [draw_audit, *checks]
     )

@@ -135,12 +135,19 @@ def load_content(root: Path) -> tuple[Content, Problems]:
 
 
 def _use_local_holidays(reader: _Reader) -> None:
-    """Read ``holidays/*.yaml`` and install them for the years the package lacks (§7)."""
-    years = load_local_years(reader.root, reader.problems)
+    install_local_holidays(reader.root, reader.problems)
+
+
+def install_local_holidays(root: Path, problems: Problems) -> None:
+    """Read ``root/holidays/*.yaml`` (a ``content/`` directory) and use them for the years the
+    package lacks (§7 of docs/content.md); a file for a packaged year is a warning. Problems
+    go to ``problems``. :func:`load_content` calls it; so does a content cache on a hit.
+    """
+    years = load_local_years(root, problems)
     for year, local in sorted(years.items()):
         if packaged(year):
-            reader.problems.warning(
-                Location(reader.shown(reader.root / FOLDER / f"{year}.yaml")),
+            problems.warning(
+                Location(display_path(root / FOLDER / f"{year}.yaml", root)),
                 f"chinese-calendar 已收录 {year} 年的节假日安排，本文件不使用（{local.source}）",
             )
     use_local_years({y: v for y, v in years.items() if not packaged(y)})

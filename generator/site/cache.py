@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from generator.content.errors import Problems
 from generator.content.model import Content, CreditRisk, EntityType, MarketEntity, RegStatus
 
 _MAGIC = b"gongkai-content-cache/2\n"
@@ -78,9 +79,14 @@ def load_content_cached(content_dir: Path, cache_dir: Path) -> tuple[Content, st
         blob = b""
     if blob.startswith(_MAGIC + key):
         try:
-            return _decode(blob[len(_MAGIC) + len(key) :]), key.hex()
+            content = _decode(blob[len(_MAGIC) + len(key) :])
         except (ValueError, EOFError, pickle.UnpicklingError, KeyError, TypeError, AttributeError):
             pass  # a damaged cache: load from scratch
+        else:
+            from generator.content.loader import install_local_holidays
+
+            install_local_holidays(content_dir, Problems())  # checked when it was cached
+            return content, key.hex()
     from generator.content.loader import load_content  # imported only when the cache misses
 
     content, _ = load_content(content_dir)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.canonical import MAX_SAFE_INTEGER
 from ledger.draw.primitives import check_identifier
 from ledger.draw.seed import parse_hex32
 from ledger.errors import MalformedError
@@ -85,8 +86,8 @@ def check_announce(body: Mapping[str, Any]) -> dict[str, Any]:
     beacon = _obj(randomness.get("drand"), "randomness.drand")
     parse_hex32(beacon.get("chain_hash"), "randomness.drand.chain_hash")
     round_number = beacon.get("round")
-    if type(round_number) is not int or round_number < 1:
-        raise MalformedError("draw.announce：randomness.drand.round 应为 ≥ 1 的整数")
+    if type(round_number) is not int or not 1 <= round_number <= MAX_SAFE_INTEGER:
+        raise MalformedError("draw.announce：randomness.drand.round 应为 1 至 2^53−1 的整数")
     entries = randomness.get("commitments")
     if not isinstance(entries, list):
         raise MalformedError("draw.announce：randomness.commitments 应为列表")

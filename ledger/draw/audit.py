@@ -4,7 +4,9 @@
 :class:`LedgerAudit` is fed every verified entry in log order. It replays the task state machine
 (:mod:`ledger.tasks`: order, participants, deadlines), verifies each drand beacon offline, re-runs
 each draw from the announced snapshots, the reveals and the beacon and compares the result record
-byte for byte, and recomputes every reserve replacement. One instance audits one ledger.
+byte for byte, and recomputes every reserve replacement, each with the algorithm the
+announcement names, looked up in the :class:`~ledger.draw.algorithms.DrawAlgorithms` it is given.
+One instance audits one ledger.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from dataclasses import dataclass, field
 
 import ledger.draw.drand as drand
 from ledger import canonical
+from ledger.draw.algorithms import DRAW_ALGORITHMS, DrawAlgorithm, DrawAlgorithms
 from ledger.draw.primitives import CJ
-from ledger.draw.result import replace, run_draw
-from ledger.draw.snapshot import EntityTable, parse_entity_table
+from ledger.draw.snapshot import EntityTable
 from ledger.entries import Entry
 from ledger.errors import LedgerError, MalformedError, UnverifiableError, VerificationError
 from ledger.payloads import DrawAnnounce, DrawReplace, DrawResult
@@ -32,6 +34,8 @@ class LedgerAudit:
     """State of one audit: the task replay plus counts of what was re-executed."""
 
     tasks: TaskLedger = field(default_factory=TaskLedger)
+    #: The draw algorithms this audit can re-run (an unknown ``algorithm`` is an error).
+    algorithms: DrawAlgorithms = DRAW_ALGORITHMS
     draws_checked: int = 0
     beacons_checked: int = 0
     replacements_checked: int = 0
@@ -71,6 +75,9 @@ class LedgerAudit:
         drand.verify_beacon_record(entry.body, announce.randomness.drand.chain_hash)
         self.beacons_checked += 1
 
+    def _algorithm(self, record: TaskRecord) -> DrawAlgorithm:
+        return self.algorithms.get_algorithm(self._announce(record).algorithm)
+
     @staticmethod
     def _announce(record: TaskRecord) -> DrawAnnounce:
         assert record.announce is not None  # the task replay put the draw entries in order
@@ -93,16 +100,18 @@ class LedgerAudit:
         assert record.announce is not None and record.beacon is not None
         # The draw functions of docs/draw-v1.md take the announcement and the beacon as the JSON
         # objects they were signed as.
-        expected = run_draw(
+        algorithm = self._algorithm(record)
+        expected = algorithm.run(
             record.announce.body, *self._inputs(record, read_blob), reveals, record.beacon.body
         )
-        if CJ(expected) != published:
+        if algorithm.result_bytes(expected) != published:
             raise VerificationError("重新运行抽取得到的结果与账本记录的结果不一致")
         self.draws_checked += 1
 
     def _replace(self, entry: Entry, read_blob: BlobReader) -> None:
         record = self._record(entry)
         assert record.announce is not None and record.result is not None
+        algorithm = self._algorithm(record)
         result = canonical.loads(read_blob(record.result.payload.result.sha256))
         prior = [e.payload.record() for e in record.replacements[:-1]]
         claimed: DrawReplace = entry.payload
@@ -111,10 +120,10 @@ class LedgerAudit:
         table = self._kept[1] if self._kept is not None and self._kept[0] == digest else None
         if table is None:  # replace() checks the file against this hash before using it
             try:
-                table = parse_entity_table(entities)
+                table = algorithm.parse_entities(entities)
             except MalformedError:
                 table = None  # replace() reports it, after the checks that come first
-        expected = replace(
+        expected = algorithm.replace(
             record.announce.body,
             entities,
             result,

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from ledger.canonical import dumps_unchecked
 from ledger.draw.announce import (
     ALGORITHM,
     ANNOUNCE_SCHEMA,
@@ -63,6 +64,7 @@ __all__ = [
     "RESULT_SCHEMA",
     "check_announce",
     "replace",
+    "result_bytes",
     "result_sha256",
     "run_draw",
     "verify_result",
@@ -260,8 +262,28 @@ def result_sha256(result: Mapping[str, Any]) -> str:
     return H_hex(CJ(dict(result)))
 
 
+def result_bytes(record: Mapping[str, Any]) -> bytes:
+    """Return ``CJ(record)`` of a record :func:`run_draw` or :func:`replace` returned.
+
+    The values are not checked again: every leaf of such a record is a ``str`` the engine
+    checked on input (ids, strata, departments and tags from the snapshot parsers of
+    :mod:`ledger.draw.snapshot`, the task id, reason and key string from
+    :func:`check_announce`, :func:`replace` and ``parse_key_string``), a ``str`` it computed
+    (hex digests, tickets, reveal statuses), an ``int`` it counted (``eligible``, ``k_ratio``,
+    ``k``, loads, pick numbers: at most the number of lines of a snapshot) or the announced
+    round (checked to be at most 2^53−1), or ``None``; its containers are the ``dict``,
+    ``list`` and ``tuple`` the engine built, with ``str`` keys. That is the precondition of
+    :func:`ledger.canonical.dumps_unchecked`; ``tests/draw/test_result.py`` checks that the
+    bytes equal :func:`CJ`'s. A record from anywhere else goes through :func:`CJ`.
+
+    Raises:
+        MalformedError: if a string holds a lone surrogate (the parsers reject those first).
+    """
+    return dumps_unchecked(record)
+
+
 def verify_result(
-    published: Mapping[str, Any],
+    published: bytes,
     announce_body: Mapping[str, Any],
     entity_snapshot_bytes: bytes,
     inspector_snapshot_bytes: bytes,
@@ -273,10 +295,11 @@ def verify_result(
 ) -> str:
     """Recompute a draw and compare ``CJ(result)`` byte for byte (docs/draw-v1.md §13 step 6).
 
-    Errors of the draw come first; then the published record is encoded.
+    Errors of the draw come first; then the recomputed record is encoded (once) and compared.
 
     Args:
-        published: the published result record.
+        published: the published result record as stored: its canonical JSON bytes (the
+            ``draw.result`` blob).
         announce_body: see :func:`run_draw`.
         entity_snapshot_bytes: see :func:`run_draw`.
         inspector_snapshot_bytes: see :func:`run_draw`.
@@ -301,9 +324,8 @@ def verify_result(
         beacon,
         extra_key_string=extra_key_string,
     )
-    encoded = CJ(expected)
-    published_bytes = CJ(dict(published))
-    if published_bytes != encoded:
+    encoded = result_bytes(expected)
+    if published != encoded:
         raise VerificationError("公布的抽取结果与重新计算的结果不一致")
     return H_hex(encoded)
 

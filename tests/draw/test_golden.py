@@ -166,10 +166,10 @@ def test_run_draw_and_result_hash() -> None:
     assert CJ(result).decode() == GOLDEN["result_cj"]
     assert result_sha256(result) == GOLDEN["result_sha256"]
     assert (
-        verify_result(result, *args, extra_key_string=GOLDEN["extra_key_string"])
+        verify_result(CJ(result), *args, extra_key_string=GOLDEN["extra_key_string"])
         == (GOLDEN["result_sha256"])
     )
-    tampered = json.loads(GOLDEN["result_cj"].replace('"k":4', '"k":5', 1))
+    tampered = GOLDEN["result_cj"].replace('"k":4', '"k":5', 1).encode()
     with pytest.raises(VerificationError):
         verify_result(tampered, *args, extra_key_string=GOLDEN["extra_key_string"])
 

@@ -161,10 +161,15 @@ def _args(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def _outcome(run: Any, *args: Any, **kwargs: Any) -> bytes | type[Exception]:
+    """``CJ`` of the record ``run`` returns (the unchecked encoding of a record the draw built
+    must give the same bytes), or the type of the error it raises."""
     try:
-        return CJ(run(*args, **kwargs))
+        record = run(*args, **kwargs)
     except (MalformedError, VerificationError) as exc:
         return type(exc)
+    encoded = CJ(record)
+    assert result.result_bytes(record) == encoded
+    return encoded
 
 
 def _replacements(impl: Any, args: dict[str, Any], record: Any, picks: list[int]) -> list[bytes]:

@@ -91,6 +91,7 @@ def test_announcement_validation() -> None:
         (("task_id",), ""),
         (("pools", "entities", "count"), -1),
         (("randomness", "drand", "round"), 0),
+        (("randomness", "drand", "round"), 2**53),
         (("randomness", "commitments"), []),
         (("rules", "lead"), "nobody"),
     ]:

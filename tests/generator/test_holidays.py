@@ -138,3 +138,13 @@ def test_status_and_metrics_say_how_to_supply_a_year(capsys: pytest.CaptureFixtu
     assert "content/holidays/<年份>.yaml" in out
     _calendar_notes([])
     assert capsys.readouterr().out == ""
+
+
+def test_a_cached_content_load_installs_the_arrangement_too(tmp_path: Path) -> None:
+    from generator.site.cache import load_content_cached
+
+    root = _content(tmp_path, {"2027.yaml": GOOD})
+    load_content_cached(root, tmp_path / "cache")  # a miss: load_content
+    use_local_years({})  # a new process
+    load_content_cached(root, tmp_path / "cache")  # a hit
+    assert publication_deadline(COMPLETED) == dt.date(2027, 1, 12)

@@ -421,6 +421,8 @@ def test_wide_values_encode_as_the_stdlib_path_does(rows: list[Any], extra: dict
         except MalformedError as exc:
             stdlib = str(exc)
     assert expected == stdlib
+    if isinstance(expected, bytes):  # a valid value: the unchecked encoding is the same
+        assert canonical.dumps_unchecked(value) == expected
 
 
 def test_a_wide_value_with_a_lone_surrogate_is_rejected() -> None:

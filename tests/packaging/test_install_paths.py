@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from example_facts import open_rectify_followup
 
 from generator.cli import main
 
@@ -75,10 +76,11 @@ def test_writer_without_posix_locks_says_where_it_runs(
     shutil.copytree(ROOT / "content", site / "content")
     shutil.copytree(ROOT / "draws", site / "draws")
     before = (site / "draws" / "entries.jsonl").read_bytes()
+    task, entity = open_rectify_followup()  # a follow-up the ledger allows to close
     monkeypatch.setitem(sys.modules, "fcntl", None)  # as on Windows: import fcntl fails
     result = CliRunner().invoke(
         main,
-        ["followup", "close", "2024-YYYC-CY", "92620823GK4XEU0A7L", "--dept", "scjg",
+        ["followup", "close", task, entity, "--dept", "scjg",
          "--note", "已整改", "--site", str(site), "--at", "2024-12-31"],
     )  # fmt: skip
     assert (site / "draws" / "entries.jsonl").read_bytes() == before

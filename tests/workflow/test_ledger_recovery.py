@@ -21,6 +21,7 @@ from pathlib import Path
 import form_kit
 import pytest
 from click.testing import CliRunner, Result
+from example_facts import RECTIFY, example_size, open_rectify_followup
 
 from generator.cli import main
 from generator.ledgerops import open_store, read_trust
@@ -35,8 +36,11 @@ from ledger.tasks import china_date
 
 REPO = Path(__file__).resolve().parents[2]
 TASK = "2024-SC-DJGS"
-FOLLOWUP = ("2024-YYYC-YD", "91620823GKD6HRCQ46")  # a result whose follow-up is still open
-MEASURE = "违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责"
+FOLLOWUP = open_rectify_followup()  # a result ordered to correct whose follow-up is still open
+MEASURE = RECTIFY
+#: The example ledger's size; its last line is SIZE - 1, its newest checkpoint is SIZE.
+SIZE = example_size()
+LAST = SIZE - 1
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
@@ -116,21 +120,23 @@ def _edit_checkpointed_line(draws: Path) -> None:
 
 
 def _unsigned_lines_after_the_checkpoint(draws: Path) -> None:
-    # A line whose checkpoint (286) is gone: no signed checkpoint and no journal cover it.
-    (draws / "checkpoints" / "286").unlink()
-    (draws / "checkpoint").write_bytes((draws / "checkpoints" / "285").read_bytes())
+    # A line whose checkpoint (SIZE) is gone: no signed checkpoint and no journal cover it.
+    (draws / "checkpoints" / str(SIZE)).unlink()
+    (draws / "checkpoint").write_bytes((draws / "checkpoints" / str(LAST)).read_bytes())
 
 
 def _edited_after_an_interrupted_append(draws: Path) -> None:
     _unsigned_lines_after_the_checkpoint(draws)
     lines = (draws / "entries.jsonl").read_bytes().split(b"\n")
-    # The journal of the interrupted append of line 285, then the line edited on disk.
-    base = b"".join(line + b"\n" for line in lines[:285])
+    # The journal of the interrupted append of the last line, then the line edited on disk.
+    base = b"".join(line + b"\n" for line in lines[:LAST])
     journal = AppendJournal(
-        285, len(base), 286, (draws / "checkpoints" / "285").read_bytes(), lines[285] + b"\n"
+        LAST, len(base), SIZE, (draws / "checkpoints" / str(LAST)).read_bytes(), lines[LAST] + b"\n"
     )
     (draws / "journal").write_bytes(journal.encode())
-    lines[285] = lines[285].replace("复查确认".encode(), "复查".encode(), 1)
+    edited = lines[LAST].replace(b'"ts":"2024', b'"ts":"2023', 1)
+    assert edited != lines[LAST]
+    lines[LAST] = edited
     (draws / "entries.jsonl").write_bytes(b"\n".join(lines))
 
 
@@ -141,7 +147,7 @@ def _edited_after_an_interrupted_append(draws: Path) -> None:
         (_edit_checkpointed_line, r"checkpoints/\d+：签名的根 .*第 \d+\.\.\d+ 行中有条目"),
         (
             _unsigned_lines_after_the_checkpoint,
-            r"第 285\.\.285 行.*不在任何签名检查点内.*truncate -s",
+            rf"第 {LAST}\.\.{LAST} 行.*不在任何签名检查点内.*truncate -s",
         ),
         (_edited_after_an_interrupted_append, r"journal：追加日志.*与账本不符"),
     ],
@@ -228,11 +234,11 @@ def test_crash_of_a_real_results_import(site: Path, inject: str) -> None:
     assert "更正 1 条" in again.output or "未改动 1 条" in again.output
     clean = store_of(site).read_state()
     assert not clean.needs_recovery
-    assert clean.size == 287  # the correction exactly once
+    assert clean.size == SIZE + 1  # the correction exactly once
     assert (draws / "entries.jsonl").read_bytes().startswith(lines_before)  # nothing lost
     archive = snapshot(draws / "checkpoints")
     assert {k: archive[k] for k in archive_before} == archive_before  # no fork
-    assert (draws / "checkpoint").read_bytes() == archive["287"]
+    assert (draws / "checkpoint").read_bytes() == archive[str(SIZE + 1)]
     assert not [p for p in draws.rglob(".tmp.*")]
     assert not (draws / "journal").exists()
     assert verify(site) == 0
