@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ledger.cli_text import ARGPARSE_TEXT, ChineseArgumentParser
-from ledger.errors import InconsistencyError, LedgerError
+from ledger.errors import InconsistencyError, LedgerError, os_reason
 from ledger.examplekeys import example_key_refs
 from ledger.verify import REPORT_SCHEMA, VerifyReport, verify_directory
 
@@ -139,7 +139,7 @@ def _verify(args: argparse.Namespace) -> int:
             except OSError as exc:
                 from ledger.errors import StoreError
 
-                raise StoreError(f"无法读取信任锚 {args.trust}：{exc.strerror or exc}") from exc
+                raise StoreError(f"无法读取信任锚 {args.trust}：{os_reason(exc)}") from exc
             trust = parse_trust(data)
         workers = args.workers if args.workers > 0 else (os.cpu_count() or 1)
         report = verify_directory(

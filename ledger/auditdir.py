@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from ledger.auditread import DECIMAL, READ_CHUNK, read_required
-from ledger.errors import MalformedError, StoreError, UnverifiableError, VerificationError
+from ledger.errors import (
+    MalformedError,
+    StoreError,
+    UnverifiableError,
+    VerificationError,
+    os_reason,
+)
 from ledger.journal import JOURNAL_NAME
 from ledger.layout import ARCHIVE_DIR, BLOB_DIR, CHECKPOINT_NAME, TILE_DIR, TRUST_NAME
 from ledger.payloads import EntryTypes
@@ -149,7 +155,7 @@ class AuditedDirectory:
         except FileNotFoundError:
             raise UnverifiableError(f"第 {index} 条条目引用的 blob 缺失：{rel}") from None
         except OSError as exc:
-            raise StoreError(f"无法读取 {blob}：{exc.strerror or exc}") from exc
+            raise StoreError(f"无法读取 {blob}：{os_reason(exc)}") from exc
         if h.hexdigest() != digest:
             raise VerificationError(
                 f"第 {index} 条条目引用的 blob {rel} 内容哈希为 {h.hexdigest()}，与引用不符（被改动）"
@@ -202,7 +208,7 @@ class AuditedDirectory:
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise StoreError(f"无法列出 {folder}：{exc.strerror or exc}") from exc
+            raise StoreError(f"无法列出 {folder}：{os_reason(exc)}") from exc
         found: dict[int, Archive] = {}
         for name in names:
             if name.startswith("."):

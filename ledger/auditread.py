@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Final
 
 from ledger.entries import MAX_ENTRY_SIZE
-from ledger.errors import StoreError, UnverifiableError
+from ledger.errors import StoreError, UnverifiableError, os_reason
 
 __all__ = ["DECIMAL", "READ_CHUNK", "EntryLines", "OverlongLine", "count_rest", "read_required"]
 
@@ -56,7 +56,7 @@ class EntryLines:
         except FileNotFoundError:
             raise UnverifiableError(f"缺少 {self.path.name}（{self.path}）") from None
         except OSError as exc:
-            raise StoreError(f"无法读取 {self.path}：{exc.strerror or exc}") from exc
+            raise StoreError(f"无法读取 {self.path}：{os_reason(exc)}") from exc
         index = 0
         with f:
             buf = b""
@@ -64,7 +64,7 @@ class EntryLines:
                 try:
                     chunk = f.read(READ_CHUNK)
                 except OSError as exc:
-                    raise StoreError(f"无法读取 {self.path}：{exc.strerror or exc}") from exc
+                    raise StoreError(f"无法读取 {self.path}：{os_reason(exc)}") from exc
                 if not chunk:
                     break
                 buf = buf + chunk if buf else chunk
@@ -116,4 +116,4 @@ def read_required(path: Path, what: str) -> bytes:
     except FileNotFoundError:
         raise UnverifiableError(f"缺少{what}：{path}") from None
     except OSError as exc:
-        raise StoreError(f"无法读取 {path}：{exc.strerror or exc}") from exc
+        raise StoreError(f"无法读取 {path}：{os_reason(exc)}") from exc

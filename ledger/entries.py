@@ -17,28 +17,39 @@ may exceed 65535 bytes (C2SP tlog-tiles entry bundles use a 16-bit length).
 
 from __future__ import annotations
 
-import base64
 import binascii
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
 from ledger import canonical
+from ledger.envelope import (
+    ENTRY_CONTEXT,
+    ENTRY_VERSION,
+    MAX_ENTRY_SIZE,
+    MAX_SIGNATURES,
+    check_body,
+    envelope,
+    make_entry,
+    signing_message,
+)
 from ledger.errors import MalformedError
 from ledger.merkle import leaf_hash
 from ledger.note import Signer
+from ledger.payloads import ENTRY_TYPES
 
-ENTRY_CONTEXT = b"gongkai-ledger/v1 entry\n"
-ENTRY_VERSION = 1
-MAX_ENTRY_SIZE = 65535
-MAX_SIGNATURES = 64
-
-_TS_RE = re.compile(
-    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$"
-)
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
-_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+__all__ = [
+    "ENTRY_CONTEXT",
+    "MAX_ENTRY_SIZE",
+    "Entry",
+    "EntrySignature",
+    "add_signatures",
+    "assemble_entry",
+    "check_body",
+    "make_entry",
+    "parse_entry",
+    "signing_message",
+]
 
 
 @dataclass(frozen=True)
@@ -93,8 +104,6 @@ class _TypedBody:
     def __get__(self, entry: Entry | None, owner: type[Any]) -> Any:
         if entry is None:
             return self
-        from ledger.payloads import ENTRY_TYPES  # payloads imports this module
-
         where = f"第 {entry.index} 条条目" if entry.index >= 0 else "条目"
         value = ENTRY_TYPES.parse(entry, f"{where}（{entry.type} {entry.id}）")
         entry.__dict__["payload"] = value
@@ -144,46 +153,6 @@ class Entry:
         return tuple(s.key for s in self.sigs)
 
 
-def signing_message(origin: str, body: Mapping[str, Any]) -> bytes:
-    """The exact bytes a department signs for ``body`` in the log ``origin``.
-
-    Raises:
-        MalformedError: if ``body`` cannot be canonicalised.
-    """
-    return ENTRY_CONTEXT + origin.encode("utf-8") + b"\n" + canonical.dumps(body)
-
-
-def check_body(body: Any) -> None:
-    """Check the common body fields (``type``, ``id``, ``ts``).
-
-    Raises:
-        MalformedError: naming the field that is missing or malformed.
-    """
-    if not isinstance(body, dict):
-        raise MalformedError("条目 body 应为对象")
-    for key, pattern in (("type", _TYPE_RE), ("id", _ID_RE), ("ts", _TS_RE)):
-        value = body.get(key)
-        if not isinstance(value, str) or not pattern.match(value):
-            raise MalformedError(f"条目 body.{key} 缺失或格式错误：{value!r}")
-
-
-def make_entry(origin: str, body: Mapping[str, Any], signers: Sequence[Signer]) -> bytes:
-    """Sign ``body`` by every signer and return the canonical entry line (without ``\\n``).
-
-    Raises:
-        MalformedError: if the body is malformed or the line would exceed 65535 bytes.
-        ValueError: if no signer is given or two signers share a key.
-    """
-    if not signers:
-        raise ValueError("至少需要一个签名者")
-    check_body(body)
-    msg = signing_message(origin, body)
-    sigs = {s.verifier().key_ref: s.sign(msg) for s in signers}
-    if len(sigs) != len(signers):
-        raise ValueError("签名者重复")
-    return _envelope(body, sigs)
-
-
 def add_signatures(origin: str, line: bytes, signers: Sequence[Signer]) -> bytes:
     """Add signatures to an entry line (co-signing, e.g. every department of a draw).
 
@@ -200,7 +169,7 @@ def add_signatures(origin: str, line: bytes, signers: Sequence[Signer]) -> bytes
         if ref in sigs:
             raise MalformedError(f"密钥 {ref} 已经签署该条目")
         sigs[ref] = signer.sign(msg)
-    return _envelope(entry.body, sigs)
+    return envelope(entry.body, sigs)
 
 
 def assemble_entry(body: Mapping[str, Any], sigs: Mapping[str, bytes]) -> bytes:
@@ -212,23 +181,7 @@ def assemble_entry(body: Mapping[str, Any], sigs: Mapping[str, bytes]) -> bytes:
         MalformedError: if the body is malformed or the line would exceed 65535 bytes.
     """
     check_body(body)
-    return _envelope(body, sigs)
-
-
-def _envelope(body: Mapping[str, Any], sigs: Mapping[str, bytes]) -> bytes:
-    envelope = {
-        "body": dict(body),
-        "sigs": [
-            {"key": k, "sig": base64.b64encode(sigs[k]).decode("ascii")} for k in sorted(sigs)
-        ],
-        "v": ENTRY_VERSION,
-    }
-    line = canonical.dumps(envelope)
-    if len(line) > MAX_ENTRY_SIZE:
-        raise MalformedError(
-            f"条目过大（{len(line)} 字节，上限 {MAX_ENTRY_SIZE}）；大数据应放入 blob"
-        )
-    return line
+    return envelope(body, sigs)
 
 
 def parse_entry(line: bytes, index: int = -1) -> Entry:

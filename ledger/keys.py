@@ -22,7 +22,7 @@ import os
 import stat
 from pathlib import Path
 
-from ledger.errors import MalformedError, StoreError
+from ledger.errors import MalformedError, StoreError, os_reason
 from ledger.note import Signer, Verifier, parse_skey, parse_vkey
 
 __all__ = [
@@ -63,7 +63,7 @@ def _create_exclusive(path: Path, data: bytes, mode: int) -> None:
     except FileExistsError:
         raise StoreError(f"{path}：文件已存在，拒绝覆盖密钥文件") from None
     except OSError as e:
-        raise StoreError(f"{path}：无法创建密钥文件：{e.strerror}") from None
+        raise StoreError(f"{path}：无法创建密钥文件：{os_reason(e)}") from None
     try:
         try:
             os.fchmod(fd, mode)  # the umask may only remove bits, but be explicit
@@ -76,7 +76,7 @@ def _create_exclusive(path: Path, data: bytes, mode: int) -> None:
         _fsync_dir(path.parent)
     except OSError as e:
         path.unlink(missing_ok=True)
-        raise StoreError(f"{path}：无法写入密钥文件：{e.strerror}") from None
+        raise StoreError(f"{path}：无法写入密钥文件：{os_reason(e)}") from None
 
 
 def write_private_key(
@@ -120,7 +120,7 @@ def _read_key_text(path: Path, *, private: bool) -> str:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as e:
-        raise StoreError(f"{path}：无法打开密钥文件：{e.strerror}") from None
+        raise StoreError(f"{path}：无法打开密钥文件：{os_reason(e)}") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -132,7 +132,7 @@ def _read_key_text(path: Path, *, private: bool) -> str:
             )
         data = _read_bounded(fd, _MAX_KEY_FILE + 1)
     except OSError as e:
-        raise StoreError(f"{path}：无法读取密钥文件：{e.strerror}") from None
+        raise StoreError(f"{path}：无法读取密钥文件：{os_reason(e)}") from None
     finally:
         os.close(fd)
     if len(data) > _MAX_KEY_FILE or not data.endswith(b"\n"):

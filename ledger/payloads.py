@@ -19,9 +19,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
-from ledger.entries import Entry, make_entry
+from ledger.envelope import make_entry
 from ledger.errors import VerificationError
 from ledger.note import Signer
 from ledger.schema import (
@@ -48,6 +48,9 @@ from ledger.vocabulary import (
     INSPECTION_METHODS,
     RESULT_CATEGORIES,
 )
+
+if TYPE_CHECKING:  # entries imports this module (to type every parsed body)
+    from ledger.entries import Entry
 
 __all__ = [
     "COMMON_FIELDS",

@@ -46,7 +46,7 @@ from ledger.auditdir import collect_blob_refs
 from ledger.auditread import EntryLines
 from ledger.durable import LOCK_NAME, LedgerLock, write_atomic
 from ledger.entries import parse_entry
-from ledger.errors import FatalStoreError, StoreError, VerificationError
+from ledger.errors import FatalStoreError, StoreError, VerificationError, os_reason
 from ledger.layout import (
     ARCHIVE_DIR,
     BLOB_DIR,
@@ -184,7 +184,7 @@ class _Output:
             with open(target, "wb") as f:
                 f.write(data)
         except OSError as exc:
-            raise StoreError(f"无法写入 {target}：{exc.strerror or exc}") from exc
+            raise StoreError(f"无法写入 {target}：{os_reason(exc)}") from exc
         self.written.add(rel)
 
     def check_previous_kept(self) -> None:
@@ -205,7 +205,7 @@ def _read_optional(path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise StoreError(f"无法读取 {path}：{exc.strerror or exc}") from exc
+        raise StoreError(f"无法读取 {path}：{os_reason(exc)}") from exc
 
 
 def _walk(root: Path) -> Iterator[str]:
@@ -225,7 +225,7 @@ def _extends(old: Path, new: Path) -> bool:
     except FileNotFoundError:
         return True
     except OSError as exc:
-        raise StoreError(f"无法比较 {old} 与 {new}：{exc.strerror or exc}") from exc
+        raise StoreError(f"无法比较 {old} 与 {new}：{os_reason(exc)}") from exc
     return True
 
 
@@ -436,7 +436,7 @@ def _write_entries(
     try:
         entries = open(entries_path, "wb")  # noqa: SIM115 - closed below, streamed into
     except OSError as exc:
-        raise StoreError(f"无法写入 {entries_path}：{exc.strerror or exc}") from exc
+        raise StoreError(f"无法写入 {entries_path}：{os_reason(exc)}") from exc
     with entries:
         for index, line in EntryLines(src / ENTRIES_NAME, limit=size):
             entries.write(line + b"\n")
@@ -519,7 +519,7 @@ def _write_sums_and_archive(out: Path, written: list[str], checkpoint: bytes) ->
                         size = os.fstat(f.fileno()).st_size
                         tar.addfile(_tar_info(name, size), f)
     except OSError as exc:
-        raise StoreError(f"无法写入 {target}：{exc.strerror or exc}") from exc
+        raise StoreError(f"无法写入 {target}：{os_reason(exc)}") from exc
 
 
 def _tar_info(name: str, size: int, *, directory: bool = False) -> tarfile.TarInfo:
@@ -540,11 +540,11 @@ def _opened(path: Path) -> io.BufferedReader:
     try:
         return open(path, "rb")
     except OSError as exc:
-        raise StoreError(f"无法读取 {path}：{exc.strerror or exc}") from exc
+        raise StoreError(f"无法读取 {path}：{os_reason(exc)}") from exc
 
 
 def _write_file(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
     except OSError as exc:
-        raise StoreError(f"无法写入 {path}：{exc.strerror or exc}") from exc
+        raise StoreError(f"无法写入 {path}：{os_reason(exc)}") from exc

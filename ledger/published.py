@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from ledger.auditdir import Archive, AuditedDirectory
 from ledger.auditread import DECIMAL, EntryLines, read_required
 from ledger.checkpoint import Checkpoint
-from ledger.errors import MalformedError, StoreError, VerificationError
+from ledger.errors import MalformedError, StoreError, VerificationError, os_reason
 from ledger.layout import ARCHIVE_DIR, ENTRIES_NAME, PROOF_DIR, RECEIPT_SUFFIX
 from ledger.merkle import MerkleTree, leaf_hash, verify_inclusion
 from ledger.note import Verifier
@@ -103,7 +103,7 @@ def check_receipts(
     except FileNotFoundError:
         return 0
     except OSError as exc:
-        raise StoreError(f"无法列出 {folder}：{exc.strerror or exc}") from exc
+        raise StoreError(f"无法列出 {folder}：{os_reason(exc)}") from exc
     wanted: dict[int, str] = {}
     for name in names:
         stem = name[: -len(RECEIPT_SUFFIX)] if name.endswith(RECEIPT_SUFFIX) else ""

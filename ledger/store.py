@@ -48,7 +48,7 @@ from ledger.durable import (
     truncate_durable,
     write_atomic,
 )
-from ledger.errors import FatalStoreError, MalformedError, StoreError, VerificationError
+from ledger.errors import FatalStoreError, MalformedError, StoreError, VerificationError, os_reason
 from ledger.journal import JOURNAL_NAME, AppendJournal
 from ledger.layout import ARCHIVE_DIR, BLOB_DIR, CHECKPOINT_NAME, ENTRIES_NAME
 from ledger.merkle import leaf_hash
@@ -404,14 +404,14 @@ class LedgerStore:
         try:
             names = sorted(os.listdir(self.directory))
         except OSError as exc:
-            raise StoreError(f"无法列出 {self.directory}：{exc.strerror or exc}") from exc
+            raise StoreError(f"无法列出 {self.directory}：{os_reason(exc)}") from exc
         for name in names:
             # A crash between saving and truncating leaves an identical copy: do not pile up.
             path = self.directory / name
             try:
                 same_size = name.startswith(TORN_PREFIX) and os.path.getsize(path) == len(tail)
             except OSError as exc:
-                raise StoreError(f"无法获取 {path} 的文件状态：{exc.strerror or exc}") from exc
+                raise StoreError(f"无法获取 {path} 的文件状态：{os_reason(exc)}") from exc
             if same_size and read_file(path) == tail:
                 return name
         base = f"{TORN_PREFIX}{int(time.time())}"

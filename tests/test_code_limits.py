@@ -34,8 +34,8 @@ KNOWN: dict[str, frozenset[str]] = {
     "generator": frozenset(),
     "ledger": frozenset(),
 }
-#: ``generator/`` is checked with deferred imports too; ``ledger/`` with module-level ones.
-NESTED_IMPORTS = {"generator": True, "ledger": False}
+#: Both packages are checked with deferred (function-level) imports too.
+NESTED_IMPORTS = {"generator": True, "ledger": True}
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,17 @@ def modules(package: str) -> list[Module]:
 
 
 def _import_statements(tree: ast.Module, *, nested: bool) -> Iterator[ast.Import | ast.ImportFrom]:
-    nodes = ast.walk(tree) if nested else iter(tree.body)
-    for node in nodes:
+    """The import statements run when the module (``nested``: or any of its functions) runs;
+    ``if TYPE_CHECKING:`` blocks are for the type checker only and are skipped."""
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node
+        elif isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            todo.extend(node.orelse)
+        elif nested:
+            todo.extend(ast.iter_child_nodes(node))
 
 
 def imported(module: Module, known: set[str], *, nested: bool) -> set[str]:
