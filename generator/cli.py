@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
+from generator.cli_case import case_group, echo_cases, notice_group
 from generator.cli_errors import EXIT_CODES, IO_EXIT, LISTEN_EXIT, GongkaiError, handle_errors
 from generator.cli_errors import workflow_errors as _workflow_errors
 from generator.cli_options import AT_DATE, PORT, TEXT, WORKERS
@@ -265,15 +266,16 @@ def _echo_json(record: object) -> None:
 @site_option
 @report_at_option
 @json_option
+@click.option("--dept", type=TEXT, default=None, help="只列出发给本部门的抄告和本部门办理的案件")
 @_workflow_errors
-def status(site_root: Path, at: str | None, as_json: bool) -> None:
-    """待办事项：待应约的邀约、待取随机数的抽取、应公示与逾期的结果、未完结的后续处置。"""
+def status(site_root: Path, at: str | None, as_json: bool, dept: str | None) -> None:
+    """待办事项：待应约的邀约、待取随机数的抽取、应公示与逾期的结果、未完结的后续处置、待签收的抄告。"""
     from generator.workflow.site import SiteRepo
     from generator.workflow.status import compute_status, status_record
 
     repo = SiteRepo.open(site_root, notify=notice)
     today = _today(at)
-    s = compute_status(repo.content, repo.state(), today)
+    s = compute_status(repo.content, repo.state(), today, dept)
     if as_json:
         _echo_json(status_record(s, today))
         return
@@ -289,8 +291,9 @@ def status(site_root: Path, at: str | None, as_json: bool) -> None:
     for p in s.overdue:
         click.echo(f"  {p.task_id} {p.dept} {p.entity}：应于 {p.deadline} 前公示")
     click.echo(f"未完结的后续处置：{len(s.open_followups)}（可直接 gongkai followup close 办结）")
-    for task_id, dept, entity in s.open_followups:
-        click.echo(f"  {task_id} {dept} {entity}")
+    for task_id, by, entity in s.open_followups:
+        click.echo(f"  {task_id} {by} {entity}")
+    echo_cases(s)
     _calendar_notes(s.calendar_notes)
 
 
@@ -550,5 +553,5 @@ def export_cmd(kind: str, out: Path, content_dir: Path) -> None:
     click.echo(f"已导出{_KIND_NAME[kind]} {count} 条到 {out}")
 
 
-for _group in (plan, task, draw, results_group, followup_group):
+for _group in (plan, task, draw, results_group, followup_group, case_group, notice_group):
     main.add_command(_group)

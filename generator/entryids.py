@@ -83,6 +83,33 @@ def followup(task: str, dept: str, entity: str, ts: str, *, close: bool) -> str:
     return f"followup.{'close' if close else 'record'}/{task}/{dept}/{entity}/{ts}"
 
 
+def case_open(task: str, source_dept: str, entity: str, ts: str) -> str:
+    """``case.open/<task>/<inspecting dept>/<entity>/<ts>``: the inspecting department's id,
+    a department of the task, keeps the form within :data:`TASK_DEPT_BUDGET` (the handling
+    department, which signs, is in the body)."""
+    return f"case.open/{task}/{source_dept}/{entity}/{ts}"
+
+
+def case_progress(case_index: int, ts: str) -> str:
+    """``case.progress/<log index of the case.open>/<ts>``."""
+    return f"case.progress/{case_index}/{ts}"
+
+
+def case_close(case_index: int) -> str:
+    """``case.close/<log index of the case.open>``: a case closes once."""
+    return f"case.close/{case_index}"
+
+
+def notice_copy(task: str, dept: str, entity: str, ts: str) -> str:
+    """``notice.copy/<task>/<sending dept>/<entity>/<ts>`` (the addressee is in the body)."""
+    return f"notice.copy/{task}/{dept}/{entity}/{ts}"
+
+
+def notice_ack(notice_index: int) -> str:
+    """``notice.ack/<log index of the notice.copy>``: a notice is acknowledged once."""
+    return f"notice.ack/{notice_index}"
+
+
 def key_add(dept: str, key_id: int) -> str:
     """``key.add/<dept>/<key ID as 8 hex digits>``."""
     return f"key.add/{dept}/{key_id:08x}"
@@ -99,6 +126,8 @@ def _longest_without_task_and_dept() -> int:
         result_correct("", "", entity, index),
         followup("", "", entity, TS_EXAMPLE, close=False),
         followup("", "", entity, TS_EXAMPLE, close=True),
+        case_open("", "", entity, TS_EXAMPLE),
+        notice_copy("", "", entity, TS_EXAMPLE),
     )
     return max(len(f) for f in forms)
 

@@ -40,6 +40,11 @@ DEPT_SCOPES = (
     "result.correct",
     "followup.record",
     "followup.close",
+    "case.open",
+    "case.progress",
+    "case.close",
+    "notice.copy",
+    "notice.ack",
 )
 
 

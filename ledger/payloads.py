@@ -517,6 +517,8 @@ class FollowupRecord(Statement):
     entity: str = spec(_ID)
     measure: str = spec(OneOf(FOLLOWUP_MEASURES, "FOLLOWUP_MEASURES"))
     note: str = spec(_TEXT)
+    #: 整改期限 of a 责令改正 (docs/workflow.md §5); absent when none was set.
+    deadline: dt.date | None = spec(Date(), optional=True)
 
 
 @payload
@@ -529,6 +531,71 @@ class FollowupClose(Statement):
     entity: str = spec(_ID)
     note: str = spec(_TEXT)
     closed_on: dt.date = spec(Date())
+    #: 复查结果 (the re-inspection after 整改, docs/workflow.md §5); absent when none was made.
+    recheck: str | None = spec(_REASON, optional=True)
+
+
+# --------------------------------------------------------------------------- cases and notices
+
+
+@payload
+@dataclass(frozen=True)
+class CaseOpen(Statement):
+    """``case.open`` (立案): the handling department (``dept``) opens a case on a result with a
+    problem that ``source_dept`` published (docs/workflow.md §7)."""
+
+    TYPE: ClassVar[str] = "case.open"
+    task_id: str = spec(_ID)
+    entity: str = spec(_ID)
+    source_dept: str = spec(_ID)
+    case_no: str = spec(_REASON)
+    opened_on: dt.date = spec(Date())
+    summary: str = spec(_TEXT)
+
+
+@payload
+@dataclass(frozen=True)
+class CaseProgress(Statement):
+    """``case.progress`` (查处进展), by the case's handling department."""
+
+    TYPE: ClassVar[str] = "case.progress"
+    case: Refers = spec(Object(Refers))
+    progress: str = spec(_REASON)
+
+
+@payload
+@dataclass(frozen=True)
+class CaseClose(Statement):
+    """``case.close`` (结案情况), by the case's handling department."""
+
+    TYPE: ClassVar[str] = "case.close"
+    case: Refers = spec(Object(Refers))
+    outcome: str = spec(_REASON)
+    closed_on: dt.date = spec(Date())
+    #: 行政处罚决定书文号, when the case ended in a penalty decision.
+    decision_no: str | None = spec(_REASON, optional=True)
+
+
+@payload
+@dataclass(frozen=True)
+class NoticeCopy(Statement):
+    """``notice.copy`` (抄告): the inspecting department notifies ``to`` of a result."""
+
+    TYPE: ClassVar[str] = "notice.copy"
+    task_id: str = spec(_ID)
+    entity: str = spec(_ID)
+    to: str = spec(_ID)
+    subject: str = spec(_REASON)
+
+
+@payload
+@dataclass(frozen=True)
+class NoticeAck(Statement):
+    """``notice.ack`` (抄告签收): the addressee (``dept`` = the notice's ``to``) acknowledges."""
+
+    TYPE: ClassVar[str] = "notice.ack"
+    notice: Refers = spec(Object(Refers))
+    reply: str = spec(_TEXT)
 
 
 # --------------------------------------------------------------------------- the registry value
@@ -548,6 +615,11 @@ WORKFLOW_PAYLOADS: Final = (
     ResultCorrect,
     FollowupRecord,
     FollowupClose,
+    CaseOpen,
+    CaseProgress,
+    CaseClose,
+    NoticeCopy,
+    NoticeAck,
 )
 
 _T = TypeVar("_T")

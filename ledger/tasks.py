@@ -8,7 +8,7 @@ States of one task::
     PLANNED (single department) ─────────────────────────────────────────────▶ READY
     READY ─draw.announce─▶ ANNOUNCED ─draw.reveal*─▶ … ─draw.beacon─▶ BEACON
     BEACON ─draw.result─▶ DRAWN ─draw.replace*─▶ DRAWN ─task.confirm─▶ CONFIRMED
-    CONFIRMED ─result.publish / result.correct / followup.*─▶ CONFIRMED
+    CONFIRMED ─result.publish / result.correct / followup.* / case.* / notice.*─▶ CONFIRMED
 
 Dates in bodies (``opens``, ``closes``, ``inspected_on`` …) are calendar dates in China
 (UTC+8); ``ts`` is UTC. A statement is checked against the signer's claimed ``ts``.
@@ -25,9 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import canonical
+from ledger.cases import CaseBook
 from ledger.entries import Entry
 from ledger.errors import VerificationError
 from ledger.payloads import (
+    CaseClose,
+    CaseOpen,
+    CaseProgress,
     DrawAnnounce,
     DrawBeacon,
     DrawReplace,
@@ -35,6 +39,8 @@ from ledger.payloads import (
     DrawReveal,
     FollowupClose,
     FollowupRecord,
+    NoticeAck,
+    NoticeCopy,
     PlanPublish,
     Result,
     ResultCorrect,
@@ -43,6 +49,7 @@ from ledger.payloads import (
     TaskInvite,
     TaskReply,
 )
+from ledger.vocabulary import RESULT_CATEGORY_TABLE
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 #: The announcement must precede the beacon round by at least this long (docs/draw-v1.md §6,
@@ -166,6 +173,8 @@ class TaskLedger:
     tasks: dict[str, TaskRecord] = field(default_factory=dict)
     results: dict[int, Entry] = field(default_factory=dict)
     blob_reader: Callable[[str], bytes] | None = None
+    #: 立案 / 查处进展 / 结案 and 抄告 / 签收 (docs/workflow.md §7).
+    cases: CaseBook = field(default_factory=CaseBook)
 
     def apply(self, entry: Entry, index: int) -> None:
         """Check that ``entry`` (at ``index``) may follow the entries applied so far.
@@ -431,6 +440,41 @@ class TaskLedger:
                 raise VerificationError(f"{where}：后续处置已完结")
             task.followups[key] = "open"
 
+    # -- cases and notices (docs/workflow.md §7) -------------------------------------------
+
+    def _current_result(self, task_id: str, dept: str, entity: str, where: str) -> Result:
+        """The current published result of ``dept`` for ``entity`` in the task."""
+        task = self._task(task_id, where)
+        index = task.results.get((dept, entity))
+        if index is None:
+            raise VerificationError(
+                f"{where}：部门 {dept} 在该任务中没有主体 {entity} 的已公示结果"
+            )
+        result: Result = self.results[index].payload.result
+        return result
+
+    def _case_open(self, entry: Entry, body: CaseOpen, index: int, where: str) -> None:
+        result = self._current_result(body.task_id, body.source_dept, body.entity, where)
+        if not any(PROBLEM.get(c, False) for c in result.categories):
+            raise VerificationError(f"{where}：立案须针对发现问题的检查结果")
+        self.cases.open(entry, body, index, where, china_date(entry.ts), result.inspected_on)
+
+    def _case_progress(self, entry: Entry, body: CaseProgress, index: int, where: str) -> None:
+        self.cases.progress(body, where)
+
+    def _case_close(self, entry: Entry, body: CaseClose, index: int, where: str) -> None:
+        self.cases.close(body, where, china_date(entry.ts))
+
+    def _notice_copy(self, entry: Entry, body: NoticeCopy, index: int, where: str) -> None:
+        self._current_result(body.task_id, body.dept, body.entity, where)
+        self.cases.copy(entry, body, index, where)
+
+    def _notice_ack(self, entry: Entry, body: NoticeAck, index: int, where: str) -> None:
+        self.cases.ack(body, index, where)
+
+
+#: Whether each 检查结果 records a problem (发现问题), by its published wording.
+PROBLEM: dict[str, bool] = {c.word: c.problem for c in RESULT_CATEGORY_TABLE}
 
 _HANDLERS: dict[str, Callable[[TaskLedger, Entry, Any, int, str], None]] = {
     "plan.publish": TaskLedger._plan_publish,
@@ -446,4 +490,9 @@ _HANDLERS: dict[str, Callable[[TaskLedger, Entry, Any, int, str], None]] = {
     "result.correct": TaskLedger._correction,
     "followup.record": TaskLedger._followup,
     "followup.close": TaskLedger._followup,
+    "case.open": TaskLedger._case_open,
+    "case.progress": TaskLedger._case_progress,
+    "case.close": TaskLedger._case_close,
+    "notice.copy": TaskLedger._notice_copy,
+    "notice.ack": TaskLedger._notice_ack,
 }

@@ -9,6 +9,7 @@ fields: no addresses, no inspector assignments, no 回避 data; only published p
 from __future__ import annotations
 
 from generator.content.model import MarketEntity
+from generator.site import followups
 from generator.site.data import ResultRow, SiteData, ratio_text
 from generator.site.opendata import DataField, Dataset, Value
 
@@ -64,7 +65,7 @@ def result_record(d: SiteData, r: ResultRow) -> dict[str, Value]:
 
 
 def datasets(d: SiteData) -> list[Dataset]:
-    """The four published datasets of a site."""
+    """The published datasets of a site (the last two: :mod:`generator.site.followups`)."""
 
     def results() -> list[dict[str, Value]]:
         return [result_record(d, r) for r in d.rows]
@@ -142,6 +143,7 @@ def datasets(d: SiteData) -> list[Dataset]:
             FIGURE_FIELDS,
             figures,
         ),
+        *followups.datasets(d),
     ]
 
 
@@ -232,4 +234,6 @@ DATASETS: tuple[tuple[str, str], ...] = (
     ("items", "随机抽查事项清单"),
     ("plans", "年度抽查工作计划任务"),
     ("figures", "两个100%及后续处置完结率"),
+    ("cases", "立案查处情况"),
+    ("notices", "抄告及签收情况"),
 )

@@ -24,6 +24,7 @@ from generator.content.model import (
     SpotCheckTask,
 )
 from generator.content.results import InspectionResult, ResultCategory
+from generator.site import followups
 from generator.site.charts import bar_chart
 from generator.site.data import ResultRow, SiteData, division_name, ratio_text
 from generator.site.datapages import DataPages
@@ -149,6 +150,8 @@ class PageSet(DataPages):
             return d.content.items
         if name == "figures":
             return (d.as_of, [(k, r) for k, _, r, _, _ in d.figures.rows()])
+        if name in ("cases", "notices"):
+            return followups.dataset_key(d)
         return (d.public_plans, [(t.task.id, t.planned, len(t.pool)) for t in d.public_tasks])
 
     def add(self, page: Page) -> None:
@@ -328,11 +331,13 @@ class PageSet(DataPages):
         keys = list(bases)
         lastmod: dict[int, dt.date] = {}
         by_entity = d.by_entity
+        stories = followups.stories(d)
         for i, e in enumerate(ents):
             rows = by_entity.get(e.id)
             if rows:
                 self._entity_base[e.id] = bases[i]  # (the rows' keys include it)
-                keys[i] = digest(bases[i], [self.row_key(r) for r in rows])
+                story = followups.story_key(stories.get(e.id))
+                keys[i] = digest(bases[i], [self.row_key(r) for r in rows], *story)
                 lastmod[i] = max(r.result.published_on for r in rows)
         empty: list[ResultRow] = []
 
@@ -344,7 +349,9 @@ class PageSet(DataPages):
                 key=keys[i],
                 sitemap=True,
                 lastmod=lastmod.get(i),
-                lazy=functools.partial(_entity_ctx, e, by_entity.get(e.id, empty)),
+                lazy=functools.partial(
+                    _entity_ctx, e, by_entity.get(e.id, empty), stories.get(e.id)
+                ),
             )
 
         self.bulk = BulkPages(paths, keys, make)
@@ -612,11 +619,14 @@ def _libraries_ctx(d: SiteData) -> dict[str, Any]:
     }
 
 
-def _entity_ctx(e: MarketEntity, rows: Sequence[ResultRow]) -> dict[str, Any]:
+def _entity_ctx(
+    e: MarketEntity, rows: Sequence[ResultRow], story: followups.EntityStory | None = None
+) -> dict[str, Any]:
     years = inspections_by_year(r.result for r in rows)
     return {
         "entity": e,
         "rows": rows,
+        "story": story or followups.EntityStory(),
         "years": list(years.items()),
         "division": division_name(e.division),
         "filters": _filters(e, rows),

@@ -14,6 +14,7 @@ from generator.content.model import Content
 from generator.content.results import InspectionResult
 from generator.ledgerops import LedgerState
 from generator.workflow import followups
+from generator.workflow.cases import Case, Notice, read_cases, read_notices
 from generator.workflow.metrics import Figures, Key, Pending, compute_figures
 from generator.workflow.records import result_from_entry
 from generator.workflow.timeline import task_facts
@@ -51,15 +52,29 @@ class Status:
     overdue: list[Pending] = field(default_factory=list)
     open_followups: list[Key] = field(default_factory=list)
     calendar_notes: list[str] = field(default_factory=list)
+    #: 抄告 not yet acknowledged (签收) by their addressee (docs/workflow.md §7).
+    unacked_notices: list[Notice] = field(default_factory=list)
+    #: Cases opened and not closed (查处中).
+    open_cases: list[Case] = field(default_factory=list)
 
 
-def compute_status(content: Content, state: LedgerState, today: dt.date) -> Status:
+def compute_status(
+    content: Content, state: LedgerState, today: dt.date, dept: str | None = None
+) -> Status:
     """Pending and late work as of ``today`` (China date).
 
     An open follow-up is one whose current state (the form's, then the ledger's ``followup.*``
-    entries) is 未完结; ``gongkai followup close`` accepts every one of them.
+    entries) is 未完结; ``gongkai followup close`` accepts every one of them. 抄告 are listed
+    until their addressee acknowledges them, only those addressed to ``dept`` when it is given;
+    open cases are those of ``dept`` as handling department when it is given.
     """
     status = Status()
+    status.unacked_notices = [
+        n for n in read_notices(state.entries) if n.ack_index is None and dept in (None, n.to)
+    ]
+    status.open_cases = [
+        c for c in read_cases(state.entries) if c.closed_on is None and dept in (None, c.dept)
+    ]
     for record in state.tasks.tasks.values():
         # Replay moves a task on only at its next entry; as of ``today`` an invitation is over
         # once every partner replied or its window closed (docs/workflow.md §3).
@@ -94,6 +109,28 @@ def status_record(s: Status, today: dt.date) -> dict[str, object]:
         "overdue": [_pending(p) for p in s.overdue],
         "open_followups": [{"task_id": t, "dept": d, "entity": e} for t, d, e in s.open_followups],
         "calendar_notes": list(s.calendar_notes),
+        "unacked_notices": [
+            {
+                "index": n.index,
+                "task_id": n.task_id,
+                "entity": n.entity,
+                "from": n.dept,
+                "to": n.to,
+                "subject": n.subject,
+                "sent_on": n.sent_on.isoformat(),
+            }
+            for n in s.unacked_notices
+        ],
+        "open_cases": [
+            {
+                "case_no": c.case_no,
+                "dept": c.dept,
+                "task_id": c.task_id,
+                "entity": c.entity,
+                "opened_on": c.opened_on.isoformat(),
+            }
+            for c in s.open_cases
+        ],
     }
 
 

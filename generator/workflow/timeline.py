@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from generator.ledgerops import LedgerState
+from generator.workflow.cases import Case, Notice, read_cases, read_notices
 from ledger.payloads import DrawReplace, DrawReveal, PlanPublish, TaskInvite, TaskReply
 from ledger.tasks import china_date
 
@@ -48,6 +49,10 @@ class TaskFacts:
     confirmed: bool = False
     drawn: list[DrawnEntity] = field(default_factory=list)
     replaced: list[tuple[str, str, str]] = field(default_factory=list)
+    #: 立案 → 查处进展 → 结案 on the task's results, in the order opened (docs/workflow.md §7).
+    cases: list[Case] = field(default_factory=list)
+    #: 抄告 about the task's results, with their 签收, in log order.
+    notices: list[Notice] = field(default_factory=list)
 
     @property
     def drawn_ids(self) -> tuple[str, ...]:
@@ -112,4 +117,8 @@ def task_facts(state: LedgerState) -> dict[str, TaskFacts]:
             )
             leader = members[0][1] if members else ""
             f.drawn.append(DrawnEntity(entity, members, leader))
+    for case in read_cases(state.entries):
+        facts[case.task_id].cases.append(case)
+    for n in read_notices(state.entries):
+        facts[n.task_id].notices.append(n)
     return facts

@@ -75,3 +75,26 @@ def test_the_documented_bound_is_the_computed_one() -> None:
     section = doc[doc.index("### 14.6 ") :]
     assert f"**at most {entryids.TASK_DEPT_BUDGET} characters**" in section
     assert "115" not in section
+
+
+def test_case_and_notice_ids_fit_at_the_bound() -> None:
+    """立案 and 抄告 ids embed the task and a department of the task (the inspecting one, not
+    the handling department or the addressee, which are in the body); progress, close and
+    签收 ids embed only a log index. At the budget every form fits in 128 characters."""
+    task, dept, ts = "T" * 64, "d" * 7, "2024-05-10T01:00:00Z"
+    index = 2**63 - 2  # the largest log index
+    forms = [
+        entryids.case_open(task, dept, ENTITY, ts),
+        entryids.notice_copy(task, dept, ENTITY, ts),
+        entryids.case_progress(index, ts),
+        entryids.case_close(index),
+        entryids.notice_ack(index),
+    ]
+    signer = example_signer("x")
+    for ident in forms:
+        assert len(ident) <= entryids.MAX_ENTRY_ID, ident
+        parse_entry(
+            make_entry(
+                "o", {"type": ident.split("/")[0], "id": ident, "ts": ts, "dept": dept}, [signer]
+            )
+        )

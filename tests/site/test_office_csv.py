@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
+from site_cases import story_facts
 from site_helpers import build_mini
 from site_results import mini_results
 from test_spreadsheet_cells import PAYLOADS, _payload_content
@@ -36,8 +37,12 @@ def test_no_csv_written_becomes_a_formula_in_calc(tmp_path: Path) -> None:
         for i, r in enumerate(mini_results())
     ]
     site = tmp_path / "site"
-    build_mini(site, content=content, results=results)
+    # The case and notice datasets (data/cases.csv, data/notices.csv) carry the payloads too.
+    facts = story_facts(results, PAYLOADS)
+    build_mini(site, content=content, results=results, task_facts=facts)
     written += sorted(site.rglob("*.csv"))
+    assert site / "data" / "cases.csv" in written
+    assert site / "data" / "notices.csv" in written
     saved = convert(written, tmp_path / "calc", profile=tmp_path / "profile")
     texts: set[str] = set()
     for source, path in zip(written, saved, strict=True):

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from site_cases import story_facts
 from site_helpers import build_mini, copy_content
 from site_results import mini_results
 from xss_corpus import FORBIDDEN, PAYLOAD, Audit, poison_csv, poison_yaml
@@ -32,7 +33,10 @@ def test_xss_corpus_is_escaped_everywhere(tmp_path: Path) -> None:
         for r in mini_results()
     ]
     out = tmp_path / "site"
-    build_mini(out, content=content, results=results)
+    # Every free-text field of a case and a notice (立案、查处进展、结案、抄告) is hostile too.
+    facts = story_facts(results, [PAYLOAD])
+    build_mini(out, content=content, results=results, task_facts=facts)
+    assert (out / "followups" / "index.html").is_file()
     checked = 0
     seen_payload = 0
     for page in sorted(out.rglob("*")):

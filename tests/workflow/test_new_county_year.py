@@ -224,6 +224,8 @@ def test_a_whole_year(county: County) -> None:
     assert "--at" in backdated, backdated
     _fill(c, kit.JOINT, "wsjk", {joint + 1: {k: None for k in late_row[joint + 1]}})
 
+    _case_and_notice(c, first, second)
+
     c.run("verify", str(c.site / "draws"))
     metrics = c.run("metrics", "--site", str(c.site), "--at", YEAR_END)
     status = c.run("status", "--site", str(c.site), "--at", YEAR_END)
@@ -231,6 +233,78 @@ def test_a_whole_year(county: County) -> None:
     c.run("build", "--content", str(c.site / "content"),
           "--output", str(c.root / "_site"))  # fmt: skip
     _same_figures(c, metrics, joint, single)
+    _case_published(c, second)
+
+
+CASE_NO = "宜市监立〔2023〕15号"
+#: Hostile text in the free-text fields of a case: escaped on pages, neutralised in CSV.
+CASE_SUMMARY = '=HYPERLINK("http://x.test","使用超过保质期的食品原料")<script>alert(1)</script>'
+
+
+def _case_and_notice(c: County, first: str, second: str) -> None:
+    """立案 → 查处进展 → 结案 by the handling department; a 抄告 the addressee sees in its
+    ``status`` until it signs for it; the wrong department is refused each time."""
+    c.dept("scjg", "case", "open", kit.JOINT, second, "--dept", "scjg", "--from-dept", "scjg",
+           "--case-no", CASE_NO, "--summary", CASE_SUMMARY, "--at", "2023-12-21")  # fmt: skip
+    refused = c.run("case", "progress", CASE_NO, "--dept", "wsjk", "--note", "越权记录",
+                    "--site", str(c.site), "--key", c.key("wsjk"), "--at", "2023-12-22", ok=False)  # fmt: skip
+    assert "办案部门 scjg" in refused, refused
+    c.dept("scjg", "case", "progress", CASE_NO, "--dept", "scjg",
+           "--note", "已调查取证，拟作出行政处罚。", "--at", "2023-12-22")  # fmt: skip
+    c.dept("scjg", "notice", "copy", kit.JOINT, first, "--dept", "scjg", "--to", "wsjk",
+           "--subject", "从业人员未取得健康证明", "--at", "2023-12-23")  # fmt: skip
+    mine = c.run("status", "--site", str(c.site), "--at", "2023-12-23", "--dept", "wsjk")
+    assert "待签收的抄告：1" in mine, mine
+    assert "从业人员未取得健康证明" in mine, mine
+    assert "查处中的案件：0" in mine, mine
+    theirs = c.run("status", "--site", str(c.site), "--at", "2023-12-23", "--dept", "xfjy")
+    assert "待签收的抄告：0" in theirs, theirs
+    index = re.search(r"gongkai notice ack (\d+) --dept wsjk", mine).group(1)  # type: ignore[union-attr]
+    refused = c.run("notice", "ack", index, "--dept", "xfjy", "--site", str(c.site),
+                    "--key", c.key("xfjy"), "--at", "2023-12-24", ok=False)  # fmt: skip
+    assert "收件部门 wsjk" in refused, refused
+    c.dept("wsjk", "notice", "ack", index, "--dept", "wsjk", "--reply", "已列入日常监管。",
+           "--at", "2023-12-24")  # fmt: skip
+    mine = c.run("status", "--site", str(c.site), "--at", "2023-12-24", "--dept", "wsjk")
+    assert "待签收的抄告：0" in mine, mine
+    assert "查处中的案件：1" in c.run("status", "--site", str(c.site), "--at", "2023-12-24")
+    c.dept("scjg", "case", "close", CASE_NO, "--dept", "scjg", "--outcome",
+           "罚款并没收违法所得。", "--decision-no", "宜市监处罚〔2023〕9号",
+           "--at", "2023-12-28")  # fmt: skip
+    again = c.run("case", "progress", CASE_NO, "--dept", "scjg", "--note", "再记",
+                  "--site", str(c.site), "--key", c.key("scjg"), "--at", "2023-12-29", ok=False)  # fmt: skip
+    assert "已结案" in again, again
+
+
+def _case_published(c: County, entity: str) -> None:
+    """The business page, the follow-up list, the feed and the open data tell the case."""
+    site = c.root / "_site"
+    page = next(site.glob(f"entities/**/{entity}/index.html"))
+    raw = page.read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in raw
+    assert "&lt;script&gt;" in raw
+    text = _page_text(page)
+    for words in ("立案", CASE_NO, "查处进展", "已调查取证", "结案", "罚款并没收违法所得",
+                  "宜市监处罚〔2023〕9号", "抄告"):  # fmt: skip
+        assert words in text, (words, text[:3000])
+    story = text[text.index(f"案件 {CASE_NO}") :]
+    assert story.index("立案：") < story.index("查处进展：") < story.index("结案：")
+    assert story.index("已调查取证") < story.index("罚款并没收违法所得")
+    listing = _page_text(site / "followups" / "index.html")
+    for words in (CASE_NO, "从业人员未取得健康证明", "已签收"):
+        assert words in listing, (words, listing[:3000])
+    feed = (site / "followups" / "feed.xml").read_text(encoding="utf-8")
+    assert CASE_NO in feed
+    assert "<script>" not in feed
+    rows = list(csv.DictReader(io.StringIO(
+        (site / "data" / "cases.csv").read_text(encoding="utf-8-sig"))))  # fmt: skip
+    (case,) = [r for r in rows if r["案件编号"] == CASE_NO]
+    assert case["结案情况"] == "罚款并没收违法所得。"
+    assert case["办案部门"] == "scjg"
+    assert case["案由"].startswith("'=HYPERLINK"), case
+    notices = list(csv.DictReader(io.StringIO(
+        (site / "data" / "notices.csv").read_text(encoding="utf-8-sig"))))  # fmt: skip
+    assert [(n["收件部门"], n["签收日期"]) for n in notices] == [("wsjk", "2023-12-24")]
 
 
 def _pair(text: str, label: str) -> tuple[int, int]:
