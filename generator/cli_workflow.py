@@ -7,6 +7,7 @@ library call and echoes the new checkpoint. The groups are registered on ``gongk
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -463,6 +464,9 @@ def followup_group() -> None:
 )
 @click.option("--measure", type=TEXT, required=True, help="后续处置措施（录入表中的选项原文）")
 @click.option("--note", type=OPTIONAL_TEXT, default="", help="处置说明")
+@click.option(
+    "--deadline", type=AT_TIME, default=None, help="整改期限（责令改正时），如 2024-03-31"
+)
 @site_option
 @at_option
 @key_option
@@ -474,13 +478,17 @@ def followup_record(
     dept: str,
     measure: str,
     note: str,
+    deadline: str | None,
     site_root: Path,
     at: str | None,
     key: Path | None,
     log_key: Path | None,
 ) -> None:
-    """记录对某户检查结果采取的后续处置措施。"""
-    cp = _followup(site_root, task_id, dept, entity, measure, note, at, key, log_key)
+    """记录对某户检查结果采取的后续处置措施（责令改正时可附整改期限）。"""
+    from ledger.tasks import china_date
+
+    day = china_date(deadline) if deadline else None
+    cp = _followup(site_root, task_id, dept, entity, measure, note, at, key, log_key, day)
     echo_checkpoint(f"已记录 {entity} 的后续处置", cp)
 
 
@@ -491,6 +499,7 @@ def followup_record(
     "--dept", type=TEXT, required=True, help="检查实施部门标识（departments.yaml 中的 id）"
 )
 @click.option("--note", type=OPTIONAL_TEXT, default="", help="完结说明")
+@click.option("--recheck", type=TEXT, default=None, help="复查结果（整改期满复查时）")
 @site_option
 @at_option
 @key_option
@@ -501,13 +510,14 @@ def followup_close(
     entity: str,
     dept: str,
     note: str,
+    recheck: str | None,
     site_root: Path,
     at: str | None,
     key: Path | None,
     log_key: Path | None,
 ) -> None:
-    """后续处置完结。"""
-    cp = _followup(site_root, task_id, dept, entity, None, note, at, key, log_key)
+    """后续处置完结（可附复查结果）。"""
+    cp = _followup(site_root, task_id, dept, entity, None, note, at, key, log_key, recheck=recheck)
     echo_checkpoint(f"{entity} 的后续处置已完结", cp)
 
 
@@ -521,6 +531,8 @@ def _followup(
     at: str | None,
     key: Path | None,
     log_key: Path | None,
+    deadline: dt.date | None = None,
+    recheck: str | None = None,
 ) -> Checkpoint:
     """``followup record`` (a measure) or ``followup close`` (``measure`` None) on one result."""
     from generator.workflow import results
@@ -538,4 +550,6 @@ def _followup(
         at=parse_at(at),
         key=key,
         log_key=log_key,
+        deadline=deadline,
+        recheck=recheck,
     )

@@ -29,31 +29,40 @@ class OverlongLine(Exception):
 
     Attributes:
         index: the index the line would have had.
+        offset: the byte offset where it starts.
     """
 
-    def __init__(self, index: int) -> None:
-        super().__init__(index)
+    def __init__(self, index: int, offset: int) -> None:
+        super().__init__(index, offset)
         self.index = index
+        self.offset = offset
 
 
 class EntryLines:
     """Stream ``entries.jsonl`` as ``(index, line)``; O(chunk + longest line) memory.
 
-    Iteration stops after ``limit`` lines when given. After a complete iteration, ``tail``
-    holds the bytes after the last newline (an unterminated line). A missing file raises
-    :class:`~ledger.errors.UnverifiableError`, a read error :class:`~ledger.errors.StoreError`;
-    a run of more than 65536 bytes without a newline raises :class:`OverlongLine`.
+    The one line reader of the ledger: the auditor, the publisher and the store's scan use it.
+    Iteration stops after ``limit`` lines when given. ``valid_length`` is the byte offset just
+    after the last newline read; after a complete iteration, ``tail`` holds the bytes after it
+    (an unterminated line: a torn write, or a file cut short). A missing file raises
+    :class:`~ledger.errors.UnverifiableError` (yields nothing if ``missing_ok``), a read error
+    :class:`~ledger.errors.StoreError`; a run of more than :data:`MAX_ENTRY_SIZE` bytes without
+    a newline, which is neither an entry nor a torn write of one, raises :class:`OverlongLine`.
     """
 
-    def __init__(self, path: Path, limit: int | None = None) -> None:
+    def __init__(self, path: Path, limit: int | None = None, *, missing_ok: bool = False) -> None:
         self.path = path
         self.tail = b""
+        self.valid_length = 0
         self.limit = limit
+        self.missing_ok = missing_ok
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
         try:
             f = open(self.path, "rb")  # noqa: SIM115 - kept open across yields
         except FileNotFoundError:
+            if self.missing_ok:
+                return
             raise UnverifiableError(f"缺少 {self.path.name}（{self.path}）") from None
         except OSError as exc:
             raise StoreError(f"无法读取 {self.path}：{os_reason(exc)}") from exc
@@ -70,14 +79,16 @@ class EntryLines:
                 buf = buf + chunk if buf else chunk
                 start = 0
                 while (nl := buf.find(b"\n", start)) != -1:
-                    yield index, buf[start:nl]
-                    index += 1
+                    line = buf[start:nl]
+                    self.valid_length += nl + 1 - start
                     start = nl + 1
+                    yield index, line
+                    index += 1
                     if self.limit is not None and index >= self.limit:
                         return
                 buf = buf[start:]
-                if len(buf) > MAX_ENTRY_SIZE + 1:
-                    raise OverlongLine(index)
+                if len(buf) > MAX_ENTRY_SIZE:
+                    raise OverlongLine(index, self.valid_length)
             self.tail = buf
 
 

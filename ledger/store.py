@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Final
 
 from ledger import canonical
+from ledger.auditread import EntryLines
 from ledger.checkpoint import EMPTY_ROOT, Checkpoint, sign_checkpoint
 from ledger.durable import (
     LOCK_NAME,
@@ -56,10 +57,10 @@ from ledger.note import Signer, Verifier
 from ledger.storescan import (
     MAX_ENTRY_SIZE,
     TORN_PREFIX,
-    LineReader,
     Scan,
     StoreScanner,
     StoreState,
+    stored_lines,
 )
 
 __all__ = [
@@ -196,7 +197,7 @@ class LedgerStore:
             StoreError: If the file cannot be read.
             FatalStoreError: If an unterminated line exceeds :data:`MAX_ENTRY_SIZE`.
         """
-        for _, line in LineReader(self.entries_path):
+        for _, line in stored_lines(EntryLines(self.entries_path, missing_ok=True)):
             yield line
 
     def read_state(self, *, lock_timeout: float = 10.0) -> StoreState:

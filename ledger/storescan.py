@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Final
 
 from ledger import canonical
+from ledger.auditread import EntryLines, OverlongLine
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.durable import TEMP_PREFIX, read_file
 from ledger.errors import FatalStoreError, MalformedError, StoreError, VerificationError, os_reason
@@ -34,6 +35,7 @@ __all__ = [
     "StoreScanner",
     "StoreState",
     "describe_interruption",
+    "stored_lines",
 ]
 
 MAX_ENTRY_SIZE: Final = 65535
@@ -53,7 +55,6 @@ _OWN_TEMPS: Final = {
 CORRUPT: Final = "账本已损坏，未做任何修改："
 """Prefix of every corruption a scan finds (exit code 7; README, docs/ledger.md §12.5)."""
 
-_READ_CHUNK: Final = 1 << 20
 _DECIMAL: Final = re.compile("0|[1-9][0-9]{0,18}")
 
 
@@ -135,61 +136,27 @@ class Scan:
     base_builder: RootBuilder | None = None
 
 
-class LineReader:
-    """Stream the complete lines of ``entries.jsonl`` in O(chunk + longest line) memory.
+def stored_lines(reader: EntryLines) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(byte offset, line)`` for each complete line ``reader`` reads (a store's view:
+    a missing file has no lines, see ``EntryLines(…, missing_ok=True)``).
 
-    After iteration, ``valid_length`` is the offset just after the last ``\\n`` and ``tail``
-    holds the bytes after it (a torn write).
+    Raises:
+        StoreError: If the file cannot be read.
+        FatalStoreError: If an unterminated line grows beyond :data:`MAX_ENTRY_SIZE`: a writer
+            only ever leaves a prefix of one entry unterminated, so this cannot be a torn
+            write; it is an over-long line or foreign data.
     """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.valid_length = 0
-        self.tail = b""
-
-    def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        """Yield ``(byte_offset, line)`` for each complete line, without the ``\\n``.
-
-        Raises:
-            StoreError: If the file cannot be read.
-            FatalStoreError: If an unterminated line grows beyond :data:`MAX_ENTRY_SIZE`
-                (neither a valid entry nor a torn write of one).
-        """
-        try:
-            f = open(self.path, "rb")  # noqa: SIM115 - a generator keeps it open across yields
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise StoreError(f"无法读取 {self.path}：{os_reason(exc)}") from exc
-        index = 0
-        with f:
-            buf = b""
-            offset = 0  # file offset of buf[0]
-            while True:
-                try:
-                    chunk = f.read(_READ_CHUNK)
-                except OSError as exc:
-                    raise StoreError(f"无法读取 {self.path}：{os_reason(exc)}") from exc
-                if not chunk:
-                    break
-                buf = buf + chunk if buf else chunk
-                start = 0
-                while (nl := buf.find(b"\n", start)) != -1:
-                    yield offset + start, buf[start:nl]
-                    index += 1
-                    start = nl + 1
-                buf = buf[start:]
-                offset += start
-                self.valid_length = offset
-                if len(buf) > MAX_ENTRY_SIZE:
-                    # A writer only ever leaves a prefix of one entry unterminated, so this
-                    # cannot be a torn write: it is an over-long line or foreign data.
-                    raise FatalStoreError(
-                        f"{CORRUPT}{self.path}：第 {index} 行（字节偏移 {offset}）超过 "
-                        f"{MAX_ENTRY_SIZE} 字节仍没有换行符；它既不是有效的条目，"
-                        "也不是某个条目写入中断留下的残片"
-                    )
-            self.tail = buf
+    offset = 0
+    try:
+        for _, line in reader:
+            yield offset, line
+            offset += len(line) + 1
+    except OverlongLine as exc:
+        raise FatalStoreError(
+            f"{CORRUPT}{reader.path}：第 {exc.index} 行（字节偏移 {exc.offset}）超过 "
+            f"{MAX_ENTRY_SIZE} 字节仍没有换行符；它既不是有效的条目，"
+            "也不是某个条目写入中断留下的残片"
+        ) from None
 
 
 def list_stale_temps(directory: Path) -> list[tuple[str, int]]:
@@ -373,8 +340,8 @@ class StoreScanner:
         builder = RootBuilder()
         base_builder = RootBuilder() if mark == 0 else None
         pending: list[bytes] = []
-        reader = LineReader(self.directory / ENTRIES_NAME)
-        for offset, line in reader:
+        reader = EntryLines(self.directory / ENTRIES_NAME, missing_ok=True)
+        for offset, line in stored_lines(reader):
             index = builder.size
             self._check_stored_line(index, offset, line, c)
             builder.append(leaf_hash(line))
@@ -419,7 +386,7 @@ class StoreScanner:
             self._check_journal(scan, journal, mark_length)
         return scan
 
-    def _missing_lines(self, n: int, c: int, reader: LineReader) -> FatalStoreError:
+    def _missing_lines(self, n: int, c: int, reader: EntryLines) -> FatalStoreError:
         detail = f"第 {n}..{c - 1} 行缺失（被删除或截断）"
         if reader.tail and n == c - 1:
             detail = (

@@ -95,6 +95,10 @@ class FollowUp:
     state: FollowUpState
     note: str = ""
     closed_on: dt.date | None = None
+    #: 整改期限 set by the last ``followup.record`` (docs/workflow.md §5); None when none.
+    deadline: dt.date | None = None
+    #: 复查结果 recorded by ``followup.close``; empty when none.
+    recheck: str = ""
 
 
 @dataclass(frozen=True)

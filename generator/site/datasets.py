@@ -59,6 +59,10 @@ def result_record(d: SiteData, r: ResultRow) -> dict[str, Value]:
         "followup_closed_on": r.result.followup.closed_on.isoformat()
         if r.result.followup.closed_on
         else None,
+        "followup_deadline": r.result.followup.deadline.isoformat()
+        if r.result.followup.deadline
+        else None,
+        "followup_recheck": r.result.followup.recheck,
         "ledger_index": r.result.ledger_index,
         "superseded_by": r.result.superseded_by,
     }
@@ -172,6 +176,8 @@ RESULT_FIELDS = (
     DataField("followup_measure", "后续处置措施", "string", "后续处置措施"),
     DataField("followup_state", "后续处置是否完结", "string", "未完结 / 已完结"),
     DataField("followup_closed_on", "完结日期", "date", "后续处置完结日期", nullable=True),
+    DataField("followup_deadline", "整改期限", "date", "责令改正的整改期限", nullable=True),
+    DataField("followup_recheck", "复查结果", "string", "整改期满后的复查结果"),
     DataField("ledger_index", "账本序号", "integer", "公示记录在账本中的序号"),
     DataField(
         "superseded_by",

@@ -671,7 +671,7 @@ def result_key(r: InspectionResult) -> tuple[object, ...]:
         r.inspected_on,
         r.completed_on,
         r.published_on,
-        (f.measure._value_, f.state._value_, f.note, f.closed_on),
+        (f.measure._value_, f.state._value_, f.note, f.closed_on, f.deadline, f.recheck),
         r.ledger_index,
         r.superseded_by,
     )

@@ -26,16 +26,26 @@ FOLLOWUP_TYPES = ("followup.record", "followup.close")
 def fold(start: FollowUp, entries: Iterable[Entry]) -> FollowUp:
     """``start`` (the form's follow-up) after the ``followup.*`` entries, in log order.
 
-    ``followup.record`` sets the measure and note and reopens; ``followup.close`` keeps the
-    measure, sets the note and the 完结 date. The entries were checked by the ledger replay.
+    ``followup.record`` sets the measure, note and 整改期限 and reopens; ``followup.close`` keeps
+    the measure and 整改期限, sets the note, the 完结 date and the 复查结果. The entries were
+    checked by the ledger replay.
     """
     fu = start
     for entry in entries:
         body = entry.payload  # the typed body: the measure is one of the closed list
         if isinstance(body, FollowupRecord):
-            fu = FollowUp(FollowUpMeasure(body.measure), FollowUpState.OPEN, body.note, None)
+            measure = FollowUpMeasure(body.measure)
+            fu = FollowUp(measure, FollowUpState.OPEN, body.note, None, body.deadline)
         elif isinstance(body, FollowupClose):
-            fu = FollowUp(fu.measure, FollowUpState.CLOSED, body.note or fu.note, body.closed_on)
+            note = body.note or fu.note
+            fu = FollowUp(
+                fu.measure,
+                FollowUpState.CLOSED,
+                note,
+                body.closed_on,
+                fu.deadline,
+                body.recheck or "",
+            )
     return fu
 
 

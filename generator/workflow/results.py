@@ -8,6 +8,7 @@ site); unchanged rows are skipped, so re-importing a form is harmless.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import tempfile
@@ -289,8 +290,11 @@ def followup(
     at: str,
     key: Path | None,
     log_key: Path | None,
+    deadline: dt.date | None = None,
+    recheck: str | None = None,
 ) -> Checkpoint:
-    """Record ``followup.record`` (a measure taken) or ``followup.close`` (完结).
+    """Record ``followup.record`` (a measure taken, with its 整改期限 ``deadline`` if any) or
+    ``followup.close`` (完结, with its 复查结果 ``recheck`` if any).
 
     Raises:
         WorkflowError: if the measure is not one of the form's options, or the state machine
@@ -306,7 +310,7 @@ def followup(
     if close:
         body = FollowupClose(
             id=ident, ts=at, dept=dept, task_id=task_id, entity=entity, note=note,
-            closed_on=china_date(at),
+            closed_on=china_date(at), recheck=recheck or None,
         )  # fmt: skip
     else:
         parsed = FollowUpMeasure.parse(measure or "")
@@ -316,7 +320,7 @@ def followup(
         _check_measure(repo, task_id, dept, entity, parsed)
         body = FollowupRecord(
             id=ident, ts=at, dept=dept, task_id=task_id, entity=entity, measure=parsed.value,
-            note=note,
+            note=note, deadline=deadline,
         )  # fmt: skip
     return repo.append(
         [sign(repo.trust.origin, body, [repo.signer(dept, key)])], repo.log_signer(log_key)

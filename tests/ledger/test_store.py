@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import canonical, storescan
+from ledger import auditread, canonical
 from ledger import store as store_module
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.durable import LedgerLock
@@ -145,7 +145,7 @@ def test_small_read_chunks_give_the_same_state(
         f.write(entry(6) + b"\n" + entry(7)[:5])
     before = store.read_state()
     for chunk in (1, 2, 7, 23):
-        monkeypatch.setattr(storescan, "_READ_CHUNK", chunk)
+        monkeypatch.setattr(auditread, "READ_CHUNK", chunk)
         assert store.read_state() == before
         assert list(store.iter_lines()) == [entry(i) for i in range(7)]
     assert before.torn_tail == entry(7)[:5]

@@ -207,9 +207,9 @@ def test_a_whole_year(county: County) -> None:
     first = str(rows["scjg"][0]["统一社会信用代码/注册号"])
     second = str(rows["scjg"][1]["统一社会信用代码/注册号"])
     c.dept("scjg", "followup", "record", kit.JOINT, first, "--dept", "scjg", "--measure", RECTIFY,
-           "--note", "复查：已整改到位。", "--at", "2023-11-29")  # fmt: skip
-    c.dept("scjg", "followup", "close", kit.JOINT, first, "--dept", "scjg",
-           "--note", "整改完成。", "--at", "2023-11-30")  # fmt: skip
+           "--note", "责令限期整改。", "--deadline", "2023-12-15", "--at", "2023-11-29")  # fmt: skip
+    c.dept("scjg", "followup", "close", kit.JOINT, first, "--dept", "scjg", "--note", "整改完成。",
+           "--recheck", "复查：已整改到位。", "--at", "2023-11-30")  # fmt: skip
     c.dept("scjg", "followup", "record", kit.JOINT, second, "--dept", "scjg", "--measure", REFER,
            "--note", "已立案（宜市监立〔2023〕15号）。", "--at", "2023-12-01")  # fmt: skip
     c.dept("xfjy", "followup", "close", kit.JOINT, first, "--dept", "xfjy",
@@ -235,6 +235,7 @@ def test_a_whole_year(county: County) -> None:
           "--output", str(c.root / "_site"))  # fmt: skip
     _same_figures(c, metrics, joint, single)
     _case_published(c, second)
+    _rectification_published(c, first)
 
 
 CASE_NO = "宜市监立〔2023〕15号"
@@ -349,3 +350,17 @@ def _same_figures(c: County, metrics: str, joint: int, single: int) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def _rectification_published(c: County, entity: str) -> None:
+    """整改: the deadline of ``followup.record`` and the 复查结果 of ``followup.close`` reach the
+    business page and data/results.csv."""
+    site = c.root / "_site"
+    text = _page_text(next(site.glob(f"entities/**/{entity}/index.html")))
+    assert "整改期限：2023-12-15" in text, text[:3000]
+    assert "复查结果：复查：已整改到位。" in text, text[:3000]
+    rows = list(csv.DictReader(io.StringIO(
+        (site / "data" / "results.csv").read_text(encoding="utf-8-sig"))))  # fmt: skip
+    (row,) = [r for r in rows if r["统一社会信用代码/注册号"] == entity and r["检查实施机关"]
+              == kit.DEPTS["scjg"][0] and not r["更正记录序号"]]  # fmt: skip
+    assert (row["整改期限"], row["复查结果"]) == ("2023-12-15", "复查：已整改到位。")
