@@ -2,7 +2,7 @@
 
 Everything comes from the verified ledger, through the task facts of the build
 (:func:`generator.workflow.timeline.task_facts`, ``cases`` and ``notices``), never from a second
-copy. Only what docs/site.md §3.4 allows is published: the case number, the handling
+copy. Only what docs/site.md §3.2 allows is published: the case number, the handling
 department, the dates, the 案由, the 查处进展 and 结案情况 and the 行政处罚决定书文号 as the
 handling department wrote them for publication; for a notice the sender, the addressee, the
 subject, the dates and whether it was signed for. A case or notice is published only for a
@@ -147,7 +147,7 @@ def notice_record(d: SiteData, n: Notice) -> dict[str, Value]:
 
 
 def datasets(d: SiteData) -> list[Dataset]:
-    """``data/cases`` and ``data/notices`` (docs/site.md §3.4)."""
+    """``data/cases`` and ``data/notices`` (docs/site.md §3.2)."""
     return [
         Dataset(
             "cases",

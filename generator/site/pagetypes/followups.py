@@ -1,7 +1,7 @@
 """The follow-up list page (``followups/``) and its Atom feed (``followups/feed.xml``).
 
 Every case (立案 → 查处进展 → 结案) and every 抄告 with its 签收, newest first, as the verified
-ledger records them (:mod:`generator.site.followups`; docs/site.md §3.4). A page type
+ledger records them (:mod:`generator.site.followups`; docs/site.md §3.2). A page type
 (docs/extending.md §2): keyed by what it shows, so an unchanged story is not rewritten.
 """
 
