@@ -17,6 +17,7 @@ import click
 from generator.cli_errors import workflow_errors as _workflow_errors
 from generator.cli_options import AT_TIME, OPTIONAL_TEXT, ROUND, TEXT
 from generator.cli_text import GongkaiGroup
+from generator.errors import OptionError
 
 if TYPE_CHECKING:
     from ledger.checkpoint import Checkpoint
@@ -419,27 +420,32 @@ def results_group() -> None:
 
 
 @results_group.command("import")
-@click.argument("task_id", type=TEXT)
-@click.argument("form", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--dept", type=TEXT, required=True, help="录入部门（须为表单所属部门）")
+@click.argument("args", nargs=-1, required=True, type=TEXT, metavar="[任务编号 录入表] | 结果包")
+@click.option("--dept", type=TEXT, required=True, help="录入部门（须为表单或结果包所属部门）")
 @site_option
 @at_option
 @key_option
 @log_key_option
 @_workflow_errors
 def results_import(
-    task_id: str,
-    form: Path,
+    args: tuple[str, ...],
     dept: str,
     site_root: Path,
     at: str | None,
     key: Path | None,
     log_key: Path | None,
 ) -> None:
-    """导入填好的检查结果录入表：新结果公示，修改过的结果记为更正，未改动的跳过。"""
+    """导入检查结果：任务编号 加 填好的录入表（XLSX/CSV；新结果公示，修改过的记为更正，未改动的跳过），
+    或 检查人员手机导出的签名结果包（.bundle.json，docs/mobile.md）。"""
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
+    if len(args) == 1:
+        _import_bundle(_existing(args[0]), dept, site_root, at, key, log_key)
+        return
+    if len(args) != 2:
+        raise OptionError("参数应为 任务编号 和 录入表文件，或一个结果包文件")
+    task_id, form = args[0], _existing(args[1])
     repo = SiteRepo.open(site_root, notify=notice)
     report = results.import_results(repo, task_id, dept, form, parse_at(at), key, log_key)
     for warning in report.warnings:
@@ -449,6 +455,31 @@ def results_import(
     )
     if report.checkpoint is not None:
         echo_checkpoint("已记入账本", report.checkpoint)
+
+
+def _import_bundle(
+    bundle: Path, dept: str, site_root: Path, at: str | None, key: Path | None,
+    log_key: Path | None,
+) -> None:  # fmt: skip
+    """``results import BUNDLE --dept D``: publish a signed result bundle (docs/mobile.md §6)."""
+    from generator.mobile import importer
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root, notify=notice)
+    report = importer.import_bundle(repo, bundle, dept, parse_at(at), key, log_key)
+    click.echo(
+        f"检查人员 {report.inspector} 签名的结果：新公示 {report.published} 条，"
+        f"已公示未改动 {report.unchanged} 条"
+    )
+    if report.checkpoint is not None:
+        echo_checkpoint("已记入账本", report.checkpoint)
+
+
+def _existing(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise OptionError(f"文件“{text}”不存在或不是文件")
+    return path
 
 
 @click.group("followup", cls=GongkaiGroup)

@@ -115,6 +115,16 @@ def key_add(dept: str, key_id: int) -> str:
     return f"key.add/{dept}/{key_id:08x}"
 
 
+def inspector_enrol(dept: str, key_id: int) -> str:
+    """``inspector.enrol/<dept>/<key ID of the inspector key as 8 hex digits>``."""
+    return f"inspector.enrol/{dept}/{key_id:08x}"
+
+
+def inspector_revoke(dept: str, key_id: int) -> str:
+    """``inspector.revoke/<dept>/<key ID of the revoked inspector key as 8 hex digits>``."""
+    return f"inspector.revoke/{dept}/{key_id:08x}"
+
+
 def _longest_without_task_and_dept() -> int:
     """The characters of the longest form that embeds both a task and a department id, the
     other parts at their longest (an entity of 18 characters, a log index of 19 digits)."""

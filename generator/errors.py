@@ -9,7 +9,7 @@ cause in the generator is one of the two classes below, raised by library code (
 
 from __future__ import annotations
 
-__all__ = ["OptionError", "SigningError", "WorkflowError"]
+__all__ = ["BundleError", "OptionError", "SigningError", "WorkflowError"]
 
 
 class WorkflowError(Exception):
@@ -32,3 +32,12 @@ class SigningError(WorkflowError):
     ``docs/signing.md``). Nothing was written."""
 
     exit_code = 14
+
+
+class BundleError(WorkflowError):
+    """An inspector's enrolment file or signed result bundle is refused: altered after signing,
+    signed by a key that is not enrolled, revoked or of an inspector outside the business's
+    team, or not in the documented format (exit code 15, ``docs/mobile.md``). Nothing was
+    appended."""
+
+    exit_code = 15

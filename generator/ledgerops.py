@@ -45,6 +45,8 @@ DEPT_SCOPES = (
     "case.close",
     "notice.copy",
     "notice.ack",
+    "inspector.enrol",
+    "inspector.revoke",
 )
 
 

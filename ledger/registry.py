@@ -30,6 +30,7 @@ from typing import Any
 
 from ledger.entries import Entry
 from ledger.errors import MalformedError, VerificationError
+from ledger.inspectors import InspectorKeys
 from ledger.note import ALG_ED25519, Verifier, parse_vkey
 from ledger.payloads import (
     ENTRY_TYPES,
@@ -89,6 +90,8 @@ class Registry:
     signed_by_key: dict[str, array[int]] = field(default_factory=dict)
     #: The entry types accepted, with their body schemas (a value: never a global registry).
     types: EntryTypes = ENTRY_TYPES
+    #: Inspector keys (``inspector.enrol`` / ``inspector.revoke``, docs/mobile.md §2–§4).
+    inspectors: InspectorKeys = field(default_factory=InspectorKeys)
 
     def apply(self, entry: Entry) -> Any:
         """Check ``entry`` at index ``self.size`` against the current state, then apply it.
@@ -120,6 +123,7 @@ class Registry:
             handler(self, entry, body, msg, where)
         elif isinstance(body, Statement):
             self._check_dept_entry(entry, body, msg, where)
+            self.inspectors.apply(self.origin, self.size, body, self._names, where)
         else:
             raise VerificationError(f"{where}：{entry.type} 不是部门条目类型")
         self.ids.add(entry.id)
@@ -146,6 +150,7 @@ class Registry:
         """Names of every key registered so far (roots, log keys, department keys, revoked
         department keys included): a new department key's name must not be among them."""
         keys = [*self.roots.values(), *self.log_keys, *(r.verifier for r in self.keys.values())]
+        keys += [r.verifier for r in self.inspectors.keys.values()]
         return {v.name for v in keys}
 
     def _require_roots(self, entry: Entry, msg: bytes, where: str) -> set[str]:

@@ -78,8 +78,9 @@ def problems(line: str) -> list[str]:
             positional += 1
         i += 1
     required = sum(1 for a in arguments if a.required)
-    if not required <= positional <= len(arguments):
-        found.append(f"位置参数 {positional} 个，应为 {required}–{len(arguments)} 个：{line}")
+    most = float("inf") if any(a.nargs == -1 for a in arguments) else len(arguments)
+    if not required <= positional <= most:
+        found.append(f"位置参数 {positional} 个，应为 {required}–{most} 个：{line}")
     return found
 
 

@@ -1,0 +1,88 @@
+"""The ``gongkai`` commands of mobile inspection (docs/mobile.md §6).
+
+``inspector enroll`` / ``inspector revoke``: the department's inspector keys. The bundle form of
+``results import`` is in :mod:`generator.cli_workflow`. Thin shells over :mod:`generator.mobile`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from generator.cli_errors import workflow_errors
+from generator.cli_options import TEXT
+from generator.cli_text import GongkaiGroup
+from generator.cli_workflow import (
+    at_option,
+    echo_checkpoint,
+    key_option,
+    log_key_option,
+    notice,
+    site_option,
+)
+
+__all__ = ["register"]
+
+
+@click.group("inspector", cls=GongkaiGroup)
+def inspector_group() -> None:
+    """检查人员的手机密钥：登记、撤销（docs/mobile.md）。"""
+
+
+@inspector_group.command("enroll")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--dept", type=TEXT, required=True, help="检查人员所属部门（用本部门密钥签署登记）")
+@site_option
+@at_option
+@key_option
+@log_key_option
+@workflow_errors
+def inspector_enroll(
+    file: Path, dept: str, site_root: Path, at: str | None, key: Path | None, log_key: Path | None
+) -> None:
+    """登记检查人员手机导出的密钥登记文件（.enrol.json），记入账本。"""
+    from generator.mobile import importer
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root, notify=notice)
+    checkpoint, ref = importer.enrol(repo, file, dept, parse_at(at), key, log_key)
+    echo_checkpoint(f"已登记检查人员密钥 {ref}", checkpoint)
+
+
+@inspector_group.command("revoke")
+@click.argument("key_ref", type=TEXT)
+@click.option("--dept", type=TEXT, required=True, help="登记该密钥的部门")
+@click.option(
+    "--reason",
+    type=click.Choice(["rotated", "compromised", "left"]),
+    metavar="原因",
+    required=True,
+    help="撤销原因：rotated 换用新手机，compromised 手机丢失或密钥泄露，left 人员调离",
+)
+@site_option
+@at_option
+@key_option
+@log_key_option
+@workflow_errors
+def inspector_revoke(
+    key_ref: str,
+    dept: str,
+    reason: str,
+    site_root: Path,
+    at: str | None,
+    key: Path | None,
+    log_key: Path | None,
+) -> None:
+    """撤销检查人员密钥：此后用它签名的结果不能导入，验证也不接受。"""
+    from generator.mobile import importer
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root, notify=notice)
+    checkpoint = importer.revoke(repo, key_ref, dept, reason, parse_at(at), key, log_key)
+    echo_checkpoint(f"已撤销检查人员密钥 {key_ref}", checkpoint)
+
+
+def register(main: click.Group) -> None:
+    """Add ``inspector`` to ``main``."""
+    main.add_command(inspector_group)

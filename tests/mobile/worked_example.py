@@ -1,0 +1,62 @@
+"""The worked example of docs/mobile.md §8, computed by the code (a test compares the section)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from generator.mobile.example import example_inspector_seed
+from generator.mobile.formats import enrolment_from_signer, inspector_signer, sign_bundle
+from ledger import canonical
+from ledger.payloads import (
+    FollowupState,
+    Inspection,
+    InspectorEnrol,
+    InspectorSig,
+    Result,
+    ResultPublish,
+)
+from ledger.schema import encode
+
+ORIGIN = "scjg.example.gov.cn/gongkai/ledger"
+DEPT, INSPECTOR, TASK = "scjg", "62082301005", "2024-T1"
+
+
+def values() -> dict[str, Any]:
+    """Every byte string the section shows, by name."""
+    signer = inspector_signer(ORIGIN, DEPT, INSPECTOR, example_inspector_seed(DEPT, INSPECTOR))
+    enrolment = enrolment_from_signer(ORIGIN, DEPT, INSPECTOR, signer)
+    enrol_body = InspectorEnrol(
+        id=f"inspector.enrol/{DEPT}/{signer.key_id:08x}", ts="2024-03-01T01:00:00Z", dept=DEPT,
+        inspector=INSPECTOR, vkey=enrolment.vkey, scopes=("result.publish",), proof=enrolment.proof,
+    )  # fmt: skip
+    result = Result(
+        entity="91620823MA00000001", items=("SC-01",), methods=("现场检查",),
+        categories=("违反市场监管相关规定",), detail="进货查验记录不完整",
+        inspectors=("62082301001", INSPECTOR), inspected_on=dt.date(2024, 3, 4),
+        completed_on=dt.date(2024, 3, 4),
+        followup=FollowupState(measure="违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责", state="未完结"),
+    )  # fmt: skip
+    attachment = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    bundle = sign_bundle(ORIGIN, TASK, DEPT, signer, [(result, (attachment,))])
+    item = bundle.results[0]
+    publish = ResultPublish(
+        id=f"result.publish/{TASK}/{DEPT}/{result.entity}", ts="2024-03-05T08:00:00Z", dept=DEPT,
+        task_id=TASK, result=result,
+        inspection=Inspection(attachments=item.attachments, sigs=(InspectorSig(key=bundle.key, sig=item.sig),)),
+    )  # fmt: skip
+    return {
+        "seed": example_inspector_seed(DEPT, INSPECTOR).hex(),
+        "vkey": enrolment.vkey,
+        "enrol_message": enrolment.message().decode(),
+        "enrolment": enrolment.dumps().decode(),
+        "enrol_body": canonical.dumps(encode(enrol_body)).decode(),
+        "inspection_message": bundle.message(item).decode(),
+        "bundle": bundle.dumps().decode(),
+        "publish_body": canonical.dumps(encode(publish)).decode(),
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover - prints the values for the document
+    for name, value in values().items():
+        print(f"== {name}\n{value}")
