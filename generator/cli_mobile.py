@@ -1,6 +1,7 @@
 """The ``gongkai`` commands of mobile inspection (docs/mobile.md §6).
 
-``inspector enroll`` / ``inspector revoke``: the department's inspector keys. The bundle form of
+``inspector enroll`` / ``inspector revoke``: the department's inspector keys; ``task app``: the
+offline phone app of a confirmed task. The bundle form of
 ``results import`` is in :mod:`generator.cli_workflow`. Thin shells over :mod:`generator.mobile`.
 """
 
@@ -20,6 +21,7 @@ from generator.cli_workflow import (
     log_key_option,
     notice,
     site_option,
+    task,
 )
 
 __all__ = ["register"]
@@ -83,6 +85,28 @@ def inspector_revoke(
     echo_checkpoint(f"已撤销检查人员密钥 {key_ref}", checkpoint)
 
 
+@task.command("app")
+@click.argument("task_id", type=TEXT)
+@click.option("--dept", type=TEXT, default=None, help="只生成此部门的应用（默认每个参与部门）")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("apps"),
+    show_default=True,
+    help="输出目录",
+)
+@site_option
+@workflow_errors
+def task_app(task_id: str, dept: str | None, out: Path, site_root: Path) -> None:
+    """生成已确认下发任务的离线移动检查应用（每个部门检查组一个 HTML 文件，可在手机上离线使用）。"""
+    from generator.mobile.app import write_apps
+    from generator.workflow.site import SiteRepo
+
+    repo = SiteRepo.open(site_root, notify=notice)
+    for path in write_apps(repo, task_id, dept, out):
+        click.echo(f"已生成：{path}")
+
+
 def register(main: click.Group) -> None:
-    """Add ``inspector`` to ``main``."""
+    """Add ``inspector`` to ``main`` (``task app`` joins ``task`` on import)."""
     main.add_command(inspector_group)

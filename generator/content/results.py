@@ -119,6 +119,9 @@ class InspectionResult:
     followup: FollowUp
     ledger_index: int
     superseded_by: int | None = None
+    #: 执法证号 of the inspectors whose phone keys signed it (docs/mobile.md §4); empty for a
+    #: result imported from a form.
+    signed_by: tuple[str, ...] = ()
 
     @property
     def problem_found(self) -> bool:

@@ -25,6 +25,7 @@ from generator.cli import main
 from generator.content.loader import load_content
 from generator.content.model import SpotCheckTask
 from generator.content.workdays import add_workdays, is_workday
+from generator.example import mobile
 from generator.example.ledger import build_example_ledger
 from generator.workflow import forms
 
@@ -247,7 +248,8 @@ class Year:
             for dept in state.tasks.tasks[task.id].participants:
                 path = self.forms_dir / task.id / f"{dept}.xlsx"
                 plans[(task.id, dept)] = self._plan_rows(task, dept, path)
-        open_results: list[tuple[dt.date, str, str, str, str]] = []
+        # One inspector's results are signed on a phone instead (generator/example/mobile.py).
+        events, open_results = mobile.phone_team(self.site, self.forms_dir, state, plans)
         # Each department imports on the 1st and 16th of a month everything completed so far.
         for (task_id, dept), planned in sorted(plans.items()):
             task = next(t for t in tasks if t.id == task_id)
@@ -264,7 +266,6 @@ class Year:
                 schedule[day].append(
                     (task, dept, self.forms_dir / task_id / f"{dept}.xlsx", list(done))
                 )
-        events: list[tuple[str, list[str]]] = []
         for day in sorted(schedule):
             for task, dept, path, done_rows in schedule[day]:
                 filled = self.forms_dir / "filled" / task.id / f"{dept}-{day.isoformat()}.xlsx"

@@ -205,6 +205,7 @@ class SiteData:
     depts: dict[str, Department]
     items: dict[str, InspectionItem]
     entities: dict[str, MarketEntity]
+    inspector_names: dict[str, str]
     tasks: list[TaskInfo]
     task_by_id: dict[str, TaskInfo]
     rows: list[ResultRow]
@@ -263,6 +264,8 @@ class SiteData:
         self.depts = {d.id: d for d in content.departments}
         self.items = {i.id: i for i in content.items}
         self.entities = {e.id: e for e in content.entities}
+        # 姓名 by 执法证号 (the inspector library publishes both, docs/site.md).
+        self.inspector_names = {i.id: i.name for i in content.inspectors}
         self.tasks = []
         if derived is None:
             derived = derive(content)

@@ -674,6 +674,7 @@ def result_key(r: InspectionResult) -> tuple[object, ...]:
         (f.measure._value_, f.state._value_, f.note, f.closed_on, f.deadline, f.recheck),
         r.ledger_index,
         r.superseded_by,
+        r.signed_by,
     )
 
 

@@ -62,12 +62,13 @@ def result_body(**row: Any) -> dict[str, Any]:
 
 
 def result_from_entry(
-    entry: Entry, index: int, superseded_by: int | None = None
+    entry: Entry, index: int, superseded_by: int | None = None, signed_by: tuple[str, ...] = ()
 ) -> InspectionResult:
     """Turn a verified ``result.publish`` / ``result.correct`` entry into an InspectionResult.
 
     The publication deadline is not part of it: it is computed where it is used, by the one
-    definition of docs/workflow.md §4 (:mod:`generator.workflow.metrics`).
+    definition of docs/workflow.md §4 (:mod:`generator.workflow.metrics`). ``signed_by``: the
+    执法证号 of the inspectors whose keys signed it (the registry knows them, docs/mobile.md §4).
 
     Raises:
         VerificationError: if the body does not match its schema (only possible for an entry
@@ -99,4 +100,5 @@ def result_from_entry(
         followup=followup,
         ledger_index=index,
         superseded_by=superseded_by,
+        signed_by=signed_by,
     )

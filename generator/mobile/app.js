@@ -1,0 +1,311 @@
+// 移动检查 app (docs/mobile.md §8): plain ES2020, no network. The phone's Ed25519 key is made
+// with WebCrypto (private key non-extractable) and kept in IndexedDB with the signed results.
+// Bytes signed and exported follow docs/mobile.md §2 (enrolment), §4 (inspection statement)
+// and §5 (bundle); canonicalJSON is the docs/ledger.md §10.1 profile for strings, arrays and
+// objects (the only values these files hold).
+"use strict";
+(function () {
+  const DATA = JSON.parse(document.getElementById("app-data").textContent);
+  const ENROL_CONTEXT = "gongkai-inspector/v1 enrol\n";
+  const INSPECTION_CONTEXT = "gongkai-inspection/v1\n";
+  const NO_PROBLEM = "未发现问题";
+  const NONE_NEEDED = DATA.measures[0];
+  const RECTIFY = DATA.measures[2];
+  const NOTIFY = DATA.measures[4];
+  const OTHER = DATA.measures[5];
+  const SCOPE = [DATA.origin, DATA.dept].join("\u001f");
+  const enc = new TextEncoder();
+  const $ = (id) => document.getElementById(id);
+  let db = null;
+  let me = null; // {inspector, privateKey, pub, vkey, keyref, proof}
+  let current = null; // the assignment being entered
+
+  function status(text, bad) {
+    const el = $("status");
+    el.textContent = text;
+    el.className = bad ? "error" : "";
+  }
+
+  function canonicalJSON(v) {
+    if (typeof v === "string") {
+      if (!v.isWellFormed()) throw new Error("文本中含有无效字符");
+      return JSON.stringify(v);
+    }
+    if (Array.isArray(v)) return "[" + v.map(canonicalJSON).join(",") + "]";
+    if (v !== null && typeof v === "object") {
+      const keys = Object.keys(v).sort();
+      return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonicalJSON(v[k])).join(",") + "}";
+    }
+    throw new Error("不支持的值");
+  }
+
+  const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
+  const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)));
+  const sha256 = (bytes) => crypto.subtle.digest("SHA-256", bytes);
+
+  // -- IndexedDB -------------------------------------------------------------------------
+  function openDb() {
+    return new Promise((resolve, reject) => {
+      const req = indexedDB.open("gongkai-mobile", 1);
+      req.onupgradeneeded = () => {
+        req.result.createObjectStore("keys");
+        req.result.createObjectStore("results");
+      };
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+  }
+  function tx(store, mode, fn) {
+    return new Promise((resolve, reject) => {
+      const t = db.transaction(store, mode);
+      const req = fn(t.objectStore(store));
+      t.oncomplete = () => resolve(req ? req.result : undefined);
+      t.onerror = () => reject(t.error);
+    });
+  }
+  const getKey = () => tx("keys", "readonly", (s) => s.get(SCOPE));
+  const putKey = (rec) => tx("keys", "readwrite", (s) => s.put(rec, SCOPE));
+  const resultId = (entity) => [DATA.origin, DATA.task_id, DATA.dept, me.keyref, entity].join("\u001f");
+  const getResult = (entity) => tx("results", "readonly", (s) => s.get(resultId(entity)));
+  const putResult = (entity, rec) => tx("results", "readwrite", (s) => s.put(rec, resultId(entity)));
+
+  // -- keys (docs/mobile.md §2) ------------------------------------------------------------
+  async function makeKey(inspector) {
+    const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]);
+    const pub = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
+    const name = `${DATA.origin}/inspector/${DATA.dept}/${inspector}/${hex(await sha256(pub)).slice(0, 16)}`;
+    const idInput = new Uint8Array([...enc.encode(name), 0x0a, 0x01, ...pub]);
+    const keyId = hex(await sha256(idInput)).slice(0, 8);
+    const keyref = `${name}+${keyId}`;
+    const vkey = `${keyref}+${b64(new Uint8Array([0x01, ...pub]))}`;
+    const statement = { dept: DATA.dept, inspector, origin: DATA.origin, vkey };
+    const msg = enc.encode(ENROL_CONTEXT + canonicalJSON(statement));
+    const proof = b64(await crypto.subtle.sign({ name: "Ed25519" }, pair.privateKey, msg));
+    const rec = { inspector, privateKey: pair.privateKey, pub: b64(pub), vkey, keyref, proof };
+    await putKey(rec);
+    return rec;
+  }
+
+  function download(name, text) {
+    const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  function enrolmentFile() {
+    return canonicalJSON({
+      dept: DATA.dept, format: "gongkai-inspector-enrolment/v1", inspector: me.inspector,
+      origin: DATA.origin, proof: me.proof, vkey: me.vkey,
+    }) + "\n";
+  }
+
+  // -- screens -----------------------------------------------------------------------------
+  function show(...ids) {
+    for (const id of ["setup", "enrol", "list", "form"]) $(id).hidden = !ids.includes(id);
+    window.scrollTo(0, 0);
+  }
+  const person = (id) => (DATA.inspectors.find((p) => p.id === id) || { name: id }).name;
+  const mine = () => DATA.assignments.filter((a) => a.team.includes(me.inspector));
+
+  async function showList() {
+    $("who").textContent = `检查人员：${person(me.inspector)}（${me.inspector}）`;
+    const list = $("assignments");
+    list.replaceChildren();
+    for (const a of mine()) {
+      const saved = await getResult(a.entity);
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.entity = a.entity;
+      const title = document.createElement("strong");
+      title.textContent = a.name;
+      const state = document.createElement("span");
+      state.className = saved ? "state signed" : "state";
+      state.textContent = `${a.entity} · ${saved ? "已签名：" + saved.result.categories.join("、") : "未录入"}`;
+      b.append(title, state);
+      b.addEventListener("click", () => showForm(a, saved));
+      li.append(b);
+      list.append(li);
+    }
+    if (!mine().length) status("本任务中没有分配给您的检查对象。", true);
+    show("enrol", "list");
+  }
+
+  function choice(container, type, name, value, label, checked, disabled) {
+    const l = document.createElement("label");
+    l.className = "choice";
+    const i = document.createElement("input");
+    Object.assign(i, { type, name, value, checked: !!checked, disabled: !!disabled });
+    l.append(i, document.createTextNode(" " + label));
+    container.append(l);
+  }
+
+  function showForm(a, saved) {
+    current = a;
+    current.hashes = saved ? saved.attachments.slice() : [];
+    const r = saved ? saved.result : null;
+    $("form-title").textContent = a.name;
+    $("form-address").textContent = `${a.entity}　${a.address}`;
+    const fill = (id, type, entries, isChecked, isDisabled) => {
+      const c = $(id);
+      c.replaceChildren();
+      for (const [value, label] of entries) choice(c, type, id, value, label, isChecked(value), isDisabled && isDisabled(value));
+    };
+    fill("f-inspectors", "checkbox", a.team.map((i) => [i, `${person(i)}（${i}）`]),
+      (v) => (r ? r.inspectors.includes(v) : true), (v) => v === me.inspector);
+    fill("f-items", "checkbox", a.items.map((i) => [i.id, i.name]), (v) => (r ? r.items.includes(v) : true));
+    fill("f-methods", "checkbox", DATA.methods.map((m) => [m, m]), (v) => (r ? r.methods.includes(v) : v === DATA.methods[0]));
+    fill("f-categories", "checkbox", DATA.categories.map((c) => [c.word, c.word]), (v) => (r ? r.categories.includes(v) : false));
+    const measure = $("f-measure");
+    measure.replaceChildren(...DATA.measures.map((m) => new Option(m, m)));
+    const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+    measure.value = r ? r.followup.measure : NONE_NEEDED;
+    $("f-detail").value = r ? r.detail : "";
+    $("f-inspected").value = r ? r.inspected_on : today;
+    $("f-completed").value = r ? r.completed_on : today;
+    $("f-note").value = r && r.followup.note ? r.followup.note : "";
+    for (const el of document.getElementsByName("f-state")) el.checked = el.value === (r ? r.followup.state : "未完结");
+    $("f-closed").value = r && r.followup.closed_on ? r.followup.closed_on : "";
+    $("f-files").value = "";
+    showHashes();
+    $("form-error").textContent = "";
+    status("");
+    show("form");
+  }
+
+  function showHashes() {
+    $("f-hashes").replaceChildren(...current.hashes.map((h) => {
+      const li = document.createElement("li");
+      li.textContent = h;
+      return li;
+    }));
+  }
+
+  const checked = (id) => Array.from($(id).querySelectorAll("input:checked"), (i) => i.value);
+
+  // The rules of docs/mobile.md §6.3 that the phone can check itself.
+  function readForm() {
+    const categories = checked("f-categories");
+    const methods = checked("f-methods");
+    const measure = $("f-measure").value;
+    const state = Array.from(document.getElementsByName("f-state")).find((e) => e.checked).value;
+    const note = $("f-note").value.trim();
+    const inspected = $("f-inspected").value;
+    const completed = $("f-completed").value;
+    const closed = $("f-closed").value;
+    const cats = DATA.categories.filter((c) => categories.includes(c.word));
+    if (!methods.length) throw new Error("请至少选择一种检查方式");
+    if (!categories.length) throw new Error("请至少选择一项检查结果");
+    if (categories.includes(NO_PROBLEM) && categories.length > 1) throw new Error("“未发现问题”不能与其他检查结果同时选择");
+    if (categories.includes(NO_PROBLEM) && measure !== NONE_NEEDED) throw new Error(`检查结果为“未发现问题”，后续处置措施应为“${NONE_NEEDED}”`);
+    if (measure === RECTIFY && !cats.some((c) => c.own)) throw new Error(`“${RECTIFY}”须有违反本部门规定的检查结果`);
+    if (measure === NOTIFY && !cats.some((c) => c.other)) throw new Error(`“${NOTIFY}”须有违反其他部门或公安部门相关规定的检查结果`);
+    if (measure === OTHER && !note) throw new Error("后续处置措施为“其他”时须填写处置说明");
+    if (!inspected || !completed) throw new Error("请填写检查日期和完成日期");
+    if (!(DATA.draw_date <= inspected && inspected <= completed)) throw new Error(`日期应满足 抽取日（${DATA.draw_date}）≤ 检查日期 ≤ 完成日期`);
+    if (state === "已完结" && !closed) throw new Error("后续处置已完结的，须填写完结日期");
+    if (state === "已完结" && closed < completed) throw new Error("完结日期不能早于完成日期");
+    const followup = { measure, state };
+    if (note) followup.note = note;
+    if (state === "已完结") followup.closed_on = closed;
+    const chosen = checked("f-inspectors");
+    if (!chosen.includes(me.inspector)) chosen.push(me.inspector);
+    return {
+      categories, completed_on: completed, detail: $("f-detail").value.trim(), entity: current.entity,
+      followup, inspected_on: inspected,
+      inspectors: current.team.filter((i) => chosen.includes(i)),
+      items: current.items.map((i) => i.id).filter((i) => checked("f-items").includes(i)),
+      methods: DATA.methods.filter((m) => methods.includes(m)),
+    };
+  }
+
+  // docs/mobile.md §4.1
+  async function signResult(result, attachments) {
+    const statement = { attachments, dept: DATA.dept, result, task_id: DATA.task_id };
+    const msg = enc.encode(INSPECTION_CONTEXT + DATA.origin + "\n" + canonicalJSON(statement));
+    return b64(await crypto.subtle.sign({ name: "Ed25519" }, me.privateKey, msg));
+  }
+
+  // docs/mobile.md §5
+  async function bundleFile() {
+    const results = [];
+    const entities = mine().map((a) => a.entity).sort();
+    for (const entity of entities) {
+      const saved = await getResult(entity);
+      if (saved) results.push({ attachments: saved.attachments, result: saved.result, sig: saved.sig });
+    }
+    if (!results.length) throw new Error("还没有签名的结果");
+    return canonicalJSON({
+      dept: DATA.dept, format: "gongkai-result-bundle/v1", key: me.keyref, origin: DATA.origin,
+      results, task_id: DATA.task_id,
+    }) + "\n";
+  }
+
+  // -- wiring ------------------------------------------------------------------------------
+  async function start() {
+    if (!window.isSecureContext || !window.crypto || !crypto.subtle || !window.indexedDB) {
+      status("此浏览器环境不能生成签名密钥：请从本地文件或 HTTPS 地址打开本应用。", true);
+      return;
+    }
+    db = await openDb();
+    me = await getKey();
+    if (me) {
+      await showList();
+    } else {
+      show("setup");
+    }
+  }
+
+  $("make-key").addEventListener("click", async () => {
+    const inspector = $("me").value;
+    if (!inspector) return status("请先在“我是”中选择本人。", true);
+    try {
+      me = await makeKey(inspector);
+      status("已生成本机签名密钥。请导出登记文件交本部门登记。");
+      await showList();
+    } catch (e) {
+      status("无法生成 Ed25519 密钥（浏览器版本过旧？）：" + e.message, true);
+    }
+  });
+  $("export-enrol").addEventListener("click", () => {
+    download(`${me.inspector}.enrol.json`, enrolmentFile());
+    status("已导出登记文件。");
+  });
+  $("export-bundle").addEventListener("click", async () => {
+    try {
+      download(`${DATA.task_id}.${me.inspector}.bundle.json`, await bundleFile());
+      status("已导出结果包。");
+    } catch (e) {
+      status(e.message, true);
+    }
+  });
+  $("f-files").addEventListener("change", async (ev) => {
+    for (const file of ev.target.files) {
+      const h = hex(await sha256(await file.arrayBuffer()));
+      if (!current.hashes.includes(h)) current.hashes.push(h);
+    }
+    showHashes();
+  });
+  $("back").addEventListener("click", () => showList());
+  $("result-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    let result;
+    try {
+      result = readForm();
+    } catch (e) {
+      $("form-error").textContent = e.message;
+      return;
+    }
+    const attachments = current.hashes.slice();
+    const sig = await signResult(result, attachments);
+    await putResult(current.entity, { result, attachments, sig });
+    status(`已签名保存：${current.name}`);
+    await showList();
+  });
+  start().catch((e) => status("启动失败：" + e.message, true));
+})();

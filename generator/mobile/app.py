@@ -1,0 +1,121 @@
+"""``gongkai task app``: the offline phone app of a confirmed task, one file per department team.
+
+docs/mobile.md §8. The app is one self-contained HTML page (its style, script and data inline;
+no network request of any kind), so it works opened from a file or from the department's HTTPS
+intranet with the network cut. Its data is the department's part of the confirmed task, read
+from the ledger and the content as the result form is (:func:`generator.workflow.forms.form_rows`):
+the drawn businesses with this department's team, the items, the fixed result categories,
+methods and follow-up measures of :mod:`ledger.vocabulary`, and the log origin the phone's
+signatures are bound to. The same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from generator.content.results import OTHER_RULE_FINDINGS, OWN_RULE_FINDINGS
+from generator.errors import WorkflowError
+from generator.workflow.actions import find_task
+from generator.workflow.forms import form_rows
+from generator.workflow.site import SiteRepo
+from ledger.durable import write_atomic
+from ledger.tasks import TaskState, china_date
+from ledger.vocabulary import FOLLOWUP_MEASURES, INSPECTION_METHODS, RESULT_CATEGORY_TABLE
+
+__all__ = ["app_data", "render_app", "write_apps"]
+
+
+def app_data(repo: SiteRepo, task_id: str, dept: str) -> dict[str, Any]:
+    """The JSON data of ``dept``'s app for the confirmed task ``task_id``.
+
+    Raises:
+        WorkflowError: the task is not confirmed or ``dept`` does not take part in it.
+    """
+    record = repo.state().tasks.tasks.get(task_id)
+    if record is None or record.state is not TaskState.CONFIRMED or record.result is None:
+        raise WorkflowError(f"任务“{task_id}”尚未名单确认下发，不能生成移动检查应用")
+    if dept not in record.participants:
+        raise WorkflowError(f"部门“{dept}”不是任务“{task_id}”的检查部门")
+    _, task = find_task(repo, task_id)
+    rows = form_rows(repo.content, task, dept, sorted(record.drawn), record.teams)
+    items = {i.id: i.name for i in repo.content.items}
+    own = {c.value for c in OWN_RULE_FINDINGS}
+    other = {c.value for c in OTHER_RULE_FINDINGS}
+    people: dict[str, str] = {}
+    for row in rows:
+        people.update(row.inspectors)
+    return {
+        "origin": repo.trust.origin,
+        "site": repo.content.site.name,
+        "task_id": task_id,
+        "task_name": task.name,
+        "dept": dept,
+        "dept_name": repo.content.department(dept).name,
+        "draw_date": china_date(record.result.ts).isoformat(),
+        "inspectors": [{"id": i, "name": n} for i, n in sorted(people.items())],
+        "assignments": [
+            {
+                "entity": r.entity_id,
+                "name": r.entity_name,
+                "address": r.address,
+                "items": [{"id": i, "name": items.get(i, i)} for i in r.items],
+                "team": [i for i, _ in r.inspectors],
+            }
+            for r in rows
+            if r.inspectors
+        ],
+        "categories": [
+            {"word": c.word, "problem": c.problem, "own": c.word in own, "other": c.word in other}
+            for c in RESULT_CATEGORY_TABLE
+        ],
+        "methods": list(INSPECTION_METHODS),
+        "measures": list(FOLLOWUP_MEASURES),
+    }
+
+
+def _json_for_script(value: Any) -> Markup:
+    """JSON safe inside ``<script type="application/json">``: ``<``, ``>`` and ``&`` escaped."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escape)
+    return Markup(text)  # noqa: S704  # no <, > or & is left: it cannot close the script
+
+
+def render_app(data: dict[str, Any]) -> str:
+    """The app page for ``data`` (:func:`app_data`): HTML with its CSS, script and data inline."""
+    files = resources.files("generator.mobile")
+    env = jinja2.Environment(
+        autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    )
+    template = env.from_string(files.joinpath("app.html").read_text(encoding="utf-8"))
+    return template.render(
+        data=data,
+        data_json=_json_for_script(data),
+        # The package's own files, not input:
+        style=Markup(files.joinpath("app.css").read_text(encoding="utf-8")),  # noqa: S704
+        script=Markup(files.joinpath("app.js").read_text(encoding="utf-8")),  # noqa: S704
+    )
+
+
+def write_apps(repo: SiteRepo, task_id: str, dept: str | None, out: Path) -> list[Path]:
+    """Write ``out/<task>/<dept>.html`` for ``dept`` (default: every participating department).
+
+    Raises:
+        WorkflowError: the task is not confirmed, or ``dept`` does not take part in it.
+    """
+    record = repo.state().tasks.tasks.get(task_id)
+    depts = (dept,) if dept is not None else (record.participants if record else ())
+    datas = [app_data(repo, task_id, d) for d in depts] if depts else [app_data(repo, task_id, "")]
+    written = []
+    for data in datas:
+        path = out / task_id / f"{data['dept']}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, render_app(data).encode("utf-8"))
+        written.append(path)
+    return written

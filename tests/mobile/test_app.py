@@ -1,0 +1,77 @@
+"""``gongkai task app`` (docs/mobile.md §8): one self-contained page per team, the same bytes
+for the same ledger and content, data that cannot break out of its script block."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import mobile_kit as kit
+
+from generator.mobile.app import app_data, render_app
+from generator.workflow.site import SiteRepo
+from ledger.vocabulary import FOLLOWUP_MEASURES, RESULT_CATEGORIES
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return kit.confirmed_site(tmp_path_factory.mktemp("mobile-app"))
+
+
+def _embedded(page: str) -> dict[str, object]:
+    found = re.search(r'<script type="application/json" id="app-data">(.*?)</script>', page, re.S)
+    assert found is not None
+    value: dict[str, object] = json.loads(found.group(1))
+    return value
+
+
+def test_the_app_holds_the_teams_assignments_and_makes_no_request(
+    site: Path, tmp_path: Path
+) -> None:
+    out = kit.gk(site, "task", "app", kit.TASK, "--out", str(tmp_path / "a"))
+    assert out.exit_code == 0, out.output
+    page = (tmp_path / "a" / kit.TASK / f"{kit.DEPT}.html").read_text(encoding="utf-8")
+    again = kit.gk(site, "task", "app", kit.TASK, "--out", str(tmp_path / "b"))
+    assert again.exit_code == 0
+    assert (tmp_path / "b" / kit.TASK / f"{kit.DEPT}.html").read_text(encoding="utf-8") == page
+    data = _embedded(page)
+    assert data == app_data(SiteRepo.open(site), kit.TASK, kit.DEPT)
+    record = SiteRepo.open(site).state().tasks.tasks[kit.TASK]
+    assignments = data["assignments"]
+    assert isinstance(assignments, list)
+    assert {a["entity"] for a in assignments} == set(record.drawn)
+    for a in assignments:
+        assert set(a["team"]) == record.teams[a["entity"]][kit.DEPT]
+    assert [c["word"] for c in data["categories"]] == list(RESULT_CATEGORIES)  # type: ignore[index, union-attr]
+    assert data["measures"] == list(FOLLOWUP_MEASURES)
+    assert data["origin"] == SiteRepo.open(site).trust.origin
+    # No external resource: nothing to fetch when the network is cut.
+    assert not re.search(r"""\s(src|href)\s*=\s*["']|@import|url\(|fetch\(|XMLHttpRequest""", page)
+    assert "default-src 'none'" in page
+
+
+def test_hostile_names_stay_inside_the_data(site: Path) -> None:
+    data = app_data(SiteRepo.open(site), kit.TASK, kit.DEPT)
+    evil = "</script><script>alert(1)</script>&amp;<!--"
+    data["assignments"][0]["name"] = evil  # type: ignore[index]
+    data["task_name"] = evil
+    page = render_app(data)
+    assert "<script>alert(1)" not in page
+    assert _embedded(page)["assignments"][0]["name"] == evil  # type: ignore[index]
+    assert (
+        "<title>移动检查 · &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&amp;amp;&lt;!--"
+        in page
+    )
+
+
+def test_a_department_outside_the_task_is_refused(site: Path, tmp_path: Path) -> None:
+    out = kit.gk(site, "task", "app", kit.TASK, "--dept", "wsjk", "--out", str(tmp_path))
+    assert out.exit_code == 11
+    assert "不是任务" in out.output
+    assert not (tmp_path / kit.TASK).exists()
