@@ -75,8 +75,7 @@ def copies(example_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             )
             (ledger / "checkpoint").write_bytes(note)
         (ledger / "entries.jsonl").write_bytes(b"".join(line + b"\n" for line in lines))
-    for root in serve(www):
-        yield root
+    yield from serve(www)
 
 
 def test_a_phone_signed_result_verifies_in_the_browser(
