@@ -59,7 +59,7 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
             superseded[entry.payload.refers.index] = index
     results = followups.apply(
         [
-            result_from_entry(entry, index, superseded.get(index))
+            result_from_entry(entry, index, superseded.get(index), state.registry.inspectors)
             for index, entry in sorted(state.tasks.results.items())
         ],
         state.entries,

@@ -198,8 +198,9 @@ class PageSet(DataPages):
         for icon in ("static/favicon.svg", "static/favicon.ico", "favicon.ico"):
             self.add(Page(icon, data=functools.partial(_static, icon.rpartition("/")[2])))
         # The draw verifier; noble-bls12-381.js is the vendored BLS12-381 library it imports
-        # (docs/draw-proof-page.md, “Vendored BLS12-381 library”).
-        for js in ("ledger-v1.js", "draw-v1.js", "noble-bls12-381.js"):
+        # (docs/draw-proof-page.md, “Vendored BLS12-381 library”); the check of inspectors'
+        # signatures on business pages (docs/mobile.md §10).
+        for js in ("ledger-v1.js", "draw-v1.js", "noble-bls12-381.js", "inspection-v1.js"):
             self.add(Page(f"static/verify/{js}", data=functools.partial(_static, f"verify/{js}")))
 
     def _checklist(self) -> None:

@@ -20,6 +20,7 @@ from generator.content.results import (
     ResultCategory,
 )
 from ledger.entries import Entry
+from ledger.inspectors import InspectorKeys
 from ledger.payloads import FollowupState, Result, ResultCorrect, ResultPublish
 from ledger.schema import encode
 from ledger.tasks import china_date
@@ -62,13 +63,17 @@ def result_body(**row: Any) -> dict[str, Any]:
 
 
 def result_from_entry(
-    entry: Entry, index: int, superseded_by: int | None = None, signed_by: tuple[str, ...] = ()
+    entry: Entry,
+    index: int,
+    superseded_by: int | None = None,
+    inspector_keys: InspectorKeys | None = None,
 ) -> InspectionResult:
     """Turn a verified ``result.publish`` / ``result.correct`` entry into an InspectionResult.
 
     The publication deadline is not part of it: it is computed where it is used, by the one
-    definition of docs/workflow.md §4 (:mod:`generator.workflow.metrics`). ``signed_by``: the
-    执法证号 of the inspectors whose keys signed it (the registry knows them, docs/mobile.md §4).
+    definition of docs/workflow.md §4 (:mod:`generator.workflow.metrics`). ``inspector_keys``
+    (the replayed registry's): to name the inspectors whose phone keys signed a ``result.publish``
+    (``signed_by``, docs/mobile.md §4).
 
     Raises:
         VerificationError: if the body does not match its schema (only possible for an entry
@@ -79,6 +84,9 @@ def result_from_entry(
     if not isinstance(body, ResultPublish | ResultCorrect):
         raise TypeError(f"条目 {entry.id} 不是检查结果")
     r = body.result
+    signed_by: tuple[str, ...] = ()
+    if inspector_keys is not None and isinstance(body, ResultPublish):
+        signed_by = tuple(k.inspector for k in inspector_keys.signers_of(body))
     followup = FollowUp(
         measure=FollowUpMeasure(r.followup.measure),
         state=FollowUpState(r.followup.state),

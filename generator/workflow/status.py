@@ -18,7 +18,6 @@ from generator.workflow.cases import Case, Notice, read_cases, read_notices
 from generator.workflow.metrics import Figures, Key, Pending, compute_figures
 from generator.workflow.records import result_from_entry
 from generator.workflow.timeline import task_facts
-from ledger.payloads import ResultPublish
 from ledger.tasks import TaskState, china_date
 
 
@@ -30,18 +29,10 @@ def current_results(state: LedgerState) -> list[InspectionResult]:
         for (dept, entity), index in task.results.items():
             latest[(task.task_id, dept, entity)] = index
     results = [
-        result_from_entry(state.entries[i], i, signed_by=_signed_by(state, i))
+        result_from_entry(state.entries[i], i, inspector_keys=state.registry.inspectors)
         for i in sorted(latest.values())
     ]
     return followups.apply(results, state.entries)
-
-
-def _signed_by(state: LedgerState, index: int) -> tuple[str, ...]:
-    """执法证号 of the inspectors whose phone keys signed the result at ``index``."""
-    body = state.entries[index].payload
-    if not isinstance(body, ResultPublish):
-        return ()
-    return tuple(k.inspector for k in state.registry.inspectors.signers_of(body))
 
 
 def ledger_as_of(state: LedgerState) -> dt.date | None:
