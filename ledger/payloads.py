@@ -299,12 +299,15 @@ class Randomness:
 
 
 class DrawRules(Protocol):
-    """What the task rules read of any algorithm's ``draw.announce.rules``: who takes part."""
+    """What the task and pool rules read of any algorithm's ``draw.announce.rules``: who takes
+    part and the strata with their ratios."""
 
     @property
     def lead(self) -> str: ...
     @property
     def departments(self) -> Sequence[Any]: ...  # each with its ``dept``
+    @property
+    def strata(self) -> Sequence[Any]: ...  # each with its ``stratum`` and ``ratio``
 
 
 @dataclass(frozen=True)
