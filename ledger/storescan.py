@@ -22,14 +22,15 @@ from ledger import canonical
 from ledger.auditread import EntryLines, OverlongLine
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.durable import TEMP_PREFIX, read_file
+from ledger.envelope import MAX_ENTRY_SIZE
 from ledger.errors import FatalStoreError, MalformedError, StoreError, VerificationError, os_reason
 from ledger.journal import JOURNAL_NAME, AppendJournal, parse_journal
 from ledger.layout import ARCHIVE_DIR, BLOB_DIR, CHECKPOINT_NAME, ENTRIES_NAME
 from ledger.merkle import RootBuilder, leaf_hash
 from ledger.note import Verifier
+from ledger.timestamp import parse_token_name
 
 __all__ = [
-    "MAX_ENTRY_SIZE",
     "TORN_PREFIX",
     "Scan",
     "StoreScanner",
@@ -37,9 +38,6 @@ __all__ = [
     "describe_interruption",
     "stored_lines",
 ]
-
-MAX_ENTRY_SIZE: Final = 65535
-"""Largest entry (line without ``\\n``) in bytes: the tlog-tiles entry-bundle limit."""
 
 TORN_PREFIX: Final = "torn-"
 
@@ -294,6 +292,8 @@ class StoreScanner:
         for name in names:
             if name.startswith(TEMP_PREFIX):
                 continue  # an unpublished temp file of a crashed writer: never part of the log
+            if parse_token_name(name) is not None:
+                continue  # an RFC 3161 token on a checkpoint (docs/ledger.md §15.1): the auditor's
             rel = f"{ARCHIVE_DIR}/{name}"
             if not _DECIMAL.fullmatch(name):
                 raise self.fatal_at(

@@ -28,8 +28,14 @@ def current_results(state: LedgerState) -> list[InspectionResult]:
     for task in state.tasks.tasks.values():
         for (dept, entity), index in task.results.items():
             latest[(task.task_id, dept, entity)] = index
+    bounds = state.bounds()
     results = [
-        result_from_entry(state.entries[i], i, inspector_keys=state.registry.inspectors)
+        result_from_entry(
+            state.entries[i],
+            i,
+            proven=bounds.public_by(i),
+            inspector_keys=state.registry.inspectors,
+        )
         for i in sorted(latest.values())
     ]
     return followups.apply(results, state.entries)
