@@ -14,6 +14,8 @@
   const NOTIFY = DATA.measures[4];
   const OTHER = DATA.measures[5];
   const SCOPE = [DATA.origin, DATA.dept].join("\u001f");
+  // docs/content.md §9: control, format, separator characters and fillers (line feed, tab allowed).
+  const UNSAFE = /(?![\n\t])[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]/u;
   const enc = new TextEncoder();
   const $ = (id) => document.getElementById(id);
   let db = null;
@@ -210,13 +212,17 @@
     if (!(DATA.draw_date <= inspected && inspected <= completed)) throw new Error(`日期应满足 抽取日（${DATA.draw_date}）≤ 检查日期 ≤ 完成日期`);
     if (state === "已完结" && !closed) throw new Error("后续处置已完结的，须填写完结日期");
     if (state === "已完结" && closed < completed) throw new Error("完结日期不能早于完成日期");
+    const detail = $("f-detail").value.trim();
+    for (const [what, text] of [["具体情况", detail], ["处置说明", note]]) {
+      if (UNSAFE.test(text)) throw new Error(`${what}含有控制字符或不可见、改变文字方向的字符，请删除`);
+    }
     const followup = { measure, state };
     if (note) followup.note = note;
     if (state === "已完结") followup.closed_on = closed;
     const chosen = checked("f-inspectors");
     if (!chosen.includes(me.inspector)) chosen.push(me.inspector);
     return {
-      categories, completed_on: completed, detail: $("f-detail").value.trim(), entity: current.entity,
+      categories, completed_on: completed, detail, entity: current.entity,
       followup, inspected_on: inspected,
       inspectors: current.team.filter((i) => chosen.includes(i)),
       items: current.items.map((i) => i.id).filter((i) => checked("f-items").includes(i)),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from generator import entryids
 from generator.content.results import NO_PROBLEM, FollowUpMeasure, ResultCategory, measure_mismatch
+from generator.content.text import unsafe_text_message
 from generator.errors import BundleError, WorkflowError
 from generator.mobile.example import example_public_key
 from generator.mobile.formats import Bundle, BundleResult, Enrolment, read_file
@@ -149,6 +150,10 @@ def _check_result(item: BundleResult, rec: InspectorKey, team: set[str], where: 
         )
     if rec.inspector not in r.inspectors or not set(r.inspectors) <= team:
         raise BundleError(f"{where}：检查人员应为该主体检查组中本部门的成员，且包括签名人")
+    for field, text in (("detail", r.detail), ("followup.note", r.followup.note or "")):
+        bad = unsafe_text_message(text, multiline=True)
+        if bad is not None:
+            raise BundleError(f"{where}：字段 result.{field} {bad}")
     categories = [ResultCategory(c) for c in r.categories]
     measure = FollowUpMeasure(r.followup.measure)
     if NO_PROBLEM in categories and len(categories) > 1:

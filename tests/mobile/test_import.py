@@ -197,3 +197,16 @@ def test_the_verifier_refuses_an_inspection_the_inspector_did_not_sign(site: Pat
     line = sign(repo.trust.origin, body, [repo.signer(kit.DEPT, None)])
     with pytest.raises(Exception, match=r"检查人员密钥 .* 的签名无效"):
         repo.append([line], repo.log_signer(None))
+
+
+def test_an_invisible_or_direction_changing_character_is_refused(site: Path) -> None:
+    signer = _enrol(site, A, "phone A")
+    result = kit.result_for(site, kit.team_of(site, A)[0])
+    result = type(result)(**{**result.__dict__, "detail": "已整改\u202e完毕"})
+    bundle = kit.write_bundle(site, signer, [result], site.parent / "j.json")
+    before = _size(site)
+    out = _import(site, bundle)
+    assert out.exit_code == 15, out.output
+    assert "U+202E" in out.output
+    assert "result.detail" in out.output
+    assert _size(site) == before
