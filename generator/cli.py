@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from generator import cli_sign
+from generator import cli_keys, cli_sign
 from generator.cli_case import case_group, echo_cases, notice_group
 from generator.cli_errors import EXIT_CODES, IO_EXIT, LISTEN_EXIT, GongkaiError, handle_errors
 from generator.cli_errors import workflow_errors as _workflow_errors
@@ -557,3 +557,4 @@ def export_cmd(kind: str, out: Path, content_dir: Path) -> None:
 for _group in (plan, task, draw, results_group, followup_group, case_group, notice_group):
     main.add_command(_group)
 cli_sign.register(main)  # request, sign; draw commit (docs/signing.md)
+cli_keys.register(keys)  # keys add|revoke|rotate-root|rotate-log (docs/signing.md §9)

@@ -30,14 +30,14 @@ from generator.cli_workflow import (
 if TYPE_CHECKING:
     from generator.signing import Request
 
-__all__ = ["register"]
+__all__ = ["expires_option", "expiry", "register", "request_out_option", "write_request"]
 
-_expires = click.option(
+expires_option = click.option(
     "--expires",
     type=AT_TIME,
     help="申请的有效期限（默认条目时间之后 3 天；抽取公告不晚于揭示截止时间）",
 )
-_request_out = click.option(
+request_out_option = click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
@@ -81,8 +81,8 @@ def request_group() -> None:
     required=True,
     help="各参与部门承诺文件（*.commitment）所在目录",
 )
-@_request_out
-@_expires
+@request_out_option
+@expires_option
 @site_option
 @at_option
 @workflow_errors
@@ -109,7 +109,7 @@ def request_announce(
         repo, task_id, picked, parse_at(at), _secrets_dir(None),
         commitments=read_commitments(commitments, task_id),
     )  # fmt: skip
-    _write_request(prepare(repo, encode(body), blobs, _expiry(expires)), out)
+    write_request(prepare(repo, encode(body), blobs, expiry(expires)), out)
 
 
 @request_group.command("confirm")
@@ -121,8 +121,8 @@ def request_announce(
     show_default=True,
     help="结果录入表输出目录",
 )
-@_request_out
-@_expires
+@request_out_option
+@expires_option
 @site_option
 @at_option
 @workflow_errors
@@ -139,16 +139,16 @@ def request_confirm(
     body, written = results.confirm_body(repo, task_id, parse_at(at), forms)
     for path in written:
         click.echo(f"已生成：{path}")
-    _write_request(prepare(repo, encode(body), (), _expiry(expires)), out)
+    write_request(prepare(repo, encode(body), (), expiry(expires)), out)
 
 
-def _expiry(expires: str | None) -> str | None:
+def expiry(expires: str | None) -> str | None:
     from generator.workflow.site import parse_at
 
     return parse_at(expires, allow_future=True) if expires is not None else None
 
 
-def _write_request(request: Request, out: Path) -> None:
+def write_request(request: Request, out: Path) -> None:
     out.write_bytes(request.dumps())
     click.echo(request.summary)
     click.echo(
@@ -166,19 +166,31 @@ def _write_request(request: Request, out: Path) -> None:
     required=True,
     help="各部门签名文件（*.sig）所在目录",
 )
+@click.option(
+    "--new-log-key",
+    "new_log_keys",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    multiple=True,
+    help="新的日志私钥（只用于更换日志密钥 logkey.rotate 的申请）",
+)
 @site_option
 @at_option
 @log_key_option
 @workflow_errors
 def request_append(
-    request: Path, signatures: Path, site_root: Path, at: str | None, log_key: Path | None
+    request: Path,
+    signatures: Path,
+    new_log_keys: tuple[Path, ...],
+    site_root: Path,
+    at: str | None,
+    log_key: Path | None,
 ) -> None:
-    """收齐各部门的签名后，把签署申请中的条目追加到账本。"""
+    """收齐各部门（或根密钥持有人）的签名后，把签署申请中的条目追加到账本。"""
     from generator.signing import append_request
     from generator.workflow.site import SiteRepo, parse_at
 
     repo = SiteRepo.open(site_root, notify=notice)
-    cp = append_request(repo, request, signatures, log_key, parse_at(at))
+    cp = append_request(repo, request, signatures, log_key, parse_at(at), new_log_keys)
     echo_checkpoint(f"已追加签署申请 {request.name} 中的条目", cp)
 
 
@@ -195,8 +207,8 @@ def request_append(
 @click.option(
     "--ledger",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    required=True,
-    help="本部门保存的已公布账本副本（账本目录或公布目录，含 checkpoint 与 trust.txt）",
+    help="本部门保存的已公布账本副本（账本目录或公布目录，含 checkpoint 与 trust.txt）；"
+    "只有新建账本（log.init）的申请不需要",
 )
 @click.option(
     "--trust",
@@ -214,13 +226,13 @@ def request_append(
 def sign_cmd(
     request: Path,
     key: Path,
-    ledger: Path,
+    ledger: Path | None,
     trust: Path | None,
     secrets_dir: Path | None,
     out: Path | None,
     at: str | None,
 ) -> None:
-    """用本部门私钥签署申请文件（先显示摘要，并与本部门的账本副本核对）。"""
+    """用本部门私钥（或本人的根密钥）签署申请文件（先显示摘要，并与本部门的账本副本核对）。"""
     from generator.signing import sign_request
     from generator.workflow.site import parse_at
 
@@ -228,7 +240,8 @@ def sign_cmd(
         request, key, ledger, out or request.parent, parse_at(at),
         trust_path=trust, secrets_dir=_secrets_dir(secrets_dir), show=click.echo,
     )  # fmt: skip
-    click.echo(f"部门 {signed.dept} 已签署；签名文件：{signed.path}（交牵头部门）")
+    who = "根密钥持有人" if signed.dept == "root" else f"部门 {signed.dept} "
+    click.echo(f"{who}已签署；签名文件：{signed.path}（交牵头部门或运维人员）")
 
 
 def register(main: click.Group) -> None:

@@ -14,10 +14,11 @@ from typing import Any
 
 from generator import entryids
 from ledger.checkpoint import Checkpoint
+from ledger.durable import write_atomic
 from ledger.entries import Entry, make_entry, parse_entry
 from ledger.errors import StoreError, VerificationError
 from ledger.merkle import leaf_hash
-from ledger.note import Signer
+from ledger.note import Signer, Verifier
 from ledger.registry import Registry, TrustAnchor
 from ledger.store import LedgerStore, Validator
 from ledger.tasks import TaskLedger
@@ -169,6 +170,21 @@ def init_ledger(
     store.append([line], [log_signer], registry_validator(store, trust))
     (draws / TRUST_NAME).write_bytes(format_trust(trust))
     return trust
+
+
+def add_trust_log_keys(draws: Path, trust: TrustAnchor, keys: Sequence[Verifier]) -> TrustAnchor:
+    """Rewrite ``draws/trust.txt`` (atomically) with ``keys`` after the anchor's log keys: after a
+    ``logkey.rotate`` the anchor lists every log key the log has named, old ones first, so old
+    and new checkpoints verify (``docs/ledger.md`` §13.4).
+
+    Precondition: the ``logkey.rotate`` naming ``keys`` is already in the ledger.
+    """
+    added = tuple(v for v in keys if v not in trust.log_keys)
+    updated = TrustAnchor(
+        trust.origin, trust.log_keys + added, trust.roots, trust.threshold, trust.entry0_hash
+    )
+    write_atomic(draws / TRUST_NAME, format_trust(updated))
+    return updated
 
 
 def key_add_entry(
