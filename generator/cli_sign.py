@@ -186,12 +186,31 @@ def request_append(
     log_key: Path | None,
 ) -> None:
     """收齐各部门（或根密钥持有人）的签名后，把签署申请中的条目追加到账本。"""
-    from generator.signing import append_request
+    from generator.signing import append_request, is_initial
     from generator.workflow.site import SiteRepo, parse_at
 
+    if is_initial(request):  # the key ceremony of a new site (docs/signing.md §10)
+        _finish_init(request, signatures, site_root, log_key, parse_at(at))
+        return
     repo = SiteRepo.open(site_root, notify=notice)
     cp = append_request(repo, request, signatures, log_key, parse_at(at), new_log_keys)
     echo_checkpoint(f"已追加签署申请 {request.name} 中的条目", cp)
+
+
+def _finish_init(
+    request: Path, signatures: Path, site_root: Path, log_key: Path | None, now: str
+) -> None:
+    from generator.errors import OptionError
+    from generator.workflow.setup import finish_init
+
+    if log_key is None:
+        raise OptionError("缺少选项 --log-key：新建账本须用日志私钥签署第一个检查点")
+    trust = finish_init(site_root, request, signatures, log_key, now)
+    click.echo(f"已新建账本 {site_root / 'draws'}（第 0 条 log.init，全部根密钥已签署）")
+    click.echo(
+        f"信任锚：{site_root / 'draws' / 'trust.txt'}（请通过政府网站、公告等其他渠道同时公布）"
+    )
+    click.echo(f"根密钥 {len(trust.roots)} 把，门限 {trust.threshold}")
 
 
 @click.command("sign", cls=GongkaiCommand)

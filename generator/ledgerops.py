@@ -18,7 +18,7 @@ from ledger.durable import write_atomic
 from ledger.entries import Entry, make_entry, parse_entry
 from ledger.errors import StoreError, VerificationError
 from ledger.merkle import leaf_hash
-from ledger.note import Signer, Verifier
+from ledger.note import Signer, Verifier, parse_vkey
 from ledger.registry import Registry, TrustAnchor
 from ledger.store import LedgerStore, Validator
 from ledger.tasks import TaskLedger
@@ -133,6 +133,22 @@ def require_not_earlier(last: Entry | None, entry: Entry) -> None:
         )
 
 
+def log_init_body(
+    origin: str, log_keys: Sequence[Verifier], roots: Sequence[Verifier], threshold: int, ts: str
+) -> dict[str, Any]:
+    """The ``log.init`` body (``docs/ledger.md`` §13.3) naming ``log_keys`` and ``roots``."""
+    return {
+        "type": "log.init",
+        "id": "log.init",
+        "ts": ts,
+        "origin": origin,
+        "log_keys": [v.vkey for v in log_keys],
+        "roots": [v.vkey for v in roots],
+        "threshold": threshold,
+        "formats": {"entry": "gongkai-ledger/v1", "draw": "draw-v1"},
+    }
+
+
 def init_ledger(
     draws: Path,
     origin: str,
@@ -141,29 +157,36 @@ def init_ledger(
     threshold: int,
     ts: str,
 ) -> TrustAnchor:
-    """Create a new ledger with its ``log.init`` entry and write ``trust.txt``.
+    """Create a new ledger with its ``log.init`` entry, signed here by every root, and write
+    ``trust.txt`` (the example ledger and tests; a real site's roots sign on their own
+    machines, :func:`create_ledger`).
 
     Raises:
         StoreError: if ``draws`` already holds a ledger.
     """
+    body = log_init_body(
+        origin, [log_signer.verifier()], [r.verifier() for r in roots], threshold, ts
+    )
+    return create_ledger(draws, make_entry(origin, body, roots), log_signer)
+
+
+def create_ledger(draws: Path, line: bytes, log_signer: Signer) -> TrustAnchor:
+    """Create a new ledger whose entry 0 is the signed ``log.init`` ``line``, and write
+    ``trust.txt`` from it.
+
+    Raises:
+        StoreError: if ``draws`` already holds a ledger.
+        LedgerError: if the line is not a valid ``log.init`` signed by every root it names, or
+            ``log_signer`` is not one of its log keys.
+    """
     if (draws / "entries.jsonl").exists() or (draws / TRUST_NAME).exists():
         raise StoreError(f"{draws}：已存在账本，不能重复初始化")
-    body = {
-        "type": "log.init",
-        "id": "log.init",
-        "ts": ts,
-        "origin": origin,
-        "log_keys": [log_signer.verifier().vkey],
-        "roots": [r.verifier().vkey for r in roots],
-        "threshold": threshold,
-        "formats": {"entry": "gongkai-ledger/v1", "draw": "draw-v1"},
-    }
-    line = make_entry(origin, body, roots)
+    body = parse_entry(line, 0).body
     trust = TrustAnchor(
-        origin,
-        (log_signer.verifier(),),
-        tuple(r.verifier() for r in roots),
-        threshold,
+        body["origin"],
+        tuple(parse_vkey(v) for v in body["log_keys"]),
+        tuple(parse_vkey(v) for v in body["roots"]),
+        body["threshold"],
         leaf_hash(line),
     )
     store = open_store(draws, trust)

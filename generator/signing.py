@@ -544,6 +544,16 @@ def collect(repo: SiteRepo, request_path: Path, sig_dir: Path, now: str) -> tupl
     return request, assemble_entry(request.body, sigs)
 
 
+def is_initial(request_path: Path) -> bool:
+    """Whether ``request_path`` is a well-formed request for a ``log.init``.
+
+    Raises:
+        SigningError: if it is not a request file at all.
+    """
+    request = Request.loads(request_path.read_bytes(), str(request_path))
+    return bool(request.body["type"] == "log.init")
+
+
 def collect_initial(request_path: Path, sig_dir: Path, now: str) -> tuple[Request, bytes]:
     """The ``log.init`` line of a key ceremony's request, signed by every root it names.
 
@@ -678,6 +688,9 @@ __all__ = [
     "SignedRequest",
     "append_request",
     "collect",
+    "collect_initial",
+    "is_initial",
     "prepare",
+    "prepare_initial",
     "sign_request",
 ]

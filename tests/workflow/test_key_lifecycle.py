@@ -31,7 +31,7 @@ def site(tmp_path: Path) -> Site:
 
 
 def _root(s: Site, n: int) -> str:
-    return s.key(ROOT.format(n))
+    return s.root_key(n)
 
 
 def _size(s: Site) -> int:
@@ -64,7 +64,7 @@ def _append(s: Site, request: Path, *extra: str, ok: bool = True, at: str = "202
 
 
 def _log(s: Site) -> list[str]:
-    return ["--log-key", s.key(ORIGIN)]
+    return ["--log-key", s.log_key]
 
 
 def _verify(s: Site) -> None:
@@ -101,11 +101,11 @@ def test_revocation_keeps_earlier_entries_and_refuses_later_ones(site: Site) -> 
     assert body["type"] == "plan.publish"
     line = make_entry(ORIGIN, body, [read_private_key(s.dept_key("scjg"))])
     with pytest.raises(LedgerError, match="签名密钥未登记或无权签署"):
-        append_entries(s.root / "draws", [line], read_private_key(s.key(ORIGIN)))
+        append_entries(s.root / "draws", [line], read_private_key(s.log_key))
     assert _size(s) == revoked_at + 1
     # An operator who writes it anyway, bypassing every check, is caught by the verifier.
     store = open_store(s.root / "draws", read_trust(s.root / "draws"))
-    store.append([line], [read_private_key(s.key(ORIGIN))], None)
+    store.append([line], [read_private_key(s.log_key)], None)
     result = s.run("verify", str(s.root / "draws"), "--workers", "1", "--no-update-pin", ok=False)
     assert result.exit_code == VERIFY_EXIT, result.output
     assert f"第 {revoked_at + 1} 条条目" in result.output, result.output
@@ -175,7 +175,7 @@ def test_log_key_rotation(site: Site) -> None:
     _verify(s)
     # The old log key is refused from now on; the new one signs the next checkpoint.
     old = s.run("plan", "publish", "2024", "--site", str(s.root), "--key", s.dept_key("scjg"),
-                "--log-key", s.key(ORIGIN), "--at", "2024-01-11", ok=False)  # fmt: skip
+                "--log-key", s.log_key, "--at", "2024-01-11", ok=False)  # fmt: skip
     assert old.exit_code == WORKFLOW_EXIT, old.output
     assert "已被 logkey.rotate 替换" in old.output
     s.run("plan", "publish", "2024", "--site", str(s.root), "--key", s.dept_key("scjg"),

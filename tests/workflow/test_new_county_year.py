@@ -150,7 +150,10 @@ def _only_own_secrets(c: County) -> None:
             continue
         rel = path.relative_to(c.root)
         if rel.parts[0] == "rootkeys":
-            assert "_dept_" not in path.name, rel  # the operator holds root and log keys only
+            # One medium per root holder and one for the log key, one key on each.
+            assert rel.parts[1] in ("root-1", "root-2", "root-3", "log"), rel
+            assert [p.name for p in path.parent.glob("*.key")] == [path.name], rel
+            assert "_dept_" not in path.name, rel
             continue
         assert rel.parts[0].startswith("office-"), rel
         dept = rel.parts[0].removeprefix("office-")
