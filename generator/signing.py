@@ -36,8 +36,9 @@ from ledger.keys import read_private_key
 from ledger.merkle import RootBuilder, leaf_hash
 from ledger.note import Signer
 from ledger.payloads import ENTRY_TYPES
-from ledger.registry import KeyRecord, Registry
+from ledger.registry import KeyRecord, Registry, TrustAnchor
 from ledger.schema import BodyError, parse
+from ledger.store import LedgerStore
 from ledger.tasks import parse_ts
 from ledger.trust import parse_trust
 
@@ -216,7 +217,19 @@ class Request:
 def prepare(
     repo: SiteRepo, body: Mapping[str, Any], blobs: Sequence[bytes], expires: str | None = None
 ) -> Request:
-    """A request for ``body`` against the ledger as it is now (its latest checkpoint).
+    """A request for ``body`` against the site's ledger as it is now (:func:`prepare_on`)."""
+    return prepare_on(repo.store, repo.trust, body, blobs, expires)
+
+
+def prepare_on(
+    store: LedgerStore,
+    trust: TrustAnchor,
+    body: Mapping[str, Any],
+    blobs: Sequence[bytes],
+    expires: str | None = None,
+) -> Request:
+    """A request for ``body`` against the ledger ``store`` as it is now (its latest checkpoint):
+    the site's, or a department's verified copy of it.
 
     ``expires`` defaults to the entry's ``ts`` + :data:`DEFAULT_VALIDITY`; an announcement's
     request never outlives its reveal deadline (after the drand round an announcement could be
@@ -224,10 +237,30 @@ def prepare(
 
     Raises:
         SigningError: if the body cannot go through a request or ``expires`` is not after ``ts``.
+        WorkflowError: if the ledger's rules would refuse the entry (exit code 11).
     """
-    checkpoint = repo.store.read_state().checkpoint
+    checkpoint = store.read_state().checkpoint
     assert checkpoint is not None  # an initialised ledger has log.init and its checkpoint
-    _dry_run(repo, body)
+    _dry_run(store, trust, body)
+    unique = {hashlib.sha256(b).hexdigest(): bytes(b) for b in blobs}
+    return Request(
+        origin=trust.origin,
+        size=checkpoint.size,
+        root=checkpoint.root.hex(),
+        expires=_expiry(body, expires),
+        body=dict(body),
+        signers=required_signers(body, "签署申请"),
+        summary=summarise(body),
+        blobs=tuple(unique[h] for h in sorted(unique)),
+    )
+
+
+def _expiry(body: Mapping[str, Any], expires: str | None) -> str:
+    """``expires``, or the default (§2); it must be after the entry's ``ts``.
+
+    Raises:
+        SigningError: if it is not.
+    """
     if expires is None:
         end = parse_ts(body["ts"]) + DEFAULT_VALIDITY
         expires = end.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -235,17 +268,7 @@ def prepare(
             expires = min(expires, body["reveal_deadline"])
     if expires <= body["ts"]:
         raise SigningError(f"--expires：有效期 {expires} 应晚于条目时间 {body['ts']}")
-    unique = {hashlib.sha256(b).hexdigest(): bytes(b) for b in blobs}
-    return Request(
-        origin=repo.trust.origin,
-        size=checkpoint.size,
-        root=checkpoint.root.hex(),
-        expires=expires,
-        body=dict(body),
-        signers=required_signers(body, "签署申请"),
-        summary=summarise(body),
-        blobs=tuple(unique[h] for h in sorted(unique)),
-    )
+    return expires
 
 
 def prepare_initial(body: Mapping[str, Any], expires: str | None = None) -> Request:
@@ -255,15 +278,11 @@ def prepare_initial(body: Mapping[str, Any], expires: str | None = None) -> Requ
     Raises:
         SigningError: if the body is not a valid ``log.init`` or ``expires`` is not after ``ts``.
     """
-    if expires is None:
-        expires = (parse_ts(body["ts"]) + DEFAULT_VALIDITY).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if expires <= body["ts"]:
-        raise SigningError(f"--expires：有效期 {expires} 应晚于条目时间 {body['ts']}")
     return Request(
         origin=body["origin"],
         size=0,
         root=EMPTY_ROOT,
-        expires=expires,
+        expires=_expiry(body, expires),
         body=dict(body),
         signers=required_signers(body, "签署申请"),
         summary=summarise(body),
@@ -271,14 +290,14 @@ def prepare_initial(body: Mapping[str, Any], expires: str | None = None) -> Requ
     )
 
 
-def _dry_run(repo: SiteRepo, body: Mapping[str, Any]) -> None:
+def _dry_run(store: LedgerStore, trust: TrustAnchor, body: Mapping[str, Any]) -> None:
     """Apply ``body`` to the task rules as the next entry, signatures aside, so a request the
     ledger would refuse is refused before any department is asked to sign it.
 
     Raises:
         WorkflowError: with the rule's reason (exit code 11).
     """
-    state = replay_store(repo.store, repo.trust)
+    state = replay_store(store, trust)
     entry = parse_entry(assemble_entry(body, {"unsigned+00000000": bytes(64)}))
     try:
         require_not_earlier(state.entries[-1] if state.entries else None, entry)
@@ -692,5 +711,6 @@ __all__ = [
     "is_initial",
     "prepare",
     "prepare_initial",
+    "prepare_on",
     "sign_request",
 ]

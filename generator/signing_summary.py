@@ -123,4 +123,6 @@ def summarise(body: Mapping[str, Any]) -> str:
         return "\n".join(head + _announce(body))
     if type_ == "task.confirm":
         return "\n".join(head + _confirm(body))
+    if type_ == "draw.reveal":
+        return "\n".join([*head, f"任务：{body['task_id']}", f"揭示的抽取秘密：{body['secret']}"])
     return "\n".join(head)
