@@ -320,6 +320,7 @@ def _report(
         }
         for ref, rec in sorted(registry.keys.items())
     ]
+    audit.warnings.extend(draw_audit.pools.warnings)
     if registry.flagged:
         audit.warnings.append(
             f"{len(registry.flagged)} 条条目由事后声明泄露（compromised）的密钥签署，已标记"
@@ -350,4 +351,5 @@ def _report(
         draws_checked=draw_audit.draws_checked,
         beacons_checked=draw_audit.beacons_checked,
         replacements_checked=draw_audit.replacements_checked,
+        pools_checked=draw_audit.pools.announcements_checked,
     )

@@ -25,7 +25,7 @@ from generator.content.drawsize import draw_figures
 from generator.content.model import CreditRisk, InspectorStatus, MarketEntity, SpotCheckTask
 from generator.drawsecret import create_secret, read_secret, secret_path
 from generator.errors import OptionError, WorkflowError
-from generator.workflow.actions import find_task
+from generator.workflow.actions import find_task, published_plans
 from generator.workflow.site import SiteRepo
 from generator.workflow.visits import PoolRules, pool_rules
 from ledger import canonical
@@ -274,6 +274,8 @@ def announce_body(
 
     Raises:
         OptionError: if the round is too far ahead.
+        ContentError: if the task's plan, or the rules of its items, changed since the plan was
+            recorded (the draw uses the rules the ledger holds: docs/workflow.md §6.1).
         WorkflowError: if the task cannot be announced now, or a commitment is missing
             (:func:`_commitments`).
     """
@@ -283,9 +285,13 @@ def announce_body(
             f"--round：drand 第 {round_} 轮在公告时间 {at} 之后 {lead / 86400:.0f} 天，超过上限 "
             f"{MAX_ANNOUNCE_LEAD.days} 天；请指定公告后 24 小时到 {MAX_ANNOUNCE_LEAD.days} 天之间的轮次"
         )
-    _, task = find_task(repo, task_id)
+    plan, task = find_task(repo, task_id)
+    items = {i.id: i for i in repo.content.items}
+    recorded = repo.state().tasks.plans.get(plan.id)
+    if recorded is not None:  # the rules used are those the plan recorded (docs/workflow.md §6.1)
+        published_plans([plan], {plan.id: recorded.payload.document.sha256}, items)
     departments = _participants(repo, task)
-    rules = pool_rules(repo, task, departments, {i.id: i for i in repo.content.items})
+    rules = pool_rules(repo, task, departments, items)
     check_ratio_cap(repo, task, parse_ts(at), rules)
     if rules.excluded:
         progress(f"按抽查频次排除本年度已抽中的 {len(rules.excluded)} 户（docs/workflow.md §6）")

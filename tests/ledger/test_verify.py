@@ -129,6 +129,7 @@ def test_json_report_schema(built: lf.Ledger) -> None:
         "draws",
         "beacons",
         "replacements",
+        "pools",
     }
     assert set(data["pin"]) == {"previous_size", "updated"}
     assert len(data["root"]) == 64
