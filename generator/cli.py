@@ -411,7 +411,7 @@ def init_cmd(
     每位根密钥持有人先在自己的介质上运行 gongkai keys new --root 编号 --origin …，只交出公钥；
     各自签署申请后，运维人员用 gongkai request append 申请 --signatures 签名目录 --site 目录
     --log-key 日志私钥 建立账本和 trust.txt（docs/signing.md §10）。"""
-    from generator.cli_sign import write_request
+    from generator.cli_sign import echo_request
     from generator.workflow.setup import init_site
     from generator.workflow.site import parse_at
     from ledger.keys import read_public_key
@@ -419,10 +419,10 @@ def init_cmd(
     report = init_site(
         directory, name=name, region_code=region_code, region_name=region_name, origin=origin,
         base_url=base_url, roots=[read_public_key(p) for p in root_pubs], threshold=threshold,
-        log_keys=[read_public_key(p) for p in log_pubs], ts=parse_at(at),
+        log_keys=[read_public_key(p) for p in log_pubs], ts=parse_at(at), out=out,
     )  # fmt: skip
     click.echo(f"已创建站点内容骨架：{report.site / 'content'}")
-    write_request(report.request, out)
+    echo_request(report.request, out)
 
 
 @keys.command("register")

@@ -30,7 +30,14 @@ from generator.cli_workflow import (
 if TYPE_CHECKING:
     from generator.signing import Request
 
-__all__ = ["expires_option", "expiry", "register", "request_out_option", "write_request"]
+__all__ = [
+    "echo_request",
+    "expires_option",
+    "expiry",
+    "register",
+    "request_out_option",
+    "write_request",
+]
 
 expires_option = click.option(
     "--expires",
@@ -149,11 +156,23 @@ def expiry(expires: str | None) -> str | None:
 
 
 def write_request(request: Request, out: Path) -> None:
+    """Write the request file and show what it asks."""
     out.write_bytes(request.dumps())
+    echo_request(request, out)
+
+
+def echo_request(request: Request, out: Path) -> None:
+    """Show the summary of the request written to ``out``, its expiry and who must sign."""
+    from generator.keyrequests import KEY_TYPES
+
     click.echo(request.summary)
-    click.echo(
-        f"已写出签署申请 {out}（有效期至 {request.expires}）；须签署的部门：{'、'.join(request.signers)}"
-    )
+    who = "须签署的部门"
+    if request.body["type"] == "log.init":
+        who = "须由以下每一把根密钥签署"
+    elif request.body["type"] in KEY_TYPES:
+        who = "须由门限数量的现任根密钥签署（见摘要），另须由以下密钥本身签署"
+    signers = "、".join(request.signers) or "（无）"
+    click.echo(f"已写出签署申请 {out}（有效期至 {request.expires}）；{who}：{signers}")
 
 
 @request_group.command("append")
