@@ -7,6 +7,7 @@ reject is ever written.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from ledger.note import Signer, Verifier, parse_vkey
 from ledger.registry import Registry, TrustAnchor
 from ledger.store import LedgerStore, Validator
 from ledger.tasks import TaskLedger
+from ledger.timestamp import TimeBounds, directory_bounds
 from ledger.trust import format_trust, parse_trust
 
 TRUST_NAME = "trust.txt"
@@ -74,6 +76,20 @@ class LedgerState:
     registry: Registry
     tasks: TaskLedger
     entries: list[Entry]
+    #: Where to read the RFC 3161 tokens from, and the anchor's TSAs (docs/ledger.md §15).
+    stamps_from: tuple[Path, tuple[tuple[str, bytes], ...]] | None = None
+    _bounds: TimeBounds | None = None
+
+    def bounds(self) -> TimeBounds:
+        """The verified tokens of the ledger (read and verified once, on first use).
+
+        Raises:
+            LedgerError: a token does not verify (docs/ledger.md §15.3).
+        """
+        if self._bounds is None:
+            source = self.stamps_from
+            self._bounds = directory_bounds(*source) if source else TimeBounds([])
+        return self._bounds
 
     def apply(self, entry: Entry) -> None:
         """Check and apply the next entry (keys first, then the task state machine).
@@ -94,7 +110,10 @@ def replay_store(store: LedgerStore, trust: TrustAnchor, limit: int | None = Non
         LedgerError: at the first entry a verifier would reject.
     """
     state = LedgerState(
-        Registry(origin=trust.origin, trust=trust), TaskLedger(blob_reader=store.get_blob), []
+        Registry(origin=trust.origin, trust=trust),
+        TaskLedger(blob_reader=store.get_blob),
+        [],
+        (store.directory, trust.tsas),
     )
     for index, line in enumerate(store.iter_lines()):
         if limit is not None and index >= limit:
@@ -203,9 +222,7 @@ def add_trust_log_keys(draws: Path, trust: TrustAnchor, keys: Sequence[Verifier]
     Precondition: the ``logkey.rotate`` naming ``keys`` is already in the ledger.
     """
     added = tuple(v for v in keys if v not in trust.log_keys)
-    updated = TrustAnchor(
-        trust.origin, trust.log_keys + added, trust.roots, trust.threshold, trust.entry0_hash
-    )
+    updated = dataclasses.replace(trust, log_keys=trust.log_keys + added)
     write_atomic(draws / TRUST_NAME, format_trust(updated))
     return updated
 
