@@ -103,9 +103,7 @@ def test_staff_act_on_working_days() -> None:
     """Imports, follow-ups, cases and notices are dated on working days (content/holidays/)."""
     _, bodies = _current_results()
     acted = [
-        b
-        for b in bodies
-        if b["type"].startswith(("result.", "followup.", "case.", "notice."))
+        b for b in bodies if b["type"].startswith(("result.", "followup.", "case.", "notice."))
     ]
     assert len(acted) > 100
     off = sorted({(b["type"], b["ts"]) for b in acted if not is_workday(_china_day(b["ts"]))})
