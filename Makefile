@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: site test lint bench fuzz serve check example clean browser-deps crash-deps office-deps web-deps wheel-check
+.PHONY: site test lint bench fuzz serve check example clean browser-deps crash-deps office-deps web-deps tsa-deps wheel-check
 
 # The venv is rebuilt when pyproject.toml changes.
 # The C accelerators (ledger/draw/_entities.c, _picks.c) need a compiler and OpenSSL's headers; without
@@ -43,7 +43,12 @@ web-deps:
 	-@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null)
 	-@test -f /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnginx-mod-http-brotli-filter >/dev/null 2>&1
 
-test: $(STAMP) browser-deps crash-deps office-deps web-deps
+# The example county's local time-stamping authority signs with `openssl ts -reply` at the
+# recorded time of the example year, through libfaketime (docs/ledger.md §15.6).
+tsa-deps:
+	-@command -v faketime >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq faketime >/dev/null)
+
+test: $(STAMP) browser-deps crash-deps office-deps web-deps tsa-deps
 	$(PY) -m pytest -q
 
 # `pip install .` / `pipx install`: the wheel, installed into a fresh venv outside the checkout
@@ -84,7 +89,7 @@ check: $(STAMP)
 	$(BIN)/gongkai check --content content
 
 # Regenerate the synthetic parts of the example county (deterministic, seeded).
-example: $(STAMP)
+example: $(STAMP) tsa-deps
 	$(PY) -m generator.example.county --out content
 	$(PY) -m generator.example.year --content content --draws draws
 

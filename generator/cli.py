@@ -23,6 +23,7 @@ from generator.cli_errors import EXIT_CODES, IO_EXIT, LISTEN_EXIT, GongkaiError,
 from generator.cli_errors import workflow_errors as _workflow_errors
 from generator.cli_options import AT_DATE, PORT, TEXT, WORKERS
 from generator.cli_text import VERSION_HELP, VERSION_MESSAGE, GongkaiGroup
+from generator.cli_tsa import tsa_group
 from generator.cli_workflow import (
     at_option,
     draw,
@@ -554,6 +555,15 @@ def export_cmd(kind: str, out: Path, content_dir: Path) -> None:
     click.echo(f"已导出{_KIND_NAME[kind]} {count} 条到 {out}")
 
 
-for _group in (plan, task, draw, results_group, followup_group, case_group, notice_group):
+for _group in (
+    plan,
+    task,
+    draw,
+    results_group,
+    followup_group,
+    case_group,
+    notice_group,
+    tsa_group,
+):
     main.add_command(_group)
 cli_sign.register(main)  # request, sign; draw commit (docs/signing.md)

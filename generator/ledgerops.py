@@ -21,6 +21,7 @@ from ledger.note import Signer
 from ledger.registry import Registry, TrustAnchor
 from ledger.store import LedgerStore, Validator
 from ledger.tasks import TaskLedger
+from ledger.timestamp import TimeBounds, directory_bounds
 from ledger.trust import format_trust, parse_trust
 
 TRUST_NAME = "trust.txt"
@@ -73,6 +74,20 @@ class LedgerState:
     registry: Registry
     tasks: TaskLedger
     entries: list[Entry]
+    #: Where to read the RFC 3161 tokens from, and the anchor's TSAs (docs/ledger.md §15).
+    stamps_from: tuple[Path, tuple[tuple[str, bytes], ...]] | None = None
+    _bounds: TimeBounds | None = None
+
+    def bounds(self) -> TimeBounds:
+        """The verified tokens of the ledger (read and verified once, on first use).
+
+        Raises:
+            LedgerError: a token does not verify (docs/ledger.md §15.3).
+        """
+        if self._bounds is None:
+            source = self.stamps_from
+            self._bounds = directory_bounds(*source) if source else TimeBounds([])
+        return self._bounds
 
     def apply(self, entry: Entry) -> None:
         """Check and apply the next entry (keys first, then the task state machine).
@@ -93,7 +108,10 @@ def replay_store(store: LedgerStore, trust: TrustAnchor, limit: int | None = Non
         LedgerError: at the first entry a verifier would reject.
     """
     state = LedgerState(
-        Registry(origin=trust.origin, trust=trust), TaskLedger(blob_reader=store.get_blob), []
+        Registry(origin=trust.origin, trust=trust),
+        TaskLedger(blob_reader=store.get_blob),
+        [],
+        (store.directory, trust.tsas),
     )
     for index, line in enumerate(store.iter_lines()):
         if limit is not None and index >= limit:

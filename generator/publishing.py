@@ -18,6 +18,7 @@ from generator.workflow.records import result_from_entry
 from generator.workflow.status import ledger_as_of
 from generator.workflow.timeline import TaskFacts, task_facts
 from ledger.examplekeys import refuse_example_ledger
+from ledger.timestamp import TimeBounds
 from ledger.verify import VerifyReport, verify_directory
 
 
@@ -53,13 +54,14 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
         example_site=example_site,
     )
     state = replay_store(open_store(draws, trust), trust, report.size)
+    bounds = TimeBounds.from_report(report.timestamps)  # verified by the audit above
     superseded: dict[int, int] = {}
     for index, entry in state.tasks.results.items():
         if entry.type == "result.correct":
             superseded[entry.payload.refers.index] = index
     results = followups.apply(
         [
-            result_from_entry(entry, index, superseded.get(index))
+            result_from_entry(entry, index, superseded.get(index), bounds.public_by(index))
             for index, entry in sorted(state.tasks.results.items())
         ],
         state.entries,

@@ -28,7 +28,7 @@ _TEXT: Final = "text/plain; charset=utf-8"
 #: Paths served as UTF-8 text whatever their extension (the ledger's text files).
 _TEXT_PATH: Final = re.compile(
     r"(^|/)ledger/(checkpoint|checkpoints/[0-9]+|trust\.txt|entries\.jsonl|SHA256SUMS"
-    r"|proofs/[0-9]+\.tlog-proof)$"
+    r"|proofs/[0-9]+\.tlog-proof|tsa/[a-z0-9-]+\.pem)$"
 )
 _TYPES: Final = {
     ".html": "text/html; charset=utf-8",
@@ -41,6 +41,7 @@ _TYPES: Final = {
     ".svg": "image/svg+xml",
     ".ico": "image/x-icon",
     ".wasm": "application/wasm",
+    ".tsr": "application/timestamp-reply",  # RFC 3161 tokens (docs/ledger.md §15.1)
 }
 
 

@@ -30,6 +30,7 @@ from ledger.payloads import EntryTypes
 from ledger.pin import parse_note_checkpoint
 from ledger.registry import TrustAnchor
 from ledger.tiles import TILE_WIDTH, TileRef, decode_bundle
+from ledger.timestamp import parse_token_name
 from ledger.trust import parse_trust
 
 __all__ = ["Archive", "AuditedDirectory", "collect_blob_refs", "load_trust"]
@@ -213,6 +214,8 @@ class AuditedDirectory:
         for name in names:
             if name.startswith("."):
                 continue  # a crashed writer's temp file is never part of the log
+            if parse_token_name(name) is not None:
+                continue  # a time-stamp token, checked by ledger.timestamp (§15.3)
             rel = f"{ARCHIVE_DIR}/{name}"
             if not DECIMAL.fullmatch(name):
                 raise MalformedError(f"{rel}：存档文件名应为规范的十进制大小")

@@ -4,6 +4,8 @@
 
     checkpoint                      the latest signed checkpoint (mutable; written last)
     checkpoints/<size>              every archived checkpoint, verbatim (immutable)
+    checkpoints/<size>.<tsa>.tsr    its RFC 3161 time-stamp tokens (immutable; §15)
+    tsa/<name>.pem                  each TSA's certificate chain, pinned by trust.txt
     entries.jsonl                   the checkpointed lines (grows; always a prefix-extension)
     tile/<L>/<N>[.p/<W>]            hash tiles for every archived size (immutable)
     tile/entries/<N>[.p/<W>]        entry bundles for every archived size (immutable)
@@ -70,6 +72,7 @@ from ledger.tiles import (
     tile_bytes,
     tiles_for_size,
 )
+from ledger.timestamp import TSA_DIR, read_tokens
 from ledger.trust import format_trust
 from ledger.verify import verify_directory
 
@@ -330,6 +333,10 @@ def _publish(
         notes[s] = (src / ARCHIVE_DIR / str(s)).read_bytes()
         output.write(f"{ARCHIVE_DIR}/{s}", notes[s])
 
+    # Step 3a'. RFC 3161 tokens beside them and the TSA chains (docs/ledger.md §15.1; verified
+    # by the audit of step 1).
+    _copy_timestamps(src, output, trust, set(archived))
+
     # Step 3b. Hash tiles for every archived size (C2SP tlog-tiles; docs/ledger.md §10.5).
     refs: set[TileRef] = set()
     for s in archived:
@@ -368,6 +375,17 @@ def _publish(
     report.files = len(output.written)
     report.unchanged_immutable = output.unchanged
     return report
+
+
+def _copy_timestamps(src: Path, output: _Output, trust: TrustAnchor, archived: set[int]) -> None:
+    """Copy ``checkpoints/<size>.<tsa>.tsr`` of the archived sizes and ``tsa/<name>.pem``."""
+    for name, _ in trust.tsas:
+        rel = f"{TSA_DIR}/{name}.pem"
+        if (src / rel).exists():
+            output.write(rel, (src / rel).read_bytes())
+    for size, _, name in read_tokens(src / ARCHIVE_DIR):
+        if size in archived:
+            output.write(f"{ARCHIVE_DIR}/{name}", (src / ARCHIVE_DIR / name).read_bytes())
 
 
 @dataclass(frozen=True)

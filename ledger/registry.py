@@ -70,6 +70,8 @@ class TrustAnchor:
     roots: tuple[Verifier, ...]
     threshold: int
     entry0_hash: bytes
+    #: RFC 3161 time-stamping authorities: ``(name, SHA-256 of tsa/<name>.pem)`` (§15.2).
+    tsas: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass

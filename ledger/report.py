@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from ledger.timerules import BACKWARD_TOLERANCE, FUTURE_TOLERANCE
+
 __all__ = ["REPORT_SCHEMA", "VerifyReport"]
 
 REPORT_SCHEMA: Final = "gongkai-verify-report/v1"
@@ -70,6 +72,8 @@ class VerifyReport:
     draws_checked: int = 0
     beacons_checked: int = 0
     replacements_checked: int = 0
+    timestamps: list[dict[str, Any]] = field(default_factory=list)
+    time_bounded: int = 0
     #: draw announcements whose entity snapshot was checked against the pool rules
     #: (docs/workflow.md §6.1).
     pools_checked: int = 0
@@ -103,6 +107,14 @@ class VerifyReport:
                 "beacons": self.beacons_checked,
                 "replacements": self.replacements_checked,
                 "pools": self.pools_checked,
+                "timestamps": len(self.timestamps),
+            },
+            "timestamps": [dict(t) for t in self.timestamps],
+            "time_bounds": {
+                "bounded_entries": self.time_bounded,
+                "unbounded_entries": self.size - self.time_bounded,
+                "future_tolerance_seconds": int(FUTURE_TOLERANCE.total_seconds()),
+                "backward_tolerance_seconds": int(BACKWARD_TOLERANCE.total_seconds()),
             },
             "pin": {"previous_size": self.pin_previous_size, "updated": self.pin_updated},
         }
@@ -134,6 +146,11 @@ class VerifyReport:
                                  for byte; pools: announcements whose snapshot was checked
                                  against docs/workflow.md §6)
             pin                 {previous_size: int|null, updated: bool}
+            timestamps          [{size, tsa, time, latest, serial}]: verified RFC 3161 tokens
+                                (docs/ledger.md §15.3); `latest` = genTime + accuracy
+            time_bounds         {bounded_entries, unbounded_entries, future_tolerance_seconds,
+                                 backward_tolerance_seconds}: entries with a proven upper bound
+                                 on their publication time and the tolerances of §15.8
         """
         return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
@@ -154,6 +171,12 @@ class VerifyReport:
             f"  根密钥 {len(self.root_keys)} 个（门限 {self.threshold}），"
             f"日志密钥 {len(self.log_keys)} 个，部门密钥 {len(self.keys)} 个（已撤销 {revoked} 个）",
         ]
+        if self.timestamps:
+            tsas = sorted({t["tsa"] for t in self.timestamps})
+            lines.append(
+                f"  RFC 3161 时间戳令牌 {len(self.timestamps)} 个（机构：{'、'.join(tsas)}），"
+                f"最早 {self.timestamps[0]['time']}，最晚 {max(t['time'] for t in self.timestamps)}"
+            )
         if self.flagged:
             shown = "、".join(f"第 {i} 条（{k}）" for i, k in sorted(self.flagged.items())[:20])
             more = "等" if len(self.flagged) > 20 else ""

@@ -27,6 +27,7 @@ from ledger.journal import JOURNAL_NAME, AppendJournal, parse_journal
 from ledger.layout import ARCHIVE_DIR, BLOB_DIR, CHECKPOINT_NAME, ENTRIES_NAME
 from ledger.merkle import RootBuilder, leaf_hash
 from ledger.note import Verifier
+from ledger.timestamp import parse_token_name
 
 __all__ = [
     "MAX_ENTRY_SIZE",
@@ -294,6 +295,8 @@ class StoreScanner:
         for name in names:
             if name.startswith(TEMP_PREFIX):
                 continue  # an unpublished temp file of a crashed writer: never part of the log
+            if parse_token_name(name) is not None:
+                continue  # an RFC 3161 token on a checkpoint (docs/ledger.md §15.1): the auditor's
             rel = f"{ARCHIVE_DIR}/{name}"
             if not _DECIMAL.fullmatch(name):
                 raise self.fatal_at(

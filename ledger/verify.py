@@ -55,6 +55,8 @@ from ledger.registry import TrustAnchor
 from ledger.replay import BlobReader, DrawCheck, Replay, replay_entries
 from ledger.report import REPORT_SCHEMA, VerifyReport
 from ledger.storescan import describe_interruption
+from ledger.timerules import TimeRules
+from ledger.timestamp import check_tokens
 
 if TYPE_CHECKING:
     from ledger.draw.algorithms import DrawAlgorithms
@@ -167,6 +169,11 @@ def _run(
     archives = audit.list_archive(size)
     if size not in archives and archives:
         audit.warnings.append(f"{CHECKPOINT_NAME}（大小 {size}）不在存档 {ARCHIVE_DIR}/ 中")
+    # Step 3b. RFC 3161 tokens on the archived checkpoints (docs/ledger.md §15.3): each
+    # verifies against the pinned chain of its TSA; they bound when each entry was public.
+    bounds = check_tokens(
+        audit.path, {s: a.note for s, a in archives.items()}, audit.trust.tsas, read_required
+    )
     pin = read_pin(pin_path, audit.origin)
 
     # Step 4. Stream entries.jsonl (ledger.replay); one task replay per audit re-runs every
@@ -174,8 +181,9 @@ def _run(
     from ledger.draw.audit import LedgerAudit
 
     draw_audit = LedgerAudit() if algorithms is None else LedgerAudit(algorithms=algorithms)
+    time_rules = TimeRules(bounds)  # docs/ledger.md §15.8
     replay = replay_entries(
-        audit, size, archives, pin[1].size if pin else None, [draw_audit, *checks]
+        audit, size, archives, pin[1].size if pin else None, [draw_audit, time_rules, *checks]
     )
     root, current_keys = _check_checkpoint(audit, replay, cp_note, checkpoint)
     tail_count, torn = count_rest(audit.path / ENTRIES_NAME, size)
@@ -207,6 +215,7 @@ def _run(
         receipts=receipts,
         pin_previous_size=pin[1].size if pin is not None else None,
         pin_updated=_update_pin(pin_path, update_pin, pin, cp_note, size),
+        time_rules=time_rules,
     )
 
 
@@ -300,6 +309,7 @@ def _report(
     receipts: int,
     pin_previous_size: int | None,
     pin_updated: bool,
+    time_rules: TimeRules,
 ) -> VerifyReport:
     """The report of a successful audit of ``verified`` (the checkpoint, its current log keys).
 
@@ -351,5 +361,7 @@ def _report(
         draws_checked=draw_audit.draws_checked,
         beacons_checked=draw_audit.beacons_checked,
         replacements_checked=draw_audit.replacements_checked,
+        timestamps=[stamp.as_dict() for stamp in time_rules.bounds.stamps],
+        time_bounded=time_rules.bounded,
         pools_checked=draw_audit.pools.announcements_checked,
     )

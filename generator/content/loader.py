@@ -47,6 +47,7 @@ from generator.content.source import Fields, LocDict, LocList, items_of, load_ya
 from generator.content.tables import read_table
 from generator.content.uscc import CodeStatus, check_uscc
 from generator.content.workdays import packaged, use_local_years
+from ledger.timestamp import TSA_NAME
 
 LIBRARY_SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")
 
@@ -216,11 +217,36 @@ def _load_site(reader: _Reader) -> SiteConfig | None:
             "账本来源（origin）不能含空格、“+”或协议头，例如 example.gov.cn/gongkai/ledger",
         )
     description = f.text("description", required=False, max_len=2000) or ""
+    stamping = _timestamping(f, example)
     f.finish()
     if None in (name, region_code, region_name, base_url, origin):
         return None
     assert name and region_code and region_name and base_url and origin
-    return SiteConfig(name, region_code, region_name, base_url, origin, example, description)
+    return SiteConfig(
+        name, region_code, region_name, base_url, origin, example, description, stamping
+    )
+
+
+def _timestamping(f: Fields, example: bool) -> tuple[tuple[str, str], ...]:
+    """``timestamping``: a mapping TSA name → URL (docs/content.md §1, docs/ledger.md §15.5)."""
+    found = f.mapping("timestamping", required=False)
+    if not found:
+        return ()
+    out: list[tuple[str, str]] = []
+    for name, url in found.items():
+        if not isinstance(name, str) or not TSA_NAME.fullmatch(name):
+            f.error("timestamping", f"时间戳机构名称“{name}”无效：只能由小写字母、数字和“-”组成")
+            continue
+        if url == "example:":
+            out.append((name, url))  # refused on a real site when used (exit code 9)
+        elif not isinstance(url, str) or not is_absolute_url(url):
+            f.error(
+                "timestamping",
+                f"时间戳机构“{name}”的网址应为 http:// 或 https:// 开头的绝对网址，实际为“{url}”",
+            )
+        else:
+            out.append((name, url))
+    return tuple(out)
 
 
 def is_absolute_url(url: str) -> bool:

@@ -116,6 +116,9 @@ class SiteConfig:
     ledger_origin: str
     example: bool
     description: str = ""
+    #: RFC 3161 time-stamping authorities, ``(name, url)`` (docs/content.md §1, docs/ledger.md
+    #: §15.5); ``url`` is ``http(s)://…`` or, on an example site only, ``example:``.
+    timestamping: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,19 @@ class InspectionResult:
     followup: FollowUp
     ledger_index: int
     superseded_by: int | None = None
+    #: The earliest RFC 3161 bound on when the entry was public (docs/ledger.md §15.4), UTC,
+    #: and the TSA that proves it; None when no time-stamped checkpoint covers it yet.
+    proven_public: dt.datetime | None = None
+    proven_tsa: str = ""
+
+    @property
+    def proven_text(self) -> str:
+        """``proven_public`` in Beijing time with its TSA, e.g. ``2024-03-01 18:00:00（北京时间，
+        example-tsa）``; empty without a proof."""
+        if self.proven_public is None:
+            return ""
+        china = self.proven_public.astimezone(dt.timezone(dt.timedelta(hours=8)))
+        return f"{china:%Y-%m-%d %H:%M:%S}（北京时间，{self.proven_tsa}）"
 
     @property
     def problem_found(self) -> bool:

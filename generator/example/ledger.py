@@ -12,7 +12,10 @@ from pathlib import Path
 
 from generator.content.loader import load_content
 from generator.example.keys import dept_key_name, example_signer, key_names
+from generator.example.tsa import EXAMPLE_CHAIN, EXAMPLE_TSA
 from generator.ledgerops import append_entries, init_ledger, key_add_entry
+from generator.timestamping import stamp_appended
+from ledger.tsa import add_tsa
 
 INIT_TS = "2024-01-02T01:00:00Z"
 KEYS_TS = "2024-01-02T02:00:00Z"
@@ -31,12 +34,21 @@ def build_example_ledger(content_dir: Path, draws: Path) -> None:
     names = key_names(origin)
     log = example_signer(names["log"])
     roots = [example_signer(names[r]) for r in ("root1", "root2", "root3")]
-    init_ledger(draws, origin, log, roots, 2, INIT_TS)
+    trust = init_ledger(draws, origin, log, roots, 2, INIT_TS)
+    if content.site.timestamping:  # the example's local TSA (docs/ledger.md §15.6)
+        trust = add_tsa(draws, EXAMPLE_TSA, EXAMPLE_CHAIN.read_bytes())
+        stamp_appended(draws, 1, content.site, trust, [read_line(draws, 0)])
     lines = [
         key_add_entry(origin, example_signer(dept_key_name(origin, d.id)), d.id, roots[:2], KEYS_TS)
         for d in content.departments
     ]
-    append_entries(draws, lines, log)
+    checkpoint = append_entries(draws, lines, log)
+    stamp_appended(draws, checkpoint.size, content.site, trust, lines)
+
+
+def read_line(draws: Path, index: int) -> bytes:
+    """Line ``index`` of ``draws/entries.jsonl`` (without its newline)."""
+    return (draws / "entries.jsonl").read_bytes().split(b"\n")[index]
 
 
 def main() -> None:

@@ -674,6 +674,8 @@ def result_key(r: InspectionResult) -> tuple[object, ...]:
         (f.measure._value_, f.state._value_, f.note, f.closed_on, f.deadline, f.recheck),
         r.ledger_index,
         r.superseded_by,
+        r.proven_public,
+        r.proven_tsa,
     )
 
 

@@ -22,7 +22,8 @@ from generator.content.results import (
 from ledger.entries import Entry
 from ledger.payloads import FollowupState, Result, ResultCorrect, ResultPublish
 from ledger.schema import encode
-from ledger.tasks import china_date
+from ledger.tasks import CHINA, china_date
+from ledger.timestamp import Timestamp
 
 
 def result_payload(
@@ -62,9 +63,16 @@ def result_body(**row: Any) -> dict[str, Any]:
 
 
 def result_from_entry(
-    entry: Entry, index: int, superseded_by: int | None = None
+    entry: Entry,
+    index: int,
+    superseded_by: int | None = None,
+    proven: Timestamp | None = None,
 ) -> InspectionResult:
     """Turn a verified ``result.publish`` / ``result.correct`` entry into an InspectionResult.
+
+    ``proven`` is the token that bounds when the entry was public (docs/ledger.md §15.4): then
+    ``published_on`` is the China date of that bound, what the TSA proves, not the signer's
+    ``ts`` (docs/workflow.md §4.2). Without one, ``published_on`` is the date of ``ts``.
 
     The publication deadline is not part of it: it is computed where it is used, by the one
     definition of docs/workflow.md §4 (:mod:`generator.workflow.metrics`).
@@ -95,8 +103,12 @@ def result_from_entry(
         inspectors=r.inspectors,
         inspected_on=r.inspected_on,
         completed_on=r.completed_on,
-        published_on=china_date(entry.ts),
+        published_on=(
+            proven.latest.astimezone(CHINA).date() if proven is not None else china_date(entry.ts)
+        ),
         followup=followup,
         ledger_index=index,
         superseded_by=superseded_by,
+        proven_public=proven.latest if proven is not None else None,
+        proven_tsa=proven.tsa if proven is not None else "",
     )

@@ -19,6 +19,7 @@ from generator.ledgerops import (
     registry_validator,
     replay_store,
 )
+from generator.timestamping import stamp_appended
 from ledger.checkpoint import Checkpoint
 from ledger.errors import StoreError, UnverifiableError, VerificationError
 from ledger.examplekeys import example_signer, refuse_example_key, refuse_example_ledger
@@ -199,10 +200,13 @@ class SiteRepo:
             WorkflowError: with the verifier's reason if an entry would be rejected.
         """
         try:
-            return self.store.append(
+            checkpoint = self.store.append(
                 lines, [log_signer], registry_validator(self.store, self.trust), blobs
             )
         except UnverifiableError:
             raise  # the check could not run (a missing library or blob): not a refusal
         except VerificationError as exc:
             raise WorkflowError(str(exc)) from exc
+        # RFC 3161 tokens on the new checkpoint (docs/ledger.md §15.5).
+        stamp_appended(self.draws, checkpoint.size, self.content.site, self.trust, lines)
+        return checkpoint

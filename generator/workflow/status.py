@@ -28,7 +28,11 @@ def current_results(state: LedgerState) -> list[InspectionResult]:
     for task in state.tasks.tasks.values():
         for (dept, entity), index in task.results.items():
             latest[(task.task_id, dept, entity)] = index
-    results = [result_from_entry(state.entries[i], i) for i in sorted(latest.values())]
+    bounds = state.bounds()
+    results = [
+        result_from_entry(state.entries[i], i, proven=bounds.public_by(i))
+        for i in sorted(latest.values())
+    ]
     return followups.apply(results, state.entries)
 
 

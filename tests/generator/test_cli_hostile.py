@@ -234,9 +234,10 @@ def _rolled_back(site: Path) -> Result:
     pin.write_bytes((site / "draws" / "checkpoint").read_bytes())
     copy = site.parent / "rolled-back"
     shutil.copytree(site / "draws", copy)
-    sizes = sorted(int(p.name) for p in (copy / "checkpoints").iterdir())
+    sizes = sorted(int(p.name) for p in (copy / "checkpoints").iterdir() if p.name.isdigit())
     (copy / "checkpoint").write_bytes((copy / "checkpoints" / str(sizes[-2])).read_bytes())
-    (copy / "checkpoints" / str(sizes[-1])).unlink()
+    for gone in (copy / "checkpoints").glob(f"{sizes[-1]}*"):  # the checkpoint and its tokens
+        gone.unlink()
     lines = (copy / "entries.jsonl").read_bytes().splitlines(keepends=True)
     (copy / "entries.jsonl").write_bytes(b"".join(lines[: sizes[-2]]))
     return _run("verify", str(copy), "--pin", str(pin))

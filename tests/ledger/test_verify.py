@@ -117,6 +117,8 @@ def test_json_report_schema(built: lf.Ledger) -> None:
         "trust_source",
         "checked",
         "pin",
+        "timestamps",
+        "time_bounds",
     }
     assert data["schema"] == REPORT_SCHEMA
     assert data["ok"] is True
@@ -129,8 +131,10 @@ def test_json_report_schema(built: lf.Ledger) -> None:
         "draws",
         "beacons",
         "replacements",
+        "timestamps",
         "pools",
     }
+    assert data["timestamps"] == []  # this log has no TSA (tests/ledger/test_timestamp.py has)
     assert set(data["pin"]) == {"previous_size", "updated"}
     assert len(data["root"]) == 64
     assert int(data["root"], 16) >= 0

@@ -380,7 +380,7 @@
     if (lines[0] !== 'gongkai-trust/v1' || lines[lines.length - 1] !== '') {
       throw new VerifyError('trust.txt 格式错误');
     }
-    const out = { origin: null, logKeys: [], roots: [], threshold: 0, entry0: null };
+    const out = { origin: null, logKeys: [], roots: [], threshold: 0, entry0: null, tsas: [] };
     for (const line of lines.slice(1, -1)) {
       const sp = line.indexOf(' ');
       const k = line.slice(0, sp);
@@ -390,6 +390,9 @@
       else if (k === 'root') out.roots.push(await parseVkey(v));
       else if (k === 'threshold') out.threshold = Number(v);
       else if (k === 'entry0') out.entry0 = v;
+      // RFC 3161 time-stamping authorities (docs/ledger.md §15.2): their tokens are checked by
+      // gongkai verify / gongkai-verify.pyz, not in the browser.
+      else if (k === 'tsa') out.tsas.push(v);
       else throw new VerifyError(`trust.txt：未知的行 ${k}`);
     }
     if (!out.origin || !out.logKeys.length || !out.roots.length || !out.threshold) {
