@@ -115,6 +115,21 @@ def key_add(dept: str, key_id: int) -> str:
     return f"key.add/{dept}/{key_id:08x}"
 
 
+def key_revoke(dept: str, key_id: int) -> str:
+    """``key.revoke/<dept>/<key ID as 8 hex digits>``: a key is revoked once."""
+    return f"key.revoke/{dept}/{key_id:08x}"
+
+
+def root_update(ts: str) -> str:
+    """``root.update/<ts>``."""
+    return f"root.update/{ts}"
+
+
+def logkey_rotate(ts: str) -> str:
+    """``logkey.rotate/<ts>``."""
+    return f"logkey.rotate/{ts}"
+
+
 def inspector_enrol(dept: str, key_id: int) -> str:
     """``inspector.enrol/<dept>/<key ID of the inspector key as 8 hex digits>``."""
     return f"inspector.enrol/{dept}/{key_id:08x}"
