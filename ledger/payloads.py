@@ -43,6 +43,7 @@ from ledger.schema import (
     payload,
     spec,
 )
+from ledger.statements import COMMON_FIELDS, Root, Statement
 from ledger.vocabulary import (
     FOLLOWUP_MEASURES,
     FOLLOWUP_STATES,
@@ -60,56 +61,12 @@ __all__ = [
     "Statement",
 ]
 
-COMMON_FIELDS: Final = ("type", "id", "ts", "dept")
-"""The fields every department statement has (key-management bodies have no ``dept``)."""
-
 _ID = Text("non-empty string", nonempty=True)
 _TEXT = Text("string")
 _REASON = Text("non-empty string", nonempty=True)
 _HEX64 = Hex(64)
 _IDS = ListOf(_ID)
 _IDS_UNIQUE = ListOf(_ID, nonempty=True, unique=True)
-
-
-# --------------------------------------------------------------------------- common fields
-
-
-@dataclass(frozen=True)
-class Root:
-    """Common fields of a key-management body (no ``dept``: signed by roots).
-
-    ``type`` is the class's ``TYPE``: constructors do not take it.
-    """
-
-    TYPE: ClassVar[str] = ""
-    type: str = spec(_ID, init=False)
-    id: str = spec(_ID)
-    ts: str = spec(Timestamp())
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "type", self.TYPE)
-
-
-@dataclass(frozen=True)
-class Statement:
-    """Common fields of a department statement; ``dept`` is the acting department.
-
-    ``type`` is the class's ``TYPE``: constructors do not take it, e.g.
-    ``TaskReply(id=…, ts=…, dept=…, task_id=…, decision="accept")``.
-    """
-
-    TYPE: ClassVar[str] = ""
-    type: str = spec(_ID, init=False)
-    id: str = spec(_ID)
-    ts: str = spec(Timestamp())
-    dept: str = spec(_ID)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "type", self.TYPE)
-
-    def signers(self) -> frozenset[str]:
-        """The departments whose keys must sign this entry (docs/workflow.md, “signed by”)."""
-        return frozenset((self.dept,))
 
 
 # --------------------------------------------------------------------------- key management
