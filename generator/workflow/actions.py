@@ -28,7 +28,7 @@ from ledger.payloads import BlobRef, PlanPublish, PlanTask, TaskInvite, TaskRepl
 
 def plan_document(plan: AnnualPlan) -> dict[str, Any]:
     """The plan as canonical-JSON-ready data (dates ISO, ratios exact decimal strings)."""
-    document: dict[str, Any] = _jsonable(dataclasses.asdict(plan))
+    document: dict[str, Any] = jsonable(dataclasses.asdict(plan))
     return document
 
 
@@ -58,24 +58,25 @@ def published_plans(plans: Iterable[AnnualPlan], recorded: Mapping[str, str]) ->
                 Location("content/plans/", 0, plan.id),
                 f"年度计划“{plan.id}”在记入账本（plan.publish）后被修改，与账本记录的内容"
                 f"（SHA-256 {digest[:16]}…）不符；网站只能公开账本记录的版本：请恢复发布时的内容，"
-                "或以新的计划编号重新发布",
+                f"或运行 gongkai plan publish {plan.id} 把修改发布为新版本",
             )
         out.add(plan.id)
     problems.raise_if_errors()
     return frozenset(out)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` with dates ISO, decimals exact strings and enums their values (JSON-ready)."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, enum.Enum):
-        return _jsonable(value.value)
+        return jsonable(value.value)
     return value
 
 
@@ -97,18 +98,26 @@ def publish_plan(
 ) -> Checkpoint:
     """Record ``plan.publish``: the plan document as a blob, its tasks in the entry.
 
+    A plan already published is recorded again as version n + 1 if its content changed
+    (docs/workflow.md §8).
+
     Raises:
-        WorkflowError: if the plan is unknown or already published.
+        WorkflowError: if the plan is unknown, or published and unchanged.
     """
     plan = next((p for p in repo.content.plans if p.id == plan_id), None)
     if plan is None:
         raise WorkflowError(f"没有编号为“{plan_id}”的年度计划")
     document = canonical.dumps(plan_document(plan))
+    digest = hashlib.sha256(document).hexdigest()
+    versions = repo.state().tasks.plan_versions.get(plan.id, [])
+    if versions and versions[-1].payload.document.sha256 == digest:
+        raise WorkflowError(f"年度计划“{plan_id}”已发布（第 {len(versions)} 版），内容没有变化")
+    version = len(versions) + 1  # a change after publication is a new version (§8)
     signer = repo.signer(plan.organiser, key)
     log = repo.log_signer(log_key)
-    digest = hashlib.sha256(document).hexdigest()
     body = PlanPublish(
-        id=entryids.plan_publish(plan.id),
+        id=entryids.plan_publish(plan.id, version),
+        version=version if version > 1 else None,
         ts=at,
         dept=plan.organiser,
         plan_id=plan.id,

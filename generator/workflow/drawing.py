@@ -26,6 +26,7 @@ from generator.content.model import CreditRisk, InspectorStatus, MarketEntity, S
 from generator.drawsecret import create_secret, read_secret, secret_path
 from generator.errors import OptionError, WorkflowError
 from generator.workflow.actions import find_task
+from generator.workflow.bound import require_published
 from generator.workflow.site import SiteRepo
 from generator.workflow.visits import PoolRules, pool_rules
 from ledger import canonical
@@ -283,7 +284,8 @@ def announce_body(
             f"--round：drand 第 {round_} 轮在公告时间 {at} 之后 {lead / 86400:.0f} 天，超过上限 "
             f"{MAX_ANNOUNCE_LEAD.days} 天；请指定公告后 24 小时到 {MAX_ANNOUNCE_LEAD.days} 天之间的轮次"
         )
-    _, task = find_task(repo, task_id)
+    plan, task = find_task(repo, task_id)
+    require_published(repo, plan, task)  # the plan and checklist the ledger holds (§8)
     departments = _participants(repo, task)
     rules = pool_rules(repo, task, departments, {i.id: i for i in repo.content.items})
     check_ratio_cap(repo, task, parse_ts(at), rules)
