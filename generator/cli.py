@@ -483,7 +483,7 @@ def verify(
     evidence_file: Path | None,
     allow_types: tuple[str, ...],
 ) -> None:
-    """离线验证账本目录或已生成网站中的账本（签名、默克尔树、检查点，并重新运行每一次抽取）。
+    """离线验证账本目录或已生成网站中的账本（签名、默克尔树、检查点，重新运行每一次抽取，并核对抽查对象快照、抽查频次和抽查比例）。
 
     选项与默认值和独立验证程序（gongkai-verify.pyz、python -m ledger verify）相同。"""
     from ledger.__main__ import main as ledger_main

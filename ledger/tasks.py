@@ -198,6 +198,17 @@ class TaskLedger:
         where = f"第 {index} 条条目（{entry.type} {entry.id}）"
         handler(self, entry, entry.payload, index, where)
 
+    def last_visits(self) -> dict[str, dt.date]:
+        """Latest ``inspected_on`` per business among the current results (a ``result.correct``
+        replaces the version it corrects) of every task (docs/workflow.md §6 rule 1)."""
+        out: dict[str, dt.date] = {}
+        for record in self.tasks.values():
+            for (_, entity), index in record.results.items():
+                day: dt.date = self.results[index].payload.result.inspected_on
+                if entity not in out or day > out[entity]:
+                    out[entity] = day
+        return out
+
     def _task(self, task_id: str, where: str) -> TaskRecord:
         record = self.tasks.get(task_id)
         if record is None:

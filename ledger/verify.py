@@ -330,6 +330,7 @@ def _report(
         }
         for ref, rec in sorted(registry.keys.items())
     ]
+    audit.warnings.extend(draw_audit.pools.warnings)
     if registry.flagged:
         audit.warnings.append(
             f"{len(registry.flagged)} 条条目由事后声明泄露（compromised）的密钥签署，已标记"
@@ -362,4 +363,5 @@ def _report(
         replacements_checked=draw_audit.replacements_checked,
         timestamps=[stamp.as_dict() for stamp in time_rules.bounds.stamps],
         time_bounded=time_rules.bounded,
+        pools_checked=draw_audit.pools.announcements_checked,
     )

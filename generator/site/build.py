@@ -253,7 +253,7 @@ def _build(
     if record is not None and record.plans is not None:
         from generator.workflow.actions import published_plans  # (only with a ledger)
 
-        published_plans(content.plans, record.plans)
+        published_plans(content.plans, record.plans, {i.id: i for i in content.items})
     # Phase 1 builds many small acyclic objects that live until the end (cache.paused_gc).
     with paused_gc():
         data = _site_data(content, results, draws_dir, derived, deadlines, record, task_facts)

@@ -18,7 +18,7 @@ from typing import Any
 
 from generator import entryids
 from generator.content.errors import Location, Problems
-from generator.content.model import AnnualPlan, SpotCheckTask, TaskKind
+from generator.content.model import AnnualPlan, InspectionItem, ItemClass, SpotCheckTask, TaskKind
 from generator.errors import WorkflowError
 from generator.workflow.site import SiteRepo
 from ledger import canonical
@@ -26,22 +26,49 @@ from ledger.checkpoint import Checkpoint
 from ledger.payloads import BlobRef, PlanPublish, PlanTask, TaskInvite, TaskReply, sign
 
 
-def plan_document(plan: AnnualPlan) -> dict[str, Any]:
-    """The plan as canonical-JSON-ready data (dates ISO, ratios exact decimal strings)."""
+def plan_document(
+    plan: AnnualPlan, items: Mapping[str, InspectionItem] | None = None
+) -> dict[str, Any]:
+    """The plan as canonical-JSON-ready data (dates ISO, ratios exact decimal strings).
+
+    With ``items`` (the 抽查事项清单 by id), the document also records ``item_rules``: the class,
+    ratio cap, minimum ratio and 抽查频次 of every item the plan's tasks list, so that the
+    verifier can recompute the pool rules from the ledger alone (docs/workflow.md §6.1).
+    Without it, the document has the shape recorded before ``item_rules`` existed.
+    """
     document: dict[str, Any] = jsonable(dataclasses.asdict(plan))
+    if items is not None:
+        used = sorted({i for t in plan.tasks for p in t.parts for i in p.items if i in items})
+        document["item_rules"] = {i: item_rule(items[i]) for i in used}
     return document
 
 
-def plan_sha256(plan: AnnualPlan) -> str:
+def item_rule(item: InspectionItem) -> dict[str, Any]:
+    """One item's pool rules as the plan document records them (docs/workflow.md §6.1)."""
+    return {
+        "class": "一般" if item.item_class is ItemClass.GENERAL else "重点",
+        "ratio_cap": None if item.ratio_cap is None else format(item.ratio_cap, "f"),
+        "min_ratio": None if item.min_ratio is None else format(item.min_ratio, "f"),
+        "frequency": item.frequency,
+    }
+
+
+def plan_sha256(plan: AnnualPlan, items: Mapping[str, InspectionItem] | None = None) -> str:
     """SHA-256 (hex) of the plan document as ``plan.publish`` records it (its blob's name)."""
-    return hashlib.sha256(canonical.dumps(plan_document(plan))).hexdigest()
+    return hashlib.sha256(canonical.dumps(plan_document(plan, items))).hexdigest()
 
 
-def published_plans(plans: Iterable[AnnualPlan], recorded: Mapping[str, str]) -> frozenset[str]:
+def published_plans(
+    plans: Iterable[AnnualPlan],
+    recorded: Mapping[str, str],
+    items: Mapping[str, InspectionItem] | None = None,
+) -> frozenset[str]:
     """The ids of ``plans`` that the ledger's ``plan.publish`` entries record, unchanged.
 
     ``recorded`` maps a published plan id to the SHA-256 of its recorded document. A plan not
-    in it is unpublished (the public site leaves it out; docs/site.md §8).
+    in it is unpublished (the public site leaves it out; docs/site.md §8). A plan recorded with
+    the items' rules (``items``) must still have them; one recorded before ``item_rules``
+    existed is compared without them.
 
     Raises:
         ContentError: if a published plan's content differs from what the ledger recorded (the
@@ -53,12 +80,15 @@ def published_plans(plans: Iterable[AnnualPlan], recorded: Mapping[str, str]) ->
         digest = recorded.get(plan.id)
         if digest is None:
             continue
-        if digest != plan_sha256(plan):
+        accepted = {plan_sha256(plan)} | (
+            {plan_sha256(plan, items)} if items is not None else set()
+        )
+        if digest not in accepted:
             problems.error(
                 Location("content/plans/", 0, plan.id),
-                f"年度计划“{plan.id}”在记入账本（plan.publish）后被修改，与账本记录的内容"
-                f"（SHA-256 {digest[:16]}…）不符；网站只能公开账本记录的版本：请恢复发布时的内容，"
-                f"或运行 gongkai plan publish {plan.id} 把修改发布为新版本",
+                f"年度计划“{plan.id}”或其所列检查事项的抽查比例、抽查频次在记入账本（plan.publish）"
+                f"后被修改，与账本记录的内容（SHA-256 {digest[:16]}…）不符；网站只能公开账本记录的"
+                f"版本：请恢复发布时的内容，或运行 gongkai plan publish {plan.id} 把修改发布为新版本",
             )
         out.add(plan.id)
     problems.raise_if_errors()
@@ -107,7 +137,7 @@ def publish_plan(
     plan = next((p for p in repo.content.plans if p.id == plan_id), None)
     if plan is None:
         raise WorkflowError(f"没有编号为“{plan_id}”的年度计划")
-    document = canonical.dumps(plan_document(plan))
+    document = canonical.dumps(plan_document(plan, {i.id: i for i in repo.content.items}))
     digest = hashlib.sha256(document).hexdigest()
     versions = repo.state().tasks.plan_versions.get(plan.id, [])
     if versions and versions[-1].payload.document.sha256 == digest:

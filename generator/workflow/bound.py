@@ -17,7 +17,7 @@ from typing import Any
 from generator import entryids
 from generator.content.model import AnnualPlan, InspectionItem, SpotCheckTask
 from generator.errors import WorkflowError
-from generator.workflow.actions import jsonable, plan_sha256
+from generator.workflow.actions import jsonable, published_plans
 from generator.workflow.site import SiteRepo
 from ledger import canonical
 from ledger.checkpoint import Checkpoint
@@ -88,21 +88,19 @@ def require_published(repo: SiteRepo, plan: AnnualPlan, task: SpotCheckTask) -> 
     """Refuse a draw of ``task`` unless it follows what the ledger published (§8).
 
     Raises:
-        WorkflowError: the plan differs from its latest ``plan.publish`` version, or an item of
-            a department that published a checklist is missing from or differs from its latest
-            version.
+        ContentError: the plan differs from its latest ``plan.publish`` version (exit code 10).
+        WorkflowError: the plan is not published, or an item of a department that published a
+            checklist is missing from or differs from its latest version.
     """
     state = repo.state().tasks
     latest = state.plans.get(plan.id)
     if latest is None:
         raise WorkflowError(f"年度计划“{plan.id}”尚未发布（gongkai plan publish）")
-    versions = len(state.plan_versions.get(plan.id, []))
-    if latest.payload.document.sha256 != plan_sha256(plan):
-        raise WorkflowError(
-            f"年度计划“{plan.id}”在第 {versions} 版发布后被修改，与账本记录的版本不符："
-            f"请先运行 gongkai plan publish {plan.id} 发布新版本，再公告抽取"
-        )
-    by_id = {i.id: i for i in repo.content.items}
+    items = {i.id: i for i in repo.content.items}
+    # The plan in content/ must be the latest published version (with or without the items'
+    # rules of §6.1): ContentError, exit code 10, naming the fix (publish a new version).
+    published_plans([plan], {plan.id: latest.payload.document.sha256}, items)
+    by_id = items
     for part in task.parts:
         published = state.checklists.get(part.dept)
         if not published:

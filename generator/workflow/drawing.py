@@ -275,6 +275,8 @@ def announce_body(
 
     Raises:
         OptionError: if the round is too far ahead.
+        ContentError: if the task's plan, or the rules of its items, changed since the plan was
+            recorded (the draw uses the rules the ledger holds: docs/workflow.md §6.1).
         WorkflowError: if the task cannot be announced now, or a commitment is missing
             (:func:`_commitments`).
     """
@@ -285,9 +287,10 @@ def announce_body(
             f"{MAX_ANNOUNCE_LEAD.days} 天；请指定公告后 24 小时到 {MAX_ANNOUNCE_LEAD.days} 天之间的轮次"
         )
     plan, task = find_task(repo, task_id)
+    items = {i.id: i for i in repo.content.items}
     require_published(repo, plan, task)  # the plan and checklist the ledger holds (§8)
     departments = _participants(repo, task)
-    rules = pool_rules(repo, task, departments, {i.id: i for i in repo.content.items})
+    rules = pool_rules(repo, task, departments, items)
     check_ratio_cap(repo, task, parse_ts(at), rules)
     if rules.excluded:
         progress(f"按抽查频次排除本年度已抽中的 {len(rules.excluded)} 户（docs/workflow.md §6）")

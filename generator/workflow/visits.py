@@ -28,7 +28,7 @@ from generator.content.model import InspectionItem, SpotCheckTask
 from generator.errors import WorkflowError
 from generator.workflow.site import SiteRepo
 from ledger import canonical
-from ledger.payloads import PlanPublish, ResultCorrect, ResultPublish
+from ledger.payloads import PlanPublish
 
 
 @dataclass(frozen=True)
@@ -52,19 +52,10 @@ def last_visits(repo: SiteRepo) -> dict[str, dt.date]:
     """Latest ``inspected_on`` per business among the current results of the ledger.
 
     A ``result.correct`` replaces the version it corrects (same task, department, business), so
-    only the latest version of each result counts.
+    only the latest version of each result counts; the verifier reads it the same way
+    (:meth:`ledger.tasks.TaskLedger.last_visits`).
     """
-    current: dict[tuple[str, str, str], dt.date] = {}
-    for entry in repo.state().entries:
-        body = entry.payload
-        if isinstance(body, ResultPublish | ResultCorrect):
-            key = (body.task_id, body.dept or "", body.result.entity)
-            current[key] = body.result.inspected_on
-    out: dict[str, dt.date] = {}
-    for (_, _, entity), day in current.items():
-        if entity not in out or day > out[entity]:
-            out[entity] = day
-    return out
+    return repo.state().tasks.last_visits()
 
 
 def _plan_facts(repo: SiteRepo) -> tuple[dict[str, int], dict[str, dict[str, set[str]]]]:

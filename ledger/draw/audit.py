@@ -5,8 +5,10 @@
 (:mod:`ledger.tasks`: order, participants, deadlines), verifies each drand beacon offline, re-runs
 each draw from the announced snapshots, the reveals and the beacon and compares the result record
 byte for byte, and recomputes every reserve replacement, each with the algorithm the
-announcement names, looked up in the :class:`~ledger.draw.algorithms.DrawAlgorithms` it is given.
-One instance audits one ledger.
+announcement names, looked up in the :class:`~ledger.draw.algorithms.DrawAlgorithms` it is given;
+it also recomputes the pool rules of docs/workflow.md §6 (:mod:`ledger.draw.poolrules`: last
+visits and 抽查频次 in each snapshot, the items' ratio limits on each draw). One instance audits
+one ledger.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 import ledger.draw.drand as drand
 from ledger import canonical
 from ledger.draw.algorithms import DRAW_ALGORITHMS, DrawAlgorithm, DrawAlgorithms
+from ledger.draw.poolrules import PoolAudit
 from ledger.draw.primitives import CJ
 from ledger.draw.snapshot import EntityTable
 from ledger.entries import Entry
@@ -26,7 +29,9 @@ from ledger.tasks import TaskLedger, TaskRecord
 
 BlobReader = Callable[[str], bytes]
 
-_DRAW_TYPES = frozenset({"draw.beacon", "draw.result", "draw.replace"})
+_DRAW_TYPES = frozenset(
+    {"plan.publish", "draw.announce", "draw.beacon", "draw.result", "draw.replace"}
+)
 
 
 @dataclass
@@ -39,6 +44,8 @@ class LedgerAudit:
     draws_checked: int = 0
     beacons_checked: int = 0
     replacements_checked: int = 0
+    #: The pool rules of docs/workflow.md §6 (snapshots, 抽查频次, ratio limits).
+    pools: PoolAudit = field(default_factory=PoolAudit)
     #: ``(snapshot hash, entity table)`` last read for a replacement (only one is kept: a large
     #: pool's table takes hundreds of MiB).
     _kept: tuple[str, EntityTable] | None = field(default=None, repr=False)
@@ -56,7 +63,11 @@ class LedgerAudit:
             return
         where = f"第 {entry.index} 条条目（{entry.type} {entry.id}）"
         try:
-            if entry.type == "draw.beacon":
+            if entry.type == "plan.publish":
+                self.pools.plan(entry.payload, read_blob)
+            elif entry.type == "draw.announce":
+                self.pools.announce(self.tasks, entry, read_blob)
+            elif entry.type == "draw.beacon":
                 self._beacon(entry)
             elif entry.type == "draw.result":
                 self._result(entry, read_blob)
@@ -107,6 +118,7 @@ class LedgerAudit:
         if algorithm.result_bytes(expected) != published:
             raise VerificationError("重新运行抽取得到的结果与账本记录的结果不一致")
         self.draws_checked += 1
+        self.pools.result(record, canonical.loads(published))
 
     def _replace(self, entry: Entry, read_blob: BlobReader) -> None:
         record = self._record(entry)

@@ -132,6 +132,7 @@ def test_json_report_schema(built: lf.Ledger) -> None:
         "beacons",
         "replacements",
         "timestamps",
+        "pools",
     }
     assert data["timestamps"] == []  # this log has no TSA (tests/ledger/test_timestamp.py has)
     assert set(data["pin"]) == {"previous_size", "updated"}

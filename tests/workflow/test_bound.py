@@ -47,9 +47,9 @@ def test_edited_plan_refuses_the_draw_until_published_as_a_new_version(site: Pat
     _edit_plan(site, 'ratios: {A: "1%", B: "3%", C: "5%", D: "10%"}')
     before = (site / "draws" / "entries.jsonl").read_bytes()
     refused = _gk(site, *ANNOUNCE)
-    assert refused.exit_code == 11, refused.output
-    assert "在第 1 版发布后被修改" in refused.output
-    assert "gongkai plan publish 2024" in refused.output
+    assert refused.exit_code == 10, refused.output
+    assert "在记入账本（plan.publish）后被修改" in refused.output
+    assert "gongkai plan publish 2024 把修改发布为新版本" in refused.output
     assert (site / "draws" / "entries.jsonl").read_bytes() == before
     published = _gk(site, "plan", "publish", "2024", "--at", "2024-02-01")
     assert published.exit_code == 0, published.output

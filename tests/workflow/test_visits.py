@@ -81,13 +81,18 @@ def _snapshot(s: Site, task: str) -> dict[str, dict[str, object]]:
     return {r["id"]: r for r in rows if isinstance(r, dict) and "stratum" in r}
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    s = new_site(tmp_path_factory.mktemp("visits"))
+def announced_site(tmp: Path) -> Site:
+    """A new site under ``tmp`` with the plan published and A announced."""
+    s = new_site(tmp)
     _content(s)
     s.site("plan", "publish", "2024", "--at", "2024-01-10", dept="scjg")
     _announce(s, A, "2024-02-22T10:00:00+08:00", 5358915)
     return s
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    return announced_site(tmp_path_factory.mktemp("visits"))
 
 
 def test_a_pending_draw_sharing_a_frequency_limited_item_makes_the_announcement_wait(
@@ -102,16 +107,15 @@ def test_a_pending_draw_sharing_a_frequency_limited_item_makes_the_announcement_
     assert "SJ-SP-01" in refused.output
 
 
-def test_drawn_businesses_leave_the_pool_and_results_set_the_last_visit(
-    site: Site, tmp_path: Path
-) -> None:
-    s = site
+def draw_and_visit(s: Site, forms_dir: Path) -> str:
+    """Draw A (announced), confirm it and publish one scjg result inspected on ``INSPECTED``;
+    return that business's code."""
     s.site("draw", "reveal", A, "--dept", "scjg", "--secrets", str(s.secrets),
            "--at", "2024-02-23", dept="scjg")  # fmt: skip
     s.site("draw", "beacon", A, "--signature", SIG, "--at", "2024-02-26", dept="scjg")
     s.site("draw", "run", A, "--at", "2024-02-26T10:00:00+08:00", dept="scjg")
-    s.multi("task", "confirm", A, "--out", str(tmp_path), "--at", "2024-02-27", depts=("scjg",))
-    visited = fill_row(tmp_path / A / "scjg.xlsx", 2, {
+    s.multi("task", "confirm", A, "--out", str(forms_dir), "--at", "2024-02-27", depts=("scjg",))
+    visited = fill_row(forms_dir / A / "scjg.xlsx", 2, {
         forms.COL_INSPECTED: INSPECTED,
         forms.COL_COMPLETED: INSPECTED,
         forms.COL_METHODS[0]: "现场检查",
@@ -121,16 +125,27 @@ def test_drawn_businesses_leave_the_pool_and_results_set_the_last_visit(
         forms.COL_STATE: "已完结",
         forms.COL_CLOSED: INSPECTED,
     })  # fmt: skip
-    s.site("results", "import", A, str(tmp_path / A / "scjg.xlsx"), "--dept", "scjg",
+    s.site("results", "import", A, str(forms_dir / A / "scjg.xlsx"), "--dept", "scjg",
            "--at", "2024-04-15", dept="scjg")  # fmt: skip
+    return visited
+
+
+#: A drand round 24 h or more after the announcements of B and C on 2024-04-16.
+ROUND_APRIL = drand.round_at(int(dt.datetime(2024, 4, 18, tzinfo=dt.UTC).timestamp()))
+
+
+def test_drawn_businesses_leave_the_pool_and_results_set_the_last_visit(
+    site: Site, tmp_path: Path
+) -> None:
+    s = site
+    visited = draw_and_visit(s, tmp_path)
     repo = SiteRepo.open(s.root)
     drawn_a = set(repo.state().tasks.tasks[A].drawn)
     assert visited in drawn_a
     assert last_visits(repo) == {visited: INSPECTED}
 
-    round_ = drand.round_at(int(dt.datetime(2024, 4, 18, tzinfo=dt.UTC).timestamp()))
-    _announce(s, B, "2024-04-16T10:00:00+08:00", round_)
-    _announce(s, C, "2024-04-16T10:05:00+08:00", round_)
+    _announce(s, B, "2024-04-16T10:00:00+08:00", ROUND_APRIL)
+    _announce(s, C, "2024-04-16T10:05:00+08:00", ROUND_APRIL)
     pool_b, pool_c = _snapshot(s, B), _snapshot(s, C)
     # B inspects SJ-SP-01 again: A's businesses reached its 抽查频次 of 1 this year.
     assert not drawn_a & set(pool_b)
