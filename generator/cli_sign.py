@@ -101,13 +101,14 @@ def request_announce(
     from generator.signing import prepare
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
+    from ledger.draw.algorithms import DRAW_ALGORITHMS
     from ledger.schema import encode
 
     picked = drawing.pick_round(round_, round_at)
     repo = SiteRepo.open(site_root, notify=notice)
     body, blobs = drawing.announce_body(
         repo, task_id, picked, parse_at(at), _secrets_dir(None),
-        commitments=read_commitments(commitments, task_id),
+        commitments=read_commitments(commitments, task_id), algorithms=DRAW_ALGORITHMS,
     )  # fmt: skip
     _write_request(prepare(repo, encode(body), blobs, _expiry(expires)), out)
 

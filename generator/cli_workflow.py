@@ -221,6 +221,7 @@ def draw_announce(
     """公告抽取：冻结名录库快照、各部门提交承诺、指定未来的 drand 轮次（由全部参与部门签署）。"""
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
+    from ledger.draw.algorithms import DRAW_ALGORITHMS
 
     picked = drawing.pick_round(round_, round_at)
     if round_ is None:
@@ -230,8 +231,9 @@ def draw_announce(
     key_map = _key_map(keys)
     repo = SiteRepo.open(site_root, notify=notice)
     cp = drawing.announce(
-        repo, task_id, round_, parse_at(at), key_map, log_key, _secrets_dir(secrets_dir), _progress
-    )
+        repo, task_id, round_, parse_at(at), key_map, log_key, _secrets_dir(secrets_dir), _progress,
+        algorithms=DRAW_ALGORITHMS,
+    )  # fmt: skip
     echo_checkpoint(f"已公告任务 {task_id} 的抽取，随机数取自 drand 第 {round_} 轮", cp)
 
 
@@ -302,6 +304,7 @@ def draw_run(
     """执行抽取：任何人都可以用同样的公开输入重算出同样的结果。"""
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
+    from ledger.draw.algorithms import DRAW_ALGORITHMS
 
     repo = SiteRepo.open(site_root, notify=notice)
     steps = [
@@ -317,7 +320,9 @@ def draw_run(
             bar.label = message
             bar.update(1)
 
-        cp = drawing.run(repo, task_id, parse_at(at), key, log_key, step)
+        cp = drawing.run(
+            repo, task_id, parse_at(at), key, log_key, step, algorithms=DRAW_ALGORITHMS
+        )
     record = repo.state().tasks.tasks[task_id]
     echo_checkpoint(f"任务 {task_id} 已抽取 {len(record.drawn)} 户检查对象", cp)
 
@@ -343,9 +348,12 @@ def draw_replace(
     """用同一层级的下一个备选主体替补无效的抽中主体（记录理由）。"""
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
+    from ledger.draw.algorithms import DRAW_ALGORITHMS
 
     repo = SiteRepo.open(site_root, notify=notice)
-    cp = drawing.replace_entity(repo, task_id, entity, reason, parse_at(at), key, log_key)
+    cp = drawing.replace_entity(
+        repo, task_id, entity, reason, parse_at(at), key, log_key, algorithms=DRAW_ALGORITHMS
+    )
     echo_checkpoint(f"已替补任务 {task_id} 中的 {entity}", cp)
 
 

@@ -35,7 +35,7 @@ from ledger.keys import read_private_key
 from ledger.merkle import RootBuilder, leaf_hash
 from ledger.payloads import ENTRY_TYPES
 from ledger.registry import KeyRecord
-from ledger.schema import BodyError, parse
+from ledger.schema import BodyError
 from ledger.tasks import parse_ts
 from ledger.trust import parse_trust
 
@@ -104,7 +104,7 @@ def required_signers(body: Mapping[str, Any], where: str) -> tuple[str, ...]:
     if cls is None or not hasattr(cls, "signers"):
         raise SigningError(f"{where}：条目类型 {body.get('type')!r} 不能经签署申请签署")
     try:
-        payload = parse(cls, dict(body))
+        payload = ENTRY_TYPES.parse_body(dict(body))
     except BodyError as exc:
         raise SigningError(f"{where}：条目字段 {exc.where} {exc.reason}") from None
     return tuple(sorted(payload.signers(), key=lambda s: s.encode()))

@@ -117,7 +117,7 @@ def dumps_unchecked(value: object) -> bytes:
     Precondition (not checked): every node is an exact ``str``, ``None``, ``bool``, ``int`` with
     |x| ≤ 2^53−1, ``list``, ``tuple`` or ``dict`` with ``str`` keys, and there is no cycle — a
     record a program built itself from values it had checked, such as the result record of
-    :func:`ledger.draw.run_draw` (see :func:`ledger.draw.result.result_bytes`). A value from
+    :func:`ledger.draw.result.run_draw` (see :func:`ledger.draw.result.result_bytes`). A value from
     outside (parsed from a file, passed in by a caller) goes through :func:`dumps`: for it, a
     float, an out-of-range integer or a non-``str`` key would be written instead of rejected.
 

@@ -19,6 +19,7 @@ from typing import Any
 from ledger import canonical
 from ledger.errors import MalformedError
 from ledger.note import Signer
+from ledger.tiles import MAX_ENTRY_SIZE
 
 __all__ = [
     "ENTRY_CONTEXT",
@@ -33,7 +34,6 @@ __all__ = [
 
 ENTRY_CONTEXT = b"gongkai-ledger/v1 entry\n"
 ENTRY_VERSION = 1
-MAX_ENTRY_SIZE = 65535
 MAX_SIGNATURES = 64
 
 _TS_RE = re.compile(

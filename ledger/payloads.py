@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, TypeVar
 
 from ledger.envelope import make_entry
 from ledger.errors import VerificationError
@@ -121,7 +122,8 @@ class Statement:
 class Formats:
     """``log.init.formats``."""
 
-    draw: str = spec(Const("draw-v1"))
+    #: The draw algorithm the log was created with: one the parser knows (:class:`EntryTypes`).
+    draw: str = spec(_ID)
     entry: str = spec(Const("gongkai-ledger/v1"))
 
 
@@ -223,8 +225,6 @@ class PlanPublish(Statement):
     title: str = spec(_ID)
     tasks: tuple[PlanTask, ...] = spec(ListOf(Object(PlanTask), nonempty=True))
     document: BlobRef = spec(Object(BlobRef))
-    #: Absent for the first version; 2, 3 … for a new version of the same ``plan_id``
-    #: (docs/workflow.md §8).
     version: int | None = spec(Int(2, 9999), optional=True)
 
 
@@ -236,9 +236,7 @@ class ChecklistItem:
     item_id: str = spec(_ID)
     name: str = spec(_ID)
     item_class: str = spec(OneOf(("重点检查事项", "一般检查事项")))
-    #: 抽查比例上限 (exact decimal string, e.g. "0.05"); null for a 重点检查事项.
     ratio_cap: str | None = spec(Nullable(_RATIO))
-    #: 抽查比例下限; null when the item sets none.
     min_ratio: str | None = spec(Nullable(_RATIO))
     legal_basis: tuple[str, ...] = spec(ListOf(_ID, nonempty=True))
     frequency: int | None = spec(Nullable(Int(1, 366)))
@@ -247,11 +245,7 @@ class ChecklistItem:
 @payload
 @dataclass(frozen=True)
 class ChecklistPublish(Statement):
-    """``checklist.publish``: one version of a department's 随机抽查事项清单 (docs/workflow.md §8).
-
-    ``version`` is 1 for the first, then previous + 1; the full list (every field of
-    ``content/checklist.yaml`` for the department) is the blob ``document``.
-    """
+    """``checklist.publish``: version n of a department's 抽查事项清单 (docs/workflow.md §8)."""
 
     TYPE: ClassVar[str] = "checklist.publish"
     version: int = spec(Int(1, 9999))
@@ -307,40 +301,6 @@ class Pools:
 
 @payload
 @dataclass(frozen=True)
-class DeptRule:
-    """One department of ``draw.announce.rules.departments``."""
-
-    dept: str = spec(_ID)
-    per_entity: int = spec(Int(1, 1000))
-    required_tags: tuple[str, ...] = spec(_IDS)
-    max_load: int | None = spec(Int(1), optional=True)
-
-
-@payload
-@dataclass(frozen=True)
-class StratumRule:
-    """One stratum of ``draw.announce.rules.strata``."""
-
-    ratio: str = spec(Text("decimal string 0..1", pattern=r"(0|[1-9][0-9]*)(\.[0-9]+)?"))
-    stratum: str = spec(_ID)
-
-
-@payload
-@dataclass(frozen=True)
-class Rules:
-    """``draw.announce.rules`` (docs/draw-v1.md §3)."""
-
-    strata: tuple[StratumRule, ...] = spec(ListOf(Object(StratumRule), nonempty=True))
-    as_of: dt.date = spec(Date())
-    exclude_inspected_within_days: int | None = spec(Nullable(Int(0)))
-    min_count: int | None = spec(Nullable(Int(0)))
-    lead: str = spec(_ID)
-    departments: tuple[DeptRule, ...] = spec(ListOf(Object(DeptRule), nonempty=True))
-    max_load: int | None = spec(Int(1), optional=True)
-
-
-@payload
-@dataclass(frozen=True)
 class DrandRef:
     """``draw.announce.randomness.drand``: the future quicknet round."""
 
@@ -366,19 +326,37 @@ class Randomness:
     drand: DrandRef = spec(Object(DrandRef))
 
 
-@payload
+class DrawRules(Protocol):
+    """What the task and pool rules read of any algorithm's ``draw.announce.rules``: who takes
+    part and the strata with their ratios."""
+
+    @property
+    def lead(self) -> str: ...
+    @property
+    def departments(self) -> Sequence[Any]: ...  # each with its ``dept``
+    @property
+    def strata(self) -> Sequence[Any]: ...  # each with its ``stratum`` and ``ratio``
+
+
 @dataclass(frozen=True)
 class DrawAnnounce(Statement):
-    """``draw.announce`` (docs/draw-v1.md §3), co-signed by every participating department."""
+    """``draw.announce`` (docs/draw-v1.md §3), co-signed by every participating department.
+
+    The fields every draw algorithm's announcement has. ``schema`` (``<algorithm>/announce``),
+    ``algorithm`` and ``rules`` belong to the algorithm: an announcement is parsed with
+    :func:`draw_payloads` of the algorithm it names (its ``rules`` class is the algorithm's,
+    :attr:`ledger.draw.algorithms.DrawAlgorithm.rules`), so this class is never parsed itself.
+    """
 
     TYPE: ClassVar[str] = "draw.announce"
-    schema: str = spec(Const("draw-v1/announce"))
-    algorithm: str = spec(Const("draw-v1"))
+    BY_ALGORITHM: ClassVar[bool] = True
+    schema: str = spec(_ID)
+    algorithm: str = spec(_ID)
     task_id: str = spec(_ID)
     title: str = spec(_ID)
     announced_at: str = spec(Timestamp())
     pools: Pools = spec(Object(Pools))
-    rules: Rules = spec(Object(Rules))
+    rules: DrawRules = spec(_ID)  # the algorithm's rules class (draw_payloads)
     randomness: Randomness = spec(Object(Randomness))
     #: docs/ledger.md §14.4 rule 3: optional; ``gongkai`` always writes it.
     reveal_deadline: str | None = spec(Timestamp(), optional=True)
@@ -434,13 +412,14 @@ class Replacement:
     ticket: str = spec(Text("decimal string", pattern=r"0\.[0-9]+"))
 
 
-@payload
 @dataclass(frozen=True)
 class DrawReplace(Statement):
-    """``draw.replace`` (docs/draw-v1.md §11)."""
+    """``draw.replace`` (docs/draw-v1.md §11); ``schema`` is ``<algorithm>/replace`` and the
+    body is parsed with :func:`draw_payloads` of that algorithm, like :class:`DrawAnnounce`."""
 
     TYPE: ClassVar[str] = "draw.replace"
-    schema: str = spec(Const("draw-v1/replace"))
+    BY_ALGORITHM: ClassVar[bool] = True
+    schema: str = spec(_ID)
     task_id: str = spec(_ID)
     result_sha256: str = spec(_HEX64)
     stratum: str = spec(_ID)
@@ -451,6 +430,37 @@ class DrawReplace(Statement):
     def record(self) -> dict[str, Any]:
         """The replacement record of docs/draw-v1.md §11 (the body without common fields)."""
         return {k: v for k, v in encode(self).items() if k not in COMMON_FIELDS}
+
+
+@dataclass(frozen=True)
+class DrawPayloads:
+    """The payload classes of one draw algorithm's ``draw.announce`` and ``draw.replace``."""
+
+    announce: type[DrawAnnounce]
+    replace: type[DrawReplace]
+
+
+def draw_payloads(name: str, rules_class: type[Any]) -> DrawPayloads:
+    """The entry bodies of the draw algorithm ``name`` whose announcement rules are
+    ``rules_class`` (a :func:`ledger.schema.payload` class): ``schema`` is
+    ``"<name>/announce"`` / ``"<name>/replace"``, ``algorithm`` is ``name``.
+    """
+
+    @payload
+    @dataclass(frozen=True)
+    class Announce(DrawAnnounce):
+        schema: str = spec(Const(f"{name}/announce"))
+        algorithm: str = spec(Const(name))
+        rules: DrawRules = spec(Object(rules_class))
+
+    @payload
+    @dataclass(frozen=True)
+    class Replace(DrawReplace):
+        schema: str = spec(Const(f"{name}/replace"))
+
+    Announce.__name__ = Announce.__qualname__ = f"DrawAnnounce[{name}]"
+    Replace.__name__ = Replace.__qualname__ = f"DrawReplace[{name}]"
+    return DrawPayloads(Announce, Replace)
 
 
 # --------------------------------------------------------------------------- after the draw
@@ -677,11 +687,18 @@ class EntryTypes:
     """The entry types a verifier or writer accepts, as a value passed to it.
 
     ``payloads`` maps a type to its payload class; ``unchecked`` are department types accepted
-    (by ``--allow-type``) with only their common fields checked.
+    (by ``--allow-type``) with only their common fields checked. ``draws`` maps each draw
+    algorithm the parser knows to the class of its announcement ``rules``: a ``draw.announce``
+    or ``draw.replace`` (a class with ``BY_ALGORITHM``) is parsed with :func:`draw_payloads` of
+    the algorithm its ``schema`` names. None stands for every algorithm of
+    :data:`ledger.draw.algorithms.DRAW_ALGORITHMS` (looked up when a draw entry or ``log.init``,
+    whose ``formats.draw`` must be a known algorithm, is first parsed: importing this module
+    does not load the draw engine).
     """
 
     payloads: Mapping[str, type[Any]]
     unchecked: frozenset[str] = frozenset()
+    draws: Mapping[str, type[Any]] | None = None
 
     @classmethod
     def of(cls, classes: Iterable[type[Any]]) -> EntryTypes:
@@ -690,11 +707,62 @@ class EntryTypes:
 
     def extended(self, classes: Iterable[type[Any]]) -> EntryTypes:
         """A copy that also accepts ``classes``."""
-        return EntryTypes({**self.payloads, **{c.TYPE: c for c in classes}}, self.unchecked)
+        payloads = {**self.payloads, **{c.TYPE: c for c in classes}}
+        return dataclasses.replace(self, payloads=payloads)
 
     def allowing(self, types: Iterable[str]) -> EntryTypes:
         """A copy that also accepts the department ``types`` it does not know, unchecked."""
-        return EntryTypes(self.payloads, self.unchecked | (frozenset(types) - set(self.payloads)))
+        unchecked = self.unchecked | (frozenset(types) - set(self.payloads))
+        return dataclasses.replace(self, unchecked=unchecked)
+
+    def with_algorithms(self, algorithms: Mapping[str, Any]) -> EntryTypes:
+        """A copy whose draw entries are those of ``algorithms`` (name → an object with the
+        algorithm's ``rules`` class, e.g. :class:`ledger.draw.algorithms.DrawAlgorithms`)."""
+        return dataclasses.replace(self, draws={n: a.rules for n, a in algorithms.items()})
+
+    @functools.cached_property
+    def draw_classes(self) -> dict[str, DrawPayloads]:
+        """Each known draw algorithm's entry classes (:func:`draw_payloads`), by name."""
+        draws = self.draws
+        if draws is None:
+            from ledger.draw.algorithms import DRAW_ALGORITHMS
+
+            draws = {n: a.rules for n, a in DRAW_ALGORITHMS.items()}
+        return {name: draw_payloads(name, rules) for name, rules in draws.items()}
+
+    def body_class(self, body: Mapping[str, Any]) -> type[Any] | None:
+        """The payload class of ``body`` (None for a type without one).
+
+        Raises:
+            BodyError: if the body is a draw entry of an algorithm this value does not know.
+        """
+        cls = self.payloads.get(body.get("type", ""))
+        if cls is None or not getattr(cls, "BY_ALGORITHM", False):
+            return cls
+        schema = body.get("schema")
+        name, _, kind = schema.rpartition("/") if isinstance(schema, str) else ("", "", "")
+        known = self.draw_classes
+        if name not in known or kind != ("announce" if cls is DrawAnnounce else "replace"):
+            names = "、".join(sorted(known)) or "（无）"
+            raise BodyError(f"未知的抽取算法 {schema!r}（本验证程序支持：{names}）", ["schema"])
+        draw = known[name]
+        return draw.announce if cls is DrawAnnounce else draw.replace
+
+    def parse_body(self, body: Mapping[str, Any]) -> Any:
+        """The typed payload of ``body``, whose type has a payload class.
+
+        Raises:
+            BodyError: the type has no class here, or the body does not match it (or names a
+                draw algorithm this value does not know).
+        """
+        cls = self.body_class(body)
+        if cls is None:
+            raise BodyError(f"未知的条目类型 {body.get('type')!r}", ["type"])
+        value = parse(cls, body)
+        if isinstance(value, LogInit) and value.formats.draw not in self.draw_classes:
+            draw = value.formats.draw
+            raise BodyError(f"未知的抽取算法 {draw!r}", ["formats", "draw"])
+        return value
 
     def parse(self, entry: Entry, where: str) -> Any:
         """The typed payload of ``entry`` (an :class:`Unchecked` for an allowed unknown type).
@@ -703,8 +771,7 @@ class EntryTypes:
             VerificationError: ``where``: the type is unknown, or the body does not match its
                 schema (the message names the field's path and what is wrong).
         """
-        cls = self.payloads.get(entry.type)
-        if cls is None:
+        if entry.type not in self.payloads:
             if entry.type not in self.unchecked:
                 raise VerificationError(f"{where}：未知的条目类型 {entry.type}")
             body = entry.body
@@ -713,7 +780,7 @@ class EntryTypes:
                 raise VerificationError(f"{where}：缺少实施部门 dept")
             return Unchecked(id=entry.id, ts=entry.ts, dept=dept, body=body)
         try:
-            return parse(cls, entry.body)
+            return self.parse_body(entry.body)
         except BodyError as exc:
             raise VerificationError(f"{where}：字段 {exc.where} {exc.reason}") from None
 
@@ -729,34 +796,3 @@ def sign(origin: str, body: Any, signers: Sequence[Signer]) -> bytes:
         MalformedError / ValueError: as :func:`ledger.entries.make_entry`.
     """
     return make_entry(origin, encode(body), signers)
-
-
-# --------------------------------------------------------------------------- documentation
-
-DOC_BEGIN: Final = "<!-- BEGIN entry bodies: generated by `python -m ledger.payloads` -->"
-DOC_END: Final = "<!-- END entry bodies -->"
-
-
-def markdown() -> str:
-    """The field tables of every workflow type and the vocabularies, as in docs/workflow.md §2.3.
-
-    A test requires docs/workflow.md to hold exactly this text between :data:`DOC_BEGIN` and
-    :data:`DOC_END`, so the documentation cannot drift from the schemas.
-    """
-    from ledger.schema import field_rows
-    from ledger.vocabulary import VOCABULARIES
-
-    out = [DOC_BEGIN, ""]
-    for cls in WORKFLOW_PAYLOADS:
-        out += [f"#### `{cls.TYPE}`", "", "| field | type | required |", "|---|---|---|"]
-        for path, doc, required in field_rows(cls, lambda name: name in COMMON_FIELDS):
-            out.append(f"| `{path}` | {doc} | {'yes' if required else 'no'} |")
-        out.append("")
-    for name, words in VOCABULARIES.items():
-        out += [f"`{name}`: " + "、".join(f"“{w}”" for w in words), ""]
-    out.append(DOC_END)
-    return "\n".join(out) + "\n"
-
-
-if __name__ == "__main__":  # pragma: no cover - prints the section for docs/workflow.md
-    print(markdown(), end="")

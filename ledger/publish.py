@@ -97,9 +97,14 @@ ARCHIVE_ROOT: Final = "ledger"
 """The directory the archive unpacks into."""
 SUMS_NAME: Final = "SHA256SUMS"
 """The list of published files with their SHA-256 (``sha256sum -c`` format)."""
-VERIFIER_REQUIREMENTS: Final = ("cryptography>=42,<51", "py-arkworks-bls12381>=0.5,<0.6")
-"""What the zipapp needs besides Python ≥ 3.11: Ed25519 signatures, and the BLS signatures of
-drand beacons (the same pins as ``pyproject.toml``; tests/ledger/test_publish.py checks them)."""
+VERIFIER_REQUIREMENTS: Final = (
+    "cryptography>=42,<51",
+    "py-arkworks-bls12381>=0.5,<0.6",
+    "rfc3161-client>=1.0.9,<2",
+)
+"""What the zipapp needs besides Python ≥ 3.11: Ed25519 signatures, the BLS signatures of
+drand beacons and the RFC 3161 time-stamp tokens on checkpoints (docs/ledger.md §15; the same
+pins as ``pyproject.toml``; tests/ledger/test_publish.py checks them)."""
 VERIFIER_FALLBACK: Final = "py-ecc>=8,<9"
 """Pure-Python BLS, for platforms without a py-arkworks-bls12381 wheel (slower)."""
 

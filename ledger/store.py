@@ -49,13 +49,13 @@ from ledger.durable import (
     truncate_durable,
     write_atomic,
 )
+from ledger.envelope import MAX_ENTRY_SIZE
 from ledger.errors import FatalStoreError, MalformedError, StoreError, VerificationError, os_reason
 from ledger.journal import JOURNAL_NAME, AppendJournal
 from ledger.layout import ARCHIVE_DIR, BLOB_DIR, CHECKPOINT_NAME, ENTRIES_NAME
 from ledger.merkle import leaf_hash
 from ledger.note import Signer, Verifier
 from ledger.storescan import (
-    MAX_ENTRY_SIZE,
     TORN_PREFIX,
     Scan,
     StoreScanner,

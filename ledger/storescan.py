@@ -22,6 +22,7 @@ from ledger import canonical
 from ledger.auditread import EntryLines, OverlongLine
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.durable import TEMP_PREFIX, read_file
+from ledger.envelope import MAX_ENTRY_SIZE
 from ledger.errors import FatalStoreError, MalformedError, StoreError, VerificationError, os_reason
 from ledger.journal import JOURNAL_NAME, AppendJournal, parse_journal
 from ledger.layout import ARCHIVE_DIR, BLOB_DIR, CHECKPOINT_NAME, ENTRIES_NAME
@@ -30,7 +31,6 @@ from ledger.note import Verifier
 from ledger.timestamp import parse_token_name
 
 __all__ = [
-    "MAX_ENTRY_SIZE",
     "TORN_PREFIX",
     "Scan",
     "StoreScanner",
@@ -38,9 +38,6 @@ __all__ = [
     "describe_interruption",
     "stored_lines",
 ]
-
-MAX_ENTRY_SIZE: Final = 65535
-"""Largest entry (line without ``\\n``) in bytes: the tlog-tiles entry-bundle limit."""
 
 TORN_PREFIX: Final = "torn-"
 

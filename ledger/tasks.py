@@ -40,6 +40,7 @@ from ledger.payloads import (
     DrawReveal,
     FollowupClose,
     FollowupRecord,
+    KeyAdd,
     NoticeAck,
     NoticeCopy,
     PlanPublish,
@@ -181,6 +182,8 @@ class TaskLedger:
     blob_reader: Callable[[str], bytes] | None = None
     #: 立案 / 查处进展 / 结案 and 抄告 / 签收 (docs/workflow.md §7).
     cases: CaseBook = field(default_factory=CaseBook)
+    #: Departments with a key registered so far (``key.add``): the known addressees of a 抄告.
+    departments: set[str] = field(default_factory=set)
 
     def apply(self, entry: Entry, index: int) -> None:
         """Check that ``entry`` (at ``index``) may follow the entries applied so far.
@@ -524,7 +527,14 @@ class TaskLedger:
     def _case_close(self, entry: Entry, body: CaseClose, index: int, where: str) -> None:
         self.cases.close(body, where, china_date(entry.ts))
 
+    def _key_add(self, entry: Entry, body: KeyAdd, index: int, where: str) -> None:
+        self.departments.add(body.key.dept)
+
     def _notice_copy(self, entry: Entry, body: NoticeCopy, index: int, where: str) -> None:
+        if body.to not in self.departments:
+            raise VerificationError(
+                f"{where}：收件部门 {body.to!r} 不是本账本中登记了密钥的部门，无法签收该抄告"
+            )
         self._current_result(body.task_id, body.dept, body.entity, where)
         self.cases.copy(entry, body, index, where)
 
@@ -536,6 +546,7 @@ class TaskLedger:
 PROBLEM: dict[str, bool] = {c.word: c.problem for c in RESULT_CATEGORY_TABLE}
 
 _HANDLERS: dict[str, Callable[[TaskLedger, Entry, Any, int, str], None]] = {
+    "key.add": TaskLedger._key_add,
     "plan.publish": TaskLedger._plan_publish,
     "checklist.publish": TaskLedger._checklist_publish,
     "task.invite": TaskLedger._invite,

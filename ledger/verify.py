@@ -109,8 +109,9 @@ def verify_directory(
         checks: Extra hooks called for every verified entry, in log order, with a blob reader
             (docs/ledger.md §13.5 step 4), after the built-in DRAW-V1 re-execution; an exception
             aborts the audit at that entry.
-        algorithms: The draw algorithms recorded draws are re-run with, by the name their
-            announcement gives (default: :data:`ledger.draw.algorithms.DRAW_ALGORITHMS`).
+        algorithms: The draw algorithms recorded draws are parsed (their announcement rules)
+            and re-run with, by the name their announcement gives (default:
+            :data:`ledger.draw.algorithms.DRAW_ALGORITHMS`).
 
     Returns:
         The report.
@@ -133,6 +134,8 @@ def verify_directory(
             f"{root}：不是账本目录（没有 {CHECKPOINT_NAME}、{TRUST_NAME} 或 entries.jsonl）"
         )
     anchor, from_dir = load_trust(root, trust)
+    if algorithms is not None:  # the entry parser reads the rules of exactly these algorithms
+        types = types.with_algorithms(algorithms)
     auditor = AuditedDirectory(root, anchor, max(1, workers), types.allowing(allow_types))
     auditor.trust_from_dir = from_dir
     if from_dir:

@@ -25,6 +25,7 @@ from generator.cli import main
 from generator.content.loader import load_content
 from generator.content.model import SpotCheckTask
 from generator.content.workdays import add_workdays, is_workday
+from generator.example.followups import case_events, resolve
 from generator.example.ledger import build_example_ledger
 from generator.workflow import forms
 
@@ -234,8 +235,9 @@ class Year:
         return cells
 
     def _results(self, tasks: tuple[SpotCheckTask, ...]) -> None:
-        """Import the filled forms on the 1st and 16th of each month and record follow-ups ten
-        days after publication (closing two in three after forty), all in time order."""
+        """Import the filled forms on the 1st and 16th of each month (the next working day when
+        it is not one) and record follow-ups eight working days after publication (closing two
+        in three after twenty-eight), all in time order."""
         from generator.workflow.site import SiteRepo
 
         state = SiteRepo.open(self.site).state()
@@ -253,7 +255,7 @@ class Year:
             task = next(t for t in tasks if t.id == task_id)
             by_day: dict[dt.date, list[tuple[int, dict[str, object]]]] = defaultdict(list)
             for number, publish_on, cells, entity in planned:
-                day = publish_on if publish_on.day in (1, 16) else _next_import_day(publish_on)
+                day = _next_import_day(publish_on)
                 by_day[day].append((number, cells))
                 if cells.get(forms.COL_STATE) == "未完结":
                     measure = str(cells[forms.COL_MEASURE])
@@ -275,29 +277,30 @@ class Year:
                      ["results", "import", task.id, str(filled), "--dept", dept])
                 )  # fmt: skip
         events += self._followups(sorted(open_results))
+        events += case_events(plans, _next_import_day)  # 立案 … 结案, 抄告 … 签收
         for at, args in sorted(events, key=lambda event: event[0]):
-            self.gk(*args, "--at", at)
+            self.gk(*resolve(args, self.site), "--at", at)
 
     @staticmethod
     def _followups(
         open_results: list[tuple[dt.date, str, str, str, str]],
     ) -> list[tuple[str, list[str]]]:
         """(time, command) of the follow-ups of the results published with an open follow-up:
-        an order to correct is recorded ten days later and two in three are closed after a
-        re-inspection; an unreachable business is handed to daily supervision and two in three
+        an order to correct is recorded eight working days later and two in three are closed
+        after a re-inspection (twenty-eight working days after publication); an unreachable business is handed to daily supervision and two in three
         are closed once it has acted (the closing note matches what was done)."""
         events: list[tuple[str, list[str]]] = []
         for published, task_id, dept, entity, measure in open_results:
             rectify = measure.startswith("违反本部门相关规定")
             if rectify:
-                when = published + dt.timedelta(days=10)
+                when = add_workdays(published, 8)
                 events.append(
                     (f"{when.isoformat()}T10:00:00+08:00",
                      ["followup", "record", task_id, entity, "--dept", dept, "--measure", measure,
                       "--note", "已下达责令改正通知书，限期15日整改"])
                 )  # fmt: skip
             if _h("close", task_id, dept, entity) % 3:
-                closed = published + dt.timedelta(days=40)
+                closed = add_workdays(published, 28)
                 note = "复查确认已整改到位" if rectify else "已反馈日常监管部门，由其依法依规处理"
                 events.append(
                     (f"{closed.isoformat()}T10:00:00+08:00",
@@ -307,10 +310,16 @@ class Year:
 
 
 def _next_import_day(day: dt.date) -> dt.date:
-    if day.day < 16:
-        return day.replace(day=16)
-    month = day.month % 12 + 1
-    return dt.date(day.year + (day.month == 12), month, 1)
+    """The first working day on or after the next 1st or 16th of a month (``day`` included)."""
+    if day.day in (1, 16):
+        nominal = day
+    elif day.day < 16:
+        nominal = day.replace(day=16)
+    else:
+        nominal = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    while not is_workday(nominal):
+        nominal += dt.timedelta(days=1)
+    return nominal
 
 
 def _fill(template: Path, out: Path, rows: list[tuple[int, dict[str, object]]]) -> None:

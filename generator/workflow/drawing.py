@@ -32,7 +32,8 @@ from generator.workflow.visits import PoolRules, pool_rules
 from ledger import canonical
 from ledger.checkpoint import Checkpoint
 from ledger.draw import drand
-from ledger.draw.result import ALGORITHM, ANNOUNCE_SCHEMA, replace, run_draw
+from ledger.draw.algorithms import DRAW_V1, DrawAlgorithm, DrawAlgorithms
+from ledger.draw.rules import DeptRule, StratumRule
 from ledger.draw.sampling import is_recent
 from ledger.draw.seed import commitment
 from ledger.draw.snapshot import CONFLICTS, ENTITIES, INSPECTORS, build_snapshot, snapshot_ref
@@ -40,9 +41,9 @@ from ledger.entries import Entry, add_signatures
 from ledger.errors import LedgerError, UnverifiableError
 from ledger.examplekeys import EXAMPLE_SEED_LABEL
 from ledger.payloads import (
+    ENTRY_TYPES,
     BlobRef,
     Commitment,
-    DeptRule,
     DrandRef,
     DrawAnnounce,
     DrawBeacon,
@@ -52,11 +53,10 @@ from ledger.payloads import (
     PoolRef,
     Pools,
     Randomness,
-    Rules,
-    StratumRule,
+    draw_payloads,
     sign,
 )
-from ledger.schema import BodyError, encode, parse
+from ledger.schema import BodyError, encode
 from ledger.tasks import MIN_ANNOUNCE_LEAD, TaskState, parse_ts
 
 Progress = Callable[[str], None]
@@ -64,6 +64,11 @@ Progress = Callable[[str], None]
 #: Longest wait between an announcement and its drand round: a round further ahead is almost
 #: certainly a typing error, and the draw would wait for it (``docs/workflow.md`` §1).
 MAX_ANNOUNCE_LEAD = dt.timedelta(days=31)
+
+#: The algorithm ``gongkai draw announce`` announces with: its rules are built from the plan
+#: (one stratum per 信用风险分类 with the task's ratio, docs/content.md §6). Running a recorded
+#: draw and replacing an entity use the algorithm its announcement names.
+ANNOUNCE_ALGORITHM = DRAW_V1.name
 
 
 def _noop(_: str) -> None:
@@ -270,8 +275,11 @@ def announce_body(
     secrets_dir: Path,
     commitments: Mapping[str, str] | None = None,
     progress: Progress = _noop,
+    *,
+    algorithms: DrawAlgorithms,
 ) -> tuple[DrawAnnounce, list[bytes]]:
-    """The ``draw.announce`` body and its three snapshot blobs (nothing is signed or written).
+    """The ``draw.announce`` body and its three snapshot blobs (nothing is signed or written),
+    for :data:`ANNOUNCE_ALGORITHM` as ``algorithms`` defines it (its rules and entry classes).
 
     Raises:
         OptionError: if the round is too far ahead.
@@ -303,19 +311,20 @@ def announce_body(
     committed = _commitments(repo, task.id, departments, commitments, secrets_dir)
     deadline = drand.round_time(round_) - 2 * 3600
     refs = {kind: PoolRef(**snapshot_ref(data)) for kind, data in snaps.items()}
-    body = DrawAnnounce(
+    algorithm = algorithms.get_algorithm(ANNOUNCE_ALGORITHM)
+    body = draw_payloads(algorithm.name, algorithm.rules).announce(
         id=entryids.draw_announce(task.id),
         ts=at,
         dept=task.lead,
-        schema=ANNOUNCE_SCHEMA,
-        algorithm=ALGORITHM,
+        schema=f"{algorithm.name}/announce",
+        algorithm=algorithm.name,
         task_id=task.id,
         title=task.name,
         announced_at=at,
         pools=Pools(
             entities=refs[ENTITIES], inspectors=refs[INSPECTORS], conflicts=refs[CONFLICTS]
         ),
-        rules=Rules(
+        rules=algorithm.rules(
             strata=strata,
             as_of=parse_ts(at).astimezone(dt.timezone(dt.timedelta(hours=8))).date(),
             exclude_inspected_within_days=task.exclude_inspected_within_days,
@@ -348,8 +357,11 @@ def announce(
     log_key: Path | None,
     secrets_dir: Path,
     progress: Progress = _noop,
+    *,
+    algorithms: DrawAlgorithms,
 ) -> Checkpoint:
-    """Freeze the pools, commit the secret and announce the drand round, signed in this process.
+    """Freeze the pools, commit the secret and announce the drand round, signed in this process
+    (the body of :func:`announce_body`).
 
     Honest only where one process may hold every signer: a single-department task (the
     department commits and signs for itself) or an example site. A joint task on a real site goes
@@ -359,7 +371,9 @@ def announce(
         WorkflowError: if the task cannot be announced now (the state machine's reason), or it is
             a joint task on a real site.
     """
-    body, blobs = announce_body(repo, task_id, round_, at, secrets_dir, progress=progress)
+    body, blobs = announce_body(
+        repo, task_id, round_, at, secrets_dir, progress=progress, algorithms=algorithms
+    )
     departments = [r.dept for r in body.rules.departments]
     signers = [repo.signer(d, keys.get(d)) for d in departments]
     line = sign(repo.trust.origin, body, signers[:1])
@@ -435,11 +449,15 @@ def beacon(
     )
 
 
-def compute_result(repo: SiteRepo, task_id: str, progress: Progress = _noop) -> dict[str, Any]:
-    """Re-run the announced draw from the ledger's own inputs (what every auditor does).
+def compute_result(
+    repo: SiteRepo, task_id: str, algorithms: DrawAlgorithms, progress: Progress = _noop
+) -> dict[str, Any]:
+    """Re-run the announced draw from the ledger's own inputs (what every auditor does), with
+    the algorithm of ``algorithms`` that the announcement names.
 
     Raises:
-        WorkflowError: if the beacon is not recorded yet.
+        WorkflowError: if the beacon is not recorded yet, or ``algorithms`` lacks the
+            announced algorithm.
     """
     record, entries = _task_entries(repo, task_id)
     if record.announce is None or record.beacon is None:
@@ -449,9 +467,17 @@ def compute_result(repo: SiteRepo, task_id: str, progress: Progress = _noop) -> 
         repo.store.get_blob(p.sha256) for p in (pools.entities, pools.inspectors, pools.conflicts)
     )
     reveals = {e.payload.dept: e.payload.secret for e in entries if e.type == "draw.reveal"}
-    return run_draw(
+    algorithm = _announced_algorithm(algorithms, record.announce.payload)
+    return algorithm.run(
         record.announce.body, ent, ins, con, reveals, record.beacon.body, progress=progress
     )
+
+
+def _announced_algorithm(algorithms: DrawAlgorithms, announce: DrawAnnounce) -> DrawAlgorithm:
+    try:
+        return algorithms.get_algorithm(announce.algorithm)
+    except LedgerError as exc:
+        raise WorkflowError(str(exc)) from exc
 
 
 def run(
@@ -461,8 +487,11 @@ def run(
     key: Path | None,
     log_key: Path | None,
     progress: Progress = _noop,
+    *,
+    algorithms: DrawAlgorithms,
 ) -> Checkpoint:
-    """Run the draw and record ``draw.result`` (the record is a blob; the entry carries its hash)."""
+    """Run the draw and record ``draw.result`` (the record is a blob; the entry carries its hash),
+    with the announced algorithm of ``algorithms`` (:func:`compute_result`)."""
     record, _ = _task_entries(repo, task_id)
     phases = {
         "snapshots": "校验名录库快照",
@@ -470,7 +499,9 @@ def run(
         "entities": "抽取检查对象",
         "inspectors": "匹配执法检查人员",
     }
-    result = compute_result(repo, task_id, lambda phase: progress(phases.get(phase, phase)))
+    result = compute_result(
+        repo, task_id, algorithms, lambda phase: progress(phases.get(phase, phase))
+    )
     data = canonical.dumps(result)
     progress("保存抽取结果并记入账本")
     log = repo.log_signer(log_key)
@@ -495,11 +526,15 @@ def replace_entity(
     at: str,
     key: Path | None,
     log_key: Path | None,
+    *,
+    algorithms: DrawAlgorithms,
 ) -> Checkpoint:
-    """Record ``draw.replace``: the next reserve of the entity's stratum takes its place.
+    """Record ``draw.replace``: the next reserve of the entity's stratum takes its place, as
+    the announced algorithm of ``algorithms`` chooses it.
 
     Raises:
-        WorkflowError: if the task is not drawn or the entity is not in the current sample.
+        WorkflowError: if the task is not drawn, the entity is not in the current sample, or
+            ``algorithms`` lacks the announced algorithm.
     """
     record, entries = _task_entries(repo, task_id)
     if record.result is None or record.state is not TaskState.DRAWN:
@@ -510,14 +545,18 @@ def replace_entity(
     entities = repo.store.get_blob(record.announce.payload.pools.entities.sha256)
     result = canonical.loads(repo.store.get_blob(record.result.payload.result.sha256))
     prior = [e.payload.record() for e in entries if e.type == "draw.replace"]
+    algorithm = _announced_algorithm(algorithms, record.announce.payload)
     try:
-        rec = replace(record.announce.body, entities, result, entity, reason.strip(), prior)
+        rec = algorithm.replace(
+            record.announce.body, entities, result, entity, reason.strip(), prior
+        )
     except LedgerError as exc:
         raise WorkflowError(str(exc)) from exc
     # The record comes from the draw engine as JSON: parsed, it is checked like any body.
     common = {"type": DrawReplace.TYPE, "id": entryids.draw_replace(task_id, len(prior) + 1)}
     try:
-        body = parse(DrawReplace, {**common, "ts": at, "dept": record.lead, **rec})
+        types = ENTRY_TYPES.with_algorithms(algorithms)
+        body = types.parse_body({**common, "ts": at, "dept": record.lead, **rec})
     except BodyError as exc:
         raise WorkflowError(f"替补记录的字段 {exc.where} {exc.reason}") from exc
     return repo.append(

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ledger.draw.announce import ALGORITHM
 from ledger.draw.result import replace, result_bytes, run_draw
+from ledger.draw.rules import Rules
 from ledger.draw.snapshot import EntityTable, parse_entity_table
 from ledger.errors import VerificationError
 
@@ -23,7 +24,7 @@ __all__ = ["DRAW_ALGORITHMS", "DRAW_V1", "DrawAlgorithm", "DrawAlgorithms"]
 
 
 class RunDraw(Protocol):
-    """The draw from published inputs (:func:`ledger.draw.run_draw`'s signature)."""
+    """The draw from published inputs (:func:`ledger.draw.result.run_draw`'s signature)."""
 
     def __call__(
         self,
@@ -40,7 +41,7 @@ class RunDraw(Protocol):
 
 
 class Replace(Protocol):
-    """A reserve replacement (:func:`ledger.draw.replace`'s signature)."""
+    """A reserve replacement (:func:`ledger.draw.result.replace`'s signature)."""
 
     def __call__(
         self,
@@ -57,8 +58,11 @@ class Replace(Protocol):
 
 @dataclass(frozen=True)
 class DrawAlgorithm:
-    """One draw algorithm: its name (the announcement's ``algorithm``) and its functions.
+    """One draw algorithm: its name (the announcement's ``algorithm``), its rules and functions.
 
+    ``rules`` is the payload class of the announcement's ``rules`` (:mod:`ledger.schema`): the
+    entry parser reads the ``rules`` of an announcement naming this algorithm with it
+    (:meth:`ledger.payloads.EntryTypes.with_algorithms`), and writers build it.
     ``run`` recomputes the result record, ``result_bytes`` gives the bytes compared with the
     ``draw.result`` blob, ``replace`` recomputes a ``draw.replace`` record and
     ``parse_entities`` reads the entity snapshot once for several replacements (it may raise
@@ -66,6 +70,7 @@ class DrawAlgorithm:
     """
 
     name: str
+    rules: type[Any]
     run: RunDraw
     result_bytes: Callable[[Mapping[str, Any]], bytes]
     replace: Replace
@@ -74,6 +79,7 @@ class DrawAlgorithm:
 
 DRAW_V1 = DrawAlgorithm(
     name=ALGORITHM,
+    rules=Rules,
     run=run_draw,
     result_bytes=result_bytes,
     replace=replace,

@@ -57,11 +57,13 @@ def _obj(value: object, what: str) -> dict[str, Any]:
     return value
 
 
-def check_announce(body: Mapping[str, Any]) -> dict[str, Any]:
+def check_announce(body: Mapping[str, Any], algorithm: str = ALGORITHM) -> dict[str, Any]:
     """Validate the DRAW-V1 parts of a ``draw.announce`` body (docs/draw-v1.md §3).
 
     Args:
         body: the whole signed body.
+        algorithm: the algorithm the body must name (``schema`` is ``<algorithm>/announce``):
+            DRAW-V1, or a later algorithm that keeps these parts of its announcement.
 
     Returns:
         ``{"task_id", "pools", "rules", "round", "chain_hash", "commitments": {dept: hex},
@@ -71,8 +73,10 @@ def check_announce(body: Mapping[str, Any]) -> dict[str, Any]:
         MalformedError: if a required field is missing or invalid.
     """
     body = _obj(body, "body")
-    if body.get("schema") != ANNOUNCE_SCHEMA or body.get("algorithm") != ALGORITHM:
-        raise MalformedError("draw.announce：schema 应为 draw-v1/announce，algorithm 应为 draw-v1")
+    if body.get("schema") != f"{algorithm}/announce" or body.get("algorithm") != algorithm:
+        raise MalformedError(
+            f"draw.announce：schema 应为 {algorithm}/announce，algorithm 应为 {algorithm}"
+        )
     task_id = check_identifier(body.get("task_id"), "task_id")
     pools = _obj(body.get("pools"), "pools")
     for kind in (ENTITIES, INSPECTORS, CONFLICTS):

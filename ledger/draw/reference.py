@@ -18,17 +18,16 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ledger.draw.drand as drand
 from ledger.canonical import check_depth
 from ledger.draw.announce import (
+    ALGORITHM,
     CONFLICTS,
     ENTITIES,
     INSPECTORS,
-    REPLACE_SCHEMA,
-    RESULT_SCHEMA,
     check_announce,
     parse_departments,
     sampling_rules,
@@ -47,9 +46,14 @@ __all__ = [
     "run_draw",
     "sample",
     "sample_state",
+    "stratum_of",
     "stratum_orders",
     "ticket",
 ]
+
+#: §8 step 1: the stratum an entity record belongs to. A later algorithm that stratifies by
+#: further fields passes its own function as ``stratum_key`` (docs/extending.md §3).
+StratumKey = Callable[[Mapping[str, Any]], str]
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # §2: the keys every record must have (entities and inspectors may carry extra ones).
@@ -153,10 +157,20 @@ def order(seed: str, ids: Sequence[str]) -> list[str]:
     return sorted(ids, key=lambda item_id: (ticket(seed, item_id), utf8(item_id)))
 
 
+def stratum_of(record: Mapping[str, Any]) -> str:
+    """§8 step 1 of DRAW-V1: an entity's stratum is its record's ``stratum``."""
+    stratum: str = record["stratum"]
+    return stratum
+
+
 def stratum_orders(
-    entities: Sequence[Mapping[str, Any]], rules: Mapping[str, Any], s_entities: str
+    entities: Sequence[Mapping[str, Any]],
+    rules: Mapping[str, Any],
+    s_entities: str,
+    stratum_key: StratumKey = stratum_of,
 ) -> dict[str, list[str]]:
-    """§8 steps 1, 2 and 5: each listed stratum's eligible ids, in order under ``S_entities``.
+    """§8 steps 1, 2 and 5: each listed stratum's eligible ids, in order under ``S_entities``
+    (``stratum_key`` gives each record's stratum).
 
     Raises:
         MalformedError: on invalid rules or an entity in a stratum that is not listed.
@@ -164,19 +178,23 @@ def stratum_orders(
     plan = sampling_rules(rules)
     eligible: dict[str, list[str]] = {name: [] for name in plan.names}
     for record in entities:
-        if record["stratum"] not in eligible:
+        stratum = stratum_key(record)
+        if stratum not in eligible:
             raise MalformedError(f"主体 {record['id']}：层级不在 rules.strata 中")
         last = record["last_inspected"]
         if last is not None and plan.days is not None:
             age = (plan.as_of - dt.date.fromisoformat(last)).days  # negative after as_of
             if age < plan.days:
                 continue  # inspected recently: not eligible
-        eligible[record["stratum"]].append(record["id"])
+        eligible[stratum].append(record["id"])
     return {name: order(s_entities, ids) for name, ids in eligible.items()}
 
 
 def sample(
-    entities: Sequence[Mapping[str, Any]], rules: Mapping[str, Any], s_entities: str
+    entities: Sequence[Mapping[str, Any]],
+    rules: Mapping[str, Any],
+    s_entities: str,
+    stratum_key: StratumKey = stratum_of,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """§8: the stratified draw; returns the result record's ``strata`` and ``entity_order``.
 
@@ -184,7 +202,7 @@ def sample(
         MalformedError: on invalid rules or an entity in a stratum that is not listed.
     """
     plan = sampling_rules(rules)
-    orders = stratum_orders(entities, rules, s_entities)
+    orders = stratum_orders(entities, rules, s_entities, stratum_key)
     k_ratio = {}
     for rule in plan.strata:  # step 3: ⌈N · a / 10^f⌉ in integers
         n = len(orders[rule.stratum])
@@ -324,16 +342,19 @@ def run_draw(
     beacon: Mapping[str, Any],
     *,
     extra_key_string: str | None = None,
+    algorithm: str = ALGORITHM,
+    stratum_key: StratumKey = stratum_of,
 ) -> dict[str, Any]:
     """§13 steps 1 and 3–6: the result record of §10 (arguments as
-    :func:`ledger.draw.result.run_draw`).
+    :func:`ledger.draw.result.run_draw`). ``algorithm`` and ``stratum_key`` are DRAW-V1's
+    unless a later algorithm that differs only in its strata (§2, §8) passes its own.
 
     Raises:
         MalformedError: on malformed inputs.
         VerificationError: on a snapshot that does not match the announcement or a beacon that
             does not verify.
     """
-    ann = check_announce(announce_body)
+    ann = check_announce(announce_body, algorithm)
     _check_pool(ann, ENTITIES, entity_snapshot_bytes)
     _check_pool(ann, INSPECTORS, inspector_snapshot_bytes)
     _check_pool(ann, CONFLICTS, conflict_snapshot_bytes)
@@ -348,14 +369,14 @@ def run_draw(
     seed = compute_seed(a_hash, chain, ann["round"], randomness, secrets, extra_key_string)
     s_entities, s_inspectors = subseeds(seed)  # §5
     entities = parse_snapshot(ENTITIES, entity_snapshot_bytes)
-    strata, entity_order = sample(entities, ann["rules"], s_entities)
+    strata, entity_order = sample(entities, ann["rules"], s_entities, stratum_key)
     inspectors = parse_snapshot(INSPECTORS, inspector_snapshot_bytes)
     conflicts = parse_snapshot(CONFLICTS, conflict_snapshot_bytes)
     assignments, unstaffed, loads = match(
         entity_order, inspectors, conflicts, ann["rules"], s_inspectors
     )
     return {
-        "schema": RESULT_SCHEMA,
+        "schema": f"{algorithm}/result",
         "task_id": ann["task_id"],
         "announce_sha256": a_hash.hex(),
         "drand": {"round": ann["round"], "randomness": randomness.hex()},
@@ -399,15 +420,19 @@ def replace(
     entity_id: str,
     reason: str,
     prior: Sequence[Mapping[str, Any]] = (),
+    *,
+    algorithm: str = ALGORITHM,
+    stratum_key: StratumKey = stratum_of,
 ) -> dict[str, Any]:
-    """§11: the ``draw.replace`` record (arguments as :func:`ledger.draw.result.replace`).
+    """§11: the ``draw.replace`` record (arguments as :func:`ledger.draw.result.replace`;
+    ``algorithm`` and ``stratum_key`` as for :func:`run_draw`).
 
     Raises:
         MalformedError: on malformed inputs or an entity not currently in the sample.
         VerificationError: on a snapshot that does not match the announcement, or a prior
             record of another result.
     """
-    ann = check_announce(announce_body)
+    ann = check_announce(announce_body, algorithm)
     _check_pool(ann, ENTITIES, entity_snapshot_bytes)
     if not isinstance(reason, str) or not reason:
         raise MalformedError("draw.replace：须填写替补理由")
@@ -418,10 +443,10 @@ def replace(
     stratum = stratum_of[entity_id]
     entities = parse_snapshot(ENTITIES, entity_snapshot_bytes)
     s_entities = result["subseeds"]["entities"]
-    orders = stratum_orders(entities, ann["rules"], s_entities)
+    orders = stratum_orders(entities, ann["rules"], s_entities, stratum_key)
     reserve = [i for i in orders[stratum] if i not in named]
     return {
-        "schema": REPLACE_SCHEMA,
+        "schema": f"{algorithm}/replace",
         "task_id": ann["task_id"],
         "result_sha256": result_sha256,
         "stratum": stratum,

@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python -m pytest tests/bench/bench_draw.py -o addopts="" \\
 -o python_files="bench_*.py" --benchmark-only -s``
 
-Reports (printed): the time of :func:`ledger.draw.run_draw` on the published inputs, the time of
+Reports (printed): the time of :func:`ledger.draw.result.run_draw` on the published inputs, the time of
 a pure-Python floor measured in the same run (one SHA-256 per entity id plus one per pick), their
 ratio, a breakdown of run_draw by phase, and the peak RSS of a fresh process that builds the
 inputs and runs the draw (``resource.getrusage``). Goal: ≤ 2× the floor, ≤ 1.5 GB.
@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # pragma: no cover - script use
     sys.path.insert(0, str(ROOT))
 
-from ledger.draw import drand, run_draw, verify_result  # noqa: E402
+from ledger.draw import drand  # noqa: E402
 from ledger.draw.matching import match  # noqa: E402
 from ledger.draw.primitives import CJ  # noqa: E402
-from ledger.draw.result import result_bytes  # noqa: E402
+from ledger.draw.result import result_bytes, run_draw, verify_result  # noqa: E402
 from ledger.draw.sampling import sample_snapshot  # noqa: E402
 from ledger.draw.seed import commitment  # noqa: E402
 from ledger.draw.snapshot import parse_snapshot, snapshot_ref  # noqa: E402

@@ -1,6 +1,6 @@
 """The fast engine equals the reference draw (ledger/draw/reference.py) byte for byte.
 
-The reference is docs/draw-v1.md read as plain Python; the engine (``ledger.draw.run_draw`` and
+The reference is docs/draw-v1.md read as plain Python; the engine (``ledger.draw.result.run_draw`` and
 ``replace``, with the C accelerators where they are built, and without them) must give the same
 ``CJ(result)`` and ``CJ(replacement)`` on any input, and reject the same inputs. Random draws
 cover non-ASCII ids and strata, equal loads (ties), empty and ratio-0/1 strata, min_count
@@ -246,3 +246,31 @@ def test_the_engine_parses_snapshots_as_the_reference(
         else:
             with pytest.raises(MalformedError):
                 parse_entity_table(mutated)
+
+
+def test_the_stratum_step_takes_the_records_stratum_unless_told_otherwise() -> None:
+    """§8 step 1 is a parameter of the reference (docs/extending.md §3): by default a record's
+    ``stratum``; a later algorithm passes its own function, and DRAW-V1 is unchanged."""
+    records = [
+        {"id": f"e{n}", "stratum": "AB"[n % 2], "scale": "LS"[n % 3 == 0], "last_inspected": None}
+        for n in range(12)
+    ]
+    rules = {"strata": [{"stratum": s, "ratio": "1"} for s in "AB"], "as_of": "2024-01-01",
+             "exclude_inspected_within_days": None, "min_count": None}  # fmt: skip
+    plain = reference.stratum_orders(records, rules, "seed")
+    assert plain == reference.stratum_orders(records, rules, "seed", reference.stratum_of)
+    assert {s: sorted(ids) for s, ids in plain.items()} == {
+        s: sorted(r["id"] for r in records if r["stratum"] == s) for s in "AB"
+    }
+    pairs = [f"{s}/{c}" for s in "AB" for c in "LS"]
+    rules2 = {**rules, "strata": [{"stratum": p, "ratio": "1"} for p in pairs]}
+    split = reference.stratum_orders(
+        records, rules2, "seed", lambda r: f"{r['stratum']}/{r['scale']}"
+    )
+    assert sorted(split) == pairs
+    for name, ids in split.items():  # each pair ordered as DRAW-V1 orders any stratum (§7)
+        assert ids == reference.order(
+            "seed", [r["id"] for r in records if f"{r['stratum']}/{r['scale']}" == name]
+        )
+    with pytest.raises(MalformedError, match=r"层级不在 rules\.strata 中"):
+        reference.stratum_orders(records, rules, "seed", lambda r: f"{r['stratum']}/{r['scale']}")

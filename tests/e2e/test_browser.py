@@ -181,7 +181,7 @@ def test_lookup_without_javascript(site: str, browser: Browser) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["", "entities/92620823GK0000069K/", "results/", "ledger/", "results/stats/"],
+    ["", "entities/92620823GK0000069K/", "results/", "ledger/", "results/stats/", "followups/"],
 )
 def test_axe_no_serious_violations(site: str, page: Page, path: str) -> None:
     axe = _axe_js()

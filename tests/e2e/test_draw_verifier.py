@@ -1,7 +1,7 @@
 """The draw proof pages and their in-browser verifier (static/verify/draw-v1.js).
 
 * Python side (no browser): ``proof.json`` holds exactly what ``ledger/draw`` computes — the
-  result record re-run with :func:`ledger.draw.run_draw`, the seed derivation, the entry lines,
+  result record re-run with :func:`ledger.draw.result.run_draw`, the seed derivation, the entry lines,
   leaf hashes and the department keys of the registry replay.
 * Browser (Debian chromium through Playwright, served from a thread on 127.0.0.1): every example
   draw of ``draws/`` verifies (“验证通过”); the JavaScript draw reproduces the worked example of
@@ -32,8 +32,8 @@ from example_site import CHROMIUM, FLAGS  # (tests/e2e, on the path by conftest.
 from generator.ledgerops import open_store, read_trust, replay_store
 from generator.site.drawproof import draw_proof_data, load_draw_proofs, write_draw_proofs
 from ledger import canonical
-from ledger.draw import run_draw
 from ledger.draw.primitives import CJ
+from ledger.draw.result import run_draw
 from ledger.publish import publish_ledger
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -54,6 +54,7 @@ PAGES = [
     "results/year/2024/",
     "results/overdue/",
     "results/stats/",
+    "followups/",
     "ledger/",
     "data/",
     "search/",

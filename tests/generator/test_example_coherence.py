@@ -93,3 +93,46 @@ def test_the_checklist_reads_as_a_county_list() -> None:
     pharmacy = next(t for p in content.plans for t in p.tasks if t.id == "2024-YYYC-YD")
     items = {i.id: i for i in content.items}
     assert any("药品" in items[i].name for p in pharmacy.parts for i in p.items)
+
+
+def _china_day(ts: str) -> dt.date:
+    return (dt.datetime.fromisoformat(ts.replace("Z", "+00:00")) + dt.timedelta(hours=8)).date()
+
+
+def test_staff_act_on_working_days() -> None:
+    """Imports, follow-ups, cases and notices are dated on working days (content/holidays/)."""
+    _, bodies = _current_results()
+    acted = [
+        b for b in bodies if b["type"].startswith(("result.", "followup.", "case.", "notice."))
+    ]
+    assert len(acted) > 100
+    off = sorted({(b["type"], b["ts"]) for b in acted if not is_workday(_china_day(b["ts"]))})
+    assert off == []
+    closed = [b["closed_on"] for b in bodies if "closed_on" in b]
+    assert closed
+    assert [d for d in closed if not is_workday(dt.date.fromisoformat(d))] == []
+
+
+def test_the_story_has_cases_and_notices_that_follow_findings() -> None:
+    """立案 → 查处进展 → 结案 on 市场监管's own findings in food and drug tasks; 抄告 from a
+    single-department task to a department outside it, one signed for, one still waiting."""
+    current, bodies = _current_results()
+    opened = [b for b in bodies if b["type"] == "case.open"]
+    assert len(opened) >= 3
+    for case in opened:
+        finding = current[(case["task_id"], case["source_dept"], case["entity"])]
+        assert "违反市场监管相关规定" in finding["categories"], case
+        assert case["task_id"] in ("2024-YYYC-CY", "2024-YYYC-YD")
+        assert finding["inspected_on"] <= case["opened_on"]
+    closes = [b for b in bodies if b["type"] == "case.close"]
+    assert 0 < len(closes) < len(opened)  # one case is still 查处中
+    assert any(b.get("decision_no") for b in closes)
+    notices = [b for b in bodies if b["type"] == "notice.copy"]
+    acks = [b for b in bodies if b["type"] == "notice.ack"]
+    assert len(notices) == 2
+    assert len(acks) == 1
+    plan = next(b for b in bodies if b["type"] == "plan.publish")
+    departments = {t["task_id"]: set(t["departments"]) for t in plan["tasks"]}
+    for notice in notices:
+        assert notice["to"] not in departments[notice["task_id"]]
+        assert current[(notice["task_id"], notice["dept"], notice["entity"])]

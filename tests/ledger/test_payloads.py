@@ -119,8 +119,17 @@ def strategy(kind: Kind) -> st.SearchStrategy[Any]:
     raise AssertionError(kind)
 
 
-BODIES = st.sampled_from(sorted(ENTRY_TYPES.payloads)).flatmap(
-    lambda t: strategy(Object(ENTRY_TYPES.payloads[t])).map(lambda b: (t, b))
+#: Every payload class: one per type, and for the draw entries one per draw algorithm.
+CLASSES: dict[str, type[Any]] = {
+    t: c for t, c in ENTRY_TYPES.payloads.items() if not getattr(c, "BY_ALGORITHM", False)
+} | {
+    c.__name__: c
+    for draw in ENTRY_TYPES.draw_classes.values()
+    for c in (draw.announce, draw.replace)
+}
+
+BODIES = st.sampled_from(sorted(CLASSES)).flatmap(
+    lambda t: strategy(Object(CLASSES[t])).map(lambda b: (t, b))
 )
 
 
@@ -128,7 +137,7 @@ BODIES = st.sampled_from(sorted(ENTRY_TYPES.payloads)).flatmap(
 @settings(max_examples=300, deadline=None)
 def test_valid_bodies_round_trip(case: tuple[str, dict[str, Any]]) -> None:
     type_, body = case
-    cls = ENTRY_TYPES.payloads[type_]
+    cls = CLASSES[type_]
     assert canonical.dumps(encode(parse(cls, body))) == canonical.dumps(body)
 
 
@@ -147,7 +156,7 @@ def _wrong(value: Any) -> Any:
 @settings(max_examples=300, deadline=None)
 def test_a_wrong_type_names_its_field(case: tuple[str, dict[str, Any]], data: Any) -> None:
     type_, body = case
-    cls = ENTRY_TYPES.payloads[type_]
+    cls = CLASSES[type_]
     name = data.draw(st.sampled_from(sorted(body)))
     bad = {**body, name: _wrong(body[name])}
     nullable = {n for n, k, _ in cls._schema_fields if isinstance(k, Nullable)}
@@ -162,7 +171,7 @@ def test_a_wrong_type_names_its_field(case: tuple[str, dict[str, Any]], data: An
 @settings(max_examples=100, deadline=None)
 def test_extra_and_missing_keys_are_named(case: tuple[str, dict[str, Any]], data: Any) -> None:
     type_, body = case
-    cls = ENTRY_TYPES.payloads[type_]
+    cls = CLASSES[type_]
     with pytest.raises(BodyError, match="未定义") as info:
         parse(cls, {**body, "zz_extra": 1})
     assert info.value.where == "zz_extra"
@@ -247,11 +256,11 @@ def test_entry_types_are_values_not_globals() -> None:
 
 def test_workflow_doc_tables_equal_the_definitions() -> None:
     """docs/workflow.md §2.3 is exactly what the payload definitions generate."""
-    from ledger.payloads import DOC_BEGIN, DOC_END, markdown
+    from ledger.payloaddoc import DOC_BEGIN, DOC_END, markdown
 
     doc = (ROOT / "docs" / "workflow.md").read_text(encoding="utf-8")
     start, end = doc.index(DOC_BEGIN), doc.index(DOC_END) + len(DOC_END) + 1
-    assert doc[start:end] == markdown(), "regenerate: python -m ledger.payloads"
+    assert doc[start:end] == markdown(), "regenerate: python -m ledger.payloaddoc"
 
 
 def test_ledger_doc_key_table_names_the_key_body_fields() -> None:

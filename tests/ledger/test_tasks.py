@@ -492,3 +492,28 @@ def test_replacement_moves_the_team() -> None:
     task = ledger.tasks["T-JOINT"]
     assert task.drawn == {"E2", "E3"}
     assert task.teams["E3"]["scjg"] == {"I1"}
+
+
+def _key_add(dept: str) -> Entry:
+    spec = {
+        "vkey": f"test.example/gongkai/dept/{dept}/1+00000000+AA",
+        "role": "dept",
+        "dept": dept,
+        "scopes": ["notice.ack"],
+    }
+    return entry("key.add", f"key.add/{dept}", "2024-01-02T01:00:00Z", key=spec)
+
+
+def _notice(to: str) -> Entry:
+    return entry(
+        "notice.copy", f"notice.copy/T-JOINT/scjg/E1/{to}", "2024-04-21T01:00:00Z",
+        dept="scjg", task_id="T-JOINT", entity="E1", to=to, subject="疏散通道堆放杂物",
+    )  # fmt: skip
+
+
+def test_a_notice_is_addressed_to_a_department_with_a_registered_key() -> None:
+    """Only a department with a key in the ledger can sign for a 抄告 (docs/workflow.md §7)."""
+    ledger = run([_key_add("wsjk"), *happy(), _notice("wsjk")])
+    assert len(ledger.cases.notices) == 1
+    with pytest.raises(VerificationError, match="收件部门 'xfjy' 不是本账本中登记了密钥的部门"):
+        run([_key_add("wsjk"), *happy(), _notice("xfjy")])
