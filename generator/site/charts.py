@@ -2,10 +2,12 @@
 
 Each chart is ``role="img"`` labelled with its title; the same numbers are always shown in a
 table next to the chart, which is the accessible source of truth. A row is a label, a bar and
-the value (``.chart-row`` in ``static/style.css``): on wide screens label, bar and value sit on
-one line (210 px label, 360 px bar area); on phones the label takes its own line, so labels keep
-their 13 px size instead of shrinking with a scaled drawing. Labels are escaped, and bar widths
-are integer per-mille so the output is byte-stable.
+the value (``.chart-row`` in ``static/style.css``). The bar is an empty ``<svg>`` whose
+``width`` attribute sets its length: a presentation attribute, not a ``style`` attribute, so the
+site's Content-Security-Policy needs no ``'unsafe-inline'`` (docs/deploy.md). On wide screens
+label, bar and value sit on one line (210 px label, 360 px bar area); on phones the label takes
+its own line, so labels keep their 13 px size instead of shrinking with a scaled drawing. Labels
+are escaped, and bar widths are integer per-mille so the output is byte-stable.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ def bar_chart(title: str, rows: Sequence[tuple[str, int]], chart_id: str) -> Mar
         short = label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
         parts.append(
             f'<div class="chart-row"><span class="chart-label">{escape(short)}</span>'
-            f'<span class="chart-track"><span class="chart-bar" '
-            f'style="width:{permille // 10}.{permille % 10}%"></span>'
+            f'<span class="chart-track"><svg class="chart-bar" aria-hidden="true" height="22" '
+            f'width="{permille // 10}.{permille % 10}%"></svg>'
             f'<span class="chart-value">{value}</span></span></div>'
         )
     parts.append("</div>")

@@ -39,7 +39,7 @@ from generator.ledgerops import (  # noqa: E402
 )
 from generator.site.drawproof import write_draw_proofs  # noqa: E402
 from ledger import canonical  # noqa: E402
-from ledger.draw import replace, run_draw  # noqa: E402
+from ledger.draw.result import replace, run_draw  # noqa: E402
 from ledger.draw.seed import commitment  # noqa: E402
 from ledger.draw.snapshot import build_snapshot, snapshot_ref  # noqa: E402
 from ledger.entries import add_signatures, make_entry  # noqa: E402

@@ -191,6 +191,8 @@ def test_headers_per_kind_of_file(
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
     assert "script-src 'self' 'wasm-unsafe-eval';" in headers["content-security-policy"]
+    assert "style-src 'self';" in headers["content-security-policy"]
+    assert "unsafe-inline" not in headers["content-security-policy"]
     local = example_site / (path.lstrip("/") + ("index.html" if path.endswith("/") else ""))
     assert body == local.read_bytes(), (what, path)
 
@@ -356,6 +358,28 @@ def test_search_runs_under_the_csp(nginx: str, watched: Watched) -> None:
     watched.page.locator("#search-q").fill("烧烤")
     watched.page.locator(".search-result-link").first.wait_for(timeout=30_000)
     watched.page.wait_for_load_state("networkidle")
+    assert watched.violations() == []
+
+
+def test_no_page_has_inline_styles(example_site: Path) -> None:
+    """What lets the CSP drop 'unsafe-inline' from style-src: no <style> block, no style
+    attribute in any page of the example site (a chart's bar length is an SVG width)."""
+    found = []
+    for page in sorted(example_site.rglob("*.html")):
+        text = page.read_text("utf-8")
+        if re.search(r"<style[\s>]|\sstyle\s*=", text):
+            found.append(str(page.relative_to(example_site)))
+    assert found == []
+
+
+def test_charts_draw_under_the_csp(nginx: str, watched: Watched) -> None:
+    watched.goto(f"http://{nginx}/results/stats/")
+    watched.page.wait_for_load_state("networkidle")
+    widths = watched.page.eval_on_selector_all(
+        ".chart-bar", "bars => bars.map(b => b.getBoundingClientRect().width)"
+    )
+    assert widths
+    assert max(widths) > 100  # the longest bar fills its track
     assert watched.violations() == []
 
 
