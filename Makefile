@@ -91,7 +91,7 @@ check: $(STAMP)
 # Regenerate the synthetic parts of the example county (deterministic, seeded).
 example: $(STAMP) tsa-deps
 	$(PY) -m generator.example.county --out content
-	$(PY) -m generator.example.year --content content --draws draws
+	$(PY) -m generator.example.offices --content content --draws draws
 
 clean:
 	rm -rf _site .pytest_cache .mypy_cache .ruff_cache

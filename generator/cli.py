@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 
 import click
 
-from generator import cli_sign
+from generator import cli_keys, cli_sign
 from generator.cli_case import case_group, echo_cases, notice_group
 from generator.cli_checklist import checklist_group
 from generator.cli_errors import EXIT_CODES, IO_EXIT, LISTEN_EXIT, GongkaiError, handle_errors
 from generator.cli_errors import workflow_errors as _workflow_errors
-from generator.cli_options import AT_DATE, PORT, TEXT, WORKERS
+from generator.cli_options import AT_DATE, PORT, TEXT, WORKERS, BoundedInt
 from generator.cli_text import VERSION_HELP, VERSION_MESSAGE, GongkaiGroup
 from generator.cli_tsa import tsa_group
 from generator.cli_workflow import (
@@ -214,6 +214,10 @@ def serve(site_root: Path, directory: Path | None, bind: str, port: int) -> None
             click.echo("已停止")
 
 
+_PUB_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
+_COUNT = BoundedInt(1, 64)
+
+
 def _default_key_dir() -> Path:
     return Path(click.get_app_dir("gongkai")) / "keys"
 
@@ -226,7 +230,10 @@ def keys() -> None:
 @keys.command("new")
 @content_option
 @click.option("--dept", type=TEXT, help="部门标识（departments.yaml 中的 id），生成部门密钥")
-@click.option("--name", "key_name", type=TEXT, help="直接指定密钥名称（根密钥、日志密钥）")
+@click.option("--root", "root_n", type=_COUNT, help="根密钥编号（与 --origin 一起用），生成根密钥")
+@click.option("--log", "log_key", is_flag=True, help="生成日志密钥（与 --origin 一起用）")
+@click.option("--origin", type=TEXT, help="账本来源（新建站点之前生成根密钥、日志密钥时用）")
+@click.option("--name", "key_name", type=TEXT, help="直接指定密钥名称")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -234,10 +241,20 @@ def keys() -> None:
     help="私钥目录（默认为用户配置目录下的 gongkai/keys）",
 )
 @handle_errors
-def keys_new(content_dir: Path, dept: str | None, key_name: str | None, out: Path | None) -> None:
+def keys_new(
+    content_dir: Path,
+    dept: str | None,
+    root_n: int | None,
+    log_key: bool,
+    origin: str | None,
+    key_name: str | None,
+    out: Path | None,
+) -> None:
     """新建 Ed25519 签名密钥：私钥文件权限 0600，公钥文件可公开。"""
-    from generator.keyfiles import new_key_files
+    from generator.keyfiles import ceremony_key_name, new_key_files
 
+    if root_n is not None or log_key or origin is not None:
+        key_name = ceremony_key_name(origin, root_n, log=log_key, name=key_name, dept=dept)
     created = new_key_files(content_dir, out or _default_key_dir(), dept=dept, name=key_name)
     click.echo(f"已生成私钥：{created.private_path}（权限 0600，切勿提交到仓库或发给他人）")
     click.echo(f"已生成公钥：{created.public_path}")
@@ -357,11 +374,24 @@ def _calendar_notes(notes: Sequence[str]) -> None:
     help="网站的公开网址（https:// 开头，以 / 结尾），如 https://scjg.example.gov.cn/gongkai/",
 )
 @click.option(
-    "--keys",
-    "key_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="私钥目录（须在仓库之外）",
+    "--root-pub",
+    "root_pubs",
+    type=_PUB_FILE,
+    multiple=True,
+    required=True,
+    help="每位根密钥持有人在自己的介质上生成的根公钥（可重复）",
+)
+@click.option(
+    "--threshold", type=_COUNT, required=True, help="登记、撤销密钥所需的根密钥数（门限）"
+)
+@click.option(
+    "--log-pub", "log_pubs", type=_PUB_FILE, multiple=True, required=True, help="日志公钥"
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="新建账本（log.init）的签署申请文件，交每位根密钥持有人签署",
 )
 @at_option
 @_workflow_errors
@@ -372,23 +402,29 @@ def init_cmd(
     region_name: str,
     origin: str,
     base_url: str,
-    key_dir: Path | None,
+    root_pubs: tuple[Path, ...],
+    threshold: int,
+    log_pubs: tuple[Path, ...],
+    out: Path,
     at: str | None,
 ) -> None:
-    """新建站点目录：内容骨架、账本（log.init）和 trust.txt；根密钥与日志密钥保存在站点之外。"""
+    """新建站点目录（内容骨架）和新建账本的签署申请；不读取、不生成任何私钥。
+
+    每位根密钥持有人先在自己的介质上运行 gongkai keys new --root 编号 --origin …，只交出公钥；
+    各自签署申请后，运维人员用 gongkai request append 申请 --signatures 签名目录 --site 目录
+    --log-key 日志私钥 建立账本和 trust.txt（docs/signing.md §10）。"""
+    from generator.cli_sign import echo_request
     from generator.workflow.setup import init_site
     from generator.workflow.site import parse_at
+    from ledger.keys import read_public_key
 
     report = init_site(
         directory, name=name, region_code=region_code, region_name=region_name, origin=origin,
-        base_url=base_url, key_dir=key_dir or _default_key_dir(), ts=parse_at(at),
+        base_url=base_url, roots=[read_public_key(p) for p in root_pubs], threshold=threshold,
+        log_keys=[read_public_key(p) for p in log_pubs], ts=parse_at(at), out=out,
     )  # fmt: skip
-    click.echo(f"已创建站点：{report.site}")
-    for key in report.keys:
-        click.echo(f"  私钥 {key.private_path}（权限 0600，请离线妥善保管）")
-    click.echo(
-        f"信任锚：{report.site / 'draws' / 'trust.txt'}（请通过政府网站、公告等其他渠道同时公布）"
-    )
+    click.echo(f"已创建站点内容骨架：{report.site / 'content'}")
+    echo_request(report.request, out)
 
 
 @keys.command("register")
@@ -569,3 +605,4 @@ for _group in (
 ):
     main.add_command(_group)
 cli_sign.register(main)  # request, sign; draw commit (docs/signing.md)
+cli_keys.register(keys)  # keys add|revoke|rotate-root|rotate-log (docs/signing.md §9)

@@ -30,14 +30,21 @@ from generator.cli_workflow import (
 if TYPE_CHECKING:
     from generator.signing import Request
 
-__all__ = ["register"]
+__all__ = [
+    "echo_request",
+    "expires_option",
+    "expiry",
+    "register",
+    "request_out_option",
+    "write_request",
+]
 
-_expires = click.option(
+expires_option = click.option(
     "--expires",
     type=AT_TIME,
     help="申请的有效期限（默认条目时间之后 3 天；抽取公告不晚于揭示截止时间）",
 )
-_request_out = click.option(
+request_out_option = click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
@@ -81,8 +88,8 @@ def request_group() -> None:
     required=True,
     help="各参与部门承诺文件（*.commitment）所在目录",
 )
-@_request_out
-@_expires
+@request_out_option
+@expires_option
 @site_option
 @at_option
 @workflow_errors
@@ -110,7 +117,7 @@ def request_announce(
         repo, task_id, picked, parse_at(at), _secrets_dir(None),
         commitments=read_commitments(commitments, task_id), algorithms=DRAW_ALGORITHMS,
     )  # fmt: skip
-    _write_request(prepare(repo, encode(body), blobs, _expiry(expires)), out)
+    write_request(prepare(repo, encode(body), blobs, expiry(expires)), out)
 
 
 @request_group.command("confirm")
@@ -122,8 +129,8 @@ def request_announce(
     show_default=True,
     help="结果录入表输出目录",
 )
-@_request_out
-@_expires
+@request_out_option
+@expires_option
 @site_option
 @at_option
 @workflow_errors
@@ -140,21 +147,33 @@ def request_confirm(
     body, written = results.confirm_body(repo, task_id, parse_at(at), forms)
     for path in written:
         click.echo(f"已生成：{path}")
-    _write_request(prepare(repo, encode(body), (), _expiry(expires)), out)
+    write_request(prepare(repo, encode(body), (), expiry(expires)), out)
 
 
-def _expiry(expires: str | None) -> str | None:
+def expiry(expires: str | None) -> str | None:
     from generator.workflow.site import parse_at
 
     return parse_at(expires, allow_future=True) if expires is not None else None
 
 
-def _write_request(request: Request, out: Path) -> None:
+def write_request(request: Request, out: Path) -> None:
+    """Write the request file and show what it asks."""
     out.write_bytes(request.dumps())
+    echo_request(request, out)
+
+
+def echo_request(request: Request, out: Path) -> None:
+    """Show the summary of the request written to ``out``, its expiry and who must sign."""
+    from generator.keyrequests import KEY_TYPES
+
     click.echo(request.summary)
-    click.echo(
-        f"已写出签署申请 {out}（有效期至 {request.expires}）；须签署的部门：{'、'.join(request.signers)}"
-    )
+    who = "须签署的部门"
+    if request.body["type"] == "log.init":
+        who = "须由以下每一把根密钥签署"
+    elif request.body["type"] in KEY_TYPES:
+        who = "须由门限数量的现任根密钥签署（见摘要），另须由以下密钥本身签署"
+    signers = "、".join(request.signers) or "（无）"
+    click.echo(f"已写出签署申请 {out}（有效期至 {request.expires}）；{who}：{signers}")
 
 
 @request_group.command("append")
@@ -167,20 +186,51 @@ def _write_request(request: Request, out: Path) -> None:
     required=True,
     help="各部门签名文件（*.sig）所在目录",
 )
+@click.option(
+    "--new-log-key",
+    "new_log_keys",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    multiple=True,
+    help="新的日志私钥（只用于更换日志密钥 logkey.rotate 的申请）",
+)
 @site_option
 @at_option
 @log_key_option
 @workflow_errors
 def request_append(
-    request: Path, signatures: Path, site_root: Path, at: str | None, log_key: Path | None
+    request: Path,
+    signatures: Path,
+    new_log_keys: tuple[Path, ...],
+    site_root: Path,
+    at: str | None,
+    log_key: Path | None,
 ) -> None:
-    """收齐各部门的签名后，把签署申请中的条目追加到账本。"""
-    from generator.signing import append_request
+    """收齐各部门（或根密钥持有人）的签名后，把签署申请中的条目追加到账本。"""
+    from generator.signing import append_request, is_initial
     from generator.workflow.site import SiteRepo, parse_at
 
+    if is_initial(request):  # the key ceremony of a new site (docs/signing.md §10)
+        _finish_init(request, signatures, site_root, log_key, parse_at(at))
+        return
     repo = SiteRepo.open(site_root, notify=notice)
-    cp = append_request(repo, request, signatures, log_key, parse_at(at))
+    cp = append_request(repo, request, signatures, log_key, parse_at(at), new_log_keys)
     echo_checkpoint(f"已追加签署申请 {request.name} 中的条目", cp)
+
+
+def _finish_init(
+    request: Path, signatures: Path, site_root: Path, log_key: Path | None, now: str
+) -> None:
+    from generator.errors import OptionError
+    from generator.workflow.setup import finish_init
+
+    if log_key is None:
+        raise OptionError("缺少选项 --log-key：新建账本须用日志私钥签署第一个检查点")
+    trust = finish_init(site_root, request, signatures, log_key, now)
+    click.echo(f"已新建账本 {site_root / 'draws'}（第 0 条 log.init，全部根密钥已签署）")
+    click.echo(
+        f"信任锚：{site_root / 'draws' / 'trust.txt'}（请通过政府网站、公告等其他渠道同时公布）"
+    )
+    click.echo(f"根密钥 {len(trust.roots)} 把，门限 {trust.threshold}")
 
 
 @click.command("sign", cls=GongkaiCommand)
@@ -196,8 +246,8 @@ def request_append(
 @click.option(
     "--ledger",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    required=True,
-    help="本部门保存的已公布账本副本（账本目录或公布目录，含 checkpoint 与 trust.txt）",
+    help="本部门保存的已公布账本副本（账本目录或公布目录，含 checkpoint 与 trust.txt）；"
+    "只有新建账本（log.init）的申请不需要",
 )
 @click.option(
     "--trust",
@@ -215,13 +265,13 @@ def request_append(
 def sign_cmd(
     request: Path,
     key: Path,
-    ledger: Path,
+    ledger: Path | None,
     trust: Path | None,
     secrets_dir: Path | None,
     out: Path | None,
     at: str | None,
 ) -> None:
-    """用本部门私钥签署申请文件（先显示摘要，并与本部门的账本副本核对）。"""
+    """用本部门私钥（或本人的根密钥）签署申请文件（先显示摘要，并与本部门的账本副本核对）。"""
     from generator.signing import sign_request
     from generator.workflow.site import parse_at
 
@@ -229,7 +279,8 @@ def sign_cmd(
         request, key, ledger, out or request.parent, parse_at(at),
         trust_path=trust, secrets_dir=_secrets_dir(secrets_dir), show=click.echo,
     )  # fmt: skip
-    click.echo(f"部门 {signed.dept} 已签署；签名文件：{signed.path}（交牵头部门）")
+    who = "根密钥持有人" if signed.dept == "root" else f"部门 {signed.dept} "
+    click.echo(f"{who}已签署；签名文件：{signed.path}（交牵头部门或运维人员）")
 
 
 def register(main: click.Group) -> None:

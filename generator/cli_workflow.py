@@ -242,6 +242,16 @@ def draw_announce(
 @click.option(
     "--dept", type=TEXT, required=True, help="揭示秘密的部门标识（departments.yaml 中的 id）"
 )
+@click.option(
+    "--ledger",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="在本部门计算机上揭示：本部门的已公布账本副本（与 --out 一起用，不需要站点和日志密钥）",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="在本部门计算机上揭示：揭示申请和签名文件的输出目录，交运维人员追加",
+)
 @site_option
 @at_option
 @key_option
@@ -251,19 +261,50 @@ def draw_announce(
 def draw_reveal(
     task_id: str,
     dept: str,
+    ledger: Path | None,
+    out: Path | None,
     site_root: Path,
     at: str | None,
     key: Path | None,
     log_key: Path | None,
     secrets_dir: Path | None,
 ) -> None:
-    """揭示本部门在公告时承诺的秘密。"""
+    """揭示本部门在公告时承诺的秘密（用本部门私钥和本部门保存的秘密）。
+
+    加 --ledger 和 --out 时在本部门计算机上完成：生成并签署揭示申请，运维人员用
+    gongkai request append 追加（docs/signing.md §4.1）。"""
     from generator.workflow import drawing
     from generator.workflow.site import SiteRepo, parse_at
 
+    if ledger is not None or out is not None:
+        _reveal_on_own_machine(task_id, dept, ledger, out, at, key, _secrets_dir(secrets_dir))
+        return
     repo = SiteRepo.open(site_root, notify=notice)
     cp = drawing.reveal(repo, task_id, dept, parse_at(at), key, log_key, _secrets_dir(secrets_dir))
     echo_checkpoint(f"部门 {dept} 已揭示任务 {task_id} 的秘密", cp)
+
+
+def _reveal_on_own_machine(
+    task_id: str,
+    dept: str,
+    ledger: Path | None,
+    out: Path | None,
+    at: str | None,
+    key: Path | None,
+    secrets_dir: Path,
+) -> None:
+    from generator.errors import OptionError
+    from generator.ownreveal import reveal_on_own_machine
+    from generator.workflow.site import parse_at
+
+    if ledger is None or out is None or key is None:
+        raise OptionError("在本部门计算机上揭示须同时指定 --ledger、--out 和 --key")
+    made = reveal_on_own_machine(
+        task_id, dept, key=key, secrets_dir=secrets_dir, ledger_dir=ledger, trust_path=None,
+        out_dir=out, at=parse_at(at),
+    )  # fmt: skip
+    click.echo(f"部门 {dept} 已签署揭示申请：{made.request}，签名文件：{made.signed.path}")
+    click.echo("把这两个文件交运维人员，用 gongkai request append 追加")
 
 
 @draw.command("beacon")

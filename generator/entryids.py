@@ -120,6 +120,21 @@ def key_add(dept: str, key_id: int) -> str:
     return f"key.add/{dept}/{key_id:08x}"
 
 
+def key_revoke(dept: str, key_id: int) -> str:
+    """``key.revoke/<dept>/<key ID as 8 hex digits>``: a key is revoked once."""
+    return f"key.revoke/{dept}/{key_id:08x}"
+
+
+def root_update(ts: str) -> str:
+    """``root.update/<ts>``."""
+    return f"root.update/{ts}"
+
+
+def logkey_rotate(ts: str) -> str:
+    """``logkey.rotate/<ts>``."""
+    return f"logkey.rotate/{ts}"
+
+
 def _longest_without_task_and_dept() -> int:
     """The characters of the longest form that embeds both a task and a department id, the
     other parts at their longest (an entity of 18 characters, a log index of 19 digits)."""

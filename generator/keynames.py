@@ -19,6 +19,11 @@ def key_names(origin: str) -> dict[str, str]:
     }
 
 
+def root_key_name(origin: str, n: int) -> str:
+    """Name of the ``n``-th root key of the log ``origin``."""
+    return f"{origin.rsplit('/', 1)[0]}/root/{n}"
+
+
 def dept_key_name(origin: str, dept: str, n: int = 1) -> str:
     """Name of department ``dept``'s ``n``-th key."""
     return f"{origin.rsplit('/', 1)[0]}/dept/{dept}/{n}"

@@ -7,6 +7,7 @@ reject is ever written.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,11 @@ from typing import Any
 
 from generator import entryids
 from ledger.checkpoint import Checkpoint
+from ledger.durable import write_atomic
 from ledger.entries import Entry, make_entry, parse_entry
 from ledger.errors import StoreError, VerificationError
 from ledger.merkle import leaf_hash
-from ledger.note import Signer
+from ledger.note import Signer, Verifier, parse_vkey
 from ledger.registry import Registry, TrustAnchor
 from ledger.store import LedgerStore, Validator
 from ledger.tasks import TaskLedger
@@ -151,6 +153,22 @@ def require_not_earlier(last: Entry | None, entry: Entry) -> None:
         )
 
 
+def log_init_body(
+    origin: str, log_keys: Sequence[Verifier], roots: Sequence[Verifier], threshold: int, ts: str
+) -> dict[str, Any]:
+    """The ``log.init`` body (``docs/ledger.md`` §13.3) naming ``log_keys`` and ``roots``."""
+    return {
+        "type": "log.init",
+        "id": "log.init",
+        "ts": ts,
+        "origin": origin,
+        "log_keys": [v.vkey for v in log_keys],
+        "roots": [v.vkey for v in roots],
+        "threshold": threshold,
+        "formats": {"entry": "gongkai-ledger/v1", "draw": "draw-v1"},
+    }
+
+
 def init_ledger(
     draws: Path,
     origin: str,
@@ -159,35 +177,55 @@ def init_ledger(
     threshold: int,
     ts: str,
 ) -> TrustAnchor:
-    """Create a new ledger with its ``log.init`` entry and write ``trust.txt``.
+    """Create a new ledger with its ``log.init`` entry, signed here by every root, and write
+    ``trust.txt`` (the example ledger and tests; a real site's roots sign on their own
+    machines, :func:`create_ledger`).
 
     Raises:
         StoreError: if ``draws`` already holds a ledger.
     """
+    body = log_init_body(
+        origin, [log_signer.verifier()], [r.verifier() for r in roots], threshold, ts
+    )
+    return create_ledger(draws, make_entry(origin, body, roots), log_signer)
+
+
+def create_ledger(draws: Path, line: bytes, log_signer: Signer) -> TrustAnchor:
+    """Create a new ledger whose entry 0 is the signed ``log.init`` ``line``, and write
+    ``trust.txt`` from it.
+
+    Raises:
+        StoreError: if ``draws`` already holds a ledger.
+        LedgerError: if the line is not a valid ``log.init`` signed by every root it names, or
+            ``log_signer`` is not one of its log keys.
+    """
     if (draws / "entries.jsonl").exists() or (draws / TRUST_NAME).exists():
         raise StoreError(f"{draws}：已存在账本，不能重复初始化")
-    body = {
-        "type": "log.init",
-        "id": "log.init",
-        "ts": ts,
-        "origin": origin,
-        "log_keys": [log_signer.verifier().vkey],
-        "roots": [r.verifier().vkey for r in roots],
-        "threshold": threshold,
-        "formats": {"entry": "gongkai-ledger/v1", "draw": "draw-v1"},
-    }
-    line = make_entry(origin, body, roots)
+    body = parse_entry(line, 0).body
     trust = TrustAnchor(
-        origin,
-        (log_signer.verifier(),),
-        tuple(r.verifier() for r in roots),
-        threshold,
+        body["origin"],
+        tuple(parse_vkey(v) for v in body["log_keys"]),
+        tuple(parse_vkey(v) for v in body["roots"]),
+        body["threshold"],
         leaf_hash(line),
     )
     store = open_store(draws, trust)
     store.append([line], [log_signer], registry_validator(store, trust))
     (draws / TRUST_NAME).write_bytes(format_trust(trust))
     return trust
+
+
+def add_trust_log_keys(draws: Path, trust: TrustAnchor, keys: Sequence[Verifier]) -> TrustAnchor:
+    """Rewrite ``draws/trust.txt`` (atomically) with ``keys`` after the anchor's log keys: after a
+    ``logkey.rotate`` the anchor lists every log key the log has named, old ones first, so old
+    and new checkpoints verify (``docs/ledger.md`` §13.4).
+
+    Precondition: the ``logkey.rotate`` naming ``keys`` is already in the ledger.
+    """
+    added = tuple(v for v in keys if v not in trust.log_keys)
+    updated = dataclasses.replace(trust, log_keys=trust.log_keys + added)
+    write_atomic(draws / TRUST_NAME, format_trust(updated))
+    return updated
 
 
 def key_add_entry(

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator import keyrequests
 from generator.drawsecret import read_secret, secret_path
 from generator.errors import SigningError, WorkflowError
-from generator.ledgerops import open_store, replay_store, require_not_earlier
+from generator.ledgerops import add_trust_log_keys, open_store, replay_store, require_not_earlier
 from generator.signing_summary import summarise
 from generator.workflow.site import SiteRepo
 from ledger import canonical
@@ -33,9 +34,11 @@ from ledger.entries import assemble_entry, parse_entry, signing_message
 from ledger.errors import MalformedError, VerificationError
 from ledger.keys import read_private_key
 from ledger.merkle import RootBuilder, leaf_hash
+from ledger.note import Signer
 from ledger.payloads import ENTRY_TYPES
-from ledger.registry import KeyRecord
+from ledger.registry import KeyRecord, Registry, TrustAnchor
 from ledger.schema import BodyError
+from ledger.store import LedgerStore
 from ledger.tasks import parse_ts
 from ledger.trust import parse_trust
 
@@ -48,6 +51,8 @@ _REQUEST_KEYS = frozenset(
     {"blobs", "body", "expires", "format", "ledger", "message", "origin", "signers", "summary"}
 )
 _SIGNATURE_KEYS = frozenset({"dept", "format", "key", "request", "sig"})
+#: The ``ledger`` of a ``log.init`` request: the empty tree (RFC 9162 §2.1.1, MTH of no leaves).
+EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
 
 
 def _is_hex64(value: Any) -> bool:
@@ -95,18 +100,23 @@ def referenced_blobs(body: Any) -> set[str]:
 
 
 def required_signers(body: Mapping[str, Any], where: str) -> tuple[str, ...]:
-    """The departments that must sign ``body`` (``docs/ledger.md`` §14.2), in byte order.
+    """The request's ``signers``: for a department entry the departments that must sign it
+    (``docs/ledger.md`` §14.2), for a key-management entry the keys it names that must sign it
+    (:func:`generator.keyrequests.signer_refs`); in byte order.
 
     Raises:
-        SigningError: if the type is not a department entry or the body does not parse.
+        SigningError: if the type cannot go through a request or the body does not parse.
     """
-    cls = ENTRY_TYPES.payloads.get(body.get("type", ""))
-    if cls is None or not hasattr(cls, "signers"):
+    type_ = body.get("type", "")
+    cls = ENTRY_TYPES.payloads.get(type_)
+    if cls is None or not (hasattr(cls, "signers") or type_ in keyrequests.KEY_TYPES):
         raise SigningError(f"{where}：条目类型 {body.get('type')!r} 不能经签署申请签署")
     try:
         payload = ENTRY_TYPES.parse_body(dict(body))
     except BodyError as exc:
         raise SigningError(f"{where}：条目字段 {exc.where} {exc.reason}") from None
+    if type_ in keyrequests.KEY_TYPES:
+        return keyrequests.signer_refs(body, where)
     return tuple(sorted(payload.signers(), key=lambda s: s.encode()))
 
 
@@ -157,7 +167,7 @@ class Request:
         ledger = v["ledger"]
         if not isinstance(ledger, dict) or set(ledger) != {"root", "size"}:
             raise SigningError(f"{where}：字段 ledger 应恰好包含 root 和 size")
-        if type(ledger["size"]) is not int or ledger["size"] < 1 or not _is_hex64(ledger["root"]):
+        if type(ledger["size"]) is not int or ledger["size"] < 0 or not _is_hex64(ledger["root"]):
             raise SigningError(f"{where}：字段 ledger.size 或 ledger.root 格式错误")
         if not isinstance(v["origin"], str) or not v["origin"]:
             raise SigningError(f"{where}：字段 origin 应为非空字符串")
@@ -168,6 +178,11 @@ class Request:
         body = v["body"]
         if not isinstance(body, dict):
             raise SigningError(f"{where}：字段 body 应为对象")
+        initial = body.get("type") == "log.init"
+        if initial != (ledger["size"] == 0) or (initial and ledger["root"] != EMPTY_ROOT):
+            raise SigningError(
+                f"{where}：字段 ledger 应为空账本（size 0，root {EMPTY_ROOT}）当且仅当条目是 log.init"
+            )
         if not isinstance(v["blobs"], list):
             raise SigningError(f"{where}：字段 blobs 应为列表")
         blobs = tuple(_b64(b, where, f"blobs[{i}]") for i, b in enumerate(v["blobs"]))
@@ -202,7 +217,19 @@ class Request:
 def prepare(
     repo: SiteRepo, body: Mapping[str, Any], blobs: Sequence[bytes], expires: str | None = None
 ) -> Request:
-    """A request for ``body`` against the ledger as it is now (its latest checkpoint).
+    """A request for ``body`` against the site's ledger as it is now (:func:`prepare_on`)."""
+    return prepare_on(repo.store, repo.trust, body, blobs, expires)
+
+
+def prepare_on(
+    store: LedgerStore,
+    trust: TrustAnchor,
+    body: Mapping[str, Any],
+    blobs: Sequence[bytes],
+    expires: str | None = None,
+) -> Request:
+    """A request for ``body`` against the ledger ``store`` as it is now (its latest checkpoint):
+    the site's, or a department's verified copy of it.
 
     ``expires`` defaults to the entry's ``ts`` + :data:`DEFAULT_VALIDITY`; an announcement's
     request never outlives its reveal deadline (after the drand round an announcement could be
@@ -210,23 +237,17 @@ def prepare(
 
     Raises:
         SigningError: if the body cannot go through a request or ``expires`` is not after ``ts``.
+        WorkflowError: if the ledger's rules would refuse the entry (exit code 11).
     """
-    checkpoint = repo.store.read_state().checkpoint
+    checkpoint = store.read_state().checkpoint
     assert checkpoint is not None  # an initialised ledger has log.init and its checkpoint
-    _dry_run(repo, body)
-    if expires is None:
-        end = parse_ts(body["ts"]) + DEFAULT_VALIDITY
-        expires = end.strftime("%Y-%m-%dT%H:%M:%SZ")
-        if "reveal_deadline" in body:
-            expires = min(expires, body["reveal_deadline"])
-    if expires <= body["ts"]:
-        raise SigningError(f"--expires：有效期 {expires} 应晚于条目时间 {body['ts']}")
+    _dry_run(store, trust, body)
     unique = {hashlib.sha256(b).hexdigest(): bytes(b) for b in blobs}
     return Request(
-        origin=repo.trust.origin,
+        origin=trust.origin,
         size=checkpoint.size,
         root=checkpoint.root.hex(),
-        expires=expires,
+        expires=_expiry(body, expires),
         body=dict(body),
         signers=required_signers(body, "签署申请"),
         summary=summarise(body),
@@ -234,14 +255,49 @@ def prepare(
     )
 
 
-def _dry_run(repo: SiteRepo, body: Mapping[str, Any]) -> None:
+def _expiry(body: Mapping[str, Any], expires: str | None) -> str:
+    """``expires``, or the default (§2); it must be after the entry's ``ts``.
+
+    Raises:
+        SigningError: if it is not.
+    """
+    if expires is None:
+        end = parse_ts(body["ts"]) + DEFAULT_VALIDITY
+        expires = end.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if "reveal_deadline" in body:
+            expires = min(expires, body["reveal_deadline"])
+    if expires <= body["ts"]:
+        raise SigningError(f"--expires：有效期 {expires} 应晚于条目时间 {body['ts']}")
+    return expires
+
+
+def prepare_initial(body: Mapping[str, Any], expires: str | None = None) -> Request:
+    """A request for the ``log.init`` of a key ceremony: no ledger exists yet, so it is made
+    against the empty tree (size 0, :data:`EMPTY_ROOT`) and every root it names signs it.
+
+    Raises:
+        SigningError: if the body is not a valid ``log.init`` or ``expires`` is not after ``ts``.
+    """
+    return Request(
+        origin=body["origin"],
+        size=0,
+        root=EMPTY_ROOT,
+        expires=_expiry(body, expires),
+        body=dict(body),
+        signers=required_signers(body, "签署申请"),
+        summary=summarise(body),
+        blobs=(),
+    )
+
+
+def _dry_run(store: LedgerStore, trust: TrustAnchor, body: Mapping[str, Any]) -> None:
     """Apply ``body`` to the task rules as the next entry, signatures aside, so a request the
     ledger would refuse is refused before any department is asked to sign it.
 
     Raises:
         WorkflowError: with the rule's reason (exit code 11).
     """
-    state = replay_store(repo.store, repo.trust)
+    state = replay_store(store, trust)
     entry = parse_entry(assemble_entry(body, {"unsigned+00000000": bytes(64)}))
     try:
         require_not_earlier(state.entries[-1] if state.entries else None, entry)
@@ -319,7 +375,7 @@ def _usable(record: KeyRecord | None, dept: str | None, type_: str, index: int) 
 def sign_request(
     request_path: Path,
     key_path: Path,
-    ledger_dir: Path,
+    ledger_dir: Path | None,
     out_dir: Path,
     now: str,
     *,
@@ -334,8 +390,10 @@ def sign_request(
     published folder, opened with ``trust_path`` or its own ``trust.txt``) verifies, is the same
     log and has exactly the request's size and root; the key is a valid key of a department the
     entry needs, with the entry's type in its scopes; for ``draw.announce``, the department's
-    commitment equals the one its own secret in ``secrets_dir`` gives. ``show`` receives the
-    summary as soon as the request has parsed.
+    commitment equals the one its own secret in ``secrets_dir`` gives. A key-management entry
+    (``docs/signing.md`` §9) is signed instead by a key :func:`generator.keyrequests.eligible`
+    allows; a ``log.init`` has no ledger yet (``ledger_dir`` is then not read). ``show``
+    receives the summary as soon as the request has parsed.
 
     Raises:
         SigningError: for any mismatch (exit code 14); LedgerError if the copy does not verify;
@@ -347,6 +405,36 @@ def sign_request(
     if show is not None:
         show(request.summary)  # before the checks: a refused department sees what was asked
     _check_not_expired(request, now, where)
+    type_ = request.body["type"]
+    registry: Registry | None = None
+    if type_ != "log.init":
+        if ledger_dir is None:
+            raise SigningError("签署须用 --ledger 指定本部门保存的已公布账本副本")
+        registry = _view(request, ledger_dir, trust_path, where)
+    signer = read_private_key(key_path)
+    if type_ in keyrequests.KEY_TYPES:
+        label = _key_label(request, registry, signer, key_path)
+        name = f"{signer.key_id:08x}"
+    else:
+        assert registry is not None
+        label = name = _dept_label(request, registry, signer, key_path, secrets_dir, where)
+    signature = Signature(
+        hashlib.sha256(data).hexdigest(), label, signer.verifier().key_ref,
+        signer.sign(request.message),
+    )  # fmt: skip
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{request_path.name.removesuffix('.json')}.{name}.sig"
+    path.write_bytes(signature.dumps())
+    return SignedRequest(label, path, request.summary)
+
+
+def _view(request: Request, ledger_dir: Path, trust_path: Path | None, where: str) -> Registry:
+    """The key registry of the signer's own copy of the ledger, after checking that the copy
+    verifies, is the request's log and has exactly the request's size and root.
+
+    Raises:
+        SigningError: for another log or another view; LedgerError if the copy does not verify.
+    """
     trust = parse_trust((trust_path or ledger_dir / "trust.txt").read_bytes())
     if trust.origin != request.origin:
         raise SigningError(
@@ -357,11 +445,26 @@ def sign_request(
     if checkpoint is None:
         raise SigningError(f"{ledger_dir}：账本副本没有检查点")
     _compare_view(request, checkpoint, where)
-    registry = replay_store(store, trust).registry
-    signer = read_private_key(key_path)
+    return replay_store(store, trust).registry
+
+
+def _dept_label(
+    request: Request,
+    registry: Registry,
+    signer: Signer,
+    key_path: Path,
+    secrets_dir: Path | None,
+    where: str,
+) -> str:
+    """The department ``signer`` signs a department entry for (its own, one of ``signers``).
+
+    Raises:
+        SigningError: if the key is not a valid key of such a department, or (for an
+            announcement) the department's commitment is not its own secret's.
+    """
     ref = signer.verifier().key_ref
     record = registry.keys.get(ref)
-    if not _usable(record, None, request.body["type"], checkpoint.size):
+    if not _usable(record, None, request.body["type"], registry.size):
         raise SigningError(
             f"{key_path}：密钥 {ref} 不是账本中登记的、可签署 {request.body['type']} 的有效部门密钥"
         )
@@ -372,13 +475,24 @@ def sign_request(
         )
     if request.body["type"] == "draw.announce":
         _check_own_commitment(request, record.dept, secrets_dir, where)
-    signature = Signature(
-        hashlib.sha256(data).hexdigest(), record.dept, ref, signer.sign(request.message)
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{request_path.name.removesuffix('.json')}.{record.dept}.sig"
-    path.write_bytes(signature.dumps())
-    return SignedRequest(record.dept, path, request.summary)
+    return record.dept
+
+
+def _key_label(request: Request, registry: Registry | None, signer: Signer, key_path: Path) -> str:
+    """The label under which ``signer`` signs a key-management entry (``root`` or its
+    department, :mod:`generator.keyrequests`).
+
+    Raises:
+        SigningError: if this key may not sign the entry.
+    """
+    verifier = signer.verifier()
+    found = keyrequests.eligible(request.body, registry, verifier.key_ref)
+    if found is None or found.verifier != verifier:
+        raise SigningError(
+            f"{key_path}：密钥 {verifier.key_ref} 不能签署该条目"
+            f"（{request.body['type']} 须由现任根密钥或条目所涉及的密钥本身签署，见 docs/signing.md §9）"
+        )
+    return found.label
 
 
 def _compare_view(request: Request, checkpoint: Checkpoint, where: str) -> None:
@@ -419,15 +533,15 @@ def _signature_files(directory: Path) -> Iterator[tuple[Path, Signature]]:
 
 
 def collect(repo: SiteRepo, request_path: Path, sig_dir: Path, now: str) -> tuple[Request, bytes]:
-    """The entry line of a request with every required department's signature from ``sig_dir``.
+    """The entry line of a request with every required signature from ``sig_dir``.
 
     Signature files of other requests in ``sig_dir`` are ignored. The request must not be
     expired at ``now``, must name this log, and the ledger it was prepared against must be a
     prefix of this one (same root at its size).
 
     Raises:
-        SigningError: naming each department whose valid signature is missing, or a signature
-            file that is for this request but invalid.
+        SigningError: naming each department (or key) whose valid signature is missing, or a
+            signature file that is for this request but invalid.
     """
     where = str(request_path)
     data = request_path.read_bytes()
@@ -437,9 +551,50 @@ def collect(repo: SiteRepo, request_path: Path, sig_dir: Path, now: str) -> tupl
         raise SigningError(
             f"{where}：申请属于日志 {request.origin}，不是本站点的日志 {repo.trust.origin}"
         )
+    if request.body["type"] == "log.init":
+        raise SigningError(f"{where}：log.init 的申请只能用于新建站点（gongkai init --signatures）")
     _check_prefix(repo, request, where)
     registry = repo.state().registry
     digest = hashlib.sha256(data).hexdigest()
+    if request.body["type"] in keyrequests.KEY_TYPES:
+        sigs = _key_signatures(request, digest, registry, request_path, sig_dir)
+    else:
+        sigs = _dept_signatures(request, digest, registry, request_path, sig_dir)
+    return request, assemble_entry(request.body, sigs)
+
+
+def is_initial(request_path: Path) -> bool:
+    """Whether ``request_path`` is a well-formed request for a ``log.init``.
+
+    Raises:
+        SigningError: if it is not a request file at all.
+    """
+    request = Request.loads(request_path.read_bytes(), str(request_path))
+    return bool(request.body["type"] == "log.init")
+
+
+def collect_initial(request_path: Path, sig_dir: Path, now: str) -> tuple[Request, bytes]:
+    """The ``log.init`` line of a key ceremony's request, signed by every root it names.
+
+    Raises:
+        SigningError: if the request is not a ``log.init`` one, is expired, or a root's valid
+            signature is missing.
+    """
+    where = str(request_path)
+    data = request_path.read_bytes()
+    request = Request.loads(data, where)
+    _check_not_expired(request, now, where)
+    if request.body["type"] != "log.init":
+        raise SigningError(f"{where}：新建站点需要 log.init 的签署申请")
+    digest = hashlib.sha256(data).hexdigest()
+    sigs = _key_signatures(request, digest, None, request_path, sig_dir)
+    return request, assemble_entry(request.body, sigs)
+
+
+def _dept_signatures(
+    request: Request, digest: str, registry: Registry, request_path: Path, sig_dir: Path
+) -> dict[str, bytes]:
+    """One valid signature per department of ``signers``, by key reference."""
     sigs: dict[str, tuple[str, bytes]] = {}
     for path, sig in _signature_files(sig_dir):
         if sig.request != digest:
@@ -459,7 +614,33 @@ def collect(repo: SiteRepo, request_path: Path, sig_dir: Path, now: str) -> tupl
             f"{sig_dir}：缺少部门 {'、'.join(missing)} 对签署申请 {request_path.name} 的签名"
             "（请该部门用 gongkai sign 签署后把签名文件放入此目录）"
         )
-    return request, assemble_entry(request.body, dict(sigs.values()))
+    return dict(sigs.values())
+
+
+def _key_signatures(
+    request: Request, digest: str, registry: Registry | None, request_path: Path, sig_dir: Path
+) -> dict[str, bytes]:
+    """The valid signatures of a key-management request, complete (``docs/signing.md`` §9)."""
+    sigs: dict[str, bytes] = {}
+    roots: set[str] = set()
+    for path, sig in _signature_files(sig_dir):
+        if sig.request != digest:
+            continue
+        found = keyrequests.eligible(request.body, registry, sig.key)
+        if found is None or found.label != sig.dept:
+            raise SigningError(f"{path}：密钥 {sig.key}（{sig.dept}）不能签署该条目")
+        if not found.verifier.verify(request.message, sig.sig):
+            raise SigningError(f"{path}：密钥 {sig.key} 的签名无效")
+        sigs[sig.key] = sig.sig
+        if found.root:
+            roots.add(sig.key)
+    missing = keyrequests.missing(request.body, registry, set(sigs), roots)
+    if missing:
+        raise SigningError(
+            f"{sig_dir}：签署申请 {request_path.name} 还缺少：{'；'.join(missing)}"
+            "（请持有人用 gongkai sign 签署后把签名文件放入此目录）"
+        )
+    return sigs
 
 
 def _check_prefix(repo: SiteRepo, request: Request, where: str) -> None:
@@ -475,15 +656,46 @@ def _check_prefix(repo: SiteRepo, request: Request, where: str) -> None:
 
 
 def append_request(
-    repo: SiteRepo, request_path: Path, sig_dir: Path, log_key: Path | None, now: str
+    repo: SiteRepo,
+    request_path: Path,
+    sig_dir: Path,
+    log_key: Path | None,
+    now: str,
+    new_log_keys: Sequence[Path] = (),
 ) -> Checkpoint:
     """Collect the signatures (:func:`collect`) and append the entry with its blobs.
 
+    For a ``logkey.rotate``, ``new_log_keys`` (at least one key the body names) sign the new
+    checkpoint with the current log key, and ``trust.txt`` then lists the new keys after the old
+    ones (``docs/signing.md`` §9.3).
+
     Raises:
-        SigningError: as :func:`collect`; WorkflowError if the ledger refuses the entry.
+        SigningError: as :func:`collect`, or new log keys missing or not the body's;
+            WorkflowError if the ledger refuses the entry.
     """
     request, line = collect(repo, request_path, sig_dir, now)
-    return repo.append([line], repo.log_signer(log_key), blobs=list(request.blobs))
+    also = _new_log_signers(request, new_log_keys)
+    checkpoint = repo.append([line], repo.log_signer(log_key), blobs=list(request.blobs), also=also)
+    if also:
+        add_trust_log_keys(repo.draws, repo.trust, [s.verifier() for s in also])
+    return checkpoint
+
+
+def _new_log_signers(request: Request, paths: Sequence[Path]) -> list[Signer]:
+    if request.body["type"] != "logkey.rotate":
+        if paths:
+            raise SigningError("--new-log-key 只用于追加 logkey.rotate（轮换日志密钥）的申请")
+        return []
+    if not paths:
+        raise SigningError(
+            "追加 logkey.rotate 须用 --new-log-key 指定新的日志私钥：之后的检查点由新密钥签署"
+        )
+    named = set(request.body["log_keys"])
+    signers = [read_private_key(p) for p in paths]
+    for path, signer in zip(paths, signers, strict=True):
+        if signer.verifier().vkey not in named:
+            raise SigningError(f"{path}：不是该申请中新的日志密钥")
+    return signers
 
 
 __all__ = [
@@ -495,6 +707,10 @@ __all__ = [
     "SignedRequest",
     "append_request",
     "collect",
+    "collect_initial",
+    "is_initial",
     "prepare",
+    "prepare_initial",
+    "prepare_on",
     "sign_request",
 ]

@@ -19,7 +19,13 @@ _TITLES = {
     "draw.announce": "抽取公告",
     "task.confirm": "名单确认下发",
     "draw.reveal": "揭示抽取秘密",
+    "log.init": "新建账本",
+    "key.add": "登记部门密钥",
+    "key.revoke": "撤销部门密钥",
+    "root.update": "更换根密钥",
+    "logkey.rotate": "更换日志密钥",
 }
+_REASONS = {"rotated": "rotated（更换密钥）", "compromised": "compromised（私钥泄露或丢失）"}
 
 
 def _china(ts: str) -> str:
@@ -60,12 +66,55 @@ def _confirm(body: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _keys(label: str, vkeys: list[str]) -> list[str]:
+    """One line per key: its full public key (a holder compares it with its own ``.pub``)."""
+    return [f"{label}：{v}" for v in vkeys]
+
+
+def _key_entry(body: Mapping[str, Any]) -> list[str]:
+    """The lines of a key-management body (``docs/signing.md`` §9), after the title line."""
+    type_ = body["type"]
+    lines = [f"条目时间：{_china(body['ts'])}"]
+    if type_ == "log.init":
+        lines.append(
+            f"账本来源：{body['origin']}；根密钥 {len(body['roots'])} 把，门限 {body['threshold']}"
+        )
+        lines += _keys("根密钥", body["roots"]) + _keys("日志密钥", body["log_keys"])
+        lines.append("须由以上每一把根密钥签署")
+    elif type_ == "key.add":
+        key = body["key"]
+        lines.append(f"部门：{key['dept']}；可签署：{'、'.join(key['scopes'])}")
+        lines += _keys("新密钥", [key["vkey"]])
+        lines.append("须由门限数量的现任根密钥和新密钥本身签署")
+    elif type_ == "key.revoke":
+        lines.append(f"撤销密钥：{body['key']}；原因：{_REASONS[body['reason']]}")
+        if "compromised_from_index" in body:
+            lines.append(
+                f"该密钥在第 {body['compromised_from_index']} 条及以后签署的条目将被标记为可疑（不删除）"
+            )
+        lines.append(
+            "本条之前该密钥签署的条目仍然有效，本条及以后该密钥的签名一律无效；"
+            "须由门限数量的现任根密钥或该密钥本身签署"
+        )
+    elif type_ == "root.update":
+        lines.append(f"新的根密钥 {len(body['roots'])} 把，门限 {body['threshold']}")
+        lines += _keys("新根密钥", body["roots"])
+        lines.append("须由门限数量的现任根密钥和每一把新根密钥签署")
+    else:
+        lines += _keys("新日志密钥", body["log_keys"])
+        lines.append("须由门限数量的现任根密钥签署；之后的检查点由新日志密钥签署")
+    return lines
+
+
 def summarise(body: Mapping[str, Any]) -> str:
     """The summary of ``body`` (one line per fact, ending without a newline).
 
     Precondition: ``body`` parses as its type's payload (the request checks this first).
     """
     type_ = body["type"]
+    if "dept" not in body:  # a key-management entry (signed by root holders)
+        title = f"签署申请：{_TITLES[type_]}（{type_}，条目编号 {body['id']}）"
+        return "\n".join([title, *_key_entry(body)])
     head = [
         f"签署申请：{_TITLES.get(type_, type_)}（{type_}，条目编号 {body['id']}）",
         f"条目时间：{_china(body['ts'])}；提出部门：{body['dept']}",
@@ -74,4 +123,6 @@ def summarise(body: Mapping[str, Any]) -> str:
         return "\n".join(head + _announce(body))
     if type_ == "task.confirm":
         return "\n".join(head + _confirm(body))
+    if type_ == "draw.reveal":
+        return "\n".join([*head, f"任务：{body['task_id']}", f"揭示的抽取秘密：{body['secret']}"])
     return "\n".join(head)

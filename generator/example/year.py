@@ -335,14 +335,19 @@ def _fill(template: Path, out: Path, rows: list[tuple[int, dict[str, object]]]) 
     wb.save(out)
 
 
-def build_year(content_dir: Path, draws: Path) -> None:
-    """Rebuild ``draws`` from ``content_dir`` and play the year (``draws`` is replaced)."""
+def build_year(
+    content_dir: Path, draws: Path, play: type[Year] | None = None, work: Path | None = None
+) -> None:
+    """Rebuild ``draws`` from ``content_dir`` and play the year (``draws`` is replaced) with
+    ``play`` (default :class:`Year`; :class:`generator.example.offices.OfficeYear` office by
+    office). ``work`` keeps the site and forms (a temporary directory when ``None``)."""
     with tempfile.TemporaryDirectory(prefix="gongkai-year-") as tmp:
-        site = Path(tmp) / "site"
-        site.mkdir()
+        base = work or Path(tmp)
+        site = base / "site"
+        site.mkdir(parents=True)
         shutil.copytree(content_dir, site / "content")
         build_example_ledger(site / "content", site / "draws")
-        Year(site, Path(tmp) / "forms").run()
+        (play or Year)(site, base / "forms").run()
         (site / "draws" / "LOCK").unlink(missing_ok=True)
         if draws.exists():
             shutil.rmtree(draws)

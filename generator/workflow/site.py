@@ -14,6 +14,7 @@ from generator.errors import WorkflowError as WorkflowError
 from generator.keynames import dept_key_name
 from generator.ledgerops import (
     LedgerState,
+    add_trust_log_keys,
     open_store,
     read_trust,
     registry_validator,
@@ -173,7 +174,8 @@ class SiteRepo:
         Raises:
             OptionError: if no key file is given on a real site.
             ExampleKeyError: if the key file holds a public example key on a real site.
-            WorkflowError: if it is not the log key of trust.txt.
+            WorkflowError: if it is not a log key of trust.txt, or no longer a current one
+                (replaced by a ``logkey.rotate``, docs/ledger.md §13.3).
         """
         if key_path is not None:
             signer = read_private_key(key_path)
@@ -185,23 +187,42 @@ class SiteRepo:
                 "缺少选项 --log-key：请用 --log-key 指定日志密钥文件（或设置 GONGKAI_LOG_KEY）"
             )
         if signer.verifier() not in self.trust.log_keys:
-            raise WorkflowError("日志密钥与 draws/trust.txt 不符")
+            if signer.verifier() not in self.state().registry.log_keys:
+                raise WorkflowError("日志密钥与 draws/trust.txt 不符")
+            # The verified ledger's logkey.rotate (signed by the roots) names this key, but an
+            # interrupted request append did not rewrite trust.txt: finish it (docs/signing.md §9.3).
+            self.trust = add_trust_log_keys(self.draws, self.trust, [signer.verifier()])
+            self.store = open_store(self.draws, self.trust)
+        # trust.txt lists more than one log key only once a logkey.rotate added one
+        # (docs/signing.md §9.3): then the key must be one of the current set.
+        if len(self.trust.log_keys) > 1 and signer.verifier() not in (
+            self.state().registry.log_keys
+        ):
+            raise WorkflowError(
+                f"日志密钥 {signer.verifier().key_ref} 已被 logkey.rotate 替换，"
+                "请用账本当前的日志密钥签署检查点"
+            )
         return signer
 
     def append(
-        self, lines: list[bytes], log_signer: Signer, blobs: Sequence[bytes] = ()
+        self,
+        lines: list[bytes],
+        log_signer: Signer,
+        blobs: Sequence[bytes] = (),
+        also: Sequence[Signer] = (),
     ) -> Checkpoint:
         """Append entries, and the blobs they reference, after replaying keys and tasks.
 
         One transaction (docs/ledger.md §12.4): if an entry is refused, nothing is written,
-        not even the blobs.
+        not even the blobs. ``also`` are further log keys that sign the new checkpoint (the new
+        keys of a ``logkey.rotate``).
 
         Raises:
             WorkflowError: with the verifier's reason if an entry would be rejected.
         """
         try:
             checkpoint = self.store.append(
-                lines, [log_signer], registry_validator(self.store, self.trust), blobs
+                lines, [log_signer, *also], registry_validator(self.store, self.trust), blobs
             )
         except UnverifiableError:
             raise  # the check could not run (a missing library or blob): not a refusal

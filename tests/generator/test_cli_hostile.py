@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from generator.cli import main
 from generator.cli_options import AtTime, BoundedInt, Text
+from tests.workflow.ceremony import Media, ceremony
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -272,11 +273,14 @@ def test_missing_key_on_a_real_site_is_a_usage_error(site: Path, tmp_path: Path)
 def _make_real(site: Path, tmp_path: Path) -> None:
     """Turn the copy into a real site with its own fresh ledger (no example keys)."""
     fresh = tmp_path / "fresh"
-    init = _run("init", str(fresh), "--name", "测试站点", "--region-code", "620823",
-                "--region-name", "崇信县", "--origin", "test.example/gongkai/ledger",
-                "--base-url", "https://test.example/gongkai/",
-                "--keys", str(tmp_path / "keys"), "--at", "2024-01-02")  # fmt: skip
-    assert init.exit_code == 0, init.output
+
+    def run(*args: str) -> None:
+        result = _run(*args)
+        assert result.exit_code == 0, result.output
+
+    ceremony(run, fresh, Media(tmp_path / "keys", "test.example/gongkai/ledger"),
+             ["--name", "测试站点", "--region-code", "620823", "--region-name", "崇信县",
+              "--base-url", "https://test.example/gongkai/"], "2024-01-02")  # fmt: skip
     shutil.rmtree(site / "draws")
     shutil.copytree(fresh / "draws", site / "draws")
     conf = site / "content" / "gongkai.yaml"

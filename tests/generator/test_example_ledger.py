@@ -1,7 +1,10 @@
-"""The example ledger in draws/ is exactly what the committed year script produces."""
+"""The example ledger in draws/ is exactly what the committed year script produces, in one
+process and office by office (generator/example/offices.py, docs/signing.md §1): and no office
+ever holds another department's key or secret."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,9 @@ from generator.example.keys import (
     is_example_key,
     refuse_example_key,
 )
+from generator.example.offices import build_year_by_offices
 from generator.example.year import build_year
+from ledger.keys import read_private_key
 from ledger.note import Signer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +44,37 @@ def test_year_rebuild_is_byte_identical(tmp_path: Path) -> None:
         assert data == committed[name], (
             f"draws/{name} differs; regenerate with: python -m generator.example.year"
         )
+
+
+@pytest.mark.slow
+def test_the_offices_produce_draws_byte_for_byte(tmp_path: Path) -> None:
+    out, work = tmp_path / "draws", tmp_path / "work"
+    build_year_by_offices(ROOT / "content", out, work)
+    rebuilt, committed = _files(out), _files(ROOT / "draws")
+    assert sorted(rebuilt) == sorted(committed), "regenerate: python -m generator.example.offices"
+    for name, data in rebuilt.items():
+        assert data == committed[name], f"draws/{name} differs; regenerate with make example"
+    offices = work / "offices"
+    depts = sorted(p.name.removeprefix("office-") for p in offices.glob("office-*"))
+    assert len(depts) >= 3, depts
+    for dept in depts:
+        office = offices / f"office-{dept}"
+        keys = [p for p in office.rglob("*") if p.is_file() and p.name == "key"]
+        assert keys == [office / "key"], keys  # its own key, nothing else
+        assert f"/dept/{dept}/" in read_private_key(office / "key").name
+        secrets = sorted(p.name for p in office.rglob("*.secret"))
+        assert secrets, dept
+        assert set(secrets) == {f"{dept}.secret"}, secrets
+    lead = offices / "lead"
+    assert not [p for p in lead.rglob("*") if p.name == "key" or p.suffix == ".secret"]
+    # Every announcement was appended from signature files the offices sent.
+    sigs = sorted(p.name for p in (lead / "signatures").rglob("*.sig"))
+    assert any(".announce." in s for s in sigs), sigs
+    assert any(".confirm." in s for s in sigs), sigs
+    reveals = list((lead / "reveals").rglob("*.json"))
+    assert reveals
+    for request in reveals:
+        assert json.loads(request.read_bytes())["body"]["type"] == "draw.reveal"
 
 
 def test_example_keys_are_recognised_and_refused_for_real_sites() -> None:

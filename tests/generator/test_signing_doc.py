@@ -64,11 +64,49 @@ def test_the_worked_example_is_the_implementation() -> None:
     parse_entry(line)
 
 
+def ceremony_example() -> tuple[bytes, bytes, bytes]:
+    """The ``log.init`` request of §10, root 1's signature file and the entry line."""
+    from generator.keynames import key_names
+    from generator.ledgerops import log_init_body
+    from generator.signing import prepare_initial
+
+    names = key_names(ORIGIN)
+    roots = [example_signer(names[f"root{n}"]) for n in (1, 2, 3)]
+    log = example_signer(names["log"]).verifier()
+    body = log_init_body(ORIGIN, [log], [r.verifier() for r in roots], 2, "2024-01-05T01:00:00Z")
+    request = prepare_initial(body)
+    data = request.dumps()
+    digest = hashlib.sha256(data).hexdigest()
+    sigs = {r.verifier().key_ref: r.sign(request.message) for r in roots}
+    first = roots[0].verifier().key_ref
+    sig_file = Signature(digest, "root", first, sigs[first]).dumps()
+    from ledger.entries import assemble_entry
+
+    return data, sig_file, assemble_entry(body, sigs)
+
+
+def test_the_ceremony_example_is_the_implementation() -> None:
+    data, sig_file, line = ceremony_example()
+    request = Request.loads(data, "example")
+    doc = DOC.read_text(encoding="utf-8")
+    section = doc[doc.index("## 10.") :]
+    for text in (data, sig_file, line + b"\n", (request.summary + "\n").encode()):
+        assert "```\n" + text.decode("utf-8") + "```" in section, text.decode("utf-8")[:120]
+    assert hashlib.sha256(data).hexdigest() in section
+    assert parse_entry(line).type == "log.init"
+
+
 if __name__ == "__main__":
     data, sigs, line = example()
     print(data.decode(), end="")
     print(hashlib.sha256(data).hexdigest())
     for s in sigs:
         print(s.decode(), end="")
+    print(line.decode())
+    print(Request.loads(data, "x").summary)
+    data, sig_file, line = ceremony_example()
+    print(data.decode(), end="")
+    print(hashlib.sha256(data).hexdigest())
+    print(sig_file.decode(), end="")
     print(line.decode())
     print(Request.loads(data, "x").summary)

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from generator.content.uscc import make_uscc
+from tests.workflow.ceremony import Media, ceremony, register
 
 GONGKAI = Path(sys.executable).with_name("gongkai")
 REGION = "610630"
@@ -210,13 +211,14 @@ class County:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.site = root / "site"
-        self.rootkeys = root / "rootkeys"  # root and log keys, kept by the site operator
+        # One medium per root holder and one for the operator's log key (docs/signing.md §10).
+        self.media = Media(root / "rootkeys", ORIGIN)
         self.forms = root / "forms"
         self.env = dict(os.environ, GONGKAI_LOG_KEY=str(self.log_key))
 
     @property
     def log_key(self) -> Path:
-        return self.rootkeys / "scjgj.yichuan.test_gongkai_ledger.key"
+        return self.media.log_key
 
     def office(self, dept: str) -> Path:
         return self.root / f"office-{dept}"
@@ -256,21 +258,18 @@ def new_county(root: Path) -> County:
     """``gongkai init`` the county in ``root/site`` with its content, and give each department an
     office directory holding only its own newly registered key."""
     c = County(root)
-    c.run("init", str(c.site), "--name", "宜川县“双随机、一公开”监管信息公示",
-          "--region-code", REGION, "--region-name", REGION_NAME, "--origin", ORIGIN,
-          "--base-url", BASE_URL, "--keys", str(c.rootkeys), "--at", "2023-01-03")  # fmt: skip
+    ceremony(c.run, c.site, c.media, ["--name", "宜川县“双随机、一公开”监管信息公示",
+             "--region-code", REGION, "--region-name", REGION_NAME, "--base-url", BASE_URL],
+             "2023-01-03")  # fmt: skip
     content = c.site / "content"
     write_content(content)
     assert f'base_url: "{BASE_URL}"' in (content / "gongkai.yaml").read_text(encoding="utf-8")
     assert "检查通过" in c.run("check", "--content", str(content))
-    roots = [str(c.rootkeys / f"scjgj.yichuan.test_gongkai_root_{n}.key") for n in (1, 2)]
     for dept in DEPTS:
         c.office(dept).mkdir()
         c.run(
             "keys", "new", "--content", str(content), "--dept", dept, "--out", str(c.office(dept))
         )
-        pub = c.key(dept)[: -len(".key")] + ".pub"
-        c.run("keys", "register", pub, "--dept", dept, "--new-key", c.key(dept),
-              "--root-key", roots[0], "--root-key", roots[1], "--site", str(c.site),
-              "--at", "2023-01-05")  # fmt: skip
+        # Each office signs the possession proof against its own copy of the ledger.
+        register(c.run, c.site, c.media, dept, Path(c.key(dept)), "2023-01-05", c.sync(dept))
     return c

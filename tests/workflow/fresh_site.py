@@ -1,5 +1,6 @@
 """A fresh, non-example site driven through the ``gongkai`` CLI (Click's runner, in process):
-``init`` with real keys, the mini content copied in, department keys made and registered.
+``init`` through the key ceremony (each root key on its own medium), the mini content copied in,
+department keys made and registered through ``key.add`` requests.
 
 Shared by the end-to-end workflow test and the search XSS browser test.
 """
@@ -13,6 +14,7 @@ import openpyxl
 from click.testing import CliRunner, Result
 
 from generator.cli import main
+from tests.workflow.ceremony import Media, ceremony, register
 
 MINI = Path(__file__).resolve().parents[1] / "generator" / "fixtures" / "mini"
 ORIGIN = "scjg.test.example/gongkai/ledger"
@@ -34,6 +36,7 @@ class Site:
 
     def __init__(self, tmp: Path) -> None:
         self.root, self.keys, self.secrets = tmp / "site", tmp / "keys", tmp / "secrets"
+        self.media = Media(tmp / "media", ORIGIN)
         self.runner = CliRunner()
 
     @property
@@ -50,12 +53,20 @@ class Site:
     def key(self, name: str) -> str:
         return str(self.keys / f"{name.replace('/', '_')}.key")
 
+    @property
+    def log_key(self) -> str:
+        return str(self.media.log_key)
+
+    def root_key(self, n: int) -> str:
+        """Root holder ``n``'s key, on that holder's own medium."""
+        return str(self.media.root_key(n))
+
     def dept_key(self, dept: str) -> str:
         return self.key(f"scjg.test.example/gongkai/dept/{dept}/1")
 
     def site(self, *args: str, dept: str | None = None, ok: bool = True) -> Result:
         """Run a ledger command on this site with the log key (and ``dept``'s key)."""
-        extra = ["--site", str(self.root), "--log-key", self.key(ORIGIN)]
+        extra = ["--site", str(self.root), "--log-key", self.log_key]
         if dept is not None:
             extra += ["--key", self.dept_key(dept)]
         return self.run(*args, *extra, ok=ok)
@@ -101,17 +112,15 @@ def new_site(tmp: Path, name: str = "测试县“双随机、一公开”公示"
     """``gongkai init`` a site under ``tmp`` (dated 2024-01-02), copy the mini content files
     into it, check it, and make and register keys for departments scjg and wsjk."""
     s = Site(tmp)
-    s.run("init", str(s.root), "--name", name, "--region-code", "620823",
-          "--region-name", "甘肃省平凉市崇信县", "--origin", ORIGIN, "--base-url", "https://scjg.test.example/gongkai/", "--keys", str(s.keys), "--at", "2024-01-02")  # fmt: skip
+    ceremony(s.run, s.root, s.media, ["--name", name, "--region-code", "620823",
+             "--region-name", "甘肃省平凉市崇信县", "--base-url", "https://scjg.test.example/gongkai/"],
+             "2024-01-02")  # fmt: skip
     for rel in CONTENT_FILES:
         shutil.copy(MINI / rel, s.content / rel)
     assert "检查通过" in s.run("check", "--content", str(s.content)).output
     for dept in ("scjg", "wsjk"):
         s.run("keys", "new", "--content", str(s.content), "--dept", dept, "--out", str(s.keys))
-        pub = s.dept_key(dept)[: -len(".key")] + ".pub"
-        s.site("keys", "register", pub, "--dept", dept, "--new-key", s.dept_key(dept),
-               "--root-key", s.key("scjg.test.example/gongkai/root/1"),
-               "--root-key", s.key("scjg.test.example/gongkai/root/2"), "--at", "2024-01-03")  # fmt: skip
+        register(s.run, s.root, s.media, dept, Path(s.dept_key(dept)), "2024-01-03")
     return s
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from generator.cli import main
 from generator.content.loader import base_url_problem, load_content
+from tests.workflow.ceremony import Media
 
 MINI = Path(__file__).resolve().parents[1] / "generator" / "fixtures" / "mini"
 INIT = ["--name", "测试县公示", "--region-code", "620823", "--region-name", "甘肃省平凉市崇信县",
@@ -18,9 +19,21 @@ INIT = ["--name", "测试县公示", "--region-code", "620823", "--region-name",
 
 
 def _init(tmp_path: Path, *extra: str) -> tuple[int, str]:
+    """``gongkai init`` with one root key and the log key, each on its own medium."""
+    origin = INIT[INIT.index("--origin") + 1]
+    media = Media(tmp_path / "media", origin)
+    for args in (("--root", "1"), ("--log",)):
+        out = media.root_key(1).parent if args[0] == "--root" else media.log_key.parent
+        made = CliRunner().invoke(
+            main, ["keys", "new", *args, "--origin", origin, "--out", str(out)]
+        )
+        assert made.exit_code == 0, made.output
     result = CliRunner().invoke(
-        main, ["init", str(tmp_path / "site"), *INIT, "--keys", str(tmp_path / "keys"), *extra]
-    )
+        main,
+        ["init", str(tmp_path / "site"), *INIT, "--root-pub", str(media.root_pub(1)),
+         "--threshold", "1", "--log-pub", str(media.log_key.with_suffix(".pub")),
+         "--out", str(tmp_path / "log.init.json"), *extra],
+    )  # fmt: skip
     return result.exit_code, result.output
 
 

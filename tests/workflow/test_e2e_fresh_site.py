@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from figures_kit import assert_one_definition
-from fresh_site import ORIGIN, SIG, TASK, Site, fill_row, new_site
+from fresh_site import SIG, TASK, Site, fill_row, new_site
 
 from generator.workflow import forms
 from generator.workflow.site import SiteRepo
@@ -87,7 +87,7 @@ def test_whole_task_from_invitation_to_published_results(site: Site) -> None:
         secret = s.office_secrets(dept) / TASK / f"{dept}.secret"
         assert secret.stat().st_mode & 0o777 == 0o600
         s.run("draw", "reveal", TASK, "--dept", dept, "--secrets", str(s.office_secrets(dept)), "--site", str(s.root),
-              "--key", s.dept_key(dept), "--log-key", s.key(ORIGIN), "--at", "2024-02-23")  # fmt: skip
+              "--key", s.dept_key(dept), "--log-key", s.log_key, "--at", "2024-02-23")  # fmt: skip
     bad = s.site(
         "draw",
         "beacon",
@@ -173,7 +173,7 @@ def test_forged_draw_result_is_caught(site: Site, tmp_path: Path) -> None:
     (copy / "trust.txt").write_bytes((site.root / "draws" / "trust.txt").read_bytes())
     shutil.copytree(site.root / "draws" / "blobs", copy / "blobs")
     store = LedgerStore(copy, trust.origin, trust.log_keys)
-    log = read_private_key(site.key(ORIGIN))
+    log = read_private_key(site.log_key)
     store.append(lines[:result_index], [log])
     real = canonical.loads(lines[result_index])["body"]
     record = canonical.loads(

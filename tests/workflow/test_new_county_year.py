@@ -122,9 +122,17 @@ def _draw(c: County, tasks: dict[str, tuple[str, ...]]) -> dict[str, int]:
               "--out", str(request), "--site", str(c.site), "--at", at)  # fmt: skip
         _jointly(c, request, depts, at)
     for n, (task, depts) in enumerate(tasks.items()):
-        for d in depts:
-            c.dept(d, "draw", "reveal", task, "--dept", d, "--secrets", str(c.office(d) / "secrets"),
-                   "--at", f"2023-09-26T10:{n:02d}:00+08:00")  # fmt: skip
+        for d in depts:  # each office signs its own reveal; the lead only appends the files
+            at = f"2023-09-26T10:{n:02d}:00+08:00"
+            c.run("draw", "reveal", task, "--dept", d, "--key", c.key(d), "--secrets",
+                  str(c.office(d) / "secrets"), "--ledger", str(c.sync(d)),
+                  "--out", str(c.office(d) / "outbox"), "--at", at)  # fmt: skip
+            inbox = lead / "reveals" / f"{task}.{d}"
+            inbox.mkdir(parents=True)
+            for sent in (c.office(d) / "outbox").glob(f"{task}.reveal.{d}.*"):
+                shutil.copyfile(sent, inbox / sent.name)
+            c.run("request", "append", str(inbox / f"{task}.reveal.{d}.json"), "--signatures",
+                  str(inbox), "--site", str(c.site), "--at", at)  # fmt: skip
     drawn = {}
     for n, (task, depts) in enumerate(tasks.items()):
         c.dept(depts[0], "draw", "beacon", task, "--signature", SIG_1000000,
@@ -150,7 +158,10 @@ def _only_own_secrets(c: County) -> None:
             continue
         rel = path.relative_to(c.root)
         if rel.parts[0] == "rootkeys":
-            assert "_dept_" not in path.name, rel  # the operator holds root and log keys only
+            # One medium per root holder and one for the log key, one key on each.
+            assert rel.parts[1] in ("root-1", "root-2", "root-3", "log"), rel
+            assert [p.name for p in path.parent.glob("*.key")] == [path.name], rel
+            assert "_dept_" not in path.name, rel
             continue
         assert rel.parts[0].startswith("office-"), rel
         dept = rel.parts[0].removeprefix("office-")

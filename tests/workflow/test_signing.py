@@ -167,3 +167,35 @@ def test_the_lead_appends_only_with_every_signature_then_requests_go_stale(
     # The ledger moved on: an earlier request is stale for an office with the new copy.
     out = _sign(c, "wsjk", c.root / "lead" / "announce.json", ok=False)
     assert "已过时" in out, out
+
+
+def test_a_department_reveals_on_its_own_machine(county: County) -> None:
+    """After the announcement above: wsjk prepares and signs its own reveal from its own secret
+    and its own ledger copy; another department's key is refused and leaves nothing behind;
+    the lead appends the two files and the entry carries wsjk's signature only."""
+    c = county
+    at = "2023-09-26T10:00:00+08:00"
+    outbox = c.office("wsjk") / "reveal"
+    args = ["draw", "reveal", kit.JOINT, "--dept", "wsjk", "--secrets",
+            str(c.office("wsjk") / "secrets"), "--ledger", str(c.sync("wsjk")), "--out",
+            str(outbox), "--at", at]  # fmt: skip
+    code, out = _code(c, *args, "--key", c.key("xfjy"))
+    assert code == SIGNING_EXIT, out
+    assert not list(outbox.glob("*")), out  # nothing half-written
+    before = _size(c)
+    c.run(*args, "--key", c.key("wsjk"))
+    inbox = c.root / "lead" / "reveal-wsjk"
+    inbox.mkdir(parents=True)
+    for sent in outbox.iterdir():
+        shutil.copyfile(sent, inbox / sent.name)
+    c.run("request", "append", str(inbox / f"{kit.JOINT}.reveal.wsjk.json"), "--signatures",
+          str(inbox), "--site", str(c.site), "--at", at)  # fmt: skip
+    assert _size(c) == before + 1
+    line = (c.site / "draws" / "entries.jsonl").read_bytes().splitlines()[-1]
+    entry = json.loads(line)
+    assert entry["body"]["type"] == "draw.reveal"
+    assert [s["key"].split("+")[0] for s in entry["sigs"]] == [
+        "scjgj.yichuan.test/gongkai/dept/wsjk/1"
+    ]
+    assert not list((c.root / "lead").rglob("*.secret"))
+    c.run("verify", str(c.site / "draws"))
