@@ -19,6 +19,7 @@ import click
 
 from generator import cli_keys, cli_mobile, cli_sign
 from generator.cli_case import case_group, echo_cases, notice_group
+from generator.cli_checklist import checklist_group
 from generator.cli_errors import EXIT_CODES, IO_EXIT, LISTEN_EXIT, GongkaiError, handle_errors
 from generator.cli_errors import workflow_errors as _workflow_errors
 from generator.cli_options import AT_DATE, PORT, TEXT, WORKERS, BoundedInt
@@ -152,7 +153,7 @@ def build(content_dir: Path, output: Path | None, preview: bool, show_progress: 
             f"账本验证通过：{inputs.report.size} 条条目，重新运行抽取 {inputs.report.draws_checked} 次"
         )
         results, facts = inputs.results, inputs.facts
-        record = LedgerRecord(inputs.as_of, inputs.plans, preview)
+        record = LedgerRecord(inputs.as_of, inputs.plans, preview, inputs.plan_history)
     from generator.site.search import pagefind_available
 
     if not pagefind_available():
@@ -593,6 +594,7 @@ def export_cmd(kind: str, out: Path, content_dir: Path) -> None:
 
 for _group in (
     plan,
+    checklist_group,
     task,
     draw,
     results_group,

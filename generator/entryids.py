@@ -23,9 +23,14 @@ ENTITY_ID_MAX: Final = 18
 TS_EXAMPLE: Final = "2000-01-01T00:00:00Z"
 
 
-def plan_publish(plan: str) -> str:
-    """``plan.publish/<plan>``."""
-    return f"plan.publish/{plan}"
+def plan_publish(plan: str, version: int = 1) -> str:
+    """``plan.publish/<plan>``; a later version ``plan.publish/<plan>/v<n>``."""
+    return f"plan.publish/{plan}" if version == 1 else f"plan.publish/{plan}/v{version}"
+
+
+def checklist_publish(dept: str, version: int) -> str:
+    """``checklist.publish/<dept>/v<n>``."""
+    return f"checklist.publish/{dept}/v{version}"
 
 
 def task_invite(task: str) -> str:

@@ -31,6 +31,7 @@ TRUST_NAME = "trust.txt"
 #: Entry types a department key may sign (issues: draws, workflow).
 DEPT_SCOPES = (
     "plan.publish",
+    "checklist.publish",
     "task.invite",
     "task.reply",
     "task.confirm",

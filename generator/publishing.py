@@ -18,6 +18,7 @@ from generator.workflow.records import result_from_entry
 from generator.workflow.status import ledger_as_of
 from generator.workflow.timeline import TaskFacts, task_facts
 from ledger.examplekeys import refuse_example_ledger
+from ledger.tasks import china_date
 from ledger.timestamp import TimeBounds
 from ledger.verify import VerifyReport, verify_directory
 
@@ -33,6 +34,8 @@ class LedgerInputs:
     facts: dict[str, TaskFacts]
     plans: dict[str, str]
     as_of: dt.date | None
+    #: Every version of each plan: (version, China date, SHA-256), oldest first (§8).
+    plan_history: dict[str, tuple[tuple[int, str, str], ...]]
 
 
 def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
@@ -73,7 +76,16 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
         state.entries,
     )
     plans = {pid: e.payload.document.sha256 for pid, e in state.tasks.plans.items()}
-    return LedgerInputs(report, tuple(results), task_facts(state), plans, ledger_as_of(state))
+    history = {
+        pid: tuple(
+            (e.payload.version or 1, china_date(e.ts).isoformat(), e.payload.document.sha256)
+            for e in versions
+        )
+        for pid, versions in state.tasks.plan_versions.items()
+    }
+    return LedgerInputs(
+        report, tuple(results), task_facts(state), plans, ledger_as_of(state), history
+    )
 
 
 def refuse_example_trust(draws: Path, *, example_site: bool) -> None:

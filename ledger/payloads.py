@@ -67,6 +67,8 @@ _REASON = Text("non-empty string", nonempty=True)
 _HEX64 = Hex(64)
 _IDS = ListOf(_ID)
 _IDS_UNIQUE = ListOf(_ID, nonempty=True, unique=True)
+#: An exact decimal ratio in [0, 1] as content writes it (format(Decimal, "f")): "0.05", "1".
+_RATIO = Text("decimal ratio string", nonempty=True, pattern=r"(0(\.[0-9]+)?|1(\.0+)?)")
 
 
 # --------------------------------------------------------------------------- key management
@@ -179,6 +181,32 @@ class PlanPublish(Statement):
     year: int = spec(Int(1900, 9999))
     title: str = spec(_ID)
     tasks: tuple[PlanTask, ...] = spec(ListOf(Object(PlanTask), nonempty=True))
+    document: BlobRef = spec(Object(BlobRef))
+    version: int | None = spec(Int(2, 9999), optional=True)
+
+
+@payload
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One 抽查事项 of ``checklist.publish.items``: what a draw may rely on (docs/workflow.md §8)."""
+
+    item_id: str = spec(_ID)
+    name: str = spec(_ID)
+    item_class: str = spec(OneOf(("重点检查事项", "一般检查事项")))
+    ratio_cap: str | None = spec(Nullable(_RATIO))
+    min_ratio: str | None = spec(Nullable(_RATIO))
+    legal_basis: tuple[str, ...] = spec(ListOf(_ID, nonempty=True))
+    frequency: int | None = spec(Nullable(Int(1, 366)))
+
+
+@payload
+@dataclass(frozen=True)
+class ChecklistPublish(Statement):
+    """``checklist.publish``: version n of a department's 抽查事项清单 (docs/workflow.md §8)."""
+
+    TYPE: ClassVar[str] = "checklist.publish"
+    version: int = spec(Int(1, 9999))
+    items: tuple[ChecklistItem, ...] = spec(ListOf(Object(ChecklistItem), nonempty=True))
     document: BlobRef = spec(Object(BlobRef))
 
 
@@ -625,6 +653,7 @@ class NoticeAck(Statement):
 ROOT_PAYLOADS: Final = (LogInit, KeyAdd, KeyRevoke, RootUpdate, LogkeyRotate)
 WORKFLOW_PAYLOADS: Final = (
     PlanPublish,
+    ChecklistPublish,
     TaskInvite,
     TaskReply,
     DrawAnnounce,

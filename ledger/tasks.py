@@ -32,6 +32,7 @@ from ledger.payloads import (
     CaseClose,
     CaseOpen,
     CaseProgress,
+    ChecklistPublish,
     DrawAnnounce,
     DrawBeacon,
     DrawReplace,
@@ -170,7 +171,12 @@ class TaskLedger:
     ``draw.result`` record (large records are blobs, the entry carries their hash).
     """
 
+    #: The latest ``plan.publish`` of each plan id (docs/workflow.md §8: versions).
     plans: dict[str, Entry] = field(default_factory=dict)
+    #: Every version of each plan, oldest first.
+    plan_versions: dict[str, list[Entry]] = field(default_factory=dict)
+    #: Every ``checklist.publish`` of each department, oldest first (version k at [k − 1]).
+    checklists: dict[str, list[Entry]] = field(default_factory=dict)
     tasks: dict[str, TaskRecord] = field(default_factory=dict)
     results: dict[int, Entry] = field(default_factory=dict)
     blob_reader: Callable[[str], bytes] | None = None
@@ -215,19 +221,61 @@ class TaskLedger:
     # -- plans and invitations -------------------------------------------------------------
 
     def _plan_publish(self, entry: Entry, body: PlanPublish, index: int, where: str) -> None:
-        if body.plan_id in self.plans:
-            raise VerificationError(f"{where}：计划编号 {body.plan_id} 重复发布")
+        versions = self.plan_versions.get(body.plan_id, [])
+        expected = len(versions) + 1
+        if (body.version or 1) != expected:
+            raise VerificationError(
+                f"{where}：计划 {body.plan_id} 已发布 {len(versions)} 个版本，本次应为第 "
+                f"{expected} 版（version {'省略' if expected == 1 else expected}）"
+            )
+        if versions and versions[-1].payload.document.sha256 == body.document.sha256:
+            raise VerificationError(f"{where}：计划 {body.plan_id} 的新版本与上一版内容相同")
         new: dict[str, TaskRecord] = {}
         for t in body.tasks:
             if t.departments[0] != t.lead:
                 raise VerificationError(f"{where}：任务 {t.task_id} 的牵头部门应列在第一位")
             if (t.kind == "single") != (len(t.departments) == 1):
                 raise VerificationError(f"{where}：任务 {t.task_id} 的部门与类型不符")
-            if t.task_id in self.tasks or t.task_id in new:
+            old = self.tasks.get(t.task_id)
+            if t.task_id in new or (old is not None and old.plan_id != body.plan_id):
                 raise VerificationError(f"{where}：任务编号 {t.task_id} 重复")
+            if old is not None and old.state is not TaskState.PLANNED:
+                if (old.kind, old.lead, old.departments) != (t.kind, t.lead, t.departments):
+                    raise VerificationError(
+                        f"{where}：任务 {t.task_id} 已{old.state.value}，新版本不能改变其部门"
+                    )
+                new[t.task_id] = old
+                continue
             new[t.task_id] = TaskRecord(t.task_id, body.plan_id, t.kind, t.lead, t.departments)
+        for task_id, old in list(self.tasks.items()):
+            if old.plan_id == body.plan_id and task_id not in new:
+                if old.state is not TaskState.PLANNED:
+                    raise VerificationError(
+                        f"{where}：任务 {task_id} 已{old.state.value}，不能删除"
+                    )
+                del self.tasks[task_id]
         self.plans[body.plan_id] = entry
+        self.plan_versions.setdefault(body.plan_id, []).append(entry)
         self.tasks.update(new)
+
+    def _checklist_publish(
+        self, entry: Entry, body: ChecklistPublish, index: int, where: str
+    ) -> None:
+        versions = self.checklists.setdefault(body.dept, [])
+        if body.version != len(versions) + 1:
+            raise VerificationError(
+                f"{where}：部门 {body.dept} 的抽查事项清单已发布 {len(versions)} 版，"
+                f"本次应为第 {len(versions) + 1} 版"
+            )
+        ids = [item.item_id for item in body.items]
+        if len(set(ids)) != len(ids):
+            raise VerificationError(f"{where}：抽查事项编号重复")
+        for item in body.items:
+            if (item.item_class == "一般检查事项") != (item.ratio_cap is not None):
+                raise VerificationError(
+                    f"{where}：事项 {item.item_id}：一般检查事项须有抽查比例上限，重点检查事项不得有"
+                )
+        versions.append(entry)
 
     def _invite(self, entry: Entry, body: TaskInvite, index: int, where: str) -> None:
         task = self._task(body.task_id, where)
@@ -500,6 +548,7 @@ PROBLEM: dict[str, bool] = {c.word: c.problem for c in RESULT_CATEGORY_TABLE}
 _HANDLERS: dict[str, Callable[[TaskLedger, Entry, Any, int, str], None]] = {
     "key.add": TaskLedger._key_add,
     "plan.publish": TaskLedger._plan_publish,
+    "checklist.publish": TaskLedger._checklist_publish,
     "task.invite": TaskLedger._invite,
     "task.reply": TaskLedger._reply,
     "draw.announce": TaskLedger._announce,

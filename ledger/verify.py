@@ -50,6 +50,7 @@ from ledger.pin import (
     parse_note_checkpoint,
     read_pin,
 )
+from ledger.planbind import PlanBinding
 from ledger.published import check_receipts, check_tiles
 from ledger.registry import TrustAnchor
 from ledger.replay import BlobReader, DrawCheck, Replay, replay_entries
@@ -185,9 +186,8 @@ def _run(
 
     draw_audit = LedgerAudit() if algorithms is None else LedgerAudit(algorithms=algorithms)
     time_rules = TimeRules(bounds)  # docs/ledger.md §15.8
-    replay = replay_entries(
-        audit, size, archives, pin[1].size if pin else None, [draw_audit, time_rules, *checks]
-    )
+    hooks: list[DrawCheck] = [draw_audit, time_rules, PlanBinding(), *checks]  # workflow.md §8
+    replay = replay_entries(audit, size, archives, pin[1].size if pin else None, hooks)
     root, current_keys = _check_checkpoint(audit, replay, cp_note, checkpoint)
     tail_count, torn = count_rest(audit.path / ENTRIES_NAME, size)
     # An interrupted append (docs/ledger.md §12.7): reported after the pin check below.

@@ -19,6 +19,7 @@ from ledger.tsa import add_tsa
 
 INIT_TS = "2024-01-02T01:00:00Z"
 KEYS_TS = "2024-01-02T02:00:00Z"
+CHECKLIST_TS = "2024-01-02T03:00:00Z"
 
 
 def build_example_ledger(content_dir: Path, draws: Path) -> None:
@@ -44,6 +45,18 @@ def build_example_ledger(content_dir: Path, draws: Path) -> None:
     ]
     checkpoint = append_entries(draws, lines, log)
     stamp_appended(draws, checkpoint.size, content.site, trust, lines)
+    if draws.parent == content_dir.parent:  # a site directory: publish the checklists (§8)
+        _publish_checklists(draws.parent)
+
+
+def _publish_checklists(site: Path) -> None:
+    """Each department's 抽查事项清单, version 1 (docs/workflow.md §8), signed with its example key."""
+    from generator.workflow.bound import publish_checklist
+    from generator.workflow.site import SiteRepo
+
+    repo = SiteRepo.open(site)
+    for dept in sorted({i.dept for i in repo.content.items}):
+        publish_checklist(repo, dept, CHECKLIST_TS, None, None)
 
 
 def read_line(draws: Path, index: int) -> bytes:

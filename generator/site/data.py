@@ -15,7 +15,7 @@ import functools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,9 @@ class LedgerRecord:
     as_of: dt.date | None = None
     plans: Mapping[str, str] | None = None
     preview: bool = False
+    #: Every published version of each plan: ``(version, China date, SHA-256)``, oldest first
+    #: (docs/workflow.md §8).
+    plan_history: Mapping[str, tuple[tuple[int, str, str], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,8 @@ class SiteData:
         #: A preview build (every page marked 预览（未发布）).
         self.preview = record.preview
         published = record.plans
+        #: Published versions of each plan (docs/workflow.md §8), shown on the plan page.
+        self.plan_history = dict(record.plan_history)
         #: Ids of plans shown although the ledger does not record them (preview builds only).
         self.unpublished = frozenset(
             p.id for p in content.plans if published is not None and p.id not in published

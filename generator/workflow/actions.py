@@ -36,7 +36,7 @@ def plan_document(
     verifier can recompute the pool rules from the ledger alone (docs/workflow.md §6.1).
     Without it, the document has the shape recorded before ``item_rules`` existed.
     """
-    document: dict[str, Any] = _jsonable(dataclasses.asdict(plan))
+    document: dict[str, Any] = jsonable(dataclasses.asdict(plan))
     if items is not None:
         used = sorted({i for t in plan.tasks for p in t.parts for i in p.items if i in items})
         document["item_rules"] = {i: item_rule(items[i]) for i in used}
@@ -88,24 +88,25 @@ def published_plans(
                 Location("content/plans/", 0, plan.id),
                 f"年度计划“{plan.id}”或其所列检查事项的抽查比例、抽查频次在记入账本（plan.publish）"
                 f"后被修改，与账本记录的内容（SHA-256 {digest[:16]}…）不符；网站只能公开账本记录的"
-                "版本：请恢复发布时的内容，或以新的计划编号重新发布",
+                f"版本：请恢复发布时的内容，或运行 gongkai plan publish {plan.id} 把修改发布为新版本",
             )
         out.add(plan.id)
     problems.raise_if_errors()
     return frozenset(out)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` with dates ISO, decimals exact strings and enums their values (JSON-ready)."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, enum.Enum):
-        return _jsonable(value.value)
+        return jsonable(value.value)
     return value
 
 
@@ -127,18 +128,26 @@ def publish_plan(
 ) -> Checkpoint:
     """Record ``plan.publish``: the plan document as a blob, its tasks in the entry.
 
+    A plan already published is recorded again as version n + 1 if its content changed
+    (docs/workflow.md §8).
+
     Raises:
-        WorkflowError: if the plan is unknown or already published.
+        WorkflowError: if the plan is unknown, or published and unchanged.
     """
     plan = next((p for p in repo.content.plans if p.id == plan_id), None)
     if plan is None:
         raise WorkflowError(f"没有编号为“{plan_id}”的年度计划")
     document = canonical.dumps(plan_document(plan, {i.id: i for i in repo.content.items}))
+    digest = hashlib.sha256(document).hexdigest()
+    versions = repo.state().tasks.plan_versions.get(plan.id, [])
+    if versions and versions[-1].payload.document.sha256 == digest:
+        raise WorkflowError(f"年度计划“{plan_id}”已发布（第 {len(versions)} 版），内容没有变化")
+    version = len(versions) + 1  # a change after publication is a new version (§8)
     signer = repo.signer(plan.organiser, key)
     log = repo.log_signer(log_key)
-    digest = hashlib.sha256(document).hexdigest()
     body = PlanPublish(
-        id=entryids.plan_publish(plan.id),
+        id=entryids.plan_publish(plan.id, version),
+        version=version if version > 1 else None,
         ts=at,
         dept=plan.organiser,
         plan_id=plan.id,

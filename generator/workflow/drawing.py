@@ -25,7 +25,8 @@ from generator.content.drawsize import draw_figures
 from generator.content.model import CreditRisk, InspectorStatus, MarketEntity, SpotCheckTask
 from generator.drawsecret import create_secret, read_secret, secret_path
 from generator.errors import OptionError, WorkflowError
-from generator.workflow.actions import find_task, published_plans
+from generator.workflow.actions import find_task
+from generator.workflow.bound import require_published
 from generator.workflow.site import SiteRepo
 from generator.workflow.visits import PoolRules, pool_rules
 from ledger import canonical
@@ -295,9 +296,7 @@ def announce_body(
         )
     plan, task = find_task(repo, task_id)
     items = {i.id: i for i in repo.content.items}
-    recorded = repo.state().tasks.plans.get(plan.id)
-    if recorded is not None:  # the rules used are those the plan recorded (docs/workflow.md §6.1)
-        published_plans([plan], {plan.id: recorded.payload.document.sha256}, items)
+    require_published(repo, plan, task)  # the plan and checklist the ledger holds (§8)
     departments = _participants(repo, task)
     rules = pool_rules(repo, task, departments, items)
     check_ratio_cap(repo, task, parse_ts(at), rules)

@@ -14,6 +14,7 @@ from generator.errors import WorkflowError as WorkflowError
 from generator.keynames import dept_key_name
 from generator.ledgerops import (
     LedgerState,
+    add_trust_log_keys,
     open_store,
     read_trust,
     registry_validator,
@@ -186,7 +187,12 @@ class SiteRepo:
                 "缺少选项 --log-key：请用 --log-key 指定日志密钥文件（或设置 GONGKAI_LOG_KEY）"
             )
         if signer.verifier() not in self.trust.log_keys:
-            raise WorkflowError("日志密钥与 draws/trust.txt 不符")
+            if signer.verifier() not in self.state().registry.log_keys:
+                raise WorkflowError("日志密钥与 draws/trust.txt 不符")
+            # The verified ledger's logkey.rotate (signed by the roots) names this key, but an
+            # interrupted request append did not rewrite trust.txt: finish it (docs/signing.md §9.3).
+            self.trust = add_trust_log_keys(self.draws, self.trust, [signer.verifier()])
+            self.store = open_store(self.draws, self.trust)
         # trust.txt lists more than one log key only once a logkey.rotate added one
         # (docs/signing.md §9.3): then the key must be one of the current set.
         if len(self.trust.log_keys) > 1 and signer.verifier() not in (

@@ -155,7 +155,7 @@ USAGE_ERRORS = [
         "gongkai check",
         "无此选项 '--contnt'。 您是否要使用 '--content'？",
     ),
-    (["chek"], "gongkai", "错误：无此命令 'chek'。 您是否要使用 'check'？"),
+    (["chek"], "gongkai", "错误：无此命令 'chek'。 您是否要使用 'check', 'checklist'？"),
     (["task", "reply", "T1"], "gongkai task reply", "错误：缺少选项 '--dept'。"),
     (
         ["serve", "--port", "x"],
@@ -435,6 +435,7 @@ def test_command_list_cuts_short_help_by_columns() -> None:
             assert display_width(command.help.split("\n\n")[0]) > limit, row
         else:
             assert help_text == command.help.split("\n\n")[0].strip(), row
+    # (the name column is as wide as the longest name, "checklist" or "inspector")
     assert "  verify     离线验证账本目录或已生成网站中的账本（签名、默克尔树、检查点…" in rows
     # Pause punctuation before the ellipsis goes: "…的结果…", not "…的结果、…".
     assert "  status     待办事项：待应约的邀约、待取随机数的抽取、应公示与逾期的结果…" in rows

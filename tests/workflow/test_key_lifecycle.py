@@ -169,17 +169,26 @@ def test_log_key_rotation(site: Site) -> None:
     out = _append(s, request, *_log(s), ok=False)
     assert "--new-log-key" in out, out
     assert _size(s) == before
+    anchor = (s.root / "draws" / "trust.txt").read_bytes()
     _append(s, request, *_log(s), "--new-log-key", new_key)
     trust = read_trust(s.root / "draws")
     assert [v.vkey for v in trust.log_keys][1] == pub.read_text(encoding="utf-8").strip()
     _verify(s)
+    # An append interrupted before trust.txt was rewritten: the next use of the new key, which
+    # the verified ledger names, finishes it.
+    rotated = (s.root / "draws" / "trust.txt").read_bytes()
+    (s.root / "draws" / "trust.txt").write_bytes(anchor)
+    s.run("plan", "publish", "2024", "--site", str(s.root), "--key", s.dept_key("scjg"),
+          "--log-key", new_key, "--at", "2024-01-10")  # fmt: skip
+    assert (s.root / "draws" / "trust.txt").read_bytes() == rotated
+    _verify(s)
     # The old log key is refused from now on; the new one signs the next checkpoint.
-    old = s.run("plan", "publish", "2024", "--site", str(s.root), "--key", s.dept_key("scjg"),
-                "--log-key", s.log_key, "--at", "2024-01-11", ok=False)  # fmt: skip
+    invite = ["task", "invite", "2024-YYYC-CY", "--site", str(s.root), "--key",
+              s.dept_key("scjg"), "--at", "2024-01-15"]  # fmt: skip
+    old = s.run(*invite, "--log-key", s.log_key, ok=False)
     assert old.exit_code == WORKFLOW_EXIT, old.output
     assert "已被 logkey.rotate 替换" in old.output
-    s.run("plan", "publish", "2024", "--site", str(s.root), "--key", s.dept_key("scjg"),
-          "--log-key", new_key, "--at", "2024-01-11")  # fmt: skip
+    s.run(*invite, "--log-key", new_key)
     _verify(s)
     store = open_store(s.root / "draws", read_trust(s.root / "draws"))
     assert store.read_state().checkpoint is not None

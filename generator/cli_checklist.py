@@ -1,0 +1,46 @@
+"""``gongkai checklist publish``: record a version of a department's 随机抽查事项清单 in the ledger
+(docs/workflow.md §8). Registered on ``gongkai`` by :mod:`generator.cli`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from generator.cli_errors import workflow_errors
+from generator.cli_options import TEXT
+from generator.cli_text import GongkaiGroup
+from generator.cli_workflow import (
+    at_option,
+    echo_checkpoint,
+    key_option,
+    log_key_option,
+    notice,
+    site_option,
+)
+
+__all__ = ["checklist_group"]
+
+
+@click.group("checklist", cls=GongkaiGroup)
+def checklist_group() -> None:
+    """随机抽查事项清单：发布到账本（每次修改为新版本）。"""
+
+
+@checklist_group.command("publish")
+@click.option("--dept", "dept", required=True, type=TEXT, help="本部门标识，用本部门私钥签署")
+@site_option
+@at_option
+@key_option
+@log_key_option
+@workflow_errors
+def checklist_publish(
+    dept: str, site_root: Path, at: str | None, key: Path | None, log_key: Path | None
+) -> None:
+    """把本部门的抽查事项清单（事项、重点/一般、比例上下限、依据）记入账本，作为新的一版。"""
+    from generator.workflow.bound import publish_checklist
+    from generator.workflow.site import SiteRepo, parse_at
+
+    repo = SiteRepo.open(site_root, notify=notice)
+    cp, version = publish_checklist(repo, dept, parse_at(at), key, log_key)
+    echo_checkpoint(f"已发布部门“{dept}”的抽查事项清单第 {version} 版", cp)

@@ -1,0 +1,98 @@
+"""Plans and checklists bound into the ledger (docs/workflow.md §8): a plan edited after
+publication makes the draw refuse until it is published as a new version; a ledger forged to
+draw with other ratios than the published plan fails verification."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from generator.cli import main
+from generator.example.ledger import build_example_ledger
+from generator.ledgerops import open_store, read_trust, replay_store
+from ledger.errors import VerificationError
+from ledger.verify import verify_directory
+
+ROOT = Path(__file__).resolve().parents[2]
+TASK = "2024-SC-DJGS"
+RATIOS = 'ratios: {A: "3%", B: "3%", C: "5%", D: "10%"}'
+ANNOUNCE = ["draw", "announce", TASK, "--round", "5358915", "--at", "2024-02-22T10:00:00+08:00"]
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """The example content with a fresh ledger (keys, checklists) and the plan published."""
+    root = tmp_path / "site"
+    shutil.copytree(ROOT / "content", root / "content")
+    build_example_ledger(root / "content", root / "draws")
+    assert _gk(root, "plan", "publish", "2024", "--at", "2024-01-10").exit_code == 0
+    return root
+
+
+def _gk(site: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, [*args, "--site", str(site)])
+
+
+def _edit_plan(site: Path, new: str) -> None:
+    path = site / "content" / "plans" / "2024.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert RATIOS in text
+    path.write_text(text.replace(RATIOS, new), encoding="utf-8")
+
+
+def test_edited_plan_refuses_the_draw_until_published_as_a_new_version(site: Path) -> None:
+    _edit_plan(site, 'ratios: {A: "1%", B: "3%", C: "5%", D: "10%"}')
+    before = (site / "draws" / "entries.jsonl").read_bytes()
+    refused = _gk(site, *ANNOUNCE)
+    assert refused.exit_code == 10, refused.output
+    assert "在记入账本（plan.publish）后被修改" in refused.output
+    assert "gongkai plan publish 2024 把修改发布为新版本" in refused.output
+    assert (site / "draws" / "entries.jsonl").read_bytes() == before
+    published = _gk(site, "plan", "publish", "2024", "--at", "2024-02-01")
+    assert published.exit_code == 0, published.output
+    again = _gk(site, "plan", "publish", "2024", "--at", "2024-02-02")
+    assert again.exit_code == 11
+    assert "内容没有变化" in again.output
+    announced = _gk(site, *ANNOUNCE)
+    assert announced.exit_code == 0, announced.output
+    trust = read_trust(site / "draws")
+    state = replay_store(open_store(site / "draws", trust), trust)
+    versions = state.tasks.plan_versions["2024"]
+    assert [v.id for v in versions] == ["plan.publish/2024", "plan.publish/2024/v2"]
+    assert versions[1].payload.version == 2
+    verify_directory(site / "draws", update_pin=False)
+
+
+def test_a_draw_forged_against_the_published_plan_fails_verification(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's case: published 3%, drawn with 1% (the writer's check bypassed)."""
+    _edit_plan(site, 'ratios: {A: "1%", B: "3%", C: "5%", D: "10%"}')
+    monkeypatch.setattr("generator.workflow.drawing.require_published", lambda *a: None)
+    forged = _gk(site, *ANNOUNCE)
+    assert forged.exit_code == 0, forged.output
+    with pytest.raises(VerificationError, match=r"信用风险 A 类的抽查比例为 0\.01，计划为 0\.03"):
+        verify_directory(site / "draws", update_pin=False)
+
+
+def test_changed_checklist_item_needs_a_new_checklist_version(site: Path) -> None:
+    path = site / "content" / "checklist.yaml"
+    text = path.read_text(encoding="utf-8")
+    trust = read_trust(site / "draws")
+    state = replay_store(open_store(site / "draws", trust), trust)
+    assert [v.payload.version for v in state.tasks.checklists["scjg"]] == [1]
+    item = state.tasks.checklists["scjg"][0].payload.items[0]
+    assert item.name in text
+    path.write_text(text.replace(item.name, item.name + "（修订）", 1), encoding="utf-8")
+    refused = _gk(site, "checklist", "publish", "--dept", "wsjk", "--at", "2024-02-01")
+    assert refused.exit_code == 11  # wsjk's items did not change
+    assert "没有变化" in refused.output
+    published = _gk(site, "checklist", "publish", "--dept", "scjg", "--at", "2024-02-01")
+    assert published.exit_code == 0, published.output
+    assert "第 2 版" in published.output
+    state = replay_store(open_store(site / "draws", trust), trust)
+    assert state.tasks.checklists["scjg"][1].id == "checklist.publish/scjg/v2"
+    verify_directory(site / "draws", update_pin=False)
