@@ -22,8 +22,9 @@ from typing import Any, Final
 
 from ledger import canonical
 from ledger.errors import MalformedError, VerificationError
+from ledger.inspector_payloads import InspectorEnrol, InspectorRevoke
 from ledger.note import ALG_ED25519, Verifier, b64decode_canonical, key_id, parse_vkey
-from ledger.payloads import InspectorEnrol, InspectorRevoke, ResultPublish
+from ledger.payloads import ResultPublish
 from ledger.schema import encode
 
 __all__ = [

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, TypeVar
 
 from ledger.envelope import make_entry
 from ledger.errors import VerificationError
+from ledger.inspector_payloads import Inspection, InspectorEnrol, InspectorRevoke
 from ledger.note import Signer
 from ledger.schema import (
     BodyError,
@@ -479,27 +480,6 @@ class Result:
     followup: FollowupState = spec(Object(FollowupState))
 
 
-_SIG = Text("base64 of 64 bytes", pattern=r"[A-Za-z0-9+/]{86}==")
-
-
-@payload
-@dataclass(frozen=True)
-class InspectorSig:
-    """One signature of ``result.publish.inspection.sigs`` by an inspector key (docs/mobile.md §4)."""
-
-    key: str = spec(_ID)
-    sig: str = spec(_SIG)
-
-
-@payload
-@dataclass(frozen=True)
-class Inspection:
-    """``result.publish.inspection``: the result as signed on inspectors' phones (docs/mobile.md §4)."""
-
-    attachments: tuple[str, ...] = spec(ListOf(_HEX64, unique=True))
-    sigs: tuple[InspectorSig, ...] = spec(ListOf(Object(InspectorSig), nonempty=True))
-
-
 @payload
 @dataclass(frozen=True)
 class ResultPublish(Statement):
@@ -558,31 +538,6 @@ class FollowupClose(Statement):
     closed_on: dt.date = spec(Date())
     #: 复查结果 (the re-inspection after 整改, docs/workflow.md §5); absent when none was made.
     recheck: str | None = spec(_REASON, optional=True)
-
-
-# --------------------------------------------------------------------------- inspector keys
-
-
-@payload
-@dataclass(frozen=True)
-class InspectorEnrol(Statement):
-    """``inspector.enrol``: a phone's key for one inspector of ``dept`` (docs/mobile.md §2)."""
-
-    TYPE: ClassVar[str] = "inspector.enrol"
-    inspector: str = spec(_ID)
-    vkey: str = spec(_ID)
-    scopes: tuple[str, ...] = spec(ListOf(OneOf(("result.publish",)), nonempty=True, unique=True))
-    proof: str = spec(_SIG)
-
-
-@payload
-@dataclass(frozen=True)
-class InspectorRevoke(Statement):
-    """``inspector.revoke``: the department ends one of its inspector keys (docs/mobile.md §3)."""
-
-    TYPE: ClassVar[str] = "inspector.revoke"
-    key: str = spec(_ID)
-    reason: str = spec(OneOf(("rotated", "compromised", "left")))
 
 
 # --------------------------------------------------------------------------- cases and notices

@@ -23,13 +23,10 @@ from generator.mobile.formats import Bundle, BundleResult, Enrolment, read_file
 from generator.workflow.site import SiteRepo
 from ledger.checkpoint import Checkpoint
 from ledger.errors import MalformedError
+from ledger.inspector_payloads import Inspection, InspectorEnrol, InspectorRevoke, InspectorSig
 from ledger.inspectors import InspectorKey
 from ledger.note import parse_vkey
 from ledger.payloads import (
-    Inspection,
-    InspectorEnrol,
-    InspectorRevoke,
-    InspectorSig,
     ResultPublish,
     sign,
 )

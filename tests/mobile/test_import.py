@@ -19,7 +19,8 @@ import mobile_kit as kit
 
 from generator.workflow.site import SiteRepo
 from ledger import canonical
-from ledger.payloads import Inspection, InspectorSig, ResultPublish, sign
+from ledger.inspector_payloads import Inspection, InspectorSig
+from ledger.payloads import ResultPublish, sign
 
 A, B = "62082301005", "62082301001"
 

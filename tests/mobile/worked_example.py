@@ -8,11 +8,9 @@ from typing import Any
 from generator.mobile.example import example_inspector_seed
 from generator.mobile.formats import enrolment_from_signer, inspector_signer, sign_bundle
 from ledger import canonical
+from ledger.inspector_payloads import Inspection, InspectorEnrol, InspectorSig
 from ledger.payloads import (
     FollowupState,
-    Inspection,
-    InspectorEnrol,
-    InspectorSig,
     Result,
     ResultPublish,
 )
