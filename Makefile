@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: site test lint bench fuzz serve check example clean browser-deps crash-deps office-deps web-deps tsa-deps wheel-check
+.PHONY: site test test-exhaustive lint bench fuzz serve check example clean browser-deps crash-deps office-deps web-deps tsa-deps wheel-check
 
 # The venv is rebuilt when pyproject.toml changes.
 # The C accelerators (ledger/draw/_entities.c, _picks.c) need a compiler and OpenSSL's headers; without
@@ -50,6 +50,11 @@ tsa-deps:
 
 test: $(STAMP) browser-deps crash-deps office-deps web-deps tsa-deps
 	$(PY) -m pytest -q
+
+# The longer proofs left out of the default run to keep it under 15 minutes (CI runs them):
+# the example year rebuilt in one process as well as office by office.
+test-exhaustive: $(STAMP) browser-deps crash-deps office-deps web-deps tsa-deps
+	$(PY) -m pytest -q -m exhaustive
 
 # `pip install .` / `pipx install`: the wheel, installed into a fresh venv outside the checkout
 # (dependencies from PyPI), must check and build sites exactly as the checkout does.

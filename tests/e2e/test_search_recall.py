@@ -61,6 +61,12 @@ def _all_results(page: Page, query: str) -> list[str]:
     more = page.locator(".search-more")
     while page.locator(".search-result").count() < total:
         before = page.locator(".search-result").count()
+        if more.is_hidden():
+            # every batch is requested (search.js hides the button then) and still rendering
+            page.wait_for_function(
+                f"document.querySelectorAll('.search-result').length >= {total}", timeout=10_000
+            )
+            break
         more.click()
         page.wait_for_function(
             f"document.querySelectorAll('.search-result').length > {before}", timeout=10_000

@@ -32,6 +32,7 @@ def _files(directory: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
+@pytest.mark.exhaustive  # the offices test below rebuilds draws/ the way `make example` does
 def test_year_rebuild_is_byte_identical(tmp_path: Path) -> None:
     """Re-running the whole 2024 year through the CLI gives draws/ byte for byte."""
     out = tmp_path / "draws"
