@@ -96,3 +96,43 @@ def test_changed_checklist_item_needs_a_new_checklist_version(site: Path) -> Non
     state = replay_store(open_store(site / "draws", trust), trust)
     assert state.tasks.checklists["scjg"][1].id == "checklist.publish/scjg/v2"
     verify_directory(site / "draws", update_pin=False)
+
+
+def _raise_cap(site: Path) -> None:
+    """SJ-DJ-01 (used by 2024-SC-DJGS) gets a 20% cap, published as scjg's checklist v2."""
+    path = site / "content" / "checklist.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  - id: SJ-DJ-01\n")
+    cap = text.index('    ratio_cap: "10%"\n', start)
+    path.write_text(text[:cap] + '    ratio_cap: "20%"\n' + text[cap + 20 :], encoding="utf-8")
+    published = _gk(site, "checklist", "publish", "--dept", "scjg", "--at", "2024-02-01")
+    assert published.exit_code == 0, published.output
+
+
+def test_a_checklist_changed_after_the_plan_needs_a_new_plan_version(site: Path) -> None:
+    """The plan's item rules must be those of the checklist in force (docs/workflow.md §8.1)."""
+    _raise_cap(site)
+    refused = _gk(site, *ANNOUNCE)
+    assert refused.exit_code == 10, refused.output
+    assert "gongkai plan publish 2024 把修改发布为新版本" in refused.output
+    assert _gk(site, "plan", "publish", "2024", "--at", "2024-02-02").exit_code == 0
+    announced = _gk(site, *ANNOUNCE)
+    assert announced.exit_code == 0, announced.output
+    verify_directory(site / "draws", update_pin=False)
+
+
+def test_a_draw_forged_against_the_checklist_in_force_fails_verification(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan recorded SJ-DJ-01 with a 10% cap; checklist v2 says 20%; the plan was not
+    published again, and the draw is announced anyway (the writer's check bypassed)."""
+    _raise_cap(site)
+    monkeypatch.setattr("generator.workflow.drawing.require_published", lambda *a: None)
+    forged = _gk(site, *ANNOUNCE)
+    assert forged.exit_code == 0, forged.output
+    with pytest.raises(
+        VerificationError,
+        match=r"部门 scjg 的抽查事项 SJ-DJ-01 与公告时生效的抽查事项清单（checklist\.publish 第 2 版）"
+        r"不符：抽查比例上限计划为 0\.1，清单为 0\.2",
+    ):
+        verify_directory(site / "draws", update_pin=False)
