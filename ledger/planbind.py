@@ -11,7 +11,8 @@ latest ``checklist.publish`` before the announcement) with the class (重点/一
 minimum and 抽查频次 that the plan version recorded for it in ``item_rules`` (docs/workflow.md
 §8.1). A plan edited after publication therefore either is a new signed version (and the draw
 follows it) or makes the audit fail; so does a checklist changed after the plan without a new
-plan version. A department that has published no checklist is not checked here.
+plan version. (That a participating department has published a checklist at all is a rule of
+``ledger.tasks``, checked at append too.)
 """
 
 from __future__ import annotations
@@ -116,8 +117,8 @@ class PlanBinding:
     ) -> None:
         """Each item of ``dept`` in the task must be in the department's checklist version in
         force, with the class, ratio cap and minimum and 抽查频次 the plan recorded for it
-        (``item_rules``, docs/workflow.md §8.1). A department without a checklist is not
-        checked."""
+        (``item_rules``, docs/workflow.md §8.1). A department without a checklist is refused by
+        ``ledger.tasks`` before this hook runs."""
         if dept not in self.items:
             return
         version, published = self.items[dept]

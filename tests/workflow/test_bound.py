@@ -14,6 +14,7 @@ from generator.cli import main
 from generator.example.ledger import build_example_ledger
 from generator.ledgerops import open_store, read_trust, replay_store
 from ledger.errors import VerificationError
+from ledger.tasks import TaskLedger
 from ledger.verify import verify_directory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,3 +137,39 @@ def test_a_draw_forged_against_the_checklist_in_force_fails_verification(
         r"不符：抽查比例上限计划为 0\.1，清单为 0\.2",
     ):
         verify_directory(site / "draws", update_pin=False)
+
+
+def test_a_department_without_a_published_checklist_is_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """jtys never published its checklist: the plan that uses its items is refused at append,
+    so is the draw of its task, and a ledger forged to record the plan fails verification."""
+    root = tmp_path / "site"
+    shutil.copytree(ROOT / "content", root / "content")
+    build_example_ledger(ROOT / "content", root / "draws")  # keys only: no checklist.publish
+    for dept in ("gyxx", "scjg", "sthj", "sw", "whly", "wsjk", "xfjy", "yjgl"):
+        done = _gk(root, "checklist", "publish", "--dept", dept, "--at", "2024-01-03")
+        assert done.exit_code == 0, done.output
+    before = (root / "draws" / "entries.jsonl").read_bytes()
+    refused = _gk(root, "plan", "publish", "2024", "--at", "2024-01-10")
+    assert refused.exit_code == 11, refused.output
+    assert "任务 2024-JT-WX：部门 jtys 尚未发布抽查事项清单（checklist.publish）" in refused.output
+    assert (root / "draws" / "entries.jsonl").read_bytes() == before
+    # Forged: the append check skipped for plan.publish only.
+    check = TaskLedger.require_checklists
+
+    def only_draws(self: TaskLedger, departments: list[str], where: str) -> None:
+        if "draw.announce" in where:
+            check(self, departments, where)
+
+    monkeypatch.setattr(TaskLedger, "require_checklists", only_draws)
+    assert _gk(root, "plan", "publish", "2024", "--at", "2024-01-10").exit_code == 0
+    monkeypatch.setattr("generator.workflow.drawing.require_published", lambda *a: None)
+    jt = ["draw", "announce", "2024-JT-WX", *ANNOUNCE[3:]]
+    held = _gk(root, *jt)
+    assert held.exit_code == 11, held.output
+    assert "draw.announce" in held.output
+    assert "部门 jtys 尚未发布抽查事项清单" in held.output
+    monkeypatch.undo()
+    with pytest.raises(VerificationError, match="任务 2024-JT-WX：部门 jtys 尚未发布抽查事项清单"):
+        verify_directory(root / "draws", update_pin=False)
