@@ -420,12 +420,14 @@ def init_cmd(
     from generator.cli_sign import echo_request
     from generator.workflow.setup import init_site
     from generator.workflow.site import parse_at
+    from ledger.draw.algorithms import DRAW_ALGORITHMS
     from ledger.keys import read_public_key
 
     report = init_site(
         directory, name=name, region_code=region_code, region_name=region_name, origin=origin,
         base_url=base_url, roots=[read_public_key(p) for p in root_pubs], threshold=threshold,
         log_keys=[read_public_key(p) for p in log_pubs], ts=parse_at(at), out=out,
+        algorithms=DRAW_ALGORITHMS,
     )  # fmt: skip
     click.echo(f"已创建站点内容骨架：{report.site / 'content'}")
     echo_request(report.request, out)
