@@ -24,6 +24,7 @@ from typing import Any
 from generator import keyrequests
 from generator.drawsecret import read_secret, secret_path
 from generator.errors import SigningError, WorkflowError
+from generator.jsonline import read_object_line
 from generator.ledgerops import (
     LedgerState,
     add_trust_log_keys,
@@ -37,7 +38,7 @@ from ledger import canonical
 from ledger.checkpoint import Checkpoint
 from ledger.draw.seed import commitment
 from ledger.entries import assemble_entry, parse_entry, signing_message
-from ledger.errors import MalformedError, VerificationError
+from ledger.errors import VerificationError
 from ledger.keys import read_private_key
 from ledger.merkle import RootBuilder, leaf_hash
 from ledger.note import Signer
@@ -75,18 +76,6 @@ def _b64(value: Any, where: str, field: str) -> bytes:
     if base64.b64encode(data).decode("ascii") != value:
         raise SigningError(f"{where}：字段 {field} 的 base64 不规范")
     return data
-
-
-def _canonical_object(data: bytes, where: str, keys: frozenset[str], what: str) -> dict[str, Any]:
-    if not data.endswith(b"\n") or data.count(b"\n") != 1:
-        raise SigningError(f"{where}：{what}应为一行规范 JSON，以换行结尾")
-    try:
-        value = canonical.loads(data[:-1])
-    except MalformedError as exc:
-        raise SigningError(f"{where}：{what}不是规范 JSON（{exc}）") from None
-    if not isinstance(value, dict) or set(value) != keys:
-        raise SigningError(f"{where}：{what}应恰好包含字段 {'、'.join(sorted(keys))}")
-    return value
 
 
 def referenced_blobs(body: Any) -> set[str]:
@@ -167,7 +156,7 @@ class Request:
         Raises:
             SigningError: naming ``where`` and the field that is wrong.
         """
-        v = _canonical_object(data, where, _REQUEST_KEYS, "签署申请")
+        v = read_object_line(data, where, "签署申请", _REQUEST_KEYS, SigningError)
         if v["format"] != REQUEST_FORMAT:
             raise SigningError(f"{where}：字段 format 应为 {REQUEST_FORMAT}")
         ledger = v["ledger"]
@@ -354,7 +343,7 @@ class Signature:
         Raises:
             SigningError: naming ``where`` and the field that is wrong.
         """
-        v = _canonical_object(data, where, _SIGNATURE_KEYS, "签名文件")
+        v = read_object_line(data, where, "签名文件", _SIGNATURE_KEYS, SigningError)
         if v["format"] != SIGNATURE_FORMAT:
             raise SigningError(f"{where}：字段 format 应为 {SIGNATURE_FORMAT}")
         if not _is_hex64(v["request"]):

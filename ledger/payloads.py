@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # entries imports this module (to type every parsed body)
 
 __all__ = [
     "COMMON_FIELDS",
+    "ENTRY_FORMAT",
     "ENTRY_TYPES",
     "EntryTypes",
     "Statement",
@@ -75,6 +76,9 @@ _RATIO = Text("decimal ratio string", nonempty=True, pattern=r"(0(\.[0-9]+)?|1(\
 
 # --------------------------------------------------------------------------- key management
 
+#: ``log.init.formats.entry``: the entry format this module defines (docs/ledger.md §13.3).
+ENTRY_FORMAT: Final = "gongkai-ledger/v1"
+
 
 @payload
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class Formats:
 
     #: The draw algorithm the log was created with: one the parser knows (:class:`EntryTypes`).
     draw: str = spec(_ID)
-    entry: str = spec(Const("gongkai-ledger/v1"))
+    entry: str = spec(Const(ENTRY_FORMAT))
 
 
 @payload

@@ -71,6 +71,16 @@ MAX_ANNOUNCE_LEAD = dt.timedelta(days=31)
 ANNOUNCE_ALGORITHM = DRAW_V1.name
 
 
+def announce_algorithm(algorithms: DrawAlgorithms) -> DrawAlgorithm:
+    """:data:`ANNOUNCE_ALGORITHM` as ``algorithms`` defines it: the algorithm announcements are
+    made with, and the one a new ledger's ``log.init`` names (``formats.draw``).
+
+    Raises:
+        VerificationError: if ``algorithms`` lacks it.
+    """
+    return algorithms.get_algorithm(ANNOUNCE_ALGORITHM)
+
+
 def _noop(_: str) -> None:
     return None
 
@@ -311,7 +321,7 @@ def announce_body(
     committed = _commitments(repo, task.id, departments, commitments, secrets_dir)
     deadline = drand.round_time(round_) - 2 * 3600
     refs = {kind: PoolRef(**snapshot_ref(data)) for kind, data in snaps.items()}
-    algorithm = algorithms.get_algorithm(ANNOUNCE_ALGORITHM)
+    algorithm = announce_algorithm(algorithms)
     body = draw_payloads(algorithm.name, algorithm.rules).announce(
         id=entryids.draw_announce(task.id),
         ts=at,

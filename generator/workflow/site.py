@@ -168,6 +168,26 @@ class SiteRepo:
             )
         return signer
 
+    def scoped_signer(
+        self, dept: str, key_path: Path | None, entry_type: str, guide: str
+    ) -> Signer:
+        """:meth:`signer`, whose key must also have ``entry_type`` among the scopes it was
+        registered with (a key registered before the type existed lacks it).
+
+        Raises:
+            OptionError / ExampleKeyError / WorkflowError: as :meth:`signer`.
+            WorkflowError: if the key's scopes lack ``entry_type``; the message points to
+                ``guide``, the section that says how to register a new key.
+        """
+        signer = self.signer(dept, key_path)
+        key_ref = signer.verifier().key_ref
+        if entry_type not in self.state().registry.keys[key_ref].scopes:
+            raise WorkflowError(
+                f"部门“{dept}”的密钥 {key_ref} 登记时的签署范围不含 {entry_type}："
+                f"请用 gongkai keys new / keys register 为本部门登记新密钥（{guide}）"
+            )
+        return signer
+
     def log_signer(self, key_path: Path | None) -> Signer:
         """The log (checkpoint) key: ``key_path``, or the example log key on an example site.
 

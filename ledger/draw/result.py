@@ -268,7 +268,8 @@ def result_bytes(record: Mapping[str, Any]) -> bytes:
     The values are not checked again: every leaf of such a record is a ``str`` the engine
     checked on input (ids, strata, departments and tags from the snapshot parsers of
     :mod:`ledger.draw.snapshot`, the task id, reason and key string from
-    :func:`check_announce`, :func:`replace` and ``parse_key_string``), a ``str`` it computed
+    :func:`check_announce` and :mod:`ledger.draw.rules`, :func:`replace` and
+    ``parse_key_string``), a ``str`` it computed
     (hex digests, tickets, reveal statuses), an ``int`` it counted (``eligible``, ``k_ratio``,
     ``k``, loads, pick numbers: at most the number of lines of a snapshot) or the announced
     round (checked to be at most 2^53−1), or ``None``; its containers are the ``dict``,

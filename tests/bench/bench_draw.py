@@ -28,6 +28,7 @@ from ledger.draw import drand  # noqa: E402
 from ledger.draw.matching import match  # noqa: E402
 from ledger.draw.primitives import CJ  # noqa: E402
 from ledger.draw.result import result_bytes, run_draw, verify_result  # noqa: E402
+from ledger.draw.rules import read_rules  # noqa: E402
 from ledger.draw.sampling import sample_snapshot  # noqa: E402
 from ledger.draw.seed import commitment  # noqa: E402
 from ledger.draw.snapshot import parse_snapshot, snapshot_ref  # noqa: E402
@@ -236,18 +237,15 @@ def _phases(args: dict[str, Any], result: dict[str, Any], phases: dict[str, floa
         snapshot_ref(args[f"{kind}_snapshot_bytes"])
     phases["snapshot hashes"] = time.perf_counter() - start
     start = time.perf_counter()
-    res = sample_snapshot(
-        args["entity_snapshot_bytes"],
-        args["announce_body"]["rules"],
-        result["subseeds"]["entities"],
-    )
+    rules = read_rules(args["announce_body"]["rules"])
+    res = sample_snapshot(args["entity_snapshot_bytes"], rules, result["subseeds"]["entities"])
     phases["entity draw (read, check, tickets)"] = time.perf_counter() - start
     start = time.perf_counter()
     match(
         res.entity_order,
         parse_snapshot("inspectors", args["inspector_snapshot_bytes"]),
         parse_snapshot("conflicts", args["conflict_snapshot_bytes"]),
-        args["announce_body"]["rules"],
+        rules,
         result["subseeds"]["inspectors"],
     )
     phases["matching"] = time.perf_counter() - start

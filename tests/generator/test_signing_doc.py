@@ -7,6 +7,7 @@ from pathlib import Path
 
 from generator.signing import Request, Signature
 from generator.signing_summary import summarise
+from ledger.draw.algorithms import DRAW_V1
 from ledger.entries import parse_entry
 from ledger.examplekeys import example_signer
 
@@ -76,7 +77,8 @@ def ceremony_example() -> tuple[bytes, bytes, bytes]:
     names = key_names(ORIGIN)
     roots = [example_signer(names[f"root{n}"]) for n in (1, 2, 3)]
     log = example_signer(names["log"]).verifier()
-    body = log_init_body(ORIGIN, [log], [r.verifier() for r in roots], 2, "2024-01-05T01:00:00Z")
+    ts = "2024-01-05T01:00:00Z"
+    body = log_init_body(ORIGIN, [log], [r.verifier() for r in roots], 2, ts, draw=DRAW_V1)
     request = prepare_initial(body)
     data = request.dumps()
     digest = hashlib.sha256(data).hexdigest()
