@@ -478,8 +478,16 @@ def compute_result(
     )
     reveals = {e.payload.dept: e.payload.secret for e in entries if e.type == "draw.reveal"}
     algorithm = _announced_algorithm(algorithms, record.announce.payload)
+    announce: DrawAnnounce = record.announce.payload
     return algorithm.run(
-        record.announce.body, ent, ins, con, reveals, record.beacon.body, progress=progress
+        record.announce.body,
+        ent,
+        ins,
+        con,
+        reveals,
+        record.beacon.body,
+        progress=progress,
+        rules=announce.rules,  # as the ledger's entry parser read them
     )
 
 
@@ -558,7 +566,13 @@ def replace_entity(
     algorithm = _announced_algorithm(algorithms, record.announce.payload)
     try:
         rec = algorithm.replace(
-            record.announce.body, entities, result, entity, reason.strip(), prior
+            record.announce.body,
+            entities,
+            result,
+            entity,
+            reason.strip(),
+            prior,
+            rules=record.announce.payload.rules,
         )
     except LedgerError as exc:
         raise WorkflowError(str(exc)) from exc

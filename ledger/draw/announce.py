@@ -45,7 +45,10 @@ def _obj(value: object, what: str) -> dict[str, Any]:
 
 
 def check_announce(
-    body: Mapping[str, Any], algorithm: str = ALGORITHM, rules_class: type[Any] = Rules
+    body: Mapping[str, Any],
+    algorithm: str = ALGORITHM,
+    rules_class: type[Any] = Rules,
+    rules: Any = None,
 ) -> dict[str, Any]:
     """Validate the DRAW-V1 parts of a ``draw.announce`` body (docs/draw-v1.md §3).
 
@@ -55,6 +58,9 @@ def check_announce(
             DRAW-V1, or a later algorithm that keeps these parts of its announcement.
         rules_class: the class of the algorithm's ``rules`` (:class:`ledger.draw.rules.Rules`
             for DRAW-V1), which has DRAW-V1's ``departments``.
+        rules: the body's ``rules`` as the entry parser already read them with
+            ``rules_class`` (:class:`ledger.payloads.EntryTypes`: checked there), or None to
+            read them here (:func:`ledger.draw.rules.read_rules`).
 
     Returns:
         ``{"task_id", "pools", "rules" (a ``rules_class``), "round", "chain_hash",
@@ -75,7 +81,8 @@ def check_announce(
         parse_hex32(ref.get("sha256"), f"pools.{kind}.sha256")
         if type(ref.get("count")) is not int or ref["count"] < 0:
             raise MalformedError(f"draw.announce：pools.{kind}.count 应为 ≥ 0 的整数")
-    rules = read_rules(body.get("rules"), rules_class)
+    if rules is None:
+        rules = read_rules(body.get("rules"), rules_class)
     randomness = _obj(body.get("randomness"), "randomness")
     beacon = _obj(randomness.get("drand"), "randomness.drand")
     parse_hex32(beacon.get("chain_hash"), "randomness.drand.chain_hash")

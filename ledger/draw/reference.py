@@ -335,18 +335,19 @@ def run_draw(
     algorithm: str = ALGORITHM,
     rules_class: type[Any] = draw_rules.Rules,
     stratum_key: StratumKey = stratum_of,
+    rules: Any = None,
 ) -> dict[str, Any]:
     """§13 steps 1 and 3–6: the result record of §10 (arguments as
-    :func:`ledger.draw.result.run_draw`). ``algorithm``, ``rules_class`` (the class of its
-    ``rules``, :mod:`ledger.draw.rules`) and ``stratum_key`` are DRAW-V1's unless a later
-    algorithm that differs only in its rules and strata (§2, §3, §8) passes its own.
+    :func:`ledger.draw.result.run_draw`, ``rules`` too). ``algorithm``, ``rules_class`` (the
+    class of its ``rules``, :mod:`ledger.draw.rules`) and ``stratum_key`` are DRAW-V1's unless
+    a later algorithm that differs only in its rules and strata (§2, §3, §8) passes its own.
 
     Raises:
         MalformedError: on malformed inputs.
         VerificationError: on a snapshot that does not match the announcement or a beacon that
             does not verify.
     """
-    ann = check_announce(announce_body, algorithm, rules_class)
+    ann = check_announce(announce_body, algorithm, rules_class, rules)
     _check_pool(ann, ENTITIES, entity_snapshot_bytes)
     _check_pool(ann, INSPECTORS, inspector_snapshot_bytes)
     _check_pool(ann, CONFLICTS, conflict_snapshot_bytes)
@@ -416,16 +417,17 @@ def replace(
     algorithm: str = ALGORITHM,
     rules_class: type[Any] = draw_rules.Rules,
     stratum_key: StratumKey = stratum_of,
+    rules: Any = None,
 ) -> dict[str, Any]:
     """§11: the ``draw.replace`` record (arguments as :func:`ledger.draw.result.replace`;
-    ``algorithm``, ``rules_class`` and ``stratum_key`` as for :func:`run_draw`).
+    ``algorithm``, ``rules_class``, ``stratum_key`` and ``rules`` as for :func:`run_draw`).
 
     Raises:
         MalformedError: on malformed inputs or an entity not currently in the sample.
         VerificationError: on a snapshot that does not match the announcement, or a prior
             record of another result.
     """
-    ann = check_announce(announce_body, algorithm, rules_class)
+    ann = check_announce(announce_body, algorithm, rules_class, rules)
     _check_pool(ann, ENTITIES, entity_snapshot_bytes)
     if not isinstance(reason, str) or not reason:
         raise MalformedError("draw.replace：须填写替补理由")

@@ -173,11 +173,16 @@ class DrawV1Rules:
         """``min_count`` (``null``: 0)."""
         return self.min_count or 0
 
+    def load_limit(self, dept: DeptRule) -> int | None:
+        """The ``max_load`` that applies to ``dept``: its own, else ``rules.max_load`` (None:
+        unlimited)."""
+        return dept.max_load if dept.max_load is not None else self.max_load
+
     def staffing(self) -> tuple[DeptRule, ...]:
         """The departments in UTF-8 byte order of their ids (§9), each with the ``max_load``
-        that applies to it: its own, else ``rules.max_load`` (None: unlimited)."""
+        that applies to it (:meth:`load_limit`)."""
         return tuple(
-            d if d.max_load is not None else dataclasses.replace(d, max_load=self.max_load)
+            dataclasses.replace(d, max_load=self.load_limit(d))
             for d in sorted(self.departments, key=lambda d: d.dept)
         )
 

@@ -92,6 +92,7 @@ def test_staffing_is_in_utf8_order_with_the_limit_that_applies() -> None:
     staffing = rules.staffing()
     assert [d.dept for d in staffing] == ["a", "b", "乙"]
     assert [d.max_load for d in staffing] == [4, 1, 4]
+    assert [rules.load_limit(d) for d in rules.departments] == [4, 1, 4]  # the site shows these
     assert staffing[0] == dataclasses.replace(rules.departments[2], max_load=4)
     assert rules.departments[0].max_load is None  # the parsed value is unchanged
     assert [s.fraction for s in read_rules(DEFAULTS).strata] == [(1, 1)]
