@@ -25,7 +25,13 @@ from generator import keyrequests
 from generator.drawsecret import read_secret, secret_path
 from generator.errors import SigningError, WorkflowError
 from generator.jsonline import read_object_line
-from generator.ledgerops import add_trust_log_keys, open_store, replay_store, require_not_earlier
+from generator.ledgerops import (
+    LedgerState,
+    add_trust_log_keys,
+    open_store,
+    replay_store,
+    require_not_earlier,
+)
 from generator.signing_summary import summarise
 from generator.workflow.site import SiteRepo
 from ledger import canonical
@@ -286,7 +292,15 @@ def _dry_run(store: LedgerStore, trust: TrustAnchor, body: Mapping[str, Any]) ->
     Raises:
         WorkflowError: with the rule's reason (exit code 11).
     """
-    state = replay_store(store, trust)
+    _apply_next(replay_store(store, trust), body)
+
+
+def _apply_next(state: LedgerState, body: Mapping[str, Any]) -> None:
+    """Apply ``body`` to the task rules of ``state`` as its next entry, signatures aside.
+
+    Raises:
+        WorkflowError: with the rule's reason (exit code 11).
+    """
     entry = parse_entry(assemble_entry(body, {"unsigned+00000000": bytes(64)}))
     try:
         require_not_earlier(state.entries[-1] if state.entries else None, entry)
@@ -379,7 +393,8 @@ def sign_request(
     published folder, opened with ``trust_path`` or its own ``trust.txt``) verifies, is the same
     log and has exactly the request's size and root; the key is a valid key of a department the
     entry needs, with the entry's type in its scopes; for ``draw.announce``, the department's
-    commitment equals the one its own secret in ``secrets_dir`` gives. A key-management entry
+    commitment equals the one its own secret in ``secrets_dir`` gives; the entry is valid as the
+    next entry of that copy (the workflow rules). A key-management entry
     (``docs/signing.md`` §9) is signed instead by a key :func:`generator.keyrequests.eligible`
     allows; a ``log.init`` has no ledger yet (``ledger_dir`` is then not read). ``show``
     receives the summary as soon as the request has parsed.
@@ -434,7 +449,12 @@ def _view(request: Request, ledger_dir: Path, trust_path: Path | None, where: st
     if checkpoint is None:
         raise SigningError(f"{ledger_dir}：账本副本没有检查点")
     _compare_view(request, checkpoint, where)
-    return replay_store(store, trust).registry
+    state = replay_store(store, trust)
+    try:  # the entry is valid on this department's own view (e.g. task.confirm's drawn list)
+        _apply_next(state, request.body)
+    except WorkflowError as exc:
+        raise SigningError(f"{where}：按本部门的账本副本，该条目不能追加：{exc}") from None
+    return state.registry
 
 
 def _dept_label(

@@ -24,7 +24,10 @@ def example() -> tuple[bytes, list[bytes], bytes]:
         "dept": "scjg",
         "task_id": "2024-T1",
         "departments": ["scjg", "wsjk"],
-        "drawn": ["91620823MA00000001", "92620823MA00000002"],
+        "drawn": {
+            "count": 2,
+            "ids_sha256": hashlib.sha256(b"91620823MA00000001\n92620823MA00000002\n").hexdigest(),
+        },
         "forms": [
             {"csv_sha256": hashlib.sha256(f"{d}.csv".encode()).hexdigest(), "dept": d,
              "xlsx_sha256": hashlib.sha256(f"{d}.xlsx".encode()).hexdigest()}
