@@ -31,10 +31,18 @@ def tsa_group() -> None:
 @site_option
 @workflow_errors
 def tsa_add(name: str, chain: Path, site_root: Path) -> None:
-    """登记时间戳机构 NAME：写入 draws/tsa/NAME.pem，并在 draws/trust.txt 中加入 tsa 行。"""
+    """登记时间戳机构 NAME：写入 draws/tsa/NAME.pem，并在 draws/trust.txt 中加入 tsa 行。
+
+    示例时间戳机构的证书（私钥公开）只能登记在示例站点（gongkai.yaml 中 example: true）。"""
+    from generator.content.loader import load_site_config
+    from ledger.examplekeys import is_example_tsa_chain, refuse_example_tsa
     from ledger.tsa import add_tsa
 
-    trust = add_tsa(site_root / "draws", name, chain.read_bytes())
+    pem = chain.read_bytes()
+    if is_example_tsa_chain(pem):  # docs/ledger.md §15.6.1
+        example = load_site_config(site_root / "content").example
+        refuse_example_tsa([name], example_site=example)
+    trust = add_tsa(site_root / "draws", name, pem)
     digest = dict(trust.tsas)[name].hex()
     click.echo(
         f"已登记时间戳机构 {name}（证书链 SHA-256 {digest}）；draws/trust.txt 已更新，"

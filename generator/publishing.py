@@ -26,7 +26,7 @@ from generator.workflow.published import (
 from generator.workflow.records import result_from_entry
 from generator.workflow.status import ledger_as_of
 from generator.workflow.timeline import TaskFacts, task_facts
-from ledger.examplekeys import refuse_example_ledger
+from ledger.examplekeys import example_tsas, refuse_example_ledger, refuse_example_tsa
 from ledger.timestamp import TimeBounds
 from ledger.verify import VerifyReport, verify_directory
 
@@ -58,7 +58,8 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
 
     Raises:
         LedgerError: if the ledger does not verify (nothing is built); ExampleKeyError if it is
-            signed with example keys and ``example_site`` is false.
+            signed with example keys, or its anchor names the example time-stamping authority,
+            and ``example_site`` is false.
     """
     trust = read_trust(draws)
     report = verify_directory(draws, trust=trust)
@@ -66,6 +67,7 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
         [*report.root_keys, *report.log_keys_ever, *(k["vkey"] for k in report.keys)],
         example_site=example_site,
     )
+    refuse_example_tsa(example_tsas(draws, trust.tsas), example_site=example_site)
     store = open_store(draws, trust)
     state = replay_store(store, trust, report.size)
     bounds = TimeBounds.from_report(report.timestamps)  # verified by the audit above
@@ -99,16 +101,17 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
 
 
 def refuse_example_trust(draws: Path, *, example_site: bool) -> None:
-    """Refuse a real site whose ``draws/trust.txt`` anchors the public example keys (cheap: the
-    ledger itself is not read). Does nothing when there is no ``trust.txt``.
+    """Refuse a real site whose ``draws/trust.txt`` anchors the public example keys or the example
+    time-stamping authority (cheap: the ledger itself is not read). Does nothing when there is no ``trust.txt``.
 
     Raises:
-        ExampleKeyError: if the anchor's root or log keys are example keys and ``example_site``
-            is false; MalformedError if ``trust.txt`` does not parse.
+        ExampleKeyError: if the anchor's root or log keys are example keys, or a ``tsa`` line
+            names the example time-stamping authority, and ``example_site`` is false; MalformedError if ``trust.txt`` does not parse.
     """
     if (draws / TRUST_NAME).is_file():
         trust = read_trust(draws)
         refuse_example_ledger((*trust.roots, *trust.log_keys), example_site=example_site)
+        refuse_example_tsa(example_tsas(draws, trust.tsas), example_site=example_site)
 
 
 def check_against_ledger(content: Content, draws: Path) -> None:

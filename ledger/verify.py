@@ -36,6 +36,7 @@ from ledger.auditdir import AuditedDirectory, collect_blob_refs, load_trust
 from ledger.auditread import EntryLines, count_rest, read_required
 from ledger.checkpoint import Checkpoint
 from ledger.errors import InterruptedAppendError, StoreError, VerificationError
+from ledger.examplekeys import example_tsa_message, example_tsas
 from ledger.journal import JOURNAL_NAME
 from ledger.layout import ARCHIVE_DIR, CHECKPOINT_NAME, ENTRIES_NAME, TRUST_NAME
 from ledger.note import Verifier
@@ -178,6 +179,8 @@ def _run(
     bounds = check_tokens(
         audit.path, {s: a.note for s, a in archives.items()}, audit.trust.tsas, read_required
     )
+    for name in example_tsas(audit.path, audit.trust.tsas):  # docs/ledger.md §15.6.1
+        audit.warnings.append(f"{example_tsa_message([name])}；本账本的时间界限只能作为示例")
     pin = read_pin(pin_path, audit.origin)
 
     # Step 4. Stream entries.jsonl (ledger.replay); one task replay per audit re-runs every

@@ -23,7 +23,13 @@ from generator.ledgerops import (
 from generator.timestamping import stamp_appended
 from ledger.checkpoint import Checkpoint
 from ledger.errors import StoreError, UnverifiableError, VerificationError
-from ledger.examplekeys import example_signer, refuse_example_key, refuse_example_ledger
+from ledger.examplekeys import (
+    example_signer,
+    example_tsas,
+    refuse_example_key,
+    refuse_example_ledger,
+    refuse_example_tsa,
+)
 from ledger.keys import read_private_key
 from ledger.note import Signer
 from ledger.registry import TrustAnchor
@@ -102,7 +108,8 @@ class SiteRepo:
 
         Raises:
             ContentError: if the content has errors; ExampleKeyError if the ledger is signed with
-                the public example keys but the site is not an example; LedgerError if the
+                the public example keys, or its anchor names the example time-stamping
+                authority, but the site is not an example; LedgerError if the
                 ledger is unusable (FatalStoreError, exit code 7, if it is corrupt: nothing is
                 then modified).
         """
@@ -114,6 +121,7 @@ class SiteRepo:
                 f"draws/trust.txt 的 origin {trust.origin} 与 gongkai.yaml 的 ledger_origin 不符"
             )
         refuse_example_ledger((*trust.roots, *trust.log_keys), example_site=content.site.example)
+        refuse_example_tsa(example_tsas(draws, trust.tsas), example_site=content.site.example)
         store = open_store(draws, trust)
         recovery = store.recover(lock_timeout=10.0)  # a reader waits for a writer to finish
         for action in recovery.actions:
