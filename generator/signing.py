@@ -241,8 +241,8 @@ def prepare_on(
     """
     checkpoint = store.read_state().checkpoint
     assert checkpoint is not None  # an initialised ledger has log.init and its checkpoint
-    _dry_run(store, trust, body)
     unique = {hashlib.sha256(b).hexdigest(): bytes(b) for b in blobs}
+    _dry_run(store, trust, body, unique)
     return Request(
         origin=trust.origin,
         size=checkpoint.size,
@@ -290,14 +290,18 @@ def prepare_initial(body: Mapping[str, Any], expires: str | None = None) -> Requ
     )
 
 
-def _dry_run(store: LedgerStore, trust: TrustAnchor, body: Mapping[str, Any]) -> None:
+def _dry_run(
+    store: LedgerStore, trust: TrustAnchor, body: Mapping[str, Any], blobs: Mapping[str, bytes]
+) -> None:
     """Apply ``body`` to the task rules as the next entry, signatures aside, so a request the
-    ledger would refuse is refused before any department is asked to sign it.
+    ledger would refuse is refused before any department is asked to sign it. The rules read
+    the request's ``blobs`` (by SHA-256) as if they were stored, as an append does.
 
     Raises:
         WorkflowError: with the rule's reason (exit code 11).
     """
     state = replay_store(store, trust)
+    state.tasks.blob_reader = lambda h: blobs[h] if h in blobs else store.get_blob(h)
     entry = parse_entry(assemble_entry(body, {"unsigned+00000000": bytes(64)}))
     try:
         require_not_earlier(state.entries[-1] if state.entries else None, entry)

@@ -38,13 +38,7 @@ __all__ = ["BundleReport", "enrol", "import_bundle", "revoke"]
 def _append_one(
     repo: SiteRepo, body: InspectorEnrol | InspectorRevoke, key: Path | None, log_key: Path | None
 ) -> Checkpoint:
-    signer = repo.signer(body.dept, key)
-    record = repo.state().registry.keys[signer.verifier().key_ref]
-    if body.type not in record.scopes:
-        raise WorkflowError(
-            f"部门“{body.dept}”的密钥 {signer.verifier().key_ref} 登记时的签署范围不含 {body.type}："
-            "请用 gongkai keys new / keys register 为本部门登记新密钥（docs/mobile.md §6）"
-        )
+    signer = repo.signer(body.dept, key, scope=body.type)
     return repo.append([sign(repo.trust.origin, body, [signer])], repo.log_signer(log_key))
 
 

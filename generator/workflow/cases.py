@@ -130,13 +130,7 @@ def _append(
     Raises:
         WorkflowError: the key's scopes (registered before these types existed) lack the type.
     """
-    signer = repo.signer(dept, key)
-    record = repo.state().registry.keys[signer.verifier().key_ref]
-    if body.type not in record.scopes:
-        raise WorkflowError(
-            f"部门“{dept}”的密钥 {signer.verifier().key_ref} 登记时的签署范围不含 {body.type}："
-            "请用 gongkai keys new / keys register 为本部门登记新密钥（docs/workflow.md §7）"
-        )
+    signer = repo.signer(dept, key, scope=body.type)
     return repo.append([sign(repo.trust.origin, body, [signer])], repo.log_signer(log_key))
 
 

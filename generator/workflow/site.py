@@ -9,6 +9,7 @@ from pathlib import Path
 
 from generator.content.loader import load_content
 from generator.content.model import Content
+from generator.drafting import EntryDrafted, drafting
 from generator.errors import OptionError as OptionError  # re-exported: older imports
 from generator.errors import WorkflowError as WorkflowError
 from generator.keynames import dept_key_name
@@ -22,6 +23,7 @@ from generator.ledgerops import (
 )
 from generator.timestamping import stamp_appended
 from ledger.checkpoint import Checkpoint
+from ledger.entries import parse_entry
 from ledger.errors import StoreError, UnverifiableError, VerificationError
 from ledger.examplekeys import example_signer, refuse_example_key, refuse_example_ledger
 from ledger.keys import read_private_key
@@ -141,19 +143,25 @@ class SiteRepo:
             self._state_generation = generation
         return self._state
 
-    def signer(self, dept: str, key_path: Path | None) -> Signer:
+    def signer(self, dept: str, key_path: Path | None, *, scope: str | None = None) -> Signer:
         """The acting department's signer.
 
         Uses ``key_path`` when given; on an example site without a key file, the public example
-        key of the department. A real site always needs a key file.
+        key of the department. A real site always needs a key file. In drafting mode
+        (:mod:`generator.drafting`) no key is read: a throwaway key stands in, never registered,
+        whose signature :meth:`append` discards (``gongkai sign`` checks the key that signs the
+        request). ``scope``: an entry type the key's registered scopes must include (types added
+        after keys were first registered, e.g. ``case.open``).
 
         Raises:
             OptionError: if no key file is given on a real site.
             ExampleKeyError: if the key file holds a public example key on a real site.
-            WorkflowError: if the key is not this department's.
+            WorkflowError: if the key is not this department's, or lacks ``scope``.
         """
         if dept not in {d.id for d in self.content.departments}:
             raise WorkflowError(f"未知部门“{dept}”")
+        if drafting():
+            return Signer.generate(dept_key_name(self.trust.origin, dept))
         if key_path is not None:
             signer = read_private_key(key_path)
             refuse_example_key(signer.verifier(), example_site=self.content.site.example)
@@ -166,6 +174,11 @@ class SiteRepo:
             raise WorkflowError(
                 f"密钥 {signer.verifier().key_ref} 不是部门“{dept}”在账本中登记的有效密钥"
             )
+        if scope is not None and scope not in record.scopes:
+            raise WorkflowError(
+                f"部门“{dept}”的密钥 {signer.verifier().key_ref} 登记时的签署范围不含 {scope}："
+                "请用 gongkai keys new / keys add 为本部门登记新密钥（docs/signing.md §9）"
+            )
         return signer
 
     def log_signer(self, key_path: Path | None) -> Signer:
@@ -177,6 +190,8 @@ class SiteRepo:
             WorkflowError: if it is not a log key of trust.txt, or no longer a current one
                 (replaced by a ``logkey.rotate``, docs/ledger.md §13.3).
         """
+        if drafting():  # nothing is appended: the request is appended later, with the log key
+            return Signer.generate(self.trust.origin)
         if key_path is not None:
             signer = read_private_key(key_path)
             refuse_example_key(signer.verifier(), example_site=self.content.site.example)
@@ -217,9 +232,20 @@ class SiteRepo:
         not even the blobs. ``also`` are further log keys that sign the new checkpoint (the new
         keys of a ``logkey.rotate``).
 
+        In drafting mode (:mod:`generator.drafting`) nothing is appended: the entry's body and
+        blobs are raised as :class:`generator.drafting.EntryDrafted`.
+
         Raises:
-            WorkflowError: with the verifier's reason if an entry would be rejected.
+            WorkflowError: with the verifier's reason if an entry would be rejected; in drafting
+                mode, if there is more than one entry (a request holds one).
+            EntryDrafted: in drafting mode, always.
         """
+        if drafting():
+            if len(lines) != 1:
+                raise WorkflowError(
+                    f"此操作一次写入 {len(lines)} 条条目，签署申请只能包含一条；请用 --key 直接签署"
+                )
+            raise EntryDrafted(self.store, self.trust, parse_entry(lines[0]).body, blobs)
         try:
             checkpoint = self.store.append(
                 lines, [log_signer, *also], registry_validator(self.store, self.trust), blobs
