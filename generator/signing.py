@@ -32,9 +32,10 @@ from ledger.checkpoint import Checkpoint
 from ledger.draw.seed import commitment
 from ledger.entries import assemble_entry, parse_entry, signing_message
 from ledger.errors import MalformedError, VerificationError
+from ledger.examplekeys import is_example_key, refuse_example_key
 from ledger.keys import read_private_key
 from ledger.merkle import RootBuilder, leaf_hash
-from ledger.note import Signer
+from ledger.note import Signer, parse_vkey
 from ledger.payloads import ENTRY_TYPES
 from ledger.registry import KeyRecord, Registry, TrustAnchor
 from ledger.schema import BodyError
@@ -396,11 +397,13 @@ def sign_request(
     entry needs, with the entry's type in its scopes; for ``draw.announce``, the department's
     commitment equals the one its own secret in ``secrets_dir`` gives. A key-management entry
     (``docs/signing.md`` §9) is signed instead by a key :func:`generator.keyrequests.eligible`
-    allows; a ``log.init`` has no ledger yet (``ledger_dir`` is then not read). ``show``
+    allows; a ``log.init`` has no ledger yet (``ledger_dir`` is then not read). A public
+    example key signs only for an example ledger (:func:`_refuse_example_key`). ``show``
     receives the summary as soon as the request has parsed.
 
     Raises:
-        SigningError: for any mismatch (exit code 14); LedgerError if the copy does not verify;
+        SigningError: for any mismatch (exit code 14); ExampleKeyError for a public example key
+            on a real ledger (exit code 9); LedgerError if the copy does not verify;
             StoreError if the key file cannot be read.
     """
     where = str(request_path)
@@ -416,6 +419,7 @@ def sign_request(
             raise SigningError("签署须用 --ledger 指定本部门保存的已公布账本副本")
         registry = _view(request, ledger_dir, trust_path, where)
     signer = read_private_key(key_path)
+    _refuse_example_key(request, registry, signer)
     if type_ in keyrequests.KEY_TYPES:
         label = _key_label(request, registry, signer, key_path)
         name = f"{signer.key_id:08x}"
@@ -430,6 +434,23 @@ def sign_request(
     path = out_dir / f"{request_path.name.removesuffix('.json')}.{name}.sig"
     path.write_bytes(signature.dumps())
     return SignedRequest(label, path, request.summary)
+
+
+def _refuse_example_key(request: Request, registry: Registry | None, signer: Signer) -> None:
+    """Refuse a public example key (``docs/ledger.md`` §11.8) unless the ledger is an example
+    ledger: every root and log key of the signer's copy (``registry``; of a ``log.init``, of
+    its body) is a public example key too.
+
+    Raises:
+        ExampleKeyError: naming the key (exit code 9).
+    """
+    if not is_example_key(signer.verifier()):
+        return
+    if registry is None:
+        anchors = [parse_vkey(v) for v in (*request.body["roots"], *request.body["log_keys"])]
+    else:
+        anchors = [*registry.roots.values(), *registry.log_keys]
+    refuse_example_key(signer.verifier(), example_site=all(map(is_example_key, anchors)))
 
 
 def _view(request: Request, ledger_dir: Path, trust_path: Path | None, where: str) -> Registry:
