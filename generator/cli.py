@@ -93,10 +93,12 @@ def _echo_warnings(problems: Problems) -> None:
 @handle_errors
 def check(content_dir: Path) -> None:
     """检查内容目录：报告所有错误（文件:行: 字段），有错误时以非零状态退出。"""
-    from generator.publishing import refuse_example_trust
+    from generator.publishing import check_against_ledger, refuse_example_trust
 
     content, problems = load_content(content_dir)
     refuse_example_trust(content_dir.parent / "draws", example_site=content.site.example)
+    # The published plans and checklists are the ledger's (docs/site.md §8.1).
+    check_against_ledger(content, content_dir.parent / "draws")
     _echo_warnings(problems)
     warn = f"；{len(problems.warnings)} 条警告" if problems.warnings else ""
     click.echo(f"检查通过：{_summary(content)}{warn}")
@@ -140,7 +142,7 @@ def build(content_dir: Path, output: Path | None, preview: bool, show_progress: 
     output = output if output is not None else content_dir.parent / "_site"
     results: tuple[Any, ...] = ()
     facts = None
-    record = LedgerRecord(plans={}, preview=preview)
+    record = LedgerRecord(plans={}, preview=preview, checklists={})
     if (draws / "trust.txt").is_file():
         example = load_site_config(content_dir).example
         try:
@@ -153,7 +155,9 @@ def build(content_dir: Path, output: Path | None, preview: bool, show_progress: 
             f"账本验证通过：{inputs.report.size} 条条目，重新运行抽取 {inputs.report.draws_checked} 次"
         )
         results, facts = inputs.results, inputs.facts
-        record = LedgerRecord(inputs.as_of, inputs.plans, preview, inputs.plan_history)
+        record = LedgerRecord(
+            inputs.as_of, inputs.plans, preview, inputs.plan_history, inputs.checklists
+        )
     from generator.site.search import pagefind_available
 
     if not pagefind_available():
@@ -416,12 +420,14 @@ def init_cmd(
     from generator.cli_request import echo_request
     from generator.workflow.setup import init_site
     from generator.workflow.site import parse_at
+    from ledger.draw.algorithms import DRAW_ALGORITHMS
     from ledger.keys import read_public_key
 
     report = init_site(
         directory, name=name, region_code=region_code, region_name=region_name, origin=origin,
         base_url=base_url, roots=[read_public_key(p) for p in root_pubs], threshold=threshold,
         log_keys=[read_public_key(p) for p in log_pubs], ts=parse_at(at), out=out,
+        algorithms=DRAW_ALGORITHMS,
     )  # fmt: skip
     click.echo(f"已创建站点内容骨架：{report.site / 'content'}")
     echo_request(report.request, out)

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator import entryids
 from ledger.checkpoint import Checkpoint
@@ -20,11 +20,16 @@ from ledger.entries import Entry, make_entry, parse_entry
 from ledger.errors import StoreError, VerificationError
 from ledger.merkle import leaf_hash
 from ledger.note import Signer, Verifier, parse_vkey
+from ledger.payloads import ENTRY_FORMAT, Formats, LogInit
 from ledger.registry import Registry, TrustAnchor
+from ledger.schema import encode
 from ledger.store import LedgerStore, Validator
 from ledger.tasks import TaskLedger
 from ledger.timestamp import TimeBounds, directory_bounds
 from ledger.trust import format_trust, parse_trust
+
+if TYPE_CHECKING:  # the type only: creating a ledger runs no draw
+    from ledger.draw.algorithms import DrawAlgorithm
 
 TRUST_NAME = "trust.txt"
 
@@ -156,19 +161,30 @@ def require_not_earlier(last: Entry | None, entry: Entry) -> None:
 
 
 def log_init_body(
-    origin: str, log_keys: Sequence[Verifier], roots: Sequence[Verifier], threshold: int, ts: str
+    origin: str,
+    log_keys: Sequence[Verifier],
+    roots: Sequence[Verifier],
+    threshold: int,
+    ts: str,
+    *,
+    draw: DrawAlgorithm,
 ) -> dict[str, Any]:
-    """The ``log.init`` body (``docs/ledger.md`` §13.3) naming ``log_keys`` and ``roots``."""
-    return {
-        "type": "log.init",
-        "id": "log.init",
-        "ts": ts,
-        "origin": origin,
-        "log_keys": [v.vkey for v in log_keys],
-        "roots": [v.vkey for v in roots],
-        "threshold": threshold,
-        "formats": {"entry": "gongkai-ledger/v1", "draw": "draw-v1"},
-    }
+    """The ``log.init`` body (``docs/ledger.md`` §13.3) naming ``log_keys`` and ``roots``; its
+    ``formats`` are this ledger's entry format and ``draw``, the algorithm the log is created
+    with (the one ``gongkai draw announce`` announces with:
+    :func:`generator.workflow.drawing.announce_algorithm` of the algorithms passed in)."""
+    formats = Formats(draw=draw.name, entry=ENTRY_FORMAT)
+    return encode(
+        LogInit(
+            id="log.init",
+            ts=ts,
+            origin=origin,
+            log_keys=tuple(v.vkey for v in log_keys),
+            roots=tuple(v.vkey for v in roots),
+            threshold=threshold,
+            formats=formats,
+        )
+    )
 
 
 def init_ledger(
@@ -178,16 +194,18 @@ def init_ledger(
     roots: Sequence[Signer],
     threshold: int,
     ts: str,
+    *,
+    draw: DrawAlgorithm,
 ) -> TrustAnchor:
-    """Create a new ledger with its ``log.init`` entry, signed here by every root, and write
-    ``trust.txt`` (the example ledger and tests; a real site's roots sign on their own
-    machines, :func:`create_ledger`).
+    """Create a new ledger with its ``log.init`` entry (formats as :func:`log_init_body`), signed
+    here by every root, and write ``trust.txt`` (the example ledger and tests; a real site's
+    roots sign on their own machines, :func:`create_ledger`).
 
     Raises:
         StoreError: if ``draws`` already holds a ledger.
     """
     body = log_init_body(
-        origin, [log_signer.verifier()], [r.verifier() for r in roots], threshold, ts
+        origin, [log_signer.verifier()], [r.verifier() for r in roots], threshold, ts, draw=draw
     )
     return create_ledger(draws, make_entry(origin, body, roots), log_signer)
 

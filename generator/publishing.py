@@ -11,14 +11,22 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.content.model import Content
 from generator.content.results import InspectionResult
 from generator.ledgerops import TRUST_NAME, open_store, read_trust, replay_store
 from generator.workflow import followups
+from generator.workflow.actions import published_plans
+from generator.workflow.checklists import published_checklists
+from generator.workflow.published import (
+    PublishedChecklist,
+    PublishedVersion,
+    checklist_versions,
+    plan_versions,
+)
 from generator.workflow.records import result_from_entry
 from generator.workflow.status import ledger_as_of
 from generator.workflow.timeline import TaskFacts, task_facts
 from ledger.examplekeys import refuse_example_ledger
-from ledger.tasks import china_date
 from ledger.timestamp import TimeBounds
 from ledger.verify import VerifyReport, verify_directory
 
@@ -34,8 +42,10 @@ class LedgerInputs:
     facts: dict[str, TaskFacts]
     plans: dict[str, str]
     as_of: dt.date | None
-    #: Every version of each plan: (version, China date, SHA-256), oldest first (§8).
-    plan_history: dict[str, tuple[tuple[int, str, str], ...]]
+    #: Every version of each plan, oldest first (docs/workflow.md §8, docs/site.md §8.1).
+    plan_history: dict[str, tuple[PublishedVersion, ...]]
+    #: Every department's published 抽查事项清单 (departments that published none are absent).
+    checklists: dict[str, PublishedChecklist]
 
 
 def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
@@ -56,7 +66,8 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
         [*report.root_keys, *report.log_keys_ever, *(k["vkey"] for k in report.keys)],
         example_site=example_site,
     )
-    state = replay_store(open_store(draws, trust), trust, report.size)
+    store = open_store(draws, trust)
+    state = replay_store(store, trust, report.size)
     bounds = TimeBounds.from_report(report.timestamps)  # verified by the audit above
     superseded: dict[int, int] = {}
     for index, entry in state.tasks.results.items():
@@ -76,15 +87,14 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
         state.entries,
     )
     plans = {pid: e.payload.document.sha256 for pid, e in state.tasks.plans.items()}
-    history = {
-        pid: tuple(
-            (e.payload.version or 1, china_date(e.ts).isoformat(), e.payload.document.sha256)
-            for e in versions
-        )
-        for pid, versions in state.tasks.plan_versions.items()
-    }
     return LedgerInputs(
-        report, tuple(results), task_facts(state), plans, ledger_as_of(state), history
+        report,
+        tuple(results),
+        task_facts(state),
+        plans,
+        ledger_as_of(state),
+        plan_versions(state.tasks, bounds, store.get_blob),
+        checklist_versions(state.tasks, bounds),
     )
 
 
@@ -99,3 +109,22 @@ def refuse_example_trust(draws: Path, *, example_site: bool) -> None:
     if (draws / TRUST_NAME).is_file():
         trust = read_trust(draws)
         refuse_example_ledger((*trust.roots, *trust.log_keys), example_site=example_site)
+
+
+def check_against_ledger(content: Content, draws: Path) -> None:
+    """Require ``content`` to be what the ledger in ``draws`` published last (``gongkai check``;
+    the ledger is replayed, not audited, so this is cheap). Does nothing without ``trust.txt``.
+
+    Raises:
+        ContentError: a published plan, or a department's items in ``content/checklist.yaml``,
+            differ from the latest version in the ledger (docs/site.md §8.1).
+        LedgerError: the ledger cannot be replayed.
+    """
+    if not (draws / TRUST_NAME).is_file():
+        return
+    trust = read_trust(draws)
+    tasks = replay_store(open_store(draws, trust), trust).tasks
+    plans = {pid: e.payload.document.sha256 for pid, e in tasks.plans.items()}
+    published_plans(content.plans, plans, {i.id: i for i in content.items})
+    latest = {d: (len(v), v[-1].payload.document.sha256) for d, v in tasks.checklists.items()}
+    published_checklists(content.items, latest)

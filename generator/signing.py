@@ -24,14 +24,21 @@ from typing import Any
 from generator import keyrequests
 from generator.drawsecret import read_secret, secret_path
 from generator.errors import SigningError, WorkflowError
-from generator.ledgerops import add_trust_log_keys, open_store, replay_store, require_not_earlier
+from generator.jsonline import read_object_line
+from generator.ledgerops import (
+    LedgerState,
+    add_trust_log_keys,
+    open_store,
+    replay_store,
+    require_not_earlier,
+)
 from generator.signing_summary import summarise
 from generator.workflow.site import SiteRepo
 from ledger import canonical
 from ledger.checkpoint import Checkpoint
 from ledger.draw.seed import commitment
 from ledger.entries import assemble_entry, parse_entry, signing_message
-from ledger.errors import MalformedError, VerificationError
+from ledger.errors import VerificationError
 from ledger.examplekeys import is_example_key, refuse_example_key
 from ledger.keys import read_private_key
 from ledger.merkle import RootBuilder, leaf_hash
@@ -70,18 +77,6 @@ def _b64(value: Any, where: str, field: str) -> bytes:
     if base64.b64encode(data).decode("ascii") != value:
         raise SigningError(f"{where}：字段 {field} 的 base64 不规范")
     return data
-
-
-def _canonical_object(data: bytes, where: str, keys: frozenset[str], what: str) -> dict[str, Any]:
-    if not data.endswith(b"\n") or data.count(b"\n") != 1:
-        raise SigningError(f"{where}：{what}应为一行规范 JSON，以换行结尾")
-    try:
-        value = canonical.loads(data[:-1])
-    except MalformedError as exc:
-        raise SigningError(f"{where}：{what}不是规范 JSON（{exc}）") from None
-    if not isinstance(value, dict) or set(value) != keys:
-        raise SigningError(f"{where}：{what}应恰好包含字段 {'、'.join(sorted(keys))}")
-    return value
 
 
 def referenced_blobs(body: Any) -> set[str]:
@@ -162,7 +157,7 @@ class Request:
         Raises:
             SigningError: naming ``where`` and the field that is wrong.
         """
-        v = _canonical_object(data, where, _REQUEST_KEYS, "签署申请")
+        v = read_object_line(data, where, "签署申请", _REQUEST_KEYS, SigningError)
         if v["format"] != REQUEST_FORMAT:
             raise SigningError(f"{where}：字段 format 应为 {REQUEST_FORMAT}")
         ledger = v["ledger"]
@@ -301,8 +296,19 @@ def _dry_run(
     Raises:
         WorkflowError: with the rule's reason (exit code 11).
     """
-    state = replay_store(store, trust)
-    state.tasks.blob_reader = lambda h: blobs[h] if h in blobs else store.get_blob(h)
+    _apply_next(replay_store(store, trust), body, blobs)
+
+
+def _apply_next(state: LedgerState, body: Mapping[str, Any], blobs: Mapping[str, bytes]) -> None:
+    """Apply ``body`` to the task rules of ``state`` as its next entry, signatures aside, its
+    ``blobs`` (by SHA-256) read as if they were stored, as an append does.
+
+    Raises:
+        WorkflowError: with the rule's reason (exit code 11).
+    """
+    stored = state.tasks.blob_reader
+    if blobs and stored is not None:
+        state.tasks.blob_reader = lambda h: blobs[h] if h in blobs else stored(h)
     entry = parse_entry(assemble_entry(body, {"unsigned+00000000": bytes(64)}))
     try:
         require_not_earlier(state.entries[-1] if state.entries else None, entry)
@@ -345,7 +351,7 @@ class Signature:
         Raises:
             SigningError: naming ``where`` and the field that is wrong.
         """
-        v = _canonical_object(data, where, _SIGNATURE_KEYS, "签名文件")
+        v = read_object_line(data, where, "签名文件", _SIGNATURE_KEYS, SigningError)
         if v["format"] != SIGNATURE_FORMAT:
             raise SigningError(f"{where}：字段 format 应为 {SIGNATURE_FORMAT}")
         if not _is_hex64(v["request"]):
@@ -395,7 +401,8 @@ def sign_request(
     published folder, opened with ``trust_path`` or its own ``trust.txt``) verifies, is the same
     log and has exactly the request's size and root; the key is a valid key of a department the
     entry needs, with the entry's type in its scopes; for ``draw.announce``, the department's
-    commitment equals the one its own secret in ``secrets_dir`` gives. A key-management entry
+    commitment equals the one its own secret in ``secrets_dir`` gives; the entry is valid as the
+    next entry of that copy (the workflow rules). A key-management entry
     (``docs/signing.md`` §9) is signed instead by a key :func:`generator.keyrequests.eligible`
     allows; a ``log.init`` has no ledger yet (``ledger_dir`` is then not read). A public
     example key signs only for an example ledger (:func:`_refuse_example_key`). ``show``
@@ -470,7 +477,12 @@ def _view(request: Request, ledger_dir: Path, trust_path: Path | None, where: st
     if checkpoint is None:
         raise SigningError(f"{ledger_dir}：账本副本没有检查点")
     _compare_view(request, checkpoint, where)
-    return replay_store(store, trust).registry
+    state = replay_store(store, trust)
+    try:  # the entry is valid on this department's own view (e.g. task.confirm's drawn list)
+        _apply_next(state, request.body, {hashlib.sha256(b).hexdigest(): b for b in request.blobs})
+    except WorkflowError as exc:
+        raise SigningError(f"{where}：按本部门的账本副本，该条目不能追加：{exc}") from None
+    return state.registry
 
 
 def _dept_label(

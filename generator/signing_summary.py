@@ -79,7 +79,8 @@ def _confirm(body: Mapping[str, Any]) -> list[str]:
     lines = [
         f"任务：{body['task_id']}",
         f"参与部门：{'、'.join(body['departments'])}",
-        f"抽中检查对象 {len(body['drawn'])} 户：{'、'.join(body['drawn'])}",
+        f"抽中检查对象 {body['drawn']['count']} 户（含替补；名单 SHA-256 {body['drawn']['ids_sha256']}，"
+        "签署时与本部门账本副本中的抽取名单核对）",
     ]
     lines += [
         f"部门 {f['dept']} 的结果录入表：XLSX SHA-256 {f['xlsx_sha256']}，CSV SHA-256 {f['csv_sha256']}"

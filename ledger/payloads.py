@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, TypeVar
@@ -57,6 +58,7 @@ if TYPE_CHECKING:  # entries imports this module (to type every parsed body)
 
 __all__ = [
     "COMMON_FIELDS",
+    "ENTRY_FORMAT",
     "ENTRY_TYPES",
     "EntryTypes",
     "Statement",
@@ -74,6 +76,9 @@ _RATIO = Text("decimal ratio string", nonempty=True, pattern=r"(0(\.[0-9]+)?|1(\
 
 # --------------------------------------------------------------------------- key management
 
+#: ``log.init.formats.entry``: the entry format this module defines (docs/ledger.md §13.3).
+ENTRY_FORMAT: Final = "gongkai-ledger/v1"
+
 
 @payload
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class Formats:
 
     #: The draw algorithm the log was created with: one the parser knows (:class:`EntryTypes`).
     draw: str = spec(_ID)
-    entry: str = spec(Const("gongkai-ledger/v1"))
+    entry: str = spec(Const(ENTRY_FORMAT))
 
 
 @payload
@@ -436,13 +441,36 @@ class Form:
 
 @payload
 @dataclass(frozen=True)
+class DrawnList:
+    """``task.confirm.drawn``: the confirmed list of drawn entities (replacements counted) by
+    its size and :func:`drawn_sha256` (``ids_sha256``: not ``sha256``, which would make it a blob
+    or snapshot reference) (docs/workflow.md §2.3), so that the entry stays within
+    the entry size limit however many businesses a task draws."""
+
+    count: int = spec(Int(0))
+    ids_sha256: str = spec(_HEX64)
+
+
+def drawn_sha256(ids: Iterable[str]) -> str:
+    """SHA-256 (lowercase hex) of each id followed by ``"\\n"``, in ascending order of the
+    ids' UTF-8 bytes (code point order), without duplicates: ``task.confirm.drawn.ids_sha256``.
+
+    Precondition: the ids are strings (the set of currently drawn entities)."""
+    h = hashlib.sha256()
+    for entity in sorted(set(ids)):
+        h.update(entity.encode("utf-8") + b"\n")
+    return h.hexdigest()
+
+
+@payload
+@dataclass(frozen=True)
 class TaskConfirm(Statement):
     """``task.confirm`` (名单确认下发), signed by the lead and every participating department."""
 
     TYPE: ClassVar[str] = "task.confirm"
     task_id: str = spec(_ID)
     departments: tuple[str, ...] = spec(_IDS_UNIQUE)
-    drawn: tuple[str, ...] = spec(ListOf(_ID, unique=True))
+    drawn: DrawnList = spec(Object(DrawnList))
     forms: tuple[Form, ...] = spec(ListOf(Object(Form)))
 
     def signers(self) -> frozenset[str]:

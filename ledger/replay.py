@@ -308,16 +308,29 @@ class Replay:
         open_with(
             archive.note, self.audit.origin, self.log_keys_ever.values(), f"{ARCHIVE_DIR}/{n}"
         )
-        actual = self.builder.root()
-        if actual != archive.root:
-            raise VerificationError(
-                f"{ARCHIVE_DIR}/{n} 签名的根 {archive.root.hex()} 与 entries.jsonl "
-                f"前 {n} 行重算的根 {actual.hex()} 不符：第 {self.last_checked}..{n - 1} "
-                "行之间有条目被修改、插入、删除或重排"
-            )
-        self.roots_at[n] = actual
+        self.check_root(f"{ARCHIVE_DIR}/{n}", archive.root, n)
         self.checked_archives += 1
         self.last_checked = n
+
+    def check_root(self, name: str, signed: bytes, size: int) -> bytes:
+        """Compare the root the checkpoint ``name`` signed for ``size`` with the tree of the
+        lines replayed so far (exactly ``size`` of them), and record it in :attr:`roots_at`.
+
+        Returns:
+            The root.
+
+        Raises:
+            VerificationError: if they differ, naming the lines since the last root checked.
+        """
+        actual = self.builder.root()
+        if actual != signed:
+            raise VerificationError(
+                f"{name} 签名的根 {signed.hex()} 与 entries.jsonl 前 {size} 行重算的根 "
+                f"{actual.hex()} 不符：第 {self.last_checked}..{size - 1} 行之间有条目被修改、"
+                "插入、删除或重排"
+            )
+        self.roots_at[size] = actual
+        return actual
 
 
 def _require_complete(lines: EntryLines, verified: int, size: int) -> None:

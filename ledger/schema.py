@@ -13,6 +13,11 @@ A payload class is a frozen dataclass whose fields are declared with :func:`spec
 * :func:`field_rows` describes every field (path, type, required) for the documentation, which
   a test compares with docs/workflow.md.
 
+A class may also define ``check(self) -> None``: the rules that tie its fields together
+(unique names, one field naming an element of another …). ``parse`` calls it on the instance it
+built, after every field parsed, and it raises :class:`BodyError` with the path of the field at
+fault, relative to the class.
+
 Only the standard library is used: this runs in the published ``gongkai-verify.pyz``.
 """
 
@@ -389,6 +394,7 @@ def payload(cls: type[_C]) -> type[_C]:
     target._schema_fields = tuple(rows)
     target._schema_allowed = frozenset(r[0] for r in rows)
     target._schema_required = frozenset(r[0] for r in rows if not r[2])
+    target._schema_check = getattr(cls, "check", None)
     return cls
 
 
@@ -420,11 +426,14 @@ def _parse(cls: type[_P], value: Any) -> _P:
     # field through object.__setattr__, several times slower for no gain).
     obj = object.__new__(cls)
     obj.__dict__.update(kwargs)
+    if info._schema_check is not None:
+        info._schema_check(obj)
     return obj
 
 
 def parse(cls: type[_P], body: Mapping[str, Any]) -> _P:
-    """Parse ``body`` strictly into ``cls`` (a :func:`payload` class).
+    """Parse ``body`` strictly into ``cls`` (a :func:`payload` class), and run the ``check`` of
+    every class parsed that has one.
 
     Raises:
         BodyError: naming the path of the first field that is missing, undeclared or wrong.

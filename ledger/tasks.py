@@ -50,6 +50,7 @@ from ledger.payloads import (
     TaskConfirm,
     TaskInvite,
     TaskReply,
+    drawn_sha256,
 )
 from ledger.vocabulary import RESULT_CATEGORY_TABLE
 
@@ -431,8 +432,11 @@ class TaskLedger:
             raise VerificationError(f"{where}：名单确认下发须由牵头部门发起")
         if body.departments != task.participants:
             raise VerificationError(f"{where}：departments 应为参与抽取的部门 {task.participants}")
-        if set(body.drawn) != task.drawn:
-            raise VerificationError(f"{where}：drawn 应为当前的抽取名单（含替补）")
+        if body.drawn.count != len(task.drawn) or body.drawn.ids_sha256 != drawn_sha256(task.drawn):
+            raise VerificationError(
+                f"{where}：drawn 应为当前的抽取名单（含替补）的户数和 SHA-256"
+                f"（{len(task.drawn)} 户，{drawn_sha256(task.drawn)}）"
+            )
         task.confirm, task.state = entry, TaskState.CONFIRMED
 
     # -- results and follow-up -------------------------------------------------------------

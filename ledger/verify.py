@@ -246,15 +246,7 @@ def _check_checkpoint(
                 "（log.init 与 logkey.rotate 均未登记该密钥）"
             )
     open_with(cp_note, audit.origin, current_keys, CHECKPOINT_NAME)
-    root = replay.builder.root()
-    size = checkpoint.size
-    if root != checkpoint.root:
-        raise VerificationError(
-            f"{CHECKPOINT_NAME} 签名的根 {checkpoint.root.hex()} 与 entries.jsonl 前 {size} 行"
-            f"重算的根 {root.hex()} 不符：第 {replay.last_checked}..{size - 1} 行之间有条目被修改、"
-            "插入、删除或重排"
-        )
-    replay.roots_at[size] = root
+    root = replay.check_root(CHECKPOINT_NAME, checkpoint.root, checkpoint.size)
     return root, list(current_keys)
 
 

@@ -19,18 +19,28 @@ from generator.content.source import parse_date
 from generator.content.tables import Columns, Row, split_list
 from generator.content.uscc import CodeStatus, check_registration_number, check_uscc
 
+#: The column order of ``entities.csv`` as gongkai writes it (the example, ``gongkai library
+#: export``); a file read may order its columns otherwise (:data:`ENTITY_COLUMNS`).
+ENTITY_HEADER: tuple[str, ...] = (
+    "统一社会信用代码",
+    "注册号",
+    "名称",
+    "主体类型",
+    "行政区划",
+    "行业",
+    "登记状态",
+    "信用风险分类",
+    "上次检查日期",
+    "住所",
+)
+#: The column order of ``inspectors.csv`` as gongkai writes it.
+INSPECTOR_HEADER: tuple[str, ...] = ("执法证号", "姓名", "部门", "专长", "状态")
+
+_ENTITY_OPTIONAL = ("注册号", "住所")
+
 ENTITY_COLUMNS = Columns(
-    required=(
-        "统一社会信用代码",
-        "名称",
-        "主体类型",
-        "行政区划",
-        "行业",
-        "登记状态",
-        "信用风险分类",
-        "上次检查日期",
-    ),
-    optional=("注册号", "住所"),
+    required=tuple(c for c in ENTITY_HEADER if c not in _ENTITY_OPTIONAL),
+    optional=_ENTITY_OPTIONAL,
     aliases=(
         ("统一社会信用代码/注册号", "统一社会信用代码"),
         ("企业名称", "名称"),
@@ -39,7 +49,7 @@ ENTITY_COLUMNS = Columns(
 )
 
 INSPECTOR_COLUMNS = Columns(
-    required=("执法证号", "姓名", "部门", "专长", "状态"),
+    required=INSPECTOR_HEADER,
     aliases=(
         ("执法证件号", "执法证号"),
         ("所属部门", "部门"),

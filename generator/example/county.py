@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.content.cells import csv_bytes
+from generator.content.libraries import ENTITY_HEADER, INSPECTOR_HEADER
 from generator.content.uscc import USCC_CHARSET, make_uscc
 
 #: The seed of the example. Changing it changes every generated file.
@@ -45,19 +46,6 @@ CITY_DIVISION = "620800"
 #: The repository's ``content/`` directory (the default output).
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 
-ENTITY_HEADER = (
-    "统一社会信用代码",
-    "注册号",
-    "名称",
-    "主体类型",
-    "行政区划",
-    "行业",
-    "登记状态",
-    "信用风险分类",
-    "上次检查日期",
-    "住所",
-)
-INSPECTOR_HEADER = ("执法证号", "姓名", "部门", "专长", "状态")
 
 ENTERPRISE = "企业"
 SOLE_TRADER = "个体工商户"

@@ -15,6 +15,8 @@ from generator.example.keys import dept_key_name, example_signer, key_names
 from generator.example.tsa import EXAMPLE_CHAIN, EXAMPLE_TSA
 from generator.ledgerops import append_entries, init_ledger, key_add_entry
 from generator.timestamping import stamp_appended
+from generator.workflow.drawing import announce_algorithm
+from ledger.draw.algorithms import DRAW_ALGORITHMS
 from ledger.tsa import add_tsa
 
 INIT_TS = "2024-01-02T01:00:00Z"
@@ -37,7 +39,8 @@ def build_example_ledger(content_dir: Path, draws: Path, *, checklists: bool = T
     names = key_names(origin)
     log = example_signer(names["log"])
     roots = [example_signer(names[r]) for r in ("root1", "root2", "root3")]
-    trust = init_ledger(draws, origin, log, roots, 2, INIT_TS)
+    draw = announce_algorithm(DRAW_ALGORITHMS)
+    trust = init_ledger(draws, origin, log, roots, 2, INIT_TS, draw=draw)
     if content.site.timestamping:  # the example's local TSA (docs/ledger.md §15.6)
         trust = add_tsa(draws, EXAMPLE_TSA, EXAMPLE_CHAIN.read_bytes())
         stamp_appended(draws, 1, content.site, trust, [read_line(draws, 0)])

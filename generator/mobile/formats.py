@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from generator.errors import BundleError
+from generator.jsonline import read_object_line
 from ledger import canonical
 from ledger.errors import MalformedError
 from ledger.inspectors import (
@@ -55,15 +56,7 @@ def _line(data: bytes, where: str, what: str, keys: frozenset[str]) -> dict[str,
     Raises:
         BundleError: naming ``where`` when the bytes are not that.
     """
-    if not data.endswith(b"\n") or data.count(b"\n") != 1:
-        raise BundleError(f"{where}：{what}应为一行规范 JSON，以换行结尾（文件可能被改动或截断）")
-    try:
-        value = canonical.loads(data[:-1])
-    except MalformedError as exc:
-        raise BundleError(f"{where}：{what}不是规范 JSON（{exc}）") from None
-    if not isinstance(value, dict) or set(value) != keys:
-        raise BundleError(f"{where}：{what}应恰好包含字段 {'、'.join(sorted(keys))}")
-    return value
+    return read_object_line(data, where, what, keys, BundleError, hint="（文件可能被改动或截断）")
 
 
 def _text(value: dict[str, Any], key: str, where: str) -> str:

@@ -38,7 +38,7 @@ __all__ = ["BundleReport", "enrol", "import_bundle", "revoke"]
 def _append_one(
     repo: SiteRepo, body: InspectorEnrol | InspectorRevoke, key: Path | None, log_key: Path | None
 ) -> Checkpoint:
-    signer = repo.signer(body.dept, key, scope=body.type)
+    signer = repo.scoped_signer(body.dept, key, body.type, "docs/mobile.md §6")
     return repo.append([sign(repo.trust.origin, body, [signer])], repo.log_signer(log_key))
 
 

@@ -250,10 +250,8 @@ def _build(
     derived = _derived(content, cache_dir, derived_id)
     calendar = calendar_key() if cache_dir is not None else None
     deadlines = load_deadlines(cache_dir, calendar) if cache_dir and calendar else None
-    if record is not None and record.plans is not None:
-        from generator.workflow.actions import published_plans  # (only with a ledger)
-
-        published_plans(content.plans, record.plans, {i.id: i for i in content.items})
+    if record is not None:  # the content must be what the ledger published (docs/site.md §8.1)
+        record.check_content(content)
     # Phase 1 builds many small acyclic objects that live until the end (cache.paused_gc).
     with paused_gc():
         data = _site_data(content, results, draws_dir, derived, deadlines, record, task_facts)

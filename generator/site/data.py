@@ -34,6 +34,7 @@ from generator.content.results import InspectionResult, ResultCategory
 from generator.content.workdays import CalendarUnavailableError, publication_deadline
 from generator.site.urls import code_shard, slug
 from generator.workflow.metrics import Figures, Rate, compute_figures
+from generator.workflow.published import PublishedChecklist, PublishedVersion
 
 __all__ = ["Rate", "SiteData"]
 
@@ -125,14 +126,34 @@ class LedgerRecord:
     预览（未发布） and kept out of feeds, sitemap and open data (docs/site.md §8). None: the
     caller has no ledger to check against (library use; every plan is shown as before).
     ``as_of``: the China date of the ledger's last entry, the date of every figure.
+    ``checklists``: each department's published 抽查事项清单 (docs/site.md §8.1); the build
+    refuses content that differs from a latest version, and the checklist pages list only these
+    departments' items. None: no ledger to check against (every item is shown as before).
     """
 
     as_of: dt.date | None = None
     plans: Mapping[str, str] | None = None
     preview: bool = False
-    #: Every published version of each plan: ``(version, China date, SHA-256)``, oldest first
-    #: (docs/workflow.md §8).
-    plan_history: Mapping[str, tuple[tuple[int, str, str], ...]] = field(default_factory=dict)
+    #: Every published version of each plan, oldest first (docs/workflow.md §8).
+    plan_history: Mapping[str, tuple[PublishedVersion, ...]] = field(default_factory=dict)
+    checklists: Mapping[str, PublishedChecklist] | None = None
+
+    def check_content(self, content: Content) -> None:
+        """Require ``content`` to be what the ledger published: every published plan and each
+        department's checklist equal to its latest version (nothing is checked against a
+        ``None`` record).
+
+        Raises:
+            ContentError: naming the plan or ``content/checklist.yaml`` and the department.
+        """
+        from generator.workflow.actions import published_plans  # (only with a ledger)
+        from generator.workflow.checklists import published_checklists
+
+        if self.plans is not None:
+            published_plans(content.plans, self.plans, {i.id: i for i in content.items})
+        if self.checklists is not None:
+            recorded = {d: (c.latest.version, c.latest.sha256) for d, c in self.checklists.items()}
+            published_checklists(content.items, recorded)
 
 
 @dataclass(frozen=True)
@@ -268,6 +289,13 @@ class SiteData:
         self.ledger_as_of = record.as_of
         self.depts = {d.id: d for d in content.departments}
         self.items = {i.id: i for i in content.items}
+        #: Published checklists by department; None without a ledger (docs/site.md §8.1).
+        self.checklists = None if record.checklists is None else dict(record.checklists)
+        #: The items with a page: those of a department's latest published checklist (all
+        #: items without a ledger).
+        self.item_pages = frozenset(
+            i.id for i in content.items if self.checklists is None or i.dept in self.checklists
+        )
         self.entities = {e.id: e for e in content.entities}
         # 姓名 by 执法证号 (the inspector library publishes both, docs/site.md).
         self.inspector_names = {i.id: i.name for i in content.inspectors}

@@ -212,7 +212,7 @@ def _page(
             "announced_at": body.get("announced_at"),
             "reveal_deadline": body.get("reveal_deadline"),
             "pools": body["pools"],
-            "rules": body["rules"],
+            "rules": announce.payload.rules,  # typed: ledger/draw/rules.py
             "freshness": body.get("freshness"),
             "extra_key": body["randomness"].get("extra_key"),
         },

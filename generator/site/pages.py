@@ -26,6 +26,7 @@ from generator.content.model import (
 from generator.content.results import InspectionResult, ResultCategory
 from generator.site import followups
 from generator.site.charts import bar_chart
+from generator.site.checklists import checklist_pages
 from generator.site.data import ResultRow, SiteData, division_name, ratio_text
 from generator.site.datapages import DataPages
 from generator.site.datasets import DATASETS, ENTITY_FIELDS, datasets, entity_record
@@ -204,31 +205,8 @@ class PageSet(DataPages):
             self.add(Page(f"static/verify/{js}", data=functools.partial(_static, f"verify/{js}")))
 
     def _checklist(self) -> None:
-        d = self.d
-        by_dept = {dep: [i for i in d.content.items if i.dept == dep] for dep in d.depts}
-        self.add(html_page("checklist/", "checklist.html", items_by_dept=by_dept))
-        by_industry: dict[str, list[str]] = {}
-        for t in sorted(d.tasks, key=lambda t: (t.task.industry, t.task.id)):
-            ids = by_industry.setdefault(t.task.industry, [])
-            for part in t.task.parts:
-                ids.extend(i for i in part.items if i not in ids)
-        used = {i for ids in by_industry.values() for i in ids}
-        by_object: dict[str, list[str]] = {}
-        for item in d.content.items:
-            for ot in item.object_types:
-                by_object.setdefault(ot, []).append(item.id)
-        self.add(
-            html_page(
-                "checklist/by-industry/",
-                "checklist_industry.html",
-                by_industry=sorted(by_industry.items()),
-                by_object=sorted(by_object.items()),
-                unused=[i.id for i in d.content.items if i.id not in used],
-            )
-        )
-        for item in d.content.items:
-            tasks = [t for t in d.tasks if any(item.id in p.items for p in t.task.parts)]
-            self.add(html_page(f"checklist/{item.id}/", "item.html", item=item, tasks=tasks))
+        for page in checklist_pages(self.d):
+            self.add(page)
 
     def _libraries(self) -> None:
         d = self.d

@@ -9,48 +9,19 @@ checklist. A change after publication is therefore a new signed version, never a
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from pathlib import Path
-from typing import Any
 
 from generator import entryids
-from generator.content.model import AnnualPlan, InspectionItem, SpotCheckTask
+from generator.content.model import AnnualPlan, SpotCheckTask
 from generator.errors import WorkflowError
-from generator.workflow.actions import jsonable, published_plans
+from generator.workflow.actions import published_plans
+from generator.workflow.checklists import checklist_document, checklist_items
 from generator.workflow.site import SiteRepo
-from ledger import canonical
 from ledger.checkpoint import Checkpoint
-from ledger.payloads import BlobRef, ChecklistItem, ChecklistPublish, sign
+from ledger.payloads import BlobRef, ChecklistPublish, sign
 
-__all__ = ["checklist_items", "publish_checklist", "require_published"]
-
-
-def _ratio(value: Any) -> str | None:
-    return None if value is None else format(value, "f")
-
-
-def checklist_items(items: list[InspectionItem]) -> tuple[ChecklistItem, ...]:
-    """The ``checklist.publish`` items of ``items`` (sorted by id)."""
-    return tuple(
-        ChecklistItem(
-            item_id=i.id,
-            name=i.name,
-            item_class=i.item_class.value,
-            ratio_cap=_ratio(i.ratio_cap),
-            min_ratio=_ratio(i.min_ratio),
-            legal_basis=tuple(i.legal_basis),
-            frequency=i.frequency,
-        )
-        for i in sorted(items, key=lambda i: i.id)
-    )
-
-
-def _document(items: list[InspectionItem]) -> bytes:
-    """The department's full checklist (every field) as canonical JSON: the entry's blob."""
-    return canonical.dumps(
-        {"items": [jsonable(dataclasses.asdict(i)) for i in sorted(items, key=lambda i: i.id)]}
-    )
+__all__ = ["publish_checklist", "require_published"]
 
 
 def publish_checklist(
@@ -65,7 +36,7 @@ def publish_checklist(
     items = [i for i in repo.content.items if i.dept == dept]
     if not items:
         raise WorkflowError(f"抽查事项清单中没有部门“{dept}”的事项")
-    document = _document(items)
+    document = checklist_document(items)
     digest = hashlib.sha256(document).hexdigest()
     versions = repo.state().tasks.checklists.get(dept, [])
     if versions and versions[-1].payload.document.sha256 == digest:

@@ -130,7 +130,7 @@ def _append(
     Raises:
         WorkflowError: the key's scopes (registered before these types existed) lack the type.
     """
-    signer = repo.signer(dept, key, scope=body.type)
+    signer = repo.scoped_signer(dept, key, body.type, "docs/workflow.md §7")
     return repo.append([sign(repo.trust.origin, body, [signer])], repo.log_signer(log_key))
 
 

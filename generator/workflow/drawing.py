@@ -71,6 +71,16 @@ MAX_ANNOUNCE_LEAD = dt.timedelta(days=31)
 ANNOUNCE_ALGORITHM = DRAW_V1.name
 
 
+def announce_algorithm(algorithms: DrawAlgorithms) -> DrawAlgorithm:
+    """:data:`ANNOUNCE_ALGORITHM` as ``algorithms`` defines it: the algorithm announcements are
+    made with, and the one a new ledger's ``log.init`` names (``formats.draw``).
+
+    Raises:
+        VerificationError: if ``algorithms`` lacks it.
+    """
+    return algorithms.get_algorithm(ANNOUNCE_ALGORITHM)
+
+
 def _noop(_: str) -> None:
     return None
 
@@ -311,7 +321,7 @@ def announce_body(
     committed = _commitments(repo, task.id, departments, commitments, secrets_dir)
     deadline = drand.round_time(round_) - 2 * 3600
     refs = {kind: PoolRef(**snapshot_ref(data)) for kind, data in snaps.items()}
-    algorithm = algorithms.get_algorithm(ANNOUNCE_ALGORITHM)
+    algorithm = announce_algorithm(algorithms)
     body = draw_payloads(algorithm.name, algorithm.rules).announce(
         id=entryids.draw_announce(task.id),
         ts=at,
@@ -468,8 +478,16 @@ def compute_result(
     )
     reveals = {e.payload.dept: e.payload.secret for e in entries if e.type == "draw.reveal"}
     algorithm = _announced_algorithm(algorithms, record.announce.payload)
+    announce: DrawAnnounce = record.announce.payload
     return algorithm.run(
-        record.announce.body, ent, ins, con, reveals, record.beacon.body, progress=progress
+        record.announce.body,
+        ent,
+        ins,
+        con,
+        reveals,
+        record.beacon.body,
+        progress=progress,
+        rules=announce.rules,  # as the ledger's entry parser read them
     )
 
 
@@ -548,7 +566,13 @@ def replace_entity(
     algorithm = _announced_algorithm(algorithms, record.announce.payload)
     try:
         rec = algorithm.replace(
-            record.announce.body, entities, result, entity, reason.strip(), prior
+            record.announce.body,
+            entities,
+            result,
+            entity,
+            reason.strip(),
+            prior,
+            rules=record.announce.payload.rules,
         )
     except LedgerError as exc:
         raise WorkflowError(str(exc)) from exc

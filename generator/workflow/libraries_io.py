@@ -32,7 +32,9 @@ from generator.content.cells import csv_bytes, set_text
 from generator.content.errors import ContentError, Location, Problem, Problems, Severity
 from generator.content.libraries import (
     ENTITY_COLUMNS,
+    ENTITY_HEADER,
     INSPECTOR_COLUMNS,
+    INSPECTOR_HEADER,
     entity_from_row,
     inspector_from_row,
 )
@@ -47,19 +49,8 @@ KINDS: tuple[Kind, ...] = ("entities", "inspectors")
 
 #: Canonical column order of each library.
 HEADERS: Mapping[str, tuple[str, ...]] = {
-    "entities": (
-        "统一社会信用代码",
-        "注册号",
-        "名称",
-        "主体类型",
-        "行政区划",
-        "行业",
-        "登记状态",
-        "信用风险分类",
-        "上次检查日期",
-        "住所",
-    ),
-    "inspectors": ("执法证号", "姓名", "部门", "专长", "状态"),
+    "entities": ENTITY_HEADER,
+    "inspectors": INSPECTOR_HEADER,
 }
 #: Sheet title of an exported workbook.
 SHEET_TITLES: Mapping[str, str] = {"entities": "检查对象名录库", "inspectors": "执法检查人员名录库"}

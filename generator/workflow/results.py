@@ -29,6 +29,7 @@ from generator.workflow.site import SiteRepo
 from ledger.checkpoint import Checkpoint
 from ledger.entries import add_signatures
 from ledger.payloads import (
+    DrawnList,
     FollowupClose,
     FollowupRecord,
     Form,
@@ -37,6 +38,7 @@ from ledger.payloads import (
     ResultCorrect,
     ResultPublish,
     TaskConfirm,
+    drawn_sha256,
     sign,
 )
 from ledger.tasks import TaskRecord, TaskState, china_date
@@ -115,7 +117,7 @@ def confirm_body(
         dept=record.lead,
         task_id=task_id,
         departments=record.participants,
-        drawn=tuple(_drawn_in_order(record)),
+        drawn=DrawnList(count=len(record.drawn), ids_sha256=drawn_sha256(record.drawn)),
         forms=tuple(forms),
     )
     return body, tuple(written)

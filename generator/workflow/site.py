@@ -143,20 +143,19 @@ class SiteRepo:
             self._state_generation = generation
         return self._state
 
-    def signer(self, dept: str, key_path: Path | None, *, scope: str | None = None) -> Signer:
+    def signer(self, dept: str, key_path: Path | None) -> Signer:
         """The acting department's signer.
 
         Uses ``key_path`` when given; on an example site without a key file, the public example
         key of the department. A real site always needs a key file. In drafting mode
         (:mod:`generator.drafting`) no key is read: a throwaway key stands in, never registered,
         whose signature :meth:`append` discards (``gongkai sign`` checks the key that signs the
-        request). ``scope``: an entry type the key's registered scopes must include (types added
-        after keys were first registered, e.g. ``case.open``).
+        request).
 
         Raises:
             OptionError: if no key file is given on a real site.
             ExampleKeyError: if the key file holds a public example key on a real site.
-            WorkflowError: if the key is not this department's, or lacks ``scope``.
+            WorkflowError: if the key is not this department's.
         """
         if dept not in {d.id for d in self.content.departments}:
             raise WorkflowError(f"未知部门“{dept}”")
@@ -174,10 +173,26 @@ class SiteRepo:
             raise WorkflowError(
                 f"密钥 {signer.verifier().key_ref} 不是部门“{dept}”在账本中登记的有效密钥"
             )
-        if scope is not None and scope not in record.scopes:
+        return signer
+
+    def scoped_signer(
+        self, dept: str, key_path: Path | None, entry_type: str, guide: str
+    ) -> Signer:
+        """:meth:`signer`, whose key must also have ``entry_type`` among the scopes it was
+        registered with (a key registered before the type existed lacks it). In drafting mode
+        the stand-in key has no scopes: ``gongkai sign`` checks those of the key that signs.
+
+        Raises:
+            OptionError / ExampleKeyError / WorkflowError: as :meth:`signer`.
+            WorkflowError: if the key's scopes lack ``entry_type``; the message points to
+                ``guide``, the section that says how to register a new key.
+        """
+        signer = self.signer(dept, key_path)
+        key_ref = signer.verifier().key_ref
+        if not drafting() and entry_type not in self.state().registry.keys[key_ref].scopes:
             raise WorkflowError(
-                f"部门“{dept}”的密钥 {signer.verifier().key_ref} 登记时的签署范围不含 {scope}："
-                "请用 gongkai keys new / keys add 为本部门登记新密钥（docs/signing.md §9）"
+                f"部门“{dept}”的密钥 {key_ref} 登记时的签署范围不含 {entry_type}："
+                f"请用 gongkai keys new / keys register 为本部门登记新密钥（{guide}）"
             )
         return signer
 

@@ -37,6 +37,7 @@ class RunDraw(Protocol):
         *,
         extra_key_string: str | None = None,
         progress: Callable[[str], None] | None = None,
+        rules: Any = None,
     ) -> dict[str, Any]: ...
 
 
@@ -53,6 +54,7 @@ class Replace(Protocol):
         prior: Sequence[Mapping[str, Any]] = (),
         *,
         entity_table: EntityTable | None = None,
+        rules: Any = None,
     ) -> dict[str, Any]: ...
 
 
@@ -62,7 +64,9 @@ class DrawAlgorithm:
 
     ``rules`` is the payload class of the announcement's ``rules`` (:mod:`ledger.schema`): the
     entry parser reads the ``rules`` of an announcement naming this algorithm with it
-    (:meth:`ledger.payloads.EntryTypes.with_algorithms`), and writers build it.
+    (:meth:`ledger.payloads.EntryTypes.with_algorithms`), and writers build it; ``run`` and
+    ``replace`` take that parsed value (``rules=``, so the rules are parsed once), or read the
+    body's themselves without it.
     ``run`` recomputes the result record, ``result_bytes`` gives the bytes compared with the
     ``draw.result`` blob, ``replace`` recomputes a ``draw.replace`` record and
     ``parse_entities`` reads the entity snapshot once for several replacements (it may raise

@@ -113,7 +113,11 @@ class LedgerAudit:
         # objects they were signed as.
         algorithm = self._algorithm(record)
         expected = algorithm.run(
-            record.announce.body, *self._inputs(record, read_blob), reveals, record.beacon.body
+            record.announce.body,
+            *self._inputs(record, read_blob),
+            reveals,
+            record.beacon.body,
+            rules=self._announce(record).rules,  # as the entry parser read them
         )
         if algorithm.result_bytes(expected) != published:
             raise VerificationError("重新运行抽取得到的结果与账本记录的结果不一致")
@@ -143,6 +147,7 @@ class LedgerAudit:
             claimed.reason,
             prior,
             entity_table=table,
+            rules=self._announce(record).rules,
         )
         if table is not None:
             self._kept = (digest, table)

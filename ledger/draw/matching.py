@@ -50,15 +50,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.draw.announce import DeptRule, parse_departments
 from ledger.draw.primitives import LP, u32be, utf8
+from ledger.draw.rules import DeptRule, Rules
 from ledger.draw.tickets import TicketMaker
 
 __all__ = [
-    "DeptRule",
     "MatchResult",
     "match",
-    "parse_departments",
     "pick_hash",
     "run_indices",
 ]
@@ -130,7 +128,7 @@ class _Dept:
     )
 
     def __init__(self, rule: DeptRule, ids_by_rank: list[str]) -> None:
-        self.rule = rule
+        self.rule = rule  # with the max_load that applies (Rules.staffing)
         self.dept = rule.dept
         self.per = rule.per_entity
         self.cap = rule.max_load
@@ -411,7 +409,7 @@ def match(
     entity_order: Sequence[str],
     inspectors: Iterable[Mapping[str, Any]],
     conflicts: Iterable[Mapping[str, Any]],
-    rules: Mapping[str, Any],
+    rules: Rules,
     s_inspectors: str,
     trace: list[dict[str, Any]] | None = None,
 ) -> MatchResult:
@@ -425,7 +423,7 @@ def match(
         entity_order: drawn entity ids in global ticket order.
         inspectors: parsed inspector records (``id``, ``dept``, ``tags``, ``active``).
         conflicts: parsed 回避 records ``{"entity", "inspector"}``.
-        rules: the announcement's ``rules`` (``lead``, ``departments``, ``max_load``).
+        rules: the announcement's rules (``lead``, ``departments``, ``max_load`` are read).
         s_inspectors: the inspector sub-seed.
         trace: if given, one record per pick is appended (for worked examples and debugging):
             ``{"entity", "dept", "pick", "candidates" (T), "hash" (hex, or null when
@@ -434,11 +432,8 @@ def match(
 
     Returns:
         Assignments (in entity order), unstaffed entities and loads (inspectors with load ≥ 1).
-
-    Raises:
-        MalformedError: on invalid department rules.
     """
-    lead, dept_rules = parse_departments(rules)
+    lead, dept_rules = rules.lead, rules.staffing()
     states = _departments(dept_rules, inspectors, s_inspectors)
     avoid = _avoidance(states, conflicts)
     result = MatchResult()
@@ -470,12 +465,12 @@ def _departments(
     """Each department's eligible inspectors (active, holding its required tags), by rank."""
     maker = TicketMaker(s_inspectors)
     by_dept: dict[str, list[str]] = {r.dept: [] for r in dept_rules}
-    rule_of = {r.dept: r for r in dept_rules}
+    tags_of = {r.dept: frozenset(r.required_tags) for r in dept_rules}
     for record in inspectors:
         group = by_dept.get(record["dept"])
         if group is None or record["active"] is not True:
             continue
-        if not rule_of[record["dept"]].required_tags <= set(record["tags"]):
+        if not tags_of[record["dept"]] <= set(record["tags"]):
             continue
         group.append(record["id"])
     states: list[_Dept] = []

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import canonical
-from ledger.draw.announce import parse_ratio
+from ledger.draw.rules import parse_ratio
 from ledger.draw.snapshot import parse_entity_table
 from ledger.entries import Entry
 from ledger.errors import MalformedError, VerificationError

@@ -29,6 +29,7 @@ __all__ = [
     "H",
     "H_hex",
     "check_identifier",
+    "identifier_problem",
     "u32be",
     "u64be",
     "utf8",
@@ -164,10 +165,22 @@ def check_identifier(value: object, what: str) -> str:
     """
     if not isinstance(value, str) or not value:
         raise MalformedError(f"{what}：应为非空字符串")
+    problem = identifier_problem(value)
+    if problem is not None:
+        raise MalformedError(f"{what}：{problem}")
+    return value
+
+
+def identifier_problem(value: str) -> str | None:
+    """What keeps the non-empty string ``value`` from being an identifier (docs/draw-v1.md §1),
+    in Chinese, or None if it is one (see :func:`check_identifier`)."""
     if not value.isascii():
         if not unicodedata.is_normalized("NFC", value):
-            raise MalformedError(f"{what}：不是 Unicode NFC 规范化形式：{value!r}")
-        utf8(value)
+            return f"不是 Unicode NFC 规范化形式：{value!r}"
+        try:
+            utf8(value)
+        except MalformedError as exc:
+            return str(exc)
     if _CONTROL.search(value):
-        raise MalformedError(f"{what}：含有控制字符：{value!r}")
-    return value
+        return f"含有控制字符：{value!r}"
+    return None

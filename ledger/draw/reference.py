@@ -5,8 +5,8 @@ against this module on random inputs, byte for byte (tests/draw/test_reference.p
 snapshot reader is fuzzed against :func:`parse_snapshot` (tests/fuzz/). Everything is done the
 obvious way — each line parsed with the standard ``json`` module, every ticket computed, every
 pick recomputed from scratch — so it is slow (quadratic matching): for checking, not drawing.
-Shared with the engine because each exists once: the announcement's rules
-(:mod:`ledger.draw.announce`, §3), commitments and seed (:mod:`ledger.draw.seed`, §4–§5), the
+Shared with the engine because each exists once: the announcement and its rules
+(:mod:`ledger.draw.announce`, :mod:`ledger.draw.rules`, §3), commitments and seed (:mod:`ledger.draw.seed`, §4–§5), the
 drand check (:mod:`ledger.draw.drand`, §6), canonical JSON and identifiers (§1). Section
 numbers are those of docs/draw-v1.md.
 """
@@ -23,15 +23,8 @@ from typing import Any
 
 import ledger.draw.drand as drand
 from ledger.canonical import check_depth
-from ledger.draw.announce import (
-    ALGORITHM,
-    CONFLICTS,
-    ENTITIES,
-    INSPECTORS,
-    check_announce,
-    parse_departments,
-    sampling_rules,
-)
+from ledger.draw import rules as draw_rules
+from ledger.draw.announce import ALGORITHM, CONFLICTS, ENTITIES, INSPECTORS, check_announce
 from ledger.draw.primitives import CJ, LP, H, check_identifier, u32be, utf8
 from ledger.draw.seed import announce_hash, check_reveal, compute_seed, parse_key_string, subseeds
 from ledger.errors import MalformedError, VerificationError
@@ -165,7 +158,7 @@ def stratum_of(record: Mapping[str, Any]) -> str:
 
 def stratum_orders(
     entities: Sequence[Mapping[str, Any]],
-    rules: Mapping[str, Any],
+    rules: draw_rules.Rules,
     s_entities: str,
     stratum_key: StratumKey = stratum_of,
 ) -> dict[str, list[str]]:
@@ -173,18 +166,18 @@ def stratum_orders(
     (``stratum_key`` gives each record's stratum).
 
     Raises:
-        MalformedError: on invalid rules or an entity in a stratum that is not listed.
+        MalformedError: on an entity in a stratum that is not listed.
     """
-    plan = sampling_rules(rules)
-    eligible: dict[str, list[str]] = {name: [] for name in plan.names}
+    days = rules.exclude_inspected_within_days
+    eligible: dict[str, list[str]] = {name: [] for name in rules.names}
     for record in entities:
         stratum = stratum_key(record)
         if stratum not in eligible:
             raise MalformedError(f"主体 {record['id']}：层级不在 rules.strata 中")
         last = record["last_inspected"]
-        if last is not None and plan.days is not None:
-            age = (plan.as_of - dt.date.fromisoformat(last)).days  # negative after as_of
-            if age < plan.days:
+        if last is not None and days is not None:
+            age = (rules.as_of - dt.date.fromisoformat(last)).days  # negative after as_of
+            if age < days:
                 continue  # inspected recently: not eligible
         eligible[stratum].append(record["id"])
     return {name: order(s_entities, ids) for name, ids in eligible.items()}
@@ -192,26 +185,27 @@ def stratum_orders(
 
 def sample(
     entities: Sequence[Mapping[str, Any]],
-    rules: Mapping[str, Any],
+    rules: draw_rules.Rules,
     s_entities: str,
     stratum_key: StratumKey = stratum_of,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """§8: the stratified draw; returns the result record's ``strata`` and ``entity_order``.
 
     Raises:
-        MalformedError: on invalid rules or an entity in a stratum that is not listed.
+        MalformedError: on an entity in a stratum that is not listed.
     """
-    plan = sampling_rules(rules)
+    names = rules.names
     orders = stratum_orders(entities, rules, s_entities, stratum_key)
     k_ratio = {}
-    for rule in plan.strata:  # step 3: ⌈N · a / 10^f⌉ in integers
+    for rule in rules.strata:  # step 3: ⌈N · a / 10^f⌉ in integers
         n = len(orders[rule.stratum])
-        k_ratio[rule.stratum] = min(n, -(-n * rule.num // rule.den))
+        num, den = rule.fraction
+        k_ratio[rule.stratum] = min(n, -(-n * num // den))
     k = dict(k_ratio)
     total = sum(len(ids) for ids in orders.values())
-    shortfall = min(plan.min_count, total) - sum(k_ratio.values())  # step 4
-    rest = order(s_entities, [i for s in plan.names for i in orders[s][k_ratio[s] :]])
-    stratum_of = {i: s for s in plan.names for i in orders[s]}
+    shortfall = min(rules.minimum, total) - sum(k_ratio.values())  # step 4
+    rest = order(s_entities, [i for s in names for i in orders[s][k_ratio[s] :]])
+    stratum_of = {i: s for s in names for i in orders[s]}
     for entity_id in rest[: max(0, shortfall)]:
         k[stratum_of[entity_id]] += 1
     strata = [
@@ -222,24 +216,20 @@ def sample(
             "k": k[s],
             "drawn": [{"id": i, "ticket": ticket(s_entities, i)} for i in orders[s][: k[s]]],
         }
-        for s in plan.names
+        for s in names
     ]
-    return strata, order(s_entities, [i for s in plan.names for i in orders[s][: k[s]]])
+    return strata, order(s_entities, [i for s in names for i in orders[s][: k[s]]])
 
 
 def match(
     entity_order: Sequence[str],
     inspectors: Sequence[Mapping[str, Any]],
     conflicts: Sequence[Mapping[str, Any]],
-    rules: Mapping[str, Any],
+    rules: draw_rules.Rules,
     s_inspectors: str,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
-    """§9: the teams; returns ``(assignments, unstaffed, loads)`` of the result record.
-
-    Raises:
-        MalformedError: on invalid department rules.
-    """
-    lead, departments = parse_departments(rules)  # in department (UTF-8) order
+    """§9: the teams; returns ``(assignments, unstaffed, loads)`` of the result record."""
+    lead, departments = rules.lead, rules.staffing()  # in department (UTF-8) order
     rank = {i: n for n, i in enumerate(order(s_inspectors, [r["id"] for r in inspectors]))}
     avoid = {(c["entity"], c["inspector"]) for c in conflicts}
     load = {record["id"]: 0 for record in inspectors}
@@ -253,7 +243,7 @@ def match(
                     for r in inspectors
                     if r["dept"] == d.dept
                     and r["active"] is True
-                    and d.required_tags <= set(r["tags"])
+                    and set(d.required_tags) <= set(r["tags"])
                     and r["id"] not in [m["inspector"] for m in team]
                     and (e, r["id"]) not in avoid
                     and (d.max_load is None or load[r["id"]] < d.max_load)
@@ -343,18 +333,21 @@ def run_draw(
     *,
     extra_key_string: str | None = None,
     algorithm: str = ALGORITHM,
+    rules_class: type[Any] = draw_rules.Rules,
     stratum_key: StratumKey = stratum_of,
+    rules: Any = None,
 ) -> dict[str, Any]:
     """§13 steps 1 and 3–6: the result record of §10 (arguments as
-    :func:`ledger.draw.result.run_draw`). ``algorithm`` and ``stratum_key`` are DRAW-V1's
-    unless a later algorithm that differs only in its strata (§2, §8) passes its own.
+    :func:`ledger.draw.result.run_draw`, ``rules`` too). ``algorithm``, ``rules_class`` (the
+    class of its ``rules``, :mod:`ledger.draw.rules`) and ``stratum_key`` are DRAW-V1's unless
+    a later algorithm that differs only in its rules and strata (§2, §3, §8) passes its own.
 
     Raises:
         MalformedError: on malformed inputs.
         VerificationError: on a snapshot that does not match the announcement or a beacon that
             does not verify.
     """
-    ann = check_announce(announce_body, algorithm)
+    ann = check_announce(announce_body, algorithm, rules_class, rules)
     _check_pool(ann, ENTITIES, entity_snapshot_bytes)
     _check_pool(ann, INSPECTORS, inspector_snapshot_bytes)
     _check_pool(ann, CONFLICTS, conflict_snapshot_bytes)
@@ -422,17 +415,19 @@ def replace(
     prior: Sequence[Mapping[str, Any]] = (),
     *,
     algorithm: str = ALGORITHM,
+    rules_class: type[Any] = draw_rules.Rules,
     stratum_key: StratumKey = stratum_of,
+    rules: Any = None,
 ) -> dict[str, Any]:
     """§11: the ``draw.replace`` record (arguments as :func:`ledger.draw.result.replace`;
-    ``algorithm`` and ``stratum_key`` as for :func:`run_draw`).
+    ``algorithm``, ``rules_class``, ``stratum_key`` and ``rules`` as for :func:`run_draw`).
 
     Raises:
         MalformedError: on malformed inputs or an entity not currently in the sample.
         VerificationError: on a snapshot that does not match the announcement, or a prior
             record of another result.
     """
-    ann = check_announce(announce_body, algorithm)
+    ann = check_announce(announce_body, algorithm, rules_class, rules)
     _check_pool(ann, ENTITIES, entity_snapshot_bytes)
     if not isinstance(reason, str) or not reason:
         raise MalformedError("draw.replace：须填写替补理由")

@@ -39,6 +39,7 @@ from ledger.draw.announce import (
 from ledger.draw.matching import match
 from ledger.draw.primitives import CJ, H_hex
 from ledger.draw.reference import beacon_randomness, reveal_statuses, sample_state
+from ledger.draw.rules import Rules
 from ledger.draw.sampling import next_reserve, sample_snapshot
 from ledger.draw.seed import (
     announce_hash,
@@ -125,6 +126,7 @@ def run_draw(
     *,
     extra_key_string: str | None = None,
     progress: Callable[[str], None] | None = None,
+    rules: Rules | None = None,
 ) -> dict[str, Any]:
     """Perform the whole DRAW-V1 draw from published inputs (docs/draw-v1.md §5–§10).
 
@@ -145,6 +147,8 @@ def run_draw(
             declares ``randomness.extra_key``.
         progress: called with the name of each phase as it starts (for a progress bar):
             ``"snapshots"``, ``"seed"``, ``"entities"``, ``"inspectors"``.
+        rules: the announcement's rules as the entry parser read them from ``announce_body``
+            (the verifier and ``gongkai`` pass them: parsed once), or None to read them here.
 
     Returns:
         The result record (see the module docstring); hash it with :func:`result_sha256`.
@@ -157,7 +161,7 @@ def run_draw(
     """
     progress = progress or (lambda _phase: None)
     progress("snapshots")
-    ann = check_announce(announce_body)
+    ann = check_announce(announce_body, rules=rules)
     return _entity_hash_first(
         entity_snapshot_bytes,
         ann["pools"],
@@ -268,7 +272,8 @@ def result_bytes(record: Mapping[str, Any]) -> bytes:
     The values are not checked again: every leaf of such a record is a ``str`` the engine
     checked on input (ids, strata, departments and tags from the snapshot parsers of
     :mod:`ledger.draw.snapshot`, the task id, reason and key string from
-    :func:`check_announce`, :func:`replace` and ``parse_key_string``), a ``str`` it computed
+    :func:`check_announce` and :mod:`ledger.draw.rules`, :func:`replace` and
+    ``parse_key_string``), a ``str`` it computed
     (hex digests, tickets, reveal statuses), an ``int`` it counted (``eligible``, ``k_ratio``,
     ``k``, loads, pick numbers: at most the number of lines of a snapshot) or the announced
     round (checked to be at most 2^53−1), or ``None``; its containers are the ``dict``,
@@ -339,6 +344,7 @@ def replace(
     prior: Sequence[Mapping[str, Any]] = (),
     *,
     entity_table: EntityTable | None = None,
+    rules: Rules | None = None,
 ) -> dict[str, Any]:
     """Build a ``draw.replace`` record: the next reserve of the removed entity's stratum.
 
@@ -360,6 +366,7 @@ def replace(
         entity_table: the table :func:`parse_entity_table` returned for exactly
             ``entity_snapshot_bytes``, if the caller keeps it (an auditor checking several
             replacements of one draw); the file's hash and count are checked all the same.
+        rules: as for :func:`run_draw`.
 
     Returns:
         The replacement record.
@@ -369,7 +376,7 @@ def replace(
         VerificationError: if the snapshot does not match the announcement, or a prior record
             belongs to another result.
     """
-    ann = check_announce(announce_body)
+    ann = check_announce(announce_body, rules=rules)
     _check_snapshot(ENTITIES, entity_snapshot_bytes, ann["pools"])
     if not isinstance(reason, str) or not reason:
         raise MalformedError("draw.replace：须填写替补理由")

@@ -36,14 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.draw.announce import (
-    SamplingRules,
-    StratumRule,
-    parse_as_of,
-    parse_ratio,
-    parse_strata,
-    sampling_rules,
-)
+from ledger.draw.rules import Rules, parse_ratio
 from ledger.draw.snapshot import (
     EntityTable,
     check_c_values,
@@ -57,14 +50,10 @@ from ledger.errors import MalformedError
 __all__ = [
     "SampleResult",
     "StratumDraw",
-    "StratumRule",
     "ceil_count",
     "eligible_by_stratum",
     "is_recent",
     "next_reserve",
-    "parse_as_of",
-    "parse_ratio",
-    "parse_strata",
     "reserve_order",
     "sample",
     "sample_snapshot",
@@ -205,52 +194,52 @@ def _key_ticket(key: str) -> str:
     return "0." + key[: key.index(" ")]
 
 
-def _wanted(plan: SamplingRules, eligible: Mapping[str, int]) -> tuple[dict[str, int], int]:
+def _wanted(rules: Rules, eligible: Mapping[str, int]) -> tuple[dict[str, int], int]:
     """Return ``(k_ratio per stratum, min_count shortfall)`` for the eligible counts.
 
     Each stratum contributes at most ``shortfall`` items to the top-up, so its first
     ``k_ratio + shortfall`` keys are all that can matter.
     """
     k_ratio = {}
-    for rule in plan.strata:
+    for rule in rules.strata:
         n = eligible.get(rule.stratum, 0)
-        k_ratio[rule.stratum] = min(n, -(-n * rule.num // rule.den))
-    total_eligible = sum(eligible.get(name, 0) for name in plan.names)
-    shortfall = max(0, min(plan.min_count, total_eligible) - sum(k_ratio.values()))
+        num, den = rule.fraction
+        k_ratio[rule.stratum] = min(n, -(-n * num // den))
+    total_eligible = sum(eligible.get(name, 0) for name in rules.names)
+    shortfall = max(0, min(rules.minimum, total_eligible) - sum(k_ratio.values()))
     return k_ratio, shortfall
 
 
 def sample(
     entities: EntityTable | Iterable[Mapping[str, Any]],
-    rules: Mapping[str, Any],
+    rules: Rules,
     s_entities: str,
 ) -> SampleResult:
     """Run the stratified entity draw (docs/draw-v1.md §8, plus ``min_count`` as documented above).
 
     Args:
         entities: the entity table, or parsed entity records (see :mod:`ledger.draw.snapshot`).
-        rules: the announcement's ``rules`` (``strata``, ``as_of``,
-            ``exclude_inspected_within_days``, optional ``min_count``).
+        rules: the announcement's rules (``strata``, ``as_of``,
+            ``exclude_inspected_within_days``, ``min_count`` are read).
         s_entities: the entity sub-seed.
 
     Returns:
         The draw.
 
     Raises:
-        MalformedError: on invalid rules or a record whose stratum is not listed.
+        MalformedError: on a record whose stratum is not listed.
     """
-    plan = sampling_rules(rules)
-    ids, groups = _eligible(entities, plan.names, plan.as_of, plan.days)
+    ids, groups = _eligible(entities, rules.names, rules.as_of, rules.exclude_inspected_within_days)
     eligible = Counter(groups)
-    k_ratio, shortfall = _wanted(plan, eligible)
+    k_ratio, shortfall = _wanted(rules, eligible)
     prefixes = TicketMaker(s_entities).smallest_grouped(
-        ids, groups, {name: k_ratio[name] + shortfall for name in plan.names}, eligible
+        ids, groups, {name: k_ratio[name] + shortfall for name in rules.names}, eligible
     )
-    return _assemble(plan, eligible, k_ratio, shortfall, prefixes)
+    return _assemble(rules, eligible, k_ratio, shortfall, prefixes)
 
 
 def _assemble(
-    plan: SamplingRules,
+    rules: Rules,
     eligible: Mapping[str, int],
     k_ratio: Mapping[str, int],
     shortfall: int,
@@ -261,14 +250,14 @@ def _assemble(
     if shortfall:
         remaining = sorted(
             (key, rule.stratum)
-            for rule in plan.strata
+            for rule in rules.strata
             for key in prefixes[rule.stratum][k_ratio[rule.stratum] :]
         )
         for _key, stratum in remaining[:shortfall]:
             counts[stratum] += 1
     draws: list[StratumDraw] = []
     drawn_keys: list[str] = []
-    for rule in plan.strata:
+    for rule in rules.strata:
         keys = prefixes[rule.stratum][: counts[rule.stratum]]
         drawn_keys.extend(keys)
         draws.append(
@@ -286,7 +275,7 @@ def _assemble(
 
 def reserve_order(
     entities: EntityTable | Iterable[Mapping[str, Any]],
-    rules: Mapping[str, Any],
+    rules: Rules,
     s_entities: str,
     stratum: str,
 ) -> list[tuple[str, str]]:
@@ -297,7 +286,7 @@ def reserve_order(
 
     Args:
         entities: the entity table, or parsed entity records.
-        rules: the announcement's ``rules``.
+        rules: the announcement's rules.
         s_entities: the entity sub-seed.
         stratum: the stratum.
 
@@ -305,12 +294,13 @@ def reserve_order(
         The stratum's eligible ids with their tickets, in ticket order.
 
     Raises:
-        MalformedError: on invalid rules or an unknown stratum.
+        MalformedError: on an unknown stratum.
     """
-    plan = sampling_rules(rules)
-    if stratum not in plan.names:
+    if stratum not in rules.names:
         raise MalformedError(f"层级 {stratum!r} 不在 rules.strata 中")
-    groups = eligible_by_stratum(entities, plan.names, plan.as_of, plan.days)
+    groups = eligible_by_stratum(
+        entities, rules.names, rules.as_of, rules.exclude_inspected_within_days
+    )
     keys = TicketMaker(s_entities).sort_keys(groups[stratum])
     keys.sort()
     return [(_key_id(k), _key_ticket(k)) for k in keys]
@@ -318,7 +308,7 @@ def reserve_order(
 
 def next_reserve(
     entities: EntityTable | Iterable[Mapping[str, Any]],
-    rules: Mapping[str, Any],
+    rules: Rules,
     s_entities: str,
     stratum: str,
     used: Collection[str],
@@ -331,7 +321,7 @@ def next_reserve(
 
     Args:
         entities: the entity table, or parsed entity records.
-        rules: the announcement's ``rules``.
+        rules: the announcement's rules.
         s_entities: the entity sub-seed.
         stratum: the stratum.
         used: ids that may not be chosen (drawn, removed, earlier replacements).
@@ -340,12 +330,11 @@ def next_reserve(
         The pair, or ``None`` if every eligible id of the stratum is used.
 
     Raises:
-        MalformedError: on invalid rules or an unknown stratum.
+        MalformedError: on an unknown stratum.
     """
-    plan = sampling_rules(rules)
-    if stratum not in plan.names:
+    if stratum not in rules.names:
         raise MalformedError(f"层级 {stratum!r} 不在 rules.strata 中")
-    ids, groups = _eligible(entities, plan.names, plan.as_of, plan.days)
+    ids, groups = _eligible(entities, rules.names, rules.as_of, rules.exclude_inspected_within_days)
     members = list(itertools.compress(ids, map(stratum.__eq__, groups)))
     for key in TicketMaker(s_entities).smallest(members, len(used) + 1):
         if _key_id(key) not in used:
@@ -378,23 +367,22 @@ def _threshold(n: int, num: int, den: int, min_count: int) -> int:
     return min(full, -(-target * full // n))
 
 
-def _span_thresholds(plan: SamplingRules, eligible: Mapping[str, int]) -> dict[str, int]:
+def _span_thresholds(rules: Rules, eligible: Mapping[str, int]) -> dict[str, int]:
     return {
-        rule.stratum: _threshold(eligible[rule.stratum], rule.num, rule.den, plan.min_count)
-        for rule in plan.strata
+        rule.stratum: _threshold(eligible[rule.stratum], *rule.fraction, rules.minimum)
+        for rule in rules.strata
     }
 
 
-def _half_c(
-    data: bytes, start: int, stop: int, plan: SamplingRules, maker: TicketMaker
-) -> _Half | None:
+def _half_c(data: bytes, start: int, stop: int, rules: Rules, maker: TicketMaker) -> _Half | None:
     """Read one span of the entity file with the C accelerator: it reads and checks the span,
     applies the strata and the recency rule and hashes each eligible entity once, keeping its
     first five ticket digits; the candidates' full tickets are then computed here. ``None`` when the accelerator is not
     built or does not apply, or a check fails (never raises MalformedError; MemoryError
     passes)."""
-    cutoff = None if plan.days is None else _cutoff(plan.as_of, plan.days).encode("ascii")
-    names = tuple(name.encode("utf-8") for name in plan.names)
+    days = rules.exclude_inspected_within_days
+    cutoff = None if days is None else _cutoff(rules.as_of, days).encode("ascii")
+    names = tuple(name.encode("utf-8") for name in rules.names)
     found = (
         entities_c.candidates(data, start, stop, names, cutoff, maker.prefix_hex)
         if entities_c is not None and len(names) <= 256
@@ -407,29 +395,29 @@ def _half_c(
         check_c_values((), tags)  # the strata are the listed ones: identifiers already
     except MalformedError:
         return None
-    eligible = dict(zip(plan.names, counts, strict=True))
-    thresholds = _span_thresholds(plan, eligible)
-    bounds = tuple(thresholds[name] for name in plan.names)
+    eligible = dict(zip(rules.names, counts, strict=True))
+    thresholds = _span_thresholds(rules, eligible)
+    bounds = tuple(thresholds[name] for name in rules.names)
     selected = entities_c.select(data, packed, bounds, maker.prefix_hex)
-    keys = dict(zip(plan.names, selected, strict=True))
+    keys = dict(zip(rules.names, selected, strict=True))
     return _Half(eligible, thresholds, keys, first_id, last_id)
 
 
 def _halves_c(
-    data: bytes, mid: int, plan: SamplingRules, maker: TicketMaker
+    data: bytes, mid: int, rules: Rules, maker: TicketMaker
 ) -> tuple[_Half, _Half] | None:
     """Both spans by the C accelerator, the second in a thread (it reads without the GIL);
     ``None`` unless both spans were read (never raises)."""
     if entities_c is None:
         return None  # type: ignore[unreachable]
     with ThreadPoolExecutor(max_workers=1) as pool:
-        second = pool.submit(_half_c, data, mid, len(data), plan, maker)
-        first = _half_c(data, 0, mid, plan, maker)
+        second = pool.submit(_half_c, data, mid, len(data), rules, maker)
+        first = _half_c(data, 0, mid, rules, maker)
         other = second.result()
     return None if first is None or other is None else (first, other)
 
 
-def _merge(plan: SamplingRules, first: _Half, second: _Half) -> SampleResult | None:
+def _merge(rules: Rules, first: _Half, second: _Half) -> SampleResult | None:
     """Combine the two spans' reports; ``None`` when they do not settle the draw exactly.
 
     For each stratum, both spans reported every id whose first five ticket digits are below
@@ -440,11 +428,11 @@ def _merge(plan: SamplingRules, first: _Half, second: _Half) -> SampleResult | N
     """
     if not first.last_id < second.first_id:
         return None  # out of order at the seam: the sequential path reports the line
-    eligible = {name: first.eligible[name] + second.eligible[name] for name in plan.names}
-    k_ratio, shortfall = _wanted(plan, eligible)
+    eligible = {name: first.eligible[name] + second.eligible[name] for name in rules.names}
+    k_ratio, shortfall = _wanted(rules, eligible)
     full = BELOW_MODULUS
     prefixes: dict[str, list[str]] = {}
-    for name in plan.names:
+    for name in rules.names:
         want = min(k_ratio[name] + shortfall, eligible[name])
         bound = min(first.thresholds[name], second.thresholds[name])
         keys = first.keys[name] + second.keys[name]
@@ -455,10 +443,10 @@ def _merge(plan: SamplingRules, first: _Half, second: _Half) -> SampleResult | N
             return None
         keys.sort()
         prefixes[name] = keys[:want]
-    return _assemble(plan, eligible, k_ratio, shortfall, prefixes)
+    return _assemble(rules, eligible, k_ratio, shortfall, prefixes)
 
 
-def sample_snapshot(data: bytes, rules: Mapping[str, Any], s_entities: str) -> SampleResult:
+def sample_snapshot(data: bytes, rules: Rules, s_entities: str) -> SampleResult:
     """Read an entity snapshot file and draw from it: ``sample(parse_entity_table(data), …)``.
 
     The same result and the same errors as that expression. A large file (see
@@ -472,7 +460,7 @@ def sample_snapshot(data: bytes, rules: Mapping[str, Any], s_entities: str) -> S
 
     Args:
         data: the entity snapshot file.
-        rules: the announcement's ``rules``.
+        rules: the announcement's rules.
         s_entities: the entity sub-seed.
 
     Returns:
@@ -484,14 +472,13 @@ def sample_snapshot(data: bytes, rules: Mapping[str, Any], s_entities: str) -> S
     mid = split_point(data)
     if mid is not None:
         try:
-            plan: SamplingRules | None = sampling_rules(rules)
-            maker = TicketMaker(s_entities)
+            maker: TicketMaker | None = TicketMaker(s_entities)
         except MalformedError:
-            plan = None  # the file's own errors come first: see below
-        if plan is not None:
-            halves = _halves_c(data, mid, plan, maker)
+            maker = None  # the file's own errors come first: see below
+        if maker is not None:
+            halves = _halves_c(data, mid, rules, maker)
             if halves is not None:
-                result = _merge(plan, *halves)
+                result = _merge(rules, *halves)
                 if result is not None:
                     return result
     return sample(parse_entity_table(data), rules, s_entities)

@@ -28,6 +28,7 @@ from ledger.draw import drand  # noqa: E402
 from ledger.draw.matching import match  # noqa: E402
 from ledger.draw.primitives import CJ  # noqa: E402
 from ledger.draw.result import result_bytes, run_draw, verify_result  # noqa: E402
+from ledger.draw.rules import read_rules  # noqa: E402
 from ledger.draw.sampling import sample_snapshot  # noqa: E402
 from ledger.draw.seed import commitment  # noqa: E402
 from ledger.draw.snapshot import parse_snapshot, snapshot_ref  # noqa: E402
@@ -50,41 +51,51 @@ def _line(record: dict[str, Any]) -> bytes:
     return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def build_inputs() -> dict[str, Any]:
-    """Build the published inputs of the benchmark draw (deterministic).
+def entity_snapshot(n: int) -> bytes:
+    """The entity snapshot of ``n`` businesses, built in chunks (10,000,000 lines take 1.3 GB;
+    a list of per-line objects would take three times that). The lines are canonical JSON by
+    construction (keys in order, ASCII-free values without escapes); run_draw re-validates every
+    line anyway."""
+    out = bytearray()
+    for start in range(0, n, 100_000):
+        chunk = []
+        for k in range(start, min(n, start + 100_000)):
+            h = k * 2654435761 % 1000
+            stratum = "A" if h < 400 else "B" if h < 800 else "C" if h < 950 else "D"
+            last = "null" if h % 4 else f'"20{22 + h % 3}-{1 + h % 12:02d}-{1 + h % 28:02d}"'
+            tags = '["食品经营"]' if h % 5 == 0 else "[]"
+            chunk.append(
+                f'{{"id":"91330106MA{k:08d}","last_inspected":{last},'
+                f'"name":"杭州市西湖区某某商贸有限公司{k}","stratum":"{stratum}","tags":{tags}}}\n'
+            )
+        out += "".join(chunk).encode()
+    return bytes(out)
+
+
+def entity_ids(n: int) -> list[str]:
+    """The ids of :func:`entity_snapshot` (for the floor)."""
+    return [f"91330106MA{k:08d}" for k in range(n)]
+
+
+def build_inputs(n: int = N_ENTITIES, *, with_ids: bool = True) -> dict[str, Any]:
+    """Build the published inputs of the benchmark draw of ``n`` businesses (deterministic).
 
     Returns:
-        Keyword arguments for :func:`run_draw`, plus ``"ids"`` (the entity ids).
+        Keyword arguments for :func:`run_draw`, plus ``"ids"`` (the entity ids) when
+        ``with_ids``.
     """
-    ids = [f"91330106MA{n:08d}" for n in range(N_ENTITIES)]
-    lines = []
-    for n, entity_id in enumerate(ids):
-        h = n * 2654435761 % 1000
-        stratum = "A" if h < 400 else "B" if h < 800 else "C" if h < 950 else "D"
-        last = None if h % 4 else f"20{22 + h % 3}-{1 + h % 12:02d}-{1 + h % 28:02d}"
-        lines.append(
-            _line(
-                {
-                    "id": entity_id,
-                    "name": f"杭州市西湖区某某商贸有限公司{n}",
-                    "stratum": stratum,
-                    "last_inspected": last,
-                    "tags": ["食品经营"] if h % 5 == 0 else [],
-                }
-            )
-        )
-    entities = b"\n".join(lines) + b"\n"
+    entities = entity_snapshot(n)
     inspectors = (
         b"\n".join(
             _line(
-                {"id": f"ZJ-{n:06d}", "dept": DEPTS[n % 3], "tags": ["执法"], "active": n % 50 != 7}
+                {"id": f"ZJ-{m:06d}", "dept": DEPTS[m % 3], "tags": ["执法"], "active": m % 50 != 7}
             )
-            for n in range(N_INSPECTORS)
+            for m in range(N_INSPECTORS)
         )
         + b"\n"
     )
     pairs = sorted(
-        {(ids[(n * 7919) % N_ENTITIES], f"ZJ-{n % N_INSPECTORS:06d}") for n in range(5000)}
+        {(f"91330106MA{(j * 7919) % n:08d}", f"ZJ-{j % N_INSPECTORS:06d}") for j in range(5000)}
     )
     conflicts = b"".join(_line({"entity": e, "inspector": i}) + b"\n" for e, i in pairs)
     secrets = {d: hashlib.sha256(d.encode()).hexdigest() for d in DEPTS}
@@ -119,7 +130,7 @@ def build_inputs() -> dict[str, Any]:
             ],
         },
     }
-    return {
+    inputs: dict[str, Any] = {
         "announce_body": body,
         "entity_snapshot_bytes": entities,
         "inspector_snapshot_bytes": inspectors,
@@ -130,8 +141,10 @@ def build_inputs() -> dict[str, Any]:
             "round": ROUND,
             "signature": SIGNATURE,
         },
-        "ids": ids,
     }
+    if with_ids:
+        inputs["ids"] = entity_ids(n)
+    return inputs
 
 
 def floor_seconds(ids: list[str], picks: int) -> float:
@@ -185,7 +198,7 @@ def test_run_draw_1m(benchmark: Any) -> None:
     print(f"phases without BLS, one after the other: {serial:.2f} s")
     for name, seconds in phases.items():
         print(f"  {name:34s} {seconds:6.2f} s")
-    peak = _peak_rss_subprocess()
+    peak = peak_rss_subprocess()
     print(f"peak RSS (fresh process: build inputs + run_draw): {peak / 2**20:.0f} MiB")
     benchmark.extra_info.update(
         {"floor_s": floor, "ratio": best / floor, "peak_rss_mib": peak / 2**20, "drawn": drawn}
@@ -224,18 +237,15 @@ def _phases(args: dict[str, Any], result: dict[str, Any], phases: dict[str, floa
         snapshot_ref(args[f"{kind}_snapshot_bytes"])
     phases["snapshot hashes"] = time.perf_counter() - start
     start = time.perf_counter()
-    res = sample_snapshot(
-        args["entity_snapshot_bytes"],
-        args["announce_body"]["rules"],
-        result["subseeds"]["entities"],
-    )
+    rules = read_rules(args["announce_body"]["rules"])
+    res = sample_snapshot(args["entity_snapshot_bytes"], rules, result["subseeds"]["entities"])
     phases["entity draw (read, check, tickets)"] = time.perf_counter() - start
     start = time.perf_counter()
     match(
         res.entity_order,
         parse_snapshot("inspectors", args["inspector_snapshot_bytes"]),
         parse_snapshot("conflicts", args["conflict_snapshot_bytes"]),
-        args["announce_body"]["rules"],
+        rules,
         result["subseeds"]["inspectors"],
     )
     phases["matching"] = time.perf_counter() - start
@@ -247,17 +257,17 @@ def _phases(args: dict[str, Any], result: dict[str, Any], phases: dict[str, floa
     phases["result_bytes(result) (verification)"] = time.perf_counter() - start
 
 
-def _peak_rss_subprocess() -> int:
+def peak_rss_subprocess(n: int = N_ENTITIES) -> int:
+    """Peak resident set of a fresh process that builds the inputs of ``n`` businesses (without
+    the id list) and runs the draw."""
     out = subprocess.run(
-        [sys.executable, __file__, "--memory"], check=True, capture_output=True, text=True
+        [sys.executable, __file__, "--memory", str(n)], check=True, capture_output=True, text=True
     ).stdout
     return int(out.strip().splitlines()[-1])
 
 
-def _memory_main() -> None:
-    inputs = build_inputs()
-    args = _inputs_only(inputs)
-    del inputs
+def _memory_main(n: int) -> None:
+    args = build_inputs(n, with_ids=False)
     run_draw(**args)
     print(_peak_bytes())
 
@@ -275,5 +285,5 @@ def _peak_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["--memory"]:
-    _memory_main()
+if __name__ == "__main__" and sys.argv[1:2] == ["--memory"]:
+    _memory_main(int(sys.argv[2]))

@@ -39,6 +39,7 @@ from generator.ledgerops import (  # noqa: E402
 )
 from generator.site.drawproof import write_draw_proofs  # noqa: E402
 from ledger import canonical  # noqa: E402
+from ledger.draw.algorithms import DRAW_V1  # noqa: E402
 from ledger.draw.result import replace, run_draw  # noqa: E402
 from ledger.draw.seed import commitment  # noqa: E402
 from ledger.draw.snapshot import build_snapshot, snapshot_ref  # noqa: E402
@@ -80,7 +81,7 @@ def build_ledger(draws: Path, n_entities: int = 10_000, per_dept: int = 100) -> 
     """
     log, root = _signer("ledger"), _signer("root/1")
     keys = {d: _signer(f"dept/{d}/1") for d in DEPTS}
-    trust = init_ledger(draws, ORIGIN, log, [root], 1, "2024-01-01T00:00:00Z")
+    trust = init_ledger(draws, ORIGIN, log, [root], 1, "2024-01-01T00:00:00Z", draw=DRAW_V1)
 
     def add(*lines: bytes) -> None:
         append_entries(draws, list(lines), log)

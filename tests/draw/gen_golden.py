@@ -29,6 +29,7 @@ from ledger.draw import drand  # noqa: E402
 from ledger.draw.matching import match  # noqa: E402
 from ledger.draw.primitives import CJ  # noqa: E402
 from ledger.draw.result import replace, result_sha256, run_draw  # noqa: E402
+from ledger.draw.rules import read_rules  # noqa: E402
 from ledger.draw.sampling import reserve_order, sample  # noqa: E402
 from ledger.draw.seed import (  # noqa: E402
     announce_hash,
@@ -180,9 +181,10 @@ def build() -> tuple[dict[str, Any], dict[str, bytes]]:
     entities = parse_snapshot("entities", files["entities"])
     inspectors = parse_snapshot("inspectors", files["inspectors"])
     conflicts = parse_snapshot("conflicts", files["conflicts"])
-    drawn = sample(entities, RULES, s_ent)
+    rules = read_rules(RULES)
+    drawn = sample(entities, rules, s_ent)
     trace: list[dict[str, Any]] = []
-    match(drawn.entity_order, inspectors, conflicts, RULES, s_insp, trace)
+    match(drawn.entity_order, inspectors, conflicts, rules, s_insp, trace)
 
     result = run_draw(
         announce,
@@ -197,7 +199,7 @@ def build() -> tuple[dict[str, Any], dict[str, bytes]]:
 
     entity_rows = []
     eligible = {
-        i for s in RULES["strata"] for i, _ in reserve_order(entities, RULES, s_ent, s["stratum"])
+        i for s in RULES["strata"] for i, _ in reserve_order(entities, rules, s_ent, s["stratum"])
     }
     for record in entities:
         entity_rows.append(

@@ -34,6 +34,9 @@ def test_recorded_draws_are_rerun_by_the_algorithm_passed_in() -> None:
 
     def counted_run(*args: Any, **kwargs: Any) -> dict[str, Any]:
         calls.append(args[0]["task_id"])
+        # the rules as the entry parser read them: the draw does not parse them again
+        assert isinstance(kwargs["rules"], Rules)
+        assert encode(kwargs["rules"]) == args[0]["rules"]
         return run_draw(*args, **kwargs)
 
     algorithms = DrawAlgorithms({"draw-v1": dataclasses.replace(DRAW_V1, run=counted_run)})

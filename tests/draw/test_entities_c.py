@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rules_kit import typed_rules
 from test_entity_table import _ent
 
 from ledger.draw import sampling, snapshot
+from ledger.draw.rules import Rules
 from ledger.draw.snapshot import EntityTable, build_snapshot, parse_snapshot
 from ledger.draw.tickets import TicketMaker
 from ledger.errors import MalformedError
@@ -223,10 +225,10 @@ def test_every_invalid_utf8_lead_and_continuation_is_declined() -> None:
             assert (_c_table(data) is not None) == valid, raw.hex()
 
 
-def _python_candidates(data: bytes, rules: dict[str, object]) -> tuple[dict[str, int], dict]:
-    plan = sampling.sampling_rules(rules)
+def _python_candidates(data: bytes, plan: Rules) -> tuple[dict[str, int], dict]:
     table = EntityTable.from_records(snapshot.parse_snapshot("entities", data))
-    ids, groups = sampling._eligible(table, plan.names, plan.as_of, plan.days)
+    days = plan.exclude_inspected_within_days
+    ids, groups = sampling._eligible(table, plan.names, plan.as_of, days)
     eligible = {name: groups.count(name) for name in plan.names}
     maker = TicketMaker(SEED)
     keys = {}
@@ -240,13 +242,14 @@ def _python_candidates(data: bytes, rules: dict[str, object]) -> tuple[dict[str,
 def test_candidates_equal_the_python_draw(days: int | None) -> None:
     assert c is not None
     data = _pool(3000, random.Random(days or 0))
-    rules: dict[str, object] = {
-        "strata": [{"stratum": s, "ratio": "0.1"} for s in ("A", "B", "高", "C")],
-        "as_of": "2024-01-01",
-        "exclude_inspected_within_days": days,
-    }
-    eligible, keys = _python_candidates(data, rules)
-    plan = sampling.sampling_rules(rules)
+    plan = typed_rules(
+        {
+            "strata": [{"stratum": s, "ratio": "0.1"} for s in ("A", "B", "高", "C")],
+            "as_of": "2024-01-01",
+            "exclude_inspected_within_days": days,
+        }
+    )
+    eligible, keys = _python_candidates(data, plan)
     maker = TicketMaker(SEED)
     half = sampling._half_c(data, 0, len(data), plan, maker)
     assert half is not None

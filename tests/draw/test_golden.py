@@ -15,6 +15,7 @@ from ledger.draw import drand
 from ledger.draw.matching import match
 from ledger.draw.primitives import CJ
 from ledger.draw.result import replace, result_sha256, run_draw, verify_result
+from ledger.draw.rules import read_rules
 from ledger.draw.sampling import sample
 from ledger.draw.seed import (
     announce_hash,
@@ -104,7 +105,7 @@ def test_tickets() -> None:
 
 def test_strata_and_picks() -> None:
     files = _files()
-    rules = INPUTS["announce_body"]["rules"]
+    rules = read_rules(INPUTS["announce_body"]["rules"])
     drawn = sample(
         parse_snapshot("entities", files["entities"]), rules, GOLDEN["subseeds"]["entities"]
     )

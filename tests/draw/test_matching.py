@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rules_kit import typed_rules
 
 from ledger.draw import reference
-from ledger.draw.matching import match, parse_departments, pick_hash
+from ledger.draw.matching import match, pick_hash
 from ledger.draw.primitives import LP, u32be
 from ledger.errors import MalformedError
 
@@ -62,7 +63,8 @@ def instances(draw: st.DrawFn, homogeneous: bool = False) -> dict[str, Any]:
 
 
 def _run(inst: dict[str, Any]) -> Any:
-    return match(inst["entities"], inst["inspectors"], inst["conflicts"], inst["rules"], SEED)
+    rules = typed_rules(inst["rules"])
+    return match(inst["entities"], inst["inspectors"], inst["conflicts"], rules, SEED)
 
 
 @settings(max_examples=300, deadline=None)
@@ -70,7 +72,7 @@ def _run(inst: dict[str, Any]) -> Any:
 def test_equals_literal_reference(inst: dict[str, Any]) -> None:
     got = _run(inst)
     assignments, unstaffed, loads = reference.match(
-        inst["entities"], inst["inspectors"], inst["conflicts"], inst["rules"], SEED
+        inst["entities"], inst["inspectors"], inst["conflicts"], typed_rules(inst["rules"]), SEED
     )
     assert got.assignments == assignments
     assert got.unstaffed == unstaffed
@@ -158,7 +160,8 @@ def test_unstaffed_discards_partial_team() -> None:
         ],
         "max_load": None,
     }
-    res = match(["E1", "E2"], inspectors, [{"entity": "E1", "inspector": "B1"}], rules, SEED)
+    conflicts = [{"entity": "E1", "inspector": "B1"}]
+    res = match(["E1", "E2"], inspectors, conflicts, typed_rules(rules), SEED)
     assert res.unstaffed == [{"entity": "E1", "unmet": {"dept": "b", "pick": 0}}]
     assert res.loads == {"A1": 1, "B1": 1}  # E1's partial pick of A1 did not count
 
@@ -174,7 +177,7 @@ def test_trace_records_every_pick() -> None:
     inspectors = [{"id": f"I{n}", "dept": "a", "tags": [], "active": True} for n in range(3)]
     rules = {"lead": "a", "departments": [{"dept": "a", "per_entity": 2, "required_tags": []}]}
     trace: list[dict[str, Any]] = []
-    res = match(["E1", "E2"], inspectors, [], rules, SEED, trace)
+    res = match(["E1", "E2"], inspectors, [], typed_rules(rules), SEED, trace)
     assert len(trace) == 4
     assert [t["chosen"] for t in trace[:2]] == [m["inspector"] for m in res.assignments[0]["team"]]
     for t in trace:
@@ -207,7 +210,7 @@ def test_trace_records_every_pick() -> None:
 )
 def test_bad_department_rules(rules: dict[str, Any]) -> None:
     with pytest.raises(MalformedError):
-        parse_departments(rules)
+        typed_rules(rules)
 
 
 def test_large_instance_is_fast() -> None:
@@ -227,7 +230,7 @@ def test_large_instance_is_fast() -> None:
         {"entity": entities[n], "inspector": f"I{n % 3000:05d}"} for n in range(0, 30_000, 7)
     ]
     start = time.perf_counter()
-    res = match(entities, inspectors, conflicts, rules, SEED)
+    res = match(entities, inspectors, conflicts, typed_rules(rules), SEED)
     elapsed = time.perf_counter() - start
     assert len(res.assignments) == 30_000
     assert max(res.loads.values()) - min(res.loads.values()) <= 1

@@ -18,9 +18,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rules_kit import typed_rules
 
 from ledger.draw import reference
 from ledger.draw.matching import match
+from ledger.draw.rules import Rules
 from ledger.draw.tickets import ticket
 
 SEED = hashlib.sha256(b"matching-fast").hexdigest()
@@ -34,14 +36,14 @@ def _reference(
     entity_order: list[str],
     inspectors: list[dict[str, Any]],
     conflicts: list[dict[str, Any]],
-    rules: dict[str, Any],
+    rules: Rules,
     seed: str,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[str, int]]]:
     """The literal §7.5 reference; loads listed in (department, rank) order, as ``match`` does."""
     assignments, unstaffed, loads = reference.match(
         entity_order, inspectors, conflicts, rules, seed
     )
-    depts = sorted(d["dept"] for d in rules["departments"])
+    depts = sorted(d.dept for d in rules.departments)
     in_order = sorted(
         (i for i in inspectors if loads.get(i["id"]) and i["dept"] in depts),
         key=lambda i: (depts.index(i["dept"]), ticket(seed, i["id"]), i["id"].encode()),
@@ -50,7 +52,8 @@ def _reference(
 
 
 def _check(inst: dict[str, Any]) -> None:
-    args = (inst["entities"], inst["inspectors"], inst["conflicts"], inst["rules"], SEED)
+    rules = typed_rules(inst["rules"])
+    args = (inst["entities"], inst["inspectors"], inst["conflicts"], rules, SEED)
     got = match(*args)
     assignments, unstaffed, loads = _reference(*args)
     assert got.assignments == assignments
@@ -186,7 +189,7 @@ def test_cap_reached_everywhere() -> None:
     entities = [f"E{n:02d}" for n in range(20)]
     inst = {"entities": entities, "inspectors": inspectors, "conflicts": [], "rules": rules}
     _check(inst)
-    res = match(entities, inspectors, [], rules, SEED)
+    res = match(entities, inspectors, [], typed_rules(rules), SEED)
     assert len(res.assignments) == 9  # 6 · 3 loads, 2 per entity
     assert res.unstaffed[-1] == {"entity": "E19", "unmet": {"dept": "a", "pick": 0}}
 

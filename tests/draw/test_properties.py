@@ -7,7 +7,9 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rules_kit import typed_rules
 
+from ledger.draw.rules import Rules
 from ledger.draw.sampling import sample
 from ledger.draw.snapshot import build_snapshot, parse_snapshot
 from ledger.draw.tickets import first_k, order
@@ -18,12 +20,10 @@ IDS = st.lists(
 )
 
 
-def _rules() -> dict[str, Any]:
-    return {
-        "strata": [{"stratum": "A", "ratio": "0.3"}, {"stratum": "B", "ratio": "0.5"}],
-        "as_of": "2025-03-01",
-        "exclude_inspected_within_days": None,
-    }
+def _rules() -> Rules:
+    return typed_rules(
+        {"strata": [{"stratum": "A", "ratio": "0.3"}, {"stratum": "B", "ratio": "0.5"}]}
+    )
 
 
 def _entities(ids: list[str]) -> list[dict[str, Any]]:

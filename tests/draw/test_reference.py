@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rules_kit import typed_rules
 
 from ledger.draw import matching, reference, result, sampling, snapshot
 from ledger.draw.primitives import CJ
@@ -255,15 +256,14 @@ def test_the_stratum_step_takes_the_records_stratum_unless_told_otherwise() -> N
         {"id": f"e{n}", "stratum": "AB"[n % 2], "scale": "LS"[n % 3 == 0], "last_inspected": None}
         for n in range(12)
     ]
-    rules = {"strata": [{"stratum": s, "ratio": "1"} for s in "AB"], "as_of": "2024-01-01",
-             "exclude_inspected_within_days": None, "min_count": None}  # fmt: skip
+    rules = typed_rules({"strata": [{"stratum": s, "ratio": "1"} for s in "AB"]})
     plain = reference.stratum_orders(records, rules, "seed")
     assert plain == reference.stratum_orders(records, rules, "seed", reference.stratum_of)
     assert {s: sorted(ids) for s, ids in plain.items()} == {
         s: sorted(r["id"] for r in records if r["stratum"] == s) for s in "AB"
     }
     pairs = [f"{s}/{c}" for s in "AB" for c in "LS"]
-    rules2 = {**rules, "strata": [{"stratum": p, "ratio": "1"} for p in pairs]}
+    rules2 = typed_rules({"strata": [{"stratum": p, "ratio": "1"} for p in pairs]})
     split = reference.stratum_orders(
         records, rules2, "seed", lambda r: f"{r['stratum']}/{r['scale']}"
     )

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rules_kit import typed_rules
 
 from ledger.draw import sampling, snapshot
+from ledger.draw.rules import Rules
 from ledger.draw.sampling import SampleResult, sample, sample_snapshot
 from ledger.draw.snapshot import build_snapshot, parse_entity_table
 from ledger.errors import MalformedError
@@ -51,24 +53,24 @@ def _pool(n: int, rng: random.Random, strata: str = "ABCD") -> bytes:
     return build_snapshot("entities", unique.values())
 
 
-def _rules(ratios: dict[str, str], **extra: Any) -> dict[str, Any]:
+def _rules(ratios: dict[str, str], **extra: Any) -> Rules:
     rules: dict[str, Any] = {
         "strata": [{"stratum": s, "ratio": r} for s, r in ratios.items()],
         "as_of": "2024-01-01",
         "exclude_inspected_within_days": 365,
     }
     rules.update(extra)
-    return rules
+    return typed_rules(rules)
 
 
-def _sequential(data: bytes, rules: dict[str, Any]) -> SampleResult | str:
+def _sequential(data: bytes, rules: Rules) -> SampleResult | str:
     try:
         return sample(parse_entity_table(data), rules, SEED)
     except MalformedError as exc:
         return str(exc)
 
 
-def _split(data: bytes, rules: dict[str, Any]) -> SampleResult | str:
+def _split(data: bytes, rules: Rules) -> SampleResult | str:
     try:
         return sample_snapshot(data, rules, SEED)
     except MalformedError as exc:
@@ -169,13 +171,19 @@ def test_ids_out_of_order_at_the_seam_are_reported_as_in_the_sequential_run() ->
     assert _split(bad, rules) == expected
 
 
-def test_a_file_error_is_reported_before_a_rule_error() -> None:
+def test_a_file_error_is_reported_as_in_the_sequential_run() -> None:
     data = _corrupt_late_line(_pool(3000, random.Random(9)), b'"tags":[]', b'"tags":[ ]')
-    rules = _rules({"A": "0.1"}, as_of="2024-13-01")
+    rules = _rules({"A": "0.1"})
     expected = _sequential(data, rules)
     assert isinstance(expected, str)
     assert "快照" in expected
     assert _split(data, rules) == expected
+
+
+def test_the_rules_are_checked_before_any_file_is_read() -> None:
+    """The draw takes typed rules (ledger/draw/rules.py): an invalid rule never reaches it."""
+    with pytest.raises(MalformedError, match=r"rules\.as_of：不是有效的日期"):
+        _rules({"A": "0.1"}, as_of="2024-13-01")
 
 
 _ratio = st.sampled_from(["0", "0.01", "0.1", "0.5", "1", "0.333"])

@@ -8,12 +8,13 @@ import hashlib
 from typing import Any
 
 import pytest
+from rules_kit import typed_rules
 
+from ledger.draw.rules import Rules, parse_ratio
 from ledger.draw.sampling import (
     ceil_count,
     is_recent,
     next_reserve,
-    parse_ratio,
     reserve_order,
     sample,
 )
@@ -27,14 +28,14 @@ def _ent(i: int, stratum: str = "A", last: str | None = None) -> dict[str, Any]:
     return {"id": f"E{i:04d}", "name": "n", "stratum": stratum, "last_inspected": last, "tags": []}
 
 
-def _rules(strata: list[tuple[str, str]], **extra: Any) -> dict[str, Any]:
+def _rules(strata: list[tuple[str, str]], **extra: Any) -> Rules:
     rules: dict[str, Any] = {
         "strata": [{"stratum": s, "ratio": r} for s, r in strata],
         "as_of": "2025-03-01",
         "exclude_inspected_within_days": 365,
     }
     rules.update(extra)
-    return rules
+    return typed_rules(rules)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.content.libraries import ENTITY_HEADER
 from generator.content.loader import load_content
 from generator.content.model import Content, EntityType, RegStatus, TaskKind
 from generator.content.uscc import CodeStatus, check_registration_number, check_uscc
@@ -43,7 +44,7 @@ def test_csv_files_are_excel_friendly(tmp_path: Path) -> None:
         assert data.startswith(b"\xef\xbb\xbf"), name
         assert b"\r" not in data, name
     header = (tmp_path / "entities.csv").read_bytes()[3:].split(b"\n", 1)[0].decode()
-    assert tuple(header.split(",")) == county.ENTITY_HEADER
+    assert tuple(header.split(",")) == ENTITY_HEADER
 
 
 def test_example_loads_without_problems() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from generator.signing import Request, Signature
 from generator.signing_summary import summarise
+from ledger.draw.algorithms import DRAW_V1
 from ledger.entries import parse_entry
 from ledger.examplekeys import example_signer
 
@@ -31,7 +32,10 @@ def example() -> tuple[bytes, list[bytes], bytes]:
         "dept": "scjg",
         "task_id": "2024-T1",
         "departments": ["scjg", "wsjk"],
-        "drawn": ["91620823MA00000001", "92620823MA00000002"],
+        "drawn": {
+            "count": 2,
+            "ids_sha256": hashlib.sha256(b"91620823MA00000001\n92620823MA00000002\n").hexdigest(),
+        },
         "forms": [
             {"csv_sha256": hashlib.sha256(f"{d}.csv".encode()).hexdigest(), "dept": d,
              "xlsx_sha256": hashlib.sha256(f"{d}.xlsx".encode()).hexdigest()}
@@ -72,7 +76,8 @@ def ceremony_example() -> tuple[bytes, bytes, bytes]:
     names = key_names(ORIGIN)
     roots = [example_signer(names[f"root{n}"]) for n in (1, 2, 3)]
     log = example_signer(names["log"]).verifier()
-    body = log_init_body(ORIGIN, [log], [r.verifier() for r in roots], 2, "2024-01-05T01:00:00Z")
+    ts = "2024-01-05T01:00:00Z"
+    body = log_init_body(ORIGIN, [log], [r.verifier() for r in roots], 2, ts, draw=DRAW_V1)
     request = prepare_initial(body)
     data = request.dumps()
     digest = hashlib.sha256(data).hexdigest()

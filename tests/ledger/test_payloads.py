@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger import canonical
+from ledger.draw.primitives import identifier_problem
+from ledger.draw.rules import DeptRule, Identifier, Rules, StratumRule, parse_ratio
 from ledger.entries import Entry, make_entry, parse_entry
-from ledger.errors import VerificationError
+from ledger.errors import MalformedError, VerificationError
 from ledger.note import Signer
 from ledger.payloads import ENTRY_TYPES, EntryTypes
 from ledger.registry import Registry
@@ -80,8 +83,42 @@ def test_generator_enums_carry_the_ledger_vocabularies() -> None:
 # --------------------------------------------------------------------------- hypothesis
 
 
+def _valid_stratum(body: dict[str, Any]) -> dict[str, Any]:
+    """A ratio above 1 (the pattern allows it, ``StratumRule.check`` does not) becomes 1."""
+    try:
+        parse_ratio(body["ratio"])
+    except MalformedError:
+        return {**body, "ratio": "1"}
+    return body
+
+
+def _valid_dept(body: dict[str, Any]) -> dict[str, Any]:
+    """Each required tag once (``DeptRule.check``)."""
+    return {**body, "required_tags": list(dict.fromkeys(body["required_tags"]))}
+
+
+def _valid_rules(body: dict[str, Any]) -> dict[str, Any]:
+    """Unique strata and departments, a lead that takes part, two inspectors for a single
+    department (``Rules.check``)."""
+    strata = list({s["stratum"]: s for s in body["strata"]}.values())
+    depts = list({d["dept"]: d for d in body["departments"]}.values())
+    if len(depts) == 1:
+        depts = [{**depts[0], "per_entity": max(2, depts[0]["per_entity"])}]
+    return {**body, "strata": strata, "departments": depts, "lead": depts[0]["dept"]}
+
+
+#: What makes a body of the kinds' values satisfy the class's ``check``.
+VALID: dict[type[Any], Callable[[dict[str, Any]], dict[str, Any]]] = {
+    StratumRule: _valid_stratum,
+    DeptRule: _valid_dept,
+    Rules: _valid_rules,
+}
+
+
 def strategy(kind: Kind) -> st.SearchStrategy[Any]:
     """Valid JSON values of ``kind``."""
+    if isinstance(kind, Identifier):
+        return st.text(min_size=1, max_size=8).filter(lambda t: identifier_problem(t) is None)
     if isinstance(kind, Const):
         return st.just(kind.value)
     if isinstance(kind, OneOf):
@@ -117,7 +154,7 @@ def strategy(kind: Kind) -> st.SearchStrategy[Any]:
         return st.fixed_dictionaries(
             {n: strategy(k) for n, k, optional in fields if not optional},
             optional={n: strategy(k) for n, k, optional in fields if optional},
-        )
+        ).map(VALID.get(kind.cls, lambda body: body))
     raise AssertionError(kind)
 
 

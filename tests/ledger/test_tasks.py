@@ -167,12 +167,18 @@ def draw_result(task: str = "T-JOINT", dept: str = "scjg") -> Entry:
     )
 
 
+def drawn_ref(ids: list[str]) -> dict[str, Any]:
+    """``task.confirm.drawn`` for ``ids``, computed here from docs/workflow.md §3 rule 6."""
+    data = b"".join(i.encode() + b"\n" for i in sorted(ids))
+    return {"count": len(ids), "ids_sha256": hashlib.sha256(data).hexdigest()}
+
+
 def confirm(task: str = "T-JOINT", **over: Any) -> Entry:
     body: dict[str, Any] = {
         "dept": "scjg",
         "task_id": task,
         "departments": ["scjg", "wsjk"],
-        "drawn": ["E1", "E2"],
+        "drawn": drawn_ref(["E1", "E2"]),
         "forms": [],
     }
     body.update(over)
@@ -431,7 +437,11 @@ REFUSALS: dict[str, tuple[Callable[[], list[Entry]], str]] = {
         "departments 应为参与抽取的部门",
     ),
     "confirm of another list": (
-        lambda: [*happy()[:9], confirm(drawn=["E1"])],
+        lambda: [*happy()[:9], confirm(drawn=drawn_ref(["E1"]))],
+        "drawn 应为当前的抽取名单",
+    ),
+    "confirm of another list of the same size": (
+        lambda: [*happy()[:9], confirm(drawn=drawn_ref(["E1", "E3"]))],
         "drawn 应为当前的抽取名单",
     ),
     "round past the year 9999": (  # a hostile ledger: was a ValueError (a traceback)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from generator.ledgerops import append_entries, init_ledger, key_add_entry, read_trust
+from ledger.draw.algorithms import DRAW_V1
 from ledger.errors import VerificationError
 from ledger.note import Signer
 from ledger.store import LedgerStore
@@ -41,7 +42,7 @@ def _forge(tmp: Path, ca: TsaCa, times: list[dt.datetime]) -> Path:
     writer's order check, as a forger would) and its checkpoint stamped by the TSA right away."""
     draws = tmp / "draws"
     start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=400)
-    init_ledger(draws, ORIGIN, LOG, [ROOT], 1, _ts(start))
+    init_ledger(draws, ORIGIN, LOG, [ROOT], 1, _ts(start), draw=DRAW_V1)
     add_tsa(draws, "test-tsa", ca.chain)
     trust = read_trust(draws)
     store = LedgerStore(draws, trust.origin, trust.log_keys)
@@ -94,7 +95,7 @@ def test_post_dated_entry_is_reported(tmp_path: Path, ca: TsaCa) -> None:
 
 def test_backdated_entry_is_refused_at_append(tmp_path: Path) -> None:
     draws = tmp_path / "draws"
-    init_ledger(draws, ORIGIN, LOG, [ROOT], 1, "2024-11-20T02:00:00Z")
+    init_ledger(draws, ORIGIN, LOG, [ROOT], 1, "2024-11-20T02:00:00Z", draw=DRAW_V1)
     before = (draws / "entries.jsonl").read_bytes()
     with pytest.raises(VerificationError, match="早于账本最后一条条目"):
         append_entries(draws, [_key_line(1, "2024-03-10T02:00:00Z")], LOG)

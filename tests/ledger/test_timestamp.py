@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from generator.ledgerops import append_entries, init_ledger, key_add_entry
+from ledger.draw.algorithms import DRAW_V1
 from ledger.errors import (
     MalformedError,
     StoreError,
@@ -43,7 +44,7 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> TsaCa:
 def _ledger(tmp: Path, ca: TsaCa) -> Path:
     """A two-checkpoint ledger (sizes 1 and 2) with the test TSA installed, unstamped."""
     draws = tmp / "draws"
-    init_ledger(draws, ORIGIN, LOG, [ROOT_KEY], 1, "2026-11-28T08:00:00Z")
+    init_ledger(draws, ORIGIN, LOG, [ROOT_KEY], 1, "2026-11-28T08:00:00Z", draw=DRAW_V1)
     add_tsa(draws, "test-tsa", ca.chain)
     line = key_add_entry(ORIGIN, DEPT, "scjg", [ROOT_KEY], "2026-11-28T08:01:00Z")
     append_entries(draws, [line], LOG)

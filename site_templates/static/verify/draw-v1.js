@@ -212,7 +212,7 @@
     return v;
   }
 
-  /** rules.departments (ledger/draw/matching.py parse_departments), in UTF-8 order. */
+  /** rules.departments (ledger/draw/rules.py Rules.check, Rules.staffing), in UTF-8 order. */
   function parseDepartments(rules) {
     const list = rules.departments;
     if (!Array.isArray(list) || !list.length) throw new VerifyError('rules.departments 应为非空列表');
