@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,6 +233,7 @@ class TaskLedger:
             raise VerificationError(f"{where}：计划 {body.plan_id} 的新版本与上一版内容相同")
         new: dict[str, TaskRecord] = {}
         for t in body.tasks:
+            self.require_checklists(t.departments, f"{where}：任务 {t.task_id}")
             if t.departments[0] != t.lead:
                 raise VerificationError(f"{where}：任务 {t.task_id} 的牵头部门应列在第一位")
             if (t.kind == "single") != (len(t.departments) == 1):
@@ -277,6 +278,20 @@ class TaskLedger:
                     f"{where}：事项 {item.item_id}：一般检查事项须有抽查比例上限，重点检查事项不得有"
                 )
         versions.append(entry)
+
+    def require_checklists(self, departments: Iterable[str], where: str) -> None:
+        """Refuse a plan task or a draw that uses the items of a department that has published
+        no 抽查事项清单 (``checklist.publish``) yet (docs/workflow.md §8.2).
+
+        Raises:
+            VerificationError: naming ``where`` and the departments.
+        """
+        missing = [d for d in departments if d not in self.checklists]
+        if missing:
+            raise VerificationError(
+                f"{where}：部门 {'、'.join(missing)} 尚未发布抽查事项清单（checklist.publish），"
+                "不能在计划或抽取中使用其抽查事项"
+            )
 
     def _invite(self, entry: Entry, body: TaskInvite, index: int, where: str) -> None:
         task = self._task(body.task_id, where)
@@ -336,6 +351,7 @@ class TaskLedger:
             raise VerificationError(
                 f"{where}：参与抽取的部门应为牵头部门和已应约的配合部门 {sorted(expected)}"
             )
+        self.require_checklists(depts, where)
         round_ = body.randomness.drand.round
         if round_time(round_) - parse_ts(entry.ts) < MIN_ANNOUNCE_LEAD:
             raise VerificationError(f"{where}：drand 轮次 {round_} 距公告时间不足 24 小时")

@@ -235,8 +235,38 @@ def followup_entry(kind: str, ident: str, ts: str, dept: str = "scjg") -> Entry:
     )
 
 
+def checklist(dept: str) -> Entry:
+    """Version 1 of ``dept``'s 抽查事项清单 (one item)."""
+    item = {
+        "item_id": f"{dept.upper()}-01",
+        "name": "检查",
+        "item_class": "重点检查事项",
+        "ratio_cap": None,
+        "min_ratio": None,
+        "legal_basis": ["《条例》"],
+        "frequency": None,
+    }
+    document = {"sha256": "cd" * 32, "size": 2, "media": "application/json"}
+    return entry(
+        "checklist.publish",
+        f"checklist.publish/{dept}/v1",
+        "2024-01-05T01:00:00Z",
+        dept=dept,
+        version=1,
+        items=[item],
+        document=document,
+    )
+
+
+#: The departments of :func:`plan` with a published checklist (docs/workflow.md §8.2).
+CHECKLIST_DEPTS = ("scjg", "wsjk", "xfjy", "whly")
+
+
 def run(entries: list[Entry]) -> TaskLedger:
+    """Apply ``entries`` (index 0, 1, …) to a ledger where the departments of
+    :data:`CHECKLIST_DEPTS` have published their checklists."""
     ledger = TaskLedger(blob_reader=BLOBS.__getitem__)
+    ledger.checklists = {d: [checklist(d)] for d in CHECKLIST_DEPTS}
     for i, e in enumerate(entries):
         ledger.apply(e, i)
     return ledger
@@ -527,3 +557,11 @@ def test_a_notice_is_addressed_to_a_department_with_a_registered_key() -> None:
     assert len(ledger.cases.notices) == 1
     with pytest.raises(VerificationError, match="收件部门 'xfjy' 不是本账本中登记了密钥的部门"):
         run([_key_add("wsjk"), *happy(), _notice("xfjy")])
+
+
+def test_a_department_without_a_checklist_is_held() -> None:
+    """docs/workflow.md §8.2: a plan task or a draw using such a department's items."""
+    ledger = TaskLedger(blob_reader=BLOBS.__getitem__)
+    ledger.checklists = {d: [checklist(d)] for d in ("scjg", "wsjk", "xfjy")}  # not whly
+    with pytest.raises(VerificationError, match="任务 T-SINGLE：部门 whly 尚未发布抽查事项清单"):
+        ledger.apply(plan(), 0)

@@ -110,7 +110,8 @@ class Site:
 
 def new_site(tmp: Path, name: str = "测试县“双随机、一公开”公示") -> Site:
     """``gongkai init`` a site under ``tmp`` (dated 2024-01-02), copy the mini content files
-    into it, check it, and make and register keys for departments scjg and wsjk."""
+    into it, check it, make and register keys for departments scjg and wsjk, and publish their
+    checklists (version 1)."""
     s = Site(tmp)
     ceremony(s.run, s.root, s.media, ["--name", name, "--region-code", "620823",
              "--region-name", "甘肃省平凉市崇信县", "--base-url", "https://scjg.test.example/gongkai/"],
@@ -121,6 +122,9 @@ def new_site(tmp: Path, name: str = "测试县“双随机、一公开”公示"
     for dept in ("scjg", "wsjk"):
         s.run("keys", "new", "--content", str(s.content), "--dept", dept, "--out", str(s.keys))
         register(s.run, s.root, s.media, dept, Path(s.dept_key(dept)), "2024-01-03")
+    # Plans and draws may use only published checklists (docs/workflow.md §8.2).
+    for dept in ("scjg", "wsjk"):
+        s.site("checklist", "publish", "--dept", dept, "--at", "2024-01-03", dept=dept)
     return s
 
 

@@ -14,6 +14,7 @@ from generator.cli import main
 from generator.example.ledger import build_example_ledger
 from generator.ledgerops import open_store, read_trust, replay_store
 from ledger.errors import VerificationError
+from ledger.tasks import TaskLedger
 from ledger.verify import verify_directory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,3 +97,79 @@ def test_changed_checklist_item_needs_a_new_checklist_version(site: Path) -> Non
     state = replay_store(open_store(site / "draws", trust), trust)
     assert state.tasks.checklists["scjg"][1].id == "checklist.publish/scjg/v2"
     verify_directory(site / "draws", update_pin=False)
+
+
+def _raise_cap(site: Path) -> None:
+    """SJ-DJ-01 (used by 2024-SC-DJGS) gets a 20% cap, published as scjg's checklist v2."""
+    path = site / "content" / "checklist.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  - id: SJ-DJ-01\n")
+    cap = text.index('    ratio_cap: "10%"\n', start)
+    path.write_text(text[:cap] + '    ratio_cap: "20%"\n' + text[cap + 20 :], encoding="utf-8")
+    published = _gk(site, "checklist", "publish", "--dept", "scjg", "--at", "2024-02-01")
+    assert published.exit_code == 0, published.output
+
+
+def test_a_checklist_changed_after_the_plan_needs_a_new_plan_version(site: Path) -> None:
+    """The plan's item rules must be those of the checklist in force (docs/workflow.md §8.1)."""
+    _raise_cap(site)
+    refused = _gk(site, *ANNOUNCE)
+    assert refused.exit_code == 10, refused.output
+    assert "gongkai plan publish 2024 把修改发布为新版本" in refused.output
+    assert _gk(site, "plan", "publish", "2024", "--at", "2024-02-02").exit_code == 0
+    announced = _gk(site, *ANNOUNCE)
+    assert announced.exit_code == 0, announced.output
+    verify_directory(site / "draws", update_pin=False)
+
+
+def test_a_draw_forged_against_the_checklist_in_force_fails_verification(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan recorded SJ-DJ-01 with a 10% cap; checklist v2 says 20%; the plan was not
+    published again, and the draw is announced anyway (the writer's check bypassed)."""
+    _raise_cap(site)
+    monkeypatch.setattr("generator.workflow.drawing.require_published", lambda *a: None)
+    forged = _gk(site, *ANNOUNCE)
+    assert forged.exit_code == 0, forged.output
+    with pytest.raises(
+        VerificationError,
+        match=r"部门 scjg 的抽查事项 SJ-DJ-01 与公告时生效的抽查事项清单（checklist\.publish 第 2 版）"
+        r"不符：抽查比例上限计划为 0\.1，清单为 0\.2",
+    ):
+        verify_directory(site / "draws", update_pin=False)
+
+
+def test_a_department_without_a_published_checklist_is_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """jtys never published its checklist: the plan that uses its items is refused at append,
+    so is the draw of its task, and a ledger forged to record the plan fails verification."""
+    root = tmp_path / "site"
+    shutil.copytree(ROOT / "content", root / "content")
+    build_example_ledger(ROOT / "content", root / "draws")  # keys only: no checklist.publish
+    for dept in ("gyxx", "scjg", "sthj", "sw", "whly", "wsjk", "xfjy", "yjgl"):
+        done = _gk(root, "checklist", "publish", "--dept", dept, "--at", "2024-01-03")
+        assert done.exit_code == 0, done.output
+    before = (root / "draws" / "entries.jsonl").read_bytes()
+    refused = _gk(root, "plan", "publish", "2024", "--at", "2024-01-10")
+    assert refused.exit_code == 11, refused.output
+    assert "任务 2024-JT-WX：部门 jtys 尚未发布抽查事项清单（checklist.publish）" in refused.output
+    assert (root / "draws" / "entries.jsonl").read_bytes() == before
+    # Forged: the append check skipped for plan.publish only.
+    check = TaskLedger.require_checklists
+
+    def only_draws(self: TaskLedger, departments: list[str], where: str) -> None:
+        if "draw.announce" in where:
+            check(self, departments, where)
+
+    monkeypatch.setattr(TaskLedger, "require_checklists", only_draws)
+    assert _gk(root, "plan", "publish", "2024", "--at", "2024-01-10").exit_code == 0
+    monkeypatch.setattr("generator.workflow.drawing.require_published", lambda *a: None)
+    jt = ["draw", "announce", "2024-JT-WX", *ANNOUNCE[3:]]
+    held = _gk(root, *jt)
+    assert held.exit_code == 11, held.output
+    assert "draw.announce" in held.output
+    assert "部门 jtys 尚未发布抽查事项清单" in held.output
+    monkeypatch.undo()
+    with pytest.raises(VerificationError, match="任务 2024-JT-WX：部门 jtys 尚未发布抽查事项清单"):
+        verify_directory(root / "draws", update_pin=False)
