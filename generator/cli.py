@@ -417,7 +417,7 @@ def init_cmd(
     每位根密钥持有人先在自己的介质上运行 gongkai keys new --root 编号 --origin …，只交出公钥；
     各自签署申请后，运维人员用 gongkai request append 申请 --signatures 签名目录 --site 目录
     --log-key 日志私钥 建立账本和 trust.txt（docs/signing.md §10）。"""
-    from generator.cli_sign import echo_request
+    from generator.cli_request import echo_request
     from generator.workflow.setup import init_site
     from generator.workflow.site import parse_at
     from ledger.draw.algorithms import DRAW_ALGORITHMS

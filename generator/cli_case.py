@@ -18,7 +18,7 @@ from generator.cli_text import GongkaiGroup
 from generator.cli_workflow import (
     at_option,
     echo_checkpoint,
-    key_option,
+    key_or_request_option,
     log_key_option,
     notice,
     site_option,
@@ -65,7 +65,7 @@ def case_group() -> None:
 @on_option
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @workflow_errors
 def case_open(
@@ -89,7 +89,7 @@ def case_open(
 @click.option("--note", type=TEXT, required=True, help="查处进展")
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @workflow_errors
 def case_progress(
@@ -115,7 +115,7 @@ def case_progress(
 @on_option
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @workflow_errors
 def case_close(
@@ -146,7 +146,7 @@ def notice_group() -> None:
 @click.option("--subject", type=TEXT, required=True, help="抄告事项")
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @workflow_errors
 def notice_copy(
@@ -170,7 +170,7 @@ def notice_copy(
 @click.option("--reply", type=OPTIONAL_TEXT, default="", help="处理情况")
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @workflow_errors
 def notice_ack(

@@ -13,7 +13,7 @@ from generator.cli_text import GongkaiGroup
 from generator.cli_workflow import (
     at_option,
     echo_checkpoint,
-    key_option,
+    key_or_request_option,
     log_key_option,
     notice,
     site_option,
@@ -31,7 +31,7 @@ def checklist_group() -> None:
 @click.option("--dept", "dept", required=True, type=TEXT, help="本部门标识，用本部门私钥签署")
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @workflow_errors
 def checklist_publish(

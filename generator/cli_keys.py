@@ -16,7 +16,7 @@ import click
 
 from generator.cli_errors import workflow_errors
 from generator.cli_options import TEXT, BoundedInt
-from generator.cli_sign import expires_option, write_request
+from generator.cli_request import expires_option, write_request
 from generator.cli_text import GongkaiCommand
 from generator.cli_workflow import at_option, notice, site_option
 
@@ -36,7 +36,7 @@ request_out_option = click.option(
 
 
 def _prepare(repo: SiteRepo, body: dict[str, Any], expires: str | None, out: Path) -> None:
-    from generator.cli_sign import expiry
+    from generator.cli_request import expiry
     from generator.signing import prepare
 
     write_request(prepare(repo, body, (), expiry(expires)), out)

@@ -17,7 +17,7 @@ from generator.cli_text import GongkaiGroup
 from generator.cli_workflow import (
     at_option,
     echo_checkpoint,
-    key_option,
+    key_or_request_option,
     log_key_option,
     notice,
     site_option,
@@ -37,7 +37,7 @@ def inspector_group() -> None:
 @click.option("--dept", type=TEXT, required=True, help="检查人员所属部门（用本部门密钥签署登记）")
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @workflow_errors
 def inspector_enroll(
@@ -64,7 +64,7 @@ def inspector_enroll(
 )
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @workflow_errors
 def inspector_revoke(

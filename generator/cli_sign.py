@@ -9,12 +9,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from generator.cli_errors import workflow_errors
 from generator.cli_options import AT_TIME, ROUND, TEXT
+from generator.cli_request import expires_option, expiry, write_request
 from generator.cli_text import GongkaiCommand, GongkaiGroup
 from generator.cli_workflow import _secrets_dir as _secrets_dir
 from generator.cli_workflow import (
@@ -27,23 +27,8 @@ from generator.cli_workflow import (
     site_option,
 )
 
-if TYPE_CHECKING:
-    from generator.signing import Request
+__all__ = ["register", "request_out_option"]
 
-__all__ = [
-    "echo_request",
-    "expires_option",
-    "expiry",
-    "register",
-    "request_out_option",
-    "write_request",
-]
-
-expires_option = click.option(
-    "--expires",
-    type=AT_TIME,
-    help="申请的有效期限（默认条目时间之后 3 天；抽取公告不晚于揭示截止时间）",
-)
 request_out_option = click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -148,32 +133,6 @@ def request_confirm(
     for path in written:
         click.echo(f"已生成：{path}")
     write_request(prepare(repo, encode(body), (), expiry(expires)), out)
-
-
-def expiry(expires: str | None) -> str | None:
-    from generator.workflow.site import parse_at
-
-    return parse_at(expires, allow_future=True) if expires is not None else None
-
-
-def write_request(request: Request, out: Path) -> None:
-    """Write the request file and show what it asks."""
-    out.write_bytes(request.dumps())
-    echo_request(request, out)
-
-
-def echo_request(request: Request, out: Path) -> None:
-    """Show the summary of the request written to ``out``, its expiry and who must sign."""
-    from generator.keyrequests import KEY_TYPES
-
-    click.echo(request.summary)
-    who = "须签署的部门"
-    if request.body["type"] == "log.init":
-        who = "须由以下每一把根密钥签署"
-    elif request.body["type"] in KEY_TYPES:
-        who = "须由门限数量的现任根密钥签署（见摘要），另须由以下密钥本身签署"
-    signers = "、".join(request.signers) or "（无）"
-    click.echo(f"已写出签署申请 {out}（有效期至 {request.expires}）；{who}：{signers}")
 
 
 @request_group.command("append")

@@ -16,6 +16,7 @@ import click
 
 from generator.cli_errors import workflow_errors as _workflow_errors
 from generator.cli_options import AT_TIME, OPTIONAL_TEXT, ROUND, TEXT
+from generator.cli_request import key_option, key_or_request_option
 from generator.cli_text import GongkaiGroup
 from generator.errors import OptionError
 
@@ -28,6 +29,7 @@ __all__ = [
     "echo_checkpoint",
     "followup_group",
     "key_option",
+    "key_or_request_option",
     "log_key_option",
     "notice",
     "plan",
@@ -56,9 +58,6 @@ at_option = click.option(
         "签署时间（默认当前时间）：2024-03-10、2024/3/10 或 2024年3月10日（当天 9:00），"
         "2024-03-10 10:30（北京时间），或带时区的 2024-03-10T10:30:00+08:00"
     ),
-)
-key_option = click.option(
-    "--key", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="本部门私钥文件"
 )
 dept_keys_option = click.option(
     "--key",
@@ -93,7 +92,7 @@ def plan() -> None:
 @click.argument("plan_id", type=TEXT)
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @_workflow_errors
 def plan_publish(
@@ -117,7 +116,7 @@ def task() -> None:
 @click.argument("task_id", type=TEXT)
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @_workflow_errors
 def task_invite(
@@ -140,7 +139,7 @@ def task_invite(
 @click.option("--reason", type=TEXT, help="拒绝理由")
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @_workflow_errors
 def task_reply(
@@ -313,7 +312,7 @@ def _reveal_on_own_machine(
 @click.option("--signature", type=TEXT, required=True, help="drand 该轮的签名（十六进制）")
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @_workflow_errors
 def draw_beacon(
@@ -337,7 +336,7 @@ def draw_beacon(
 @click.argument("task_id", type=TEXT)
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @_workflow_errors
 def draw_run(
@@ -375,7 +374,7 @@ def draw_run(
 @click.option("--reason", type=TEXT, required=True, help="替补理由（如 已注销、无法联系）")
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @_workflow_errors
 def draw_replace(
@@ -549,7 +548,7 @@ def followup_group() -> None:
 )
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @_workflow_errors
 def followup_record(
@@ -582,7 +581,7 @@ def followup_record(
 @click.option("--recheck", type=TEXT, default=None, help="复查结果（整改期满复查时）")
 @site_option
 @at_option
-@key_option
+@key_or_request_option
 @log_key_option
 @_workflow_errors
 def followup_close(

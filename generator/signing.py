@@ -39,9 +39,10 @@ from ledger.checkpoint import Checkpoint
 from ledger.draw.seed import commitment
 from ledger.entries import assemble_entry, parse_entry, signing_message
 from ledger.errors import VerificationError
+from ledger.examplekeys import is_example_key, refuse_example_key
 from ledger.keys import read_private_key
 from ledger.merkle import RootBuilder, leaf_hash
-from ledger.note import Signer
+from ledger.note import Signer, parse_vkey
 from ledger.payloads import ENTRY_TYPES
 from ledger.registry import KeyRecord, Registry, TrustAnchor
 from ledger.schema import BodyError
@@ -236,8 +237,8 @@ def prepare_on(
     """
     checkpoint = store.read_state().checkpoint
     assert checkpoint is not None  # an initialised ledger has log.init and its checkpoint
-    _dry_run(store, trust, body)
     unique = {hashlib.sha256(b).hexdigest(): bytes(b) for b in blobs}
+    _dry_run(store, trust, body, unique)
     return Request(
         origin=trust.origin,
         size=checkpoint.size,
@@ -285,22 +286,29 @@ def prepare_initial(body: Mapping[str, Any], expires: str | None = None) -> Requ
     )
 
 
-def _dry_run(store: LedgerStore, trust: TrustAnchor, body: Mapping[str, Any]) -> None:
+def _dry_run(
+    store: LedgerStore, trust: TrustAnchor, body: Mapping[str, Any], blobs: Mapping[str, bytes]
+) -> None:
     """Apply ``body`` to the task rules as the next entry, signatures aside, so a request the
-    ledger would refuse is refused before any department is asked to sign it.
+    ledger would refuse is refused before any department is asked to sign it. The rules read
+    the request's ``blobs`` (by SHA-256) as if they were stored, as an append does.
 
     Raises:
         WorkflowError: with the rule's reason (exit code 11).
     """
-    _apply_next(replay_store(store, trust), body)
+    _apply_next(replay_store(store, trust), body, blobs)
 
 
-def _apply_next(state: LedgerState, body: Mapping[str, Any]) -> None:
-    """Apply ``body`` to the task rules of ``state`` as its next entry, signatures aside.
+def _apply_next(state: LedgerState, body: Mapping[str, Any], blobs: Mapping[str, bytes]) -> None:
+    """Apply ``body`` to the task rules of ``state`` as its next entry, signatures aside, its
+    ``blobs`` (by SHA-256) read as if they were stored, as an append does.
 
     Raises:
         WorkflowError: with the rule's reason (exit code 11).
     """
+    stored = state.tasks.blob_reader
+    if blobs and stored is not None:
+        state.tasks.blob_reader = lambda h: blobs[h] if h in blobs else stored(h)
     entry = parse_entry(assemble_entry(body, {"unsigned+00000000": bytes(64)}))
     try:
         require_not_earlier(state.entries[-1] if state.entries else None, entry)
@@ -396,11 +404,13 @@ def sign_request(
     commitment equals the one its own secret in ``secrets_dir`` gives; the entry is valid as the
     next entry of that copy (the workflow rules). A key-management entry
     (``docs/signing.md`` §9) is signed instead by a key :func:`generator.keyrequests.eligible`
-    allows; a ``log.init`` has no ledger yet (``ledger_dir`` is then not read). ``show``
+    allows; a ``log.init`` has no ledger yet (``ledger_dir`` is then not read). A public
+    example key signs only for an example ledger (:func:`_refuse_example_key`). ``show``
     receives the summary as soon as the request has parsed.
 
     Raises:
-        SigningError: for any mismatch (exit code 14); LedgerError if the copy does not verify;
+        SigningError: for any mismatch (exit code 14); ExampleKeyError for a public example key
+            on a real ledger (exit code 9); LedgerError if the copy does not verify;
             StoreError if the key file cannot be read.
     """
     where = str(request_path)
@@ -416,6 +426,7 @@ def sign_request(
             raise SigningError("签署须用 --ledger 指定本部门保存的已公布账本副本")
         registry = _view(request, ledger_dir, trust_path, where)
     signer = read_private_key(key_path)
+    _refuse_example_key(request, registry, signer)
     if type_ in keyrequests.KEY_TYPES:
         label = _key_label(request, registry, signer, key_path)
         name = f"{signer.key_id:08x}"
@@ -430,6 +441,23 @@ def sign_request(
     path = out_dir / f"{request_path.name.removesuffix('.json')}.{name}.sig"
     path.write_bytes(signature.dumps())
     return SignedRequest(label, path, request.summary)
+
+
+def _refuse_example_key(request: Request, registry: Registry | None, signer: Signer) -> None:
+    """Refuse a public example key (``docs/ledger.md`` §11.8) unless the ledger is an example
+    ledger: every root and log key of the signer's copy (``registry``; of a ``log.init``, of
+    its body) is a public example key too.
+
+    Raises:
+        ExampleKeyError: naming the key (exit code 9).
+    """
+    if not is_example_key(signer.verifier()):
+        return
+    if registry is None:
+        anchors = [parse_vkey(v) for v in (*request.body["roots"], *request.body["log_keys"])]
+    else:
+        anchors = [*registry.roots.values(), *registry.log_keys]
+    refuse_example_key(signer.verifier(), example_site=all(map(is_example_key, anchors)))
 
 
 def _view(request: Request, ledger_dir: Path, trust_path: Path | None, where: str) -> Registry:
@@ -451,7 +479,7 @@ def _view(request: Request, ledger_dir: Path, trust_path: Path | None, where: st
     _compare_view(request, checkpoint, where)
     state = replay_store(store, trust)
     try:  # the entry is valid on this department's own view (e.g. task.confirm's drawn list)
-        _apply_next(state, request.body)
+        _apply_next(state, request.body, {hashlib.sha256(b).hexdigest(): b for b in request.blobs})
     except WorkflowError as exc:
         raise SigningError(f"{where}：按本部门的账本副本，该条目不能追加：{exc}") from None
     return state.registry

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from ledger import canonical
 from ledger.draw import drand
 from ledger.tasks import parse_ts
 
@@ -24,7 +25,28 @@ _TITLES = {
     "key.revoke": "撤销部门密钥",
     "root.update": "更换根密钥",
     "logkey.rotate": "更换日志密钥",
+    "plan.publish": "发布年度抽查工作计划",
+    "checklist.publish": "发布抽查事项清单",
+    "task.invite": "联合抽查邀约",
+    "task.reply": "应约",
+    "draw.beacon": "记录 drand 随机数",
+    "draw.result": "抽取结果",
+    "draw.replace": "替补抽中主体",
+    "result.publish": "公示检查结果",
+    "result.correct": "更正检查结果",
+    "followup.record": "记录后续处置",
+    "followup.close": "后续处置完结",
+    "case.open": "立案",
+    "case.progress": "查处进展",
+    "case.close": "结案",
+    "notice.copy": "抄告",
+    "notice.ack": "签收抄告",
+    "inspector.enrol": "登记检查人员密钥",
+    "inspector.revoke": "撤销检查人员密钥",
 }
+#: Longest value shown on one line of the generic summary (characters); the request's ``body``
+#: holds the whole value.
+_MAX_SHOWN = 600
 _REASONS = {"rotated": "rotated（更换密钥）", "compromised": "compromised（私钥泄露或丢失）"}
 
 
@@ -107,6 +129,21 @@ def _key_entry(body: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _fields(body: Mapping[str, Any]) -> list[str]:
+    """One line per field of any other department entry: ``字段 name：value`` in key order, a
+    value that is not text as canonical JSON, cut at :data:`_MAX_SHOWN` characters."""
+    lines = []
+    for name in sorted(body):
+        if name in ("type", "id", "ts", "dept"):
+            continue
+        value = body[name]
+        text = value if isinstance(value, str) else canonical.dumps(value).decode("utf-8")
+        if len(text) > _MAX_SHOWN:
+            text = f"{text[:_MAX_SHOWN]}…（共 {len(text)} 字符，全文见申请文件的 body）"
+        lines.append(f"字段 {name}：{text}")
+    return lines
+
+
 def summarise(body: Mapping[str, Any]) -> str:
     """The summary of ``body`` (one line per fact, ending without a newline).
 
@@ -126,4 +163,4 @@ def summarise(body: Mapping[str, Any]) -> str:
         return "\n".join(head + _confirm(body))
     if type_ == "draw.reveal":
         return "\n".join([*head, f"任务：{body['task_id']}", f"揭示的抽取秘密：{body['secret']}"])
-    return "\n".join(head)
+    return "\n".join(head + _fields(body))

@@ -24,8 +24,10 @@ KEYS_TS = "2024-01-02T02:00:00Z"
 CHECKLIST_TS = "2024-01-02T03:00:00Z"
 
 
-def build_example_ledger(content_dir: Path, draws: Path) -> None:
-    """Write the example ledger into ``draws`` (which must not hold a ledger yet).
+def build_example_ledger(content_dir: Path, draws: Path, *, checklists: bool = True) -> None:
+    """Write the example ledger into ``draws`` (which must not hold a ledger yet): ``log.init``,
+    the departments' keys and, with ``checklists`` when ``draws`` is a site's, each department's
+    抽查事项清单 (the example year publishes them itself, :mod:`generator.example.year`).
 
     Raises:
         ContentError: if the content is invalid; LedgerError on a ledger problem.
@@ -48,7 +50,7 @@ def build_example_ledger(content_dir: Path, draws: Path) -> None:
     ]
     checkpoint = append_entries(draws, lines, log)
     stamp_appended(draws, checkpoint.size, content.site, trust, lines)
-    if draws.parent == content_dir.parent:  # a site directory: publish the checklists (§8)
+    if checklists and draws.parent == content_dir.parent:  # a site: publish the checklists (§8)
         _publish_checklists(draws.parent)
 
 

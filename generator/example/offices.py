@@ -2,10 +2,14 @@
 
 :class:`OfficeYear` plays :class:`generator.example.year.Year` but routes every step that needs
 more than one department — the announcement of a joint draw, each department's reveal, the
-confirmation — through separate office directories, as separate offices would: each office
-holds only its own key file and its own draw secret, and a copy of the published ledger it
-synchronises before signing; only commitment, request and signature files travel to the lead,
-who appends. The keys are the public example keys and the secrets the public example secrets
+confirmation — and every statement of one department other than the operator (the plan's
+organiser, 市场监管局, who runs the site: replies, the draws other departments lead, their
+follow-ups and 抄告; ``--request``, ``docs/signing.md`` §11) through separate office
+directories, as separate offices would: each office holds only its own key file and its own
+draw secret, and a copy of the published ledger it synchronises before signing; only
+commitment, request and signature files travel to the lead, who appends. (Results imported
+from forms are still signed where the site is: one import appends several entries, and a
+request holds one.) The keys are the public example keys and the secrets the public example secrets
 (:func:`generator.workflow.drawing.department_secret`), so the entries, and the example ledger,
 are byte for byte those of the one-process example: a test compares them.
 """
@@ -13,12 +17,16 @@ are byte for byte those of the one-process example: a test compares them.
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from generator.cli import main
+from generator.content.loader import load_content
+from generator.content.model import Content
 from generator.drawsecret import secret_path
 from generator.example.keys import dept_key_name, example_signer
 from generator.example.year import Year, build_year
@@ -26,6 +34,14 @@ from ledger.keys import write_private_key
 
 #: The announce/reveal/confirm arguments Year passes: (command, subcommand).
 _ROUTED = {("draw", "announce"), ("draw", "reveal"), ("task", "confirm")}
+#: The commands that append one statement of one department (``--request``, docs/signing.md
+#: §11): the lead prepares each as a request, the department signs it in its office.
+_STATEMENTS = {
+    ("checklist", "publish"), ("plan", "publish"), ("task", "invite"), ("task", "reply"),
+    ("draw", "beacon"), ("draw", "run"), ("draw", "replace"), ("followup", "record"),
+    ("followup", "close"), ("case", "open"), ("case", "progress"), ("case", "close"),
+    ("notice", "copy"), ("notice", "ack"), ("inspector", "enroll"), ("inspector", "revoke"),
+}  # fmt: skip
 
 
 def _option(args: tuple[str, ...], name: str) -> str:
@@ -56,16 +72,39 @@ class OfficeYear(Year):
         origin = self._origin()
         write_private_key(self.key(dept), example_signer(dept_key_name(origin, dept)))
 
-    def _origin(self) -> str:
-        from generator.content.loader import load_content
-
+    @functools.cached_property
+    def content(self) -> Content:
+        """The site's content (loaded once: the year does not change it)."""
         content, _ = load_content(self.site / "content")
-        return content.site.ledger_origin
+        return content
+
+    def _origin(self) -> str:
+        return self.content.site.ledger_origin
+
+    @property
+    def operator(self) -> str:
+        """The department that runs the site and appends: the plan's organiser (市场监管局)."""
+        return self.content.plans[0].organiser
+
+    def _signing_dept(self, args: tuple[str, ...]) -> str:
+        """The department a single-department command signs for: its ``--dept``, else the
+        plan's organiser (``plan publish``) or the task's lead."""
+        if "--dept" in args:
+            return _option(args, "--dept")
+        if args[:2] == ("plan", "publish"):
+            return self.operator
+        (task,) = [t for p in self.content.plans for t in p.tasks if t.id == args[2]]
+        return task.lead
 
     def sync(self, dept: str) -> Path:
-        """A fresh copy of the published ledger in ``dept``'s office (as a download would)."""
+        """A fresh copy of the published ledger in ``dept``'s office (as a download would); kept
+        as it is while the site's signed checkpoint is the copy's (nothing new to download)."""
         copy = self.office(dept) / "ledger"
         if copy.exists():
+            if (copy / "checkpoint").read_bytes() == (
+                self.site / "draws" / "checkpoint"
+            ).read_bytes():
+                return copy
             shutil.rmtree(copy)
         shutil.copytree(self.site / "draws", copy, ignore=shutil.ignore_patterns("LOCK"))
         return copy
@@ -80,7 +119,10 @@ class OfficeYear(Year):
     # -- routing --------------------------------------------------------------------------------
 
     def gk(self, *args: str) -> str:
-        """Run a step; announce, reveal and confirm go through the offices."""
+        """Run a step; announce, reveal, confirm and every statement of a department other
+        than the operator go through the offices."""
+        if tuple(args[:2]) in _STATEMENTS and self._signing_dept(args) != self.operator:
+            return self.statement(*args)
         if tuple(args[:2]) not in _ROUTED:
             return super().gk(*args)
         task_id, at = args[2], _option(args, "--at")
@@ -90,11 +132,20 @@ class OfficeYear(Year):
             return self.reveal(task_id, _option(args, "--dept"), at)
         return self.confirm(task_id, _option(args, "--out"), at)
 
-    def _participants_of(self, task_id: str) -> list[str]:
-        from generator.content.loader import load_content
+    def statement(self, *args: str) -> str:
+        """The lead prepares the statement as a request (no key read), the department it names
+        signs it in its office with only its own key, and the lead appends it."""
+        requests = self.lead_dir / "requests"
+        requests.mkdir(parents=True, exist_ok=True)
+        request = requests / f"{len(list(requests.glob('*.json'))):04d}.{args[0]}.{args[1]}.json"
+        super().gk(*args, "--request", str(request))
+        (dept,) = json.loads(request.read_bytes())["signers"]
+        assert dept == self._signing_dept(args), (dept, args)
+        self._open_office(dept)
+        return self._signed_by(request, [dept], _option(args, "--at"))
 
-        content, _ = load_content(self.site / "content")
-        (task,) = [t for p in content.plans for t in p.tasks if t.id == task_id]
+    def _participants_of(self, task_id: str) -> list[str]:
+        (task,) = [t for p in self.content.plans for t in p.tasks if t.id == task_id]
         return self._participants(task)
 
     def announce(self, task_id: str, round_: str, at: str) -> str:
@@ -130,9 +181,9 @@ class OfficeYear(Year):
         inbox.mkdir(parents=True)
         for dept in depts:
             outbox = self.office(dept) / "outbox"
+            secrets = ["--secrets", str(self.office(dept) / "secrets")]
             self.cli("sign", str(request), "--key", str(self.key(dept)), "--ledger",
-                     str(self.sync(dept)), "--secrets", str(self.office(dept) / "secrets"),
-                     "--out", str(outbox), "--at", at)  # fmt: skip
+                     str(self.sync(dept)), *secrets, "--out", str(outbox), "--at", at)  # fmt: skip
             sig = outbox / f"{request.stem}.{dept}.sig"
             shutil.copyfile(sig, inbox / sig.name)
         return super().gk("request", "append", str(request), "--signatures", str(inbox), "--at", at)

@@ -1,10 +1,10 @@
 """Drive the ``gongkai`` CLI through the example county's whole 2024 year (deterministic).
 
 Run ``python -m generator.example.year [--site .]``: it rebuilds ``draws/`` from ``content/``
-with the public example keys, then plays the year — plan, invitations (one partner declines,
-one never replies), draws with the real drand quicknet round 5358915 (one department never
-reveals), a reserve replacement, confirmation, results imported from filled forms (most on
-time, a few late, a few never published), corrections and follow-ups. Everything is decided by
+with the public example keys, then plays the year — checklists, plan, invitations (one
+partner declines, one never replies), draws with the real drand quicknet round 5358915 (one
+department never reveals), a reserve replacement, confirmation, results imported from filled
+forms (most on time, a few late, a few never published), corrections and follow-ups. Everything is decided by
 hashes of fixed labels, never by the clock or a random generator, so the bytes are reproducible.
 """
 
@@ -27,7 +27,7 @@ from generator.content.model import SpotCheckTask
 from generator.content.workdays import add_workdays, is_workday
 from generator.example import mobile
 from generator.example.followups import case_events, resolve
-from generator.example.ledger import build_example_ledger
+from generator.example.ledger import CHECKLIST_TS, build_example_ledger
 from generator.workflow import forms
 
 ROUND = 5358915
@@ -81,6 +81,8 @@ class Year:
     def run(self) -> None:
         """Play the whole year."""
         content, _ = load_content(self.site / "content")
+        for dept in sorted({i.dept for i in content.items}):  # 抽查事项清单 (docs/workflow.md §8)
+            self.gk("checklist", "publish", "--dept", dept, "--at", CHECKLIST_TS)
         plan = content.plans[0]
         self.gk("plan", "publish", plan.id, "--at", "2024-01-10")
         # The ledger is appended in time order (an entry may not be dated before the last one):
@@ -347,7 +349,7 @@ def build_year(
         site = base / "site"
         site.mkdir(parents=True)
         shutil.copytree(content_dir, site / "content")
-        build_example_ledger(site / "content", site / "draws")
+        build_example_ledger(site / "content", site / "draws", checklists=False)
         (play or Year)(site, base / "forms").run()
         (site / "draws" / "LOCK").unlink(missing_ok=True)
         if draws.exists():

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from generator.content.loader import load_content
 from generator.content.model import Content
+from generator.drafting import EntryDrafted, drafting
 from generator.errors import OptionError as OptionError  # re-exported: older imports
 from generator.errors import WorkflowError as WorkflowError
 from generator.keynames import dept_key_name
@@ -22,6 +23,7 @@ from generator.ledgerops import (
 )
 from generator.timestamping import stamp_appended
 from ledger.checkpoint import Checkpoint
+from ledger.entries import parse_entry
 from ledger.errors import StoreError, UnverifiableError, VerificationError
 from ledger.examplekeys import (
     example_signer,
@@ -153,7 +155,10 @@ class SiteRepo:
         """The acting department's signer.
 
         Uses ``key_path`` when given; on an example site without a key file, the public example
-        key of the department. A real site always needs a key file.
+        key of the department. A real site always needs a key file. In drafting mode
+        (:mod:`generator.drafting`) no key is read: a throwaway key stands in, never registered,
+        whose signature :meth:`append` discards (``gongkai sign`` checks the key that signs the
+        request).
 
         Raises:
             OptionError: if no key file is given on a real site.
@@ -162,6 +167,8 @@ class SiteRepo:
         """
         if dept not in {d.id for d in self.content.departments}:
             raise WorkflowError(f"未知部门“{dept}”")
+        if drafting():
+            return Signer.generate(dept_key_name(self.trust.origin, dept))
         if key_path is not None:
             signer = read_private_key(key_path)
             refuse_example_key(signer.verifier(), example_site=self.content.site.example)
@@ -180,7 +187,8 @@ class SiteRepo:
         self, dept: str, key_path: Path | None, entry_type: str, guide: str
     ) -> Signer:
         """:meth:`signer`, whose key must also have ``entry_type`` among the scopes it was
-        registered with (a key registered before the type existed lacks it).
+        registered with (a key registered before the type existed lacks it). In drafting mode
+        the stand-in key has no scopes: ``gongkai sign`` checks those of the key that signs.
 
         Raises:
             OptionError / ExampleKeyError / WorkflowError: as :meth:`signer`.
@@ -189,7 +197,7 @@ class SiteRepo:
         """
         signer = self.signer(dept, key_path)
         key_ref = signer.verifier().key_ref
-        if entry_type not in self.state().registry.keys[key_ref].scopes:
+        if not drafting() and entry_type not in self.state().registry.keys[key_ref].scopes:
             raise WorkflowError(
                 f"部门“{dept}”的密钥 {key_ref} 登记时的签署范围不含 {entry_type}："
                 f"请用 gongkai keys new / keys register 为本部门登记新密钥（{guide}）"
@@ -205,6 +213,8 @@ class SiteRepo:
             WorkflowError: if it is not a log key of trust.txt, or no longer a current one
                 (replaced by a ``logkey.rotate``, docs/ledger.md §13.3).
         """
+        if drafting():  # nothing is appended: the request is appended later, with the log key
+            return Signer.generate(self.trust.origin)
         if key_path is not None:
             signer = read_private_key(key_path)
             refuse_example_key(signer.verifier(), example_site=self.content.site.example)
@@ -245,9 +255,20 @@ class SiteRepo:
         not even the blobs. ``also`` are further log keys that sign the new checkpoint (the new
         keys of a ``logkey.rotate``).
 
+        In drafting mode (:mod:`generator.drafting`) nothing is appended: the entry's body and
+        blobs are raised as :class:`generator.drafting.EntryDrafted`.
+
         Raises:
-            WorkflowError: with the verifier's reason if an entry would be rejected.
+            WorkflowError: with the verifier's reason if an entry would be rejected; in drafting
+                mode, if there is more than one entry (a request holds one).
+            EntryDrafted: in drafting mode, always.
         """
+        if drafting():
+            if len(lines) != 1:
+                raise WorkflowError(
+                    f"此操作一次写入 {len(lines)} 条条目，签署申请只能包含一条；请用 --key 直接签署"
+                )
+            raise EntryDrafted(self.store, self.trust, parse_entry(lines[0]).body, blobs)
         try:
             checkpoint = self.store.append(
                 lines, [log_signer, *also], registry_validator(self.store, self.trust), blobs

@@ -19,8 +19,10 @@ from generator.example.offices import build_year_by_offices
 from generator.example.year import build_year
 from ledger.keys import read_private_key
 from ledger.note import Signer
+from tests.workflow.ceremony import private_keys
 
 ROOT = Path(__file__).resolve().parents[2]
+ORIGIN_BASE = "example.gov.cn/chongxin/gongkai"
 
 
 def _files(directory: Path) -> dict[str, bytes]:
@@ -58,16 +60,32 @@ def test_the_offices_produce_draws_byte_for_byte(tmp_path: Path) -> None:
     offices = work / "offices"
     depts = sorted(p.name.removeprefix("office-") for p in offices.glob("office-*"))
     assert len(depts) >= 3, depts
+    drawing = 0  # offices of departments that took part in a draw
     for dept in depts:
         office = offices / f"office-{dept}"
         keys = [p for p in office.rglob("*") if p.is_file() and p.name == "key"]
         assert keys == [office / "key"], keys  # its own key, nothing else
         assert f"/dept/{dept}/" in read_private_key(office / "key").name
         secrets = sorted(p.name for p in office.rglob("*.secret"))
-        assert secrets, dept
-        assert set(secrets) == {f"{dept}.secret"}, secrets
+        assert set(secrets) <= {f"{dept}.secret"}, secrets  # its own secrets, nothing else
+        drawing += bool(secrets)
+    assert drawing >= 3, depts
     lead = offices / "lead"
     assert not [p for p in lead.rglob("*") if p.name == "key" or p.suffix == ".secret"]
+    assert private_keys(lead) == []  # under any file name
+    for dept in depts:
+        assert private_keys(offices / f"office-{dept}") == [f"{ORIGIN_BASE}/dept/{dept}/1"]
+    # Every statement of one department other than the operator (scjg) went through that
+    # department's office as a request (docs/signing.md §11); results imports excepted.
+    routed = {json.loads(r.read_bytes())["body"]["id"] for r in (lead / "requests").glob("*.json")}
+    elsewhere = {"result.publish", "result.correct", "draw.announce", "draw.reveal", "task.confirm"}
+    others = [
+        entry["body"]["id"]
+        for entry in map(json.loads, (out / "entries.jsonl").read_bytes().splitlines())
+        if entry["body"].get("dept", "scjg") != "scjg" and entry["body"]["type"] not in elsewhere
+    ]
+    assert others
+    assert set(others) <= routed, sorted(set(others) - routed)
     # Every announcement was appended from signature files the offices sent.
     sigs = sorted(p.name for p in (lead / "signatures").rglob("*.sig"))
     assert any(".announce." in s for s in sigs), sigs

@@ -15,6 +15,14 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "signing.md"
 ORIGIN = "scjg.example.gov.cn/gongkai/ledger"
 
 
+def _worked(
+    body: dict[str, object], size: int, label: bytes, expires: str, signers: tuple[str, ...]
+) -> Request:
+    """A worked example's request: the ledger's root is SHA-256 of ``label`` (a placeholder)."""
+    root = hashlib.sha256(label).hexdigest()
+    return Request(ORIGIN, size, root, expires, body, signers, summarise(body), ())
+
+
 def example() -> tuple[bytes, list[bytes], bytes]:
     """The request, the two signature files and the entry line of the worked example."""
     body = {
@@ -34,16 +42,7 @@ def example() -> tuple[bytes, list[bytes], bytes]:
             for d in ("scjg", "wsjk")
         ],
     }  # fmt: skip
-    request = Request(
-        origin=ORIGIN,
-        size=41,
-        root=hashlib.sha256(b"worked example").hexdigest(),
-        expires="2024-03-08T02:00:00Z",
-        body=body,
-        signers=("scjg", "wsjk"),
-        summary=summarise(body),
-        blobs=(),
-    )
+    request = _worked(body, 41, b"worked example", "2024-03-08T02:00:00Z", ("scjg", "wsjk"))
     data = request.dumps()
     digest = hashlib.sha256(data).hexdigest()
     sigs: list[bytes] = []
@@ -90,15 +89,49 @@ def ceremony_example() -> tuple[bytes, bytes, bytes]:
     return data, sig_file, assemble_entry(body, sigs)
 
 
-def test_the_ceremony_example_is_the_implementation() -> None:
-    data, sig_file, line = ceremony_example()
+def _in_section(heading: str, data: bytes, sig_file: bytes, line: bytes) -> str:
+    """Check that the request, its summary, the signature file and the entry line are code
+    blocks of the section from ``heading`` on, with the request's SHA-256; the entry's type."""
     request = Request.loads(data, "example")
     doc = DOC.read_text(encoding="utf-8")
-    section = doc[doc.index("## 10.") :]
+    section = doc[doc.index(heading) :]
     for text in (data, sig_file, line + b"\n", (request.summary + "\n").encode()):
         assert "```\n" + text.decode("utf-8") + "```" in section, text.decode("utf-8")[:120]
     assert hashlib.sha256(data).hexdigest() in section
-    assert parse_entry(line).type == "log.init"
+    return parse_entry(line).type
+
+
+def test_the_ceremony_example_is_the_implementation() -> None:
+    assert _in_section("## 10.", *ceremony_example()) == "log.init"
+
+
+def statement_example() -> tuple[bytes, bytes, bytes]:
+    """The ``task.reply`` request of §11.2 (``gongkai task reply … --request``), wsjk's
+    signature file and the entry line."""
+    body = {
+        "type": "task.reply",
+        "id": "task.reply/2024-T1/wsjk",
+        "ts": "2024-01-18T01:00:00Z",
+        "dept": "wsjk",
+        "task_id": "2024-T1",
+        "decision": "decline",
+        "reason": "本季度已安排专项执法，人员不足",
+    }
+    request = _worked(body, 12, b"worked example 11", "2024-01-21T01:00:00Z", ("wsjk",))
+    data = request.dumps()
+    signer = example_signer("scjg.example.gov.cn/gongkai/dept/wsjk/1")
+    sig = signer.sign(request.message)
+    ref = signer.verifier().key_ref
+    sig_file = Signature(hashlib.sha256(data).hexdigest(), "wsjk", ref, sig).dumps()
+    from ledger.entries import assemble_entry, make_entry
+
+    line = assemble_entry(body, {ref: sig})
+    assert line == make_entry(ORIGIN, body, [signer])  # what --key would have appended
+    return data, sig_file, line
+
+
+def test_the_statement_example_is_the_implementation() -> None:
+    assert _in_section("## 11.", *statement_example()) == "task.reply"
 
 
 if __name__ == "__main__":
@@ -109,9 +142,9 @@ if __name__ == "__main__":
         print(s.decode(), end="")
     print(line.decode())
     print(Request.loads(data, "x").summary)
-    data, sig_file, line = ceremony_example()
-    print(data.decode(), end="")
-    print(hashlib.sha256(data).hexdigest())
-    print(sig_file.decode(), end="")
-    print(line.decode())
-    print(Request.loads(data, "x").summary)
+    for data, sig_file, line in (ceremony_example(), statement_example()):
+        print(data.decode(), end="")
+        print(hashlib.sha256(data).hexdigest())
+        print(sig_file.decode(), end="")
+        print(line.decode())
+        print(Request.loads(data, "x").summary)

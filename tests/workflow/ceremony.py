@@ -85,3 +85,13 @@ def register(
             "--at", at)  # fmt: skip
     run("request", "append", str(request), "--signatures", str(sigs), "--site", str(site),
         "--log-key", str(media.log_key), "--at", at)  # fmt: skip
+
+
+def private_keys(directory: Path) -> list[str]:
+    """The names of the private keys stored anywhere under ``directory`` (any file name): a
+    private key file is one line ``PRIVATE+KEY+<name>+…`` (``ledger/note.py``)."""
+    found = []
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and path.read_bytes().startswith(b"PRIVATE+KEY+"):
+            found.append(path.read_bytes().split(b"+")[2].decode("utf-8"))
+    return found
