@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from generator.example.keys import example_signer
+from ledger.keys import write_private_key
 from tests.workflow import county_kit as kit
 from tests.workflow.ceremony import private_keys
 from tests.workflow.county_kit import County
@@ -122,6 +124,17 @@ def test_a_partner_refuses_what_it_should_not_sign(county: County) -> None:
     code, out = _sign(c, "wsjk", request, "--trust", str(other), "--at", REPLY_AT)
     assert code == SIGNING_EXIT, out
     assert "不是本部门账本副本的日志" in out, out
+    # The public example key of wsjk's key name (anyone can derive it) signs nothing for a real
+    # ledger (exit code 9, docs/signing.md §5 step 4).
+    example = c.root / "example-key" / "wsjk.key"
+    example.parent.mkdir()
+    name = f"{kit.ORIGIN.rsplit('/', 1)[0]}/dept/wsjk/1"
+    write_private_key(example, example_signer(name), allow_in_repo=True)
+    code, out = _code(c, "sign", str(request), "--key", str(example), "--ledger",
+                      str(c.sync("wsjk")), "--out", str(example.parent), "--at", REPLY_AT)  # fmt: skip
+    assert code == EXAMPLE_KEY_EXIT, out
+    assert "公开的示例密钥" in out, out
+    assert not list(example.parent.glob("*.sig"))
     assert not list((c.office("xfjy") / "outbox").glob("reply.*"))
     # wsjk's own signature goes through; afterwards the request is stale.
     line = _round_trip(c, "wsjk", request, REPLY_AT)
@@ -161,25 +174,3 @@ def test_the_lead_directory_never_holds_a_department_key(county: County) -> None
     assert private_keys(c.root / "lead") == []
     for dept in kit.DEPTS:
         assert private_keys(c.office(dept)) == [f"{kit.ORIGIN.rsplit('/', 1)[0]}/dept/{dept}/1"]
-
-
-def test_sign_refuses_a_public_example_key_on_a_real_ledger(county: County) -> None:
-    """The public example key of wsjk's key name (anyone can derive it) signs nothing for a
-    real ledger (exit code 9), whatever the request (docs/signing.md §5, step 4)."""
-    from generator.example.keys import example_signer
-    from ledger.keys import write_private_key
-
-    c = county
-    name = f"{kit.ORIGIN.rsplit('/', 1)[0]}/dept/wsjk/1"
-    key = c.root / "example-key" / "wsjk.key"
-    key.parent.mkdir()
-    write_private_key(key, example_signer(name), allow_in_repo=True)
-    request = _prepare(c, "checklist.wsjk.json", "checklist", "publish", "--dept", "wsjk",
-                       "--at", "2023-03-13")  # fmt: skip
-    code, out = _code(c, "sign", str(request), "--key", str(key), "--ledger", str(c.sync("wsjk")),
-                      "--out", str(key.parent), "--at", "2023-03-13")  # fmt: skip
-    assert code == EXAMPLE_KEY_EXIT, out
-    assert "公开的示例密钥" in out, out
-    assert not list(key.parent.glob("*.sig"))
-    # The same request signed with wsjk's own key goes through.
-    _round_trip(c, "wsjk", request, "2023-03-13")
