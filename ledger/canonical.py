@@ -35,17 +35,22 @@ __all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "check_depth", "dumps", "dumps_unche
 MAX_SAFE_INTEGER = 2**53 - 1
 """Largest integer magnitude allowed (I-JSON, RFC 7493 §2.2; RFC 8785 §3.2.2.3)."""
 
-# UTF-8 lead bytes of U+E000..U+10FFFF: the only characters whose UTF-16 code-unit order differs
-# from code-point order (RFC 8785 §3.2.3). Lines holding none can be sorted by Python's
-# code-point order in the C encoder; the others take the slow path.
-_HIGH_LEAD_BYTES = tuple(bytes([b]) for b in range(0xEE, 0xF5))
-_HIGH_LEAD_RE = re.compile(b"[\xee-\xf4]")
+# UTF-8 lead bytes of the supplementary characters U+10000..U+10FFFF (4-byte sequences). UTF-16
+# code-unit order (RFC 8785 §3.2.3) differs from code-point order only where one string has a
+# supplementary character (a surrogate pair, D800–DFFF) and the other a character of
+# U+E000..U+FFFF at the first position where they differ; in a text of BMP characters only,
+# every UTF-16 sequence is the code-point sequence, so the two orders agree for all its keys.
+# Texts holding none of these bytes can be sorted by Python's code-point order in the C
+# encoder; the others take the slow path. (Chinese text is full of U+FF0C “，” and U+FF08 “（”,
+# which are BMP: they stay on the fast path.)
+_HIGH_LEAD_BYTES = tuple(bytes([b]) for b in range(0xF0, 0xF5))
+_HIGH_LEAD_RE = re.compile(b"[\xf0-\xf4]")
 
 
 def _fast_encoder() -> Callable[[object], str]:
     """Return the C-accelerated canonical encoder for values produced by the JSON parser.
 
-    ``sort_keys`` sorts by code point (correct when no key holds a character ≥ U+E000),
+    ``sort_keys`` sorts by code point (correct when no string holds a supplementary character),
     ``ensure_ascii=False`` leaves non-ASCII raw as JCS requires, and no whitespace is emitted.
     """
     c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
@@ -146,7 +151,7 @@ def _encode_checked(value: object, *, wide: bool) -> bytes:
             # Strict UTF-8 rejects lone surrogates (RFC 8785 §3.2.2.2 requires valid Unicode).
             data = _FAST_ENCODE(value).encode("utf-8")
         if any(lead in data for lead in _HIGH_LEAD_BYTES):
-            # Some string holds a character ≥ U+E000: redo with explicit UTF-16 key order.
+            # Some string holds a supplementary character: redo with explicit UTF-16 key order.
             parts: list[str] = []
             _encode(value, parts.append)
             data = "".join(parts).encode("utf-8")

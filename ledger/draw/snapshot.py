@@ -54,9 +54,10 @@ __all__ = [
 _KINDS = (ENTITIES, INSPECTORS, CONFLICTS)
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# UTF-8 lead bytes of U+E000..U+10FFFF: only there does UTF-16 key order (RFC 8785 §3.2.3)
-# differ from code-point order, so the C encoder's ``sort_keys`` cannot be trusted.
-_HIGH_LEAD_BYTES = tuple(bytes([b]) for b in range(0xEE, 0xF5))
+# UTF-8 lead bytes of the supplementary characters: only with one of them can UTF-16 key order
+# (RFC 8785 §3.2.3) differ from code-point order, so the C encoder's ``sort_keys`` cannot be
+# trusted there (the argument is in ledger/canonical.py).
+_HIGH_LEAD_BYTES = tuple(bytes([b]) for b in range(0xF0, 0xF5))
 
 
 def _reject_float(literal: str) -> NoReturn:
@@ -205,7 +206,7 @@ def parse_snapshot(kind: str, data: bytes) -> list[dict[str, Any]]:
     The whole file is parsed with one pass of the C JSON parser (lines joined into one array)
     and checked for canonicality by re-encoding the array with the C encoder: a JSON array of
     canonical objects is itself canonical, so ``encode(parsed) == text`` holds iff every line is
-    canonical. Files holding characters ≥ U+E000 (where UTF-16 key order differs) are checked
+    canonical. Files holding supplementary characters (where UTF-16 key order can differ) are checked
     line by line with :func:`ledger.canonical.loads` instead.
 
     Args:
@@ -268,8 +269,8 @@ def _parse_lines(kind: str, data: bytes) -> list[Any]:
     text, the array has one element per line, and every element is an object. Each line is
     then exactly one element: the ``N − 1`` element boundaries ``},{`` of the array can only sit
     at the ``N − 1`` joins, because no line contains ``},{`` (checked first; a file whose
-    strings contain ``},{``, or characters ≥ U+E000 where UTF-16 key order differs from code
-    point order, is checked line by line with :func:`ledger.canonical.loads` instead).
+    strings contain ``},{``, or supplementary characters, where UTF-16 key order can differ
+    from code point order, is checked line by line with :func:`ledger.canonical.loads` instead).
     """
     if b"},{" in data or any(lead in data for lead in _HIGH_LEAD_BYTES):
         return _parse_lines_slow(kind, data)

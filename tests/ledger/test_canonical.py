@@ -467,3 +467,37 @@ def test_deep_input_under_a_high_recursion_limit_is_rejected_without_a_crash() -
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-500:]
     assert done.stdout.split() == ["rejected", "100000"]
+
+
+_KEY_CHARS = st.sampled_from(["a", "é", "中", "，", "（", "\ue000", "\uff21", "\uffff", "😀", "𠀀"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(_KEY_CHARS, max_size=3), st.integers(0, 9), max_size=6))
+def test_code_point_order_is_accepted_exactly_when_it_is_utf16_order(value: dict[str, int]) -> None:
+    """The fast path trusts code-point key order only in texts without supplementary characters
+    (ledger/canonical.py): with keys mixing U+E000–U+FFFF and supplementary characters, a text in
+    code-point order is accepted iff it is also in UTF-16 order (the canonical text)."""
+    canonical_text = dumps(value)
+    assert loads(canonical_text) == value
+    by_code_point = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    if by_code_point.encode() == canonical_text:
+        assert loads(by_code_point.encode()) == value
+    else:
+        with pytest.raises(MalformedError):
+            loads(by_code_point.encode())
+
+
+def test_chinese_punctuation_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """U+FF0C “，” and U+FF08 “（” (UTF-8 lead byte 0xEF) are BMP characters: code-point order is
+    UTF-16 order, so lines of Chinese text never need the slow path."""
+    from ledger import canonical
+
+    def slow(text: str) -> Any:
+        raise AssertionError(f"slow path taken for {text!r}")
+
+    monkeypatch.setattr(canonical, "_loads_slow", slow)
+    text = '{"a":2,"detail":"未发现问题，无需后续处置（测试）","\uff21":1}'
+    assert loads(text.encode())["a"] == 2
+    with pytest.raises(AssertionError):  # a supplementary character still goes the slow way
+        loads('{"a":"𠀀"}'.encode())
