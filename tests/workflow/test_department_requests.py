@@ -8,6 +8,7 @@ Every step is the ``gongkai`` console script.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -166,7 +167,35 @@ def test_request_options_and_refusals(county: County) -> None:
     # A request may be given a shorter validity.
     request = _prepare(c, "reply.xfjy.json", *reply, "--expires", "2023-03-12T12:00:00+08:00")
     assert json.loads(request.read_bytes())["expires"] == "2023-03-12T04:00:00Z"
-    _round_trip(c, "xfjy", request, "2023-03-12")
+    _qr_round_trip(c, "xfjy", request, "2023-03-12")
+
+
+def _qr_round_trip(c: County, dept: str, request: Path, at: str) -> None:
+    """``dept`` signs with ``--qr``; the operator appends the scanned text alone
+    (docs/signing.md §12); a damaged or tampered scan is refused first (exit code 14)."""
+    import segno
+
+    from generator.sigqr import payload
+
+    code, out = _sign(c, dept, request, "--qr", "--at", at)
+    assert code == 0, out
+    sig = c.office(dept) / "outbox" / f"{request.stem}.{dept}.sig"
+    text = payload(sig.read_bytes())
+    assert text + "\n" == sig.read_text(encoding="ascii")
+    expected = io.BytesIO()  # the QR code of exactly that text (§12)
+    segno.make_qr(text, error="m", boost_error=False).save(expected, kind="svg", scale=4, border=4)
+    assert sig.with_suffix(".svg").read_bytes() == expected.getvalue()
+    assert "▄" in out or "▀" in out, out  # drawn in the terminal
+    append = ["request", "append", str(request), "--site", str(c.site), "--at", at]
+    code, out = _code(c, *append)
+    assert code == USAGE_EXIT, out
+    for bad in (text[:-20] + text[-20:].swapcase(), text[: len(text) // 2]):
+        code, out = _code(c, *append, "--qr-text", bad)
+        assert code == SIGNING_EXIT, out
+        assert "--qr-text 第 1 个" in out, out
+    before = _size(c)
+    c.run(*append, "--qr-text", f"  {text} ")  # spaces around, as pasted
+    assert _size(c) == before + 1
 
 
 def test_the_lead_directory_never_holds_a_department_key(county: County) -> None:
