@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from generator.cli_errors import workflow_errors
-from generator.cli_options import AT_TIME, ROUND, TEXT
+from generator.cli_options import AT_TIME, ROUND, TEXT, Text
 from generator.cli_request import expires_option, expiry, write_request
 from generator.cli_text import GongkaiCommand, GongkaiGroup
 from generator.cli_workflow import _secrets_dir as _secrets_dir
@@ -142,8 +142,15 @@ def request_confirm(
 @click.option(
     "--signatures",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
-    required=True,
     help="各部门签名文件（*.sig）所在目录",
+)
+@click.option(
+    "--qr-text",
+    "qr_texts",
+    type=Text(max_len=2000),
+    multiple=True,
+    metavar="文本",
+    help="扫描签名二维码得到的文字（gongkai sign --qr），每个签名一次；可与 --signatures 同用",
 )
 @click.option(
     "--new-log-key",
@@ -158,21 +165,30 @@ def request_confirm(
 @workflow_errors
 def request_append(
     request: Path,
-    signatures: Path,
+    signatures: Path | None,
+    qr_texts: tuple[str, ...],
     new_log_keys: tuple[Path, ...],
     site_root: Path,
     at: str | None,
     log_key: Path | None,
 ) -> None:
     """收齐各部门（或根密钥持有人）的签名后，把签署申请中的条目追加到账本。"""
-    from generator.signing import append_request, is_initial
+    from generator.errors import OptionError
+    from generator.signing import Inbox, append_request, is_initial
     from generator.workflow.site import SiteRepo, parse_at
 
+    if signatures is None and not qr_texts:
+        raise OptionError(
+            "请用 --signatures 指定签名文件所在目录，或用 --qr-text 给出扫码得到的签名"
+        )
     if is_initial(request):  # the key ceremony of a new site (docs/signing.md §10)
+        if signatures is None:
+            raise OptionError("新建账本须用 --signatures 指定根密钥持有人的签名文件所在目录")
         _finish_init(request, signatures, site_root, log_key, parse_at(at))
         return
     repo = SiteRepo.open(site_root, notify=notice)
-    cp = append_request(repo, request, signatures, log_key, parse_at(at), new_log_keys)
+    inbox = Inbox(signatures, qr_texts)
+    cp = append_request(repo, request, inbox, log_key, parse_at(at), new_log_keys)
     echo_checkpoint(f"已追加签署申请 {request.name} 中的条目", cp)
 
 
@@ -219,6 +235,11 @@ def _finish_init(
     type=click.Path(file_okay=False, path_type=Path),
     help="签名文件输出目录（默认与申请文件同一目录）",
 )
+@click.option(
+    "--qr",
+    is_flag=True,
+    help="另把签名生成二维码：写出同名 .svg 图片并在终端显示（docs/signing.md §12）",
+)
 @at_option
 @workflow_errors
 def sign_cmd(
@@ -228,6 +249,7 @@ def sign_cmd(
     trust: Path | None,
     secrets_dir: Path | None,
     out: Path | None,
+    qr: bool,
     at: str | None,
 ) -> None:
     """用本部门私钥（或本人的根密钥）签署申请文件（先显示摘要，并与本部门的账本副本核对）。"""
@@ -240,6 +262,21 @@ def sign_cmd(
     )  # fmt: skip
     who = "根密钥持有人" if signed.dept == "root" else f"部门 {signed.dept} "
     click.echo(f"{who}已签署；签名文件：{signed.path}（交牵头部门或运维人员）")
+    if qr:
+        _show_qr(signed.path)
+
+
+def _show_qr(sig_path: Path) -> None:
+    from generator.sigqr import terminal_text, write_svg
+
+    data = sig_path.read_bytes()
+    svg = sig_path.with_suffix(".svg")
+    write_svg(data, svg)
+    click.echo(terminal_text(data), nl=False)
+    click.echo(
+        f"签名二维码：{svg}（扫码得到的文字即签名文件内容；运维人员可用 "
+        "gongkai request append 申请文件 --qr-text 扫码文字 追加）"
+    )
 
 
 def register(main: click.Group) -> None:

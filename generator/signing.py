@@ -564,15 +564,42 @@ def _check_own_commitment(
         raise SigningError(f"{where}：公告中部门 {dept} 的承诺与本部门保存的抽取秘密不符，拒绝签署")
 
 
-def _signature_files(directory: Path) -> Iterator[tuple[Path, Signature]]:
-    for path in sorted(directory.glob("*.sig")):
-        yield path, Signature.loads(path.read_bytes(), str(path))
+@dataclass(frozen=True)
+class Inbox:
+    """Where the signatures of a request are read: the ``*.sig`` files of ``directory``, and
+    ``texts``, signature files given as the text of their QR codes (``docs/signing.md`` §12)."""
+
+    directory: Path | None
+    texts: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return str(self.directory) if self.directory is not None else "--qr-text"
+
+    def signatures(self) -> Iterator[tuple[str, Signature]]:
+        """Every signature, with where it came from (a path, or ``--qr-text 第 n 个``).
+
+        Raises:
+            SigningError: for a file or text that is not a signature file.
+        """
+        if self.directory is not None:
+            for path in sorted(self.directory.glob("*.sig")):
+                yield str(path), Signature.loads(path.read_bytes(), str(path))
+        for number, text in enumerate(self.texts, start=1):
+            where = f"--qr-text 第 {number} 个"
+            yield where, Signature.loads(text.strip().encode("utf-8") + b"\n", where)
 
 
-def collect(repo: SiteRepo, request_path: Path, sig_dir: Path, now: str) -> tuple[Request, bytes]:
-    """The entry line of a request with every required signature from ``sig_dir``.
+def _inbox(sigs: Path | Inbox) -> Inbox:
+    return sigs if isinstance(sigs, Inbox) else Inbox(sigs)
 
-    Signature files of other requests in ``sig_dir`` are ignored. The request must not be
+
+def collect(
+    repo: SiteRepo, request_path: Path, sig_dir: Path | Inbox, now: str
+) -> tuple[Request, bytes]:
+    """The entry line of a request with every required signature from ``sig_dir`` (a
+    directory of signature files, or an :class:`Inbox`).
+
+    Signatures of other requests in ``sig_dir`` are ignored. The request must not be
     expired at ``now``, must name this log, and the ledger it was prepared against must be a
     prefix of this one (same root at its size).
 
@@ -594,9 +621,9 @@ def collect(repo: SiteRepo, request_path: Path, sig_dir: Path, now: str) -> tupl
     registry = repo.state().registry
     digest = hashlib.sha256(data).hexdigest()
     if request.body["type"] in keyrequests.KEY_TYPES:
-        sigs = _key_signatures(request, digest, registry, request_path, sig_dir)
+        sigs = _key_signatures(request, digest, registry, request_path, _inbox(sig_dir))
     else:
-        sigs = _dept_signatures(request, digest, registry, request_path, sig_dir)
+        sigs = _dept_signatures(request, digest, registry, request_path, _inbox(sig_dir))
     return request, assemble_entry(request.body, sigs)
 
 
@@ -624,16 +651,16 @@ def collect_initial(request_path: Path, sig_dir: Path, now: str) -> tuple[Reques
     if request.body["type"] != "log.init":
         raise SigningError(f"{where}：新建站点需要 log.init 的签署申请")
     digest = hashlib.sha256(data).hexdigest()
-    sigs = _key_signatures(request, digest, None, request_path, sig_dir)
+    sigs = _key_signatures(request, digest, None, request_path, Inbox(sig_dir))
     return request, assemble_entry(request.body, sigs)
 
 
 def _dept_signatures(
-    request: Request, digest: str, registry: Registry, request_path: Path, sig_dir: Path
+    request: Request, digest: str, registry: Registry, request_path: Path, sig_dir: Inbox
 ) -> dict[str, bytes]:
     """One valid signature per department of ``signers``, by key reference."""
     sigs: dict[str, tuple[str, bytes]] = {}
-    for path, sig in _signature_files(sig_dir):
+    for path, sig in sig_dir.signatures():
         if sig.request != digest:
             continue
         record = registry.keys.get(sig.key)
@@ -655,12 +682,12 @@ def _dept_signatures(
 
 
 def _key_signatures(
-    request: Request, digest: str, registry: Registry | None, request_path: Path, sig_dir: Path
+    request: Request, digest: str, registry: Registry | None, request_path: Path, sig_dir: Inbox
 ) -> dict[str, bytes]:
     """The valid signatures of a key-management request, complete (``docs/signing.md`` §9)."""
     sigs: dict[str, bytes] = {}
     roots: set[str] = set()
-    for path, sig in _signature_files(sig_dir):
+    for path, sig in sig_dir.signatures():
         if sig.request != digest:
             continue
         found = keyrequests.eligible(request.body, registry, sig.key)
@@ -695,7 +722,7 @@ def _check_prefix(repo: SiteRepo, request: Request, where: str) -> None:
 def append_request(
     repo: SiteRepo,
     request_path: Path,
-    sig_dir: Path,
+    sig_dir: Path | Inbox,
     log_key: Path | None,
     now: str,
     new_log_keys: Sequence[Path] = (),
@@ -739,6 +766,7 @@ __all__ = [
     "DEFAULT_VALIDITY",
     "REQUEST_FORMAT",
     "SIGNATURE_FORMAT",
+    "Inbox",
     "Request",
     "Signature",
     "SignedRequest",

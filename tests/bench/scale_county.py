@@ -101,7 +101,6 @@ def build(root: Path, n: int) -> kit.County:
     _entities(content, n)
     (content / "plans" / "2023.yaml").write_text(PLAN, encoding="utf-8")
     c.run("check", "--content", str(content))
-    c.dept("scjg", "checklist", "publish", "--dept", "scjg", "--at", "2023-02-28")
     c.dept("scjg", "plan", "publish", "2023", "--at", "2023-03-01")
     drawn = _draw(c, {TASK: ("scjg",)})[TASK]
     form = c.forms / TASK / "scjg.xlsx"

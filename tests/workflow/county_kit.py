@@ -257,7 +257,7 @@ class County:
 def new_county(root: Path) -> County:
     """``gongkai init`` the county in ``root/site`` with its content, give each department an
     office directory holding only its own newly registered key, and publish each department's
-    checklist (version 1) with it."""
+    checklist (version 1)."""
     c = County(root)
     ceremony(c.run, c.site, c.media, ["--name", "宜川县“双随机、一公开”监管信息公示",
              "--region-code", REGION, "--region-name", REGION_NAME, "--base-url", BASE_URL],
@@ -273,7 +273,7 @@ def new_county(root: Path) -> County:
         )
         # Each office signs the possession proof against its own copy of the ledger.
         register(c.run, c.site, c.media, dept, Path(c.key(dept)), "2023-01-05", c.sync(dept))
-    # Each office publishes its 抽查事项清单 before the plan may use it (docs/workflow.md §8.2).
+    # Plans and draws may use only published checklists (docs/workflow.md §8.2).
     for dept in DEPTS:
-        c.dept(dept, "checklist", "publish", "--dept", dept, "--at", "2023-01-05")
+        c.dept(dept, "checklist", "publish", "--dept", dept, "--at", "2023-01-06")
     return c

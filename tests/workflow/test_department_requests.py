@@ -8,6 +8,7 @@ Every step is the ``gongkai`` console script.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from generator.example.keys import example_signer
+from ledger.keys import write_private_key
 from tests.workflow import county_kit as kit
 from tests.workflow.ceremony import private_keys
 from tests.workflow.county_kit import County
@@ -122,6 +125,17 @@ def test_a_partner_refuses_what_it_should_not_sign(county: County) -> None:
     code, out = _sign(c, "wsjk", request, "--trust", str(other), "--at", REPLY_AT)
     assert code == SIGNING_EXIT, out
     assert "不是本部门账本副本的日志" in out, out
+    # The public example key of wsjk's key name (anyone can derive it) signs nothing for a real
+    # ledger (exit code 9, docs/signing.md §5 step 4).
+    example = c.root / "example-key" / "wsjk.key"
+    example.parent.mkdir()
+    name = f"{kit.ORIGIN.rsplit('/', 1)[0]}/dept/wsjk/1"
+    write_private_key(example, example_signer(name), allow_in_repo=True)
+    code, out = _code(c, "sign", str(request), "--key", str(example), "--ledger",
+                      str(c.sync("wsjk")), "--out", str(example.parent), "--at", REPLY_AT)  # fmt: skip
+    assert code == EXAMPLE_KEY_EXIT, out
+    assert "公开的示例密钥" in out, out
+    assert not list(example.parent.glob("*.sig"))
     assert not list((c.office("xfjy") / "outbox").glob("reply.*"))
     # wsjk's own signature goes through; afterwards the request is stale.
     line = _round_trip(c, "wsjk", request, REPLY_AT)
@@ -153,7 +167,35 @@ def test_request_options_and_refusals(county: County) -> None:
     # A request may be given a shorter validity.
     request = _prepare(c, "reply.xfjy.json", *reply, "--expires", "2023-03-12T12:00:00+08:00")
     assert json.loads(request.read_bytes())["expires"] == "2023-03-12T04:00:00Z"
-    _round_trip(c, "xfjy", request, "2023-03-12")
+    _qr_round_trip(c, "xfjy", request, "2023-03-12")
+
+
+def _qr_round_trip(c: County, dept: str, request: Path, at: str) -> None:
+    """``dept`` signs with ``--qr``; the operator appends the scanned text alone
+    (docs/signing.md §12); a damaged or tampered scan is refused first (exit code 14)."""
+    import segno
+
+    from generator.sigqr import payload
+
+    code, out = _sign(c, dept, request, "--qr", "--at", at)
+    assert code == 0, out
+    sig = c.office(dept) / "outbox" / f"{request.stem}.{dept}.sig"
+    text = payload(sig.read_bytes())
+    assert text + "\n" == sig.read_text(encoding="ascii")
+    expected = io.BytesIO()  # the QR code of exactly that text (§12)
+    segno.make_qr(text, error="m", boost_error=False).save(expected, kind="svg", scale=4, border=4)
+    assert sig.with_suffix(".svg").read_bytes() == expected.getvalue()
+    assert "▄" in out or "▀" in out, out  # drawn in the terminal
+    append = ["request", "append", str(request), "--site", str(c.site), "--at", at]
+    code, out = _code(c, *append)
+    assert code == USAGE_EXIT, out
+    for bad in (text[:-20] + text[-20:].swapcase(), text[: len(text) // 2]):
+        code, out = _code(c, *append, "--qr-text", bad)
+        assert code == SIGNING_EXIT, out
+        assert "--qr-text 第 1 个" in out, out
+    before = _size(c)
+    c.run(*append, "--qr-text", f"  {text} ")  # spaces around, as pasted
+    assert _size(c) == before + 1
 
 
 def test_the_lead_directory_never_holds_a_department_key(county: County) -> None:
@@ -161,25 +203,3 @@ def test_the_lead_directory_never_holds_a_department_key(county: County) -> None
     assert private_keys(c.root / "lead") == []
     for dept in kit.DEPTS:
         assert private_keys(c.office(dept)) == [f"{kit.ORIGIN.rsplit('/', 1)[0]}/dept/{dept}/1"]
-
-
-def test_sign_refuses_a_public_example_key_on_a_real_ledger(county: County) -> None:
-    """The public example key of wsjk's key name (anyone can derive it) signs nothing for a
-    real ledger (exit code 9), whatever the request (docs/signing.md §5, step 4)."""
-    from generator.example.keys import example_signer
-    from ledger.keys import write_private_key
-
-    c = county
-    name = f"{kit.ORIGIN.rsplit('/', 1)[0]}/dept/wsjk/1"
-    key = c.root / "example-key" / "wsjk.key"
-    key.parent.mkdir()
-    write_private_key(key, example_signer(name), allow_in_repo=True)
-    request = _prepare(c, "checklist.wsjk.json", "checklist", "publish", "--dept", "wsjk",
-                       "--at", "2023-03-13")  # fmt: skip
-    code, out = _code(c, "sign", str(request), "--key", str(key), "--ledger", str(c.sync("wsjk")),
-                      "--out", str(key.parent), "--at", "2023-03-13")  # fmt: skip
-    assert code == EXAMPLE_KEY_EXIT, out
-    assert "公开的示例密钥" in out, out
-    assert not list(key.parent.glob("*.sig"))
-    # The same request signed with wsjk's own key goes through.
-    _round_trip(c, "wsjk", request, "2023-03-13")
