@@ -157,6 +157,10 @@ def build_poisoned_site(tmp: Path) -> tuple[Path, str]:
     for name in ("departments.yaml", "checklist.yaml", "plans/2024.yaml"):
         poison_yaml(s.content / name)
     _import_libraries(s, tmp)
+    # The poisoned checklist is published as version 2 of each department's checklist (the site
+    # shows only published versions, with their history: docs/site.md §8.1).
+    for dept in ("scjg", "wsjk"):
+        s.site("checklist", "publish", "--dept", dept, "--at", "2024-01-05", dept=dept)
     s.run("check", "--content", str(s.content))
     inspected = _run_task(s, tmp / "forms")
     out = tmp / "_site"
