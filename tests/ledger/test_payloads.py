@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 
 from ledger import canonical
 from ledger.draw.primitives import identifier_problem
-from ledger.draw.rules import DeptRule, Identifier, Rules, StratumRule, parse_ratio
+from ledger.draw.rules import (
+    DeptRule,
+    DrawV1Rules,
+    Identifier,
+    Rules,
+    StratumRule,
+    parse_ratio,
+)
 from ledger.entries import Entry, make_entry, parse_entry
 from ledger.errors import MalformedError, VerificationError
 from ledger.note import Signer
@@ -115,6 +122,16 @@ VALID: dict[type[Any], Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
+def _validator(cls: type[Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The :data:`VALID` entry of ``cls``; any draw algorithm's rules class with DRAW-V1's checks
+    (``DrawV1Rules``, e.g. a later version's, docs/extending.md §3) takes DRAW-V1's."""
+    if cls in VALID:
+        return VALID[cls]
+    if issubclass(cls, DrawV1Rules):
+        return _valid_rules
+    return lambda body: body
+
+
 def strategy(kind: Kind) -> st.SearchStrategy[Any]:
     """Valid JSON values of ``kind``."""
     if isinstance(kind, Identifier):
@@ -154,7 +171,7 @@ def strategy(kind: Kind) -> st.SearchStrategy[Any]:
         return st.fixed_dictionaries(
             {n: strategy(k) for n, k, optional in fields if not optional},
             optional={n: strategy(k) for n, k, optional in fields if optional},
-        ).map(VALID.get(kind.cls, lambda body: body))
+        ).map(_validator(kind.cls))
     raise AssertionError(kind)
 
 
