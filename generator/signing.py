@@ -462,10 +462,12 @@ def _refuse_example_key(request: Request, registry: Registry | None, signer: Sig
 
 def _view(request: Request, ledger_dir: Path, trust_path: Path | None, where: str) -> Registry:
     """The key registry of the signer's own copy of the ledger, after checking that the copy
-    verifies, is the request's log and has exactly the request's size and root.
+    verifies, is the request's log and has exactly the request's size and root, and that the
+    entry would be accepted as its next entry (``docs/signing.md`` §5 step 6).
 
     Raises:
-        SigningError: for another log or another view; LedgerError if the copy does not verify.
+        SigningError: for another log or another view, or an entry the copy's rules refuse;
+            LedgerError if the copy does not verify.
     """
     trust = parse_trust((trust_path or ledger_dir / "trust.txt").read_bytes())
     if trust.origin != request.origin:

@@ -30,7 +30,15 @@ from typing import Any, NoReturn
 
 from ledger.errors import MalformedError
 
-__all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "check_depth", "dumps", "dumps_unchecked", "loads"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_SAFE_INTEGER",
+    "check_depth",
+    "dumps",
+    "dumps_unchecked",
+    "has_supplementary",
+    "loads",
+]
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """Largest integer magnitude allowed (I-JSON, RFC 7493 §2.2; RFC 8785 §3.2.2.3)."""
@@ -43,8 +51,13 @@ MAX_SAFE_INTEGER = 2**53 - 1
 # Texts holding none of these bytes can be sorted by Python's code-point order in the C
 # encoder; the others take the slow path. (Chinese text is full of U+FF0C “，” and U+FF08 “（”,
 # which are BMP: they stay on the fast path.)
-_HIGH_LEAD_BYTES = tuple(bytes([b]) for b in range(0xF0, 0xF5))
 _HIGH_LEAD_RE = re.compile(b"[\xf0-\xf4]")
+
+
+def has_supplementary(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` holds a supplementary character (a 4-byte sequence): only then
+    can code-point key order differ from the UTF-16 order canonical JSON requires (above)."""
+    return _HIGH_LEAD_RE.search(data) is not None
 
 
 def _fast_encoder() -> Callable[[object], str]:
@@ -150,7 +163,7 @@ def _encode_checked(value: object, *, wide: bool) -> bytes:
         else:
             # Strict UTF-8 rejects lone surrogates (RFC 8785 §3.2.2.2 requires valid Unicode).
             data = _FAST_ENCODE(value).encode("utf-8")
-        if any(lead in data for lead in _HIGH_LEAD_BYTES):
+        if has_supplementary(data):
             # Some string holds a supplementary character: redo with explicit UTF-16 key order.
             parts: list[str] = []
             _encode(value, parts.append)
@@ -353,7 +366,7 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
         value, end = _FAST_DECODER.raw_decode(text)
         # Fast path: the C parser and the C encoder agree byte for byte. A duplicate key cannot
         # pass: the re-encoded object would have fewer members than the text.
-        if end == len(text) and not _HIGH_LEAD_RE.search(raw) and _FAST_ENCODE(value) == text:
+        if end == len(text) and not has_supplementary(raw) and _FAST_ENCODE(value) == text:
             return value
     except (ValueError, RecursionError) as exc:
         # json.JSONDecodeError is a ValueError.

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from ledger.canonical import MAX_SAFE_INTEGER, check_depth
+from ledger.canonical import MAX_SAFE_INTEGER, check_depth, has_supplementary
 from ledger.canonical import loads as _canonical_loads
 from ledger.draw.announce import CONFLICTS, ENTITIES, INSPECTORS
 from ledger.draw.primitives import CJ, H_hex, check_identifier
@@ -54,10 +54,6 @@ __all__ = [
 _KINDS = (ENTITIES, INSPECTORS, CONFLICTS)
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# UTF-8 lead bytes of the supplementary characters: only with one of them can UTF-16 key order
-# (RFC 8785 §3.2.3) differ from code-point order, so the C encoder's ``sort_keys`` cannot be
-# trusted there (the argument is in ledger/canonical.py).
-_HIGH_LEAD_BYTES = tuple(bytes([b]) for b in range(0xF0, 0xF5))
 
 
 def _reject_float(literal: str) -> NoReturn:
@@ -272,7 +268,7 @@ def _parse_lines(kind: str, data: bytes) -> list[Any]:
     strings contain ``},{``, or supplementary characters, where UTF-16 key order can differ
     from code point order, is checked line by line with :func:`ledger.canonical.loads` instead).
     """
-    if b"},{" in data or any(lead in data for lead in _HIGH_LEAD_BYTES):
+    if b"},{" in data or has_supplementary(data):  # C sort_keys may be wrong there
         return _parse_lines_slow(kind, data)
     records: list[Any] = []
     pos = 0
