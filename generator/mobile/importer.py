@@ -18,6 +18,7 @@ from generator import entryids
 from generator.content.results import NO_PROBLEM, FollowUpMeasure, ResultCategory, measure_mismatch
 from generator.content.text import unsafe_text_message
 from generator.errors import BundleError, WorkflowError
+from generator.keyrequests import compromised_from_problem
 from generator.mobile.example import example_public_key
 from generator.mobile.formats import Bundle, BundleResult, Enrolment, read_file
 from generator.workflow.site import SiteRepo
@@ -32,7 +33,15 @@ from ledger.payloads import (
 )
 from ledger.tasks import TaskState, china_date
 
-__all__ = ["BundlePlan", "BundleReport", "enrol", "import_bundle", "plan_bundle", "revoke"]
+__all__ = [
+    "BundlePlan",
+    "BundleReport",
+    "Revocation",
+    "enrol",
+    "import_bundle",
+    "plan_bundle",
+    "revoke",
+]
 
 
 def _append_one(
@@ -82,28 +91,49 @@ def enrol(
     return _append_one(repo, body, key, log_key), verifier.key_ref
 
 
+@dataclass(frozen=True)
+class Revocation:
+    """What ``inspector.revoke`` recorded: the checkpoint and the results it flags."""
+
+    checkpoint: Checkpoint
+    flagged: tuple[int, ...]
+
+
 def revoke(
     repo: SiteRepo,
     key_ref: str,
     dept: str,
     reason: str,
+    compromised_from: int | None,
     at: str,
     key: Path | None,
     log_key: Path | None,
-) -> Checkpoint:
-    """Record ``inspector.revoke`` of the inspector key ``key_ref`` of ``dept``.
+) -> Revocation:
+    """Record ``inspector.revoke`` of the inspector key ``key_ref`` of ``dept``; with
+    ``compromised_from`` (reason ``compromised``), the results the key signed at that index or
+    later are flagged (docs/mobile.md §3).
 
     Raises:
-        WorkflowError: the key is not an enrolled, unrevoked inspector key of ``dept``.
+        WorkflowError: the key is not an enrolled, unrevoked inspector key of ``dept``, or
+            ``compromised_from`` is given with another reason or outside ``added_at < c ≤
+            size`` (nothing is appended).
     """
-    rec = repo.state().registry.inspectors.keys.get(key_ref)
+    registry = repo.state().registry
+    rec = registry.inspectors.keys.get(key_ref)
     if rec is None or rec.dept != dept or rec.revoked_at is not None:
         raise WorkflowError(f"{key_ref} 不是部门“{dept}”登记且尚未撤销的检查人员密钥")
+    if compromised_from is not None:
+        problem = compromised_from_problem(reason, compromised_from, rec.added_at, registry.size)
+        if problem is not None:
+            raise WorkflowError(problem)
     body = InspectorRevoke(
         id=entryids.inspector_revoke(dept, rec.verifier.key_id), ts=at, dept=dept, key=key_ref,
-        reason=reason,
+        reason=reason, compromised_from_index=compromised_from,
     )  # fmt: skip
-    return _append_one(repo, body, key, log_key)
+    checkpoint = _append_one(repo, body, key, log_key)
+    signed = registry.inspectors.signed.get(key_ref, ())
+    flagged = tuple(i for i in signed if compromised_from is not None and i >= compromised_from)
+    return Revocation(checkpoint, flagged)
 
 
 @dataclass(frozen=True)
