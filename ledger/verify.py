@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledger.auditdir import AuditedDirectory, collect_blob_refs, load_trust
 from ledger.auditread import EntryLines, count_rest, read_required
@@ -54,7 +54,7 @@ from ledger.pin import (
 )
 from ledger.planbind import PlanBinding
 from ledger.published import check_receipts, check_tiles
-from ledger.registry import TrustAnchor
+from ledger.registry import Registry, TrustAnchor
 from ledger.replay import BlobReader, DrawCheck, Replay, replay_entries
 from ledger.report import REPORT_SCHEMA, VerifyReport
 from ledger.storescan import describe_interruption
@@ -345,6 +345,12 @@ def _report(
         audit.warnings.append(
             f"{len(registry.flagged)} 条条目由事后声明泄露（compromised）的密钥签署，已标记"
         )
+    inspectors = registry.inspectors
+    if inspectors.flagged:
+        audit.warnings.append(
+            f"{len(inspectors.flagged)} 条检查结果的检查人员签名由事后声明泄露（compromised）的"
+            "检查人员密钥所作，已标记（docs/mobile.md §3）"
+        )
     return VerifyReport(
         origin=audit.origin,
         size=checkpoint.size,
@@ -374,4 +380,25 @@ def _report(
         timestamps=[stamp.as_dict() for stamp in time_rules.bounds.stamps],
         time_bounded=time_rules.bounded,
         pools_checked=draw_audit.pools.announcements_checked,
+        inspector_keys=_inspector_keys(registry),
+        inspections={"results": inspectors.results, "signatures": inspectors.signatures},
+        flagged_inspections=dict(inspectors.flagged),
     )
+
+
+def _inspector_keys(registry: Registry) -> list[dict[str, Any]]:
+    """The report's ``inspector_keys`` rows (docs/ledger.md §13.9), by key reference."""
+    return [
+        {
+            "key": ref,
+            "vkey": rec.verifier.vkey,
+            "dept": rec.dept,
+            "inspector": rec.inspector,
+            "scopes": sorted(rec.scopes),
+            "added_at": rec.added_at,
+            "revoked_at": rec.revoked_at,
+            "reason": rec.reason,
+            "compromised_from": rec.compromised_from,
+        }
+        for ref, rec in sorted(registry.inspectors.keys.items())
+    ]

@@ -5,7 +5,11 @@ a small file can hold a 30-million-character cell or expand to gigabytes. :func:
 refuses such a file cheaply: it checks the file size and the declared unpacked sizes of the ZIP
 members (Python's :mod:`zipfile` never returns more bytes than declared), then streams the
 shared strings and every worksheet through expat, counting the characters of each text node
-without keeping them, and stops at the first one longer than :data:`MAX_XLSX_TEXT`.
+without keeping them, and stops at the first one longer than :data:`MAX_XLSX_TEXT`. The same pass
+refuses a formula cell saved without its computed value (a ``<c>`` with an ``<f>`` and no ``<v>``,
+as scripts write them; Excel, WPS and LibreOffice always save the value): openpyxl would read it
+as an empty cell, and a required cell would be reported “不能为空” although the staff member sees a
+value in it.
 """
 
 from __future__ import annotations
@@ -36,28 +40,70 @@ class _TooLong(Exception):
     pass
 
 
-def _scan(archive: zipfile.ZipFile, name: str) -> None:
-    """Stream one XML part; raise :class:`_TooLong` at the first overlong text node."""
-    count = 0
+class _Uncomputed(Exception):
+    """A formula cell without a usable saved value: ``args`` are (part name, cell reference,
+    True if the saved value is an error such as ``#REF!``)."""
 
-    def reset(*_: object) -> None:
-        nonlocal count
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace prefix (expat runs without namespace processing)."""
+    return tag.rpartition(":")[2]
+
+
+def _scan(archive: zipfile.ZipFile, name: str, *, worksheet: bool = False) -> None:
+    """Stream one XML part; raise :class:`_TooLong` at the first overlong text node and, in a
+    worksheet, :class:`_Uncomputed` at the first formula cell without a usable saved value."""
+    count = 0
+    cell = kind = ""  # the <c> element being read (reference, type), "" outside one
+    formula = in_value = False
+    value: int | None = None  # characters of the cell's <v>, None without one
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal count, cell, kind, formula, in_value, value
         count = 0
+        if not worksheet:
+            return
+        local = _local(tag)
+        if local == "c":
+            cell, kind, formula, value = attrs.get("r", "?"), attrs.get("t", "n"), False, None
+        elif local == "f":
+            formula = True
+        elif local == "v":
+            in_value, value = True, 0
+
+    def end(tag: str) -> None:
+        nonlocal count, cell, in_value
+        count = 0
+        local = _local(tag) if worksheet else ""
+        if local == "v":
+            in_value = False
+        elif local == "c":
+            if formula and (kind == "e" or value is None or (value == 0 and kind != "str")):
+                raise _Uncomputed(name, cell, kind == "e")
+            cell = ""
 
     def text(data: str) -> None:
-        nonlocal count
+        nonlocal count, value
         count += len(data)
+        if in_value and value is not None:
+            value += len(data)
         if count > MAX_XLSX_TEXT:
             raise _TooLong(name)
 
     parser = expat.ParserCreate()
-    parser.StartElementHandler = reset
-    parser.EndElementHandler = reset
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
     parser.CharacterDataHandler = text
     with archive.open(name) as stream:
         while chunk := stream.read(_CHUNK):
             parser.Parse(chunk, False)
     parser.Parse(b"", True)
+
+
+def _row_of(ref: str) -> int:
+    """The row number of a cell reference such as ``B12`` (0 if it has none)."""
+    digits = ref.lstrip("$ABCDEFGHIJKLMNOPQRSTUVWXYZ").replace("$", "")
+    return int(digits) if digits.isdigit() and len(digits) <= 7 else 0
 
 
 def unreadable(exc: BaseException) -> str:
@@ -103,10 +149,20 @@ def check_workbook(path: Path, shown: str, problems: Problems) -> bool:
                 return False
             for info in infos:
                 name = info.filename
-                if name.endswith("sharedStrings.xml") or (
-                    name.startswith("xl/worksheets/") and name.endswith(".xml")
-                ):
+                if name.endswith("sharedStrings.xml"):
                     _scan(archive, name)
+                elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    _scan(archive, name, worksheet=True)
+    except _Uncomputed as exc:
+        part, ref = exc.args[0], exc.args[1][:16]  # a hostile file's reference may be long
+        problems.error(
+            Location(shown, _row_of(ref), f"单元格 {ref}（{part.rpartition('/')[2]}）"),
+            "该单元格的公式计算出错（如 #REF!、#VALUE!），请改正公式或改为数值后再导入；未读取"
+            if exc.args[2]
+            else "该单元格是公式，但文件中没有保存公式的计算结果（常见于程序生成的表格），读取时会被"
+            "当作空白：请用 Excel 或 WPS 打开后保存，或把公式改为数值后再导入；未读取",
+        )
+        return False
     except _TooLong as exc:
         problems.error(
             Location(shown),

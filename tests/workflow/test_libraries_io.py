@@ -395,6 +395,47 @@ def test_a_huge_xlsx_cell_is_refused_before_parsing_with_a_short_message(
     assert len(text) < 500
 
 
+def test_a_formula_saved_without_its_value_is_named_not_read_as_empty(
+    content: Path, tmp_path: Path
+) -> None:
+    # openpyxl writes formulas without a computed value, as other scripts do; Excel, WPS and
+    # LibreOffice save the value, which is read as the cell's content.
+    table = _table(content / "entities.csv")
+    column = table[0].index("名称")
+    table[2][column] = '=CONCAT("崇信","饭店")'
+    source = _write_xlsx(tmp_path / "formula.xlsx", table)
+    before = _snapshot(content)
+    with pytest.raises(ContentError) as info:
+        import_library("entities", source, content)
+    assert _snapshot(content) == before
+    [problem] = info.value.problems
+    letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[column]
+    assert (problem.location.path, problem.location.line) == ("formula.xlsx", 3)
+    assert problem.location.field == f"单元格 {letter}3（sheet1.xml）"
+    assert "没有保存公式的计算结果" in problem.message
+    assert "不能为空" not in info.value.report()
+
+    def saved(value: str, kind: str) -> Path:
+        """The workbook as an office suite saves it: the formula's value (of type ``kind``) kept."""
+        out = tmp_path / f"saved-{kind}.xlsx"
+        with zipfile.ZipFile(source) as old, zipfile.ZipFile(out, "w") as new:
+            for item in old.infolist():
+                data = old.read(item.filename)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data = data.replace(b"<v />", f"<v>{value}</v>".encode(), 1)
+                    cell = f'r="{letter}3"'.encode()
+                    data = data.replace(cell, cell + f' t="{kind}"'.encode(), 1)
+                new.writestr(item, data)
+        return out
+
+    with pytest.raises(ContentError) as info:
+        import_library("entities", saved("#REF!", "e"), content)
+    assert _snapshot(content) == before
+    assert "公式计算出错" in info.value.report()
+    import_library("entities", saved("崇信饭店", "str"), content)
+    assert "崇信饭店" in (content / "entities.csv").read_text(encoding="utf-8")
+
+
 def test_long_cells_and_headers_are_quoted_as_excerpts(content: Path, tmp_path: Path) -> None:
     table = _table(content / "entities.csv")
     table[0].append("未知" * 10_000)
