@@ -468,7 +468,7 @@ def results_group() -> None:
 
 
 @results_group.command("import")
-@click.argument("args", nargs=-1, required=True, type=TEXT, metavar="[任务编号 录入表] | 结果包")
+@click.argument("args", nargs=-1, required=True, type=TEXT, metavar="[任务编号 录入表] | 结果包…")
 @click.option("--dept", type=TEXT, required=True, help="录入部门（须为表单或结果包所属部门）")
 @site_option
 @at_option
@@ -484,15 +484,15 @@ def results_import(
     log_key: Path | None,
 ) -> None:
     """导入检查结果：任务编号 加 填好的录入表（XLSX/CSV；新结果公示，修改过的记为更正，未改动的跳过），
-    或 检查人员手机导出的签名结果包（.bundle.json，docs/mobile.md）。"""
+    或 检查人员手机导出的一个或多个签名结果包（.json，docs/mobile.md；同一主体的共同签名合并）。"""
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
-    if len(args) == 1:
-        _import_bundle(_existing(args[0]), dept, site_root, at, key, log_key)
+    if all(a.lower().endswith(".json") for a in args):
+        _import_bundles([_existing(a) for a in args], dept, site_root, at, key, log_key)
         return
     if len(args) != 2:
-        raise OptionError("参数应为 任务编号 和 录入表文件，或一个结果包文件")
+        raise OptionError("参数应为 任务编号 和 录入表文件，或一个或多个结果包文件（.json）")
     task_id, form = args[0], _existing(args[1])
     repo = SiteRepo.open(site_root, notify=notice)
     report = results.import_results(repo, task_id, dept, form, parse_at(at), key, log_key)
@@ -505,20 +505,26 @@ def results_import(
         echo_checkpoint("已记入账本", report.checkpoint)
 
 
-def _import_bundle(
-    bundle: Path, dept: str, site_root: Path, at: str | None, key: Path | None,
+def _import_bundles(
+    bundles: list[Path], dept: str, site_root: Path, at: str | None, key: Path | None,
     log_key: Path | None,
 ) -> None:  # fmt: skip
-    """``results import BUNDLE --dept D``: publish a signed result bundle (docs/mobile.md §6)."""
+    """``results import BUNDLE… --dept D``: publish signed result bundles (docs/mobile.md §6.3)."""
     from generator.mobile import importer
     from generator.workflow.site import SiteRepo, parse_at
 
     repo = SiteRepo.open(site_root, notify=notice)
-    report = importer.import_bundle(repo, bundle, dept, parse_at(at), key, log_key)
+    report = importer.import_bundles(repo, bundles, dept, parse_at(at), key, log_key)
     click.echo(
-        f"检查人员 {report.inspector} 签名的结果：新公示 {report.published} 条，"
-        f"已公示未改动 {report.unchanged} 条"
+        f"检查人员 {'、'.join(report.inspectors)} 签名的结果：新公示 {report.published} 条"
+        f"（其中多人共同签名 {report.cosigned} 条），已公示未改动 {report.unchanged} 条"
     )
+    if report.not_added:
+        click.echo(
+            f"警告：{report.not_added} 个签名所签的结果此前已公示，账本条目不能再改动，这些签名"
+            "未加入（共同签名的结果包须在公示前一并导入，docs/mobile.md §6.3）",
+            err=True,
+        )
     if report.checkpoint is not None:
         echo_checkpoint("已记入账本", report.checkpoint)
 
