@@ -156,7 +156,12 @@ def build(content_dir: Path, output: Path | None, preview: bool, show_progress: 
         )
         results, facts = inputs.results, inputs.facts
         record = LedgerRecord(
-            inputs.as_of, inputs.plans, preview, inputs.plan_history, inputs.checklists
+            inputs.as_of,
+            inputs.plans,
+            preview,
+            inputs.plan_history,
+            inputs.checklists,
+            inputs.verified,  # the one audit: the site and ledger/ are made from it
         )
     from generator.site.search import pagefind_available
 

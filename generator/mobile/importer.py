@@ -34,7 +34,15 @@ from ledger.payloads import (
 )
 from ledger.tasks import TaskRecord, TaskState, china_date
 
-__all__ = ["BundleReport", "Revocation", "enrol", "import_bundles", "revoke"]
+__all__ = [
+    "BundlePlan",
+    "BundleReport",
+    "Revocation",
+    "enrol",
+    "import_bundles",
+    "plan_bundles",
+    "revoke",
+]
 
 
 def _append_one(
@@ -130,17 +138,30 @@ def revoke(
 
 
 @dataclass(frozen=True)
-class BundleReport:
-    """What a bundle import recorded: new results (``cosigned`` of them signed by several
-    inspectors), results already published unchanged, and the signatures on those that the
-    published entry lacks (``not_added``: an entry is never changed, docs/mobile.md §6.3)."""
+class BundlePlan:
+    """The ``result.publish`` bodies a bundle import would append, in order (the department's
+    signature not yet made; ``cosigned`` of them carry several inspectors' signatures), the
+    results already published unchanged, and the signatures on those that the published entry
+    lacks (``not_added``: an entry is never changed, docs/mobile.md §6.3 step 6)."""
 
-    checkpoint: Checkpoint | None
-    published: int
+    bodies: tuple[ResultPublish, ...]
     unchanged: int
     inspectors: tuple[str, ...]
     cosigned: int = 0
     not_added: int = 0
+
+
+@dataclass(frozen=True)
+class BundleReport:
+    """What a bundle import recorded: its plan and the checkpoint (None: nothing appended)."""
+
+    checkpoint: Checkpoint | None
+    plan: BundlePlan
+
+    @property
+    def published(self) -> int:
+        """How many results were published."""
+        return len(self.plan.bodies) if self.checkpoint is not None else 0
 
 
 def _inspector_key(repo: SiteRepo, ref: str, dept: str, where: str) -> InspectorKey:
@@ -227,19 +248,17 @@ def _task(repo: SiteRepo, bundles: list[tuple[Path, Bundle]], dept: str) -> Task
     return record
 
 
-def import_bundles(
-    repo: SiteRepo, paths: Sequence[Path], dept: str, at: str, key: Path | None,
-    log_key: Path | None,
-) -> BundleReport:  # fmt: skip
+def plan_bundles(repo: SiteRepo, paths: Sequence[Path], dept: str, at: str) -> BundlePlan:
     """Check the signed bundles ``paths`` (v1 or v2, of one task; results of the same business
-    in several bundles merged when identical) and publish their results (docs/mobile.md §6.3).
+    in several bundles merged when identical, docs/mobile.md §6.3) and work out their entries,
+    each carrying the inspectors' signatures, without the department's signature.
 
     Raises:
         BundleError: a bundle is not in the documented format, belongs to another log,
             department or task, a key is not an enrolled and unrevoked inspector key of
             ``dept``, a signature does not verify (the bundle was altered after signing), a
             signer is not on the business's team, a result breaks a rule, or two bundles hold
-            different results for one business; nothing is appended.
+            different results for one business.
         WorkflowError: the task is not confirmed or ``dept`` does not take part in it.
     """
     bundles = [(path, _load(repo, path, dept)) for path in paths]
@@ -269,7 +288,27 @@ def import_bundles(
             if not drawn_on <= item.result.inspected_on <= item.result.completed_on <= today:
                 raise BundleError(f"{at_item}：日期应满足 抽取日 ≤ 检查日期 ≤ 完成日期 ≤ 导入日")
             merged[item.result.entity] = _merge(merged.get(item.result.entity), at_item, item)
-    return _publish(repo, bundles[0][1], record, merged, at, key, log_key, keys)
+    inspectors = tuple(sorted({k.inspector for k in keys.values()}))
+    return _plan(repo, bundles[0][1], record, merged, at, inspectors)
+
+
+def import_bundles(
+    repo: SiteRepo, paths: Sequence[Path], dept: str, at: str, key: Path | None,
+    log_key: Path | None,
+) -> BundleReport:  # fmt: skip
+    """Check the signed bundles ``paths`` and publish their results (:func:`plan_bundles`),
+    signed here with ``dept``'s key: one transaction, every entry or none.
+
+    Raises:
+        BundleError / WorkflowError: as :func:`plan_bundles` (nothing is appended);
+            WorkflowError also if the key is not ``dept``'s.
+    """
+    plan = plan_bundles(repo, paths, dept, at)
+    if not plan.bodies:
+        return BundleReport(None, plan)
+    signer = repo.signer(dept, key)
+    lines = [sign(repo.trust.origin, body, [signer]) for body in plan.bodies]
+    return BundleReport(repo.append(lines, repo.log_signer(log_key)), plan)
 
 
 def _merge(
@@ -294,14 +333,14 @@ def _merge(
     return first, BundleResult(earlier.result, earlier.attachments, joined)
 
 
-def _publish(
+def _plan(
     repo: SiteRepo, bundle: Bundle, record: TaskRecord, merged: dict[str, tuple[str, BundleResult]],
-    at: str, key: Path | None, log_key: Path | None, keys: dict[str, InspectorKey],
-) -> BundleReport:  # fmt: skip
-    """Append one ``result.publish`` per new result of ``merged`` (§6.3 step 5 and after)."""
+    at: str, inspectors: tuple[str, ...],
+) -> BundlePlan:  # fmt: skip
+    """One ``result.publish`` body per new result of ``merged`` (§6.3 step 6 and after)."""
     state = repo.state()
-    lines: list[bytes] = []
-    unchanged = not_added = cosigned = 0
+    bodies: list[ResultPublish] = []
+    unchanged = not_added = 0
     for entity in sorted(merged, key=lambda e: e.encode("utf-8")):
         where, item = merged[entity]
         previous = record.results.get((bundle.dept, entity))
@@ -312,13 +351,9 @@ def _publish(
                 not_added += len({s.key for s in item.sigs} - {s.key for s in old.inspection.sigs})
                 continue
             raise BundleError(f"{where}：本部门已公示该主体的检查结果，更正请用检查结果录入表")
-        cosigned += len(item.sigs) > 1
-        lines.append(_entry(repo, bundle, item, at, key))
-    inspectors = tuple(sorted({k.inspector for k in keys.values()}))
-    if not lines:
-        return BundleReport(None, 0, unchanged, inspectors, 0, not_added)
-    checkpoint = repo.append(lines, repo.log_signer(log_key))
-    return BundleReport(checkpoint, len(lines), unchanged, inspectors, cosigned, not_added)
+        bodies.append(_body(bundle, item, at))
+    cosigned = sum(1 for b in bodies if b.inspection is not None and len(b.inspection.sigs) > 1)
+    return BundlePlan(tuple(bodies), unchanged, inspectors, cosigned, not_added)
 
 
 def _same(old: ResultPublish, item: BundleResult) -> bool:
@@ -326,8 +361,8 @@ def _same(old: ResultPublish, item: BundleResult) -> bool:
     return old.result == item.result and old.inspection.attachments == item.attachments
 
 
-def _entry(repo: SiteRepo, bundle: Bundle, item: BundleResult, at: str, key: Path | None) -> bytes:
-    body = ResultPublish(
+def _body(bundle: Bundle, item: BundleResult, at: str) -> ResultPublish:
+    return ResultPublish(
         id=entryids.result_publish(bundle.task_id, bundle.dept, item.result.entity),
         ts=at,
         dept=bundle.dept,
@@ -335,4 +370,3 @@ def _entry(repo: SiteRepo, bundle: Bundle, item: BundleResult, at: str, key: Pat
         result=item.result,
         inspection=Inspection(attachments=item.attachments, sigs=item.sigs),
     )
-    return sign(repo.trust.origin, body, [repo.signer(bundle.dept, key)])
