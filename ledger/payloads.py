@@ -218,6 +218,19 @@ class ChecklistPublish(Statement):
 
 @payload
 @dataclass(frozen=True)
+class LibraryPublish(Statement):
+    """``library.publish``: version n of the 检查对象名录库 (docs/workflow.md §9); the whole
+    library is the blob, so that every draw's entity snapshot can be re-derived from it."""
+
+    TYPE: ClassVar[str] = "library.publish"
+    library: str = spec(Const("entities"))
+    version: int = spec(Int(1, 999_999))
+    count: int = spec(Int(0))
+    document: BlobRef = spec(Object(BlobRef))
+
+
+@payload
+@dataclass(frozen=True)
 class TaskInvite(Statement):
     """``task.invite`` (一业一查邀约) by the lead department."""
 
@@ -637,6 +650,7 @@ ROOT_PAYLOADS: Final = (LogInit, KeyAdd, KeyRevoke, RootUpdate, LogkeyRotate)
 WORKFLOW_PAYLOADS: Final = (
     PlanPublish,
     ChecklistPublish,
+    LibraryPublish,
     TaskInvite,
     TaskReply,
     DrawAnnounce,

@@ -329,6 +329,11 @@ def _report(
         for ref, rec in sorted(registry.keys.items())
     ]
     audit.warnings.extend(draw_audit.pools.warnings)
+    if draw_audit.library.unchecked:
+        audit.warnings.append(
+            f"任务 {'、'.join(draw_audit.library.unchecked)} 公告抽取时账本尚未记录检查对象名录库"
+            "（library.publish）：其检查对象快照是否遗漏主体未核对（docs/workflow.md §9.2）"
+        )
     if registry.flagged:
         audit.warnings.append(
             f"{len(registry.flagged)} 条条目由事后声明泄露（compromised）的密钥签署，已标记"
@@ -362,4 +367,5 @@ def _report(
         timestamps=[stamp.as_dict() for stamp in time_rules.bounds.stamps],
         time_bounded=time_rules.bounded,
         pools_checked=draw_audit.pools.announcements_checked,
+        libraries_checked=draw_audit.library.checked,
     )
