@@ -20,9 +20,9 @@ import click
 from generator import cli_keys, cli_mobile, cli_sign
 from generator.cli_case import case_group, echo_cases, notice_group
 from generator.cli_checklist import checklist_group
-from generator.cli_library import library_group
 from generator.cli_errors import EXIT_CODES, IO_EXIT, LISTEN_EXIT, GongkaiError, handle_errors
 from generator.cli_errors import workflow_errors as _workflow_errors
+from generator.cli_library import library_group
 from generator.cli_options import AT_DATE, PORT, TEXT, WORKERS, BoundedInt
 from generator.cli_text import VERSION_HELP, VERSION_MESSAGE, GongkaiGroup
 from generator.cli_tsa import tsa_group
@@ -157,7 +157,12 @@ def build(content_dir: Path, output: Path | None, preview: bool, show_progress: 
         )
         results, facts = inputs.results, inputs.facts
         record = LedgerRecord(
-            inputs.as_of, inputs.plans, preview, inputs.plan_history, inputs.checklists
+            inputs.as_of,
+            inputs.plans,
+            preview,
+            inputs.plan_history,
+            inputs.checklists,
+            inputs.library,
         )
     from generator.site.search import pagefind_available
 

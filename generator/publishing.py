@@ -17,10 +17,12 @@ from generator.ledgerops import TRUST_NAME, open_store, read_trust, replay_store
 from generator.workflow import followups
 from generator.workflow.actions import published_plans
 from generator.workflow.checklists import published_checklists
+from generator.workflow.library_ledger import check_published_library, latest_library
 from generator.workflow.published import (
     PublishedChecklist,
     PublishedVersion,
     checklist_versions,
+    library_versions,
     plan_versions,
 )
 from generator.workflow.records import result_from_entry
@@ -46,6 +48,8 @@ class LedgerInputs:
     plan_history: dict[str, tuple[PublishedVersion, ...]]
     #: Every department's published 抽查事项清单 (departments that published none are absent).
     checklists: dict[str, PublishedChecklist]
+    #: Every version of the 检查对象名录库 (docs/workflow.md §9), oldest first.
+    library: tuple[PublishedVersion, ...] = ()
 
 
 def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
@@ -97,6 +101,7 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
         ledger_as_of(state),
         plan_versions(state.tasks, bounds, store.get_blob),
         checklist_versions(state.tasks, bounds),
+        library_versions(state.tasks, bounds, store.get_blob),
     )
 
 
@@ -131,3 +136,4 @@ def check_against_ledger(content: Content, draws: Path) -> None:
     published_plans(content.plans, plans, {i.id: i for i in content.items})
     latest = {d: (len(v), v[-1].payload.document.sha256) for d, v in tasks.checklists.items()}
     published_checklists(content.items, latest)
+    check_published_library(content, latest_library(tasks))

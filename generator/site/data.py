@@ -137,6 +137,9 @@ class LedgerRecord:
     #: Every published version of each plan, oldest first (docs/workflow.md §8).
     plan_history: Mapping[str, tuple[PublishedVersion, ...]] = field(default_factory=dict)
     checklists: Mapping[str, PublishedChecklist] | None = None
+    #: Every version of the 检查对象名录库 the ledger records (docs/workflow.md §9), oldest first;
+    #: the build refuses a library in ``content/`` that differs from the latest one.
+    library: tuple[PublishedVersion, ...] = ()
 
     def check_content(self, content: Content) -> None:
         """Require ``content`` to be what the ledger published: every published plan and each
@@ -148,12 +151,16 @@ class LedgerRecord:
         """
         from generator.workflow.actions import published_plans  # (only with a ledger)
         from generator.workflow.checklists import published_checklists
+        from generator.workflow.library_ledger import check_published_library
 
         if self.plans is not None:
             published_plans(content.plans, self.plans, {i.id: i for i in content.items})
         if self.checklists is not None:
             recorded = {d: (c.latest.version, c.latest.sha256) for d, c in self.checklists.items()}
             published_checklists(content.items, recorded)
+        if self.library:
+            latest = self.library[-1]
+            check_published_library(content, (latest.version, latest.sha256, latest.dept))
 
 
 @dataclass(frozen=True)
@@ -291,6 +298,8 @@ class SiteData:
         self.items = {i.id: i for i in content.items}
         #: Published checklists by department; None without a ledger (docs/site.md §8.1).
         self.checklists = None if record.checklists is None else dict(record.checklists)
+        #: Every version of the 检查对象名录库 the ledger records (docs/workflow.md §9).
+        self.library_versions = record.library
         #: The items with a page: those of a department's latest published checklist (all
         #: items without a ledger).
         self.item_pages = frozenset(

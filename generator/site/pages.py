@@ -213,7 +213,16 @@ class PageSet(DataPages):
         page = Page(
             "libraries/index.html",
             "libraries.html",
-            key=self.content_key and digest(self.shared, self.content_key, "libraries"),
+            key=self.content_key
+            and digest(
+                self.shared,
+                self.content_key,
+                "libraries",
+                [
+                    (v.version, v.index, v.sha256, v.proven_text, v.changes)
+                    for v in d.library_versions
+                ],
+            ),
             sitemap=True,
             lazy=functools.partial(_libraries_ctx, d),
         )

@@ -14,14 +14,23 @@ import hashlib
 from pathlib import Path
 
 from generator import entryids
+from generator.content.errors import Location, Problems
 from generator.content.model import Content
 from generator.errors import WorkflowError
 from generator.workflow.site import SiteRepo
 from ledger.checkpoint import Checkpoint
 from ledger.draw.library import LibraryRecord, library_document
 from ledger.payloads import BlobRef, LibraryPublish, sign
+from ledger.tasks import TaskLedger
 
-__all__ = ["library_bytes", "library_records", "publish_library", "require_library"]
+__all__ = [
+    "check_published_library",
+    "latest_library",
+    "library_bytes",
+    "library_records",
+    "publish_library",
+    "require_library",
+]
 
 
 def library_records(content: Content) -> list[LibraryRecord]:
@@ -99,3 +108,36 @@ def require_library(repo: SiteRepo) -> None:
             f"content/ 中的检查对象名录库与账本最新发布的名录库（第 {len(versions)} 版）不同："
             f"请先运行 gongkai library publish --dept {latest.dept} 发布新版本，再公告抽取"
         )
+
+
+def check_published_library(content: Content, recorded: tuple[int, str, str] | None) -> None:
+    """Require the library in ``content/`` to be the latest published version (``gongkai check``
+    and ``gongkai build``: the site's business pages show what the ledger recorded).
+
+    ``recorded`` is ``(version, SHA-256, department)`` of the latest ``library.publish``, or None
+    when the ledger has none (nothing is checked).
+
+    Raises:
+        ContentError: naming the 检查对象名录库 and the fix (exit code 10).
+    """
+    if recorded is None:
+        return
+    version, digest, dept = recorded
+    if hashlib.sha256(library_bytes(content)).hexdigest() == digest:
+        return
+    problems = Problems()
+    problems.error(
+        Location("content/entities"),
+        f"检查对象名录库与账本最新发布的名录库（library.publish 第 {version} 版，SHA-256 "
+        f"{digest[:16]}…）不同；网站只公开账本记录的版本：请恢复发布时的内容，或运行 "
+        f"gongkai library publish --dept {dept} 把修改发布为新版本",
+    )
+    problems.raise_if_errors()
+
+
+def latest_library(tasks: TaskLedger) -> tuple[int, str, str] | None:
+    """``(version, SHA-256, department)`` of the ledger's latest ``library.publish`` (None: none)."""
+    if not tasks.libraries:
+        return None
+    body = tasks.libraries[-1].payload
+    return body.version, body.document.sha256, body.dept

@@ -14,13 +14,20 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from generator.workflow.changes import checklist_changes, plan_changes
+from generator.workflow.changes import checklist_changes, library_changes, plan_changes
+from ledger.draw.library import parse_library
 from ledger.entries import Entry
 from ledger.payloads import ChecklistItem, ChecklistPublish
 from ledger.tasks import CHINA, TaskLedger
 from ledger.timestamp import TimeBounds
 
-__all__ = ["PublishedChecklist", "PublishedVersion", "checklist_versions", "plan_versions"]
+__all__ = [
+    "PublishedChecklist",
+    "PublishedVersion",
+    "checklist_versions",
+    "library_versions",
+    "plan_versions",
+]
 
 
 @dataclass(frozen=True)
@@ -136,3 +143,26 @@ def plan_versions(
             previous = document
         out[plan_id] = tuple(versions)
     return out
+
+
+def library_versions(
+    tasks: TaskLedger, bounds: TimeBounds, read_blob: Callable[[str], bytes]
+) -> tuple[PublishedVersion, ...]:
+    """Every version of the 检查对象名录库 (docs/workflow.md §9), oldest first, with the
+    businesses each version removed, added and changed.
+
+    Precondition: as :func:`checklist_versions` (the audit parsed every library blob).
+
+    Raises:
+        As ``read_blob``; VerificationError if a blob is not a library document (a verified
+        ledger's are).
+    """
+    versions: list[PublishedVersion] = []
+    previous = None
+    for entry in tasks.libraries:
+        sha256 = entry.payload.document.sha256
+        records = parse_library(read_blob(sha256))
+        changes = library_changes(previous, records)
+        versions.append(_version(entry, entry.payload.version, sha256, changes, bounds))
+        previous = records
+    return tuple(versions)

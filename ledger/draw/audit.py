@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import ledger.draw.drand as drand
 from ledger import canonical
 from ledger.draw.algorithms import DRAW_ALGORITHMS, DrawAlgorithm, DrawAlgorithms
+from ledger.draw.announce import ENTITIES
 from ledger.draw.library import LibraryAudit
 from ledger.draw.poolrules import PoolAudit
 from ledger.draw.primitives import CJ
-from ledger.draw.announce import ENTITIES
 from ledger.draw.snapshot import EntityTable, parse_snapshot
 from ledger.entries import Entry
 from ledger.errors import LedgerError, MalformedError, UnverifiableError, VerificationError

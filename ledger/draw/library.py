@@ -16,6 +16,7 @@ Standard library only (shipped in ``gongkai-verify.pyz``).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,7 +75,7 @@ def library_document(records: Iterable[LibraryRecord]) -> bytes:
         ValueError: two records share an id.
     """
     ordered = sorted(records, key=lambda r: r.id)
-    if any(a.id == b.id for a, b in zip(ordered, ordered[1:], strict=False)):
+    if any(a.id == b.id for a, b in itertools.pairwise(ordered)):
         raise ValueError("名录库中有重复的主体标识")
     return canonical.dumps({"library": "entities", "records": [r.as_json() for r in ordered]})
 

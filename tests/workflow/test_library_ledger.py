@@ -226,3 +226,36 @@ def test_the_expected_snapshot_applies_filter_status_exclusions_and_visits() -> 
         audit.announce("T", pool, rows, set(), visits)
     with pytest.raises(VerificationError, match="与条目的 count 5 不符"):
         audit.publish(2, 5, library_document(library.values()))
+
+
+def test_the_worked_example_of_docs_workflow_9() -> None:
+    import datetime as dt
+    import hashlib
+
+    records = [
+        LibraryRecord(
+            "92620823MA00000002", "崇信县锦屏镇老马面馆", "个体工商户", "620823", ("餐饮",),
+            "存续", "B", "2023-06-12",
+        ),
+        LibraryRecord(
+            "91620823MA00000001", "崇信县龙泉酒店有限公司", "企业", "620823", ("住宿", "餐饮"),
+            "在业", "A", None,
+        ),
+        LibraryRecord(
+            "91620823MA00000003", "崇信县已注销饭店有限公司", "企业", "620823", ("餐饮",),
+            "注销", "C", None,
+        ),
+    ]  # fmt: skip
+    data = library_document(records)
+    docs = (Path(__file__).parents[2] / "docs" / "workflow.md").read_text("utf-8")
+    section = docs[docs.index("## 9. 检查对象名录库记入账本") :]
+    assert f"（{len(data)} 字节，SHA-256\n`{hashlib.sha256(data).hexdigest()}`）" in section
+    assert "\n" + data.decode() + "\n" in section
+    pool = {
+        "industries": ("餐饮",),
+        "divisions": ("620823",),
+        "entity_types": ("企业", "个体工商户"),
+    }
+    visits = {"92620823MA00000002": dt.date(2024, 4, 8)}
+    rows = expected_snapshot(parse_library(data), pool, (), visits)
+    assert "\n".join(canonical.dumps(r).decode() for r in rows) in section
