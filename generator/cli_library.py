@@ -24,10 +24,13 @@ __all__ = ["library_group"]
 
 @click.group("library", cls=GongkaiGroup)
 def library_group() -> None:
-    """检查对象名录库：发布到账本（每次修改为新版本；抽取前须发布）。"""
+    """两库：把检查对象名录库和执法检查人员名录库发布到账本（每次修改为新版本；抽取前须发布）。"""
 
 
 @library_group.command("publish")
+@click.argument(
+    "kind", metavar="entities|inspectors", type=click.Choice(["entities", "inspectors"])
+)
 @click.option("--dept", "dept", required=True, type=TEXT, help="名录库的维护部门，用本部门私钥签署")
 @site_option
 @at_option
@@ -35,12 +38,13 @@ def library_group() -> None:
 @log_key_option
 @workflow_errors
 def library_publish(
-    dept: str, site_root: Path, at: str | None, key: Path | None, log_key: Path | None
+    kind: str, dept: str, site_root: Path, at: str | None, key: Path | None, log_key: Path | None
 ) -> None:
-    """把 content/ 中的检查对象名录库记入账本，作为新的一版（抽取快照由它得出）。"""
-    from generator.workflow.library_ledger import publish_library
+    """把 content/ 中的检查对象名录库（entities）或执法检查人员名录库（inspectors）记入账本，作为新的一版。"""
+    from generator.workflow.library_ledger import LIBRARY_NAMES, publish_library
     from generator.workflow.site import SiteRepo, parse_at
 
     repo = SiteRepo.open(site_root, notify=notice)
-    cp, version, count = publish_library(repo, dept, parse_at(at), key, log_key)
-    echo_checkpoint(f"已发布检查对象名录库第 {version} 版（{count} 户）", cp)
+    cp, version, count = publish_library(repo, kind, dept, parse_at(at), key, log_key)
+    name, unit = LIBRARY_NAMES[kind]
+    echo_checkpoint(f"已发布{name}第 {version} 版（{count} {unit}）", cp)

@@ -8,7 +8,7 @@ results from a ledger that does not verify.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.content.model import Content
@@ -28,6 +28,7 @@ from generator.workflow.published import (
 from generator.workflow.records import result_from_entry
 from generator.workflow.status import ledger_as_of
 from generator.workflow.timeline import TaskFacts, task_facts
+from ledger.draw.library import LIBRARIES
 from ledger.examplekeys import example_tsas, refuse_example_ledger, refuse_example_tsa
 from ledger.timestamp import TimeBounds
 from ledger.verify import VerifyReport, verify_directory
@@ -48,8 +49,8 @@ class LedgerInputs:
     plan_history: dict[str, tuple[PublishedVersion, ...]]
     #: Every department's published 抽查事项清单 (departments that published none are absent).
     checklists: dict[str, PublishedChecklist]
-    #: Every version of the 检查对象名录库 (docs/workflow.md §9), oldest first.
-    library: tuple[PublishedVersion, ...] = ()
+    #: Every version of each of the two libraries (docs/workflow.md §9), oldest first.
+    library: dict[str, tuple[PublishedVersion, ...]] = field(default_factory=dict)
 
 
 def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
@@ -136,4 +137,5 @@ def check_against_ledger(content: Content, draws: Path) -> None:
     published_plans(content.plans, plans, {i.id: i for i in content.items})
     latest = {d: (len(v), v[-1].payload.document.sha256) for d, v in tasks.checklists.items()}
     published_checklists(content.items, latest)
-    check_published_library(content, latest_library(tasks))
+    for kind in LIBRARIES:
+        check_published_library(content, kind, latest_library(tasks, kind))

@@ -219,11 +219,12 @@ class ChecklistPublish(Statement):
 @payload
 @dataclass(frozen=True)
 class LibraryPublish(Statement):
-    """``library.publish``: version n of the 检查对象名录库 (docs/workflow.md §9); the whole
-    library is the blob, so that every draw's entity snapshot can be re-derived from it."""
+    """``library.publish``: version n of the 检查对象名录库 (``entities``) or of the
+    执法检查人员名录库 (``inspectors``) (docs/workflow.md §9); the whole library is the blob, so
+    that every draw's entity and inspector snapshots can be re-derived from it."""
 
     TYPE: ClassVar[str] = "library.publish"
-    library: str = spec(Const("entities"))
+    library: str = spec(OneOf(("entities", "inspectors")))
     version: int = spec(Int(1, 999_999))
     count: int = spec(Int(0))
     document: BlobRef = spec(Object(BlobRef))

@@ -179,8 +179,9 @@ class TaskLedger:
     plan_versions: dict[str, list[Entry]] = field(default_factory=dict)
     #: Every ``checklist.publish`` of each department, oldest first (version k at [k − 1]).
     checklists: dict[str, list[Entry]] = field(default_factory=dict)
-    #: Every ``library.publish`` (检查对象名录库), oldest first (version k at [k − 1]).
-    libraries: list[Entry] = field(default_factory=list)
+    #: Every ``library.publish`` of each library (``entities``, ``inspectors``), oldest first
+    #: (version k at [k − 1]).
+    libraries: dict[str, list[Entry]] = field(default_factory=dict)
     tasks: dict[str, TaskRecord] = field(default_factory=dict)
     results: dict[int, Entry] = field(default_factory=dict)
     blob_reader: Callable[[str], bytes] | None = None
@@ -283,14 +284,15 @@ class TaskLedger:
         versions.append(entry)
 
     def _library_publish(self, entry: Entry, body: LibraryPublish, index: int, where: str) -> None:
-        versions = self.libraries
+        versions = self.libraries.setdefault(body.library, [])
+        name = "检查对象名录库" if body.library == "entities" else "执法检查人员名录库"
         if body.version != len(versions) + 1:
             raise VerificationError(
-                f"{where}：检查对象名录库已发布 {len(versions)} 版，本次应为第 {len(versions) + 1} 版"
+                f"{where}：{name}已发布 {len(versions)} 版，本次应为第 {len(versions) + 1} 版"
             )
         if versions and versions[0].payload.dept != body.dept:
             raise VerificationError(
-                f"{where}：检查对象名录库由部门 {versions[0].payload.dept} 发布（第 1 版），"
+                f"{where}：{name}由部门 {versions[0].payload.dept} 发布（第 1 版），"
                 f"不能由部门 {body.dept} 发布新版本（docs/workflow.md §9）"
             )
         versions.append(entry)

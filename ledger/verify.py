@@ -329,11 +329,16 @@ def _report(
         for ref, rec in sorted(registry.keys.items())
     ]
     audit.warnings.extend(draw_audit.pools.warnings)
-    if draw_audit.library.unchecked:
-        audit.warnings.append(
-            f"任务 {'、'.join(draw_audit.library.unchecked)} 公告抽取时账本尚未记录检查对象名录库"
-            "（library.publish）：其检查对象快照是否遗漏主体未核对（docs/workflow.md §9.2）"
-        )
+    for kind, name, what in (
+        ("entities", "检查对象名录库", "检查对象快照是否遗漏主体"),
+        ("inspectors", "执法检查人员名录库", "执法检查人员快照是否遗漏检查人员"),
+    ):
+        tasks = [t for t, k in draw_audit.library.unchecked if k == kind]
+        if tasks:
+            audit.warnings.append(
+                f"任务 {'、'.join(tasks)} 公告抽取时账本尚未记录{name}（library.publish）：其{what}"
+                "未核对（docs/workflow.md §9.2）"
+            )
     if registry.flagged:
         audit.warnings.append(
             f"{len(registry.flagged)} 条条目由事后声明泄露（compromised）的密钥签署，已标记"
@@ -368,4 +373,5 @@ def _report(
         time_bounded=time_rules.bounded,
         pools_checked=draw_audit.pools.announcements_checked,
         libraries_checked=draw_audit.library.checked,
+        inspector_libraries_checked=draw_audit.library.inspectors_checked,
     )

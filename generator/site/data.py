@@ -137,9 +137,9 @@ class LedgerRecord:
     #: Every published version of each plan, oldest first (docs/workflow.md §8).
     plan_history: Mapping[str, tuple[PublishedVersion, ...]] = field(default_factory=dict)
     checklists: Mapping[str, PublishedChecklist] | None = None
-    #: Every version of the 检查对象名录库 the ledger records (docs/workflow.md §9), oldest first;
-    #: the build refuses a library in ``content/`` that differs from the latest one.
-    library: tuple[PublishedVersion, ...] = ()
+    #: Every version of each library the ledger records (docs/workflow.md §9), oldest first; the
+    #: build refuses a library in ``content/`` that differs from its latest version.
+    library: Mapping[str, tuple[PublishedVersion, ...]] = field(default_factory=dict)
 
     def check_content(self, content: Content) -> None:
         """Require ``content`` to be what the ledger published: every published plan and each
@@ -158,9 +158,9 @@ class LedgerRecord:
         if self.checklists is not None:
             recorded = {d: (c.latest.version, c.latest.sha256) for d, c in self.checklists.items()}
             published_checklists(content.items, recorded)
-        if self.library:
-            latest = self.library[-1]
-            check_published_library(content, (latest.version, latest.sha256, latest.dept))
+        for kind, versions in self.library.items():
+            latest = versions[-1]
+            check_published_library(content, kind, (latest.version, latest.sha256, latest.dept))
 
 
 @dataclass(frozen=True)
@@ -298,8 +298,8 @@ class SiteData:
         self.items = {i.id: i for i in content.items}
         #: Published checklists by department; None without a ledger (docs/site.md §8.1).
         self.checklists = None if record.checklists is None else dict(record.checklists)
-        #: Every version of the 检查对象名录库 the ledger records (docs/workflow.md §9).
-        self.library_versions = record.library
+        #: Every version of each library the ledger records (docs/workflow.md §9).
+        self.library_versions = dict(record.library)
         #: The items with a page: those of a department's latest published checklist (all
         #: items without a ledger).
         self.item_pages = frozenset(

@@ -219,8 +219,9 @@ class PageSet(DataPages):
                 self.content_key,
                 "libraries",
                 [
-                    (v.version, v.index, v.sha256, v.proven_text, v.changes)
-                    for v in d.library_versions
+                    (k, v.version, v.index, v.sha256, v.proven_text, v.changes)
+                    for k, versions in sorted(d.library_versions.items())
+                    for v in versions
                 ],
             ),
             sitemap=True,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from ledger.draw.library import LibraryRecord
+from ledger.draw.library import InspectorRecord, LibraryRecord
 from ledger.payloads import ChecklistItem
 
 __all__ = ["checklist_changes", "library_changes", "plan_changes", "ratio_words"]
@@ -184,27 +184,30 @@ def plan_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> tuple
 LIBRARY_NAMES_SHOWN = 100
 
 
-def _names(records: Sequence[LibraryRecord]) -> str:
+def _names(records: Sequence[LibraryRecord | InspectorRecord], unit: str) -> str:
     shown = "、".join(f"{r.name}（{r.id}）" for r in records[:LIBRARY_NAMES_SHOWN])
     more = len(records) - LIBRARY_NAMES_SHOWN
-    return shown + (f" 等，共 {len(records)} 户" if more > 0 else "")
+    return shown + (f" 等，共 {len(records)} {unit}" if more > 0 else "")
 
 
 def library_changes(
-    old: Mapping[str, LibraryRecord] | None, new: Mapping[str, LibraryRecord]
+    old: Mapping[str, LibraryRecord | InspectorRecord] | None,
+    new: Mapping[str, LibraryRecord | InspectorRecord],
+    unit: str,
 ) -> tuple[str, ...]:
-    """What a 检查对象名录库 version changed against the one before, by business: those added,
-    removed (listed first: a removed business can no longer be drawn) and with changed fields."""
+    """What a library version changed against the one before, by record (``unit``: 户 or 人):
+    those removed (first: a removed business can no longer be drawn, a removed inspector no
+    longer sent), added and with changed fields."""
     if old is None:
-        return (f"第一版，共 {len(new)} 户",)
+        return (f"第一版，共 {len(new)} {unit}",)
     removed = [old[i] for i in sorted(old.keys() - new.keys())]
     added = [new[i] for i in sorted(new.keys() - old.keys())]
     changed = [new[i] for i in sorted(old.keys() & new.keys()) if old[i] != new[i]]
     lines = []
     if removed:
-        lines.append(f"移出 {len(removed)} 户：{_names(removed)}")
+        lines.append(f"移出 {len(removed)} {unit}：{_names(removed, unit)}")
     if added:
-        lines.append(f"新增 {len(added)} 户：{_names(added)}")
+        lines.append(f"新增 {len(added)} {unit}：{_names(added, unit)}")
     if changed:
-        lines.append(f"信息变更 {len(changed)} 户：{_names(changed)}")
-    return (*lines, f"共 {len(new)} 户")
+        lines.append(f"信息变更 {len(changed)} {unit}：{_names(changed, unit)}")
+    return (*lines, f"共 {len(new)} {unit}")

@@ -1,11 +1,12 @@
-"""The 检查对象名录库 recorded in the ledger (docs/workflow.md §9).
+"""The two libraries (两库) recorded in the ledger (docs/workflow.md §9).
 
-``gongkai library publish`` records the library in ``content/`` as the next signed
-``library.publish`` version (:func:`publish_library`); before a draw is announced,
-:func:`require_library` refuses unless the library in ``content/`` is the version the ledger
-published last. The verifier then re-derives every announced entity snapshot from that version
-(:mod:`ledger.draw.library`), so a business left out of a draw's pool is either in the published
-library and reported, or removed from a published version for everyone to see.
+``gongkai library publish entities|inspectors`` records a library in ``content/`` as the next
+signed ``library.publish`` version (:func:`publish_library`); before a draw is announced,
+:func:`require_library` refuses unless both libraries in ``content/`` are the versions the ledger
+published last. The verifier then re-derives every announced entity and inspector snapshot from
+those versions (:mod:`ledger.draw.library`), so a business or an inspector left out of a draw is
+either in the published library and reported, or removed from a published version for everyone
+to see.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from generator.content.model import Content
 from generator.errors import WorkflowError
 from generator.workflow.site import SiteRepo
 from ledger.checkpoint import Checkpoint
-from ledger.draw.library import LibraryRecord, library_document
+from ledger.draw.library import LIBRARIES, InspectorRecord, LibraryRecord, library_document
 from ledger.payloads import BlobRef, LibraryPublish, sign
 from ledger.tasks import TaskLedger
 
 __all__ = [
+    "LIBRARY_NAMES",
     "check_published_library",
     "latest_library",
     "library_bytes",
@@ -32,9 +34,23 @@ __all__ = [
     "require_library",
 ]
 
+#: Each library's Chinese name, and the unit of its records.
+LIBRARY_NAMES = {"entities": ("检查对象名录库", "户"), "inspectors": ("执法检查人员名录库", "人")}
 
-def library_records(content: Content) -> list[LibraryRecord]:
-    """Every business of the content's 检查对象名录库 as a library version records it."""
+
+def library_records(content: Content, kind: str) -> list[LibraryRecord | InspectorRecord]:
+    """Every record of the content's library ``kind`` as a library version records it."""
+    if kind == "inspectors":
+        return [
+            InspectorRecord(
+                id=i.id,
+                name=i.name,
+                dept=i.dept,
+                tags=tuple(sorted(set(i.tags))),
+                status=i.status.value,
+            )
+            for i in content.inspectors
+        ]
     return [
         LibraryRecord(
             id=e.id,
@@ -50,94 +66,103 @@ def library_records(content: Content) -> list[LibraryRecord]:
     ]
 
 
-def library_bytes(content: Content) -> bytes:
-    """The library document of ``content`` (docs/workflow.md §9.1)."""
-    return library_document(library_records(content))
+def library_bytes(content: Content, kind: str) -> bytes:
+    """The library document of ``content``'s library ``kind`` (docs/workflow.md §9.1)."""
+    return library_document(kind, library_records(content, kind))
 
 
 def publish_library(
-    repo: SiteRepo, dept: str, at: str, key: Path | None, log_key: Path | None
+    repo: SiteRepo, kind: str, dept: str, at: str, key: Path | None, log_key: Path | None
 ) -> tuple[Checkpoint, int, int]:
-    """Record the next version of the library; return the checkpoint, the version and the
-    number of businesses.
+    """Record the next version of library ``kind``; return the checkpoint, the version and the
+    number of records.
 
     Raises:
         WorkflowError: the library is unchanged since the last version, or an earlier version
             was published by another department.
     """
-    document = library_bytes(repo.content)
+    name, _ = LIBRARY_NAMES[kind]
+    document = library_bytes(repo.content, kind)
     digest = hashlib.sha256(document).hexdigest()
-    versions = repo.state().tasks.libraries
+    versions = repo.state().tasks.libraries.get(kind, [])
     if versions and versions[-1].payload.document.sha256 == digest:
-        raise WorkflowError(f"检查对象名录库自第 {len(versions)} 版发布以来没有变化")
+        raise WorkflowError(f"{name}自第 {len(versions)} 版发布以来没有变化")
     if versions and versions[0].payload.dept != dept:
         keeper = versions[0].payload.dept
         raise WorkflowError(
-            f"检查对象名录库由部门“{keeper}”发布（第 1 版），新版本也须由该部门发布（--dept {keeper}）"
+            f"{name}由部门“{keeper}”发布（第 1 版），新版本也须由该部门发布（--dept {keeper}）"
         )
     version = len(versions) + 1
+    count = len(repo.content.inspectors if kind == "inspectors" else repo.content.entities)
     body = LibraryPublish(
-        id=entryids.library_publish(version),
+        id=entryids.library_publish(kind, version),
         ts=at,
         dept=dept,
-        library="entities",
+        library=kind,
         version=version,
-        count=len(repo.content.entities),
+        count=count,
         document=BlobRef(sha256=digest, size=len(document), media="application/json"),
     )
     line = sign(repo.trust.origin, body, [repo.signer(dept, key)])
     cp = repo.append([line], repo.log_signer(log_key), blobs=[document])
-    return cp, version, body.count
+    return cp, version, count
 
 
 def require_library(repo: SiteRepo) -> None:
-    """Refuse a draw unless the library in ``content/`` is the ledger's latest version.
+    """Refuse a draw unless both libraries in ``content/`` are the ledger's latest versions.
 
     Raises:
-        WorkflowError: no version is recorded, or ``content/`` holds another library.
+        WorkflowError: a library has no version recorded, or ``content/`` holds another one.
     """
-    versions = repo.state().tasks.libraries
+    for kind in LIBRARIES:
+        name, _ = LIBRARY_NAMES[kind]
+        versions = repo.state().tasks.libraries.get(kind, [])
+        if not versions:
+            raise WorkflowError(
+                f"{name}尚未记入账本：请先由名录库的维护部门运行 gongkai library publish {kind} "
+                "--dept <部门> 发布，再公告抽取（docs/workflow.md §9）"
+            )
+        latest = versions[-1].payload
+        if hashlib.sha256(library_bytes(repo.content, kind)).hexdigest() != latest.document.sha256:
+            raise WorkflowError(
+                f"content/ 中的{name}与账本最新发布的{name}（第 {len(versions)} 版）不同："
+                f"请先运行 gongkai library publish {kind} --dept {latest.dept} 发布新版本，再公告抽取"
+            )
+
+
+def latest_library(tasks: TaskLedger, kind: str) -> tuple[int, str, str] | None:
+    """``(version, SHA-256, department)`` of the ledger's latest ``library.publish`` of ``kind``
+    (None: none)."""
+    versions = tasks.libraries.get(kind)
     if not versions:
-        raise WorkflowError(
-            "检查对象名录库尚未记入账本：请先由名录库的维护部门运行 gongkai library publish "
-            "--dept <部门> 发布，再公告抽取（docs/workflow.md §9）"
-        )
-    latest = versions[-1].payload
-    if hashlib.sha256(library_bytes(repo.content)).hexdigest() != latest.document.sha256:
-        raise WorkflowError(
-            f"content/ 中的检查对象名录库与账本最新发布的名录库（第 {len(versions)} 版）不同："
-            f"请先运行 gongkai library publish --dept {latest.dept} 发布新版本，再公告抽取"
-        )
+        return None
+    body = versions[-1].payload
+    return body.version, body.document.sha256, body.dept
 
 
-def check_published_library(content: Content, recorded: tuple[int, str, str] | None) -> None:
-    """Require the library in ``content/`` to be the latest published version (``gongkai check``
-    and ``gongkai build``: the site's business pages show what the ledger recorded).
+def check_published_library(
+    content: Content, kind: str, recorded: tuple[int, str, str] | None
+) -> None:
+    """Require library ``kind`` in ``content/`` to be the latest published version (``gongkai
+    check`` and ``gongkai build``: the site's library pages show what the ledger recorded).
 
-    ``recorded`` is ``(version, SHA-256, department)`` of the latest ``library.publish``, or None
-    when the ledger has none (nothing is checked).
+    ``recorded`` is ``(version, SHA-256, department)`` of the latest ``library.publish`` of
+    ``kind``, or None when the ledger has none (nothing is checked).
 
     Raises:
-        ContentError: naming the 检查对象名录库 and the fix (exit code 10).
+        ContentError: naming the library and the fix (exit code 10).
     """
     if recorded is None:
         return
     version, digest, dept = recorded
-    if hashlib.sha256(library_bytes(content)).hexdigest() == digest:
+    if hashlib.sha256(library_bytes(content, kind)).hexdigest() == digest:
         return
+    name, _ = LIBRARY_NAMES[kind]
     problems = Problems()
     problems.error(
-        Location("content/entities"),
-        f"检查对象名录库与账本最新发布的名录库（library.publish 第 {version} 版，SHA-256 "
+        Location(f"content/{kind}"),
+        f"{name}与账本最新发布的{name}（library.publish 第 {version} 版，SHA-256 "
         f"{digest[:16]}…）不同；网站只公开账本记录的版本：请恢复发布时的内容，或运行 "
-        f"gongkai library publish --dept {dept} 把修改发布为新版本",
+        f"gongkai library publish {kind} --dept {dept} 把修改发布为新版本",
     )
     problems.raise_if_errors()
-
-
-def latest_library(tasks: TaskLedger) -> tuple[int, str, str] | None:
-    """``(version, SHA-256, department)`` of the ledger's latest ``library.publish`` (None: none)."""
-    if not tasks.libraries:
-        return None
-    body = tasks.libraries[-1].payload
-    return body.version, body.document.sha256, body.dept

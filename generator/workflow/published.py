@@ -147,9 +147,9 @@ def plan_versions(
 
 def library_versions(
     tasks: TaskLedger, bounds: TimeBounds, read_blob: Callable[[str], bytes]
-) -> tuple[PublishedVersion, ...]:
-    """Every version of the 检查对象名录库 (docs/workflow.md §9), oldest first, with the
-    businesses each version removed, added and changed.
+) -> dict[str, tuple[PublishedVersion, ...]]:
+    """Every version of each of the two libraries (docs/workflow.md §9), oldest first, with the
+    records each version removed, added and changed (libraries never published are absent).
 
     Precondition: as :func:`checklist_versions` (the audit parsed every library blob).
 
@@ -157,12 +157,15 @@ def library_versions(
         As ``read_blob``; VerificationError if a blob is not a library document (a verified
         ledger's are).
     """
-    versions: list[PublishedVersion] = []
-    previous = None
-    for entry in tasks.libraries:
-        sha256 = entry.payload.document.sha256
-        records = parse_library(read_blob(sha256))
-        changes = library_changes(previous, records)
-        versions.append(_version(entry, entry.payload.version, sha256, changes, bounds))
-        previous = records
-    return tuple(versions)
+    out: dict[str, tuple[PublishedVersion, ...]] = {}
+    for kind, entries in sorted(tasks.libraries.items()):
+        versions: list[PublishedVersion] = []
+        previous = None
+        for entry in entries:
+            sha256 = entry.payload.document.sha256
+            records = parse_library(read_blob(sha256), kind)
+            changes = library_changes(previous, records, "人" if kind == "inspectors" else "户")
+            versions.append(_version(entry, entry.payload.version, sha256, changes, bounds))
+            previous = records
+        out[kind] = tuple(versions)
+    return out

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import ledger.draw.drand as drand
 from ledger import canonical
 from ledger.draw.algorithms import DRAW_ALGORITHMS, DrawAlgorithm, DrawAlgorithms
-from ledger.draw.announce import ENTITIES
-from ledger.draw.library import LibraryAudit
+from ledger.draw.announce import ENTITIES, INSPECTORS
+from ledger.draw.libraryaudit import LibraryAudit
 from ledger.draw.poolrules import PoolAudit
 from ledger.draw.primitives import CJ
 from ledger.draw.snapshot import EntityTable, parse_snapshot
@@ -78,7 +78,8 @@ class LedgerAudit:
                 self.pools.plan(entry.payload, read_blob)
             elif entry.type == "library.publish":
                 body: LibraryPublish = entry.payload
-                self.library.publish(body.version, body.count, read_blob(body.document.sha256))
+                blob = read_blob(body.document.sha256)
+                self.library.publish(body.library, body.version, body.count, blob)
             elif entry.type == "draw.announce":
                 self.pools.announce(self.tasks, entry, read_blob)
                 self._snapshot(entry, read_blob)
@@ -94,19 +95,28 @@ class LedgerAudit:
             raise kind(f"{where}：{exc}") from exc
 
     def _snapshot(self, entry: Entry, read_blob: BlobReader) -> None:
-        """Compare the announced entity snapshot with the library version in force (§9.2)."""
+        """Compare the announced entity and inspector snapshots with the library versions in
+        force (§9.2)."""
         record = self._record(entry)
-        if self.library.latest is None:
-            self.library.unchecked.append(record.task_id)
-            return
-        snapshot = parse_snapshot(ENTITIES, read_blob(entry.payload.pools.entities.sha256))
-        self.library.announce(
-            record.task_id,
-            self.pools.filters.get(record.task_id),
-            snapshot,
-            self.pools.excluded(self.tasks, record),
-            self.tasks.last_visits(),
-        )
+        body: DrawAnnounce = entry.payload
+        if "entities" not in self.library.latest:
+            self.library.unchecked.append((record.task_id, "entities"))
+        else:
+            self.library.announce(
+                record.task_id,
+                self.pools.filters.get(record.task_id),
+                parse_snapshot(ENTITIES, read_blob(body.pools.entities.sha256)),
+                self.pools.excluded(self.tasks, record),
+                self.tasks.last_visits(),
+            )
+        if "inspectors" not in self.library.latest:
+            self.library.unchecked.append((record.task_id, "inspectors"))
+        else:
+            self.library.inspectors(
+                record.task_id,
+                [d.dept for d in body.rules.departments],
+                parse_snapshot(INSPECTORS, read_blob(body.pools.inspectors.sha256)),
+            )
 
     def _record(self, entry: Entry) -> TaskRecord:
         return self.tasks.tasks[entry.payload.task_id]

@@ -1,14 +1,17 @@
-"""The 检查对象名录库 recorded in the ledger, and the entity snapshot it determines
+"""The two libraries (两库) recorded in the ledger, and the snapshots they determine
 (docs/workflow.md §9).
 
-``library.publish`` stores the whole library as a blob: a canonical JSON object
-``{"library": "entities", "records": [...]}`` with one record per business (every 登记状态), sorted
-by ``id``. A task's entity snapshot is then a function of the library version in force when the
-draw is announced, the task's filter in the published plan document, the 抽查频次 exclusions and
-the visits the ledger records (:func:`expected_snapshot`); :class:`LibraryAudit` recomputes it
-for every announcement, so a business left out of a snapshot — or added, or shown with another
-name, risk class, industries or 上次检查日期 — is reported. Leaving a business out is then only
-possible by removing it from a published library version, which the site lists publicly.
+``library.publish`` stores a whole library as a blob: a canonical JSON object
+``{"library": "entities" | "inspectors", "records": [...]}`` with one record per business (every
+登记状态) or per inspector (every 状态), sorted by ``id``. A task's entity snapshot is then a
+function of the 检查对象名录库 version in force when the draw is announced, the task's filter in
+the published plan document, the 抽查频次 exclusions and the visits the ledger records
+(:func:`expected_snapshot`); its inspector snapshot a function of the 执法检查人员名录库 version
+and the participating departments (:func:`expected_inspectors`).
+:class:`ledger.draw.libraryaudit.LibraryAudit` recomputes both for every announcement, so a
+business or an inspector left out of a snapshot — or added, or shown with other fields — is
+reported. Leaving one out is then only possible by removing it from a published library
+version, which the site lists publicly.
 
 Standard library only (shipped in ``gongkai-verify.pyz``).
 """
@@ -18,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ledger import canonical
@@ -35,8 +38,14 @@ RECORD_KEYS = (
     "risk",
     "status",
 )
+#: The keys of one inspector record.
+INSPECTOR_KEYS = ("dept", "id", "name", "status", "tags")
 #: 登记状态 whose businesses may enter a pool (the others stay in the library, never drawn).
 DRAWABLE_STATUSES = frozenset({"存续", "在业"})
+#: The 状态 of an inspector who may be matched.
+ACTIVE_STATUS = "在岗"
+#: The libraries ``library.publish`` records (its ``library`` field).
+LIBRARIES = ("entities", "inspectors")
 _RISKS = frozenset("ABCD")
 _MAX_TEXT = 500
 
@@ -68,16 +77,41 @@ class LibraryRecord:
         }
 
 
-def library_document(records: Iterable[LibraryRecord]) -> bytes:
-    """The canonical bytes of a library version holding ``records`` (any order: sorted here).
+@dataclass(frozen=True)
+class InspectorRecord:
+    """One inspector of a published 执法检查人员名录库 version (``id``: the 执法证号)."""
+
+    id: str
+    name: str
+    dept: str
+    tags: tuple[str, ...]
+    status: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The record as the library document holds it."""
+        return {
+            "dept": self.dept,
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "tags": list(self.tags),
+        }
+
+
+def library_document(kind: str, records: Iterable[LibraryRecord | InspectorRecord]) -> bytes:
+    """The canonical bytes of a version of library ``kind`` (``entities`` or ``inspectors``)
+    holding ``records`` (of that kind, in any order: sorted here).
 
     Raises:
-        ValueError: two records share an id.
+        ValueError: an unknown kind, a record of the other kind, or two records sharing an id.
     """
+    wanted = {"entities": LibraryRecord, "inspectors": InspectorRecord}.get(kind)
     ordered = sorted(records, key=lambda r: r.id)
+    if wanted is None or any(type(r) is not wanted for r in ordered):
+        raise ValueError(f"名录库 {kind!r} 的记录类型不符")
     if any(a.id == b.id for a, b in itertools.pairwise(ordered)):
-        raise ValueError("名录库中有重复的主体标识")
-    return canonical.dumps({"library": "entities", "records": [r.as_json() for r in ordered]})
+        raise ValueError("名录库中有重复的标识")
+    return canonical.dumps({"library": kind, "records": [r.as_json() for r in ordered]})
 
 
 def _text(value: object, what: str, *, empty: bool = False) -> str:
@@ -86,13 +120,34 @@ def _text(value: object, what: str, *, empty: bool = False) -> str:
     return value
 
 
+def _sorted_texts(value: object, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or value != sorted(set(value)):
+        raise VerificationError(f"{what} 应为按码位排序、不重复的文本列表")
+    return tuple(_text(v, what) for v in value)
+
+
+def _keys(value: object, keys: tuple[str, ...], what: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or sorted(value) != list(keys):
+        raise VerificationError(f"{what} 应恰有 {'、'.join(keys)} 这些键")
+    return value
+
+
+def _inspector(value: object, n: int) -> InspectorRecord:
+    what = f"执法检查人员名录库第 {n + 1} 条记录"
+    value = _keys(value, INSPECTOR_KEYS, what)
+    return InspectorRecord(
+        id=_text(value["id"], f"{what}.id"),
+        name=_text(value["name"], f"{what}.name"),
+        dept=_text(value["dept"], f"{what}.dept"),
+        tags=_sorted_texts(value["tags"], f"{what}.tags"),
+        status=_text(value["status"], f"{what}.status"),
+    )
+
+
 def _record(value: object, n: int) -> LibraryRecord:
     what = f"名录库第 {n + 1} 条记录"
-    if not isinstance(value, dict) or sorted(value) != list(RECORD_KEYS):
-        raise VerificationError(f"{what} 应恰有 {'、'.join(RECORD_KEYS)} 这些键")
-    industries = value["industries"]
-    if not isinstance(industries, list) or industries != sorted(set(industries)):
-        raise VerificationError(f"{what}.industries 应为按码位排序、不重复的文本列表")
+    value = _keys(value, RECORD_KEYS, what)
+    industries = _sorted_texts(value["industries"], f"{what}.industries")
     last = value["last_inspected"]
     if last is not None:
         try:
@@ -108,19 +163,20 @@ def _record(value: object, n: int) -> LibraryRecord:
         name=_text(value["name"], f"{what}.name"),
         entity_type=_text(value["entity_type"], f"{what}.entity_type"),
         division=_text(value["division"], f"{what}.division"),
-        industries=tuple(_text(i, f"{what}.industries") for i in industries),
+        industries=industries,
         status=_text(value["status"], f"{what}.status"),
         risk=value["risk"],
         last_inspected=last,
     )
 
 
-def parse_library(data: bytes) -> dict[str, LibraryRecord]:
-    """Parse and check a library document; return its records by id (in id order).
+def parse_library(data: bytes, kind: str = "entities") -> dict[str, Any]:
+    """Parse and check a library document of ``kind`` (``entities`` or ``inspectors``); return
+    its records (:class:`LibraryRecord` or :class:`InspectorRecord`) by id, in id order.
 
     Raises:
-        VerificationError: the bytes are not the canonical document of §9 (shape, types, ids
-            strictly increasing).
+        VerificationError: the bytes are not the canonical document of §9.1 (shape, kind,
+            types, ids strictly increasing).
     """
     try:
         document = canonical.loads(data)
@@ -128,12 +184,13 @@ def parse_library(data: bytes) -> dict[str, LibraryRecord]:
         raise VerificationError(f"名录库文件不是规范 JSON：{type(exc).__name__}") from None
     if not isinstance(document, dict) or sorted(document) != ["library", "records"]:
         raise VerificationError("名录库文件应为恰有 library、records 两个键的对象")
-    if document["library"] != "entities" or not isinstance(document["records"], list):
-        raise VerificationError("名录库文件的 library 应为 entities，records 应为列表")
-    records: dict[str, LibraryRecord] = {}
+    if document["library"] != kind or not isinstance(document["records"], list):
+        raise VerificationError(f"名录库文件的 library 应为 {kind}，records 应为列表")
+    records: dict[str, Any] = {}
     previous = ""
+    read = _inspector if kind == "inspectors" else _record
     for n, raw in enumerate(document["records"]):
-        record = _record(raw, n)
+        record = read(raw, n)
         if n and record.id <= previous:
             raise VerificationError(f"名录库第 {n + 1} 条记录的 id 未按码位严格递增（重复或乱序）")
         previous = record.id
@@ -227,67 +284,14 @@ def expected_snapshot(
     return out
 
 
-@dataclass
-class LibraryAudit:
-    """The library versions of one ledger and the snapshot check of each announcement."""
-
-    #: The latest published version: (version, records by id).
-    latest: tuple[int, dict[str, LibraryRecord]] | None = None
-    #: Announcements whose snapshot was compared with a library version.
-    checked: int = 0
-    #: Announcements made while no library version was recorded.
-    unchecked: list[str] = field(default_factory=list)
-
-    def publish(self, version: int, count: int, data: bytes) -> None:
-        """Read a ``library.publish`` blob.
-
-        Raises:
-            VerificationError: the document is malformed or ``count`` is not its record count.
-        """
-        records = parse_library(data)
-        if len(records) != count:
-            raise VerificationError(f"名录库记录 {len(records)} 条，与条目的 count {count} 不符")
-        self.latest = (version, records)
-
-    def announce(
-        self,
-        task_id: str,
-        pool: Mapping[str, Iterable[str]] | None,
-        snapshot: list[dict[str, Any]],
-        excluded: Iterable[str],
-        visits: Mapping[str, dt.date],
-    ) -> None:
-        """Compare an announcement's entity ``snapshot`` with the one the library determines.
-
-        Raises:
-            VerificationError: naming the first business missing, extra or different.
-        """
-        if self.latest is None or pool is None:
-            self.unchecked.append(task_id)
-            return
-        version, library = self.latest
-        expected = expected_snapshot(library, pool, excluded, visits)
-        if snapshot != expected:
-            raise VerificationError(_difference(version, snapshot, expected))
-        self.checked += 1
-
-
-def _difference(version: int, got: list[dict[str, Any]], want: list[dict[str, Any]]) -> str:
-    have = {r.get("id"): r for r in got}
-    need = {r["id"]: r for r in want}
-    where = f"名录库第 {version} 版"
-    for entity in sorted(need.keys() - have.keys()):
-        return (
-            f"主体 {entity}（{need[entity]['name']}）在{where}中且符合任务的筛选条件，却不在检查对象"
-            "快照中（docs/workflow.md §9.2）"
-        )
-    for entity in sorted(have.keys() - need.keys(), key=str):
-        return f"检查对象快照中的主体 {entity} 不在{where}中或不符合任务的筛选条件（docs/workflow.md §9.2）"
-    for entity, record in need.items():
-        for key in ("name", "stratum", "tags", "last_inspected"):
-            if have[entity].get(key) != record[key]:
-                return (
-                    f"检查对象快照中主体 {entity} 的 {key} 为 {have[entity].get(key)!r}，按{where}"
-                    f"及账本记录应为 {record[key]!r}（docs/workflow.md §9.2）"
-                )
-    return f"检查对象快照与{where}确定的快照不一致（docs/workflow.md §9.2）"
+def expected_inspectors(
+    library: Mapping[str, InspectorRecord], departments: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The inspector snapshot records a task's announcement must hold (docs/workflow.md §9.2),
+    in id order: every inspector of the participating ``departments`` whose 状态 is 在岗."""
+    depts = set(departments)
+    return [
+        {"active": True, "dept": r.dept, "id": r.id, "tags": list(r.tags)}
+        for r in library.values()
+        if r.dept in depts and r.status == ACTIVE_STATUS
+    ]

@@ -148,17 +148,18 @@ def test_the_library_versions_name_the_business_removed_and_an_edit_stops_the_bu
     entities.write_text(header + renamed + "".join(kept), encoding="utf-8")
     refused = _build(site)
     assert refused.exit_code == 10, refused.output
-    assert "检查对象名录库与账本最新发布的名录库（library.publish 第 1 版" in refused.output
-    assert "gongkai library publish --dept scjg" in refused.output
+    assert "检查对象名录库与账本最新发布的检查对象名录库（library.publish 第 1 版" in refused.output
+    assert "gongkai library publish entities --dept scjg" in refused.output
     checked = CliRunner().invoke(main, ["check", "--content", str(site / "content")])
     assert checked.exit_code == 10, checked.output
-    published = _gk(site, "library", "publish", "--dept", "scjg", "--at", "2024-01-09")
+    published = _gk(site, "library", "publish", "entities", "--dept", "scjg", "--at", "2024-01-09")
     assert published.exit_code == 0, published.output
     built = _build(site)
     assert built.exit_code == 0, built.output
     page = site / "_site" / "libraries" / "index.html"
     text = _text(page)
     assert "现行检查对象名录库：第 2 版" in text
+    assert "现行执法检查人员名录库：第 1 版" in text
     assert f"移出 1 户：{gone[2]}（{gone[0] or gone[1]}）" in text
     assert "信息变更 1 户：<script>x</script>饭店" in text
     assert "<script>x</script>" not in page.read_text(encoding="utf-8")
