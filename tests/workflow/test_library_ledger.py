@@ -271,7 +271,7 @@ def test_the_worked_example_of_docs_workflow_9() -> None:
     ]  # fmt: skip
     data = library_document("entities", records)
     docs = (Path(__file__).parents[2] / "docs" / "workflow.md").read_text("utf-8")
-    section = docs[docs.index("## 9. 检查对象名录库记入账本") :]
+    section = docs[docs.index("## 9. 两库记入账本") :]
     assert f"（{len(data)} 字节，SHA-256\n`{hashlib.sha256(data).hexdigest()}`）" in section
     assert "\n" + data.decode() + "\n" in section
     pool = {
