@@ -162,7 +162,8 @@ def build(content_dir: Path, output: Path | None, preview: bool, show_progress: 
             preview,
             inputs.plan_history,
             inputs.checklists,
-            inputs.library,
+            library=inputs.library,
+            verified=inputs.verified,  # the one audit: the site and ledger/ are made from it
         )
     from generator.site.search import pagefind_available
 

@@ -62,6 +62,13 @@ def inspector_enroll(
     required=True,
     help="撤销原因：rotated 换用新手机，compromised 手机丢失或密钥泄露，left 人员调离",
 )
+@click.option(
+    "--compromised-from",
+    type=click.IntRange(min=1),
+    metavar="条目序号",
+    default=None,
+    help="自该条目序号起用此密钥签名的检查结果标记为可疑（只与 --reason compromised 一起使用）",
+)
 @site_option
 @at_option
 @key_or_request_option
@@ -71,18 +78,29 @@ def inspector_revoke(
     key_ref: str,
     dept: str,
     reason: str,
+    compromised_from: int | None,
     site_root: Path,
     at: str | None,
     key: Path | None,
     log_key: Path | None,
 ) -> None:
-    """撤销检查人员密钥：此后用它签名的结果不能导入，验证也不接受。"""
+    """撤销检查人员密钥：此后用它签名的结果不能导入，验证也不接受。
+
+    声明泄露（--compromised-from）时，该密钥在该条目及以后签名的已公示结果标记为可疑（不删除）。"""
     from generator.mobile import importer
     from generator.workflow.site import SiteRepo, parse_at
 
     repo = SiteRepo.open(site_root, notify=notice)
-    checkpoint = importer.revoke(repo, key_ref, dept, reason, parse_at(at), key, log_key)
-    echo_checkpoint(f"已撤销检查人员密钥 {key_ref}", checkpoint)
+    done = importer.revoke(
+        repo, key_ref, dept, reason, compromised_from, parse_at(at), key, log_key
+    )
+    echo_checkpoint(f"已撤销检查人员密钥 {key_ref}", done.checkpoint)
+    if compromised_from is not None:
+        shown = "、".join(f"第 {i} 条" for i in done.flagged) or "无"
+        click.echo(
+            f"该密钥自账本第 {compromised_from} 条起签名的检查结果 {len(done.flagged)} 条"
+            f"已标记为可疑（仍保留在账本中）：{shown}"
+        )
 
 
 @task.command("app")

@@ -10,7 +10,7 @@ request (``--request OUT``), which the department signs on its own machine with
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,13 +21,18 @@ from generator.cli_options import AT_TIME
 
 if TYPE_CHECKING:
     from generator.signing import Request
+    from ledger.registry import TrustAnchor
+    from ledger.store import LedgerStore
 
 __all__ = [
+    "check_request_options",
     "echo_request",
     "expires_option",
     "expiry",
     "key_option",
     "key_or_request_option",
+    "request_option",
+    "write_batch",
     "write_request",
 ]
 
@@ -41,7 +46,7 @@ expires_option = click.option(
     type=AT_TIME,
     help="申请的有效期限（默认条目时间之后 3 天；抽取公告不晚于揭示截止时间）",
 )
-_request_option = click.option(
+request_option = click.option(
     "--request",
     "request_out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -82,6 +87,55 @@ def echo_request(request: Request, out: Path) -> None:
     click.echo(f"已写出签署申请 {out}（有效期至 {request.expires}）；{who}：{signers}")
 
 
+def check_request_options(key: Path | None, request_out: Path | None, expires: str | None) -> None:
+    """Refuse ``--request`` with ``--key``, and ``--expires`` without ``--request``.
+
+    Raises:
+        OptionError: for either (exit code 2).
+    """
+    from generator.errors import OptionError
+
+    if request_out is None and expires is not None:
+        raise OptionError("--expires 只能与 --request 一起使用")
+    if request_out is not None and key is not None:
+        raise OptionError("--request 与 --key 不能同时使用：生成签署申请时本机不签署")
+
+
+def write_batch(
+    store: LedgerStore,
+    trust: TrustAnchor,
+    bodies: Sequence[object],
+    out: Path,
+    expires: str | None,
+) -> None:
+    """Write the entries ``bodies`` (payloads, in append order) as a batch request
+    (``docs/signing.md`` §13) against the ledger ``store`` as it is now, and show its summary
+    and what to do with it; with no entries, say so and write nothing.
+
+    Raises:
+        SigningError / WorkflowError: as :func:`generator.signing_batch.prepare_batch`.
+    """
+    from generator.signing_batch import prepare_batch
+    from ledger.schema import encode
+
+    if not bodies:
+        click.echo("没有要写入账本的条目，未生成签署申请")
+        return
+    batch = prepare_batch(store, trust, [encode(b) for b in bodies], expiry(expires))
+    out.write_bytes(batch.dumps())
+    click.echo(batch.summary)
+    dept = "、".join(batch.signers)
+    click.echo(
+        f"已写出批量签署申请 {out}（{len(batch.entries)} 条条目，有效期至 {batch.expires}）；"
+        f"须签署的部门：{dept}"
+    )
+    click.echo(
+        f"未写入账本。请把申请文件交部门 {dept}，在本部门计算机上用 gongkai sign {out.name} "
+        "--key 本部门私钥 --ledger 本部门账本副本 签署（一次签署全部条目），再把签名文件"
+        f"（.sigs）放入一个目录，用 gongkai request append {out.name} --signatures 签名目录 追加"
+    )
+
+
 def key_or_request_option(command: F) -> F:
     """Add ``--key``, ``--request`` and ``--expires`` to a command that appends one entry signed
     by one department (its ``--key`` parameter).
@@ -96,19 +150,14 @@ def key_or_request_option(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, request_out: Path | None, expires: str | None, **kwargs: Any) -> Any:
-        from generator.errors import OptionError
-
+        check_request_options(kwargs.get("key"), request_out, expires)
         if request_out is None:
-            if expires is not None:
-                raise OptionError("--expires 只能与 --request 一起使用")
             return command(*args, **kwargs)
-        if kwargs.get("key") is not None:
-            raise OptionError("--request 与 --key 不能同时使用：生成签署申请时本机不签署")
         _write_drafted(lambda: command(*args, **kwargs), request_out, expires)
         return None
 
     wrapped = workflow_errors(wrapper)
-    for option in (expires_option, _request_option, key_option):
+    for option in (expires_option, request_option, key_option):
         wrapped = option(wrapped)
     return wrapped  # type: ignore[return-value]  # the wrapper takes two more keywords
 

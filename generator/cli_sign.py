@@ -175,12 +175,16 @@ def request_append(
     """收齐各部门（或根密钥持有人）的签名后，把签署申请中的条目追加到账本。"""
     from generator.errors import OptionError
     from generator.signing import Inbox, append_request, is_initial
+    from generator.signing_batch import is_batch
     from generator.workflow.site import SiteRepo, parse_at
 
     if signatures is None and not qr_texts:
         raise OptionError(
             "请用 --signatures 指定签名文件所在目录，或用 --qr-text 给出扫码得到的签名"
         )
+    if is_batch(request):  # many entries of one department (docs/signing.md §13)
+        _append_batch(request, signatures, bool(qr_texts or new_log_keys), site_root, at, log_key)
+        return
     if is_initial(request):  # the key ceremony of a new site (docs/signing.md §10)
         if signatures is None:
             raise OptionError("新建账本须用 --signatures 指定根密钥持有人的签名文件所在目录")
@@ -190,6 +194,27 @@ def request_append(
     inbox = Inbox(signatures, qr_texts)
     cp = append_request(repo, request, inbox, log_key, parse_at(at), new_log_keys)
     echo_checkpoint(f"已追加签署申请 {request.name} 中的条目", cp)
+
+
+def _append_batch(
+    request: Path, signatures: Path | None, other: bool, site_root: Path, at: str | None,
+    log_key: Path | None,
+) -> None:  # fmt: skip
+    """``request append`` of a batch request: its ``.sigs`` files, every entry or none."""
+    from generator.errors import OptionError
+    from generator.signing_batch import append_batch
+    from generator.workflow.site import SiteRepo, parse_at
+
+    if other or signatures is None:
+        raise OptionError(
+            "批量签署申请只能用 --signatures 指定签名文件（.sigs）所在目录追加"
+            "（不用 --qr-text 或 --new-log-key）"
+        )
+    repo = SiteRepo.open(site_root, notify=notice)
+    before = repo.store.read_state().checkpoint
+    cp = append_batch(repo, request, signatures, log_key, parse_at(at))
+    added = cp.size - (before.size if before is not None else 0)
+    echo_checkpoint(f"已追加批量签署申请 {request.name} 中的 {added} 条条目", cp)
 
 
 def _finish_init(
@@ -253,9 +278,22 @@ def sign_cmd(
     at: str | None,
 ) -> None:
     """用本部门私钥（或本人的根密钥）签署申请文件（先显示摘要，并与本部门的账本副本核对）。"""
+    from generator.errors import OptionError
     from generator.signing import sign_request
+    from generator.signing_batch import is_batch, sign_batch
     from generator.workflow.site import parse_at
 
+    if is_batch(request):  # many entries of one department (docs/signing.md §13)
+        if qr:
+            raise OptionError("批量签署申请的签名文件含多个签名，不能生成二维码：请去掉 --qr")
+        signed = sign_batch(
+            request, key, ledger, out or request.parent, parse_at(at), trust_path=trust,
+            show=click.echo,
+        )  # fmt: skip
+        click.echo(
+            f"部门 {signed.dept} 已签署全部条目；签名文件：{signed.path}（交牵头部门或运维人员）"
+        )
+        return
     signed = sign_request(
         request, key, ledger, out or request.parent, parse_at(at),
         trust_path=trust, secrets_dir=_secrets_dir(secrets_dir), show=click.echo,

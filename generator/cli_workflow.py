@@ -16,7 +16,14 @@ import click
 
 from generator.cli_errors import workflow_errors as _workflow_errors
 from generator.cli_options import AT_TIME, OPTIONAL_TEXT, ROUND, TEXT
-from generator.cli_request import key_option, key_or_request_option
+from generator.cli_request import (
+    check_request_options,
+    expires_option,
+    key_option,
+    key_or_request_option,
+    request_option,
+    write_batch,
+)
 from generator.cli_text import GongkaiGroup
 from generator.errors import OptionError
 
@@ -473,6 +480,8 @@ def results_group() -> None:
 @site_option
 @at_option
 @key_option
+@request_option
+@expires_option
 @log_key_option
 @_workflow_errors
 def results_import(
@@ -481,23 +490,36 @@ def results_import(
     site_root: Path,
     at: str | None,
     key: Path | None,
+    request_out: Path | None,
+    expires: str | None,
     log_key: Path | None,
 ) -> None:
     """导入检查结果：任务编号 加 填好的录入表（XLSX/CSV；新结果公示，修改过的记为更正，未改动的跳过），
-    或 检查人员手机导出的签名结果包（.bundle.json，docs/mobile.md）。"""
+    或 检查人员手机导出的签名结果包（.bundle.json，docs/mobile.md）。用 --request 时不在本机签署，
+    生成批量签署申请，交该部门签署（docs/signing.md §13）。"""
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
+    check_request_options(key, request_out, expires)
     if len(args) == 1:
-        _import_bundle(_existing(args[0]), dept, site_root, at, key, log_key)
+        bundle = _existing(args[0])
+        _import_bundle(bundle, dept, site_root, at, key, log_key, request_out, expires)
         return
     if len(args) != 2:
         raise OptionError("参数应为 任务编号 和 录入表文件，或一个结果包文件")
     task_id, form = args[0], _existing(args[1])
     repo = SiteRepo.open(site_root, notify=notice)
+    if request_out is not None:
+        plan = results.plan_import(repo, task_id, dept, form, parse_at(at))
+        _warn(plan.warnings)
+        click.echo(
+            f"待签署：新公示 {plan.published} 条，更正 {plan.corrected} 条；"
+            f"未改动 {plan.unchanged} 条"
+        )
+        write_batch(repo.store, repo.trust, plan.bodies, request_out, expires)
+        return
     report = results.import_results(repo, task_id, dept, form, parse_at(at), key, log_key)
-    for warning in report.warnings:
-        click.echo(f"警告：{warning}", err=True)
+    _warn(report.warnings)
     click.echo(
         f"新公示 {report.published} 条，更正 {report.corrected} 条，未改动 {report.unchanged} 条"
     )
@@ -505,15 +527,29 @@ def results_import(
         echo_checkpoint("已记入账本", report.checkpoint)
 
 
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        click.echo(f"警告：{warning}", err=True)
+
+
 def _import_bundle(
     bundle: Path, dept: str, site_root: Path, at: str | None, key: Path | None,
-    log_key: Path | None,
+    log_key: Path | None, request_out: Path | None, expires: str | None,
 ) -> None:  # fmt: skip
-    """``results import BUNDLE --dept D``: publish a signed result bundle (docs/mobile.md §6)."""
+    """``results import BUNDLE --dept D``: publish a signed result bundle (docs/mobile.md §6),
+    or write its entries as a batch request (``--request``)."""
     from generator.mobile import importer
     from generator.workflow.site import SiteRepo, parse_at
 
     repo = SiteRepo.open(site_root, notify=notice)
+    if request_out is not None:
+        plan = importer.plan_bundle(repo, bundle, dept, parse_at(at))
+        click.echo(
+            f"检查人员 {plan.inspector} 签名的结果：待签署 {len(plan.bodies)} 条，"
+            f"已公示未改动 {plan.unchanged} 条"
+        )
+        write_batch(repo.store, repo.trust, plan.bodies, request_out, expires)
+        return
     report = importer.import_bundle(repo, bundle, dept, parse_at(at), key, log_key)
     click.echo(
         f"检查人员 {report.inspector} 签名的结果：新公示 {report.published} 条，"

@@ -172,15 +172,26 @@ def revoke_body(
         "reason": reason,
     }
     if compromised_from is not None:
-        if reason != "compromised":
-            raise SigningError("--compromised-from 只能与 --reason compromised 一起使用")
-        if not record.added_at < compromised_from <= registry.size:
-            raise SigningError(
-                f"--compromised-from：应在 {record.added_at + 1} 到 {registry.size} 之间"
-                f"（该密钥在第 {record.added_at} 条登记，账本现有 {registry.size} 条）"
-            )
+        problem = compromised_from_problem(reason, compromised_from, record.added_at, registry.size)
+        if problem is not None:
+            raise SigningError(problem)
         body["compromised_from_index"] = compromised_from
     return body
+
+
+def compromised_from_problem(reason: str, start: int, added_at: int, size: int) -> str | None:
+    """Why ``--compromised-from start`` is refused for a key added at ``added_at`` in a ledger of
+    ``size`` entries (a department key, docs/signing.md §9.2, or an inspector key,
+    docs/mobile.md §6.2), or None: it needs ``reason`` = ``compromised`` and
+    ``added_at < start ≤ size``."""
+    if reason != "compromised":
+        return "--compromised-from 只能与 --reason compromised 一起使用"
+    if not added_at < start <= size:
+        return (
+            f"--compromised-from：应在 {added_at + 1} 到 {size} 之间"
+            f"（该密钥在第 {added_at} 条登记，账本现有 {size} 条）"
+        )
+    return None
 
 
 def root_update_body(roots: list[Verifier], threshold: int, ts: str) -> dict[str, Any]:
@@ -225,6 +236,7 @@ __all__ = [
     "KEY_TYPES",
     "ROOT",
     "Eligible",
+    "compromised_from_problem",
     "eligible",
     "key_add_body",
     "logkey_rotate_body",

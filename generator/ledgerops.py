@@ -30,6 +30,7 @@ from ledger.trust import format_trust, parse_trust
 
 if TYPE_CHECKING:  # the type only: creating a ledger runs no draw
     from ledger.draw.algorithms import DrawAlgorithm
+    from ledger.verified import VerifiedLedger
 
 TRUST_NAME = "trust.txt"
 
@@ -129,6 +130,17 @@ def replay_store(store: LedgerStore, trust: TrustAnchor, limit: int | None = Non
             break
         state.apply(parse_entry(line, index))
     return state
+
+
+def verified_state(verified: VerifiedLedger) -> LedgerState:
+    """The replayed state of an audited ledger: the audit's own registry, task ledger, entries
+    and time bounds (:class:`ledger.kept.Kept`; no second replay).
+
+    Precondition: ``verified`` comes from a successful :func:`ledger.verified.verify_ledger`.
+    """
+    kept = verified.kept
+    assert kept.registry is not None and kept.tasks is not None and kept.bounds is not None
+    return LedgerState(kept.registry, kept.tasks, kept.entries, None, kept.bounds)
 
 
 def registry_validator(store: LedgerStore, trust: TrustAnchor) -> Validator:

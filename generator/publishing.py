@@ -1,8 +1,12 @@
 """Inputs the public site takes from the ledger — only after the ledger verified.
 
-``gongkai build`` first runs the offline auditor over ``draws/`` (signatures, tree, checkpoint,
-every draw re-run). A failed verification stops the build and says why: a site never publishes
-results from a ledger that does not verify.
+``gongkai build`` first runs the offline auditor over ``draws/`` once, under the ledger's lock
+(signatures, tree, checkpoint, every draw re-run: :func:`ledger.verified.verify_ledger`). A failed
+verification stops the build and says why: a site never publishes results from a ledger that
+does not verify. The site's results, task facts and plans are read from the state that audit's
+replay ended in, and the published ledger folder is written from the bytes it verified
+(:func:`ledger.publish.publish_verified`): nothing is read from ``draws/`` a second time
+(docs/site.md §4).
 """
 
 from __future__ import annotations
@@ -13,7 +17,14 @@ from pathlib import Path
 
 from generator.content.model import Content
 from generator.content.results import InspectionResult
-from generator.ledgerops import TRUST_NAME, open_store, read_trust, replay_store
+from generator.ledgerops import (
+    TRUST_NAME,
+    LedgerState,
+    open_store,
+    read_trust,
+    replay_store,
+    verified_state,
+)
 from generator.workflow import followups
 from generator.workflow.actions import published_plans
 from generator.workflow.checklists import published_checklists
@@ -30,8 +41,8 @@ from generator.workflow.status import ledger_as_of
 from generator.workflow.timeline import TaskFacts, task_facts
 from ledger.draw.library import LIBRARIES
 from ledger.examplekeys import example_tsas, refuse_example_ledger, refuse_example_tsa
-from ledger.timestamp import TimeBounds
-from ledger.verify import VerifyReport, verify_directory
+from ledger.verified import VerifiedLedger, verify_ledger
+from ledger.verify import VerifyReport
 
 
 @dataclass(frozen=True)
@@ -49,12 +60,17 @@ class LedgerInputs:
     plan_history: dict[str, tuple[PublishedVersion, ...]]
     #: Every department's published 抽查事项清单 (departments that published none are absent).
     checklists: dict[str, PublishedChecklist]
+    #: What the audit verified (published as it is: :func:`ledger.publish.publish_verified`).
+    verified: VerifiedLedger
+    #: The state the audit's replay ended in (keys, tasks, entries, time bounds).
+    state: LedgerState
     #: Every version of each of the two libraries (docs/workflow.md §9), oldest first.
     library: dict[str, tuple[PublishedVersion, ...]] = field(default_factory=dict)
 
 
 def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
-    """Verify ``draws`` against its ``trust.txt`` and read what the site publishes.
+    """Verify ``draws`` against its ``trust.txt`` (once, under its lock) and read what the site
+    publishes from the state the audit's replay ended in.
 
     Args:
         draws: The ledger directory.
@@ -67,15 +83,15 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
             and ``example_site`` is false.
     """
     trust = read_trust(draws)
-    report = verify_directory(draws, trust=trust)
+    verified = verify_ledger(draws, trust)
+    report = verified.report
     refuse_example_ledger(
         [*report.root_keys, *report.log_keys_ever, *(k["vkey"] for k in report.keys)],
         example_site=example_site,
     )
     refuse_example_tsa(example_tsas(draws, trust.tsas), example_site=example_site)
-    store = open_store(draws, trust)
-    state = replay_store(store, trust, report.size)
-    bounds = TimeBounds.from_report(report.timestamps)  # verified by the audit above
+    state = verified_state(verified)
+    bounds = state.bounds()  # verified by the audit above
     superseded: dict[int, int] = {}
     for index, entry in state.tasks.results.items():
         if entry.type == "result.correct":
@@ -100,9 +116,11 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
         task_facts(state),
         plans,
         ledger_as_of(state),
-        plan_versions(state.tasks, bounds, store.get_blob),
+        plan_versions(state.tasks, bounds, verified.read_blob),
         checklist_versions(state.tasks, bounds),
-        library_versions(state.tasks, bounds, store.get_blob),
+        verified,
+        state,
+        library_versions(state.tasks, bounds, verified.read_blob),
     )
 
 

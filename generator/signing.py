@@ -13,7 +13,6 @@ does not know or care that they were made on different machines.
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,29 +25,35 @@ from generator.drawsecret import read_secret, secret_path
 from generator.errors import SigningError, WorkflowError
 from generator.jsonline import read_object_line
 from generator.ledgerops import (
-    LedgerState,
     add_trust_log_keys,
-    open_store,
     replay_store,
-    require_not_earlier,
+)
+from generator.signing_checks import (
+    apply_next,
+    b64_field,
+    check_not_expired,
+    check_prefix,
+    copy_state,
+    is_hex64,
+    read_head,
+    read_signature_head,
+    refuse_example_signer,
+    usable,
 )
 from generator.signing_summary import summarise
 from generator.workflow.site import SiteRepo
 from ledger import canonical
 from ledger.checkpoint import Checkpoint
 from ledger.draw.seed import commitment
-from ledger.entries import assemble_entry, parse_entry, signing_message
-from ledger.errors import VerificationError
+from ledger.entries import assemble_entry, signing_message
 from ledger.examplekeys import is_example_key, refuse_example_key
 from ledger.keys import read_private_key
-from ledger.merkle import RootBuilder, leaf_hash
 from ledger.note import Signer, parse_vkey
 from ledger.payloads import ENTRY_TYPES
-from ledger.registry import KeyRecord, Registry, TrustAnchor
+from ledger.registry import Registry, TrustAnchor
 from ledger.schema import BodyError
 from ledger.store import LedgerStore
 from ledger.tasks import parse_ts
-from ledger.trust import parse_trust
 
 REQUEST_FORMAT = "gongkai-sign-request/v1"
 SIGNATURE_FORMAT = "gongkai-signature/v1"
@@ -63,22 +68,6 @@ _SIGNATURE_KEYS = frozenset({"dept", "format", "key", "request", "sig"})
 EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
 
 
-def _is_hex64(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
-
-
-def _b64(value: Any, where: str, field: str) -> bytes:
-    try:
-        if not isinstance(value, str):
-            raise ValueError
-        data = base64.b64decode(value, validate=True)
-    except (ValueError, binascii.Error):
-        raise SigningError(f"{where}：字段 {field} 应为标准 base64") from None
-    if base64.b64encode(data).decode("ascii") != value:
-        raise SigningError(f"{where}：字段 {field} 的 base64 不规范")
-    return data
-
-
 def referenced_blobs(body: Any) -> set[str]:
     """The ``sha256`` of every object in ``body`` that has one (blob and snapshot references,
     ``docs/ledger.md`` §13.1): the blobs a request must carry."""
@@ -87,7 +76,7 @@ def referenced_blobs(body: Any) -> set[str]:
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            if _is_hex64(item.get("sha256")):
+            if is_hex64(item.get("sha256")):
                 found.add(item["sha256"])
             stack.extend(item.values())
         elif isinstance(item, list):
@@ -158,42 +147,30 @@ class Request:
             SigningError: naming ``where`` and the field that is wrong.
         """
         v = read_object_line(data, where, "签署申请", _REQUEST_KEYS, SigningError)
-        if v["format"] != REQUEST_FORMAT:
-            raise SigningError(f"{where}：字段 format 应为 {REQUEST_FORMAT}")
-        ledger = v["ledger"]
-        if not isinstance(ledger, dict) or set(ledger) != {"root", "size"}:
-            raise SigningError(f"{where}：字段 ledger 应恰好包含 root 和 size")
-        if type(ledger["size"]) is not int or ledger["size"] < 0 or not _is_hex64(ledger["root"]):
-            raise SigningError(f"{where}：字段 ledger.size 或 ledger.root 格式错误")
-        if not isinstance(v["origin"], str) or not v["origin"]:
-            raise SigningError(f"{where}：字段 origin 应为非空字符串")
-        try:
-            parse_ts(v["expires"])
-        except (TypeError, ValueError):
-            raise SigningError(f"{where}：字段 expires 应为 YYYY-MM-DDTHH:MM:SSZ") from None
+        origin, size, root, expires = read_head(v, REQUEST_FORMAT, where)
         body = v["body"]
         if not isinstance(body, dict):
             raise SigningError(f"{where}：字段 body 应为对象")
         initial = body.get("type") == "log.init"
-        if initial != (ledger["size"] == 0) or (initial and ledger["root"] != EMPTY_ROOT):
+        if initial != (size == 0) or (initial and root != EMPTY_ROOT):
             raise SigningError(
                 f"{where}：字段 ledger 应为空账本（size 0，root {EMPTY_ROOT}）当且仅当条目是 log.init"
             )
         if not isinstance(v["blobs"], list):
             raise SigningError(f"{where}：字段 blobs 应为列表")
-        blobs = tuple(_b64(b, where, f"blobs[{i}]") for i, b in enumerate(v["blobs"]))
+        blobs = tuple(b64_field(b, where, f"blobs[{i}]") for i, b in enumerate(v["blobs"]))
         request = cls(
-            origin=v["origin"],
-            size=ledger["size"],
-            root=ledger["root"],
-            expires=v["expires"],
+            origin=origin,
+            size=size,
+            root=root,
+            expires=expires,
             body=body,
             signers=required_signers(body, where),
             summary=summarise(body),
             blobs=blobs,
         )
         checks = (
-            (_b64(v["message"], where, "message") == request.message, "message", "待签字节"),
+            (b64_field(v["message"], where, "message") == request.message, "message", "待签字节"),
             (v["signers"] == list(request.signers), "signers", "须签署的部门"),
             (v["summary"] == request.summary, "summary", "摘要"),
         )
@@ -296,32 +273,7 @@ def _dry_run(
     Raises:
         WorkflowError: with the rule's reason (exit code 11).
     """
-    _apply_next(replay_store(store, trust), body, blobs)
-
-
-def _apply_next(state: LedgerState, body: Mapping[str, Any], blobs: Mapping[str, bytes]) -> None:
-    """Apply ``body`` to the task rules of ``state`` as its next entry, signatures aside, its
-    ``blobs`` (by SHA-256) read as if they were stored, as an append does.
-
-    Raises:
-        WorkflowError: with the rule's reason (exit code 11).
-    """
-    stored = state.tasks.blob_reader
-    if blobs and stored is not None:
-        state.tasks.blob_reader = lambda h: blobs[h] if h in blobs else stored(h)
-    entry = parse_entry(assemble_entry(body, {"unsigned+00000000": bytes(64)}))
-    try:
-        require_not_earlier(state.entries[-1] if state.entries else None, entry)
-        state.tasks.apply(entry, state.registry.size)
-    except VerificationError as exc:
-        raise WorkflowError(str(exc)) from exc
-
-
-def _check_not_expired(request: Request, now: str, where: str) -> None:
-    if now > request.expires:
-        raise SigningError(
-            f"{where}：签署申请已于 {request.expires} 过期（当前 {now}），请牵头部门重新生成"
-        )
+    apply_next(replay_store(store, trust), body, blobs)
 
 
 @dataclass(frozen=True)
@@ -352,14 +304,8 @@ class Signature:
             SigningError: naming ``where`` and the field that is wrong.
         """
         v = read_object_line(data, where, "签名文件", _SIGNATURE_KEYS, SigningError)
-        if v["format"] != SIGNATURE_FORMAT:
-            raise SigningError(f"{where}：字段 format 应为 {SIGNATURE_FORMAT}")
-        if not _is_hex64(v["request"]):
-            raise SigningError(f"{where}：字段 request 应为 64 位小写十六进制数字")
-        for key in ("dept", "key"):
-            if not isinstance(v[key], str) or not v[key]:
-                raise SigningError(f"{where}：字段 {key} 应为非空字符串")
-        sig = _b64(v["sig"], where, "sig")
+        read_signature_head(v, SIGNATURE_FORMAT, where)
+        sig = b64_field(v["sig"], where, "sig")
         if len(sig) != 64:
             raise SigningError(f"{where}：字段 sig 应为 64 字节的 Ed25519 签名")
         return cls(v["request"], v["dept"], v["key"], sig)
@@ -372,15 +318,6 @@ class SignedRequest:
     dept: str
     path: Path
     summary: str
-
-
-def _usable(record: KeyRecord | None, dept: str | None, type_: str, index: int) -> bool:
-    return (
-        record is not None
-        and (dept is None or record.dept == dept)
-        and record.valid_at(index)
-        and type_ in record.scopes
-    )
 
 
 def sign_request(
@@ -418,7 +355,7 @@ def sign_request(
     request = Request.loads(data, where)
     if show is not None:
         show(request.summary)  # before the checks: a refused department sees what was asked
-    _check_not_expired(request, now, where)
+    check_not_expired(request, now, where)
     type_ = request.body["type"]
     registry: Registry | None = None
     if type_ != "log.init":
@@ -453,10 +390,10 @@ def _refuse_example_key(request: Request, registry: Registry | None, signer: Sig
     """
     if not is_example_key(signer.verifier()):
         return
-    if registry is None:
-        anchors = [parse_vkey(v) for v in (*request.body["roots"], *request.body["log_keys"])]
-    else:
-        anchors = [*registry.roots.values(), *registry.log_keys]
+    if registry is not None:
+        refuse_example_signer(signer, registry)
+        return
+    anchors = [parse_vkey(v) for v in (*request.body["roots"], *request.body["log_keys"])]
     refuse_example_key(signer.verifier(), example_site=all(map(is_example_key, anchors)))
 
 
@@ -469,19 +406,9 @@ def _view(request: Request, ledger_dir: Path, trust_path: Path | None, where: st
         SigningError: for another log or another view, or an entry the copy's rules refuse;
             LedgerError if the copy does not verify.
     """
-    trust = parse_trust((trust_path or ledger_dir / "trust.txt").read_bytes())
-    if trust.origin != request.origin:
-        raise SigningError(
-            f"{where}：申请属于日志 {request.origin}，不是本部门账本副本的日志 {trust.origin}"
-        )
-    store = open_store(ledger_dir, trust)
-    checkpoint = store.read_state().checkpoint
-    if checkpoint is None:
-        raise SigningError(f"{ledger_dir}：账本副本没有检查点")
-    _compare_view(request, checkpoint, where)
-    state = replay_store(store, trust)
+    state = copy_state(request, ledger_dir, trust_path, where)
     try:  # the entry is valid on this department's own view (e.g. task.confirm's drawn list)
-        _apply_next(state, request.body, {hashlib.sha256(b).hexdigest(): b for b in request.blobs})
+        apply_next(state, request.body, {hashlib.sha256(b).hexdigest(): b for b in request.blobs})
     except WorkflowError as exc:
         raise SigningError(f"{where}：按本部门的账本副本，该条目不能追加：{exc}") from None
     return state.registry
@@ -503,7 +430,7 @@ def _dept_label(
     """
     ref = signer.verifier().key_ref
     record = registry.keys.get(ref)
-    if not _usable(record, None, request.body["type"], registry.size):
+    if not usable(record, None, request.body["type"], registry.size):
         raise SigningError(
             f"{key_path}：密钥 {ref} 不是账本中登记的、可签署 {request.body['type']} 的有效部门密钥"
         )
@@ -532,23 +459,6 @@ def _key_label(request: Request, registry: Registry | None, signer: Signer, key_
             f"（{request.body['type']} 须由现任根密钥或条目所涉及的密钥本身签署，见 docs/signing.md §9）"
         )
     return found.label
-
-
-def _compare_view(request: Request, checkpoint: Checkpoint, where: str) -> None:
-    if checkpoint.size > request.size:
-        raise SigningError(
-            f"{where}：申请按第 {request.size} 条时的账本生成，账本现已有 {checkpoint.size} 条；"
-            "申请已过时，请牵头部门按最新账本重新生成"
-        )
-    if checkpoint.size < request.size:
-        raise SigningError(
-            f"{where}：申请按 {request.size} 条的账本生成，本部门的账本副本只有 {checkpoint.size} 条；"
-            "请先同步已公布的账本再签署"
-        )
-    if checkpoint.root.hex() != request.root:
-        raise SigningError(
-            f"{where}：账本第 {request.size} 条时的根哈希与本部门的副本不同（日志分叉？），拒绝签署"
-        )
 
 
 def _check_own_commitment(
@@ -612,14 +522,14 @@ def collect(
     where = str(request_path)
     data = request_path.read_bytes()
     request = Request.loads(data, where)
-    _check_not_expired(request, now, where)
+    check_not_expired(request, now, where)
     if request.origin != repo.trust.origin:
         raise SigningError(
             f"{where}：申请属于日志 {request.origin}，不是本站点的日志 {repo.trust.origin}"
         )
     if request.body["type"] == "log.init":
         raise SigningError(f"{where}：log.init 的申请只能用于新建站点（gongkai init --signatures）")
-    _check_prefix(repo, request, where)
+    check_prefix(repo.store, request, where)
     registry = repo.state().registry
     digest = hashlib.sha256(data).hexdigest()
     if request.body["type"] in keyrequests.KEY_TYPES:
@@ -649,7 +559,7 @@ def collect_initial(request_path: Path, sig_dir: Path, now: str) -> tuple[Reques
     where = str(request_path)
     data = request_path.read_bytes()
     request = Request.loads(data, where)
-    _check_not_expired(request, now, where)
+    check_not_expired(request, now, where)
     if request.body["type"] != "log.init":
         raise SigningError(f"{where}：新建站点需要 log.init 的签署申请")
     digest = hashlib.sha256(data).hexdigest()
@@ -666,7 +576,7 @@ def _dept_signatures(
         if sig.request != digest:
             continue
         record = registry.keys.get(sig.key)
-        if sig.dept not in request.signers or not _usable(
+        if sig.dept not in request.signers or not usable(
             record, sig.dept, request.body["type"], registry.size
         ):
             raise SigningError(f"{path}：密钥 {sig.key} 不是部门 {sig.dept} 可签署该条目的有效密钥")
@@ -707,18 +617,6 @@ def _key_signatures(
             "（请持有人用 gongkai sign 签署后把签名文件放入此目录）"
         )
     return sigs
-
-
-def _check_prefix(repo: SiteRepo, request: Request, where: str) -> None:
-    builder = RootBuilder()
-    for index, line in enumerate(repo.store.iter_lines()):
-        if index == request.size:
-            break
-        builder.append(leaf_hash(line))
-    if builder.size != request.size or builder.root().hex() != request.root:
-        raise SigningError(
-            f"{where}：申请所依据的账本（{request.size} 条）不是本站点账本的前缀，拒绝追加"
-        )
 
 
 def append_request(

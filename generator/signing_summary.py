@@ -8,9 +8,11 @@ says something other than its body is refused.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from generator.content.text import unsafe_char
 from ledger import canonical
 from ledger.draw import drand
 from ledger.tasks import parse_ts
@@ -165,3 +167,88 @@ def summarise(body: Mapping[str, Any]) -> str:
     if type_ == "draw.reveal":
         return "\n".join([*head, f"任务：{body['task_id']}", f"揭示的抽取秘密：{body['secret']}"])
     return "\n".join(head + _fields(body))
+
+
+def shown(text: str) -> str:
+    r"""``text`` as a summary shows it (``docs/signing.md`` §13.3): a backslash as ``\\``, and
+    every character that could hide, move or fake a line of the summary — the characters
+    :func:`generator.content.text.unsafe_char` refuses, line feed and tab included — as
+    ``\u{XXXX}`` (its code point in at least four uppercase hexadecimal digits). Everything
+    else, Chinese text above all, is shown as it is."""
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif unsafe_char(ch) is not None:
+            out.append(f"\\u{{{ord(ch):04X}}}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _result_lines(result: Mapping[str, Any]) -> list[str]:
+    """The indented lines of a ``result`` object (``docs/workflow.md`` §2)."""
+    followup = result["followup"]
+    state = shown(followup["state"])
+    if "closed_on" in followup:
+        state += f"，{followup['closed_on']}"
+    lines = [
+        f"  检查事项：{'、'.join(map(shown, result['items'])) or '（无）'}；"
+        f"检查方式：{'、'.join(map(shown, result['methods']))}",
+        f"  检查人员：{'、'.join(map(shown, result['inspectors']))}；"
+        f"检查日期：{result['inspected_on']}；完成日期：{result['completed_on']}",
+        f"  检查结果：{'、'.join(map(shown, result['categories']))}",
+        f"  情况说明：{shown(result['detail'])}",
+        f"  后续处置：{shown(followup['measure'])}（{state}）",
+    ]
+    if "note" in followup:
+        lines.append(f"  处置说明：{shown(followup['note'])}")
+    return lines
+
+
+def _batch_entry(number: int, body: Mapping[str, Any]) -> list[str]:
+    """The lines of one entry of a batch: its title, what it corrects, the result."""
+    type_ = body["type"]
+    lines = [
+        f"第 {number} 条：{_TITLES[type_]} 主体 {shown(body['result']['entity'])}"
+        f"（{type_}，条目编号 {shown(body['id'])}）"
+    ]
+    if type_ == "result.correct":
+        refers = body["refers"]
+        lines.append(
+            f"  更正账本第 {refers['index']} 条（叶哈希 {refers['leaf_hash']}）；"
+            f"更正原因：{shown(body['reason'])}"
+        )
+    lines += _result_lines(body["result"])
+    inspection = body.get("inspection")
+    if inspection is not None:
+        keys = "、".join(shown(s["key"]) for s in inspection["sigs"])
+        lines.append(
+            f"  检查人员手机签名：{keys}；附件 {len(inspection['attachments'])} 个"
+            "（检查人员的签名原样保留，部门另行签署）"
+        )
+    return lines
+
+
+def summarise_batch(entries: Sequence[Mapping[str, Any]]) -> str:
+    """The summary of a batch request's ``entries`` (``docs/signing.md`` §13.3), one fact per
+    line, ending without a newline.
+
+    Precondition: ``entries`` is not empty, every body parses as its type's payload, and all
+    are ``result.publish`` / ``result.correct`` of one department, one task and one ``ts``
+    (the batch reader checks this first).
+    """
+    first = entries[0]
+    counts = Counter(body["type"] for body in entries)
+    order = ("result.publish", "result.correct")
+    kinds = "，".join(f"{_TITLES[t]} {counts[t]} 条" for t in order if counts[t])
+    lines = [
+        f"批量签署申请：检查结果 {len(entries)} 条（{kinds}），由部门 {shown(first['dept'])} "
+        "一次签署，每条条目各有一个本部门签名",
+        f"条目时间：{_china(first['ts'])}；提出部门：{shown(first['dept'])}",
+        f"任务：{shown(first['task_id'])}",
+        f"主体：{'、'.join(shown(body['result']['entity']) for body in entries)}",
+    ]
+    for number, body in enumerate(entries, start=1):
+        lines += _batch_entry(number, body)
+    return "\n".join(lines)

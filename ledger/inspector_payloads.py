@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ledger.schema import Hex, ListOf, Object, OneOf, Text, payload, spec
+from ledger.schema import BodyError, Hex, Int, ListOf, Object, OneOf, Text, payload, spec
 from ledger.statements import Statement
 
 __all__ = ["Inspection", "InspectorEnrol", "InspectorRevoke", "InspectorSig"]
@@ -58,3 +58,23 @@ class InspectorRevoke(Statement):
     TYPE: ClassVar[str] = "inspector.revoke"
     key: str = spec(_ID)
     reason: str = spec(OneOf(("rotated", "compromised", "left")))
+    #: With ``reason`` = ``compromised``: the results the key signed at this log index or later
+    #: are flagged by every verifier and on the site (docs/mobile.md §3).
+    compromised_from_index: int | None = spec(Int(1), optional=True)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.check()  # a writer cannot build what a verifier would refuse
+
+    def check(self) -> None:
+        """``compromised_from_index`` only with ``reason`` = ``compromised`` (docs/mobile.md §3).
+
+        Run when the body is built and when it is parsed (written, verified, read).
+
+        Raises:
+            BodyError: naming ``compromised_from_index``.
+        """
+        if self.compromised_from_index is not None and self.reason != "compromised":
+            raise BodyError(
+                "只能与 reason “compromised”（密钥泄露）一起使用", ["compromised_from_index"]
+            )

@@ -7,6 +7,8 @@ signature over the enrolment statement, its proof of possession) and ends it wit
 signatures the inspectors made on their phones over the inspection statement (§4); the entry
 itself is signed by the department as any other. Validity is by log index, as for department
 keys (docs/ledger.md §13.3): a key enrolled at index a and revoked at r signs entries a < i < r.
+A revocation with ``compromised_from_index`` c *flags* the results the key signed at indexes
+≥ c (they stay valid and in the log, as a department key's entries do; docs/mobile.md §3).
 
 :class:`InspectorKeys` is the state the key registry (:mod:`ledger.registry`) keeps and checks
 at each of these entries; the message functions are shared with the writers (the CLI and the
@@ -16,6 +18,7 @@ example) and, byte for byte, with the phone app's JavaScript.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -104,17 +107,34 @@ class InspectorKey:
     scopes: frozenset[str]
     added_at: int
     revoked_at: int | None = None
+    #: ``inspector.revoke.reason`` once revoked.
+    reason: str | None = None
+    #: ``inspector.revoke.compromised_from_index``: results it signed from here on are flagged.
+    compromised_from: int | None = None
 
     def valid_at(self, index: int) -> bool:
         """Whether the key may sign (a result in) the entry at ``index``."""
         return self.added_at < index and (self.revoked_at is None or index < self.revoked_at)
 
+    def flags(self, index: int) -> bool:
+        """Whether its signature on the result at ``index`` is flagged (declared compromise)."""
+        return self.compromised_from is not None and index >= self.compromised_from
+
 
 @dataclass
 class InspectorKeys:
-    """Every inspector key of the log, by key reference, as replayed so far."""
+    """Every inspector key of the log, by key reference, as replayed so far.
+
+    ``signed`` lists, per key, the indexes of the results it signed; ``flagged`` maps the index
+    of a result to the keys whose signatures on it fall at or after their declared compromise;
+    ``results`` and ``signatures`` count the results with an ``inspection`` and its signatures.
+    """
 
     keys: dict[str, InspectorKey] = field(default_factory=dict)
+    signed: dict[str, array[int]] = field(default_factory=dict)
+    flagged: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    results: int = 0
+    signatures: int = 0
 
     def apply(
         self, origin: str, index: int, body: Any, names: Callable[[], set[str]], where: str
@@ -131,16 +151,32 @@ class InspectorKeys:
         if isinstance(body, InspectorEnrol):
             self._enrol(origin, index, body, names, where)
         elif isinstance(body, InspectorRevoke):
-            rec = self.keys.get(body.key)
-            if rec is None or rec.revoked_at is not None:
-                raise VerificationError(
-                    f"{where}：要撤销的检查人员密钥 {body.key!r} 未登记或已撤销"
-                )
-            if rec.dept != body.dept:
-                raise VerificationError(f"{where}：只有登记该密钥的部门 {rec.dept} 能撤销它")
-            rec.revoked_at = index
+            self._revoke(index, body, where)
         elif isinstance(body, ResultPublish) and body.inspection is not None:
             self.check_result(origin, index, body, where)
+            self.results += 1
+            self.signatures += len(body.inspection.sigs)
+            for s in body.inspection.sigs:
+                self.signed.setdefault(s.key, array("q")).append(index)
+
+    def _revoke(self, index: int, body: InspectorRevoke, where: str) -> None:
+        """End the key at ``index``; with ``compromised_from_index`` c (``added_at < c ≤
+        index``), flag the results it signed at indexes ≥ c."""
+        rec = self.keys.get(body.key)
+        if rec is None or rec.revoked_at is not None:
+            raise VerificationError(f"{where}：要撤销的检查人员密钥 {body.key!r} 未登记或已撤销")
+        if rec.dept != body.dept:
+            raise VerificationError(f"{where}：只有登记该密钥的部门 {rec.dept} 能撤销它")
+        c = body.compromised_from_index
+        if c is not None and not rec.added_at < c <= index:
+            raise VerificationError(
+                f"{where}：compromised_from_index 应在 {rec.added_at + 1} 到 {index} 之间"
+                f"（该密钥在第 {rec.added_at} 条登记）"
+            )
+        rec.revoked_at, rec.reason, rec.compromised_from = index, body.reason, c
+        for i in self.signed.get(body.key, ()):
+            if rec.flags(i):
+                self.flagged[i] = (*self.flagged.get(i, ()), body.key)
 
     def _enrol(
         self,
@@ -197,6 +233,11 @@ class InspectorKeys:
                 )
             if not rec.verifier.verify(msg, _sig_bytes(s.sig)):
                 raise VerificationError(f"{where}：检查人员密钥 {s.key} 的签名无效")
+
+    @property
+    def revoked(self) -> int:
+        """How many inspector keys are revoked."""
+        return sum(1 for k in self.keys.values() if k.revoked_at is not None)
 
     def signers_of(self, body: ResultPublish) -> tuple[InspectorKey, ...]:
         """The inspector keys that signed ``body`` (already verified), in signature order."""

@@ -27,16 +27,19 @@ do not matter), and the archive (sorted members, fixed mtime, uid, gid and modes
 without name or time; byte-identical for one zlib version). With ``previous`` (an earlier published folder), an immutable file that would
 change, or disappear, aborts with :class:`~ledger.errors.FatalStoreError`, as Sunlight's
 ``compareFile`` and Tessera's ``createIdempotent`` do.
+
+What is published is what one audit verified (:func:`publish_verified` of a
+:class:`~ledger.verified.VerifiedLedger`): the entry lines, notes and tokens the audit kept, never
+a second reading of the directory. An ``overlay`` over the publication of a prefix of the same
+log writes only what the newer checkpoints add (docs/ledger.md §13.7).
 """
 
 from __future__ import annotations
 
 import bisect
-import gzip
 import hashlib
 import io
 import os
-import tarfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,9 +48,8 @@ from typing import Final
 
 import ledger
 from ledger.auditdir import collect_blob_refs
-from ledger.auditread import EntryLines
-from ledger.durable import LOCK_NAME, LedgerLock, write_atomic
-from ledger.entries import parse_entry
+from ledger.durable import write_atomic
+from ledger.entries import Entry
 from ledger.errors import FatalStoreError, StoreError, VerificationError, os_reason
 from ledger.layout import (
     ARCHIVE_DIR,
@@ -59,11 +61,17 @@ from ledger.layout import (
     TRUST_NAME,
 )
 from ledger.merkle import MerkleTree, leaf_hash
-from ledger.note import parse_vkey
 from ledger.payloads import ENTRY_TYPES, EntryTypes
+from ledger.pubarchive import (
+    ARCHIVE_NAME,
+    ARCHIVE_ROOT,
+    SUMS_NAME,
+    format_sums,
+    parse_sums,
+    write_archive,
+)
 from ledger.receipt import Receipt, format_receipt
 from ledger.registry import TrustAnchor
-from ledger.store import LedgerStore
 from ledger.tiles import (
     TILE_WIDTH,
     TileRef,
@@ -72,9 +80,9 @@ from ledger.tiles import (
     tile_bytes,
     tiles_for_size,
 )
-from ledger.timestamp import TSA_DIR, read_tokens
+from ledger.timestamp import TSA_DIR
 from ledger.trust import format_trust
-from ledger.verify import verify_directory
+from ledger.verified import VerifiedLedger, verify_ledger
 
 __all__ = [
     "ARCHIVE_NAME",
@@ -87,16 +95,11 @@ __all__ = [
     "PublishReport",
     "build_zipapp",
     "publish_ledger",
+    "publish_verified",
 ]
 
 PYZ_NAME: Final = "gongkai-verify.pyz"
 """File name of the published auditor zipapp."""
-ARCHIVE_NAME: Final = "ledger.tar.gz"
-"""The whole published folder as one archive (every file but itself, under ``ledger/``)."""
-ARCHIVE_ROOT: Final = "ledger"
-"""The directory the archive unpacks into."""
-SUMS_NAME: Final = "SHA256SUMS"
-"""The list of published files with their SHA-256 (``sha256sum -c`` format)."""
 VERIFIER_REQUIREMENTS: Final = (
     "cryptography>=42,<51",
     "py-arkworks-bls12381>=0.5,<0.6",
@@ -107,8 +110,6 @@ drand beacons and the RFC 3161 time-stamp tokens on checkpoints (docs/ledger.md 
 pins as ``pyproject.toml``; tests/ledger/test_publish.py checks them)."""
 VERIFIER_FALLBACK: Final = "py-ecc>=8,<9"
 """Pure-Python BLS, for platforms without a py-arkworks-bls12381 wheel (slower)."""
-
-_ARCHIVE_MTIME: Final = 946684800  # 2000-01-01T00:00:00Z: no build time leaks in
 
 IMMUTABLE_PREFIXES: Final = ("tile/", f"{PROOF_DIR}/", f"{ARCHIVE_DIR}/", "blobs/")
 """Published paths under these prefixes never change once written (docs/ledger.md §13.7)."""
@@ -138,10 +139,12 @@ class PublishReport:
         bundles: Entry bundles written.
         receipts: Receipts written.
         blobs: Blobs written.
-        files: Files written in total.
+        files: Files of the publication.
         unchanged_immutable: Immutable files already present (in ``previous`` or ``out_dir``)
-            with identical bytes.
+            with identical bytes (kept, not produced again, by an overlay over a prefix).
         warnings: Warnings of the verification that preceded publication.
+        paths: Every file of the publication, sorted.
+        written: The files written into ``out_dir`` (all of them, but in an overlay).
     """
 
     out_dir: Path
@@ -155,35 +158,68 @@ class PublishReport:
     files: int = 0
     unchanged_immutable: int = 0
     warnings: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
 
 
 class _Output:
-    """Writes files under ``out_dir``, refusing to change immutable ones (vs ``previous``)."""
+    """Writes files under ``out_dir``, refusing to change immutable ones (vs ``previous``).
 
-    def __init__(self, out_dir: Path, previous: Path | None) -> None:
+    With ``overlay``, ``out_dir`` is a staging folder laid over ``previous``: a file whose bytes
+    equal ``previous``'s is not written (the caller keeps the published copy), and
+    :meth:`keep` adds a file of ``previous`` to the publication without producing it.
+    """
+
+    def __init__(self, out_dir: Path, previous: Path | None, *, overlay: bool = False) -> None:
         self.out_dir = out_dir
         self.previous = previous
-        self.written: set[str] = set()
+        self.overlay = overlay and previous is not None
+        self.paths: set[str] = set()  # every file of the publication
+        self.written: set[str] = set()  # the files written into out_dir
+        self.hashes: dict[str, str] = {}  # SHA-256 of every file of the publication
         self.unchanged = 0
         self.dirs: set[Path] = set()
 
+    def keep(self, rel: str, digest: str) -> None:
+        """Publish ``previous``'s ``rel`` (SHA-256 ``digest``) as it is (overlay only)."""
+        self.paths.add(rel)
+        self.hashes[rel] = digest
+        self.unchanged += rel.startswith(IMMUTABLE_PREFIXES)
+
+    def located(self, rel: str) -> Path:
+        """Where the published ``rel`` is now: written here, or kept in ``previous``."""
+        if rel in self.written or self.previous is None:
+            return self.out_dir / rel
+        return self.previous / rel
+
     def write(self, rel: str, data: bytes) -> None:
+        self.paths.add(rel)
+        self.hashes[rel] = hashlib.sha256(data).hexdigest()
         immutable = rel.startswith(IMMUTABLE_PREFIXES)
-        target = self.out_dir / rel
-        if immutable:
-            for base in (self.previous, self.out_dir):
+        if immutable or self.overlay:
+            bases = (self.previous,) if self.overlay else (self.previous, self.out_dir)
+            for base in bases:
                 if base is None:
                     continue
                 old = _read_optional(base / rel)
                 if old is None:
                     continue
                 if old != data:
+                    if not immutable:
+                        break  # a mutable file that changed
                     raise FatalStoreError(
                         f"不可变文件发生变化：{rel}（{base / rel} 已发布的内容与本次生成的不同；"
                         "不可变文件一经发布不得改变，发布中止）"
                     )
-                self.unchanged += 1
+                self.unchanged += immutable
+                if self.overlay:
+                    return  # identical: the published copy stays
                 break
+        self.put(rel, data)
+
+    def put(self, rel: str, data: bytes) -> None:
+        """Write ``rel`` into ``out_dir`` (no checks)."""
+        target = self.out_dir / rel
         parent = target.parent
         if parent not in self.dirs:
             parent.mkdir(parents=True, exist_ok=True)
@@ -200,7 +236,7 @@ class _Output:
         if self.previous is None:
             return
         for rel in _walk(self.previous):
-            if rel.startswith(IMMUTABLE_PREFIXES) and rel not in self.written:
+            if rel.startswith(IMMUTABLE_PREFIXES) and rel not in self.paths:
                 raise FatalStoreError(
                     f"不可变文件被删除：{rel}（上次发布的不可变文件本次不再生成：存档或条目被删除？）"
                 )
@@ -273,16 +309,11 @@ def publish_ledger(
     workers: int = 1,
     types: EntryTypes = ENTRY_TYPES,
 ) -> PublishReport:
-    """Publish the checkpointed part of a ledger directory as static files (docs/ledger.md §13.7).
+    """Audit a ledger directory once and publish what the audit verified (docs/ledger.md §13.7).
 
-    Steps: (1) hold the shared ``LOCK`` (if the directory has one), audit the directory with
-    :func:`~ledger.verify.verify_directory` (every signature, the registry, every archived
-    checkpoint, the blobs), then read it through :meth:`LedgerStore.read_state` with every log
-    key ever valid (the store's own crash-state checks) and require both to agree; (2) build the
-    Merkle tree of the first C lines (C = the latest archived size); (3) write archived
-    checkpoints, tiles and bundles for every archived size, receipts, blobs, ``entries.jsonl``,
-    ``trust.txt`` and the zipapp; (4) check that nothing immutable of ``previous`` changed or
-    vanished; (5) write ``checkpoint`` last (atomically).
+    :func:`~ledger.verified.verify_ledger` (under the shared ``LOCK``, if the directory has one:
+    every signature, the registry, every archived checkpoint, the tokens, the blobs, every draw
+    re-run), then :func:`publish_verified` of its result.
 
     Args:
         ledger_dir: The ledger directory (``draws/``).
@@ -296,148 +327,248 @@ def publish_ledger(
         The report.
 
     Raises:
-        FatalStoreError: An immutable file would change or disappear, or the store is corrupt.
+        FatalStoreError: An immutable file would change or disappear.
         VerificationError / MalformedError: The ledger does not verify.
-        StoreError: I/O errors, or a writer holds the lock.
+        StoreError: I/O errors, no checkpoint yet, or a writer holds the lock.
     """
-    src = Path(ledger_dir)
-    out = Path(out_dir)
-    lock = LedgerLock(src, exclusive=False, timeout=10.0) if (src / LOCK_NAME).exists() else None
-    if lock is not None:
-        lock.acquire()
-    try:
-        return _publish(src, out, trust, previous, workers, types)
-    finally:
-        if lock is not None:
-            lock.release()
+    verified = verify_ledger(ledger_dir, trust, workers=workers, types=types)
+    return publish_verified(verified, out_dir, previous=previous)
 
 
-def _publish(
-    src: Path,
-    out: Path,
-    trust: TrustAnchor,
-    previous: Path | None,
-    workers: int,
-    types: EntryTypes,
+def publish_verified(
+    verified: VerifiedLedger,
+    out_dir: str | os.PathLike[str],
+    *,
+    previous: Path | None = None,
+    overlay: bool = False,
 ) -> PublishReport:
-    """The steps of :func:`publish_ledger` (the caller holds the lock, if any)."""
-    # Step 1. Audit, then the store's own verified read; they must describe the same log.
-    source = _audit_and_read(src, trust, workers, types)
-    size, archived = source.size, list(source.archived)
-    report = PublishReport(out, size, source.root.hex(), archived, warnings=list(source.warnings))
-    output = _Output(out, previous)
+    """Publish the checkpointed part of a verified ledger as static files (docs/ledger.md §13.7).
+
+    Every entry line, checkpoint note and token published is the one the audit verified (kept in
+    ``verified``); only blobs are read from the directory again, each checked against its SHA-256.
+    Steps: (1) the published checkpoint must be the latest archived one; (2) build the Merkle tree
+    of the C lines; (3) write archived checkpoints, tokens, tiles and bundles for every archived
+    size, receipts, blobs, ``entries.jsonl``, ``trust.txt`` and the zipapp; (4) check that nothing
+    immutable of ``previous`` changed or vanished; (5) ``SHA256SUMS`` and ``ledger.tar.gz``, then
+    ``checkpoint`` last (atomically).
+
+    With ``overlay``, ``out_dir`` is a staging folder over ``previous`` (the caller moves what is
+    written there over ``previous``): files equal to ``previous``'s are not written. When
+    ``previous`` holds a publication of a prefix of this log (its ``checkpoint`` is one of the
+    verified archived notes, and its ``SHA256SUMS`` lists exactly the archived checkpoints up to
+    that size and every file of that prefix), the immutable files of that prefix are kept as
+    they are, neither produced again nor compared: only what the newer checkpoints add is
+    written, and the result is byte for byte what a full publication gives.
+
+    Args:
+        verified: The audited ledger (:func:`~ledger.verified.verify_ledger`).
+        out_dir: The output folder (created if missing; existing immutable files must match).
+        previous: An earlier published folder whose immutable files must not change.
+        overlay: Write into ``out_dir`` only what differs from ``previous`` (see above).
+
+    Returns:
+        The report (``paths``: every file of the publication; ``written``: those written).
+
+    Raises:
+        FatalStoreError: An immutable file would change or disappear.
+        VerificationError: A blob changed since the audit.
+        StoreError: I/O errors, or the ledger has no archived checkpoint to publish.
+    """
+    out = Path(out_dir)
+    source = _source(verified)
+    report = PublishReport(
+        out, source.size, source.root.hex(), list(source.archived), warnings=list(source.warnings)
+    )
+    output = _Output(out, previous, overlay=overlay)
+    prefix = _published_prefix(output, source) if output.overlay else None
+    out.mkdir(parents=True, exist_ok=True)
 
     # Step 2. The tree of the checkpointed lines (leaf hashes only; ~2n hashes in memory).
-    tree = MerkleTree([leaf_hash(line) for _, line in EntryLines(src / ENTRIES_NAME, limit=size)])
-    if tree.size != size or tree.root != source.root:
-        raise VerificationError(f"{src}：entries.jsonl 在读取期间发生了变化")
+    tree = MerkleTree([leaf_hash(e.line) for e in source.entries])
+    if tree.size != source.size or tree.root != source.root:
+        raise VerificationError(f"{verified.directory}：验证保留的条目与检查点不符")
+    kept = prefix.kept if prefix is not None else frozenset()
+    for rel in sorted(kept):
+        output.keep(rel, prefix.sums[rel])  # type: ignore[union-attr]
 
-    # Step 3a. Archived checkpoints, verbatim (already verified by the audit and read_state).
-    notes: dict[int, bytes] = {}
-    for s in archived:
-        notes[s] = (src / ARCHIVE_DIR / str(s)).read_bytes()
-        output.write(f"{ARCHIVE_DIR}/{s}", notes[s])
+    # Step 3a–b. Archived checkpoints, tokens and chains; hash tiles.
+    _write_notes_and_tiles(verified, source, output, tree, kept, report)
 
-    # Step 3a'. RFC 3161 tokens beside them and the TSA chains (docs/ledger.md §15.1; verified
-    # by the audit of step 1).
-    _copy_timestamps(src, output, trust, set(archived))
-
-    # Step 3b. Hash tiles for every archived size (C2SP tlog-tiles; docs/ledger.md §10.5).
-    refs: set[TileRef] = set()
-    for s in archived:
-        refs.update(tiles_for_size(s))
-    for ref in sorted(refs, key=lambda r: (r.level, r.index, r.width)):
-        output.write(ref.path, tile_bytes(tree, ref))
-        report.tiles += 1
-
-    # Step 3c. Stream the lines: entries.jsonl, bundles, receipts, blob references.
-    blob_refs = _write_entries(src, output, tree, notes, report)
-    if previous is not None and not _extends(previous / ENTRIES_NAME, out / ENTRIES_NAME):
+    # Step 3c. The lines: entries.jsonl, bundles, receipts, blob references.
+    blob_refs = _write_entries(source, output, tree, prefix, report)
+    if (
+        previous is not None
+        and prefix is None
+        and not _extends(previous / ENTRIES_NAME, output.located(ENTRIES_NAME))
+    ):
         raise FatalStoreError(
             f"不可变文件发生变化：{ENTRIES_NAME} 不是上次发布内容的延伸（历史被改写）"
         )
 
-    # Step 3d. Blobs referenced by entries (verified by the audit; re-checked on copy).
+    # Step 3d. Blobs referenced by entries (verified by the audit; re-checked on reading).
     for digest in sorted(blob_refs):
-        data = (src / BLOB_DIR / digest).read_bytes()
-        if hashlib.sha256(data).hexdigest() != digest:
-            raise VerificationError(f"{BLOB_DIR}/{digest} 在发布期间被改动")
-        output.write(f"{BLOB_DIR}/{digest}", data)
-        report.blobs += 1
+        if f"{BLOB_DIR}/{digest}" not in kept:
+            output.write(f"{BLOB_DIR}/{digest}", verified.read_blob(digest))
+            report.blobs += 1
 
-    output.write(TRUST_NAME, format_trust(trust))
+    output.write(TRUST_NAME, format_trust(verified.trust))
     output.write(PYZ_NAME, build_zipapp())
 
-    # Step 4. Nothing immutable of the previous publication may vanish.
-    output.check_previous_kept()
+    # Step 4. Nothing immutable of the previous publication may vanish (a kept prefix keeps
+    # every immutable file of that publication by construction).
+    if prefix is None:
+        output.check_previous_kept()
 
     # Step 5. The file list and the archive (they hold the checkpoint's bytes already), then
     # the mutable checkpoint, last (Sunlight: publish only after everything it names).
-    _write_sums_and_archive(out, sorted(output.written), source.note)
-    output.written.update((SUMS_NAME, ARCHIVE_NAME))
-    write_atomic(out / CHECKPOINT_NAME, source.note)
-    output.written.add(CHECKPOINT_NAME)
-    report.files = len(output.written)
+    _write_sums_and_archive(output, source.note)
+    output.paths.add(CHECKPOINT_NAME)
+    if output.overlay and prefix is not None and prefix.size == source.size:
+        pass  # the same checkpoint note (that is how the prefix was found)
+    else:
+        write_atomic(out / CHECKPOINT_NAME, source.note)
+        output.written.add(CHECKPOINT_NAME)
+    report.paths = sorted(output.paths)
+    report.written = sorted(output.written)
+    report.files = len(output.paths)
     report.unchanged_immutable = output.unchanged
     return report
 
 
-def _copy_timestamps(src: Path, output: _Output, trust: TrustAnchor, archived: set[int]) -> None:
-    """Copy ``checkpoints/<size>.<tsa>.tsr`` of the archived sizes and ``tsa/<name>.pem``."""
-    for name, _ in trust.tsas:
-        rel = f"{TSA_DIR}/{name}.pem"
-        if (src / rel).exists():
-            output.write(rel, (src / rel).read_bytes())
-    for size, _, name in read_tokens(src / ARCHIVE_DIR):
-        if size in archived:
-            output.write(f"{ARCHIVE_DIR}/{name}", (src / ARCHIVE_DIR / name).read_bytes())
+def _write_notes_and_tiles(
+    verified: VerifiedLedger,
+    source: _Source,
+    output: _Output,
+    tree: MerkleTree,
+    kept: frozenset[str],
+    report: PublishReport,
+) -> None:
+    """Steps 3a–3b of :func:`publish_verified` (files in ``kept`` are not produced)."""
+    # Archived checkpoints and their RFC 3161 tokens, verbatim (verified by the audit),
+    # and the TSA chains (docs/ledger.md §15.1).
+    for s in source.archived:
+        if f"{ARCHIVE_DIR}/{s}" not in kept:
+            output.write(f"{ARCHIVE_DIR}/{s}", source.notes[s])
+    for name, data in sorted(verified.chains.items()):
+        output.write(f"{TSA_DIR}/{name}.pem", data)
+    for rel, data in sorted(verified.kept.files.items()):
+        if rel.startswith(f"{ARCHIVE_DIR}/"):
+            output.write(rel, data)
+
+    # Step 3b. Hash tiles for every archived size (C2SP tlog-tiles; docs/ledger.md §10.5).
+    refs: set[TileRef] = set()
+    for s in source.archived:
+        refs.update(tiles_for_size(s))
+    for ref in sorted(refs, key=lambda r: (r.level, r.index, r.width)):
+        if ref.path not in kept:
+            output.write(ref.path, tile_bytes(tree, ref))
+            report.tiles += 1
 
 
 @dataclass(frozen=True)
 class _Source:
-    """The audited ledger to publish: its checkpoint and archive, and the audit's warnings."""
+    """The audited ledger to publish: its checkpoint, archive and lines, the audit's warnings."""
 
     size: int
     root: bytes
     note: bytes
     archived: tuple[int, ...]
+    notes: dict[int, bytes]
+    entries: list[Entry]
     warnings: tuple[str, ...]
 
 
-def _audit_and_read(src: Path, trust: TrustAnchor, workers: int, types: EntryTypes) -> _Source:
-    """Audit ``src``, then read it with the store's own checks; both must see the same log.
-
-    The store's checkpoint is its latest archived one, so every entry is covered by an
-    archived checkpoint.
+def _source(verified: VerifiedLedger) -> _Source:
+    """What ``verified`` publishes: its checkpoint must be its latest archived checkpoint, so
+    every entry is covered by an archived one (as the store requires of a clean directory).
 
     Raises:
-        StoreError: no checkpoint yet, or the ledger changed between the audit and the read.
-        LedgerError: whatever the audit or the read raises.
+        StoreError: no archived checkpoint yet, or ``checkpoint`` is not the latest archived one.
     """
-    audit = verify_directory(src, trust=trust, update_pin=False, workers=workers, types=types)
-    log_keys = [parse_vkey(v) for v in audit.log_keys_ever]
-    state = LedgerStore(src, trust.origin, log_keys).read_state()
-    if state.checkpoint is None or state.checkpoint_note is None:
+    kept, report = verified.kept, verified.report
+    archived = tuple(sorted(kept.archives))
+    src = verified.directory
+    if not archived:
         raise StoreError(f"{src}：账本尚无检查点，无可发布内容")
-    size = state.checkpoint.size
-    if size != audit.size or state.checkpoint.root.hex() != audit.root:
-        raise StoreError(f"{src}：审计与读取之间账本发生了变化，请重试")
-    archived = tuple(sorted(state.archived_sizes))
-    note, root = state.checkpoint_note, state.checkpoint.root
-    return _Source(size, root, note, archived, tuple(audit.warnings))
+    if archived[-1] != report.size or kept.archives[report.size] != kept.note:
+        raise StoreError(
+            f"{src}：{CHECKPOINT_NAME}（大小 {report.size}）与最新的存档检查点 "
+            f"{ARCHIVE_DIR}/{archived[-1]} 不是同一份，无法发布；请先运行 gongkai status 检查账本"
+        )
+    if len(kept.entries) != report.size:
+        raise StoreError(
+            f"{src}：验证保留了 {len(kept.entries)} 条条目，检查点大小为 {report.size}"
+        )
+    return _Source(
+        report.size,
+        bytes.fromhex(report.root),
+        kept.note,
+        archived,
+        dict(kept.archives),
+        kept.entries,
+        tuple(report.warnings),
+    )
+
+
+@dataclass(frozen=True)
+class _Prefix:
+    """An earlier publication of a prefix of this log, in the overlay's ``previous`` folder.
+
+    ``size``: its checkpoint size; ``sums``: its ``SHA256SUMS``; ``kept``: the immutable files
+    of the prefix (published then, kept as they are).
+    """
+
+    size: int
+    sums: dict[str, str]
+    kept: frozenset[str]
+
+
+def _published_prefix(output: _Output, source: _Source) -> _Prefix | None:
+    """The earlier publication in ``output.previous``, if it is one of a prefix of this log
+    (see :func:`publish_verified`); None otherwise (everything is then produced and compared).
+
+    Raises:
+        StoreError: a file of ``previous`` cannot be read.
+    """
+    assert output.previous is not None
+    note = _read_optional(output.previous / CHECKPOINT_NAME)
+    sums_bytes = _read_optional(output.previous / SUMS_NAME)
+    s = next((a for a in source.archived if source.notes[a] == note), None)
+    if s is None or sums_bytes is None:
+        return None
+    sums = parse_sums(sums_bytes)
+    if sums is None:
+        return None
+    then = [a for a in source.archived if a <= s]
+    listed = {
+        r for r in sums if r.startswith(f"{ARCHIVE_DIR}/") and r[len(ARCHIVE_DIR) + 1 :].isdigit()
+    }
+    if listed != {f"{ARCHIVE_DIR}/{a}" for a in then}:
+        return None
+    kept: set[str] = set(listed)
+    for a in then:
+        kept.update(ref.path for ref in tiles_for_size(a))
+        kept.update(ref.path for ref in bundles_for_size(a))
+    kept.update(f"{PROOF_DIR}/{i}{RECEIPT_SUFFIX}" for i in range(s))
+    for entry in source.entries[:s]:
+        kept.update(f"{BLOB_DIR}/{d}" for d in _blob_digests(entry))
+    if not kept <= sums.keys() or ENTRIES_NAME not in sums:
+        return None
+    return _Prefix(s, sums, frozenset(kept))
 
 
 def _write_entries(
-    src: Path,
+    source: _Source,
     output: _Output,
     tree: MerkleTree,
-    notes: dict[int, bytes],
+    prefix: _Prefix | None,
     report: PublishReport,
 ) -> set[str]:
-    """Stream the checkpointed lines into ``entries.jsonl``, the entry bundles and receipts.
+    """Write ``entries.jsonl``, the entry bundles and the receipts of the checkpointed lines
+    (those a kept ``prefix`` holds excepted).
 
-    Bundles are written full, and partial for each archived size (the sizes are the keys of
-    ``notes``); a receipt proves each entry against the first archived checkpoint covering it.
+    Bundles are written full, and partial for each archived size; a receipt proves each entry
+    against the first archived checkpoint covering it.
 
     Returns:
         The digests of the blobs the entries reference.
@@ -446,48 +577,47 @@ def _write_entries(
         StoreError: a file cannot be written.
         FatalStoreError: an immutable file would change.
     """
-    archived = sorted(notes)
-    size = tree.size
+    archived = list(source.archived)
+    size = source.size
+    kept = prefix.kept if prefix is not None else frozenset()
+    first = prefix.size if prefix is not None else 0  # receipts below it are kept
     widths: dict[int, set[int]] = {}
     for s in archived:
         for ref in bundles_for_size(s):
-            widths.setdefault(ref.index, set()).add(ref.width)
+            if ref.path not in kept:
+                widths.setdefault(ref.index, set()).add(ref.width)
     blob_refs: set[str] = set()
-    chunk: list[bytes] = []
-    output.out_dir.mkdir(parents=True, exist_ok=True)
-    entries_path = output.out_dir / ENTRIES_NAME
-    try:
-        entries = open(entries_path, "wb")  # noqa: SIM115 - closed below, streamed into
-    except OSError as exc:
-        raise StoreError(f"无法写入 {entries_path}：{os_reason(exc)}") from exc
-    with entries:
-        for index, line in EntryLines(src / ENTRIES_NAME, limit=size):
-            entries.write(line + b"\n")
-            chunk.append(line)
-            if len(chunk) == TILE_WIDTH or index == size - 1:
-                n = index // TILE_WIDTH
-                for width in sorted(widths.get(n, ())):
-                    output.write(TileRef(-1, n, width).path, encode_bundle(chunk[:width]))
-                    report.bundles += 1
-                chunk = []
-            covering = archived[bisect.bisect_right(archived, index)]
-            receipt = Receipt(
-                index=index,
-                proof=tuple(tree.inclusion_proof(index, covering)),
-                checkpoint_note=notes[covering],
-                extra=line,
-            )
-            output.write(f"{PROOF_DIR}/{index}{RECEIPT_SUFFIX}", format_receipt(receipt))
-            report.receipts += 1
-            blob_refs.update(_blob_digests(line, index))
-    output.written.add(ENTRIES_NAME)
+    for index, entry in enumerate(source.entries):
+        blob_refs.update(_blob_digests(entry))
+        n = index // TILE_WIDTH
+        if (index + 1) % TILE_WIDTH == 0 or index == size - 1:
+            for width in sorted(widths.get(n, ())):
+                lines = [e.line for e in source.entries[n * TILE_WIDTH : n * TILE_WIDTH + width]]
+                output.write(TileRef(-1, n, width).path, encode_bundle(lines))
+                report.bundles += 1
+        if index < first:
+            continue
+        covering = archived[bisect.bisect_right(archived, index)]
+        receipt = Receipt(
+            index=index,
+            proof=tuple(tree.inclusion_proof(index, covering)),
+            checkpoint_note=source.notes[covering],
+            extra=entry.line,
+        )
+        output.write(f"{PROOF_DIR}/{index}{RECEIPT_SUFFIX}", format_receipt(receipt))
+        report.receipts += 1
+    if prefix is not None and prefix.size == size:  # the same lines: kept
+        output.keep(ENTRIES_NAME, prefix.sums[ENTRIES_NAME])
+    else:
+        data = b"".join(e.line + b"\n" for e in source.entries)
+        output.write(ENTRIES_NAME, data)
     return blob_refs
 
 
-def _blob_digests(line: bytes, index: int) -> list[str]:
-    """The digests of every blob entry ``index`` references, the draw snapshots included."""
+def _blob_digests(entry: Entry) -> list[str]:
+    """The digests of every blob ``entry`` references, the draw snapshots included."""
     refs_found: list[tuple[str, int]] = []
-    body = parse_entry(line, index).body
+    body = entry.body
     collect_blob_refs(body, refs_found)
     # draw.announce names its snapshot files by {"sha256", "count"} (draw-v1 §3), not
     # {"sha256", "size"}: publish them too, or nobody can re-run the draw.
@@ -498,76 +628,25 @@ def _blob_digests(line: bytes, index: int) -> list[str]:
     return [digest for digest, _ in refs_found]
 
 
-def _write_sums_and_archive(out: Path, written: list[str], checkpoint: bytes) -> None:
-    """Write ``SHA256SUMS`` and ``ledger.tar.gz`` for the files ``written`` under ``out`` plus
-    the ``checkpoint`` (not yet on disk). Deterministic (see the module docstring).
+def _write_sums_and_archive(output: _Output, checkpoint: bytes) -> None:
+    """Write ``SHA256SUMS`` and ``ledger.tar.gz`` for every file of the publication plus the
+    ``checkpoint`` (not yet on disk). Deterministic (see :mod:`ledger.pubarchive`). In an
+    overlay whose file list is unchanged, neither is written (the archive would be the same).
 
     Raises:
         StoreError: if a file cannot be read or the archive cannot be written.
     """
-    names = sorted({*written, CHECKPOINT_NAME} - {SUMS_NAME, ARCHIVE_NAME})
-    sums: list[str] = []
-    for name in names:
-        h = hashlib.sha256()
-        if name == CHECKPOINT_NAME:
-            h.update(checkpoint)
-        else:
-            with _opened(out / name) as f:
-                while block := f.read(1 << 20):
-                    h.update(block)
-        sums.append(f"{h.hexdigest()}  {name}\n")
-    sums_bytes = "".join(sums).encode("ascii")
-    _write_file(out / SUMS_NAME, sums_bytes)
-    members = [*names, SUMS_NAME]
-    parts = [m.split("/") for m in members]
-    dirs = {"/".join(p[:i]) for p in parts for i in range(1, len(p))}
-    target = out / ARCHIVE_NAME
-    try:
-        with (
-            open(target, "wb") as raw,
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as gz,
-            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
-        ):
-            tar.addfile(_tar_info(ARCHIVE_ROOT, 0, directory=True))
-            for rel in sorted([*dirs, *members]):
-                name = f"{ARCHIVE_ROOT}/{rel}"
-                if rel in dirs:
-                    tar.addfile(_tar_info(name, 0, directory=True))
-                elif rel == CHECKPOINT_NAME:
-                    tar.addfile(_tar_info(name, len(checkpoint)), io.BytesIO(checkpoint))
-                elif rel == SUMS_NAME:
-                    tar.addfile(_tar_info(name, len(sums_bytes)), io.BytesIO(sums_bytes))
-                else:
-                    with _opened(out / rel) as f:
-                        size = os.fstat(f.fileno()).st_size
-                        tar.addfile(_tar_info(name, size), f)
-    except OSError as exc:
-        raise StoreError(f"无法写入 {target}：{os_reason(exc)}") from exc
-
-
-def _tar_info(name: str, size: int, *, directory: bool = False) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.size = size
-    info.mtime = _ARCHIVE_MTIME
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    if directory:
-        info.type = tarfile.DIRTYPE
-        info.mode = 0o755
-    else:
-        info.mode = 0o644
-    return info
-
-
-def _opened(path: Path) -> io.BufferedReader:
-    try:
-        return open(path, "rb")
-    except OSError as exc:
-        raise StoreError(f"无法读取 {path}：{os_reason(exc)}") from exc
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise StoreError(f"无法写入 {path}：{os_reason(exc)}") from exc
+    hashes = {n: h for n, h in output.hashes.items() if n not in (SUMS_NAME, ARCHIVE_NAME)}
+    hashes[CHECKPOINT_NAME] = hashlib.sha256(checkpoint).hexdigest()
+    sums = format_sums(hashes)
+    output.paths.update((SUMS_NAME, ARCHIVE_NAME))
+    if output.overlay:
+        assert output.previous is not None
+        old = _read_optional(output.previous / SUMS_NAME)
+        if old == sums and (output.previous / ARCHIVE_NAME).is_file():
+            return
+    output.put(SUMS_NAME, sums)
+    names = [*sorted(hashes), SUMS_NAME]
+    memory = {CHECKPOINT_NAME: checkpoint, SUMS_NAME: sums}
+    write_archive(output.out_dir / ARCHIVE_NAME, sorted(names), output.located, memory)
+    output.written.add(ARCHIVE_NAME)

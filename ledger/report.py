@@ -35,6 +35,12 @@ class VerifyReport:
         log_keys_ever: Every log vkey valid at some index (old keys of a rotation included).
         keys: Every department key the log registered, with its validity window.
         flagged: Entries signed by a key later revoked as compromised: ``{index: key}``.
+        inspector_keys: Every inspector key the log enrolled (docs/mobile.md §3), with its
+            validity window and declared compromise.
+        inspections: Results carrying inspector signatures and those signatures:
+            ``{"results": n, "signatures": m}``.
+        flagged_inspections: Results whose inspector signature was made with a key at or after
+            its declared compromise: ``{index: (key, …)}`` (docs/mobile.md §3).
         warnings: Human-readable warnings (Chinese).
         trust_source: ``"given"`` or ``"directory"`` (``trust.txt`` next to the data).
         checkpoints_checked: Archived checkpoints verified (signature and root).
@@ -83,6 +89,9 @@ class VerifyReport:
     #: draw announcements whose inspector snapshot was re-derived from the 执法检查人员名录库
     #: version in force (docs/workflow.md §9.2).
     inspector_libraries_checked: int = 0
+    inspector_keys: list[dict[str, Any]] = field(default_factory=list)
+    inspections: dict[str, int] = field(default_factory=lambda: {"results": 0, "signatures": 0})
+    flagged_inspections: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The report as a JSON-ready dict (the schema documented in :meth:`to_json`)."""
@@ -101,6 +110,13 @@ class VerifyReport:
             "log_keys_ever": list(self.log_keys_ever),
             "keys": [dict(k) for k in self.keys],
             "flagged": [{"index": i, "key": k} for i, k in sorted(self.flagged.items())],
+            "inspector_keys": [dict(k) for k in self.inspector_keys],
+            "inspections": dict(self.inspections),
+            "flagged_inspections": [
+                {"index": i, "key": k}
+                for i, keys in sorted(self.flagged_inspections.items())
+                for k in sorted(keys)
+            ],
             "warnings": list(self.warnings),
             "trust_source": self.trust_source,
             "checked": {
@@ -147,6 +163,11 @@ class VerifyReport:
             keys                [{key, vkey, dept, scopes, added_at, revoked_at,
                                   compromised_from}]   department keys (null = not set)
             flagged             [{index, key}] entries signed after a key's compromise
+            inspector_keys      [{key, vkey, dept, inspector, scopes, added_at, revoked_at,
+                                  reason, compromised_from}]   inspector (phone) keys
+            inspections         {results, signatures}: results carrying inspector signatures
+            flagged_inspections [{index, key}] results an inspector key signed at or after its
+                                declared compromise (docs/mobile.md §3)
             warnings            [string]      Chinese warnings
             trust_source        "given" | "directory"
             checked             {checkpoints, tiles, bundles, receipts, blobs, draws,
@@ -184,6 +205,7 @@ class VerifyReport:
             f"  根密钥 {len(self.root_keys)} 个（门限 {self.threshold}），"
             f"日志密钥 {len(self.log_keys)} 个，部门密钥 {len(self.keys)} 个（已撤销 {revoked} 个）",
         ]
+        lines.append(self._inspector_line())
         if self.timestamps:
             tsas = sorted({t["tsa"] for t in self.timestamps})
             lines.append(
@@ -196,6 +218,13 @@ class VerifyReport:
             lines.append(
                 f"  注意：{len(self.flagged)} 条条目由事后声明泄露的密钥签署：{shown}{more}"
             )
+        if self.flagged_inspections:
+            shown = "、".join(f"第 {i} 条" for i in sorted(self.flagged_inspections)[:20])
+            more = "等" if len(self.flagged_inspections) > 20 else ""
+            lines.append(
+                f"  注意：{len(self.flagged_inspections)} 条检查结果的检查人员签名由事后声明泄露的"
+                f"检查人员密钥所作：{shown}{more}"
+            )
         if self.pin_previous_size is not None:
             lines.append(
                 f"  与固定的检查点（大小 {self.pin_previous_size}）一致"
@@ -206,3 +235,14 @@ class VerifyReport:
         for warning in self.warnings:
             lines.append(f"警告：{warning}")
         return "\n".join(lines) + "\n"
+
+    def _inspector_line(self) -> str:
+        """The summary line of inspector keys and phone-signed results (docs/mobile.md §3–§4)."""
+        keys = self.inspector_keys
+        revoked = sum(1 for k in keys if k["revoked_at"] is not None)
+        compromised = sum(1 for k in keys if k["reason"] == "compromised")
+        return (
+            f"  检查人员手机密钥登记 {len(keys)} 个（已撤销 {revoked} 个，其中因手机丢失或密钥泄露"
+            f"撤销 {compromised} 个），带检查人员签名的检查结果 {self.inspections['results']} 条"
+            f"（检查人员签名 {self.inspections['signatures']} 个）"
+        )

@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledger.auditdir import AuditedDirectory, collect_blob_refs, load_trust
 from ledger.auditread import EntryLines, count_rest, read_required
@@ -38,6 +38,7 @@ from ledger.checkpoint import Checkpoint
 from ledger.errors import InterruptedAppendError, StoreError, VerificationError
 from ledger.examplekeys import example_tsa_message, example_tsas
 from ledger.journal import JOURNAL_NAME
+from ledger.kept import Kept
 from ledger.layout import ARCHIVE_DIR, CHECKPOINT_NAME, ENTRIES_NAME, TRUST_NAME
 from ledger.note import Verifier
 from ledger.payloads import ENTRY_TYPES, EntryTypes
@@ -53,7 +54,7 @@ from ledger.pin import (
 )
 from ledger.planbind import PlanBinding
 from ledger.published import check_receipts, check_tiles
-from ledger.registry import TrustAnchor
+from ledger.registry import Registry, TrustAnchor
 from ledger.replay import BlobReader, DrawCheck, Replay, replay_entries
 from ledger.report import REPORT_SCHEMA, VerifyReport
 from ledger.storescan import describe_interruption
@@ -90,6 +91,7 @@ def verify_directory(
     types: EntryTypes = ENTRY_TYPES,
     checks: Sequence[DrawCheck] = (),
     algorithms: DrawAlgorithms | None = None,
+    keep: Kept | None = None,
 ) -> VerifyReport:
     """Audit a ledger directory or a published ledger folder, offline (docs/ledger.md §13.5).
 
@@ -113,6 +115,8 @@ def verify_directory(
         algorithms: The draw algorithms recorded draws are parsed (their announcement rules)
             and re-run with, by the name their announcement gives (default:
             :data:`ledger.draw.algorithms.DRAW_ALGORITHMS`).
+        keep: Filled, when the audit succeeds, with the bytes it verified and the state its
+            replay ended in (:class:`~ledger.kept.Kept`: what the publisher publishes).
 
     Returns:
         The report.
@@ -144,7 +148,7 @@ def verify_directory(
             f"信任锚取自被验证目录自身的 {TRUST_NAME}，不能证明日志身份；"
             "请与另行公布的信任锚（网站、公告、政府公报）逐字核对"
         )
-    return _run(auditor, pin_path, update_pin, checks, algorithms)
+    return _run(auditor, pin_path, update_pin, checks, algorithms, keep)
 
 
 def _run(
@@ -153,6 +157,7 @@ def _run(
     update_pin: bool,
     checks: Sequence[DrawCheck],
     algorithms: DrawAlgorithms | None,
+    keep: Kept | None,
 ) -> VerifyReport:
     """Steps 2–7 of docs/ledger.md §13.5 (step 1, the trust anchor, is done); see the caller."""
     if audit.types.unchecked:
@@ -176,8 +181,9 @@ def _run(
         audit.warnings.append(f"{CHECKPOINT_NAME}（大小 {size}）不在存档 {ARCHIVE_DIR}/ 中")
     # Step 3b. RFC 3161 tokens on the archived checkpoints (docs/ledger.md §15.3): each
     # verifies against the pinned chain of its TSA; they bound when each entry was public.
+    read = read_required if keep is None else keep.reader(audit.path, read_required)
     bounds = check_tokens(
-        audit.path, {s: a.note for s, a in archives.items()}, audit.trust.tsas, read_required
+        audit.path, {s: a.note for s, a in archives.items()}, audit.trust.tsas, read
     )
     for name in example_tsas(audit.path, audit.trust.tsas):  # docs/ledger.md §15.6.1
         audit.warnings.append(f"{example_tsa_message([name])}；本账本的时间界限只能作为示例")
@@ -190,6 +196,8 @@ def _run(
     draw_audit = LedgerAudit() if algorithms is None else LedgerAudit(algorithms=algorithms)
     time_rules = TimeRules(bounds)  # docs/ledger.md §15.8
     hooks: list[DrawCheck] = [draw_audit, time_rules, PlanBinding(), *checks]  # workflow.md §8
+    if keep is not None:
+        hooks.append(keep)
     replay = replay_entries(audit, size, archives, pin[1].size if pin else None, hooks)
     root, current_keys = _check_checkpoint(audit, replay, cp_note, checkpoint)
     tail_count, torn = count_rest(audit.path / ENTRIES_NAME, size)
@@ -212,6 +220,10 @@ def _run(
         check_pin(audit.origin, entries, pin, (cp_note, checkpoint), replay.roots_at)
     if left:
         raise _interrupted(audit.path, size, left)
+    if keep is not None:
+        keep.note, keep.archives = cp_note, {s: a.note for s, a in archives.items()}
+        keep.registry, keep.tasks, keep.bounds = replay.registry, draw_audit.tasks, bounds
+        keep.read_blob = audit.read_blob
     return _report(
         audit,
         replay,
@@ -343,6 +355,12 @@ def _report(
         audit.warnings.append(
             f"{len(registry.flagged)} 条条目由事后声明泄露（compromised）的密钥签署，已标记"
         )
+    inspectors = registry.inspectors
+    if inspectors.flagged:
+        audit.warnings.append(
+            f"{len(inspectors.flagged)} 条检查结果的检查人员签名由事后声明泄露（compromised）的"
+            "检查人员密钥所作，已标记（docs/mobile.md §3）"
+        )
     return VerifyReport(
         origin=audit.origin,
         size=checkpoint.size,
@@ -374,4 +392,25 @@ def _report(
         pools_checked=draw_audit.pools.announcements_checked,
         libraries_checked=draw_audit.library.checked,
         inspector_libraries_checked=draw_audit.library.inspectors_checked,
+        inspector_keys=_inspector_keys(registry),
+        inspections={"results": inspectors.results, "signatures": inspectors.signatures},
+        flagged_inspections=dict(inspectors.flagged),
     )
+
+
+def _inspector_keys(registry: Registry) -> list[dict[str, Any]]:
+    """The report's ``inspector_keys`` rows (docs/ledger.md §13.9), by key reference."""
+    return [
+        {
+            "key": ref,
+            "vkey": rec.verifier.vkey,
+            "dept": rec.dept,
+            "inspector": rec.inspector,
+            "scopes": sorted(rec.scopes),
+            "added_at": rec.added_at,
+            "revoked_at": rec.revoked_at,
+            "reason": rec.reason,
+            "compromised_from": rec.compromised_from,
+        }
+        for ref, rec in sorted(registry.inspectors.keys.items())
+    ]

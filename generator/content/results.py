@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from generator.content.model import InspectionMethod, _ChineseEnum
 from ledger.vocabulary import RESULT_CATEGORY_TABLE
@@ -101,6 +101,16 @@ class FollowUp:
     recheck: str = ""
 
 
+class CompromisedSignature(NamedTuple):
+    """An inspector's phone signature on a result made with a key whose compromise was declared
+    from ``compromised_from`` (≤ the result's index) on; revoked at ``revoked_at``
+    (docs/mobile.md §3)."""
+
+    inspector: str
+    compromised_from: int
+    revoked_at: int
+
+
 @dataclass(frozen=True)
 class InspectionResult:
     """One department's published result for one entity in one task (归集到市场主体名下)."""
@@ -126,6 +136,9 @@ class InspectionResult:
     #: 执法证号 of the inspectors whose phone keys signed it (docs/mobile.md §4); empty for a
     #: result imported from a form.
     signed_by: tuple[str, ...] = ()
+    #: The signatures of ``signed_by`` that are flagged: their key was later revoked as
+    #: compromised from this result's index or earlier (docs/mobile.md §3).
+    compromised: tuple[CompromisedSignature, ...] = ()
 
     @property
     def proven_text(self) -> str:

@@ -4,12 +4,12 @@
 more than one department — the announcement of a joint draw, each department's reveal, the
 confirmation — and every statement of one department other than the operator (the plan's
 organiser, 市场监管局, who runs the site: replies, the draws other departments lead, their
-follow-ups and 抄告; ``--request``, ``docs/signing.md`` §11) through separate office
-directories, as separate offices would: each office holds only its own key file and its own
-draw secret, and a copy of the published ledger it synchronises before signing; only
-commitment, request and signature files travel to the lead, who appends. (Results imported
-from forms are still signed where the site is: one import appends several entries, and a
-request holds one.) The keys are the public example keys and the secrets the public example secrets
+follow-ups and 抄告; ``--request``, ``docs/signing.md`` §11; their result imports, from
+forms and from phone bundles, as batch requests, §13) through separate office directories, as
+separate offices would: each office holds only its own key file and its own draw secret, and a
+copy of the published ledger it synchronises before signing; only commitment, request and
+signature files travel to the lead, who appends. The lead's process signs only as the
+operator. The keys are the public example keys and the secrets the public example secrets
 (:func:`generator.workflow.drawing.department_secret`), so the entries, and the example ledger,
 are byte for byte those of the one-process example: a test compares them.
 """
@@ -119,10 +119,12 @@ class OfficeYear(Year):
     # -- routing --------------------------------------------------------------------------------
 
     def gk(self, *args: str) -> str:
-        """Run a step; announce, reveal, confirm and every statement of a department other
-        than the operator go through the offices."""
+        """Run a step; announce, reveal, confirm and every statement or result import of a
+        department other than the operator go through the offices."""
         if tuple(args[:2]) in _STATEMENTS and self._signing_dept(args) != self.operator:
             return self.statement(*args)
+        if tuple(args[:2]) == ("results", "import") and _option(args, "--dept") != self.operator:
+            return self.batch(*args)
         if tuple(args[:2]) not in _ROUTED:
             return super().gk(*args)
         task_id, at = args[2], _option(args, "--at")
@@ -143,6 +145,26 @@ class OfficeYear(Year):
         assert dept == self._signing_dept(args), (dept, args)
         self._open_office(dept)
         return self._signed_by(request, [dept], _option(args, "--at"))
+
+    def batch(self, *args: str) -> str:
+        """A result import of a department other than the operator: the lead prepares every
+        entry it would append as one batch request (``docs/signing.md`` §13), the department
+        signs them all in its office with only its own key, and the lead appends them."""
+        batches = self.lead_dir / "batches"
+        batches.mkdir(parents=True, exist_ok=True)
+        request = batches / f"{len(list(batches.glob('*.json'))):04d}.results.json"
+        dept, at = _option(args, "--dept"), _option(args, "--at")
+        super().gk(*args, "--request", str(request))
+        assert json.loads(request.read_bytes())["signers"] == [dept], (request, args)
+        self._open_office(dept)
+        outbox = self.office(dept) / "outbox"
+        self.cli("sign", str(request), "--key", str(self.key(dept)), "--ledger",
+                 str(self.sync(dept)), "--out", str(outbox), "--at", at)  # fmt: skip
+        inbox = self.lead_dir / "signatures" / request.stem
+        inbox.mkdir(parents=True)
+        sigs = outbox / f"{request.stem}.{dept}.sigs"
+        shutil.copyfile(sigs, inbox / sigs.name)
+        return super().gk("request", "append", str(request), "--signatures", str(inbox), "--at", at)
 
     def _participants_of(self, task_id: str) -> list[str]:
         (task,) = [t for p in self.content.plans for t in p.tasks if t.id == task_id]

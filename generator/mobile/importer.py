@@ -18,6 +18,7 @@ from generator import entryids
 from generator.content.results import NO_PROBLEM, FollowUpMeasure, ResultCategory, measure_mismatch
 from generator.content.text import unsafe_text_message
 from generator.errors import BundleError, WorkflowError
+from generator.keyrequests import compromised_from_problem
 from generator.mobile.example import example_public_key
 from generator.mobile.formats import Bundle, BundleResult, Enrolment, read_file
 from generator.workflow.site import SiteRepo
@@ -32,7 +33,15 @@ from ledger.payloads import (
 )
 from ledger.tasks import TaskState, china_date
 
-__all__ = ["BundleReport", "enrol", "import_bundle", "revoke"]
+__all__ = [
+    "BundlePlan",
+    "BundleReport",
+    "Revocation",
+    "enrol",
+    "import_bundle",
+    "plan_bundle",
+    "revoke",
+]
 
 
 def _append_one(
@@ -82,28 +91,49 @@ def enrol(
     return _append_one(repo, body, key, log_key), verifier.key_ref
 
 
+@dataclass(frozen=True)
+class Revocation:
+    """What ``inspector.revoke`` recorded: the checkpoint and the results it flags."""
+
+    checkpoint: Checkpoint
+    flagged: tuple[int, ...]
+
+
 def revoke(
     repo: SiteRepo,
     key_ref: str,
     dept: str,
     reason: str,
+    compromised_from: int | None,
     at: str,
     key: Path | None,
     log_key: Path | None,
-) -> Checkpoint:
-    """Record ``inspector.revoke`` of the inspector key ``key_ref`` of ``dept``.
+) -> Revocation:
+    """Record ``inspector.revoke`` of the inspector key ``key_ref`` of ``dept``; with
+    ``compromised_from`` (reason ``compromised``), the results the key signed at that index or
+    later are flagged (docs/mobile.md §3).
 
     Raises:
-        WorkflowError: the key is not an enrolled, unrevoked inspector key of ``dept``.
+        WorkflowError: the key is not an enrolled, unrevoked inspector key of ``dept``, or
+            ``compromised_from`` is given with another reason or outside ``added_at < c ≤
+            size`` (nothing is appended).
     """
-    rec = repo.state().registry.inspectors.keys.get(key_ref)
+    registry = repo.state().registry
+    rec = registry.inspectors.keys.get(key_ref)
     if rec is None or rec.dept != dept or rec.revoked_at is not None:
         raise WorkflowError(f"{key_ref} 不是部门“{dept}”登记且尚未撤销的检查人员密钥")
+    if compromised_from is not None:
+        problem = compromised_from_problem(reason, compromised_from, rec.added_at, registry.size)
+        if problem is not None:
+            raise WorkflowError(problem)
     body = InspectorRevoke(
         id=entryids.inspector_revoke(dept, rec.verifier.key_id), ts=at, dept=dept, key=key_ref,
-        reason=reason,
+        reason=reason, compromised_from_index=compromised_from,
     )  # fmt: skip
-    return _append_one(repo, body, key, log_key)
+    checkpoint = _append_one(repo, body, key, log_key)
+    signed = registry.inspectors.signed.get(key_ref, ())
+    flagged = tuple(i for i in signed if compromised_from is not None and i >= compromised_from)
+    return Revocation(checkpoint, flagged)
 
 
 @dataclass(frozen=True)
@@ -158,16 +188,25 @@ def _check_result(item: BundleResult, rec: InspectorKey, team: set[str], where: 
         raise BundleError(f"{where}：后续处置已完结的须有完结日期，未完结的不应有")
 
 
-def import_bundle(
-    repo: SiteRepo, path: Path, dept: str, at: str, key: Path | None, log_key: Path | None
-) -> BundleReport:
-    """Check the signed bundle ``path`` and publish its results (docs/mobile.md §6.3).
+@dataclass(frozen=True)
+class BundlePlan:
+    """The ``result.publish`` bodies a bundle import would append, in order (the department's
+    signature not yet made), and what it skipped."""
+
+    bodies: tuple[ResultPublish, ...]
+    unchanged: int
+    inspector: str
+
+
+def plan_bundle(repo: SiteRepo, path: Path, dept: str, at: str) -> BundlePlan:
+    """Check the signed bundle ``path`` (docs/mobile.md §6.3) and work out its entries, each
+    carrying the inspector's signature, without the department's signature.
 
     Raises:
         BundleError: the bundle is not in the documented format, belongs to another log or
             department, its key is not an enrolled and unrevoked inspector key of ``dept``, a
             signature does not verify (the bundle was altered after signing), the inspector is
-            not on the business's team, or a result breaks a rule; nothing is appended.
+            not on the business's team, or a result breaks a rule.
         WorkflowError: the task is not confirmed or ``dept`` does not take part in it.
     """
     where = str(path)
@@ -187,7 +226,7 @@ def import_bundle(
     rec = _bundle_key(repo, bundle, where)
     assert record.result is not None
     drawn_on, today = china_date(record.result.ts), china_date(at)
-    lines: list[bytes] = []
+    bodies: list[ResultPublish] = []
     unchanged = 0
     for i, item in enumerate(bundle.results):
         at_item = f"{where}：第 {i + 1} 条结果（主体 {item.result.entity}）"
@@ -205,11 +244,27 @@ def import_bundle(
                 unchanged += 1
                 continue
             raise BundleError(f"{at_item}：本部门已公示该主体的检查结果，更正请用检查结果录入表")
-        lines.append(_entry(repo, bundle, item, at, key))
-    if not lines:
-        return BundleReport(None, 0, unchanged, rec.inspector)
+        bodies.append(_body(bundle, item, at))
+    return BundlePlan(tuple(bodies), unchanged, rec.inspector)
+
+
+def import_bundle(
+    repo: SiteRepo, path: Path, dept: str, at: str, key: Path | None, log_key: Path | None
+) -> BundleReport:
+    """Check the signed bundle ``path`` and publish its results (:func:`plan_bundle`), signed
+    here with ``dept``'s key: one transaction, every entry or none.
+
+    Raises:
+        BundleError / WorkflowError: as :func:`plan_bundle` (nothing is appended);
+            WorkflowError also if the key is not ``dept``'s.
+    """
+    plan = plan_bundle(repo, path, dept, at)
+    if not plan.bodies:
+        return BundleReport(None, 0, plan.unchanged, plan.inspector)
+    signer = repo.signer(dept, key)
+    lines = [sign(repo.trust.origin, body, [signer]) for body in plan.bodies]
     checkpoint = repo.append(lines, repo.log_signer(log_key))
-    return BundleReport(checkpoint, len(lines), unchanged, rec.inspector)
+    return BundleReport(checkpoint, len(lines), plan.unchanged, plan.inspector)
 
 
 def _same(old: ResultPublish, item: BundleResult) -> bool:
@@ -217,8 +272,8 @@ def _same(old: ResultPublish, item: BundleResult) -> bool:
     return old.result == item.result and old.inspection.attachments == item.attachments
 
 
-def _entry(repo: SiteRepo, bundle: Bundle, item: BundleResult, at: str, key: Path | None) -> bytes:
-    body = ResultPublish(
+def _body(bundle: Bundle, item: BundleResult, at: str) -> ResultPublish:
+    return ResultPublish(
         id=entryids.result_publish(bundle.task_id, bundle.dept, item.result.entity),
         ts=at,
         dept=bundle.dept,
@@ -228,4 +283,3 @@ def _entry(repo: SiteRepo, bundle: Bundle, item: BundleResult, at: str, key: Pat
             attachments=item.attachments, sigs=(InspectorSig(key=bundle.key, sig=item.sig),)
         ),
     )
-    return sign(repo.trust.origin, body, [repo.signer(bundle.dept, key)])

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Lock
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from generator.content.model import Content
 from generator.content.results import InspectionResult
@@ -62,6 +62,7 @@ from generator.site.data import (
     derive,
     read_ledger,
 )
+from generator.site.ledgerfiles import draw_proofs, ledger_info, publish_into, verified_ledger
 from generator.site.page import BulkPages
 from generator.site.pages import Page, PageSet, digest
 from generator.site.renderer import Renderer
@@ -75,6 +76,9 @@ from generator.site.search import (
 from generator.site.templates_dir import default_templates
 from generator.site.urls import base_path, relative_url
 from generator.site.writer import JOURNAL, SiteWriter, write_file
+
+if TYPE_CHECKING:
+    from ledger.verified import VerifiedLedger
 
 __all__ = ["BuildReport", "build_site", "default_templates", "relative_url"]
 
@@ -252,9 +256,12 @@ def _build(
     deadlines = load_deadlines(cache_dir, calendar) if cache_dir and calendar else None
     if record is not None:  # the content must be what the ledger published (docs/site.md §8.1)
         record.check_content(content)
+    verified = verified_ledger(draws_dir, record)  # the one audit of this build
     # Phase 1 builds many small acyclic objects that live until the end (cache.paused_gc).
     with paused_gc():
-        data = _site_data(content, results, draws_dir, derived, deadlines, record, task_facts)
+        data = _site_data(content, results, draws_dir, verified, derived, deadlines, record)
+        if task_facts is not None:
+            data.task_facts = task_facts
         shared = _shared_key(content, data, code_key, search)
         memo_id = digest(content_key, shared) if content_key else None
         memo = load_memo(cache_dir, memo_id) if cache_dir is not None and memo_id else None
@@ -271,7 +278,7 @@ def _build(
     writer = SiteWriter(output)
     try:
         previous = output.resolve() if old is not None else None
-        ledger_files = _publish_ledger(draws_dir, writer, _existing(output), previous is not None)
+        ledger_files = publish_into(verified, writer, _existing(output), previous is not None)
         data.ledger_files = frozenset(ledger_files)
         for p in pages:
             writer.claim(p.path)
@@ -328,20 +335,17 @@ def _site_data(
     content: Content,
     results: Sequence[InspectionResult],
     draws_dir: Path | None,
+    verified: VerifiedLedger | None,
     derived: dict[str, Any] | None,
     deadlines: dict[int, tuple[int | None, str]] | None,
     record: LedgerRecord | None,
-    task_facts: Mapping[str, Any] | None,
 ) -> SiteData:
-    """The site data: content, results and what the ledger in ``draws_dir`` proves (with the
-    draw proofs when the ledger has a ``trust.txt``)."""
-    data = SiteData(content, results, read_ledger(draws_dir), derived, deadlines, record)
-    if draws_dir is not None and (draws_dir / "trust.txt").is_file():
-        from generator.site.drawproof import load_draw_proofs
-
-        data.draw_proofs = load_draw_proofs(draws_dir)
-    if task_facts is not None:
-        data.task_facts = task_facts
+    """The site data: content, results and what the audited ledger proves (with the draw
+    proofs); without an audited ledger, the checkpoint of ``draws_dir`` as it is, if any."""
+    info = ledger_info(verified) if verified is not None else read_ledger(draws_dir)
+    data = SiteData(content, results, info, derived, deadlines, record)
+    if verified is not None:
+        data.draw_proofs = draw_proofs(verified)
     return data
 
 
@@ -759,34 +763,3 @@ def _generated(search: bool) -> frozenset[str]:
     if not search:
         return frozenset()
     return frozenset({"pagefind/pagefind.js"})
-
-
-def _publish_ledger(
-    draws_dir: Path | None, writer: SiteWriter, previous: Path | None, incremental: bool
-) -> list[str]:
-    """Publish tiles, receipts, entries and the verifier zipapp into ``ledger/`` with
-    :func:`ledger.publish.publish_ledger` (when ``trust.txt`` exists).
-
-    Returns the published paths (claimed; staged when new or changed).
-    """
-    if draws_dir is None or not (draws_dir / "trust.txt").is_file():
-        return []
-    from ledger.publish import publish_ledger
-    from ledger.trust import parse_trust
-
-    anchor = parse_trust((draws_dir / "trust.txt").read_bytes())
-    out = writer.staging / "ledger"
-    old = previous / "ledger" if previous is not None and (previous / "ledger").is_dir() else None
-    publish_ledger(draws_dir, out, trust=anchor, previous=old)
-    paths: list[str] = []
-    for path in sorted(out.rglob("*")):
-        if not path.is_file():
-            continue
-        rel = path.relative_to(writer.staging).as_posix()
-        writer.claim(rel)
-        paths.append(rel)
-        if incremental and previous is not None and _same(previous / rel, path.read_bytes()):
-            path.unlink()  # unchanged: keep the published copy
-        else:
-            writer.mark_staged([rel])
-    return paths

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.content.drawsize import draw_size
 from generator.content.model import (
@@ -35,6 +35,9 @@ from generator.content.workdays import CalendarUnavailableError, publication_dea
 from generator.site.urls import code_shard, slug
 from generator.workflow.metrics import Figures, Rate, compute_figures
 from generator.workflow.published import PublishedChecklist, PublishedVersion
+
+if TYPE_CHECKING:
+    from ledger.verified import VerifiedLedger
 
 __all__ = ["Rate", "SiteData"]
 
@@ -129,6 +132,9 @@ class LedgerRecord:
     ``checklists``: each department's published 抽查事项清单 (docs/site.md §8.1); the build
     refuses content that differs from a latest version, and the checklist pages list only these
     departments' items. None: no ledger to check against (every item is shown as before).
+    ``verified``: the audit of this build (:func:`ledger.verified.verify_ledger`), which the
+    ledger page, the draw proof pages and the published ``ledger/`` are made from; None: the
+    build audits ``draws/`` itself when it has a ``trust.txt``.
     """
 
     as_of: dt.date | None = None
@@ -140,6 +146,7 @@ class LedgerRecord:
     #: Every version of each library the ledger records (docs/workflow.md §9), oldest first; the
     #: build refuses a library in ``content/`` that differs from its latest version.
     library: Mapping[str, tuple[PublishedVersion, ...]] = field(default_factory=dict)
+    verified: VerifiedLedger | None = None
 
     def check_content(self, content: Content) -> None:
         """Require ``content`` to be what the ledger published: every published plan and each

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ __all__ = [
     "SiteInfo",
     "draw_proof_data",
     "draw_proof_page",
+    "draw_proofs_of",
     "load_draw_proofs",
     "proof_json_bytes",
     "write_draw_proofs",
@@ -272,7 +273,15 @@ def load_draw_proofs(draws_dir: Path) -> dict[str, dict[str, Any]]:
     """
     trust = read_trust(draws_dir)
     store = open_store(draws_dir, trust)
-    state = replay_store(store, trust)
+    return draw_proofs_of(replay_store(store, trust), trust.origin, store.get_blob)
+
+
+def draw_proofs_of(
+    state: LedgerState, origin: str, read_blob: Callable[[str], bytes]
+) -> dict[str, dict[str, Any]]:
+    """:func:`load_draw_proofs` of a ledger already replayed (``gongkai build`` passes the state
+    its audit ended in: no second replay). ``read_blob`` reads a blob checked against its hash.
+    """
     root_update_at = next(
         (e.index for e in state.entries if e.type == "root.update"),
         None,
@@ -281,7 +290,7 @@ def load_draw_proofs(draws_dir: Path) -> dict[str, dict[str, Any]]:
     for task_id, record in sorted(state.tasks.tasks.items()):
         if record.result is None or record.announce is None or record.beacon is None:
             continue
-        out[task_id] = _task_proof(state, record, trust.origin, store.get_blob, root_update_at)
+        out[task_id] = _task_proof(state, record, origin, read_blob, root_update_at)
     return out
 
 

@@ -666,6 +666,7 @@ def result_key(r: InspectionResult) -> tuple[object, ...]:
         r.proven_public,
         r.proven_tsa,
         r.signed_by,
+        r.compromised,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from generator.content.model import InspectionMethod
 from generator.content.results import (
+    CompromisedSignature,
     FollowUp,
     FollowUpMeasure,
     FollowUpState,
@@ -79,7 +80,8 @@ def result_from_entry(
     The publication deadline is not part of it: it is computed where it is used, by the one
     definition of docs/workflow.md §4 (:mod:`generator.workflow.metrics`). ``inspector_keys``
     (the replayed registry's): to name the inspectors whose phone keys signed a ``result.publish``
-    (``signed_by``, docs/mobile.md §4).
+    (``signed_by``, docs/mobile.md §4) and those whose key was later declared compromised from
+    ``index`` or earlier (``compromised``, §3).
 
     Raises:
         VerificationError: if the body does not match its schema (only possible for an entry
@@ -91,8 +93,15 @@ def result_from_entry(
         raise TypeError(f"条目 {entry.id} 不是检查结果")
     r = body.result
     signed_by: tuple[str, ...] = ()
+    compromised: tuple[CompromisedSignature, ...] = ()
     if inspector_keys is not None and isinstance(body, ResultPublish):
-        signed_by = tuple(k.inspector for k in inspector_keys.signers_of(body))
+        signers = inspector_keys.signers_of(body)
+        signed_by = tuple(k.inspector for k in signers)
+        compromised = tuple(
+            CompromisedSignature(k.inspector, k.compromised_from, k.revoked_at)
+            for k in signers
+            if k.compromised_from is not None and k.revoked_at is not None and k.flags(index)
+        )
     followup = FollowUp(
         measure=FollowUpMeasure(r.followup.measure),
         state=FollowUpState(r.followup.state),
@@ -119,4 +128,5 @@ def result_from_entry(
         proven_public=proven.latest if proven is not None else None,
         proven_tsa=proven.tsa if proven is not None else "",
         signed_by=signed_by,
+        compromised=compromised,
     )

@@ -211,19 +211,24 @@ class ImportReport:
     warnings: tuple[str, ...]
 
 
-def import_results(
-    repo: SiteRepo,
-    task_id: str,
-    dept: str,
-    form: Path,
-    at: str,
-    key: Path | None,
-    log_key: Path | None,
-) -> ImportReport:
-    """Check a filled form and record its results (new: publish; changed: correct).
+@dataclass(frozen=True)
+class ImportPlan:
+    """The entries a result import would append, in order (nothing signed yet), and what the
+    form said besides: the rows left unchanged and the reader's warnings."""
+
+    bodies: tuple[ResultPublish | ResultCorrect, ...]
+    published: int
+    corrected: int
+    unchanged: int
+    warnings: tuple[str, ...]
+
+
+def plan_import(repo: SiteRepo, task_id: str, dept: str, form: Path, at: str) -> ImportPlan:
+    """Check a filled form and work out its entries (new: publish; changed: correct;
+    unchanged: skipped), without signing or appending them.
 
     Raises:
-        ContentError: with every located problem of the form (nothing is appended).
+        ContentError: with every located problem of the form.
         WorkflowError: if the task is not confirmed or ``dept`` does not take part.
     """
     record, state = _record(repo, task_id, TaskState.CONFIRMED)
@@ -240,44 +245,52 @@ def import_results(
         form, task_id=task_id, dept_id=dept, expected=expected, draw_date=china_date(record.result.ts),
         today=china_date(at), inspector_depts={i.id: i.dept for i in repo.content.inspectors}, problems=problems,
     )  # fmt: skip
-    signer = repo.signer(dept, key)
-    lines: list[bytes] = []
-    published = corrected = unchanged = 0
+    bodies: list[ResultPublish | ResultCorrect] = []
+    unchanged = 0
     for row in parsed:
         result = result_payload(**row.body_kwargs())
         previous = record.results.get((dept, row.entity))
-        body: ResultPublish | ResultCorrect
         if previous is None:
-            body = ResultPublish(
-                id=entryids.result_publish(task_id, dept, row.entity),
-                ts=at,
-                dept=dept,
-                task_id=task_id,
-                result=result,
-            )
-            published += 1
-        else:
-            old = state.entries[previous]
-            if old.payload.result == result:
-                unchanged += 1
-                continue
-            body = ResultCorrect(
-                id=entryids.result_correct(task_id, dept, row.entity, previous),
-                ts=at,
-                dept=dept,
-                task_id=task_id,
-                refers=Refers(index=previous, leaf_hash=old.leaf_hash.hex()),
-                result=result,
-                reason="重新导入检查结果录入表时更正",
-            )
-            corrected += 1
-        lines.append(sign(repo.trust.origin, body, [signer]))
+            ident = entryids.result_publish(task_id, dept, row.entity)
+            bodies.append(ResultPublish(id=ident, ts=at, dept=dept, task_id=task_id, result=result))
+            continue
+        old = state.entries[previous]
+        if old.payload.result == result:
+            unchanged += 1
+            continue
+        correct = ResultCorrect(
+            id=entryids.result_correct(task_id, dept, row.entity, previous), ts=at, dept=dept,
+            task_id=task_id, refers=Refers(index=previous, leaf_hash=old.leaf_hash.hex()),
+            result=result, reason="重新导入检查结果录入表时更正",
+        )  # fmt: skip
+        bodies.append(correct)
+    published = sum(isinstance(b, ResultPublish) for b in bodies)
     warnings = tuple(str(p) for p in problems.warnings)
-    if not lines:
-        return ImportReport(None, 0, 0, unchanged, warnings)
-    return ImportReport(
-        repo.append(lines, repo.log_signer(log_key)), published, corrected, unchanged, warnings
-    )
+    return ImportPlan(tuple(bodies), published, len(bodies) - published, unchanged, warnings)
+
+
+def import_results(
+    repo: SiteRepo,
+    task_id: str,
+    dept: str,
+    form: Path,
+    at: str,
+    key: Path | None,
+    log_key: Path | None,
+) -> ImportReport:
+    """Check a filled form and record its results (:func:`plan_import`), signed here with
+    ``dept``'s key: one transaction, every entry or none.
+
+    Raises:
+        ContentError: with every located problem of the form (nothing is appended).
+        WorkflowError: if the task is not confirmed or ``dept`` does not take part, or the key
+            is not ``dept``'s.
+    """
+    plan = plan_import(repo, task_id, dept, form, at)
+    signer = repo.signer(dept, key)
+    lines = [sign(repo.trust.origin, body, [signer]) for body in plan.bodies]
+    checkpoint = repo.append(lines, repo.log_signer(log_key)) if lines else None
+    return ImportReport(checkpoint, plan.published, plan.corrected, plan.unchanged, plan.warnings)
 
 
 def followup(

@@ -1,9 +1,10 @@
 """The business page's in-browser check of inspectors' signatures (static/verify/inspection-v1.js,
 docs/mobile.md §10), on the example site: a phone-signed result verifies (“验证通过”); an entry
-changed in entries.jsonl fails on the checkpoint's root; and a forgery that keeps every other
-check true — the result's text changed, the entry re-signed with the (public) example department
-key and the checkpoint re-signed with the (public) example log key — fails on the inspector's
-signature alone.
+changed in entries.jsonl fails on the checkpoint's root; a forgery that keeps every other check
+true — the result's text changed, the entry re-signed with the (public) example department key
+and the checkpoint re-signed with the (public) example log key — fails on the inspector's
+signature alone; and once the department revokes the inspector's key as compromised from that
+result's index, the result verifies but is flagged (“验证通过（已标记）”, §3).
 
 Same requirements as ``test_browser.py`` (skipped without Chromium and Playwright).
 """
@@ -52,22 +53,26 @@ def _check(browser: Any, url: str) -> str:
 
 @pytest.fixture(scope="module")
 def copies(example_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Two tampered copies of the example site under one web root: ``moved/`` (an entry line
-    changed) and ``forged/`` (changed, re-signed, new checkpoint)."""
+    """Three copies of the example site under one web root: ``moved/`` (an entry line changed),
+    ``forged/`` (changed, re-signed, new checkpoint) and ``flagged/`` (the inspector's key then
+    revoked by the department as compromised from that result's index, new checkpoint)."""
     www = tmp_path_factory.mktemp("inspection-www")
     index, value = _signed_line(example_site / "ledger")
-    for name in ("moved", "forged"):
+    for name in ("moved", "forged", "flagged"):
         site = www / name / BASE_PATH.strip("/")
         shutil.copytree(example_site, site, symlinks=True)
         ledger = site / "ledger"
         lines = (ledger / "entries.jsonl").read_bytes().splitlines()
         body = dict(value["body"], result=dict(value["body"]["result"], detail="（签名后改动）"))
+        origin = (ledger / "trust.txt").read_text().split("\norigin ", 1)[1].split("\n", 1)[0]
+        dept = example_signer(dept_key_name(origin, body["dept"]))
         if name == "moved":
             lines[index] = canonical.dumps(dict(value, body=body))
         else:
-            origin = (ledger / "trust.txt").read_text().split("\norigin ", 1)[1].split("\n", 1)[0]
-            dept = example_signer(dept_key_name(origin, body["dept"]))
-            lines[index] = make_entry(origin, body, [dept])
+            if name == "forged":
+                lines[index] = make_entry(origin, body, [dept])
+            else:
+                lines.append(make_entry(origin, _revoke(value["body"], index), [dept]))
             tree = RootBuilder()
             tree.extend(leaf_hash(line) for line in lines)
             note = sign_checkpoint(
@@ -78,13 +83,28 @@ def copies(example_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     yield from serve(www)
 
 
+def _revoke(result: dict[str, Any], index: int) -> dict[str, Any]:
+    """The ``inspector.revoke`` of the key that signed ``result``, compromised from ``index``."""
+    ref = result["inspection"]["sigs"][0]["key"]
+    return {
+        "compromised_from_index": index,
+        "dept": result["dept"],
+        "id": f"inspector.revoke/{result['dept']}/{ref.rsplit('+', 1)[1]}",
+        "key": ref,
+        "reason": "compromised",
+        "ts": "2024-12-31T00:00:00Z",
+        "type": "inspector.revoke",
+    }
+
+
 def test_a_phone_signed_result_verifies_in_the_browser(
     browser: Any, example_url: str, example_site: Path
 ) -> None:
     _, value = _signed_line(example_site / "ledger")
     text = _check(browser, f"{example_url}entities/{value['body']['result']['entity']}/")
-    assert text.startswith("验证通过"), text
+    assert text.startswith("验证通过："), text
     assert "在手机上签名" in text
+    assert "已标记" not in text
 
 
 def test_an_entry_changed_in_the_published_ledger_fails(
@@ -105,3 +125,15 @@ def test_a_result_re_signed_by_the_department_fails_on_the_inspector_signature(
     )
     assert text.startswith("验证失败"), text
     assert "签名无效" in text
+
+
+def test_a_result_signed_after_the_declared_compromise_is_flagged(
+    browser: Any, copies: str, example_site: Path
+) -> None:
+    _, value = _signed_line(example_site / "ledger")
+    text = _check(
+        browser, f"{copies}flagged{BASE_PATH}entities/{value['body']['result']['entity']}/"
+    )
+    assert text.startswith("验证通过（已标记）"), text
+    assert "注意：该检查人员密钥已声明泄露。" in text
+    assert "不能证明是本人所签" in text

@@ -17,6 +17,7 @@ from generator.example.keys import (
 )
 from generator.example.offices import build_year_by_offices
 from generator.example.year import build_year
+from generator.workflow import site as site_module
 from ledger.keys import read_private_key
 from ledger.note import Signer
 from tests.workflow.ceremony import private_keys
@@ -50,8 +51,18 @@ def test_year_rebuild_is_byte_identical(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_offices_produce_draws_byte_for_byte(tmp_path: Path) -> None:
+def test_the_offices_produce_draws_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out, work = tmp_path / "draws", tmp_path / "work"
+    derived: list[str] = []  # the department keys the site's process (the lead's) derived
+
+    def spy(name: str) -> Signer:
+        if "/dept/" in name:
+            derived.append(name)
+        return example_signer(name)
+
+    monkeypatch.setattr(site_module, "example_signer", spy)
     build_year_by_offices(ROOT / "content", out, work)
     rebuilt, committed = _files(out), _files(ROOT / "draws")
     assert sorted(rebuilt) == sorted(committed), "regenerate: python -m generator.example.offices"
@@ -76,9 +87,19 @@ def test_the_offices_produce_draws_byte_for_byte(tmp_path: Path) -> None:
     for dept in depts:
         assert private_keys(offices / f"office-{dept}") == [f"{ORIGIN_BASE}/dept/{dept}/1"]
     # Every statement of one department other than the operator (scjg) went through that
-    # department's office as a request (docs/signing.md §11); results imports excepted.
+    # department's office as a request (docs/signing.md §11), every result it imported as a
+    # batch request (§13): the lead's process signed as the operator only.
+    assert derived, "the operator's own entries are signed by the site"
+    assert set(derived) == {f"{ORIGIN_BASE}/dept/scjg/1"}, sorted(set(derived))
     routed = {json.loads(r.read_bytes())["body"]["id"] for r in (lead / "requests").glob("*.json")}
-    elsewhere = {"result.publish", "result.correct", "draw.announce", "draw.reveal", "task.confirm"}
+    batches = sorted((lead / "batches").glob("*.json"))
+    assert batches
+    for batch in batches:
+        value = json.loads(batch.read_bytes())
+        assert value["format"] == "gongkai-sign-batch/v1"
+        assert value["signers"] != ["scjg"], batch
+        routed |= {body["id"] for body in value["entries"]}
+    elsewhere = {"draw.announce", "draw.reveal", "task.confirm"}
     others = [
         entry["body"]["id"]
         for entry in map(json.loads, (out / "entries.jsonl").read_bytes().splitlines())
@@ -86,6 +107,7 @@ def test_the_offices_produce_draws_byte_for_byte(tmp_path: Path) -> None:
     ]
     assert others
     assert set(others) <= routed, sorted(set(others) - routed)
+    assert any(i.startswith("result.publish/") for i in others)
     # Every announcement was appended from signature files the offices sent.
     sigs = sorted(p.name for p in (lead / "signatures").rglob("*.sig"))
     assert any(".announce." in s for s in sigs), sigs

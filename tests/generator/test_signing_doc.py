@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from generator.signing import Request, Signature
-from generator.signing_summary import summarise
+from generator.signing_summary import summarise, summarise_batch
 from ledger.draw.algorithms import DRAW_V1
 from ledger.entries import parse_entry
 from ledger.examplekeys import example_signer
@@ -134,6 +134,75 @@ def test_the_statement_example_is_the_implementation() -> None:
     assert _in_section("## 11.", *statement_example()) == "task.reply"
 
 
+def _result(entity: str, problem: bool) -> dict[str, object]:
+    day = "2024-04-02"
+    if problem:
+        return {
+            "entity": entity, "items": ["WJ-01"], "methods": ["现场检查"],
+            "categories": ["违反本部门相关规定"],
+            "detail": "安全管理制度落实不到位，已下达责令改正通知书。\n限期15日整改。",
+            "inspectors": ["62082302001", "62082302004"], "inspected_on": day, "completed_on": day,
+            "followup": {"measure": "违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责",
+                         "state": "未完结"},
+        }  # fmt: skip
+    return {
+        "entity": entity, "items": ["WJ-01"], "methods": ["现场检查"], "categories": ["未发现问题"],
+        "detail": "现场检查未发现问题。", "inspectors": ["62082302001"], "inspected_on": day,
+        "completed_on": day,
+        "followup": {"measure": "未发现问题或相关问题已规范、已改正，无需后续处置", "state": "已完结",
+                     "closed_on": day},
+    }  # fmt: skip
+
+
+def batch_example() -> tuple[bytes, bytes, list[bytes]]:
+    """The batch request of §13.7 (``gongkai results import … --request``: one new result and
+    one corrected), wsjk's batch signature file and the two entry lines."""
+    from generator.signing_batch import BatchRequest, BatchSignature
+    from ledger.entries import assemble_entry, make_entry
+
+    common = {"ts": "2024-04-16T08:00:00Z", "dept": "wsjk", "task_id": "2024-T1"}
+    first, second = "91620823MA00000001", "92620823MA00000002"
+    entries = [
+        {"type": "result.publish", "id": f"result.publish/2024-T1/wsjk/{first}", **common,
+         "result": _result(first, False)},
+        {"type": "result.correct", "id": f"result.correct/2024-T1/wsjk/{second}/52", **common,
+         "refers": {"index": 52, "leaf_hash": hashlib.sha256(b"worked example 13, entry 52").hexdigest()},
+         "reason": "重新导入检查结果录入表时更正", "result": _result(second, True)},
+    ]  # fmt: skip
+    root = hashlib.sha256(b"worked example 13").hexdigest()
+    batch = BatchRequest(
+        ORIGIN, 57, root, "2024-04-19T08:00:00Z", tuple(entries), ("wsjk",),
+        summarise_batch(entries),
+    )  # fmt: skip
+    data = batch.dumps()
+    signer = example_signer("scjg.example.gov.cn/gongkai/dept/wsjk/1")
+    sigs = tuple(signer.sign(m) for m in batch.messages)
+    ref = signer.verifier().key_ref
+    sig_file = BatchSignature(hashlib.sha256(data).hexdigest(), "wsjk", ref, sigs).dumps()
+    lines = [assemble_entry(e, {ref: sig}) for e, sig in zip(entries, sigs, strict=True)]
+    assert lines == [make_entry(ORIGIN, e, [signer]) for e in entries]  # as --key would sign
+    return data, sig_file, lines
+
+
+def test_the_batch_example_is_the_implementation() -> None:
+    from generator.signing_batch import BatchRequest
+
+    data, sig_file, lines = batch_example()
+    batch = BatchRequest.loads(data, "example")
+    doc = DOC.read_text(encoding="utf-8")
+    section = doc[doc.index("## 13.") :]
+    texts = [
+        data,
+        sig_file,
+        b"".join(line + b"\n" for line in lines),
+        (batch.summary + "\n").encode(),
+    ]
+    for text in texts:
+        assert "```\n" + text.decode("utf-8") + "```" in section, text.decode("utf-8")[:120]
+    assert hashlib.sha256(data).hexdigest() in section
+    assert [parse_entry(line).type for line in lines] == ["result.publish", "result.correct"]
+
+
 if __name__ == "__main__":
     data, sigs, line = example()
     print(data.decode(), end="")
@@ -148,3 +217,12 @@ if __name__ == "__main__":
         print(sig_file.decode(), end="")
         print(line.decode())
         print(Request.loads(data, "x").summary)
+    data, sig_file, lines = batch_example()
+    print(data.decode(), end="")
+    print(hashlib.sha256(data).hexdigest())
+    print(sig_file.decode(), end="")
+    for line in lines:
+        print(line.decode())
+    from generator.signing_batch import BatchRequest
+
+    print(BatchRequest.loads(data, "x").summary)

@@ -24,6 +24,7 @@ from ledger.draw.rules import (
 )
 from ledger.entries import Entry, make_entry, parse_entry
 from ledger.errors import MalformedError, VerificationError
+from ledger.inspector_payloads import InspectorRevoke
 from ledger.note import Signer
 from ledger.payloads import ENTRY_TYPES, EntryTypes
 from ledger.registry import Registry
@@ -114,11 +115,19 @@ def _valid_rules(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "strata": strata, "departments": depts, "lead": depts[0]["dept"]}
 
 
+def _valid_inspector_revoke(body: dict[str, Any]) -> dict[str, Any]:
+    """``compromised_from_index`` only with reason ``compromised`` (docs/mobile.md §3)."""
+    if "compromised_from_index" in body:
+        return {**body, "reason": "compromised"}
+    return body
+
+
 #: What makes a body of the kinds' values satisfy the class's ``check``.
 VALID: dict[type[Any], Callable[[dict[str, Any]], dict[str, Any]]] = {
     StratumRule: _valid_stratum,
     DeptRule: _valid_dept,
     Rules: _valid_rules,
+    InspectorRevoke: _valid_inspector_revoke,
 }
 
 

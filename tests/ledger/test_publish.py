@@ -24,6 +24,7 @@ from ledger.publish import (
     SUMS_NAME,
     build_zipapp,
     publish_ledger,
+    publish_verified,
 )
 from ledger.store import LedgerStore
 from ledger.tiles import (
@@ -34,6 +35,7 @@ from ledger.tiles import (
     inclusion_proof_from_tiles,
     range_hash_from_tiles,
 )
+from ledger.verified import verify_ledger
 from ledger.verify import verify_directory
 
 ARCHIVED = [4, 100, 256, 300, 513, 600]
@@ -136,7 +138,8 @@ def test_archive_and_file_list_cover_the_folder(site: Path, tmp_path: Path) -> N
     assert all(hashlib.sha256(files[p]).hexdigest() == h for p, h in sums.items())
 
 
-def test_growing_log_keeps_every_immutable_file(tmp_path: Path) -> None:
+def _published_then_grown(tmp_path: Path) -> tuple[lf.Ledger, Path]:
+    """A ledger of 300 entries published into ``v1``, then grown to 700 (archives 520, 700)."""
     lines, blobs = lf.build_lines(700)
     ledger = lf.build_ledger(tmp_path / "l", lines=lines[:300], blobs=blobs, marks=[4, 100, 300])
     first = tmp_path / "v1"
@@ -144,6 +147,11 @@ def test_growing_log_keeps_every_immutable_file(tmp_path: Path) -> None:
     store = LedgerStore(ledger.directory, lf.ORIGIN, [lf.LOG.verifier()])
     store.append(lines[300:520], [lf.LOG])
     store.append(lines[520:], [lf.LOG])
+    return ledger, first
+
+
+def test_growing_log_keeps_every_immutable_file(tmp_path: Path) -> None:
+    ledger, first = _published_then_grown(tmp_path)
     second = tmp_path / "v2"
     publish_ledger(ledger.directory, second, trust=ledger.trust, previous=first, types=lf.TYPES)
     old, new = lf.tree_files(first), lf.tree_files(second)
@@ -152,6 +160,60 @@ def test_growing_log_keeps_every_immutable_file(tmp_path: Path) -> None:
             assert new[rel] == data, rel  # partial tiles of old sizes kept too
     assert new["entries.jsonl"].startswith(old["entries.jsonl"])
     verify_directory(second, trust=ledger.trust, types=lf.TYPES)
+
+
+def _overlaid(previous: Path, stage: Path, target: Path) -> None:
+    """``previous`` with the files of ``stage`` moved over it, in ``target`` (as the site does)."""
+    shutil.copytree(previous, target)
+    for path in stage.rglob("*"):
+        if path.is_file():
+            dest = target / path.relative_to(stage)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
+
+
+def test_overlay_over_a_prefix_writes_only_what_is_new(tmp_path: Path) -> None:
+    """An overlay over the publication of a prefix writes only what the new checkpoints add,
+    and the result is byte for byte a full publication of the grown ledger."""
+    ledger, first = _published_then_grown(tmp_path)
+    verified = verify_ledger(ledger.directory, ledger.trust, types=lf.TYPES)
+    stage = tmp_path / "stage"
+    report = publish_verified(verified, stage, previous=first, overlay=True)
+    full = tmp_path / "full"
+    publish_verified(verified, full)
+    assert report.paths == sorted(lf.tree_files(full))
+    written = set(report.written)
+    assert written == set(lf.tree_files(stage))
+    assert not any(p.startswith("proofs/") and int(p[7:].split(".")[0]) < 300 for p in written)
+    assert {f"proofs/{i}.tlog-proof" for i in range(300, 700)} <= written
+    assert {"checkpoints/520", "checkpoints/700", "entries.jsonl", "checkpoint"} <= written
+    assert "checkpoints/300" not in written
+    assert "tile/0/000.p/100" not in written
+    assert report.receipts == 400
+    merged = tmp_path / "merged"
+    _overlaid(first, stage, merged)
+    assert lf.tree_files(merged) == lf.tree_files(full)
+    # The same ledger over its own publication: nothing to write.
+    again = publish_verified(verified, tmp_path / "stage2", previous=full, overlay=True)
+    assert again.written == []
+    assert again.paths == report.paths
+
+
+def test_overlay_over_another_log_compares_every_file(
+    built: lf.Ledger, site: Path, tmp_path: Path
+) -> None:
+    """A previous folder whose checkpoint is not one this audit verified is no prefix: every
+    file is produced and compared, and a changed immutable file still stops publication."""
+    previous = tmp_path / "previous"
+    shutil.copytree(site, previous)
+    (previous / "checkpoint").write_bytes(b"not a checkpoint of this log\n")
+    verified = verify_ledger(built.directory, built.trust, types=lf.TYPES)
+    report = publish_verified(verified, tmp_path / "stage", previous=previous, overlay=True)
+    assert report.written == ["checkpoint"]  # everything else equals the previous copy
+    tile = previous / "tile" / "0" / "001.p" / "44"
+    tile.write_bytes(bytes(32) + tile.read_bytes()[32:])
+    with pytest.raises(FatalStoreError, match=r"不可变文件发生变化：tile/0/001\.p/44"):
+        publish_verified(verified, tmp_path / "stage3", previous=previous, overlay=True)
 
 
 def test_changed_immutable_file_aborts(built: lf.Ledger, site: Path, tmp_path: Path) -> None:

@@ -113,6 +113,9 @@ def test_json_report_schema(built: lf.Ledger) -> None:
         "log_keys_ever",
         "keys",
         "flagged",
+        "inspector_keys",
+        "inspections",
+        "flagged_inspections",
         "warnings",
         "trust_source",
         "checked",
@@ -148,6 +151,9 @@ def test_json_report_schema(built: lf.Ledger) -> None:
             "revoked_at",
             "compromised_from",
         }
+    assert data["inspector_keys"] == []  # this log has no phone-signed results (tests/mobile)
+    assert data["inspections"] == {"results": 0, "signatures": 0}
+    assert data["flagged_inspections"] == []
     # Stable: serializing twice gives the same bytes, keys sorted.
     assert report.to_json() == report.to_json()
     assert list(data) == sorted(data)

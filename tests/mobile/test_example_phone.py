@@ -4,17 +4,26 @@ the site names the inspector who signed each of them."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
 from generator.example import mobile
-from generator.ledgerops import open_store, read_trust, replay_store
+from generator.ledgerops import LedgerState, open_store, read_trust, replay_store
 from generator.mobile.example import example_public_key
+from ledger.inspector_payloads import InspectorEnrol, InspectorRevoke
 from ledger.payloads import ResultPublish
+from ledger.publish import build_zipapp
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _state():  # type: ignore[no-untyped-def]
+def _state() -> LedgerState:
     trust = read_trust(ROOT / "draws")
     return replay_store(open_store(ROOT / "draws", trust), trust)
 
@@ -60,3 +69,56 @@ def test_the_site_names_the_signing_inspector(example_site: Path) -> None:
     assert other.count("现场录入并签名") == sum(
         1 for r in signed if r.result.entity == unsigned.result.entity
     )
+
+
+def _counts() -> tuple[int, int, int, int, int]:
+    """Enrolled, revoked and compromised inspector keys, phone-signed results and their
+    signatures, counted from the entries themselves (not from the registry the report uses)."""
+    payloads = [e.payload for e in _state().entries]
+    signed = [p for p in payloads if isinstance(p, ResultPublish) and p.inspection is not None]
+    revokes = [p for p in payloads if isinstance(p, InspectorRevoke)]
+    return (
+        sum(isinstance(p, InspectorEnrol) for p in payloads),
+        len(revokes),
+        sum(p.reason == "compromised" for p in revokes),
+        len(signed),
+        sum(len(p.inspection.sigs) for p in signed if p.inspection is not None),
+    )
+
+
+@pytest.mark.parametrize("verifier", ["gongkai", "python -m ledger", "gongkai-verify.pyz"])
+def test_every_verifier_counts_inspector_keys_and_signed_results(
+    verifier: str, tmp_path: Path
+) -> None:
+    enrolled, revoked, compromised, results, sigs = _counts()
+    assert enrolled >= 1
+    assert results >= 3
+    draws = str(ROOT / "draws")
+    if verifier == "gongkai":
+        runs = [
+            CliRunner().invoke(main, ["verify", *args, draws]).stdout for args in ([], ["--json"])
+        ]
+    else:
+        if verifier == "gongkai-verify.pyz":
+            pyz = tmp_path / "gongkai-verify.pyz"
+            pyz.write_bytes(build_zipapp())
+            cmd = [sys.executable, str(pyz)]
+        else:
+            cmd = [sys.executable, "-m", "ledger", "verify"]
+        runs = [
+            subprocess.run(
+                [*cmd, *args, draws], capture_output=True, text=True, check=True, cwd=tmp_path,
+                env={"PYTHONPATH": str(ROOT)} if verifier != "gongkai-verify.pyz" else {},
+            ).stdout
+            for args in ([], ["--json"])
+        ]  # fmt: skip
+    text, report = runs[0], json.loads(runs[1])
+    assert (
+        f"检查人员手机密钥登记 {enrolled} 个（已撤销 {revoked} 个，"
+        f"其中因手机丢失或密钥泄露撤销 {compromised} 个），"
+        f"带检查人员签名的检查结果 {results} 条（检查人员签名 {sigs} 个）"
+    ) in text
+    assert len(report["inspector_keys"]) == enrolled
+    assert sum(k["revoked_at"] is not None for k in report["inspector_keys"]) == revoked
+    assert report["inspections"] == {"results": results, "signatures": sigs}
+    assert report["flagged_inspections"] == []

@@ -428,7 +428,7 @@ def test_result_key_covers_every_result_field() -> None:
     from generator.content.results import InspectionResult
     from generator.site.pages import record_key, result_key
 
-    assert [f.name for f in dataclasses.fields(InspectionResult)][-1] == "signed_by", (
+    assert [f.name for f in dataclasses.fields(InspectionResult)][-1] == "compromised", (
         "InspectionResult changed: update result_key() in generator/site/pages.py"
     )
     for r in mini_results():

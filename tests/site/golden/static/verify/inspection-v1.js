@@ -12,7 +12,11 @@
  *   3. for each inspection signature: the inspector.enrol of that key before the result (signed
  *      by the same department, the vkey named as docs/mobile.md §2.1, its proof valid), no
  *      inspector.revoke of it before the result, the inspector among result.inspectors, and the
- *      Ed25519 signature over the inspection statement (§4.1).
+ *      Ed25519 signature over the inspection statement (§4.1);
+ *   4. for each of those keys, an inspector.revoke later in the signed log (signed by the same
+ *      department) with compromised_from_index ≤ the result's index flags the signature: the
+ *      outcome reads “验证通过（已标记）…” with the declared compromise (§3), as gongkai verify
+ *      reports it.
  * A log whose roots changed (root.update) is left to `gongkai verify`.
  *
  * Page contract: buttons `.gk-inspection` with data-index (the entry index) and data-ledger
@@ -142,6 +146,20 @@
     throw new VerifyError(`检查人员密钥 ${ref} 在第 ${index} 条之前未由部门 ${dept} 登记`);
   }
 
+  /** The inspector.revoke of `ref` after `index` declaring it compromised from `index` or
+   *  earlier (docs/mobile.md §3), or null. */
+  async function compromise(log, ref, dept, index) {
+    for (let r = index + 1; r < log.size; r++) {
+      const b = log.entries[r].body;
+      if (b.type !== 'inspector.revoke' || b.key !== ref) continue;
+      if (b.dept !== dept) throw new VerifyError(`第 ${r} 条：只有登记该密钥的部门 ${dept} 能撤销它`);
+      await deptSigned(log, r);
+      const c = b.compromised_from_index;
+      return typeof c === 'number' && c <= index ? { revokedAt: r, from: c } : null;
+    }
+    return null;
+  }
+
   /** Check the result at `index`; resolves to the Chinese summary of what was verified. */
   async function verifyInspection(ledger, index) {
     const log = await loadLog(ledger);
@@ -156,6 +174,7 @@
     };
     const msg = L.utf8(INSPECTION + log.trust.origin + '\n' + L.canonical(statement));
     const names = [];
+    const flags = [];
     for (const s of body.inspection.sigs) {
       const k = await inspectorKey(log, s.key, body.dept, index);
       if (!body.result.inspectors.includes(k.inspector)) {
@@ -165,8 +184,14 @@
         throw new VerifyError(`检查人员 ${k.inspector} 的签名无效：结果在签名后被改动`);
       }
       names.push(`执法证号 ${k.inspector}（密钥第 ${k.enrolled} 条登记）`);
+      const c = await compromise(log, s.key, body.dept, index);
+      if (c) {
+        flags.push(`注意：该检查人员密钥已声明泄露。执法证号 ${k.inspector} 的手机密钥已于第 ${c.revokedAt} 条撤销，并声明自第 ${c.from} 条起可能已被他人掌握；本条结果在其后记入账本，该签名不能证明是本人所签，已标记为可疑。`);
+      }
     }
-    return `验证通过：第 ${index} 条检查结果由 ${names.join('、')} 在手机上签名，并由部门密钥 ${deptRef} 签署；账本共 ${log.size} 条，默克尔根与签名检查点一致。`;
+    const head = flags.length ? '验证通过（已标记）' : '验证通过';
+    const text = `${head}：第 ${index} 条检查结果由 ${names.join('、')} 在手机上签名，并由部门密钥 ${deptRef} 签署；账本共 ${log.size} 条，默克尔根与签名检查点一致。`;
+    return { text: [text, ...flags].join(''), flagged: flags.length > 0 };
   }
 
   function bind() {
@@ -176,8 +201,9 @@
         button.disabled = true;
         out.textContent = '正在验证…';
         try {
-          out.textContent = await verifyInspection(button.dataset.ledger, Number(button.dataset.index));
-          out.className = 'gk-inspection-status ok';
+          const done = await verifyInspection(button.dataset.ledger, Number(button.dataset.index));
+          out.textContent = done.text;
+          out.className = done.flagged ? 'gk-inspection-status warn' : 'gk-inspection-status ok';
         } catch (e) {
           out.textContent = `验证失败：${e instanceof VerifyError ? e.message : '浏览器错误：' + e.message}`;
           out.className = 'gk-inspection-status bad';
