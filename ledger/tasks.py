@@ -25,13 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import canonical
+from ledger.case_payloads import CaseClose, CaseOpen, CaseProgress, NoticeAck, NoticeCopy
 from ledger.cases import CaseBook
 from ledger.entries import Entry
 from ledger.errors import VerificationError
 from ledger.payloads import (
-    CaseClose,
-    CaseOpen,
-    CaseProgress,
     ChecklistPublish,
     DrawAnnounce,
     DrawBeacon,
@@ -42,8 +40,6 @@ from ledger.payloads import (
     FollowupRecord,
     KeyAdd,
     LibraryPublish,
-    NoticeAck,
-    NoticeCopy,
     PlanPublish,
     Result,
     ResultCorrect,
