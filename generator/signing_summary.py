@@ -148,25 +148,30 @@ def _fields(body: Mapping[str, Any]) -> list[str]:
 
 
 def summarise(body: Mapping[str, Any]) -> str:
-    """The summary of ``body`` (one line per fact, ending without a newline).
+    """The summary of ``body`` (one line per fact, ending without a newline); every line shown
+    with :func:`shown`, so no text of the body can hide, move or fake a line.
 
     Precondition: ``body`` parses as its type's payload (the request checks this first).
     """
+    return "\n".join(map(shown, _lines(body)))
+
+
+def _lines(body: Mapping[str, Any]) -> list[str]:
     type_ = body["type"]
     if "dept" not in body:  # a key-management entry (signed by root holders)
         title = f"签署申请：{_TITLES[type_]}（{type_}，条目编号 {body['id']}）"
-        return "\n".join([title, *_key_entry(body)])
+        return [title, *_key_entry(body)]
     head = [
         f"签署申请：{_TITLES.get(type_, type_)}（{type_}，条目编号 {body['id']}）",
         f"条目时间：{_china(body['ts'])}；提出部门：{body['dept']}",
     ]
     if type_ == "draw.announce":
-        return "\n".join(head + _announce(body))
+        return head + _announce(body)
     if type_ == "task.confirm":
-        return "\n".join(head + _confirm(body))
+        return head + _confirm(body)
     if type_ == "draw.reveal":
-        return "\n".join([*head, f"任务：{body['task_id']}", f"揭示的抽取秘密：{body['secret']}"])
-    return "\n".join(head + _fields(body))
+        return [*head, f"任务：{body['task_id']}", f"揭示的抽取秘密：{body['secret']}"]
+    return head + _fields(body)
 
 
 def shown(text: str) -> str:

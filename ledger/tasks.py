@@ -530,6 +530,12 @@ class TaskLedger:
         if isinstance(body, FollowupClose):
             if state != "open":
                 raise VerificationError(f"{where}：没有未完结的后续处置")
+            case = self.cases.open_case_of(body.task_id, body.dept, body.entity)
+            if case is not None:
+                raise VerificationError(
+                    f"{where}：该结果已立案（{case}），案件查处中：后续处置随结案完结，不能另行完结"
+                    "（docs/workflow.md §7 第 5 条）"
+                )
             task.followups[key] = "closed"
         else:
             if state == "closed":
@@ -554,12 +560,17 @@ class TaskLedger:
         if not any(PROBLEM.get(c, False) for c in result.categories):
             raise VerificationError(f"{where}：立案须针对发现问题的检查结果")
         self.cases.open(entry, body, index, where, china_date(entry.ts), result.inspected_on)
+        # 立案 makes the result's follow-up the case: open until 结案 (§7 rule 5).
+        self.tasks[body.task_id].followups[(body.source_dept, body.entity)] = "open"
 
     def _case_progress(self, entry: Entry, body: CaseProgress, index: int, where: str) -> None:
         self.cases.progress(body, where)
 
     def _case_close(self, entry: Entry, body: CaseClose, index: int, where: str) -> None:
         self.cases.close(body, where, china_date(entry.ts))
+        opened: CaseOpen = self.cases.cases[body.case.index].payload
+        if self.cases.open_case_of(opened.task_id, opened.source_dept, opened.entity) is None:
+            self.tasks[opened.task_id].followups[(opened.source_dept, opened.entity)] = "closed"
 
     def _key_add(self, entry: Entry, body: KeyAdd, index: int, where: str) -> None:
         self.departments.add(body.key.dept)

@@ -282,8 +282,15 @@ class Year:
                     (f"{day.isoformat()}T16:00:00+08:00",
                      ["results", "import", task.id, str(filled), "--dept", dept])
                 )  # fmt: skip
-        events += self._followups(sorted(open_results))
-        events += case_events(plans, _next_import_day)  # 立案 … 结案, 抄告 … 签收
+        cases = case_events(plans, _next_import_day)  # 立案 … 结案, 抄告 … 签收
+        # A result with a case has the case as its follow-up (docs/workflow.md §7 rule 5).
+        in_case = {
+            (args[2], args[args.index("--from-dept") + 1], args[3])
+            for _, args in cases
+            if args[:2] == ["case", "open"]
+        }
+        events += self._followups(sorted(r for r in open_results if r[1:4] not in in_case))
+        events += cases
         for at, args in sorted(events, key=lambda event: event[0]):
             self.gk(*resolve(args, self.site), "--at", at)
 
