@@ -29,6 +29,7 @@ _TITLES = {
     "logkey.rotate": "更换日志密钥",
     "plan.publish": "发布年度抽查工作计划",
     "checklist.publish": "发布抽查事项清单",
+    "library.publish": "发布检查对象名录库",
     "task.invite": "联合抽查邀约",
     "task.reply": "应约",
     "draw.beacon": "记录 drand 随机数",

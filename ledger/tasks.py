@@ -25,13 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import canonical
+from ledger.case_payloads import CaseClose, CaseOpen, CaseProgress, NoticeAck, NoticeCopy
 from ledger.cases import CaseBook
 from ledger.entries import Entry
 from ledger.errors import VerificationError
 from ledger.payloads import (
-    CaseClose,
-    CaseOpen,
-    CaseProgress,
     ChecklistPublish,
     DrawAnnounce,
     DrawBeacon,
@@ -41,8 +39,7 @@ from ledger.payloads import (
     FollowupClose,
     FollowupRecord,
     KeyAdd,
-    NoticeAck,
-    NoticeCopy,
+    LibraryPublish,
     PlanPublish,
     Result,
     ResultCorrect,
@@ -178,6 +175,9 @@ class TaskLedger:
     plan_versions: dict[str, list[Entry]] = field(default_factory=dict)
     #: Every ``checklist.publish`` of each department, oldest first (version k at [k − 1]).
     checklists: dict[str, list[Entry]] = field(default_factory=dict)
+    #: Every ``library.publish`` of each library (``entities``, ``inspectors``), oldest first
+    #: (version k at [k − 1]).
+    libraries: dict[str, list[Entry]] = field(default_factory=dict)
     tasks: dict[str, TaskRecord] = field(default_factory=dict)
     results: dict[int, Entry] = field(default_factory=dict)
     blob_reader: Callable[[str], bytes] | None = None
@@ -277,6 +277,20 @@ class TaskLedger:
                 raise VerificationError(
                     f"{where}：事项 {item.item_id}：一般检查事项须有抽查比例上限，重点检查事项不得有"
                 )
+        versions.append(entry)
+
+    def _library_publish(self, entry: Entry, body: LibraryPublish, index: int, where: str) -> None:
+        versions = self.libraries.setdefault(body.library, [])
+        name = "检查对象名录库" if body.library == "entities" else "执法检查人员名录库"
+        if body.version != len(versions) + 1:
+            raise VerificationError(
+                f"{where}：{name}已发布 {len(versions)} 版，本次应为第 {len(versions) + 1} 版"
+            )
+        if versions and versions[0].payload.dept != body.dept:
+            raise VerificationError(
+                f"{where}：{name}由部门 {versions[0].payload.dept} 发布（第 1 版），"
+                f"不能由部门 {body.dept} 发布新版本（docs/workflow.md §9）"
+            )
         versions.append(entry)
 
     def require_checklists(self, departments: Iterable[str], where: str) -> None:
@@ -580,6 +594,7 @@ _HANDLERS: dict[str, Callable[[TaskLedger, Entry, Any, int, str], None]] = {
     "key.add": TaskLedger._key_add,
     "plan.publish": TaskLedger._plan_publish,
     "checklist.publish": TaskLedger._checklist_publish,
+    "library.publish": TaskLedger._library_publish,
     "task.invite": TaskLedger._invite,
     "task.reply": TaskLedger._reply,
     "draw.announce": TaskLedger._announce,

@@ -213,7 +213,17 @@ class PageSet(DataPages):
         page = Page(
             "libraries/index.html",
             "libraries.html",
-            key=self.content_key and digest(self.shared, self.content_key, "libraries"),
+            key=self.content_key
+            and digest(
+                self.shared,
+                self.content_key,
+                "libraries",
+                [
+                    (k, v.version, v.index, v.sha256, v.proven_text, v.changes)
+                    for k, versions in sorted(d.library_versions.items())
+                    for v in versions
+                ],
+            ),
             sitemap=True,
             lazy=functools.partial(_libraries_ctx, d),
         )
