@@ -157,6 +157,15 @@ def test_the_business_page_shows_the_declared_compromise(
     assert "已声明泄露" not in clean
 
 
+def _enrolled_copy(confirmed: Path, tmp_path: Path) -> tuple[Path, Signer]:
+    """A copy of the confirmed site where A's phone key has just been enrolled."""
+    site = _copy(confirmed, tmp_path)
+    signer = kit.key_for(site, A, "phone")
+    enrolment = kit.write_enrolment(site, A, signer, site.parent / "e.json")
+    assert kit.gk(site, "inspector", "enroll", str(enrolment), "--dept", kit.DEPT).exit_code == 0
+    return site, signer
+
+
 @pytest.mark.parametrize(
     ("reason", "start", "message"),
     [
@@ -168,10 +177,7 @@ def test_the_business_page_shows_the_declared_compromise(
 def test_a_wrong_compromised_from_is_refused_with_nothing_appended(
     confirmed: Path, tmp_path: Path, reason: str, start: str, message: str
 ) -> None:
-    site = _copy(confirmed, tmp_path)
-    signer = kit.key_for(site, A, "phone")
-    enrolment = kit.write_enrolment(site, A, signer, site.parent / "e.json")
-    assert kit.gk(site, "inspector", "enroll", str(enrolment), "--dept", kit.DEPT).exit_code == 0
+    site, signer = _enrolled_copy(confirmed, tmp_path)
     before = _size(site)
     out = kit.gk(
         site, "inspector", "revoke", signer.verifier().key_ref, "--dept", kit.DEPT,
@@ -206,10 +212,7 @@ def test_the_body_rule_holds_when_built_and_when_parsed() -> None:
 def test_a_revocation_drafted_as_a_request_says_what_it_flags(
     confirmed: Path, tmp_path: Path
 ) -> None:
-    site = _copy(confirmed, tmp_path)
-    signer = kit.key_for(site, A, "phone")
-    enrolment = kit.write_enrolment(site, A, signer, site.parent / "e.json")
-    assert kit.gk(site, "inspector", "enroll", str(enrolment), "--dept", kit.DEPT).exit_code == 0
+    site, signer = _enrolled_copy(confirmed, tmp_path)
     before = _size(site)
     request = tmp_path / "revoke.json"
     out = kit.gk(
