@@ -358,6 +358,22 @@
     show("cosign");
   }
 
+  // -- offline and installable over HTTPS (docs/mobile.md §8.1) ----------------------------
+  // Served over HTTPS (or http://127.0.0.1), the page links its manifest and registers its
+  // service worker, which keeps this file for use with the network cut. Opened from a file it
+  // fetches nothing: a file needs no worker, and a file: page cannot register one.
+  function installOffline() {
+    if (location.protocol === "file:" || !window.isSecureContext || !("serviceWorker" in navigator)) return;
+    const link = document.createElement("link");
+    link.rel = "manifest";
+    link.href = `${DATA.dept}.webmanifest`;
+    document.head.append(link);
+    const scope = location.href.split(/[?#]/)[0];
+    navigator.serviceWorker.register(`${DATA.dept}.sw.js`, { scope }).catch(() => {
+      // Without a worker the page works as before, as long as it stays open.
+    });
+  }
+
   // -- wiring ------------------------------------------------------------------------------
   async function start() {
     if (!window.isSecureContext || !window.crypto || !crypto.subtle || !window.indexedDB) {
@@ -430,5 +446,6 @@
     status(`已签名保存：${current.name}`);
     await showList();
   });
+  installOffline();
   start().catch((e) => status("启动失败：" + e.message, true));
 })();
