@@ -29,6 +29,7 @@ _TITLES = {
     "logkey.rotate": "更换日志密钥",
     "plan.publish": "发布年度抽查工作计划",
     "checklist.publish": "发布抽查事项清单",
+    "library.publish": "发布检查对象名录库",
     "task.invite": "联合抽查邀约",
     "task.reply": "应约",
     "draw.beacon": "记录 drand 随机数",
@@ -49,7 +50,11 @@ _TITLES = {
 #: Longest value shown on one line of the generic summary (characters); the request's ``body``
 #: holds the whole value.
 _MAX_SHOWN = 600
-_REASONS = {"rotated": "rotated（更换密钥）", "compromised": "compromised（私钥泄露或丢失）"}
+_REASONS = {
+    "rotated": "rotated（更换密钥）",
+    "compromised": "compromised（私钥泄露或丢失）",
+    "left": "left（人员调离）",
+}
 
 
 def _china(ts: str) -> str:
@@ -147,25 +152,45 @@ def _fields(body: Mapping[str, Any]) -> list[str]:
 
 
 def summarise(body: Mapping[str, Any]) -> str:
-    """The summary of ``body`` (one line per fact, ending without a newline).
+    """The summary of ``body`` (one line per fact, ending without a newline); every line shown
+    with :func:`shown`, so no text of the body can hide, move or fake a line.
 
     Precondition: ``body`` parses as its type's payload (the request checks this first).
     """
+    return "\n".join(map(shown, _lines(body)))
+
+
+def _lines(body: Mapping[str, Any]) -> list[str]:
     type_ = body["type"]
     if "dept" not in body:  # a key-management entry (signed by root holders)
         title = f"签署申请：{_TITLES[type_]}（{type_}，条目编号 {body['id']}）"
-        return "\n".join([title, *_key_entry(body)])
+        return [title, *_key_entry(body)]
     head = [
         f"签署申请：{_TITLES.get(type_, type_)}（{type_}，条目编号 {body['id']}）",
         f"条目时间：{_china(body['ts'])}；提出部门：{body['dept']}",
     ]
     if type_ == "draw.announce":
-        return "\n".join(head + _announce(body))
+        return head + _announce(body)
     if type_ == "task.confirm":
-        return "\n".join(head + _confirm(body))
+        return head + _confirm(body)
     if type_ == "draw.reveal":
-        return "\n".join([*head, f"任务：{body['task_id']}", f"揭示的抽取秘密：{body['secret']}"])
-    return "\n".join(head + _fields(body))
+        return [*head, f"任务：{body['task_id']}", f"揭示的抽取秘密：{body['secret']}"]
+    if type_ == "inspector.revoke":
+        return head + _inspector_revoke(body)
+    return head + _fields(body)
+
+
+def _inspector_revoke(body: Mapping[str, Any]) -> list[str]:
+    """The lines of ``inspector.revoke`` (docs/mobile.md §3): the key, the reason and what a
+    declared compromise flags."""
+    lines = [f"撤销检查人员密钥：{body['key']}；原因：{_REASONS[body['reason']]}"]
+    if "compromised_from_index" in body:
+        lines.append(
+            f"该密钥在第 {body['compromised_from_index']} 条及以后签名的检查结果将被标记为可疑"
+            "（不删除）"
+        )
+    lines.append("本条之前导入的结果仍然有效，本条及以后用该密钥签名的结果包不能导入")
+    return lines
 
 
 def shown(text: str) -> str:

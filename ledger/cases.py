@@ -21,9 +21,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ledger.case_payloads import CaseClose, CaseOpen, CaseProgress, NoticeAck, NoticeCopy, Refers
 from ledger.entries import Entry
 from ledger.errors import VerificationError
-from ledger.payloads import CaseClose, CaseOpen, CaseProgress, NoticeAck, NoticeCopy, Refers
 
 
 @dataclass
@@ -71,6 +71,18 @@ class CaseBook:
         if refers.index in self.closed:
             raise VerificationError(f"{where}：案件 {opened.case_no} 已结案")
         return opened
+
+    def open_case_of(self, task_id: str, source_dept: str, entity: str) -> str | None:
+        """The 案件编号 of a case not yet closed on that result (the latest opened), or None."""
+        for index in sorted(self.cases, reverse=True):
+            body: CaseOpen = self.cases[index].payload
+            if index not in self.closed and (body.task_id, body.source_dept, body.entity) == (
+                task_id,
+                source_dept,
+                entity,
+            ):
+                return body.case_no
+        return None
 
     def progress(self, body: CaseProgress, where: str) -> None:
         """Check a ``case.progress``.

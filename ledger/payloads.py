@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, TypeVar
 
+from ledger.case_payloads import CaseClose, CaseOpen, CaseProgress, NoticeAck, NoticeCopy, Refers
 from ledger.envelope import make_entry
 from ledger.errors import VerificationError
 from ledger.inspector_payloads import Inspection, InspectorEnrol, InspectorRevoke
@@ -213,6 +214,20 @@ class ChecklistPublish(Statement):
     TYPE: ClassVar[str] = "checklist.publish"
     version: int = spec(Int(1, 9999))
     items: tuple[ChecklistItem, ...] = spec(ListOf(Object(ChecklistItem), nonempty=True))
+    document: BlobRef = spec(Object(BlobRef))
+
+
+@payload
+@dataclass(frozen=True)
+class LibraryPublish(Statement):
+    """``library.publish``: version n of the 检查对象名录库 (``entities``) or of the
+    执法检查人员名录库 (``inspectors``) (docs/workflow.md §9); the whole library is the blob, so
+    that every draw's entity and inspector snapshots can be re-derived from it."""
+
+    TYPE: ClassVar[str] = "library.publish"
+    library: str = spec(OneOf(("entities", "inspectors")))
+    version: int = spec(Int(1, 999_999))
+    count: int = spec(Int(0))
     document: BlobRef = spec(Object(BlobRef))
 
 
@@ -521,15 +536,6 @@ class ResultPublish(Statement):
 
 @payload
 @dataclass(frozen=True)
-class Refers:
-    """``result.correct.refers``: the corrected entry (the latest version)."""
-
-    index: int = spec(Int(0))
-    leaf_hash: str = spec(_HEX64)
-
-
-@payload
-@dataclass(frozen=True)
 class ResultCorrect(Statement):
     """``result.correct``: a new version of a published result."""
 
@@ -568,75 +574,13 @@ class FollowupClose(Statement):
     recheck: str | None = spec(_REASON, optional=True)
 
 
-# --------------------------------------------------------------------------- cases and notices
-
-
-@payload
-@dataclass(frozen=True)
-class CaseOpen(Statement):
-    """``case.open`` (立案): the handling department (``dept``) opens a case on a result with a
-    problem that ``source_dept`` published (docs/workflow.md §7)."""
-
-    TYPE: ClassVar[str] = "case.open"
-    task_id: str = spec(_ID)
-    entity: str = spec(_ID)
-    source_dept: str = spec(_ID)
-    case_no: str = spec(_REASON)
-    opened_on: dt.date = spec(Date())
-    summary: str = spec(_TEXT)
-
-
-@payload
-@dataclass(frozen=True)
-class CaseProgress(Statement):
-    """``case.progress`` (查处进展), by the case's handling department."""
-
-    TYPE: ClassVar[str] = "case.progress"
-    case: Refers = spec(Object(Refers))
-    progress: str = spec(_REASON)
-
-
-@payload
-@dataclass(frozen=True)
-class CaseClose(Statement):
-    """``case.close`` (结案情况), by the case's handling department."""
-
-    TYPE: ClassVar[str] = "case.close"
-    case: Refers = spec(Object(Refers))
-    outcome: str = spec(_REASON)
-    closed_on: dt.date = spec(Date())
-    #: 行政处罚决定书文号, when the case ended in a penalty decision.
-    decision_no: str | None = spec(_REASON, optional=True)
-
-
-@payload
-@dataclass(frozen=True)
-class NoticeCopy(Statement):
-    """``notice.copy`` (抄告): the inspecting department notifies ``to`` of a result."""
-
-    TYPE: ClassVar[str] = "notice.copy"
-    task_id: str = spec(_ID)
-    entity: str = spec(_ID)
-    to: str = spec(_ID)
-    subject: str = spec(_REASON)
-
-
-@payload
-@dataclass(frozen=True)
-class NoticeAck(Statement):
-    """``notice.ack`` (抄告签收): the addressee (``dept`` = the notice's ``to``) acknowledges."""
-
-    TYPE: ClassVar[str] = "notice.ack"
-    notice: Refers = spec(Object(Refers))
-    reply: str = spec(_TEXT)
-
-
 # --------------------------------------------------------------------------- the registry value
 
 ROOT_PAYLOADS: Final = (LogInit, KeyAdd, KeyRevoke, RootUpdate, LogkeyRotate)
 WORKFLOW_PAYLOADS: Final = (
     PlanPublish,
     ChecklistPublish,
+    LibraryPublish,
     TaskInvite,
     TaskReply,
     DrawAnnounce,

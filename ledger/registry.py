@@ -148,12 +148,16 @@ class Registry:
             good.add(sig.key)
         return good
 
-    def _names(self) -> set[str]:
-        """Names of every key registered so far (roots, log keys, department keys, revoked
-        department keys included): a new department key's name must not be among them."""
+    def _registered(self) -> list[Verifier]:
+        """Every key registered so far: roots, log keys, department and inspector keys, revoked
+        ones included."""
         keys = [*self.roots.values(), *self.log_keys, *(r.verifier for r in self.keys.values())]
-        keys += [r.verifier for r in self.inspectors.keys.values()]
-        return {v.name for v in keys}
+        return keys + [r.verifier for r in self.inspectors.keys.values()]
+
+    def _names(self) -> set[str]:
+        """Names of every key registered so far: a new department key's name must not be among
+        them."""
+        return {v.name for v in self._registered()}
 
     def _require_roots(self, entry: Entry, msg: bytes, where: str) -> set[str]:
         good = self._valid_sigs(entry, msg, self.roots, where)
@@ -227,6 +231,11 @@ class Registry:
         if new.name in self._names():
             raise VerificationError(
                 f"{where}：密钥名称 {new.name} 已被另一个密钥使用（密钥名称在账本中必须唯一）"
+            )
+        if new.public_key in {v.public_key for v in self._registered()}:
+            raise VerificationError(
+                f"{where}：密钥 {new.key_ref} 的公钥已以另一个名称登记过（一把私钥只能属于一个"
+                "部门、一种用途，否则一个部门的密钥就能替另一个部门签署）"
             )
         good = self._require_roots(entry, msg, where)
         if not self._valid_sigs(entry, msg, {new.key_ref: new}, where):

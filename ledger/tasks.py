@@ -26,13 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import canonical
+from ledger.case_payloads import CaseClose, CaseOpen, CaseProgress, NoticeAck, NoticeCopy
 from ledger.cases import CaseBook
 from ledger.entries import Entry
 from ledger.errors import VerificationError
 from ledger.payloads import (
-    CaseClose,
-    CaseOpen,
-    CaseProgress,
     ChecklistPublish,
     DrawAnnounce,
     DrawBeacon,
@@ -42,8 +40,7 @@ from ledger.payloads import (
     FollowupClose,
     FollowupRecord,
     KeyAdd,
-    NoticeAck,
-    NoticeCopy,
+    LibraryPublish,
     PlanPublish,
     Result,
     ResultCorrect,
@@ -190,6 +187,9 @@ class TaskLedger:
     plan_versions: dict[str, list[Entry]] = field(default_factory=dict)
     #: Every ``checklist.publish`` of each department, oldest first (version k at [k − 1]).
     checklists: dict[str, list[Entry]] = field(default_factory=dict)
+    #: Every ``library.publish`` of each library (``entities``, ``inspectors``), oldest first
+    #: (version k at [k − 1]).
+    libraries: dict[str, list[Entry]] = field(default_factory=dict)
     tasks: dict[str, TaskRecord] = field(default_factory=dict)
     results: dict[int, Entry] = field(default_factory=dict)
     blob_reader: Callable[[str], bytes] | None = None
@@ -289,6 +289,20 @@ class TaskLedger:
                 raise VerificationError(
                     f"{where}：事项 {item.item_id}：一般检查事项须有抽查比例上限，重点检查事项不得有"
                 )
+        versions.append(entry)
+
+    def _library_publish(self, entry: Entry, body: LibraryPublish, index: int, where: str) -> None:
+        versions = self.libraries.setdefault(body.library, [])
+        name = "检查对象名录库" if body.library == "entities" else "执法检查人员名录库"
+        if body.version != len(versions) + 1:
+            raise VerificationError(
+                f"{where}：{name}已发布 {len(versions)} 版，本次应为第 {len(versions) + 1} 版"
+            )
+        if versions and versions[0].payload.dept != body.dept:
+            raise VerificationError(
+                f"{where}：{name}由部门 {versions[0].payload.dept} 发布（第 1 版），"
+                f"不能由部门 {body.dept} 发布新版本（docs/workflow.md §9）"
+            )
         versions.append(entry)
 
     def require_checklists(self, departments: Iterable[str], where: str) -> None:
@@ -528,6 +542,12 @@ class TaskLedger:
         if isinstance(body, FollowupClose):
             if state != "open":
                 raise VerificationError(f"{where}：没有未完结的后续处置")
+            case = self.cases.open_case_of(body.task_id, body.dept, body.entity)
+            if case is not None:
+                raise VerificationError(
+                    f"{where}：该结果已立案（{case}），案件查处中：后续处置随结案完结，不能另行完结"
+                    "（docs/workflow.md §7 第 5 条）"
+                )
             task.followups[key] = "closed"
         else:
             if state == "closed":
@@ -552,12 +572,17 @@ class TaskLedger:
         if not any(PROBLEM.get(c, False) for c in result.categories):
             raise VerificationError(f"{where}：立案须针对发现问题的检查结果")
         self.cases.open(entry, body, index, where, china_date(entry.ts), result.inspected_on)
+        # 立案 makes the result's follow-up the case: open until 结案 (§7 rule 5).
+        self.tasks[body.task_id].followups[(body.source_dept, body.entity)] = "open"
 
     def _case_progress(self, entry: Entry, body: CaseProgress, index: int, where: str) -> None:
         self.cases.progress(body, where)
 
     def _case_close(self, entry: Entry, body: CaseClose, index: int, where: str) -> None:
         self.cases.close(body, where, china_date(entry.ts))
+        opened: CaseOpen = self.cases.cases[body.case.index].payload
+        if self.cases.open_case_of(opened.task_id, opened.source_dept, opened.entity) is None:
+            self.tasks[opened.task_id].followups[(opened.source_dept, opened.entity)] = "closed"
 
     def _key_add(self, entry: Entry, body: KeyAdd, index: int, where: str) -> None:
         self.departments.add(body.key.dept)
@@ -581,6 +606,7 @@ _HANDLERS: dict[str, Callable[[TaskLedger, Entry, Any, int, str], None]] = {
     "key.add": TaskLedger._key_add,
     "plan.publish": TaskLedger._plan_publish,
     "checklist.publish": TaskLedger._checklist_publish,
+    "library.publish": TaskLedger._library_publish,
     "task.invite": TaskLedger._invite,
     "task.reply": TaskLedger._reply,
     "draw.announce": TaskLedger._announce,

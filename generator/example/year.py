@@ -84,6 +84,9 @@ class Year:
         for dept in sorted({i.dept for i in content.items}):  # 抽查事项清单 (docs/workflow.md §8)
             self.gk("checklist", "publish", "--dept", dept, "--at", CHECKLIST_TS)
         plan = content.plans[0]
+        # The two libraries, kept by the organiser (docs/workflow.md §9): draws are derived from it.
+        for kind in ("entities", "inspectors"):
+            self.gk("library", "publish", kind, "--dept", plan.organiser, "--at", CHECKLIST_TS)
         self.gk("plan", "publish", plan.id, "--at", "2024-01-10")
         # The ledger is appended in time order (an entry may not be dated before the last one):
         # invitations and replies of all tasks are interleaved by date.
@@ -279,8 +282,15 @@ class Year:
                     (f"{day.isoformat()}T16:00:00+08:00",
                      ["results", "import", task.id, str(filled), "--dept", dept])
                 )  # fmt: skip
-        events += self._followups(sorted(open_results))
-        events += case_events(plans, _next_import_day)  # 立案 … 结案, 抄告 … 签收
+        cases = case_events(plans, _next_import_day)  # 立案 … 结案, 抄告 … 签收
+        # A result with a case has the case as its follow-up (docs/workflow.md §7 rule 5).
+        in_case = {
+            (args[2], args[args.index("--from-dept") + 1], args[3])
+            for _, args in cases
+            if args[:2] == ["case", "open"]
+        }
+        events += self._followups(sorted(r for r in open_results if r[1:4] not in in_case))
+        events += cases
         for at, args in sorted(events, key=lambda event: event[0]):
             self.gk(*resolve(args, self.site), "--at", at)
 

@@ -26,6 +26,7 @@ from generator.workflow.form_reader import read_form
 from generator.workflow.forms import form_rows, write_form
 from generator.workflow.records import result_payload
 from generator.workflow.site import SiteRepo
+from ledger.case_payloads import Refers
 from ledger.checkpoint import Checkpoint
 from ledger.entries import add_signatures
 from ledger.payloads import (
@@ -33,7 +34,6 @@ from ledger.payloads import (
     FollowupClose,
     FollowupRecord,
     Form,
-    Refers,
     Result,
     ResultCorrect,
     ResultPublish,

@@ -73,7 +73,8 @@ def compute_status(
     """Pending and late work as of ``today`` (China date).
 
     An open follow-up is one whose current state (the form's, then the ledger's ``followup.*``
-    entries) is 未完结; ``gongkai followup close`` accepts every one of them. 抄告 are listed
+    and case entries) is 未完结, without a case under way on its result (those are listed as
+    open cases); ``gongkai followup close`` accepts every one of them. 抄告 are listed
     until their addressee acknowledges them, only those addressed to ``dept`` when it is given;
     open cases are those of ``dept`` as handling department when it is given.
     """
@@ -81,9 +82,9 @@ def compute_status(
     status.unacked_notices = [
         n for n in read_notices(state.entries) if n.ack_index is None and dept in (None, n.to)
     ]
-    status.open_cases = [
-        c for c in read_cases(state.entries) if c.closed_on is None and dept in (None, c.dept)
-    ]
+    cases = [c for c in read_cases(state.entries) if c.closed_on is None]
+    status.open_cases = [c for c in cases if dept in (None, c.dept)]
+    in_case = {(c.task_id, c.source_dept, c.entity) for c in cases}
     for record in state.tasks.tasks.values():
         # Replay moves a task on only at its next entry; as of ``today`` an invitation is over
         # once every partner replied or its window closed (docs/workflow.md §3).
@@ -95,7 +96,8 @@ def compute_status(
     fig = figures(content, state, today)
     status.results_due = list(fig.pending)
     status.overdue = list(fig.unpublished_overdue)
-    status.open_followups = list(fig.open_followups)
+    # A result with a case under way is listed with the case: it completes at 结案 (§7 rule 5).
+    status.open_followups = [k for k in fig.open_followups if k not in in_case]
     status.calendar_notes = list(fig.calendar_notes)
     return status
 

@@ -479,3 +479,20 @@ def test_key_name_already_used_is_rejected(taken: str) -> None:
     impostor = Signer.from_seed(f"test.example/gongkai/{taken}", b"another key".ljust(32, b"\0"))
     with pytest.raises(VerificationError, match=r"密钥名称.*已被另一个密钥使用"):
         run([*base_log(), key_add(impostor, "a", "add-impostor")])
+
+
+@pytest.mark.parametrize(
+    ("holder", "dept"), [("dept/a/1", "b"), ("dept/a/1", "a"), ("root/1", "b")]
+)
+def test_a_public_key_registered_under_another_name_is_rejected(holder: str, dept: str) -> None:
+    """One private key belongs to one department and one role: the same Ed25519 key under a new
+    name (another department's, a second key of the same department, or a root's) is refused,
+    so one key cannot sign for two departments (#14)."""
+    seed = holder.encode().ljust(32, b"\0")[:32]
+    assert Signer.from_seed(f"test.example/gongkai/{holder}", seed).verifier() in {
+        DEPT_A.verifier(),
+        ROOT1.verifier(),
+    }
+    twin = Signer.from_seed(f"test.example/gongkai/dept/{dept}/9", seed)
+    with pytest.raises(VerificationError, match=r"公钥已以另一个名称登记过"):
+        run([*base_log(), key_add(twin, dept, "add-twin")])

@@ -208,6 +208,9 @@ def test_append_is_all_or_nothing(site: Path) -> None:
     out = _append(site, request, empty)
     assert out.exit_code == SIGNING_EXIT, out.output
     assert f"缺少部门 {DEPT}" in out.output, out.output
+    out = _gk("request", "append", str(request), "--qr-text", "{}", "--site", str(site),
+              "--at", AT)  # fmt: skip
+    assert out.exit_code == USAGE_EXIT, out.output  # a batch's signatures travel as a file
     assert _sign(site, request).exit_code == 0
     inbox = _inbox(site, request)
     (sig_path,) = inbox.glob("*.sigs")

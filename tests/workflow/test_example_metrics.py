@@ -66,15 +66,25 @@ def _expected(as_of: dt.date = AS_OF) -> dict[str, int]:
     for task, ids in drawn.items():
         if publication_deadline(dt.date.fromisoformat(ends[task])) < as_of:
             overdue += sum(1 for e in ids for d in participants[task] if (task, d, e) not in latest)
-    needing = [
+    # The follow-up of each current result: its form's state, then in log order followup.record
+    # (open), followup.close (closed), case.open (the case: needing, open) and case.close
+    # (closed) — docs/workflow.md §5 and §7 rule 5.
+    state = {k: b["result"]["followup"]["state"] == "已完结" for k, b in latest.items()}
+    needing = {
         k
         for k, b in latest.items()
         if not b["result"]["followup"]["measure"].startswith("未发现问题")
-    ]
-    closed = defaultdict(bool)
-    for b in bodies:
-        if b["type"] == "followup.close":
-            closed[(b["task_id"], b["dept"], b["entity"])] = True
+    }
+    case_keys: dict[int, tuple[str, str, str]] = {}
+    for index, b in enumerate(bodies):
+        if b["type"] in ("followup.record", "followup.close"):
+            state[(b["task_id"], b["dept"], b["entity"])] = b["type"] == "followup.close"
+        elif b["type"] == "case.open":
+            case_keys[index] = key = (b["task_id"], b["source_dept"], b["entity"])
+            needing.add(key)
+            state[key] = False
+        elif b["type"] == "case.close":
+            state[case_keys[b["case"]["index"]]] = True
     return {
         "published": len(latest),
         "expected": expected,
@@ -82,9 +92,7 @@ def _expected(as_of: dt.date = AS_OF) -> dict[str, int]:
         "due": len(latest) + overdue,
         "overdue": overdue,
         "needing": len(needing),
-        "closed": sum(
-            1 for k in needing if closed[k] or latest[k]["result"]["followup"]["state"] == "已完结"
-        ),
+        "closed": sum(1 for k in needing if state[k]),
     }
 
 

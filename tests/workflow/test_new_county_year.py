@@ -259,6 +259,14 @@ def _case_and_notice(c: County, first: str, second: str) -> None:
     ``status`` until it signs for it; the wrong department is refused each time."""
     c.dept("scjg", "case", "open", kit.JOINT, second, "--dept", "scjg", "--from-dept", "scjg",
            "--case-no", CASE_NO, "--summary", CASE_SUMMARY, "--at", "2023-12-21")  # fmt: skip
+    # The case is now the result's follow-up (docs/workflow.md §7 rule 5): open, listed with the
+    # case, and not closed by the inspecting department on its own.
+    closing = c.run("followup", "close", kit.JOINT, second, "--dept", "scjg", "--note", "另行完结",
+                    "--site", str(c.site), "--key", c.key("scjg"), "--at", "2023-12-21", ok=False)  # fmt: skip
+    assert f"该结果已立案（{CASE_NO}），案件查处中" in closing, closing
+    during = c.run("status", "--site", str(c.site), "--at", "2023-12-21")
+    assert "查处中的案件：1" in during, during
+    assert "未完结的后续处置：0" in during, during
     refused = c.run("case", "progress", CASE_NO, "--dept", "wsjk", "--note", "越权记录",
                     "--site", str(c.site), "--key", c.key("wsjk"), "--at", "2023-12-22", ok=False)  # fmt: skip
     assert "办案部门 scjg" in refused, refused
@@ -311,6 +319,12 @@ def _case_published(c: County, entity: str) -> None:
     assert "<script>" not in feed
     rows = list(csv.DictReader(io.StringIO(
         (site / "data" / "cases.csv").read_text(encoding="utf-8-sig"))))  # fmt: skip
+    results = list(csv.DictReader(io.StringIO(
+        (site / "data" / "results.csv").read_text(encoding="utf-8-sig"))))  # fmt: skip
+    (followed,) = [r for r in results if r["统一社会信用代码/注册号"] == entity
+                   and r["任务编号"] == kit.JOINT and r["检查实施机关"] in ("scjg", "宜川县市场监督管理局")]  # fmt: skip
+    assert followed["后续处置措施"].startswith("发现案件线索"), followed
+    assert (followed["后续处置是否完结"], followed["完结日期"]) == ("已完结", "2023-12-28")
     (case,) = [r for r in rows if r["案件编号"] == CASE_NO]
     assert case["结案情况"] == "罚款并没收违法所得。"
     assert case["办案部门"] == "scjg"
