@@ -11,11 +11,20 @@ nothing (exit code 15, :class:`~generator.errors.BundleError`).
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator import entryids
-from generator.content.results import NO_PROBLEM, FollowUpMeasure, ResultCategory, measure_mismatch
+from generator.content.results import (
+    NO_PROBLEM,
+    Category,
+    DeptFinding,
+    FollowUpMeasure,
+    ResultCategory,
+    findings_in_force,
+    measure_mismatch,
+)
 from generator.content.text import unsafe_text_message
 from generator.errors import BundleError, WorkflowError
 from generator.keyrequests import compromised_from_problem
@@ -161,8 +170,15 @@ def _bundle_key(repo: SiteRepo, bundle: Bundle, where: str) -> InspectorKey:
     return rec
 
 
-def _check_result(item: BundleResult, rec: InspectorKey, team: set[str], where: str) -> None:
-    """The rules of docs/mobile.md §6.3 for one signed result (besides its signature)."""
+def _check_result(
+    item: BundleResult,
+    rec: InspectorKey,
+    team: set[str],
+    where: str,
+    own: Mapping[str, DeptFinding],
+) -> None:
+    """The rules of docs/mobile.md §6.3 for one signed result (besides its signature); ``own``:
+    the department's own 检查结果 in force (docs/workflow.md §9)."""
     r = item.result
     if rec.inspector not in team:
         raise BundleError(
@@ -175,7 +191,15 @@ def _check_result(item: BundleResult, rec: InspectorKey, team: set[str], where: 
         bad = unsafe_text_message(text, multiline=True)
         if bad is not None:
             raise BundleError(f"{where}：字段 result.{field} {bad}")
-    categories = [ResultCategory(c) for c in r.categories]
+    categories: list[Category] = []
+    for word in r.categories:
+        found = ResultCategory.parse(word) or own.get(word)
+        if found is None:
+            raise BundleError(
+                f"{where}：检查结果“{word}”不是省级检查结果录入表的用语，也不在本部门生效的"
+                "本部门检查结果用语（vocabulary.publish）中"
+            )
+        categories.append(found)
     measure = FollowUpMeasure(r.followup.measure)
     if NO_PROBLEM in categories and len(categories) > 1:
         raise BundleError(f"{where}：“未发现问题”不能与其他检查结果同时选择")
@@ -226,6 +250,7 @@ def plan_bundle(repo: SiteRepo, path: Path, dept: str, at: str) -> BundlePlan:
     rec = _bundle_key(repo, bundle, where)
     assert record.result is not None
     drawn_on, today = china_date(record.result.ts), china_date(at)
+    own = {f.value: f for f in findings_in_force(state.tasks.vocabularies, dept)}
     bodies: list[ResultPublish] = []
     unchanged = 0
     for i, item in enumerate(bundle.results):
@@ -234,7 +259,8 @@ def plan_bundle(repo: SiteRepo, path: Path, dept: str, at: str) -> BundlePlan:
             raise BundleError(f"{at_item}：检查人员签名无效，结果包在签名后被改动过")
         if item.result.entity not in record.drawn:
             raise BundleError(f"{at_item}：该主体不在任务“{bundle.task_id}”的抽取名单中")
-        _check_result(item, rec, record.teams.get(item.result.entity, {}).get(dept, set()), at_item)
+        team = record.teams.get(item.result.entity, {}).get(dept, set())
+        _check_result(item, rec, team, at_item, own)
         if not drawn_on <= item.result.inspected_on <= item.result.completed_on <= today:
             raise BundleError(f"{at_item}：日期应满足 抽取日 ≤ 检查日期 ≤ 完成日期 ≤ 导入日")
         previous = record.results.get((dept, item.result.entity))
