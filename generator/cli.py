@@ -22,6 +22,7 @@ from generator.cli_case import case_group, echo_cases, notice_group
 from generator.cli_checklist import checklist_group, vocabulary_group
 from generator.cli_errors import EXIT_CODES, IO_EXIT, LISTEN_EXIT, GongkaiError, handle_errors
 from generator.cli_errors import workflow_errors as _workflow_errors
+from generator.cli_library import library_group
 from generator.cli_options import AT_DATE, PORT, TEXT, WORKERS, BoundedInt
 from generator.cli_text import VERSION_HELP, VERSION_MESSAGE, GongkaiGroup
 from generator.cli_tsa import tsa_group
@@ -161,7 +162,8 @@ def build(content_dir: Path, output: Path | None, preview: bool, show_progress: 
             preview,
             inputs.plan_history,
             inputs.checklists,
-            inputs.verified,  # the one audit: the site and ledger/ are made from it
+            library=inputs.library,
+            verified=inputs.verified,  # the one audit: the site and ledger/ are made from it
         )
     from generator.site.search import pagefind_available
 
@@ -607,6 +609,7 @@ for _group in (
     plan,
     checklist_group,
     vocabulary_group,
+    library_group,
     task,
     draw,
     results_group,

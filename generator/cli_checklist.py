@@ -1,5 +1,5 @@
 """``gongkai checklist publish`` and ``gongkai vocabulary publish``: record a version of a
-department's 随机抽查事项清单 (docs/workflow.md §8) or of its own 检查结果用语 (§9) in the ledger.
+department's 随机抽查事项清单 (docs/workflow.md §8) or of its own 检查结果用语 (§10) in the ledger.
 Registered on ``gongkai`` by :mod:`generator.cli`."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from generator.cli_errors import workflow_errors
-from generator.cli_options import TEXT
+from generator.cli_options import TEXT, BoundedInt
 from generator.cli_text import GongkaiGroup
 from generator.cli_workflow import (
     at_option,
@@ -64,7 +64,7 @@ def inspector_enroll(
 )
 @click.option(
     "--compromised-from",
-    type=click.IntRange(min=1),
+    type=BoundedInt(1, 2**63 - 1),
     metavar="条目序号",
     default=None,
     help="自该条目序号起用此密钥签名的检查结果标记为可疑（只与 --reason compromised 一起使用）",
@@ -116,7 +116,8 @@ def inspector_revoke(
 @site_option
 @workflow_errors
 def task_app(task_id: str, dept: str | None, out: Path, site_root: Path) -> None:
-    """生成已确认下发任务的离线移动检查应用（每个部门检查组一个 HTML 文件，可在手机上离线使用）。"""
+    """生成已确认下发任务的离线移动检查应用（每个部门检查组一个 HTML 文件，可在手机上离线使用；
+    旁边的 service worker、清单和图标供通过 HTTPS 提供时断网打开、添加到主屏幕）。"""
     from generator.mobile.app import write_apps
     from generator.workflow.site import SiteRepo
 

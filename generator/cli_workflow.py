@@ -475,7 +475,7 @@ def results_group() -> None:
 
 
 @results_group.command("import")
-@click.argument("args", nargs=-1, required=True, type=TEXT, metavar="[任务编号 录入表] | 结果包")
+@click.argument("args", nargs=-1, required=True, type=TEXT, metavar="[任务编号 录入表] | 结果包…")
 @click.option("--dept", type=TEXT, required=True, help="录入部门（须为表单或结果包所属部门）")
 @site_option
 @at_option
@@ -495,18 +495,18 @@ def results_import(
     log_key: Path | None,
 ) -> None:
     """导入检查结果：任务编号 加 填好的录入表（XLSX/CSV；新结果公示，修改过的记为更正，未改动的跳过），
-    或 检查人员手机导出的签名结果包（.bundle.json，docs/mobile.md）。用 --request 时不在本机签署，
-    生成批量签署申请，交该部门签署（docs/signing.md §13）。"""
+    或 检查人员手机导出的一个或多个签名结果包（.json，docs/mobile.md；同一主体的共同签名合并）。
+    用 --request 时不在本机签署，生成批量签署申请，交该部门签署（docs/signing.md §13）。"""
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
     check_request_options(key, request_out, expires)
-    if len(args) == 1:
-        bundle = _existing(args[0])
-        _import_bundle(bundle, dept, site_root, at, key, log_key, request_out, expires)
+    if all(a.lower().endswith(".json") for a in args):
+        bundles = [_existing(a) for a in args]
+        _import_bundles(bundles, dept, site_root, at, key, log_key, request_out, expires)
         return
     if len(args) != 2:
-        raise OptionError("参数应为 任务编号 和 录入表文件，或一个结果包文件")
+        raise OptionError("参数应为 任务编号 和 录入表文件，或一个或多个结果包文件（.json）")
     task_id, form = args[0], _existing(args[1])
     repo = SiteRepo.open(site_root, notify=notice)
     if request_out is not None:
@@ -532,31 +532,43 @@ def _warn(warnings: tuple[str, ...]) -> None:
         click.echo(f"警告：{warning}", err=True)
 
 
-def _import_bundle(
-    bundle: Path, dept: str, site_root: Path, at: str | None, key: Path | None,
+def _import_bundles(
+    bundles: list[Path], dept: str, site_root: Path, at: str | None, key: Path | None,
     log_key: Path | None, request_out: Path | None, expires: str | None,
 ) -> None:  # fmt: skip
-    """``results import BUNDLE --dept D``: publish a signed result bundle (docs/mobile.md §6),
-    or write its entries as a batch request (``--request``)."""
+    """``results import BUNDLE… --dept D``: publish signed result bundles (docs/mobile.md §6.3),
+    or write their entries as a batch request (``--request``)."""
     from generator.mobile import importer
     from generator.workflow.site import SiteRepo, parse_at
 
     repo = SiteRepo.open(site_root, notify=notice)
     if request_out is not None:
-        plan = importer.plan_bundle(repo, bundle, dept, parse_at(at))
+        plan = importer.plan_bundles(repo, bundles, dept, parse_at(at))
         click.echo(
-            f"检查人员 {plan.inspector} 签名的结果：待签署 {len(plan.bodies)} 条，"
-            f"已公示未改动 {plan.unchanged} 条"
+            f"检查人员 {'、'.join(plan.inspectors)} 签名的结果：待签署 {len(plan.bodies)} 条"
+            f"（其中多人共同签名 {plan.cosigned} 条），已公示未改动 {plan.unchanged} 条"
         )
+        _not_added(plan.not_added)
         write_batch(repo.store, repo.trust, plan.bodies, request_out, expires)
         return
-    report = importer.import_bundle(repo, bundle, dept, parse_at(at), key, log_key)
+    report = importer.import_bundles(repo, bundles, dept, parse_at(at), key, log_key)
+    plan = report.plan
     click.echo(
-        f"检查人员 {report.inspector} 签名的结果：新公示 {report.published} 条，"
-        f"已公示未改动 {report.unchanged} 条"
+        f"检查人员 {'、'.join(plan.inspectors)} 签名的结果：新公示 {report.published} 条"
+        f"（其中多人共同签名 {plan.cosigned} 条），已公示未改动 {plan.unchanged} 条"
     )
+    _not_added(plan.not_added)
     if report.checkpoint is not None:
         echo_checkpoint("已记入账本", report.checkpoint)
+
+
+def _not_added(count: int) -> None:
+    if count:
+        click.echo(
+            f"警告：{count} 个签名所签的结果此前已公示，账本条目不能再改动，这些签名"
+            "未加入（共同签名的结果包须在公示前一并导入，docs/mobile.md §6.3）",
+            err=True,
+        )
 
 
 def _existing(text: str) -> Path:

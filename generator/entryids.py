@@ -38,6 +38,11 @@ def vocabulary_publish(dept: str, version: int) -> str:
     return f"vocabulary.publish/{dept}/v{version}"
 
 
+def library_publish(library: str, version: int) -> str:
+    """``library.publish/<entities|inspectors>/v<n>``."""
+    return f"library.publish/{library}/v{version}"
+
+
 def task_invite(task: str) -> str:
     """``task.invite/<task>``."""
     return f"task.invite/{task}"

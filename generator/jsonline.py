@@ -8,6 +8,7 @@ accepts only that spelling, so a file has one byte form and the bytes signed are
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from generator.errors import WorkflowError
@@ -21,7 +22,7 @@ def read_object_line(
     data: bytes,
     where: str,
     what: str,
-    keys: frozenset[str],
+    keys: frozenset[str] | Mapping[str, frozenset[str]],
     error: type[WorkflowError],
     *,
     hint: str = "",
@@ -32,7 +33,8 @@ def read_object_line(
         data: the file's bytes.
         where: the file, as the messages name it.
         what: what the file is (``签名文件``, ``检查结果包`` …), as the messages name it.
-        keys: the object's keys.
+        keys: the object's keys; or, for a file with several versions, the keys of each value
+            of its ``format`` field (another ``format`` is refused).
         error: the error class of the caller's exit code (:mod:`generator.errors`).
         hint: added to the message about the line and its newline (e.g. that the file may have
             been altered or cut short).
@@ -46,6 +48,13 @@ def read_object_line(
         value = canonical.loads(data[:-1])
     except MalformedError as exc:
         raise error(f"{where}：{what}不是规范 JSON（{exc}）") from None
-    if not isinstance(value, dict) or set(value) != keys:
+    if not isinstance(value, dict):
+        raise error(f"{where}：{what}应为 JSON 对象")
+    if not isinstance(keys, frozenset):
+        fmt = value.get("format")
+        if not isinstance(fmt, str) or fmt not in keys:
+            raise error(f"{where}：format 应为 {' 或 '.join(sorted(keys))}")
+        keys = keys[fmt]
+    if set(value) != keys:
         raise error(f"{where}：{what}应恰好包含字段 {'、'.join(sorted(keys))}")
     return value

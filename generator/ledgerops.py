@@ -39,6 +39,7 @@ DEPT_SCOPES = (
     "plan.publish",
     "checklist.publish",
     "vocabulary.publish",
+    "library.publish",
     "task.invite",
     "task.reply",
     "task.confirm",

@@ -12,7 +12,7 @@ replay ended in, and the published ledger folder is written from the bytes it ve
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.content.model import Content
@@ -28,15 +28,18 @@ from generator.ledgerops import (
 from generator.workflow import followups
 from generator.workflow.actions import published_plans
 from generator.workflow.checklists import published_checklists
+from generator.workflow.library_ledger import check_published_library, latest_library
 from generator.workflow.published import (
     PublishedChecklist,
     PublishedVersion,
     checklist_versions,
+    library_versions,
     plan_versions,
 )
 from generator.workflow.records import result_from_entry
 from generator.workflow.status import ledger_as_of
 from generator.workflow.timeline import TaskFacts, task_facts
+from ledger.draw.library import LIBRARIES
 from ledger.examplekeys import example_tsas, refuse_example_ledger, refuse_example_tsa
 from ledger.verified import VerifiedLedger, verify_ledger
 from ledger.verify import VerifyReport
@@ -61,6 +64,8 @@ class LedgerInputs:
     verified: VerifiedLedger
     #: The state the audit's replay ended in (keys, tasks, entries, time bounds).
     state: LedgerState
+    #: Every version of each of the two libraries (docs/workflow.md §9), oldest first.
+    library: dict[str, tuple[PublishedVersion, ...]] = field(default_factory=dict)
 
 
 def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
@@ -116,6 +121,7 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
         checklist_versions(state.tasks, bounds),
         verified,
         state,
+        library_versions(state.tasks, bounds, verified.read_blob),
     )
 
 
@@ -150,3 +156,5 @@ def check_against_ledger(content: Content, draws: Path) -> None:
     published_plans(content.plans, plans, {i.id: i for i in content.items})
     latest = {d: (len(v), v[-1].payload.document.sha256) for d, v in tasks.checklists.items()}
     published_checklists(content.items, latest)
+    for kind in LIBRARIES:
+        check_published_library(content, kind, latest_library(tasks, kind))

@@ -30,6 +30,7 @@ _TITLES = {
     "plan.publish": "发布年度抽查工作计划",
     "checklist.publish": "发布抽查事项清单",
     "vocabulary.publish": "发布本部门检查结果用语",
+    "library.publish": "发布检查对象名录库",
     "task.invite": "联合抽查邀约",
     "task.reply": "应约",
     "draw.beacon": "记录 drand 随机数",
@@ -50,7 +51,11 @@ _TITLES = {
 #: Longest value shown on one line of the generic summary (characters); the request's ``body``
 #: holds the whole value.
 _MAX_SHOWN = 600
-_REASONS = {"rotated": "rotated（更换密钥）", "compromised": "compromised（私钥泄露或丢失）"}
+_REASONS = {
+    "rotated": "rotated（更换密钥）",
+    "compromised": "compromised（私钥泄露或丢失）",
+    "left": "left（人员调离）",
+}
 
 
 def _china(ts: str) -> str:
@@ -180,7 +185,22 @@ def _lines(body: Mapping[str, Any]) -> list[str]:
                 for f in body["findings"]
             ),
         ]
+    if type_ == "inspector.revoke":
+        return head + _inspector_revoke(body)
     return head + _fields(body)
+
+
+def _inspector_revoke(body: Mapping[str, Any]) -> list[str]:
+    """The lines of ``inspector.revoke`` (docs/mobile.md §3): the key, the reason and what a
+    declared compromise flags."""
+    lines = [f"撤销检查人员密钥：{body['key']}；原因：{_REASONS[body['reason']]}"]
+    if "compromised_from_index" in body:
+        lines.append(
+            f"该密钥在第 {body['compromised_from_index']} 条及以后签名的检查结果将被标记为可疑"
+            "（不删除）"
+        )
+    lines.append("本条之前导入的结果仍然有效，本条及以后用该密钥签名的结果包不能导入")
+    return lines
 
 
 def shown(text: str) -> str:

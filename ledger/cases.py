@@ -21,9 +21,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ledger.case_payloads import CaseClose, CaseOpen, CaseProgress, NoticeAck, NoticeCopy, Refers
 from ledger.entries import Entry
 from ledger.errors import VerificationError
-from ledger.payloads import CaseClose, CaseOpen, CaseProgress, NoticeAck, NoticeCopy, Refers
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""A department's own result vocabulary, versioned in the ledger (docs/workflow.md §9).
+"""A department's own result vocabulary, versioned in the ledger (docs/workflow.md §10).
 
 The provincial form's 检查结果 (:data:`ledger.vocabulary.RESULT_CATEGORY_TABLE`) are open to every
 department. A department may also record findings under its own categories (卫生健康's
@@ -38,8 +38,8 @@ MAX_WORD: Final = 60
 #: could not be chosen), and none of them belongs in a category's wording.
 SEPARATORS: Final = "、，,；;|"
 _WORD = Text(
-    f"finding wording: 1–{MAX_WORD} characters, none of {SEPARATORS} or control characters, "
-    "no surrounding white space",
+    f"finding wording: 1–{MAX_WORD} characters, no separator (、，,；; or vertical bar), no "
+    "control character, no surrounding white space",
     pattern=(
         rf"[^\s{SEPARATORS}](?:[^\x00-\x1f\x7f-\x9f\u2028\u2029{SEPARATORS}]{{0,{MAX_WORD - 2}}}"
         rf"[^\s{SEPARATORS}])?"
@@ -62,14 +62,14 @@ class Finding:
 @payload
 @dataclass(frozen=True)
 class VocabularyPublish(Statement):
-    """``vocabulary.publish``: version n of a department's own 检查结果 (docs/workflow.md §9)."""
+    """``vocabulary.publish``: version n of a department's own 检查结果 (docs/workflow.md §10)."""
 
     TYPE: ClassVar[str] = "vocabulary.publish"
     version: int = spec(Int(1, 9999))
     findings: tuple[Finding, ...] = spec(ListOf(Object(Finding), nonempty=True))
 
     def check(self) -> None:
-        """Words are unique and none is a base 检查结果 (§9 rule 2).
+        """Words are unique and none is a base 检查结果 (§10 rule 2).
 
         Raises:
             BodyError: naming ``findings[i].word``.
@@ -88,7 +88,7 @@ class VocabularyPublish(Statement):
 
 @dataclass
 class DeptVocabularies:
-    """Every department's published vocabulary versions, replayed in log order (§9)."""
+    """Every department's published vocabulary versions, replayed in log order (§10)."""
 
     #: Each department's versions, oldest first (version k at [k − 1]), with their log index.
     versions: dict[str, list[tuple[int, VocabularyPublish]]] = field(default_factory=dict)
@@ -101,7 +101,7 @@ class DeptVocabularies:
 
         Raises:
             VerificationError: the version is not the next one, or a word already published
-                changes whether it records a problem (§9 rules 1 and 3).
+                changes whether it records a problem (§10 rules 1 and 3).
         """
         versions = self.versions.setdefault(body.dept, [])
         if body.version != len(versions) + 1:
@@ -136,7 +136,7 @@ class DeptVocabularies:
 
     def check_words(self, dept: str, words: Iterable[str], where: str) -> None:
         """Refuse a word that is neither a base 检查结果 nor in ``dept``'s version in force
-        (§9 rule 4).
+        (§10 rule 4).
 
         Raises:
             VerificationError: naming the word, the department and the version in force.

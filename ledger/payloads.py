@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, TypeVar
 
+from ledger.case_payloads import CaseClose, CaseOpen, CaseProgress, NoticeAck, NoticeCopy, Refers
 from ledger.dept_vocabulary import VocabularyPublish
 from ledger.envelope import make_entry
 from ledger.errors import VerificationError
@@ -69,7 +70,7 @@ _TEXT = Text("string")
 _REASON = Text("non-empty string", nonempty=True)
 _HEX64 = Hex(64)
 _IDS = ListOf(_ID)
-_CATEGORY = Text("one of RESULT_CATEGORIES or of the department's vocabulary (§9)", nonempty=True)
+_CATEGORY = Text("one of RESULT_CATEGORIES or of the department's vocabulary (§10)", nonempty=True)
 _IDS_UNIQUE = ListOf(_ID, nonempty=True, unique=True)
 #: An exact decimal ratio in [0, 1] as content writes it (format(Decimal, "f")): "0.05", "1".
 _RATIO = Text("decimal ratio string", nonempty=True, pattern=r"(0(\.[0-9]+)?|1(\.0+)?)")
@@ -214,6 +215,20 @@ class ChecklistPublish(Statement):
     TYPE: ClassVar[str] = "checklist.publish"
     version: int = spec(Int(1, 9999))
     items: tuple[ChecklistItem, ...] = spec(ListOf(Object(ChecklistItem), nonempty=True))
+    document: BlobRef = spec(Object(BlobRef))
+
+
+@payload
+@dataclass(frozen=True)
+class LibraryPublish(Statement):
+    """``library.publish``: version n of the 检查对象名录库 (``entities``) or of the
+    执法检查人员名录库 (``inspectors``) (docs/workflow.md §9); the whole library is the blob, so
+    that every draw's entity and inspector snapshots can be re-derived from it."""
+
+    TYPE: ClassVar[str] = "library.publish"
+    library: str = spec(OneOf(("entities", "inspectors")))
+    version: int = spec(Int(1, 999_999))
+    count: int = spec(Int(0))
     document: BlobRef = spec(Object(BlobRef))
 
 
@@ -499,7 +514,7 @@ class Result:
     methods: tuple[str, ...] = spec(
         ListOf(OneOf(INSPECTION_METHODS, "INSPECTION_METHODS"), nonempty=True, unique=True)
     )
-    #: Base words or the department's own, checked on replay (docs/workflow.md §9).
+    #: Base words or the department's own, checked on replay (docs/workflow.md §10).
     categories: tuple[str, ...] = spec(ListOf(_CATEGORY, nonempty=True, unique=True))
     detail: str = spec(_TEXT)
     inspectors: tuple[str, ...] = spec(ListOf(_ID, nonempty=True, unique=True))
@@ -517,15 +532,6 @@ class ResultPublish(Statement):
     task_id: str = spec(_ID)
     result: Result = spec(Object(Result))
     inspection: Inspection | None = spec(Object(Inspection), optional=True)
-
-
-@payload
-@dataclass(frozen=True)
-class Refers:
-    """``result.correct.refers``: the corrected entry (the latest version)."""
-
-    index: int = spec(Int(0))
-    leaf_hash: str = spec(_HEX64)
 
 
 @payload
@@ -568,69 +574,6 @@ class FollowupClose(Statement):
     recheck: str | None = spec(_REASON, optional=True)
 
 
-# --------------------------------------------------------------------------- cases and notices
-
-
-@payload
-@dataclass(frozen=True)
-class CaseOpen(Statement):
-    """``case.open`` (立案): the handling department (``dept``) opens a case on a result with a
-    problem that ``source_dept`` published (docs/workflow.md §7)."""
-
-    TYPE: ClassVar[str] = "case.open"
-    task_id: str = spec(_ID)
-    entity: str = spec(_ID)
-    source_dept: str = spec(_ID)
-    case_no: str = spec(_REASON)
-    opened_on: dt.date = spec(Date())
-    summary: str = spec(_TEXT)
-
-
-@payload
-@dataclass(frozen=True)
-class CaseProgress(Statement):
-    """``case.progress`` (查处进展), by the case's handling department."""
-
-    TYPE: ClassVar[str] = "case.progress"
-    case: Refers = spec(Object(Refers))
-    progress: str = spec(_REASON)
-
-
-@payload
-@dataclass(frozen=True)
-class CaseClose(Statement):
-    """``case.close`` (结案情况), by the case's handling department."""
-
-    TYPE: ClassVar[str] = "case.close"
-    case: Refers = spec(Object(Refers))
-    outcome: str = spec(_REASON)
-    closed_on: dt.date = spec(Date())
-    #: 行政处罚决定书文号, when the case ended in a penalty decision.
-    decision_no: str | None = spec(_REASON, optional=True)
-
-
-@payload
-@dataclass(frozen=True)
-class NoticeCopy(Statement):
-    """``notice.copy`` (抄告): the inspecting department notifies ``to`` of a result."""
-
-    TYPE: ClassVar[str] = "notice.copy"
-    task_id: str = spec(_ID)
-    entity: str = spec(_ID)
-    to: str = spec(_ID)
-    subject: str = spec(_REASON)
-
-
-@payload
-@dataclass(frozen=True)
-class NoticeAck(Statement):
-    """``notice.ack`` (抄告签收): the addressee (``dept`` = the notice's ``to``) acknowledges."""
-
-    TYPE: ClassVar[str] = "notice.ack"
-    notice: Refers = spec(Object(Refers))
-    reply: str = spec(_TEXT)
-
-
 # --------------------------------------------------------------------------- the registry value
 
 ROOT_PAYLOADS: Final = (LogInit, KeyAdd, KeyRevoke, RootUpdate, LogkeyRotate)
@@ -638,6 +581,7 @@ WORKFLOW_PAYLOADS: Final = (
     PlanPublish,
     ChecklistPublish,
     VocabularyPublish,
+    LibraryPublish,
     TaskInvite,
     TaskReply,
     DrawAnnounce,

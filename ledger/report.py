@@ -83,6 +83,12 @@ class VerifyReport:
     #: draw announcements whose entity snapshot was checked against the pool rules
     #: (docs/workflow.md §6.1).
     pools_checked: int = 0
+    #: draw announcements whose entity snapshot was re-derived from the 检查对象名录库 version in
+    #: force (docs/workflow.md §9.2).
+    libraries_checked: int = 0
+    #: draw announcements whose inspector snapshot was re-derived from the 执法检查人员名录库
+    #: version in force (docs/workflow.md §9.2).
+    inspector_libraries_checked: int = 0
     inspector_keys: list[dict[str, Any]] = field(default_factory=list)
     inspections: dict[str, int] = field(default_factory=lambda: {"results": 0, "signatures": 0})
     flagged_inspections: dict[int, tuple[str, ...]] = field(default_factory=dict)
@@ -123,6 +129,8 @@ class VerifyReport:
                 "beacons": self.beacons_checked,
                 "replacements": self.replacements_checked,
                 "pools": self.pools_checked,
+                "libraries": self.libraries_checked,
+                "inspector_libraries": self.inspector_libraries_checked,
                 "timestamps": len(self.timestamps),
             },
             "timestamps": [dict(t) for t in self.timestamps],
@@ -163,9 +171,12 @@ class VerifyReport:
             warnings            [string]      Chinese warnings
             trust_source        "given" | "directory"
             checked             {checkpoints, tiles, bundles, receipts, blobs, draws,
-                                 beacons, replacements, pools}: counts (draws re-run byte
-                                 for byte; pools: announcements whose snapshot was checked
-                                 against docs/workflow.md §6)
+                                 beacons, replacements, pools, libraries,
+                                 inspector_libraries}: counts (draws re-run byte for byte;
+                                 pools: announcements whose snapshot was checked against
+                                 docs/workflow.md §6; libraries / inspector_libraries: those
+                                 whose entity / inspector snapshot was re-derived from the
+                                 library version in force, §9.2)
             pin                 {previous_size: int|null, updated: bool}
             timestamps          [{size, tsa, time, latest, serial}]: verified RFC 3161 tokens
                                 (docs/ledger.md §15.3); `latest` = genTime + accuracy
@@ -188,7 +199,9 @@ class VerifyReport:
             f"blob {self.blobs_checked} 个",
             f"  重新运行抽取 {self.draws_checked} 次（逐字节一致），drand 随机数签名 "
             f"{self.beacons_checked} 个，替补 {self.replacements_checked} 次，"
-            f"按抽查规则核对检查对象快照 {self.pools_checked} 个",
+            f"按抽查规则核对检查对象快照 {self.pools_checked} 个，"
+            f"按账本记录的名录库重算检查对象快照 {self.libraries_checked} 个、执法检查人员快照 "
+            f"{self.inspector_libraries_checked} 个",
             f"  根密钥 {len(self.root_keys)} 个（门限 {self.threshold}），"
             f"日志密钥 {len(self.log_keys)} 个，部门密钥 {len(self.keys)} 个（已撤销 {revoked} 个）",
         ]

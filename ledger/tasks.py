@@ -11,7 +11,7 @@ States of one task::
     CONFIRMED ─result.publish / result.correct / followup.* / case.* / notice.*─▶ CONFIRMED
 
 A department's own result words (``vocabulary.publish``) are replayed by
-:class:`ledger.dept_vocabulary.DeptVocabularies`; a result may use them (docs/workflow.md §9).
+:class:`ledger.dept_vocabulary.DeptVocabularies`; a result may use them (docs/workflow.md §10).
 
 Dates in bodies (``opens``, ``closes``, ``inspected_on`` …) are calendar dates in China
 (UTC+8); ``ts`` is UTC. A statement is checked against the signer's claimed ``ts``.
@@ -28,14 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import canonical
+from ledger.case_payloads import CaseClose, CaseOpen, CaseProgress, NoticeAck, NoticeCopy
 from ledger.cases import CaseBook
 from ledger.dept_vocabulary import DeptVocabularies, VocabularyPublish
 from ledger.entries import Entry
 from ledger.errors import VerificationError
 from ledger.payloads import (
-    CaseClose,
-    CaseOpen,
-    CaseProgress,
     ChecklistPublish,
     DrawAnnounce,
     DrawBeacon,
@@ -45,8 +43,7 @@ from ledger.payloads import (
     FollowupClose,
     FollowupRecord,
     KeyAdd,
-    NoticeAck,
-    NoticeCopy,
+    LibraryPublish,
     PlanPublish,
     Result,
     ResultCorrect,
@@ -181,6 +178,9 @@ class TaskLedger:
     plan_versions: dict[str, list[Entry]] = field(default_factory=dict)
     #: Every ``checklist.publish`` of each department, oldest first (version k at [k − 1]).
     checklists: dict[str, list[Entry]] = field(default_factory=dict)
+    #: Every ``library.publish`` of each library (``entities``, ``inspectors``), oldest first
+    #: (version k at [k − 1]).
+    libraries: dict[str, list[Entry]] = field(default_factory=dict)
     tasks: dict[str, TaskRecord] = field(default_factory=dict)
     results: dict[int, Entry] = field(default_factory=dict)
     blob_reader: Callable[[str], bytes] | None = None
@@ -188,7 +188,7 @@ class TaskLedger:
     cases: CaseBook = field(default_factory=CaseBook)
     #: Departments with a key registered so far (``key.add``): the known addressees of a 抄告.
     departments: set[str] = field(default_factory=set)
-    #: Each department's own result vocabulary (``vocabulary.publish``, docs/workflow.md §9).
+    #: Each department's own result vocabulary (``vocabulary.publish``, docs/workflow.md §10).
     vocabularies: DeptVocabularies = field(default_factory=DeptVocabularies)
 
     def apply(self, entry: Entry, index: int) -> None:
@@ -288,6 +288,20 @@ class TaskLedger:
         self, entry: Entry, body: VocabularyPublish, index: int, where: str
     ) -> None:
         self.vocabularies.publish(body, index, where)
+
+    def _library_publish(self, entry: Entry, body: LibraryPublish, index: int, where: str) -> None:
+        versions = self.libraries.setdefault(body.library, [])
+        name = "检查对象名录库" if body.library == "entities" else "执法检查人员名录库"
+        if body.version != len(versions) + 1:
+            raise VerificationError(
+                f"{where}：{name}已发布 {len(versions)} 版，本次应为第 {len(versions) + 1} 版"
+            )
+        if versions and versions[0].payload.dept != body.dept:
+            raise VerificationError(
+                f"{where}：{name}由部门 {versions[0].payload.dept} 发布（第 1 版），"
+                f"不能由部门 {body.dept} 发布新版本（docs/workflow.md §9）"
+            )
+        versions.append(entry)
 
     def require_checklists(self, departments: Iterable[str], where: str) -> None:
         """Refuse a plan task or a draw that uses the items of a department that has published
@@ -590,6 +604,7 @@ _HANDLERS: dict[str, Callable[[TaskLedger, Entry, Any, int, str], None]] = {
     "plan.publish": TaskLedger._plan_publish,
     "checklist.publish": TaskLedger._checklist_publish,
     "vocabulary.publish": TaskLedger._vocabulary_publish,
+    "library.publish": TaskLedger._library_publish,
     "task.invite": TaskLedger._invite,
     "task.reply": TaskLedger._reply,
     "draw.announce": TaskLedger._announce,

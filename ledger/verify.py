@@ -341,6 +341,16 @@ def _report(
         for ref, rec in sorted(registry.keys.items())
     ]
     audit.warnings.extend(draw_audit.pools.warnings)
+    for kind, name, what in (
+        ("entities", "检查对象名录库", "检查对象快照是否遗漏主体"),
+        ("inspectors", "执法检查人员名录库", "执法检查人员快照是否遗漏检查人员"),
+    ):
+        tasks = [t for t, k in draw_audit.library.unchecked if k == kind]
+        if tasks:
+            audit.warnings.append(
+                f"任务 {'、'.join(tasks)} 公告抽取时账本尚未记录{name}（library.publish）：其{what}"
+                "未核对（docs/workflow.md §9.2）"
+            )
     if registry.flagged:
         audit.warnings.append(
             f"{len(registry.flagged)} 条条目由事后声明泄露（compromised）的密钥签署，已标记"
@@ -380,6 +390,8 @@ def _report(
         timestamps=[stamp.as_dict() for stamp in time_rules.bounds.stamps],
         time_bounded=time_rules.bounded,
         pools_checked=draw_audit.pools.announcements_checked,
+        libraries_checked=draw_audit.library.checked,
+        inspector_libraries_checked=draw_audit.library.inspectors_checked,
         inspector_keys=_inspector_keys(registry),
         inspections={"results": inspectors.results, "signatures": inspectors.signatures},
         flagged_inspections=dict(inspectors.flagged),

@@ -334,7 +334,7 @@ def test_the_unchanged_repository_refuses_the_new_category() -> None:
         "followup": {"measure": "其他", "state": "未完结"},
     }  # fmt: skip
     line = make_entry("o", {**body, "task_id": "T", "result": result}, [example_signer("k")])
-    # The shape is right (a department may have its own words, docs/workflow.md §9); the task
+    # The shape is right (a department may have its own words, docs/workflow.md §10); the task
     # replay refuses a word that is neither the form's nor the department's.
     entry = parse_entry(line, 3)
     ENTRY_TYPES.parse(entry, "x")

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Self
 
+from ledger.draw.library import DRAWABLE_STATUSES, filter_matches
+
 
 class _ChineseEnum(enum.Enum):
     @classmethod
@@ -66,7 +68,7 @@ class RegStatus(_ChineseEnum):
     @property
     def drawable(self) -> bool:
         """Whether an entity with this status may enter a pool."""
-        return self in (RegStatus.SUBSISTING, RegStatus.OPERATING)
+        return self.value in DRAWABLE_STATUSES
 
 
 class CreditRisk(_ChineseEnum):
@@ -201,27 +203,19 @@ class PoolFilter:
     entity_types: tuple[EntityType, ...] = ()
 
     def matches(self, entity: MarketEntity) -> bool:
-        """Whether ``entity`` passes the filter and may be drawn (its status allows it)."""
-        if not entity.status.drawable:
-            return False
-        if self.industries and not set(self.industries) & set(entity.industries):
-            return False
-        if self.divisions and not any(
-            entity.division.startswith(d) for d in _prefixes(self.divisions)
-        ):
-            return False
-        return not (self.entity_types and entity.entity_type not in self.entity_types)
-
-
-def _prefixes(divisions: tuple[str, ...]) -> tuple[str, ...]:
-    # GB/T 2260: 620000 covers the province, 620800 the city; strip trailing "00" pairs.
-    out = []
-    for code in divisions:
-        prefix = code
-        while prefix.endswith("00") and len(prefix) > 2:
-            prefix = prefix[:-2]
-        out.append(prefix)
-    return tuple(out)
+        """Whether ``entity`` passes the filter and may be drawn (its status allows it): the
+        one rule the verifier also applies to a library version (:mod:`ledger.draw.library`)."""
+        return filter_matches(
+            {
+                "industries": self.industries,
+                "divisions": self.divisions,
+                "entity_types": tuple(t.value for t in self.entity_types),
+            },
+            status=entity.status.value,
+            industries=entity.industries,
+            division=entity.division,
+            entity_type=entity.entity_type.value,
+        )
 
 
 @dataclass(frozen=True)

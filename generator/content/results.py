@@ -73,7 +73,7 @@ OTHER_RULE_FINDINGS: Final = frozenset(
 @dataclass(frozen=True)
 class DeptFinding:
     """A 检查结果 of one department's own vocabulary (``vocabulary.publish``, docs/workflow.md
-    §9): read like a :class:`ResultCategory` (``value``, ``code``, ``problem_found``)."""
+    §10): read like a :class:`ResultCategory` (``value``, ``code``, ``problem_found``)."""
 
     dept: str
     value: str
@@ -227,7 +227,7 @@ def measure_mismatch(measure: FollowUpMeasure, categories: Iterable[Category]) -
 
     * “违反本部门相关规定，责令改正…” needs a finding under the department's own rules
       (:data:`OWN_RULE_FINDINGS`, or a word of its own vocabulary that records a problem,
-      docs/workflow.md §9);
+      docs/workflow.md §10);
     * “违反其他部门相关规定，抄告相关部门” needs a finding under another department's rules
       (:data:`OTHER_RULE_FINDINGS`).
     """

@@ -55,13 +55,20 @@ def build_example_ledger(content_dir: Path, draws: Path, *, checklists: bool = T
 
 
 def _publish_checklists(site: Path) -> None:
-    """Each department's 抽查事项清单, version 1 (docs/workflow.md §8), signed with its example key."""
+    """Each department's 抽查事项清单, version 1 (docs/workflow.md §8), and the 检查对象名录库,
+    and the 执法检查人员名录库, version 1, by the plan's organiser (§9), signed with the example keys."""
     from generator.workflow.bound import publish_checklist
+    from generator.workflow.library_ledger import publish_library
     from generator.workflow.site import SiteRepo
+    from ledger.draw.library import LIBRARIES
 
     repo = SiteRepo.open(site)
     for dept in sorted({i.dept for i in repo.content.items}):
         publish_checklist(repo, dept, CHECKLIST_TS, None, None)
+    if repo.content.plans:
+        for kind in LIBRARIES:
+            organiser = repo.content.plans[0].organiser
+            publish_library(repo, kind, organiser, CHECKLIST_TS, None, None)
 
 
 def read_line(draws: Path, index: int) -> bytes:

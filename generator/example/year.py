@@ -84,6 +84,9 @@ class Year:
         for dept in sorted({i.dept for i in content.items}):  # 抽查事项清单 (docs/workflow.md §8)
             self.gk("checklist", "publish", "--dept", dept, "--at", CHECKLIST_TS)
         plan = content.plans[0]
+        # The two libraries, kept by the organiser (docs/workflow.md §9): draws are derived from it.
+        for kind in ("entities", "inspectors"):
+            self.gk("library", "publish", kind, "--dept", plan.organiser, "--at", CHECKLIST_TS)
         self.gk("plan", "publish", plan.id, "--at", "2024-01-10")
         # The ledger is appended in time order (an entry may not be dated before the last one):
         # invitations and replies of all tasks are interleaved by date.

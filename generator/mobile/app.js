@@ -1,13 +1,16 @@
 // 移动检查 app (docs/mobile.md §8): plain ES2020, no network. The phone's Ed25519 key is made
 // with WebCrypto (private key non-extractable) and kept in IndexedDB with the signed results.
 // Bytes signed and exported follow docs/mobile.md §2 (enrolment), §4 (inspection statement)
-// and §5 (bundle); canonicalJSON is the docs/ledger.md §10.1 profile for strings, arrays and
-// objects (the only values these files hold).
+// and §5 (bundle; §5.1 the co-signed v2 bundle: a colleague's results, reviewed and signed
+// again with this phone's key); canonicalJSON is the docs/ledger.md §10.1 profile for strings,
+// arrays and objects (the only values these files hold).
 "use strict";
 (function () {
   const DATA = JSON.parse(document.getElementById("app-data").textContent);
   const ENROL_CONTEXT = "gongkai-inspector/v1 enrol\n";
   const INSPECTION_CONTEXT = "gongkai-inspection/v1\n";
+  const BUNDLE_V1 = "gongkai-result-bundle/v1";
+  const BUNDLE_V2 = "gongkai-result-bundle/v2";
   const NO_PROBLEM = "未发现问题";
   const NONE_NEEDED = DATA.measures[0];
   const RECTIFY = DATA.measures[2];
@@ -21,6 +24,7 @@
   let db = null;
   let me = null; // {inspector, privateKey, pub, vkey, keyref, proof}
   let current = null; // the assignment being entered
+  let incoming = []; // a colleague's signed results under review: [{result, attachments, sigs}]
 
   function status(text, bad) {
     const el = $("status");
@@ -44,6 +48,13 @@
   const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
   const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)));
   const sha256 = (bytes) => crypto.subtle.digest("SHA-256", bytes);
+  // Key references in Unicode code point order (Python's str order, docs/mobile.md §5.1).
+  function byKey(a, b) {
+    const x = Array.from(a.key, (c) => c.codePointAt(0));
+    const y = Array.from(b.key, (c) => c.codePointAt(0));
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+    return x.length - y.length;
+  }
 
   // -- IndexedDB -------------------------------------------------------------------------
   function openDb() {
@@ -108,11 +119,17 @@
 
   // -- screens -----------------------------------------------------------------------------
   function show(...ids) {
-    for (const id of ["setup", "enrol", "list", "form"]) $(id).hidden = !ids.includes(id);
+    for (const id of ["setup", "enrol", "list", "form", "cosign"]) $(id).hidden = !ids.includes(id);
     window.scrollTo(0, 0);
   }
   const person = (id) => (DATA.inspectors.find((p) => p.id === id) || { name: id }).name;
   const mine = () => DATA.assignments.filter((a) => a.team.includes(me.inspector));
+  // The inspector (执法证号) of a key reference of this department (docs/mobile.md §2.1).
+  function signerOf(ref) {
+    const prefix = `${DATA.origin}/inspector/${DATA.dept}/`;
+    return ref.startsWith(prefix) ? ref.slice(prefix.length).split("/")[0] : ref;
+  }
+  const names = (ids) => ids.map((i) => `${person(i)}（${i}）`).join("、");
 
   async function showList() {
     $("who").textContent = `检查人员：${person(me.inspector)}（${me.inspector}）`;
@@ -128,7 +145,8 @@
       title.textContent = a.name;
       const state = document.createElement("span");
       state.className = saved ? "state signed" : "state";
-      state.textContent = `${a.entity} · ${saved ? "已签名：" + saved.result.categories.join("、") : "未录入"}`;
+      const co = saved && saved.cosigs && saved.cosigs.length ? `（与 ${names(saved.cosigs.map((c) => signerOf(c.key)))} 共同签名）` : "";
+      state.textContent = `${a.entity} · ${saved ? "已签名：" + saved.result.categories.join("、") + co : "未录入"}`;
       b.append(title, state);
       b.addEventListener("click", () => showForm(a, saved));
       li.append(b);
@@ -237,19 +255,123 @@
     return b64(await crypto.subtle.sign({ name: "Ed25519" }, me.privateKey, msg));
   }
 
-  // docs/mobile.md §5
+  // docs/mobile.md §5: v1 when every result carries this phone's signature alone, else v2 (§5.1).
   async function bundleFile() {
-    const results = [];
+    const saved = [];
     const entities = mine().map((a) => a.entity).sort();
     for (const entity of entities) {
-      const saved = await getResult(entity);
-      if (saved) results.push({ attachments: saved.attachments, result: saved.result, sig: saved.sig });
+      const rec = await getResult(entity);
+      if (rec) saved.push(rec);
     }
-    if (!results.length) throw new Error("还没有签名的结果");
-    return canonicalJSON({
-      dept: DATA.dept, format: "gongkai-result-bundle/v1", key: me.keyref, origin: DATA.origin,
-      results, task_id: DATA.task_id,
-    }) + "\n";
+    if (!saved.length) throw new Error("还没有签名的结果");
+    const head = { dept: DATA.dept, origin: DATA.origin, task_id: DATA.task_id };
+    if (!saved.some((r) => r.cosigs && r.cosigs.length)) {
+      const results = saved.map((r) => ({ attachments: r.attachments, result: r.result, sig: r.sig }));
+      return canonicalJSON({ ...head, format: BUNDLE_V1, key: me.keyref, results }) + "\n";
+    }
+    const results = saved.map((r) => ({
+      attachments: r.attachments, result: r.result,
+      sigs: [{ key: me.keyref, sig: r.sig }, ...(r.cosigs || [])].sort(byKey),
+    }));
+    return canonicalJSON({ ...head, format: BUNDLE_V2, results }) + "\n";
+  }
+
+  // -- co-signing a colleague's results (docs/mobile.md §5.1, §8) ---------------------------
+  function readColleagueBundle(text) {
+    let b;
+    try {
+      b = JSON.parse(text);
+    } catch (e) {
+      throw new Error("文件不是结果包（不是 JSON）");
+    }
+    if (!b || (b.format !== BUNDLE_V1 && b.format !== BUNDLE_V2) || !Array.isArray(b.results)) {
+      throw new Error("文件不是检查结果包");
+    }
+    if (b.origin !== DATA.origin || b.task_id !== DATA.task_id || b.dept !== DATA.dept) {
+      throw new Error("结果包不属于本任务、本部门");
+    }
+    return b.results.map((r) => ({
+      result: r.result, attachments: r.attachments,
+      sigs: b.format === BUNDLE_V1 ? [{ key: b.key, sig: r.sig }] : r.sigs,
+    }));
+  }
+
+  // Why this phone cannot co-sign `item`, or "".
+  function cannotCosign(item) {
+    const a = mine().find((x) => x.entity === item.result.entity);
+    if (!a) return "该主体不在您的检查对象中，不能共同签名。";
+    if (!item.result.inspectors.includes(me.inspector)) return "您不在该结果的检查人员中，不能共同签名。";
+    if (item.sigs.some((s) => s.key === me.keyref)) return "本机已对该结果签名。";
+    return "";
+  }
+
+  function reviewCard(item, i) {
+    const r = item.result;
+    const a = mine().find((x) => x.entity === r.entity);
+    const li = document.createElement("li");
+    const title = document.createElement("strong");
+    title.textContent = a ? a.name : r.entity;
+    const dl = document.createElement("dl");
+    const rows = [
+      ["统一社会信用代码", r.entity], ["检查结果", r.categories.join("、")], ["具体情况", r.detail || "无"],
+      ["检查人员", names(r.inspectors)], ["检查日期 / 完成日期", `${r.inspected_on} / ${r.completed_on}`],
+      ["后续处置", `${r.followup.measure}（${r.followup.state}${r.followup.closed_on ? "，" + r.followup.closed_on : ""}）`],
+      ["照片、文件", `${item.attachments.length} 个（SHA-256）`],
+      ["已签名", names(item.sigs.map((s) => signerOf(s.key)))],
+    ];
+    if (r.followup.note) rows.splice(6, 0, ["处置说明", r.followup.note]);
+    for (const [k, v] of rows) {
+      const dt = document.createElement("dt");
+      dt.textContent = k;
+      const dd = document.createElement("dd");
+      dd.textContent = v;
+      dl.append(dt, dd);
+    }
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "primary";
+    b.dataset.cosign = r.entity;
+    const why = cannotCosign(item);
+    b.textContent = why || "核对无误，共同签名";
+    b.disabled = !!why;
+    b.addEventListener("click", () => cosign(i, b));
+    li.append(title, dl, b);
+    return li;
+  }
+
+  async function cosign(i, button) {
+    const item = incoming[i];
+    const sig = await signResult(item.result, item.attachments);
+    const cosigs = item.sigs.filter((s) => s.key !== me.keyref).sort(byKey);
+    await putResult(item.result.entity, { result: item.result, attachments: item.attachments, sig, cosigs });
+    button.textContent = "已共同签名";
+    button.disabled = true;
+    status(`已共同签名：${item.result.entity}`);
+  }
+
+  async function showCosign(file) {
+    incoming = readColleagueBundle(await file.text());
+    const from = new Set(incoming.flatMap((x) => x.sigs.map((s) => signerOf(s.key))));
+    $("cosign-from").textContent = `来自 ${names([...from])} 的结果 ${incoming.length} 条。请逐条核对；共同签名后，本机导出的结果包同时带有同事和您的签名（本机替换该主体原有的结果）。`;
+    $("cosign-results").replaceChildren(...incoming.map(reviewCard));
+    status("");
+    show("cosign");
+  }
+
+  // -- offline and installable over HTTPS (docs/mobile.md §8.1) ----------------------------
+  // Served over HTTPS (or http://127.0.0.1), the page links its manifest and registers its
+  // service worker, which keeps this file for use with the network cut. Opened from a file it
+  // fetches nothing: a file needs no worker, and a file: page cannot register one.
+  function installOffline() {
+    if (location.protocol === "file:" || !window.isSecureContext || !("serviceWorker" in navigator)) return;
+    const link = document.createElement("link");
+    link.rel = "manifest";
+    link.href = `${DATA.dept}.webmanifest`;
+    document.head.append(link);
+    const scope = location.href.split(/[?#]/)[0];
+    navigator.serviceWorker.register(`${DATA.dept}.sw.js`, { scope }).catch(() => {
+      // Without a worker the page works as before, as long as it stays open.
+    });
   }
 
   // -- wiring ------------------------------------------------------------------------------
@@ -298,6 +420,17 @@
     showHashes();
   });
   $("back").addEventListener("click", () => showList());
+  $("cosign-back").addEventListener("click", () => showList());
+  $("cosign-file").addEventListener("change", async (ev) => {
+    const file = ev.target.files[0];
+    ev.target.value = "";
+    if (!file) return;
+    try {
+      await showCosign(file);
+    } catch (e) {
+      status(e.message, true);
+    }
+  });
   $("result-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     let result;
@@ -313,5 +446,6 @@
     status(`已签名保存：${current.name}`);
     await showList();
   });
+  installOffline();
   start().catch((e) => status("启动失败：" + e.message, true));
 })();

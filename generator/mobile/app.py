@@ -1,8 +1,9 @@
 """``gongkai task app``: the offline phone app of a confirmed task, one file per department team.
 
 docs/mobile.md §8. The app is one self-contained HTML page (its style, script and data inline;
-no network request of any kind), so it works opened from a file or from the department's HTTPS
-intranet with the network cut. Its data is the department's part of the confirmed task, read
+opened from a file it makes no network request of any kind), so it works opened from a file or
+from the department's HTTPS intranet with the network cut; served over HTTPS it also installs a
+service worker that keeps the page for offline use, and can be added to the home screen (§8.1). Its data is the department's part of the confirmed task, read
 from the ledger and the content as the result form is (:func:`generator.workflow.forms.form_rows`):
 the drawn businesses with this department's team, the items, the fixed result categories,
 methods and follow-up measures of :mod:`ledger.vocabulary`, and the log origin the phone's
@@ -11,6 +12,7 @@ signatures are bound to. The same inputs give the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from importlib import resources
 from pathlib import Path
@@ -21,14 +23,16 @@ from markupsafe import Markup
 
 from generator.content.results import OTHER_RULE_FINDINGS, OWN_RULE_FINDINGS
 from generator.errors import WorkflowError
+from generator.mobile.icons import ICON_SIZES, icon_png
 from generator.workflow.actions import find_task
 from generator.workflow.forms import form_rows
 from generator.workflow.site import SiteRepo
+from ledger import canonical
 from ledger.durable import write_atomic
 from ledger.tasks import TaskState, china_date
 from ledger.vocabulary import FOLLOWUP_MEASURES, INSPECTION_METHODS, RESULT_CATEGORY_TABLE
 
-__all__ = ["app_data", "render_app", "write_apps"]
+__all__ = ["app_data", "app_files", "render_app", "write_apps"]
 
 
 def app_data(repo: SiteRepo, task_id: str, dept: str) -> dict[str, Any]:
@@ -103,8 +107,44 @@ def render_app(data: dict[str, Any]) -> str:
     )
 
 
+def app_files(data: dict[str, Any]) -> dict[str, bytes]:
+    """Every file of one department's app, by name in the task's folder (docs/mobile.md §8.1):
+    the page ``<dept>.html``; for installing it over HTTPS, its service worker ``<dept>.sw.js``
+    (which carries the page's SHA-256) and manifest ``<dept>.webmanifest``; and the icons
+    ``icon-<size>.png`` that every department's manifest names."""
+    dept = data["dept"]
+    page = render_app(data).encode("utf-8")
+    icons = {f"icon-{n}.png": icon_png(n) for n in ICON_SIZES}
+    manifest = {
+        "background_color": "#f4f5f7",
+        "display": "standalone",
+        "icons": [
+            {"sizes": f"{n}x{n}", "src": f"icon-{n}.png", "type": "image/png"} for n in ICON_SIZES
+        ],
+        "lang": "zh-CN",
+        "name": f"移动检查 · {data['task_name']} · {data['dept_name']}",
+        "scope": f"{dept}.html",
+        "short_name": "移动检查",
+        "start_url": f"{dept}.html",
+        "theme_color": "#8b0000",
+    }
+    worker = {
+        "cache": f"gongkai-app/{data['task_id']}/{dept}",
+        "files": [f"{dept}.webmanifest", *icons],
+        "sha256": hashlib.sha256(page).hexdigest(),
+    }
+    script = resources.files("generator.mobile").joinpath("sw.js").read_text(encoding="utf-8")
+    return {
+        f"{dept}.html": page,
+        f"{dept}.sw.js": script.replace("/*APP*/", _json_for_script(worker)).encode("utf-8"),
+        f"{dept}.webmanifest": canonical.dumps(manifest) + b"\n",
+        **icons,
+    }
+
+
 def write_apps(repo: SiteRepo, task_id: str, dept: str | None, out: Path) -> list[Path]:
-    """Write ``out/<task>/<dept>.html`` for ``dept`` (default: every participating department).
+    """Write the files of :func:`app_files` under ``out/<task>/`` for ``dept`` (default: every
+    participating department); returns the pages written.
 
     Raises:
         WorkflowError: the task is not confirmed, or ``dept`` does not take part in it.
@@ -114,8 +154,9 @@ def write_apps(repo: SiteRepo, task_id: str, dept: str | None, out: Path) -> lis
     datas = [app_data(repo, task_id, d) for d in depts] if depts else [app_data(repo, task_id, "")]
     written = []
     for data in datas:
-        path = out / task_id / f"{data['dept']}.html"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, render_app(data).encode("utf-8"))
-        written.append(path)
+        folder = out / task_id
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in app_files(data).items():
+            write_atomic(folder / name, content)
+        written.append(folder / f"{data['dept']}.html")
     return written

@@ -11,7 +11,7 @@ nothing (exit code 15, :class:`~generator.errors.BundleError`).
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,22 +33,22 @@ from generator.mobile.formats import Bundle, BundleResult, Enrolment, read_file
 from generator.workflow.site import SiteRepo
 from ledger.checkpoint import Checkpoint
 from ledger.errors import MalformedError
-from ledger.inspector_payloads import Inspection, InspectorEnrol, InspectorRevoke, InspectorSig
+from ledger.inspector_payloads import Inspection, InspectorEnrol, InspectorRevoke
 from ledger.inspectors import InspectorKey
 from ledger.note import parse_vkey
 from ledger.payloads import (
     ResultPublish,
     sign,
 )
-from ledger.tasks import TaskState, china_date
+from ledger.tasks import TaskRecord, TaskState, china_date
 
 __all__ = [
     "BundlePlan",
     "BundleReport",
     "Revocation",
     "enrol",
-    "import_bundle",
-    "plan_bundle",
+    "import_bundles",
+    "plan_bundles",
     "revoke",
 ]
 
@@ -146,25 +146,42 @@ def revoke(
 
 
 @dataclass(frozen=True)
+class BundlePlan:
+    """The ``result.publish`` bodies a bundle import would append, in order (the department's
+    signature not yet made; ``cosigned`` of them carry several inspectors' signatures), the
+    results already published unchanged, and the signatures on those that the published entry
+    lacks (``not_added``: an entry is never changed, docs/mobile.md §6.3 step 6)."""
+
+    bodies: tuple[ResultPublish, ...]
+    unchanged: int
+    inspectors: tuple[str, ...]
+    cosigned: int = 0
+    not_added: int = 0
+
+
+@dataclass(frozen=True)
 class BundleReport:
-    """What a bundle import recorded."""
+    """What a bundle import recorded: its plan and the checkpoint (None: nothing appended)."""
 
     checkpoint: Checkpoint | None
-    published: int
-    unchanged: int
-    inspector: str
+    plan: BundlePlan
+
+    @property
+    def published(self) -> int:
+        """How many results were published."""
+        return len(self.plan.bodies) if self.checkpoint is not None else 0
 
 
-def _bundle_key(repo: SiteRepo, bundle: Bundle, where: str) -> InspectorKey:
-    state = repo.state()
-    rec = state.registry.inspectors.keys.get(bundle.key)
+def _inspector_key(repo: SiteRepo, ref: str, dept: str, where: str) -> InspectorKey:
+    """The enrolled, unrevoked inspector key ``ref`` of ``dept`` (docs/mobile.md §6.3 step 3)."""
+    rec = repo.state().registry.inspectors.keys.get(ref)
     if rec is None:
-        raise BundleError(f"{where}：签名密钥 {bundle.key} 不是账本中登记的检查人员密钥")
-    if rec.dept != bundle.dept:
-        raise BundleError(f"{where}：检查人员密钥 {bundle.key} 属于部门“{rec.dept}”")
+        raise BundleError(f"{where}：签名密钥 {ref} 不是账本中登记的检查人员密钥")
+    if rec.dept != dept:
+        raise BundleError(f"{where}：检查人员密钥 {ref} 属于部门“{rec.dept}”")
     if rec.revoked_at is not None:
         raise BundleError(
-            f"{where}：检查人员 {rec.inspector} 的密钥 {bundle.key} 已于账本第 {rec.revoked_at} "
+            f"{where}：检查人员 {rec.inspector} 的密钥 {ref} 已于账本第 {rec.revoked_at} "
             "条撤销，用它签名的结果不能导入"
         )
     return rec
@@ -172,21 +189,22 @@ def _bundle_key(repo: SiteRepo, bundle: Bundle, where: str) -> InspectorKey:
 
 def _check_result(
     item: BundleResult,
-    rec: InspectorKey,
+    signers: list[InspectorKey],
     team: set[str],
     where: str,
     own: Mapping[str, DeptFinding],
 ) -> None:
-    """The rules of docs/mobile.md §6.3 for one signed result (besides its signature); ``own``:
-    the department's own 检查结果 in force (docs/workflow.md §9)."""
+    """The rules of docs/mobile.md §6.3 step 4 for one signed result (besides its signatures);
+    ``own``: the department's own 检查结果 in force (docs/workflow.md §10)."""
     r = item.result
-    if rec.inspector not in team:
-        raise BundleError(
-            f"{where}：签名的检查人员 {rec.inspector} 不在主体 {r.entity} 的本部门检查组中"
-            f"（检查组：{'、'.join(sorted(team)) or '无'}）"
-        )
-    if rec.inspector not in r.inspectors or not set(r.inspectors) <= team:
-        raise BundleError(f"{where}：检查人员应为该主体检查组中本部门的成员，且包括签名人")
+    for rec in signers:
+        if rec.inspector not in team:
+            raise BundleError(
+                f"{where}：签名的检查人员 {rec.inspector} 不在主体 {r.entity} 的本部门检查组中"
+                f"（检查组：{'、'.join(sorted(team)) or '无'}）"
+            )
+        if rec.inspector not in r.inspectors or not set(r.inspectors) <= team:
+            raise BundleError(f"{where}：检查人员应为该主体检查组中本部门的成员，且包括签名人")
     for field, text in (("detail", r.detail), ("followup.note", r.followup.note or "")):
         bad = unsafe_text_message(text, multiline=True)
         if bad is not None:
@@ -212,26 +230,11 @@ def _check_result(
         raise BundleError(f"{where}：后续处置已完结的须有完结日期，未完结的不应有")
 
 
-@dataclass(frozen=True)
-class BundlePlan:
-    """The ``result.publish`` bodies a bundle import would append, in order (the department's
-    signature not yet made), and what it skipped."""
-
-    bodies: tuple[ResultPublish, ...]
-    unchanged: int
-    inspector: str
-
-
-def plan_bundle(repo: SiteRepo, path: Path, dept: str, at: str) -> BundlePlan:
-    """Check the signed bundle ``path`` (docs/mobile.md §6.3) and work out its entries, each
-    carrying the inspector's signature, without the department's signature.
+def _load(repo: SiteRepo, path: Path, dept: str) -> Bundle:
+    """The bundle of ``path``, of this site's log and ``dept`` (§6.3 steps 1–2).
 
     Raises:
-        BundleError: the bundle is not in the documented format, belongs to another log or
-            department, its key is not an enrolled and unrevoked inspector key of ``dept``, a
-            signature does not verify (the bundle was altered after signing), the inspector is
-            not on the business's team, or a result breaks a rule.
-        WorkflowError: the task is not confirmed or ``dept`` does not take part in it.
+        BundleError: naming the file.
     """
     where = str(path)
     bundle = Bundle.loads(read_file(path, "检查结果包"), where)
@@ -241,56 +244,138 @@ def plan_bundle(repo: SiteRepo, path: Path, dept: str, at: str) -> BundlePlan:
         )
     if bundle.dept != dept:
         raise BundleError(f"{where}：结果包属于部门“{bundle.dept}”，不是 --dept 指定的“{dept}”")
-    state = repo.state()
-    record = state.tasks.tasks.get(bundle.task_id)
+    return bundle
+
+
+def _task(repo: SiteRepo, bundles: list[tuple[Path, Bundle]], dept: str) -> TaskRecord:
+    """The confirmed task every bundle is of, in which ``dept`` takes part (§6.3 step 2).
+
+    Raises:
+        BundleError: the bundles are of different tasks.
+        WorkflowError: the task is not confirmed or ``dept`` does not take part.
+    """
+    task_id = bundles[0][1].task_id
+    for path, bundle in bundles[1:]:
+        if bundle.task_id != task_id:
+            raise BundleError(
+                f"{path}：结果包属于任务“{bundle.task_id}”，与 {bundles[0][0]} 的“{task_id}”不同；"
+                "一次只能导入同一任务的结果包"
+            )
+    record = repo.state().tasks.tasks.get(task_id)
     if record is None or record.state is not TaskState.CONFIRMED:
-        raise WorkflowError(f"任务“{bundle.task_id}”尚未名单确认下发，不能导入检查结果")
+        raise WorkflowError(f"任务“{task_id}”尚未名单确认下发，不能导入检查结果")
     if dept not in record.participants:
-        raise WorkflowError(f"部门“{dept}”不是任务“{bundle.task_id}”的检查部门")
-    rec = _bundle_key(repo, bundle, where)
+        raise WorkflowError(f"部门“{dept}”不是任务“{task_id}”的检查部门")
+    return record
+
+
+def plan_bundles(repo: SiteRepo, paths: Sequence[Path], dept: str, at: str) -> BundlePlan:
+    """Check the signed bundles ``paths`` (v1 or v2, of one task; results of the same business
+    in several bundles merged when identical, docs/mobile.md §6.3) and work out their entries,
+    each carrying the inspectors' signatures, without the department's signature.
+
+    Raises:
+        BundleError: a bundle is not in the documented format, belongs to another log,
+            department or task, a key is not an enrolled and unrevoked inspector key of
+            ``dept``, a signature does not verify (the bundle was altered after signing), a
+            signer is not on the business's team, a result breaks a rule, or two bundles hold
+            different results for one business.
+        WorkflowError: the task is not confirmed or ``dept`` does not take part in it.
+    """
+    bundles = [(path, _load(repo, path, dept)) for path in paths]
+    record = _task(repo, bundles, dept)
+    keys = {
+        ref: _inspector_key(repo, ref, dept, str(path))
+        for path, bundle in bundles
+        for ref in bundle.keys
+    }
     assert record.result is not None
     drawn_on, today = china_date(record.result.ts), china_date(at)
-    own = {f.value: f for f in findings_in_force(state.tasks.vocabularies, dept)}
+    own = {f.value: f for f in findings_in_force(repo.state().tasks.vocabularies, dept)}
+    merged: dict[str, tuple[str, BundleResult]] = {}
+    for path, bundle in bundles:
+        for i, item in enumerate(bundle.results):
+            at_item = f"{path}：第 {i + 1} 条结果（主体 {item.result.entity}）"
+            msg = bundle.message(item)
+            for s in item.sigs:
+                if not keys[s.key].verifier.verify(msg, base64.b64decode(s.sig)):
+                    raise BundleError(
+                        f"{at_item}：检查人员 {keys[s.key].inspector} 的签名无效，"
+                        "结果包在签名后被改动过"
+                    )
+            if item.result.entity not in record.drawn:
+                raise BundleError(f"{at_item}：该主体不在任务“{bundle.task_id}”的抽取名单中")
+            team = record.teams.get(item.result.entity, {}).get(dept, set())
+            _check_result(item, [keys[s.key] for s in item.sigs], team, at_item, own)
+            if not drawn_on <= item.result.inspected_on <= item.result.completed_on <= today:
+                raise BundleError(f"{at_item}：日期应满足 抽取日 ≤ 检查日期 ≤ 完成日期 ≤ 导入日")
+            merged[item.result.entity] = _merge(merged.get(item.result.entity), at_item, item)
+    inspectors = tuple(sorted({k.inspector for k in keys.values()}))
+    return _plan(repo, bundles[0][1], record, merged, at, inspectors)
+
+
+def import_bundles(
+    repo: SiteRepo, paths: Sequence[Path], dept: str, at: str, key: Path | None,
+    log_key: Path | None,
+) -> BundleReport:  # fmt: skip
+    """Check the signed bundles ``paths`` and publish their results (:func:`plan_bundles`),
+    signed here with ``dept``'s key: one transaction, every entry or none.
+
+    Raises:
+        BundleError / WorkflowError: as :func:`plan_bundles` (nothing is appended);
+            WorkflowError also if the key is not ``dept``'s.
+    """
+    plan = plan_bundles(repo, paths, dept, at)
+    if not plan.bodies:
+        return BundleReport(None, plan)
+    signer = repo.signer(dept, key)
+    lines = [sign(repo.trust.origin, body, [signer]) for body in plan.bodies]
+    return BundleReport(repo.append(lines, repo.log_signer(log_key)), plan)
+
+
+def _merge(
+    seen: tuple[str, BundleResult] | None, where: str, item: BundleResult
+) -> tuple[str, BundleResult]:
+    """``item`` joined to the same business's result of an earlier bundle: the same statement
+    (result and attachments), the signatures of both (docs/mobile.md §6.3 step 5).
+
+    Raises:
+        BundleError: the statements differ.
+    """
+    if seen is None:
+        return where, item
+    first, earlier = seen
+    if not earlier.same_statement(item):
+        raise BundleError(
+            f"{where}：与 {first} 不是同一份结果（检查结果、日期、人员或照片文件的 SHA-256 不同）；"
+            "共同签名的检查人员须对完全相同的结果签名"
+        )
+    sigs = {s.key: s for s in (*earlier.sigs, *item.sigs)}
+    joined = tuple(sigs[k] for k in sorted(sigs))
+    return first, BundleResult(earlier.result, earlier.attachments, joined)
+
+
+def _plan(
+    repo: SiteRepo, bundle: Bundle, record: TaskRecord, merged: dict[str, tuple[str, BundleResult]],
+    at: str, inspectors: tuple[str, ...],
+) -> BundlePlan:  # fmt: skip
+    """One ``result.publish`` body per new result of ``merged`` (§6.3 step 6 and after)."""
+    state = repo.state()
     bodies: list[ResultPublish] = []
-    unchanged = 0
-    for i, item in enumerate(bundle.results):
-        at_item = f"{where}：第 {i + 1} 条结果（主体 {item.result.entity}）"
-        if not rec.verifier.verify(bundle.message(item), base64.b64decode(item.sig)):
-            raise BundleError(f"{at_item}：检查人员签名无效，结果包在签名后被改动过")
-        if item.result.entity not in record.drawn:
-            raise BundleError(f"{at_item}：该主体不在任务“{bundle.task_id}”的抽取名单中")
-        team = record.teams.get(item.result.entity, {}).get(dept, set())
-        _check_result(item, rec, team, at_item, own)
-        if not drawn_on <= item.result.inspected_on <= item.result.completed_on <= today:
-            raise BundleError(f"{at_item}：日期应满足 抽取日 ≤ 检查日期 ≤ 完成日期 ≤ 导入日")
-        previous = record.results.get((dept, item.result.entity))
+    unchanged = not_added = 0
+    for entity in sorted(merged, key=lambda e: e.encode("utf-8")):
+        where, item = merged[entity]
+        previous = record.results.get((bundle.dept, entity))
         if previous is not None:
             old = state.entries[previous].payload
             if isinstance(old, ResultPublish) and old.inspection is not None and _same(old, item):
                 unchanged += 1
+                not_added += len({s.key for s in item.sigs} - {s.key for s in old.inspection.sigs})
                 continue
-            raise BundleError(f"{at_item}：本部门已公示该主体的检查结果，更正请用检查结果录入表")
+            raise BundleError(f"{where}：本部门已公示该主体的检查结果，更正请用检查结果录入表")
         bodies.append(_body(bundle, item, at))
-    return BundlePlan(tuple(bodies), unchanged, rec.inspector)
-
-
-def import_bundle(
-    repo: SiteRepo, path: Path, dept: str, at: str, key: Path | None, log_key: Path | None
-) -> BundleReport:
-    """Check the signed bundle ``path`` and publish its results (:func:`plan_bundle`), signed
-    here with ``dept``'s key: one transaction, every entry or none.
-
-    Raises:
-        BundleError / WorkflowError: as :func:`plan_bundle` (nothing is appended);
-            WorkflowError also if the key is not ``dept``'s.
-    """
-    plan = plan_bundle(repo, path, dept, at)
-    if not plan.bodies:
-        return BundleReport(None, 0, plan.unchanged, plan.inspector)
-    signer = repo.signer(dept, key)
-    lines = [sign(repo.trust.origin, body, [signer]) for body in plan.bodies]
-    checkpoint = repo.append(lines, repo.log_signer(log_key))
-    return BundleReport(checkpoint, len(lines), plan.unchanged, plan.inspector)
+    cosigned = sum(1 for b in bodies if b.inspection is not None and len(b.inspection.sigs) > 1)
+    return BundlePlan(tuple(bodies), unchanged, inspectors, cosigned, not_added)
 
 
 def _same(old: ResultPublish, item: BundleResult) -> bool:
@@ -305,7 +390,5 @@ def _body(bundle: Bundle, item: BundleResult, at: str) -> ResultPublish:
         dept=bundle.dept,
         task_id=bundle.task_id,
         result=item.result,
-        inspection=Inspection(
-            attachments=item.attachments, sigs=(InspectorSig(key=bundle.key, sig=item.sig),)
-        ),
+        inspection=Inspection(attachments=item.attachments, sigs=item.sigs),
     )

@@ -143,6 +143,9 @@ class LedgerRecord:
     #: Every published version of each plan, oldest first (docs/workflow.md §8).
     plan_history: Mapping[str, tuple[PublishedVersion, ...]] = field(default_factory=dict)
     checklists: Mapping[str, PublishedChecklist] | None = None
+    #: Every version of each library the ledger records (docs/workflow.md §9), oldest first; the
+    #: build refuses a library in ``content/`` that differs from its latest version.
+    library: Mapping[str, tuple[PublishedVersion, ...]] = field(default_factory=dict)
     verified: VerifiedLedger | None = None
 
     def check_content(self, content: Content) -> None:
@@ -155,12 +158,16 @@ class LedgerRecord:
         """
         from generator.workflow.actions import published_plans  # (only with a ledger)
         from generator.workflow.checklists import published_checklists
+        from generator.workflow.library_ledger import check_published_library
 
         if self.plans is not None:
             published_plans(content.plans, self.plans, {i.id: i for i in content.items})
         if self.checklists is not None:
             recorded = {d: (c.latest.version, c.latest.sha256) for d, c in self.checklists.items()}
             published_checklists(content.items, recorded)
+        for kind, versions in self.library.items():
+            latest = versions[-1]
+            check_published_library(content, kind, (latest.version, latest.sha256, latest.dept))
 
 
 @dataclass(frozen=True)
@@ -298,6 +305,8 @@ class SiteData:
         self.items = {i.id: i for i in content.items}
         #: Published checklists by department; None without a ledger (docs/site.md §8.1).
         self.checklists = None if record.checklists is None else dict(record.checklists)
+        #: Every version of each library the ledger records (docs/workflow.md §9).
+        self.library_versions = dict(record.library)
         #: The items with a page: those of a department's latest published checklist (all
         #: items without a ledger).
         self.item_pages = frozenset(
@@ -427,7 +436,7 @@ class SiteData:
 
     def category_counts(self) -> list[tuple[Category, int]]:
         """Current results per category (zeros omitted): the form's categories in its order,
-        then departments' own words (docs/workflow.md §9) by department and code."""
+        then departments' own words (docs/workflow.md §10) by department and code."""
         counts = Counter(c for r in self.current for c in r.result.categories)
         own = sorted(
             (c for c in counts if isinstance(c, DeptFinding)),

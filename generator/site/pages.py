@@ -37,7 +37,7 @@ from generator.site.pagetypes import PageType, page_types, pages_of
 from generator.site.search import search_shards
 from generator.site.templates_dir import default_templates
 from generator.site.urls import PAGE_SIZE, paged
-from generator.workflow.metrics import inspections_by_year
+from generator.workflow.metrics import inspections_by_year, joint_visits
 
 
 class PageSet(DataPages):
@@ -213,7 +213,17 @@ class PageSet(DataPages):
         page = Page(
             "libraries/index.html",
             "libraries.html",
-            key=self.content_key and digest(self.shared, self.content_key, "libraries"),
+            key=self.content_key
+            and digest(
+                self.shared,
+                self.content_key,
+                "libraries",
+                [
+                    (k, v.version, v.index, v.sha256, v.proven_text, v.changes)
+                    for k, versions in sorted(d.library_versions.items())
+                    for v in versions
+                ],
+            ),
             sitemap=True,
             lazy=functools.partial(_libraries_ctx, d),
         )
@@ -605,6 +615,7 @@ def _entity_ctx(
     return {
         "entity": e,
         "rows": rows,
+        "visits": joint_visits(r.result for r in rows),
         "story": story or followups.EntityStory(),
         "years": list(years.items()),
         "division": division_name(e.division),

@@ -17,17 +17,10 @@ from pathlib import Path
 from generator import entryids
 from generator.errors import WorkflowError
 from generator.workflow.site import SiteRepo
+from ledger.case_payloads import CaseClose, CaseOpen, CaseProgress, NoticeAck, NoticeCopy, Refers
 from ledger.checkpoint import Checkpoint
 from ledger.entries import Entry
-from ledger.payloads import (
-    CaseClose,
-    CaseOpen,
-    CaseProgress,
-    NoticeAck,
-    NoticeCopy,
-    Refers,
-    sign,
-)
+from ledger.payloads import sign
 from ledger.tasks import china_date
 
 

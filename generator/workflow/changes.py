@@ -1,8 +1,8 @@
 """What changed from one published version to the next, in words (docs/site.md §8.1).
 
-The site lists every version of a department's 抽查事项清单 (``checklist.publish``) and of an
-annual plan (``plan.publish``) with the changes against the version before it. The changes are
-computed here from what the ledger recorded (the entry's items, the plan document blob), never
+The site lists every version of a department's 抽查事项清单 (``checklist.publish``), of an
+annual plan (``plan.publish``) and of the 检查对象名录库 (``library.publish``) with the changes against the version before it. The changes are
+computed here from what the ledger recorded (the entry's items, the plan and library blobs), never
 from ``content/``: each line names the item or task and the old and new values.
 """
 
@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from ledger.draw.library import InspectorRecord, LibraryRecord
 from ledger.payloads import ChecklistItem
 
-__all__ = ["checklist_changes", "plan_changes", "ratio_words"]
+__all__ = ["checklist_changes", "library_changes", "plan_changes", "ratio_words"]
 
 T = TypeVar("T")
 
@@ -177,3 +178,36 @@ def plan_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> tuple
     if old.get("item_rules") != new.get("item_rules"):
         lines.append("所列检查事项的类别、抽查比例上下限或抽查频次改动")
     return tuple(lines) or ("其他内容改动",)
+
+
+#: How many businesses a library change line names before “等 n 户”.
+LIBRARY_NAMES_SHOWN = 100
+
+
+def _names(records: Sequence[LibraryRecord | InspectorRecord], unit: str) -> str:
+    shown = "、".join(f"{r.name}（{r.id}）" for r in records[:LIBRARY_NAMES_SHOWN])
+    more = len(records) - LIBRARY_NAMES_SHOWN
+    return shown + (f" 等，共 {len(records)} {unit}" if more > 0 else "")
+
+
+def library_changes(
+    old: Mapping[str, LibraryRecord | InspectorRecord] | None,
+    new: Mapping[str, LibraryRecord | InspectorRecord],
+    unit: str,
+) -> tuple[str, ...]:
+    """What a library version changed against the one before, by record (``unit``: 户 or 人):
+    those removed (first: a removed business can no longer be drawn, a removed inspector no
+    longer sent), added and with changed fields."""
+    if old is None:
+        return (f"第一版，共 {len(new)} {unit}",)
+    removed = [old[i] for i in sorted(old.keys() - new.keys())]
+    added = [new[i] for i in sorted(new.keys() - old.keys())]
+    changed = [new[i] for i in sorted(old.keys() & new.keys()) if old[i] != new[i]]
+    lines = []
+    if removed:
+        lines.append(f"移出 {len(removed)} {unit}：{_names(removed, unit)}")
+    if added:
+        lines.append(f"新增 {len(added)} {unit}：{_names(added, unit)}")
+    if changed:
+        lines.append(f"信息变更 {len(changed)} {unit}：{_names(changed, unit)}")
+    return (*lines, f"共 {len(new)} {unit}")

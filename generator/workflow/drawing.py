@@ -27,6 +27,7 @@ from generator.drawsecret import create_secret, read_secret, secret_path
 from generator.errors import OptionError, WorkflowError
 from generator.workflow.actions import find_task
 from generator.workflow.bound import require_published
+from generator.workflow.library_ledger import require_library
 from generator.workflow.site import SiteRepo
 from generator.workflow.visits import PoolRules, pool_rules
 from ledger import canonical
@@ -307,6 +308,7 @@ def announce_body(
     plan, task = find_task(repo, task_id)
     items = {i.id: i for i in repo.content.items}
     require_published(repo, plan, task)  # the plan and checklist the ledger holds (§8)
+    require_library(repo)  # the 检查对象名录库 the ledger holds (§9)
     departments = _participants(repo, task)
     rules = pool_rules(repo, task, departments, items)
     check_ratio_cap(repo, task, parse_ts(at), rules)

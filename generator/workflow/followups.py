@@ -17,7 +17,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from generator.content.results import FollowUp, FollowUpMeasure, FollowUpState, InspectionResult
-from ledger.payloads import CaseClose, CaseOpen, FollowupClose, FollowupRecord
+from ledger.case_payloads import CaseClose, CaseOpen
+from ledger.payloads import FollowupClose, FollowupRecord
 
 if TYPE_CHECKING:
     from ledger.entries import Entry

@@ -619,7 +619,7 @@ class _FormReader:
 
     def _category(self, text: str) -> Category | None:
         """A base 检查结果 (or an accepted older wording), or a word of the department's own
-        vocabulary in force (docs/workflow.md §9)."""
+        vocabulary in force (docs/workflow.md §10)."""
         return ResultCategory.parse(text) or CATEGORY_ALIASES.get(text) or self.own.get(text)
 
 
@@ -662,7 +662,7 @@ def read_form(
         inspector_depts: optional 执法证号 → department id of every known inspector, to say
             when an inspector belongs to another department.
         problems: optional accumulator; every finding (warnings included) is appended to it.
-        own_findings: the department's own 检查结果 in force (docs/workflow.md §9), accepted
+        own_findings: the department's own 检查结果 in force (docs/workflow.md §10), accepted
             besides the provincial form's; any other word is refused.
 
     Returns:

@@ -341,7 +341,7 @@ def write_form(
         rows: the drawn businesses, in list order.
         items: the checklist items by id (at least those named in ``rows``).
         draw_date: the date of the draw (earliest valid inspection date).
-        own_words: the department's own 检查结果 in force (docs/workflow.md §9), offered in the
+        own_words: the department's own 检查结果 in force (docs/workflow.md §10), offered in the
             drop-down after the provincial form's; none (the default) leaves the form as before.
 
     Raises:

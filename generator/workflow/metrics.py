@@ -215,6 +215,42 @@ def inspections_by_year(results: Iterable[InspectionResult]) -> dict[int, int]:
     return dict(sorted(out.items()))
 
 
+@dataclass(frozen=True)
+class JointVisit:
+    """The departments of one 一业一查 task at one business (进一次门、查多项事): each department's
+    current result, and the distinct days they inspected on (one day: a single joint visit)."""
+
+    task_id: str
+    days: tuple[dt.date, ...]
+    #: (department, inspected_on, the result categories), in department order.
+    parts: tuple[tuple[str, dt.date, str], ...]
+
+    @property
+    def same_day(self) -> bool:
+        """Whether every department inspected on the same day (one door opened)."""
+        return len(self.days) == 1
+
+
+def joint_visits(results: Iterable[InspectionResult]) -> list[JointVisit]:
+    """The tasks in which two or more departments published a current result for the same
+    business (``results`` are that business's), latest first; counted once a year by
+    :func:`inspections_by_year` (docs/workflow.md §4.2)."""
+    by_task: dict[str, list[InspectionResult]] = defaultdict(list)
+    for r in results:
+        if r.superseded_by is None:
+            by_task[r.task_id].append(r)
+    visits = []
+    for task_id, rs in by_task.items():
+        if len({r.dept for r in rs}) < 2:
+            continue
+        parts = tuple(
+            (r.dept, r.inspected_on, "、".join(c.value for c in r.categories))
+            for r in sorted(rs, key=lambda r: r.dept)
+        )
+        visits.append(JointVisit(task_id, tuple(sorted({r.inspected_on for r in rs})), parts))
+    return sorted(visits, key=lambda v: (v.days[0], v.task_id), reverse=True)
+
+
 def compute_figures(
     content: Content,
     facts: Mapping[str, TaskProgress],

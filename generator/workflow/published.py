@@ -14,13 +14,20 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from generator.workflow.changes import checklist_changes, plan_changes
+from generator.workflow.changes import checklist_changes, library_changes, plan_changes
+from ledger.draw.library import parse_library
 from ledger.entries import Entry
 from ledger.payloads import ChecklistItem, ChecklistPublish
 from ledger.tasks import CHINA, TaskLedger
 from ledger.timestamp import TimeBounds
 
-__all__ = ["PublishedChecklist", "PublishedVersion", "checklist_versions", "plan_versions"]
+__all__ = [
+    "PublishedChecklist",
+    "PublishedVersion",
+    "checklist_versions",
+    "library_versions",
+    "plan_versions",
+]
 
 
 @dataclass(frozen=True)
@@ -135,4 +142,30 @@ def plan_versions(
             versions.append(_version(entry, number, sha256, changes, bounds))
             previous = document
         out[plan_id] = tuple(versions)
+    return out
+
+
+def library_versions(
+    tasks: TaskLedger, bounds: TimeBounds, read_blob: Callable[[str], bytes]
+) -> dict[str, tuple[PublishedVersion, ...]]:
+    """Every version of each of the two libraries (docs/workflow.md §9), oldest first, with the
+    records each version removed, added and changed (libraries never published are absent).
+
+    Precondition: as :func:`checklist_versions` (the audit parsed every library blob).
+
+    Raises:
+        As ``read_blob``; VerificationError if a blob is not a library document (a verified
+        ledger's are).
+    """
+    out: dict[str, tuple[PublishedVersion, ...]] = {}
+    for kind, entries in sorted(tasks.libraries.items()):
+        versions: list[PublishedVersion] = []
+        previous = None
+        for entry in entries:
+            sha256 = entry.payload.document.sha256
+            records = parse_library(read_blob(sha256), kind)
+            changes = library_changes(previous, records, "人" if kind == "inspectors" else "户")
+            versions.append(_version(entry, entry.payload.version, sha256, changes, bounds))
+            previous = records
+        out[kind] = tuple(versions)
     return out

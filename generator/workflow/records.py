@@ -3,7 +3,7 @@
 Both directions go through the typed payload of ``ledger.payloads`` (:class:`Result`): the
 writer builds one from a checked form row, the readers take the one the verifier parsed. The
 closed vocabularies were checked when the ledger was verified, so every word maps to its enum
-member or to a word of the department's own vocabulary (docs/workflow.md §9): nothing is
+member or to a word of the department's own vocabulary (docs/workflow.md §10): nothing is
 dropped or replaced by a default.
 """
 
@@ -86,7 +86,7 @@ def result_from_entry(
     (the replayed registry's): to name the inspectors whose phone keys signed a ``result.publish``
     (``signed_by``, docs/mobile.md §4) and those whose key was later declared compromised from
     ``index`` or earlier (``compromised``, §3). ``vocabularies`` (the replayed ledger's): to read
-    a department's own words (docs/workflow.md §9); without it only base words are known.
+    a department's own words (docs/workflow.md §10); without it only base words are known.
 
     Raises:
         VerificationError: if the body does not match its schema (only possible for an entry

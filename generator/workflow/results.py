@@ -31,6 +31,7 @@ from generator.workflow.form_reader import read_form
 from generator.workflow.forms import form_rows, write_form
 from generator.workflow.records import result_payload
 from generator.workflow.site import SiteRepo
+from ledger.case_payloads import Refers
 from ledger.checkpoint import Checkpoint
 from ledger.entries import add_signatures
 from ledger.payloads import (
@@ -38,7 +39,6 @@ from ledger.payloads import (
     FollowupClose,
     FollowupRecord,
     Form,
-    Refers,
     Result,
     ResultCorrect,
     ResultPublish,
@@ -82,7 +82,7 @@ def _write_forms(
     """Write the result forms of ``depts`` under ``out_dir/<task>/`` from the ledger and content.
 
     The bytes depend only on the drawn list, the teams, the draw date and each department's own
-    result words in force (ledger, docs/workflow.md §9) and on the names in the content, so the
+    result words in force (ledger, docs/workflow.md §10) and on the names in the content, so the
     same inputs give the same files (``write_form``). ``before``: the log index of the
     ``task.confirm`` when reissuing (the words in force then), None when confirming.
     """

@@ -1,4 +1,4 @@
-"""A department's own 检查结果 (docs/workflow.md §9): ``content/vocabulary.yaml`` and its
+"""A department's own 检查结果 (docs/workflow.md §10): ``content/vocabulary.yaml`` and its
 publication as a signed ``vocabulary.publish`` version.
 
 ``content/vocabulary.yaml`` lists, per department, the findings it records under its own
@@ -53,7 +53,7 @@ def load_vocabulary(content: Path, dept: str, dept_ids: frozenset[str]) -> tuple
     path = content / VOCABULARY_FILE
     shown = display_path(path, content)
     if not path.exists():
-        problems.error(Location(shown), "缺少文件（本部门检查结果用语，docs/workflow.md §9）")
+        problems.error(Location(shown), "缺少文件（本部门检查结果用语，docs/workflow.md §10）")
         problems.raise_if_errors()
     data = load_yaml(path, shown, problems)
     found: dict[str, tuple[Finding, ...]] = {}

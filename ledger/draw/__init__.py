@@ -12,7 +12,9 @@ Pure functions, no file I/O. Modules, in protocol order:
 * :mod:`~ledger.draw.matching` — per-department inspector matching;
 * :mod:`~ledger.draw.result` — ``run_draw``, the result record, ``replace``;
 * :mod:`~ledger.draw.reference` — the plain-Python reference the engine is tested against;
-* :mod:`~ledger.draw.algorithms` — the draw algorithms a verifier knows, as a value.
+* :mod:`~ledger.draw.algorithms` — the draw algorithms a verifier knows, as a value;
+* :mod:`~ledger.draw.library` — the 检查对象名录库 a ledger records and the entity snapshot it
+  determines (docs/workflow.md §9).
 
 Importing the package loads none of them: the entry parser needs only :mod:`ledger.draw.rules`.
 """

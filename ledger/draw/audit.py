@@ -19,18 +19,27 @@ from dataclasses import dataclass, field
 import ledger.draw.drand as drand
 from ledger import canonical
 from ledger.draw.algorithms import DRAW_ALGORITHMS, DrawAlgorithm, DrawAlgorithms
+from ledger.draw.announce import ENTITIES, INSPECTORS
+from ledger.draw.libraryaudit import LibraryAudit
 from ledger.draw.poolrules import PoolAudit
 from ledger.draw.primitives import CJ
-from ledger.draw.snapshot import EntityTable
+from ledger.draw.snapshot import EntityTable, parse_snapshot
 from ledger.entries import Entry
 from ledger.errors import LedgerError, MalformedError, UnverifiableError, VerificationError
-from ledger.payloads import DrawAnnounce, DrawReplace, DrawResult
+from ledger.payloads import DrawAnnounce, DrawReplace, DrawResult, LibraryPublish
 from ledger.tasks import TaskLedger, TaskRecord
 
 BlobReader = Callable[[str], bytes]
 
 _DRAW_TYPES = frozenset(
-    {"plan.publish", "draw.announce", "draw.beacon", "draw.result", "draw.replace"}
+    {
+        "plan.publish",
+        "library.publish",
+        "draw.announce",
+        "draw.beacon",
+        "draw.result",
+        "draw.replace",
+    }
 )
 
 
@@ -46,6 +55,8 @@ class LedgerAudit:
     replacements_checked: int = 0
     #: The pool rules of docs/workflow.md §6 (snapshots, 抽查频次, ratio limits).
     pools: PoolAudit = field(default_factory=PoolAudit)
+    #: The 检查对象名录库 versions and each snapshot's derivation from them (docs/workflow.md §9).
+    library: LibraryAudit = field(default_factory=LibraryAudit)
     #: ``(snapshot hash, entity table)`` last read for a replacement (only one is kept: a large
     #: pool's table takes hundreds of MiB).
     _kept: tuple[str, EntityTable] | None = field(default=None, repr=False)
@@ -65,8 +76,13 @@ class LedgerAudit:
         try:
             if entry.type == "plan.publish":
                 self.pools.plan(entry.payload, read_blob)
+            elif entry.type == "library.publish":
+                body: LibraryPublish = entry.payload
+                blob = read_blob(body.document.sha256)
+                self.library.publish(body.library, body.version, body.count, blob)
             elif entry.type == "draw.announce":
                 self.pools.announce(self.tasks, entry, read_blob)
+                self._snapshot(entry, read_blob)
             elif entry.type == "draw.beacon":
                 self._beacon(entry)
             elif entry.type == "draw.result":
@@ -77,6 +93,30 @@ class LedgerAudit:
             # "cannot verify" (a missing BLS library or blob) keeps its own meaning and exit code
             kind = UnverifiableError if isinstance(exc, UnverifiableError) else VerificationError
             raise kind(f"{where}：{exc}") from exc
+
+    def _snapshot(self, entry: Entry, read_blob: BlobReader) -> None:
+        """Compare the announced entity and inspector snapshots with the library versions in
+        force (§9.2)."""
+        record = self._record(entry)
+        body: DrawAnnounce = entry.payload
+        if "entities" not in self.library.latest:
+            self.library.unchecked.append((record.task_id, "entities"))
+        else:
+            self.library.announce(
+                record.task_id,
+                self.pools.filters.get(record.task_id),
+                parse_snapshot(ENTITIES, read_blob(body.pools.entities.sha256)),
+                self.pools.excluded(self.tasks, record),
+                self.tasks.last_visits(),
+            )
+        if "inspectors" not in self.library.latest:
+            self.library.unchecked.append((record.task_id, "inspectors"))
+        else:
+            self.library.inspectors(
+                record.task_id,
+                [d.dept for d in body.rules.departments],
+                parse_snapshot(INSPECTORS, read_blob(body.pools.inspectors.sha256)),
+            )
 
     def _record(self, entry: Entry) -> TaskRecord:
         return self.tasks.tasks[entry.payload.task_id]

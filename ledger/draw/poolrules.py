@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import canonical
+from ledger.draw.library import parse_pool_filter
 from ledger.draw.rules import parse_ratio
 from ledger.draw.snapshot import parse_entity_table
 from ledger.entries import Entry
@@ -126,6 +127,8 @@ class PoolAudit:
 
     #: task id → {dept: items} from its plan document.
     parts: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    #: task id → its pool filter from its plan document (None: not of the documented shape).
+    filters: dict[str, dict[str, tuple[str, ...]] | None] = field(default_factory=dict)
     #: plan id → its items' rules, or None when the plan did not record them.
     rules: dict[str, dict[str, ItemRule] | None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -145,6 +148,7 @@ class PoolAudit:
             found = _parts(task)
             if found is not None:
                 self.parts[found[0]] = found[1]
+                self.filters[found[0]] = parse_pool_filter(task)
         raw = document.get("item_rules") if isinstance(document, dict) else None
         if raw is None:
             self.rules[body.plan_id] = None
@@ -203,6 +207,23 @@ class PoolAudit:
                         f"上限 {limit} 次，却仍在任务 {record.task_id} 的检查对象快照中"
                         "（docs/workflow.md §6 规则 2）"
                     )
+
+    def excluded(self, tasks: TaskLedger, record: TaskRecord) -> set[str]:
+        """The businesses rule 2 keeps out of ``record``'s snapshot: an item of the task has
+        reached its 抽查频次 for them this year (empty when the plan recorded no rules).
+
+        Raises:
+            VerificationError: rule 3 (another task sharing a limited item is not drawn yet).
+        """
+        rules = self.rules.get(record.plan_id)
+        if rules is None:
+            return set()
+        counts = self._frequency_counts(tasks, record, rules)
+        return {
+            entity
+            for entity, items in counts.items()
+            if any(n >= (rules[item].frequency or 0) for item, n in items.items())
+        }
 
     def _items(self, record: TaskRecord, departments: tuple[str, ...] | None) -> set[str]:
         parts = self.parts.get(record.task_id, {})

@@ -27,7 +27,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mobile"))
 
 import mobile_kit as kit
-from example_site import serve
+from phone_kit import RECTIFY, download, enter, serve_app
 
 from generator.workflow.site import SiteRepo
 from ledger import canonical
@@ -35,7 +35,6 @@ from ledger import canonical
 pytestmark = pytest.mark.browser
 
 ME, OTHER = "62082301005", "62082301001"
-RECTIFY = "违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责"
 PHOTO = b"\xff\xd8\xff\xe0 photo of the storeroom"
 
 
@@ -46,42 +45,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def app_url(site: Path) -> Iterator[str]:
-    out = site.parent / "apps"
-    made = kit.gk(site, "task", "app", kit.TASK, "--dept", kit.DEPT, "--out", str(out))
-    assert made.exit_code == 0, made.output
-    for root in serve(out):
-        yield f"{root}{kit.TASK}/{kit.DEPT}.html"
+    yield from serve_app(site)
 
 
 def _size(site: Path) -> int:
     return len((site / "draws" / "entries.jsonl").read_bytes().splitlines())
-
-
-def _download(page: Any, button: str, to: Path) -> Path:
-    with page.expect_download() as info:
-        page.click(button)
-    info.value.save_as(to)
-    return to
-
-
-def _enter(page: Any, entity: str, categories: list[str], **fields: Any) -> None:
-    page.click(f"button[data-entity='{entity}']")
-    page.wait_for_selector("#form:not([hidden])")
-    for word in categories:
-        page.check(f"#f-categories input[value='{word}']")
-    if "detail" in fields:
-        page.fill("#f-detail", fields["detail"])
-    if "measure" in fields:
-        page.select_option("#f-measure", fields["measure"])
-    if "photo" in fields:
-        page.set_input_files(
-            "#f-files",
-            files=[{"name": "p.jpg", "mimeType": "image/jpeg", "buffer": fields["photo"]}],
-        )
-        page.wait_for_selector("#f-hashes li")
-    page.click("#sign")
-    page.wait_for_selector("#list:not([hidden])")
-    assert "已签名" in page.text_content(f"button[data-entity='{entity}']")
 
 
 def test_three_results_signed_offline_are_imported_and_verify(
@@ -99,22 +67,22 @@ def test_three_results_signed_offline_are_imported_and_verify(
     page.select_option("#me", ME)
     page.click("#make-key")
     page.wait_for_selector("#list:not([hidden])")
-    enrolment = _download(page, "#export-enrol", site.parent / "me.enrol.json")
+    enrolment = download(page, "#export-enrol", site.parent / "me.enrol.json")
     enrolled = kit.gk(site, "inspector", "enroll", str(enrolment), "--dept", kit.DEPT)
     assert enrolled.exit_code == 0, enrolled.output
 
     mine = kit.team_of(site, ME)[:3]
     shown = page.eval_on_selector_all("#assignments button", "bs => bs.map(b => b.dataset.entity)")
     assert shown == kit.team_of(site, ME)
-    _enter(page, mine[0], ["未发现问题"])
-    _enter(
+    enter(page, mine[0], ["未发现问题"])
+    enter(
         page,
         mine[1],
         ["违反市场监管相关规定"],
         detail="进货查验记录不完整，责令限期整改",
         measure=RECTIFY,
     )
-    _enter(page, mine[2], ["未发现问题"], photo=PHOTO)
+    enter(page, mine[2], ["未发现问题"], photo=PHOTO)
     # One hand at 390 px: nothing wider than the screen, every button at least 48 px high.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     heights = page.eval_on_selector_all(
@@ -123,7 +91,7 @@ def test_three_results_signed_offline_are_imported_and_verify(
     )
     assert heights
     assert min(heights) >= 48
-    bundle = _download(page, "#export-bundle", site.parent / "me.bundle.json")
+    bundle = download(page, "#export-bundle", site.parent / "me.bundle.json")
     assert not errors
     assert requests == []
 
@@ -161,8 +129,8 @@ def test_three_results_signed_offline_are_imported_and_verify(
 
     # A fourth result signed on the phone, then the key is revoked: its bundle is refused.
     fourth = kit.team_of(site, ME)[3]
-    _enter(page, fourth, ["未发现问题"])
-    late = _download(page, "#export-bundle", site.parent / "late.bundle.json")
+    enter(page, fourth, ["未发现问题"])
+    late = download(page, "#export-bundle", site.parent / "late.bundle.json")
     keyref = json.loads(late.read_bytes())["key"]
     revoked = kit.gk(
         site, "inspector", "revoke", keyref, "--dept", kit.DEPT, "--reason", "compromised"

@@ -1,4 +1,4 @@
-"""The rules of a department's own result vocabulary (docs/workflow.md §9): the body's shape,
+"""The rules of a department's own result vocabulary (docs/workflow.md §10): the body's shape,
 the versions, the fixed meaning of a word and which words a result may use."""
 
 from __future__ import annotations
@@ -90,14 +90,14 @@ def test_a_result_may_use_base_words_and_its_departments_words_in_force() -> Non
 
 
 def test_the_documented_bytes_are_the_canonical_body() -> None:
-    """docs/workflow.md §9 prints the canonical body of wsjk's first version."""
+    """docs/workflow.md §10 prints the canonical body of wsjk's first version."""
     from pathlib import Path
 
     from ledger import canonical
     from ledger.schema import encode
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "workflow.md").read_text("utf-8")
-    section = doc[doc.index("\n## 9. ") :]
+    section = doc[doc.index("\n## 10. ") :]
     printed = section.split("\n```\n")[1]
     body = parse(VocabularyPublish, canonical.loads(printed.encode("utf-8")))
     assert canonical.dumps(encode(body)).decode("utf-8") == printed

@@ -291,7 +291,7 @@ MALFORMED: dict[str, tuple[dict[str, Any], str]] = {
         },
         "字段 randomness.drand.round 应为整数，实为布尔值",
     ),
-    # an unknown word has the right shape: the task replay refuses it (docs/workflow.md §9)
+    # an unknown word has the right shape: the task replay refuses it (docs/workflow.md §10)
     "empty category": (_result_body(categories=[""]), "字段 result.categories[0] 不能为空字符串"),
     "category not text": (_result_body(categories=[1]), "字段 result.categories[0] 应为字符串"),
     "unknown method": (_result_body(methods=["猜测"]), "字段 result.methods[0]"),

@@ -136,6 +136,8 @@ def test_json_report_schema(built: lf.Ledger) -> None:
         "replacements",
         "timestamps",
         "pools",
+        "libraries",
+        "inspector_libraries",
     }
     assert data["timestamps"] == []  # this log has no TSA (tests/ledger/test_timestamp.py has)
     assert set(data["pin"]) == {"previous_size", "updated"}

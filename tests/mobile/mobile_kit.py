@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -102,3 +103,28 @@ def write_bundle(site: Path, signer: Signer, results: list[ResultBody], out: Pat
 def gk_verify(site: Path) -> Result:
     """``gongkai verify`` of the site's ledger."""
     return CliRunner().invoke(main, ["verify", str(site / "draws")])
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The co-signing pair of an inspector (docs/mobile.md §5.1): his teammate on the most
+    businesses of :data:`TASK` (ties: the smaller 执法证号), those businesses, one of his
+    businesses without that teammate, and a :data:`DEPT` inspector outside the first shared
+    business's team."""
+
+    partner: str
+    shared: list[str]
+    only_a: str
+    outsider: str
+
+
+def pair_of(site: Path, inspector: str) -> Pair:
+    record = SiteRepo.open(site).state().tasks.tasks[TASK]
+    teams = {e: t.get(DEPT, set()) for e, t in record.teams.items()}
+    mine = sorted(e for e, t in teams.items() if inspector in t)
+    mates = [i for e in mine for i in teams[e] if i != inspector]
+    partner = min(set(mates), key=lambda i: (-mates.count(i), i))
+    shared = [e for e in mine if partner in teams[e]]
+    assert len(shared) >= 2, "the example year gives the inspector a teammate on two businesses"
+    pool = sorted({i for t in teams.values() for i in t} - teams[shared[0]])
+    return Pair(partner, shared, next(e for e in mine if e not in shared), pool[0])

@@ -3,8 +3,10 @@ for the same ledger and content, data that cannot break out of its script block.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import struct
 import sys
 from pathlib import Path
 
@@ -39,7 +41,12 @@ def test_the_app_holds_the_teams_assignments_and_makes_no_request(
     page = (tmp_path / "a" / kit.TASK / f"{kit.DEPT}.html").read_text(encoding="utf-8")
     again = kit.gk(site, "task", "app", kit.TASK, "--out", str(tmp_path / "b"))
     assert again.exit_code == 0
-    assert (tmp_path / "b" / kit.TASK / f"{kit.DEPT}.html").read_text(encoding="utf-8") == page
+    first, second = (sorted((tmp_path / d / kit.TASK).iterdir()) for d in "ab")
+    assert [p.name for p in first] == [p.name for p in second]
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+    assert {f"{kit.DEPT}.html", f"{kit.DEPT}.sw.js", f"{kit.DEPT}.webmanifest"} <= {
+        p.name for p in first
+    }
     data = _embedded(page)
     assert data == app_data(SiteRepo.open(site), kit.TASK, kit.DEPT)
     record = SiteRepo.open(site).state().tasks.tasks[kit.TASK]
@@ -51,9 +58,30 @@ def test_the_app_holds_the_teams_assignments_and_makes_no_request(
     assert [c["word"] for c in data["categories"]] == list(RESULT_CATEGORIES)  # type: ignore[index, union-attr]
     assert data["measures"] == list(FOLLOWUP_MEASURES)
     assert data["origin"] == SiteRepo.open(site).trust.origin
-    # No external resource: nothing to fetch when the network is cut.
+    # No external resource: nothing to fetch when the network is cut (the manifest and the
+    # service worker are added by the script, over HTTPS only: tests/e2e/test_mobile_offline.py).
     assert not re.search(r"""\s(src|href)\s*=\s*["']|@import|url\(|fetch\(|XMLHttpRequest""", page)
     assert "default-src 'none'" in page
+
+
+def test_the_worker_caches_exactly_the_generated_page(site: Path, tmp_path: Path) -> None:
+    out = kit.gk(site, "task", "app", kit.TASK, "--dept", kit.DEPT, "--out", str(tmp_path))
+    assert out.exit_code == 0, out.output
+    folder = tmp_path / kit.TASK
+    page = (folder / f"{kit.DEPT}.html").read_bytes()
+    worker = (folder / f"{kit.DEPT}.sw.js").read_text(encoding="utf-8")
+    found = re.search(r"^const APP = (\{.*\});$", worker, re.M)
+    assert found is not None
+    app = json.loads(found.group(1))
+    assert app["sha256"] == hashlib.sha256(page).hexdigest()
+    manifest = json.loads((folder / f"{kit.DEPT}.webmanifest").read_bytes())
+    assert manifest["start_url"] == f"{kit.DEPT}.html"
+    assert set(app["files"]) == {f"{kit.DEPT}.webmanifest", *(i["src"] for i in manifest["icons"])}
+    for icon in manifest["icons"]:
+        data = (folder / icon["src"]).read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        side = int(icon["sizes"].split("x")[0])
+        assert struct.unpack(">II", data[16:24]) == (side, side)
 
 
 def test_hostile_names_stay_inside_the_data(site: Path) -> None:

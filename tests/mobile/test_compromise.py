@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mobile_kit as kit
 
 from generator.cli import main
+from generator.signing_summary import summarise
 from generator.workflow.site import SiteRepo
 from ledger.inspector_payloads import InspectorRevoke
 from ledger.note import Signer
@@ -156,6 +157,15 @@ def test_the_business_page_shows_the_declared_compromise(
     assert "已声明泄露" not in clean
 
 
+def _enrolled_copy(confirmed: Path, tmp_path: Path) -> tuple[Path, Signer]:
+    """A copy of the confirmed site where A's phone key has just been enrolled."""
+    site = _copy(confirmed, tmp_path)
+    signer = kit.key_for(site, A, "phone")
+    enrolment = kit.write_enrolment(site, A, signer, site.parent / "e.json")
+    assert kit.gk(site, "inspector", "enroll", str(enrolment), "--dept", kit.DEPT).exit_code == 0
+    return site, signer
+
+
 @pytest.mark.parametrize(
     ("reason", "start", "message"),
     [
@@ -167,10 +177,7 @@ def test_the_business_page_shows_the_declared_compromise(
 def test_a_wrong_compromised_from_is_refused_with_nothing_appended(
     confirmed: Path, tmp_path: Path, reason: str, start: str, message: str
 ) -> None:
-    site = _copy(confirmed, tmp_path)
-    signer = kit.key_for(site, A, "phone")
-    enrolment = kit.write_enrolment(site, A, signer, site.parent / "e.json")
-    assert kit.gk(site, "inspector", "enroll", str(enrolment), "--dept", kit.DEPT).exit_code == 0
+    site, signer = _enrolled_copy(confirmed, tmp_path)
     before = _size(site)
     out = kit.gk(
         site, "inspector", "revoke", signer.verifier().key_ref, "--dept", kit.DEPT,
@@ -200,3 +207,25 @@ def test_the_body_rule_holds_when_built_and_when_parsed() -> None:
     assert "compromised_from_index" not in encode(
         InspectorRevoke(id="x", ts="2024-03-06T00:00:00Z", dept="scjg", key="k", reason="left")
     )
+
+
+def test_a_revocation_drafted_as_a_request_says_what_it_flags(
+    confirmed: Path, tmp_path: Path
+) -> None:
+    site, signer = _enrolled_copy(confirmed, tmp_path)
+    before = _size(site)
+    request = tmp_path / "revoke.json"
+    out = kit.gk(
+        site, "inspector", "revoke", signer.verifier().key_ref, "--dept", kit.DEPT,
+        "--reason", "compromised", "--compromised-from", str(before), "--request", str(request),
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert _size(site) == before
+    body = json.loads(request.read_bytes())["body"]
+    assert body["compromised_from_index"] == before
+    text = summarise(body)
+    assert (
+        f"撤销检查人员密钥：{signer.verifier().key_ref}；原因：compromised（私钥泄露或丢失）"
+        in text
+    )
+    assert f"该密钥在第 {before} 条及以后签名的检查结果将被标记为可疑（不删除）" in text

@@ -22,9 +22,11 @@ def test_the_worked_example_is_what_the_code_makes() -> None:
     blocks = re.findall(r"```\n(.*?)\n```", _section(7), re.DOTALL)
     v = values()
     expected = [v["vkey"], v["enrol_message"], v["enrolment"].rstrip("\n"), v["enrol_body"],
-                v["inspection_message"], v["bundle"].rstrip("\n"), v["publish_body"]]  # fmt: skip
+                v["inspection_message"], v["bundle"].rstrip("\n"), v["publish_body"],
+                v["cosigned_bundle"].rstrip("\n"), v["cosigned_body"]]  # fmt: skip
     assert blocks == expected
     assert v["seed"] in _section(7)
+    assert v["partner_seed"] in _section(7)
 
 
 def test_the_example_attachment_is_the_hash_of_test() -> None:

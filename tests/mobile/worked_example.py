@@ -1,14 +1,20 @@
-"""The worked example of docs/mobile.md §8, computed by the code (a test compares the section)."""
+"""The worked example of docs/mobile.md §7, computed by the code (a test compares the section)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
 from generator.mobile.example import example_inspector_seed
-from generator.mobile.formats import enrolment_from_signer, inspector_signer, sign_bundle
+from generator.mobile.formats import (
+    cosign_bundle,
+    enrolment_from_signer,
+    inspector_signer,
+    sign_bundle,
+)
 from ledger import canonical
-from ledger.inspector_payloads import Inspection, InspectorEnrol, InspectorSig
+from ledger.inspector_payloads import Inspection, InspectorEnrol
 from ledger.payloads import (
     FollowupState,
     Result,
@@ -18,6 +24,7 @@ from ledger.schema import encode
 
 ORIGIN = "scjg.example.gov.cn/gongkai/ledger"
 DEPT, INSPECTOR, TASK = "scjg", "62082301005", "2024-T1"
+PARTNER = "62082301001"  # the second inspector of the team, co-signing on his own phone
 
 
 def values() -> dict[str, Any]:
@@ -31,7 +38,7 @@ def values() -> dict[str, Any]:
     result = Result(
         entity="91620823MA00000001", items=("SC-01",), methods=("现场检查",),
         categories=("违反市场监管相关规定",), detail="进货查验记录不完整",
-        inspectors=("62082301001", INSPECTOR), inspected_on=dt.date(2024, 3, 4),
+        inspectors=(PARTNER, INSPECTOR), inspected_on=dt.date(2024, 3, 4),
         completed_on=dt.date(2024, 3, 4),
         followup=FollowupState(measure="违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责", state="未完结"),
     )  # fmt: skip
@@ -41,10 +48,16 @@ def values() -> dict[str, Any]:
     publish = ResultPublish(
         id=f"result.publish/{TASK}/{DEPT}/{result.entity}", ts="2024-03-05T08:00:00Z", dept=DEPT,
         task_id=TASK, result=result,
-        inspection=Inspection(attachments=item.attachments, sigs=(InspectorSig(key=bundle.key, sig=item.sig),)),
+        inspection=Inspection(attachments=item.attachments, sigs=item.sigs),
     )  # fmt: skip
+    partner = inspector_signer(ORIGIN, DEPT, PARTNER, example_inspector_seed(DEPT, PARTNER))
+    cosigned = cosign_bundle(bundle, partner)
+    both = dataclasses.replace(
+        publish, inspection=Inspection(attachments=item.attachments, sigs=cosigned.results[0].sigs)
+    )
     return {
         "seed": example_inspector_seed(DEPT, INSPECTOR).hex(),
+        "partner_seed": example_inspector_seed(DEPT, PARTNER).hex(),
         "vkey": enrolment.vkey,
         "enrol_message": enrolment.message().decode(),
         "enrolment": enrolment.dumps().decode(),
@@ -52,6 +65,8 @@ def values() -> dict[str, Any]:
         "inspection_message": bundle.message(item).decode(),
         "bundle": bundle.dumps().decode(),
         "publish_body": canonical.dumps(encode(publish)).decode(),
+        "cosigned_bundle": cosigned.dumps().decode(),
+        "cosigned_body": canonical.dumps(encode(both)).decode(),
     }
 
 

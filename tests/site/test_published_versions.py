@@ -130,3 +130,37 @@ def test_a_department_without_a_checklist_is_not_listed_as_published(tmp_path: P
     assert "共 0 项" in text
     assert "#dept-wsjk" not in (site / "_site" / "checklist" / "index.html").read_text("utf-8")
     assert "尚未在公开账本中签署发布" in text
+
+
+def test_the_library_versions_name_the_business_removed_and_an_edit_stops_the_build(
+    tmp_path: Path,
+) -> None:
+    """Version 1 of the 检查对象名录库 is published with the checklists; one business removed
+    from content/ stops check and build until version 2, whose row names it (docs/workflow.md
+    §9); a hostile name is escaped."""
+    site = _site(tmp_path, checklists=True)
+    entities = site / "content" / "entities.csv"
+    header, first, *rest = entities.read_text(encoding="utf-8").splitlines(keepends=True)
+    conflicts = (site / "content" / "conflicts.yaml").read_text(encoding="utf-8")
+    gone = next(r for r in reversed(rest) if r.split(",")[0] not in conflicts).split(",")
+    renamed = first.replace(first.split(",")[2], "<script>x</script>饭店")
+    kept = [r for r in rest if r.split(",")[0] != gone[0]]
+    entities.write_text(header + renamed + "".join(kept), encoding="utf-8")
+    refused = _build(site)
+    assert refused.exit_code == 10, refused.output
+    assert "检查对象名录库与账本最新发布的检查对象名录库（library.publish 第 1 版" in refused.output
+    assert "gongkai library publish entities --dept scjg" in refused.output
+    checked = CliRunner().invoke(main, ["check", "--content", str(site / "content")])
+    assert checked.exit_code == 10, checked.output
+    published = _gk(site, "library", "publish", "entities", "--dept", "scjg", "--at", "2024-01-09")
+    assert published.exit_code == 0, published.output
+    built = _build(site)
+    assert built.exit_code == 0, built.output
+    page = site / "_site" / "libraries" / "index.html"
+    text = _text(page)
+    assert "现行检查对象名录库：第 2 版" in text
+    assert "现行执法检查人员名录库：第 1 版" in text
+    assert f"移出 1 户：{gone[2]}（{gone[0] or gone[1]}）" in text
+    assert "信息变更 1 户：<script>x</script>饭店" in text
+    assert "<script>x</script>" not in page.read_text(encoding="utf-8")
+    assert "第一版，共" in text

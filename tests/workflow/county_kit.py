@@ -276,4 +276,7 @@ def new_county(root: Path) -> County:
     # Plans and draws may use only published checklists (docs/workflow.md §8.2).
     for dept in DEPTS:
         c.dept(dept, "checklist", "publish", "--dept", dept, "--at", "2023-01-06")
+    # Draws are derived from the published libraries (docs/workflow.md §9).
+    for kind in ("entities", "inspectors"):
+        c.dept("scjg", "library", "publish", kind, "--dept", "scjg", "--at", "2023-01-06")
     return c

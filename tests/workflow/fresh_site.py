@@ -126,6 +126,9 @@ def new_site(tmp: Path, name: str = "测试县“双随机、一公开”公示"
     # Plans and draws may use only published checklists (docs/workflow.md §8.2).
     for dept in ("scjg", "wsjk"):
         s.site("checklist", "publish", "--dept", dept, "--at", "2024-01-03", dept=dept)
+    # Draws are derived from the published libraries (docs/workflow.md §9).
+    for kind in ("entities", "inspectors"):
+        s.site("library", "publish", kind, "--dept", "scjg", "--at", "2024-01-03", dept="scjg")
     return s
 
 

@@ -150,6 +150,9 @@ def test_a_department_without_a_published_checklist_is_held(
     for dept in ("gyxx", "scjg", "sthj", "sw", "whly", "wsjk", "xfjy", "yjgl"):
         done = _gk(root, "checklist", "publish", "--dept", dept, "--at", "2024-01-03")
         assert done.exit_code == 0, done.output
+    for kind in ("entities", "inspectors"):
+        done = _gk(root, "library", "publish", kind, "--dept", "scjg", "--at", "2024-01-03")
+        assert done.exit_code == 0, done.output
     before = (root / "draws" / "entries.jsonl").read_bytes()
     refused = _gk(root, "plan", "publish", "2024", "--at", "2024-01-10")
     assert refused.exit_code == 11, refused.output

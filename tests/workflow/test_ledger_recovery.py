@@ -188,6 +188,10 @@ def test_a_refused_announcement_leaves_no_snapshot_blobs(site: Path) -> None:
     changed = text.replace(",scjg,食品安全、登记注册,", ",scjg,食品安全,", 1)
     assert changed != text  # so the snapshot is new
     inspectors.write_text(changed, encoding="utf-8-sig")
+    # The changed library is published first (a draw uses only the published one, docs/workflow.md §9).
+    published = gk("library", "publish", "inspectors", "--dept", "scjg", "--site", str(site),
+                   "--at", "2024-12-01")  # fmt: skip
+    assert published.exit_code == 0, published.output
     before = snapshot(site / "draws")
     refused = gk("draw", "announce", TASK, "--round", "5358915", "--site", str(site),
                  "--at", "2024-12-01", "--secrets", str(site / "secrets"))  # fmt: skip

@@ -1,4 +1,4 @@
-"""A department's own 检查结果 (docs/workflow.md §9, issue #18): 卫健 (wsjk) publishes its own
+"""A department's own 检查结果 (docs/workflow.md §10, issue #18): 卫健 (wsjk) publishes its own
 findings with ``gongkai vocabulary publish``; its result form offers them, its import accepts
 them, the verifier accepts them in its results only, and the site shows them escaped, with their
 own category page and statistics. A word the department has not published is refused by the
@@ -135,7 +135,7 @@ def test_an_own_word_is_published_verified_and_shown_escaped(
     confirmed: tuple[Site, Path], tmp_path: Path
 ) -> None:
     s, _ = confirmed
-    # A word that records no problem contradicts 责令改正 (the consistency rule of §9).
+    # A word that records no problem contradicts 责令改正 (the consistency rule of §10).
     out = _import(confirmed, tmp_path, "wsjk", 2, _row(NOT_APPLICABLE), "2024-04-15", ok=False)
     assert "须有违反本部门规定的检查结果" in out
     out = _import(confirmed, tmp_path, "wsjk", 2, _row(HOSTILE), "2024-04-15")

@@ -1,0 +1,109 @@
+"""The audit of the two libraries (两库) a ledger records (docs/workflow.md §9.2): each
+``library.publish`` blob read, and each announcement's entity and inspector snapshots compared
+with the ones the library versions in force determine (:mod:`ledger.draw.library`).
+
+Standard library only (shipped in ``gongkai-verify.pyz``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledger.draw.library import expected_inspectors, expected_snapshot, parse_library
+from ledger.errors import VerificationError
+
+__all__ = ["LibraryAudit"]
+
+_NAMES = {"entities": "检查对象名录库", "inspectors": "执法检查人员名录库"}
+
+
+@dataclass
+class LibraryAudit:
+    """The library versions of one ledger and the snapshot checks of each announcement."""
+
+    #: The latest published version of each library: kind → (version, records by id).
+    latest: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    #: Entity snapshots compared with a 检查对象名录库 version.
+    checked: int = 0
+    #: Inspector snapshots compared with a 执法检查人员名录库 version.
+    inspectors_checked: int = 0
+    #: Announcements made while a library had no version recorded: (task id, kind).
+    unchecked: list[tuple[str, str]] = field(default_factory=list)
+
+    def publish(self, kind: str, version: int, count: int, data: bytes) -> None:
+        """Read a ``library.publish`` blob of ``kind``.
+
+        Raises:
+            VerificationError: the document is malformed or ``count`` is not its record count.
+        """
+        records = parse_library(data, kind)
+        if len(records) != count:
+            raise VerificationError(f"名录库记录 {len(records)} 条，与条目的 count {count} 不符")
+        self.latest[kind] = (version, records)
+
+    def announce(
+        self,
+        task_id: str,
+        pool: Mapping[str, Iterable[str]] | None,
+        snapshot: list[dict[str, Any]],
+        excluded: Iterable[str],
+        visits: Mapping[str, dt.date],
+    ) -> None:
+        """Compare an announcement's entity ``snapshot`` with the one the library determines.
+
+        Raises:
+            VerificationError: naming the first business missing, extra or different.
+        """
+        latest = self.latest.get("entities")
+        if latest is None or pool is None:
+            self.unchecked.append((task_id, "entities"))
+            return
+        expected = expected_snapshot(latest[1], pool, excluded, visits)
+        if snapshot != expected:
+            raise VerificationError(_difference("entities", latest[0], snapshot, expected))
+        self.checked += 1
+
+    def inspectors(
+        self, task_id: str, departments: Iterable[str], snapshot: list[dict[str, Any]]
+    ) -> None:
+        """Compare an announcement's inspector ``snapshot`` with the one the library determines
+        for the participating ``departments``.
+
+        Raises:
+            VerificationError: naming the first inspector missing, extra or different.
+        """
+        latest = self.latest.get("inspectors")
+        if latest is None:
+            self.unchecked.append((task_id, "inspectors"))
+            return
+        expected = expected_inspectors(latest[1], departments)
+        if snapshot != expected:
+            raise VerificationError(_difference("inspectors", latest[0], snapshot, expected))
+        self.inspectors_checked += 1
+
+
+def _difference(
+    kind: str, version: int, got: list[dict[str, Any]], want: list[dict[str, Any]]
+) -> str:
+    have = {r.get("id"): r for r in got}
+    need = {r["id"]: r for r in want}
+    where = f"{_NAMES[kind]}第 {version} 版"
+    what, snap = (
+        ("主体", "检查对象快照") if kind == "entities" else ("执法检查人员", "执法检查人员快照")
+    )
+    for key in sorted(need.keys() - have.keys()):
+        shown = f"（{need[key]['name']}）" if "name" in need[key] else ""
+        return f"{what} {key}{shown}在{where}中且符合任务的条件，却不在{snap}中（docs/workflow.md §9.2）"
+    for key in sorted(have.keys() - need.keys(), key=str):
+        return f"{snap}中的{what} {key} 不在{where}中或不符合任务的条件（docs/workflow.md §9.2）"
+    for key, record in need.items():
+        for field_name, value in record.items():
+            if have[key].get(field_name) != value:
+                return (
+                    f"{snap}中{what} {key} 的 {field_name} 为 {have[key].get(field_name)!r}，"
+                    f"按{where}及账本记录应为 {value!r}（docs/workflow.md §9.2）"
+                )
+    return f"{snap}与{where}确定的快照不一致（docs/workflow.md §9.2）"
