@@ -1,13 +1,17 @@
-"""The example year's phone-entered team (docs/mobile.md): one inspector signs at the door.
+"""The example year's phone-entered team (docs/mobile.md): one inspector signs at the door,
+and his teammate co-signs on his own phone.
 
 In task 2024-SC-DJGS the scjg inspector with the most assigned businesses (ties: the smaller
 执法证号) uses the phone app: the department enrols the inspector's key the day after 名单确认下发,
 and the results of every business on that inspector's teams are signed on the phone and imported
-from a bundle the day after the inspection was completed, instead of from the XLSX form. The
-outcomes (categories, dates, follow-ups) are the ones the year script planned for those rows,
-so the figures of the example do not depend on how a result was entered.
+from a bundle the day after the inspection was completed, instead of from the XLSX form. His
+teammate on the most of those businesses (ties: the smaller 执法证号; his key enrolled the same
+day) co-signs the results of their shared businesses on his own phone (docs/mobile.md §5.1):
+the two phones' bundles of a day are imported together, and those results carry both
+signatures. The outcomes (categories, dates, follow-ups) are the ones the year script planned
+for those rows, so the figures of the example do not depend on how a result was entered.
 
-The key is the public EXAMPLE inspector key of :mod:`generator.mobile.example` (a fixed seed,
+The keys are the public EXAMPLE inspector keys of :mod:`generator.mobile.example` (fixed seeds,
 NOT SECRET; Ed25519 signatures are deterministic), so the bundles and the ledger are
 reproducible byte for byte.
 """
@@ -43,6 +47,18 @@ def phone_inspector(state: LedgerState) -> str:
     for team in state.tasks.tasks[TASK].teams.values():
         for inspector in team.get(DEPT, ()):
             counts[inspector] += 1
+    return min(counts, key=lambda i: (-counts[i], i))
+
+
+def co_signer(state: LedgerState, inspector: str) -> str:
+    """The teammate of ``inspector`` on the most businesses of :data:`TASK` (ties: the smaller
+    执法证号): he co-signs their shared results on his own phone."""
+    counts: dict[str, int] = defaultdict(int)
+    for team in state.tasks.tasks[TASK].teams.values():
+        members = team.get(DEPT, set())
+        if inspector in members:
+            for other in members - {inspector}:
+                counts[other] += 1
     return min(counts, key=lambda i: (-counts[i], i))
 
 
@@ -87,12 +103,16 @@ def phone_team(
     content, _ = load_content(site / "content")
     task = next(t for p in content.plans for t in p.tasks if t.id == TASK)
     items = next(p.items for p in task.parts if p.dept == DEPT)
-    signer = inspector_signer(origin, DEPT, inspector, example_inspector_seed(DEPT, inspector))
+    partner = co_signer(state, inspector)
     out = work / "mobile"
     out.mkdir(parents=True, exist_ok=True)
-    enrolment = out / f"{inspector}.enrol.json"
-    enrolment.write_bytes(enrolment_from_signer(origin, DEPT, inspector, signer).dumps())
-    events: list[Event] = [(ENROL_AT, ["inspector", "enroll", str(enrolment), "--dept", DEPT])]
+    events: list[Event] = []
+    signers = {}
+    for who in (inspector, partner):
+        signers[who] = inspector_signer(origin, DEPT, who, example_inspector_seed(DEPT, who))
+        enrolment = out / f"{who}.enrol.json"
+        enrolment.write_bytes(enrolment_from_signer(origin, DEPT, who, signers[who]).dumps())
+        events.append((ENROL_AT, ["inspector", "enroll", str(enrolment), "--dept", DEPT]))
     by_day: dict[dt.date, list[Result]] = defaultdict(list)
     kept: list[PlannedRow] = []
     open_results: list[OpenResult] = []
@@ -109,10 +129,13 @@ def phone_team(
             open_results.append((day, TASK, DEPT, entity, result.followup.measure))
     plans[(TASK, DEPT)] = kept
     for day, results in sorted(by_day.items()):
-        bundle = sign_bundle(origin, TASK, DEPT, signer, [(r, ()) for r in results])
-        path = out / f"{TASK}.{inspector}.{day.isoformat()}.bundle.json"
-        path.write_bytes(bundle.dumps())
-        events.append(
-            (f"{day.isoformat()}T17:00:00+08:00", ["results", "import", str(path), "--dept", DEPT])
-        )
+        paths = []
+        for who in (inspector, partner):
+            mine = [(r, ()) for r in results if who in r.inspectors]
+            if mine:
+                bundle = sign_bundle(origin, TASK, DEPT, signers[who], mine)
+                paths.append(out / f"{TASK}.{who}.{day.isoformat()}.bundle.json")
+                paths[-1].write_bytes(bundle.dumps())
+        command = ["results", "import", *map(str, paths), "--dept", DEPT]
+        events.append((f"{day.isoformat()}T17:00:00+08:00", command))
     return events, open_results

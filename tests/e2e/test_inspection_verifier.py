@@ -4,7 +4,8 @@ changed in entries.jsonl fails on the checkpoint's root; a forgery that keeps ev
 true — the result's text changed, the entry re-signed with the (public) example department key
 and the checkpoint re-signed with the (public) example log key — fails on the inspector's
 signature alone; and once the department revokes the inspector's key as compromised from that
-result's index, the result verifies but is flagged (“验证通过（已标记）”, §3).
+result's index, or the department key is revoked so, the result verifies but is flagged
+(“验证通过（已标记）”, §3).
 
 Same requirements as ``test_browser.py`` (skipped without Chromium and Playwright).
 """
@@ -58,7 +59,7 @@ def copies(example_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     revoked by the department as compromised from that result's index, new checkpoint)."""
     www = tmp_path_factory.mktemp("inspection-www")
     index, value = _signed_line(example_site / "ledger")
-    for name in ("moved", "forged", "flagged"):
+    for name in ("moved", "forged", "flagged", "dept-flagged"):
         site = www / name / BASE_PATH.strip("/")
         shutil.copytree(example_site, site, symlinks=True)
         ledger = site / "ledger"
@@ -71,8 +72,10 @@ def copies(example_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         else:
             if name == "forged":
                 lines[index] = make_entry(origin, body, [dept])
-            else:
+            elif name == "flagged":
                 lines.append(make_entry(origin, _revoke(value["body"], index), [dept]))
+            else:
+                lines.append(make_entry(origin, _dept_revoke(value, index), [dept]))
             tree = RootBuilder()
             tree.extend(leaf_hash(line) for line in lines)
             note = sign_checkpoint(
@@ -127,6 +130,20 @@ def test_a_result_re_signed_by_the_department_fails_on_the_inspector_signature(
     assert "签名无效" in text
 
 
+def _dept_revoke(entry: dict[str, Any], index: int) -> dict[str, Any]:
+    """The ``key.revoke`` of the department key that signed ``entry``, by the key itself,
+    compromised from ``index`` (docs/ledger.md §13.3)."""
+    ref = entry["sigs"][0]["key"]
+    return {
+        "compromised_from_index": index,
+        "id": f"key.revoke/{entry['body']['dept']}/{ref.rsplit('+', 1)[1]}",
+        "key": ref,
+        "reason": "compromised",
+        "ts": "2024-12-31T00:00:00Z",
+        "type": "key.revoke",
+    }
+
+
 def test_a_result_signed_after_the_declared_compromise_is_flagged(
     browser: Any, copies: str, example_site: Path
 ) -> None:
@@ -137,3 +154,15 @@ def test_a_result_signed_after_the_declared_compromise_is_flagged(
     assert text.startswith("验证通过（已标记）"), text
     assert "注意：该检查人员密钥已声明泄露。" in text
     assert "不能证明是本人所签" in text
+
+
+def test_a_department_key_declared_compromised_is_flagged_too(
+    browser: Any, copies: str, example_site: Path
+) -> None:
+    _, value = _signed_line(example_site / "ledger")
+    entity = value["body"]["result"]["entity"]
+    text = _check(browser, f"{copies}dept-flagged{BASE_PATH}entities/{entity}/")
+    assert text.startswith("验证通过（已标记）"), text
+    assert f"注意：部门密钥 {value['sigs'][0]['key']} 已于第" in text
+    assert "部门的签名已标记为可疑" in text
+    assert "该检查人员密钥已声明泄露" not in text

@@ -154,6 +154,10 @@ def build_poisoned_site(tmp: Path) -> tuple[Path, str]:
     # shows only published versions, with their history: docs/site.md §8.1).
     for dept in ("scjg", "wsjk"):
         s.site("checklist", "publish", "--dept", dept, "--at", "2024-01-05", dept=dept)
+    # So are the poisoned libraries (version 2 of each: the site lists both versions and what
+    # changed, with the payloads as text, docs/workflow.md §9).
+    for kind in ("entities", "inspectors"):
+        s.site("library", "publish", kind, "--dept", "scjg", "--at", "2024-01-05", dept="scjg")
     s.run("check", "--content", str(s.content))
     inspected = _run_task(s, tmp / "forms")
     out = tmp / "_site"

@@ -1,6 +1,7 @@
-"""The example year enters one team's results on a phone (generator/example/mobile.py): the
-ledger holds them beside the form-imported ones, signed by the public example inspector key, and
-the site names the inspector who signed each of them."""
+"""The example year enters one team's results on a phone (generator/example/mobile.py), his
+teammate co-signing their shared businesses on his own phone: the ledger holds them beside the
+form-imported ones, signed by the public example inspector keys, the site names the inspectors
+who signed each of them, and every verifier counts them."""
 
 from __future__ import annotations
 
@@ -28,38 +29,60 @@ def _state() -> LedgerState:
     return replay_store(open_store(ROOT / "draws", trust), trust)
 
 
-def test_one_team_is_signed_on_a_phone_beside_form_results() -> None:
+def _signed(state: LedgerState) -> list[ResultPublish]:
+    return [
+        e.payload
+        for e in state.entries
+        if isinstance(e.payload, ResultPublish) and e.payload.inspection is not None
+    ]
+
+
+def test_one_team_is_signed_on_phones_and_co_signed_beside_form_results() -> None:
     state = _state()
     inspector = mobile.phone_inspector(state)
-    (enrolled,) = state.registry.inspectors.keys.values()
-    assert (enrolled.dept, enrolled.inspector) == (mobile.DEPT, inspector)
-    assert enrolled.verifier.public_key == example_public_key(mobile.DEPT, inspector)
+    partner = mobile.co_signer(state, inspector)
+    keys = {k.inspector: k for k in state.registry.inspectors.keys.values()}
+    assert set(keys) == {inspector, partner}
+    for who, key in keys.items():
+        assert (key.dept, key.verifier.public_key) == (
+            mobile.DEPT,
+            example_public_key(mobile.DEPT, who),
+        )
     results = [e.payload for e in state.entries if isinstance(e.payload, ResultPublish)]
-    signed = [r for r in results if r.inspection is not None]
+    signed = _signed(state)
     team = state.tasks.tasks[mobile.TASK].teams
     mine = {e for e, t in team.items() if inspector in t.get(mobile.DEPT, ())}
+    shared = {e for e in mine if partner in team[e][mobile.DEPT]}
     assert len(signed) >= 3
-    assert {r.result.entity for r in signed} <= mine
+    assert shared
+    assert {r.result.entity for r in signed} == mine
+    by_ref = {k.verifier.key_ref: who for who, k in keys.items()}
+    for r in signed:
+        assert r.inspection is not None
+        signers = [by_ref[s.key] for s in r.inspection.sigs]  # sorted by key: by 执法证号
+        expected = [inspector, partner] if r.result.entity in shared else [inspector]
+        assert signers == sorted(expected)
     assert all(r.task_id == mobile.TASK and r.dept == mobile.DEPT for r in signed)
     assert len(results) - len(signed) > 100  # the form-imported ones
     assert any(r.result.followup.state == "未完结" for r in signed)
 
 
-def test_the_site_names_the_signing_inspector(example_site: Path) -> None:
+def test_the_site_names_the_signing_inspectors(example_site: Path) -> None:
     state = _state()
-    inspector = mobile.phone_inspector(state)
-    name = next(
-        line.split(",")[1]
+    names = dict(
+        line.split(",")[:2]
         for line in (ROOT / "content" / "inspectors.csv").read_text(encoding="utf-8").splitlines()
-        if line.startswith(inspector + ",")
     )
-    signed = [
-        e.payload
-        for e in state.entries
-        if isinstance(e.payload, ResultPublish) and e.payload.inspection
-    ]
-    page = (example_site / "entities" / signed[0].result.entity / "index.html").read_text("utf-8")
-    assert f"检查人员现场录入并签名：{name}（执法证号 {inspector}）" in page
+    keys = {k.verifier.key_ref: k.inspector for k in state.registry.inspectors.keys.values()}
+    signed = _signed(state)
+    single = next(r for r in signed if r.inspection is not None and len(r.inspection.sigs) == 1)
+    double = next(r for r in signed if r.inspection is not None and len(r.inspection.sigs) == 2)
+    for r in (single, double):
+        assert r.inspection is not None
+        who = [keys[s.key] for s in r.inspection.sigs]
+        line = "、".join(f"{names[i]}（执法证号 {i}）" for i in who)
+        page = (example_site / "entities" / r.result.entity / "index.html").read_text("utf-8")
+        assert f"检查人员现场录入并签名：{line}</small>" in page
     unsigned = next(
         e.payload
         for e in state.entries

@@ -14,9 +14,10 @@
  *      inspector.revoke of it before the result, the inspector among result.inspectors, and the
  *      Ed25519 signature over the inspection statement (§4.1);
  *   4. for each of those keys, an inspector.revoke later in the signed log (signed by the same
- *      department) with compromised_from_index ≤ the result's index flags the signature: the
- *      outcome reads “验证通过（已标记）…” with the declared compromise (§3), as gongkai verify
- *      reports it.
+ *      department) with compromised_from_index ≤ the result's index flags the signature, and so
+ *      does a key.revoke of the department key (signed by ≥ threshold roots or the key itself)
+ *      for the department's signature: the outcome reads “验证通过（已标记）…” with the declared
+ *      compromise (docs/mobile.md §3, docs/ledger.md §13.3), as gongkai verify reports it.
  * A log whose roots changed (root.update) is left to `gongkai verify`.
  *
  * Page contract: buttons `.gk-inspection` with data-index (the entry index) and data-ledger
@@ -78,6 +79,33 @@
     return L.ed25519Verify(key, sig, msg);
   }
 
+  /** How many roots of trust.txt signed entry `e`, and whether the key `ref` (`vk`) did. */
+  async function rootsAndOwn(trust, e, ref, vk) {
+    const msg = L.signingMessage(trust.origin, e.bodyBytes);
+    let roots = 0;
+    let own = false;
+    for (const s of e.sigs) {
+      if (s.key === ref) own = await verifies(vk, s.sig, msg);
+      const root = trust.roots.find((r) => r.keyRef === s.key);
+      if (root && (await verifies(root, s.sig, msg))) roots++;
+    }
+    return { roots, own };
+  }
+
+  /** The key.revoke of the department key `ref` after `index` declaring it compromised from
+   *  `index` or earlier (docs/ledger.md §13.3), or null; signed by ≥ threshold roots or the key. */
+  async function deptCompromise(log, ref, vk, index) {
+    for (let r = index + 1; r < log.size; r++) {
+      const e = log.entries[r];
+      if (e.body.type !== 'key.revoke' || e.body.key !== ref) continue;
+      const { roots, own } = await rootsAndOwn(log.trust, e, ref, vk);
+      if (!own && roots < log.trust.threshold) throw new VerifyError(`第 ${r} 条（key.revoke ${ref}）的签名不成立`);
+      const c = e.body.compromised_from_index;
+      return typeof c === 'number' && c <= index ? { revokedAt: r, from: c } : null;
+    }
+    return null;
+  }
+
   /** The department key `ref` valid at `index` for `type` (docs/ledger.md §13.3). */
   async function deptKey(log, ref, index, type) {
     const { trust, entries } = log;
@@ -86,14 +114,7 @@
       if (e.body.type !== 'key.add') continue;
       const vk = await L.parseVkey(e.body.key.vkey);
       if (vk.keyRef !== ref) continue;
-      const msg = L.signingMessage(trust.origin, e.bodyBytes);
-      let roots = 0;
-      let own = false;
-      for (const s of e.sigs) {
-        if (s.key === ref) own = await verifies(vk, s.sig, msg);
-        const root = trust.roots.find((r) => r.keyRef === s.key);
-        if (root && (await verifies(root, s.sig, msg))) roots++;
-      }
+      const { roots, own } = await rootsAndOwn(trust, e, ref, vk);
       if (!own || roots < trust.threshold) throw new VerifyError(`第 ${a} 条（key.add ${ref}）的签名不成立`);
       if (!e.body.key.scopes.includes(type)) throw new VerifyError(`部门密钥 ${ref} 无权签署 ${type}`);
       for (let r = a + 1; r < index; r++) {
@@ -112,7 +133,7 @@
     const msg = L.signingMessage(log.trust.origin, e.bodyBytes);
     for (const s of e.sigs) {
       const { vk, dept } = await deptKey(log, s.key, index, e.body.type);
-      if (dept === e.body.dept && (await verifies(vk, s.sig, msg))) return s.key;
+      if (dept === e.body.dept && (await verifies(vk, s.sig, msg))) return { ref: s.key, vk };
     }
     throw new VerifyError(`第 ${index} 条条目缺少部门 ${e.body.dept} 的有效签名`);
   }
@@ -168,7 +189,8 @@
     if (body.type !== 'result.publish' || !body.inspection) {
       throw new VerifyError(`第 ${index} 条不是检查人员签名的检查结果`);
     }
-    const deptRef = await deptSigned(log, index);
+    const dept = await deptSigned(log, index);
+    const deptRef = dept.ref;
     const statement = {
       attachments: body.inspection.attachments, dept: body.dept, result: body.result, task_id: body.task_id,
     };
@@ -188,6 +210,10 @@
       if (c) {
         flags.push(`注意：该检查人员密钥已声明泄露。执法证号 ${k.inspector} 的手机密钥已于第 ${c.revokedAt} 条撤销，并声明自第 ${c.from} 条起可能已被他人掌握；本条结果在其后记入账本，该签名不能证明是本人所签，已标记为可疑。`);
       }
+    }
+    const d = await deptCompromise(log, deptRef, dept.vk, index);
+    if (d) {
+      flags.push(`注意：部门密钥 ${deptRef} 已于第 ${d.revokedAt} 条撤销，并声明自第 ${d.from} 条起可能已泄露；本条结果在其后记入账本，部门的签名已标记为可疑。`);
     }
     const head = flags.length ? '验证通过（已标记）' : '验证通过';
     const text = `${head}：第 ${index} 条检查结果由 ${names.join('、')} 在手机上签名，并由部门密钥 ${deptRef} 签署；账本共 ${log.size} 条，默克尔根与签名检查点一致。`;
