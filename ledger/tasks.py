@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,9 +73,20 @@ class TaskState(enum.Enum):
     CONFIRMED = "名单已确认下发"
 
 
+_TS = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z", re.ASCII)
+
+
 def parse_ts(ts: str) -> dt.datetime:
-    """A body's ``ts`` as an aware UTC datetime (the format was checked by the parser)."""
-    return dt.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    """A body's ``ts`` as an aware UTC datetime (the format was checked by the parser).
+
+    The fields are read directly (``strptime`` costs a replay of 10^4 results over a second);
+    anything else goes to ``strptime``, which raises ``ValueError`` as before.
+    """
+    m = _TS.fullmatch(ts)
+    if m is None:
+        return dt.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    year, month, day, hour, minute, second = map(int, m.groups())
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
 
 
 def china_date(ts: str) -> dt.date:

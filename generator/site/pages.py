@@ -285,10 +285,13 @@ class PageSet(DataPages):
                 from generator.site.drawproof import draw_proof_page, proof_json_bytes
 
                 names = {k: v.name for k, v in d.depts.items()}
+                # Its context is the proof and the department names (the draw's page is large:
+                # ~10^4 drawn rows; a republish renders it only when the proof changed).
                 self.add(
                     html_page(
                         f"tasks/{t.task.id}/draw/",
                         "draw_proof.html",
+                        digest(self.shared, "draw_proof.html", proof, names),
                         info=t,
                         **draw_proof_page(proof, names),
                     )

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from generator.site.data import SiteData
 from generator.site.pagefind_canon import canonicalize_bundle
+from generator.site.writer import remove_later
 
 #: Entity pages per Pagefind index shard (docs/site.md §6: one index of 100k pages needs 11 GiB).
 SEARCH_SHARD_SIZE = 20_000
@@ -105,7 +106,8 @@ def run_pagefind(site: Path, data: SiteData, only: Iterable[str] | None = None) 
     """Index the HTML under ``site`` with Pagefind (extended), one bundle per shard (only the
     bundles named in ``only`` when given), each made byte-identical for identical pages by
     :func:`~generator.site.pagefind_canon.canonicalize_bundle` and stripped of Pagefind's stock
-    UI (:data:`STOCK_UI_FILES`) before it replaces the old one.
+    UI (:data:`STOCK_UI_FILES`) before it replaces the old one (moved aside by a rename and
+    deleted by a detached process: :func:`~generator.site.writer.remove_later`).
 
     Precondition: ``site`` holds the rendered pages and nothing else writes its bundles meanwhile.
     Raises ``RuntimeError`` without the Pagefind binary, ``subprocess.CalledProcessError`` if
@@ -141,9 +143,17 @@ def run_pagefind(site: Path, data: SiteData, only: Iterable[str] | None = None) 
             for name in STOCK_UI_FILES:
                 (tmp / "out" / name).unlink(missing_ok=True)
             dest = site / bundle
-            if dest.exists():
-                shutil.rmtree(dest)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp / "out", dest)
+            if dest.exists():  # moved aside, deleted in the background (below)
+                os.replace(dest, tmp / "old")
+            try:
+                os.replace(tmp / "out", dest)
+            except OSError:
+                if (tmp / "old").exists():
+                    os.replace(tmp / "old", dest)
+                raise
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if (tmp / "old").exists():
+                remove_later(tmp)  # ~20,000 files of an entity bundle: seconds to delete
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)

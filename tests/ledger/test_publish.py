@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import shutil
 import subprocess
 import sys
@@ -17,6 +19,7 @@ import pytest
 from ledger.checkpoint import open_checkpoint
 from ledger.errors import FatalStoreError
 from ledger.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
+from ledger.pubarchive import write_archive
 from ledger.publish import (
     ARCHIVE_NAME,
     ARCHIVE_ROOT,
@@ -148,6 +151,41 @@ def _published_then_grown(tmp_path: Path) -> tuple[lf.Ledger, Path]:
     store.append(lines[300:520], [lf.LOG])
     store.append(lines[520:], [lf.LOG])
     return ledger, first
+
+
+def _tarfile_archive(folder: Path, target: Path) -> None:
+    """The archive of ``folder`` as :mod:`tarfile` writes it (the reference for the bytes)."""
+    names = sorted(p for p in lf.tree_files(folder) if p != ARCHIVE_NAME)
+    dirs = {"/".join(n.split("/")[:i]) for n in names for i in range(1, n.count("/") + 1)}
+    with (
+        open(target, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for rel in ["", *sorted([*dirs, *names])]:
+            info = tarfile.TarInfo(f"{ARCHIVE_ROOT}/{rel}".rstrip("/"))
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 946684800, 0, 0, "", ""
+            if rel == "" or rel in dirs:
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            else:
+                data = (folder / rel).read_bytes()
+                info.size, info.mode = len(data), 0o644
+                tar.addfile(info, io.BytesIO(data))
+
+
+def test_archive_is_the_one_tarfile_writes(site: Path, tmp_path: Path) -> None:
+    """ledger.tar.gz (headers made by ledger.pubarchive, compressed in large pieces) has the
+    bytes tarfile + GzipFile give, long and non-ASCII member names included."""
+    folder = tmp_path / "folder"
+    shutil.copytree(site, folder)
+    (folder / "blobs" / ("x" * 120)).write_bytes(b"long name")
+    (folder / "blobs" / "说明.txt").write_bytes("中文".encode())
+    names = sorted(p for p in lf.tree_files(folder) if p != ARCHIVE_NAME)
+    write_archive(tmp_path / "ours.tar.gz", names, lambda rel: folder / rel, {})
+    _tarfile_archive(folder, tmp_path / "reference.tar.gz")
+    ours = (tmp_path / "ours.tar.gz").read_bytes()
+    assert ours == (tmp_path / "reference.tar.gz").read_bytes()
 
 
 def test_growing_log_keeps_every_immutable_file(tmp_path: Path) -> None:
