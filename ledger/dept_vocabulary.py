@@ -143,7 +143,7 @@ class DeptVocabularies:
         """
         current = self.in_force(dept)
         own = {f.word for f in current.findings} if current is not None else set()
-        for word in words:
+        for i, word in enumerate(words):
             if word in BASE_PROBLEM or word in own:
                 continue
             if current is None:
@@ -154,5 +154,5 @@ class DeptVocabularies:
                     f"{current.version} 版）中"
                 )
             raise VerificationError(
-                f"{where}：检查结果“{word}”不是省级检查结果录入表的用语，{tail}"
+                f"{where}：result.categories[{i}]：检查结果“{word}”不是省级检查结果录入表的用语，{tail}"
             )

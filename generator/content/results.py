@@ -16,6 +16,7 @@ from typing import Final, NamedTuple, TypeAlias
 
 from generator.content.model import InspectionMethod, _ChineseEnum
 from ledger.dept_vocabulary import DeptVocabularies
+from ledger.errors import VerificationError
 from ledger.vocabulary import RESULT_CATEGORY_TABLE
 
 
@@ -121,18 +122,21 @@ def categories_of(
     """The categories of a verified result of ``dept`` (base words and ``dept``'s own).
 
     Raises:
-        ValueError: a word is neither a base word nor one ``dept`` published (only for a
-            result the verifier never accepted).
+        VerificationError: a word is neither a base word nor one ``dept`` published (only for
+            a result the verifier never accepted), naming the field and the word.
     """
     own = dept_findings(book, dept) if book is not None else {}
     out: list[Category] = []
-    for word in words:
+    for i, word in enumerate(words):
         if word in _ROWS:
             out.append(ResultCategory(word))
         elif word in own:
             out.append(own[word])
         else:
-            raise ValueError(f"未知的检查结果“{word}”（部门 {dept}）")
+            raise VerificationError(
+                f"result.categories[{i}]：检查结果“{word}”不是省级检查结果录入表的用语，"
+                f"也不是部门 {dept} 发布的本部门检查结果用语"
+            )
     return tuple(out)
 
 

@@ -92,7 +92,7 @@ def result_from_entry(
         VerificationError: if the body does not match its schema (only possible for an entry
             that was never verified).
         TypeError: if the entry is not a ``result.publish`` / ``result.correct``.
-        ValueError: a category is unknown (only for an entry that was never verified).
+        VerificationError: a category is unknown (only for an entry that was never verified).
     """
     body = entry.payload
     if not isinstance(body, ResultPublish | ResultCorrect):
