@@ -19,7 +19,7 @@ import click
 
 from generator import cli_keys, cli_mobile, cli_sign
 from generator.cli_case import case_group, echo_cases, notice_group
-from generator.cli_checklist import checklist_group
+from generator.cli_checklist import checklist_group, vocabulary_group
 from generator.cli_errors import EXIT_CODES, IO_EXIT, LISTEN_EXIT, GongkaiError, handle_errors
 from generator.cli_errors import workflow_errors as _workflow_errors
 from generator.cli_library import library_group
@@ -608,6 +608,7 @@ def export_cmd(kind: str, out: Path, content_dir: Path) -> None:
 for _group in (
     plan,
     checklist_group,
+    vocabulary_group,
     library_group,
     task,
     draw,

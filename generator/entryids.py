@@ -33,6 +33,11 @@ def checklist_publish(dept: str, version: int) -> str:
     return f"checklist.publish/{dept}/v{version}"
 
 
+def vocabulary_publish(dept: str, version: int) -> str:
+    """``vocabulary.publish/<dept>/v<n>``."""
+    return f"vocabulary.publish/{dept}/v{version}"
+
+
 def library_publish(library: str, version: int) -> str:
     """``library.publish/<entities|inspectors>/v<n>``."""
     return f"library.publish/{library}/v{version}"

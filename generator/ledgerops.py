@@ -38,6 +38,7 @@ TRUST_NAME = "trust.txt"
 DEPT_SCOPES = (
     "plan.publish",
     "checklist.publish",
+    "vocabulary.publish",
     "library.publish",
     "task.invite",
     "task.reply",

@@ -104,6 +104,7 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
                 superseded.get(index),
                 bounds.public_by(index),
                 state.registry.inspectors,
+                state.tasks.vocabularies,
             )
             for index, entry in sorted(state.tasks.results.items())
         ],

@@ -29,6 +29,7 @@ _TITLES = {
     "logkey.rotate": "更换日志密钥",
     "plan.publish": "发布年度抽查工作计划",
     "checklist.publish": "发布抽查事项清单",
+    "vocabulary.publish": "发布本部门检查结果用语",
     "library.publish": "发布检查对象名录库",
     "task.invite": "联合抽查邀约",
     "task.reply": "应约",
@@ -175,6 +176,15 @@ def _lines(body: Mapping[str, Any]) -> list[str]:
         return head + _confirm(body)
     if type_ == "draw.reveal":
         return [*head, f"任务：{body['task_id']}", f"揭示的抽取秘密：{body['secret']}"]
+    if type_ == "vocabulary.publish":
+        return [
+            *head,
+            f"本部门检查结果用语第 {body['version']} 版，共 {len(body['findings'])} 个：",
+            *(
+                f"  {f['word']}（{'发现问题' if f['problem'] else '未发现问题'}）"
+                for f in body["findings"]
+            ),
+        ]
     if type_ == "inspector.revoke":
         return head + _inspector_revoke(body)
     return head + _fields(body)

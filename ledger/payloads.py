@@ -3,7 +3,7 @@
 Each class below is a frozen dataclass compiled by :func:`ledger.schema.payload`: its fields are
 the body's keys, each with its JSON kind; ``optional`` fields may be absent. The verifier parses
 every body into its class (:meth:`EntryTypes.parse`), so a body of the wrong shape (a number
-where text belongs, a word outside the result vocabularies, a list for an entity, an empty
+where text belongs, a word outside a closed vocabulary, a list for an entity, an empty
 deadline, an unknown or missing key) is rejected with the entry's index and the field's path,
 and everything downstream (the task replay, the site, ``status``, ``metrics``) reads typed
 values. ``schema.encode`` writes a payload back; for every accepted body the canonical bytes
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, TypeVar
 
 from ledger.case_payloads import CaseClose, CaseOpen, CaseProgress, NoticeAck, NoticeCopy, Refers
+from ledger.dept_vocabulary import VocabularyPublish
 from ledger.envelope import make_entry
 from ledger.errors import VerificationError
 from ledger.inspector_payloads import Inspection, InspectorEnrol, InspectorRevoke
@@ -51,7 +52,6 @@ from ledger.vocabulary import (
     FOLLOWUP_MEASURES,
     FOLLOWUP_STATES,
     INSPECTION_METHODS,
-    RESULT_CATEGORIES,
 )
 
 if TYPE_CHECKING:  # entries imports this module (to type every parsed body)
@@ -70,6 +70,7 @@ _TEXT = Text("string")
 _REASON = Text("non-empty string", nonempty=True)
 _HEX64 = Hex(64)
 _IDS = ListOf(_ID)
+_CATEGORY = Text("one of RESULT_CATEGORIES or of the department's vocabulary (§10)", nonempty=True)
 _IDS_UNIQUE = ListOf(_ID, nonempty=True, unique=True)
 #: An exact decimal ratio in [0, 1] as content writes it (format(Decimal, "f")): "0.05", "1".
 _RATIO = Text("decimal ratio string", nonempty=True, pattern=r"(0(\.[0-9]+)?|1(\.0+)?)")
@@ -513,9 +514,8 @@ class Result:
     methods: tuple[str, ...] = spec(
         ListOf(OneOf(INSPECTION_METHODS, "INSPECTION_METHODS"), nonempty=True, unique=True)
     )
-    categories: tuple[str, ...] = spec(
-        ListOf(OneOf(RESULT_CATEGORIES, "RESULT_CATEGORIES"), nonempty=True, unique=True)
-    )
+    #: Base words or the department's own, checked on replay (docs/workflow.md §10).
+    categories: tuple[str, ...] = spec(ListOf(_CATEGORY, nonempty=True, unique=True))
     detail: str = spec(_TEXT)
     inspectors: tuple[str, ...] = spec(ListOf(_ID, nonempty=True, unique=True))
     inspected_on: dt.date = spec(Date())
@@ -580,6 +580,7 @@ ROOT_PAYLOADS: Final = (LogInit, KeyAdd, KeyRevoke, RootUpdate, LogkeyRotate)
 WORKFLOW_PAYLOADS: Final = (
     PlanPublish,
     ChecklistPublish,
+    VocabularyPublish,
     LibraryPublish,
     TaskInvite,
     TaskReply,

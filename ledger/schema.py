@@ -31,6 +31,7 @@ from typing import Any, Final, TypeVar
 
 __all__ = [
     "BodyError",
+    "Bool",
     "Const",
     "Date",
     "Hex",
@@ -213,6 +214,20 @@ class Int(Kind):
             raise BodyError(f"应为整数，实为{_json_type(value)}")
         if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
             raise BodyError(f"应为 {self.doc}，实为 {value}")
+        return value
+
+
+class Bool(Kind):
+    """A JSON boolean (``true`` / ``false``; never an integer)."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__("boolean")
+
+    def parse(self, value: Any) -> Any:
+        if type(value) is not bool:
+            raise BodyError(f"应为布尔值 true 或 false，实为{_json_type(value)}")
         return value
 
 

@@ -10,6 +10,9 @@ States of one task::
     BEACON ─draw.result─▶ DRAWN ─draw.replace*─▶ DRAWN ─task.confirm─▶ CONFIRMED
     CONFIRMED ─result.publish / result.correct / followup.* / case.* / notice.*─▶ CONFIRMED
 
+A department's own result words (``vocabulary.publish``) are replayed by
+:class:`ledger.dept_vocabulary.DeptVocabularies`; a result may use them (docs/workflow.md §10).
+
 Dates in bodies (``opens``, ``closes``, ``inspected_on`` …) are calendar dates in China
 (UTC+8); ``ts`` is UTC. A statement is checked against the signer's claimed ``ts``.
 Cryptographic checks of draws (commitments, the drand signature, re-running the draw) are done
@@ -28,6 +31,7 @@ from typing import Any
 from ledger import canonical
 from ledger.case_payloads import CaseClose, CaseOpen, CaseProgress, NoticeAck, NoticeCopy
 from ledger.cases import CaseBook
+from ledger.dept_vocabulary import DeptVocabularies, VocabularyPublish
 from ledger.entries import Entry
 from ledger.errors import VerificationError
 from ledger.payloads import (
@@ -50,7 +54,6 @@ from ledger.payloads import (
     TaskReply,
     drawn_sha256,
 )
-from ledger.vocabulary import RESULT_CATEGORY_TABLE
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 #: The announcement must precede the beacon round by at least this long (docs/draw-v1.md §6,
@@ -197,6 +200,8 @@ class TaskLedger:
     cases: CaseBook = field(default_factory=CaseBook)
     #: Departments with a key registered so far (``key.add``): the known addressees of a 抄告.
     departments: set[str] = field(default_factory=set)
+    #: Each department's own result vocabulary (``vocabulary.publish``, docs/workflow.md §10).
+    vocabularies: DeptVocabularies = field(default_factory=DeptVocabularies)
 
     def apply(self, entry: Entry, index: int) -> None:
         """Check that ``entry`` (at ``index``) may follow the entries applied so far.
@@ -290,6 +295,11 @@ class TaskLedger:
                     f"{where}：事项 {item.item_id}：一般检查事项须有抽查比例上限，重点检查事项不得有"
                 )
         versions.append(entry)
+
+    def _vocabulary_publish(
+        self, entry: Entry, body: VocabularyPublish, index: int, where: str
+    ) -> None:
+        self.vocabularies.publish(body, index, where)
 
     def _library_publish(self, entry: Entry, body: LibraryPublish, index: int, where: str) -> None:
         versions = self.libraries.setdefault(body.library, [])
@@ -505,6 +515,7 @@ class TaskLedger:
         return dept, entity
 
     def _publish_result(self, entry: Entry, body: ResultPublish, index: int, where: str) -> None:
+        self.vocabularies.check_words(body.dept, body.result.categories, where)
         task = self._task(body.task_id, where)
         key = self._result_fields(task, entry, body.dept, body.result, where)
         if key in task.results:
@@ -515,6 +526,7 @@ class TaskLedger:
         self.results[index] = entry
 
     def _correction(self, entry: Entry, body: ResultCorrect, index: int, where: str) -> None:
+        self.vocabularies.check_words(body.dept, body.result.categories, where)
         task = self._task(body.task_id, where)
         old = self.results.get(body.refers.index)
         if old is None or old.leaf_hash.hex() != body.refers.leaf_hash:
@@ -569,7 +581,7 @@ class TaskLedger:
 
     def _case_open(self, entry: Entry, body: CaseOpen, index: int, where: str) -> None:
         result = self._current_result(body.task_id, body.source_dept, body.entity, where)
-        if not any(PROBLEM.get(c, False) for c in result.categories):
+        if not any(self.vocabularies.problem(body.source_dept, c) for c in result.categories):
             raise VerificationError(f"{where}：立案须针对发现问题的检查结果")
         self.cases.open(entry, body, index, where, china_date(entry.ts), result.inspected_on)
         # 立案 makes the result's follow-up the case: open until 结案 (§7 rule 5).
@@ -599,13 +611,11 @@ class TaskLedger:
         self.cases.ack(body, index, where)
 
 
-#: Whether each 检查结果 records a problem (发现问题), by its published wording.
-PROBLEM: dict[str, bool] = {c.word: c.problem for c in RESULT_CATEGORY_TABLE}
-
 _HANDLERS: dict[str, Callable[[TaskLedger, Entry, Any, int, str], None]] = {
     "key.add": TaskLedger._key_add,
     "plan.publish": TaskLedger._plan_publish,
     "checklist.publish": TaskLedger._checklist_publish,
+    "vocabulary.publish": TaskLedger._vocabulary_publish,
     "library.publish": TaskLedger._library_publish,
     "task.invite": TaskLedger._invite,
     "task.reply": TaskLedger._reply,

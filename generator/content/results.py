@@ -12,9 +12,11 @@ import datetime as dt
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, TypeAlias
 
 from generator.content.model import InspectionMethod, _ChineseEnum
+from ledger.dept_vocabulary import DeptVocabularies
+from ledger.errors import VerificationError
 from ledger.vocabulary import RESULT_CATEGORY_TABLE
 
 
@@ -69,6 +71,75 @@ OTHER_RULE_FINDINGS: Final = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class DeptFinding:
+    """A 检查结果 of one department's own vocabulary (``vocabulary.publish``, docs/workflow.md
+    §10): read like a :class:`ResultCategory` (``value``, ``code``, ``problem_found``)."""
+
+    dept: str
+    value: str
+    """The exact published wording."""
+    code: str
+    """``<dept>-<n>``, n its position among every word the department ever published: the site
+    address ``/results/category/<code>/`` (a base code has no hyphen)."""
+    problem_found: bool
+
+    @property
+    def _value_(self) -> str:
+        """``value``, as an enum member spells it (read by ``generator.site.pages``)."""
+        return self.value
+
+
+Category: TypeAlias = ResultCategory | DeptFinding
+"""A result's category: a base word or the department's own."""
+
+
+def dept_findings(book: DeptVocabularies, dept: str) -> dict[str, DeptFinding]:
+    """Every word ``dept`` ever published, by wording, in order of first publication."""
+    words = book.meaning.get(dept, {})
+    return {
+        w: DeptFinding(dept, w, f"{dept}-{n}", problem)
+        for n, (w, problem) in enumerate(words.items(), start=1)
+    }
+
+
+def findings_in_force(
+    book: DeptVocabularies, dept: str, before: int | None = None
+) -> tuple[DeptFinding, ...]:
+    """The words of ``dept``'s vocabulary version in force (before log index ``before``, if
+    given; empty if it has published none), in the version's order: what its result form offers
+    and its import accepts."""
+    current = book.in_force(dept, before)
+    if current is None:
+        return ()
+    every = dept_findings(book, dept)
+    return tuple(every[f.word] for f in current.findings)
+
+
+def categories_of(
+    words: Iterable[str], dept: str, book: DeptVocabularies | None
+) -> tuple[Category, ...]:
+    """The categories of a verified result of ``dept`` (base words and ``dept``'s own).
+
+    Raises:
+        VerificationError: a word is neither a base word nor one ``dept`` published (only for
+            a result the verifier never accepted), naming the field and the word.
+    """
+    own = dept_findings(book, dept) if book is not None else {}
+    out: list[Category] = []
+    for i, word in enumerate(words):
+        if word in _ROWS:
+            out.append(ResultCategory(word))
+        elif word in own:
+            out.append(own[word])
+        else:
+            raise VerificationError(
+                f"result.categories[{i}]：检查结果“{word}”不是省级检查结果录入表的用语，"
+                f"也不是部门 {dept} 发布的本部门检查结果用语"
+            )
+    return tuple(out)
+
+
 class FollowUpMeasure(_ChineseEnum):
     """后续处置措施 (exact options of the form, docs/domain.md §3.2)."""
 
@@ -120,7 +191,7 @@ class InspectionResult:
     entity: str
     items: tuple[str, ...]
     methods: tuple[InspectionMethod, ...]
-    categories: tuple[ResultCategory, ...]
+    categories: tuple[Category, ...]
     detail: str
     inspectors: tuple[str, ...]
     inspected_on: dt.date
@@ -155,16 +226,18 @@ class InspectionResult:
         return any(c.problem_found for c in self.categories)
 
 
-def measure_mismatch(measure: FollowUpMeasure, categories: Iterable[ResultCategory]) -> str | None:
+def measure_mismatch(measure: FollowUpMeasure, categories: Iterable[Category]) -> str | None:
     """Why ``measure`` contradicts the result's ``categories`` (docs/domain.md §3.4), or None.
 
     * “违反本部门相关规定，责令改正…” needs a finding under the department's own rules
-      (:data:`OWN_RULE_FINDINGS`);
+      (:data:`OWN_RULE_FINDINGS`, or a word of its own vocabulary that records a problem,
+      docs/workflow.md §10);
     * “违反其他部门相关规定，抄告相关部门” needs a finding under another department's rules
       (:data:`OTHER_RULE_FINDINGS`).
     """
     chosen = set(categories)
-    if measure is FollowUpMeasure.RECTIFY and not chosen & OWN_RULE_FINDINGS:
+    own = any(isinstance(c, DeptFinding) and c.problem_found for c in chosen)
+    if measure is FollowUpMeasure.RECTIFY and not (own or chosen & OWN_RULE_FINDINGS):
         return (
             f"后续处置措施“{measure.value}”须有违反本部门规定的检查结果（如“违反市场监管相关规定”"
             "“违反本部门相关规定”）；只违反其他部门规定的，应选择“违反其他部门相关规定，抄告相关部门”"

@@ -11,12 +11,20 @@ nothing (exit code 15, :class:`~generator.errors.BundleError`).
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator import entryids
-from generator.content.results import NO_PROBLEM, FollowUpMeasure, ResultCategory, measure_mismatch
+from generator.content.results import (
+    NO_PROBLEM,
+    Category,
+    DeptFinding,
+    FollowUpMeasure,
+    ResultCategory,
+    findings_in_force,
+    measure_mismatch,
+)
 from generator.content.text import unsafe_text_message
 from generator.errors import BundleError, WorkflowError
 from generator.keyrequests import compromised_from_problem
@@ -180,9 +188,14 @@ def _inspector_key(repo: SiteRepo, ref: str, dept: str, where: str) -> Inspector
 
 
 def _check_result(
-    item: BundleResult, signers: list[InspectorKey], team: set[str], where: str
+    item: BundleResult,
+    signers: list[InspectorKey],
+    team: set[str],
+    where: str,
+    own: Mapping[str, DeptFinding],
 ) -> None:
-    """The rules of docs/mobile.md §6.3 step 4 for one signed result (besides its signatures)."""
+    """The rules of docs/mobile.md §6.3 step 4 for one signed result (besides its signatures);
+    ``own``: the department's own 检查结果 in force (docs/workflow.md §10)."""
     r = item.result
     for rec in signers:
         if rec.inspector not in team:
@@ -196,7 +209,15 @@ def _check_result(
         bad = unsafe_text_message(text, multiline=True)
         if bad is not None:
             raise BundleError(f"{where}：字段 result.{field} {bad}")
-    categories = [ResultCategory(c) for c in r.categories]
+    categories: list[Category] = []
+    for word in r.categories:
+        found = ResultCategory.parse(word) or own.get(word)
+        if found is None:
+            raise BundleError(
+                f"{where}：检查结果“{word}”不是省级检查结果录入表的用语，也不在本部门生效的"
+                "本部门检查结果用语（vocabulary.publish）中"
+            )
+        categories.append(found)
     measure = FollowUpMeasure(r.followup.measure)
     if NO_PROBLEM in categories and len(categories) > 1:
         raise BundleError(f"{where}：“未发现问题”不能与其他检查结果同时选择")
@@ -270,6 +291,7 @@ def plan_bundles(repo: SiteRepo, paths: Sequence[Path], dept: str, at: str) -> B
     }
     assert record.result is not None
     drawn_on, today = china_date(record.result.ts), china_date(at)
+    own = {f.value: f for f in findings_in_force(repo.state().tasks.vocabularies, dept)}
     merged: dict[str, tuple[str, BundleResult]] = {}
     for path, bundle in bundles:
         for i, item in enumerate(bundle.results):
@@ -284,7 +306,7 @@ def plan_bundles(repo: SiteRepo, paths: Sequence[Path], dept: str, at: str) -> B
             if item.result.entity not in record.drawn:
                 raise BundleError(f"{at_item}：该主体不在任务“{bundle.task_id}”的抽取名单中")
             team = record.teams.get(item.result.entity, {}).get(dept, set())
-            _check_result(item, [keys[s.key] for s in item.sigs], team, at_item)
+            _check_result(item, [keys[s.key] for s in item.sigs], team, at_item, own)
             if not drawn_on <= item.result.inspected_on <= item.result.completed_on <= today:
                 raise BundleError(f"{at_item}：日期应满足 抽取日 ≤ 检查日期 ≤ 完成日期 ≤ 导入日")
             merged[item.result.entity] = _merge(merged.get(item.result.entity), at_item, item)

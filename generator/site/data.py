@@ -30,7 +30,7 @@ from generator.content.model import (
     MarketEntity,
     SpotCheckTask,
 )
-from generator.content.results import InspectionResult, ResultCategory
+from generator.content.results import Category, DeptFinding, InspectionResult, ResultCategory
 from generator.content.workdays import CalendarUnavailableError, publication_deadline
 from generator.site.urls import code_shard, slug
 from generator.workflow.metrics import Figures, Rate, compute_figures
@@ -434,14 +434,35 @@ class SiteData:
             lambda day: self._deadline(day)[0],
         )
 
-    def category_counts(self) -> list[tuple[ResultCategory, int]]:
-        """Current results per category, in the form's order (zeros omitted)."""
+    def category_counts(self) -> list[tuple[Category, int]]:
+        """Current results per category (zeros omitted): the form's categories in its order,
+        then departments' own words (docs/workflow.md §10) by department and code."""
         counts = Counter(c for r in self.current for c in r.result.categories)
-        return [(c, counts[c]) for c in ResultCategory if counts[c]]
+        own = sorted(
+            (c for c in counts if isinstance(c, DeptFinding)),
+            key=lambda c: (c.dept, int(c.code.rpartition("-")[2])),
+        )
+        return [(c, counts[c]) for c in ResultCategory if counts[c]] + [(c, counts[c]) for c in own]
 
-    def category(self, code: str) -> ResultCategory:
-        """The category with form code ``code``."""
-        return next(c for c in ResultCategory if c.code == code)
+    def category(self, code: str) -> Category:
+        """The category with code ``code``: a form code, or ``<dept>-<n>`` of a department's
+        own word that a result uses."""
+        found = next((c for c in ResultCategory if c.code == code), None)
+        if found is not None:
+            return found
+        return next(c for r in self.rows for c in r.result.categories if c.code == code)
+
+    def category_name(self, code: str) -> str:
+        """:meth:`category_label` of the category with code ``code``."""
+        return self.category_label(self.category(code))
+
+    def category_label(self, c: Category) -> str:
+        """How a category is named on its page and in the statistics: the wording, and for a
+        department's own word also the department (two may publish the same wording)."""
+        if isinstance(c, DeptFinding):
+            dept = self.depts[c.dept].name if c.dept in self.depts else c.dept
+            return f"{c.value}（{dept}本部门用语）"
+        return c.value
 
     def industry_slug(self, name: str) -> str:
         """The path segment of an industry."""

@@ -366,7 +366,7 @@ class PageSet(DataPages):
             ),
             ("industry", "按行业", "results/industry/", lambda k: k),
             ("year", "按年度", "results/year/", lambda k: f"{k}年"),
-            ("category", "按检查结果", "results/category/", lambda k: d.category(k).value),
+            ("category", "按检查结果", "results/category/", d.category_name),
             (
                 "task",
                 "按抽查任务",
@@ -412,7 +412,7 @@ class PageSet(DataPages):
             as_of=d.as_of,
         )
         stats = {
-            "category": [(c.value, n) for c, n in d.category_counts()],
+            "category": [(d.category_label(c), n) for c, n in d.category_counts()],
             "dept": sorted(
                 (
                     (d.depts[k].name if k in d.depts else k, sum(1 for r in v if not r.superseded))

@@ -22,6 +22,8 @@ from generator.content.model import InspectionMethod
 from generator.content.results import (
     CORRECTED_ON_ORDER,
     NO_PROBLEM,
+    Category,
+    DeptFinding,
     FollowUp,
     FollowUpMeasure,
     FollowUpState,
@@ -262,8 +264,10 @@ class _FormReader:
         today: dt.date,
         inspector_depts: Mapping[str, str],
         problems: Problems,
+        own_findings: Sequence[DeptFinding] = (),
     ) -> None:
         self.shown = shown
+        self.own = {f.value: f for f in own_findings}
         self.task_id = task_id
         self.dept_id = dept_id
         self.expected = expected
@@ -385,7 +389,7 @@ class _FormReader:
             line, cells, bad, COL_METHODS, InspectionMethod.parse, "检查方式", {}
         )
         categories = self._choices(
-            line, cells, bad, COL_CATEGORIES, _parse_category, "检查结果", CATEGORY_GROUPS_HINT
+            line, cells, bad, COL_CATEGORIES, self._category, "检查结果", CATEGORY_GROUPS_HINT
         )
         detail = text(COL_DETAIL)
         followup = self._followup(line, cells, bad, completed, categories)
@@ -536,7 +540,7 @@ class _FormReader:
         cells: Mapping[str, str],
         bad: set[str],
         completed: dt.date | None,
-        categories: list[tuple[ResultCategory, str]],
+        categories: list[tuple[Category, str]],
     ) -> FollowUp | None:
         ok = True
         measure_text = cells.get(COL_MEASURE, "")
@@ -613,9 +617,10 @@ class _FormReader:
             return None
         return FollowUp(measure=measure, state=state, note=note, closed_on=closed)
 
-
-def _parse_category(text: str) -> ResultCategory | None:
-    return ResultCategory.parse(text) or CATEGORY_ALIASES.get(text)
+    def _category(self, text: str) -> Category | None:
+        """A base 检查结果 (or an accepted older wording), or a word of the department's own
+        vocabulary in force (docs/workflow.md §10)."""
+        return ResultCategory.parse(text) or CATEGORY_ALIASES.get(text) or self.own.get(text)
 
 
 def read_form(
@@ -629,6 +634,7 @@ def read_form(
     shown: str | None = None,
     inspector_depts: Mapping[str, str] | None = None,
     problems: Problems | None = None,
+    own_findings: Sequence[DeptFinding] = (),
 ) -> list[ParsedResult]:
     """Read a filled 检查结果录入表 (.xlsx or .csv) and check it against the drawn list.
 
@@ -656,6 +662,8 @@ def read_form(
         inspector_depts: optional 执法证号 → department id of every known inspector, to say
             when an inspector belongs to another department.
         problems: optional accumulator; every finding (warnings included) is appended to it.
+        own_findings: the department's own 检查结果 in force (docs/workflow.md §10), accepted
+            besides the provincial form's; any other word is refused.
 
     Returns:
         The parsed results of the filled rows, in form order.
@@ -688,6 +696,7 @@ def read_form(
                 today=today,
                 inspector_depts=inspector_depts or {},
                 problems=found,
+                own_findings=own_findings,
             )
             results = reader.rows(sheet, columns)
     if problems is not None:

@@ -46,6 +46,7 @@ from generator.content.model import Content, InspectionItem, InspectionMethod, S
 from generator.content.results import (
     CORRECTED_ON_ORDER,
     SERIOUS_NON_COOPERATION,
+    Category,
     FollowUp,
     FollowUpMeasure,
     ResultCategory,
@@ -170,7 +171,7 @@ class ParsedResult:
     entity: str
     items: tuple[str, ...]
     methods: tuple[InspectionMethod, ...]
-    categories: tuple[ResultCategory, ...]
+    categories: tuple[Category, ...]
     detail: str
     inspectors: tuple[str, ...]
     inspected_on: dt.date
@@ -322,6 +323,7 @@ def write_form(
     rows: Sequence[FormRow],
     items: Mapping[str, InspectionItem],
     draw_date: dt.date,
+    own_words: Sequence[str] = (),
 ) -> None:
     """Write one department's 检查结果录入表 as XLSX and its CSV twin (both atomically).
 
@@ -339,6 +341,8 @@ def write_form(
         rows: the drawn businesses, in list order.
         items: the checklist items by id (at least those named in ``rows``).
         draw_date: the date of the draw (earliest valid inspection date).
+        own_words: the department's own 检查结果 in force (docs/workflow.md §10), offered in the
+            drop-down after the provincial form's; none (the default) leaves the form as before.
 
     Raises:
         ValueError: if two rows name the same business or a row names an unknown item.
@@ -363,6 +367,7 @@ def write_form(
         rows=rows,
         items=[items[i] for i in item_ids],
         draw_date=draw_date,
+        own_words=own_words,
     )
     data = workbook_bytes(workbook)
     lines = []
@@ -383,6 +388,7 @@ def _form_workbook(
     rows: Sequence[FormRow],
     items: Sequence[InspectionItem],
     draw_date: dt.date,
+    own_words: Sequence[str],
 ) -> Any:
     from openpyxl import Workbook
 
@@ -397,7 +403,7 @@ def _form_workbook(
 
     sheet = workbook.active
     _result_sheet(sheet, rows, task_id, dept_id)
-    refs = _option_lists(workbook)
+    refs = _option_lists(workbook, own_words)
     if rows:
         _validations(sheet, len(rows) + 1, refs, draw_date)
     meta = [
@@ -450,15 +456,16 @@ def _result_sheet(sheet: Any, rows: Sequence[FormRow], task_id: str, dept_id: st
     sheet.freeze_panes = "D2"
 
 
-def _option_lists(workbook: Any) -> dict[str, str]:
-    """Add the hidden 选项 sheet; the cell range of each option list by its title."""
+def _option_lists(workbook: Any, own_words: Sequence[str]) -> dict[str, str]:
+    """Add the hidden 选项 sheet; the cell range of each option list by its title (检查结果: the
+    provincial form's, then the department's own ``own_words``)."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     bold = Font(bold=True)
     options = workbook.create_sheet(OPTIONS_SHEET)
     lists = {
-        "检查结果": [c.value for c in ResultCategory],
+        "检查结果": [c.value for c in ResultCategory] + list(own_words),
         "检查方式": [m.value for m in InspectionMethod],
         "后续处置措施": [m.value for m in FollowUpMeasure],
     }

@@ -3,7 +3,8 @@
 Both directions go through the typed payload of ``ledger.payloads`` (:class:`Result`): the
 writer builds one from a checked form row, the readers take the one the verifier parsed. The
 closed vocabularies were checked when the ledger was verified, so every word maps to its enum
-member: nothing is dropped or replaced by a default.
+member or to a word of the department's own vocabulary (docs/workflow.md §10): nothing is
+dropped or replaced by a default.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from typing import Any
 
 from generator.content.model import InspectionMethod
 from generator.content.results import (
+    Category,
     CompromisedSignature,
     FollowUp,
     FollowUpMeasure,
     FollowUpState,
     InspectionResult,
-    ResultCategory,
+    categories_of,
 )
+from ledger.dept_vocabulary import DeptVocabularies
 from ledger.entries import Entry
 from ledger.inspectors import InspectorKeys
 from ledger.payloads import FollowupState, Result, ResultCorrect, ResultPublish
@@ -33,7 +36,7 @@ def result_payload(
     entity: str,
     items: list[str],
     methods: list[InspectionMethod],
-    categories: list[ResultCategory],
+    categories: list[Category],
     detail: str,
     inspectors: list[str],
     inspected_on: dt.date,
@@ -70,6 +73,7 @@ def result_from_entry(
     superseded_by: int | None = None,
     proven: Timestamp | None = None,
     inspector_keys: InspectorKeys | None = None,
+    vocabularies: DeptVocabularies | None = None,
 ) -> InspectionResult:
     """Turn a verified ``result.publish`` / ``result.correct`` entry into an InspectionResult.
 
@@ -81,12 +85,14 @@ def result_from_entry(
     definition of docs/workflow.md §4 (:mod:`generator.workflow.metrics`). ``inspector_keys``
     (the replayed registry's): to name the inspectors whose phone keys signed a ``result.publish``
     (``signed_by``, docs/mobile.md §4) and those whose key was later declared compromised from
-    ``index`` or earlier (``compromised``, §3).
+    ``index`` or earlier (``compromised``, §3). ``vocabularies`` (the replayed ledger's): to read
+    a department's own words (docs/workflow.md §10); without it only base words are known.
 
     Raises:
         VerificationError: if the body does not match its schema (only possible for an entry
             that was never verified).
         TypeError: if the entry is not a ``result.publish`` / ``result.correct``.
+        VerificationError: a category is unknown (only for an entry that was never verified).
     """
     body = entry.payload
     if not isinstance(body, ResultPublish | ResultCorrect):
@@ -114,7 +120,7 @@ def result_from_entry(
         entity=r.entity,
         items=r.items,
         methods=tuple(InspectionMethod(m) for m in r.methods),
-        categories=tuple(ResultCategory(c) for c in r.categories),
+        categories=categories_of(r.categories, body.dept, vocabularies),
         detail=r.detail,
         inspectors=r.inspectors,
         inspected_on=r.inspected_on,

@@ -19,7 +19,12 @@ from typing import Any
 
 from generator import entryids
 from generator.content.errors import Problems
-from generator.content.results import FollowUpMeasure, ResultCategory, measure_mismatch
+from generator.content.results import (
+    FollowUpMeasure,
+    categories_of,
+    findings_in_force,
+    measure_mismatch,
+)
 from generator.errors import WorkflowError
 from generator.workflow.actions import find_task
 from generator.workflow.form_reader import read_form
@@ -67,27 +72,36 @@ class ConfirmReport:
 
 
 def _write_forms(
-    repo: SiteRepo, record: TaskRecord, task_id: str, depts: tuple[str, ...], out_dir: Path
+    repo: SiteRepo,
+    record: TaskRecord,
+    task_id: str,
+    depts: tuple[str, ...],
+    out_dir: Path,
+    before: int | None = None,
 ) -> tuple[list[Form], list[Path]]:
     """Write the result forms of ``depts`` under ``out_dir/<task>/`` from the ledger and content.
 
-    The bytes depend only on the drawn list, the teams and the draw date (ledger) and on the
-    names in the content, so the same inputs give the same files (``write_form``).
+    The bytes depend only on the drawn list, the teams, the draw date and each department's own
+    result words in force (ledger, docs/workflow.md §10) and on the names in the content, so the
+    same inputs give the same files (``write_form``). ``before``: the log index of the
+    ``task.confirm`` when reissuing (the words in force then), None when confirming.
     """
     _, task = find_task(repo, task_id)
     assert record.result is not None
     draw_date = china_date(record.result.ts)
     items = {i.id: i for i in repo.content.items}
+    vocabularies = repo.state().tasks.vocabularies
     forms: list[Form] = []
     written: list[Path] = []
     for dept in depts:
         rows = form_rows(repo.content, task, dept, _drawn_in_order(record), record.teams)
         xlsx, csv = out_dir / task_id / f"{dept}.xlsx", out_dir / task_id / f"{dept}.csv"
         xlsx.parent.mkdir(parents=True, exist_ok=True)
+        own = findings_in_force(vocabularies, dept, before)
         write_form(
             xlsx, csv, site_name=repo.content.site.name, task_id=task_id, task_name=task.name,
             dept_id=dept, dept_name=repo.content.department(dept).name, rows=rows, items=items,
-            draw_date=draw_date,
+            draw_date=draw_date, own_words=tuple(f.value for f in own),
         )  # fmt: skip
         forms.append(
             Form(
@@ -182,7 +196,8 @@ def reissue(repo: SiteRepo, task_id: str, dept: str | None, out_dir: Path) -> tu
     depts = (dept,) if dept is not None else tuple(recorded)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".reissue-") as tmp:
-        forms, written = _write_forms(repo, record, task_id, depts, Path(tmp))
+        before = record.confirm.index
+        forms, written = _write_forms(repo, record, task_id, depts, Path(tmp), before)
         changed = [f.dept for f in forms if f != recorded[f.dept]]
         if changed:
             raise WorkflowError(
@@ -244,6 +259,7 @@ def plan_import(repo: SiteRepo, task_id: str, dept: str, form: Path, at: str) ->
     parsed = read_form(
         form, task_id=task_id, dept_id=dept, expected=expected, draw_date=china_date(record.result.ts),
         today=china_date(at), inspector_depts={i.id: i.dept for i in repo.content.inspectors}, problems=problems,
+        own_findings=findings_in_force(state.tasks.vocabularies, dept),
     )  # fmt: skip
     bodies: list[ResultPublish | ResultCorrect] = []
     unchanged = 0
@@ -355,7 +371,7 @@ def _check_measure(
     if index is None:
         return  # the state machine refuses it with its own reason
     result: Result = state.tasks.results[index].payload.result
-    categories = [ResultCategory(c) for c in result.categories]
+    categories = categories_of(result.categories, dept, state.tasks.vocabularies)
     why = measure_mismatch(measure, categories)
     if why is not None:
         raise WorkflowError(

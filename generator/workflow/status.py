@@ -35,6 +35,7 @@ def current_results(state: LedgerState) -> list[InspectionResult]:
             i,
             proven=bounds.public_by(i),
             inspector_keys=state.registry.inspectors,
+            vocabularies=state.tasks.vocabularies,
         )
         for i in sorted(latest.values())
     ]

@@ -27,7 +27,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "tests" / d) for d in ("workflow", "site", "e2e")]
 
-from fresh_site import MINI, SIG, TASK, Site, fill_row, new_site  # noqa: E402
+from fresh_site import MINI, TASK, Site, confirm_joint, fill_row, new_site  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from test_browser import CHROMIUM, FLAGS, _serve  # noqa: E402  # skips when Chromium is missing
 from xss_corpus import poison_yaml  # noqa: E402
@@ -96,19 +96,12 @@ def _import_libraries(s: Site, tmp: Path) -> None:
 def _run_task(s: Site, forms_dir: Path) -> str:
     """Plan, invitation, draw (with a replacement), results and follow-up, with payloads in
     every free-text field the CLI takes. Returns the code of the entity with a result."""
-    s.site("plan", "publish", "2024", "--at", "2024-01-10", dept="scjg")
-    s.site("task", "invite", TASK, "--at", "2024-01-15", dept="scjg")
-    s.site("task", "reply", TASK, "--dept", "wsjk", "--accept", "--at", "2024-01-18", dept="wsjk")
-    both = ("scjg", "wsjk")
-    s.jointly("announce", TASK, "2024-02-22T10:00:00+08:00", both, "--round", "5358915")
-    for dept in both:
-        s.site("draw", "reveal", TASK, "--dept", dept, "--secrets", str(s.office_secrets(dept)),
-               "--at", "2024-02-23", dept=dept)  # fmt: skip
-    s.site("draw", "beacon", TASK, "--signature", SIG, "--at", "2024-02-26", dept="scjg")
-    s.site("draw", "run", TASK, "--at", "2024-02-26T10:00:00+08:00", dept="scjg")
-    s.site("draw", "replace", TASK, _drawn(s)[-1], "--reason", "已注销" + IMG + JS_URL,
-           "--at", "2024-02-26T11:00:00+08:00", dept="scjg")  # fmt: skip
-    s.jointly("confirm", TASK, "2024-02-27", both, "--forms", str(forms_dir))
+
+    def replace() -> None:
+        s.site("draw", "replace", TASK, _drawn(s)[-1], "--reason", "已注销" + IMG + JS_URL,
+               "--at", "2024-02-26T11:00:00+08:00", dept="scjg")  # fmt: skip
+
+    confirm_joint(s, forms_dir, replace)
     from generator.workflow import forms
 
     form = forms_dir / TASK / "scjg.xlsx"

@@ -435,10 +435,10 @@ def test_command_list_cuts_short_help_by_columns() -> None:
             assert display_width(command.help.split("\n\n")[0]) > limit, row
         else:
             assert help_text == command.help.split("\n\n")[0].strip(), row
-    # (the name column is as wide as the longest name, "checklist" or "inspector")
-    assert "  verify     离线验证账本目录或已生成网站中的账本（签名、默克尔树、检查点…" in rows
-    # Pause punctuation before the ellipsis goes: "…的结果…", not "…的结果、…".
-    assert "  status     待办事项：待应约的邀约、待取随机数的抽取、应公示与逾期的结果…" in rows
+    # (the name column is as wide as the longest name, "vocabulary"; the pause punctuation
+    # before an ellipsis is dropped: test_short_help_cut below)
+    assert "  verify      离线验证账本目录或已生成网站中的账本（签名、默克尔树、检查…" in rows
+    assert "  status      待办事项：待应约的邀约、待取随机数的抽取、应公示与逾期的结…" in rows
 
 
 @pytest.mark.parametrize(

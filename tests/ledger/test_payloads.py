@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger import canonical
+from ledger.dept_vocabulary import VocabularyPublish
 from ledger.draw.primitives import identifier_problem
 from ledger.draw.rules import (
     DeptRule,
@@ -30,6 +31,7 @@ from ledger.payloads import ENTRY_TYPES, EntryTypes
 from ledger.registry import Registry
 from ledger.schema import (
     BodyError,
+    Bool,
     Const,
     Date,
     Hex,
@@ -66,7 +68,9 @@ def test_every_example_entry_round_trips_byte_for_byte() -> None:
     # cases and notices (立案/抄告: written by tests/workflow/test_new_county_year.py, whose
     # ledger the verifier and the site read; the example was written before these types), and
     # the revocation of an inspector key (tests/mobile; the example enrols one, docs/mobile.md)
+    # and a department's own result words (tests/workflow/test_vocabulary.py)
     assert seen >= set(ENTRY_TYPES.payloads) - {
+        "vocabulary.publish",
         "result.correct",
         "key.revoke",
         "root.update",
@@ -122,12 +126,19 @@ def _valid_inspector_revoke(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _valid_vocabulary(body: dict[str, Any]) -> dict[str, Any]:
+    """Each word once, none of the provincial form's (``VocabularyPublish.check``)."""
+    words = {f["word"]: f for f in body["findings"] if f["word"] not in RESULT_CATEGORIES}
+    return {**body, "findings": list(words.values()) or [{"word": "甲", "problem": True}]}
+
+
 #: What makes a body of the kinds' values satisfy the class's ``check``.
 VALID: dict[type[Any], Callable[[dict[str, Any]], dict[str, Any]]] = {
     StratumRule: _valid_stratum,
     DeptRule: _valid_dept,
     Rules: _valid_rules,
     InspectorRevoke: _valid_inspector_revoke,
+    VocabularyPublish: _valid_vocabulary,
 }
 
 
@@ -147,6 +158,8 @@ def strategy(kind: Kind) -> st.SearchStrategy[Any]:
         return st.text(min_size=1, max_size=8).filter(lambda t: identifier_problem(t) is None)
     if isinstance(kind, Const):
         return st.just(kind.value)
+    if isinstance(kind, Bool):
+        return st.booleans()
     if isinstance(kind, OneOf):
         return st.sampled_from(kind.values)
     if isinstance(kind, Timestamp):
@@ -278,7 +291,9 @@ MALFORMED: dict[str, tuple[dict[str, Any], str]] = {
         },
         "字段 randomness.drand.round 应为整数，实为布尔值",
     ),
-    "unknown category": (_result_body(categories=["无此类别"]), "字段 result.categories[0]"),
+    # an unknown word has the right shape: the task replay refuses it (docs/workflow.md §10)
+    "empty category": (_result_body(categories=[""]), "字段 result.categories[0] 不能为空字符串"),
+    "category not text": (_result_body(categories=[1]), "字段 result.categories[0] 应为字符串"),
     "unknown method": (_result_body(methods=["猜测"]), "字段 result.methods[0]"),
     "unknown measure": (
         _result_body(followup={"measure": "随便", "state": "未完结"}),

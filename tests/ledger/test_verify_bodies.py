@@ -65,7 +65,10 @@ def _announce(**change: Any) -> dict[str, Any]:
 
 CASES: dict[str, tuple[dict[str, Any], str]] = {
     "list entity": (_result(entity=["92620823GK39DL6J5L"]), "result.entity 应为字符串，实为数组"),
-    "unknown category": (_result(categories=["无此类别"]), "result.categories[0] '无此类别' 不在"),
+    "unknown category": (
+        _result(categories=["无此类别"]),
+        "result.categories[0]：检查结果“无此类别”不是省级检查结果录入表的用语",
+    ),
     "int for string": (_result(detail=7), "result.detail 应为字符串，实为整数"),
     "empty reveal_deadline": (_announce(reveal_deadline=""), "reveal_deadline 应为 UTC 时间"),
     "extra key": ({**_result(), "secret": "x"}, "字段 secret 是未定义的字段"),
@@ -157,7 +160,7 @@ def test_the_result_reader_never_drops_an_unknown_word() -> None:
 
     body = _result(categories=["无此类别"])
     line = make_entry("o", body, [example_signer("x")])
-    with pytest.raises(VerificationError, match=r"result\.categories\[0\] '无此类别' 不在"):
+    with pytest.raises(VerificationError, match=r"result\.categories\[0\]：检查结果“无此类别”不是"):
         result_from_entry(parse_entry(line, 9), 9)
     good = _result(categories=["发现问题经责令已改正"])
     read = result_from_entry(parse_entry(make_entry("o", good, [example_signer("x")]), 9), 9)

@@ -8,6 +8,7 @@ Shared by the end-to-end workflow test and the search XSS browser test.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -129,6 +130,29 @@ def new_site(tmp: Path, name: str = "测试县“双随机、一公开”公示"
     for kind in ("entities", "inspectors"):
         s.site("library", "publish", kind, "--dept", "scjg", "--at", "2024-01-03", dept="scjg")
     return s
+
+
+def confirm_joint(
+    s: Site, forms: Path | None = None, before_confirm: Callable[[], object] | None = None
+) -> Path:
+    """Publish the plan, invite wsjk (which accepts), draw the joint task, run
+    ``before_confirm`` (e.g. a replacement) and confirm its list; return the folder of the result
+    forms (``forms``, default ``<tmp>/forms``; ``<folder>/<task>/<dept>.xlsx``)."""
+    s.site("plan", "publish", "2024", "--at", "2024-01-10", dept="scjg")
+    s.site("task", "invite", TASK, "--at", "2024-01-15", dept="scjg")
+    s.site("task", "reply", TASK, "--dept", "wsjk", "--accept", "--at", "2024-01-18", dept="wsjk")
+    both = ("scjg", "wsjk")
+    s.jointly("announce", TASK, "2024-02-22T10:00:00+08:00", both, "--round", "5358915")
+    for dept in both:
+        s.site("draw", "reveal", TASK, "--dept", dept, "--secrets", str(s.office_secrets(dept)),
+               "--at", "2024-02-23", dept=dept)  # fmt: skip
+    s.site("draw", "beacon", TASK, "--signature", SIG, "--at", "2024-02-26", dept="scjg")
+    s.site("draw", "run", TASK, "--at", "2024-02-26T10:00:00+08:00", dept="scjg")
+    if before_confirm is not None:
+        before_confirm()
+    forms = forms if forms is not None else s.root.parent / "forms"
+    s.jointly("confirm", TASK, "2024-02-27", both, "--forms", str(forms))
+    return forms
 
 
 def fill_row(form: Path, row: int, values: dict[str, object]) -> str:

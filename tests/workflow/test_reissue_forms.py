@@ -12,25 +12,13 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from fresh_site import SIG, TASK, Site, new_site
+from fresh_site import TASK, Site, confirm_joint, new_site
 
 
 @pytest.fixture(scope="module")
 def confirmed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Site, Path]:
     s = new_site(tmp_path_factory.mktemp("reissue"))
-    s.site("plan", "publish", "2024", "--at", "2024-01-10", dept="scjg")
-    s.site("task", "invite", TASK, "--at", "2024-01-15", dept="scjg")
-    s.site("task", "reply", TASK, "--dept", "wsjk", "--accept", "--at", "2024-01-18", dept="wsjk")
-    both = ("scjg", "wsjk")
-    s.jointly("announce", TASK, "2024-02-22T10:00:00+08:00", both, "--round", "5358915")
-    for dept in both:
-        s.site("draw", "reveal", TASK, "--dept", dept, "--secrets", str(s.office_secrets(dept)),
-               "--at", "2024-02-23", dept=dept)  # fmt: skip
-    s.site("draw", "beacon", TASK, "--signature", SIG, "--at", "2024-02-26", dept="scjg")
-    s.site("draw", "run", TASK, "--at", "2024-02-26T10:00:00+08:00", dept="scjg")
-    forms = s.root.parent / "forms"
-    s.jointly("confirm", TASK, "2024-02-27", both, "--forms", str(forms))
-    return s, forms
+    return s, confirm_joint(s)
 
 
 def _hashes(folder: Path) -> dict[str, str]:
