@@ -52,7 +52,8 @@ test: $(STAMP) browser-deps crash-deps office-deps web-deps tsa-deps
 	$(PY) -m pytest -q
 
 # The longer proofs left out of the default run to keep it under 15 minutes (CI runs them):
-# the example year rebuilt in one process as well as office by office.
+# the example year rebuilt byte for byte, in one process and office by office (the default run
+# proves the office routing on small sites).
 test-exhaustive: $(STAMP) browser-deps crash-deps office-deps web-deps tsa-deps
 	$(PY) -m pytest -q -m exhaustive
 

@@ -35,7 +35,7 @@ def _files(directory: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-@pytest.mark.exhaustive  # the offices test below rebuilds draws/ the way `make example` does
+@pytest.mark.exhaustive  # (make test-exhaustive; CI runs it) the one-process twin of the next test
 def test_year_rebuild_is_byte_identical(tmp_path: Path) -> None:
     """Re-running the whole 2024 year through the CLI gives draws/ byte for byte."""
     out = tmp_path / "draws"
@@ -51,6 +51,10 @@ def test_year_rebuild_is_byte_identical(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+# The whole example year office by office (~130 s): in `make test-exhaustive`, which CI runs, to
+# keep the default run under 15 minutes; the default run proves the same office routing on
+# small sites (tests/workflow/test_department_requests.py, test_batch_requests.py, test_signing.py).
+@pytest.mark.exhaustive
 def test_the_offices_produce_draws_byte_for_byte(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
