@@ -30,6 +30,7 @@ from ledger.draw.library import (
     parse_library,
 )
 from ledger.draw.libraryaudit import LibraryAudit
+from ledger.draw.snapshot import ENTITIES, build_snapshot
 from ledger.errors import VerificationError
 from ledger.verify import verify_directory
 
@@ -247,6 +248,15 @@ def test_the_expected_snapshot_applies_filter_status_exclusions_and_visits() -> 
     assert audit.checked == 1
     with pytest.raises(VerificationError, match="主体 f（名称f）在检查对象名录库第 1 版中"):
         audit.announce("T", pool, rows, set(), visits)
+    # The snapshot file itself (as the audit passes it): compared as bytes, parsed on a mismatch.
+    audit.announce("T", pool, build_snapshot(ENTITIES, rows), {"f"}, visits)
+    assert audit.checked == 2
+    with pytest.raises(VerificationError, match="主体 f（名称f）在检查对象名录库第 1 版中"):
+        audit.announce("T", pool, build_snapshot(ENTITIES, rows), set(), visits)
+    renamed = [{**r, "name": "别名"} if r["id"] == "e" else r for r in rows]
+    with pytest.raises(VerificationError, match="主体 e 的 name 为 '别名'"):
+        audit.announce("T", pool, build_snapshot(ENTITIES, renamed), {"f"}, visits)
+    assert audit.checked == 2
     with pytest.raises(VerificationError, match="与条目的 count 5 不符"):
         audit.publish("entities", 2, 5, library_document("entities", library.values()))
 
