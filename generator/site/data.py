@@ -148,10 +148,11 @@ class LedgerRecord:
     library: Mapping[str, tuple[PublishedVersion, ...]] = field(default_factory=dict)
     verified: VerifiedLedger | None = None
 
-    def check_content(self, content: Content) -> None:
-        """Require ``content`` to be what the ledger published: every published plan and each
-        department's checklist equal to its latest version (nothing is checked against a
-        ``None`` record).
+    def check_content(self, content: Content, library: Mapping[str, str] | None = None) -> None:
+        """Require ``content`` to be what the ledger published: every published plan, each
+        department's checklist and each library equal to its latest version (nothing is checked
+        against a ``None`` record). ``library`` holds the SHA-256 of the content's library
+        documents when the caller has them (``generator.site.cache.library_digests``).
 
         Raises:
             ContentError: naming the plan or ``content/checklist.yaml`` and the department.
@@ -167,7 +168,12 @@ class LedgerRecord:
             published_checklists(content.items, recorded)
         for kind, versions in self.library.items():
             latest = versions[-1]
-            check_published_library(content, kind, (latest.version, latest.sha256, latest.dept))
+            check_published_library(
+                content,
+                kind,
+                (latest.version, latest.sha256, latest.dept),
+                (library or {}).get(kind),
+            )
 
 
 @dataclass(frozen=True)
