@@ -93,20 +93,21 @@ class _Group:
 
 
 def _parse(text: str, where: str) -> tuple[int, int, str, str]:
-    """``(i, n, digest, chunk)`` of one scanned text (letters of either case).
+    """``(i, n, digest, chunk)`` of one scanned text (ASCII letters of either case).
 
     Raises:
         BundleError: the text is not a part.
     """
-    upper = text.strip().upper()
-    bad = next((c for c in upper if c not in _ALPHANUMERIC), None)
+    stripped = text.strip()
+    bad = next((c for c in stripped if c not in _ALPHANUMERIC and not "a" <= c <= "z"), None)
     if bad is not None:
         raise BundleError(
             f"{where}：含有二维码文字中不应有的字符 {describe_char(bad)}"
             "（应只有字母、数字、冒号和斜线）"
         )
-    if len(upper) > MAX_PART_CHARS:
-        raise BundleError(f"{where}：二维码文字过长（{len(upper)} 字符，上限 {MAX_PART_CHARS}）")
+    if len(stripped) > MAX_PART_CHARS:
+        raise BundleError(f"{where}：二维码文字过长（{len(stripped)} 字符，上限 {MAX_PART_CHARS}）")
+    upper = stripped.upper()  # ASCII only by now: a scanner typing with Caps Lock on
     if not upper.startswith(PREFIX):
         raise BundleError(f"{where}：不是移动检查应用显示的二维码文字（应以 {PREFIX} 开头）")
     found = _PART.fullmatch(upper)

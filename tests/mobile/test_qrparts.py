@@ -159,6 +159,9 @@ def test_several_files_may_be_scanned_together() -> None:
         ("GKQR1:1/1:0123456789ABCDEF:MZXW6YTBOI'; rm -rf /", ["U+0027"]),
         ("GKQR1:1/1:0123456789ABCDEF:检查", ["U+68C0"]),
         ("<SCRIPT>", ["U+003C"]),
+        ("GKQR1:1/1:0123456789ABCDEF:MZXW6YTBO\u0131", ["U+0131"]),  # ı, which upper-cases to I
+        ("\u017fKQR1:1/1:0123456789ABCDEF:MZXW6YTBOI", ["U+017F"]),  # ſ, which upper-cases to S
+        ("GKQR1:1/1:0123456789ABCDEF:MZXW6Y TBOI", ["格式不对"]),
         ("GKQR1:1/1:0123456789ABCDEF:MZXW\u202eYTBOI", ["U+202E"]),
         ("HTTP://EXAMPLE.COM/", ["应以 GKQR1: 开头"]),
         ("GKQR1:0/1:0123456789ABCDEF:MZXW6YTBOI", ["格式不对"]),
