@@ -406,8 +406,7 @@
     return Array.from({ length: n }, (_, i) => `${QR_PREFIX}${i + 1}/${n}:${digest}:${data.slice(i * size, (i + 1) * size)}`);
   }
 
-  // One code as an SVG drawn through the DOM (no markup parsed), whole device pixels a module,
-  // with a quiet zone of 4 modules, as wide as the screen allows.
+  // One code as an SVG drawn through the DOM (no markup parsed), with a quiet zone of 4 modules.
   function qrSvg(text, label) {
     const qr = qrcode(0, "M");
     qr.addData(text, "Alphanumeric");
@@ -427,11 +426,19 @@
     dark.setAttribute("d", d);
     dark.setAttribute("fill", "#000");
     svg.append(ground, dark);
+    return svg;
+  }
+
+  // The code shown, as wide as the screen allows with whole device pixels a module (again when
+  // the width changes: a phone turned sideways).
+  function fitQr() {
+    const svg = $("qr-code").firstElementChild;
+    if (!svg) return;
+    const size = Number(svg.getAttribute("data-modules")) + 8;
     const dpr = window.devicePixelRatio || 1;
     const room = Math.min($("qr-code").clientWidth || 320, 560);
     const px = Math.max(1, Math.floor((room * dpr) / size)) / dpr;
     svg.style.width = svg.style.height = `${size * px}px`;
-    return svg;
   }
 
   function drawQr() {
@@ -439,6 +446,7 @@
     $("qr-count").textContent = n > 1 ? `第 ${qrAt + 1} 张，共 ${n} 张` : "共 1 张";
     $("qr-code").dataset.part = String(qrAt + 1);
     $("qr-code").replaceChildren(qrSvg(qrParts[qrAt], `二维码第 ${qrAt + 1} 张，共 ${n} 张`));
+    fitQr();
     $("qr-prev").disabled = qrAt === 0;
     $("qr-next").disabled = qrAt === n - 1;
     $("qr-prev").parentElement.hidden = n < 2;
@@ -541,9 +549,7 @@
     drawQr();
   });
   $("qr-back").addEventListener("click", () => showList());
-  window.addEventListener("resize", () => {
-    if (!$("qr").hidden) drawQr(); // the code fits the new width (a phone turned sideways)
-  });
+  window.addEventListener("resize", fitQr);
   $("export-bundle").addEventListener("click", async () => {
     try {
       download(`${DATA.task_id}.${me.inspector}.bundle.json`, await bundleFile());

@@ -109,7 +109,7 @@ def test_enrolment_and_bundle_travel_as_qr_codes(browser: Any, site: Path, app_u
     enrol_text, symbol = scan(page)
     assert symbol["ECLevel"] == "M"
     assert enrol_text.startswith(f"{qrparts.PREFIX}1/1:")
-    page.set_viewport_size({"width": 360, "height": 740})  # the narrowest phone: redrawn to fit
+    page.set_viewport_size({"width": 360, "height": 740})  # the narrowest phone: resized to fit
     page.wait_for_function(
         "document.querySelector('#qr-code svg').getBoundingClientRect().right <= 360"
     )
