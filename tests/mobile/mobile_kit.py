@@ -66,6 +66,11 @@ def gk(site: Path, *args: str) -> Result:
     return CliRunner().invoke(main, [*args, "--site", str(site)])
 
 
+def size(site: Path) -> int:
+    """How many entries the site's ledger holds (to see that a refusal appended nothing)."""
+    return len((site / "draws" / "entries.jsonl").read_bytes().splitlines())
+
+
 def team_of(site: Path, inspector: str) -> list[str]:
     """The entities of :data:`TASK` whose :data:`DEPT` team includes ``inspector``, sorted."""
     record = SiteRepo.open(site).state().tasks.tasks[TASK]
