@@ -130,7 +130,7 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
         checklist_versions(state.tasks, bounds),
         verified,
         state,
-        library_versions(state.tasks, bounds, verified.read_blob),
+        library_versions(state.tasks, bounds, verified.kept.libraries),
         vocabulary_versions(state.tasks.vocabularies, state.entries, bounds),
     )
 

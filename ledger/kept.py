@@ -3,8 +3,9 @@
 Passed as ``keep`` to :func:`ledger.verify.verify_directory`, a :class:`Kept` records, while the
 audit runs, exactly the bytes it verified: every entry line (as a parsed
 :class:`~ledger.entries.Entry`, whose ``line`` is the verified bytes), the signed checkpoint
-note, every archived note, the RFC 3161 tokens and TSA chains it read, and the state the replay
-ended in (the key registry, the task ledger, the time bounds). The publisher
+note, every archived note, the RFC 3161 tokens and TSA chains it read, the state the replay
+ended in (the key registry, the task ledger, the time bounds) and what it read of each library
+version (:class:`~ledger.draw.libraryaudit.LibraryVersion`). The publisher
 (:func:`ledger.publish.publish_verified`) and the site (``generator.publishing``) read the log
 from here, never from the directory again, so what they show is what the audit proved.
 
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from ledger.entries import Entry
 
 if TYPE_CHECKING:
+    from ledger.draw.libraryaudit import LibraryVersion
     from ledger.registry import Registry
     from ledger.tasks import TaskLedger
     from ledger.timestamp import TimeBounds
@@ -47,6 +49,8 @@ class Kept:
         registry: The key registry after the last entry.
         tasks: The task ledger after the last entry.
         bounds: The verified time bounds of the tokens.
+        libraries: Every ``library.publish`` version the audit read, by library, in log order
+            (its record count and changes, so that no library blob is parsed twice).
         read_blob: Reads a blob of the directory and checks it against its name.
     """
 
@@ -57,6 +61,7 @@ class Kept:
     registry: Registry | None = None
     tasks: TaskLedger | None = None
     bounds: TimeBounds | None = None
+    libraries: dict[str, list[LibraryVersion]] = field(default_factory=dict)
     read_blob: BlobReader = _no_blob
 
     def __call__(self, entry: Entry, read_blob: BlobReader) -> None:

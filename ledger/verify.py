@@ -223,6 +223,7 @@ def _run(
     if keep is not None:
         keep.note, keep.archives = cp_note, {s: a.note for s, a in archives.items()}
         keep.registry, keep.tasks, keep.bounds = replay.registry, draw_audit.tasks, bounds
+        keep.libraries = draw_audit.library.versions
         keep.read_blob = audit.read_blob
     return _report(
         audit,

@@ -3,7 +3,9 @@
 docs/mobile.md §8. The app is one self-contained HTML page (its style, script and data inline;
 opened from a file it makes no network request of any kind), so it works opened from a file or
 from the department's HTTPS intranet with the network cut; served over HTTPS it also installs a
-service worker that keeps the page for offline use, and can be added to the home screen (§8.1). Its data is the department's part of the confirmed task, read
+service worker that keeps the page for offline use, and can be added to the home screen (§8.1).
+It draws its QR codes (§5.2) with a vendored copy of the npm package ``qrcode-generator``,
+inlined like its own script. Its data is the department's part of the confirmed task, read
 from the ledger and the content as the result form is (:func:`generator.workflow.forms.form_rows`):
 the drawn businesses with this department's team, the items, the fixed result categories,
 methods and follow-up measures of :mod:`ledger.vocabulary`, after the categories the words of the
@@ -121,8 +123,29 @@ def render_app(data: dict[str, Any]) -> str:
         data_json=_json_for_script(data),
         # The package's own files, not input:
         style=Markup(files.joinpath("app.css").read_text(encoding="utf-8")),  # noqa: S704
+        qrcode_script=Markup(_vendored_qrcode()),  # noqa: S704
         script=Markup(files.joinpath("app.js").read_text(encoding="utf-8")),  # noqa: S704
     )
+
+
+#: SHA-256 of ``qrcode-generator.js``: dist/qrcode.js of the npm package qrcode-generator 2.0.4
+#: (MIT, Kazuhiko Arase; its notice in ``qrcode-generator.LICENSE`` beside it), unmodified.
+QRCODE_GENERATOR_SHA256 = "79ec86f82856005b1c887905cfccfcfbec3821ca61c7fd5a952faa5f778f791c"
+
+
+def _vendored_qrcode() -> str:
+    """The QR encoder the page draws its codes with (docs/mobile.md §5.2, §8), checked unchanged.
+
+    Raises:
+        RuntimeError: the vendored file is not the one recorded (edited or replaced).
+    """
+    data = resources.files("generator.mobile").joinpath("qrcode-generator.js").read_bytes()
+    if hashlib.sha256(data).hexdigest() != QRCODE_GENERATOR_SHA256:
+        raise RuntimeError("generator/mobile/qrcode-generator.js 已被改动，与记录的版本不符")
+    lowered = data.lower()
+    if b"</script" in lowered or b"<!--" in lowered:  # inlined in <script>: nothing may end it
+        raise RuntimeError("generator/mobile/qrcode-generator.js 会提前结束 <script>，不能内嵌")
+    return data.decode("utf-8")
 
 
 def app_files(data: dict[str, Any]) -> dict[str, bytes]:

@@ -3,8 +3,9 @@
 The site lists every version of a department's 抽查事项清单 (``checklist.publish``), of an
 annual plan (``plan.publish``), of the 检查对象名录库 (``library.publish``) and of a department's own
 检查结果 (``vocabulary.publish``) with the changes against the version before it. The changes are
-computed here from what the ledger recorded (the entry's items, the plan and library blobs), never
-from ``content/``: each line names the item or task and the old and new values.
+computed here from what the ledger recorded (the entry's items, the plan blobs, what the ledger
+audit read of each library blob, the vocabulary entries' words), never from ``content/``: each
+line names the item or task and the old and new values.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from ledger.dept_vocabulary import Finding
-from ledger.draw.library import InspectorRecord, LibraryRecord
+from ledger.draw.libraryaudit import NAMED, LibraryVersion, RecordChanges
 from ledger.payloads import ChecklistItem
 
 __all__ = [
@@ -188,37 +189,32 @@ def plan_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> tuple
     return tuple(lines) or ("其他内容改动",)
 
 
-#: How many businesses a library change line names before “等 n 户”.
-LIBRARY_NAMES_SHOWN = 100
+#: How many businesses a library change line names before “等 n 户” (the audit keeps as many).
+LIBRARY_NAMES_SHOWN = NAMED
 
 
-def _names(records: Sequence[LibraryRecord | InspectorRecord], unit: str) -> str:
-    shown = "、".join(f"{r.name}（{r.id}）" for r in records[:LIBRARY_NAMES_SHOWN])
-    more = len(records) - LIBRARY_NAMES_SHOWN
-    return shown + (f" 等，共 {len(records)} {unit}" if more > 0 else "")
+def _names(change: RecordChanges, unit: str) -> str:
+    shown = "、".join(f"{r.name}（{r.id}）" for r in change.first[:LIBRARY_NAMES_SHOWN])
+    more = change.total - LIBRARY_NAMES_SHOWN
+    return shown + (f" 等，共 {change.total} {unit}" if more > 0 else "")
 
 
-def library_changes(
-    old: Mapping[str, LibraryRecord | InspectorRecord] | None,
-    new: Mapping[str, LibraryRecord | InspectorRecord],
-    unit: str,
-) -> tuple[str, ...]:
+def library_changes(version: LibraryVersion, unit: str) -> tuple[str, ...]:
     """What a library version changed against the one before, by record (``unit``: 户 or 人):
     those removed (first: a removed business can no longer be drawn, a removed inspector no
-    longer sent), added and with changed fields."""
-    if old is None:
-        return (f"第一版，共 {len(new)} {unit}",)
-    removed = [old[i] for i in sorted(old.keys() - new.keys())]
-    added = [new[i] for i in sorted(new.keys() - old.keys())]
-    changed = [new[i] for i in sorted(old.keys() & new.keys()) if old[i] != new[i]]
+    longer sent), added and with changed fields. ``version`` is what the ledger audit read of it
+    (:class:`ledger.draw.libraryaudit.LibraryVersion`)."""
+    if version.first:
+        return (f"第一版，共 {version.count} {unit}",)
     lines = []
-    if removed:
-        lines.append(f"移出 {len(removed)} {unit}：{_names(removed, unit)}")
-    if added:
-        lines.append(f"新增 {len(added)} {unit}：{_names(added, unit)}")
-    if changed:
-        lines.append(f"信息变更 {len(changed)} {unit}：{_names(changed, unit)}")
-    return (*lines, f"共 {len(new)} {unit}")
+    for word, change in (
+        ("移出", version.removed),
+        ("新增", version.added),
+        ("信息变更", version.changed),
+    ):
+        if change.total:
+            lines.append(f"{word} {change.total} {unit}：{_names(change, unit)}")
+    return (*lines, f"共 {version.count} {unit}")
 
 
 def _meaning(problem: bool) -> str:

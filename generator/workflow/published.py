@@ -22,7 +22,7 @@ from generator.workflow.changes import (
     vocabulary_changes,
 )
 from ledger.dept_vocabulary import DeptVocabularies, VocabularyPublish
-from ledger.draw.library import parse_library
+from ledger.draw.libraryaudit import LibraryVersion
 from ledger.entries import Entry
 from ledger.payloads import ChecklistItem, ChecklistPublish
 from ledger.tasks import CHINA, TaskLedger
@@ -156,28 +156,33 @@ def plan_versions(
 
 
 def library_versions(
-    tasks: TaskLedger, bounds: TimeBounds, read_blob: Callable[[str], bytes]
+    tasks: TaskLedger, bounds: TimeBounds, audited: Mapping[str, Sequence[LibraryVersion]]
 ) -> dict[str, tuple[PublishedVersion, ...]]:
     """Every version of each of the two libraries (docs/workflow.md §9), oldest first, with the
     records each version removed, added and changed (libraries never published are absent).
 
-    Precondition: as :func:`checklist_versions` (the audit parsed every library blob).
+    ``audited`` is what the audit read of each version (:attr:`ledger.kept.Kept.libraries`): the
+    blobs are not read again.
+
+    Precondition: as :func:`checklist_versions`, and ``audited`` comes from the same audit.
 
     Raises:
-        As ``read_blob``; VerificationError if a blob is not a library document (a verified
-        ledger's are).
+        ValueError: ``audited`` does not hold exactly the versions ``tasks`` records (it comes
+            from another audit).
     """
     out: dict[str, tuple[PublishedVersion, ...]] = {}
     for kind, entries in sorted(tasks.libraries.items()):
-        versions: list[PublishedVersion] = []
-        previous = None
-        for entry in entries:
-            sha256 = entry.payload.document.sha256
-            records = parse_library(read_blob(sha256), kind)
-            changes = library_changes(previous, records, "人" if kind == "inspectors" else "户")
-            versions.append(_version(entry, entry.payload.version, sha256, changes, bounds))
-            previous = records
-        out[kind] = tuple(versions)
+        read = audited.get(kind, ())
+        numbers = [e.payload.version for e in entries]
+        if numbers != [v.version for v in read] or any(v.kind != kind for v in read):
+            raise ValueError(f"名录库 {kind} 的版本与本次核验读取的版本不一致")
+        unit = "人" if kind == "inspectors" else "户"
+        out[kind] = tuple(
+            _version(
+                e, e.payload.version, e.payload.document.sha256, library_changes(v, unit), bounds
+            )
+            for e, v in zip(entries, read, strict=True)
+        )
     return out
 
 

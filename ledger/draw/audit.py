@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import ledger.draw.drand as drand
 from ledger import canonical
 from ledger.draw.algorithms import DRAW_ALGORITHMS, DrawAlgorithm, DrawAlgorithms
-from ledger.draw.announce import ENTITIES, INSPECTORS
+from ledger.draw.announce import INSPECTORS
 from ledger.draw.libraryaudit import LibraryAudit
 from ledger.draw.poolrules import PoolAudit
 from ledger.draw.primitives import CJ
@@ -102,12 +102,16 @@ class LedgerAudit:
         if "entities" not in self.library.latest:
             self.library.unchecked.append((record.task_id, "entities"))
         else:
+            # PoolAudit.announce has just validated this snapshot file and computed the visits
+            # and 抽查频次 exclusions of this announcement: reused, not computed again.
+            announced = self.pools.announced
+            assert announced is not None and announced.task_id == record.task_id
             self.library.announce(
                 record.task_id,
                 self.pools.filters.get(record.task_id),
-                parse_snapshot(ENTITIES, read_blob(body.pools.entities.sha256)),
-                self.pools.excluded(self.tasks, record),
-                self.tasks.last_visits(),
+                read_blob(body.pools.entities.sha256),
+                announced.excluded,
+                announced.visits,
             )
         if "inspectors" not in self.library.latest:
             self.library.unchecked.append((record.task_id, "inspectors"))

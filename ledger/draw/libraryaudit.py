@@ -2,22 +2,83 @@
 ``library.publish`` blob read, and each announcement's entity and inspector snapshots compared
 with the ones the library versions in force determine (:mod:`ledger.draw.library`).
 
+Each blob is parsed once per audit. What the site shows of a version (its record count and the
+records it removed, added and changed against the version before, docs/site.md §8.1) is kept
+from that one parse (:class:`LibraryVersion`), so the site never reads the blob again.
+
 Standard library only (shipped in ``gongkai-verify.pyz``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.draw.library import expected_inspectors, expected_snapshot, parse_library
+from ledger.draw.library import (
+    InspectorRecord,
+    LibraryRecord,
+    expected_inspectors,
+    expected_snapshot,
+    parse_library,
+)
+from ledger.draw.snapshot import ENTITIES, parse_snapshot
 from ledger.errors import VerificationError
 
-__all__ = ["LibraryAudit"]
+__all__ = ["NAMED", "LibraryAudit", "LibraryVersion", "RecordChanges"]
 
 _NAMES = {"entities": "检查对象名录库", "inspectors": "执法检查人员名录库"}
+
+#: Records of each kind of change a :class:`LibraryVersion` keeps by name (the site names them).
+NAMED = 100
+
+
+@dataclass(frozen=True)
+class RecordChanges:
+    """The records of one kind of change between two versions of a library, in id order: the
+    first :data:`NAMED` of them, and how many there are in all."""
+
+    first: tuple[LibraryRecord | InspectorRecord, ...] = ()
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class LibraryVersion:
+    """One ``library.publish`` version as the audit read it: its record count and, against the
+    version before it (none for the first), the records removed, added and with changed fields."""
+
+    kind: str
+    version: int
+    count: int
+    #: Whether it is the first version of its library (the changes are then empty).
+    first: bool
+    removed: RecordChanges = RecordChanges()
+    added: RecordChanges = RecordChanges()
+    changed: RecordChanges = RecordChanges()
+
+
+def _changes(ids: Iterable[str], records: Mapping[str, Any]) -> RecordChanges:
+    chosen = list(ids)
+    return RecordChanges(tuple(records[i] for i in chosen[:NAMED]), len(chosen))
+
+
+def _version(
+    kind: str, version: int, old: Mapping[str, Any] | None, new: Mapping[str, Any]
+) -> LibraryVersion:
+    """``new`` against ``old`` (both in id order, as :func:`parse_library` returns them)."""
+    if old is None:
+        return LibraryVersion(kind, version, len(new), first=True)
+    return LibraryVersion(
+        kind,
+        version,
+        len(new),
+        first=False,
+        removed=_changes((i for i in old if i not in new), old),
+        added=_changes((i for i in new if i not in old), new),
+        changed=_changes((i for i, r in new.items() if i in old and old[i] != r), new),
+    )
 
 
 @dataclass
@@ -32,9 +93,11 @@ class LibraryAudit:
     inspectors_checked: int = 0
     #: Announcements made while a library had no version recorded: (task id, kind).
     unchecked: list[tuple[str, str]] = field(default_factory=list)
+    #: Every version read, by kind, in log order (what the site shows of each).
+    versions: dict[str, list[LibraryVersion]] = field(default_factory=dict)
 
     def publish(self, kind: str, version: int, count: int, data: bytes) -> None:
-        """Read a ``library.publish`` blob of ``kind``.
+        """Read a ``library.publish`` blob of ``kind`` (the next version of it in log order).
 
         Raises:
             VerificationError: the document is malformed or ``count`` is not its record count.
@@ -42,26 +105,40 @@ class LibraryAudit:
         records = parse_library(data, kind)
         if len(records) != count:
             raise VerificationError(f"名录库记录 {len(records)} 条，与条目的 count {count} 不符")
+        previous = self.latest.get(kind)
+        read = _version(kind, version, None if previous is None else previous[1], records)
+        self.versions.setdefault(kind, []).append(read)
         self.latest[kind] = (version, records)
 
     def announce(
         self,
         task_id: str,
         pool: Mapping[str, Iterable[str]] | None,
-        snapshot: list[dict[str, Any]],
+        snapshot: bytes | list[dict[str, Any]],
         excluded: Iterable[str],
         visits: Mapping[str, dt.date],
     ) -> None:
         """Compare an announcement's entity ``snapshot`` with the one the library determines.
 
+        ``snapshot`` is the parsed records, or the snapshot file itself when the caller has
+        already validated it (:func:`~ledger.draw.snapshot.parse_entity_table` accepted it): the
+        file is then compared with the expected records' encoding, and parsed only if that
+        differs (the fast check can only fail to match, never match wrongly).
+
         Raises:
             VerificationError: naming the first business missing, extra or different.
+            MalformedError: ``snapshot`` is a file that is not a valid entity snapshot.
         """
         latest = self.latest.get("entities")
         if latest is None or pool is None:
             self.unchecked.append((task_id, "entities"))
             return
         expected = expected_snapshot(latest[1], pool, excluded, visits)
+        if isinstance(snapshot, bytes):
+            if _same_records(snapshot, expected):
+                self.checked += 1
+                return
+            snapshot = parse_snapshot(ENTITIES, snapshot)
         if snapshot != expected:
             raise VerificationError(_difference("entities", latest[0], snapshot, expected))
         self.checked += 1
@@ -83,6 +160,27 @@ class LibraryAudit:
         if snapshot != expected:
             raise VerificationError(_difference("inspectors", latest[0], snapshot, expected))
         self.inspectors_checked += 1
+
+
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
+)
+
+
+def _same_records(data: bytes, records: list[dict[str, Any]]) -> bool:
+    """Whether the snapshot file ``data`` (valid: one JSON object per ``\n``-ended line) holds
+    exactly ``records``: its lines joined as one JSON array are the text the C encoder writes
+    for ``records``. Equal texts parse to equal values, so True means the parsed lines equal
+    ``records``; False may also mean only that the encoder spells a value otherwise than the
+    file (the caller then parses the file and compares the records).
+    """
+    if not data:
+        return not records
+    joined = b"[" + data[:-1].replace(b"\n", b",") + b"]"
+    try:
+        return _ENCODER.encode(records).encode("utf-8") == joined
+    except (TypeError, ValueError, UnicodeEncodeError):
+        return False
 
 
 def _difference(

@@ -22,6 +22,7 @@ Standard library only (shipped in ``gongkai-verify.pyz``).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -121,6 +122,18 @@ def _pct(ratio: Ratio) -> str:
     return f"{num / den:.6g}%"
 
 
+@dataclass(frozen=True)
+class Announced:
+    """What :meth:`PoolAudit.announce` computed for the announcement it checked last, kept for
+    the library check of the same announcement (:class:`~ledger.draw.audit.LedgerAudit`)."""
+
+    task_id: str
+    #: Latest ``inspected_on`` per business among the results recorded before it (rule 1).
+    visits: dict[str, dt.date]
+    #: The businesses rule 2 keeps out of its snapshot (an item at its 抽查频次 this year).
+    excluded: frozenset[str]
+
+
 @dataclass
 class PoolAudit:
     """The pool rules' state over one ledger (fed by :class:`~ledger.draw.audit.LedgerAudit`)."""
@@ -134,6 +147,8 @@ class PoolAudit:
     warnings: list[str] = field(default_factory=list)
     #: draw announcements whose snapshot was checked (rule 1 at least).
     announcements_checked: int = 0
+    #: The visits and exclusions of the announcement checked last (None before the first).
+    announced: Announced | None = None
 
     def plan(self, body: PlanPublish, read_blob: BlobReader) -> None:
         """Read a published plan's document.
@@ -171,7 +186,8 @@ class PoolAudit:
         self.rules[body.plan_id] = rules
 
     def announce(self, tasks: TaskLedger, entry: Entry, read_blob: BlobReader) -> None:
-        """Check an announcement's snapshot and ratios against the entries before it.
+        """Check an announcement's snapshot and ratios against the entries before it, and keep
+        the visits and 抽查频次 exclusions it computed (:attr:`announced`).
 
         ``tasks`` has applied the announcement itself (and everything before it).
 
@@ -192,11 +208,13 @@ class PoolAudit:
                     "取名录库与账本记录中较晚者）"
                 )
         self.announcements_checked += 1
+        self.announced = Announced(record.task_id, last, frozenset())
         rules = self.rules.get(record.plan_id)
         if rules is None:
             return
         self._ratios(record, body, rules)
         counts = self._frequency_counts(tasks, record, rules)
+        self.announced = Announced(record.task_id, last, _excluded(counts, rules))
         for entity in table.ids:
             for item, n in sorted(counts.get(entity, {}).items()):
                 limit = rules[item].frequency
@@ -207,23 +225,6 @@ class PoolAudit:
                         f"上限 {limit} 次，却仍在任务 {record.task_id} 的检查对象快照中"
                         "（docs/workflow.md §6 规则 2）"
                     )
-
-    def excluded(self, tasks: TaskLedger, record: TaskRecord) -> set[str]:
-        """The businesses rule 2 keeps out of ``record``'s snapshot: an item of the task has
-        reached its 抽查频次 for them this year (empty when the plan recorded no rules).
-
-        Raises:
-            VerificationError: rule 3 (another task sharing a limited item is not drawn yet).
-        """
-        rules = self.rules.get(record.plan_id)
-        if rules is None:
-            return set()
-        counts = self._frequency_counts(tasks, record, rules)
-        return {
-            entity
-            for entity, items in counts.items()
-            if any(n >= (rules[item].frequency or 0) for item, n in items.items())
-        }
 
     def _items(self, record: TaskRecord, departments: tuple[str, ...] | None) -> set[str]:
         parts = self.parts.get(record.task_id, {})
@@ -316,6 +317,17 @@ class PoolAudit:
                 f"可抽取 {eligible} 户，按检查事项 {floor[0]} 的比例下限 {_pct(floor[1])} 至少须抽取 "
                 f"{_ceil(floor[1], eligible)} 户，实际只抽取 {drawn} 户（docs/content.md §10.3）"
             )
+
+
+def _excluded(
+    counts: Mapping[str, Mapping[str, int]], rules: Mapping[str, ItemRule]
+) -> frozenset[str]:
+    """The businesses an item of the task has reached its 抽查频次 for this year (rule 2)."""
+    return frozenset(
+        entity
+        for entity, items in counts.items()
+        if any(n >= (rules[item].frequency or 0) for item, n in items.items())
+    )
 
 
 def _year(tasks: TaskLedger, record: TaskRecord) -> int:

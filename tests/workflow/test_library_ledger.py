@@ -30,6 +30,7 @@ from ledger.draw.library import (
     parse_library,
 )
 from ledger.draw.libraryaudit import LibraryAudit
+from ledger.draw.snapshot import ENTITIES, build_snapshot
 from ledger.errors import VerificationError
 from ledger.verify import verify_directory
 
@@ -247,6 +248,15 @@ def test_the_expected_snapshot_applies_filter_status_exclusions_and_visits() -> 
     assert audit.checked == 1
     with pytest.raises(VerificationError, match="主体 f（名称f）在检查对象名录库第 1 版中"):
         audit.announce("T", pool, rows, set(), visits)
+    # The snapshot file itself (as the audit passes it): compared as bytes, parsed on a mismatch.
+    audit.announce("T", pool, build_snapshot(ENTITIES, rows), {"f"}, visits)
+    assert audit.checked == 2
+    with pytest.raises(VerificationError, match="主体 f（名称f）在检查对象名录库第 1 版中"):
+        audit.announce("T", pool, build_snapshot(ENTITIES, rows), set(), visits)
+    renamed = [{**r, "name": "别名"} if r["id"] == "e" else r for r in rows]
+    with pytest.raises(VerificationError, match="主体 e 的 name 为 '别名'"):
+        audit.announce("T", pool, build_snapshot(ENTITIES, renamed), {"f"}, visits)
+    assert audit.checked == 2
     with pytest.raises(VerificationError, match="与条目的 count 5 不符"):
         audit.publish("entities", 2, 5, library_document("entities", library.values()))
 
@@ -300,3 +310,39 @@ def test_the_expected_inspector_snapshot_keeps_the_on_duty_of_the_departments() 
     ]
     with pytest.raises(ValueError):
         library_document("inspectors", [_record("1")])
+
+
+def test_the_audit_keeps_what_each_library_version_changed() -> None:
+    """The audit parses each library blob once and keeps, per version, the count and the
+    records removed, added and changed in id order (the first NAMED of each, and how many): the
+    site's change lines come from that, not from a second parse (docs/site.md §8.1)."""
+    from generator.workflow.changes import library_changes
+    from ledger.draw.libraryaudit import NAMED
+
+    old = [_record(f"{i:04d}") for i in range(2 * NAMED + 50)]
+    gone = {f"{i:04d}" for i in range(0, 2 * (NAMED + 1), 2)}  # NAMED + 1 businesses removed
+    new = [r for r in old if r.id not in gone]
+    new[0] = dataclasses.replace(new[0], name="改名")
+    new.append(_record("9999"))
+    audit = LibraryAudit()
+    audit.publish("entities", 1, len(old), library_document("entities", old))
+    audit.publish("entities", 2, len(new), library_document("entities", new))
+    first, second = audit.versions["entities"]
+    assert (first.version, first.count, first.first) == (1, len(old), True)
+    assert library_changes(first, "户") == (f"第一版，共 {len(old)} 户",)
+    assert (second.version, second.count, second.first) == (2, len(new), False)
+    assert second.removed.total == NAMED + 1
+    assert [r.id for r in second.removed.first] == sorted(gone)[:NAMED]
+    assert [r.id for r in second.added.first] == ["9999"]
+    assert second.added.total == 1
+    assert second.changed.first == (new[0],)
+    assert second.changed.total == 1
+    lines = library_changes(second, "户")
+    assert lines[0].startswith(f"移出 {NAMED + 1} 户：名称0000（0000）、名称0002（0002）")
+    assert lines[0].endswith(f" 等，共 {NAMED + 1} 户")
+    assert "0200" not in lines[0]
+    assert lines[1:] == (
+        "新增 1 户：名称9999（9999）",
+        f"信息变更 1 户：改名（{new[0].id}）",
+        f"共 {len(new)} 户",
+    )
