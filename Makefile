@@ -48,14 +48,15 @@ web-deps:
 tsa-deps:
 	-@command -v faketime >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq faketime >/dev/null)
 
+# One worker per core (pytest-xdist), each taking whole test files so module fixtures are built once.
 test: $(STAMP) browser-deps crash-deps office-deps web-deps tsa-deps
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 # The longer proofs left out of the default run to keep it under 15 minutes (CI runs them):
 # the example year rebuilt byte for byte, in one process and office by office (the default run
 # proves the office routing on small sites).
 test-exhaustive: $(STAMP) browser-deps crash-deps office-deps web-deps tsa-deps
-	$(PY) -m pytest -q -m exhaustive
+	$(PY) -m pytest -q -m exhaustive -n auto --dist load
 
 # `pip install .` / `pipx install`: the wheel, installed into a fresh venv outside the checkout
 # (dependencies from PyPI), must check and build sites exactly as the checkout does.

@@ -20,6 +20,7 @@ from generator.cli_workflow import (
     key_or_request_option,
     log_key_option,
     notice,
+    qr_text_option,
     site_option,
     task,
 )
@@ -33,22 +34,41 @@ def inspector_group() -> None:
 
 
 @inspector_group.command("enroll")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument(
+    "file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
 @click.option("--dept", type=TEXT, required=True, help="检查人员所属部门（用本部门密钥签署登记）")
+@qr_text_option("扫描手机显示的登记二维码得到的文字（代替登记文件；有几张二维码就给几次）")
 @site_option
 @at_option
 @key_or_request_option
 @log_key_option
 @workflow_errors
 def inspector_enroll(
-    file: Path, dept: str, site_root: Path, at: str | None, key: Path | None, log_key: Path | None
-) -> None:
-    """登记检查人员手机导出的密钥登记文件（.enrol.json），记入账本。"""
-    from generator.mobile import importer
+    file: Path | None, dept: str, qr_texts: tuple[str, ...], site_root: Path, at: str | None,
+    key: Path | None, log_key: Path | None,
+) -> None:  # fmt: skip
+    """登记检查人员手机导出的密钥登记文件（.enrol.json，或用 --qr-text 给出手机显示的登记二维码），
+    记入账本。"""
+    from generator.errors import BundleError, OptionError
+    from generator.mobile import importer, qrparts
+    from generator.mobile.formats import Source
     from generator.workflow.site import SiteRepo, parse_at
 
+    if (file is None) == (not qr_texts):
+        raise OptionError("请给出登记文件，或用 --qr-text 给出扫描登记二维码得到的文字（二者选一）")
+    if file is not None:
+        source = Source.read(file, "登记文件")
+    else:
+        scanned = qrparts.decode(qr_texts)
+        if len(scanned) != 1:
+            raise BundleError(
+                f"--qr-text：扫码文字属于 {len(scanned)} 个不同的文件"
+                f"（{'；'.join(s.where for s in scanned)}），一次只能登记一个登记文件"
+            )
+        source = scanned[0]
     repo = SiteRepo.open(site_root, notify=notice)
-    checkpoint, ref = importer.enrol(repo, file, dept, parse_at(at), key, log_key)
+    checkpoint, ref = importer.enrol(repo, source, dept, parse_at(at), key, log_key)
     echo_checkpoint(f"已登记检查人员密钥 {ref}", checkpoint)
 
 

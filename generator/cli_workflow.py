@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from generator.cli_errors import workflow_errors as _workflow_errors
-from generator.cli_options import AT_TIME, OPTIONAL_TEXT, ROUND, TEXT
+from generator.cli_options import AT_TIME, OPTIONAL_TEXT, ROUND, TEXT, Text
 from generator.cli_request import (
     check_request_options,
     expires_option,
@@ -40,11 +41,14 @@ __all__ = [
     "log_key_option",
     "notice",
     "plan",
+    "qr_text_option",
     "results_group",
     "site_option",
     "task",
 ]
 
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: The site directory of every command that reads a site (environment variable GONGKAI_SITE_DIR).
 SITE_ENV = "GONGKAI_SITE_DIR"
@@ -73,6 +77,18 @@ dept_keys_option = click.option(
     metavar="部门=文件",
     help="部门私钥，格式 部门=文件（每个参与部门一个）",
 )
+
+
+def qr_text_option(help_text: str) -> Callable[[F], F]:
+    """``--qr-text 文本`` (repeatable): the text of one QR code the phone app showed, as a
+    scanner read it (docs/mobile.md §5.2; each is at most 1,427 characters, checked when read)."""
+    option: Callable[[F], F] = click.option(
+        "--qr-text", "qr_texts", type=Text(max_len=2000), multiple=True, metavar="文本",
+        help=help_text,
+    )  # fmt: skip
+    return option
+
+
 log_key_option = click.option(
     "--log-key",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -475,8 +491,11 @@ def results_group() -> None:
 
 
 @results_group.command("import")
-@click.argument("args", nargs=-1, required=True, type=TEXT, metavar="[任务编号 录入表] | 结果包…")
+@click.argument("args", nargs=-1, type=TEXT, metavar="[任务编号 录入表] | 结果包…")
 @click.option("--dept", type=TEXT, required=True, help="录入部门（须为表单或结果包所属部门）")
+@qr_text_option(
+    "扫描手机显示的结果包二维码得到的文字，每张二维码一次（顺序不限；可与结果包文件同用）"
+)
 @site_option
 @at_option
 @key_option
@@ -487,6 +506,7 @@ def results_group() -> None:
 def results_import(
     args: tuple[str, ...],
     dept: str,
+    qr_texts: tuple[str, ...],
     site_root: Path,
     at: str | None,
     key: Path | None,
@@ -495,16 +515,23 @@ def results_import(
     log_key: Path | None,
 ) -> None:
     """导入检查结果：任务编号 加 填好的录入表（XLSX/CSV；新结果公示，修改过的记为更正，未改动的跳过），
-    或 检查人员手机导出的一个或多个签名结果包（.json，docs/mobile.md；同一主体的共同签名合并）。
+    或 检查人员手机导出的一个或多个签名结果包（.json 文件，或用 --qr-text 给出手机显示的二维码；
+    docs/mobile.md；同一主体的共同签名合并）。
     用 --request 时不在本机签署，生成批量签署申请，交该部门签署（docs/signing.md §13）。"""
     from generator.workflow import results
     from generator.workflow.site import SiteRepo, parse_at
 
     check_request_options(key, request_out, expires)
+    if not args and not qr_texts:
+        raise OptionError(
+            "请给出 任务编号 和 录入表文件，或结果包文件，或用 --qr-text 给出扫码文字"
+        )
     if all(a.lower().endswith(".json") for a in args):
         bundles = [_existing(a) for a in args]
-        _import_bundles(bundles, dept, site_root, at, key, log_key, request_out, expires)
+        _import_bundles(bundles, qr_texts, dept, site_root, at, key, log_key, request_out, expires)
         return
+    if qr_texts:
+        raise OptionError("--qr-text 只用于导入结果包，不能与录入表同用")
     if len(args) != 2:
         raise OptionError("参数应为 任务编号 和 录入表文件，或一个或多个结果包文件（.json）")
     task_id, form = args[0], _existing(args[1])
@@ -533,14 +560,17 @@ def _warn(warnings: tuple[str, ...]) -> None:
 
 
 def _import_bundles(
-    bundles: list[Path], dept: str, site_root: Path, at: str | None, key: Path | None,
-    log_key: Path | None, request_out: Path | None, expires: str | None,
+    paths: list[Path], qr_texts: tuple[str, ...], dept: str, site_root: Path, at: str | None,
+    key: Path | None, log_key: Path | None, request_out: Path | None, expires: str | None,
 ) -> None:  # fmt: skip
-    """``results import BUNDLE… --dept D``: publish signed result bundles (docs/mobile.md §6.3),
-    or write their entries as a batch request (``--request``)."""
-    from generator.mobile import importer
+    """``results import BUNDLE… [--qr-text 文本…] --dept D``: publish signed result bundles
+    (docs/mobile.md §6.3), or write their entries as a batch request (``--request``)."""
+    from generator.mobile import importer, qrparts
+    from generator.mobile.formats import Source
     from generator.workflow.site import SiteRepo, parse_at
 
+    bundles = [Source.read(path, "检查结果包") for path in paths]
+    bundles += qrparts.decode(qr_texts)
     repo = SiteRepo.open(site_root, notify=notice)
     if request_out is not None:
         plan = importer.plan_bundles(repo, bundles, dept, parse_at(at))

@@ -2,7 +2,7 @@
 // with WebCrypto (private key non-extractable) and kept in IndexedDB with the signed results.
 // Bytes signed and exported follow docs/mobile.md §2 (enrolment), §4 (inspection statement)
 // and §5 (bundle; §5.1 the co-signed v2 bundle: a colleague's results, reviewed and signed
-// again with this phone's key); canonicalJSON is the docs/ledger.md §10.1 profile for strings,
+// again with this phone's key), both also shown as QR codes (§5.2); canonicalJSON is the docs/ledger.md §10.1 profile for strings,
 // arrays and objects (the only values these files hold).
 "use strict";
 (function () {
@@ -119,7 +119,7 @@
 
   // -- screens -----------------------------------------------------------------------------
   function show(...ids) {
-    for (const id of ["setup", "enrol", "list", "form", "cosign"]) $(id).hidden = !ids.includes(id);
+    for (const id of ["setup", "enrol", "list", "form", "cosign", "qr"]) $(id).hidden = !ids.includes(id);
     window.scrollTo(0, 0);
   }
   const person = (id) => (DATA.inspectors.find((p) => p.id === id) || { name: id }).name;
@@ -154,6 +154,7 @@
     }
     if (!mine().length) status("本任务中没有分配给您的检查对象。", true);
     show("enrol", "list");
+    await refreshQrButton();
   }
 
   function choice(container, type, name, value, label, checked, disabled) {
@@ -180,7 +181,7 @@
       (v) => (r ? r.inspectors.includes(v) : true), (v) => v === me.inspector);
     fill("f-items", "checkbox", a.items.map((i) => [i.id, i.name]), (v) => (r ? r.items.includes(v) : true));
     fill("f-methods", "checkbox", DATA.methods.map((m) => [m, m]), (v) => (r ? r.methods.includes(v) : v === DATA.methods[0]));
-    fill("f-categories", "checkbox", DATA.categories.map((c) => [c.word, c.word]), (v) => (r ? r.categories.includes(v) : false));
+    fill("f-categories", "checkbox", DATA.categories.map((c) => [c.word, c.dept_word ? `${c.word}（本部门用语）` : c.word]), (v) => (r ? r.categories.includes(v) : false));
     const measure = $("f-measure");
     measure.replaceChildren(...DATA.measures.map((m) => new Option(m, m)));
     const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
@@ -358,6 +359,131 @@
     show("cosign");
   }
 
+  // -- the enrolment file and a small bundle as QR codes (docs/mobile.md §5.2) --------------
+  // part = "GKQR1:" ‖ i ‖ "/" ‖ n ‖ ":" ‖ HEX(SHA-256(file))[0:16] ‖ ":" ‖ chunk_i, the chunks
+  // being the unpadded base32 of the file's raw DEFLATE stream (the browser's CompressionStream),
+  // cut into n ≤ 9 pieces of at most 1,400 characters; each part is one QR code in alphanumeric
+  // mode, error correction M, drawn with the vendored qrcode-generator (the global `qrcode`).
+  const QR_PREFIX = "GKQR1:";
+  const QR_CHUNK = 1400;
+  const QR_MAX_PARTS = 9;
+  const QR_MAX_FILE = 65536;
+  const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  let qrParts = [];
+  let qrAt = 0;
+
+  function base32(bytes) {
+    let out = "";
+    let bits = 0;
+    let value = 0;
+    for (const b of bytes) {
+      value = ((value << 8) | b) & 0xfff;
+      bits += 8;
+      while (bits >= 5) {
+        bits -= 5;
+        out += BASE32[(value >> bits) & 31];
+      }
+    }
+    if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
+    return out;
+  }
+
+  async function deflateRaw(bytes) {
+    const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+
+  // The code texts of a file's text, or an Error saying why it is too large for codes.
+  async function qrTexts(text) {
+    const bytes = enc.encode(text);
+    if (bytes.length > QR_MAX_FILE) throw new Error(`文件有 ${bytes.length} 字节，超过二维码能传送的 ${QR_MAX_FILE} 字节`);
+    const data = base32(await deflateRaw(bytes));
+    const n = Math.ceil(data.length / QR_CHUNK);
+    if (n > QR_MAX_PARTS) throw new Error(`需要 ${n} 张二维码，超过 ${QR_MAX_PARTS} 张`);
+    const size = Math.ceil(data.length / n);
+    const digest = hex(await sha256(bytes)).slice(0, 16).toUpperCase();
+    return Array.from({ length: n }, (_, i) => `${QR_PREFIX}${i + 1}/${n}:${digest}:${data.slice(i * size, (i + 1) * size)}`);
+  }
+
+  // One code as an SVG drawn through the DOM (no markup parsed), with a quiet zone of 4 modules.
+  function qrSvg(text, label) {
+    const qr = qrcode(0, "M");
+    qr.addData(text, "Alphanumeric");
+    qr.make();
+    const n = qr.getModuleCount();
+    const size = n + 8;
+    let d = "";
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < n; c++) if (qr.isDark(r, c)) d += `M${c + 4} ${r + 4}h1v1h-1z`;
+    }
+    const svg = document.createElementNS(SVG_NS, "svg");
+    for (const [k, v] of [["viewBox", `0 0 ${size} ${size}`], ["role", "img"], ["aria-label", label],
+      ["shape-rendering", "crispEdges"], ["data-modules", String(n)]]) svg.setAttribute(k, v);
+    const ground = document.createElementNS(SVG_NS, "rect");
+    for (const [k, v] of [["width", size], ["height", size], ["fill", "#fff"]]) ground.setAttribute(k, String(v));
+    const dark = document.createElementNS(SVG_NS, "path");
+    dark.setAttribute("d", d);
+    dark.setAttribute("fill", "#000");
+    svg.append(ground, dark);
+    return svg;
+  }
+
+  // The code shown, as wide as the screen allows with whole device pixels a module (again when
+  // the width changes: a phone turned sideways).
+  function fitQr() {
+    const svg = $("qr-code").firstElementChild;
+    if (!svg) return;
+    const size = Number(svg.getAttribute("data-modules")) + 8;
+    const dpr = window.devicePixelRatio || 1;
+    const room = Math.min($("qr-code").clientWidth || 320, 560);
+    const px = Math.max(1, Math.floor((room * dpr) / size)) / dpr;
+    svg.style.width = svg.style.height = `${size * px}px`;
+  }
+
+  function drawQr() {
+    const n = qrParts.length;
+    $("qr-count").textContent = n > 1 ? `第 ${qrAt + 1} 张，共 ${n} 张` : "共 1 张";
+    $("qr-code").dataset.part = String(qrAt + 1);
+    $("qr-code").replaceChildren(qrSvg(qrParts[qrAt], `二维码第 ${qrAt + 1} 张，共 ${n} 张`));
+    fitQr();
+    $("qr-prev").disabled = qrAt === 0;
+    $("qr-next").disabled = qrAt === n - 1;
+    $("qr-prev").parentElement.hidden = n < 2;
+  }
+
+  function showQr(title, hint, parts) {
+    qrParts = parts;
+    qrAt = 0;
+    $("qr-title").textContent = title;
+    $("qr-hint").textContent = hint;
+    status("");
+    show("qr");
+    drawQr();
+  }
+
+  // The bundle's codes, or the reason there are none (shown on the disabled button).
+  async function bundleQr() {
+    let text;
+    try {
+      text = await bundleFile();
+    } catch (e) {
+      return { why: e.message };
+    }
+    try {
+      return { parts: await qrTexts(text) };
+    } catch (e) {
+      return { why: `结果包太大，不能用二维码传送（${e.message}），请用“导出结果包”` };
+    }
+  }
+
+  async function refreshQrButton() {
+    const b = $("qr-bundle");
+    const got = await bundleQr();
+    b.disabled = !got.parts;
+    b.textContent = got.parts ? `用二维码传送结果包（${got.parts.length} 张）` : `用二维码传送结果包：${got.why}`;
+  }
+
   // -- offline and installable over HTTPS (docs/mobile.md §8.1) ----------------------------
   // Served over HTTPS (or http://127.0.0.1), the page links its manifest and registers its
   // service worker, which keeps this file for use with the network cut. Opened from a file it
@@ -404,6 +530,26 @@
     download(`${me.inspector}.enrol.json`, enrolmentFile());
     status("已导出登记文件。");
   });
+  $("qr-enrol").addEventListener("click", async () => {
+    const parts = await qrTexts(enrolmentFile());
+    showQr("登记二维码", `请本部门工作人员扫描${parts.length > 1 ? "全部二维码" : ""}，用 gongkai inspector enroll --qr-text 扫码文字 --dept ${DATA.dept} 登记（与登记文件相同，二维码中没有私钥）。`, parts);
+  });
+  $("qr-bundle").addEventListener("click", async () => {
+    const got = await bundleQr();
+    if (!got.parts) return status(got.why, true);
+    const n = got.parts.length;
+    showQr("结果包二维码", `请本部门工作人员依次扫描全部 ${n} 张（每张一个 --qr-text，顺序不限）：gongkai results import --qr-text 扫码文字 --dept ${DATA.dept}。二维码与导出的结果包文件内容相同。`, got.parts);
+  });
+  $("qr-prev").addEventListener("click", () => {
+    if (qrAt > 0) qrAt -= 1;
+    drawQr();
+  });
+  $("qr-next").addEventListener("click", () => {
+    if (qrAt < qrParts.length - 1) qrAt += 1;
+    drawQr();
+  });
+  $("qr-back").addEventListener("click", () => showList());
+  window.addEventListener("resize", fitQr);
   $("export-bundle").addEventListener("click", async () => {
     try {
       download(`${DATA.task_id}.${me.inspector}.bundle.json`, await bundleFile());

@@ -3,11 +3,15 @@
 docs/mobile.md §8. The app is one self-contained HTML page (its style, script and data inline;
 opened from a file it makes no network request of any kind), so it works opened from a file or
 from the department's HTTPS intranet with the network cut; served over HTTPS it also installs a
-service worker that keeps the page for offline use, and can be added to the home screen (§8.1). Its data is the department's part of the confirmed task, read
+service worker that keeps the page for offline use, and can be added to the home screen (§8.1).
+It draws its QR codes (§5.2) with a vendored copy of the npm package ``qrcode-generator``,
+inlined like its own script. Its data is the department's part of the confirmed task, read
 from the ledger and the content as the result form is (:func:`generator.workflow.forms.form_rows`):
 the drawn businesses with this department's team, the items, the fixed result categories,
-methods and follow-up measures of :mod:`ledger.vocabulary`, and the log origin the phone's
-signatures are bound to. The same inputs give the same bytes.
+methods and follow-up measures of :mod:`ledger.vocabulary`, after the categories the words of the
+department's own vocabulary in force when the app is generated (its latest ``vocabulary.publish``,
+docs/workflow.md §10), and the log origin the phone's signatures are bound to. The same inputs
+give the same bytes.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from generator.content.results import OTHER_RULE_FINDINGS, OWN_RULE_FINDINGS
+from generator.content.results import OTHER_RULE_FINDINGS, OWN_RULE_FINDINGS, findings_in_force
 from generator.errors import WorkflowError
 from generator.mobile.icons import ICON_SIZES, icon_png
 from generator.workflow.actions import find_task
@@ -51,6 +55,9 @@ def app_data(repo: SiteRepo, task_id: str, dept: str) -> dict[str, Any]:
     items = {i.id: i.name for i in repo.content.items}
     own = {c.value for c in OWN_RULE_FINDINGS}
     other = {c.value for c in OTHER_RULE_FINDINGS}
+    book = repo.state().tasks.vocabularies
+    vocabulary = book.in_force(dept)
+    words = findings_in_force(book, dept)
     people: dict[str, str] = {}
     for row in rows:
         people.update(row.inspectors)
@@ -77,7 +84,20 @@ def app_data(repo: SiteRepo, task_id: str, dept: str) -> dict[str, Any]:
         "categories": [
             {"word": c.word, "problem": c.problem, "own": c.word in own, "other": c.word in other}
             for c in RESULT_CATEGORY_TABLE
+        ]
+        + [
+            # The department's own 检查结果 in force now (docs/workflow.md §10): one that records
+            # a problem is a finding under its own rules (what 责令改正 needs), never another's.
+            {
+                "word": f.value,
+                "problem": f.problem_found,
+                "own": f.problem_found,
+                "other": False,
+                "dept_word": True,
+            }
+            for f in words
         ],
+        "vocabulary": vocabulary.version if vocabulary is not None else None,
         "methods": list(INSPECTION_METHODS),
         "measures": list(FOLLOWUP_MEASURES),
     }
@@ -103,8 +123,29 @@ def render_app(data: dict[str, Any]) -> str:
         data_json=_json_for_script(data),
         # The package's own files, not input:
         style=Markup(files.joinpath("app.css").read_text(encoding="utf-8")),  # noqa: S704
+        qrcode_script=Markup(_vendored_qrcode()),  # noqa: S704
         script=Markup(files.joinpath("app.js").read_text(encoding="utf-8")),  # noqa: S704
     )
+
+
+#: SHA-256 of ``qrcode-generator.js``: dist/qrcode.js of the npm package qrcode-generator 2.0.4
+#: (MIT, Kazuhiko Arase; its notice in ``qrcode-generator.LICENSE`` beside it), unmodified.
+QRCODE_GENERATOR_SHA256 = "79ec86f82856005b1c887905cfccfcfbec3821ca61c7fd5a952faa5f778f791c"
+
+
+def _vendored_qrcode() -> str:
+    """The QR encoder the page draws its codes with (docs/mobile.md §5.2, §8), checked unchanged.
+
+    Raises:
+        RuntimeError: the vendored file is not the one recorded (edited or replaced).
+    """
+    data = resources.files("generator.mobile").joinpath("qrcode-generator.js").read_bytes()
+    if hashlib.sha256(data).hexdigest() != QRCODE_GENERATOR_SHA256:
+        raise RuntimeError("generator/mobile/qrcode-generator.js 已被改动，与记录的版本不符")
+    lowered = data.lower()
+    if b"</script" in lowered or b"<!--" in lowered:  # inlined in <script>: nothing may end it
+        raise RuntimeError("generator/mobile/qrcode-generator.js 会提前结束 <script>，不能内嵌")
+    return data.decode("utf-8")
 
 
 def app_files(data: dict[str, Any]) -> dict[str, bytes]:

@@ -38,6 +38,7 @@ __all__ = [
     "Bundle",
     "BundleResult",
     "Enrolment",
+    "Source",
     "cosign_bundle",
     "enrolment_from_signer",
     "inspector_signer",
@@ -101,6 +102,24 @@ def read_file(path: Path, what: str) -> bytes:
     if len(data) > MAX_BUNDLE_BYTES:
         raise BundleError(f"{path}：{what}超过 {MAX_BUNDLE_BYTES} 字节")
     return data
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file's bytes and the name messages give it: its path, or the scanned texts of the QR
+    codes that carried it (:func:`generator.mobile.qrparts.decode`)."""
+
+    where: str
+    data: bytes
+
+    @classmethod
+    def read(cls, path: Path, what: str) -> Source:
+        """The file ``path`` (:func:`read_file`).
+
+        Raises:
+            BundleError: the file cannot be read or is too large.
+        """
+        return cls(str(path), read_file(path, what))
 
 
 @dataclass(frozen=True)

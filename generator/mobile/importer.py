@@ -4,8 +4,10 @@ docs/mobile.md §6. ``gongkai inspector enroll FILE --dept D`` appends ``inspect
 ``gongkai inspector revoke KEY --dept D`` appends ``inspector.revoke``; ``gongkai results
 import BUNDLE --dept D`` checks every result of a signed bundle and appends one
 ``result.publish`` per result, carrying the inspector's signature in ``inspection`` and signed
-by the department. Everything is checked before anything is written: a refused file appends
-nothing (exit code 15, :class:`~generator.errors.BundleError`).
+by the department. A file comes from disk or from the QR codes the phone showed (``--qr-text``,
+:mod:`generator.mobile.qrparts`); either way it is a :class:`~generator.mobile.formats.Source`.
+Everything is checked before anything is written: a refused file appends nothing (exit code 15,
+:class:`~generator.errors.BundleError`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from generator.content.text import unsafe_text_message
 from generator.errors import BundleError, WorkflowError
 from generator.keyrequests import compromised_from_problem
 from generator.mobile.example import example_public_key
-from generator.mobile.formats import Bundle, BundleResult, Enrolment, read_file
+from generator.mobile.formats import Bundle, BundleResult, Enrolment, Source
 from generator.workflow.site import SiteRepo
 from ledger.checkpoint import Checkpoint
 from ledger.errors import MalformedError
@@ -61,17 +63,18 @@ def _append_one(
 
 
 def enrol(
-    repo: SiteRepo, path: Path, dept: str, at: str, key: Path | None, log_key: Path | None
+    repo: SiteRepo, source: Source, dept: str, at: str, key: Path | None, log_key: Path | None
 ) -> tuple[Checkpoint, str]:
-    """Record the enrolment file ``path`` of an inspector of ``dept``; returns the key ref.
+    """Record the enrolment file ``source`` (read from a file or scanned from QR codes) of an
+    inspector of ``dept``; returns the key ref.
 
     Raises:
         BundleError: the file is not an enrolment of this log and department, the inspector is
             not an active inspector of ``dept`` in the inspector library, the key is a public
             example key on a real site, or the proof does not verify (nothing is appended).
     """
-    where = str(path)
-    e = Enrolment.loads(read_file(path, "登记文件"), where)
+    where = source.where
+    e = Enrolment.loads(source.data, where)
     if e.origin != repo.trust.origin:
         raise BundleError(f"{where}：登记文件属于账本 {e.origin}，不是本站点的 {repo.trust.origin}")
     if e.dept != dept:
@@ -193,9 +196,11 @@ def _check_result(
     team: set[str],
     where: str,
     own: Mapping[str, DeptFinding],
+    version: int | None,
 ) -> None:
     """The rules of docs/mobile.md §6.3 step 4 for one signed result (besides its signatures);
-    ``own``: the department's own 检查结果 in force (docs/workflow.md §10)."""
+    ``own``: the department's own 检查结果 in force (docs/workflow.md §10), of its
+    ``vocabulary.publish`` version ``version`` (None: it has published none)."""
     r = item.result
     for rec in signers:
         if rec.inspector not in team:
@@ -213,10 +218,13 @@ def _check_result(
     for word in r.categories:
         found = ResultCategory.parse(word) or own.get(word)
         if found is None:
-            raise BundleError(
-                f"{where}：检查结果“{word}”不是省级检查结果录入表的用语，也不在本部门生效的"
-                "本部门检查结果用语（vocabulary.publish）中"
-            )
+            in_force = "本部门也未发布本部门检查结果用语（vocabulary.publish）"
+            if version is not None:
+                in_force = (
+                    f"也不在本部门现行的本部门检查结果用语（vocabulary.publish 第 {version} 版）中："
+                    "请按现行版本重新生成移动检查应用，重新录入该结果"
+                )
+            raise BundleError(f"{where}：检查结果“{word}”不是省级检查结果录入表的用语，{in_force}")
         categories.append(found)
     measure = FollowUpMeasure(r.followup.measure)
     if NO_PROBLEM in categories and len(categories) > 1:
@@ -230,14 +238,14 @@ def _check_result(
         raise BundleError(f"{where}：后续处置已完结的须有完结日期，未完结的不应有")
 
 
-def _load(repo: SiteRepo, path: Path, dept: str) -> Bundle:
-    """The bundle of ``path``, of this site's log and ``dept`` (§6.3 steps 1–2).
+def _load(repo: SiteRepo, source: Source, dept: str) -> Bundle:
+    """The bundle of ``source``, of this site's log and ``dept`` (§6.3 steps 1–2).
 
     Raises:
         BundleError: naming the file.
     """
-    where = str(path)
-    bundle = Bundle.loads(read_file(path, "检查结果包"), where)
+    where = source.where
+    bundle = Bundle.loads(source.data, where)
     if bundle.origin != repo.trust.origin:
         raise BundleError(
             f"{where}：结果包属于账本 {bundle.origin}，不是本站点的 {repo.trust.origin}"
@@ -247,7 +255,7 @@ def _load(repo: SiteRepo, path: Path, dept: str) -> Bundle:
     return bundle
 
 
-def _task(repo: SiteRepo, bundles: list[tuple[Path, Bundle]], dept: str) -> TaskRecord:
+def _task(repo: SiteRepo, bundles: list[tuple[str, Bundle]], dept: str) -> TaskRecord:
     """The confirmed task every bundle is of, in which ``dept`` takes part (§6.3 step 2).
 
     Raises:
@@ -255,10 +263,10 @@ def _task(repo: SiteRepo, bundles: list[tuple[Path, Bundle]], dept: str) -> Task
         WorkflowError: the task is not confirmed or ``dept`` does not take part.
     """
     task_id = bundles[0][1].task_id
-    for path, bundle in bundles[1:]:
+    for where, bundle in bundles[1:]:
         if bundle.task_id != task_id:
             raise BundleError(
-                f"{path}：结果包属于任务“{bundle.task_id}”，与 {bundles[0][0]} 的“{task_id}”不同；"
+                f"{where}：结果包属于任务“{bundle.task_id}”，与 {bundles[0][0]} 的“{task_id}”不同；"
                 "一次只能导入同一任务的结果包"
             )
     record = repo.state().tasks.tasks.get(task_id)
@@ -269,10 +277,11 @@ def _task(repo: SiteRepo, bundles: list[tuple[Path, Bundle]], dept: str) -> Task
     return record
 
 
-def plan_bundles(repo: SiteRepo, paths: Sequence[Path], dept: str, at: str) -> BundlePlan:
-    """Check the signed bundles ``paths`` (v1 or v2, of one task; results of the same business
-    in several bundles merged when identical, docs/mobile.md §6.3) and work out their entries,
-    each carrying the inspectors' signatures, without the department's signature.
+def plan_bundles(repo: SiteRepo, sources: Sequence[Source], dept: str, at: str) -> BundlePlan:
+    """Check the signed bundles ``sources`` (files, or scanned QR codes: §5.2; v1 or v2, of one
+    task; results of the same business in several bundles merged when identical, docs/mobile.md
+    §6.3) and work out their entries, each carrying the inspectors' signatures, without the
+    department's signature.
 
     Raises:
         BundleError: a bundle is not in the documented format, belongs to another log,
@@ -282,20 +291,23 @@ def plan_bundles(repo: SiteRepo, paths: Sequence[Path], dept: str, at: str) -> B
             different results for one business.
         WorkflowError: the task is not confirmed or ``dept`` does not take part in it.
     """
-    bundles = [(path, _load(repo, path, dept)) for path in paths]
+    bundles = [(source.where, _load(repo, source, dept)) for source in sources]
     record = _task(repo, bundles, dept)
     keys = {
-        ref: _inspector_key(repo, ref, dept, str(path))
-        for path, bundle in bundles
+        ref: _inspector_key(repo, ref, dept, where)
+        for where, bundle in bundles
         for ref in bundle.keys
     }
     assert record.result is not None
     drawn_on, today = china_date(record.result.ts), china_date(at)
-    own = {f.value: f for f in findings_in_force(repo.state().tasks.vocabularies, dept)}
+    book = repo.state().tasks.vocabularies
+    own = {f.value: f for f in findings_in_force(book, dept)}
+    current = book.in_force(dept)
+    version = current.version if current is not None else None
     merged: dict[str, tuple[str, BundleResult]] = {}
-    for path, bundle in bundles:
+    for where, bundle in bundles:
         for i, item in enumerate(bundle.results):
-            at_item = f"{path}：第 {i + 1} 条结果（主体 {item.result.entity}）"
+            at_item = f"{where}：第 {i + 1} 条结果（主体 {item.result.entity}）"
             msg = bundle.message(item)
             for s in item.sigs:
                 if not keys[s.key].verifier.verify(msg, base64.b64decode(s.sig)):
@@ -306,7 +318,8 @@ def plan_bundles(repo: SiteRepo, paths: Sequence[Path], dept: str, at: str) -> B
             if item.result.entity not in record.drawn:
                 raise BundleError(f"{at_item}：该主体不在任务“{bundle.task_id}”的抽取名单中")
             team = record.teams.get(item.result.entity, {}).get(dept, set())
-            _check_result(item, [keys[s.key] for s in item.sigs], team, at_item, own)
+            signers = [keys[s.key] for s in item.sigs]
+            _check_result(item, signers, team, at_item, own, version)
             if not drawn_on <= item.result.inspected_on <= item.result.completed_on <= today:
                 raise BundleError(f"{at_item}：日期应满足 抽取日 ≤ 检查日期 ≤ 完成日期 ≤ 导入日")
             merged[item.result.entity] = _merge(merged.get(item.result.entity), at_item, item)
@@ -315,17 +328,17 @@ def plan_bundles(repo: SiteRepo, paths: Sequence[Path], dept: str, at: str) -> B
 
 
 def import_bundles(
-    repo: SiteRepo, paths: Sequence[Path], dept: str, at: str, key: Path | None,
+    repo: SiteRepo, sources: Sequence[Source], dept: str, at: str, key: Path | None,
     log_key: Path | None,
 ) -> BundleReport:  # fmt: skip
-    """Check the signed bundles ``paths`` and publish their results (:func:`plan_bundles`),
+    """Check the signed bundles ``sources`` and publish their results (:func:`plan_bundles`),
     signed here with ``dept``'s key: one transaction, every entry or none.
 
     Raises:
         BundleError / WorkflowError: as :func:`plan_bundles` (nothing is appended);
             WorkflowError also if the key is not ``dept``'s.
     """
-    plan = plan_bundles(repo, paths, dept, at)
+    plan = plan_bundles(repo, sources, dept, at)
     if not plan.bodies:
         return BundleReport(None, plan)
     signer = repo.signer(dept, key)

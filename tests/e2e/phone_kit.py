@@ -1,5 +1,6 @@
 """Helpers of the phone app's browser tests (docs/mobile.md §8): serve a confirmed site's app,
-download a file the page exports, enter and sign one result through the form."""
+download a file the page exports, enter and sign one result through the form, read the QR code
+the page shows (§5.2) from a screenshot."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from example_site import serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mobile"))
@@ -22,6 +24,20 @@ def download(page: Any, button: str, to: Path) -> Path:
         page.click(button)
     info.value.save_as(to)
     return to
+
+
+def scan(page: Any, selector: str = "#qr-code svg") -> tuple[str, dict[str, str]]:
+    """The text of the one QR code in a screenshot of ``selector``, read by zxing-cpp as a
+    scanner reads a screen, and what zxing-cpp says of the symbol (``Version``, ``ECLevel``).
+    Skips the test when zxing-cpp or pillow is missing (``pip install -e '.[test]'``)."""
+    import io
+
+    zxingcpp = pytest.importorskip("zxingcpp", reason="缺少 zxing-cpp（pip install -e '.[test]'）")
+    image = pytest.importorskip("PIL.Image", reason="缺少 pillow（pip install -e '.[test]'）")
+    shot = image.open(io.BytesIO(page.locator(selector).screenshot()))
+    found = zxingcpp.read_barcodes(shot, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert len(found) == 1, f"截图中应恰好有一个二维码，读到 {len(found)} 个"
+    return found[0].text, dict(found[0].extra)
 
 
 def enter(page: Any, entity: str, categories: list[str], **fields: Any) -> None:

@@ -48,10 +48,6 @@ def app_url(site: Path) -> Iterator[str]:
     yield from serve_app(site)
 
 
-def _size(site: Path) -> int:
-    return len((site / "draws" / "entries.jsonl").read_bytes().splitlines())
-
-
 def test_three_results_signed_offline_are_imported_and_verify(
     browser: Any, site: Path, app_url: str
 ) -> None:
@@ -106,13 +102,13 @@ def test_three_results_signed_offline_are_imported_and_verify(
     )
     altered["results"][1]["result"]["categories"] = ["未发现问题"]
     (site.parent / "altered.json").write_bytes(canonical.dumps(altered) + b"\n")
-    before = _size(site)
+    before = kit.size(site)
     refused = kit.gk(
         site, "results", "import", str(site.parent / "altered.json"), "--dept", kit.DEPT
     )
     assert refused.exit_code == 15, refused.output
     assert "签名无效" in refused.output
-    assert _size(site) == before
+    assert kit.size(site) == before
 
     imported = kit.gk(site, "results", "import", str(bundle), "--dept", kit.DEPT)
     assert imported.exit_code == 0, imported.output
@@ -136,11 +132,11 @@ def test_three_results_signed_offline_are_imported_and_verify(
         site, "inspector", "revoke", keyref, "--dept", kit.DEPT, "--reason", "compromised"
     )
     assert revoked.exit_code == 0, revoked.output
-    before = _size(site)
+    before = kit.size(site)
     refused = kit.gk(site, "results", "import", str(late), "--dept", kit.DEPT)
     assert refused.exit_code == 15, refused.output
     assert "撤销" in refused.output
-    assert _size(site) == before
+    assert kit.size(site) == before
     context.close()
 
 
@@ -152,8 +148,8 @@ def test_a_bundle_of_an_inspector_outside_the_team_is_refused(site: Path) -> Non
     result = kit.result_for(site, foreign)
     result = type(result)(**{**result.__dict__, "inspectors": (*result.inspectors, OTHER)})
     bundle = kit.write_bundle(site, signer, [result], site.parent / "other.bundle.json")
-    before = _size(site)
+    before = kit.size(site)
     refused = kit.gk(site, "results", "import", str(bundle), "--dept", kit.DEPT)
     assert refused.exit_code == 15, refused.output
     assert "不在主体" in refused.output
-    assert _size(site) == before
+    assert kit.size(site) == before

@@ -143,7 +143,11 @@ def test_every_checked_option_is_swept() -> None:
 @pytest.mark.parametrize(
     ("option", "argv", "value"),
     CASES,
-    ids=[f"{' '.join(a[:2])}-{o}-{i}" for i, (o, a, _) in enumerate(CASES)],
+    # The same ids in every process (pytest-xdist compares them): the temporary path is named.
+    ids=[
+        f"{' '.join(a[:2]).replace(str(EMPTY), 'EMPTY')}-{o}-{i}"
+        for i, (o, a, _) in enumerate(CASES)
+    ],
 )
 def test_invalid_option_value_is_a_usage_error_naming_the_option(
     option: str, argv: list[str], value: str

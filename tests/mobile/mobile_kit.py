@@ -30,20 +30,45 @@ class _UpToConfirm(Year):
         return None
 
 
-def confirmed_site(tmp: Path) -> Path:
-    """A copy of the example content with the year played up to every task's confirmation."""
+#: The confirmed year played once per test process (~20 s), copied for each caller.
+_played: dict[str, Path] = {}
+
+
+def _play(tmp: Path) -> Path:
     site = tmp / "site"
     site.mkdir()
     shutil.copytree(ROOT / "content", site / "content")
     # Without the checklists: the year publishes them itself.
     build_example_ledger(site / "content", site / "draws", checklists=False)
     _UpToConfirm(site, tmp / "forms").run()
-    return site
+    return tmp
+
+
+def confirmed_site(tmp: Path) -> Path:
+    """A copy of the example content with the year played up to every task's confirmation.
+
+    The year is played once per process into a directory beside ``tmp`` (pytest keeps it for the
+    session) and copied into ``tmp``; the caller owns its copy and may change it.
+    Precondition: ``tmp`` is an empty directory made by ``tmp_path_factory``.
+    """
+    if "dir" not in _played:
+        template = tmp.parent / "confirmed-year"
+        template.mkdir()
+        _played["dir"] = _play(template)
+    for part in ("site", "forms"):
+        if (_played["dir"] / part).exists():
+            shutil.copytree(_played["dir"] / part, tmp / part, symlinks=True)
+    return tmp / "site"
 
 
 def gk(site: Path, *args: str) -> Result:
     """Run ``gongkai *args --site site`` (no exception escapes: the exit code is the answer)."""
     return CliRunner().invoke(main, [*args, "--site", str(site)])
+
+
+def size(site: Path) -> int:
+    """How many entries the site's ledger holds (to see that a refusal appended nothing)."""
+    return len((site / "draws" / "entries.jsonl").read_bytes().splitlines())
 
 
 def team_of(site: Path, inspector: str) -> list[str]:

@@ -103,3 +103,27 @@ def test_a_department_outside_the_task_is_refused(site: Path, tmp_path: Path) ->
     assert out.exit_code == 11
     assert "不是任务" in out.output
     assert not (tmp_path / kit.TASK).exists()
+
+
+def test_the_qr_encoder_is_the_vendored_package_with_its_notice(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/mobile.md §8: qrcode-generator 2.0.4 inlined unmodified, its MIT notice beside it."""
+    from importlib import resources
+
+    from generator.mobile import app
+
+    folder = resources.files("generator.mobile")
+    vendored = folder.joinpath("qrcode-generator.js").read_text(encoding="utf-8")
+    notice = folder.joinpath("qrcode-generator.LICENSE").read_text(encoding="utf-8")
+    data = app_data(SiteRepo.open(site), kit.TASK, kit.DEPT)
+    page = render_app(data)
+    assert f"<script>\n{vendored}</script>" in page
+    assert hashlib.sha256(vendored.encode()).hexdigest() == app.QRCODE_GENERATOR_SHA256
+    assert app.QRCODE_GENERATOR_SHA256 in notice
+    assert "qrcode-generator 2.0.4" in notice
+    assert "Copyright (c) 2009 Kazuhiko Arase" in notice
+    assert "Permission is hereby granted, free of charge" in notice
+    monkeypatch.setattr(app, "QRCODE_GENERATOR_SHA256", "0" * 64)
+    with pytest.raises(RuntimeError, match="已被改动"):
+        render_app(data)

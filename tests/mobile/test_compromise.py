@@ -41,20 +41,11 @@ class Scenario:
     entities: tuple[str, str]
 
 
-def _size(site: Path) -> int:
-    return len((site / "draws" / "entries.jsonl").read_bytes().splitlines())
-
-
 def _import_one(site: Path, signer: Signer, entity: str, name: str) -> int:
     bundle = kit.write_bundle(site, signer, [kit.result_for(site, entity)], site.parent / name)
     out = kit.gk(site, "results", "import", str(bundle), "--dept", kit.DEPT, "--at", "2024-03-05")
     assert out.exit_code == 0, out.output
-    return _size(site) - 1
-
-
-@pytest.fixture(scope="module")
-def confirmed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return kit.confirmed_site(tmp_path_factory.mktemp("compromise"))
+    return kit.size(site) - 1
 
 
 def _copy(confirmed: Path, tmp: Path) -> Path:
@@ -84,13 +75,13 @@ def scenario(confirmed: Path, tmp_path_factory: pytest.TempPathFactory) -> Scena
     bundle = kit.write_bundle(
         site, signer, [kit.result_for(site, third)], site.parent / "3.bundle.json"
     )
-    before = _size(site)
+    before = kit.size(site)
     refused = kit.gk(
         site, "results", "import", str(bundle), "--dept", kit.DEPT, "--at", "2024-03-07"
     )
     assert refused.exit_code == 15, refused.output
     return Scenario(
-        site, ref, early, late, revoked.output, refused.output, _size(site) - before,
+        site, ref, early, late, revoked.output, refused.output, kit.size(site) - before,
         (first, second),
     )  # fmt: skip
 
@@ -178,14 +169,14 @@ def test_a_wrong_compromised_from_is_refused_with_nothing_appended(
     confirmed: Path, tmp_path: Path, reason: str, start: str, message: str
 ) -> None:
     site, signer = _enrolled_copy(confirmed, tmp_path)
-    before = _size(site)
+    before = kit.size(site)
     out = kit.gk(
         site, "inspector", "revoke", signer.verifier().key_ref, "--dept", kit.DEPT,
         "--reason", reason, "--compromised-from", start,
     )  # fmt: skip
     assert out.exit_code == 11, out.output
     assert message in out.output
-    assert _size(site) == before
+    assert kit.size(site) == before
 
 
 def test_the_body_rule_holds_when_built_and_when_parsed() -> None:
@@ -213,14 +204,14 @@ def test_a_revocation_drafted_as_a_request_says_what_it_flags(
     confirmed: Path, tmp_path: Path
 ) -> None:
     site, signer = _enrolled_copy(confirmed, tmp_path)
-    before = _size(site)
+    before = kit.size(site)
     request = tmp_path / "revoke.json"
     out = kit.gk(
         site, "inspector", "revoke", signer.verifier().key_ref, "--dept", kit.DEPT,
         "--reason", "compromised", "--compromised-from", str(before), "--request", str(request),
     )  # fmt: skip
     assert out.exit_code == 0, out.output
-    assert _size(site) == before
+    assert kit.size(site) == before
     body = json.loads(request.read_bytes())["body"]
     assert body["compromised_from_index"] == before
     text = summarise(body)

@@ -8,7 +8,6 @@ the result was published is reported, not added."""
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -26,22 +25,6 @@ from ledger.note import Signer
 from ledger.payloads import ResultPublish
 
 A = "62082301005"
-
-
-@pytest.fixture(scope="module")
-def confirmed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return kit.confirmed_site(tmp_path_factory.mktemp("cosign"))
-
-
-@pytest.fixture
-def site(confirmed: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "site"
-    shutil.copytree(confirmed, copy)
-    return copy
-
-
-def _size(site: Path) -> int:
-    return len((site / "draws" / "entries.jsonl").read_bytes().splitlines())
 
 
 def _enrol(site: Path, inspector: str) -> Signer:
@@ -133,12 +116,12 @@ def test_bundles_that_disagree_on_a_result_are_refused(site: Path, team: kit.Pai
         kit.origin(site), kit.TASK, kit.DEPT, b, [(kit.result_for(site, entity), ())]
     )  # no problem found, where A's says one was
     second = _write(site, other, "b.bundle.json")
-    before = _size(site)
+    before = kit.size(site)
     out = _import(site, first, second)
     assert out.exit_code == 15, out.output
     assert "不是同一份结果" in out.output
     assert "b.bundle.json" in out.output
-    assert _size(site) == before
+    assert kit.size(site) == before
 
 
 def test_a_cosignature_over_another_result_is_refused(site: Path, team: kit.Pair) -> None:
@@ -151,23 +134,23 @@ def test_a_cosignature_over_another_result_is_refused(site: Path, team: kit.Pair
     first_sigs, second_sigs = (r["sigs"] for r in value["results"])
     i = next(k for k, s in enumerate(first_sigs) if s["key"] == b_ref)
     first_sigs[i]["sig"] = next(s["sig"] for s in second_sigs if s["key"] == b_ref)
-    before = _size(site)
+    before = kit.size(site)
     out = _import(site, _write(site, canonical.dumps(value) + b"\n", "moved.json"))
     assert out.exit_code == 15, out.output
     assert f"检查人员 {partner} 的签名无效" in out.output
-    assert _size(site) == before
+    assert kit.size(site) == before
 
 
 def test_a_cosigner_outside_the_team_is_refused(site: Path, team: kit.Pair) -> None:
     a = _enrol(site, A)
     outsider = team.outsider
     c = _enrol(site, outsider)
-    before = _size(site)
+    before = kit.size(site)
     cosigned = cosign_bundle(_bundle(site, a, [team.shared[0]]), c)
     out = _import(site, _write(site, cosigned, "ac.bundle.json"))
     assert out.exit_code == 15, out.output
     assert f"签名的检查人员 {outsider} 不在主体" in out.output
-    assert _size(site) == before
+    assert kit.size(site) == before
 
 
 def test_v2_signatures_out_of_order_are_refused(site: Path, team: kit.Pair) -> None:
@@ -186,9 +169,9 @@ def test_a_cosignature_after_publication_is_reported_not_added(site: Path, team:
     entity = team.shared[0]
     alone = _bundle(site, a, [entity])
     assert _import(site, _write(site, alone, "a.bundle.json")).exit_code == 0
-    before = _size(site)
+    before = kit.size(site)
     out = _import(site, _write(site, cosign_bundle(alone, b), "ab.bundle.json"))
     assert out.exit_code == 0, out.output
     assert "已公示未改动 1 条" in out.output
     assert "1 个签名所签的结果此前已公示" in out.output
-    assert _size(site) == before
+    assert kit.size(site) == before

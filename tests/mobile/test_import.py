@@ -6,9 +6,7 @@ refused with exit code 15 and nothing appended; the verifier refuses a forged in
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,22 +21,6 @@ from ledger.inspector_payloads import Inspection, InspectorSig
 from ledger.payloads import ResultPublish, sign
 
 A, B = "62082301005", "62082301001"
-
-
-@pytest.fixture(scope="module")
-def confirmed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return kit.confirmed_site(tmp_path_factory.mktemp("mobile"))
-
-
-@pytest.fixture
-def site(confirmed: Path, tmp_path: Path) -> Iterator[Path]:
-    copy = tmp_path / "site"
-    shutil.copytree(confirmed, copy)
-    return copy
-
-
-def _size(site: Path) -> int:
-    return len((site / "draws" / "entries.jsonl").read_bytes().splitlines())
 
 
 def _enrol(site: Path, inspector: str, label: str) -> object:
@@ -89,13 +71,13 @@ def test_an_altered_bundle_is_refused(site: Path) -> None:
     value = json.loads(bundle.read_bytes())
     value["results"][1]["result"]["detail"] = "（签名后补写）"
     bundle.write_bytes(canonical.dumps(value) + b"\n")
-    before = _size(site)
+    before = kit.size(site)
     out = _import(site, bundle)
     assert out.exit_code == 15, out.output
     assert "签名无效" in out.output
     assert "被改动" in out.output
     assert "未写入任何条目" in out.output
-    assert _size(site) == before
+    assert kit.size(site) == before
 
 
 def test_a_bundle_not_in_canonical_form_is_refused(site: Path) -> None:
@@ -115,11 +97,11 @@ def test_an_inspector_outside_the_team_is_refused(site: Path) -> None:
     result = kit.result_for(site, foreign)
     result = type(result)(**{**result.__dict__, "inspectors": (*result.inspectors, B)})
     bundle = kit.write_bundle(site, signer, [result], site.parent / "d.json")
-    before = _size(site)
+    before = kit.size(site)
     out = _import(site, bundle)
     assert out.exit_code == 15, out.output
     assert f"签名的检查人员 {B} 不在主体 {foreign} 的本部门检查组中" in out.output
-    assert _size(site) == before
+    assert kit.size(site) == before
 
 
 def test_a_revoked_key_is_refused(site: Path) -> None:
@@ -141,12 +123,12 @@ def test_a_revoked_key_is_refused(site: Path) -> None:
     bundle = kit.write_bundle(
         site, signer, [kit.result_for(site, kit.team_of(site, A)[0])], site.parent / "e.json"
     )
-    before = _size(site)
+    before = kit.size(site)
     out = _import(site, bundle)
     assert out.exit_code == 15, out.output
     assert "已于账本第" in out.output
     assert "撤销" in out.output
-    assert _size(site) == before
+    assert kit.size(site) == before
 
 
 def test_an_unenrolled_key_is_refused(site: Path) -> None:
@@ -165,11 +147,11 @@ def test_an_altered_enrolment_is_refused(site: Path) -> None:
     value = json.loads(path.read_bytes())
     value["inspector"] = B
     path.write_bytes(canonical.dumps(value) + b"\n")
-    before = _size(site)
+    before = kit.size(site)
     out = kit.gk(site, "inspector", "enroll", str(path), "--dept", kit.DEPT, "--at", "2024-03-01")
     assert out.exit_code == 15, out.output
     assert "proof" in out.output
-    assert _size(site) == before
+    assert kit.size(site) == before
 
 
 def test_an_inspector_of_another_department_cannot_be_enrolled(site: Path) -> None:
@@ -205,9 +187,9 @@ def test_an_invisible_or_direction_changing_character_is_refused(site: Path) -> 
     result = kit.result_for(site, kit.team_of(site, A)[0])
     result = type(result)(**{**result.__dict__, "detail": "已整改\u202e完毕"})
     bundle = kit.write_bundle(site, signer, [result], site.parent / "j.json")
-    before = _size(site)
+    before = kit.size(site)
     out = _import(site, bundle)
     assert out.exit_code == 15, out.output
     assert "U+202E" in out.output
     assert "result.detail" in out.output
-    assert _size(site) == before
+    assert kit.size(site) == before

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from generator.mobile import qrparts
 from generator.mobile.example import example_inspector_seed
 from generator.mobile.formats import (
     cosign_bundle,
@@ -28,7 +29,8 @@ PARTNER = "62082301001"  # the second inspector of the team, co-signing on his o
 
 
 def values() -> dict[str, Any]:
-    """Every byte string the section shows, by name."""
+    """Every byte string the section shows, by name (``enrolment_qr``: the parts of §5.2, which
+    depend on the DEFLATE of the zlib at hand)."""
     signer = inspector_signer(ORIGIN, DEPT, INSPECTOR, example_inspector_seed(DEPT, INSPECTOR))
     enrolment = enrolment_from_signer(ORIGIN, DEPT, INSPECTOR, signer)
     enrol_body = InspectorEnrol(
@@ -67,6 +69,7 @@ def values() -> dict[str, Any]:
         "publish_body": canonical.dumps(encode(publish)).decode(),
         "cosigned_bundle": cosigned.dumps().decode(),
         "cosigned_body": canonical.dumps(encode(both)).decode(),
+        "enrolment_qr": qrparts.encode(enrolment.dumps()),
     }
 
 

@@ -324,6 +324,7 @@ def test_decode_encode_round_trip() -> None:
         (gzip.compress(SIGNATURE + b"\x81\x18\x01"), "编码方式"),  # [1] with a 2-byte integer
         (gzip.compress(SIGNATURE + cbor2.dumps(["x"]) + b"\x00"), "编码方式"),  # trailing byte
     ],
+    ids=["not-gzip", "no-signature", "bad-cbor", "long-integer", "trailing-byte"],
 )
 def test_decode_refuses_what_it_cannot_rewrite_losslessly(raw: bytes, message: str) -> None:
     with pytest.raises(PagefindFormatError, match=message):
