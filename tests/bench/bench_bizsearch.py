@@ -67,7 +67,7 @@ def write_index(n: int, out: Path) -> None:
 
 def child(args: list[str]) -> tuple[float, float]:
     """Run this script with ``args`` in a fresh process; (seconds, peak RSS MiB)."""
-    done = subprocess.run(  # noqa: S603  # this script
+    done = subprocess.run(  # this script
         [sys.executable, __file__, *args], check=True, capture_output=True, text=True
     )
     secs, rss = done.stdout.split()
@@ -92,7 +92,9 @@ def sizes(out: Path) -> None:
         shards = sorted({f"p/{shard_of(t):02x}.json" for t, _ in tokens(norm(q))})
         fetched = ["meta.json", *shards]
         weight = sum(len(gzip.compress((out / p).read_bytes(), 6)) for p in fetched)
-        print(f"  “{q}”: {len(fetched)} files + ≤10 d/ files for the first page, {weight / 1024:.0f} KiB gzip")
+        print(
+            f"  “{q}”: {len(fetched)} files + ≤10 d/ files for the first page, {weight / 1024:.0f} KiB gzip"
+        )
 
 
 def pagefind_pages(n: int, site: Path) -> None:
@@ -117,7 +119,7 @@ def time_pagefind(site: Path) -> tuple[float, float]:
     if binary is None:
         raise SystemExit("缺少 pagefind[extended]")
     start = time.perf_counter()
-    subprocess.run(  # noqa: S603  # fixed binary
+    subprocess.run(  # fixed binary
         [binary, "--site", str(site), "--glob", "entities/*/index.html", "--output-path",
          str(site / "pagefind"), "--force-language", "zh-cn", "--silent"],
         check=True,

@@ -11,6 +11,7 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from site_helpers import GOLDEN, MINI
@@ -31,7 +32,7 @@ from generator.site.bizsearch import (
 INDEX = GOLDEN / "search/biz"
 
 
-def _read(root: Path, path: str) -> object:
+def _read(root: Path, path: str) -> Any:
     return json.loads((root / path).read_text(encoding="utf-8"))
 
 
@@ -88,10 +89,10 @@ def query(root: Path, text: str) -> set[int] | None:
     return found if found is not None else set()
 
 
-def _records(root: Path) -> list[list[object]]:
+def _records(root: Path) -> list[Any]:
     meta = _read(root, "meta.json")
     assert isinstance(meta, dict)
-    out: list[list[object]] = []
+    out: list[Any] = []
     for k in range(-(-meta["docs"] // meta["block"])):
         block = _read(root, f"d/{k}.json")
         assert isinstance(block, list)
@@ -150,7 +151,7 @@ def test_name_queries_find_exactly_the_names_holding_the_word(word: str) -> None
     # Anything else was found through a filter value holding the word.
     values = [r[2] for r in _records(INDEX)]
     for i in got - by_name:
-        assert any(word in v for vs in values[i] for v in vs), names[i]  # type: ignore[union-attr]
+        assert any(word in v for vs in values[i] for v in vs), names[i]
 
 
 def test_codes_filter_values_and_terms() -> None:
@@ -158,7 +159,7 @@ def test_codes_filter_values_and_terms() -> None:
     code = str(records[3][0])
     assert query(INDEX, code.lower()) == {3}
     assert query(INDEX, code) == {3}
-    lingtai = {i for i, r in enumerate(records) if "灵台县（620822）" in r[2][0]}  # type: ignore[index]
+    lingtai = {i for i, r in enumerate(records) if "灵台县（620822）" in r[2][0]}
     assert lingtai
     assert query(INDEX, "灵台") == lingtai | {
         i for i, r in enumerate(records) if "灵台" in str(r[1])

@@ -256,12 +256,18 @@
     var label = code.length === 15 ? "注册号 " : "统一社会信用代码 ";
     title.appendChild(el("small", "search-result-code", label + code));
     li.appendChild(title);
+    // 行业 and 行政区划, and any other filter value holding a term (why it was found).
     var parts = [];
-    [1, 0].forEach(function (g) {
-      var vs = Array.isArray(values[g]) ? values[g] : [];
-      if (vs.length && groups[g]) parts.push(groups[g].name + "：" + vs.join("、"));
+    [1, 0, 2, 3].forEach(function (g) {
+      var vs = (Array.isArray(values[g]) ? values[g] : []).map(String);
+      var hit = vs.some(function (v) {
+        return terms.some(function (t) { return normalize(v).indexOf(t) >= 0; });
+      });
+      if (vs.length && groups[g] && (g < 2 || hit)) parts.push(groups[g].name + "：" + vs.join("、"));
     });
-    li.appendChild(el("p", "search-result-excerpt", parts.join("；")));
+    var p = el("p", "search-result-excerpt");
+    p.appendChild(marked(parts.join("；"), terms));
+    li.appendChild(p);
     return li;
   }
 
@@ -274,14 +280,25 @@
     holder.textContent = String((data.meta && data.meta.title) || data.url);
     title.appendChild(holder);
     li.appendChild(title);
-    li.appendChild(el("p", "search-result-excerpt", excerptText(data.excerpt)));
+    var p = el("p", "search-result-excerpt");
+    p.appendChild(excerpt(data.excerpt));
+    li.appendChild(p);
     return li;
   }
 
-  function excerptText(html) {
-    // Pagefind's excerpt as plain text: its <mark> tags dropped, &lt; and &gt; turned back.
-    return String(html || "").split(/<mark>|<\/mark>/).join("")
-      .replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+  function excerpt(html) {
+    // Pagefind's excerpt: page text with < and > escaped, matches wrapped in <mark>…</mark>;
+    // split on exactly those two tags, each piece a text node (docs/site.md §6.1, rule 2).
+    var out = document.createDocumentFragment();
+    var mark = null;
+    String(html || "").split(/(<mark>|<\/mark>)/).forEach(function (part) {
+      if (part === "<mark>") { mark = el("mark"); out.appendChild(mark); return; }
+      if (part === "</mark>") { mark = null; return; }
+      if (!part) return;
+      var text = document.createTextNode(part.replace(/&lt;/g, "<").replace(/&gt;/g, ">"));
+      (mark || out).appendChild(text);
+    });
+    return out;
   }
 
   function record(ordinal) {
