@@ -36,6 +36,7 @@ from generator.site.page import BulkPages, Page, digest, html_page
 from generator.site.pagetypes import PageType, page_types, pages_of
 from generator.site.templates_dir import default_templates
 from generator.site.urls import PAGE_SIZE, paged
+from generator.site.vocabularies import vocabulary_page
 from generator.workflow.metrics import inspections_by_year, joint_visits
 
 
@@ -443,6 +444,7 @@ class PageSet(DataPages):
                 )
             )
             index_links.append((prefix, title, ""))
+        self.add(vocabulary_page(d))  # the departments' own 检查结果 (docs/workflow.md §10)
         self._archived(
             "results/overdue/",
             d.overdue,
