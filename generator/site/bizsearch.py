@@ -139,7 +139,7 @@ class BizIndex:
 
     entities: Sequence[MarketEntity]
     rows: Mapping[str, Sequence[ResultRow]]
-    _postings: list[dict[str, list[int]]] | None = field(default=None, repr=False)
+    _postings: list[bytes] | None = field(default=None, repr=False)
     _filters: list[list[list[str]]] | None = field(default=None, repr=False)
 
     def files(self) -> list[str]:
@@ -218,10 +218,11 @@ class BizIndex:
             raise IndexError(n)
         if self._postings is None:
             self._postings = self._all_postings()
-        return canonical(self._postings[n])
+        return self._postings[n]
 
-    def _all_postings(self) -> list[dict[str, list[int]]]:
-        """Every shard's token → flat ``[Δordinal, position, …]`` list."""
+    def _all_postings(self) -> list[bytes]:
+        """Every shard's file: token → flat ``[Δordinal, position, …]`` list (encoded at once,
+        so the lists' memory is freed before the pages are rendered)."""
         occ: dict[str, list[int]] = {}
         for i, e in enumerate(self.entities):
             for tok, pos in tokens(index_text(e)):
@@ -234,7 +235,7 @@ class BizIndex:
                 flat[j] = ordinal - prev
                 prev = ordinal
             shards[shard_of(tok)][tok] = flat
-        return shards
+        return [canonical(shard) for shard in shards]
 
     def produce(self, path: str) -> bytes:
         """The bytes of index file ``path`` (one of :meth:`files`).

@@ -375,19 +375,25 @@ class PageSet(DataPages):
             if ents[i].id in by_entity
         }
         rows_key = digest(sorted(with_rows.items()))
+        # The records' part of the document files' keys, memoized with the content.
+        blocks = self.memo.get("bizsearch:blocks")
+        if not isinstance(blocks, list) or len(blocks) != index.blocks():
+            blocks = [
+                digest(self.shared, [bases[i] for i in order[k * BLOCK : (k + 1) * BLOCK]])
+                for k in range(index.blocks())
+            ]
+            if self.content_key:
+                self.memo["bizsearch:blocks"] = blocks
+        block_rows: dict[int, list[tuple[int, object]]] = {}
+        for i, values in with_rows.items():
+            block_rows.setdefault(i // BLOCK, []).append((i, values))
         base = "search/biz/"
         static = {f"f/{GROUPS.index(g)}.json" for g in ("行政区划", "行业")}  # entity fields only
         for path in index.files():
             kind = path.partition("/")[0]
             if kind == "d":
                 k = int(path[2:-5])
-                span = range(k * BLOCK, (k + 1) * BLOCK)
-                key = digest(
-                    self.shared,
-                    path,
-                    [bases[order[i]] for i in span if i < len(order)],
-                    [(i, with_rows[i]) for i in span if i in with_rows],
-                )
+                key = digest(blocks[k], path, block_rows.get(k, []))
             elif kind == "p" or path in static:
                 key = digest(ents_key, path)
             else:
