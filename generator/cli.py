@@ -172,7 +172,7 @@ def build(content_dir: Path, output: Path | None, preview: bool, show_progress: 
     if not pagefind_available():
         click.echo(
             "警告：未安装站内搜索索引程序 Pagefind（pip install 'gongkai[search]'），本次生成的"
-            "网站没有全文搜索，搜索页只能按统一社会信用代码查询",
+            "网站只能搜索市场主体，不能搜索抽查事项、计划和任务",
             err=True,
         )
     with progress.phase("校验内容并生成网站"):

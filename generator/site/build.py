@@ -72,7 +72,6 @@ from generator.site.search import (
     pagefind_available,
     run_pagefind,
     search_shards,
-    shard_count,
 )
 from generator.site.templates_dir import default_templates
 from generator.site.urls import base_path, relative_url
@@ -378,7 +377,6 @@ def _shared_key(content: Content, data: SiteData, code_key: str, search: bool) -
         sorted(data.unpublished),
         [(t.task.id, t.task.name) for t in data.tasks],
         search,
-        shard_count(data) if search else 0,
     )
 
 
@@ -450,17 +448,17 @@ def _index_and_commit(
     Raises what :func:`run_pagefind` and the writer's commit raise (the caller aborts)."""
     reindex: set[str] | None = None
     if search:
-        reindex = {b for b, _ in search_shards(data)}
+        reindex = {b for b, _ in search_shards()}
         if not full:
-            reindex &= bundles_for(written, data) | _missing_bundles(writer.target, reindex)
+            reindex &= bundles_for(written) | _missing_bundles(writer.target, reindex)
         if full:
-            run_pagefind(writer.staging, data)
+            run_pagefind(writer.staging)
     if full:
         writer.commit_full()
     else:
         writer.commit_incremental()
         if reindex:
-            run_pagefind(writer.target, data, only=reindex)
+            run_pagefind(writer.target, only=reindex)
     return reindex
 
 
