@@ -44,6 +44,7 @@ from generator.site import links
 from generator.site.cache import (
     cache_dir_for,
     calendar_key,
+    library_digests,
     load_content_cached,
     load_deadlines,
     load_derived,
@@ -254,7 +255,9 @@ def _build(
     calendar = calendar_key() if cache_dir is not None else None
     deadlines = load_deadlines(cache_dir, calendar) if cache_dir and calendar else None
     if record is not None:  # the content must be what the ledger published (docs/site.md §8.1)
-        record.check_content(content)
+        record.check_content(
+            content, library_digests(content, record.library, cache_dir, content_key)
+        )
     verified = verified_ledger(draws_dir, record)  # the one audit of this build
     # Phase 1 builds many small acyclic objects that live until the end (cache.paused_gc).
     with paused_gc():

@@ -155,10 +155,12 @@ class LedgerRecord:
     #: the build refuses a ``content/vocabulary.yaml`` whose list differs from a latest version.
     vocabularies: Mapping[str, PublishedVocabulary] = field(default_factory=dict)
 
-    def check_content(self, content: Content) -> None:
+    def check_content(self, content: Content, library: Mapping[str, str] | None = None) -> None:
         """Require ``content`` to be what the ledger published: every published plan, each
         department's checklist, each library and each department's own 检查结果 equal to its
-        latest version (nothing is checked against a ``None`` record).
+        latest version (nothing is checked against a ``None`` record). ``library`` holds the
+        SHA-256 of the content's library documents when the caller has them
+        (``generator.site.cache.library_digests``).
 
         Raises:
             ContentError: naming the plan, the library, or ``content/checklist.yaml`` or
@@ -176,7 +178,12 @@ class LedgerRecord:
             published_checklists(content.items, recorded)
         for kind, versions in self.library.items():
             latest = versions[-1]
-            check_published_library(content, kind, (latest.version, latest.sha256, latest.dept))
+            check_published_library(
+                content,
+                kind,
+                (latest.version, latest.sha256, latest.dept),
+                (library or {}).get(kind),
+            )
         check_published_vocabularies(content, {d: v.latest for d, v in self.vocabularies.items()})
 
 
