@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -143,6 +144,14 @@ def test_search_finds_businesses_by_name_and_code(
     link = page.locator(f".search-result-link[href*='{code}']").first
     link.wait_for(timeout=10_000)
     assert code in (page.locator(".search-result").first.inner_text())
+
+
+def test_search_link_with_a_query_searches_for_it(site: str, page: Page) -> None:
+    """/search/?q=… (a shared link, or the form submitted without script) runs that search."""
+    page.goto(site + "search/?q=" + quote("示例面馆"))
+    link = page.locator(".search-result-link[href*='92620823GK00000266']").first
+    link.wait_for(timeout=10_000)
+    assert page.locator("#search-q").input_value() == "示例面馆"
 
 
 def test_search_filters_businesses(site: str, page: Page) -> None:

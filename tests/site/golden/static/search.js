@@ -322,9 +322,10 @@
   }
 
   function updateCounts() {
+    // Only for the open filter groups: a phone fetches a group file when it is needed.
     groups.forEach(function (g) {
       g.counts.forEach(function (node, value) {
-        if (!matched) { node.textContent = ""; return; }
+        if (!matched || !g.details || !g.details.open) { node.textContent = ""; return; }
         members(g, value).then(function (s) {
           var n = 0;
           s.forEach(function (o) { if (matched.has(o)) n++; });
@@ -393,6 +394,8 @@
         set.appendChild(label);
       });
       details.appendChild(set);
+      details.addEventListener("toggle", updateCounts);
+      g.details = details;
       filterBox.appendChild(details);
     });
   }
@@ -417,6 +420,7 @@
         values: (g.values || []).map(String),
         selected: new Map(),
         counts: new Map(),
+        details: null,
       };
     });
     renderFilters();
