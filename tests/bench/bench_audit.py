@@ -19,10 +19,8 @@ python_files="bench_*.py" --benchmark-only -s``.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -58,14 +56,6 @@ def _timed(code: Path, draws: Path) -> float:
     return float(done.stdout.split()[-1])
 
 
-def _spread(values: list[float]) -> dict[str, float]:
-    return {
-        "median": round(statistics.median(values), 3),
-        "min": round(min(values), 3),
-        "max": round(max(values), 3),
-    }
-
-
 def test_ledger_inputs(benchmark: BenchmarkFixture) -> None:
     draws = scale_county.county(N) / "site" / "draws"
     versions = scale_county.code_versions()
@@ -79,23 +69,11 @@ def test_ledger_inputs(benchmark: BenchmarkFixture) -> None:
         loads.append(os.getloadavg()[0])
 
     benchmark.pedantic(round_, rounds=ROUNDS, iterations=1)
-    first = versions[0][0]
     figures = {
         "entities": N,
         "rounds": len(loads),
-        "seconds": {name: _spread(values) for name, values in times.items()},
-        "ratio_to_" + first: {
-            name: _spread([t / b for t, b in zip(values, times[first], strict=True)])
-            for name, values in times.items()
-            if name != first
-        },
-        "ratio_to_the_version_before": {
-            f"{name}/{before}": _spread(
-                [t / b for t, b in zip(times[name], times[before], strict=True)]
-            )
-            for (before, _), (name, _) in itertools.pairwise(versions)
-        },
-        "load_average_1min": _spread(loads),
+        **scale_county.version_figures(times),
+        "load_average_1min": scale_county.spread(loads),
     }
     benchmark.extra_info.update(figures)
     print(json.dumps(figures, ensure_ascii=False, indent=2))

@@ -16,7 +16,8 @@ Pagefind search index (when installed).
   the existing site; finally a full cold build of the same ledger must give byte-identical
   files. ``GONGKAI_BENCH_CODE`` (``name=path,…``, see ``scale_county.code_versions``) compares
   code versions in the same run: each republishes its own site after every import, in an
-  order that rotates, and the ratios to the first version are taken round by round.
+  order that rotates, and the ratios to the first version and to the version listed before it
+  are taken round by round.
 
 Run: ``make bench`` or ``.venv/bin/python -m pytest tests/bench/bench_build.py -o addopts=""
 -o python_files="bench_*.py" --benchmark-only -s``.
@@ -29,7 +30,6 @@ import filecmp
 import json
 import os
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import scale_county
 from bench_site import make_hugo, run_measured
-from scale_county import code_env
+from scale_county import code_env, spread
 
 N = int(os.environ.get("GONGKAI_BENCH_N", "100000"))
 PAIRS = int(os.environ.get("GONGKAI_BENCH_PAIRS", "5"))
@@ -71,14 +71,6 @@ def _cold(output: Path) -> None:
 def _codes(root: Path) -> list[str]:
     with open(root / "site" / "content" / "entities.csv", encoding="utf-8", newline="") as f:
         return [row[0] for row in list(csv.reader(f))[1:]]
-
-
-def _spread(values: list[float]) -> dict[str, float]:
-    return {
-        "median": round(statistics.median(values), 3),
-        "min": round(min(values), 3),
-        "max": round(max(values), 3),
-    }
 
 
 def test_build_vs_hugo(benchmark: BenchmarkFixture, tmp_path: Path) -> None:
@@ -112,13 +104,13 @@ def test_build_vs_hugo(benchmark: BenchmarkFixture, tmp_path: Path) -> None:
         "pairs": len(rows),
         "gongkai_pages": rows[-1]["pages"],
         "hugo_pages": rows[-1]["h_pages"],
-        "gongkai_wall_s": _spread([r["wall"] for r in rows]),
-        "hugo_wall_s": _spread([r["h_wall"] for r in rows]),
-        "pages_per_s_ratio": _spread(speed),
-        "gongkai_peak_pss_mib": _spread([r["pss"] / 2**20 for r in rows]),
-        "hugo_peak_pss_mib": _spread([r["h_pss"] / 2**20 for r in rows]),
-        "memory_ratio_pss": _spread(memory),
-        "load_average_1min": _spread(loads),
+        "gongkai_wall_s": spread([r["wall"] for r in rows]),
+        "hugo_wall_s": spread([r["h_wall"] for r in rows]),
+        "pages_per_s_ratio": spread(speed),
+        "gongkai_peak_pss_mib": spread([r["pss"] / 2**20 for r in rows]),
+        "hugo_peak_pss_mib": spread([r["h_pss"] / 2**20 for r in rows]),
+        "memory_ratio_pss": spread(memory),
+        "load_average_1min": spread(loads),
     }
     benchmark.extra_info.update(figures)
     print(json.dumps(figures, ensure_ascii=False, indent=2))
@@ -170,17 +162,11 @@ def test_republish_one_result(benchmark: BenchmarkFixture, tmp_path: Path) -> No
         fresh = tmp_path / f"_fresh-{name}"
         run_measured(_gongkai(root, "build", "--output", str(fresh)), root, code_env(code))
         differ[name] = _same_tree(sites[name], fresh)
-    first = versions[0][0]
     figures = {
         "entities": N,
         "rounds": len(loads),
-        "republish_s": {name: _spread(values) for name, values in walls.items()},
-        "ratio_to_" + first: {
-            name: _spread([t / b for t, b in zip(values, walls[first], strict=True)])
-            for name, values in walls.items()
-            if name != first
-        },
-        "load_average_1min": _spread(loads),
+        "republish": scale_county.version_figures(walls),
+        "load_average_1min": spread(loads),
         "differing_files_vs_full_build": {name: len(d) for name, d in differ.items()},
     }
     benchmark.extra_info.update(figures)

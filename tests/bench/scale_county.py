@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import os
 import shutil
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,28 @@ def code_versions() -> list[tuple[str, Path]]:
 def code_env(code: Path) -> dict[str, str]:
     """This process's environment with ``PYTHONPATH`` naming the checkout ``code``."""
     return {**os.environ, "PYTHONPATH": str(code)}
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Median, minimum and maximum of ``values``, rounded to 3 decimals."""
+    return {
+        "median": round(statistics.median(values), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+    }
+
+
+def version_figures(times: dict[str, list[float]]) -> dict[str, Any]:
+    """Each version's times (``times``: version → one time per round, in the order of
+    :func:`code_versions`) and the ratios, round by round, of each to the first version and to
+    the version listed before it."""
+    names = list(times)
+    ratio = {
+        f"{name}/{base}": spread([t / b for t, b in zip(times[name], times[base], strict=True)])
+        for i, name in enumerate(names[1:], start=1)
+        for base in dict.fromkeys((names[0], names[i - 1]))
+    }
+    return {"seconds": {name: spread(values) for name, values in times.items()}, "ratios": ratio}
 
 
 def one_more_result(root: Path) -> Path:
