@@ -207,7 +207,11 @@ def parse_entry(line: bytes, index: int = -1) -> Entry:
     except MalformedError as exc:
         raise MalformedError(f"{_where(index)}{exc}") from exc
     sigs = _parse_sigs(value["sigs"], index)
-    return Entry(body=value["body"], sigs=sigs, line=line, index=index)
+    # Checked: fill the frozen instance directly (its __init__ sets each field through
+    # object.__setattr__, several times slower; the auditor parses every line).
+    entry = object.__new__(Entry)
+    entry.__dict__.update(body=value["body"], sigs=sigs, line=line, index=index)
+    return entry
 
 
 _ENVELOPE_KEYS: Final = frozenset({"body", "sigs", "v"})
@@ -241,8 +245,7 @@ def _parse_sigs(raw: Any, index: int) -> tuple[EntrySignature, ...]:
             raise MalformedError(f"{_where(index)}签名不是有效的 base64") from None
         if len(raw_sig) != 64 or binascii.b2a_base64(raw_sig, newline=False) != sig.encode():
             raise MalformedError(f"{_where(index)}签名应为规范 base64 编码的 64 字节")
-        # The fields are checked: fill the frozen instance directly (as ledger.schema does;
-        # the dataclass __init__ sets each field through object.__setattr__).
+        # Checked: fill the frozen instance directly (as for Entry above).
         signature = object.__new__(EntrySignature)
         signature.__dict__.update(key=key, sig=raw_sig)
         out.append(signature)
