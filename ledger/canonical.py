@@ -440,8 +440,10 @@ def _loads_msgspec(raw: bytes) -> Any:
 #: 100,000 for the whole process, see :mod:`ledger.draw.drand`).
 MAX_DEPTH = 512
 
-_STRING_RE = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKET_RE = re.compile(rb"[^\[\]{}]+")
+#: A string once everything but quotes and brackets is gone (see :func:`check_depth`).
+_QUOTED_RE = re.compile(rb'"[^"]*"')
+#: Every byte but ``"`` and the four brackets.
+_NOT_MARKS = bytes(b for b in range(256) if b not in b'"[]{}')
 _DEPTH_STEP = [0] * 256
 _DEPTH_STEP[ord("[")] = _DEPTH_STEP[ord("{")] = 1
 _DEPTH_STEP[ord("]")] = _DEPTH_STEP[ord("}")] = -1
@@ -451,10 +453,16 @@ def check_depth(raw: bytes) -> None:
     """Reject JSON text whose arrays and objects nest more than :data:`MAX_DEPTH` deep.
 
     Iterative (no recursion, no recursion limit touched): with at most :data:`MAX_DEPTH`
-    brackets in all the text is certainly shallow enough; otherwise the strings are removed (in
-    valid JSON every ``"`` outside a string starts one) and the running depth of the remaining
-    brackets is measured. Invalid text may be over-counted, never under-counted, so a text
-    accepted here cannot nest deeper.
+    brackets in all the text is certainly shallow enough. Otherwise the escapes that can hide a
+    quote go first, in the order a parser reads them (escaped backslashes, then escaped quotes:
+    in a run of backslashes inside a string, escapes pair up from its first one), then every
+    byte but quotes and brackets (all ASCII, never part of a multi-byte UTF-8 character), and
+    what lies between two quotes (a string) with them; the running depth of the brackets left
+    is measured. In valid JSON this is exactly the nesting depth (the quotes left are exactly
+    the strings' delimiters, no backslash or quote occurring outside strings). The C parser
+    recurses into a bracket only at the end of a valid prefix of the text, where all of this
+    holds, so however invalid the rest, no text accepted here makes it nest deeper than
+    :data:`MAX_DEPTH` (tests/ledger/test_canonical.py checks both against a parser).
 
     Args:
         raw: the candidate JSON text as UTF-8 bytes.
@@ -464,7 +472,13 @@ def check_depth(raw: bytes) -> None:
     """
     if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
         return
-    brackets = _NOT_BRACKET_RE.sub(b"", _STRING_RE.sub(b"", raw))
+    marks = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_MARKS)
+    # Strings without brackets are adjacent quotes: removed pairwise from the left, they leave
+    # no quote iff every string is such (the pairs then are the strings); otherwise each string
+    # goes with its contents.
+    brackets = marks.replace(b'""', b"")
+    if b'"' in brackets:
+        brackets = _QUOTED_RE.sub(b"", marks).replace(b'"', b"")
     if max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) > MAX_DEPTH:
         raise MalformedError(f"规范 JSON：值的嵌套层数超过 {MAX_DEPTH}")
 
