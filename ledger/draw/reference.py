@@ -3,8 +3,9 @@
 The fast engine (:mod:`ledger.draw.result` and the modules and C accelerators it uses) is tested
 against this module on random inputs, byte for byte (tests/draw/test_reference.py), and the C
 snapshot reader is fuzzed against :func:`parse_snapshot` (tests/fuzz/). Everything is done the
-obvious way — each line parsed with the standard ``json`` module, every ticket computed, every
-pick recomputed from scratch — so it is slow (quadratic matching): for checking, not drawing.
+obvious way — each line parsed with the standard ``json`` module, every ticket computed, each
+department's candidates kept sorted by load and rank so that a pick reads E and T from the
+front — in plain Python: for checking, not drawing.
 Shared with the engine because each exists once: the announcement and its rules
 (:mod:`ledger.draw.announce`, :mod:`ledger.draw.rules`, §3), commitments and seed (:mod:`ledger.draw.seed`, §4–§5), the
 drand check (:mod:`ledger.draw.drand`, §6), canonical JSON and identifiers (§1). Section
@@ -13,6 +14,7 @@ numbers are those of docs/draw-v1.md.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import itertools
@@ -228,48 +230,87 @@ def match(
     rules: draw_rules.Rules,
     s_inspectors: str,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
-    """§9: the teams; returns ``(assignments, unstaffed, loads)`` of the result record."""
+    """§9: the teams; returns ``(assignments, unstaffed, loads)`` of the result record.
+
+    Each department's candidates — its active inspectors holding every required tag — wait in
+    its *queue*, a list of ``(load, rank, id)`` kept sorted, so that a pick reads E and T from
+    the queue's front (:func:`_pick`) instead of going through every inspector.
+    """
     lead, departments = rules.lead, rules.staffing()  # in department (UTF-8) order
     rank = {i: n for n, i in enumerate(order(s_inspectors, [r["id"] for r in inspectors]))}
-    avoid = {(c["entity"], c["inspector"]) for c in conflicts}
+    avoid: dict[str, set[str]] = {}  # entity → the inspectors in 回避 with it
+    for c in conflicts:
+        avoid.setdefault(c["entity"], set()).add(c["inspector"])
     load = {record["id"]: 0 for record in inspectors}
+    queue = {
+        d.dept: sorted(
+            (0, rank[r["id"]], r["id"])
+            for r in inspectors
+            if r["dept"] == d.dept
+            and r["active"] is True
+            and set(d.required_tags) <= set(r["tags"])
+        )
+        for d in departments
+    }
+    candidates = {dept: {i for _, _, i in q} for dept, q in queue.items()}
+    prefix = LP(b"draw-v1/pick") + LP(utf8(s_inspectors))
     assignments, unstaffed = [], []
     for e in entity_order:
         team: list[dict[str, str]] = []
         for d in departments:
             for p in range(d.per_entity):
-                eligible = [
-                    r["id"]
-                    for r in inspectors
-                    if r["dept"] == d.dept
-                    and r["active"] is True
-                    and set(d.required_tags) <= set(r["tags"])
-                    and r["id"] not in [m["inspector"] for m in team]
-                    and (e, r["id"]) not in avoid
-                    and (d.max_load is None or load[r["id"]] < d.max_load)
-                ]
-                if not eligible:
+                # the candidates not in E: already picked for e, or in 回避 with e
+                excluded = {m["inspector"] for m in team} | avoid.get(e, set())
+                h = H(prefix + LP(utf8(e)) + LP(utf8(d.dept)) + LP(u32be(p)))
+                picked = _pick(
+                    queue[d.dept], excluded & candidates[d.dept], load, rank, d.max_load, h
+                )
+                if picked is None:
                     unstaffed.append({"entity": e, "unmet": {"dept": d.dept, "pick": p}})
                     break
-                lowest = min(load[i] for i in eligible)
-                t = sorted((i for i in eligible if load[i] == lowest), key=rank.__getitem__)
-                h = H(
-                    LP(b"draw-v1/pick")
-                    + LP(utf8(s_inspectors))
-                    + LP(utf8(e))
-                    + LP(utf8(d.dept))
-                    + LP(u32be(p))
-                )
-                team.append({"inspector": t[int.from_bytes(h, "big") % len(t)], "dept": d.dept})
+                team.append({"inspector": picked, "dept": d.dept})
             else:
                 continue
             break  # unstaffed: the partial team is discarded
         else:
-            for member in team:
-                load[member["inspector"]] += 1
+            for member in team:  # one more load: the member moves up in its queue
+                i, q = member["inspector"], queue[member["dept"]]
+                del q[bisect.bisect_left(q, (load[i], rank[i]))]
+                load[i] += 1
+                bisect.insort(q, (load[i], rank[i], i))
             leader = next(m["inspector"] for m in team if m["dept"] == lead)
             assignments.append({"entity": e, "leader": leader, "team": team})
     return assignments, unstaffed, {i: n for i, n in sorted(load.items()) if n}
+
+
+def _pick(
+    queue: Sequence[tuple[int, int, str]],
+    excluded: set[str],
+    load: Mapping[str, int],
+    rank: Mapping[str, int],
+    max_load: int | None,
+    h: bytes,
+) -> str | None:
+    """§9 steps 1–4 of one pick: ``T[int(h, big-endian) mod |T|]``, or None when E is empty.
+
+    ``queue`` holds the department's candidates as ``(load, rank, id)``, sorted; E is the queue
+    without the ``excluded`` candidates and without those at ``max_load``. The first candidate
+    not excluded has E's smallest load, so T is the queue's run at that load (in rank order)
+    without the excluded ones, which are stepped over by their positions in the run.
+    """
+    lowest = next((n for n, _, i in queue if i not in excluded), None)
+    if lowest is None or (max_load is not None and lowest >= max_load):
+        return None  # E is empty
+    start = bisect.bisect_left(queue, (lowest,))
+    end = bisect.bisect_left(queue, (lowest + 1,))
+    gaps = sorted(
+        bisect.bisect_left(queue, (lowest, rank[i])) for i in excluded if load[i] == lowest
+    )
+    position = start + int.from_bytes(h, "big") % (end - start - len(gaps))  # r of §9 step 4
+    for gap in gaps:
+        if gap <= position:
+            position += 1
+    return queue[position][2]
 
 
 def reveal_statuses(
