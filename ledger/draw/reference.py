@@ -418,17 +418,21 @@ def match(
         for d in departments
     }
     by_load = {dept: {0: sorted(c)} for dept, c in candidates.items() if c}
+    # the fields of the pick hash of §9 step 4, LP("draw-v1/pick") ‖ LP(S_inspectors) ‖ LP(e) ‖
+    # LP(d) ‖ LP(u32be(p)): the first two, then each department's last two for every p
     pick_field = LP(b"draw-v1/pick") + LP(utf8(s_inspectors))
-    dept_field = {d.dept: LP(utf8(d.dept)) for d in departments}
+    dept_fields = {
+        d.dept: [LP(utf8(d.dept)) + LP(u32be(p)) for p in range(d.per_entity)] for d in departments
+    }
     assignments, unstaffed = [], []
     for e in entity_order:
         team: list[tuple[str, int]] = []
-        entity_field = LP(utf8(e))
+        entity_fields = pick_field + LP(utf8(e))
         for d in departments:
             # the candidates not in E for e: those in 回避 with e, and each one picked for e
-            excluded = avoid.get(e, set()) & candidates[d.dept]
+            excluded = candidates[d.dept] & avoid.get(e, set())
             for p in range(d.per_entity):
-                h = H(pick_field + entity_field + dept_field[d.dept] + LP(u32be(p)))
+                h = H(entity_fields + dept_fields[d.dept][p])
                 picked = _pick(by_load.get(d.dept, {}), excluded, load, d.max_load, h)
                 if picked is None:
                     unstaffed.append({"entity": e, "unmet": {"dept": d.dept, "pick": p}})
@@ -470,7 +474,11 @@ def _pick(
         if max_load is not None and n >= max_load:
             return None  # E is empty
         group = by_load[n]
-        skipped = sorted(bisect.bisect_left(group, i) for i in excluded if load[i] == n)
+        skipped = (
+            sorted(bisect.bisect_left(group, i) for i in excluded if load[i] == n)
+            if excluded
+            else []
+        )
         if len(group) > len(skipped):
             position = int.from_bytes(h, "big") % (len(group) - len(skipped))  # r of step 4
             for s in skipped:
