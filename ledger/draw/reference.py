@@ -129,14 +129,24 @@ def _plain_record(
         _check_fields(kind, record)
         return record
     if kind == ENTITIES:
-        record_id, last, name, stratum, tags = groups[:5]
-        record = {"id": record_id, "last_inspected": last or None, "name": name, "stratum": stratum}
+        record_id, last, name, stratum, tags, _ = groups
+        record = {
+            "id": record_id,
+            "last_inspected": last or None,
+            "name": name,
+            "stratum": stratum,
+            "tags": tags[1:-1].split('","') if tags else [],
+        }
         repeated = (last, stratum, tags)
     else:
-        active, dept, record_id, tags = groups[:4]
-        record = {"active": active == "true", "dept": dept, "id": record_id}
+        active, dept, record_id, tags, _ = groups
+        record = {
+            "active": active == "true",
+            "dept": dept,
+            "id": record_id,
+            "tags": tags[1:-1].split('","') if tags else [],
+        }
         repeated = (dept, tags)
-    record["tags"] = tags[1:-1].split('","') if tags else []
     if repeated not in checked:
         _check_fields(kind, record)
         checked.add(repeated)
@@ -372,17 +382,19 @@ def sample(
         for entity_id in first(s_entities, [i for i, _ in rest], shortfall):
             k[home[entity_id]] += 1
     drawn = {s: first(s_entities, members[s], k[s]) for s in names}  # step 5
+    tickets = {i: ticket(s_entities, i) for s in names for i in drawn[s]}
     strata = [
         {
             "stratum": s,
             "eligible": len(members[s]),
             "k_ratio": k_ratio[s],
             "k": k[s],
-            "drawn": [{"id": i, "ticket": ticket(s_entities, i)} for i in drawn[s]],
+            "drawn": [{"id": i, "ticket": tickets[i]} for i in drawn[s]],
         }
         for s in names
     ]
-    return strata, order(s_entities, [i for s in names for i in drawn[s]])
+    # entity_order: every drawn id, in order under S_entities (§7: by ticket, then UTF-8 id)
+    return strata, sorted(tickets, key=lambda i: (tickets[i], utf8(i)))
 
 
 def match(
