@@ -27,6 +27,7 @@ import bisect
 import datetime as dt
 import functools
 import hashlib
+import heapq
 import itertools
 import json
 import re
@@ -229,7 +230,7 @@ def records(kind: str, data: bytes) -> Iterator[dict[str, Any]]:
         raise MalformedError("快照：应为 bytes")
     if data and not data.endswith(b"\n"):
         raise MalformedError(f"{kind} 快照：文件应以换行符结尾")
-    previous: tuple[str, ...] | None = None  # the sort key of §2
+    previous: tuple[str, ...] = ()  # the sort key of §2 (the empty key sorts first)
     checked: set[tuple[str, ...]] = set()
     for before, text in _pieces(kind, data):
         for number, groups in enumerate(_LINES[kind].findall(text), start=before + 1):
@@ -238,7 +239,7 @@ def records(kind: str, data: bytes) -> Iterator[dict[str, Any]]:
             else:
                 record = _decoded_record(kind, number, groups[-1])
             key = (record["entity"], record["inspector"]) if kind == CONFLICTS else (record["id"],)
-            if previous is not None and not previous < key:
+            if not previous < key:
                 raise MalformedError(f"{kind} 快照：第 {number} 行顺序错误或重复")
             previous = key
             yield record
@@ -299,7 +300,7 @@ def first(seed: str, ids: Sequence[str], k: int) -> list[str]:
         h = state.copy()
         h.update(item_id.encode())
         prefixes.append(_FIRST_FOUR[int.from_bytes(h.digest(), "big") % 10_000])
-    bound = sorted(prefixes)[k - 1]
+    bound = heapq.nsmallest(k, prefixes)[-1]  # the k-th smallest prefix
     return order(seed, [i for i, prefix in zip(ids, prefixes, strict=True) if prefix <= bound])[:k]
 
 
