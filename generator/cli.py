@@ -98,8 +98,9 @@ def check(content_dir: Path) -> None:
 
     content, problems = load_content(content_dir)
     refuse_example_trust(content_dir.parent / "draws", example_site=content.site.example)
-    # The published plans and checklists are the ledger's (docs/site.md §8.1).
-    check_against_ledger(content, content_dir.parent / "draws")
+    # The published plans, checklists, libraries and vocabularies are the ledger's
+    # (docs/site.md §8.1, docs/workflow.md §9, §10).
+    check_against_ledger(content, content_dir.parent / "draws", problems)
     _echo_warnings(problems)
     warn = f"；{len(problems.warnings)} 条警告" if problems.warnings else ""
     click.echo(f"检查通过：{_summary(content)}{warn}")
@@ -163,6 +164,7 @@ def build(content_dir: Path, output: Path | None, preview: bool, show_progress: 
             inputs.plan_history,
             inputs.checklists,
             library=inputs.library,
+            vocabularies=inputs.vocabularies,
             verified=inputs.verified,  # the one audit: the site and ledger/ are made from it
         )
     from generator.site.search import pagefind_available
@@ -170,7 +172,7 @@ def build(content_dir: Path, output: Path | None, preview: bool, show_progress: 
     if not pagefind_available():
         click.echo(
             "警告：未安装站内搜索索引程序 Pagefind（pip install 'gongkai[search]'），本次生成的"
-            "网站没有全文搜索，搜索页只能按统一社会信用代码查询",
+            "网站只能搜索市场主体，不能搜索抽查事项、计划和任务",
             err=True,
         )
     with progress.phase("校验内容并生成网站"):

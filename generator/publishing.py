@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.content.errors import Problems
 from generator.content.model import Content
 from generator.content.results import InspectionResult
 from generator.ledgerops import (
@@ -32,13 +33,19 @@ from generator.workflow.library_ledger import check_published_library, latest_li
 from generator.workflow.published import (
     PublishedChecklist,
     PublishedVersion,
+    PublishedVocabulary,
     checklist_versions,
     library_versions,
     plan_versions,
+    vocabulary_versions,
 )
 from generator.workflow.records import result_from_entry
 from generator.workflow.status import ledger_as_of
 from generator.workflow.timeline import TaskFacts, task_facts
+from generator.workflow.vocabularies import (
+    check_published_vocabularies,
+    warn_unpublished_vocabularies,
+)
 from ledger.draw.library import LIBRARIES
 from ledger.examplekeys import example_tsas, refuse_example_ledger, refuse_example_tsa
 from ledger.verified import VerifiedLedger, verify_ledger
@@ -66,6 +73,8 @@ class LedgerInputs:
     state: LedgerState
     #: Every version of each of the two libraries (docs/workflow.md §9), oldest first.
     library: dict[str, tuple[PublishedVersion, ...]] = field(default_factory=dict)
+    #: Every department's own 检查结果, every version (docs/workflow.md §10).
+    vocabularies: dict[str, PublishedVocabulary] = field(default_factory=dict)
 
 
 def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
@@ -122,6 +131,7 @@ def ledger_inputs(draws: Path, *, example_site: bool) -> LedgerInputs:
         verified,
         state,
         library_versions(state.tasks, bounds, verified.kept.libraries),
+        vocabulary_versions(state.tasks.vocabularies, state.entries, bounds),
     )
 
 
@@ -139,13 +149,15 @@ def refuse_example_trust(draws: Path, *, example_site: bool) -> None:
         refuse_example_tsa(example_tsas(draws, trust.tsas), example_site=example_site)
 
 
-def check_against_ledger(content: Content, draws: Path) -> None:
+def check_against_ledger(content: Content, draws: Path, problems: Problems | None = None) -> None:
     """Require ``content`` to be what the ledger in ``draws`` published last (``gongkai check``;
     the ledger is replayed, not audited, so this is cheap). Does nothing without ``trust.txt``.
+    Warnings (a department's own 检查结果 not published yet) go to ``problems``.
 
     Raises:
-        ContentError: a published plan, or a department's items in ``content/checklist.yaml``,
-            differ from the latest version in the ledger (docs/site.md §8.1).
+        ContentError: a published plan, a department's items in ``content/checklist.yaml``, a
+            library or a department's list in ``content/vocabulary.yaml`` differ from the latest
+            version in the ledger (docs/site.md §8.1, docs/workflow.md §9 and §10).
         LedgerError: the ledger cannot be replayed.
     """
     if not (draws / TRUST_NAME).is_file():
@@ -158,3 +170,7 @@ def check_against_ledger(content: Content, draws: Path) -> None:
     published_checklists(content.items, latest)
     for kind in LIBRARIES:
         check_published_library(content, kind, latest_library(tasks, kind))
+    words = {d: v[-1][1] for d, v in tasks.vocabularies.versions.items()}
+    check_published_vocabularies(content, words)
+    if problems is not None:
+        warn_unpublished_vocabularies(content, tasks.vocabularies, problems)

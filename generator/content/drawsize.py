@@ -69,6 +69,8 @@ class DrawFigures:
     size: DrawSize
     cap_item: InspectionItem | None
     floor_item: InspectionItem | None
+    #: The task's items with a 抽查频次 (docs/content.md §10.4), by id.
+    limited: tuple[InspectionItem, ...] = ()
 
     @property
     def cap_limit(self) -> int | None:
@@ -105,6 +107,8 @@ class DrawFigures:
                 f"；比例下限 {percent(self.floor_item.min_ratio)}（{self.floor_item.id}）"
                 f"至少 {self.floor_limit} 户"
             )
+        for item in self.limited:
+            text += f"；抽查频次（{item.id}）同一检查对象每年最多抽中 {item.frequency} 次"
         return text
 
     def breaches(self) -> list[str]:
@@ -144,7 +148,10 @@ def draw_figures(
     floored = [i for i in own if i.min_ratio is not None]
     cap_item = min(capped, key=lambda i: (i.ratio_cap, i.id)) if capped else None
     floor_item = min(floored, key=lambda i: (-(i.min_ratio or 0), i.id)) if floored else None
-    return DrawFigures(task.id, draw_size(task, counts), cap_item, floor_item)
+    limited = tuple(
+        sorted({i.id: i for i in own if i.frequency is not None}.values(), key=lambda i: i.id)
+    )
+    return DrawFigures(task.id, draw_size(task, counts), cap_item, floor_item, limited)
 
 
 def _items(task: SpotCheckTask, items: Mapping[str, InspectionItem]) -> Iterable[InspectionItem]:

@@ -9,6 +9,7 @@ Layout (docs/content.md gives every field)::
     content/inspectors.{csv,xlsx,yaml}  执法检查人员库
     content/conflicts.yaml        回避 pairs (reasons are private)
     content/plans/*.yaml          年度抽查工作计划, one file per plan
+    content/vocabulary.yaml       本部门检查结果用语 (optional; docs/workflow.md §10)
 
 :func:`load_content` reads everything, collects every problem, and raises one
 :class:`~generator.content.errors.ContentError` listing all errors. It never writes.
@@ -46,6 +47,7 @@ from generator.content.plans import PlanContext, load_plan
 from generator.content.source import Fields, LocDict, LocList, items_of, load_yaml
 from generator.content.tables import read_table
 from generator.content.uscc import CodeStatus, check_uscc
+from generator.content.vocabulary import read_vocabularies
 from generator.content.workdays import packaged, use_local_years
 from ledger.timestamp import TSA_NAME
 
@@ -119,6 +121,7 @@ def load_content(root: Path) -> tuple[Content, Problems]:
     conflicts = _load_conflicts(reader, {e.id for e in entities}, {i.id for i in inspectors})
     ctx = PlanContext(frozenset(dept_ids), {i.id: i for i in items}, entities, inspectors)
     plans = _load_plans(reader, ctx)
+    vocabularies = read_vocabularies(reader.root, frozenset(dept_ids), reader.problems)
     _use_local_holidays(reader)
     reader.problems.drop_cascades(failed)
     reader.problems.raise_if_errors()
@@ -131,6 +134,7 @@ def load_content(root: Path) -> tuple[Content, Problems]:
         inspectors=tuple(inspectors),
         conflicts=tuple(conflicts),
         plans=tuple(plans),
+        vocabularies=vocabularies,
     )
     return content, reader.problems
 

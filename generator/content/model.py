@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Self
 
+from generator.content.vocabulary import OwnVocabulary
 from ledger.draw.library import DRAWABLE_STATUSES, filter_matches
 
 
@@ -288,6 +289,12 @@ class Content:
     conflicts: tuple[Conflict, ...]
     plans: tuple[AnnualPlan, ...]
     pages: tuple[tuple[str, str, str], ...] = field(default=())
+    #: Each department's own 检查结果 in ``content/vocabulary.yaml`` (docs/workflow.md §10).
+    vocabularies: tuple[OwnVocabulary, ...] = field(default=())
+
+    def vocabulary(self, dept_id: str) -> OwnVocabulary | None:
+        """``dept_id``'s list in ``content/vocabulary.yaml``; None if the file lists none."""
+        return next((v for v in self.vocabularies if v.dept == dept_id), None)
 
     def department(self, dept_id: str) -> Department:
         """The department with ``dept_id``; KeyError if unknown (content is validated)."""

@@ -37,7 +37,7 @@ _ROUTED = {("draw", "announce"), ("draw", "reveal"), ("task", "confirm")}
 #: The commands that append one statement of one department (``--request``, docs/signing.md
 #: §11): the lead prepares each as a request, the department signs it in its office.
 _STATEMENTS = {
-    ("checklist", "publish"), ("library", "publish"), ("plan", "publish"), ("task", "invite"), ("task", "reply"),
+    ("checklist", "publish"), ("library", "publish"), ("vocabulary", "publish"), ("plan", "publish"), ("task", "invite"), ("task", "reply"),
     ("draw", "beacon"), ("draw", "run"), ("draw", "replace"), ("followup", "record"),
     ("followup", "close"), ("case", "open"), ("case", "progress"), ("case", "close"),
     ("notice", "copy"), ("notice", "ack"), ("inspector", "enroll"), ("inspector", "revoke"),

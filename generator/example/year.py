@@ -1,7 +1,8 @@
 """Drive the ``gongkai`` CLI through the example county's whole 2024 year (deterministic).
 
 Run ``python -m generator.example.year [--site .]``: it rebuilds ``draws/`` from ``content/``
-with the public example keys, then plays the year — checklists, plan, invitations (one
+with the public example keys, then plays the year — checklists, 卫健's own result vocabulary (two
+versions, its findings recorded under its own words), plan, invitations (one
 partner declines, one never replies), draws with the real drand quicknet round 5358915 (one
 department never reveals), a reserve replacement, confirmation, results imported from filled
 forms (most on time, a few late, a few never published), corrections and follow-ups. Everything is decided by
@@ -57,6 +58,25 @@ VIOLATIONS = {
     "scjg": ("违反市场监管相关规定", "进货查验记录不完整，已下达责令改正通知书，限期15日整改。"),
     "": ("违反本部门相关规定", "安全管理制度落实不到位，已下达责令改正通知书，限期15日整改。"),
 }
+#: The department that records its findings under its own 检查结果 (docs/workflow.md §10).
+OWN_DEPT = "wsjk"
+#: Its version 1 (the words with whether they record a problem), published at the start of the
+#: year; version 2, before the draws, is ``content/vocabulary.yaml`` (one word reworded as a new
+#: word, one added). Its forms are confirmed after version 2, so its results use those words.
+OWN_V1 = (
+    ("从业人员未取得有效健康合格证明", True),
+    ("未按规定设置禁止吸烟警语标志", True),
+    ("公共场所卫生许可证未按规定悬挂", True),
+)
+OWN_V1_AT = "2024-01-08T10:00:00+08:00"
+OWN_V2_AT = "2024-02-21T10:00:00+08:00"
+#: 具体情况 of a finding under each word of version 2 (a result picks one by hash).
+OWN_FINDINGS = {
+    "从业人员未取得有效健康合格证明": "2名从业人员未取得有效健康合格证明，已下达卫生监督意见书，责令限期办理。",
+    "未按规定设置禁止吸烟警语标志": "营业场所未设置禁止吸烟警语标志，已下达卫生监督意见书，责令限期改正。",
+    "未按规定公示卫生许可证和卫生检测信息": "未在显著位置公示卫生许可证和卫生检测信息，已责令限期改正。",
+    "顾客用品用具未按规定清洗消毒保洁": "顾客用品用具清洗消毒记录不全，已下达卫生监督意见书，责令限期改正。",
+}  # fmt: skip
 
 
 def _h(*parts: str) -> int:
@@ -87,6 +107,7 @@ class Year:
         # The two libraries, kept by the organiser (docs/workflow.md §9): draws are derived from it.
         for kind in ("entities", "inspectors"):
             self.gk("library", "publish", kind, "--dept", plan.organiser, "--at", CHECKLIST_TS)
+        self._own_vocabulary_v1()
         self.gk("plan", "publish", plan.id, "--at", "2024-01-10")
         # The ledger is appended in time order (an entry may not be dated before the last one):
         # invitations and replies of all tasks are interleaved by date.
@@ -102,6 +123,9 @@ class Year:
                     (day, 1, ["task", "reply", task_id, "--dept", dept, f"--{decision}", *extra,
                               "--at", day])
                 )  # fmt: skip
+        # 卫健 publishes version 2 of its own 检查结果 (content/vocabulary.yaml) before the draws.
+        steps.append((OWN_V2_AT[:10], 2, ["vocabulary", "publish", "--dept", OWN_DEPT,
+                                           "--at", OWN_V2_AT]))  # fmt: skip
         for _, _, args in sorted(steps, key=lambda step: step[:2]):
             self.gk(*args)
         for task in plan.tasks:
@@ -150,6 +174,20 @@ class Year:
                 "2024-02-27T10:00:00+08:00",
             )
         self._results(content.plans[0].tasks)
+
+    def _own_vocabulary_v1(self) -> None:
+        """卫健 publishes version 1 of its own 检查结果 (:data:`OWN_V1`): the site's
+        ``content/vocabulary.yaml`` holds it while it is published, then version 2 again."""
+        path = self.site / "content" / "vocabulary.yaml"
+        final = path.read_bytes()
+        lines = ["vocabularies:", f"  {OWN_DEPT}:"]
+        for word, problem in OWN_V1:
+            lines += [f"    - word: {word}", f"      problem: {str(problem).lower()}"]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        try:
+            self.gk("vocabulary", "publish", "--dept", OWN_DEPT, "--at", OWN_V1_AT)
+        finally:
+            path.write_bytes(final)
 
     def _participants(self, task: SpotCheckTask) -> list[str]:
         if task.invitation_opens is None:
@@ -234,8 +272,13 @@ class Year:
                       forms.COL_MEASURE: "未发现问题或相关问题已规范、已改正，无需后续处置", forms.COL_STATE: "已完结",
                       forms.COL_CLOSED: completed}  # fmt: skip
         else:
-            # A finding under the department's own rules (docs/domain.md §3.4).
-            category, detail = VIOLATIONS.get(dept, VIOLATIONS[""])
+            # A finding under the department's own rules (docs/domain.md §3.4): 卫健 records it
+            # under its own 检查结果 (docs/workflow.md §10).
+            if dept == OWN_DEPT:
+                category = sorted(OWN_FINDINGS)[_h("finding", *key) % len(OWN_FINDINGS)]
+                detail = OWN_FINDINGS[category]
+            else:
+                category, detail = VIOLATIONS.get(dept, VIOLATIONS[""])
             cells |= {forms.COL_CATEGORIES[0]: category, forms.COL_DETAIL: detail,
                       forms.COL_MEASURE: "违反本部门相关规定，责令改正；后续跟踪由日常监管部门负责", forms.COL_STATE: "未完结"}  # fmt: skip
         return cells

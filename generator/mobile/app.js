@@ -181,7 +181,7 @@
       (v) => (r ? r.inspectors.includes(v) : true), (v) => v === me.inspector);
     fill("f-items", "checkbox", a.items.map((i) => [i.id, i.name]), (v) => (r ? r.items.includes(v) : true));
     fill("f-methods", "checkbox", DATA.methods.map((m) => [m, m]), (v) => (r ? r.methods.includes(v) : v === DATA.methods[0]));
-    fill("f-categories", "checkbox", DATA.categories.map((c) => [c.word, c.word]), (v) => (r ? r.categories.includes(v) : false));
+    fill("f-categories", "checkbox", DATA.categories.map((c) => [c.word, c.dept_word ? `${c.word}（本部门用语）` : c.word]), (v) => (r ? r.categories.includes(v) : false));
     const measure = $("f-measure");
     measure.replaceChildren(...DATA.measures.map((m) => new Option(m, m)));
     const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);

@@ -8,8 +8,10 @@ It draws its QR codes (§5.2) with a vendored copy of the npm package ``qrcode-g
 inlined like its own script. Its data is the department's part of the confirmed task, read
 from the ledger and the content as the result form is (:func:`generator.workflow.forms.form_rows`):
 the drawn businesses with this department's team, the items, the fixed result categories,
-methods and follow-up measures of :mod:`ledger.vocabulary`, and the log origin the phone's
-signatures are bound to. The same inputs give the same bytes.
+methods and follow-up measures of :mod:`ledger.vocabulary`, after the categories the words of the
+department's own vocabulary in force when the app is generated (its latest ``vocabulary.publish``,
+docs/workflow.md §10), and the log origin the phone's signatures are bound to. The same inputs
+give the same bytes.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from generator.content.results import OTHER_RULE_FINDINGS, OWN_RULE_FINDINGS
+from generator.content.results import OTHER_RULE_FINDINGS, OWN_RULE_FINDINGS, findings_in_force
 from generator.errors import WorkflowError
 from generator.mobile.icons import ICON_SIZES, icon_png
 from generator.workflow.actions import find_task
@@ -53,6 +55,9 @@ def app_data(repo: SiteRepo, task_id: str, dept: str) -> dict[str, Any]:
     items = {i.id: i.name for i in repo.content.items}
     own = {c.value for c in OWN_RULE_FINDINGS}
     other = {c.value for c in OTHER_RULE_FINDINGS}
+    book = repo.state().tasks.vocabularies
+    vocabulary = book.in_force(dept)
+    words = findings_in_force(book, dept)
     people: dict[str, str] = {}
     for row in rows:
         people.update(row.inspectors)
@@ -79,7 +84,20 @@ def app_data(repo: SiteRepo, task_id: str, dept: str) -> dict[str, Any]:
         "categories": [
             {"word": c.word, "problem": c.problem, "own": c.word in own, "other": c.word in other}
             for c in RESULT_CATEGORY_TABLE
+        ]
+        + [
+            # The department's own 检查结果 in force now (docs/workflow.md §10): one that records
+            # a problem is a finding under its own rules (what 责令改正 needs), never another's.
+            {
+                "word": f.value,
+                "problem": f.problem_found,
+                "own": f.problem_found,
+                "other": False,
+                "dept_word": True,
+            }
+            for f in words
         ],
+        "vocabulary": vocabulary.version if vocabulary is not None else None,
         "methods": list(INSPECTION_METHODS),
         "measures": list(FOLLOWUP_MEASURES),
     }

@@ -196,9 +196,11 @@ def _check_result(
     team: set[str],
     where: str,
     own: Mapping[str, DeptFinding],
+    version: int | None,
 ) -> None:
     """The rules of docs/mobile.md §6.3 step 4 for one signed result (besides its signatures);
-    ``own``: the department's own 检查结果 in force (docs/workflow.md §10)."""
+    ``own``: the department's own 检查结果 in force (docs/workflow.md §10), of its
+    ``vocabulary.publish`` version ``version`` (None: it has published none)."""
     r = item.result
     for rec in signers:
         if rec.inspector not in team:
@@ -216,10 +218,13 @@ def _check_result(
     for word in r.categories:
         found = ResultCategory.parse(word) or own.get(word)
         if found is None:
-            raise BundleError(
-                f"{where}：检查结果“{word}”不是省级检查结果录入表的用语，也不在本部门生效的"
-                "本部门检查结果用语（vocabulary.publish）中"
-            )
+            in_force = "本部门也未发布本部门检查结果用语（vocabulary.publish）"
+            if version is not None:
+                in_force = (
+                    f"也不在本部门现行的本部门检查结果用语（vocabulary.publish 第 {version} 版）中："
+                    "请按现行版本重新生成移动检查应用，重新录入该结果"
+                )
+            raise BundleError(f"{where}：检查结果“{word}”不是省级检查结果录入表的用语，{in_force}")
         categories.append(found)
     measure = FollowUpMeasure(r.followup.measure)
     if NO_PROBLEM in categories and len(categories) > 1:
@@ -295,7 +300,10 @@ def plan_bundles(repo: SiteRepo, sources: Sequence[Source], dept: str, at: str) 
     }
     assert record.result is not None
     drawn_on, today = china_date(record.result.ts), china_date(at)
-    own = {f.value: f for f in findings_in_force(repo.state().tasks.vocabularies, dept)}
+    book = repo.state().tasks.vocabularies
+    own = {f.value: f for f in findings_in_force(book, dept)}
+    current = book.in_force(dept)
+    version = current.version if current is not None else None
     merged: dict[str, tuple[str, BundleResult]] = {}
     for where, bundle in bundles:
         for i, item in enumerate(bundle.results):
@@ -310,7 +318,8 @@ def plan_bundles(repo: SiteRepo, sources: Sequence[Source], dept: str, at: str) 
             if item.result.entity not in record.drawn:
                 raise BundleError(f"{at_item}：该主体不在任务“{bundle.task_id}”的抽取名单中")
             team = record.teams.get(item.result.entity, {}).get(dept, set())
-            _check_result(item, [keys[s.key] for s in item.sigs], team, at_item, own)
+            signers = [keys[s.key] for s in item.sigs]
+            _check_result(item, signers, team, at_item, own, version)
             if not drawn_on <= item.result.inspected_on <= item.result.completed_on <= today:
                 raise BundleError(f"{at_item}：日期应满足 抽取日 ≤ 检查日期 ≤ 完成日期 ≤ 导入日")
             merged[item.result.entity] = _merge(merged.get(item.result.entity), at_item, item)

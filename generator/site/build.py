@@ -44,6 +44,7 @@ from generator.site import links
 from generator.site.cache import (
     cache_dir_for,
     calendar_key,
+    library_digests,
     load_content_cached,
     load_deadlines,
     load_derived,
@@ -71,7 +72,6 @@ from generator.site.search import (
     pagefind_available,
     run_pagefind,
     search_shards,
-    shard_count,
 )
 from generator.site.templates_dir import default_templates
 from generator.site.urls import base_path, relative_url
@@ -255,7 +255,9 @@ def _build(
     calendar = calendar_key() if cache_dir is not None else None
     deadlines = load_deadlines(cache_dir, calendar) if cache_dir and calendar else None
     if record is not None:  # the content must be what the ledger published (docs/site.md §8.1)
-        record.check_content(content)
+        record.check_content(
+            content, library_digests(content, record.library, cache_dir, content_key)
+        )
     verified = verified_ledger(draws_dir, record)  # the one audit of this build
     # Phase 1 builds many small acyclic objects that live until the end (cache.paused_gc).
     with paused_gc():
@@ -375,7 +377,6 @@ def _shared_key(content: Content, data: SiteData, code_key: str, search: bool) -
         sorted(data.unpublished),
         [(t.task.id, t.task.name) for t in data.tasks],
         search,
-        shard_count(data) if search else 0,
     )
 
 
@@ -447,17 +448,17 @@ def _index_and_commit(
     Raises what :func:`run_pagefind` and the writer's commit raise (the caller aborts)."""
     reindex: set[str] | None = None
     if search:
-        reindex = {b for b, _ in search_shards(data)}
+        reindex = {b for b, _ in search_shards()}
         if not full:
-            reindex &= bundles_for(written, data) | _missing_bundles(writer.target, reindex)
+            reindex &= bundles_for(written) | _missing_bundles(writer.target, reindex)
         if full:
-            run_pagefind(writer.staging, data)
+            run_pagefind(writer.staging)
     if full:
         writer.commit_full()
     else:
         writer.commit_incremental()
         if reindex:
-            run_pagefind(writer.target, data, only=reindex)
+            run_pagefind(writer.target, only=reindex)
     return reindex
 
 

@@ -34,7 +34,11 @@ from generator.content.results import Category, DeptFinding, InspectionResult, R
 from generator.content.workdays import CalendarUnavailableError, publication_deadline
 from generator.site.urls import code_shard, slug
 from generator.workflow.metrics import Figures, Rate, compute_figures
-from generator.workflow.published import PublishedChecklist, PublishedVersion
+from generator.workflow.published import (
+    PublishedChecklist,
+    PublishedVersion,
+    PublishedVocabulary,
+)
 
 if TYPE_CHECKING:
     from ledger.verified import VerifiedLedger
@@ -147,18 +151,25 @@ class LedgerRecord:
     #: build refuses a library in ``content/`` that differs from its latest version.
     library: Mapping[str, tuple[PublishedVersion, ...]] = field(default_factory=dict)
     verified: VerifiedLedger | None = None
+    #: Each department's own 检查结果 the ledger records, every version (docs/workflow.md §10);
+    #: the build refuses a ``content/vocabulary.yaml`` whose list differs from a latest version.
+    vocabularies: Mapping[str, PublishedVocabulary] = field(default_factory=dict)
 
-    def check_content(self, content: Content) -> None:
-        """Require ``content`` to be what the ledger published: every published plan and each
-        department's checklist equal to its latest version (nothing is checked against a
-        ``None`` record).
+    def check_content(self, content: Content, library: Mapping[str, str] | None = None) -> None:
+        """Require ``content`` to be what the ledger published: every published plan, each
+        department's checklist, each library and each department's own 检查结果 equal to its
+        latest version (nothing is checked against a ``None`` record). ``library`` holds the
+        SHA-256 of the content's library documents when the caller has them
+        (``generator.site.cache.library_digests``).
 
         Raises:
-            ContentError: naming the plan or ``content/checklist.yaml`` and the department.
+            ContentError: naming the plan, the library, or ``content/checklist.yaml`` or
+                ``content/vocabulary.yaml`` and the department.
         """
         from generator.workflow.actions import published_plans  # (only with a ledger)
         from generator.workflow.checklists import published_checklists
         from generator.workflow.library_ledger import check_published_library
+        from generator.workflow.vocabularies import check_published_vocabularies
 
         if self.plans is not None:
             published_plans(content.plans, self.plans, {i.id: i for i in content.items})
@@ -167,7 +178,13 @@ class LedgerRecord:
             published_checklists(content.items, recorded)
         for kind, versions in self.library.items():
             latest = versions[-1]
-            check_published_library(content, kind, (latest.version, latest.sha256, latest.dept))
+            check_published_library(
+                content,
+                kind,
+                (latest.version, latest.sha256, latest.dept),
+                (library or {}).get(kind),
+            )
+        check_published_vocabularies(content, {d: v.latest for d, v in self.vocabularies.items()})
 
 
 @dataclass(frozen=True)
@@ -307,6 +324,8 @@ class SiteData:
         self.checklists = None if record.checklists is None else dict(record.checklists)
         #: Every version of each library the ledger records (docs/workflow.md §9).
         self.library_versions = dict(record.library)
+        #: Each department's own 检查结果, every version (docs/workflow.md §10).
+        self.vocabularies = dict(record.vocabularies)
         #: The items with a page: those of a department's latest published checklist (all
         #: items without a ledger).
         self.item_pages = frozenset(

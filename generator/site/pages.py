@@ -25,18 +25,18 @@ from generator.content.model import (
 )
 from generator.content.results import InspectionResult, ResultCategory
 from generator.site import followups
+from generator.site.bizsearch import BLOCK, GROUPS, BizIndex, entity_filters
 from generator.site.charts import bar_chart
 from generator.site.checklists import checklist_pages
 from generator.site.data import ResultRow, SiteData, division_name, ratio_text
 from generator.site.datapages import DataPages
 from generator.site.datasets import DATASETS, ENTITY_FIELDS, datasets, entity_record
-from generator.site.keywords import search_tokens
 from generator.site.opendata import Dataset
 from generator.site.page import BulkPages, Page, digest, html_page
 from generator.site.pagetypes import PageType, page_types, pages_of
-from generator.site.search import search_shards
 from generator.site.templates_dir import default_templates
 from generator.site.urls import PAGE_SIZE, paged
+from generator.site.vocabularies import vocabulary_page
 from generator.workflow.metrics import inspections_by_year, joint_visits
 
 
@@ -189,8 +189,7 @@ class PageSet(DataPages):
         )
         self.add(Page("404.html", "404.html"))
         self.add(html_page("ledger/", "ledger.html"))
-        bundles = [b for b, _ in search_shards(d)][1:]
-        self.add(html_page("search/", "search.html", search_enabled=self.search, bundles=bundles))
+        self.add(html_page("search/", "search.html", pagefind=self.search))
         self.add(html_page("data/", "data.html", datasets=DATASETS))
         self.add(Page("static/style.css", data=lambda: _static("style.css")))
         self.add(Page("static/lookup.js", data=lambda: _static("lookup.js")))
@@ -353,6 +352,55 @@ class PageSet(DataPages):
             produce = functools.partial(_shard_json, ents, members)
             key = self.content_only(f"codes:{shard}", functools.partial(_digest_of, produce))
             self.add(Page(f"search/codes/{shard}.json", key=key, data=produce))
+        self._business_index(bases)
+
+    def _business_index(self, bases: list[str]) -> None:
+        """The businesses' search index ``search/biz/`` (:mod:`generator.site.bizsearch`).
+
+        Keys: the posting shards and the 行政区划/行业 files depend on the entity records only;
+        a document file on its block's records and their results' filter values; the
+        检查结果/年度 files and ``meta.json`` on every business's filter values. (A republish
+        after one new result thus rewrites one document file and a few small files.)"""
+        d = self.d
+        ents = d.content.entities
+        order: list[int] = d.derived["order"]
+        index = BizIndex([ents[i] for i in order], d.by_entity)
+        ents_key = self.content_only(
+            "bizsearch", lambda: digest(self.shared, [bases[i] for i in order])
+        )
+        by_entity = d.by_entity
+        with_rows = {
+            k: tuple(map(tuple, entity_filters(ents[i], by_entity[ents[i].id]).values()))
+            for k, i in enumerate(order)
+            if ents[i].id in by_entity
+        }
+        rows_key = digest(sorted(with_rows.items()))
+        # The records' part of the document files' keys, memoized with the content.
+        blocks = self.memo.get("bizsearch:blocks")
+        if not isinstance(blocks, list) or len(blocks) != index.blocks():
+            blocks = [
+                digest(self.shared, [bases[i] for i in order[k * BLOCK : (k + 1) * BLOCK]])
+                for k in range(index.blocks())
+            ]
+            if self.content_key:
+                self.memo["bizsearch:blocks"] = blocks
+        block_rows: dict[int, list[tuple[int, object]]] = {}
+        for i, values in with_rows.items():
+            block_rows.setdefault(i // BLOCK, []).append((i, values))
+        base = "search/biz/"
+        static = {f"f/{GROUPS.index(g)}.json" for g in ("行政区划", "行业")}  # entity fields only
+        for path in index.files():
+            kind = path.partition("/")[0]
+            if kind == "d":
+                k = int(path[2:-5])
+                key = digest(blocks[k], path, block_rows.get(k, []))
+            elif kind == "p" or path in static:
+                key = digest(ents_key, path)
+            else:
+                key = digest(ents_key, rows_key, path)
+            if kind != "d":
+                self.eager.add(base + path)  # produced once, in the build process
+            self.add(Page(base + path, key=key, data=functools.partial(index.produce, path)))
 
     def _results(self) -> None:
         d = self.d
@@ -402,6 +450,7 @@ class PageSet(DataPages):
                 )
             )
             index_links.append((prefix, title, ""))
+        self.add(vocabulary_page(d))  # the departments' own 检查结果 (docs/workflow.md §10)
         self._archived(
             "results/overdue/",
             d.overdue,
@@ -622,8 +671,6 @@ def _entity_ctx(
         "story": story or followups.EntityStory(),
         "years": list(years.items()),
         "division": division_name(e.division),
-        "filters": _filters(e, rows),
-        "search_tokens": search_tokens([e.name, *e.industries]),
     }
 
 
@@ -683,17 +730,6 @@ def _flat(value: object) -> object:
     if hasattr(value, "__dataclass_fields__"):
         return record_key(value)
     return value
-
-
-def _filters(e: MarketEntity, rows: Sequence[ResultRow]) -> dict[str, list[str]]:
-    current = [r for r in rows if not r.superseded]
-    cats = sorted({c.value for r in current for c in r.result.categories})
-    return {
-        "行政区划": [division_name(e.division)],
-        "行业": sorted(e.industries),
-        "检查结果": cats or ["暂无抽查检查结果"],
-        "年度": sorted({f"{r.year}年" for r in current}),
-    }
 
 
 def _pool_csv(pool: Sequence[MarketEntity]) -> Callable[[], bytes]:

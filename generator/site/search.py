@@ -1,12 +1,8 @@
-"""Search: Pagefind (extended build, which segments Chinese) over the rendered HTML.
-
-Only elements marked ``data-pagefind-body`` are indexed (entity, item, plan and task pages);
-entity pages carry ``data-pagefind-filter`` values for 行政区划, 行业, 检查结果 and 年度, because
-Pagefind does not find whole Chinese compounds reliably (docs/site.md §6). One index of 100k
-pages needs ~11 GiB, so above :data:`SEARCH_SHARD_SIZE` entity pages the index is split into
-bundles by the last character of the code (``pagefind-e0/`` …), merged in the browser with
-``mergeIndex``. The credit-code lookup does not use Pagefind: ``search/codes/<XY>.json`` maps
-the codes ending in ``XY`` to names.
+"""Search: Pagefind (extended build, which segments Chinese) over the checklist, plan and task
+pages (elements marked ``data-pagefind-body``); the businesses are in gongkai's own index
+(:mod:`generator.site.bizsearch`, docs/site.md §6), because Pagefind needed ~110 KiB of memory
+per page and re-indexed thousands of pages after one new result. The credit-code lookup uses
+neither: ``search/codes/<XY>.json`` maps the codes ending in ``XY`` to names.
 
 Values reach the browser as text (docs/site.md §6.1): the index holds the pages' text as
 written by publishers and imported spreadsheets, and Pagefind's stock UI inserts filter values
@@ -25,12 +21,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from generator.site.data import SiteData
 from generator.site.pagefind_canon import canonicalize_bundle
 from generator.site.writer import remove_later
-
-#: Entity pages per Pagefind index shard (docs/site.md §6: one index of 100k pages needs 11 GiB).
-SEARCH_SHARD_SIZE = 20_000
 
 
 def pagefind_available() -> bool:
@@ -58,51 +50,27 @@ STOCK_UI_FILES = (
     "pagefind-highlight.js",
 )
 
-#: Last characters of codes (GB 32100 charset); a character's shard is its index modulo the
-#: number of shards, so a page never moves to another shard while the count stays the same.
-CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-#: Directories whose pages carry ``data-pagefind-body`` besides ``entities/``.
+#: Directories whose pages carry ``data-pagefind-body``: Pagefind indexes only these (a few
+#: hundred pages); businesses are in gongkai's own index (:mod:`generator.site.bizsearch`).
 INDEXED_DIRS = ("checklist/", "plans/", "tasks/")
+#: The one Pagefind bundle and the pages it indexes.
+BUNDLE = "pagefind"
+GLOB = "{checklist,plans,tasks}/**/*.html"
 
 
-def shard_count(data: SiteData) -> int:
-    """How many entity shards the index has (1: one index for the whole site)."""
-    return max(1, -(-len(data.content.entities) // SEARCH_SHARD_SIZE))
+def search_shards() -> list[tuple[str, str]]:
+    """Pagefind runs: (bundle directory, file glob)."""
+    return [(BUNDLE, GLOB)]
 
 
-def search_shards(data: SiteData) -> list[tuple[str, str]]:
-    """Pagefind runs: (bundle directory, file glob). Entity pages are split by the last
-    character of the code when there are more than :data:`SEARCH_SHARD_SIZE` of them."""
-    k = shard_count(data)
-    if k == 1:
-        return [("pagefind", "**/*.html")]
-    out = [("pagefind", "{checklist,plans,tasks}/**/*.html")]
-    for i in range(k):
-        chars = [c for n, c in enumerate(CODE_CHARS) if n % k == i]
-        if i == 0:
-            chars += ["[!" + CODE_CHARS + "]"]  # anything else (lower case, other symbols)
-        out.append((f"pagefind-e{i}", "entities/*{" + ",".join(chars) + "}/index.html"))
-    return out
-
-
-def bundles_for(paths: Iterable[str], data: SiteData) -> set[str]:
+def bundles_for(paths: Iterable[str]) -> set[str]:
     """The bundles that index any of ``paths`` (changed output files)."""
-    k = shard_count(data)
-    out: set[str] = set()
-    for p in paths:
-        if p.startswith("entities/") and p.count("/") == 2 and p.endswith("/index.html"):
-            if k == 1:
-                out.add("pagefind")
-            else:
-                last = p.split("/")[1][-1]
-                n = CODE_CHARS.find(last)
-                out.add(f"pagefind-e{n % k if n >= 0 else 0}")
-        elif p.endswith(".html") and p.startswith(INDEXED_DIRS):
-            out.add("pagefind")
-    return out
+    if any(p.endswith(".html") and p.startswith(INDEXED_DIRS) for p in paths):
+        return {BUNDLE}
+    return set()
 
 
-def run_pagefind(site: Path, data: SiteData, only: Iterable[str] | None = None) -> None:
+def run_pagefind(site: Path, only: Iterable[str] | None = None) -> None:
     """Index the HTML under ``site`` with Pagefind (extended), one bundle per shard (only the
     bundles named in ``only`` when given), each made byte-identical for identical pages by
     :func:`~generator.site.pagefind_canon.canonicalize_bundle` and stripped of Pagefind's stock
@@ -118,7 +86,7 @@ def run_pagefind(site: Path, data: SiteData, only: Iterable[str] | None = None) 
     binary = _pagefind_binary()
     if binary is None:
         raise RuntimeError("未安装 pagefind[extended]，无法生成全文搜索索引")
-    for bundle, glob in search_shards(data):
+    for bundle, glob in search_shards():
         if only is not None and bundle not in only:
             continue
         tmp = Path(tempfile.mkdtemp(prefix=".pagefind-", dir=site.parent))

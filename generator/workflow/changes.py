@@ -1,10 +1,11 @@
 """What changed from one published version to the next, in words (docs/site.md §8.1).
 
 The site lists every version of a department's 抽查事项清单 (``checklist.publish``), of an
-annual plan (``plan.publish``) and of the 检查对象名录库 (``library.publish``) with the changes against the version before it. The changes are
-computed here from what the ledger recorded (the entry's items, the plan blobs, and what the ledger
-audit read of each library blob), never from ``content/``: each line names the item or task and
-the old and new values.
+annual plan (``plan.publish``), of the 检查对象名录库 (``library.publish``) and of a department's own
+检查结果 (``vocabulary.publish``) with the changes against the version before it. The changes are
+computed here from what the ledger recorded (the entry's items, the plan blobs, what the ledger
+audit read of each library blob, the vocabulary entries' words), never from ``content/``: each
+line names the item or task and the old and new values.
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from ledger.dept_vocabulary import Finding
 from ledger.draw.libraryaudit import NAMED, LibraryVersion, RecordChanges
 from ledger.payloads import ChecklistItem
 
-__all__ = ["checklist_changes", "library_changes", "plan_changes", "ratio_words"]
+__all__ = [
+    "checklist_changes",
+    "library_changes",
+    "plan_changes",
+    "ratio_words",
+    "vocabulary_changes",
+]
 
 T = TypeVar("T")
 
@@ -207,3 +215,22 @@ def library_changes(version: LibraryVersion, unit: str) -> tuple[str, ...]:
         if change.total:
             lines.append(f"{word} {change.total} {unit}：{_names(change, unit)}")
     return (*lines, f"共 {version.count} {unit}")
+
+
+def _meaning(problem: bool) -> str:
+    return "发现问题" if problem else "未发现问题"
+
+
+def vocabulary_changes(old: Sequence[Finding] | None, new: Sequence[Finding]) -> tuple[str, ...]:
+    """What a department's vocabulary version (``vocabulary.publish``, docs/workflow.md §10)
+    changed against the one before (``old`` None: the first version): the words removed (no
+    longer accepted in new results), those added, each with its meaning, and a reordering."""
+    if old is None:
+        return (f"首次发布，共 {len(new)} 个用语",)
+    before = {f.word for f in old}
+    after = {f.word for f in new}
+    lines = [f"删去“{f.word}”" for f in old if f.word not in after]
+    lines += [f"新增“{f.word}”（{_meaning(f.problem)}）" for f in new if f.word not in before]
+    if not lines:
+        lines.append("用语未变，仅调整了排列顺序")
+    return (*lines, f"共 {len(new)} 个用语")

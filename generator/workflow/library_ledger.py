@@ -30,6 +30,7 @@ __all__ = [
     "latest_library",
     "library_bytes",
     "library_records",
+    "library_sha256",
     "publish_library",
     "require_library",
 ]
@@ -69,6 +70,11 @@ def library_records(content: Content, kind: str) -> list[LibraryRecord | Inspect
 def library_bytes(content: Content, kind: str) -> bytes:
     """The library document of ``content``'s library ``kind`` (docs/workflow.md §9.1)."""
     return library_document(kind, library_records(content, kind))
+
+
+def library_sha256(content: Content, kind: str) -> str:
+    """The SHA-256 (hex) of :func:`library_bytes`, as ``library.publish`` records it."""
+    return hashlib.sha256(library_bytes(content, kind)).hexdigest()
 
 
 def publish_library(
@@ -123,7 +129,7 @@ def require_library(repo: SiteRepo) -> None:
                 "--dept <部门> 发布，再公告抽取（docs/workflow.md §9）"
             )
         latest = versions[-1].payload
-        if hashlib.sha256(library_bytes(repo.content, kind)).hexdigest() != latest.document.sha256:
+        if library_sha256(repo.content, kind) != latest.document.sha256:
             raise WorkflowError(
                 f"content/ 中的{name}与账本最新发布的{name}（第 {len(versions)} 版）不同："
                 f"请先运行 gongkai library publish {kind} --dept {latest.dept} 发布新版本，再公告抽取"
@@ -141,28 +147,29 @@ def latest_library(tasks: TaskLedger, kind: str) -> tuple[int, str, str] | None:
 
 
 def check_published_library(
-    content: Content, kind: str, recorded: tuple[int, str, str] | None
+    content: Content, kind: str, recorded: tuple[int, str, str] | None, digest: str | None = None
 ) -> None:
     """Require library ``kind`` in ``content/`` to be the latest published version (``gongkai
     check`` and ``gongkai build``: the site's library pages show what the ledger recorded).
 
     ``recorded`` is ``(version, SHA-256, department)`` of the latest ``library.publish`` of
-    ``kind``, or None when the ledger has none (nothing is checked).
+    ``kind``, or None when the ledger has none (nothing is checked). ``digest`` is
+    :func:`library_sha256` of ``content`` and ``kind`` when the caller has it (else computed).
 
     Raises:
         ContentError: naming the library and the fix (exit code 10).
     """
     if recorded is None:
         return
-    version, digest, dept = recorded
-    if hashlib.sha256(library_bytes(content, kind)).hexdigest() == digest:
+    version, published, dept = recorded
+    if (digest or library_sha256(content, kind)) == published:
         return
     name, _ = LIBRARY_NAMES[kind]
     problems = Problems()
     problems.error(
         Location(f"content/{kind}"),
         f"{name}与账本最新发布的{name}（library.publish 第 {version} 版，SHA-256 "
-        f"{digest[:16]}…）不同；网站只公开账本记录的版本：请恢复发布时的内容，或运行 "
+        f"{published[:16]}…）不同；网站只公开账本记录的版本：请恢复发布时的内容，或运行 "
         f"gongkai library publish {kind} --dept {dept} 把修改发布为新版本",
     )
     problems.raise_if_errors()

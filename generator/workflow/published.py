@@ -1,8 +1,9 @@
 """The published versions of checklists and plans, read back from a verified ledger.
 
-The site shows the 抽查事项清单 and the annual plans the ledger proves (docs/site.md §8.1): for each
-department the latest ``checklist.publish`` version with its items, for each plan the latest
-``plan.publish`` version, and for both every version with its entry, the signer's time, the
+The site shows the 抽查事项清单, the annual plans, the two libraries and the departments' own 检查结果
+the ledger proves (docs/site.md §8.1): for each department the latest ``checklist.publish``
+version with its items, for each plan the latest ``plan.publish`` version, for each department
+the latest ``vocabulary.publish`` version with its words, and for all every version with its entry, the signer's time, the
 time an RFC 3161 token proves it was public by (docs/ledger.md §15.4) and what changed
 (:mod:`generator.workflow.changes`).
 """
@@ -14,7 +15,13 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from generator.workflow.changes import checklist_changes, library_changes, plan_changes
+from generator.workflow.changes import (
+    checklist_changes,
+    library_changes,
+    plan_changes,
+    vocabulary_changes,
+)
+from ledger.dept_vocabulary import DeptVocabularies, VocabularyPublish
 from ledger.draw.libraryaudit import LibraryVersion
 from ledger.entries import Entry
 from ledger.payloads import ChecklistItem, ChecklistPublish
@@ -24,9 +31,11 @@ from ledger.timestamp import TimeBounds
 __all__ = [
     "PublishedChecklist",
     "PublishedVersion",
+    "PublishedVocabulary",
     "checklist_versions",
     "library_versions",
     "plan_versions",
+    "vocabulary_versions",
 ]
 
 
@@ -42,7 +51,8 @@ class PublishedVersion:
     dept: str
     #: The signer's claimed time (the entry's ``ts``), UTC.
     signed_at: dt.datetime
-    #: The SHA-256 of the recorded document (the blob).
+    #: The SHA-256 of the recorded document (the blob); empty for an entry without one
+    #: (``vocabulary.publish`` records its words in the entry itself).
     sha256: str
     #: What changed against the version before (the first version says it is the first).
     changes: tuple[str, ...]
@@ -173,4 +183,40 @@ def library_versions(
             )
             for e, v in zip(entries, read, strict=True)
         )
+    return out
+
+
+@dataclass(frozen=True)
+class PublishedVocabulary:
+    """A department's own 检查结果 as the ledger proves them (docs/workflow.md §10): every
+    version, oldest first, with its recorded body (the words, in the recorded order)."""
+
+    dept: str
+    versions: tuple[PublishedVersion, ...]
+    bodies: tuple[VocabularyPublish, ...]
+
+    @property
+    def latest(self) -> VocabularyPublish:
+        """The version in force: what new results of the department may use."""
+        return self.bodies[-1]
+
+
+def vocabulary_versions(
+    book: DeptVocabularies, entries: Sequence[Entry], bounds: TimeBounds
+) -> dict[str, PublishedVocabulary]:
+    """Every department's published vocabulary versions (departments that published none are
+    absent), each with the words it removed and added.
+
+    Precondition: as :func:`checklist_versions`; ``entries`` are the replayed ledger's entries,
+    by log index (``book`` records each version's index).
+    """
+    out: dict[str, PublishedVocabulary] = {}
+    for dept, recorded in sorted(book.versions.items()):
+        versions: list[PublishedVersion] = []
+        previous: VocabularyPublish | None = None
+        for index, body in recorded:
+            changes = vocabulary_changes(previous.findings if previous else None, body.findings)
+            versions.append(_version(entries[index], body.version, "", changes, bounds))
+            previous = body
+        out[dept] = PublishedVocabulary(dept, tuple(versions), tuple(b for _, b in recorded))
     return out

@@ -1,120 +1,60 @@
 """A department's own 检查结果 (docs/workflow.md §10): ``content/vocabulary.yaml`` and its
 publication as a signed ``vocabulary.publish`` version.
 
-``content/vocabulary.yaml`` lists, per department, the findings it records under its own
-categories::
-
-    vocabularies:
-      wsjk:
-        - word: 公共场所卫生许可证未按规定悬挂
-          problem: true
-
-:func:`load_vocabulary` reads one department's list with located Chinese errors (every check
-the verifier makes on a ``vocabulary.publish`` body is made here first, so no writer builds a
-body the ledger would refuse); :func:`publish_vocabulary` records it as the department's next
-version, as ``gongkai checklist publish`` does for the 抽查事项清单 (docs/workflow.md §8).
+The file is read with the rest of the content (:mod:`generator.content.vocabulary`, located
+Chinese errors). :func:`publish_vocabulary` records one department's list as its next version, as
+``gongkai checklist publish`` does for the 抽查事项清单 (docs/workflow.md §8);
+:func:`check_published_vocabularies` refuses a file that differs from what the ledger published
+last (``gongkai check`` and ``gongkai build``, as for the libraries, §9).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
 
 from generator import entryids
-from generator.content.errors import Location, Problems, display_path
-from generator.content.source import Fields, LocDict, LocList, items_of, load_yaml
+from generator.content.errors import Location, Problems
+from generator.content.model import Content
+from generator.content.vocabulary import VOCABULARY_FILE, OwnVocabulary, read_vocabularies
 from generator.errors import WorkflowError
 from generator.workflow.site import SiteRepo
 from ledger.checkpoint import Checkpoint
-from ledger.dept_vocabulary import BASE_PROBLEM, MAX_WORD, SEPARATORS, Finding, VocabularyPublish
+from ledger.dept_vocabulary import DeptVocabularies, Finding, VocabularyPublish
 from ledger.payloads import sign
-from ledger.schema import BodyError, parse
 
-__all__ = ["VOCABULARY_FILE", "load_vocabulary", "publish_vocabulary"]
+__all__ = [
+    "VOCABULARY_FILE",
+    "check_published_vocabularies",
+    "load_vocabulary",
+    "publish_vocabulary",
+    "warn_unpublished_vocabularies",
+]
 
-#: The file, in ``content/``.
-VOCABULARY_FILE: Final = "vocabulary.yaml"
+_SHOWN = f"content/{VOCABULARY_FILE}"
 
 
 def load_vocabulary(content: Path, dept: str, dept_ids: frozenset[str]) -> tuple[Finding, ...]:
-    """``dept``'s own findings in ``content/vocabulary.yaml``, in file order.
-
-    Every department's list is checked (a mistake elsewhere in the file is reported too): the
-    key is a department of ``content/departments.yaml``; each finding has a ``word`` (at most
-    :data:`~ledger.dept_vocabulary.MAX_WORD` characters, on one line, none of
-    :data:`~ledger.dept_vocabulary.SEPARATORS`, not a word of the provincial form, not
-    repeated) and a boolean ``problem``.
+    """``dept``'s own findings in ``content/vocabulary.yaml``, in file order (every
+    department's list is checked: a mistake elsewhere in the file is reported too).
 
     Raises:
-        ContentError: with every located problem (file:line: field).
+        ContentError: the file is missing, or with every located problem (file:line: field).
         WorkflowError: the file has no findings for ``dept``.
     """
     problems = Problems()
-    path = content / VOCABULARY_FILE
-    shown = display_path(path, content)
-    if not path.exists():
-        problems.error(Location(shown), "缺少文件（本部门检查结果用语，docs/workflow.md §10）")
-        problems.raise_if_errors()
-    data = load_yaml(path, shown, problems)
-    found: dict[str, tuple[Finding, ...]] = {}
-    if isinstance(data, LocDict):
-        top = Fields(data, shown, "", problems)
-        depts = top.mapping("vocabularies")
-        top.finish()
-        fields = Fields(depts if depts is not None else LocDict(), shown, "vocabularies", problems)
-        for key in fields.data:
-            if key not in dept_ids:
-                fields.error(key, f"部门“{key}”不在 content/departments.yaml 中")
-            found[str(key)] = _dept_findings(fields, key)
-    elif data is not None:
-        problems.error(Location(shown, 1), "文件顶层应为映射（键: 值）")
+    if not (content / VOCABULARY_FILE).exists():
+        problems.error(Location(_SHOWN), "缺少文件（本部门检查结果用语，docs/workflow.md §10）")
+    found = read_vocabularies(content, dept_ids, problems)
     problems.raise_if_errors()
-    if not found.get(dept):
-        raise WorkflowError(f"{shown} 中没有部门“{dept}”的本部门检查结果用语")
-    return found[dept]
+    return _findings_of(found, dept)
 
 
-def _dept_findings(depts: Fields, dept: str) -> tuple[Finding, ...]:
-    """The findings of one department's list (problems recorded in ``depts.problems``)."""
-    seq = depts.sequence(dept)
-    out: list[Finding] = []
-    seen: dict[str, int] = {}
-    prefix = f"vocabularies.{dept}"
-    for _, f in items_of(
-        seq if seq is not None else LocList(), depts.shown, prefix, depts.problems
-    ):
-        word = f.text("word", max_len=MAX_WORD)
-        if "problem" not in f.data:
-            f.error("problem", "缺少必填字段（true：记录发现的问题；false：未发现问题）")
-        problem = f.boolean("problem", default=False)
-        f.finish()
-        if word is None:
-            continue
-        why = _word_problem(word, seen)
-        if why is not None:
-            f.error("word", why)
-            continue
-        try:
-            out.append(parse(Finding, {"word": word, "problem": problem}))
-        except BodyError as exc:  # what the two checks above do not cover (the ledger's rule)
-            f.error("word", f"不能作为检查结果用语：{exc.reason}")
-            continue
-        seen[word] = f.loc("word").line
-    return tuple(out)
-
-
-def _word_problem(word: str, seen: dict[str, int]) -> str | None:
-    """Why ``word`` cannot be a department's own word, or None."""
-    if "\n" in word:
-        return "不能换行"
-    bad = [ch for ch in SEPARATORS if ch in word]
-    if bad:
-        return f"不能含有“{'”“'.join(bad)}”（录入表以这些符号分隔多项检查结果）"
-    if word in BASE_PROBLEM:
-        return f"“{word}”是省级检查结果录入表的用语，各部门都可使用，不必也不能另行发布"
-    if word in seen:
-        return f"用语“{word}”重复（首次出现在第 {seen[word]} 行）"
-    return None
+def _findings_of(found: tuple[OwnVocabulary, ...], dept: str) -> tuple[Finding, ...]:
+    own = next((v for v in found if v.dept == dept), None)
+    if own is None or not own.findings:
+        raise WorkflowError(f"{_SHOWN} 中没有部门“{dept}”的本部门检查结果用语")
+    return own.findings
 
 
 def publish_vocabulary(
@@ -123,14 +63,17 @@ def publish_vocabulary(
     """Record the next version of ``dept``'s own 检查结果; return the checkpoint and the version.
 
     Raises:
-        ContentError: ``content/vocabulary.yaml`` is missing or has errors.
+        ContentError: ``content/vocabulary.yaml`` is missing (the rest of the content, the file
+            included, was checked when ``repo`` was opened).
         WorkflowError: it has no findings for ``dept``, they are unchanged since the last
             version, or a word already published would change whether it records a problem.
     """
     dept_ids = frozenset(d.id for d in repo.content.departments)
     if dept not in dept_ids:
         raise WorkflowError(f"部门“{dept}”不在 content/departments.yaml 中")
-    findings = load_vocabulary(repo.root / "content", dept, dept_ids)
+    if not (repo.root / "content" / VOCABULARY_FILE).exists():
+        load_vocabulary(repo.root / "content", dept, dept_ids)  # raises: the file is missing
+    findings = _findings_of(repo.content.vocabularies, dept)
     book = repo.state().tasks.vocabularies
     current = book.in_force(dept)
     if current is not None and current.findings == findings:
@@ -154,3 +97,64 @@ def publish_vocabulary(
     )
     line = sign(repo.trust.origin, body, [repo.signer(dept, key)])
     return repo.append([line], repo.log_signer(log_key)), version
+
+
+def _difference(own: OwnVocabulary | None, recorded: VocabularyPublish) -> str | None:
+    """Where and how ``own`` (the file's list) first differs from ``recorded``; None if equal."""
+    field = f"vocabularies.{recorded.dept}"
+    if own is None:
+        return "文件中没有该部门的用语"
+    for i, (mine, theirs) in enumerate(zip(own.findings, recorded.findings, strict=False)):
+        if mine != theirs:
+            return (
+                f"{field}[{i}]（第 {own.lines[i]} 行）为“{mine.word}”（problem: "
+                f"{str(mine.problem).lower()}），账本为“{theirs.word}”（problem: "
+                f"{str(theirs.problem).lower()}）"
+            )
+    n, m = len(own.findings), len(recorded.findings)
+    if n > m:
+        return f"{field}[{m}]（第 {own.lines[m]} 行）“{own.findings[m].word}”不在账本记录的版本中"
+    if n < m:
+        return f"账本记录的版本还有第 {n + 1} 项“{recorded.findings[n].word}”，文件中没有"
+    return None
+
+
+def check_published_vocabularies(content: Content, latest: Mapping[str, VocabularyPublish]) -> None:
+    """Require each department's list in ``content/vocabulary.yaml`` to be the version the
+    ledger published last (``gongkai check`` and ``gongkai build``: the site shows what the
+    ledger recorded, docs/workflow.md §10). ``latest``: each department's latest
+    ``vocabulary.publish`` body, from the site's replayed ledger. A department that has published
+    no version is not checked here (:func:`warn_unpublished_vocabularies` names it).
+
+    Raises:
+        ContentError: naming the file, the line and field of each department whose list differs
+            (or is missing), the version and the fix (exit code 10).
+    """
+    problems = Problems()
+    for dept, recorded in sorted(latest.items()):
+        own = content.vocabulary(dept)
+        how = _difference(own, recorded)
+        if how is None:
+            continue
+        where = Location(_SHOWN, own.line if own else 0, f"vocabularies.{dept}")
+        problems.error(
+            where,
+            f"部门“{dept}”的本部门检查结果用语与账本最新发布的版本（vocabulary.publish 第 "
+            f"{recorded.version} 版）不同：{how}；网站只公开账本记录的版本：请恢复发布时的内容，"
+            f"或运行 gongkai vocabulary publish --dept {dept} 把修改发布为新版本",
+        )
+    problems.raise_if_errors()
+
+
+def warn_unpublished_vocabularies(
+    content: Content, book: DeptVocabularies, problems: Problems
+) -> None:
+    """Warn (in ``problems``) of each department listed in ``content/vocabulary.yaml`` that has
+    published no version yet: until it does, its forms and imports accept none of those words."""
+    for v in content.vocabularies:
+        if v.dept not in book.versions:
+            problems.warning(
+                Location(_SHOWN, v.line, f"vocabularies.{v.dept}"),
+                f"部门“{v.dept}”的本部门检查结果用语尚未记入账本：发布之前，录入表和导入都不接受"
+                f"这些用语（gongkai vocabulary publish --dept {v.dept}）",
+            )

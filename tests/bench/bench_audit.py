@@ -33,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import scale_county
 
-ROOT = Path(__file__).resolve().parents[2]
 N = int(os.environ.get("GONGKAI_BENCH_N", "100000"))
 ROUNDS = int(os.environ.get("GONGKAI_BENCH_ROUNDS", "5"))
 
@@ -47,22 +46,10 @@ print(time.perf_counter() - start)
 """
 
 
-def _versions() -> list[tuple[str, Path]]:
-    spec = os.environ.get("GONGKAI_BENCH_CODE", "")
-    if not spec:
-        return [("this", ROOT)]
-    out = []
-    for part in spec.split(","):
-        name, _, path = part.partition("=")
-        out.append((name, Path(path).resolve()))
-    return out
-
-
 def _timed(code: Path, draws: Path) -> float:
-    env = {**os.environ, "PYTHONPATH": str(code)}
     done = subprocess.run(  # this interpreter, our script
         [sys.executable, "-c", TIMED, str(draws)],
-        env=env,
+        env=scale_county.code_env(code),
         cwd=code,
         check=True,
         capture_output=True,
@@ -81,7 +68,7 @@ def _spread(values: list[float]) -> dict[str, float]:
 
 def test_ledger_inputs(benchmark: BenchmarkFixture) -> None:
     draws = scale_county.county(N) / "site" / "draws"
-    versions = _versions()
+    versions = scale_county.code_versions()
     times: dict[str, list[float]] = {name: [] for name, _ in versions}
     loads: list[float] = []
 

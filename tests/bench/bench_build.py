@@ -14,7 +14,9 @@ Pagefind search index (when installed).
 - ``test_republish_one_result``: ``GONGKAI_BENCH_ROUNDS`` (default 5) rounds, each importing one
   new result with ``gongkai results import`` (not timed) and then timing ``gongkai build`` into
   the existing site; finally a full cold build of the same ledger must give byte-identical
-  files.
+  files. ``GONGKAI_BENCH_CODE`` (``name=path,…``, see ``scale_county.code_versions``) compares
+  code versions in the same run: each republishes its own site after every import, in an
+  order that rotates, and the ratios to the first version are taken round by round.
 
 Run: ``make bench`` or ``.venv/bin/python -m pytest tests/bench/bench_build.py -o addopts=""
 -o python_files="bench_*.py" --benchmark-only -s``.
@@ -40,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import scale_county
 from bench_site import make_hugo, run_measured
+from scale_county import code_env
 
 N = int(os.environ.get("GONGKAI_BENCH_N", "100000"))
 PAIRS = int(os.environ.get("GONGKAI_BENCH_PAIRS", "5"))
@@ -132,39 +135,54 @@ def _same_tree(a: Path, b: Path) -> list[str]:
 
 def test_republish_one_result(benchmark: BenchmarkFixture, tmp_path: Path) -> None:
     root = _site_copy(tmp_path)
-    site = tmp_path / "_site"
-    run_measured(_gongkai(root, "build", "--output", str(site)), root)
+    versions = scale_county.code_versions()
+    sites = {name: tmp_path / f"_site-{name}" for name, _ in versions}
+    for name, code in versions:
+        run_measured(_gongkai(root, "build", "--output", str(sites[name])), root, code_env(code))
     os.sync()  # a republish comes long after the full build, not during its write-back
     env_key = root / "office-scjg" / "scjgj.yichuan.test_gongkai_dept_scjg_1.key"
-    walls: list[float] = []
+    walls: dict[str, list[float]] = {name: [] for name, _ in versions}
     loads: list[float] = []
     form = scale_county.one_more_result(root)
     county = scale_county.kit.County(root)
 
     def republish() -> None:
         # One new result (the first round) or one corrected result (later rounds): each round
-        # appends exactly one result entry.
-        if walls:
-            scale_county.correct_last(form, len(walls))
+        # appends exactly one result entry, then every code version republishes its own site
+        # (in an order that rotates, so that all see the same machine load).
+        if loads:
+            scale_county.correct_last(form, len(loads))
         county.run("results", "import", scale_county.TASK, str(form), "--dept", "scjg",
                    "--site", str(root / "site"), "--key", str(env_key),
-                   "--at", f"2023-11-2{1 + len(walls)}")  # fmt: skip
-        start = time.perf_counter()
-        run_measured(_gongkai(root, "build", "--output", str(site)), root)
-        walls.append(time.perf_counter() - start)
+                   "--at", f"2023-11-2{1 + len(loads)}")  # fmt: skip
+        shift = len(loads) % len(versions)
+        for name, code in versions[shift:] + versions[:shift]:
+            start = time.perf_counter()
+            run_measured(
+                _gongkai(root, "build", "--output", str(sites[name])), root, code_env(code)
+            )
+            walls[name].append(time.perf_counter() - start)
         loads.append(os.getloadavg()[0])
 
     benchmark.pedantic(republish, rounds=ROUNDS, iterations=1)
-    fresh = tmp_path / "_fresh"
-    run_measured(_gongkai(root, "build", "--output", str(fresh)), root)
-    differ = _same_tree(site, fresh)
+    differ: dict[str, list[str]] = {}
+    for name, code in versions:
+        fresh = tmp_path / f"_fresh-{name}"
+        run_measured(_gongkai(root, "build", "--output", str(fresh)), root, code_env(code))
+        differ[name] = _same_tree(sites[name], fresh)
+    first = versions[0][0]
     figures = {
         "entities": N,
-        "rounds": len(walls),
-        "republish_s": _spread(walls),
+        "rounds": len(loads),
+        "republish_s": {name: _spread(values) for name, values in walls.items()},
+        "ratio_to_" + first: {
+            name: _spread([t / b for t, b in zip(values, walls[first], strict=True)])
+            for name, values in walls.items()
+            if name != first
+        },
         "load_average_1min": _spread(loads),
-        "differing_files_vs_full_build": len(differ),
+        "differing_files_vs_full_build": {name: len(d) for name, d in differ.items()},
     }
     benchmark.extra_info.update(figures)
     print(json.dumps(figures, ensure_ascii=False, indent=2))
-    assert not differ, differ[:20]
+    assert not any(differ.values()), {name: d[:20] for name, d in differ.items()}

@@ -154,13 +154,16 @@ def make_hugo(dest: Path, codes: list[str]) -> None:
         (dest / "content" / "entities" / f"{code}.md").write_text(body, encoding="utf-8")
 
 
-def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
-    """Run ``cmd``; return (wall seconds, peak summed RSS, peak summed PSS of the process tree).
+def run_measured(
+    cmd: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[float, int, int]:
+    """Run ``cmd`` (in ``env``, default this process's environment); return (wall seconds, peak
+    summed RSS, peak summed PSS of the process tree).
 
     RSS counts pages shared by forked workers once per process; PSS splits them, so it is the
     fair total for a parent with workers (both are reported)."""
     start = time.perf_counter()
-    proc = psutil.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = psutil.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_rss = peak_pss = 0
     tick = 0
     while proc.poll() is None:

@@ -125,6 +125,25 @@ def county(n: int) -> Path:
     return root
 
 
+def code_versions() -> list[tuple[str, Path]]:
+    """The gongkai code versions a benchmark compares in one run: ``GONGKAI_BENCH_CODE`` as
+    ``name=path,name=path`` (each path a checkout with the C accelerators copied in), by
+    default this checkout alone. A version runs with ``PYTHONPATH`` set to its path."""
+    spec = os.environ.get("GONGKAI_BENCH_CODE", "")
+    if not spec:
+        return [("this", ROOT)]
+    out = []
+    for part in spec.split(","):
+        name, _, path = part.partition("=")
+        out.append((name, Path(path).resolve()))
+    return out
+
+
+def code_env(code: Path) -> dict[str, str]:
+    """This process's environment with ``PYTHONPATH`` naming the checkout ``code``."""
+    return {**os.environ, "PYTHONPATH": str(code)}
+
+
 def one_more_result(root: Path) -> Path:
     """Fill the last drawn business's row of the form (left empty by :func:`build`) and return
     the form, ready for ``gongkai results import``: one new result."""

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -88,22 +89,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from _serve(out)
 
 
-@pytest.fixture(scope="module")
-def sharded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The mini site with its search index split into entity shards of 10 pages."""
-    import generator.site.search as search
-
-    out = tmp_path_factory.mktemp("e2e-sharded") / "site"
-    saved = search.SEARCH_SHARD_SIZE
-    search.SEARCH_SHARD_SIZE = 10
-    try:
-        build_mini(out, search=True)
-    finally:
-        search.SEARCH_SHARD_SIZE = saved
-    assert (out / "pagefind-e2").is_dir()
-    yield from _serve(out)
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     pg = browser.new_page(viewport={"width": 1000, "height": 800})
@@ -144,16 +129,51 @@ def test_search_chinese_query(site: str, page: Page) -> None:
 
 
 @pytest.mark.parametrize(
-    ("query", "code"), [("烧烤", "92620823GK0000069K"), ("面馆", "92620823GK00000266")]
+    ("query", "code"),
+    [
+        ("烧烤", "92620823GK0000069K"),
+        ("示例面馆", "92620823GK00000266"),
+        ("92620823gk00000266", "92620823GK00000266"),
+    ],
 )
-def test_search_merges_sharded_indexes(
-    sharded_site: str, page: Page, query: str, code: str
+def test_search_finds_businesses_by_name_and_code(
+    site: str, page: Page, query: str, code: str
 ) -> None:
-    page.goto(sharded_site + "search/")
+    page.goto(site + "search/")
     page.locator("#search-q").fill(query)
     link = page.locator(f".search-result-link[href*='{code}']").first
     link.wait_for(timeout=10_000)
-    assert query in link.inner_text()
+    assert code in (page.locator(".search-result").first.inner_text())
+
+
+def test_search_link_with_a_query_searches_for_it(site: str, page: Page) -> None:
+    """/search/?q=… (a shared link, or the form submitted without script) runs that search."""
+    page.goto(site + "search/?q=" + quote("示例面馆"))
+    link = page.locator(".search-result-link[href*='92620823GK00000266']").first
+    link.wait_for(timeout=10_000)
+    assert page.locator("#search-q").input_value() == "示例面馆"
+
+
+def test_search_filters_businesses(site: str, page: Page) -> None:
+    """A filter alone lists the businesses with that value (counts per value after a query)."""
+    page.goto(site + "search/")
+    page.locator("#search-q:enabled").wait_for(timeout=10_000)
+    page.locator("summary", has_text="行政区划").click()
+    page.locator("label", has_text="灵台县").locator("input").check()
+    page.locator(".search-status", has_text="找到").wait_for(timeout=10_000)
+    links = page.locator(".search-result-link")
+    assert links.count() >= 1
+    for text in page.locator(".search-result-excerpt").all_inner_texts():
+        assert "灵台县" in text
+    page.locator("#search-q").fill("示例")
+    page.locator(".search-status", has_text="找到").wait_for(timeout=10_000)
+    assert "（" in page.locator("label", has_text="灵台县").inner_text()
+
+
+def test_search_refuses_one_character_for_businesses(site: str, page: Page) -> None:
+    page.goto(site + "search/")
+    page.locator("#search-q").fill("面")
+    page.locator(".search-status", has_text="两个连续的汉字").wait_for(timeout=10_000)
 
 
 def test_search_credit_code_lookup(site: str, page: Page) -> None:

@@ -50,6 +50,8 @@ PAGES = [
     "results/dept/scjg/",
     "results/industry/",
     "results/category/",
+    "results/category/wsjk-4/",
+    "results/vocabulary/",
     "results/task/2024-YYYC-CY/",
     "results/year/2024/",
     "results/overdue/",
@@ -136,6 +138,21 @@ def test_every_page_type_fits_a_phone(example_url: str, browser: Browser) -> Non
         if small:
             problems.append(f"{path or '/'}：{len(small)} 个图表标签小于 12 px（{min(small):.1f}）")
     assert not problems, "\n".join(problems)
+
+
+def test_the_vocabulary_page_reads_on_a_360_px_phone(example_url: str, browser: Browser) -> None:
+    """The departments' own 检查结果 and their versions (docs/workflow.md §10) on the narrowest
+    common phone: no sideways scrolling, no cell squeezed to one or two characters a line."""
+    narrow: ViewportSize = {"width": 360, "height": 740}
+    m = _measure(browser, example_url + "results/vocabulary/", narrow)
+    assert m["width"] <= narrow["width"], m
+    assert m["narrow"] == [], m
+    page = browser.new_page(viewport=narrow)
+    try:
+        page.goto(example_url + "results/vocabulary/")
+        assert page.locator("main table tbody tr").count() >= 6  # 4 words, 2 versions
+    finally:
+        page.close()
 
 
 def test_results_page_is_not_much_taller_on_a_phone(example_url: str, browser: Browser) -> None:

@@ -15,8 +15,15 @@ from pathlib import Path
 
 from generator.content.loader import load_content
 from generator.content.model import ItemClass
-from generator.content.results import FollowUpMeasure, ResultCategory, measure_mismatch
+from generator.content.results import (
+    Category,
+    DeptFinding,
+    FollowUpMeasure,
+    ResultCategory,
+    measure_mismatch,
+)
 from generator.content.workdays import is_workday
+from ledger.vocabulary import RESULT_CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[2]
 UNREACHABLE = "通过登记的住所（经营场所）无法联系"
@@ -57,11 +64,26 @@ def test_a_joint_team_visits_each_business_once_and_sees_the_same_thing() -> Non
     assert any(True in v for v in unreachable.values())  # the story has such a business
 
 
+def _own_words(bodies: list[dict]) -> dict[str, dict[str, bool]]:
+    """Each department's published words → whether they record a problem (docs/workflow.md §10)."""
+    words: dict[str, dict[str, bool]] = defaultdict(dict)
+    for b in bodies:
+        if b["type"] == "vocabulary.publish":
+            for f in b["findings"]:
+                words[b["dept"]].setdefault(f["word"], f["problem"])
+    return words
+
+
 def test_categories_and_measures_agree() -> None:
-    current, _ = _current_results()
+    current, bodies = _current_results()
+    own = _own_words(bodies)
     for key, r in current.items():
         measure = FollowUpMeasure(r["followup"]["measure"])
-        categories = [ResultCategory(c) for c in r["categories"]]
+        dept = key[1]
+        categories: list[Category] = [
+            DeptFinding(dept, c, f"{dept}-0", own[dept][c]) if c in own[dept] else ResultCategory(c)
+            for c in r["categories"]
+        ]
         assert measure_mismatch(measure, categories) is None, (key, r)
     # No pre-2018 wording for new results, and partner departments use their own category.
     words = {c for r in current.values() for c in r["categories"]}
@@ -71,6 +93,50 @@ def test_categories_and_measures_agree() -> None:
         "违反质量技术监督相关规定",
     }
     assert {"违反市场监管相关规定", "违反本部门相关规定"} <= words
+
+
+def test_health_records_its_findings_under_its_own_words() -> None:
+    """卫健 publishes its own 检查结果 twice (docs/workflow.md §10) and records its findings
+    under the words in force when it imports them, never as the catch-all of the form."""
+    current, bodies = _current_results()
+    versions = [b for b in bodies if b["type"] == "vocabulary.publish"]
+    assert [(b["dept"], b["version"]) for b in versions] == [("wsjk", 1), ("wsjk", 2)]
+    in_force = {f["word"] for f in versions[-1]["findings"]}
+    assert in_force != {f["word"] for f in versions[0]["findings"]}
+    draws = [b["ts"] for b in bodies if b["type"] == "draw.announce"]
+    assert versions[-1]["ts"] < min(draws)  # the forms, confirmed later, offer version 2
+    wsjk = [c for (_, d, _), r in current.items() if d == "wsjk" for c in r["categories"]]
+    assert set(wsjk) & in_force
+    assert "违反本部门相关规定" not in wsjk
+    assert {c for c in wsjk if c not in RESULT_CATEGORIES} <= in_force
+
+
+def _blob(sha256: str) -> dict:
+    data: dict = json.loads((ROOT / "draws" / "blobs" / "sha256" / sha256).read_bytes())
+    return data
+
+
+def test_draws_respect_the_yearly_frequency_of_each_item() -> None:
+    """抽查频次 (docs/content.md §10.4): no business is drawn, in the plan year, by more tasks
+    inspecting an item than the item's frequency allows (read from the recorded plan)."""
+    _, bodies = _current_results()
+    plan = _blob(next(b for b in bodies if b["type"] == "plan.publish")["document"]["sha256"])
+    limits = {i: r["frequency"] for i, r in plan["item_rules"].items() if r["frequency"]}
+    assert limits == {"SJ-DJ-01": 1}
+    drawn: dict[str, set[str]] = {}
+    for b in bodies:
+        if b["type"] == "draw.result":
+            drawn[b["task_id"]] = {a["entity"] for a in _blob(b["result"]["sha256"])["assignments"]}
+        elif b["type"] == "draw.replace":
+            drawn[b["task_id"]] = drawn[b["task_id"]] - {b["removed"]} | {b["replacement"]["id"]}
+    times: dict[tuple[str, str], int] = defaultdict(int)
+    for task in plan["tasks"]:
+        items = {i for part in task["parts"] for i in part["items"]} & set(limits)
+        for entity in drawn[task["id"]]:
+            for item in items:
+                times[(entity, item)] += 1
+    assert times  # the limited item is inspected by a task
+    assert {k: n for k, n in times.items() if n > limits[k[1]]} == {}
 
 
 def test_a_re_inspection_closes_only_an_order_to_correct() -> None:

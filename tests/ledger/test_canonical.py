@@ -227,6 +227,7 @@ def test_fast_and_slow_paths_agree(value: Any) -> None:
 
 
 def _only_malformed(data: bytes) -> None:
+    _same_with_and_without_msgspec(data)
     try:
         value = loads(data)
     except MalformedError:
@@ -241,14 +242,13 @@ def test_fuzz_random_bytes(data: bytes) -> None:
 
 
 @settings(max_examples=1000, deadline=None)
-@given(st.text(alphabet='{}[]",:0123456789-.eE\\u tfnrl aé中\x00\x7f', max_size=40))
+@given(st.text(alphabet='{}[]",:0123456789-.eE\\u tfnrl aé中😀\x00\x7f', max_size=40))
 def test_fuzz_json_like_text(text: str) -> None:
     _only_malformed(text.encode("utf-8", "surrogatepass"))
 
 
-@settings(max_examples=300, deadline=None)
-@given(json_values, st.data())
-def test_fuzz_single_byte_mutations_of_valid_lines(value: Any, data: st.DataObject) -> None:
+def _mutated(value: Any, data: st.DataObject) -> bytes:
+    """``dumps(value)`` with one byte replaced, inserted or deleted (drawn from ``data``)."""
     text = bytearray(dumps(value))
     pos = data.draw(st.integers(min_value=0, max_value=len(text)), label="pos")
     byte = data.draw(st.integers(min_value=0, max_value=255), label="byte")
@@ -260,7 +260,13 @@ def test_fuzz_single_byte_mutations_of_valid_lines(value: Any, data: st.DataObje
             text[pos] = byte
         else:
             del text[pos]
-    _only_malformed(bytes(text))
+    return bytes(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values, st.data())
+def test_fuzz_single_byte_mutations_of_valid_lines(value: Any, data: st.DataObject) -> None:
+    _only_malformed(_mutated(value, data))
 
 
 def test_every_single_byte_mutation_of_an_entry() -> None:
@@ -501,3 +507,154 @@ def test_chinese_punctuation_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch
     assert loads(text.encode())["a"] == 2
     with pytest.raises(AssertionError):  # a supplementary character still goes the slow way
         loads('{"a":"𠀀"}'.encode())
+
+
+# --- the msgspec fast path of loads ------------------------------------------------------------
+
+
+def _outcome(data: bytes, *, fast: bool) -> tuple[str, Any]:
+    """``loads(data)`` with or without msgspec's fast path: ("ok", canonical bytes) or
+    ("error", message)."""
+    from ledger import canonical
+
+    saved = canonical._FAST_DECODE
+    if not fast:
+        canonical._FAST_DECODE = None
+    try:
+        return ("ok", dumps(loads(data)))
+    except MalformedError as exc:
+        return ("error", str(exc))
+    finally:
+        canonical._FAST_DECODE = saved
+
+
+def _same_with_and_without_msgspec(data: bytes) -> None:
+    assert _outcome(data, fast=True) == _outcome(data, fast=False)
+
+
+@pytest.mark.parametrize("text", [*VALID, *INVALID.values()])
+def test_msgspec_path_gives_the_stdlib_outcome(text: bytes) -> None:
+    _same_with_and_without_msgspec(text)
+
+
+def test_msgspec_path_decides_entries_and_leaves_the_rest_to_the_stdlib() -> None:
+    from ledger import canonical
+
+    pytest.importorskip("msgspec")
+    assert canonical._loads_msgspec(ENTRY) == json.loads(ENTRY)
+    for text in (
+        b"1.5",  # a float parses, and would re-encode to itself
+        b"9007199254740992",  # 16 digits: the stdlib path checks the range
+        b"[1234567890123456]",
+        '{"😀":1,"\uff01":2}'.encode(),  # supplementary: UTF-16 key order
+        b"[" * 300 + b"{}," * 300 + b"{}" + b"]" * 300,  # more brackets than MAX_DEPTH
+        b" 1",
+        b"-0",
+        b'{"a":1,"a":1}',
+    ):
+        assert canonical._loads_msgspec(text) is canonical._UNDECIDED, text
+    with pytest.raises(MalformedError, match="超出范围"):
+        loads(b"9007199254740992")
+    with pytest.raises(MalformedError, match="非整数"):
+        loads(b"[1.5]")
+
+
+# --- the nesting bound (check_depth), against the C parser ----------------------------------
+
+_JSON_TEXT = st.text(alphabet='ab"\\[]{}/,:n', max_size=6)
+_JSON_VALUES = st.recursive(
+    st.none() | st.integers(-9, 9) | _JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_JSON_TEXT, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+def _deepest(text: str) -> int:
+    """How deep the stdlib's JSON scanner nests reading ``text`` before it ends or fails (its
+    pure-Python twin, instrumented: the C scanner follows the same grammar)."""
+    import contextlib
+    import json.scanner
+
+    depth = deepest = 0
+    decoder = json.JSONDecoder()
+
+    def counted(parse: Any) -> Any:
+        def nested(*args: Any) -> Any:
+            nonlocal depth, deepest
+            depth += 1
+            deepest = max(deepest, depth)
+            try:
+                return parse(*args)
+            finally:
+                depth -= 1
+
+        return nested
+
+    decoder.parse_array = counted(decoder.parse_array)
+    decoder.parse_object = counted(decoder.parse_object)
+    with contextlib.suppress(ValueError, StopIteration):  # not (all) JSON: as deep as it got
+        json.scanner.py_make_scanner(decoder)(text, 0)
+    return deepest
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_JSON_VALUES)
+def test_the_depth_check_is_exact_on_json(value: Any) -> None:
+    """Brackets, quotes and backslashes in strings (escaped as JSON escapes them) never count
+    (MAX_DEPTH lowered to 3, so that small texts take the whole check)."""
+    import ledger.canonical as canonical
+    from ledger.canonical import check_depth
+
+    saved = canonical.MAX_DEPTH
+    canonical.MAX_DEPTH = 3
+    try:
+        raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        if _depth(value) > 3:
+            with pytest.raises(MalformedError, match="嵌套"):
+                check_depth(raw)
+        else:
+            check_depth(raw)
+    finally:
+        canonical.MAX_DEPTH = saved
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    value=_JSON_VALUES,
+    noise=st.lists(st.tuples(st.integers(0, 200), st.sampled_from('[]{}"\\:,a')), max_size=3),
+    cut=st.integers(0, 3),
+    other=st.text(alphabet='[]{}"\\:,an', max_size=24),
+)
+def test_no_text_the_depth_check_accepts_nests_the_parser_deeper(
+    value: Any, noise: list[tuple[int, str]], cut: int, other: str
+) -> None:
+    """Invalid text too: whatever the check accepts, the JSON scanner reads without going deeper
+    than MAX_DEPTH (here lowered to 3), however early the text stops being JSON."""
+    import ledger.canonical as canonical
+    from ledger.canonical import check_depth
+
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for at, char in noise:  # a valid text broken in a few places
+        at %= len(text) + 1
+        text = text[:at] + char + text[at + cut % 2 :]
+    accepted = []
+    saved = canonical.MAX_DEPTH
+    canonical.MAX_DEPTH = 3
+    try:
+        for candidate in (text, other, other + text):
+            try:
+                check_depth(candidate.encode())
+            except MalformedError:
+                continue
+            accepted.append(candidate)
+    finally:
+        canonical.MAX_DEPTH = saved
+    assert [t for t in accepted if _deepest(t) > 3] == []

@@ -4,16 +4,11 @@ the canonicalizer's unit tests do not."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import gzip
 import hashlib
-import http.server
 import json
 import random
 import shutil
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,30 +37,24 @@ needs_pagefind = pytest.mark.skipif(
 
 
 @needs_pagefind
-@pytest.mark.parametrize("shard_size", [search.SEARCH_SHARD_SIZE, 10], ids=["one", "sharded"])
-def test_two_search_builds_are_byte_identical(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shard_size: int
-) -> None:
-    """Every file, Pagefind's included (before canonicalization the filter files, the meta
-    file and pagefind-entry.json differed from build to build)."""
-    monkeypatch.setattr(search, "SEARCH_SHARD_SIZE", shard_size)
+def test_two_search_builds_are_byte_identical(tmp_path: Path) -> None:
+    """Every file, Pagefind's and the businesses' index included (before canonicalization
+    Pagefind's filter files, meta file and pagefind-entry.json differed from build to build)."""
     trees = []
     for name in ("a", "b", "c"):
         build_mini(tmp_path / name, search=True, incremental=False)
         trees.append(tree(tmp_path / name))
     first = trees[0]
-    assert any(k.startswith("pagefind") and "/filter/" in k for k in first)
+    assert any(k.startswith("pagefind/") for k in first)
+    assert any(k.startswith("search/biz/p/") for k in first)
     for other in trees[1:]:
         assert sorted(other) == sorted(first)
         assert [k for k in sorted(first) if first[k] != other[k]] == []
 
 
 @needs_pagefind
-def test_incremental_search_republish_equals_full_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Re-indexing only the changed bundles gives, Pagefind files included, a full build."""
-    monkeypatch.setattr(search, "SEARCH_SHARD_SIZE", 10)
+def test_incremental_search_republish_equals_full_build(tmp_path: Path) -> None:
+    """Re-indexing only the changed bundle gives, Pagefind files included, a full build."""
     results = mini_results()
     out, full = tmp_path / "site", tmp_path / "full"
     build_mini(out, results=results[:-1], search=True)
@@ -90,7 +79,8 @@ def test_every_pagefind_index_file_round_trips(real_bundle: Path) -> None:
     """cbor2 re-encodes Pagefind's CBOR (word index chunks too, which are not rewritten) to
     the same bytes: the rewritten files use Pagefind's own encoding."""
     files = sorted(p for p in real_bundle.rglob("*.pf_*") if p.suffix != ".pf_fragment")
-    assert {p.suffix for p in files} == {".pf_meta", ".pf_filter", ".pf_index"}
+    # (no filter files: only businesses carry filter values, and they are in search/biz/)
+    assert {p.suffix for p in files} == {".pf_meta", ".pf_index"}
     for p in files:
         data = gzip.decompress(p.read_bytes())
         assert data.startswith(SIGNATURE)
@@ -104,17 +94,9 @@ def test_real_bundle_names_are_pagefind_content_hashes(real_bundle: Path) -> Non
     body = gzip.decompress(meta_path.read_bytes())[len(SIGNATURE) :]
     assert meta_hash == "zh-cn_" + hashlib.sha1(body).hexdigest()[:13]
     meta = decode_file(meta_path.read_bytes())
-    names = [f[0] for f in meta[3]]
-    assert names == sorted(names) == ["年度", "检查结果", "行业", "行政区划"]
-    for name, h in meta[3]:
-        raw = (real_bundle / "filter" / f"{h}.pf_filter").read_bytes()
-        assert h == "zh-cn_" + hashlib.sha1(gzip.decompress(raw)[12:]).hexdigest()[:7]
-        value = decode_file(raw)
-        assert value[0] == name
-        assert [v[0] for v in value[1]] == sorted(v[0] for v in value[1])
-    assert sorted(p.name for p in (real_bundle / "filter").iterdir()) == sorted(
-        f"{h}.pf_filter" for _, h in meta[3]
-    )
+    # No filters: only businesses carry filter values, in search/biz/ (generator/site/bizsearch.py).
+    assert meta[3] == []
+    assert not (real_bundle / "filter").exists()
 
 
 def test_shuffled_real_bundle_canonicalizes_to_the_same_bytes(
@@ -132,97 +114,6 @@ def test_shuffled_real_bundle_canonicalizes_to_the_same_bytes(
         assert tree(copy) == want
     canonicalize_bundle(copy)
     assert tree(copy) == want
-
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def sharded_bundles(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The mini site with its index split into entity bundles of 10 pages (canonicalized)."""
-    if not search.pagefind_available():
-        pytest.skip("缺少 pagefind[extended]")
-    out = tmp_path_factory.mktemp("pf-sharded") / "site"
-    saved = search.SEARCH_SHARD_SIZE
-    search.SEARCH_SHARD_SIZE = 10
-    try:
-        build_mini(out, search=True, incremental=False)
-    finally:
-        search.SEARCH_SHARD_SIZE = saved
-    return out
-
-
-@contextlib.contextmanager
-def _serve(root: Path) -> Iterator[str]:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-# Pagefind's own JS API, one instance per bundle: every filter value as the browser counts it,
-# and the pages a filtered empty search returns.
-_FILTER_JS = """async (bundle) => {
-  const pf = await import(`/${bundle}/pagefind.js`);
-  await pf.init();
-  const filters = await pf.filters();
-  const found = {};
-  for (const [name, values] of Object.entries(filters)) {
-    for (const value of Object.keys(values)) {
-      const r = await pf.search(null, {filters: {[name]: value}});
-      found[`${name}=${value}`] = r.results.length;
-    }
-  }
-  return {filters, found};
-}"""
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize("layout", ["one", "sharded"])
-def test_browser_reads_canonical_filters(
-    real_bundle: Path, sharded_bundles: Path, layout: str
-) -> None:
-    """Pagefind's browser side loads the rewritten meta and filter files: for every bundle it
-    reports each filter value with the pages the filter file lists, and filtering finds them."""
-    if not CHROMIUM.exists():
-        pytest.skip("缺少 /usr/bin/chromium（apt-get install chromium）")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    site = real_bundle.parent if layout == "one" else sharded_bundles
-    want: dict[str, dict[str, dict[str, int]]] = {}
-    for entry in sorted(site.glob("pagefind*/pagefind-entry.json")):
-        bundle = entry.parent
-        meta_hash = json.loads(entry.read_text(encoding="utf-8"))["languages"]["zh-cn"]["hash"]
-        meta = decode_file((bundle / f"pagefind.{meta_hash}.pf_meta").read_bytes())
-        want[bundle.name] = {}
-        for name, h in meta[3]:
-            value = decode_file((bundle / "filter" / f"{h}.pf_filter").read_bytes())
-            want[bundle.name][name] = {v: len(pages) for v, pages in value[1]}
-    assert sum(len(f) for f in want.values()) >= 4
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            with _serve(site) as url:
-                page = browser.new_page()
-                # Not search/: its script already initialised pagefind.js with the shards merged
-                # in, and a module is one instance per page.
-                page.goto(url)
-                for name, filters in want.items():
-                    got = page.evaluate(_FILTER_JS, name)
-                    assert got["filters"] == filters, name
-                    assert got["found"] == {
-                        f"{n}={v}": c for n, vs in filters.items() for v, c in vs.items()
-                    }, name
-        finally:
-            browser.close()
 
 
 # --- unit tests of the canonicalizer --------------------------------------------------------

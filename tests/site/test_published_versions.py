@@ -9,7 +9,9 @@ import html
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 
 from generator.cli import main
@@ -164,3 +166,36 @@ def test_the_library_versions_name_the_business_removed_and_an_edit_stops_the_bu
     assert "信息变更 1 户：<script>x</script>饭店" in text
     assert "<script>x</script>" not in page.read_text(encoding="utf-8")
     assert "第一版，共" in text
+
+
+def test_the_content_library_digests_are_cached_by_content_and_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every build compares the content's two libraries with the ledger's latest versions; the
+    SHA-256 of their documents (~1 s at 100,000 businesses) is kept in the build cache under
+    the content key and the code that writes the documents, and computed again otherwise."""
+    from generator.content.loader import load_content
+    from generator.site.cache import library_digests
+    from generator.workflow import library_ledger
+
+    content, _ = load_content(ROOT / "tests" / "site" / "fixtures" / "mini")
+    real = library_ledger.library_sha256
+    calls: list[str] = []
+
+    def counted(c: Any, kind: str) -> str:
+        calls.append(kind)
+        return real(c, kind)
+
+    monkeypatch.setattr(library_ledger, "library_sha256", counted)
+    both = library_digests(content, ["inspectors", "entities"], tmp_path, "k1")
+    assert both == {k: real(content, k) for k in ("entities", "inspectors")}
+    assert calls == ["entities", "inspectors"]
+    assert library_digests(content, ["entities"], tmp_path, "k1") == {"entities": both["entities"]}
+    assert calls == ["entities", "inspectors"]  # from libraries.bin
+    assert library_digests(content, ["entities"], tmp_path, "k2") == {"entities": both["entities"]}
+    assert calls == ["entities", "inspectors", "entities"]  # another content key: computed
+    (tmp_path / "libraries.bin").write_bytes(b"damaged")
+    assert library_digests(content, ["entities"], tmp_path, "k2") == {"entities": both["entities"]}
+    assert library_digests(content, ["entities"], None, None) == {"entities": both["entities"]}
+    assert calls == ["entities", "inspectors", "entities", "entities", "entities"]
+    assert library_digests(content, [], tmp_path, "k2") == {}

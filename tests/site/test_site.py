@@ -316,32 +316,23 @@ def test_content_cache_is_used_and_invalidated(tmp_path: Path) -> None:
     assert "（测试二）" in (out / "index.html").read_text(encoding="utf-8")
 
 
-def test_incremental_search_reindexes_only_the_affected_shard(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import generator.site.search as search
-
-    if not search.pagefind_available():
-        pytest.skip("缺少 pagefind[extended]")
-    monkeypatch.setattr(search, "SEARCH_SHARD_SIZE", 10)
+def test_incremental_republish_rewrites_only_changed_index_files(tmp_path: Path) -> None:
+    """One new result (for …3093): of the businesses' index only its document file and the
+    files of the filter values it changed are written again (docs/site.md §6.2); the posting
+    shards and the 行政区划/行业 files keep their bytes and their modification times."""
     out = tmp_path / "site"
     results = mini_results()
-    build_mini(out, results=results[:-1], search=True)
-    entry = {b.name: (b / "pagefind-entry.json").read_bytes() for b in out.glob("pagefind*")}
-    stamps = {b.name: (b / "pagefind-entry.json").stat().st_mtime_ns for b in out.glob("pagefind*")}
-    assert len(stamps) == 4
-    report = build_mini(out, results=results, search=True)  # one result for …3093
-    assert report.incremental
-    assert report.search
-    changed = {
-        b.name
-        for b in out.glob("pagefind*")
-        if (b / "pagefind-entry.json").stat().st_mtime_ns != stamps[b.name]
-    }
-    n = search.CODE_CHARS.index("3") % 3
-    # The entity's shard, and the main bundle (the task page shows result counts); not the others.
-    assert changed == {"pagefind", f"pagefind-e{n}"}
-    assert set(entry) == {b.name for b in out.glob("pagefind*")}
+    build_mini(out, results=results[:-1])
+    index = out / "search/biz"
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in index.rglob("*.json")}
+    assert build_mini(out, results=results).incremental
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in index.rglob("*.json")}
+    assert sorted(after) == sorted(before)
+    touched = {p.relative_to(index).as_posix() for p in after if after[p][1] != before[p][1]}
+    changed = {p.relative_to(index).as_posix() for p in after if after[p][0] != before[p][0]}
+    assert touched == changed  # nothing rewritten with the same bytes
+    assert "d/0.json" in changed
+    assert changed <= {"d/0.json", "f/2.json", "f/3.json", "meta.json"}, changed
 
 
 def test_record_key_covers_every_entity_field() -> None:
@@ -382,7 +373,6 @@ def test_incremental_republish_equals_full_build(
 
     if search and not search_mod.pagefind_available():
         pytest.skip("缺少 pagefind[extended]")
-    monkeypatch.setattr(search_mod, "SEARCH_SHARD_SIZE", 10)  # several entity bundles
     results = mini_results()
     out = tmp_path / "site"
     assert not build_mini(out, results=results[:-1], search=search).incremental
@@ -395,8 +385,9 @@ def test_incremental_republish_equals_full_build(
     got, want = tree(out), tree(full)
     assert sorted(got) == sorted(want)
     assert [k for k in sorted(want) if got[k] != want[k]] == []
+    assert any(k.startswith("search/biz/d/") for k in want)
     if search:
-        assert any(k.startswith("pagefind-e") for k in want)
+        assert any(k.startswith("pagefind/") for k in want)
 
 
 def test_incremental_build_after_content_change_equals_full_build(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -11,8 +12,6 @@ from site_cases import story_facts
 from site_helpers import build_mini, copy_content
 from site_results import mini_results
 from xss_corpus import FORBIDDEN, PAYLOAD, Audit, poison_csv, poison_yaml
-
-from generator.site.pagefind_canon import decode_file
 
 
 def test_xss_corpus_is_escaped_everywhere(tmp_path: Path) -> None:
@@ -81,7 +80,7 @@ HTML_SINKS = (
 
 
 def test_search_values_reach_the_browser_as_text(tmp_path: Path) -> None:
-    """Pagefind keeps filter values, titles and page text as plain (decoded) text, and its
+    """The businesses' index (search/biz/) and Pagefind keep values as plain text, and Pagefind's
     stock UI inserts filter values as HTML: the search page must use only our text-only
     script, and the stock UI must not be published (docs/site.md §6.1)."""
     from generator.site.search import STOCK_UI_FILES, pagefind_available
@@ -98,10 +97,8 @@ def test_search_values_reach_the_browser_as_text(tmp_path: Path) -> None:
     build_mini(out, content=content, search=True)
     bundle = out / "pagefind"
     assert (bundle / "pagefind.js").is_file()
-    values = [
-        v[0] for f in (bundle / "filter").iterdir() for v in decode_file(f.read_bytes(), f.name)[1]
-    ]
-    assert "<img src=x>" in values  # what the browser receives is raw text, not HTML
+    industries = json.loads((out / "search/biz/f/1.json").read_text(encoding="utf-8"))
+    assert "<img src=x>" in industries  # what the browser receives is raw text, not HTML
     published = {p.name for p in out.rglob("*") if p.is_file()}
     assert not published & set(STOCK_UI_FILES)
     for page in out.rglob("*.html"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,15 @@ def test_the_document_round_trips_and_hostile_documents_are_refused() -> None:
             {**document, "records": [{**document["records"][0], "industries": ["餐饮", "住宿"]}]}
         ),
         canonical.dumps({**document, "records": [{**document["records"][0], "name": 7}]}),
+        # values a record-by-record check could not even compare (once a TypeError)
+        canonical.dumps({**document, "records": [{**document["records"][0], "risk": []}]}),
+        canonical.dumps(
+            {**document, "records": [{**document["records"][0], "industries": [{"a": 1}]}]}
+        ),
+        canonical.dumps(
+            {**document, "records": [{**document["records"][0], "industries": ["a", 1]}]}
+        ),
+        canonical.dumps({**document, "records": [document["records"][0], {"id": []}]}),
         data.replace(b'{"library"', b'{ "library"'),  # not canonical
     ]
     for blob in bad:
@@ -213,6 +223,42 @@ def test_the_document_round_trips_and_hostile_documents_are_refused() -> None:
         library_document("entities", [_record("1"), _record("1")])
     with pytest.raises(VerificationError):
         parse_library(data, "inspectors")  # the kind is part of the document
+
+
+def test_the_column_checks_read_a_library_as_the_record_checks_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 检查对象名录库 is read column by column; a valid one gives the very records the
+    record-by-record reading gives, and each kind of flaw (in the 80th of 120 records) falls
+    back to the record-by-record reading, which names the record and the field."""
+    import ledger.draw.library as library
+
+    good = [
+        _record(f"{i:03d}", industries=(("住宿", "餐饮") if i % 3 else ()), risk="ABCD"[i % 4],
+                last_inspected=None if i % 2 else f"2023-0{1 + i % 9}-1{i % 10}")
+        for i in range(120)
+    ]  # fmt: skip
+    data = library_document("entities", good)
+    fast = parse_library(data)
+    assert list(fast.values()) == good
+    with monkeypatch.context() as m:
+        m.setattr(library, "_entity_records", lambda raws: None)
+        assert parse_library(data) == fast
+    document = canonical.loads(data)
+    flaws = {
+        "name": ("", "名录库第 80 条记录.name"),
+        "division": ("x" * 501, "名录库第 80 条记录.division"),
+        "risk": ("E", "名录库第 80 条记录.risk"),
+        "last_inspected": ("2023-02-30", "名录库第 80 条记录.last_inspected"),
+        "industries": (["餐饮", "住宿"], "名录库第 80 条记录.industries"),
+        "id": ("078", "名录库第 80 条记录的 id 未按码位严格递增"),
+    }
+    for field_name, (value, message) in flaws.items():
+        rows = [dict(r) for r in document["records"]]
+        rows[79][field_name] = value
+        flawed = canonical.dumps({**document, "records": rows})
+        with pytest.raises(VerificationError, match=re.escape(message)):
+            parse_library(flawed)
 
 
 def test_the_expected_snapshot_applies_filter_status_exclusions_and_visits() -> None:

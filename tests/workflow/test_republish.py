@@ -36,6 +36,12 @@ def _ledger_files(site: Path) -> dict[str, int]:
     }
 
 
+def _index_files(site: Path) -> dict[str, int]:
+    """The businesses' search index files (docs/site.md §6.2) → inode number."""
+    index = site / "search" / "biz"
+    return {p.relative_to(index).as_posix(): p.stat().st_ino for p in index.rglob("*.json")}
+
+
 def test_republish_equals_a_full_build(tmp_path: Path) -> None:
     (tmp_path / "county").mkdir()
     county = scale_county.build(tmp_path / "county", N)
@@ -43,6 +49,7 @@ def test_republish_equals_a_full_build(tmp_path: Path) -> None:
     site = tmp_path / "_site"
     county.run("build", "--content", str(content), "--output", str(site))
     before = _ledger_files(site)
+    index_before = _index_files(site)
     form = scale_county.one_more_result(county.root)
     key = county.key("scjg")
     steps = [("new result", None), ("result.correct", 1)]
@@ -63,3 +70,13 @@ def test_republish_equals_a_full_build(tmp_path: Path) -> None:
         assert old_receipts, what
         assert all(after[p] == before[p] for p in old_receipts), what
         before = after
+        # Of the search index only the business's document file and the result filters may be
+        # written again; never the posting shards (they depend on the entity records only).
+        index_after = _index_files(site)
+        assert sorted(index_after) == sorted(index_before), what
+        rewritten = {p for p in index_after if index_after[p] != index_before[p]}
+        docs = {p for p in rewritten if p.startswith("d/")}
+        # (A new result changes the business's 检查结果 and 年度; a correction may not.)
+        assert len(docs) == 1 if correction is None else len(docs) <= 1, (what, rewritten)
+        assert rewritten - docs <= {"f/2.json", "f/3.json", "meta.json"}, (what, rewritten)
+        index_before = index_after

@@ -153,6 +153,9 @@ def test_an_own_word_is_published_verified_and_shown_escaped(
         assert "<img src=x" not in path.read_text("utf-8"), path
     stats = (public / "results" / "stats" / "index.html").read_text("utf-8")
     assert "本部门用语" in stats
+    # The vocabulary page links the word to its results (docs/site.md §8.1).
+    words = (public / "results" / "vocabulary" / "index.html").read_text("utf-8")
+    assert 'href="../../results/category/wsjk-1/">1 条</a>' in words
 
 
 def test_a_forged_result_with_an_unpublished_word_fails_verification(
