@@ -26,7 +26,7 @@ import operator
 import re
 from collections.abc import Callable
 from json.encoder import encode_basestring
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
 from ledger.errors import MalformedError
 
@@ -91,8 +91,29 @@ try:  # msgspec (optional: the stdlib zipapp verifier runs without it)
     #: keys by code point like ``sort_keys``; strings are escaped exactly as RFC 8785 does, see
     #: tests/ledger/test_canonical.py; lone surrogates raise ``UnicodeEncodeError``).
     _WIDE_ENCODE: Callable[[object], bytes] | None = _msgspec.json.Encoder(order="sorted").encode
+
+    def _reject_float_literal(literal: str) -> NoReturn:
+        raise ValueError(literal)
+
+    #: Decoder of :func:`loads`'s fast path (floats rejected; see :func:`_loads_msgspec`).
+    _FAST_DECODE: Callable[[bytes], Any] | None = _msgspec.json.Decoder(
+        float_hook=_reject_float_literal
+    ).decode
+    _MSGSPEC_ERRORS: tuple[type[Exception], ...] = (_msgspec.MsgspecError, ValueError)
 except ImportError:  # pragma: no cover - the zipapp
     _WIDE_ENCODE = None
+    _FAST_DECODE = None
+    _MSGSPEC_ERRORS = ()
+
+# Maps every decimal digit to "0", "{" to "[" and every byte 0xF0..0xFF (the lead bytes of
+# supplementary characters, and bytes never found in UTF-8) to 0xF0, leaving the others: after
+# one C pass over a line, _loads_msgspec sees whether it holds a run of 16 digits, a
+# supplementary character, or more brackets than MAX_DEPTH.
+_SCREEN: Final = bytes(
+    0x30 if 0x30 <= b <= 0x39 else 0x5B if b == 0x7B else 0xF0 if b >= 0xF0 else b
+    for b in range(256)
+)
+_DIGIT_RUN: Final = b"0" * 16
 
 
 def _parse_int(literal: str) -> int:
@@ -355,6 +376,10 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise MalformedError(f"规范 JSON：应为 bytes，实际为 {type(data).__name__}")
     raw = bytes(data)
+    if _FAST_DECODE is not None:
+        value = _loads_msgspec(raw)
+        if value is not _UNDECIDED:
+            return value
     if raw.startswith(b"\xef\xbb\xbf"):
         raise MalformedError("规范 JSON：以字节顺序标记（BOM）开头")
     try:
@@ -372,6 +397,41 @@ def loads(data: bytes | bytearray | memoryview) -> Any:
         # json.JSONDecodeError is a ValueError.
         raise MalformedError(f"规范 JSON：无法解析：{exc}") from exc
     return _loads_slow(text)
+
+
+_UNDECIDED: Final = object()
+
+
+def _loads_msgspec(raw: bytes) -> Any:
+    """:func:`loads` with msgspec's C parser and encoder, for the texts it can decide alone.
+
+    Returns the value only if ``raw`` is certainly canonical: it holds at most :data:`MAX_DEPTH`
+    brackets, no supplementary character (code-point key order is then the UTF-16 order) and
+    no run of 16 digits (every integer then has at most 15, within ±(2^53−1)); it parses with
+    floats refused; and the value's canonical encoding is ``raw`` itself (which also rules out
+    whitespace, duplicate or unsorted keys, ``-0``, non-canonical escapes, a BOM, invalid UTF-8
+    and trailing data). Such a text is accepted by the stdlib path with the same value.
+
+    Returns:
+        The value, or :data:`_UNDECIDED`: anything else (an error included) is left to the
+        stdlib path, which gives the message.
+    """
+    screened = raw.translate(_SCREEN)
+    if (
+        b"\xf0" in screened
+        or _DIGIT_RUN in screened
+        or screened.count(b"[") > MAX_DEPTH
+        or _FAST_DECODE is None
+        or _WIDE_ENCODE is None
+    ):
+        return _UNDECIDED
+    try:
+        value = _FAST_DECODE(raw)
+        if _WIDE_ENCODE(value) == raw:
+            return value
+    except _MSGSPEC_ERRORS:
+        pass
+    return _UNDECIDED
 
 
 #: Deepest nesting of arrays and objects :func:`loads` accepts. The C parser recurses once per

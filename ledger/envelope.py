@@ -62,7 +62,8 @@ def check_body(body: Any) -> None:
         raise MalformedError("条目 body 应为对象")
     for key, pattern in (("type", _TYPE_RE), ("id", _ID_RE), ("ts", _TS_RE)):
         value = body.get(key)
-        if not isinstance(value, str) or not pattern.match(value):
+        # fullmatch: with match, "$" would also accept the text followed by one "\n".
+        if not isinstance(value, str) or not pattern.fullmatch(value):
             raise MalformedError(f"条目 body.{key} 缺失或格式错误：{value!r}")
 
 

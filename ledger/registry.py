@@ -187,13 +187,17 @@ class Registry:
                 usable[sig.key] = rec.verifier
         good = self._valid_sigs(entry, msg, usable, where)
         self._require_all_known(entry, good, where)
-        signed_depts = {self.keys[ref].dept for ref in good}
-        missing = sorted(needed - signed_depts)
-        if missing:
+        keys = self.keys
+        signed_depts = {keys[ref].dept for ref in good}
+        if not needed <= signed_depts:
+            missing = sorted(needed - signed_depts)
             raise VerificationError(f"{where}：缺少部门 {'、'.join(missing)} 的有效签名")
         for ref in good:
-            self.signed_by_key.setdefault(ref, array("q")).append(index)
-            rec = self.keys[ref]
+            signed = self.signed_by_key.get(ref)
+            if signed is None:
+                signed = self.signed_by_key[ref] = array("q")
+            signed.append(index)
+            rec = keys[ref]
             if rec.compromised_from is not None and index >= rec.compromised_from:
                 self.flagged[index] = ref
 

@@ -8,7 +8,7 @@ every archived size, the archived note's signature and root. :func:`replay_entri
 what the later steps and the report need as a :class:`Replay`.
 
 Ed25519 verification dominates the cost, so with ``workers > 1`` the department signature
-checks are deferred, in batches, to a pool of processes (:class:`SigChecker`); a failing
+checks are deferred, in batches, to worker processes (:class:`SigChecker`); a failing
 signature is reported at its index, and the first error in log order wins, exactly as with
 ``workers=1`` (which verifies inline).
 """
@@ -16,9 +16,10 @@ signature is reported at its index, and the first error in log order wins, exact
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from multiprocessing.pool import AsyncResult, Pool
+from multiprocessing.connection import Connection, wait
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
@@ -27,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger.auditdir import Archive, AuditedDirectory, collect_blob_refs
 from ledger.auditread import EntryLines, OverlongLine
 from ledger.entries import MAX_ENTRY_SIZE, Entry, parse_entry
-from ledger.errors import LedgerError, MalformedError, VerificationError
+from ledger.errors import LedgerError, MalformedError, UnverifiableError, VerificationError
 from ledger.layout import ARCHIVE_DIR, ENTRIES_NAME
 from ledger.merkle import RootBuilder, leaf_hash
 from ledger.note import Verifier
@@ -43,8 +44,8 @@ BlobReader = Callable[[str], bytes]
 DrawCheck = Callable[[Entry, BlobReader], None]
 """A re-execution hook: raise a :class:`~ledger.errors.LedgerError` if the entry is wrong."""
 
-_BATCH: Final = 256  # signatures per pool task
-_IN_FLIGHT_PER_WORKER: Final = 4  # bounded queue: memory stays O(workers × batch)
+_BATCH: Final = 128  # signatures per message to a worker (≈ 40 KB: a socket buffer holds two)
+_QUEUED_PER_WORKER: Final = 2  # batches sent to a worker and not answered yet (bounded memory)
 
 
 # --------------------------------------------------------------------------- signatures
@@ -54,23 +55,22 @@ _KEY_CACHE: dict[bytes, Ed25519PublicKey] = {}
 
 
 def _verify_batch(blob: bytes) -> int:
-    """Pool task: verify the signatures packed in ``blob`` (see :meth:`SigChecker.add`).
+    """Verify the signatures packed in ``blob`` (see :meth:`SigChecker.add`).
 
     Each item is ``public key (32) ‖ signature (64) ‖ u32be(len(message)) ‖ message``: one bytes
-    object per batch pickles and travels far faster than a tuple of objects per signature.
+    object per batch travels far faster than a tuple of objects per signature.
 
     Returns:
         The position in the batch of the first invalid signature, or -1.
     """
-    view = memoryview(blob)
     pos = 0
     k = 0
     end = len(blob)
     while pos < end:
-        pub = bytes(view[pos : pos + 32])
-        sig = bytes(view[pos + 32 : pos + 96])
-        n = int.from_bytes(view[pos + 96 : pos + 100], "big")
-        msg = bytes(view[pos + 100 : pos + 100 + n])
+        pub = blob[pos : pos + 32]
+        sig = blob[pos + 32 : pos + 96]
+        n = int.from_bytes(blob[pos + 96 : pos + 100], "big")
+        msg = blob[pos + 100 : pos + 100 + n]
         pos += 100 + n
         key = _KEY_CACHE.get(pub)
         if key is None:
@@ -85,6 +85,20 @@ def _verify_batch(blob: bytes) -> int:
     return -1
 
 
+def _sig_worker(conn: Connection) -> None:
+    """A worker process: answer each batch received with :func:`_verify_batch`'s result (4
+    bytes, big-endian, signed), in the order received, until an empty message or the end of
+    the connection. Ctrl-C is the parent's to handle (it stops the workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        while blob := conn.recv_bytes():
+            conn.send_bytes(_verify_batch(blob).to_bytes(4, "big", signed=True))
+    except (EOFError, OSError):
+        pass
+    finally:
+        conn.close()
+
+
 def _sig_error(failure: tuple[int, str, str]) -> VerificationError:
     """The error for a failed deferred check ``(index, key ref, where)``."""
     # The same wording as Registry._valid_sigs, so workers=1 and workers=N report alike.
@@ -92,61 +106,132 @@ def _sig_error(failure: tuple[int, str, str]) -> VerificationError:
     return VerificationError(f"{where}：密钥 {ref} 的签名无效")
 
 
-def _pool_context() -> Any:
+def _process_context() -> Any:
     methods = multiprocessing.get_all_start_methods()
-    # fork: no re-import of the (possibly zipped) program; the children only run _verify_batch.
+    # fork: no re-import of the (possibly zipped) program; the children only run _sig_worker.
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
+def _worker_lost() -> UnverifiableError:
+    """The error when a worker process ended (killed, out of memory) before answering."""
+    return UnverifiableError("签名验证子进程意外退出，未能完成验证（可改用 --workers 1 重试）")
+
+
+class _Batch:
+    """Checks sent to one worker: ``(index, key ref, where)`` of each, and the answer."""
+
+    __slots__ = ("answer", "meta")
+
+    def __init__(self, meta: list[tuple[int, str, str]]) -> None:
+        self.meta = meta
+        self.answer = _UNANSWERED  # then the first invalid position, or -1 if none
+
+
+_UNANSWERED: Final = -2
+
+
 class SigChecker:
-    """Deferred Ed25519 checks, verified in order by a process pool (bounded in flight)."""
+    """Deferred Ed25519 checks, verified by worker processes; failures are taken in log order.
+
+    Each worker has its own connection (no pool: no helper threads in this process, no
+    pickling): a batch is one bytes message, the answer four bytes. A batch goes to the worker
+    with the fewest unanswered ones; at most :data:`_QUEUED_PER_WORKER` per worker are
+    unanswered, so memory stays O(workers × batch) and this process waits only when the workers
+    are behind.
+    """
 
     def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self.pool: Pool = _pool_context().Pool(workers)
+        context = _process_context()
+        self.conns: list[Connection] = []
+        self.procs: list[Any] = []
+        for _ in range(workers):
+            mine, theirs = context.Pipe()
+            proc = context.Process(target=_sig_worker, args=(theirs,), daemon=True)
+            proc.start()
+            theirs.close()
+            self.conns.append(mine)
+            self.procs.append(proc)
+        self.worker_of = {id(conn): k for k, conn in enumerate(self.conns)}
         self.parts: list[bytes] = []  # the packed items of the batch being filled
         self.meta: list[tuple[int, str, str]] = []  # (index, key ref, where) of each item
-        self.pending: deque[tuple[AsyncResult[int], list[tuple[int, str, str]]]] = deque()
+        self.pending: deque[_Batch] = deque()  # every unanswered or unread batch, in log order
+        self.sent: list[deque[_Batch]] = [deque() for _ in range(workers)]  # per worker
         self.failure: tuple[int, str, str] | None = None
 
     def add(self, index: int, pub: bytes, msg: bytes, sig: bytes, ref: str, where: str) -> None:
-        """Queue one check. Preconditions: ``len(pub) == 32``, ``len(sig) == 64``."""
+        """Queue one check. Preconditions: ``len(pub) == 32``, ``len(sig) == 64``.
+
+        Raises:
+            VerificationError: a check queued earlier failed (the earliest in log order).
+            UnverifiableError: a worker process ended unexpectedly.
+        """
         self.parts += (pub, sig, len(msg).to_bytes(4, "big"), msg)
         self.meta.append((index, ref, where))
         if len(self.meta) >= _BATCH:
-            self._submit()
-
-    def _send(self) -> None:
-        if self.meta:
-            blob = b"".join(self.parts)
-            self.pending.append((self.pool.apply_async(_verify_batch, (blob,)), self.meta))
-            self.parts = []
-            self.meta = []
-
-    def _submit(self) -> None:
-        self._send()
-        while len(self.pending) > self.workers * _IN_FLIGHT_PER_WORKER:
-            self._collect_one()
+            self._send()
             if self.failure is not None:
                 raise _sig_error(self.failure)
 
-    def _collect_one(self) -> None:
-        result, meta = self.pending.popleft()
-        at = result.get()
-        if at >= 0 and self.failure is None:
-            self.failure = meta[at]
+    def _send(self) -> None:
+        """Send the batch being filled to the least busy worker (waiting for one if needed)."""
+        if not self.meta:
+            return
+        while True:
+            k = min(range(len(self.conns)), key=lambda i: len(self.sent[i]))
+            if len(self.sent[k]) < _QUEUED_PER_WORKER:
+                break
+            self._receive()
+        batch = _Batch(self.meta)
+        try:
+            self.conns[k].send_bytes(b"".join(self.parts))
+        except OSError:
+            raise _worker_lost() from None
+        self.sent[k].append(batch)
+        self.pending.append(batch)
+        self.parts = []
+        self.meta = []
+
+    def _receive(self) -> None:
+        """Wait for at least one answer, read every answer there is, and take the answered
+        batches at the head of the log order (the first failure among them is kept)."""
+        busy = [conn for conn, sent in zip(self.conns, self.sent, strict=True) if sent]
+        for ready in wait(busy):
+            k = self.worker_of[id(ready)]
+            try:
+                answer = int.from_bytes(self.conns[k].recv_bytes(), "big", signed=True)
+            except (EOFError, OSError):
+                raise _worker_lost() from None
+            self.sent[k].popleft().answer = answer
+        pending = self.pending
+        while pending and pending[0].answer != _UNANSWERED:
+            batch = pending.popleft()
+            if batch.answer >= 0 and self.failure is None:
+                self.failure = batch.meta[batch.answer]
 
     def first_failure(self) -> tuple[int, str, str] | None:
-        """Verify everything queued; return the earliest failure in log order, if any."""
+        """Verify everything queued; return the earliest failure in log order, if any.
+
+        Raises:
+            UnverifiableError: a worker process ended unexpectedly.
+        """
         self._send()
         while self.pending and self.failure is None:
-            self._collect_one()
+            self._receive()
         return self.failure
 
     def close(self) -> None:
-        """Stop the pool (pending checks are dropped)."""
-        self.pool.terminate()
-        self.pool.join()
+        """Stop the workers (checks not answered yet are dropped)."""
+        for conn, proc, sent in zip(self.conns, self.procs, self.sent, strict=True):
+            if sent:  # busy: stop it now rather than after its queue
+                proc.terminate()
+            else:
+                try:
+                    conn.send_bytes(b"")
+                except OSError:
+                    proc.terminate()
+        for conn, proc in zip(self.conns, self.procs, strict=True):
+            proc.join()
+            conn.close()
 
 
 class _DeferringRegistry(Registry):

@@ -73,20 +73,21 @@ class TaskState(enum.Enum):
     CONFIRMED = "名单已确认下发"
 
 
-_TS = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z", re.ASCII)
+# Hours 00..23 only: a later Python's ``fromisoformat`` may read 24:00:00 as the next midnight,
+# which ``parse_ts`` refuses (through ``strptime``) on every version.
+_TS = re.compile(r"\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):\d\d:\d\dZ", re.ASCII)
 
 
 def parse_ts(ts: str) -> dt.datetime:
     """A body's ``ts`` as an aware UTC datetime (the format was checked by the parser).
 
-    The fields are read directly (``strptime`` costs a replay of 10^4 results over a second);
-    anything else goes to ``strptime``, which raises ``ValueError`` as before.
+    A text of exactly that form is read by ``fromisoformat`` (in C; ``strptime`` costs a
+    replay of 10^4 results over a second), with the same value (``Z`` is ``dt.UTC`` since Python
+    3.11); anything else goes to ``strptime``, which raises ``ValueError`` as before.
     """
-    m = _TS.fullmatch(ts)
-    if m is None:
+    if _TS.fullmatch(ts) is None:
         return dt.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
-    year, month, day, hour, minute, second = map(int, m.groups())
-    return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(ts)
 
 
 def china_date(ts: str) -> dt.date:

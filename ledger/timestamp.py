@@ -15,6 +15,7 @@ ledger that carries tokens stops with :class:`~ledger.errors.UnverifiableError` 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import os
@@ -247,8 +248,6 @@ class TimeBounds:
 
     def public_by(self, index: int) -> Timestamp | None:
         """The token proving the earliest time by which entry ``index`` was public, or None."""
-        import bisect
-
         k = bisect.bisect_right(self._sizes, index)
         return self._suffix[k] if k < len(self._suffix) else None
 

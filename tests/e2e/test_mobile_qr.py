@@ -106,7 +106,8 @@ def test_enrolment_and_bundle_travel_as_qr_codes(browser: Any, site: Path, app_u
     page.wait_for_selector("#qr:not([hidden]) #qr-code svg")
     _fit(page)
     assert page.text_content("#qr-count") == "共 1 张"
-    assert page.is_hidden("#qr-prev") and page.is_hidden("#qr-next")  # one code: no paging
+    assert page.is_hidden("#qr-prev")  # one code: no paging
+    assert page.is_hidden("#qr-next")
     enrol_text, symbol = scan(page)
     assert symbol["ECLevel"] == "M"
     assert enrol_text.startswith(f"{qrparts.PREFIX}1/1:")

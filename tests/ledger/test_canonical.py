@@ -227,6 +227,7 @@ def test_fast_and_slow_paths_agree(value: Any) -> None:
 
 
 def _only_malformed(data: bytes) -> None:
+    _same_with_and_without_msgspec(data)
     try:
         value = loads(data)
     except MalformedError:
@@ -241,14 +242,13 @@ def test_fuzz_random_bytes(data: bytes) -> None:
 
 
 @settings(max_examples=1000, deadline=None)
-@given(st.text(alphabet='{}[]",:0123456789-.eE\\u tfnrl aé中\x00\x7f', max_size=40))
+@given(st.text(alphabet='{}[]",:0123456789-.eE\\u tfnrl aé中😀\x00\x7f', max_size=40))
 def test_fuzz_json_like_text(text: str) -> None:
     _only_malformed(text.encode("utf-8", "surrogatepass"))
 
 
-@settings(max_examples=300, deadline=None)
-@given(json_values, st.data())
-def test_fuzz_single_byte_mutations_of_valid_lines(value: Any, data: st.DataObject) -> None:
+def _mutated(value: Any, data: st.DataObject) -> bytes:
+    """``dumps(value)`` with one byte replaced, inserted or deleted (drawn from ``data``)."""
     text = bytearray(dumps(value))
     pos = data.draw(st.integers(min_value=0, max_value=len(text)), label="pos")
     byte = data.draw(st.integers(min_value=0, max_value=255), label="byte")
@@ -260,7 +260,13 @@ def test_fuzz_single_byte_mutations_of_valid_lines(value: Any, data: st.DataObje
             text[pos] = byte
         else:
             del text[pos]
-    _only_malformed(bytes(text))
+    return bytes(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values, st.data())
+def test_fuzz_single_byte_mutations_of_valid_lines(value: Any, data: st.DataObject) -> None:
+    _only_malformed(_mutated(value, data))
 
 
 def test_every_single_byte_mutation_of_an_entry() -> None:
@@ -501,6 +507,56 @@ def test_chinese_punctuation_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch
     assert loads(text.encode())["a"] == 2
     with pytest.raises(AssertionError):  # a supplementary character still goes the slow way
         loads('{"a":"𠀀"}'.encode())
+
+
+# --- the msgspec fast path of loads ------------------------------------------------------------
+
+
+def _outcome(data: bytes, *, fast: bool) -> tuple[str, Any]:
+    """``loads(data)`` with or without msgspec's fast path: ("ok", canonical bytes) or
+    ("error", message)."""
+    from ledger import canonical
+
+    saved = canonical._FAST_DECODE
+    if not fast:
+        canonical._FAST_DECODE = None
+    try:
+        return ("ok", dumps(loads(data)))
+    except MalformedError as exc:
+        return ("error", str(exc))
+    finally:
+        canonical._FAST_DECODE = saved
+
+
+def _same_with_and_without_msgspec(data: bytes) -> None:
+    assert _outcome(data, fast=True) == _outcome(data, fast=False)
+
+
+@pytest.mark.parametrize("text", [*VALID, *INVALID.values()])
+def test_msgspec_path_gives_the_stdlib_outcome(text: bytes) -> None:
+    _same_with_and_without_msgspec(text)
+
+
+def test_msgspec_path_decides_entries_and_leaves_the_rest_to_the_stdlib() -> None:
+    from ledger import canonical
+
+    pytest.importorskip("msgspec")
+    assert canonical._loads_msgspec(ENTRY) == json.loads(ENTRY)
+    for text in (
+        b"1.5",  # a float parses, and would re-encode to itself
+        b"9007199254740992",  # 16 digits: the stdlib path checks the range
+        b"[1234567890123456]",
+        '{"😀":1,"\uff01":2}'.encode(),  # supplementary: UTF-16 key order
+        b"[" * 300 + b"{}," * 300 + b"{}" + b"]" * 300,  # more brackets than MAX_DEPTH
+        b" 1",
+        b"-0",
+        b'{"a":1,"a":1}',
+    ):
+        assert canonical._loads_msgspec(text) is canonical._UNDECIDED, text
+    with pytest.raises(MalformedError, match="超出范围"):
+        loads(b"9007199254740992")
+    with pytest.raises(MalformedError, match="非整数"):
+        loads(b"[1.5]")
 
 
 # --- the nesting bound (check_depth), against the C parser ----------------------------------

@@ -399,6 +399,11 @@ def test_unknown_entry_type_is_rejected() -> None:
         run([*base_log(), line])
 
 
+def _with_sig(body: bytes) -> bytes:
+    """``body`` (the envelope up to its body) with one well-formed signature and ``v``."""
+    return body + b',"sigs":[{"key":"k","sig":"' + base64.b64encode(bytes(64)) + b'"}],"v":1}'
+
+
 MALFORMED = {
     "not json": b"not json",
     "missing v": b'{"body":{"id":"x","ts":"2024-01-02T03:04:05Z","type":"a.b"},"sigs":[]}',
@@ -416,6 +421,10 @@ MALFORMED = {
     + base64.b64encode(bytes(64))
     + b'"}],"v":1}',
     "spaces": b'{"body": {}, "sigs": [], "v": 1}',
+    # The §13.1 grammars end in "$", which must not let a trailing newline through.
+    "id ends in LF": _with_sig(b'{"body":{"id":"x\\n","ts":"2024-01-02T03:04:05Z","type":"a.b"}'),
+    "ts ends in LF": _with_sig(b'{"body":{"id":"x","ts":"2024-01-02T03:04:05Z\\n","type":"a.b"}'),
+    "type ends in LF": _with_sig(b'{"body":{"id":"x","ts":"2024-01-02T03:04:05Z","type":"a.b\\n"}'),
 }
 
 

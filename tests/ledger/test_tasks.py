@@ -13,7 +13,7 @@ from ledger import canonical
 from ledger.entries import Entry, make_entry, parse_entry
 from ledger.errors import VerificationError
 from ledger.note import Signer
-from ledger.tasks import TaskLedger, TaskState, china_date, round_time
+from ledger.tasks import TaskLedger, TaskState, china_date, parse_ts, round_time
 from ledger.vocabulary import FOLLOWUP_MEASURES
 
 ORIGIN = "test.example/gongkai/ledger"
@@ -565,3 +565,35 @@ def test_a_department_without_a_checklist_is_held() -> None:
     ledger.checklists = {d: [checklist(d)] for d in ("scjg", "wsjk", "xfjy")}  # not whly
     with pytest.raises(VerificationError, match="任务 T-SINGLE：部门 whly 尚未发布抽查事项清单"):
         ledger.apply(plan(), 0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-28T08:00:00Z",
+        "2024-02-29T23:59:59Z",
+        "1970-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+    ],
+)
+def test_parse_ts_reads_the_entry_form_as_strptime_does(text: str) -> None:
+    expected = dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    assert parse_ts(text) == expected
+    assert parse_ts(text).tzinfo is dt.UTC
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-28T24:00:00Z",  # a later fromisoformat may take this for the next midnight
+        "2026-02-30T08:00:00Z",
+        "2026-11-28T08:00:60Z",
+        "2026-11-28T08:00:00+00:00",
+        "2026-11-28 08:00:00Z",
+        "20261128T080000Z",
+        "2026-11-28T08:00:00.5Z",
+    ],
+)
+def test_parse_ts_refuses_every_other_form(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_ts(text)
