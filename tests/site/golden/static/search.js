@@ -431,6 +431,9 @@
     more.addEventListener("click", function () {
       showMore(generation, normalize(input.value).trim().split(/\s+/));
     });
+    // A link or a submission without script (/search/?q=…) searches for its q; it only fills the box.
+    var asked = new URLSearchParams(window.location.search).get("q");
+    if (!input.value.trim() && asked) input.value = asked;
     if (input.value.trim()) run();
   }
 
