@@ -1,9 +1,9 @@
-"""Fixtures of the mobile tests: the example county's year played up to 名单确认下发, built once
-for the session (about two minutes), and a fresh copy of it for each test that writes to it."""
+"""Fixtures of the mobile tests: the example county's year played up to 名单确认下发
+(:func:`mobile_kit.confirmed_site` plays it once per process, ~20 s), as a read-only copy for the
+session and a fresh copy for each test that writes to it."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -21,8 +21,6 @@ def confirmed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def site(confirmed: Path, tmp_path: Path) -> Path:
-    """A copy of :func:`confirmed` of this test's own."""
-    copy = tmp_path / "site"
-    shutil.copytree(confirmed, copy)
-    return copy
+def site(tmp_path: Path) -> Path:
+    """A copy of the confirmed site of this test's own."""
+    return kit.confirmed_site(tmp_path)
